@@ -1,0 +1,570 @@
+// Staff page: active alerts and shelf stock, kept live over Server-Sent Events (contract: docs/http-api.md).
+// Plain ES module, no build step. Server strings only ever reach the DOM through text nodes.
+
+const SNOOZE_MINUTES = 15;
+const AGE_REFRESH_MS = 15_000;
+const RECENTLY_RESOLVED_MAX = 10;
+const RESOLVED_IDS_MAX = 500;
+const SNAPSHOT_RETRY_MS = 5_000;
+const STREAM_RETRY_MAX_MS = 30_000;
+const NOTICE_MS = { info: 5_000, error: 10_000 };
+const STORAGE_KEYS = { token: 'smartstore.staffToken', name: 'smartstore.staffName' };
+const DEFAULT_STAFF_NAME = 'staff';
+
+const SEVERITY_RANK = { critical: 0, warning: 1 };
+const KIND_LABELS = {
+  'low-stock': 'Low stock',
+  'kiosk-assist': 'Kiosk needs assistance',
+  'kiosk-weight-mismatch': 'Kiosk weight mismatch',
+};
+const STATE_LABELS = { open: 'Open', acknowledged: 'Acknowledged', snoozed: 'Snoozed', resolved: 'Resolved' };
+const LEVEL_LABELS = { ok: 'OK', low: 'Low', unknown: 'Unknown' };
+/** Which buttons each alert state offers, in display order. */
+const ACTIONS_BY_STATE = {
+  open: ['ack', 'snooze', 'resolve'],
+  acknowledged: ['snooze', 'resolve'],
+  snoozed: ['resolve'],
+};
+const ACTIONS = {
+  ack: { label: 'Acknowledge', testId: 'ack-button', done: 'Acknowledged' },
+  snooze: { label: `Snooze ${SNOOZE_MINUTES} min`, testId: 'snooze-button', done: 'Snoozed' },
+  resolve: { label: 'Resolve', testId: 'resolve-button', done: 'Resolved' },
+};
+
+const state = {
+  storeId: null,
+  /** active alerts by id */
+  alerts: new Map(),
+  /** updatedAt of alerts seen resolved, by id: a late, older copy must not bring them back */
+  resolvedIds: new Map(),
+  /** newest first */
+  recentlyResolved: [],
+  /** FacingStock by "shelfId/facing" */
+  facings: new Map(),
+  /** { kind, connected } by device id */
+  devices: new Map(),
+  /** alert ids with a write in flight */
+  pendingWrites: new Set(),
+  /** the write that waits for a staff token */
+  writeAwaitingToken: null,
+  snapshotGeneration: 0,
+  /** events that arrive while a snapshot loads, replayed on top of it */
+  queuedEvents: null,
+};
+
+const byId = (id) => document.getElementById(id);
+
+// ---------- pure helpers ----------
+
+function facingKey(shelfId, facing) {
+  return `${shelfId}/${facing}`;
+}
+
+function isActive(alert) {
+  return alert.state === 'open' || alert.state === 'acknowledged' || alert.state === 'snoozed';
+}
+
+/** Critical first, then newest opened. */
+function compareAlerts(a, b) {
+  const severity = (SEVERITY_RANK[a.severity] ?? 2) - (SEVERITY_RANK[b.severity] ?? 2);
+  return severity !== 0 ? severity : b.openedAt - a.openedAt;
+}
+
+/** True when `incoming` is older than what we already hold (both carry updatedAt, ms). */
+function isOlder(incoming, currentUpdatedAt) {
+  return currentUpdatedAt != null && incoming.updatedAt != null && incoming.updatedAt < currentUpdatedAt;
+}
+
+function facingLevel(stock) {
+  return stock.units === null || stock.units === undefined ? 'unknown' : stock.level;
+}
+
+function formatAge(thenMs, nowMs) {
+  const minutes = Math.floor(Math.max(0, nowMs - thenMs) / 60_000);
+  if (minutes < 1) return 'just now';
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return minutes % 60 ? `${hours} h ${minutes % 60} min ago` : `${hours} h ago`;
+  return `${Math.floor(hours / 24)} d ago`;
+}
+
+function formatClock(ms) {
+  return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** Builds an element; string children become text nodes, never markup. */
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === 'className') node.className = value;
+    else if (name === 'dataset') Object.assign(node.dataset, value);
+    else node.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child);
+  }
+  return node;
+}
+
+function ageElement(ms) {
+  return el('time', { datetime: new Date(ms).toISOString(), title: new Date(ms).toLocaleString(), dataset: { at: ms } },
+    formatAge(ms, Date.now()));
+}
+
+// ---------- staff name and token ----------
+
+function staffName() {
+  return localStorage.getItem(STORAGE_KEYS.name)?.trim() || DEFAULT_STAFF_NAME;
+}
+
+function setUpStaffName() {
+  const input = byId('staff-name');
+  input.value = localStorage.getItem(STORAGE_KEYS.name) ?? DEFAULT_STAFF_NAME;
+  input.addEventListener('input', () => localStorage.setItem(STORAGE_KEYS.name, input.value.trim()));
+}
+
+/** `#token=...` in the address moves to localStorage and out of the address bar (and history). */
+function takeTokenFromFragment() {
+  const token = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (!token) return;
+  localStorage.setItem(STORAGE_KEYS.token, token);
+  history.replaceState(history.state, '', location.pathname + location.search);
+}
+
+function askForToken(write, message) {
+  state.writeAwaitingToken = write;
+  const form = byId('token-form');
+  form.hidden = false;
+  byId('token-input').focus();
+  showNotice(`${message} Enter the staff token to continue.`, 'error');
+}
+
+function setUpTokenForm() {
+  const form = byId('token-form');
+  const input = byId('token-input');
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const token = input.value.trim();
+    if (!token) return;
+    localStorage.setItem(STORAGE_KEYS.token, token);
+    input.value = '';
+    form.hidden = true;
+    const write = state.writeAwaitingToken;
+    state.writeAwaitingToken = null;
+    if (write) runAlertAction(write.alertId, write.action);
+  });
+  byId('token-cancel').addEventListener('click', () => {
+    input.value = '';
+    form.hidden = true;
+    state.writeAwaitingToken = null;
+  });
+}
+
+// ---------- notices ----------
+
+let noticeTimer;
+
+function showNotice(message, kind = 'info') {
+  const notice = byId('notice');
+  notice.textContent = message;
+  notice.dataset.kind = kind;
+  notice.hidden = false;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => { notice.hidden = true; }, NOTICE_MS[kind]);
+}
+
+function announceAlert(alert, reopened) {
+  const severity = alert.severity === 'critical' ? 'Critical alert' : 'Alert';
+  byId('alert-announcer').textContent = `${reopened ? 'Reopened' : 'New'} ${severity.toLowerCase()}: ${alert.title}`;
+}
+
+// ---------- alerts: state ----------
+
+function rememberResolved(alert) {
+  state.resolvedIds.delete(alert.id);
+  state.resolvedIds.set(alert.id, alert.updatedAt);
+  if (state.resolvedIds.size > RESOLVED_IDS_MAX) state.resolvedIds.delete(state.resolvedIds.keys().next().value);
+  state.recentlyResolved = [alert, ...state.recentlyResolved.filter((a) => a.id !== alert.id)]
+    .slice(0, RECENTLY_RESOLVED_MAX);
+}
+
+/** Applies one alert from an event or a write response; resolved ones leave the panel. */
+function applyAlert(alert, { announce = false } = {}) {
+  const current = state.alerts.get(alert.id);
+  if (isOlder(alert, current?.updatedAt ?? state.resolvedIds.get(alert.id))) return;
+  if (isActive(alert)) {
+    state.alerts.set(alert.id, alert);
+    if (announce && alert.state === 'open' && current?.state !== 'open') announceAlert(alert, Boolean(current));
+  } else {
+    state.alerts.delete(alert.id);
+    if (alert.state === 'resolved') rememberResolved(alert);
+  }
+  renderAlerts();
+}
+
+function replaceAlerts(alerts) {
+  state.alerts = new Map(
+    alerts.filter((a) => isActive(a) && !isOlder(a, state.resolvedIds.get(a.id))).map((a) => [a.id, a]),
+  );
+  renderAlerts();
+}
+
+// ---------- alerts: rendering ----------
+
+function alertLocation(alert) {
+  const parts = [];
+  if (alert.shelfId) parts.push(`Shelf ${alert.shelfId}`);
+  if (alert.facing !== undefined) {
+    const name = state.facings.get(facingKey(alert.shelfId, alert.facing))?.name;
+    parts.push(name ? `facing ${alert.facing} (${name})` : `facing ${alert.facing}`);
+  }
+  if (alert.sku) parts.push(`SKU ${alert.sku}`);
+  if (alert.deviceId) {
+    const device = state.devices.get(alert.deviceId);
+    const what = alert.kind.startsWith('kiosk') ? 'Kiosk' : 'Device';
+    parts.push(`${what} ${alert.deviceId}${device && !device.connected ? ' (offline)' : ''}`);
+  }
+  if (typeof alert.units === 'number') parts.push(plural(alert.units, 'unit'));
+  return parts.join(' · ');
+}
+
+function alertHistory(alert) {
+  const parts = [];
+  if (alert.state === 'acknowledged' && alert.acknowledgedBy) parts.push(`acknowledged by ${alert.acknowledgedBy}`);
+  if (alert.state === 'snoozed' && alert.snoozedUntil) parts.push(`snoozed until ${formatClock(alert.snoozedUntil)}`);
+  return parts.length ? ` · ${parts.join(' · ')}` : '';
+}
+
+function alertItem(alert) {
+  const pending = state.pendingWrites.has(alert.id);
+  const buttons = (ACTIONS_BY_STATE[alert.state] ?? []).map((action) =>
+    el('button', {
+      type: 'button',
+      className: `button button--${action}`,
+      dataset: { testid: ACTIONS[action].testId, action },
+      disabled: pending,
+    }, ACTIONS[action].label));
+  return el('li', {
+    className: `alert alert--${alert.severity}`,
+    'aria-busy': pending ? 'true' : null,
+    dataset: { testid: 'alert-item', alertId: alert.id, state: alert.state },
+  },
+  el('div', { className: 'alert__head' },
+    el('span', { className: `badge badge--${alert.state}` }, STATE_LABELS[alert.state] ?? alert.state),
+    alert.severity === 'critical' ? el('span', { className: 'badge badge--critical' }, 'Critical') : null,
+    el('h3', { className: 'alert__title' }, alert.title)),
+  el('p', { className: 'alert__kind' }, KIND_LABELS[alert.kind] ?? alert.kind),
+  el('p', { className: 'alert__where' }, alertLocation(alert)),
+  el('p', { className: 'alert__when' }, 'opened ', ageElement(alert.openedAt), alertHistory(alert)),
+  el('div', { className: 'alert__actions', role: 'group', 'aria-label': `Actions for ${alert.title}` }, buttons));
+}
+
+function renderAlerts() {
+  const list = byId('alerts-list');
+  const focused = document.activeElement?.closest?.('[data-testid="alert-item"]');
+  const focusedId = focused && list.contains(focused) ? focused.dataset.alertId : null;
+  const focusedAction = document.activeElement?.dataset?.action;
+
+  const alerts = [...state.alerts.values()].sort(compareAlerts);
+  list.replaceChildren(...alerts.map(alertItem));
+  byId('alerts-empty').hidden = alerts.length > 0;
+  byId('alerts-empty').textContent = 'No active alerts.';
+  byId('active-count').textContent = String(alerts.length);
+  document.title = `(${alerts.length}) Store ${state.storeId ?? ''} · staff`;
+  if (focusedId) restoreAlertFocus(list, focusedId, focusedAction);
+  renderRecentlyResolved();
+}
+
+/** A re-render replaces the buttons; keep keyboard users where they were. */
+function restoreAlertFocus(list, alertId, action) {
+  const item = [...list.children].find((li) => li.dataset.alertId === alertId);
+  if (!item) return;
+  const target = item.querySelector(`button[data-action="${action}"]:not([disabled])`) ?? item.querySelector('button');
+  target?.focus();
+}
+
+function renderRecentlyResolved() {
+  const details = byId('recently-resolved');
+  details.hidden = state.recentlyResolved.length === 0;
+  byId('resolved-count').textContent = String(state.recentlyResolved.length);
+  byId('resolved-list').replaceChildren(...state.recentlyResolved.map((alert) =>
+    el('li', { dataset: { alertId: alert.id } },
+      el('span', { className: 'resolved__title' }, alert.title),
+      ' — resolved', alert.resolvedBy ? ` by ${alert.resolvedBy} ` : ' ',
+      ageElement(alert.resolvedAt ?? alert.updatedAt))));
+}
+
+// ---------- alerts: writes ----------
+
+function actionBody(action) {
+  return action === 'snooze' ? { by: staffName(), minutes: SNOOZE_MINUTES } : { by: staffName() };
+}
+
+async function readJson(response) {
+  try {
+    return await response.json();
+  } catch {
+    return null;
+  }
+}
+
+async function runAlertAction(alertId, action) {
+  const alert = state.alerts.get(alertId);
+  if (!alert || state.pendingWrites.has(alertId)) return;
+  const token = localStorage.getItem(STORAGE_KEYS.token);
+  state.pendingWrites.add(alertId);
+  renderAlerts();
+  try {
+    const response = await fetch(`/api/alerts/${encodeURIComponent(alertId)}/${action}`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'application/json',
+        ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      },
+      body: JSON.stringify(actionBody(action)),
+    });
+    const body = await readJson(response);
+    const message = body?.message ?? `${response.status} ${response.statusText}`;
+    if (response.ok) {
+      if (body?.id === alertId && body.state) applyAlert(body);
+      showNotice(`${ACTIONS[action].done}: ${alert.title}`);
+    } else if (response.status === 401 || response.status === 403) {
+      askForToken({ alertId, action }, `Not allowed: ${message}.`);
+    } else {
+      showNotice(`Could not ${ACTIONS[action].label.toLowerCase()}: ${message}`, 'error');
+      if (response.status === 404 || response.status === 409) refreshAlert(alertId);
+    }
+  } catch {
+    showNotice('Could not reach the gateway; try again.', 'error');
+  } finally {
+    state.pendingWrites.delete(alertId);
+    renderAlerts();
+  }
+}
+
+/** After a 404/409 our copy is stale: take the gateway's. */
+async function refreshAlert(alertId) {
+  try {
+    const response = await fetch(`/api/alerts/${encodeURIComponent(alertId)}`, { cache: 'no-store' });
+    if (response.status === 404) {
+      state.alerts.delete(alertId);
+      renderAlerts();
+    } else if (response.ok) {
+      applyAlert(await response.json());
+    }
+  } catch {
+    // the next (re)connect reloads everything
+  }
+}
+
+function setUpAlertButtons() {
+  byId('alerts-list').addEventListener('click', (event) => {
+    const button = event.target.closest('button[data-action]');
+    const item = button?.closest('[data-testid="alert-item"]');
+    if (button && item && !button.disabled) runAlertAction(item.dataset.alertId, button.dataset.action);
+  });
+}
+
+// ---------- shelves ----------
+
+function applyStock(stock) {
+  const key = facingKey(stock.shelfId, stock.facing);
+  if (isOlder(stock, state.facings.get(key)?.updatedAt)) return;
+  const isNewFacing = !state.facings.has(key);
+  state.facings.set(key, stock);
+  const row = byId('shelves').querySelector(
+    `[data-testid="facing-row"][data-shelf-id="${CSS.escape(stock.shelfId)}"][data-facing="${stock.facing}"]`);
+  if (row && !isNewFacing) row.replaceWith(facingRow(stock));
+  else renderShelves();
+}
+
+function replaceShelves(shelves) {
+  state.facings = new Map();
+  for (const shelf of shelves) {
+    for (const stock of shelf.facings) state.facings.set(facingKey(shelf.id, stock.facing), { ...stock, shelfId: shelf.id });
+  }
+  renderShelves();
+  renderAlerts(); // alert lines name the product of their facing
+}
+
+function fillBar(stock) {
+  const capacity = Math.max(1, stock.capacityUnits);
+  const fill = el('div', { className: 'bar__fill' });
+  fill.style.width = `${Math.min(100, ((stock.units ?? 0) / capacity) * 100)}%`;
+  const marker = el('div', { className: 'bar__marker', title: `low at ${stock.lowStockUnits}` });
+  marker.style.left = `${Math.min(100, (stock.lowStockUnits / capacity) * 100)}%`;
+  return el('div', { className: 'bar', 'aria-hidden': 'true' }, fill, marker);
+}
+
+function facingRow(stock) {
+  const level = facingLevel(stock);
+  const units = stock.units ?? '—';
+  return el('li', {
+    className: `facing facing--${level}`,
+    title: stock.updatedAt ? `updated ${new Date(stock.updatedAt).toLocaleTimeString()}` : 'no reading yet',
+    dataset: { testid: 'facing-row', shelfId: stock.shelfId, facing: stock.facing, level },
+  },
+  el('span', { className: 'facing__number' }, el('span', { className: 'visually-hidden' }, 'Facing '), String(stock.facing)),
+  el('span', { className: 'facing__name' }, stock.name),
+  el('span', { className: 'facing__units' }, `${units} / ${stock.capacityUnits}`,
+    el('span', { className: 'visually-hidden' }, ` units, low at ${stock.lowStockUnits}`)),
+  fillBar(stock),
+  el('span', { className: 'facing__level' }, LEVEL_LABELS[level] ?? level,
+    stock.source === 'sales-estimate' ? el('span', { className: 'tag', title: 'estimated from kiosk sales' }, 'estimated') : null));
+}
+
+function shelfCard(shelfId, facings) {
+  const device = state.devices.get(shelfId);
+  return el('article', { className: 'shelf', dataset: { shelfId } },
+    el('h3', { className: 'shelf__title' }, `Shelf ${shelfId}`,
+      device && !device.connected ? el('span', { className: 'badge badge--offline' }, 'sensor offline') : null),
+    el('ol', { className: 'facings' }, facings.map(facingRow)));
+}
+
+function renderShelves() {
+  const byShelf = new Map();
+  for (const stock of state.facings.values()) {
+    if (!byShelf.has(stock.shelfId)) byShelf.set(stock.shelfId, []);
+    byShelf.get(stock.shelfId).push(stock);
+  }
+  const shelfIds = [...byShelf.keys()].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+  byId('shelves').replaceChildren(...shelfIds.map((id) =>
+    shelfCard(id, byShelf.get(id).sort((a, b) => a.facing - b.facing))));
+  byId('shelves-empty').hidden = shelfIds.length > 0;
+  byId('shelves-empty').textContent = 'No shelves in the planogram.';
+}
+
+// ---------- devices ----------
+
+function applyDevice({ deviceId, kind, connected }) {
+  state.devices.set(deviceId, { kind, connected });
+  if (kind === 'shelf') renderShelves();
+  if (kind === 'kiosk') renderAlerts();
+}
+
+function replaceDevices(devices) {
+  state.devices = new Map(devices.map((d) => [d.id, { kind: d.kind, connected: d.connected }]));
+}
+
+// ---------- loading and the live stream ----------
+
+async function getJson(path) {
+  const response = await fetch(path, { headers: { Accept: 'application/json' }, cache: 'no-store' });
+  const body = await readJson(response);
+  if (!response.ok) throw new Error(body?.message ?? `${path}: ${response.status}`);
+  return body;
+}
+
+function showStoreId(storeId) {
+  if (!storeId) return;
+  state.storeId = storeId;
+  byId('store-id').textContent = storeId;
+  renderAlerts();
+}
+
+async function loadStoreId() {
+  try {
+    // 503 (degraded) still carries the store id
+    const response = await fetch('/api/health', { cache: 'no-store' });
+    showStoreId((await readJson(response))?.storeId);
+  } catch {
+    // hello brings it too
+  }
+}
+
+/** Loads alerts and shelves; events that arrive meanwhile are replayed on top. Only the latest load applies. */
+async function loadSnapshot() {
+  const generation = ++state.snapshotGeneration;
+  state.queuedEvents = []; // what came before this request is in its answer
+  try {
+    const [alerts, shelves, devices] = await Promise.all([
+      getJson('/api/alerts?state=active'),
+      getJson('/api/shelves'),
+      getJson('/api/devices').catch(() => null),
+    ]);
+    if (generation !== state.snapshotGeneration) return;
+    if (devices) replaceDevices(devices.devices);
+    replaceShelves(shelves.shelves);
+    replaceAlerts(alerts.alerts);
+    const queued = state.queuedEvents;
+    state.queuedEvents = null;
+    for (const [type, data] of queued) applyEvent(type, data);
+  } catch (error) {
+    if (generation !== state.snapshotGeneration) return;
+    showNotice(`Could not load data: ${error.message}. Retrying…`, 'error');
+    setTimeout(() => { if (generation === state.snapshotGeneration) loadSnapshot(); }, SNAPSHOT_RETRY_MS);
+  }
+}
+
+function applyEvent(type, data) {
+  if (state.queuedEvents) {
+    state.queuedEvents.push([type, data]);
+    return;
+  }
+  if (type === 'alert') applyAlert(data, { announce: true });
+  else if (type === 'stock') applyStock(data);
+  else if (type === 'device') applyDevice(data);
+}
+
+function showStreamState(streamState) {
+  const node = byId('stream-state');
+  node.dataset.state = streamState;
+  node.textContent = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…' }[streamState];
+}
+
+function parseEventData(event) {
+  try {
+    return JSON.parse(event.data);
+  } catch {
+    return null;
+  }
+}
+
+/** EventSource retries by itself after a dropped connection; after a refused one (non-200) it gives up, so we retry. */
+function connectStream(retryMs = 1_000) {
+  const source = new EventSource('/api/events');
+  source.addEventListener('hello', (event) => {
+    retryMs = 1_000;
+    showStreamState('live');
+    showStoreId(parseEventData(event)?.storeId);
+    loadSnapshot();
+  });
+  for (const type of ['alert', 'stock', 'device']) {
+    source.addEventListener(type, (event) => {
+      const data = parseEventData(event);
+      if (data) applyEvent(type, data);
+    });
+  }
+  source.addEventListener('error', () => {
+    showStreamState('reconnecting');
+    if (source.readyState === EventSource.CLOSED) {
+      setTimeout(() => connectStream(Math.min(retryMs * 2, STREAM_RETRY_MAX_MS)), retryMs);
+    }
+  });
+}
+
+function refreshAges() {
+  const now = Date.now();
+  for (const node of document.querySelectorAll('time[data-at]')) node.textContent = formatAge(Number(node.dataset.at), now);
+}
+
+function start() {
+  takeTokenFromFragment();
+  window.addEventListener('hashchange', takeTokenFromFragment);
+  setUpStaffName();
+  setUpTokenForm();
+  setUpAlertButtons();
+  loadStoreId();
+  loadSnapshot();
+  connectStream();
+  setInterval(refreshAges, AGE_REFRESH_MS);
+}
+
+start();

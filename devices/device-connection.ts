@@ -1,0 +1,166 @@
+/**
+ * The MQTT side every simulated device shares: connect as the device (client id = username = device id,
+ * password = secret, as docs/device-contract.md requires), subscribe to its own `cmd` topic, publish JSON
+ * on its own channels, end cleanly. Simulators own one `DeviceConnection` each and stay about behaviour.
+ */
+import { connectAsync, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { commandTopic, deviceTopic, type DeviceChannel, type DeviceKind } from '../edge/devices/topics.js';
+import type { RandomSource } from './random.js';
+import type { Timers } from './timer-group.js';
+
+/** What every simulator needs; kind-specific options extend it. */
+export type DeviceOptions = {
+  brokerUrl: string;
+  storeId: string;
+  deviceId: string;
+  secret: string;
+  logger: Logger;
+  /** seeded random source, see random.ts */
+  random: RandomSource;
+  /** device clock for `ts`, ms since epoch; defaults to Date.now */
+  clock?: () => number;
+  timers?: Timers;
+};
+
+/** Telemetry may be lost (QoS 0); acks and kiosk events must arrive (QoS 1). */
+export type PublishQos = 0 | 1;
+
+const KEEPALIVE_SEC = 30;
+const RECONNECT_PERIOD_MS = 2_000;
+const CONNECT_TIMEOUT_MS = 10_000;
+/** A graceful end waits for in-flight QoS 1 acks; with the broker gone that could be forever. */
+const END_TIMEOUT_MS = 2_000;
+
+export class DeviceConnection<K extends DeviceKind> {
+  readonly commandTopic: string;
+  private client: MqttClient | undefined;
+  private opening: Promise<void> | undefined;
+  private publishedCount = 0;
+  private failedPublishCount = 0;
+  /** Only the first error of an outage is a warning; reconnect attempts repeat it every few seconds. */
+  private errorReported = false;
+
+  constructor(
+    readonly kind: K,
+    private readonly options: Pick<DeviceOptions, 'brokerUrl' | 'storeId' | 'deviceId' | 'secret'>,
+    private readonly log: Logger,
+  ) {
+    this.commandTopic = commandTopic(options.storeId, kind, options.deviceId);
+  }
+
+  get published(): number {
+    return this.publishedCount;
+  }
+
+  get failedPublishes(): number {
+    return this.failedPublishCount;
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  /** Connects and subscribes to the device's `cmd` topic; rejects if the broker refuses or is unreachable. */
+  open(onCommand: (payload: Buffer) => void): Promise<void> {
+    if (this.opening) throw new Error(`device ${this.options.deviceId} is already connected`);
+    this.opening = this.connect(onCommand).catch((err: unknown) => {
+      this.opening = undefined;
+      throw err;
+    });
+    return this.opening;
+  }
+
+  private async connect(onCommand: (payload: Buffer) => void): Promise<void> {
+    const { brokerUrl, deviceId, secret } = this.options;
+    const client = await connectAsync(
+      brokerUrl,
+      {
+        clientId: deviceId,
+        username: deviceId,
+        password: secret,
+        keepalive: KEEPALIVE_SEC,
+        clean: true,
+        reconnectPeriod: RECONNECT_PERIOD_MS,
+        connectTimeout: CONNECT_TIMEOUT_MS,
+        // Stale telemetry is worse than none: do not queue QoS 0 while offline (keeps memory bounded too).
+        queueQoSZero: false,
+      },
+      false,
+    );
+    client.on('error', (err) => {
+      if (this.errorReported) {
+        this.log.debug({ err }, 'mqtt error');
+      } else {
+        this.errorReported = true;
+        this.log.warn({ err }, 'mqtt error');
+      }
+    });
+    client.on('offline', () => this.log.warn('device offline, reconnecting'));
+    client.on('connect', () => {
+      this.errorReported = false;
+      this.log.info('device reconnected');
+    });
+    client.on('message', (topic, payload) => {
+      if (topic === this.commandTopic) onCommand(payload);
+    });
+
+    try {
+      const granted = await client.subscribeAsync(this.commandTopic, { qos: 1 });
+      if (granted.some((grant) => grant.qos === 128)) {
+        this.log.warn({ topic: this.commandTopic }, 'command subscription refused by broker');
+      }
+    } catch (err) {
+      await client.endAsync(true);
+      throw err;
+    }
+    this.client = client;
+    this.log.debug({ topic: this.commandTopic }, 'device connected');
+  }
+
+  /**
+   * Publishes `payload` as JSON on one of the device's own channels. Never rejects: a simulated device
+   * that cannot publish logs and counts it, like firmware would.
+   * @returns whether the broker took the message (QoS 1: PUBACK received; QoS 0: written to the socket)
+   */
+  async publish(channel: DeviceChannel<K>, payload: object, qos: PublishQos): Promise<boolean> {
+    const client = this.client;
+    // QoS 0 telemetry is dropped while offline; QoS 1 is queued by mqtt.js and sent after reconnect.
+    if (!client || client.disconnecting || (qos === 0 && !client.connected)) {
+      this.failedPublishCount += 1;
+      return false;
+    }
+    const topic = deviceTopic(this.options.storeId, this.kind, this.options.deviceId, channel);
+    try {
+      await client.publishAsync(topic, JSON.stringify(payload), { qos });
+      this.publishedCount += 1;
+      this.log.debug({ topic }, 'published');
+      return true;
+    } catch (err) {
+      this.failedPublishCount += 1;
+      this.log.debug({ err, topic }, 'publish failed');
+      return false;
+    }
+  }
+
+  /** Ends the MQTT session with a DISCONNECT; forces the socket closed if the broker does not answer. */
+  async close(): Promise<void> {
+    // A stop() during start() must not leave the half-opened client behind.
+    await this.opening?.catch(() => undefined);
+    this.opening = undefined;
+    const client = this.client;
+    if (!client) return;
+    this.client = undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), END_TIMEOUT_MS);
+    });
+    try {
+      const outcome = await Promise.race([client.endAsync().then(() => 'ended' as const), timedOut]);
+      if (outcome === 'timeout') await client.endAsync(true);
+    } finally {
+      clearTimeout(timer);
+    }
+    this.log.debug('device disconnected');
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Counts failed logins per device id in a sliding minute. Past the limit a CONNECT is refused without hashing the
+ * offered secret, so guessing costs the attacker a round trip and costs us nothing. The map is bounded.
+ */
+export class AuthFailureThrottle {
+  private readonly failures = new Map<string, number[]>();
+
+  constructor(
+    private readonly options: { maxFailuresPerMinute: number; maxTrackedIds: number },
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  isBlocked(id: string): boolean {
+    return this.recent(id).length >= this.options.maxFailuresPerMinute;
+  }
+
+  recordFailure(id: string): void {
+    const times = this.recent(id);
+    times.push(this.now());
+    this.failures.delete(id);
+    if (this.failures.size >= this.options.maxTrackedIds) {
+      const oldest = this.failures.keys().next().value;
+      if (oldest !== undefined) this.failures.delete(oldest);
+    }
+    this.failures.set(id, times.slice(-this.options.maxFailuresPerMinute));
+  }
+
+  recordSuccess(id: string): void {
+    this.failures.delete(id);
+  }
+
+  private recent(id: string): number[] {
+    const since = this.now() - 60_000;
+    return (this.failures.get(id) ?? []).filter((t) => t > since);
+  }
+}

@@ -1,0 +1,29 @@
+import type { DeviceKind } from '../devices/topics.js';
+import { COMMAND_CHANNEL, DEVICE_CHANNELS, commandTopic, deviceTopic } from '../devices/topics.js';
+
+/** What an authenticated connection may do, computed once at CONNECT so each check is a map lookup. */
+export type DeviceSession = {
+  deviceId: string;
+  kind: DeviceKind;
+  /** topic → `<kind>/<channel>` for every topic this device may publish on */
+  publishKeys: ReadonlyMap<string, string>;
+  commandTopic: string;
+};
+
+export function createDeviceSession(storeId: string, kind: DeviceKind, deviceId: string): DeviceSession {
+  const publishKeys = new Map<string, string>();
+  for (const channel of DEVICE_CHANNELS[kind]) publishKeys.set(deviceTopic(storeId, kind, deviceId, channel), `${kind}/${channel}`);
+  return { deviceId, kind, publishKeys, commandTopic: commandTopic(storeId, kind, deviceId) };
+}
+
+/** The `<kind>/<channel>` a publish is for, or undefined when the device may not publish on that topic. */
+export function publishKeyOf(session: DeviceSession, topic: string): string | undefined {
+  return session.publishKeys.get(topic);
+}
+
+/** A device subscribes to its own command topic, exactly: no wildcards, nobody else's, no $SYS. */
+export function maySubscribe(session: DeviceSession, topicFilter: string): boolean {
+  return topicFilter === session.commandTopic;
+}
+
+export { COMMAND_CHANNEL };

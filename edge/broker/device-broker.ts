@@ -1,0 +1,268 @@
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
+import type { Logger } from 'pino';
+import type { DeviceMessageDecoder } from '../devices/decoder.js';
+import type { DeviceRegistry } from '../devices/device-registry.js';
+import type { DeviceMessage } from '../devices/messages.js';
+import { commandTopic, type DeviceKind } from '../devices/topics.js';
+import { LogThrottle } from '../logging/log-throttle.js';
+import type { ConnectionRejectReason, GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { AuthFailureThrottle } from './auth-failure-throttle.js';
+import { createDeviceSession, maySubscribe, publishKeyOf, type DeviceSession } from './device-acl.js';
+import { guardSocketFrames } from './frame-guard.js';
+
+export type BrokerOptions = {
+  storeId: string;
+  host: string;
+  port: number;
+  maxConnections: number;
+  maxPacketBytes: number;
+  connectTimeoutMs: number;
+  maxKeepaliveSec: number;
+  drainTimeoutMs: number;
+  maxAuthFailuresPerMinute: number;
+};
+
+export type DeviceConnectionEvent = { deviceId: string; kind: DeviceKind; connected: boolean; at: number };
+
+export type BrokerDeps = {
+  registry: DeviceRegistry;
+  decoder: DeviceMessageDecoder;
+  metrics: GatewayMetrics;
+  log: Logger;
+  now: () => number;
+  /** every valid device message, synchronously, in arrival order per connection */
+  onMessage: (message: DeviceMessage) => void;
+  onConnection: (event: DeviceConnectionEvent) => void;
+};
+
+/** MQTT CONNACK return codes of 3.1.1 used for refusals. */
+const RC_IDENTIFIER_REJECTED = 2;
+const RC_BAD_CREDENTIALS = 4;
+const RC_NOT_AUTHORIZED = 5;
+
+function refusal(message: string, returnCode: number): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+/**
+ * The embedded broker devices connect to: aedes plus our policy, entered through its hooks — authenticate (device
+ * registry), authorizePublish/Subscribe (per-device ACL), published (decode, validate, hand to the pipelines) — and
+ * limits aedes lacks, at the socket: connection count and maximum packet size.
+ */
+export class DeviceBroker {
+  private aedes: Aedes | undefined;
+  private server: Server | undefined;
+  private readonly sessions = new WeakMap<Client, DeviceSession>();
+  private readonly connected = new Set<Client>();
+  private readonly sockets = new Set<Socket>();
+  private readonly authThrottle: AuthFailureThrottle;
+  private readonly logThrottle: LogThrottle;
+
+  constructor(
+    private readonly options: BrokerOptions,
+    private readonly deps: BrokerDeps,
+  ) {
+    this.authThrottle = new AuthFailureThrottle({ maxFailuresPerMinute: options.maxAuthFailuresPerMinute, maxTrackedIds: 10_000 }, deps.now);
+    this.logThrottle = new LogThrottle({ burst: 5, windowMs: 60_000, maxKeys: 10_000 }, deps.now);
+  }
+
+  async start(): Promise<void> {
+    const aedes = await Aedes.createBroker({
+      connectTimeout: this.options.connectTimeoutMs,
+      keepaliveLimit: this.options.maxKeepaliveSec,
+      drainTimeout: this.options.drainTimeoutMs,
+      maxTopicLevels: 8,
+      queueLimit: 42,
+      heartbeatInterval: 60_000,
+      authenticate: (client, username, password, done) => void this.authenticate(client, username, password, done),
+      authorizePublish: (client, packet, done) => this.authorizePublish(client, packet, done),
+      authorizeSubscribe: (client, subscription, done) => this.authorizeSubscribe(client, subscription, done),
+      published: (packet, client, done) => this.ingest(packet, client, done),
+    });
+    aedes.on('clientReady', (client) => this.clientReady(client));
+    aedes.on('clientDisconnect', (client) => this.clientGone(client));
+    aedes.on('connectionError', (client, error) => this.connectionError(client, error));
+    aedes.on('clientError', (client, error) => this.logLimited(`client-error:${client.id}`, 'debug', { deviceId: client.id, err: error.message }, 'client error'));
+    this.aedes = aedes;
+
+    const server = createServer((socket) => this.accept(aedes, socket));
+    server.maxConnections = this.options.maxConnections;
+    server.on('drop', (data) => {
+      this.deps.metrics.connectionRejected('too-many-connections');
+      this.logLimited('drop', 'warn', { remoteAddress: data?.remoteAddress, maxConnections: this.options.maxConnections }, 'connection refused: too many connections');
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    this.deps.log.info({ host: this.options.host, port: this.port }, 'mqtt broker listening');
+  }
+
+  get port(): number {
+    return (this.server?.address() as AddressInfo | null)?.port ?? this.options.port;
+  }
+
+  get connectedDevices(): number {
+    return this.connected.size;
+  }
+
+  get isListening(): boolean {
+    return this.server?.listening ?? false;
+  }
+
+  /** Sends a command to a device (QoS 1). Only the gateway publishes on command topics. */
+  publishCommand(kind: DeviceKind, deviceId: string, command: object): Promise<void> {
+    const aedes = this.aedes;
+    if (!aedes) return Promise.reject(new Error('broker is not started'));
+    const packet: PublishPacket = {
+      cmd: 'publish',
+      topic: commandTopic(this.options.storeId, kind, deviceId),
+      payload: Buffer.from(JSON.stringify(command)),
+      qos: 1,
+      retain: false,
+      dup: false,
+    };
+    return new Promise((resolve, reject) => aedes.publish(packet, (error) => (error ? reject(error) : resolve())));
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    const aedes = this.aedes;
+    this.server = undefined;
+    this.aedes = undefined;
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  private accept(aedes: Aedes, socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    socket.setNoDelay(true);
+    aedes.handle(socket);
+    guardSocketFrames(socket, this.options.maxPacketBytes, (violation) => {
+      const reason: ConnectionRejectReason = violation.reason === 'packet-too-large' ? 'packet-too-large' : 'protocol-error';
+      this.deps.metrics.connectionRejected(reason);
+      this.logLimited(`frame:${socket.remoteAddress}`, 'warn', { remoteAddress: socket.remoteAddress, ...violation, maxPacketBytes: this.options.maxPacketBytes }, 'connection closed: bad MQTT frame');
+    });
+  }
+
+  private async authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+    done: (error: AuthenticateError | null, success: boolean | null) => void,
+  ): Promise<void> {
+    const reject = (reason: ConnectionRejectReason, returnCode: number, message: string) => {
+      this.deps.metrics.connectionRejected(reason);
+      this.logLimited(`auth:${username ?? ''}:${reason}`, 'warn', { deviceId: username, clientId: client.id, reason }, 'connection refused');
+      done(refusal(message, returnCode), false);
+    };
+    if (!username || !password || password.length === 0) return reject('no-credentials', RC_BAD_CREDENTIALS, 'username and password required');
+    if (client.id !== username) return reject('client-id-mismatch', RC_IDENTIFIER_REJECTED, 'client id must equal the device id');
+    if (this.authThrottle.isBlocked(username)) return reject('too-many-failures', RC_NOT_AUTHORIZED, 'too many failed logins');
+    let result;
+    try {
+      result = await this.deps.registry.verify(username, password.toString('utf8'));
+    } catch (error) {
+      this.deps.log.error({ err: error, deviceId: username }, 'device verification failed');
+      return reject('protocol-error', RC_NOT_AUTHORIZED, 'verification failed');
+    }
+    if (!result.ok) {
+      this.authThrottle.recordFailure(username);
+      return reject(result.reason, result.reason === 'disabled' ? RC_NOT_AUTHORIZED : RC_BAD_CREDENTIALS, 'not authorized');
+    }
+    this.authThrottle.recordSuccess(username);
+    this.sessions.set(client, createDeviceSession(this.options.storeId, result.device.kind, result.device.id));
+    done(null, true);
+  }
+
+  private authorizePublish(client: Client | null, packet: PublishPacket, done: (error?: Error | null) => void): void {
+    const session = client ? this.sessions.get(client) : undefined;
+    if (!session) {
+      this.deps.metrics.publishRejectedFor('not-authenticated');
+      return done(new Error('not authenticated'));
+    }
+    if (publishKeyOf(session, packet.topic) === undefined) {
+      this.deps.metrics.publishRejectedFor('acl');
+      this.logLimited(`acl-pub:${session.deviceId}`, 'warn', { deviceId: session.deviceId, topic: packet.topic }, 'publish refused by ACL; closing connection');
+      return done(new Error(`device ${session.deviceId} may not publish on ${packet.topic}`));
+    }
+    // The gateway keeps device state itself; retained device messages would only pile up in the broker.
+    packet.retain = false;
+    done(null);
+  }
+
+  private authorizeSubscribe(client: Client, subscription: Subscription, done: (error: Error | null, subscription?: Subscription | null) => void): void {
+    const session = this.sessions.get(client);
+    if (session && maySubscribe(session, subscription.topic)) return done(null, subscription);
+    this.deps.metrics.subscribeRejected.inc();
+    this.logLimited(`acl-sub:${client.id}`, 'warn', { deviceId: client.id, topic: subscription.topic }, 'subscription refused by ACL');
+    done(null, null);
+  }
+
+  /** The hot path: runs for every accepted PUBLISH. */
+  private ingest(packet: PublishPacket, client: Client | null, done: (error?: Error | null) => void): void {
+    const session = client ? this.sessions.get(client) : undefined;
+    if (session) {
+      const key = publishKeyOf(session, packet.topic);
+      if (key !== undefined) {
+        const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+        const result = this.deps.decoder.decode(key, session.deviceId, payload, this.deps.now());
+        if (result.ok) {
+          this.deps.metrics.messageAccepted(result.message.key);
+          try {
+            this.deps.onMessage(result.message);
+          } catch (error) {
+            // A pipeline bug must not take the broker down with it; it is logged (limited) and the message counted.
+            this.logLimited(`pipeline:${key}`, 'error', { deviceId: session.deviceId, key, err: error }, 'pipeline failed on a message');
+          }
+        } else {
+          this.deps.metrics.messageInvalid(result.reason);
+          this.logLimited(`invalid:${session.deviceId}`, 'warn', { deviceId: session.deviceId, topic: packet.topic, reason: result.reason, detail: result.detail }, 'invalid device message dropped');
+        }
+      }
+    }
+    done(null);
+  }
+
+  private clientReady(client: Client): void {
+    const session = this.sessions.get(client);
+    if (!session) return;
+    this.connected.add(client);
+    this.deps.metrics.connectedDevices.set(this.connected.size);
+    const at = this.deps.now();
+    this.deps.registry.markSeen(session.deviceId, at);
+    this.deps.log.debug({ deviceId: session.deviceId, kind: session.kind }, 'device connected');
+    this.deps.onConnection({ deviceId: session.deviceId, kind: session.kind, connected: true, at });
+  }
+
+  private clientGone(client: Client): void {
+    const session = this.sessions.get(client);
+    if (!session || !this.connected.delete(client)) return;
+    this.deps.metrics.connectedDevices.set(this.connected.size);
+    const at = this.deps.now();
+    this.deps.registry.markSeen(session.deviceId, at);
+    this.deps.log.debug({ deviceId: session.deviceId }, 'device disconnected');
+    this.deps.onConnection({ deviceId: session.deviceId, kind: session.kind, connected: false, at });
+  }
+
+  private connectionError(client: Client, error: Error & { errorCode?: number }): void {
+    if (error.errorCode === 6) this.deps.metrics.connectionRejected('keepalive');
+    else if (error.errorCode === 1 || error.errorCode === 2) this.deps.metrics.connectionRejected('protocol-error');
+    this.logLimited(`conn-error:${client.id}`, 'debug', { clientId: client.id, err: error.message }, 'connection error');
+  }
+
+  private logLimited(key: string, level: 'debug' | 'warn' | 'error', fields: Record<string, unknown>, message: string): void {
+    if (!this.deps.log.isLevelEnabled(level)) return;
+    const suppressed = this.logThrottle.admit(key);
+    if (suppressed < 0) return;
+    this.deps.log[level](suppressed > 0 ? { ...fields, suppressed } : fields, message);
+  }
+}

@@ -1,0 +1,129 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError, type GatewayConfig } from './gateway-config.js';
+
+/** Resolves config/ both from sources (edge/config) and from the build (dist/edge/config). */
+function configPath(name: string): string {
+  const here = fileURLToPath(import.meta.url);
+  const root = here.includes('/dist/edge/') ? here.slice(0, here.indexOf('/dist/edge/')) : here.slice(0, here.indexOf('/edge/'));
+  return `${root}/config/${name}`;
+}
+
+/** Environment variables that override the file: ports and secrets, as store IT expects of a service. */
+const ENV_OVERRIDES: ReadonlyArray<{ name: string; path: readonly string[]; type: 'string' | 'integer' }> = [
+  { name: 'SMARTSTORE_STORE_ID', path: ['storeId'], type: 'string' },
+  { name: 'SMARTSTORE_DATA_DIR', path: ['dataDir'], type: 'string' },
+  { name: 'SMARTSTORE_LOG_LEVEL', path: ['log', 'level'], type: 'string' },
+  { name: 'SMARTSTORE_MQTT_PORT', path: ['mqtt', 'port'], type: 'integer' },
+  { name: 'SMARTSTORE_HTTP_PORT', path: ['http', 'port'], type: 'integer' },
+  { name: 'SMARTSTORE_API_TOKEN', path: ['http', 'apiToken'], type: 'string' },
+  { name: 'SMARTSTORE_HQ_PASSWORD', path: ['hq', 'password'], type: 'string' },
+];
+
+type PlainObject = Record<string, unknown>;
+
+function isPlainObject(value: unknown): value is PlainObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Objects merge key by key; anything else in `over` replaces `base`. */
+export function mergeConfig(base: unknown, over: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
+  const merged: PlainObject = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') continue;
+    merged[key] = mergeConfig(base[key], value);
+  }
+  return merged;
+}
+
+async function readYamlFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(path, [code === 'ENOENT' ? 'file not found' : `cannot read: ${(error as Error).message}`]);
+  }
+  try {
+    return parseYaml(text) ?? {};
+  } catch (error) {
+    throw new ConfigError(path, [`not valid YAML: ${(error as Error).message}`]);
+  }
+}
+
+function applyEnv(config: unknown, env: NodeJS.ProcessEnv): { config: unknown; fromEnv: Map<string, string> } {
+  const fromEnv = new Map<string, string>();
+  let result = config;
+  for (const override of ENV_OVERRIDES) {
+    const raw = env[override.name];
+    if (raw === undefined || raw === '') continue;
+    // A non-numeric port stays a string so that validation names it instead of silently using NaN.
+    const value = override.type === 'integer' && /^\d+$/.test(raw) ? Number(raw) : raw;
+    let patch: unknown = value;
+    for (let i = override.path.length - 1; i >= 0; i--) patch = { [override.path[i] as string]: patch };
+    result = mergeConfig(result, patch);
+    fromEnv.set('/' + override.path.join('/'), override.name);
+  }
+  return { config: result, fromEnv };
+}
+
+let compiledValidator: ReturnType<Ajv['compile']> | undefined;
+
+async function validator(): Promise<ReturnType<Ajv['compile']>> {
+  if (!compiledValidator) {
+    const schema = JSON.parse(await readFile(configPath('schema.json'), 'utf8')) as object;
+    compiledValidator = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema);
+  }
+  return compiledValidator;
+}
+
+function describe(error: ErrorObject, fromEnv: Map<string, string>): string {
+  const path = error.instancePath || '/';
+  const envName = fromEnv.get(error.instancePath);
+  const where = envName ? `${path} (from ${envName})` : path;
+  if (error.keyword === 'additionalProperties') {
+    return `${where}: unknown option "${String(error.params.additionalProperty)}"`;
+  }
+  if (error.keyword === 'enum') {
+    return `${where}: ${error.message} (${(error.params.allowedValues as unknown[]).map(String).join(', ')})`;
+  }
+  return `${where}: ${error.message ?? error.keyword}`;
+}
+
+export type LoadConfigOptions = {
+  /** a YAML file merged over config/default.yaml */
+  file?: string;
+  /** merged over the file: what tests and the demo set in code */
+  overrides?: unknown;
+  env?: NodeJS.ProcessEnv;
+};
+
+/**
+ * Loads config/default.yaml, merges the file, code overrides and SMARTSTORE_* environment variables over it, and
+ * validates the result. Throws one ConfigError that lists every problem with its path.
+ */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<GatewayConfig> {
+  const defaults = await readYamlFile(configPath('default.yaml'));
+  const fileConfig = options.file ? await readYamlFile(options.file) : {};
+  if (!isPlainObject(fileConfig)) throw new ConfigError(options.file ?? 'config', ['top level must be a mapping']);
+  const merged = mergeConfig(mergeConfig(defaults, fileConfig), options.overrides ?? {});
+  const { config, fromEnv } = applyEnv(merged, options.env ?? process.env);
+  const validate = await validator();
+  if (!validate(config)) {
+    const issues = (validate.errors ?? []).map((error) => describe(error, fromEnv));
+    throw new ConfigError(options.file ?? 'defaults', [...new Set(issues)]);
+  }
+  return config as GatewayConfig;
+}
+
+/** Secrets never reach a log line. */
+export function redactConfig(config: GatewayConfig): GatewayConfig {
+  return {
+    ...config,
+    http: { ...config.http, apiToken: config.http.apiToken ? '[redacted]' : null },
+    hq: { ...config.hq, password: config.hq.password ? '[redacted]' : (config.hq.password ?? null) },
+  };
+}

@@ -1,0 +1,40 @@
+import { Ajv, type ValidateFunction } from 'ajv';
+import type { InvalidMessageReason } from '../metrics/gateway-metrics.js';
+import type { DeviceMessage } from './messages.js';
+import { INBOUND_SCHEMAS, type InboundSchemaKey } from './schemas.js';
+
+export type DecodeResult =
+  | { ok: true; message: DeviceMessage }
+  | { ok: false; reason: InvalidMessageReason; detail: string };
+
+/**
+ * Turns a PUBLISH payload into a typed DeviceMessage. Schemas are compiled once, here; decoding is a JSON.parse and
+ * one compiled validator call, and returns a result instead of throwing, because it runs for every message.
+ */
+export class DeviceMessageDecoder {
+  private readonly validators = new Map<string, ValidateFunction>();
+
+  constructor() {
+    // allErrors off: the first problem is enough to drop a message, and it is faster.
+    // strictRequired off: kiosk events require fields conditionally (if/then), declared once under properties.
+    const ajv = new Ajv({ allErrors: false, strict: true, strictRequired: false, allowUnionTypes: true });
+    for (const [key, schema] of Object.entries(INBOUND_SCHEMAS)) this.validators.set(key, ajv.compile(schema));
+  }
+
+  /** `key` is `<kind>/<channel>`. */
+  decode(key: string, deviceId: string, payload: Buffer, receivedAt: number): DecodeResult {
+    const validate = this.validators.get(key);
+    if (!validate) return { ok: false, reason: 'unknown-channel', detail: `no channel ${key}` };
+    let value: unknown;
+    try {
+      value = JSON.parse(payload.toString('utf8'));
+    } catch (error) {
+      return { ok: false, reason: 'bad-json', detail: (error as Error).message };
+    }
+    if (!validate(value)) {
+      const first = validate.errors?.[0];
+      return { ok: false, reason: 'schema', detail: first ? `${first.instancePath || '/'} ${first.message ?? first.keyword}` : 'invalid' };
+    }
+    return { ok: true, message: { key: key as InboundSchemaKey, deviceId, payload: value, receivedAt } as DeviceMessage };
+  }
+}

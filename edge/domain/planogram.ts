@@ -1,0 +1,62 @@
+/** The planogram: which product sits on which shelf facing, and the stock policy of each facing. */
+
+export type Product = {
+  sku: string;
+  name: string;
+  /** weight of one unit as the load cell sees it, grams */
+  unitWeightG: number;
+  priceCents?: number;
+};
+
+export type FacingPlan = {
+  shelfId: string;
+  /** 1-based position on the shelf, as the load cell reports it */
+  facing: number;
+  sku: string;
+  capacityUnits: number;
+  /** at or below this many units the facing is low */
+  lowStockUnits: number;
+  /** the facing is back to ok only at or above this many units (hysteresis) */
+  restockUnits: number;
+  /** weight the load cell reports with the facing empty, grams */
+  tareG: number;
+};
+
+export type Planogram = { products: Product[]; facings: FacingPlan[] };
+
+export function facingKey(shelfId: string, facing: number): string {
+  return `${shelfId}/${facing}`;
+}
+
+/** Read-only lookups the pipelines need; built once per planogram load. */
+export class PlanogramIndex {
+  private readonly facingsByKey = new Map<string, FacingPlan>();
+  private readonly productsBySku = new Map<string, Product>();
+  private readonly facingsBySku = new Map<string, FacingPlan[]>();
+
+  constructor(readonly planogram: Planogram) {
+    for (const product of planogram.products) this.productsBySku.set(product.sku, product);
+    for (const plan of planogram.facings) {
+      this.facingsByKey.set(facingKey(plan.shelfId, plan.facing), plan);
+      const list = this.facingsBySku.get(plan.sku) ?? [];
+      list.push(plan);
+      this.facingsBySku.set(plan.sku, list);
+    }
+  }
+
+  facing(shelfId: string, facing: number): FacingPlan | undefined {
+    return this.facingsByKey.get(facingKey(shelfId, facing));
+  }
+
+  product(sku: string): Product | undefined {
+    return this.productsBySku.get(sku);
+  }
+
+  facingsOf(sku: string): readonly FacingPlan[] {
+    return this.facingsBySku.get(sku) ?? [];
+  }
+
+  shelfIds(): string[] {
+    return [...new Set(this.planogram.facings.map((f) => f.shelfId))].sort();
+  }
+}

@@ -1,0 +1,46 @@
+import fastifyStatic from '@fastify/static';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { HttpDeps } from './http-deps.js';
+import { alertRoutes } from './routes/alerts.js';
+import { deviceRoutes } from './routes/devices.js';
+import { eventRoutes } from './routes/events.js';
+import { healthRoutes } from './routes/health.js';
+import { shelfRoutes } from './routes/shelves.js';
+
+/** Builds the HTTP app (API, live events, staff page). Never listens: server.ts does, tests use inject(). */
+export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    // one info line per request would drown the log of a dashboard that polls; errors are logged below
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.bodyLimitBytes,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    // live streams never go idle: close them with the server instead of waiting for them
+    forceCloseConnections: true,
+    ajv: {
+      // unknown fields and wrong types are the client's error (400), not something to strip or coerce silently
+      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false },
+    },
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const statusCode = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (statusCode === 500) {
+      request.log.error({ err: error, url: request.url, method: request.method }, 'request failed');
+      return reply.code(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
+    }
+    return reply.code(statusCode).send({ statusCode, error: error.code ?? 'Bad Request', message: error.message });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
+  );
+
+  await app.register(healthRoutes, deps);
+  await app.register(alertRoutes, deps);
+  await app.register(shelfRoutes, deps);
+  await app.register(deviceRoutes, deps);
+  await app.register(eventRoutes, deps);
+  await app.register(fastifyStatic, { root: deps.staticDir, prefix: '/', index: 'index.html', wildcard: true, dotfiles: 'deny' });
+  return app;
+}

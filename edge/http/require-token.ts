@@ -1,0 +1,24 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/**
+ * preHandler of every write route: `Authorization: Bearer <token>`. Compared as digests in constant time so the
+ * comparison leaks neither content nor length. Without a configured token writes are off (403), not open.
+ */
+export function requireToken(apiToken: string | null) {
+  const expected = apiToken ? digest(apiToken) : undefined;
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (!expected) {
+      return reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: 'write API disabled: no API token configured (set SMARTSTORE_API_TOKEN)' });
+    }
+    const header = request.headers.authorization ?? '';
+    const match = /^Bearer (.+)$/.exec(header);
+    if (!match || !timingSafeEqual(digest(match[1] as string), expected)) {
+      return reply.code(401).send({ statusCode: 401, error: 'Unauthorized', message: 'missing or wrong bearer token' });
+    }
+  };
+}

@@ -1,0 +1,137 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { INBOUND_SCHEMAS, type InboundSchemaKey } from '../devices/schemas.js';
+
+export type ConnectionRejectReason =
+  | 'no-credentials'
+  | 'unknown-device'
+  | 'bad-secret'
+  | 'client-id-mismatch'
+  | 'keepalive'
+  | 'too-many-failures'
+  | 'disabled'
+  | 'too-many-connections'
+  | 'packet-too-large'
+  | 'protocol-error';
+export type PublishRejectReason = 'acl' | 'not-authenticated';
+export type InvalidMessageReason = 'bad-json' | 'schema' | 'unknown-channel' | 'unknown-facing';
+
+/**
+ * Every Prometheus metric of the gateway, in one registry per gateway (not the global one, so tests can run several).
+ * Children of labelled counters used on the hot path are created once here, not looked up per message.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+
+  private readonly connectionsRejected = new Counter({
+    name: 'smartstore_mqtt_connections_rejected_total',
+    help: 'MQTT connections refused, by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  private readonly publishRejected = new Counter({
+    name: 'smartstore_mqtt_publish_rejected_total',
+    help: 'PUBLISH packets refused by the ACL',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly subscribeRejected = new Counter({
+    name: 'smartstore_mqtt_subscribe_rejected_total',
+    help: 'subscriptions refused by the ACL',
+    registers: [this.registry],
+  });
+  readonly connectedDevices = new Gauge({
+    name: 'smartstore_mqtt_connected_devices',
+    help: 'devices connected to the embedded broker',
+    registers: [this.registry],
+  });
+  private readonly messagesAccepted = new Counter({
+    name: 'smartstore_device_messages_total',
+    help: 'device messages accepted, by kind/channel',
+    labelNames: ['channel'],
+    registers: [this.registry],
+  });
+  private readonly messagesInvalid = new Counter({
+    name: 'smartstore_device_messages_invalid_total',
+    help: 'device messages dropped as invalid, by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  private readonly alertsOpened = new Counter({
+    name: 'smartstore_alerts_opened_total',
+    help: 'alerts opened, by kind',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+  readonly activeAlerts = new Gauge({
+    name: 'smartstore_alerts_active',
+    help: 'alerts not resolved yet',
+    registers: [this.registry],
+  });
+  readonly storageFlushSeconds = new Histogram({
+    name: 'smartstore_storage_flush_seconds',
+    help: 'duration of one batched write transaction',
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+  readonly storageWriteErrors = new Counter({
+    name: 'smartstore_storage_write_errors_total',
+    help: 'batched write transactions that failed (disk full, read-only, locked)',
+    registers: [this.registry],
+  });
+  readonly storagePendingWrites = new Gauge({
+    name: 'smartstore_storage_pending_writes',
+    help: 'state changes waiting to be written',
+    registers: [this.registry],
+  });
+  readonly storageDroppedWrites = new Counter({
+    name: 'smartstore_storage_dropped_writes_total',
+    help: 'history samples dropped because the write-behind queue was full',
+    registers: [this.registry],
+  });
+  readonly sseClients = new Gauge({
+    name: 'smartstore_sse_clients',
+    help: 'open live-event streams',
+    registers: [this.registry],
+  });
+
+  private readonly acceptedByKey = new Map<string, ReturnType<Counter<'channel'>['labels']>>();
+  private readonly invalidByReason = new Map<string, ReturnType<Counter<'reason'>['labels']>>();
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    for (const key of Object.keys(INBOUND_SCHEMAS)) this.acceptedByKey.set(key, this.messagesAccepted.labels(key));
+    for (const reason of ['bad-json', 'schema', 'unknown-channel', 'unknown-facing']) {
+      this.invalidByReason.set(reason, this.messagesInvalid.labels(reason));
+    }
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'smartstore_' });
+  }
+
+  messageAccepted(key: InboundSchemaKey): void {
+    this.acceptedByKey.get(key)?.inc();
+  }
+
+  messageInvalid(reason: InvalidMessageReason): void {
+    this.invalidByReason.get(reason)?.inc();
+  }
+
+  connectionRejected(reason: ConnectionRejectReason): void {
+    this.connectionsRejected.labels(reason).inc();
+  }
+
+  publishRejectedFor(reason: PublishRejectReason): void {
+    this.publishRejected.labels(reason).inc();
+  }
+
+  alertOpened(kind: string): void {
+    this.alertsOpened.labels(kind).inc();
+  }
+
+  /** Current value of a counter or gauge (summed over labels), for health checks and tests. */
+  async value(name: string, labels: Record<string, string> = {}): Promise<number> {
+    const metric = this.registry.getSingleMetric(name);
+    if (!metric) return 0;
+    const { values } = await metric.get();
+    return values
+      .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
+      .reduce((sum, v) => sum + v.value, 0);
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Low stock as named RxJS operators over one facing's events. Time comes from a SchedulerLike so marble tests can
+ * run hours of shelf data in milliseconds.
+ */
+import { debounceTime, distinctUntilChanged, filter, map, scan, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { lowStockKey, type NewAlert } from '../domain/alerts.js';
+import type { FacingPlan } from '../domain/planogram.js';
+import {
+  EMPTY_FACING_STATE,
+  applyStockEvent,
+  nextStockLevel,
+  type FacingStock,
+  type FacingStockState,
+  type StockEvent,
+  type StockLevel,
+  type StockPolicy,
+  type StockSource,
+} from '../domain/stock.js';
+
+export type ShelfQuantity = {
+  shelfId: string;
+  facing: number;
+  sku: string;
+  units: number;
+  weightG: number | null;
+  source: StockSource;
+  at: number;
+};
+
+export type StockSignal = { shelfId: string; facing: number; sku: string; level: StockLevel; units: number; at: number };
+
+/** Weight readings and sales of one facing → its quantity after each event (smoothed; sales only when stale). */
+export function onShelfQuantity(
+  plan: FacingPlan,
+  unitWeightG: number,
+  policy: StockPolicy,
+  initial?: FacingStock,
+): OperatorFunction<StockEvent, ShelfQuantity> {
+  const seed: FacingStockState = initial ? { window: [], stock: initial } : EMPTY_FACING_STATE;
+  return (events) =>
+    events.pipe(
+      scan((state: FacingStockState, event: StockEvent) => applyStockEvent(state, event, plan, unitWeightG, policy), seed),
+      map((state) => state.stock),
+      filter((stock): stock is FacingStock => stock !== undefined),
+      map((stock) => ({
+        shelfId: plan.shelfId,
+        facing: plan.facing,
+        sku: plan.sku,
+        units: stock.units,
+        weightG: stock.weightG,
+        source: stock.source,
+        at: stock.at,
+      })),
+    );
+}
+
+/**
+ * Quantities of one facing → low/ok signals. Hysteresis first (low at ≤ lowStockUnits, ok again only at ≥
+ * restockUnits), then a level must hold for `debounceMs` before it is signalled, so a shopper resting a basket on
+ * the shelf or a reading jittering around the threshold does not open and resolve alerts.
+ */
+export function lowStockSignals(
+  plan: Pick<FacingPlan, 'lowStockUnits' | 'restockUnits'>,
+  debounceMs: number,
+  scheduler: SchedulerLike,
+  initialLevel?: StockLevel,
+): OperatorFunction<ShelfQuantity, StockSignal> {
+  return (quantities) =>
+    quantities.pipe(
+      scan(
+        (previous: StockSignal | undefined, q: ShelfQuantity): StockSignal => ({
+          shelfId: q.shelfId,
+          facing: q.facing,
+          sku: q.sku,
+          units: q.units,
+          at: q.at,
+          level: nextStockLevel(previous?.level ?? initialLevel, q.units, plan),
+        }),
+        undefined,
+      ),
+      filter((signal): signal is StockSignal => signal !== undefined),
+      distinctUntilChanged((a, b) => a.level === b.level),
+      debounceTime(debounceMs, scheduler),
+      // a flap that returned to the last signalled level inside the debounce window signals nothing
+      distinctUntilChanged((a, b) => a.level === b.level),
+    );
+}
+
+/** The alert a low signal raises. */
+export function lowStockAlert(signal: StockSignal, productName: string): NewAlert {
+  const empty = signal.units === 0;
+  return {
+    kind: 'low-stock',
+    key: lowStockKey(signal.shelfId, signal.facing),
+    severity: empty ? 'critical' : 'warning',
+    title: empty
+      ? `Out of stock: ${productName} (${signal.shelfId} facing ${signal.facing})`
+      : `Low stock: ${productName} (${signal.shelfId} facing ${signal.facing}), ${signal.units} left`,
+    shelfId: signal.shelfId,
+    facing: signal.facing,
+    sku: signal.sku,
+    units: signal.units,
+  };
+}

@@ -1,0 +1,116 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import sqlite3 from 'sqlite3';
+
+export type SqlValue = string | number | bigint | null | Buffer;
+export type SqlParams = SqlValue[] | Record<string, SqlValue>;
+
+export class StorageError extends Error {
+  constructor(
+    message: string,
+    readonly sql: string,
+    readonly code: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StorageError';
+  }
+}
+
+function wrap(error: Error & { code?: string }, sql: string): StorageError {
+  return new StorageError(`${error.message} (in: ${sql.slice(0, 80)})`, sql, error.code, { cause: error });
+}
+
+/**
+ * One SQLite connection (WAL) with a promise API. Writes that must not interleave — transactions — go through
+ * `transaction()`, which runs them one at a time; single statements may run at any time.
+ */
+export class SqliteDatabase {
+  private db: sqlite3.Database | undefined;
+  private transactionTail: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly path: string) {}
+
+  async open(): Promise<void> {
+    if (this.path !== ':memory:') await mkdir(dirname(this.path), { recursive: true });
+    this.db = await new Promise<sqlite3.Database>((resolve, reject) => {
+      const db = new sqlite3.Database(this.path, (error) => (error ? reject(wrap(error, 'open')) : resolve(db)));
+    });
+    // WAL: readers never block the writer; NORMAL sync is durable across process crashes (kill -9) in WAL mode.
+    await this.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+  }
+
+  async close(): Promise<void> {
+    const db = this.db;
+    if (!db) return;
+    await this.transactionTail.catch(() => undefined);
+    this.db = undefined;
+    await new Promise<void>((resolve, reject) => db.close((error) => (error ? reject(wrap(error, 'close')) : resolve())));
+  }
+
+  get isOpen(): boolean {
+    return this.db !== undefined;
+  }
+
+  private get handle(): sqlite3.Database {
+    if (!this.db) throw new StorageError('database is not open', '', 'SQLITE_MISUSE');
+    return this.db;
+  }
+
+  exec(sql: string): Promise<void> {
+    return new Promise((resolve, reject) => this.handle.exec(sql, (error) => (error ? reject(wrap(error, sql)) : resolve())));
+  }
+
+  run(sql: string, params: SqlParams = []): Promise<{ changes: number; lastID: number }> {
+    return new Promise((resolve, reject) =>
+      this.handle.run(sql, params, function (this: sqlite3.RunResult, error: Error | null) {
+        if (error) reject(wrap(error, sql));
+        else resolve({ changes: this.changes, lastID: this.lastID });
+      }),
+    );
+  }
+
+  get<T>(sql: string, params: SqlParams = []): Promise<T | undefined> {
+    return new Promise((resolve, reject) =>
+      this.handle.get(sql, params, (error, row) => (error ? reject(wrap(error, sql)) : resolve(row as T | undefined))),
+    );
+  }
+
+  all<T>(sql: string, params: SqlParams = []): Promise<T[]> {
+    return new Promise((resolve, reject) =>
+      this.handle.all(sql, params, (error, rows) => (error ? reject(wrap(error, sql)) : resolve(rows as T[]))),
+    );
+  }
+
+  /** Runs many rows through one prepared statement (inside a transaction, this is the batched write path). */
+  async runMany(sql: string, rows: readonly SqlParams[]): Promise<void> {
+    if (rows.length === 0) return;
+    const statement = await new Promise<sqlite3.Statement>((resolve, reject) => {
+      const prepared = this.handle.prepare(sql, (error) => (error ? reject(wrap(error, sql)) : resolve(prepared)));
+    });
+    try {
+      for (const row of rows) {
+        await new Promise<void>((resolve, reject) => statement.run(row, (error) => (error ? reject(wrap(error, sql)) : resolve())));
+      }
+    } finally {
+      await new Promise<void>((resolve) => statement.finalize(() => resolve()));
+    }
+  }
+
+  /** Runs `work` inside BEGIN IMMEDIATE … COMMIT, one transaction at a time; rolls back if it throws. */
+  transaction<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.transactionTail.then(async () => {
+      await this.exec('BEGIN IMMEDIATE');
+      try {
+        const value = await work();
+        await this.exec('COMMIT');
+        return value;
+      } catch (error) {
+        await this.exec('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+    this.transactionTail = result.catch(() => undefined);
+    return result;
+  }
+}

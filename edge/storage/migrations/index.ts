@@ -1,0 +1,6 @@
+import * as initial from './001-initial.js';
+
+export type Migration = { version: number; name: string; sql: string };
+
+/** Numbered, append-only: a released migration is never edited, a change is a new number. */
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, ...initial }];

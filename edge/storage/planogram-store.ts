@@ -1,0 +1,56 @@
+import type { FacingPlan, Planogram, Product } from '../domain/planogram.js';
+import type { SqliteDatabase } from './database.js';
+
+type ProductRow = { sku: string; name: string; unit_weight_g: number; price_cents: number | null };
+type FacingRow = {
+  shelf_id: string;
+  facing: number;
+  sku: string;
+  capacity_units: number;
+  low_stock_units: number;
+  restock_units: number;
+  tare_g: number;
+};
+
+/** The planogram in SQLite: replaced whole when a planogram file is loaded, read at start. */
+export class PlanogramStore {
+  constructor(private readonly db: SqliteDatabase) {}
+
+  async replace(planogram: Planogram): Promise<void> {
+    await this.db.transaction(async () => {
+      await this.db.run('DELETE FROM planogram');
+      await this.db.runMany(
+        `INSERT INTO products (sku, name, unit_weight_g, price_cents) VALUES (?, ?, ?, ?)
+         ON CONFLICT (sku) DO UPDATE SET name = excluded.name, unit_weight_g = excluded.unit_weight_g, price_cents = excluded.price_cents`,
+        planogram.products.map((p) => [p.sku, p.name, p.unitWeightG, p.priceCents ?? null]),
+      );
+      await this.db.runMany(
+        'INSERT INTO planogram (shelf_id, facing, sku, capacity_units, low_stock_units, restock_units, tare_g) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        planogram.facings.map((f) => [f.shelfId, f.facing, f.sku, f.capacityUnits, f.lowStockUnits, f.restockUnits, f.tareG]),
+      );
+    });
+  }
+
+  async load(): Promise<Planogram> {
+    const products = await this.db.all<ProductRow>('SELECT * FROM products ORDER BY sku');
+    const facings = await this.db.all<FacingRow>('SELECT * FROM planogram ORDER BY shelf_id, facing');
+    return {
+      products: products.map((row): Product => {
+        const product: Product = { sku: row.sku, name: row.name, unitWeightG: row.unit_weight_g };
+        if (row.price_cents !== null) product.priceCents = row.price_cents;
+        return product;
+      }),
+      facings: facings.map(
+        (row): FacingPlan => ({
+          shelfId: row.shelf_id,
+          facing: row.facing,
+          sku: row.sku,
+          capacityUnits: row.capacity_units,
+          lowStockUnits: row.low_stock_units,
+          restockUnits: row.restock_units,
+          tareG: row.tare_g,
+        }),
+      ),
+    };
+  }
+}

@@ -1,0 +1,130 @@
+/** Starts a real gateway for integration tests: aedes and HTTP on port 0, SQLite in a temp dir, quiet logs. */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { pino } from 'pino';
+import { stringify } from 'yaml';
+import { loadConfig } from '../../edge/config/load-config.js';
+import type { GatewayConfig } from '../../edge/config/gateway-config.js';
+import type { DeviceKind } from '../../edge/devices/topics.js';
+import { buildGateway, type StoreGateway } from '../../edge/main.js';
+
+export const TEST_TOKEN = 'test-token-0123456789abcdef';
+
+/** Two shelves, small capacities: a facing drains in a few readings. */
+export const TEST_PLANOGRAM = {
+  products: [
+    { sku: '4000000000017', name: 'Oat milk 1 l', unitWeightG: 1040, priceCents: 189 },
+    { sku: '4000000000024', name: 'Espresso beans 500 g', unitWeightG: 520, priceCents: 799 },
+    { sku: '4000000000031', name: 'Dark chocolate 100 g', unitWeightG: 105, priceCents: 149 },
+  ],
+  shelves: [
+    {
+      id: 'shelf-a',
+      facings: [
+        { facing: 1, sku: '4000000000017', capacityUnits: 10, lowStockUnits: 2, restockUnits: 5 },
+        { facing: 2, sku: '4000000000024', capacityUnits: 8, lowStockUnits: 2, restockUnits: 4 },
+      ],
+    },
+    { id: 'shelf-b', facings: [{ facing: 1, sku: '4000000000031', capacityUnits: 20, lowStockUnits: 4, restockUnits: 10 }] },
+  ],
+};
+
+export type TestGateway = {
+  built: StoreGateway;
+  config: GatewayConfig;
+  dataDir: string;
+  mqttUrl: string;
+  httpUrl: string;
+  /** provisions a device and returns a connected MQTT client for it */
+  connectDevice(id: string, kind: DeviceKind, options?: mqtt.IClientOptions): Promise<MqttClient>;
+  api(path: string, init?: RequestInit & { token?: string }): Promise<Response>;
+  stop(): Promise<void>;
+  /** stops and removes the temp dir */
+  dispose(): Promise<void>;
+};
+
+export type TestGatewayOptions = { dataDir?: string; overrides?: Record<string, unknown>; planogram?: unknown };
+
+export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'smartstore-test-')));
+  const planogramFile = join(dataDir, 'planogram.yaml');
+  await writeFile(planogramFile, stringify(options.planogram ?? TEST_PLANOGRAM));
+  const base = {
+    storeId: 'test-store',
+    dataDir,
+    log: { level: 'silent', pretty: false },
+    mqtt: { host: '127.0.0.1', port: 0 },
+    http: { host: '127.0.0.1', port: 0, apiToken: TEST_TOKEN },
+    planogram: { file: planogramFile },
+    lowStock: { smoothingWindow: 1, debounceMs: 200, staleAfterMs: 60_000 },
+    storage: { flushIntervalMs: 100 },
+    security: { scryptCost: 1024 },
+  };
+  const config = await loadConfig({ overrides: mergeDeep(base, options.overrides ?? {}), env: {} });
+  const built = buildGateway(config, { log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), snoozeCheckMs: 50 });
+  await built.gateway.start();
+  const mqttUrl = `mqtt://127.0.0.1:${built.broker.port}`;
+  const httpUrl = `http://127.0.0.1:${built.http.port}`;
+  const clients: MqttClient[] = [];
+  let stopped = false;
+
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
+    await built.gateway.stop();
+  };
+
+  return {
+    built,
+    config,
+    dataDir,
+    mqttUrl,
+    httpUrl,
+    async connectDevice(id, kind, mqttOptions = {}) {
+      const secret = await built.registry.provision(id, kind);
+      const client = await mqtt.connectAsync(mqttUrl, { clientId: id, username: id, password: secret, reconnectPeriod: 0, keepalive: 30, ...mqttOptions });
+      clients.push(client);
+      return client;
+    },
+    api(path, init = {}) {
+      const { token, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (token) headers.set('authorization', `Bearer ${token}`);
+      if (rest.body && !headers.has('content-type')) headers.set('content-type', 'application/json');
+      return fetch(httpUrl + path, { ...rest, headers });
+    },
+    stop,
+    async dispose() {
+      await stop();
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function mergeDeep(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const cur = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' ? mergeDeep(cur as Record<string, unknown>, v as Record<string, unknown>) : v;
+  }
+  return out;
+}
+
+/** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 5_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
