@@ -1,0 +1,104 @@
+import { request } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Alert } from '../../edge/domain/alerts.js';
+import { TEST_TOKEN, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+
+type SseEvent = { event: string; data: unknown };
+
+/** Opens /api/events and collects parsed events until closed. */
+function openStream(url: string): { events: SseEvent[]; close: () => void; ready: Promise<void> } {
+  const events: SseEvent[] = [];
+  let close = () => undefined as void;
+  const ready = new Promise<void>((resolve, reject) => {
+    const req = request(`${url}/api/events`, (res) => {
+      let buffer = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffer += chunk;
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = /^event: (.+)$/m.exec(block)?.[1];
+          const data = /^data: (.+)$/m.exec(block)?.[1];
+          if (event && data) events.push({ event, data: JSON.parse(data) });
+          if (event === 'hello') resolve();
+        }
+      });
+    });
+    req.on('error', reject);
+    req.end();
+    close = () => req.destroy();
+  });
+  return { events, close: () => close(), ready };
+}
+
+describe('kiosk alerts and the live event stream', () => {
+  let gw: TestGateway;
+  afterEach(async () => gw?.dispose());
+
+  it('streams a kiosk assist request as one alert, then its acknowledgement', async () => {
+    gw = await startTestGateway();
+    const stream = openStream(gw.httpUrl);
+    await stream.ready;
+    const kiosk = await gw.connectDevice('kiosk-1', 'kiosk');
+    const topic = 'store/test-store/kiosk/kiosk-1/event';
+    // pressed twice: still one active alert for the kiosk
+    for (let i = 0; i < 2; i++) {
+      await kiosk.publishAsync(topic, JSON.stringify({ type: 'assist-requested', basketId: 'b-1', reason: 'age check', ts: Date.now() }), { qos: 1 });
+    }
+    await kiosk.publishAsync(topic, JSON.stringify({ type: 'weight-mismatch', basketId: 'b-1', expectedWeightG: 500, measuredWeightG: 812, ts: Date.now() }), { qos: 1 });
+
+    const alerts = await eventually(() => {
+      const list = stream.events.filter((e) => e.event === 'alert').map((e) => e.data as Alert);
+      return list.length >= 2 ? list : undefined;
+    });
+    expect(alerts.map((a) => a.kind).sort()).toEqual(['kiosk-assist', 'kiosk-weight-mismatch']);
+    const assist = alerts.find((a) => a.kind === 'kiosk-assist')!;
+    expect(assist).toMatchObject({ state: 'open', deviceId: 'kiosk-1', key: 'kiosk-assist:kiosk-1' });
+    expect(assist.title).toContain('age check');
+
+    const ack = await gw.api(`/api/alerts/${assist.id}/ack`, { method: 'POST', token: TEST_TOKEN, body: JSON.stringify({ by: 'sam' }) });
+    expect(ack.status).toBe(200);
+    await eventually(() => stream.events.find((e) => e.event === 'alert' && (e.data as Alert).state === 'acknowledged'));
+
+    // a device connection shows on the stream too
+    expect(stream.events.some((e) => e.event === 'device' && (e.data as { deviceId: string }).deviceId === 'kiosk-1')).toBe(true);
+    const list = (await (await gw.api('/api/alerts')).json()) as { alerts: Alert[] };
+    expect(list.alerts).toHaveLength(2);
+    stream.close();
+  });
+
+  it('streams stock changes of a facing, not every reading', async () => {
+    gw = await startTestGateway();
+    const stream = openStream(gw.httpUrl);
+    await stream.ready;
+    const shelf = await gw.connectDevice('shelf-b', 'shelf');
+    // 105 g chocolate: five readings of the same 12 units (noise of a few grams), then 11
+    for (const weightG of [1260, 1262, 1258, 1261, 1259, 1155]) {
+      await shelf.publishAsync('store/test-store/shelf/shelf-b/weight', JSON.stringify({ facing: 1, weightG, ts: Date.now() }), { qos: 1 });
+    }
+    const stock = await eventually(() => {
+      const list = stream.events.filter((e) => e.event === 'stock').map((e) => e.data as { units: number });
+      return list.some((s) => s.units === 11) ? list : undefined;
+    });
+    expect(stock.map((s) => s.units)).toEqual([12, 11]);
+    stream.close();
+  });
+
+  it('snoozed alerts come back when the snooze ends', async () => {
+    gw = await startTestGateway();
+    const kiosk = await gw.connectDevice('kiosk-2', 'kiosk');
+    await kiosk.publishAsync('store/test-store/kiosk/kiosk-2/event', JSON.stringify({ type: 'assist-requested', ts: Date.now() }), { qos: 1 });
+    const alert = await eventually(async () => ((await (await gw.api('/api/alerts')).json()) as { alerts: Alert[] }).alerts[0]);
+    const snoozed = await gw.api(`/api/alerts/${alert.id}/snooze`, { method: 'POST', token: TEST_TOKEN, body: JSON.stringify({ by: 'sam', minutes: 1 }) });
+    expect(snoozed.status).toBe(200);
+    expect(((await snoozed.json()) as Alert).state).toBe('snoozed');
+    // the service wakes it with its clock; move the alert's deadline instead of waiting a minute
+    gw.built.alerts.snooze(alert.id, 'sam', 0);
+    await eventually(async () => {
+      const current = (await (await gw.api(`/api/alerts/${alert.id}`)).json()) as Alert;
+      return current.state === 'open' ? current : undefined;
+    }, 2_000, 'the alert to wake up');
+  });
+});
