@@ -14,7 +14,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Ajv, type ErrorObject } from 'ajv';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { FacingPlan, Planogram, Product } from '../edge/domain/planogram.js';
 import { facingKey } from '../edge/domain/planogram.js';
 import { DEVICE_ID_PATTERN } from '../edge/devices/topics.js';
@@ -119,14 +119,14 @@ export async function loadPlanogramFile(path: string): Promise<Planogram> {
 
 /** Same as loadPlanogramFile for text already in memory; `source` names it in errors. */
 export function parsePlanogram(text: string, source: string): Planogram {
-  const document = parseDocument(text, { prettyErrors: false });
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false });
   if (document.errors.length > 0) {
     throw new PlanogramFileError(
       source,
       document.errors.map((err) => {
-        const position = err.linePos?.[0];
-        const where = position ? `line ${position.line}, column ${position.col}` : 'YAML';
-        return `${where}: ${err.message}`;
+        const { line, col } = lineCounter.linePos(err.pos[0]);
+        return `line ${line}, column ${col}: ${err.message}`;
       }),
     );
   }

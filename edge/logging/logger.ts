@@ -23,7 +23,7 @@ export function createLogger(options: LoggerOptions): Logger {
     base: { service: 'smartstore-edge' },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     ...(options.pretty
-      ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,service' } } }
+      ? { transport: { target: 'pino-pretty', options: { colorize: true, singleLine: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,service' } } }
       : {}),
   });
 }
