@@ -278,7 +278,9 @@ export class StoreSimulation {
     const results = await forEachBounded(devices, this.connectConcurrency, (device) => device.start());
     const failures = results.flatMap((result, i) => (result.status === 'rejected' ? [{ device: devices[i], reason: result.reason }] : []));
     if (failures.length > 0) {
-      await this.stop();
+      timerGroup.close();
+      this.timerGroup = undefined;
+      await forEachBounded(devices, this.connectConcurrency, (device) => device.stop());
       const first = failures[0];
       throw new Error(
         `${failures.length} of ${devices.length} devices could not connect; first: ${first?.device?.deviceId}: ${errorMessage(first?.reason)}`,
@@ -369,7 +371,7 @@ export class StoreSimulation {
     const now = this.clock();
     let due: FacingStock | undefined;
     for (const stock of this.facings) {
-      if (stock.lowSince === undefined || now - stock.lowSince < this.timing.restockDelayMs) continue;
+      if (stock.lowSince === undefined || now - stock.lowSince <= this.timing.restockDelayMs) continue;
       if (!due || stock.lowSince < (due.lowSince ?? Infinity)) due = stock;
     }
     if (!due) return;

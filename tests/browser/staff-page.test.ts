@@ -1,0 +1,92 @@
+/**
+ * The staff page in real Chromium (Debian package, driven by playwright-core) against a real gateway: an alert
+ * appears live when a facing drains over MQTT, staff acknowledge it with a click, and it leaves the page on restock.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_TOKEN, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// On CI a missing browser is a failure, not a skip: .ci/run installs it.
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.CI) throw new Error(`Chromium not found at ${CHROMIUM}: install the Debian package 'chromium'`);
+
+/** Flags Chromium needs on this closed network (env machines/node.md). */
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+describe.skipIf(!haveChromium)('staff page', () => {
+  let gw: TestGateway;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    gw = await startTestGateway();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await gw?.dispose();
+  });
+
+  it('shows a live low-stock alert, acknowledges it with a click, and drops it when the facing is restocked', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(`${gw.httpUrl}/#token=${TEST_TOKEN}`);
+    await expect.poll(() => page.getByTestId('stream-state').textContent()).toMatch(/live/i);
+    // the planogram's facings are on the page before any reading
+    await expect.poll(() => page.getByTestId('facing-row').count()).toBe(3);
+
+    const shelf = await gw.connectDevice('shelf-a', 'shelf');
+    const publishUnits = (units: number) =>
+      shelf.publishAsync('store/test-store/shelf/shelf-a/weight', JSON.stringify({ facing: 1, weightG: units * 1040, ts: Date.now() }), { qos: 1 });
+    for (const units of [9, 6, 3, 1, 1]) await publishUnits(units);
+
+    const item = page.getByTestId('alert-item');
+    await expect.poll(() => item.count(), { timeout: 5_000 }).toBe(1);
+    expect(await item.getAttribute('data-state')).toBe('open');
+    expect(await item.textContent()).toContain('Oat milk');
+    expect(await page.getByTestId('active-count').textContent()).toContain('1');
+    await expect.poll(() => page.locator('[data-testid="facing-row"][data-shelf-id="shelf-a"][data-facing="1"]').getAttribute('data-level')).toBe('low');
+    await page.screenshot({ path: join(mkdtempSync(join(tmpdir(), 'staff-page-')), 'alert-open.png') });
+
+    await item.getByTestId('ack-button').click();
+    await expect.poll(() => item.getAttribute('data-state')).toBe('acknowledged');
+    // the click went through the API with the token from the URL
+    const stored = (await (await gw.api('/api/alerts')).json()) as { alerts: { state: string; acknowledgedBy: string }[] };
+    expect(stored.alerts[0]?.state).toBe('acknowledged');
+
+    for (let i = 0; i < 3; i++) await publishUnits(10);
+    await expect.poll(() => page.getByTestId('alert-item').count(), { timeout: 5_000 }).toBe(0);
+    await expect.poll(() => page.locator('[data-testid="facing-row"][data-shelf-id="shelf-a"][data-facing="1"]').getAttribute('data-level')).toBe('ok');
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  });
+
+  it('shows the API error when the token is wrong, without losing the alert', async () => {
+    const kiosk = await gw.connectDevice('kiosk-9', 'kiosk');
+    await kiosk.publishAsync('store/test-store/kiosk/kiosk-9/event', JSON.stringify({ type: 'assist-requested', ts: Date.now() }), { qos: 1 });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${gw.httpUrl}/#token=wrong-token-wrong-token`);
+    const item = page.getByTestId('alert-item');
+    await expect.poll(() => item.count()).toBe(1);
+    await item.getByTestId('resolve-button').click();
+    await expect.poll(() => page.getByTestId('notice').textContent()).toMatch(/token/i);
+    expect(await item.getAttribute('data-state')).toBe('open');
+    await context.close();
+  });
+});
