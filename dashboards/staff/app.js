@@ -113,6 +113,7 @@ function el(tag, props = {}, ...children) {
 }
 
 function ageElement(ms) {
+  if (!Number.isFinite(ms)) return el('span', {}, '—');
   return el('time', { datetime: new Date(ms).toISOString(), title: new Date(ms).toLocaleString(), dataset: { at: ms } },
     formatAge(ms, Date.now()));
 }
@@ -248,18 +249,18 @@ function alertItem(alert) {
       type: 'button',
       className: `button button--${action}`,
       dataset: { testid: ACTIONS[action].testId, action },
-      disabled: pending,
+      'aria-disabled': pending ? 'true' : null, // not `disabled`: that would drop keyboard focus
     }, ACTIONS[action].label));
   return el('li', {
     className: `alert alert--${alert.severity}`,
     'aria-busy': pending ? 'true' : null,
     dataset: { testid: 'alert-item', alertId: alert.id, state: alert.state },
   },
-  el('div', { className: 'alert__head' },
+  el('p', { className: 'alert__head' },
     el('span', { className: `badge badge--${alert.state}` }, STATE_LABELS[alert.state] ?? alert.state),
     alert.severity === 'critical' ? el('span', { className: 'badge badge--critical' }, 'Critical') : null,
-    el('h3', { className: 'alert__title' }, alert.title)),
-  el('p', { className: 'alert__kind' }, KIND_LABELS[alert.kind] ?? alert.kind),
+    el('span', { className: 'alert__kind' }, KIND_LABELS[alert.kind] ?? alert.kind)),
+  el('h3', { className: 'alert__title' }, alert.title),
   el('p', { className: 'alert__where' }, alertLocation(alert)),
   el('p', { className: 'alert__when' }, 'opened ', ageElement(alert.openedAt), alertHistory(alert)),
   el('div', { className: 'alert__actions', role: 'group', 'aria-label': `Actions for ${alert.title}` }, buttons));
@@ -268,7 +269,8 @@ function alertItem(alert) {
 function renderAlerts() {
   const list = byId('alerts-list');
   const focused = document.activeElement?.closest?.('[data-testid="alert-item"]');
-  const focusedId = focused && list.contains(focused) ? focused.dataset.alertId : null;
+  const focusedIndex = focused && list.contains(focused) ? [...list.children].indexOf(focused) : -1;
+  const focusedId = focusedIndex >= 0 ? focused.dataset.alertId : null;
   const focusedAction = document.activeElement?.dataset?.action;
 
   const alerts = [...state.alerts.values()].sort(compareAlerts);
@@ -276,17 +278,19 @@ function renderAlerts() {
   byId('alerts-empty').hidden = alerts.length > 0;
   byId('alerts-empty').textContent = 'No active alerts.';
   byId('active-count').textContent = String(alerts.length);
+  byId('active-count-label').textContent = alerts.length === 1 ? 'active alert' : 'active alerts';
   document.title = `(${alerts.length}) Store ${state.storeId ?? ''} · staff`;
-  if (focusedId) restoreAlertFocus(list, focusedId, focusedAction);
+  if (focusedId) restoreAlertFocus(list, focusedId, focusedAction, focusedIndex);
   renderRecentlyResolved();
 }
 
-/** A re-render replaces the buttons; keep keyboard users where they were. */
-function restoreAlertFocus(list, alertId, action) {
-  const item = [...list.children].find((li) => li.dataset.alertId === alertId);
-  if (!item) return;
-  const target = item.querySelector(`button[data-action="${action}"]:not([disabled])`) ?? item.querySelector('button');
-  target?.focus();
+/** A re-render replaces the buttons; keep keyboard users where they were (or on the next alert if theirs left). */
+function restoreAlertFocus(list, alertId, action, index) {
+  const items = [...list.children];
+  const same = items.find((li) => li.dataset.alertId === alertId);
+  const item = same ?? items[Math.min(index, items.length - 1)];
+  const target = (same && same.querySelector(`button[data-action="${action}"]`)) ?? item?.querySelector('button');
+  (target ?? byId('alerts-heading')).focus();
 }
 
 function renderRecentlyResolved() {
@@ -336,7 +340,7 @@ async function runAlertAction(alertId, action) {
       if (body?.id === alertId && body.state) applyAlert(body);
       showNotice(`${ACTIONS[action].done}: ${alert.title}`);
     } else if (response.status === 401 || response.status === 403) {
-      askForToken({ alertId, action }, `Not allowed: ${message}.`);
+      askForToken({ alertId, action }, `Not allowed: ${message.replace(/\.$/, '')}.`);
     } else {
       showNotice(`Could not ${ACTIONS[action].label.toLowerCase()}: ${message}`, 'error');
       if (response.status === 404 || response.status === 409) refreshAlert(alertId);
@@ -368,7 +372,7 @@ function setUpAlertButtons() {
   byId('alerts-list').addEventListener('click', (event) => {
     const button = event.target.closest('button[data-action]');
     const item = button?.closest('[data-testid="alert-item"]');
-    if (button && item && !button.disabled) runAlertAction(item.dataset.alertId, button.dataset.action);
+    if (button && item) runAlertAction(item.dataset.alertId, button.dataset.action);
   });
 }
 
@@ -412,12 +416,12 @@ function facingRow(stock) {
     dataset: { testid: 'facing-row', shelfId: stock.shelfId, facing: stock.facing, level },
   },
   el('span', { className: 'facing__number' }, el('span', { className: 'visually-hidden' }, 'Facing '), String(stock.facing)),
-  el('span', { className: 'facing__name' }, stock.name),
+  el('span', { className: 'facing__name' }, el('span', { className: 'facing__product', title: stock.name }, stock.name),
+    stock.source === 'sales-estimate' ? el('span', { className: 'tag', title: 'estimated from kiosk sales' }, 'estimated') : null),
   el('span', { className: 'facing__units' }, `${units} / ${stock.capacityUnits}`,
     el('span', { className: 'visually-hidden' }, ` units, low at ${stock.lowStockUnits}`)),
   fillBar(stock),
-  el('span', { className: 'facing__level' }, LEVEL_LABELS[level] ?? level,
-    stock.source === 'sales-estimate' ? el('span', { className: 'tag', title: 'estimated from kiosk sales' }, 'estimated') : null));
+  el('span', { className: 'facing__level' }, LEVEL_LABELS[level] ?? level));
 }
 
 function shelfCard(shelfId, facings) {
