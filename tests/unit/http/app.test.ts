@@ -1,0 +1,496 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AlertService, type AlertRepository } from '../../../edge/domain/alert-service.js';
+import { openAlert, resolveAlert, type Alert, type AlertKind, type NewAlert } from '../../../edge/domain/alerts.js';
+import { PlanogramIndex } from '../../../edge/domain/planogram.js';
+import { DeviceRegistry } from '../../../edge/devices/device-registry.js';
+import { GatewayEvents } from '../../../edge/gateway-events.js';
+import { buildHttpApp } from '../../../edge/http/app.js';
+import type { HealthReport, HttpDeps } from '../../../edge/http/http-deps.js';
+import { GatewayMetrics } from '../../../edge/metrics/gateway-metrics.js';
+import { ShelfStockBook } from '../../../edge/pipelines/shelf-stock-book.js';
+import { SqliteDatabase } from '../../../edge/storage/database.js';
+import { DeviceStore } from '../../../edge/storage/device-store.js';
+import { migrate } from '../../../edge/storage/migrate.js';
+
+const TOKEN = 'test-token-0123456789abcdef';
+const STATIC_DIR = fileURLToPath(new URL('../../../dashboards/staff/', import.meta.url));
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+
+class MemoryAlertRepository implements AlertRepository {
+  readonly rows = new Map<string, Alert>();
+  async loadActive(): Promise<Alert[]> {
+    return [...this.rows.values()].filter((a) => a.state !== 'resolved');
+  }
+  async get(id: string): Promise<Alert | undefined> {
+    return this.rows.get(id);
+  }
+  async listResolved(options: { kind?: AlertKind; limit: number }): Promise<Alert[]> {
+    return [...this.rows.values()].filter((a) => a.state === 'resolved' && (!options.kind || a.kind === options.kind)).slice(0, options.limit);
+  }
+}
+
+const PLANOGRAM = new PlanogramIndex({
+  products: [{ sku: 'milk', name: 'Oat milk 1 l', unitWeightG: 1040 }],
+  facings: [
+    { shelfId: 'shelf-b', facing: 1, sku: 'milk', capacityUnits: 10, lowStockUnits: 2, restockUnits: 5, tareG: 0 },
+    { shelfId: 'shelf-a', facing: 1, sku: 'milk', capacityUnits: 10, lowStockUnits: 2, restockUnits: 5, tareG: 0 },
+  ],
+});
+
+const lowStock = (facing: number): NewAlert => ({
+  kind: 'low-stock',
+  key: `low-stock:shelf-a/${facing}`,
+  severity: 'warning',
+  title: `Low stock facing ${facing}`,
+  shelfId: 'shelf-a',
+  facing,
+  sku: 'milk',
+  units: 2,
+});
+
+let dir: string;
+let db: SqliteDatabase;
+let clock: number;
+let ids: number;
+let repository: MemoryAlertRepository;
+let alerts: AlertService;
+let devices: DeviceRegistry;
+let stock: ShelfStockBook;
+let metrics: GatewayMetrics;
+let events: GatewayEvents;
+let report: HealthReport;
+let connected: Set<string>;
+let app: FastifyInstance;
+
+async function build(overrides: Partial<HttpDeps> = {}): Promise<FastifyInstance> {
+  const deps: HttpDeps = {
+    storeId: 'store-test',
+    apiToken: TOKEN,
+    bodyLimitBytes: 4_096,
+    maxSseClients: 2,
+    staticDir: STATIC_DIR,
+    log: pino({ level: 'silent' }),
+    alerts,
+    stock,
+    devices,
+    isConnected: (id) => connected.has(id),
+    health: () => report,
+    metrics,
+    events,
+    ssePingMs: 60_000,
+    ...overrides,
+  };
+  const built = await buildHttpApp(deps);
+  await built.ready();
+  return built;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'smartstore-http-test-'));
+  db = new SqliteDatabase(join(dir, 'gateway.db'));
+  await db.open();
+  await migrate(db);
+});
+
+afterAll(async () => {
+  await db.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  await db.run('DELETE FROM devices');
+  clock = 1_000;
+  ids = 0;
+  repository = new MemoryAlertRepository();
+  alerts = new AlertService({ repository, onChange: () => undefined, now: () => clock, newId: () => `alert-${++ids}` });
+  devices = new DeviceRegistry(new DeviceStore(db), { scryptCost: 1024, now: () => clock });
+  await devices.start();
+  stock = new ShelfStockBook(PLANOGRAM);
+  metrics = new GatewayMetrics({ defaultMetrics: false });
+  events = new GatewayEvents();
+  connected = new Set();
+  report = {
+    status: 'ok',
+    storeId: 'store-test',
+    uptimeS: 12,
+    checks: { storage: { ok: true, pendingWrites: 0 }, broker: { ok: true, connectedDevices: 3 } },
+  };
+  app = await build();
+});
+
+afterEach(async () => {
+  await app.close();
+});
+
+describe('GET /api/health', () => {
+  it('200 with the report when ok', async () => {
+    const response = await app.inject({ method: 'GET', url: '/api/health' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual(report);
+  });
+
+  it('503 with the report (and the storage error) when degraded', async () => {
+    report = { ...report, status: 'degraded', checks: { ...report.checks, storage: { ok: false, error: 'disk full', pendingWrites: 12 } } };
+    const response = await app.inject({ method: 'GET', url: '/api/health' });
+    expect(response.statusCode).toBe(503);
+    expect(response.json()).toEqual(report);
+  });
+});
+
+describe('GET /metrics', () => {
+  it('serves Prometheus text', async () => {
+    metrics.activeAlerts.set(4);
+    const response = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(response.body).toContain('# TYPE smartstore_alerts_active gauge');
+    expect(response.body).toContain('smartstore_alerts_active 4');
+  });
+});
+
+describe('static staff page', () => {
+  it('/ serves index.html', async () => {
+    const response = await app.inject({ method: 'GET', url: '/' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/html/);
+    expect(response.body).toBe(await readFile(join(STATIC_DIR, 'index.html'), 'utf8'));
+  });
+
+  it('serves the assets and 404s the rest', async () => {
+    expect((await app.inject({ method: 'GET', url: '/app.js' })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/style.css' })).headers['content-type']).toMatch(/^text\/css/);
+    const missing = await app.inject({ method: 'GET', url: '/nope.html' });
+    expect(missing.statusCode).toBe(404);
+    expect((await app.inject({ method: 'GET', url: '/../package.json' })).statusCode).toBe(404);
+  });
+
+  it('an unknown API route is a JSON 404', async () => {
+    const response = await app.inject({ method: 'DELETE', url: '/api/alerts?x=1' });
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toEqual({ statusCode: 404, error: 'Not Found', message: 'no route DELETE /api/alerts' });
+  });
+});
+
+describe('GET /api/shelves', () => {
+  it('lists shelves and facings in order', async () => {
+    stock.applyQuantity({ shelfId: 'shelf-a', facing: 1, sku: 'milk', units: 4, weightG: 4160, source: 'weight', at: 500 });
+    const response = await app.inject({ method: 'GET', url: '/api/shelves' });
+    expect(response.statusCode).toBe(200);
+    const body = response.json() as { shelves: Array<{ id: string; facings: Array<Record<string, unknown>> }> };
+    expect(body.shelves.map((s) => s.id)).toEqual(['shelf-a', 'shelf-b']);
+    expect(body.shelves[0]!.facings).toEqual([
+      {
+        shelfId: 'shelf-a',
+        facing: 1,
+        sku: 'milk',
+        name: 'Oat milk 1 l',
+        units: 4,
+        weightG: 4160,
+        capacityUnits: 10,
+        lowStockUnits: 2,
+        restockUnits: 5,
+        level: 'unknown',
+        source: 'weight',
+        updatedAt: 500,
+      },
+    ]);
+    expect(body.shelves[1]!.facings[0]).toMatchObject({ units: null, weightG: null, source: null, updatedAt: null, level: 'unknown' });
+  });
+});
+
+describe('GET /api/alerts', () => {
+  it('lists the active alerts by default, critical first', async () => {
+    const a = alerts.raise(lowStock(1)).alert;
+    clock = 2_000;
+    const b = alerts.raise({ ...lowStock(2), severity: 'critical', units: 0 }).alert;
+    const response = await app.inject({ method: 'GET', url: '/api/alerts' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ alerts: [b, a] });
+  });
+
+  it('filters by state, kind and limit', async () => {
+    const a = alerts.raise(lowStock(1)).alert;
+    alerts.raise(lowStock(2));
+    alerts.raise({ kind: 'kiosk-assist', key: 'kiosk-assist:k1', severity: 'warning', title: 'assist', deviceId: 'k1' });
+    clock = 3_000;
+    const resolved = alerts.resolve(a.id, 'ann');
+    const get = async (query: string) => (await app.inject({ method: 'GET', url: `/api/alerts?${query}` })).json() as { alerts: Alert[] };
+    expect((await get('state=resolved')).alerts).toEqual([resolved]);
+    expect((await get('state=all')).alerts).toHaveLength(3);
+    expect((await get('kind=kiosk-assist')).alerts.map((x) => x.key)).toEqual(['kiosk-assist:k1']);
+    expect((await get('limit=1')).alerts).toHaveLength(1);
+    expect((await get('limit=1000&state=open')).alerts).toHaveLength(2);
+  });
+
+  it.each([
+    ['limit=0'],
+    ['limit=1001'],
+    ['limit=abc'],
+    ['limit=-1'],
+    ['limit=01'],
+    ['state=closed'],
+    ['kind=fire'],
+    ['sort=asc'],
+  ])('400 for %s', async (query) => {
+    const response = await app.inject({ method: 'GET', url: `/api/alerts?${query}` });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ statusCode: 400 });
+  });
+});
+
+describe('GET /api/alerts/:id', () => {
+  it('returns an active, a recently resolved and a stored alert', async () => {
+    const a = alerts.raise(lowStock(1)).alert;
+    const stored = resolveAlert(openAlert(lowStock(9), 'old-1', 1), 'x', 'r', 2);
+    repository.rows.set(stored.id, stored);
+    expect((await app.inject({ method: 'GET', url: `/api/alerts/${a.id}` })).json()).toEqual(a);
+    expect((await app.inject({ method: 'GET', url: '/api/alerts/old-1' })).json()).toEqual(stored);
+  });
+
+  it('404 for an unknown id, 400 for a malformed one', async () => {
+    const missing = await app.inject({ method: 'GET', url: '/api/alerts/nope' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toEqual({ statusCode: 404, error: 'Not Found', message: 'alert nope not found' });
+    expect((await app.inject({ method: 'GET', url: '/api/alerts/bad_id!' })).statusCode).toBe(400);
+    expect((await app.inject({ method: 'GET', url: `/api/alerts/${'a'.repeat(65)}` })).statusCode).toBe(400);
+  });
+});
+
+describe('POST /api/alerts/:id/{ack,snooze,resolve}', () => {
+  const post = (url: string, payload: unknown, headers: Record<string, string> = AUTH) => app.inject({ method: 'POST', url, payload: payload as object, headers });
+
+  it('ack: 200 with the acknowledged alert', async () => {
+    const a = alerts.raise(lowStock(1)).alert;
+    clock = 5_000;
+    const response = await post(`/api/alerts/${a.id}/ack`, { by: 'ann' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ ...a, state: 'acknowledged', acknowledgedBy: 'ann', acknowledgedAt: 5_000, updatedAt: 5_000 });
+    expect(alerts.activeByKey(a.key)?.state).toBe('acknowledged');
+  });
+
+  it('snooze: 200 with snoozedUntil = now + minutes', async () => {
+    const a = alerts.raise(lowStock(1)).alert;
+    const response = await post(`/api/alerts/${a.id}/snooze`, { by: 'ann', minutes: 30 });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ state: 'snoozed', snoozedUntil: 1_000 + 30 * 60_000 });
+  });
+
+  it('resolve: 200 with the note', async () => {
+    const a = alerts.raise(lowStock(1)).alert;
+    const response = await post(`/api/alerts/${a.id}/resolve`, { by: 'ann', note: 'filled' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ state: 'resolved', resolvedBy: 'ann', resolution: 'filled' });
+    expect(alerts.activeCount).toBe(0);
+  });
+
+  it('401 without a token and with a wrong one; nothing changes', async () => {
+    const a = alerts.raise(lowStock(1)).alert;
+    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: TOKEN }, { authorization: `bearer ${TOKEN}` }, { authorization: `Bearer ${TOKEN}x` }]) {
+      const response = await post(`/api/alerts/${a.id}/ack`, { by: 'ann' }, headers);
+      expect(response.statusCode).toBe(401);
+      expect(response.json()).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'missing or wrong bearer token' });
+    }
+    expect(alerts.activeByKey(a.key)?.state).toBe('open');
+  });
+
+  it('403 when no API token is configured, even with a token', async () => {
+    await app.close();
+    app = await build({ apiToken: null });
+    const a = alerts.raise(lowStock(1)).alert;
+    const response = await post(`/api/alerts/${a.id}/ack`, { by: 'ann' });
+    expect(response.statusCode).toBe(403);
+    expect(response.json()).toMatchObject({ statusCode: 403, error: 'Forbidden' });
+    expect((await app.inject({ method: 'POST', url: '/api/devices', payload: { id: 'x1', kind: 'esl' }, headers: AUTH })).statusCode).toBe(403);
+    expect(alerts.activeByKey(a.key)?.state).toBe('open');
+  });
+
+  it.each([
+    ['an unknown field', 'ack', { by: 'ann', extra: 1 }],
+    ['a missing by', 'ack', {}],
+    ['by of the wrong type', 'ack', { by: 5 }],
+    ['an empty by', 'ack', { by: '' }],
+    ['a too long by', 'ack', { by: 'x'.repeat(65) }],
+    ['minutes as a string', 'snooze', { by: 'ann', minutes: '5' }],
+    ['minutes 0', 'snooze', { by: 'ann', minutes: 0 }],
+    ['minutes over a day', 'snooze', { by: 'ann', minutes: 1441 }],
+    ['fractional minutes', 'snooze', { by: 'ann', minutes: 1.5 }],
+    ['a missing minutes', 'snooze', { by: 'ann' }],
+    ['a too long note', 'resolve', { by: 'ann', note: 'n'.repeat(501) }],
+    ['a body that is not an object', 'ack', ['ann']],
+  ])('400 for %s', async (_name, action, body) => {
+    const a = alerts.raise(lowStock(1)).alert;
+    const response = await post(`/api/alerts/${a.id}/${action}`, body);
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ statusCode: 400 });
+    expect(alerts.activeByKey(a.key)?.state).toBe('open');
+  });
+
+  it('400 for invalid JSON and for __proto__ in the body', async () => {
+    const a = alerts.raise(lowStock(1)).alert;
+    const broken = await app.inject({ method: 'POST', url: `/api/alerts/${a.id}/ack`, payload: '{"by":', headers: { ...AUTH, 'content-type': 'application/json' } });
+    expect(broken.statusCode).toBe(400);
+    const proto = await app.inject({ method: 'POST', url: `/api/alerts/${a.id}/ack`, payload: '{"by":"ann","__proto__":{"x":1}}', headers: { ...AUTH, 'content-type': 'application/json' } });
+    expect(proto.statusCode).toBe(400);
+    expect(alerts.activeByKey(a.key)?.state).toBe('open');
+  });
+
+  it('413 for a body over bodyLimitBytes', async () => {
+    const a = alerts.raise(lowStock(1)).alert;
+    const response = await post(`/api/alerts/${a.id}/resolve`, { by: 'ann', note: 'n'.repeat(5_000) });
+    expect(response.statusCode).toBe(413);
+  });
+
+  it('validation errors use the documented error shape ("error": "Bad Request", docs/http-api.md)', async () => {
+    const a = alerts.raise(lowStock(1)).alert;
+    const response = await post(`/api/alerts/${a.id}/ack`, { by: 'ann', extra: 1 });
+    // today: "error": "FST_ERR_VALIDATION" (fastify's error code instead of the HTTP reason phrase)
+    expect(response.json()).toEqual({ statusCode: 400, error: 'Bad Request', message: 'body must NOT have additional properties' });
+  });
+
+  it('404 for an unknown alert', async () => {
+    for (const action of ['ack', 'resolve']) {
+      const response = await post(`/api/alerts/nope/${action}`, { by: 'ann' });
+      expect(response.statusCode).toBe(404);
+      expect(response.json()).toEqual({ statusCode: 404, error: 'Not Found', message: 'alert nope not found' });
+    }
+  });
+
+  it('409 to acknowledge, snooze or resolve a resolved alert', async () => {
+    const a = alerts.raise(lowStock(1)).alert;
+    alerts.resolve(a.id, 'ann');
+    for (const [action, body] of [
+      ['ack', { by: 'bob' }],
+      ['snooze', { by: 'bob', minutes: 5 }],
+      ['resolve', { by: 'bob' }],
+    ] as const) {
+      const response = await post(`/api/alerts/${a.id}/${action}`, body);
+      expect(response.statusCode).toBe(409);
+      expect(response.json()).toMatchObject({ statusCode: 409, error: 'Conflict' });
+    }
+  });
+
+  it('409 to acknowledge an acknowledged alert', async () => {
+    const a = alerts.raise(lowStock(1)).alert;
+    alerts.acknowledge(a.id, 'ann');
+    const response = await post(`/api/alerts/${a.id}/ack`, { by: 'bob' });
+    expect(response.statusCode).toBe(409);
+    expect(response.json()).toEqual({ statusCode: 409, error: 'Conflict', message: `cannot acknowledge alert ${a.id}: it is acknowledged` });
+  });
+
+  it('409 for an alert resolved long ago (only in the repository)', async () => {
+    const stored = resolveAlert(openAlert(lowStock(9), 'old-1', 1), 'x', 'r', 2);
+    repository.rows.set(stored.id, stored);
+    const response = await post('/api/alerts/old-1/ack', { by: 'bob' });
+    expect(response.statusCode).toBe(409);
+    expect(response.json()).toEqual({ statusCode: 409, error: 'Conflict', message: 'alert old-1 is resolved' });
+  });
+});
+
+describe('/api/devices', () => {
+  it('POST provisions a device: 201 with a secret that verifies', async () => {
+    const response = await app.inject({ method: 'POST', url: '/api/devices', payload: { id: 'shelf-07', kind: 'shelf' }, headers: AUTH });
+    expect(response.statusCode).toBe(201);
+    const body = response.json() as { id: string; kind: string; secret: string };
+    expect(body).toEqual({ id: 'shelf-07', kind: 'shelf', secret: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/) as string });
+    expect(await devices.verify('shelf-07', body.secret)).toMatchObject({ ok: true });
+  });
+
+  it('POST a duplicate: 409', async () => {
+    await devices.provision('esl-1', 'esl');
+    const response = await app.inject({ method: 'POST', url: '/api/devices', payload: { id: 'esl-1', kind: 'esl' }, headers: AUTH });
+    expect(response.statusCode).toBe(409);
+    expect(response.json()).toEqual({ statusCode: 409, error: 'Conflict', message: 'device esl-1 is already registered' });
+  });
+
+  it.each([
+    ['a bad id', { id: '-bad', kind: 'shelf' }],
+    ['an id with a slash', { id: 'a/b', kind: 'shelf' }],
+    ['an unknown kind', { id: 'x1', kind: 'fridge' }],
+    ['an unknown field', { id: 'x1', kind: 'shelf', secret: 'mine' }],
+    ['a missing kind', { id: 'x1' }],
+  ])('POST %s: 400', async (_name, payload) => {
+    const response = await app.inject({ method: 'POST', url: '/api/devices', payload, headers: AUTH });
+    expect(response.statusCode).toBe(400);
+    expect(devices.size).toBe(0);
+  });
+
+  it('POST without the token: 401', async () => {
+    const response = await app.inject({ method: 'POST', url: '/api/devices', payload: { id: 'x1', kind: 'shelf' } });
+    expect(response.statusCode).toBe(401);
+    expect(devices.size).toBe(0);
+  });
+
+  it('GET lists devices with their connection state and never a secret', async () => {
+    await devices.provision('esl-1', 'esl');
+    await devices.provision('shelf-1', 'shelf');
+    devices.markSeen('shelf-1', 900);
+    connected.add('shelf-1');
+    const response = await app.inject({ method: 'GET', url: '/api/devices' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({
+      devices: [
+        { id: 'esl-1', kind: 'esl', connected: false, disabled: false, lastSeenAt: null },
+        { id: 'shelf-1', kind: 'shelf', connected: true, disabled: false, lastSeenAt: 900 },
+      ],
+    });
+  });
+});
+
+describe('GET /api/events', () => {
+  it('streams hello, then live events; refuses streams past maxSseClients', async () => {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const controllers: AbortController[] = [];
+    try {
+      const open = async () => {
+        const controller = new AbortController();
+        controllers.push(controller);
+        return fetch(`${base}/api/events`, { signal: controller.signal });
+      };
+      const first = await open();
+      expect(first.status).toBe(200);
+      expect(first.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+      const reader = first.body!.getReader();
+      const decoder = new TextDecoder();
+      let text = '';
+      const readUntil = async (needle: string) => {
+        while (!text.includes(needle)) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`stream ended before ${needle}`);
+          text += decoder.decode(value, { stream: true });
+        }
+      };
+      await readUntil('\n\n');
+      expect(text).toBe('retry: 3000\nevent: hello\ndata: {"storeId":"store-test"}\n\n');
+      await waitForSseClients(1);
+      const a = alerts.raise(lowStock(1)).alert;
+      events.alerts.next(a);
+      await readUntil('event: alert');
+      await readUntil(`${JSON.stringify(a)}\n\n`);
+      expect(text.endsWith(`event: alert\ndata: ${JSON.stringify(a)}\n\n`)).toBe(true);
+
+      const second = await open();
+      expect(second.status).toBe(200);
+      const third = await open();
+      expect(third.status).toBe(503);
+      expect(await third.json()).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'too many live streams (max 2)' });
+    } finally {
+      for (const controller of controllers) controller.abort();
+    }
+
+    async function waitForSseClients(n: number) {
+      const deadline = Date.now() + 2_000;
+      while ((await metrics.value('smartstore_sse_clients')) !== n) {
+        if (Date.now() > deadline) throw new Error('sse client not counted');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+  });
+});

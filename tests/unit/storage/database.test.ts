@@ -1,0 +1,190 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SqliteDatabase, StorageError } from '../../../edge/storage/database.js';
+import { MigrationError, migrate } from '../../../edge/storage/migrate.js';
+import { MIGRATIONS } from '../../../edge/storage/migrations/index.js';
+
+let dir: string;
+let db: SqliteDatabase;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'smartstore-db-test-'));
+  db = new SqliteDatabase(join(dir, 'nested', 'gateway.db'));
+  await db.open();
+});
+
+afterEach(async () => {
+  await db.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('SqliteDatabase', () => {
+  it('opens in WAL mode, creating the folder', async () => {
+    expect(db.isOpen).toBe(true);
+    expect(await db.get<{ journal_mode: string }>('PRAGMA journal_mode')).toEqual({ journal_mode: 'wal' });
+    expect(await db.get<{ foreign_keys: number }>('PRAGMA foreign_keys')).toEqual({ foreign_keys: 1 });
+  });
+
+  it('run, get, all and runMany', async () => {
+    await db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, data BLOB)');
+    expect(await db.run('INSERT INTO t (name, data) VALUES (?, ?)', ['a', Buffer.from([1, 2])])).toEqual({ changes: 1, lastID: 1 });
+    await db.runMany('INSERT INTO t (name) VALUES (?)', [['b'], ['c']]);
+    await db.runMany('INSERT INTO t (name) VALUES (?)', []);
+    expect(await db.get('SELECT name, data FROM t WHERE id = ?', [1])).toEqual({ name: 'a', data: Buffer.from([1, 2]) });
+    expect(await db.get('SELECT name FROM t WHERE id = ?', [99])).toBeUndefined();
+    expect(await db.all('SELECT name FROM t ORDER BY id')).toEqual([{ name: 'a' }, { name: 'b' }, { name: 'c' }]);
+    expect(await db.all('SELECT name FROM t WHERE name = $name', { $name: 'b' })).toEqual([{ name: 'b' }]);
+  });
+
+  it('errors are StorageErrors with the SQL and the SQLite code', async () => {
+    const error = await db.run('INSERT INTO missing VALUES (1)').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as StorageError).code).toBe('SQLITE_ERROR');
+    expect((error as StorageError).sql).toBe('INSERT INTO missing VALUES (1)');
+    expect((error as Error).message).toContain('no such table: missing');
+  });
+
+  it('a closed database refuses statements with a StorageError, and close twice is fine', async () => {
+    await db.close();
+    expect(db.isOpen).toBe(false);
+    await expect(db.all('SELECT 1')).rejects.toThrow(StorageError);
+    await expect(db.close()).resolves.toBeUndefined();
+    await db.open();
+  });
+
+  describe('transaction', () => {
+    beforeEach(async () => {
+      await db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)');
+    });
+
+    it('commits and returns the value of work', async () => {
+      const value = await db.transaction(async () => {
+        await db.run("INSERT INTO t (name) VALUES ('a')");
+        await db.run("INSERT INTO t (name) VALUES ('b')");
+        return 42;
+      });
+      expect(value).toBe(42);
+      expect(await db.all('SELECT name FROM t ORDER BY id')).toEqual([{ name: 'a' }, { name: 'b' }]);
+    });
+
+    it('rolls back everything when work throws, and rethrows the same error', async () => {
+      await db.run("INSERT INTO t (name) VALUES ('before')");
+      const boom = new Error('boom');
+      await expect(
+        db.transaction(async () => {
+          await db.run("INSERT INTO t (name) VALUES ('inside')");
+          await db.run("UPDATE t SET name = 'changed'");
+          throw boom;
+        }),
+      ).rejects.toBe(boom);
+      expect(await db.all('SELECT name FROM t')).toEqual([{ name: 'before' }]);
+    });
+
+    it('rolls back when a statement fails (constraint)', async () => {
+      await expect(
+        db.transaction(async () => {
+          await db.run("INSERT INTO t (name) VALUES ('x')");
+          await db.run('INSERT INTO t (name) VALUES (NULL)');
+        }),
+      ).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT' });
+      expect(await db.all('SELECT * FROM t')).toEqual([]);
+    });
+
+    it('runs concurrent transactions one at a time, in call order, even after one fails', async () => {
+      const log: string[] = [];
+      const work = (name: string, delayMs: number, fail = false) =>
+        db.transaction(async () => {
+          log.push(`${name} begin`);
+          await db.run('INSERT INTO t (name) VALUES (?)', [name]);
+          await sleep(delayMs);
+          await db.run('INSERT INTO t (name) VALUES (?)', [`${name}-2`]);
+          log.push(`${name} end`);
+          if (fail) throw new Error(`${name} failed`);
+          return name;
+        });
+      const results = await Promise.allSettled([work('t1', 30), work('t2', 0, true), work('t3', 10), work('t4', 0)]);
+      expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual(['t1', 't2 failed', 't3', 't4']);
+      expect(log).toEqual(['t1 begin', 't1 end', 't2 begin', 't2 end', 't3 begin', 't3 end', 't4 begin', 't4 end']);
+      expect((await db.all<{ name: string }>('SELECT name FROM t ORDER BY id')).map((r) => r.name)).toEqual(['t1', 't1-2', 't3', 't3-2', 't4', 't4-2']);
+    });
+
+    it('a statement run outside transaction() while one is under way is not rolled back with it', async () => {
+      // e.g. POST /api/devices inserting a device while a StateWriter flush that will fail is between statements
+      let outside: Promise<unknown> | undefined;
+      const failing = db.transaction(async () => {
+        await db.run("INSERT INTO t (name) VALUES ('batch')");
+        outside = db.run("INSERT INTO t (name) VALUES ('device')");
+        await sleep(20);
+        throw new Error('disk full');
+      });
+      await expect(failing).rejects.toThrow('disk full');
+      await expect(outside).resolves.toMatchObject({ changes: 1 });
+      // today: [] — the ROLLBACK of the failed batch also removes the row whose run() already resolved
+      expect(await db.all('SELECT name FROM t')).toEqual([{ name: 'device' }]);
+    });
+
+    it('close waits for the transaction under way', async () => {
+      const tx = db.transaction(async () => {
+        await sleep(20);
+        await db.run("INSERT INTO t (name) VALUES ('late')");
+      });
+      await db.close();
+      await tx;
+      await db.open();
+      expect(await db.all('SELECT name FROM t')).toEqual([{ name: 'late' }]);
+    });
+  });
+});
+
+describe('migrate', () => {
+  const tables = async () =>
+    (await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")).map((r) => r.name);
+
+  it('applies every migration once; a second run applies nothing', async () => {
+    expect(await migrate(db)).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(await tables()).toEqual(['alerts', 'devices', 'facing_state', 'planogram', 'products', 'schema_migrations', 'shelf_history']);
+    expect(await migrate(db)).toEqual([]);
+    expect(await db.all('SELECT version, name FROM schema_migrations')).toEqual([{ version: 1, name: 'initial' }]);
+  });
+
+  it('applies only the migrations newer than the database', async () => {
+    await migrate(db);
+    const next = [...MIGRATIONS, { version: 2, name: 'notes', sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY)' }];
+    expect(await migrate(db, next)).toEqual([2]);
+    expect(await migrate(db, next)).toEqual([]);
+    expect(await tables()).toContain('notes');
+  });
+
+  it('refuses a database newer than the code', async () => {
+    await migrate(db);
+    await db.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (7, 'future', 0)");
+    const error = await migrate(db).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MigrationError);
+    expect((error as MigrationError).version).toBe(7);
+    expect((error as Error).message).toBe('database schema version 7 is newer than this gateway (1): refusing to run an older release on it');
+  });
+
+  it('a failing migration is rolled back and named; earlier ones stay applied', async () => {
+    const broken = [...MIGRATIONS, { version: 2, name: 'broken', sql: 'CREATE TABLE half (id INTEGER); CREATE TABLE (' }];
+    const error = await migrate(db, broken).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MigrationError);
+    expect((error as MigrationError).version).toBe(2);
+    expect((error as Error).message).toMatch(/^migration 2 \(broken\) failed: /);
+    expect(await tables()).not.toContain('half');
+    expect(await db.all('SELECT version FROM schema_migrations')).toEqual([{ version: 1 }]);
+  });
+
+  it('one active alert per key is enforced by the schema', async () => {
+    await migrate(db);
+    const insert = (id: string, state: string) =>
+      db.run("INSERT INTO alerts (id, kind, key, state, severity, title, opened_at, updated_at) VALUES (?, 'low-stock', 'k', ?, 'warning', 't', 1, 1)", [id, state]);
+    await insert('a', 'resolved');
+    await insert('b', 'resolved');
+    await insert('c', 'open');
+    await expect(insert('d', 'acknowledged')).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT' });
+  });
+});
