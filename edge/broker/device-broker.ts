@@ -1,5 +1,5 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
+import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import type { DeviceMessageDecoder } from '../devices/decoder.js';
 import type { DeviceRegistry } from '../devices/device-registry.js';
@@ -41,6 +41,9 @@ const RC_IDENTIFIER_REJECTED = 2;
 const RC_BAD_CREDENTIALS = 4;
 const RC_NOT_AUTHORIZED = 5;
 
+/** The error aedes reports for a socket that sent no CONNECT within `connectTimeout`. */
+const AEDES_CONNECT_TIMEOUT = 'connect did not arrive in time';
+
 function refusal(message: string, returnCode: number): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
@@ -56,6 +59,8 @@ export class DeviceBroker {
   private readonly sessions = new WeakMap<Client, DeviceSession>();
   private readonly connected = new Set<Client>();
   private readonly sockets = new Set<Socket>();
+  /** sockets the frame guard closed: counted there, so the parser error aedes reports after it is not counted again */
+  private readonly frameRejected = new WeakSet<Socket>();
   private readonly authThrottle: AuthFailureThrottle;
   private readonly logThrottle: LogThrottle;
 
@@ -78,6 +83,7 @@ export class DeviceBroker {
       authenticate: (client, username, password, done) => void this.authenticate(client, username, password, done),
       authorizePublish: (client, packet, done) => this.authorizePublish(client, packet, done),
       authorizeSubscribe: (client, subscription, done) => this.authorizeSubscribe(client, subscription, done),
+      authorizeForward: (client, packet) => this.authorizeForward(client, packet),
       published: (packet, client, done) => this.ingest(packet, client, done),
     });
     aedes.on('clientReady', (client) => this.clientReady(client));
@@ -147,6 +153,7 @@ export class DeviceBroker {
     socket.setNoDelay(true);
     aedes.handle(socket);
     guardSocketFrames(socket, this.options.maxPacketBytes, (violation) => {
+      this.frameRejected.add(socket);
       const reason: ConnectionRejectReason = violation.reason === 'packet-too-large' ? 'packet-too-large' : 'protocol-error';
       this.deps.metrics.connectionRejected(reason);
       this.logLimited(`frame:${socket.remoteAddress}`, 'warn', { remoteAddress: socket.remoteAddress, ...violation, maxPacketBytes: this.options.maxPacketBytes }, 'connection closed: bad MQTT frame');
@@ -207,6 +214,18 @@ export class DeviceBroker {
     done(null, null);
   }
 
+  /**
+   * A client whose socket is backed up (it stopped reading) gets nothing more queued. Every write aedes has to wait on
+   * holds one of its delivery slots until the drain timeout, and device messages are delivered through the same slots
+   * before `published` ingests them: a few hundred commands piling up for one frozen label would stall every device's
+   * messages for `drainTimeoutMs`. The drain timeout then drops the client; what was skipped is logged.
+   */
+  private authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
+    if (!client.conn.writableNeedDrain) return packet;
+    this.logLimited(`backed-up:${client.id}`, 'warn', { deviceId: client.id, topic: packet.topic, bufferedBytes: client.conn.writableLength }, 'client is not reading: message not forwarded');
+    return null;
+  }
+
   /** The hot path: runs for every accepted PUBLISH. */
   private ingest(packet: PublishPacket, client: Client | null, done: (error?: Error | null) => void): void {
     const session = client ? this.sessions.get(client) : undefined;
@@ -253,9 +272,18 @@ export class DeviceBroker {
     this.deps.onConnection({ deviceId: session.deviceId, kind: session.kind, connected: false, at });
   }
 
-  private connectionError(client: Client, error: Error & { errorCode?: number }): void {
+  /**
+   * Errors of a connection before its CONNECT was accepted. Besides CONNACK refusals (errorCode) these are bytes the
+   * MQTT parser refused (an HTTP request, a TLS hello, a malformed CONNECT, a PUBLISH before CONNECT): protocol errors
+   * too, unless the frame guard closed the socket first and counted it. Socket errors (`code`) and aedes's connect
+   * timeout are not refusals of what the client sent.
+   */
+  private connectionError(client: Client, error: Error & { errorCode?: number; code?: string }): void {
     if (error.errorCode === 6) this.deps.metrics.connectionRejected('keepalive');
     else if (error.errorCode === 1 || error.errorCode === 2) this.deps.metrics.connectionRejected('protocol-error');
+    else if (error.errorCode === undefined && error.code === undefined && error.message !== AEDES_CONNECT_TIMEOUT && !this.frameRejected.has(client.conn as Socket)) {
+      this.deps.metrics.connectionRejected('protocol-error');
+    }
     this.logLimited(`conn-error:${client.id}`, 'debug', { clientId: client.id, err: error.message }, 'connection error');
   }
 

@@ -33,8 +33,10 @@ export function mergeConfig(base: unknown, over: unknown): unknown {
   if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
   const merged: PlainObject = { ...base };
   for (const [key, value] of Object.entries(over)) {
-    if (key === '__proto__' || key === 'constructor' || key === 'prototype') continue;
-    merged[key] = mergeConfig(base[key], value);
+    // defineProperty, not assignment: a "__proto__" key stays an own (unknown, reported) option instead of
+    // replacing the object's prototype
+    const baseValue = Object.prototype.hasOwnProperty.call(base, key) ? base[key] : undefined;
+    Object.defineProperty(merged, key, { value: mergeConfig(baseValue, value), enumerable: true, writable: true, configurable: true });
   }
   return merged;
 }

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import fastifyStatic from '@fastify/static';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { HttpDeps } from './http-deps.js';
@@ -30,7 +31,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
       request.log.error({ err: error, url: request.url, method: request.method }, 'request failed');
       return reply.code(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
     }
-    return reply.code(statusCode).send({ statusCode, error: error.code ?? 'Bad Request', message: error.message });
+    return reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Bad Request', message: error.message });
   });
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),

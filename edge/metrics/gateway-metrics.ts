@@ -85,7 +85,7 @@ export class GatewayMetrics {
   });
   readonly storageDroppedWrites = new Counter({
     name: 'smartstore_storage_dropped_writes_total',
-    help: 'history samples dropped because the write-behind queue was full',
+    help: 'final states of resolved alerts given up because the write-behind queue was full (disk refusing writes)',
     registers: [this.registry],
   });
   readonly sseClients = new Gauge({

@@ -2,7 +2,7 @@
  * Low stock as named RxJS operators over one facing's events. Time comes from a SchedulerLike so marble tests can
  * run hours of shelf data in milliseconds.
  */
-import { debounceTime, distinctUntilChanged, filter, map, scan, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { defer, distinctUntilChanged, filter, map, scan, switchMap, tap, timer, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { lowStockKey, type NewAlert } from '../domain/alerts.js';
 import type { FacingPlan } from '../domain/planogram.js';
 import {
@@ -57,7 +57,8 @@ export function onShelfQuantity(
 /**
  * Quantities of one facing → low/ok signals. Hysteresis first (low at ≤ lowStockUnits, ok again only at ≥
  * restockUnits), then a level must hold for `debounceMs` before it is signalled, so a shopper resting a basket on
- * the shelf or a reading jittering around the threshold does not open and resolve alerts.
+ * the shelf or a reading jittering around the threshold does not open and resolve alerts. The signal carries the
+ * units of the latest reading when it fires (a facing emptied during the wait is signalled with 0 units).
  */
 export function lowStockSignals(
   plan: Pick<FacingPlan, 'lowStockUnits' | 'restockUnits'>,
@@ -66,24 +67,29 @@ export function lowStockSignals(
   initialLevel?: StockLevel,
 ): OperatorFunction<ShelfQuantity, StockSignal> {
   return (quantities) =>
-    quantities.pipe(
-      scan(
-        (previous: StockSignal | undefined, q: ShelfQuantity): StockSignal => ({
-          shelfId: q.shelfId,
-          facing: q.facing,
-          sku: q.sku,
-          units: q.units,
-          at: q.at,
-          level: nextStockLevel(previous?.level ?? initialLevel, q.units, plan),
-        }),
-        undefined,
-      ),
-      filter((signal): signal is StockSignal => signal !== undefined),
-      distinctUntilChanged((a, b) => a.level === b.level),
-      debounceTime(debounceMs, scheduler),
-      // a flap that returned to the last signalled level inside the debounce window signals nothing
-      distinctUntilChanged((a, b) => a.level === b.level),
-    );
+    defer(() => {
+      let latest: StockSignal | undefined;
+      return quantities.pipe(
+        scan(
+          (previous: StockSignal | undefined, q: ShelfQuantity): StockSignal => ({
+            shelfId: q.shelfId,
+            facing: q.facing,
+            sku: q.sku,
+            units: q.units,
+            at: q.at,
+            level: nextStockLevel(previous?.level ?? initialLevel, q.units, plan),
+          }),
+          undefined,
+        ),
+        filter((signal): signal is StockSignal => signal !== undefined),
+        tap((signal) => (latest = signal)),
+        distinctUntilChanged((a, b) => a.level === b.level),
+        // a new level restarts the wait; when it has held for debounceMs, signal it with the latest reading
+        switchMap((changed) => timer(debounceMs, scheduler).pipe(map(() => latest ?? changed))),
+        // a flap that returned to the last signalled level inside the debounce window signals nothing
+        distinctUntilChanged((a, b) => a.level === b.level),
+      );
+    });
 }
 
 /** The alert a low signal raises. */

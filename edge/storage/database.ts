@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import sqlite3 from 'sqlite3';
@@ -22,12 +23,15 @@ function wrap(error: Error & { code?: string }, sql: string): StorageError {
 }
 
 /**
- * One SQLite connection (WAL) with a promise API. Writes that must not interleave — transactions — go through
- * `transaction()`, which runs them one at a time; single statements may run at any time.
+ * One SQLite connection (WAL) with a promise API. Writes are serialized: a statement issued outside `transaction()`
+ * while a transaction is under way waits for it, so it can neither land inside that transaction nor be rolled back
+ * with it. Reads run at once.
  */
 export class SqliteDatabase {
   private db: sqlite3.Database | undefined;
-  private transactionTail: Promise<unknown> = Promise.resolve();
+  private writeTail: Promise<unknown> = Promise.resolve();
+  /** set while the current async context is inside transaction(): its statements run directly */
+  private readonly insideTransaction = new AsyncLocalStorage<true>();
 
   constructor(readonly path: string) {}
 
@@ -43,7 +47,7 @@ export class SqliteDatabase {
   async close(): Promise<void> {
     const db = this.db;
     if (!db) return;
-    await this.transactionTail.catch(() => undefined);
+    await this.writeTail.catch(() => undefined);
     this.db = undefined;
     await new Promise<void>((resolve, reject) => db.close((error) => (error ? reject(wrap(error, 'close')) : resolve())));
   }
@@ -58,15 +62,18 @@ export class SqliteDatabase {
   }
 
   exec(sql: string): Promise<void> {
-    return new Promise((resolve, reject) => this.handle.exec(sql, (error) => (error ? reject(wrap(error, sql)) : resolve())));
+    return this.write(() => new Promise((resolve, reject) => this.handle.exec(sql, (error) => (error ? reject(wrap(error, sql)) : resolve()))));
   }
 
   run(sql: string, params: SqlParams = []): Promise<{ changes: number; lastID: number }> {
-    return new Promise((resolve, reject) =>
-      this.handle.run(sql, params, function (this: sqlite3.RunResult, error: Error | null) {
-        if (error) reject(wrap(error, sql));
-        else resolve({ changes: this.changes, lastID: this.lastID });
-      }),
+    return this.write(
+      () =>
+        new Promise((resolve, reject) =>
+          this.handle.run(sql, params, function (this: sqlite3.RunResult, error: Error | null) {
+            if (error) reject(wrap(error, sql));
+            else resolve({ changes: this.changes, lastID: this.lastID });
+          }),
+        ),
     );
   }
 
@@ -85,6 +92,10 @@ export class SqliteDatabase {
   /** Runs many rows through one prepared statement (inside a transaction, this is the batched write path). */
   async runMany(sql: string, rows: readonly SqlParams[]): Promise<void> {
     if (rows.length === 0) return;
+    return this.write(() => this.runManyNow(sql, rows));
+  }
+
+  private async runManyNow(sql: string, rows: readonly SqlParams[]): Promise<void> {
     const statement = await new Promise<sqlite3.Statement>((resolve, reject) => {
       const prepared = this.handle.prepare(sql, (error) => (error ? reject(wrap(error, sql)) : resolve(prepared)));
     });
@@ -99,18 +110,29 @@ export class SqliteDatabase {
 
   /** Runs `work` inside BEGIN IMMEDIATE … COMMIT, one transaction at a time; rolls back if it throws. */
   transaction<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.transactionTail.then(async () => {
-      await this.exec('BEGIN IMMEDIATE');
-      try {
-        const value = await work();
-        await this.exec('COMMIT');
-        return value;
-      } catch (error) {
-        await this.exec('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
-    });
-    this.transactionTail = result.catch(() => undefined);
+    return this.exclusive(() =>
+      this.insideTransaction.run(true, async () => {
+        await this.exec('BEGIN IMMEDIATE');
+        try {
+          const value = await work();
+          await this.exec('COMMIT');
+          return value;
+        } catch (error) {
+          await this.exec('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+      }),
+    );
+  }
+
+  /** A write runs directly inside a transaction's own context, otherwise after every write queued before it. */
+  private write<T>(statement: () => Promise<T>): Promise<T> {
+    return this.insideTransaction.getStore() ? statement() : this.exclusive(statement);
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.writeTail.then(work);
+    this.writeTail = result.catch(() => undefined);
     return result;
   }
 }

@@ -19,9 +19,9 @@ export class PlanogramStore {
   async replace(planogram: Planogram): Promise<void> {
     await this.db.transaction(async () => {
       await this.db.run('DELETE FROM planogram');
+      await this.db.run('DELETE FROM products');
       await this.db.runMany(
-        `INSERT INTO products (sku, name, unit_weight_g, price_cents) VALUES (?, ?, ?, ?)
-         ON CONFLICT (sku) DO UPDATE SET name = excluded.name, unit_weight_g = excluded.unit_weight_g, price_cents = excluded.price_cents`,
+        'INSERT INTO products (sku, name, unit_weight_g, price_cents) VALUES (?, ?, ?, ?)',
         planogram.products.map((p) => [p.sku, p.name, p.unitWeightG, p.priceCents ?? null]),
       );
       await this.db.runMany(

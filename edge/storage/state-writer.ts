@@ -66,10 +66,12 @@ export class StateWriter {
 
   saveFacing(snapshot: FacingSnapshot): void {
     this.pendingFacings.set(`${snapshot.shelfId}/${snapshot.facing}`, snapshot);
+    this.updatePendingGauge();
   }
 
   deviceSeen(deviceId: string, at: number): void {
     this.pendingSeen.set(deviceId, at);
+    this.updatePendingGauge();
   }
 
   health(): StorageHealth {
@@ -98,7 +100,14 @@ export class StateWriter {
     const endTimer = this.metrics.storageFlushSeconds.startTimer();
     try {
       await this.db.transaction(async () => {
-        await this.db.runMany(UPSERT_ALERT_SQL, [...alerts.values()].map(alertToRow));
+        const alertRows = [...alerts.values()];
+        // The database allows one active alert per key. If an older alert's resolution was given up while the disk
+        // was refusing writes, its row is still active: the newer alert supersedes it instead of failing every flush.
+        await this.db.runMany(
+          "UPDATE alerts SET state = 'resolved', resolution = 'superseded', resolved_at = ?, updated_at = ? WHERE key = ? AND id <> ? AND state <> 'resolved'",
+          alertRows.filter((a) => a.state !== 'resolved').map((a) => [a.updatedAt, a.updatedAt, a.key, a.id]),
+        );
+        await this.db.runMany(UPSERT_ALERT_SQL, alertRows.map(alertToRow));
         const rows = [...facings.values()];
         await this.db.runMany(
           `INSERT INTO facing_state (shelf_id, facing, units, weight_g, source, level, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)

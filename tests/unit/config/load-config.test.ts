@@ -177,24 +177,25 @@ describe('loadConfig: environment overrides', () => {
 });
 
 describe('prototype pollution', () => {
-  it('__proto__ keys in a config file are ignored and pollute nothing', async () => {
+  it('__proto__ keys in a config file are reported as unknown options and pollute nothing', async () => {
     const file = await yamlFile('proto.yaml', '__proto__:\n  polluted: true\nmqtt:\n  __proto__:\n    port: 1\n  port: 1885\n');
-    const config = await loadConfig({ file, env: {} });
-    expect(config.mqtt.port).toBe(1885);
+    const error = await loadConfig({ file, env: {} }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues).toEqual(['/: unknown option "__proto__"', '/mqtt: unknown option "__proto__"']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(Object.prototype.hasOwnProperty.call(config, '__proto__')).toBe(false);
-    expect(Object.prototype.hasOwnProperty.call(config.mqtt, '__proto__')).toBe(false);
-    expect(Object.getPrototypeOf(config)).toBe(Object.prototype);
-    expect(Object.getPrototypeOf(config.mqtt)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).port).toBeUndefined();
   });
 
-  it('mergeConfig skips __proto__, constructor and prototype', () => {
+  it('mergeConfig keeps __proto__, constructor and prototype as own keys, never as prototypes', () => {
     const over = JSON.parse('{"__proto__": {"polluted": 1}, "constructor": {"prototype": {"polluted": 2}}, "a": {"__proto__": {"polluted": 3}, "b": 2}}') as unknown;
     const merged = mergeConfig({ a: { b: 1, c: 1 } }, over) as Record<string, unknown>;
-    expect(merged).toEqual({ a: { b: 2, c: 1 } });
-    expect(Object.keys(merged)).toEqual(['a']);
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.keys(merged).sort()).toEqual(['__proto__', 'a', 'constructor']);
     expect(Object.getPrototypeOf(merged)).toBe(Object.prototype);
+    expect(Object.getPrototypeOf(merged.a)).toBe(Object.prototype);
+    expect((merged.a as Record<string, unknown>).b).toBe(2);
+    expect((merged.a as Record<string, unknown>).c).toBe(1);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect((Object as unknown as Record<string, unknown>).polluted).toBeUndefined();
   });
 
   it('mergeConfig: objects merge key by key, anything else replaces, undefined keeps', () => {

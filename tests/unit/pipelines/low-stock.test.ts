@@ -112,11 +112,11 @@ describe('onShelfQuantity', () => {
 describe('lowStockSignals (low ≤ 2, ok ≥ 5, debounce 5 s)', () => {
   const DEBOUNCE = 5_000;
 
-  it('a level that holds is signalled exactly once, debounceMs after it started', () => {
+  it('a level that holds is signalled exactly once, debounceMs after it started, with the latest reading', () => {
     const scheduler = newScheduler();
     scheduler.run(({ hot, expectObservable }) => {
       const input = hot('a 999ms b 999ms c 999ms d', { a: quantity(2, 0), b: quantity(1, 1_000), c: quantity(2, 2_000), d: quantity(0, 3_000) });
-      expectObservable(input.pipe(lowStockSignals(PLAN, DEBOUNCE, scheduler))).toBe('5000ms a', { a: signal('low', 2, 0) });
+      expectObservable(input.pipe(lowStockSignals(PLAN, DEBOUNCE, scheduler))).toBe('5000ms a', { a: signal('low', 0, 3_000) });
     });
   });
 
@@ -152,8 +152,9 @@ describe('lowStockSignals (low ≤ 2, ok ≥ 5, debounce 5 s)', () => {
       const letters = 'abcdefghijkl';
       const values: Record<string, ShelfQuantity> = Object.fromEntries(units.map((u, i) => [letters[i], quantity(u, i * 1_000)]));
       const input = hot<ShelfQuantity>(marbleAt(units.map((_, i) => [i * 1_000, letters[i] as string])), values);
+      // signalled 5 s after the first 2, with the reading of that moment (3 units at 7 s)
       expectObservable(input.pipe(lowStockSignals(PLAN, DEBOUNCE, scheduler))).toBe(marbleAt([[2_000 + DEBOUNCE, 'x']]), {
-        x: signal('low', 2, 2_000),
+        x: signal('low', 3, 7_000),
       });
     });
   });
@@ -181,7 +182,6 @@ describe('lowStockSignals (low ≤ 2, ok ≥ 5, debounce 5 s)', () => {
         lowStockSignals(PLAN, DEBOUNCE, scheduler),
         map((s) => `${s.level}:${s.units}`),
       );
-      // today: 'low:2' — the units of the first low reading — so the alert reads "2 left" (warning) for an empty facing
       expectObservable(signals).toBe(marbleAt([[5_000, 'a'], [15_000, 'b']]), { a: 'ok:8', b: 'low:0' });
     });
   });
@@ -190,7 +190,7 @@ describe('lowStockSignals (low ≤ 2, ok ≥ 5, debounce 5 s)', () => {
     const scheduler = newScheduler();
     scheduler.run(({ hot, expectObservable }) => {
       const input = hot('a 999ms b 999ms c', { a: quantity(5, 0), b: quantity(4, 1_000), c: quantity(6, 2_000) });
-      expectObservable(input.pipe(lowStockSignals(PLAN, DEBOUNCE, scheduler, 'low'))).toBe('5000ms a', { a: signal('ok', 5, 0) });
+      expectObservable(input.pipe(lowStockSignals(PLAN, DEBOUNCE, scheduler, 'low'))).toBe('5000ms a', { a: signal('ok', 6, 2_000) });
     });
   });
 
@@ -198,7 +198,7 @@ describe('lowStockSignals (low ≤ 2, ok ≥ 5, debounce 5 s)', () => {
     const scheduler = newScheduler();
     scheduler.run(({ hot, expectObservable }) => {
       const input = hot('a 999ms b', { a: quantity(4, 0), b: quantity(3, 1_000) });
-      expectObservable(input.pipe(lowStockSignals(PLAN, DEBOUNCE, scheduler, 'low'))).toBe('5000ms a', { a: signal('low', 4, 0) });
+      expectObservable(input.pipe(lowStockSignals(PLAN, DEBOUNCE, scheduler, 'low'))).toBe('5000ms a', { a: signal('low', 3, 1_000) });
     });
   });
 
@@ -228,9 +228,10 @@ describe('lowStockSignals (low ≤ 2, ok ≥ 5, debounce 5 s)', () => {
         map((s) => quantity(unitsAt(s), s * 1_000)),
       );
       expectObservable(readings.pipe(lowStockSignals(PLAN, DEBOUNCE, scheduler))).toBe(
-        // take() completes with the last reading, at 7199 s
+        // take() completes with the last reading, at 7199 s; the timer fires before the reading of its own second,
+        // so each signal carries the reading of the second before
         marbleAt([[5_000, 'a'], [3_407_000, 'b'], [5_405_000, 'c'], [(seconds - 1) * 1_000, '|']]),
-        { a: signal('ok', 10, 0), b: signal('low', 2, 3_402_000), c: signal('ok', 10, 5_400_000) },
+        { a: signal('ok', 10, 4_000), b: signal('low', 3, 3_406_000), c: signal('ok', 10, 5_404_000) },
       );
     });
   });
@@ -251,8 +252,8 @@ describe('lowStockSignals (low ≤ 2, ok ≥ 5, debounce 5 s)', () => {
       const signals = weights.pipe(onShelfQuantity(PLAN, UNIT_G, policy), lowStockSignals(PLAN, DEBOUNCE, scheduler));
       // 1800 s is a 9-unit spike; the median of 5 turns to 1 unit at the third 1-unit reading: 1803 s
       expectObservable(signals).toBe(marbleAt([[5_000, 'a'], [1_808_000, 'b'], [3_599_000, '|']]), {
-        a: signal('ok', 6, 0),
-        b: signal('low', 1, 1_803_000),
+        a: signal('ok', 6, 4_000),
+        b: signal('low', 1, 1_807_000),
       });
     });
   });

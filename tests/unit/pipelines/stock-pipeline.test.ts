@@ -189,10 +189,11 @@ describe('StockPipeline.outputs', () => {
       pipeline().outputs(messages).subscribe((o) => outputs.push(o));
       scheduler.flush();
       const signals = outputs.filter((o): o is Extract<StockOutput, { type: 'signal' }> => o.type === 'signal').map((o) => o.signal);
-      // milk's first 'ok' never held for the debounce (low at 100 ms); beans stay ok and are signalled once
+      // milk's first 'ok' never held for the debounce (low at 100 ms); beans stay ok and are signalled once;
+      // each signal carries the facing's latest reading when it fires
       expect(signals).toEqual([
-        { shelfId: 'shelf-a', facing: 2, sku: 'beans', level: 'ok', units: 8, at: 1 },
-        { shelfId: 'shelf-a', facing: 1, sku: 'milk', level: 'low', units: 1, at: 100 },
+        { shelfId: 'shelf-a', facing: 2, sku: 'beans', level: 'ok', units: 6, at: 201 },
+        { shelfId: 'shelf-a', facing: 1, sku: 'milk', level: 'low', units: 2, at: 200 },
       ]);
       expect(outputs.filter((o) => o.type === 'quantity').map((o) => (o.type === 'quantity' ? `${o.quantity.shelfId}/${o.quantity.facing}=${o.quantity.units}` : ''))).toEqual([
         'shelf-a/1=8',
