@@ -8,6 +8,6 @@ export default defineConfig({
     // integration tests start real servers; two workers fit the 2-core CI machine
     pool: 'forks',
     maxWorkers: 2,
-    reporters: process.env.CI ? ['default'] : ['default'],
+    reporters: ['default', './tests/plain-summary-reporter.ts'],
   },
 });
