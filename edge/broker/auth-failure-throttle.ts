@@ -10,8 +10,9 @@ export class AuthFailureThrottle {
     private readonly now: () => number = Date.now,
   ) {}
 
-  isBlocked(id: string): boolean {
-    return this.recent(id).length >= this.options.maxFailuresPerMinute;
+  /** `checking`: attempts for this id whose secret is being checked right now — each may be one more failure. */
+  isBlocked(id: string, checking = 0): boolean {
+    return this.recent(id).length + checking >= this.options.maxFailuresPerMinute;
   }
 
   recordFailure(id: string): void {

@@ -59,9 +59,11 @@ export class DeviceBroker {
   private readonly sessions = new WeakMap<Client, DeviceSession>();
   private readonly connected = new Set<Client>();
   private readonly sockets = new Set<Socket>();
-  /** sockets the frame guard closed: counted there, so the parser error aedes reports after it is not counted again */
-  private readonly frameRejected = new WeakSet<Socket>();
+  /** sockets whose refusal is counted already: aedes may report several errors for one bad stream */
+  private readonly refusalCounted = new WeakSet<Socket>();
   private readonly authThrottle: AuthFailureThrottle;
+  /** device id → CONNECTs whose secret is being checked: concurrent guesses count against the throttle too */
+  private readonly checking = new Map<string, number>();
   private readonly logThrottle: LogThrottle;
 
   constructor(
@@ -98,13 +100,20 @@ export class DeviceBroker {
       this.deps.metrics.connectionRejected('too-many-connections');
       this.logLimited('drop', 'warn', { remoteAddress: data?.remoteAddress, maxConnections: this.options.maxConnections }, 'connection refused: too many connections');
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, this.options.host, () => {
-        server.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.options.port, this.options.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (error) {
+      // the gateway only stops parts that started: close aedes here, or its timers keep a failed process alive
+      this.aedes = undefined;
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      throw error;
+    }
     this.server = server;
     this.deps.log.info({ host: this.options.host, port: this.port }, 'mqtt broker listening');
   }
@@ -153,7 +162,7 @@ export class DeviceBroker {
     socket.setNoDelay(true);
     aedes.handle(socket);
     guardSocketFrames(socket, this.options.maxPacketBytes, (violation) => {
-      this.frameRejected.add(socket);
+      this.refusalCounted.add(socket);
       const reason: ConnectionRejectReason = violation.reason === 'packet-too-large' ? 'packet-too-large' : 'protocol-error';
       this.deps.metrics.connectionRejected(reason);
       this.logLimited(`frame:${socket.remoteAddress}`, 'warn', { remoteAddress: socket.remoteAddress, ...violation, maxPacketBytes: this.options.maxPacketBytes }, 'connection closed: bad MQTT frame');
@@ -173,13 +182,19 @@ export class DeviceBroker {
     };
     if (!username || !password || password.length === 0) return reject('no-credentials', RC_BAD_CREDENTIALS, 'username and password required');
     if (client.id !== username) return reject('client-id-mismatch', RC_IDENTIFIER_REJECTED, 'client id must equal the device id');
-    if (this.authThrottle.isBlocked(username)) return reject('too-many-failures', RC_NOT_AUTHORIZED, 'too many failed logins');
+    const checking = this.checking.get(username) ?? 0;
+    if (this.authThrottle.isBlocked(username, checking)) return reject('too-many-failures', RC_NOT_AUTHORIZED, 'too many failed logins');
+    this.checking.set(username, checking + 1);
     let result;
     try {
       result = await this.deps.registry.verify(username, password.toString('utf8'));
     } catch (error) {
       this.deps.log.error({ err: error, deviceId: username }, 'device verification failed');
       return reject('protocol-error', RC_NOT_AUTHORIZED, 'verification failed');
+    } finally {
+      const left = (this.checking.get(username) ?? 1) - 1;
+      if (left > 0) this.checking.set(username, left);
+      else this.checking.delete(username);
     }
     if (!result.ok) {
       this.authThrottle.recordFailure(username);
@@ -275,14 +290,20 @@ export class DeviceBroker {
   /**
    * Errors of a connection before its CONNECT was accepted. Besides CONNACK refusals (errorCode) these are bytes the
    * MQTT parser refused (an HTTP request, a TLS hello, a malformed CONNECT, a PUBLISH before CONNECT): protocol errors
-   * too, unless the frame guard closed the socket first and counted it. Socket errors (`code`) and aedes's connect
-   * timeout are not refusals of what the client sent.
+   * too. Counted once per socket — aedes keeps parsing after an error and the frame guard may have counted it first.
+   * Socket errors (`code`) and aedes's connect timeout are not refusals of what the client sent.
    */
   private connectionError(client: Client, error: Error & { errorCode?: number; code?: string }): void {
-    if (error.errorCode === 6) this.deps.metrics.connectionRejected('keepalive');
-    else if (error.errorCode === 1 || error.errorCode === 2) this.deps.metrics.connectionRejected('protocol-error');
-    else if (error.errorCode === undefined && error.code === undefined && error.message !== AEDES_CONNECT_TIMEOUT && !this.frameRejected.has(client.conn as Socket)) {
-      this.deps.metrics.connectionRejected('protocol-error');
+    const socket = client.conn as Socket;
+    const reason: ConnectionRejectReason | undefined =
+      error.errorCode === 6
+        ? 'keepalive'
+        : error.errorCode === 1 || error.errorCode === 2 || (error.errorCode === undefined && error.code === undefined && error.message !== AEDES_CONNECT_TIMEOUT)
+          ? 'protocol-error'
+          : undefined;
+    if (reason && !this.refusalCounted.has(socket)) {
+      this.refusalCounted.add(socket);
+      this.deps.metrics.connectionRejected(reason);
     }
     this.logLimited(`conn-error:${client.id}`, 'debug', { clientId: client.id, err: error.message }, 'connection error');
   }

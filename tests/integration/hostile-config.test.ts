@@ -1,0 +1,227 @@
+/**
+ * Hostile input, issue 8: broken configuration and a busy port, through the real CLI in a child process
+ * (`node dist/edge/cli.js run --config <file>`). Each refusal is one clear message naming the problem, without a
+ * stack trace, and the documented exit code: 2 for bad configuration, 1 for a start that failed.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const CLI = join(ROOT, 'dist/edge/cli.js');
+const RUN_TIMEOUT_MS = 10_000;
+
+type Run = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
+type LogLine = { level: number; msg: string; component?: string };
+
+/** Newest modification time of the sources the CLI is built from. */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds dist/ when it is missing or older than edge/ or devices/ (type errors elsewhere do not stop tsc emitting). */
+async function ensureBuilt(): Promise<void> {
+  const stale = () => !existsSync(CLI) || statSync(CLI).mtimeMs < Math.max(newestSource(join(ROOT, 'edge')), newestSource(join(ROOT, 'devices')));
+  if (!stale()) return;
+  await new Promise<void>((done) => execFile(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT }, () => done()));
+  if (stale()) throw new Error('npm run build did not produce a fresh dist/edge/cli.js');
+}
+
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('SMARTSTORE_') && !key.startsWith('VITEST')) env[key] = value;
+  return { ...env, ...extra };
+}
+
+describe('the CLI refuses broken configuration and busy ports clearly', () => {
+  let dir: string;
+  const children = new Set<ChildProcess>();
+  const blockers: Server[] = [];
+
+  /**
+   * Runs the CLI until it exits (or `until` matches its output, then SIGTERM); fails the test after RUN_TIMEOUT_MS.
+   * `run` gets free ports (0) from the environment unless the test sets them.
+   */
+  function run(args: string[], env: Record<string, string> = {}, until?: RegExp): Promise<Run> {
+    return new Promise((done, fail) => {
+      const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: cleanEnv({ ...(args[0] === 'run' ? { SMARTSTORE_MQTT_PORT: '0', SMARTSTORE_HTTP_PORT: '0' } : {}), ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
+      children.add(child);
+      let stdout = '';
+      let stderr = '';
+      let signalled = false;
+      child.stdout?.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (until && !signalled && until.test(stdout)) {
+          signalled = true; // once: a second signal means "exit now" (130)
+          child.kill('SIGTERM');
+        }
+      });
+      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        fail(new Error(`the CLI did not exit within ${RUN_TIMEOUT_MS} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      }, RUN_TIMEOUT_MS);
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        children.delete(child);
+        done({ code, signal, stdout, stderr });
+      });
+    });
+  }
+
+  async function configFile(name: string, yaml: string): Promise<string> {
+    const file = join(dir, name);
+    await writeFile(file, `dataDir: ${join(dir, 'data')}\n${yaml}`);
+    return file;
+  }
+
+  /** Holds a TCP port on all interfaces, as another process would. */
+  async function busyPort(): Promise<number> {
+    const server = createServer();
+    blockers.push(server);
+    await new Promise<void>((listening) => server.listen(0, '0.0.0.0', () => listening()));
+    return (server.address() as AddressInfo).port;
+  }
+
+  const logLines = (stdout: string): LogLine[] =>
+    stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as LogLine);
+
+  /** A stack trace has lines like "    at loadConfig (file:///…)". */
+  const expectNoStackTrace = (result: Run) => expect(`${result.stdout}\n${result.stderr}`).not.toMatch(/^\s+at /m);
+  /** One paragraph: no blank line inside the message. */
+  const expectOneParagraph = (message: string) => expect(message.trim()).not.toMatch(/\n\s*\n/);
+
+  /** A bad-configuration refusal: exit 2, the message on stderr, nothing started, nothing logged. */
+  function expectBadConfig(result: Run, file: string, issues: (string | RegExp)[]): void {
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(new RegExp(`^invalid configuration \\(${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\):\n`));
+    for (const issue of issues) expect(result.stderr).toMatch(issue);
+    expect(result.stdout).toBe('');
+    expectOneParagraph(result.stderr);
+    expectNoStackTrace(result);
+  }
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    dir = await mkdtemp(join(tmpdir(), 'smartstore-cli-'));
+  }, 60_000);
+  afterAll(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    for (const server of blockers) server.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('control: a valid config starts, logs "gateway running", and stops with exit 0 on SIGTERM', async () => {
+    const file = await configFile('ok.yaml', 'log: { level: info, pretty: false }\n');
+    const result = await run(['run', '--config', file], {}, /"msg":"gateway running"/);
+    expect(result.code).toBe(0);
+    expect(logLines(result.stdout).map((l) => l.msg)).toEqual(expect.arrayContaining(['gateway running', 'stopping', 'stopped']));
+    expectNoStackTrace(result);
+  });
+
+  it('wrong-type values: exit 2, every problem listed with its path', async () => {
+    const file = await configFile(
+      'wrong-types.yaml',
+      ['log: { level: loud, pretty: "yes" }', 'mqtt: { maxPacketBytes: 16k, maxConnections: -5, drainTimeoutMs: 1500.5 }', 'http: { apiToken: short }', 'security: { scryptCost: 1000 }'].join('\n'),
+    );
+    const result = await run(['run', '--config', file]);
+    expectBadConfig(result, file, [
+      '/log/level: must be equal to one of the allowed values',
+      '/log/pretty: must be boolean',
+      '/mqtt/maxPacketBytes: must be integer',
+      '/mqtt/maxConnections: must be >= 1',
+      '/mqtt/drainTimeoutMs: must be integer',
+      '/http/apiToken: must NOT have fewer than 16 characters',
+      /\/security\/scryptCost: must be equal to one of the allowed values \(1024, 2048/,
+    ]);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1 + 7);
+  });
+
+  it('unknown options, at the top and nested: exit 2, each named', async () => {
+    const file = await configFile('unknown.yaml', ['bogus: 1', 'mqtt: { maxConections: 10 }', 'http: { tls: true }'].join('\n'));
+    const result = await run(['run', '--config', file]);
+    expectBadConfig(result, file, ['/: unknown option "bogus"', '/mqtt: unknown option "maxConections"', '/http: unknown option "tls"']);
+  });
+
+  it('a config file that is not there: exit 2', async () => {
+    const file = join(dir, 'no-such-config.yaml');
+    const result = await run(['run', '--config', file]);
+    expectBadConfig(result, file, ['file not found']);
+  });
+
+  it('a config file that is not YAML: exit 2, naming the line', async () => {
+    const file = await configFile('broken.yaml', 'mqtt: [1, 2\n');
+    const result = await run(['run', '--config', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`invalid configuration (${file})`);
+    expect(result.stderr).toMatch(/not valid YAML: .* at line \d+, column \d+/);
+    expectNoStackTrace(result);
+  });
+
+  it('a port from the environment that is not a number: exit 2, naming the variable', async () => {
+    const file = await configFile('ok-env.yaml', '');
+    const result = await run(['run', '--config', file], { SMARTSTORE_HTTP_PORT: 'eighty' });
+    expectBadConfig(result, file, ['/http/port (from SMARTSTORE_HTTP_PORT): must be integer']);
+  });
+
+  it('a missing planogram file: refused with one message naming the file, no stack trace', async () => {
+    const planogram = join(dir, 'no-such-planogram.yaml');
+    const file = await configFile('no-planogram.yaml', `planogram: { file: ${planogram} }\n`);
+    const result = await run(['run', '--config', file]);
+    expect(result.code).not.toBe(0);
+    const fatal = logLines(result.stdout).filter((l) => l.level === 60);
+    const message = fatal[0]?.msg ?? result.stderr;
+    expect(message).toContain(planogram);
+    expect(message).toMatch(/not found/);
+    expectOneParagraph(message);
+    expectNoStackTrace(result);
+  });
+
+  // Reported, not fixed here (edge/cli.ts + edge/main.ts): the planogram file is part of the configuration and its
+  // absence is known before anything starts, yet the CLI exits 1 ("start failed"), not 2 ("bad config"). Flip this
+  // to `it` when fixed.
+  it.fails('a missing planogram file exits 2, like any other bad configuration', async () => {
+    const file = await configFile('no-planogram-2.yaml', `planogram: { file: ${join(dir, 'nope.yaml')} }\n`);
+    expect((await run(['run', '--config', file])).code).toBe(2);
+  });
+
+  it.each(['mqtt', 'http'] as const)('%s port in use: exit 1 at once, one fatal line naming the port and the variable', async (which) => {
+    const port = await busyPort();
+    const file = await configFile(`busy-${which}.yaml`, '');
+    const env: Record<string, string> = { [which === 'mqtt' ? 'SMARTSTORE_MQTT_PORT' : 'SMARTSTORE_HTTP_PORT']: String(port) };
+    const startedAt = Date.now();
+    const result = await run(['run', '--config', file], env);
+    expect(result.code).toBe(1);
+    expect(Date.now() - startedAt).toBeLessThan(5_000); // it exits by itself, nothing keeps the failed process alive
+    const fatal = logLines(result.stdout).filter((l) => l.level === 60);
+    expect(fatal).toHaveLength(1);
+    const part = which === 'mqtt' ? 'broker' : 'http';
+    expect(fatal[0]?.msg).toBe(`${part}: port ${port} is already in use — stop the other process or choose another port (SMARTSTORE_${which.toUpperCase()}_PORT)`);
+    expect(result.stderr).toBe('');
+    expectNoStackTrace(result);
+  });
+
+  it('check-config names the same problems with exit 2, and accepts a good file with exit 0', async () => {
+    const bad = await configFile('check-bad.yaml', 'mqtt: { port: 70000 }\n');
+    const refused = await run(['check-config', bad]);
+    expectBadConfig(refused, bad, ['/mqtt/port: must be <= 65535']);
+    const good = await configFile('check-good.yaml', 'storeId: store-0042\n');
+    const accepted = await run(['check-config', good]);
+    expect(accepted.code).toBe(0);
+    expect(accepted.stdout).toContain(`${good}: ok`);
+    expectNoStackTrace(accepted);
+  });
+});

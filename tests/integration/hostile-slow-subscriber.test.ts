@@ -1,0 +1,134 @@
+/**
+ * Hostile input, issue 8: a label subscribes to its command topic and then stops reading, while the gateway keeps
+ * sending it commands. The broker must stay up, keep memory bounded, keep serving everyone else, and drop the frozen
+ * client after `mqtt.drainTimeoutMs`.
+ */
+import { connect, type Socket } from 'node:net';
+import type { MqttClient } from 'mqtt';
+import mqttPacket from 'mqtt-packet';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+
+const DRAIN_TIMEOUT_MS = 500;
+const MB = 1024 * 1024;
+const CMD_TOPIC = (id: string) => `store/test-store/esl/${id}/cmd`;
+const WEIGHT_TOPIC = (id: string) => `store/test-store/shelf/${id}/weight`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The promise's value, or `fallback` after `ms` (the timer is cleared either way). */
+async function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+type RawClient = { socket: Socket; packets: mqttPacket.Packet[] };
+
+/** Connects a device over a raw socket (so it can stop reading), subscribes it to its command topic. */
+async function frozenLabel(port: number, id: string, secret: string): Promise<RawClient> {
+  const socket = connect({ host: '127.0.0.1', port });
+  const parser = mqttPacket.parser();
+  const packets: mqttPacket.Packet[] = [];
+  parser.on('packet', (packet) => packets.push(packet));
+  socket.on('data', (chunk) => parser.parse(chunk));
+  socket.on('error', () => undefined);
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 60, clientId: id, username: id, password: Buffer.from(secret) }));
+  await eventually(() => (packets.some((p) => p.cmd === 'connack' && p.returnCode === 0) ? true : undefined), 2_000, 'CONNACK');
+  socket.write(mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: CMD_TOPIC(id), qos: 1 }] }));
+  await eventually(() => packets.find((p) => p.cmd === 'suback'), 2_000, 'SUBACK');
+  return { socket, packets };
+}
+
+/** A set-price command padded to about `bytes` (the gateway's own messages have no size limit). */
+function bigCommand(n: number, bytes: number): object {
+  return { cmdId: `c-${n}`, type: 'set-price', sku: '4000000000017', priceCents: 199 + n, ts: Date.now(), note: 'x'.repeat(bytes) };
+}
+
+describe('a subscriber that stops reading while commands pile up', () => {
+  let gw: TestGateway;
+  let healthyLabel: MqttClient;
+  let shelf: MqttClient;
+  const raws: Socket[] = [];
+  const accepted = () => gw.built.metrics.value('smartstore_device_messages_total', { channel: 'shelf/weight' });
+
+  /** Publishes one shelf reading (QoS 1) and returns the ms until the gateway has ingested it. */
+  async function ingestLatency(): Promise<number> {
+    const before = await accepted();
+    const at = Date.now();
+    await shelf.publishAsync(WEIGHT_TOPIC('shelf-a'), JSON.stringify({ facing: 1, weightG: 5200, ts: Date.now() }), { qos: 1 });
+    while ((await accepted()) === before && Date.now() - at < 5_000) await sleep(2);
+    return Date.now() - at;
+  }
+
+  beforeAll(async () => {
+    gw = await startTestGateway({ overrides: { mqtt: { drainTimeoutMs: DRAIN_TIMEOUT_MS } } });
+    healthyLabel = await gw.connectDevice('esl-ok', 'esl');
+    await healthyLabel.subscribeAsync(CMD_TOPIC('esl-ok'), { qos: 1 });
+    shelf = await gw.connectDevice('shelf-a', 'shelf');
+  });
+  afterAll(async () => {
+    for (const socket of raws) socket.destroy();
+    await gw?.dispose();
+  });
+
+  it('drops the frozen label after the drain timeout, with bounded memory, while others are served without delay', async () => {
+    const secret = await gw.built.registry.provision('esl-frozen', 'esl');
+    const frozen = await frozenLabel(gw.built.broker.port, 'esl-frozen', secret);
+    raws.push(frozen.socket);
+    expect(gw.built.broker.connectedDevices).toBe(3);
+    // the frozen socket will not see its own close (it does not read): watch the gateway's side of it
+    const droppedAt = new Promise<number>((resolve) => {
+      const subscription = gw.built.events.devices.subscribe((event) => {
+        if (event.deviceId === 'esl-frozen' && !event.connected) {
+          subscription.unsubscribe();
+          resolve(Date.now());
+        }
+      });
+    });
+    frozen.socket.pause(); // stops reading: the kernel buffers fill, then the broker's writes back up
+
+    const rssBefore = process.memoryUsage().rss;
+    const frozeAt = Date.now();
+    // 2,000 commands of 32 KB, one per event-loop turn as a busy gateway would send them: 64 MB for a label that
+    // reads nothing. Every 250 commands a shelf reading probes how long ingestion takes meanwhile.
+    const COMMANDS = 2_000;
+    const COMMAND_BYTES = 32 * 1024;
+    const sends: Promise<unknown>[] = [];
+    const ingestMs: number[] = [];
+    for (let n = 0; n < COMMANDS; n++) {
+      sends.push(gw.built.broker.publishCommand('esl', 'esl-frozen', bigCommand(n, COMMAND_BYTES)).catch(() => undefined));
+      if (n % 250 === 249) ingestMs.push(await ingestLatency());
+      await new Promise((r) => setImmediate(r));
+    }
+
+    // while the frozen label is backed up, a command to a healthy label arrives at once
+    const commandAt = Date.now();
+    const received = new Promise<string>((resolve) => healthyLabel.once('message', (_t, payload) => resolve(payload.toString())));
+    await gw.built.broker.publishCommand('esl', 'esl-ok', { cmdId: 'ok-1', type: 'set-price', sku: '4000000000017', priceCents: 219, ts: Date.now() });
+    expect(JSON.parse(await received)).toMatchObject({ cmdId: 'ok-1' });
+    const commandMs = Date.now() - commandAt;
+
+    const droppedAfterMs = (await within(droppedAt, DRAIN_TIMEOUT_MS + 3_000, Infinity)) - frozeAt;
+    const rssGrowthMb = (process.memoryUsage().rss - rssBefore) / MB;
+    await Promise.all(sends);
+
+    // without a bound, ingestion waited for the drain timeout (~500 ms) and RSS grew by ~75 MB here
+    expect(Math.max(...ingestMs)).toBeLessThan(100);
+    expect(commandMs).toBeLessThan(100);
+    expect(rssGrowthMb).toBeLessThan(32);
+    // dropped by the drain timeout: not before it, and not long after
+    expect(droppedAfterMs).toBeGreaterThanOrEqual(DRAIN_TIMEOUT_MS);
+    expect(droppedAfterMs).toBeLessThan(DRAIN_TIMEOUT_MS + 2_000);
+    await eventually(() => (gw.built.broker.connectedDevices === 2 ? true : undefined), 2_000, 'the frozen label to be gone');
+
+    // the broker stayed up: healthy, and the others still talk to it
+    const health = await gw.api('/api/health');
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', checks: { broker: { ok: true, connectedDevices: 2 } } });
+    expect(await ingestLatency()).toBeLessThan(100);
+  });
+});
