@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
+import { PlanogramFileError } from '../devices/planogram-file.js';
 import { ConfigError, type GatewayConfig } from './config/gateway-config.js';
 import { loadConfig, redactConfig } from './config/load-config.js';
 import { DeviceRegistry } from './devices/device-registry.js';
@@ -51,9 +52,11 @@ async function run(options: { config?: string }): Promise<void> {
   try {
     await built.gateway.start();
   } catch (error) {
-    log.fatal({ component: 'gateway' }, explainStartError(error, config));
+    // a missing or invalid planogram file is configuration, like the config file itself
+    const badPlanogram = error instanceof GatewayStartError && error.cause instanceof PlanogramFileError;
+    log.fatal({ component: 'gateway' }, badPlanogram ? (error.cause as PlanogramFileError).message : explainStartError(error, config));
     log.flush?.();
-    process.exitCode = EXIT.startFailed;
+    process.exitCode = badPlanogram ? EXIT.badConfig : EXIT.startFailed;
     return;
   }
   log.info({ component: 'gateway', mqttPort: built.broker.port, httpPort: built.http.port, storeId: config.storeId }, 'gateway running');

@@ -58,6 +58,8 @@ export type StoreGateway = {
   /** writes pending state now (tests, shutdown) */
   flush: () => Promise<void>;
   stock: () => ShelfStockBook | undefined;
+  /** the gateway's SQLite connection (tests simulate a refusing disk through it) */
+  database: SqliteDatabase;
 };
 
 export function buildGateway(config: GatewayConfig, options: GatewayOptions): StoreGateway {
@@ -250,5 +252,6 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions): St
     health,
     flush: () => writer.flush(),
     stock: () => stockBook,
+    database: db,
   };
 }

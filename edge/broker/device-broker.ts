@@ -183,11 +183,16 @@ export class DeviceBroker {
     if (!username || !password || password.length === 0) return reject('no-credentials', RC_BAD_CREDENTIALS, 'username and password required');
     if (client.id !== username) return reject('client-id-mismatch', RC_IDENTIFIER_REJECTED, 'client id must equal the device id');
     const checking = this.checking.get(username) ?? 0;
-    if (this.authThrottle.isBlocked(username, checking)) return reject('too-many-failures', RC_NOT_AUTHORIZED, 'too many failed logins');
+    const secret = password.toString('utf8');
+    // Someone guessing a device's secret must not lock the real device out: a secret this gateway has verified
+    // before (a cheap fingerprint check, no scrypt) passes the throttle.
+    if (this.authThrottle.isBlocked(username, checking) && !this.deps.registry.isRememberedSecret(username, secret)) {
+      return reject('too-many-failures', RC_NOT_AUTHORIZED, 'too many failed logins');
+    }
     this.checking.set(username, checking + 1);
     let result;
     try {
-      result = await this.deps.registry.verify(username, password.toString('utf8'));
+      result = await this.deps.registry.verify(username, secret);
     } catch (error) {
       this.deps.log.error({ err: error, deviceId: username }, 'device verification failed');
       return reject('protocol-error', RC_NOT_AUTHORIZED, 'verification failed');
@@ -291,16 +296,19 @@ export class DeviceBroker {
    * Errors of a connection before its CONNECT was accepted. Besides CONNACK refusals (errorCode) these are bytes the
    * MQTT parser refused (an HTTP request, a TLS hello, a malformed CONNECT, a PUBLISH before CONNECT): protocol errors
    * too. Counted once per socket — aedes keeps parsing after an error and the frame guard may have counted it first.
-   * Socket errors (`code`) and aedes's connect timeout are not refusals of what the client sent.
+   * A socket that sent no CONNECT in time (slowloris) is counted as `connect-timeout`; socket errors (`code`) are not
+   * refusals of what the client sent.
    */
   private connectionError(client: Client, error: Error & { errorCode?: number; code?: string }): void {
     const socket = client.conn as Socket;
     const reason: ConnectionRejectReason | undefined =
       error.errorCode === 6
         ? 'keepalive'
-        : error.errorCode === 1 || error.errorCode === 2 || (error.errorCode === undefined && error.code === undefined && error.message !== AEDES_CONNECT_TIMEOUT)
-          ? 'protocol-error'
-          : undefined;
+        : error.message === AEDES_CONNECT_TIMEOUT
+          ? 'connect-timeout'
+          : error.errorCode === 1 || error.errorCode === 2 || (error.errorCode === undefined && error.code === undefined)
+            ? 'protocol-error'
+            : undefined;
     if (reason && !this.refusalCounted.has(socket)) {
       this.refusalCounted.add(socket);
       this.deps.metrics.connectionRejected(reason);

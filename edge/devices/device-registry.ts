@@ -74,8 +74,7 @@ export class DeviceRegistry {
     const device = this.devices.get(id) ?? (await this.loadProvisionedElsewhere(id));
     if (!device) return { ok: false, reason: 'unknown-device' };
     if (device.disabledAt !== null) return { ok: false, reason: 'disabled' };
-    const remembered = this.verified.get(id);
-    if (remembered && timingSafeEqual(remembered, fingerprint(device.secretSalt, secret))) return { ok: true, device: summarize(device) };
+    if (this.isRememberedSecret(id, secret)) return { ok: true, device: summarize(device) };
     const hash = await scryptAsync(secret, device.secretSalt, device.scryptN);
     if (hash.length !== device.secretHash.length || !timingSafeEqual(hash, device.secretHash)) return { ok: false, reason: 'bad-secret' };
     this.verified.set(id, fingerprint(device.secretSalt, secret));
@@ -87,6 +86,13 @@ export class DeviceRegistry {
     const device = await this.store.get(id);
     if (device) this.devices.set(id, device);
     return device;
+  }
+
+  /** Whether `secret` is the one last verified for this device: a SHA-256 comparison, cheap enough for a throttle. */
+  isRememberedSecret(id: string, secret: string): boolean {
+    const remembered = this.verified.get(id);
+    const device = this.devices.get(id);
+    return remembered !== undefined && device !== undefined && timingSafeEqual(remembered, fingerprint(device.secretSalt, secret));
   }
 
   get(id: string): DeviceSummary | undefined {

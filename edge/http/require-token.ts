@@ -6,7 +6,7 @@ function digest(value: string): Buffer {
 }
 
 /**
- * preHandler of every write route: `Authorization: Bearer <token>`. Compared as digests in constant time so the
+ * onRequest hook of every write route (before the body is parsed): `Authorization: Bearer <token>`. Compared as digests in constant time so the
  * comparison leaks neither content nor length. Without a configured token writes are off (403), not open.
  */
 export function requireToken(apiToken: string | null) {

@@ -11,6 +11,7 @@ export type ConnectionRejectReason =
   | 'disabled'
   | 'too-many-connections'
   | 'packet-too-large'
+  | 'connect-timeout'
   | 'protocol-error';
 export type PublishRejectReason = 'acl' | 'not-authenticated';
 export type InvalidMessageReason = 'bad-json' | 'schema' | 'unknown-channel' | 'unknown-facing';

@@ -190,10 +190,8 @@ describe('the CLI refuses broken configuration and busy ports clearly', () => {
     expectNoStackTrace(result);
   });
 
-  // Reported, not fixed here (edge/cli.ts + edge/main.ts): the planogram file is part of the configuration and its
-  // absence is known before anything starts, yet the CLI exits 1 ("start failed"), not 2 ("bad config"). Flip this
-  // to `it` when fixed.
-  it.fails('a missing planogram file exits 2, like any other bad configuration', async () => {
+  // the planogram file is part of the configuration: its absence is a configuration error (2), not a failed start (1)
+  it('a missing planogram file exits 2, like any other bad configuration', async () => {
     const file = await configFile('no-planogram-2.yaml', `planogram: { file: ${join(dir, 'nope.yaml')} }\n`);
     expect((await run(['run', '--config', file])).code).toBe(2);
   });

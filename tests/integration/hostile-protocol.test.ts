@@ -186,11 +186,11 @@ describe('garbage, broken and contract-breaking MQTT', () => {
   });
 
   describe('truncated packets', () => {
-    it('a CONNECT cut short is closed by the connect timeout, not earlier, and not counted as a refusal', async () => {
+    it('a CONNECT cut short is closed by the connect timeout, not earlier, and counted as connect-timeout', async () => {
       const outcome = await exercise([validConnect().subarray(0, 12)]);
       expect(outcome.closedAfterMs).toBeGreaterThanOrEqual(CONNECT_TIMEOUT_MS - 20);
       expect(outcome.closedAfterMs).toBeLessThan(CONNECT_TIMEOUT_MS + 700);
-      expect(outcome.counted).toEqual({});
+      expect(outcome.counted).toEqual({ [rejected('connect-timeout')]: 1 });
     });
 
     it('a PUBLISH cut short after CONNECT is closed by the keepalive (1 s × 1.5), and nothing is ingested', async () => {

@@ -43,7 +43,8 @@ export async function alertRoutes(app: FastifyInstance, deps: HttpDeps): Promise
 
   const transition = (path: string, body: object, change: (id: string, b: Transition['Body']) => Alert) =>
     app.post<Transition>(`/api/alerts/:id/${path}`, {
-      preHandler: writeGuard,
+      // onRequest: an unauthenticated request is refused before its body is even parsed
+      onRequest: writeGuard,
       schema: { params: alertIdParams, body, response: { 200: alertSchema, ...errors } },
       handler: async (request, reply) => {
         try {

@@ -20,7 +20,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: HttpDeps): Promis
   });
 
   app.post<{ Body: { id: string; kind: DeviceKind } }>('/api/devices', {
-    preHandler: requireToken(deps.apiToken),
+    onRequest: requireToken(deps.apiToken),
     schema: {
       body: deviceBodySchema,
       response: {
