@@ -95,4 +95,21 @@ describe('broker authentication and per-device ACL', () => {
     await device.publishAsync('store/test-store/shelf/shelf-d/weight', JSON.stringify({ facing: 1, weightG: 50, ts: Date.now() }), { qos: 1 });
     await eventually(async () => ((await gw.built.metrics.value('smartstore_device_messages_total', { channel: 'shelf/weight' })) === before + 1 ? true : undefined));
   });
+
+  it('a device whose secret is being guessed is throttled for the guesser but not locked out itself', async () => {
+    const secret = await gw.built.registry.provision('shelf-t', 'shelf');
+    const first = await tryConnect(gw.mqttUrl, { clientId: 'shelf-t', username: 'shelf-t', password: secret });
+    expect(first.ok).toBe(true);
+    await first.client.endAsync();
+    // 15 wrong guesses: past the 10-per-minute limit the guesser is refused without a secret check
+    for (let i = 0; i < 15; i++) {
+      const guess = await tryConnect(gw.mqttUrl, { clientId: 'shelf-t', username: 'shelf-t', password: `guess-${i}` });
+      expect(guess.ok).toBe(false);
+    }
+    expect(await rejected('too-many-failures')).toBe(5);
+    // the real device, whose secret was verified before, still gets in
+    const again = await tryConnect(gw.mqttUrl, { clientId: 'shelf-t', username: 'shelf-t', password: secret });
+    expect(again.ok).toBe(true);
+    await again.client.endAsync();
+  });
 });
