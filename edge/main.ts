@@ -210,7 +210,6 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions): St
           return s ? { units: s.units, weightG: s.weightG, source: s.source, lastWeightAt: s.updatedAt, at: s.updatedAt } : undefined;
         },
         initialLevel: (key) => (alerts.activeByKey(`low-stock:${key}`) ? 'low' : undefined),
-        currentUnits: (plan) => book.units(plan.shelfId, plan.facing),
         onUnknownFacing: (shelfId, facing) => {
           metrics.messageInvalid('unknown-facing');
           const suppressed = unknownFacingLog.admit(`${shelfId}/${facing}`);

@@ -30,14 +30,17 @@ export function facingKey(shelfId: string, facing: number): string {
 
 /** Read-only lookups the pipelines need; built once per planogram load. */
 export class PlanogramIndex {
-  private readonly facingsByKey = new Map<string, FacingPlan>();
+  /** shelf → facing → plan: looked up for every reading, so without building a key string */
+  private readonly facingsByShelf = new Map<string, Map<number, FacingPlan>>();
   private readonly productsBySku = new Map<string, Product>();
   private readonly facingsBySku = new Map<string, FacingPlan[]>();
 
   constructor(readonly planogram: Planogram) {
     for (const product of planogram.products) this.productsBySku.set(product.sku, product);
     for (const plan of planogram.facings) {
-      this.facingsByKey.set(facingKey(plan.shelfId, plan.facing), plan);
+      let shelf = this.facingsByShelf.get(plan.shelfId);
+      if (!shelf) this.facingsByShelf.set(plan.shelfId, (shelf = new Map()));
+      shelf.set(plan.facing, plan);
       const list = this.facingsBySku.get(plan.sku) ?? [];
       list.push(plan);
       this.facingsBySku.set(plan.sku, list);
@@ -45,7 +48,7 @@ export class PlanogramIndex {
   }
 
   facing(shelfId: string, facing: number): FacingPlan | undefined {
-    return this.facingsByKey.get(facingKey(shelfId, facing));
+    return this.facingsByShelf.get(shelfId)?.get(facing);
   }
 
   product(sku: string): Product | undefined {
@@ -57,6 +60,6 @@ export class PlanogramIndex {
   }
 
   shelfIds(): string[] {
-    return [...new Set(this.planogram.facings.map((f) => f.shelfId))].sort();
+    return [...this.facingsByShelf.keys()].sort();
   }
 }

@@ -35,7 +35,17 @@ export function unitsFromWeight(weightG: number, plan: Pick<FacingPlan, 'tareG'>
 
 /** Median of a small window: one bump (a hand on the shelf, a dropped box) does not move it. */
 export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
+  // insertion sort of a copy: the window is a handful of readings, and this runs for every reading
+  const sorted = values.slice();
+  for (let i = 1; i < sorted.length; i++) {
+    const value = sorted[i] as number;
+    let j = i - 1;
+    while (j >= 0 && (sorted[j] as number) > value) {
+      sorted[j + 1] = sorted[j] as number;
+      j--;
+    }
+    sorted[j + 1] = value;
+  }
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }

@@ -5,17 +5,8 @@
 import { defer, distinctUntilChanged, filter, map, scan, switchMap, tap, timer, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { lowStockKey, type NewAlert } from '../domain/alerts.js';
 import type { FacingPlan } from '../domain/planogram.js';
-import {
-  EMPTY_FACING_STATE,
-  applyStockEvent,
-  nextStockLevel,
-  type FacingStock,
-  type FacingStockState,
-  type StockEvent,
-  type StockLevel,
-  type StockPolicy,
-  type StockSource,
-} from '../domain/stock.js';
+import { nextStockLevel, type StockEvent, type StockLevel, type StockSource } from '../domain/stock.js';
+import type { FacingStockLedger } from './facing-stock-ledger.js';
 
 export type ShelfQuantity = {
   shelfId: string;
@@ -27,32 +18,18 @@ export type ShelfQuantity = {
   at: number;
 };
 
-export type StockSignal = { shelfId: string; facing: number; sku: string; level: StockLevel; units: number; at: number };
+export type RoutedStockEvent = { plan: FacingPlan; event: StockEvent };
 
-/** Weight readings and sales of one facing → its quantity after each event (smoothed; sales only when stale). */
-export function onShelfQuantity(
-  plan: FacingPlan,
-  unitWeightG: number,
-  policy: StockPolicy,
-  initial?: FacingStock,
-): OperatorFunction<StockEvent, ShelfQuantity> {
-  const seed: FacingStockState = initial ? { window: [], stock: initial } : EMPTY_FACING_STATE;
+/** Weight readings and sales, each routed to its facing → that facing's quantity, whenever it changes. */
+export function quantityChanges(ledger: FacingStockLedger): OperatorFunction<RoutedStockEvent, ShelfQuantity> {
   return (events) =>
     events.pipe(
-      scan((state: FacingStockState, event: StockEvent) => applyStockEvent(state, event, plan, unitWeightG, policy), seed),
-      map((state) => state.stock),
-      filter((stock): stock is FacingStock => stock !== undefined),
-      map((stock) => ({
-        shelfId: plan.shelfId,
-        facing: plan.facing,
-        sku: plan.sku,
-        units: stock.units,
-        weightG: stock.weightG,
-        source: stock.source,
-        at: stock.at,
-      })),
+      map((routed) => ledger.apply(routed.plan, routed.event)),
+      filter((quantity): quantity is ShelfQuantity => quantity !== undefined),
     );
 }
+
+export type StockSignal = { shelfId: string; facing: number; sku: string; level: StockLevel; units: number; at: number };
 
 /**
  * Quantities of one facing → low/ok signals. Hysteresis first (low at ≤ lowStockUnits, ok again only at ≥

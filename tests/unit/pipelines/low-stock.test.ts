@@ -2,8 +2,10 @@ import { map, take, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import type { FacingPlan } from '../../../edge/domain/planogram.js';
-import type { StockEvent, StockPolicy } from '../../../edge/domain/stock.js';
-import { lowStockAlert, lowStockSignals, onShelfQuantity, type ShelfQuantity, type StockSignal } from '../../../edge/pipelines/low-stock.js';
+import type { FacingStock, StockEvent, StockPolicy } from '../../../edge/domain/stock.js';
+import { PlanogramIndex } from '../../../edge/domain/planogram.js';
+import { FacingStockLedger } from '../../../edge/pipelines/facing-stock-ledger.js';
+import { lowStockAlert, lowStockSignals, quantityChanges, type ShelfQuantity, type StockSignal } from '../../../edge/pipelines/low-stock.js';
 
 const PLAN: FacingPlan = { shelfId: 'shelf-a', facing: 2, sku: 'sku-1', capacityUnits: 10, lowStockUnits: 2, restockUnits: 5, tareG: 100 };
 const UNIT_G = 50;
@@ -40,56 +42,46 @@ function marbleAt(events: ReadonlyArray<readonly [number, string]>): string {
   return parts.join(' ');
 }
 
-describe('onShelfQuantity', () => {
-  it('a window of 3 removes a single spike', () => {
+describe('quantityChanges over a FacingStockLedger', () => {
+  const PRODUCT_INDEX = new PlanogramIndex({ products: [{ sku: 'sku-1', name: 'Test', unitWeightG: UNIT_G }], facings: [PLAN] });
+  const ledgerOf = (policy: StockPolicy, initial?: FacingStock) => new FacingStockLedger(PRODUCT_INDEX, policy, () => initial);
+  const routed = (events: Record<string, StockEvent>) => Object.fromEntries(Object.entries(events).map(([k, event]) => [k, { plan: PLAN, event }]));
+
+  it('a window of 3 removes a single spike: nothing changes, nothing is emitted after the first reading', () => {
     newScheduler().run(({ cold, expectObservable }) => {
-      const policy: StockPolicy = { smoothingWindow: 3, staleAfterMs: STALE_MS };
-      const events = cold('a b c d e', { a: w(6, 0), b: w(6, 2), c: w(0, 4, 5_000), d: w(6, 6), e: w(5, 8) });
-      const median = (units: number, at: number) => quantity(units, at);
-      expectObservable(events.pipe(onShelfQuantity(PLAN, UNIT_G, policy))).toBe('a b c d e', {
-        a: median(6, 0),
-        b: median(6, 2),
-        c: median(6, 4), // median of [6, 6, spike]
-        d: median(6, 6),
-        e: median(6, 8), // median of [spike, 6, 5] is still 6 units
-      });
+      const events = cold('a b c d e', routed({ a: w(6, 0), b: w(6, 2), c: w(0, 4, 5_000), d: w(6, 6), e: w(5, 8) }));
+      // medians: 6, 6, 6 (of [6, 6, spike]), 6, 6 (of [spike, 6, 5])
+      expectObservable(events.pipe(quantityChanges(ledgerOf({ smoothingWindow: 3, staleAfterMs: STALE_MS })))).toBe('a', { a: quantity(6, 0) });
     });
   });
 
   it('a window of 5 removes a two-reading bump (a basket resting on the shelf)', () => {
     newScheduler().run(({ cold, expectObservable }) => {
-      const policy: StockPolicy = { smoothingWindow: 5, staleAfterMs: STALE_MS };
-      const events = cold('a b c d e f g', { a: w(8, 0), b: w(8, 1), c: w(8, 2), d: w(30, 3), e: w(30, 4), f: w(8, 5), g: w(7, 6) });
+      const events = cold('a b c d e f g', routed({ a: w(8, 0), b: w(8, 1), c: w(8, 2), d: w(30, 3), e: w(30, 4), f: w(8, 5), g: w(7, 6) }));
       // medians: [8] [8 8] [8 8 8] [8 8 8 30] [8 8 8 30 30] [8 8 30 30 8] [8 30 30 8 7] → 8 units throughout
-      expectObservable(events.pipe(onShelfQuantity(PLAN, UNIT_G, policy), map((q) => q.units))).toBe('a b c d e f g', {
-        a: 8, b: 8, c: 8, d: 8, e: 8, f: 8, g: 8,
-      });
+      expectObservable(events.pipe(quantityChanges(ledgerOf({ smoothingWindow: 5, staleAfterMs: STALE_MS })), map((q) => q.units))).toBe('a', { a: 8 });
     });
   });
 
   it('the window follows a real change once most of it agrees', () => {
     newScheduler().run(({ cold, expectObservable }) => {
-      const policy: StockPolicy = { smoothingWindow: 3, staleAfterMs: STALE_MS };
-      const events = cold('a b c d', { a: w(6, 0), b: w(6, 1), c: w(4, 2), d: w(4, 3) });
-      expectObservable(events.pipe(onShelfQuantity(PLAN, UNIT_G, policy), map((q) => q.units))).toBe('a b c d', { a: 6, b: 6, c: 6, d: 4 });
+      const events = cold('a b c d', routed({ a: w(6, 0), b: w(6, 1), c: w(4, 2), d: w(4, 3) }));
+      expectObservable(events.pipe(quantityChanges(ledgerOf({ smoothingWindow: 3, staleAfterMs: STALE_MS })), map((q) => q.units))).toBe('a - - d', { a: 6, d: 4 });
     });
   });
 
   it('nothing is emitted before the first weight (a sale alone does not invent stock)', () => {
     newScheduler().run(({ cold, expectObservable }) => {
-      const policy: StockPolicy = { smoothingWindow: 3, staleAfterMs: STALE_MS };
-      const events = cold('a b', { a: sale(1, 0), b: w(3, 1) });
-      expectObservable(events.pipe(onShelfQuantity(PLAN, UNIT_G, policy))).toBe('- b', { b: quantity(3, 1) });
+      const events = cold('a b', routed({ a: sale(1, 0), b: w(3, 1) }));
+      expectObservable(events.pipe(quantityChanges(ledgerOf({ smoothingWindow: 3, staleAfterMs: STALE_MS })))).toBe('- b', { b: quantity(3, 1) });
     });
   });
 
-  it('sales count only once the load cell is stale; a fresh sale re-emits the unchanged quantity', () => {
+  it('sales count only once the load cell is stale, and never below 0', () => {
     newScheduler().run(({ cold, expectObservable }) => {
-      const policy: StockPolicy = { smoothingWindow: 1, staleAfterMs: STALE_MS };
-      const events = cold('a b c d', { a: w(6, 0), b: sale(1, 59_999), c: sale(2, 60_000), d: sale(9, 70_000) });
-      expectObservable(events.pipe(onShelfQuantity(PLAN, UNIT_G, policy))).toBe('a b c d', {
+      const events = cold('a b c d', routed({ a: w(6, 0), b: sale(1, 59_999), c: sale(2, 60_000), d: sale(9, 70_000) }));
+      expectObservable(events.pipe(quantityChanges(ledgerOf({ smoothingWindow: 1, staleAfterMs: STALE_MS })))).toBe('a - c d', {
         a: quantity(6, 0),
-        b: quantity(6, 0),
         c: quantity(4, 60_000, 'sales-estimate', null),
         d: quantity(0, 70_000, 'sales-estimate', null),
       });
@@ -98,14 +90,20 @@ describe('onShelfQuantity', () => {
 
   it('a restored stock lets sales estimate before the first new reading', () => {
     newScheduler().run(({ cold, expectObservable }) => {
-      const policy: StockPolicy = { smoothingWindow: 3, staleAfterMs: STALE_MS };
       const initial = { units: 5, weightG: 350, source: 'weight' as const, lastWeightAt: 0, at: 0 };
-      const events = cold('a b', { a: sale(1, 100_000), b: w(2, 100_001) });
-      expectObservable(events.pipe(onShelfQuantity(PLAN, UNIT_G, policy, initial))).toBe('a b', {
+      const events = cold('a b', routed({ a: sale(1, 100_000), b: w(2, 100_001) }));
+      expectObservable(events.pipe(quantityChanges(ledgerOf({ smoothingWindow: 3, staleAfterMs: STALE_MS }, initial)))).toBe('a b', {
         a: quantity(4, 100_000, 'sales-estimate', null),
         b: quantity(2, 100_001),
       });
     });
+  });
+
+  it('the ledger knows each facing\'s units (for sending a sale to the fullest facing)', () => {
+    const ledger = ledgerOf({ smoothingWindow: 1, staleAfterMs: STALE_MS });
+    expect(ledger.units(PLAN)).toBeNull();
+    ledger.apply(PLAN, w(7, 0));
+    expect(ledger.units(PLAN)).toBe(7);
   });
 });
 
@@ -247,13 +245,15 @@ describe('lowStockSignals (low ≤ 2, ok ≥ 5, debounce 5 s)', () => {
     scheduler.run(({ expectObservable }) => {
       const weights = timer(0, 1_000, scheduler).pipe(
         take(3_600),
-        map((s) => w(unitsAt(s), s * 1_000)),
+        map((s) => ({ plan: PLAN, event: w(unitsAt(s), s * 1_000) })),
       );
-      const signals = weights.pipe(onShelfQuantity(PLAN, UNIT_G, policy), lowStockSignals(PLAN, DEBOUNCE, scheduler));
+      const ledger = new FacingStockLedger(new PlanogramIndex({ products: [{ sku: 'sku-1', name: 'Test', unitWeightG: UNIT_G }], facings: [PLAN] }), policy);
+      const signals = weights.pipe(quantityChanges(ledger), lowStockSignals(PLAN, DEBOUNCE, scheduler));
       // 1800 s is a 9-unit spike; the median of 5 turns to 1 unit at the third 1-unit reading: 1803 s
       expectObservable(signals).toBe(marbleAt([[5_000, 'a'], [1_808_000, 'b'], [3_599_000, '|']]), {
-        a: signal('ok', 6, 4_000),
-        b: signal('low', 1, 1_807_000),
+        // only changes reach the signals, so `at` is when the units last changed
+        a: signal('ok', 6, 0),
+        b: signal('low', 1, 1_803_000),
       });
     });
   });

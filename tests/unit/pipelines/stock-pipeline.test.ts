@@ -55,7 +55,6 @@ function marbleAt(events: ReadonlyArray<readonly [number, string]>): string {
 
 let scheduler: TestScheduler;
 let unknown: Array<[string, number]>;
-let units: Map<string, number>;
 let initialStock: Map<string, FacingStock>;
 let initialLevel: Map<string, StockLevel>;
 
@@ -66,7 +65,6 @@ function pipeline(): StockPipeline {
     scheduler,
     initialStock: (key) => initialStock.get(key),
     initialLevel: (key) => initialLevel.get(key),
-    currentUnits: (plan: FacingPlan) => units.get(facingKey(plan.shelfId, plan.facing)) ?? null,
     onUnknownFacing: (shelfId, facing) => unknown.push([shelfId, facing]),
   });
 }
@@ -74,7 +72,6 @@ function pipeline(): StockPipeline {
 beforeEach(() => {
   scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
   unknown = [];
-  units = new Map();
   initialStock = new Map();
   initialLevel = new Map();
 });
@@ -116,20 +113,17 @@ describe('StockPipeline.outputs', () => {
   });
 
   it('a sale goes to the fullest facing of its sku, and counts only when that facing is stale', () => {
-    // shelf-b/3 holds more milk than shelf-a/1, per the stock book
-    units.set('shelf-a/1', 4);
-    units.set('shelf-b/3', 7);
+    // shelf-b/3 holds more milk than shelf-a/1, per their readings
     scheduler.run(({ hot, expectObservable }) => {
       const messages = hot(marbleAt([[0, 'a'], [1, 'b'], [999, 'c'], [STALE + 1, 'd']]), {
         a: weight('shelf-a', 1, 400, 0),
         b: weight('shelf-b', 3, 700, 1),
-        c: scan('milk', 999, 2), // fresh: ignored, the unchanged quantity is re-emitted
+        c: scan('milk', 999, 2), // fresh: ignored, nothing changed so nothing is emitted
         d: scan('milk', STALE + 1, 2), // 60 s after shelf-b/3's reading: counts (still ok: no signal)
       });
-      expectObservable(pipeline().outputs(messages)).toBe(marbleAt([[0, 'a'], [1, 'b'], [999, 'c'], [1_000, 'x'], [1_001, 'y'], [STALE + 1, 'd']]), {
+      expectObservable(pipeline().outputs(messages)).toBe(marbleAt([[0, 'a'], [1, 'b'], [1_000, 'x'], [1_001, 'y'], [STALE + 1, 'd']]), {
         a: quantity('shelf-a', 1, 'milk', 4, 400, 0),
         b: quantity('shelf-b', 3, 'milk', 7, 700, 1),
-        c: quantity('shelf-b', 3, 'milk', 7, 700, 1),
         x: signal({ shelfId: 'shelf-a', facing: 1, sku: 'milk', level: 'ok', units: 4, at: 0 }),
         y: signal({ shelfId: 'shelf-b', facing: 3, sku: 'milk', level: 'ok', units: 7, at: 1 }),
         d: quantity('shelf-b', 3, 'milk', 5, null, STALE + 1, 'sales-estimate'),
@@ -149,18 +143,17 @@ describe('StockPipeline.outputs', () => {
     });
   });
 
-  it('follows currentUnits as it changes: the next sale goes to whichever facing is fuller now', () => {
-    units.set('shelf-a/1', 9);
-    units.set('shelf-b/3', 2);
+  it('each sale goes to whichever facing of the sku is fuller at that moment', () => {
     initialStock.set('shelf-a/1', { units: 9, weightG: 900, source: 'weight', lastWeightAt: 0, at: 0 });
     initialStock.set('shelf-b/3', { units: 8, weightG: 800, source: 'weight', lastWeightAt: 0, at: 0 });
     scheduler.run(({ hot, expectObservable }) => {
-      const messages = hot(`${STALE}ms a 9ms b`, { a: scan('milk', STALE), b: scan('milk', STALE + 10) });
-      scheduler.schedule(() => units.set('shelf-b/3', 20), STALE + 5);
+      // 9 vs 8: shelf-a/1 → 7; then 7 vs 8: shelf-b/3 → 6; then 7 vs 6: shelf-a/1 → 6
+      const messages = hot(`${STALE}ms a 9ms b 9ms c`, { a: scan('milk', STALE, 2), b: scan('milk', STALE + 10, 2), c: scan('milk', STALE + 20) });
       const quantities = pipeline().outputs(messages);
-      expectObservable(quantities, `^ ${STALE + 100}ms !`).toBe(`${STALE}ms a 9ms b`, {
-        a: quantity('shelf-a', 1, 'milk', 8, null, STALE, 'sales-estimate'),
-        b: quantity('shelf-b', 3, 'milk', 7, null, STALE + 10, 'sales-estimate'),
+      expectObservable(quantities, `^ ${STALE + 100}ms !`).toBe(`${STALE}ms a 9ms b 9ms c`, {
+        a: quantity('shelf-a', 1, 'milk', 7, null, STALE, 'sales-estimate'),
+        b: quantity('shelf-b', 3, 'milk', 6, null, STALE + 10, 'sales-estimate'),
+        c: quantity('shelf-a', 1, 'milk', 6, null, STALE + 20, 'sales-estimate'),
       });
     });
   });
@@ -195,6 +188,7 @@ describe('StockPipeline.outputs', () => {
         { shelfId: 'shelf-a', facing: 2, sku: 'beans', level: 'ok', units: 6, at: 201 },
         { shelfId: 'shelf-a', facing: 1, sku: 'milk', level: 'low', units: 2, at: 200 },
       ]);
+      // quantities come when units change: every reading here changes them
       expect(outputs.filter((o) => o.type === 'quantity').map((o) => (o.type === 'quantity' ? `${o.quantity.shelfId}/${o.quantity.facing}=${o.quantity.units}` : ''))).toEqual([
         'shelf-a/1=8',
         'shelf-a/2=8',
