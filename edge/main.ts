@@ -177,8 +177,11 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions): St
       await migrate(db);
       if (config.planogram.file) {
         const planogram = await loadPlanogramFile(config.planogram.file);
-        await planogramStore.replace(planogram);
-        log.info({ component: 'storage', file: config.planogram.file, facings: planogram.facings.length, products: planogram.products.length }, 'planogram loaded');
+        const changed = await planogramStore.replaceIfChanged(planogram);
+        log.info(
+          { component: 'storage', file: config.planogram.file, facings: planogram.facings.length, products: planogram.products.length, changed },
+          changed ? 'planogram loaded' : 'planogram unchanged',
+        );
       }
       await registry.start();
       await alerts.start();

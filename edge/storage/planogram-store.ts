@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FacingPlan, Planogram, Product } from '../domain/planogram.js';
 import type { SqliteDatabase } from './database.js';
 
@@ -12,11 +13,22 @@ type FacingRow = {
   tare_g: number;
 };
 
+const FINGERPRINT_KEY = 'planogram.sha256';
+
 /** The planogram in SQLite: replaced whole when a planogram file is loaded, read at start. */
 export class PlanogramStore {
   constructor(private readonly db: SqliteDatabase) {}
 
-  async replace(planogram: Planogram): Promise<void> {
+  /** Replaces the stored planogram unless it is the one stored already (a restart need not rewrite 10,000 facings). */
+  async replaceIfChanged(planogram: Planogram): Promise<boolean> {
+    const fingerprint = createHash('sha256').update(JSON.stringify(planogram)).digest('hex');
+    const stored = await this.db.get<{ value: string }>('SELECT value FROM gateway_meta WHERE key = ?', [FINGERPRINT_KEY]);
+    if (stored?.value === fingerprint) return false;
+    await this.replace(planogram, fingerprint);
+    return true;
+  }
+
+  async replace(planogram: Planogram, fingerprint?: string): Promise<void> {
     await this.db.transaction(async () => {
       await this.db.run('DELETE FROM planogram');
       await this.db.run('DELETE FROM products');
@@ -28,6 +40,8 @@ export class PlanogramStore {
         'INSERT INTO planogram (shelf_id, facing, sku, capacity_units, low_stock_units, restock_units, tare_g) VALUES (?, ?, ?, ?, ?, ?, ?)',
         planogram.facings.map((f) => [f.shelfId, f.facing, f.sku, f.capacityUnits, f.lowStockUnits, f.restockUnits, f.tareG]),
       );
+      if (fingerprint) await this.db.run('INSERT INTO gateway_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [FINGERPRINT_KEY, fingerprint]);
+      else await this.db.run('DELETE FROM gateway_meta WHERE key = ?', [FINGERPRINT_KEY]);
     });
   }
 

@@ -140,20 +140,24 @@ describe('SqliteDatabase', () => {
 });
 
 describe('migrate', () => {
+  const NEWEST = MIGRATIONS.at(-1)?.version ?? 0;
   const tables = async () =>
     (await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")).map((r) => r.name);
 
   it('applies every migration once; a second run applies nothing', async () => {
     expect(await migrate(db)).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(await tables()).toEqual(['alerts', 'devices', 'facing_state', 'planogram', 'products', 'schema_migrations', 'shelf_history']);
+    expect(await tables()).toEqual(['alerts', 'devices', 'facing_state', 'gateway_meta', 'planogram', 'products', 'schema_migrations', 'shelf_history']);
     expect(await migrate(db)).toEqual([]);
-    expect(await db.all('SELECT version, name FROM schema_migrations')).toEqual([{ version: 1, name: 'initial' }]);
+    expect(await db.all('SELECT version, name FROM schema_migrations')).toEqual([
+      { version: 1, name: 'initial' },
+      { version: 2, name: 'gateway-meta' },
+    ]);
   });
 
   it('applies only the migrations newer than the database', async () => {
     await migrate(db);
-    const next = [...MIGRATIONS, { version: 2, name: 'notes', sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY)' }];
-    expect(await migrate(db, next)).toEqual([2]);
+    const next = [...MIGRATIONS, { version: NEWEST + 1, name: 'notes', sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY)' }];
+    expect(await migrate(db, next)).toEqual([NEWEST + 1]);
     expect(await migrate(db, next)).toEqual([]);
     expect(await tables()).toContain('notes');
   });
@@ -164,17 +168,17 @@ describe('migrate', () => {
     const error = await migrate(db).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MigrationError);
     expect((error as MigrationError).version).toBe(7);
-    expect((error as Error).message).toBe('database schema version 7 is newer than this gateway (1): refusing to run an older release on it');
+    expect((error as Error).message).toBe(`database schema version 7 is newer than this gateway (${NEWEST}): refusing to run an older release on it`);
   });
 
   it('a failing migration is rolled back and named; earlier ones stay applied', async () => {
-    const broken = [...MIGRATIONS, { version: 2, name: 'broken', sql: 'CREATE TABLE half (id INTEGER); CREATE TABLE (' }];
+    const broken = [...MIGRATIONS, { version: NEWEST + 1, name: 'broken', sql: 'CREATE TABLE half (id INTEGER); CREATE TABLE (' }];
     const error = await migrate(db, broken).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MigrationError);
-    expect((error as MigrationError).version).toBe(2);
-    expect((error as Error).message).toMatch(/^migration 2 \(broken\) failed: /);
+    expect((error as MigrationError).version).toBe(NEWEST + 1);
+    expect((error as Error).message).toMatch(new RegExp(`^migration ${NEWEST + 1} \\(broken\\) failed: `));
     expect(await tables()).not.toContain('half');
-    expect(await db.all('SELECT version FROM schema_migrations')).toEqual([{ version: 1 }]);
+    expect(await db.all('SELECT version FROM schema_migrations')).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
   });
 
   it('one active alert per key is enforced by the schema', async () => {

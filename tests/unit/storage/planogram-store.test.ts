@@ -43,6 +43,17 @@ const SECOND: Planogram = {
 };
 
 describe('PlanogramStore', () => {
+  it('replaceIfChanged writes a planogram once and skips it while it is unchanged', async () => {
+    expect(await store.replaceIfChanged(FIRST)).toBe(true);
+    expect(await store.replaceIfChanged(FIRST)).toBe(false);
+    expect(await store.load()).toEqual(FIRST);
+    expect(await store.replaceIfChanged(SECOND)).toBe(true);
+    expect(await store.load()).toEqual(SECOND);
+    // a plain replace forgets the fingerprint, so the next file load writes again
+    await store.replace(FIRST);
+    expect(await store.replaceIfChanged(FIRST)).toBe(true);
+  });
+
   it('an empty database has an empty planogram', async () => {
     expect(await store.load()).toEqual({ products: [], facings: [] });
   });
