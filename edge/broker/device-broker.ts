@@ -1,6 +1,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
+import type { GatewayConfig } from '../config/gateway-config.js';
 import type { DeviceMessageDecoder } from '../devices/decoder.js';
 import type { DeviceRegistry } from '../devices/device-registry.js';
 import type { DeviceMessage } from '../devices/messages.js';
@@ -11,17 +12,7 @@ import { AuthFailureThrottle } from './auth-failure-throttle.js';
 import { createDeviceSession, maySubscribe, publishKeyOf, type DeviceSession } from './device-acl.js';
 import { guardSocketFrames } from './frame-guard.js';
 
-export type BrokerOptions = {
-  storeId: string;
-  host: string;
-  port: number;
-  maxConnections: number;
-  maxPacketBytes: number;
-  connectTimeoutMs: number;
-  maxKeepaliveSec: number;
-  drainTimeoutMs: number;
-  maxAuthFailuresPerMinute: number;
-};
+export type BrokerOptions = GatewayConfig['mqtt'] & { storeId: string };
 
 export type DeviceConnectionEvent = { deviceId: string; kind: DeviceKind; connected: boolean; at: number };
 

@@ -6,6 +6,7 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_TOKEN, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { seededRandom } from '../../devices/random.js';
 
 const BODY_LIMIT = 4_096;
 
@@ -32,17 +33,8 @@ function raw(baseUrl: string, method: string, path: string, options: { body?: st
   });
 }
 
-/** A small seeded PRNG (mulberry32), so a failing fuzz case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** seeded, so a failing case can be replayed */
+const prng = seededRandom;
 
 describe('hostile HTTP requests', () => {
   let gw: TestGateway;

@@ -8,6 +8,7 @@ import type { MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { seededRandom } from '../../devices/random.js';
 
 const CONNECT_TIMEOUT_MS = 300;
 const DEVICE = 'shelf-x';
@@ -72,17 +73,8 @@ function rawPublish(topic: Buffer | string, payload = '{"ts":1}'): Buffer {
   return Buffer.concat([Buffer.from([0x30, body.length]), body]);
 }
 
-/** A small seeded PRNG (mulberry32), so a failing garbage case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** seeded, so a failing case can be replayed */
+const prng = seededRandom;
 
 type Outcome = { closedAfterMs: number; packets: mqttPacket.Packet[]; counted: Record<string, number> };
 
