@@ -78,13 +78,13 @@ async function prepare(params: PrepareParams): Promise<PrepareResult> {
   await db.open();
   try {
     const now = Date.now();
-    await db.transaction(async () => {
-      await db.run(
+    await db.transaction(async (tx) => {
+      await tx.run(
         `INSERT OR IGNORE INTO facing_state (shelf_id, facing, units, weight_g, source, level, updated_at)
          SELECT shelf_id, facing, 15, 15 * 250.0, 'weight', 'ok', ? FROM planogram`,
         [now],
       );
-      await db.run(
+      await tx.run(
         `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1)
          INSERT INTO shelf_history (shelf_id, facing, ts, weight_g, units)
          SELECT 'shelf-' || printf('%04d', (i % ?) + 1), ((i / ?) % ?) + 1, ? - (? - i) * 1000, 3750.0 + (i % 7), 15 FROM n`,

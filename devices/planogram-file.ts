@@ -107,14 +107,17 @@ const DEFAULT_RESTOCK_MARGIN_UNITS = 2;
 
 /** Reads, validates and flattens a planogram YAML file; rejects with PlanogramFileError listing every problem. */
 export async function loadPlanogramFile(path: string): Promise<Planogram> {
-  let text: string;
+  return parsePlanogram(await readPlanogramText(path), path);
+}
+
+/** The file's text, or a PlanogramFileError saying why it cannot be read. */
+export async function readPlanogramText(path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new PlanogramFileError(path, [code === 'ENOENT' ? 'file not found' : `cannot read file: ${(err as Error).message}`]);
   }
-  return parsePlanogram(text, path);
 }
 
 /** Same as loadPlanogramFile for text already in memory; `source` names it in errors. */

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Subject, asyncScheduler, type SchedulerLike } from 'rxjs';
-import { loadPlanogramFile } from '../devices/planogram-file.js';
+import { parsePlanogram, readPlanogramText } from '../devices/planogram-file.js';
 import { DeviceBroker } from './broker/device-broker.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { AlertService } from './domain/alert-service.js';
@@ -30,7 +30,7 @@ import { SqliteDatabase } from './storage/database.js';
 import { DeviceStore } from './storage/device-store.js';
 import { FacingStateStore } from './storage/facing-state-store.js';
 import { migrate } from './storage/migrate.js';
-import { PlanogramStore } from './storage/planogram-store.js';
+import { PlanogramStore, planogramFingerprint } from './storage/planogram-store.js';
 import { StateWriter } from './storage/state-writer.js';
 
 export const DEFAULT_STATIC_DIR = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../dashboards/staff/' : '../dashboards/staff/', import.meta.url));
@@ -92,8 +92,10 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions): St
     },
   });
 
-  // Device messages fan out to the pipelines from here; the broker only decodes and validates.
+  // Device messages fan out to the pipelines from here; the broker only decodes and validates. Kiosk events have
+  // their own stream too, so the kiosk-alert pipeline does not look at every shelf reading.
   const messages = new Subject<DeviceMessage>();
+  const kioskEvents = new Subject<DeviceMessage>();
   const connectedDevices = new Map<string, number>();
   const pipelineLog = log.child({ component: 'pipeline' });
   const unknownFacingLog = new LogThrottle({ burst: 3, windowMs: 60_000, maxKeys: 1_000 }, now);
@@ -108,7 +110,10 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions): St
       metrics,
       log: log.child({ component: 'broker' }),
       now,
-      onMessage: (message) => messages.next(message),
+      onMessage: (message) => {
+        messages.next(message);
+        if (message.key === 'kiosk/event') kioskEvents.next(message);
+      },
       onConnection: (event) => {
         const count = (connectedDevices.get(event.deviceId) ?? 0) + (event.connected ? 1 : -1);
         if (count > 0) connectedDevices.set(event.deviceId, count);
@@ -176,12 +181,16 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions): St
       await db.open();
       await migrate(db);
       if (config.planogram.file) {
-        const planogram = await loadPlanogramFile(config.planogram.file);
-        const changed = await planogramStore.replaceIfChanged(planogram);
-        log.info(
-          { component: 'storage', file: config.planogram.file, facings: planogram.facings.length, products: planogram.products.length, changed },
-          changed ? 'planogram loaded' : 'planogram unchanged',
-        );
+        // an unchanged file (the usual restart) is neither parsed nor rewritten: a large store's YAML takes a second
+        const text = await readPlanogramText(config.planogram.file);
+        const fingerprint = planogramFingerprint(text);
+        if ((await planogramStore.storedFingerprint()) === fingerprint) {
+          log.info({ component: 'storage', file: config.planogram.file }, 'planogram unchanged');
+        } else {
+          const planogram = parsePlanogram(text, config.planogram.file);
+          await planogramStore.replace(planogram, fingerprint);
+          log.info({ component: 'storage', file: config.planogram.file, facings: planogram.facings.length, products: planogram.products.length }, 'planogram loaded');
+        }
       }
       await registry.start();
       await alerts.start();
@@ -220,7 +229,7 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions): St
         },
       });
       stockPipeline.start(messages, handleStockOutput);
-      kioskSubscription = messages.pipe(kioskAlerts()).subscribe((alert) => alerts.raise(alert));
+      kioskSubscription = kioskEvents.pipe(kioskAlerts()).subscribe((alert) => alerts.raise(alert));
       snoozeTimer = setInterval(() => alerts.wakeSnoozed(), options.snoozeCheckMs ?? 15_000);
       snoozeTimer.unref();
       pipelineLog.info({ facings: planogram.planogram.facings.length }, 'pipelines started');
@@ -230,6 +239,7 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions): St
       kioskSubscription?.unsubscribe();
       stockPipeline?.stop();
       messages.complete();
+      kioskEvents.complete();
       events.complete();
     },
   };

@@ -8,6 +8,9 @@ export type DeviceSession = {
   /** topic → `<kind>/<channel>` for every topic this device may publish on */
   publishKeys: ReadonlyMap<string, string>;
   commandTopic: string;
+  /** the last topic looked up and its key: a device publishes on the same topic over and over */
+  lastTopic?: string;
+  lastKey?: string;
 };
 
 export function createDeviceSession(storeId: string, kind: DeviceKind, deviceId: string): DeviceSession {
@@ -18,7 +21,14 @@ export function createDeviceSession(storeId: string, kind: DeviceKind, deviceId:
 
 /** The `<kind>/<channel>` a publish is for, or undefined when the device may not publish on that topic. */
 export function publishKeyOf(session: DeviceSession, topic: string): string | undefined {
-  return session.publishKeys.get(topic);
+  // runs twice per message (authorizePublish, ingest): a string compare is cheaper than hashing a fresh topic string
+  if (topic === session.lastTopic) return session.lastKey;
+  const key = session.publishKeys.get(topic);
+  if (key !== undefined) {
+    session.lastTopic = topic;
+    session.lastKey = key;
+  }
+  return key;
 }
 
 /** A device subscribes to its own command topic, exactly: no wildcards, nobody else's, no $SYS. */

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import sqlite3 from 'sqlite3';
@@ -22,16 +21,30 @@ function wrap(error: Error & { code?: string }, sql: string): StorageError {
   return new StorageError(`${error.message} (in: ${sql.slice(0, 80)})`, sql, error.code, { cause: error });
 }
 
+/** The statements of one transaction: they run at once, inside it (see SqliteDatabase.transaction). */
+export type TransactionScope = {
+  exec(sql: string): Promise<void>;
+  run(sql: string, params?: SqlParams): Promise<{ changes: number; lastID: number }>;
+  runMany(sql: string, rows: readonly SqlParams[]): Promise<void>;
+  get<T>(sql: string, params?: SqlParams): Promise<T | undefined>;
+  all<T>(sql: string, params?: SqlParams): Promise<T[]>;
+};
+
 /**
  * One SQLite connection (WAL) with a promise API. Writes are serialized: a statement issued outside `transaction()`
  * while a transaction is under way waits for it, so it can neither land inside that transaction nor be rolled back
- * with it. Reads run at once.
+ * with it. The transaction's own statements go through the scope it is handed. Reads run at once.
  */
 export class SqliteDatabase {
   private db: sqlite3.Database | undefined;
   private writeTail: Promise<unknown> = Promise.resolve();
-  /** set while the current async context is inside transaction(): its statements run directly */
-  private readonly insideTransaction = new AsyncLocalStorage<true>();
+  private readonly scope: TransactionScope = {
+    exec: (sql) => this.execNow(sql),
+    run: (sql, params) => this.runNow(sql, params),
+    runMany: (sql, rows) => this.runManyNow(sql, rows),
+    get: (sql, params) => this.get(sql, params),
+    all: (sql, params) => this.all(sql, params),
+  };
 
   constructor(readonly path: string) {}
 
@@ -41,7 +54,7 @@ export class SqliteDatabase {
       const db = new sqlite3.Database(this.path, (error) => (error ? reject(wrap(error, 'open')) : resolve(db)));
     });
     // WAL: readers never block the writer; NORMAL sync is durable across process crashes (kill -9) in WAL mode.
-    await this.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+    await this.execNow('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
   }
 
   async close(): Promise<void> {
@@ -62,18 +75,23 @@ export class SqliteDatabase {
   }
 
   exec(sql: string): Promise<void> {
-    return this.write(() => new Promise((resolve, reject) => this.handle.exec(sql, (error) => (error ? reject(wrap(error, sql)) : resolve()))));
+    return this.exclusive(() => this.execNow(sql));
   }
 
   run(sql: string, params: SqlParams = []): Promise<{ changes: number; lastID: number }> {
-    return this.write(
-      () =>
-        new Promise((resolve, reject) =>
-          this.handle.run(sql, params, function (this: sqlite3.RunResult, error: Error | null) {
-            if (error) reject(wrap(error, sql));
-            else resolve({ changes: this.changes, lastID: this.lastID });
-          }),
-        ),
+    return this.exclusive(() => this.runNow(sql, params));
+  }
+
+  private execNow(sql: string): Promise<void> {
+    return new Promise((resolve, reject) => this.handle.exec(sql, (error) => (error ? reject(wrap(error, sql)) : resolve())));
+  }
+
+  private runNow(sql: string, params: SqlParams = []): Promise<{ changes: number; lastID: number }> {
+    return new Promise((resolve, reject) =>
+      this.handle.run(sql, params, function (this: sqlite3.RunResult, error: Error | null) {
+        if (error) reject(wrap(error, sql));
+        else resolve({ changes: this.changes, lastID: this.lastID });
+      }),
     );
   }
 
@@ -91,11 +109,11 @@ export class SqliteDatabase {
 
   /** Runs many rows through one prepared statement (inside a transaction, this is the batched write path). */
   async runMany(sql: string, rows: readonly SqlParams[]): Promise<void> {
-    if (rows.length === 0) return;
-    return this.write(() => this.runManyNow(sql, rows));
+    return this.exclusive(() => this.runManyNow(sql, rows));
   }
 
   private async runManyNow(sql: string, rows: readonly SqlParams[]): Promise<void> {
+    if (rows.length === 0) return;
     const statement = await new Promise<sqlite3.Statement>((resolve, reject) => {
       const prepared = this.handle.prepare(sql, (error) => (error ? reject(wrap(error, sql)) : resolve(prepared)));
     });
@@ -120,26 +138,22 @@ export class SqliteDatabase {
     }
   }
 
-  /** Runs `work` inside BEGIN IMMEDIATE … COMMIT, one transaction at a time; rolls back if it throws. */
-  transaction<T>(work: () => Promise<T>): Promise<T> {
-    return this.exclusive(() =>
-      this.insideTransaction.run(true, async () => {
-        await this.exec('BEGIN IMMEDIATE');
-        try {
-          const value = await work();
-          await this.exec('COMMIT');
-          return value;
-        } catch (error) {
-          await this.exec('ROLLBACK').catch(() => undefined);
-          throw error;
-        }
-      }),
-    );
-  }
-
-  /** A write runs directly inside a transaction's own context, otherwise after every write queued before it. */
-  private write<T>(statement: () => Promise<T>): Promise<T> {
-    return this.insideTransaction.getStore() ? statement() : this.exclusive(statement);
+  /**
+   * Runs `work` inside BEGIN IMMEDIATE … COMMIT, one transaction at a time; rolls back if it throws. Its statements
+   * go through the scope it is given (statements on the database itself would wait for the transaction to end).
+   */
+  transaction<T>(work: (tx: TransactionScope) => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      await this.execNow('BEGIN IMMEDIATE');
+      try {
+        const value = await work(this.scope);
+        await this.execNow('COMMIT');
+        return value;
+      } catch (error) {
+        await this.execNow('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {

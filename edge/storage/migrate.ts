@@ -25,9 +25,9 @@ export async function migrate(db: SqliteDatabase, migrations: readonly Migration
   for (const migration of migrations) {
     if (migration.version <= current) continue;
     try {
-      await db.transaction(async () => {
-        await db.exec(migration.sql);
-        await db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [migration.version, migration.name, Date.now()]);
+      await db.transaction(async (tx) => {
+        await tx.exec(migration.sql);
+        await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [migration.version, migration.name, Date.now()]);
       });
     } catch (error) {
       throw new MigrationError(`migration ${migration.version} (${migration.name}) failed: ${(error as Error).message}`, migration.version, { cause: error });

@@ -15,33 +15,35 @@ type FacingRow = {
 
 const FINGERPRINT_KEY = 'planogram.sha256';
 
+/** Fingerprint of a planogram file's text. */
+export function planogramFingerprint(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
 /** The planogram in SQLite: replaced whole when a planogram file is loaded, read at start. */
 export class PlanogramStore {
   constructor(private readonly db: SqliteDatabase) {}
 
-  /** Replaces the stored planogram unless it is the one stored already (a restart need not rewrite 10,000 facings). */
-  async replaceIfChanged(planogram: Planogram): Promise<boolean> {
-    const fingerprint = createHash('sha256').update(JSON.stringify(planogram)).digest('hex');
-    const stored = await this.db.get<{ value: string }>('SELECT value FROM gateway_meta WHERE key = ?', [FINGERPRINT_KEY]);
-    if (stored?.value === fingerprint) return false;
-    await this.replace(planogram, fingerprint);
-    return true;
+  /** Fingerprint of the planogram file stored last, to skip parsing and rewriting an unchanged file at start. */
+  async storedFingerprint(): Promise<string | undefined> {
+    return (await this.db.get<{ value: string }>('SELECT value FROM gateway_meta WHERE key = ?', [FINGERPRINT_KEY]))?.value;
   }
 
+  /** Replaces the planogram; `fingerprint` is remembered with it (none: forgotten, the next file load rewrites). */
   async replace(planogram: Planogram, fingerprint?: string): Promise<void> {
-    await this.db.transaction(async () => {
-      await this.db.run('DELETE FROM planogram');
-      await this.db.run('DELETE FROM products');
-      await this.db.runMany(
+    await this.db.transaction(async (tx) => {
+      await tx.run('DELETE FROM planogram');
+      await tx.run('DELETE FROM products');
+      await tx.runMany(
         'INSERT INTO products (sku, name, unit_weight_g, price_cents) VALUES (?, ?, ?, ?)',
         planogram.products.map((p) => [p.sku, p.name, p.unitWeightG, p.priceCents ?? null]),
       );
-      await this.db.runMany(
+      await tx.runMany(
         'INSERT INTO planogram (shelf_id, facing, sku, capacity_units, low_stock_units, restock_units, tare_g) VALUES (?, ?, ?, ?, ?, ?, ?)',
         planogram.facings.map((f) => [f.shelfId, f.facing, f.sku, f.capacityUnits, f.lowStockUnits, f.restockUnits, f.tareG]),
       );
-      if (fingerprint) await this.db.run('INSERT INTO gateway_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [FINGERPRINT_KEY, fingerprint]);
-      else await this.db.run('DELETE FROM gateway_meta WHERE key = ?', [FINGERPRINT_KEY]);
+      if (fingerprint) await tx.run('INSERT INTO gateway_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [FINGERPRINT_KEY, fingerprint]);
+      else await tx.run('DELETE FROM gateway_meta WHERE key = ?', [FINGERPRINT_KEY]);
     });
   }
 

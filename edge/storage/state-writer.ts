@@ -99,30 +99,30 @@ export class StateWriter {
     this.pendingSeen = new Map();
     const endTimer = this.metrics.storageFlushSeconds.startTimer();
     try {
-      await this.db.transaction(async () => {
+      await this.db.transaction(async (tx) => {
         const alertRows = [...alerts.values()];
         // The database allows one active alert per key. If an older alert's resolution was given up while the disk
         // was refusing writes, its row is still active: the newer alert supersedes it instead of failing every flush.
-        await this.db.runMany(
+        await tx.runMany(
           "UPDATE alerts SET state = 'resolved', resolution = 'superseded', resolved_at = ?, updated_at = ? WHERE key = ? AND id <> ? AND state <> 'resolved'",
           alertRows.filter((a) => a.state !== 'resolved').map((a) => [a.updatedAt, a.updatedAt, a.key, a.id]),
         );
-        await this.db.runMany(UPSERT_ALERT_SQL, alertRows.map(alertToRow));
+        await tx.runMany(UPSERT_ALERT_SQL, alertRows.map(alertToRow));
         const rows = [...facings.values()];
-        await this.db.runMany(
+        await tx.runMany(
           `INSERT INTO facing_state (shelf_id, facing, units, weight_g, source, level, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (shelf_id, facing) DO UPDATE SET units = excluded.units, weight_g = excluded.weight_g,
            source = excluded.source, level = excluded.level, updated_at = excluded.updated_at`,
           rows.map((f) => [f.shelfId, f.facing, f.units, f.weightG, f.source, f.level, f.updatedAt]),
         );
-        await this.db.runMany(
+        await tx.runMany(
           'INSERT INTO shelf_history (shelf_id, facing, ts, weight_g, units) VALUES (?, ?, ?, ?, ?)',
           rows.map((f) => [f.shelfId, f.facing, f.updatedAt, f.weightG, f.units]),
         );
-        await this.db.runMany(UPDATE_LAST_SEEN_SQL, [...seen].map(([id, at]) => [at, id]));
+        await tx.runMany(UPDATE_LAST_SEEN_SQL, [...seen].map(([id, at]) => [at, id]));
         this.rowsSincePrune += rows.length;
         if (this.rowsSincePrune >= PRUNE_EVERY_ROWS) {
-          await this.db.run('DELETE FROM shelf_history WHERE id <= (SELECT max(id) FROM shelf_history) - ?', [this.options.maxHistoryRows]);
+          await tx.run('DELETE FROM shelf_history WHERE id <= (SELECT max(id) FROM shelf_history) - ?', [this.options.maxHistoryRows]);
           this.rowsSincePrune = 0;
         }
       });

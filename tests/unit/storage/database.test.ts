@@ -62,9 +62,9 @@ describe('SqliteDatabase', () => {
     });
 
     it('commits and returns the value of work', async () => {
-      const value = await db.transaction(async () => {
-        await db.run("INSERT INTO t (name) VALUES ('a')");
-        await db.run("INSERT INTO t (name) VALUES ('b')");
+      const value = await db.transaction(async (tx) => {
+        await tx.run("INSERT INTO t (name) VALUES ('a')");
+        await tx.run("INSERT INTO t (name) VALUES ('b')");
         return 42;
       });
       expect(value).toBe(42);
@@ -75,9 +75,9 @@ describe('SqliteDatabase', () => {
       await db.run("INSERT INTO t (name) VALUES ('before')");
       const boom = new Error('boom');
       await expect(
-        db.transaction(async () => {
-          await db.run("INSERT INTO t (name) VALUES ('inside')");
-          await db.run("UPDATE t SET name = 'changed'");
+        db.transaction(async (tx) => {
+          await tx.run("INSERT INTO t (name) VALUES ('inside')");
+          await tx.run("UPDATE t SET name = 'changed'");
           throw boom;
         }),
       ).rejects.toBe(boom);
@@ -86,9 +86,9 @@ describe('SqliteDatabase', () => {
 
     it('rolls back when a statement fails (constraint)', async () => {
       await expect(
-        db.transaction(async () => {
-          await db.run("INSERT INTO t (name) VALUES ('x')");
-          await db.run('INSERT INTO t (name) VALUES (NULL)');
+        db.transaction(async (tx) => {
+          await tx.run("INSERT INTO t (name) VALUES ('x')");
+          await tx.run('INSERT INTO t (name) VALUES (NULL)');
         }),
       ).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT' });
       expect(await db.all('SELECT * FROM t')).toEqual([]);
@@ -97,11 +97,11 @@ describe('SqliteDatabase', () => {
     it('runs concurrent transactions one at a time, in call order, even after one fails', async () => {
       const log: string[] = [];
       const work = (name: string, delayMs: number, fail = false) =>
-        db.transaction(async () => {
+        db.transaction(async (tx) => {
           log.push(`${name} begin`);
-          await db.run('INSERT INTO t (name) VALUES (?)', [name]);
+          await tx.run('INSERT INTO t (name) VALUES (?)', [name]);
           await sleep(delayMs);
-          await db.run('INSERT INTO t (name) VALUES (?)', [`${name}-2`]);
+          await tx.run('INSERT INTO t (name) VALUES (?)', [`${name}-2`]);
           log.push(`${name} end`);
           if (fail) throw new Error(`${name} failed`);
           return name;
@@ -114,12 +114,12 @@ describe('SqliteDatabase', () => {
 
     it('a statement run outside transaction() while one is under way is not rolled back with it', async () => {
       // e.g. POST /api/devices inserting a device while a StateWriter flush that will fail is between statements
-      const failing = db.transaction(async () => {
-        await db.run("INSERT INTO t (name) VALUES ('batch')");
+      const failing = db.transaction(async (tx) => {
+        await tx.run("INSERT INTO t (name) VALUES ('batch')");
         await sleep(30);
         throw new Error('disk full');
       });
-      await sleep(10); // the transaction is between its statements now
+      await sleep(10); // the transaction is between its statements now; this statement waits for it to end
       const outside = db.run("INSERT INTO t (name) VALUES ('device')");
       await expect(failing).rejects.toThrow('disk full');
       await expect(outside).resolves.toMatchObject({ changes: 1 });
@@ -127,12 +127,12 @@ describe('SqliteDatabase', () => {
     });
 
     it('close waits for the transaction under way', async () => {
-      const tx = db.transaction(async () => {
+      const late = db.transaction(async (tx) => {
         await sleep(20);
-        await db.run("INSERT INTO t (name) VALUES ('late')");
+        await tx.run("INSERT INTO t (name) VALUES ('late')");
       });
       await db.close();
-      await tx;
+      await late;
       await db.open();
       expect(await db.all('SELECT name FROM t')).toEqual([{ name: 'late' }]);
     });

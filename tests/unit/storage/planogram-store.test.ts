@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Planogram } from '../../../edge/domain/planogram.js';
 import { SqliteDatabase } from '../../../edge/storage/database.js';
 import { migrate } from '../../../edge/storage/migrate.js';
-import { PlanogramStore } from '../../../edge/storage/planogram-store.js';
+import { PlanogramStore, planogramFingerprint } from '../../../edge/storage/planogram-store.js';
 
 let dir: string;
 let db: SqliteDatabase;
@@ -43,15 +43,14 @@ const SECOND: Planogram = {
 };
 
 describe('PlanogramStore', () => {
-  it('replaceIfChanged writes a planogram once and skips it while it is unchanged', async () => {
-    expect(await store.replaceIfChanged(FIRST)).toBe(true);
-    expect(await store.replaceIfChanged(FIRST)).toBe(false);
-    expect(await store.load()).toEqual(FIRST);
-    expect(await store.replaceIfChanged(SECOND)).toBe(true);
+  it('remembers the fingerprint of the file it was loaded from, and forgets it on a plain replace', async () => {
+    expect(await store.storedFingerprint()).toBeUndefined();
+    await store.replace(FIRST, planogramFingerprint('first file'));
+    expect(await store.storedFingerprint()).toBe(planogramFingerprint('first file'));
+    expect(planogramFingerprint('first file')).not.toBe(planogramFingerprint('first file '));
+    await store.replace(SECOND);
+    expect(await store.storedFingerprint()).toBeUndefined();
     expect(await store.load()).toEqual(SECOND);
-    // a plain replace forgets the fingerprint, so the next file load writes again
-    await store.replace(FIRST);
-    expect(await store.replaceIfChanged(FIRST)).toBe(true);
   });
 
   it('an empty database has an empty planogram', async () => {
