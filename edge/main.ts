@@ -93,8 +93,7 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions): St
   });
 
   // Device messages fan out to the pipelines from here; the broker only decodes and validates. Kiosk events have
-  // their own stream too, so the kiosk-alert pipeline does not look at every shelf reading.
-  const messages = new Subject<DeviceMessage>();
+  // their own stream, so the kiosk-alert pipeline does not look at every shelf reading.
   const kioskEvents = new Subject<DeviceMessage>();
   const connectedDevices = new Map<string, number>();
   const pipelineLog = log.child({ component: 'pipeline' });
@@ -111,7 +110,7 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions): St
       log: log.child({ component: 'broker' }),
       now,
       onMessage: (message) => {
-        messages.next(message);
+        stockPipeline?.push(message);
         if (message.key === 'kiosk/event') kioskEvents.next(message);
       },
       onConnection: (event) => {
@@ -228,7 +227,7 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions): St
           if (suppressed >= 0) pipelineLog.warn({ deviceId: shelfId, facing, suppressed }, 'weight for a facing not in the planogram dropped');
         },
       });
-      stockPipeline.start(messages, handleStockOutput);
+      stockPipeline.start(handleStockOutput);
       kioskSubscription = kioskEvents.pipe(kioskAlerts()).subscribe((alert) => alerts.raise(alert));
       snoozeTimer = setInterval(() => alerts.wakeSnoozed(), options.snoozeCheckMs ?? 15_000);
       snoozeTimer.unref();
@@ -238,7 +237,6 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions): St
       clearInterval(snoozeTimer);
       kioskSubscription?.unsubscribe();
       stockPipeline?.stop();
-      messages.complete();
       kioskEvents.complete();
       events.complete();
     },

@@ -35,6 +35,10 @@ function fingerprint(salt: Buffer, secret: string): Buffer {
 export class DeviceRegistry {
   private readonly devices = new Map<string, DeviceRecord>();
   private readonly verified = new Map<string, Buffer>();
+  /** scrypt runs on libuv's thread pool, which SQLite and the file system share: leave them threads */
+  private hashing = 0;
+  private readonly waitingToHash: Array<() => void> = [];
+  private static readonly MAX_CONCURRENT_HASHES = 2;
 
   constructor(
     private readonly store: DeviceStore,
@@ -75,10 +79,24 @@ export class DeviceRegistry {
     if (!device) return { ok: false, reason: 'unknown-device' };
     if (device.disabledAt !== null) return { ok: false, reason: 'disabled' };
     if (this.isRememberedSecret(id, secret)) return { ok: true, device: summarize(device) };
-    const hash = await scryptAsync(secret, device.secretSalt, device.scryptN);
+    const hash = await this.withHashSlot(() => scryptAsync(secret, device.secretSalt, device.scryptN));
     if (hash.length !== device.secretHash.length || !timingSafeEqual(hash, device.secretHash)) return { ok: false, reason: 'bad-secret' };
     this.verified.set(id, fingerprint(device.secretSalt, secret));
     return { ok: true, device: summarize(device) };
+  }
+
+  /** Runs a hash when one of the few slots is free; the queue is bounded by the broker's connection limit. */
+  private async withHashSlot<T>(hash: () => Promise<T>): Promise<T> {
+    // a finishing hash hands its slot straight to the next in line, so a newcomer cannot take it in between
+    if (this.hashing >= DeviceRegistry.MAX_CONCURRENT_HASHES) await new Promise<void>((resolve) => this.waitingToHash.push(resolve));
+    else this.hashing++;
+    try {
+      return await hash();
+    } finally {
+      const next = this.waitingToHash.shift();
+      if (next) next();
+      else this.hashing--;
+    }
   }
 
   private async loadProvisionedElsewhere(id: string): Promise<DeviceRecord | undefined> {

@@ -1,4 +1,4 @@
-import { filter, groupBy, map, merge, mergeMap, share, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { Subject, filter, groupBy, map, merge, mergeMap, share, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { facingKey, type FacingPlan, type PlanogramIndex } from '../domain/planogram.js';
 import type { FacingStock, StockLevel, StockPolicy } from '../domain/stock.js';
 import type { DeviceMessage } from '../devices/messages.js';
@@ -29,30 +29,50 @@ export type StockPipelineDeps = {
 export class StockPipeline {
   private subscription: Subscription | undefined;
   private readonly ledger: FacingStockLedger;
+  private readonly changes = new Subject<ShelfQuantity>();
 
   constructor(private readonly deps: StockPipelineDeps) {
     this.ledger = new FacingStockLedger(deps.planogram, deps.options, (plan) => deps.initialStock(facingKey(plan.shelfId, plan.facing)));
   }
 
-  start(messages: Observable<DeviceMessage>, onOutput: (output: StockOutput) => void): void {
-    this.subscription = this.outputs(messages).subscribe(onOutput);
+  /** Wires the streams; from now on push() feeds them. */
+  start(onOutput: (output: StockOutput) => void): void {
+    this.subscription = this.fromQuantities(this.changes).subscribe(onOutput);
   }
 
   stop(): void {
     this.subscription?.unsubscribe();
     this.subscription = undefined;
+    this.changes.complete();
   }
 
-  /** The whole pipeline as one function of its input, for tests. */
+  /**
+   * One device message, from the broker's ingest. This runs for every reading: it is folded into the ledger at
+   * once, and only a change of a facing's quantity enters the streams — the same as `outputs()` does, without
+   * the per-message operator hops.
+   */
+  push(message: DeviceMessage): void {
+    const routed = this.route(message);
+    if (!routed) return;
+    const quantity = this.ledger.apply(routed.plan, routed.event);
+    if (quantity) this.changes.next(quantity);
+  }
+
+  /** The whole pipeline as one function of its input (what push() + start() do), for tests. */
   outputs(messages: Observable<DeviceMessage>): Observable<StockOutput> {
-    const { planogram, options, scheduler } = this.deps;
-    const quantities = messages.pipe(
-      // one message feeds at most one facing: map + filter, not a mergeMap over arrays (this runs per message)
-      map((message) => this.route(message)),
-      filter((routed): routed is RoutedStockEvent => routed !== undefined),
-      quantityChanges(this.ledger),
-      share(),
+    return this.fromQuantities(
+      messages.pipe(
+        map((message) => this.route(message)),
+        filter((routed): routed is RoutedStockEvent => routed !== undefined),
+        quantityChanges(this.ledger),
+      ),
     );
+  }
+
+  /** Quantity changes → themselves as outputs, plus each facing's debounced low/ok signals. */
+  private fromQuantities(changes: Observable<ShelfQuantity>): Observable<StockOutput> {
+    const { planogram, options, scheduler } = this.deps;
+    const quantities = changes.pipe(share());
     const signals = quantities.pipe(
       // quantities only come for planogram facings, so the plan is always found
       groupBy((q) => planogram.facing(q.shelfId, q.facing) as FacingPlan),

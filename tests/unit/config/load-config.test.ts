@@ -49,7 +49,7 @@ describe('loadConfig: shipped files', () => {
     expect(config.storeId).toBe('store-0042');
     expect(config.dataDir).toBe('/var/lib/smartstore');
     expect(config.planogram.file).toBe('/etc/smartstore/planogram.yaml');
-    expect(config.security.scryptCost).toBe(16384);
+    expect(config.security.scryptCost).toBe(4096);
   });
 
   it('an empty file is the defaults', async () => {

@@ -211,15 +211,20 @@ describe('StockPipeline.outputs', () => {
     });
   });
 
-  it('start() feeds outputs to the callback and stop() unsubscribes', () => {
-    scheduler.run(({ hot }) => {
-      const messages = hot('a 9ms b', { a: weight('shelf-a', 1, 800, 0), b: weight('shelf-a', 1, 700, 10) });
+  it('push() after start() feeds outputs to the callback (changes only), and nothing after stop()', () => {
+    scheduler.run(() => {
       const seen: StockOutput[] = [];
       const p = pipeline();
-      p.start(messages, (o) => seen.push(o));
-      scheduler.schedule(() => p.stop(), 5);
+      p.start((o) => seen.push(o));
+      p.push(weight('shelf-a', 1, 800, 0));
+      p.push(weight('shelf-a', 1, 800, 1)); // same units: no output
+      p.push(weight('shelf-a', 9, 800, 2)); // not in the planogram: reported, no output
+      scheduler.schedule(() => p.push(weight('shelf-a', 1, 100, 5)), 5);
+      scheduler.schedule(() => p.stop(), 10);
+      scheduler.schedule(() => p.push(weight('shelf-a', 1, 700, 20)), 20);
       scheduler.flush();
-      expect(seen).toEqual([quantity('shelf-a', 1, 'milk', 8, 800, 0)]);
+      expect(seen).toEqual([quantity('shelf-a', 1, 'milk', 8, 800, 0), quantity('shelf-a', 1, 'milk', 1, 100, 5)]);
+      expect(unknown).toEqual([['shelf-a', 9]]);
     });
   });
 });
