@@ -216,11 +216,11 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions): St
         planogram,
         options: config.lowStock,
         scheduler,
-        initialStock: (key) => {
-          const s = restoredByKey.get(key);
+        initialStock: (plan) => {
+          const s = restoredByKey.get(facingKey(plan.shelfId, plan.facing));
           return s ? { units: s.units, weightG: s.weightG, source: s.source, lastWeightAt: s.updatedAt, at: s.updatedAt } : undefined;
         },
-        initialLevel: (key) => (alerts.activeByKey(`low-stock:${key}`) ? 'low' : undefined),
+        initialLevel: (plan) => (alerts.activeByKey(lowStockKey(plan.shelfId, plan.facing)) ? 'low' : undefined),
         onUnknownFacing: (shelfId, facing) => {
           metrics.messageInvalid('unknown-facing');
           const suppressed = unknownFacingLog.admit(`${shelfId}/${facing}`);

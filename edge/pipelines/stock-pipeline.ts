@@ -1,5 +1,5 @@
 import { Subject, filter, groupBy, map, merge, mergeMap, share, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
-import { facingKey, type FacingPlan, type PlanogramIndex } from '../domain/planogram.js';
+import type { FacingPlan, PlanogramIndex } from '../domain/planogram.js';
 import type { FacingStock, StockLevel, StockPolicy } from '../domain/stock.js';
 import type { DeviceMessage } from '../devices/messages.js';
 import { FacingStockLedger } from './facing-stock-ledger.js';
@@ -14,9 +14,9 @@ export type StockPipelineDeps = {
   options: StockPipelineOptions;
   scheduler: SchedulerLike;
   /** last known stock of a facing (restored at start), so sales can estimate before the first new reading */
-  initialStock: (key: string) => FacingStock | undefined;
+  initialStock: (plan: FacingPlan) => FacingStock | undefined;
   /** level to start hysteresis from: 'low' when an alert for the facing is still active */
-  initialLevel: (key: string) => StockLevel | undefined;
+  initialLevel: (plan: FacingPlan) => StockLevel | undefined;
   /** a weight reading for a facing that is not in the planogram */
   onUnknownFacing: (shelfId: string, facing: number) => void;
 };
@@ -32,7 +32,7 @@ export class StockPipeline {
   private readonly changes = new Subject<ShelfQuantity>();
 
   constructor(private readonly deps: StockPipelineDeps) {
-    this.ledger = new FacingStockLedger(deps.planogram, deps.options, (plan) => deps.initialStock(facingKey(plan.shelfId, plan.facing)));
+    this.ledger = new FacingStockLedger(deps.planogram, deps.options, deps.initialStock);
   }
 
   /** Wires the streams; from now on push() feeds them. */
@@ -77,7 +77,7 @@ export class StockPipeline {
       // quantities only come for planogram facings, so the plan is always found
       groupBy((q) => planogram.facing(q.shelfId, q.facing) as FacingPlan),
       mergeMap((group) =>
-        group.pipe(lowStockSignals(group.key, options.debounceMs, scheduler, this.deps.initialLevel(facingKey(group.key.shelfId, group.key.facing)))),
+        group.pipe(lowStockSignals(group.key, options.debounceMs, scheduler, this.deps.initialLevel(group.key))),
       ),
     );
     return merge(

@@ -63,8 +63,8 @@ function pipeline(): StockPipeline {
     planogram: PLANOGRAM,
     options: { smoothingWindow: 1, staleAfterMs: STALE, debounceMs: DEBOUNCE },
     scheduler,
-    initialStock: (key) => initialStock.get(key),
-    initialLevel: (key) => initialLevel.get(key),
+    initialStock: (plan) => initialStock.get(facingKey(plan.shelfId, plan.facing)),
+    initialLevel: (plan) => initialLevel.get(facingKey(plan.shelfId, plan.facing)),
     onUnknownFacing: (shelfId, facing) => unknown.push([shelfId, facing]),
   });
 }
