@@ -8,6 +8,7 @@ import mqttPacket from 'mqtt-packet';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { encodeRemainingLength } from '../helpers/mqtt-bytes.js';
 
 const MB = 1024 * 1024;
 const ANNOUNCED_BYTES = 256 * MB - 1; // the largest remaining length MQTT can encode
@@ -16,14 +17,7 @@ const WEIGHT_TOPIC = (id: string) => `store/test-store/shelf/${id}/weight`;
 
 /** A PUBLISH fixed header + topic that announces `remainingLength` bytes; the body is whatever is streamed after it. */
 function hugePublishHeader(remainingLength: number): Buffer {
-  const lengthBytes: number[] = [];
-  let x = remainingLength;
-  do {
-    let byte = x % 128;
-    x = Math.floor(x / 128);
-    if (x > 0) byte |= 0x80;
-    lengthBytes.push(byte);
-  } while (x > 0);
+  const lengthBytes = encodeRemainingLength(remainingLength);
   const topic = Buffer.from(WEIGHT_TOPIC('huge-1'));
   const topicLength = Buffer.alloc(2);
   topicLength.writeUInt16BE(topic.length);

@@ -1,6 +1,7 @@
 import { generate, type Packet } from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { MqttFrameScanner } from '../../../edge/broker/frame-guard.js';
+import { encodeRemainingLength } from '../../helpers/mqtt-bytes.js';
 
 const publish = (payloadBytes: number, topic = 'store/s1/shelf/sh1/weight'): Buffer =>
   generate({ cmd: 'publish', topic, payload: Buffer.alloc(payloadBytes, 0x61), qos: 0, dup: false, retain: false } as Packet);
@@ -18,17 +19,7 @@ const PACKETS: Buffer[] = [
 const STREAM = Buffer.concat(PACKETS);
 const LARGEST = Math.max(...PACKETS.map((p) => p.length));
 
-/** MQTT variable-length encoding of a remaining length */
-function encodeLength(length: number): number[] {
-  const bytes: number[] = [];
-  do {
-    let byte = length % 128;
-    length = Math.floor(length / 128);
-    if (length > 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (length > 0);
-  return bytes;
-}
+const encodeLength = encodeRemainingLength;
 
 /** the fixed header of a PUBLISH announcing `total` bytes in all (header included); the body never needs to exist */
 function publishHeader(total: number): Buffer {
