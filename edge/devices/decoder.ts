@@ -2,6 +2,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import type { InvalidMessageReason } from '../metrics/gateway-metrics.js';
 import type { DeviceMessage } from './messages.js';
 import { INBOUND_SCHEMAS, type InboundSchemaKey } from './schemas.js';
+import { readShelfWeight } from './shelf-weight-fast-path.js';
 
 export type DecodeResult =
   | { ok: true; message: DeviceMessage }
@@ -23,6 +24,10 @@ export class DeviceMessageDecoder {
 
   /** `key` is `<kind>/<channel>`. */
   decode(key: string, deviceId: string, payload: Buffer, receivedAt: number): DecodeResult {
+    if (key === 'shelf/weight') {
+      const weight = readShelfWeight(payload);
+      if (weight) return { ok: true, message: { key, deviceId, payload: weight, receivedAt } };
+    }
     const validate = this.validators.get(key);
     if (!validate) return { ok: false, reason: 'unknown-channel', detail: `no channel ${key}` };
     let value: unknown;
