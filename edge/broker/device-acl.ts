@@ -1,5 +1,5 @@
 import type { DeviceKind } from '../devices/topics.js';
-import { COMMAND_CHANNEL, DEVICE_CHANNELS, commandTopic, deviceTopic } from '../devices/topics.js';
+import { DEVICE_CHANNELS, commandTopic, deviceTopic } from '../devices/topics.js';
 
 /** What an authenticated connection may do, computed once at CONNECT so each check is a map lookup. */
 export type DeviceSession = {
@@ -36,4 +36,3 @@ export function maySubscribe(session: DeviceSession, topicFilter: string): boole
   return topicFilter === session.commandTopic;
 }
 
-export { COMMAND_CHANNEL };

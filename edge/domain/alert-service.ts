@@ -1,6 +1,7 @@
 import {
   acknowledgeAlert,
   compareAlertsForStaff,
+  isActive,
   openAlert,
   resolveAlert,
   snoozeAlert,
@@ -140,7 +141,7 @@ export class AlertService {
   }
 
   private remember(alert: Alert): void {
-    if (alert.state === 'resolved') {
+    if (!isActive(alert)) {
       this.activeById.delete(alert.id);
       if (this.activeIdByKey.get(alert.key) === alert.id) this.activeIdByKey.delete(alert.key);
       this.recentResolved.unshift(alert);

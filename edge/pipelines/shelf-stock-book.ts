@@ -74,11 +74,6 @@ export class ShelfStockBook {
     return { ...view };
   }
 
-  /** Current units of a facing, used to attribute a kiosk sale to the fullest facing of its sku. */
-  units(shelfId: string, facing: number): number | null {
-    return this.facings.get(facingKey(shelfId, facing))?.units ?? null;
-  }
-
   shelves(): { id: string; facings: FacingStockView[] }[] {
     const byShelf = new Map<string, FacingStockView[]>();
     for (const view of this.facings.values()) {

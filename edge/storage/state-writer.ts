@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Alert } from '../domain/alerts.js';
+import { isActive, type Alert } from '../domain/alerts.js';
 import type { StockLevel, StockSource } from '../domain/stock.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { UPSERT_ALERT_SQL, alertToRow } from './alert-store.js';
@@ -105,7 +105,7 @@ export class StateWriter {
         // was refusing writes, its row is still active: the newer alert supersedes it instead of failing every flush.
         await tx.runMany(
           "UPDATE alerts SET state = 'resolved', resolution = 'superseded', resolved_at = ?, updated_at = ? WHERE key = ? AND id <> ? AND state <> 'resolved'",
-          alertRows.filter((a) => a.state !== 'resolved').map((a) => [a.updatedAt, a.updatedAt, a.key, a.id]),
+          alertRows.filter(isActive).map((a) => [a.updatedAt, a.updatedAt, a.key, a.id]),
         );
         await tx.runMany(UPSERT_ALERT_SQL, alertRows.map(alertToRow));
         const rows = [...facings.values()];
