@@ -13,7 +13,7 @@
  */
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import type { Alert } from '../edge/domain/alerts.js';
+import type { Alert } from '../edge/alerts/alerts.js';
 import { startAedesBroker, startGatewayBroker, type NodeBroker } from './brokers.js';
 import { CAPACITY_UNITS, STEADY_UNITS, benchPlanogram, secretOf, shelfId, topicOf, weightPayload, writePlanogram } from './fixture.js';
 import { ChildHandle, makeTempDir, removeTempDir } from './ipc.js';

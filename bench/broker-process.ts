@@ -7,7 +7,7 @@
  */
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Aedes } from 'aedes';
-import { createLogger } from '../edge/logging/logger.js';
+import { createLogger } from '../edge/core/logger.js';
 import { buildGateway, type StoreGateway } from '../edge/main.js';
 import type { DeviceKind } from '../edge/devices/topics.js';
 import { benchGatewayConfig, secretOf, type BenchGatewaySettings } from './fixture.js';

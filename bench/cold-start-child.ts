@@ -48,7 +48,7 @@ async function prepare(params: PrepareParams): Promise<PrepareResult> {
   const began = performance.now();
   const { buildGateway } = await import('../edge/main.js');
   const { SqliteDatabase } = await import('../edge/storage/database.js');
-  const { lowStockKey } = await import('../edge/domain/alerts.js');
+  const { lowStockKey } = await import('../edge/alerts/alerts.js');
   const shelfIds = Array.from({ length: params.shelves }, (_, i) => shelfId(i + 1));
   const planogram = benchPlanogram(shelfIds, params.facingsPerShelf, true);
   await writePlanogram(params.planogramFile, planogram);

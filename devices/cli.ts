@@ -6,7 +6,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { CredentialsFileError, readCredentialsFile } from './credentials-file.js';
-import { PlanogramFileError, loadPlanogramFile } from './planogram-file.js';
+import { PlanogramFileError, loadPlanogramFile } from '../edge/planogram/planogram-file.js';
 import { seededRandom } from './random.js';
 import { SimulationSetupError, StoreSimulation } from './store-simulation.js';
 

@@ -9,10 +9,10 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../edge/config/gateway-config.js';
 import { loadConfig } from '../edge/config/load-config.js';
-import { createLogger } from '../edge/logging/logger.js';
+import { createLogger } from '../edge/core/logger.js';
 import { buildGateway, type StoreGateway } from '../edge/main.js';
 import { readCredentialsFile, writeCredentialsFile, type DeviceCredential } from './credentials-file.js';
-import { loadPlanogramFile } from './planogram-file.js';
+import { loadPlanogramFile } from '../edge/planogram/planogram-file.js';
 import { seededRandom } from './random.js';
 import { StoreSimulation, demoDeviceIds } from './store-simulation.js';
 

@@ -4,16 +4,16 @@
  */
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { PlanogramFileError } from '../devices/planogram-file.js';
+import { PlanogramFileError } from './planogram/planogram-file.js';
 import { ConfigError, type GatewayConfig } from './config/gateway-config.js';
 import { loadConfig, redactConfig } from './config/load-config.js';
 import { DeviceRegistry } from './devices/device-registry.js';
 import { DEVICE_KINDS, type DeviceKind } from './devices/topics.js';
-import { GatewayStartError } from './gateway.js';
-import { createLogger } from './logging/logger.js';
+import { GatewayStartError } from './core/module.js';
+import { createLogger } from './core/logger.js';
 import { buildGateway } from './main.js';
 import { SqliteDatabase } from './storage/database.js';
-import { DeviceStore } from './storage/device-store.js';
+import { DeviceStore } from './devices/device-store.js';
 import { migrate } from './storage/migrate.js';
 
 /** Exit codes store IT can script against. */

@@ -1,7 +1,7 @@
 import { Subject, merge, map, type Observable } from 'rxjs';
 import type { DeviceConnectionEvent } from './broker/device-broker.js';
-import type { Alert } from './domain/alerts.js';
-import type { FacingStockView } from './pipelines/shelf-stock-book.js';
+import type { Alert } from './alerts/alerts.js';
+import type { FacingStockView } from './stock/shelf-stock-book.js';
 
 export type LiveEvent =
   | { type: 'alert'; data: Alert }

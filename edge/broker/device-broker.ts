@@ -6,7 +6,7 @@ import type { DeviceMessageDecoder } from '../devices/decoder.js';
 import type { DeviceRegistry } from '../devices/device-registry.js';
 import type { DeviceMessage } from '../devices/messages.js';
 import { commandTopic, type DeviceKind } from '../devices/topics.js';
-import { LogThrottle } from '../logging/log-throttle.js';
+import { LogThrottle } from '../core/log-throttle.js';
 import type { ConnectionRejectReason, GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { AuthFailureThrottle } from './auth-failure-throttle.js';
 import { createDeviceSession, maySubscribe, publishKeyOf, type DeviceSession } from './device-acl.js';

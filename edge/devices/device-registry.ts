@@ -1,5 +1,5 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import type { DeviceRecord, DeviceStore } from '../storage/device-store.js';
+import type { DeviceRecord, DeviceStore } from './device-store.js';
 import { isValidDeviceId, type DeviceKind } from './topics.js';
 
 export type DeviceSummary = { id: string; kind: DeviceKind; createdAt: number; disabled: boolean; lastSeenAt: number | null };

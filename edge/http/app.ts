@@ -2,11 +2,11 @@ import { STATUS_CODES } from 'node:http';
 import fastifyStatic from '@fastify/static';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { HttpDeps } from './http-deps.js';
-import { alertRoutes } from './routes/alerts.js';
-import { deviceRoutes } from './routes/devices.js';
-import { eventRoutes } from './routes/events.js';
-import { healthRoutes } from './routes/health.js';
-import { shelfRoutes } from './routes/shelves.js';
+import { alertRoutes } from '../alerts/routes.js';
+import { deviceRoutes } from '../devices/routes.js';
+import { eventRoutes } from './live-events.js';
+import { healthRoutes } from './health-routes.js';
+import { shelfRoutes } from '../stock/routes.js';
 
 /** Builds the HTTP app (API, live events, staff page). Never listens: server.ts does, tests use inject(). */
 export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {

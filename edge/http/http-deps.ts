@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import type { AlertService } from '../domain/alert-service.js';
+import type { AlertService } from '../alerts/alert-service.js';
 import type { DeviceRegistry } from '../devices/device-registry.js';
 import type { GatewayEvents } from '../gateway-events.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
-import type { ShelfStockBook } from '../pipelines/shelf-stock-book.js';
+import type { ShelfStockBook } from '../stock/shelf-stock-book.js';
 
 export type HealthReport = {
   status: 'ok' | 'degraded';

@@ -1,5 +1,5 @@
 /** JSON Schemas of the HTTP API's bodies and responses (docs/http-api.md). */
-import { ALERT_KINDS, ALERT_STATES } from '../domain/alerts.js';
+import { ALERT_KINDS, ALERT_STATES } from '../alerts/alerts.js';
 import { DEVICE_ID_PATTERN, DEVICE_KINDS } from '../devices/topics.js';
 
 export const errorSchema = {

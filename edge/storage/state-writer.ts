@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import { isActive, type Alert } from '../domain/alerts.js';
-import type { StockLevel, StockSource } from '../domain/stock.js';
+import { isActive, type Alert } from '../alerts/alerts.js';
+import type { StockLevel, StockSource } from '../stock/stock.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
-import { UPSERT_ALERT_SQL, alertToRow } from './alert-store.js';
+import { UPSERT_ALERT_SQL, alertToRow } from '../alerts/alert-store.js';
 import type { SqliteDatabase } from './database.js';
-import { UPDATE_LAST_SEEN_SQL } from './device-store.js';
+import { UPDATE_LAST_SEEN_SQL } from '../devices/device-store.js';
 
 export type FacingSnapshot = {
   shelfId: string;

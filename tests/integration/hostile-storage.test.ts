@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { Alert } from '../../edge/domain/alerts.js';
+import type { Alert } from '../../edge/alerts/alerts.js';
 import type { HealthReport } from '../../edge/http/http-deps.js';
 import { TEST_TOKEN, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 

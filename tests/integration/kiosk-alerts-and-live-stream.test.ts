@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Alert } from '../../edge/domain/alerts.js';
+import type { Alert } from '../../edge/alerts/alerts.js';
 import { TEST_TOKEN, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 type SseEvent = { event: string; data: unknown };

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Alert } from '../../edge/domain/alerts.js';
+import type { Alert } from '../../edge/alerts/alerts.js';
 import { TEST_TOKEN, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 const UNIT_G = 1040; // oat milk, shelf-a facing 1

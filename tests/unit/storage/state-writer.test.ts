@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { acknowledgeAlert, openAlert, resolveAlert, type Alert } from '../../../edge/domain/alerts.js';
+import { acknowledgeAlert, openAlert, resolveAlert, type Alert } from '../../../edge/alerts/alerts.js';
 import { GatewayMetrics } from '../../../edge/metrics/gateway-metrics.js';
-import { AlertStore } from '../../../edge/storage/alert-store.js';
+import { AlertStore } from '../../../edge/alerts/alert-store.js';
 import { SqliteDatabase } from '../../../edge/storage/database.js';
-import { DeviceStore } from '../../../edge/storage/device-store.js';
-import { FacingStateStore } from '../../../edge/storage/facing-state-store.js';
+import { DeviceStore } from '../../../edge/devices/device-store.js';
+import { FacingStateStore } from '../../../edge/stock/facing-state-store.js';
 import { migrate } from '../../../edge/storage/migrate.js';
 import { StateWriter, type FacingSnapshot, type StateWriterOptions } from '../../../edge/storage/state-writer.js';
 

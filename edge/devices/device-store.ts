@@ -1,0 +1,77 @@
+import type { DeviceKind } from './topics.js';
+import type { SqliteDatabase } from '../storage/database.js';
+
+export type DeviceRecord = {
+  id: string;
+  kind: DeviceKind;
+  secretHash: Buffer;
+  secretSalt: Buffer;
+  scryptN: number;
+  createdAt: number;
+  disabledAt: number | null;
+  lastSeenAt: number | null;
+};
+
+type DeviceRow = {
+  id: string;
+  kind: DeviceKind;
+  secret_hash: Buffer;
+  secret_salt: Buffer;
+  scrypt_n: number;
+  created_at: number;
+  disabled_at: number | null;
+  last_seen_at: number | null;
+};
+
+export class DeviceExistsError extends Error {
+  constructor(readonly deviceId: string) {
+    super(`device ${deviceId} is already registered`);
+    this.name = 'DeviceExistsError';
+  }
+}
+
+export class DeviceStore {
+  constructor(private readonly db: SqliteDatabase) {}
+
+  async insert(device: DeviceRecord): Promise<void> {
+    try {
+      await this.db.run(
+        'INSERT INTO devices (id, kind, secret_hash, secret_salt, scrypt_n, created_at, disabled_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        [device.id, device.kind, device.secretHash, device.secretSalt, device.scryptN, device.createdAt, device.disabledAt, device.lastSeenAt],
+      );
+    } catch (error) {
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT') throw new DeviceExistsError(device.id);
+      throw error;
+    }
+  }
+
+  async loadAll(): Promise<DeviceRecord[]> {
+    const rows = await this.db.all<DeviceRow>('SELECT * FROM devices ORDER BY id');
+    return rows.map(toRecord);
+  }
+
+  async get(id: string): Promise<DeviceRecord | undefined> {
+    const row = await this.db.get<DeviceRow>('SELECT * FROM devices WHERE id = ?', [id]);
+    return row ? toRecord(row) : undefined;
+  }
+
+  async setDisabled(id: string, disabledAt: number | null): Promise<boolean> {
+    const { changes } = await this.db.run('UPDATE devices SET disabled_at = ? WHERE id = ?', [disabledAt, id]);
+    return changes > 0;
+  }
+}
+
+function toRecord(row: DeviceRow): DeviceRecord {
+  return {
+    id: row.id,
+    kind: row.kind,
+    secretHash: row.secret_hash,
+    secretSalt: row.secret_salt,
+    scryptN: row.scrypt_n,
+    createdAt: row.created_at,
+    disabledAt: row.disabled_at,
+    lastSeenAt: row.last_seen_at,
+  };
+}
+
+export const UPDATE_LAST_SEEN_SQL = 'UPDATE devices SET last_seen_at = ? WHERE id = ?';

@@ -1,0 +1,118 @@
+import { Subject, filter, groupBy, map, merge, mergeMap, share, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import type { FacingPlan, PlanogramIndex } from '../planogram/planogram.js';
+import type { FacingStock, StockLevel, StockPolicy } from './stock.js';
+import type { DeviceMessage } from '../devices/messages.js';
+import { FacingStockLedger } from './facing-stock-ledger.js';
+import { lowStockSignals, quantityChanges, type RoutedStockEvent, type ShelfQuantity, type StockSignal } from './low-stock.js';
+
+export type StockPipelineOptions = StockPolicy & { debounceMs: number };
+
+export type StockOutput = { type: 'quantity'; quantity: ShelfQuantity } | { type: 'signal'; signal: StockSignal };
+
+export type StockPipelineDeps = {
+  planogram: PlanogramIndex;
+  options: StockPipelineOptions;
+  scheduler: SchedulerLike;
+  /** last known stock of a facing (restored at start), so sales can estimate before the first new reading */
+  initialStock: (plan: FacingPlan) => FacingStock | undefined;
+  /** level to start hysteresis from: 'low' when an alert for the facing is still active */
+  initialLevel: (plan: FacingPlan) => StockLevel | undefined;
+  /** a weight reading for a facing that is not in the planogram */
+  onUnknownFacing: (shelfId: string, facing: number) => void;
+};
+
+/**
+ * Shelf weights and kiosk sales → per-facing quantities (when they change) and debounced low/ok signals. Readings
+ * are folded into the facing ledger as they arrive; hysteresis and debounce run per facing (one group per planogram
+ * facing, so bounded by the planogram) on the changes only. Messages for unknown facings are reported and dropped.
+ */
+export class StockPipeline {
+  private subscription: Subscription | undefined;
+  private readonly ledger: FacingStockLedger;
+  private readonly changes = new Subject<ShelfQuantity>();
+
+  constructor(private readonly deps: StockPipelineDeps) {
+    this.ledger = new FacingStockLedger(deps.planogram, deps.options, deps.initialStock);
+  }
+
+  /** Wires the streams; from now on push() feeds them. */
+  start(onOutput: (output: StockOutput) => void): void {
+    this.subscription = this.fromQuantities(this.changes).subscribe(onOutput);
+  }
+
+  stop(): void {
+    this.subscription?.unsubscribe();
+    this.subscription = undefined;
+    this.changes.complete();
+  }
+
+  /**
+   * One device message, from the broker's ingest. This runs for every reading: it is folded into the ledger at
+   * once, and only a change of a facing's quantity enters the streams — the same as `outputs()` does, without
+   * the per-message operator hops.
+   */
+  push(message: DeviceMessage): void {
+    const routed = this.route(message);
+    if (!routed) return;
+    const quantity = this.ledger.apply(routed.plan, routed.event);
+    if (quantity) this.changes.next(quantity);
+  }
+
+  /** The whole pipeline as one function of its input (what push() + start() do), for tests. */
+  outputs(messages: Observable<DeviceMessage>): Observable<StockOutput> {
+    return this.fromQuantities(
+      messages.pipe(
+        map((message) => this.route(message)),
+        filter((routed): routed is RoutedStockEvent => routed !== undefined),
+        quantityChanges(this.ledger),
+      ),
+    );
+  }
+
+  /** Quantity changes → themselves as outputs, plus each facing's debounced low/ok signals. */
+  private fromQuantities(changes: Observable<ShelfQuantity>): Observable<StockOutput> {
+    const { planogram, options, scheduler } = this.deps;
+    const quantities = changes.pipe(share());
+    const signals = quantities.pipe(
+      // quantities only come for planogram facings, so the plan is always found
+      groupBy((q) => planogram.facing(q.shelfId, q.facing) as FacingPlan),
+      mergeMap((group) =>
+        group.pipe(lowStockSignals(group.key, options.debounceMs, scheduler, this.deps.initialLevel(group.key))),
+      ),
+    );
+    return merge(
+      quantities.pipe(map((quantity): StockOutput => ({ type: 'quantity', quantity }))),
+      signals.pipe(map((signal): StockOutput => ({ type: 'signal', signal }))),
+    );
+  }
+
+  private route(message: DeviceMessage): RoutedStockEvent | undefined {
+    if (message.key === 'shelf/weight') {
+      const plan = this.deps.planogram.facing(message.deviceId, message.payload.facing);
+      if (!plan) {
+        this.deps.onUnknownFacing(message.deviceId, message.payload.facing);
+        return undefined;
+      }
+      return { plan, event: { type: 'weight', weightG: message.payload.weightG, at: message.receivedAt } };
+    }
+    if (message.key === 'kiosk/event' && message.payload.type === 'item-scanned' && message.payload.sku) {
+      const plan = this.fullestFacingOf(message.payload.sku);
+      return plan ? { plan, event: { type: 'sale', qty: message.payload.qty ?? 1, at: message.receivedAt } } : undefined;
+    }
+    return undefined;
+  }
+
+  /** A shopper most likely took the item from the fullest facing of its sku. */
+  private fullestFacingOf(sku: string): FacingPlan | undefined {
+    let best: FacingPlan | undefined;
+    let bestUnits = -1;
+    for (const plan of this.deps.planogram.facingsOf(sku)) {
+      const units = this.ledger.units(plan) ?? -1;
+      if (!best || units > bestUnits) {
+        best = plan;
+        bestUnits = units;
+      }
+    }
+    return best;
+  }
+}
