@@ -49,7 +49,7 @@ async function start(params: StartParams): Promise<StartResult> {
 
 /** Provisions devices through the registry (scrypt N = 1024) in parallel batches; already known ids are skipped. */
 async function provision(params: { kind: DeviceKind; ids: string[]; concurrency?: number }): Promise<{ provisioned: number }> {
-  const registry = gateway?.registry;
+  const registry = gateway?.devices.registry;
   if (!registry) throw new Error('provision needs the gateway');
   const todo = params.ids.filter((id) => !registry.get(id));
   let next = 0;

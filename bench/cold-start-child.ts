@@ -57,18 +57,18 @@ async function prepare(params: PrepareParams): Promise<PrepareResult> {
   const built: StoreGateway = buildGateway(config, { log: pino({ level: 'silent' }) });
   await built.gateway.start();
   try {
-    await mapLimit(shelfIds, 16, (id) => built.registry.provision(id, 'shelf', secretOf(id)));
+    await mapLimit(shelfIds, 16, (id) => built.devices.registry.provision(id, 'shelf', secretOf(id)));
     const labels = Array.from({ length: params.labels }, (_, i) => eslId(i + 1));
-    await mapLimit(labels, 16, (id) => built.registry.provision(id, 'esl', secretOf(id)));
+    await mapLimit(labels, 16, (id) => built.devices.registry.provision(id, 'esl', secretOf(id)));
     // alert history: resolved low-stock alerts plus a few still open, on distinct facings
     const facings = planogram.shelves.flatMap((shelf) => shelf.facings.map((f) => ({ shelfId: shelf.id, facing: f.facing, sku: f.sku })));
     const alertFacings = facings.slice(0, params.resolvedAlerts + params.activeAlerts);
     alertFacings.forEach(({ shelfId: shelf, facing, sku }, i) => {
       const key = lowStockKey(shelf, facing);
-      built.alerts.raise({ kind: 'low-stock', key, severity: 'warning', title: `Low stock: ${sku} (${shelf} facing ${facing}), 1 left`, shelfId: shelf, facing, sku, units: 1 });
-      if (i < params.resolvedAlerts) built.alerts.resolveByKey(key, 'bench', 'restocked');
+      built.alerts.service.raise({ kind: 'low-stock', key, severity: 'warning', title: `Low stock: ${sku} (${shelf} facing ${facing}), 1 left`, shelfId: shelf, facing, sku, units: 1 });
+      if (i < params.resolvedAlerts) built.alerts.service.resolveByKey(key, 'bench', 'restocked');
     });
-    await built.flush();
+    await built.storage.writer.flush();
   } finally {
     await built.gateway.stop();
   }
@@ -129,7 +129,7 @@ async function measure(params: MeasureParams): Promise<MeasureResult> {
 
   try {
     const health = await fetch(`http://127.0.0.1:${built.http.port}/api/health`);
-    return { startMs, importMs, parts, devices: built.registry.size, healthStatus: health.status };
+    return { startMs, importMs, parts, devices: built.devices.registry.size, healthStatus: health.status };
   } finally {
     await built.gateway.stop();
   }

@@ -38,10 +38,10 @@ async function demoCredentials(built: StoreGateway, file: string, wanted: { devi
       credentials.push(known);
       continue;
     }
-    if (built.registry.get(deviceId)) {
+    if (built.devices.registry.get(deviceId)) {
       throw new DemoSetupError(`device ${deviceId} is registered but its demo secret is lost: delete ${built.config.dataDir} to start the demo afresh`);
     }
-    credentials.push({ deviceId, kind, secret: await built.registry.provision(deviceId, kind) });
+    credentials.push({ deviceId, kind, secret: await built.devices.registry.provision(deviceId, kind) });
   }
   return credentials;
 }

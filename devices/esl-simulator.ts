@@ -4,7 +4,7 @@
  */
 import { Ajv } from 'ajv';
 import type { Logger } from 'pino';
-import type { EslAck, EslCommand, EslStatus } from '../edge/devices/messages.js';
+import type { DeviceAck, EslCommand, EslStatus } from '../edge/devices/messages.js';
 import { eslCommandSchema } from '../edge/devices/schemas.js';
 import { DeviceConnection, type DeviceOptions } from './device-connection.js';
 import { gaussian, randomInt, type RandomSource } from './random.js';
@@ -156,12 +156,12 @@ export class EslSimulator {
 
   private rejectCommand(cmdId: string, error: string): void {
     this.log.warn({ cmdId, error }, 'command rejected');
-    const ack: EslAck = { cmdId, ok: false, error: error.slice(0, ERROR_MAX_CHARS), ts: this.now() };
+    const ack: DeviceAck = { cmdId, ok: false, error: error.slice(0, ERROR_MAX_CHARS), ts: this.now() };
     if (this.shownPriceCents !== null) ack.displayedPriceCents = this.shownPriceCents;
     this.publishAck(ack);
   }
 
-  private publishAck(ack: EslAck): void {
+  private publishAck(ack: DeviceAck): void {
     void this.connection.publish('ack', ack, 1);
   }
 

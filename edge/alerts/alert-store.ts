@@ -1,6 +1,7 @@
-import type { AlertRepository } from './alert-service.js';
-import type { Alert, AlertKind } from './alerts.js';
 import type { SqliteDatabase, SqlValue } from '../storage/database.js';
+import type { WriteSet } from '../storage/write-behind.js';
+import type { AlertRepository } from './alert-service.js';
+import { isActive, type Alert, type AlertKind } from './alerts.js';
 
 type AlertRow = {
   id: string;
@@ -29,10 +30,10 @@ const COLUMNS = [
   'updated_at', 'acknowledged_at', 'acknowledged_by', 'snoozed_until', 'resolved_at', 'resolved_by', 'resolution',
 ] as const;
 
-export const UPSERT_ALERT_SQL = `INSERT INTO alerts (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})
+const UPSERT_ALERT_SQL = `INSERT INTO alerts (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})
   ON CONFLICT (id) DO UPDATE SET ${COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = excluded.${c}`).join(', ')}`;
 
-export function alertToRow(alert: Alert): SqlValue[] {
+function alertToRow(alert: Alert): SqlValue[] {
   return [
     alert.id, alert.kind, alert.key, alert.state, alert.severity, alert.title, alert.shelfId ?? null, alert.facing ?? null,
     alert.sku ?? null, alert.deviceId ?? null, alert.units ?? null, alert.openedAt, alert.updatedAt, alert.acknowledgedAt ?? null,
@@ -65,7 +66,24 @@ function rowToAlert(row: AlertRow): Alert {
   return alert;
 }
 
-/** Reads alerts from SQLite. Writes go through StateWriter, batched with the other state changes. */
+/**
+ * Write-behind set of alert changes. The database allows one active alert per key: if an older alert's resolution was
+ * given up while the disk was refusing writes, its row is still active, and the newer alert supersedes it instead of
+ * failing every flush. Past the pending bound, the oldest resolved alerts' final states are given up first.
+ */
+export const alertWrites: WriteSet<Alert> = {
+  name: 'alerts',
+  async write(tx, alerts) {
+    await tx.runMany(
+      "UPDATE alerts SET state = 'resolved', resolution = 'superseded', resolved_at = ?, updated_at = ? WHERE key = ? AND id <> ? AND state <> 'resolved'",
+      alerts.filter(isActive).map((a) => [a.updatedAt, a.updatedAt, a.key, a.id]),
+    );
+    await tx.runMany(UPSERT_ALERT_SQL, alerts.map(alertToRow));
+  },
+  evictable: (alert) => !isActive(alert),
+};
+
+/** Reads alerts from SQLite. Writes go through the write-behind writer (`alertWrites`), batched with other changes. */
 export class AlertStore implements AlertRepository {
   constructor(private readonly db: SqliteDatabase) {}
 

@@ -31,6 +31,9 @@ export type Alert = {
 
 export type NewAlert = Omit<Alert, 'id' | 'state' | 'openedAt' | 'updatedAt'>;
 
+/** `alert.changed`: the alert as it is now, and as it was before (none when it was just opened). */
+export type AlertChange = { alert: Alert; previous: Alert | undefined };
+
 export class AlertTransitionError extends Error {
   constructor(
     readonly alertId: string,

@@ -1,14 +1,20 @@
-import type { FastifyInstance } from 'fastify';
-import { AlertNotFoundError } from './alert-service.js';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { WriteGuard } from '../http/auth.js';
+import { errorSchema } from '../http/schemas.js';
+import { alertIdParams, alertSchema, staffName } from './alert-schemas.js';
+import { AlertNotFoundError, type AlertService } from './alert-service.js';
 import { ALERT_KINDS, AlertTransitionError, type Alert, type AlertKind } from './alerts.js';
-import type { HttpDeps } from '../http/http-deps.js';
-import { requireToken } from '../http/auth.js';
-import { alertIdParams, alertSchema, errorSchema, staffName } from '../http/schemas.js';
 
 const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema };
 
-export async function alertRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
-  const writeGuard = requireToken(deps.apiToken);
+export type AlertRouteDeps = { alerts: AlertService; writeGuard: WriteGuard };
+
+export function alertRoutes(deps: AlertRouteDeps): FastifyPluginAsync {
+  return async (app) => registerAlertRoutes(app, deps);
+}
+
+async function registerAlertRoutes(app: FastifyInstance, deps: AlertRouteDeps): Promise<void> {
+  const { writeGuard } = deps;
 
   app.get<{ Querystring: { state?: string; kind?: AlertKind; limit?: string } }>('/api/alerts', {
     schema: {

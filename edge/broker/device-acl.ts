@@ -11,6 +11,8 @@ export type DeviceSession = {
   /** the last topic looked up and its key: a device publishes on the same topic over and over */
   lastTopic?: string;
   lastKey?: string;
+  /** CONNACK sent (clientReady): the connection counts as the device's */
+  ready?: boolean;
 };
 
 export function createDeviceSession(storeId: string, kind: DeviceKind, deviceId: string): DeviceSession {

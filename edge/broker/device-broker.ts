@@ -2,11 +2,13 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/gateway-config.js';
+import type { GatewayBus } from '../core/events.js';
+import { LogThrottle } from '../core/log-throttle.js';
+import type { HealthCheck } from '../core/module.js';
 import type { DeviceMessageDecoder } from '../devices/decoder.js';
 import type { DeviceRegistry } from '../devices/device-registry.js';
-import type { DeviceMessage } from '../devices/messages.js';
-import { commandTopic, type DeviceKind } from '../devices/topics.js';
-import { LogThrottle } from '../core/log-throttle.js';
+import type { CommandDelivery, DeliveryFailure, DeviceSource, OutboundCommand } from '../devices/device-source.js';
+import { commandTopic, isValidDeviceId } from '../devices/topics.js';
 import type { ConnectionRejectReason, GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { AuthFailureThrottle } from './auth-failure-throttle.js';
 import { createDeviceSession, maySubscribe, publishKeyOf, type DeviceSession } from './device-acl.js';
@@ -14,17 +16,14 @@ import { guardSocketFrames } from './frame-guard.js';
 
 export type BrokerOptions = GatewayConfig['mqtt'] & { storeId: string };
 
-export type DeviceConnectionEvent = { deviceId: string; kind: DeviceKind; connected: boolean; at: number };
-
 export type BrokerDeps = {
   registry: DeviceRegistry;
   decoder: DeviceMessageDecoder;
   metrics: GatewayMetrics;
   log: Logger;
   now: () => number;
-  /** every valid device message, synchronously, in arrival order per connection */
-  onMessage: (message: DeviceMessage) => void;
-  onConnection: (event: DeviceConnectionEvent) => void;
+  /** every valid device message goes out as `device.message`, synchronously, in arrival order per connection */
+  bus: GatewayBus;
 };
 
 /** MQTT CONNACK return codes of 3.1.1 used for refusals. */
@@ -40,15 +39,21 @@ function refusal(message: string, returnCode: number): AuthenticateError {
 }
 
 /**
- * The embedded broker devices connect to: aedes plus our policy, entered through its hooks — authenticate (device
- * registry), authorizePublish/Subscribe (per-device ACL), published (decode, validate, hand to the pipelines) — and
- * limits aedes lacks, at the socket: connection count and maximum packet size.
+ * The embedded broker devices connect to — the MQTT adapter behind the device-source port: aedes plus our policy,
+ * entered through its hooks — authenticate (device registry), authorizePublish/Subscribe (per-device ACL), published
+ * (decode, validate, publish `device.message`) — and limits aedes lacks, at the socket: connection count and maximum
+ * packet size. Commands from the command channel go out on the device's `cmd` topic.
  */
-export class DeviceBroker {
+export class DeviceBroker implements DeviceSource {
+  readonly name = 'broker';
+  readonly transport = 'mqtt';
   private aedes: Aedes | undefined;
   private server: Server | undefined;
   private readonly sessions = new WeakMap<Client, DeviceSession>();
-  private readonly connected = new Set<Client>();
+  /** authenticated device id → its current connection (keys come from the registry, so the map is bounded by it) */
+  private readonly connected = new Map<string, Client>();
+  /** command payloads in flight → their cmdId, so a command aedes does not forward can be reported dropped */
+  private readonly commandsInFlight = new WeakMap<Buffer, (reason: DeliveryFailure, detail?: string) => void>();
   private readonly sockets = new Set<Socket>();
   /** sockets whose refusal is counted already: aedes may report several errors for one bad stream */
   private readonly refusalCounted = new WeakSet<Socket>();
@@ -117,23 +122,40 @@ export class DeviceBroker {
     return this.connected.size;
   }
 
+  isConnected(deviceId: string): boolean {
+    return this.connected.has(deviceId);
+  }
+
   get isListening(): boolean {
     return this.server?.listening ?? false;
   }
 
-  /** Sends a command to a device (QoS 1). Only the gateway publishes on command topics. */
-  publishCommand(kind: DeviceKind, deviceId: string, command: object): Promise<void> {
+  health(): HealthCheck {
+    return { ok: this.isListening, connectedDevices: this.connected.size };
+  }
+
+  /** Sends a command on the device's `cmd` topic (QoS 1). Only the gateway publishes on command topics. */
+  deliver(command: OutboundCommand, onDropped: (reason: DeliveryFailure, detail?: string) => void): CommandDelivery {
     const aedes = this.aedes;
-    if (!aedes) return Promise.reject(new Error('broker is not started'));
-    const packet: PublishPacket = {
-      cmd: 'publish',
-      topic: commandTopic(this.options.storeId, kind, deviceId),
-      payload: Buffer.from(JSON.stringify(command)),
-      qos: 1,
-      retain: false,
-      dup: false,
-    };
-    return new Promise((resolve, reject) => aedes.publish(packet, (error) => (error ? reject(error) : resolve())));
+    if (!aedes) return { ok: false, reason: 'not-started' };
+    const client = this.connected.get(command.deviceId);
+    if (!client) return { ok: false, reason: 'not-connected' };
+    if (client.conn.writableNeedDrain) return { ok: false, reason: 'backed-up', detail: `${client.conn.writableLength} bytes unread` };
+    const payload = Buffer.from(JSON.stringify(command.payload));
+    this.commandsInFlight.set(payload, onDropped);
+    const packet: PublishPacket = { cmd: 'publish', topic: commandTopic(this.options.storeId, command.kind, command.deviceId), payload, qos: 1, retain: false, dup: false };
+    aedes.publish(packet, (error) => {
+      if (error) onDropped('transport-error', error.message);
+    });
+    return { ok: true };
+  }
+
+  disconnect(deviceId: string, reason: string): boolean {
+    const client = this.connected.get(deviceId);
+    if (!client) return false;
+    this.deps.log.info({ deviceId, reason }, 'closing device connection');
+    client.close();
+    return true;
   }
 
   async stop(): Promise<void> {
@@ -151,12 +173,14 @@ export class DeviceBroker {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     socket.setNoDelay(true);
-    aedes.handle(socket);
+    const client = aedes.handle(socket);
     guardSocketFrames(socket, this.options.maxPacketBytes, (violation) => {
       this.refusalCounted.add(socket);
       const reason: ConnectionRejectReason = violation.reason === 'packet-too-large' ? 'packet-too-large' : 'protocol-error';
       this.deps.metrics.connectionRejected(reason);
-      this.logLimited(`frame:${socket.remoteAddress}`, 'warn', { remoteAddress: socket.remoteAddress, ...violation, maxPacketBytes: this.options.maxPacketBytes }, 'connection closed: bad MQTT frame');
+      // the client id is known when the frame came after CONNECT; it is shown, never used as a key
+      const clientId = typeof client?.id === 'string' ? client.id.slice(0, 64) : undefined;
+      this.logLimited(`frame:${violation.reason}`, 'warn', { remoteAddress: socket.remoteAddress, ...(clientId ? { clientId } : {}), ...violation, maxPacketBytes: this.options.maxPacketBytes }, 'connection closed: bad MQTT frame');
     });
   }
 
@@ -168,11 +192,16 @@ export class DeviceBroker {
   ): Promise<void> {
     const reject = (reason: ConnectionRejectReason, returnCode: number, message: string) => {
       this.deps.metrics.connectionRejected(reason);
-      this.logLimited(`auth:${username ?? ''}:${reason}`, 'warn', { deviceId: username, clientId: client.id, reason }, 'connection refused');
+      // keyed by reason only: the username is unauthenticated input and must not grow the throttle's map
+      this.logLimited(`auth:${reason}`, 'warn', { deviceId: username?.slice(0, 64), clientId: client.id?.slice(0, 64), reason }, 'connection refused');
       done(refusal(message, returnCode), false);
     };
     if (!username || !password || password.length === 0) return reject('no-credentials', RC_BAD_CREDENTIALS, 'username and password required');
+    // checked before the id becomes a key of any map (throttle, hashing queue, log throttle)
+    if (!isValidDeviceId(username)) return reject('bad-client-id', RC_IDENTIFIER_REJECTED, 'device id does not match the id pattern');
     if (client.id !== username) return reject('client-id-mismatch', RC_IDENTIFIER_REJECTED, 'client id must equal the device id');
+    // an id that is not registered never reaches the throttle: otherwise made-up ids could flush real devices' entries
+    if (!this.deps.registry.get(username)) return reject('unknown-device', RC_BAD_CREDENTIALS, 'not authorized');
     const checking = this.checking.get(username) ?? 0;
     const secret = password.toString('utf8');
     // Someone guessing a device's secret must not lock the real device out: a secret this gateway has verified
@@ -234,6 +263,9 @@ export class DeviceBroker {
   private authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
     if (!client.conn.writableNeedDrain) return packet;
     this.logLimited(`backed-up:${client.id}`, 'warn', { deviceId: client.id, topic: packet.topic, bufferedBytes: client.conn.writableLength }, 'client is not reading: message not forwarded');
+    const payload = typeof packet.payload === 'string' ? undefined : packet.payload;
+    const onDropped = payload ? this.commandsInFlight.get(payload) : undefined;
+    if (onDropped) onDropped('backed-up', `${client.conn.writableLength} bytes unread`);
     return null;
   }
 
@@ -247,12 +279,8 @@ export class DeviceBroker {
         const result = this.deps.decoder.decode(key, session.deviceId, payload, this.deps.now());
         if (result.ok) {
           this.deps.metrics.messageAccepted(result.message.key);
-          try {
-            this.deps.onMessage(result.message);
-          } catch (error) {
-            // A pipeline bug must not take the broker down with it; it is logged (limited) and the message counted.
-            this.logLimited(`pipeline:${key}`, 'error', { deviceId: session.deviceId, key, err: error }, 'pipeline failed on a message');
-          }
+          // subscribers are isolated by the bus: one that throws is counted and logged, the broker goes on
+          this.deps.bus.emit('device.message', result.message);
         } else {
           this.deps.metrics.messageInvalid(result.reason);
           this.logLimited(`invalid:${session.deviceId}`, 'warn', { deviceId: session.deviceId, topic: packet.topic, reason: result.reason, detail: result.detail }, 'invalid device message dropped');
@@ -265,22 +293,19 @@ export class DeviceBroker {
   private clientReady(client: Client): void {
     const session = this.sessions.get(client);
     if (!session) return;
-    this.connected.add(client);
-    this.deps.metrics.connectedDevices.set(this.connected.size);
-    const at = this.deps.now();
-    this.deps.registry.markSeen(session.deviceId, at);
+    session.ready = true;
+    this.connected.set(session.deviceId, client);
     this.deps.log.debug({ deviceId: session.deviceId, kind: session.kind }, 'device connected');
-    this.deps.onConnection({ deviceId: session.deviceId, kind: session.kind, connected: true, at });
+    this.deps.bus.emit('device.connection', { deviceId: session.deviceId, kind: session.kind, source: this.transport, connected: true, at: this.deps.now() });
   }
 
   private clientGone(client: Client): void {
     const session = this.sessions.get(client);
-    if (!session || !this.connected.delete(client)) return;
-    this.deps.metrics.connectedDevices.set(this.connected.size);
-    const at = this.deps.now();
-    this.deps.registry.markSeen(session.deviceId, at);
+    if (!session || !session.ready) return;
+    session.ready = false;
+    if (this.connected.get(session.deviceId) === client) this.connected.delete(session.deviceId);
     this.deps.log.debug({ deviceId: session.deviceId }, 'device disconnected');
-    this.deps.onConnection({ deviceId: session.deviceId, kind: session.kind, connected: false, at });
+    this.deps.bus.emit('device.connection', { deviceId: session.deviceId, kind: session.kind, source: this.transport, connected: false, at: this.deps.now() });
   }
 
   /**
@@ -304,7 +329,8 @@ export class DeviceBroker {
       this.refusalCounted.add(socket);
       this.deps.metrics.connectionRejected(reason);
     }
-    this.logLimited(`conn-error:${client.id}`, 'debug', { clientId: client.id, err: error.message }, 'connection error');
+    // keyed without the client id: before CONNECT is accepted it is unauthenticated input
+    this.logLimited('conn-error', 'debug', { clientId: client.id?.slice(0, 64), err: error.message }, 'connection error');
   }
 
   private logLimited(key: string, level: 'debug' | 'warn' | 'error', fields: Record<string, unknown>, message: string): void {

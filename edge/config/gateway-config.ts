@@ -15,7 +15,8 @@ export type GatewayConfig = {
   };
   http: { host: string; port: number; apiToken: string | null; bodyLimitBytes: number; maxSseClients: number };
   planogram: { file: string | null };
-  lowStock: { smoothingWindow: number; debounceMs: number; staleAfterMs: number };
+  lowStock: { smoothingWindow: number; debounceMs: number; staleAfterMs: number; rearmAfterMs: number; sensorToleranceG: number };
+  commands: { ackTimeoutMs: number };
   storage: { flushIntervalMs: number; maxHistoryRows: number; maxPendingWrites: number };
   security: { scryptCost: number };
   hq: { enabled: boolean; url: string | null; username?: string | null; password?: string | null };

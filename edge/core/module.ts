@@ -1,7 +1,18 @@
 import type { Logger } from 'pino';
 
-/** A part of the gateway with a lifecycle: constructors do no I/O, start() and stop() do. */
-export type Lifecycle = { name: string; start(): Promise<void>; stop(): Promise<void> };
+/**
+ * One part of the gateway with a lifecycle — a feature room's `module.ts`, or shared plumbing such as storage and
+ * HTTP. Constructors do no I/O; `start()` and `stop()` do. A module that can tell whether it works reports `health()`.
+ */
+export type GatewayModule = {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  health?(): HealthCheck;
+};
+
+/** A module's answer to "do you work?": `ok` and whatever store IT needs to see why not. */
+export type HealthCheck = { ok: boolean; [detail: string]: unknown };
 
 export class GatewayStartError extends Error {
   constructor(
@@ -14,43 +25,50 @@ export class GatewayStartError extends Error {
 }
 
 /**
- * Starts its parts in order and stops them in reverse. If a part fails to start, the ones already started are
+ * Starts its modules in order and stops them in reverse. If a module fails to start, the ones already started are
  * stopped again, so a failed start leaves no port or file open.
  */
 export class Gateway {
-  private started: Lifecycle[] = [];
+  private started: GatewayModule[] = [];
 
   constructor(
-    private readonly parts: readonly Lifecycle[],
+    readonly modules: readonly GatewayModule[],
     private readonly log: Logger,
   ) {}
 
   async start(): Promise<void> {
-    for (const part of this.parts) {
+    for (const module of this.modules) {
       try {
-        await part.start();
+        await module.start();
       } catch (error) {
-        await this.stop();
-        throw new GatewayStartError(part.name, { cause: error });
+        await this.stop().catch(() => undefined);
+        throw new GatewayStartError(module.name, { cause: error });
       }
-      this.started.push(part);
-      this.log.debug({ part: part.name }, 'started');
+      this.started.push(module);
+      this.log.debug({ part: module.name }, 'started');
     }
   }
 
-  /** Stops in reverse order; keeps going past a part that fails to stop, and reports the first error. */
+  /** Stops in reverse order; keeps going past a module that fails to stop, and reports the first error. */
   async stop(): Promise<void> {
     let firstError: unknown;
-    for (const part of this.started.reverse()) {
+    for (const module of this.started.reverse()) {
       try {
-        await part.stop();
-        this.log.debug({ part: part.name }, 'stopped');
+        await module.stop();
+        this.log.debug({ part: module.name }, 'stopped');
       } catch (error) {
-        this.log.error({ err: error, part: part.name }, 'failed to stop');
+        this.log.error({ err: error, part: module.name }, 'failed to stop');
         firstError ??= error;
       }
     }
     this.started = [];
     if (firstError) throw firstError;
+  }
+
+  /** Every module's health check, by module name. */
+  health(): Record<string, HealthCheck> {
+    const checks: Record<string, HealthCheck> = {};
+    for (const module of this.modules) if (module.health) checks[module.name] = module.health();
+    return checks;
   }
 }

@@ -1,5 +1,6 @@
 import type { DeviceKind } from './topics.js';
 import type { SqliteDatabase } from '../storage/database.js';
+import type { WriteSet } from '../storage/write-behind.js';
 
 export type DeviceRecord = {
   id: string;
@@ -74,4 +75,15 @@ function toRecord(row: DeviceRow): DeviceRecord {
   };
 }
 
-export const UPDATE_LAST_SEEN_SQL = 'UPDATE devices SET last_seen_at = ? WHERE id = ?';
+/** What liveness persists of a device: when it was last seen and whether it is connected. */
+export type DeviceLastSeen = { deviceId: string; lastSeenAt: number; connected: boolean };
+
+/** Write-behind set of last-seen times (one row per device and flush, not per message). */
+export const lastSeenWrites: WriteSet<DeviceLastSeen> = {
+  name: 'device-last-seen',
+  write: (tx, values) =>
+    tx.runMany(
+      'UPDATE devices SET last_seen_at = ?, connected = ? WHERE id = ?',
+      values.map((v) => [v.lastSeenAt, v.connected ? 1 : 0, v.deviceId]),
+    ),
+};

@@ -11,7 +11,8 @@ export type EslStatus = {
   rssiDbm?: number;
   ts: number;
 };
-export type EslAck = { cmdId: string; ok: boolean; error?: string; displayedPriceCents?: number; ts: number };
+/** A device's answer to a command, on `<kind>/<id>/ack`. */
+export type DeviceAck = { cmdId: string; ok: boolean; error?: string; displayedPriceCents?: number; ts: number };
 export type KioskEventType = (typeof KIOSK_EVENT_TYPES)[number];
 export type KioskEvent = {
   type: KioskEventType;
@@ -41,6 +42,8 @@ export type DeviceMessage =
   | Envelope<'shelf/weight', ShelfWeight>
   | Envelope<'shelf/status', ShelfStatus>
   | Envelope<'esl/status', EslStatus>
-  | Envelope<'esl/ack', EslAck>
+  | Envelope<'esl/ack', DeviceAck>
+  | Envelope<'shelf/ack', DeviceAck>
+  | Envelope<'kiosk/ack', DeviceAck>
   | Envelope<'kiosk/event', KioskEvent>
   | Envelope<'kiosk/status', KioskStatus>;

@@ -1,17 +1,24 @@
-import type { FastifyInstance } from 'fastify';
-import { InvalidDeviceIdError } from './device-registry.js';
-import type { DeviceKind } from './topics.js';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { Logger } from 'pino';
+import type { WriteGuard } from '../http/auth.js';
+import { errorSchema } from '../http/schemas.js';
+import { deviceBodySchema } from './device-schemas.js';
+import { InvalidDeviceIdError, type DeviceRegistry } from './device-registry.js';
 import { DeviceExistsError } from './device-store.js';
-import type { HttpDeps } from '../http/http-deps.js';
-import { requireToken } from '../http/auth.js';
-import { deviceBodySchema, errorSchema } from '../http/schemas.js';
+import type { DeviceKind } from './topics.js';
 
 const deviceSchema = {
   type: 'object',
   properties: { id: { type: 'string' }, kind: { type: 'string' }, connected: { type: 'boolean' }, disabled: { type: 'boolean' }, lastSeenAt: { type: ['integer', 'null'] } },
 } as const;
 
-export async function deviceRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
+export type DeviceRouteDeps = { devices: DeviceRegistry; isConnected: (deviceId: string) => boolean; writeGuard: WriteGuard; log: Logger };
+
+export function deviceRoutes(deps: DeviceRouteDeps): FastifyPluginAsync {
+  return async (app) => registerDeviceRoutes(app, deps);
+}
+
+async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps): Promise<void> {
   app.get('/api/devices', {
     schema: { response: { 200: { type: 'object', properties: { devices: { type: 'array', items: deviceSchema } } } } },
     handler: async () => ({
@@ -20,7 +27,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: HttpDeps): Promis
   });
 
   app.post<{ Body: { id: string; kind: DeviceKind } }>('/api/devices', {
-    onRequest: requireToken(deps.apiToken),
+    onRequest: deps.writeGuard,
     schema: {
       body: deviceBodySchema,
       response: {

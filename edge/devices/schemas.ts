@@ -58,8 +58,9 @@ export const eslStatusSchema = {
   },
 } as const;
 
-export const eslAckSchema = {
-  $id: 'esl/ack',
+/** A device's answer to a command (`cmd` channel), on its `ack` channel; the same for every kind. */
+const ackSchema = <Id extends string>($id: Id) => ({
+  $id,
   type: 'object',
   additionalProperties: false,
   required: ['cmdId', 'ok', 'ts'],
@@ -70,7 +71,8 @@ export const eslAckSchema = {
     displayedPriceCents: priceCents,
     ts,
   },
-} as const;
+}) as const;
+export const eslAckSchema = ackSchema('esl/ack');
 
 export const kioskEventSchema = {
   $id: 'kiosk/event',
@@ -128,10 +130,12 @@ export const eslCommandSchema = {
 export const INBOUND_SCHEMAS = {
   'shelf/weight': shelfWeightSchema,
   'shelf/status': shelfStatusSchema,
+  'shelf/ack': ackSchema('shelf/ack'),
   'esl/status': eslStatusSchema,
   'esl/ack': eslAckSchema,
   'kiosk/event': kioskEventSchema,
   'kiosk/status': kioskStatusSchema,
+  'kiosk/ack': ackSchema('kiosk/ack'),
 } as const;
 
 export type InboundSchemaKey = keyof typeof INBOUND_SCHEMAS;

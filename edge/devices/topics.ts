@@ -13,9 +13,9 @@ export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 /** Channels a device of each kind publishes on (device → gateway). */
 export const DEVICE_CHANNELS = {
-  shelf: ['weight', 'status'],
+  shelf: ['weight', 'status', 'ack'],
   esl: ['status', 'ack'],
-  kiosk: ['event', 'status'],
+  kiosk: ['event', 'status', 'ack'],
 } as const satisfies Record<DeviceKind, readonly string[]>;
 
 export type DeviceChannel<K extends DeviceKind = DeviceKind> = (typeof DEVICE_CHANNELS)[K][number];

@@ -1,15 +1,18 @@
 import { STATUS_CODES } from 'node:http';
 import fastifyStatic from '@fastify/static';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
-import type { HttpDeps } from './http-deps.js';
-import { alertRoutes } from '../alerts/routes.js';
-import { deviceRoutes } from '../devices/routes.js';
-import { eventRoutes } from './live-events.js';
-import { healthRoutes } from './health-routes.js';
-import { shelfRoutes } from '../stock/routes.js';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { Logger } from 'pino';
+
+export type HttpAppDeps = {
+  log: Logger;
+  bodyLimitBytes: number;
+  staticDir: string;
+  /** every room's routes (and the plumbing's: health, live events), registered in this order */
+  routes: readonly FastifyPluginAsync[];
+};
 
 /** Builds the HTTP app (API, live events, staff page). Never listens: server.ts does, tests use inject(). */
-export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
+export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     // one info line per request would drown the log of a dashboard that polls; errors are logged below
@@ -37,11 +40,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
   );
 
-  await app.register(healthRoutes, deps);
-  await app.register(alertRoutes, deps);
-  await app.register(shelfRoutes, deps);
-  await app.register(deviceRoutes, deps);
-  await app.register(eventRoutes, deps);
+  for (const routes of deps.routes) await app.register(routes);
   await app.register(fastifyStatic, { root: deps.staticDir, prefix: '/', index: 'index.html', wildcard: true, dotfiles: 'deny' });
   return app;
 }

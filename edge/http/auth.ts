@@ -9,7 +9,10 @@ function digest(value: string): Buffer {
  * onRequest hook of every write route (before the body is parsed): `Authorization: Bearer <token>`. Compared as digests in constant time so the
  * comparison leaks neither content nor length. Without a configured token writes are off (403), not open.
  */
-export function requireToken(apiToken: string | null) {
+/** The onRequest hook every write route uses. */
+export type WriteGuard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+export function requireToken(apiToken: string | null): WriteGuard {
   const expected = apiToken ? digest(apiToken) : undefined;
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (!expected) {

@@ -1,48 +1,78 @@
-import type { FastifyInstance } from 'fastify';
-import type { HttpDeps } from './http-deps.js';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Logger } from 'pino';
+import type { GatewayBus } from '../core/events.js';
 
 /** A stream that has this much unsent data is a client that stopped reading: it is closed, not buffered. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
-export async function eventRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
-  let clients = 0;
-  const pingMs = deps.ssePingMs ?? 15_000;
+export type LiveEventDeps = {
+  bus: GatewayBus;
+  storeId: string;
+  maxSseClients: number;
+  log: Logger;
+  onClientCount: (count: number) => void;
+  /** SSE keep-alive comment interval */
+  pingMs?: number;
+};
 
-  app.get('/api/events', async (request, reply) => {
-    if (clients >= deps.maxSseClients) {
-      return reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message: `too many live streams (max ${deps.maxSseClients})` });
-    }
-    clients++;
-    deps.metrics.sseClients.set(clients);
-    reply.hijack();
-    const raw = reply.raw;
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
+type LiveClient = { send(text: string): void };
+
+/**
+ * `GET /api/events`: the live stream (Server-Sent Events) of what staff see change — `alert`, `stock` and `device`
+ * events, read from the bus. One bus subscription per event type fans out to every open stream (at most
+ * `maxSseClients`), and each event is serialized once, not once per client.
+ */
+export function liveEventRoutes(deps: LiveEventDeps): FastifyPluginAsync {
+  return async (app) => {
+    const clients = new Set<LiveClient>();
+    const pingMs = deps.pingMs ?? 15_000;
+    const broadcast = (type: string, data: unknown) => {
+      if (clients.size === 0) return;
+      const text = `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
+      for (const client of clients) client.send(text);
+    };
+    const unsubscribes = [
+      deps.bus.on('alert.changed', 'live-stream', ({ alert }) => broadcast('alert', alert)),
+      deps.bus.on('stock.changed', 'live-stream', ({ view }) => broadcast('stock', view)),
+      deps.bus.on('device.connection', 'live-stream', (event) => broadcast('device', event)),
+    ];
+    app.addHook('onClose', async () => {
+      for (const unsubscribe of unsubscribes) unsubscribe();
     });
-    const send = (text: string) => {
-      if (raw.writableLength > MAX_BUFFERED_BYTES) {
-        deps.log.warn({ remoteAddress: request.ip }, 'live stream closed: client is not reading');
-        raw.destroy();
-        return;
+
+    app.get('/api/events', async (request, reply) => {
+      if (clients.size >= deps.maxSseClients) {
+        return reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message: `too many live streams (max ${deps.maxSseClients})` });
       }
-      raw.write(text);
-    };
-    send(`retry: 3000\nevent: hello\ndata: ${JSON.stringify({ storeId: deps.storeId })}\n\n`);
-    const subscription = deps.events.live().subscribe((event) => send(`event: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`));
-    const ping = setInterval(() => send(': ping\n\n'), pingMs);
-    let closed = false;
-    const close = () => {
-      if (closed) return;
-      closed = true;
-      clearInterval(ping);
-      subscription.unsubscribe();
-      clients--;
-      deps.metrics.sseClients.set(clients);
-    };
-    raw.on('close', close);
-    raw.on('error', close);
-  });
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      const client: LiveClient = {
+        send(text) {
+          if (raw.writableLength > MAX_BUFFERED_BYTES) {
+            deps.log.warn({ remoteAddress: request.ip }, 'live stream closed: client is not reading');
+            raw.destroy();
+            return;
+          }
+          raw.write(text);
+        },
+      };
+      clients.add(client);
+      deps.onClientCount(clients.size);
+      client.send(`retry: 3000\nevent: hello\ndata: ${JSON.stringify({ storeId: deps.storeId })}\n\n`);
+      const ping = setInterval(() => client.send(': ping\n\n'), pingMs);
+      const close = () => {
+        if (!clients.delete(client)) return;
+        clearInterval(ping);
+        deps.onClientCount(clients.size);
+      };
+      raw.on('close', close);
+      raw.on('error', close);
+    });
+  };
 }

@@ -1,21 +1,29 @@
 import type { FastifyInstance } from 'fastify';
-import type { HttpDeps } from './http-deps.js';
-import { buildHttpApp } from './app.js';
+import type { GatewayModule } from '../core/module.js';
+import { buildHttpApp, type HttpAppDeps } from './app.js';
 
-/** Listens with the app from app.ts and closes it with grace. */
-export class HttpServer {
+/** The HTTP module: listens with the app from app.ts and closes it with grace. */
+export class HttpServer implements GatewayModule {
+  readonly name = 'http';
   private app: FastifyInstance | undefined;
 
   constructor(
     private readonly options: { host: string; port: number },
-    private readonly deps: HttpDeps,
+    /** routes are read at start: rooms are built, and hand theirs in, before */
+    private readonly deps: () => HttpAppDeps,
   ) {}
 
   async start(): Promise<void> {
-    const app = await buildHttpApp(this.deps);
-    await app.listen({ host: this.options.host, port: this.options.port });
+    const deps = this.deps();
+    const app = await buildHttpApp(deps);
+    try {
+      await app.listen({ host: this.options.host, port: this.options.port });
+    } catch (error) {
+      await app.close();
+      throw error;
+    }
     this.app = app;
-    this.deps.log.info({ host: this.options.host, port: this.port }, 'http listening');
+    deps.log.info({ host: this.options.host, port: this.port }, 'http listening');
   }
 
   get port(): number {

@@ -1,8 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { INBOUND_SCHEMAS, type InboundSchemaKey } from '../devices/schemas.js';
 
 export type ConnectionRejectReason =
   | 'no-credentials'
+  | 'bad-client-id'
   | 'unknown-device'
   | 'bad-secret'
   | 'client-id-mismatch'
@@ -104,18 +104,43 @@ export class GatewayMetrics {
 
   private readonly invalidByReason = new Map<string, ReturnType<Counter<'reason'>['labels']>>();
 
-  constructor(options: { defaultMetrics?: boolean } = {}) {
-    for (const key of Object.keys(INBOUND_SCHEMAS)) {
+  readonly eventHandlerErrors = new Counter({
+    name: 'smartstore_event_handler_errors_total',
+    help: 'event bus subscribers that threw, by subscriber (the event was still delivered to the others)',
+    labelNames: ['handler'],
+    registers: [this.registry],
+  });
+  readonly commandOutcomes = new Counter({
+    name: 'smartstore_device_commands_total',
+    help: 'commands to devices, by outcome (confirmed, rejected, timed-out, dropped)',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+
+  /** `channels`: every `<kind>/<channel>` a device may publish on, so each counter child exists (at 0) from the start */
+  constructor(options: { channels: readonly string[]; defaultMetrics?: boolean }) {
+    for (const key of options.channels) {
       this.acceptedTally.set(key, 0);
       this.messagesAccepted.labels(key).inc(0);
     }
+    for (const outcome of ['confirmed', 'rejected', 'timed-out', 'dropped']) this.commandOutcomes.labels(outcome).inc(0);
     for (const reason of ['bad-json', 'schema', 'unknown-channel', 'unknown-facing']) {
       this.invalidByReason.set(reason, this.messagesInvalid.labels(reason));
     }
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'smartstore_' });
   }
 
-  messageAccepted(key: InboundSchemaKey): void {
+  /** What the write-behind writer reports, as these metrics. */
+  writerMetrics() {
+    return {
+      flushTimer: () => this.storageFlushSeconds.startTimer(),
+      writeFailed: () => this.storageWriteErrors.inc(),
+      pending: (count: number) => this.storagePendingWrites.set(count),
+      dropped: () => this.storageDroppedWrites.inc(),
+    };
+  }
+
+  messageAccepted(key: string): void {
     this.acceptedTally.set(key, (this.acceptedTally.get(key) ?? 0) + 1);
   }
 

@@ -3,7 +3,6 @@
  * run hours of shelf data in milliseconds.
  */
 import { defer, distinctUntilChanged, filter, map, scan, switchMap, tap, timer, type OperatorFunction, type SchedulerLike } from 'rxjs';
-import { lowStockKey, type NewAlert } from '../alerts/alerts.js';
 import type { FacingPlan } from '../planogram/planogram.js';
 import { nextStockLevel, type StockEvent, type StockLevel, type StockSource } from './stock.js';
 import type { FacingStockLedger } from './facing-stock-ledger.js';
@@ -67,21 +66,4 @@ export function lowStockSignals(
         distinctUntilChanged((a, b) => a.level === b.level),
       );
     });
-}
-
-/** The alert a low signal raises. */
-export function lowStockAlert(signal: StockSignal, productName: string): NewAlert {
-  const empty = signal.units === 0;
-  return {
-    kind: 'low-stock',
-    key: lowStockKey(signal.shelfId, signal.facing),
-    severity: empty ? 'critical' : 'warning',
-    title: empty
-      ? `Out of stock: ${productName} (${signal.shelfId} facing ${signal.facing})`
-      : `Low stock: ${productName} (${signal.shelfId} facing ${signal.facing}), ${signal.units} left`,
-    shelfId: signal.shelfId,
-    facing: signal.facing,
-    sku: signal.sku,
-    units: signal.units,
-  };
 }

@@ -1,17 +1,19 @@
-import type { FastifyInstance } from 'fastify';
-import type { HttpDeps } from '../http/http-deps.js';
-import { facingStockSchema } from '../http/schemas.js';
+import type { FastifyPluginAsync } from 'fastify';
+import { facingStockSchema } from './stock-schemas.js';
+import type { ShelfStockBook } from './shelf-stock-book.js';
 
-export async function shelfRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
-  app.get('/api/shelves', {
-    schema: {
-      response: {
-        200: {
-          type: 'object',
-          properties: { shelves: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, facings: { type: 'array', items: facingStockSchema } } } } },
+export function stockRoutes(deps: { stock: () => ShelfStockBook }): FastifyPluginAsync {
+  return async (app) => {
+    app.get('/api/shelves', {
+      schema: {
+        response: {
+          200: {
+            type: 'object',
+            properties: { shelves: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, facings: { type: 'array', items: facingStockSchema } } } } },
+          },
         },
       },
-    },
-    handler: async () => ({ shelves: deps.stock.shelves() }),
-  });
+      handler: async () => ({ shelves: deps.stock().shelves() }),
+    });
+  };
 }

@@ -1,6 +1,6 @@
 import { facingKey, type PlanogramIndex } from '../planogram/planogram.js';
 import type { StockLevel, StockSource } from './stock.js';
-import type { FacingSnapshot } from '../storage/state-writer.js';
+import type { FacingSnapshot } from './facing-state-store.js';
 import type { ShelfQuantity, StockSignal } from './low-stock.js';
 
 /** What staff and the API see of a facing (docs/http-api.md `FacingStock`). */

@@ -84,7 +84,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     mqttUrl,
     httpUrl,
     async connectDevice(id, kind, mqttOptions = {}) {
-      const secret = await built.registry.provision(id, kind);
+      const secret = await built.devices.registry.provision(id, kind);
       const client = await mqtt.connectAsync(mqttUrl, { clientId: id, username: id, password: secret, reconnectPeriod: 0, keepalive: 30, ...mqttOptions });
       clients.push(client);
       return client;

@@ -20,8 +20,8 @@ describe('broker authentication and per-device ACL', () => {
 
   beforeAll(async () => {
     gw = await startTestGateway();
-    shelfASecret = await gw.built.registry.provision('shelf-a', 'shelf');
-    await gw.built.registry.provision('shelf-b', 'shelf');
+    shelfASecret = await gw.built.devices.registry.provision('shelf-a', 'shelf');
+    await gw.built.devices.registry.provision('shelf-b', 'shelf');
   });
   afterAll(async () => gw.dispose());
 
@@ -84,8 +84,10 @@ describe('broker authentication and per-device ACL', () => {
 
     // and it really receives its own commands
     const received = new Promise<string>((resolve) => client.once('message', (_topic, payload) => resolve(payload.toString())));
-    await gw.built.broker.publishCommand('shelf', 'shelf-a', { cmdId: 'c1', type: 'tare' });
-    expect(JSON.parse(await received)).toEqual({ cmdId: 'c1', type: 'tare' });
+    const command = gw.built.devices.commands.send({ deviceId: 'shelf-a', kind: 'shelf', type: 'tare', timeoutMs: 2_000 });
+    expect(JSON.parse(await received)).toEqual({ cmdId: expect.any(String), type: 'tare', ts: expect.any(Number) });
+    // no ack from this client: the command ends timed out, not confirmed
+    expect(await command).toMatchObject({ outcome: 'timed-out', deviceId: 'shelf-a' });
     await client.endAsync();
   });
 
@@ -97,7 +99,7 @@ describe('broker authentication and per-device ACL', () => {
   });
 
   it('a device whose secret is being guessed is throttled for the guesser but not locked out itself', async () => {
-    const secret = await gw.built.registry.provision('shelf-t', 'shelf');
+    const secret = await gw.built.devices.registry.provision('shelf-t', 'shelf');
     const first = await tryConnect(gw.mqttUrl, { clientId: 'shelf-t', username: 'shelf-t', password: secret });
     expect(first.ok).toBe(true);
     await first.client.endAsync();

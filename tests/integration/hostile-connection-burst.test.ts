@@ -101,8 +101,8 @@ describe('floods of hostile TCP connections', () => {
       overrides: { mqtt: { maxConnections: MAX_CONNECTIONS, connectTimeoutMs: CONNECT_TIMEOUT_MS, maxAuthFailuresPerMinute: MAX_AUTH_FAILURES } },
     });
     bystander = await gw.connectDevice('shelf-a', 'shelf');
-    shelfBSecret = await gw.built.registry.provision('shelf-b', 'shelf');
-    shelfCSecret = await gw.built.registry.provision('shelf-c', 'shelf');
+    shelfBSecret = await gw.built.devices.registry.provision('shelf-b', 'shelf');
+    shelfCSecret = await gw.built.devices.registry.provision('shelf-c', 'shelf');
   });
   afterAll(async () => {
     for (const socket of sockets) socket.destroy();

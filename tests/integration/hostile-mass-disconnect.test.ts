@@ -27,7 +27,7 @@ describe('a flood, then every device disconnects at once', () => {
       ...Array.from({ length: SHELVES }, (_, i) => ({ id: `flood-shelf-${i}`, kind: 'shelf' as const })),
       ...Array.from({ length: KIOSKS }, (_, i) => ({ id: `flood-kiosk-${i}`, kind: 'kiosk' as const })),
     ];
-    const secrets = await Promise.all(specs.map((s) => gw.built.registry.provision(s.id, s.kind)));
+    const secrets = await Promise.all(specs.map((s) => gw.built.devices.registry.provision(s.id, s.kind)));
     const clients = await Promise.all(
       specs.map((s, i) => mqtt.connectAsync(gw.mqttUrl, { clientId: s.id, username: s.id, password: secrets[i], reconnectPeriod: 0, keepalive: 30 })),
     );
@@ -44,7 +44,7 @@ describe('a flood, then every device disconnects at once', () => {
     const invalidBefore = await metric('smartstore_device_messages_invalid_total');
     const alertsBefore = await metric('smartstore_alerts_opened_total');
     const disconnects = new Set<string>();
-    const subscription = gw.built.events.devices.subscribe((event) => {
+    const unsubscribe = gw.built.bus.on('device.connection', 'test', (event) => {
       if (!event.connected) disconnects.add(event.deviceId);
     });
     const rssBefore = process.memoryUsage().rss;
@@ -54,9 +54,9 @@ describe('a flood, then every device disconnects at once', () => {
     let acceptedAtCut = -1;
     const cut = new Promise<void>((resolve) => {
       let seen = 0;
-      const trigger = gw.built.events.alerts.subscribe(() => {
+      const untrigger = gw.built.bus.on('alert.changed', 'test', () => {
         if (++seen !== 10) return;
-        trigger.unsubscribe();
+        untrigger();
         for (const device of devices) device.client.stream.destroy();
         void metric('smartstore_device_messages_total').then((n) => {
           acceptedAtCut = n - acceptedBefore;
@@ -80,7 +80,7 @@ describe('a flood, then every device disconnects at once', () => {
 
     await eventually(() => (gw.built.broker.connectedDevices === 1 ? true : undefined), 5_000, 'every flooding device to be gone');
     await eventually(() => (disconnects.size === SHELVES + KIOSKS ? true : undefined), 2_000, 'a disconnect event per device');
-    subscription.unsubscribe();
+    unsubscribe();
     const rssGrowthMb = (process.memoryUsage().rss - rssBefore) / MB;
 
     // whatever got in before the sockets died was ingested once and valid; nothing more than was sent

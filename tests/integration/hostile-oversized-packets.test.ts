@@ -116,7 +116,7 @@ describe('a client announcing a 256 MB packet', () => {
   });
 
   it('after a valid CONNECT: closes on the header, buffers nothing, counts packet-too-large', async () => {
-    const secret = await gw.built.registry.provision('huge-1', 'shelf');
+    const secret = await gw.built.devices.registry.provision('huge-1', 'shelf');
     const before = await tooLarge();
     const raw = await openRaw(gw.built.broker.port);
     raw.socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 30, clientId: 'huge-1', username: 'huge-1', password: Buffer.from(secret) }));

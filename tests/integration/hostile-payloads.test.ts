@@ -69,7 +69,7 @@ describe('broken payloads on device topics', () => {
     devices.set('shelf-a', await gw.connectDevice('shelf-a', 'shelf'));
     devices.set('esl-1', await gw.connectDevice('esl-1', 'esl'));
     devices.set('kiosk-1', await gw.connectDevice('kiosk-1', 'kiosk'));
-    gw.built.events.devices.subscribe((event) => {
+    gw.built.bus.on('device.connection', 'test', (event) => {
       if (!event.connected) disconnects.push(event.deviceId);
     });
   });

@@ -88,10 +88,10 @@ describe('garbage, broken and contract-breaking MQTT', () => {
   beforeAll(async () => {
     gw = await startTestGateway({ overrides: { mqtt: { connectTimeoutMs: CONNECT_TIMEOUT_MS } } });
     bystander = await gw.connectDevice('shelf-a', 'shelf');
-    gw.built.events.devices.subscribe((event) => {
+    gw.built.bus.on('device.connection', 'test', (event) => {
       if (event.deviceId === 'shelf-a' && !event.connected) bystanderDrops.push(event.deviceId);
     });
-    secret = await gw.built.registry.provision(DEVICE, 'shelf');
+    secret = await gw.built.devices.registry.provision(DEVICE, 'shelf');
   });
   afterAll(async () => {
     for (const socket of sockets) socket.destroy();

@@ -44,8 +44,8 @@ async function frozenLabel(port: number, id: string, secret: string): Promise<Ra
 }
 
 /** A set-price command padded to about `bytes` (the gateway's own messages have no size limit). */
-function bigCommand(n: number, bytes: number): object {
-  return { cmdId: `c-${n}`, type: 'set-price', sku: '4000000000017', priceCents: 199 + n, ts: Date.now(), note: 'x'.repeat(bytes) };
+function bigCommand(n: number, bytes: number) {
+  return { deviceId: 'esl-frozen', kind: 'esl' as const, type: 'set-price', params: { sku: '4000000000017', priceCents: 199 + n, note: 'x'.repeat(bytes) } };
 }
 
 describe('a subscriber that stops reading while commands pile up', () => {
@@ -76,15 +76,15 @@ describe('a subscriber that stops reading while commands pile up', () => {
   });
 
   it('drops the frozen label after the drain timeout, with bounded memory, while others are served without delay', async () => {
-    const secret = await gw.built.registry.provision('esl-frozen', 'esl');
+    const secret = await gw.built.devices.registry.provision('esl-frozen', 'esl');
     const frozen = await frozenLabel(gw.built.broker.port, 'esl-frozen', secret);
     raws.push(frozen.socket);
     expect(gw.built.broker.connectedDevices).toBe(3);
     // the frozen socket will not see its own close (it does not read): watch the gateway's side of it
     const droppedAt = new Promise<number>((resolve) => {
-      const subscription = gw.built.events.devices.subscribe((event) => {
+      const unsubscribe = gw.built.bus.on('device.connection', 'test', (event) => {
         if (event.deviceId === 'esl-frozen' && !event.connected) {
-          subscription.unsubscribe();
+          unsubscribe();
           resolve(Date.now());
         }
       });
@@ -100,7 +100,7 @@ describe('a subscriber that stops reading while commands pile up', () => {
     const sends: Promise<unknown>[] = [];
     const ingestMs: number[] = [];
     for (let n = 0; n < COMMANDS; n++) {
-      sends.push(gw.built.broker.publishCommand('esl', 'esl-frozen', bigCommand(n, COMMAND_BYTES)).catch(() => undefined));
+      sends.push(gw.built.devices.commands.send(bigCommand(n, COMMAND_BYTES)));
       if (n % 250 === 249) ingestMs.push(await ingestLatency());
       await new Promise((r) => setImmediate(r));
     }
@@ -108,13 +108,17 @@ describe('a subscriber that stops reading while commands pile up', () => {
     // while the frozen label is backed up, a command to a healthy label arrives at once
     const commandAt = Date.now();
     const received = new Promise<string>((resolve) => healthyLabel.once('message', (_t, payload) => resolve(payload.toString())));
-    await gw.built.broker.publishCommand('esl', 'esl-ok', { cmdId: 'ok-1', type: 'set-price', sku: '4000000000017', priceCents: 219, ts: Date.now() });
-    expect(JSON.parse(await received)).toMatchObject({ cmdId: 'ok-1' });
+    const okCommand = gw.built.devices.commands.send({ deviceId: 'esl-ok', kind: 'esl', type: 'set-price', params: { sku: '4000000000017', priceCents: 219 }, timeoutMs: 1_000 });
+    expect(JSON.parse(await received)).toMatchObject({ type: 'set-price', priceCents: 219 });
     const commandMs = Date.now() - commandAt;
 
     const droppedAfterMs = (await within(droppedAt, DRAIN_TIMEOUT_MS + 3_000, Infinity)) - frozeAt;
     const rssGrowthMb = (process.memoryUsage().rss - rssBefore) / MB;
-    await Promise.all(sends);
+    // every command to the frozen label ends dropped — refused while it is backed up, or lost with its connection —
+    // and each is counted: none resolves as if it had been delivered
+    const outcomes = (await Promise.all(sends)).map((result) => result.outcome);
+    expect(outcomes.filter((outcome) => outcome !== 'dropped')).toEqual([]);
+    expect(await gw.built.metrics.value('smartstore_device_commands_total', { outcome: 'dropped' })).toBeGreaterThanOrEqual(COMMANDS);
 
     // without a bound, ingestion waited for the drain timeout (~500 ms) and RSS grew by ~75 MB here
     expect(Math.max(...ingestMs)).toBeLessThan(100);

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../edge/alerts/alerts.js';
-import type { HealthReport } from '../../edge/http/http-deps.js';
+import type { HealthReport } from '../../edge/http/health-routes.js';
 import { TEST_TOKEN, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 type Row = { id: string; state: string; key: string; acknowledged_by: string | null; resolved_by: string | null };
@@ -71,7 +71,7 @@ async function storeKeepsRunningWhileTheDiskRefuses(gw: TestGateway, breakDisk: 
   const kiosk1 = await gw.connectDevice('kiosk-1', 'kiosk');
   const kiosk2 = await gw.connectDevice('kiosk-2', 'kiosk');
   const streamed: Alert[] = [];
-  const subscription = gw.built.events.alerts.subscribe((alert) => streamed.push(alert));
+  const unsubscribe = gw.built.bus.on('alert.changed', 'test', ({ alert }) => streamed.push(alert));
   expect((await health(gw)).status).toBe(200);
   const writeErrorsBefore = await gw.built.metrics.value('smartstore_storage_write_errors_total');
 
@@ -131,7 +131,7 @@ async function storeKeepsRunningWhileTheDiskRefuses(gw: TestGateway, breakDisk: 
   expect(integrity).toEqual([{ integrity_check: 'ok' }]);
 
   // and after a clean stop (checkpoint), the file on its own is intact and complete
-  subscription.unsubscribe();
+  unsubscribe();
   await gw.stop();
   const afterStop = await withSeparateConnection(dbFile, async (db) => ({
     integrity: await all<{ integrity_check: string }>(db, 'PRAGMA integrity_check'),

@@ -95,7 +95,7 @@ describe('kiosk alerts and the live event stream', () => {
     expect(snoozed.status).toBe(200);
     expect(((await snoozed.json()) as Alert).state).toBe('snoozed');
     // the service wakes it with its clock; move the alert's deadline instead of waiting a minute
-    gw.built.alerts.snooze(alert.id, 'sam', 0);
+    gw.built.alerts.service.snooze(alert.id, 'sam', 0);
     await eventually(async () => {
       const current = (await (await gw.api(`/api/alerts/${alert.id}`)).json()) as Alert;
       return current.state === 'open' ? current : undefined;

@@ -1,5 +1,6 @@
 import * as initial from './001-initial.js';
 import * as gatewayMeta from './002-gateway-meta.js';
+import * as deviceLivenessAlertRearm from './003-device-liveness-alert-rearm.js';
 
 export type Migration = { version: number; name: string; sql: string };
 
@@ -7,4 +8,5 @@ export type Migration = { version: number; name: string; sql: string };
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, ...initial },
   { version: 2, ...gatewayMeta },
+  { version: 3, ...deviceLivenessAlertRearm },
 ];

@@ -5,7 +5,7 @@ import type { FacingPlan } from '../../../edge/planogram/planogram.js';
 import type { FacingStock, StockEvent, StockPolicy } from '../../../edge/stock/stock.js';
 import { PlanogramIndex } from '../../../edge/planogram/planogram.js';
 import { FacingStockLedger } from '../../../edge/stock/facing-stock-ledger.js';
-import { lowStockAlert, lowStockSignals, quantityChanges, type ShelfQuantity, type StockSignal } from '../../../edge/stock/low-stock.js';
+import { lowStockSignals, quantityChanges, type ShelfQuantity, type StockSignal } from '../../../edge/stock/low-stock.js';
 
 const PLAN: FacingPlan = { shelfId: 'shelf-a', facing: 2, sku: 'sku-1', capacityUnits: 10, lowStockUnits: 2, restockUnits: 5, tareG: 100 };
 const UNIT_G = 50;
@@ -255,34 +255,6 @@ describe('lowStockSignals (low ≤ 2, ok ≥ 5, debounce 5 s)', () => {
         a: signal('ok', 6, 0),
         b: signal('low', 1, 1_803_000),
       });
-    });
-  });
-});
-
-describe('lowStockAlert', () => {
-  it('a facing with units left is a warning', () => {
-    expect(lowStockAlert(signal('low', 2, 1_000), 'Oat milk 1 l')).toEqual({
-      kind: 'low-stock',
-      key: 'low-stock:shelf-a/2',
-      severity: 'warning',
-      title: 'Low stock: Oat milk 1 l (shelf-a facing 2), 2 left',
-      shelfId: 'shelf-a',
-      facing: 2,
-      sku: 'sku-1',
-      units: 2,
-    });
-  });
-
-  it('an empty facing is critical: out of stock', () => {
-    expect(lowStockAlert(signal('low', 0, 1_000), 'Oat milk 1 l')).toEqual({
-      kind: 'low-stock',
-      key: 'low-stock:shelf-a/2',
-      severity: 'critical',
-      title: 'Out of stock: Oat milk 1 l (shelf-a facing 2)',
-      shelfId: 'shelf-a',
-      facing: 2,
-      sku: 'sku-1',
-      units: 0,
     });
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PlanogramIndex } from '../../../edge/planogram/planogram.js';
 import type { ShelfQuantity, StockSignal } from '../../../edge/stock/low-stock.js';
 import { ShelfStockBook, toSnapshot, type FacingStockView } from '../../../edge/stock/shelf-stock-book.js';
-import type { FacingSnapshot } from '../../../edge/storage/state-writer.js';
+import type { FacingSnapshot } from '../../../edge/stock/facing-state-store.js';
 
 const facing = (shelfId: string, n: number, sku: string) => ({ shelfId, facing: n, sku, capacityUnits: 12, lowStockUnits: 2, restockUnits: 6, tareG: 0 });
 

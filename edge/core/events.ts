@@ -1,0 +1,36 @@
+/**
+ * Every internal event of the gateway and what it carries — the one place to look. Rooms publish and subscribe
+ * through `GatewayBus`; the live stream (SSE) and, later, the HQ relay and the OPC UA server read only this bus.
+ *
+ * The payload types live in the rooms that own them; these imports are type-only and erased at build time, so the
+ * runtime import graph still points from the rooms to core, never back (tests/unit/architecture checks it).
+ */
+import type { AlertChange } from '../alerts/alerts.js';
+import type { CommandResult } from '../devices/command-channel.js';
+import type { DeviceConnectionEvent, DeviceLifecycleEvent } from '../devices/device-source.js';
+import type { DeviceMessage } from '../devices/messages.js';
+import type { FacingStockChange, SensorFaultChange, StockLevelSignal } from '../stock/stock-events.js';
+import { EventBus } from './event-bus.js';
+
+export type GatewayEvents = {
+  /** a validated message from a device, from any device source (MQTT broker, OPC UA, ESL access point) */
+  'device.message': DeviceMessage;
+  /** a device connected or disconnected */
+  'device.connection': DeviceConnectionEvent;
+  /** store IT changed a device: added, disabled, enabled, secret rotated, removed */
+  'device.lifecycle': DeviceLifecycleEvent;
+  /** what a person would see of a facing changed: its units or source (`cause: 'quantity'`) or its debounced level (`'level'`) */
+  'stock.changed': FacingStockChange;
+  /** a facing's low/ok level held for the debounce time (also when it confirms the level the facing had) */
+  'stock.level': StockLevelSignal;
+  /** a facing's load cell started or stopped sending impossible readings */
+  'stock.sensor-fault': SensorFaultChange;
+  /** an alert was opened or changed (units, severity, state) */
+  'alert.changed': AlertChange;
+  /** a command to a device ended: confirmed, rejected, timed out or dropped */
+  'command.result': CommandResult;
+};
+
+export type GatewayEventName = keyof GatewayEvents;
+
+export class GatewayBus extends EventBus<GatewayEvents> {}
