@@ -8,6 +8,7 @@ import type { MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import type { CommandResult } from '../../edge/devices/command-channel.js';
 
 const DRAIN_TIMEOUT_MS = 500;
 const MB = 1024 * 1024;
@@ -97,7 +98,7 @@ describe('a subscriber that stops reading while commands pile up', () => {
     // reads nothing. Every 250 commands a shelf reading probes how long ingestion takes meanwhile.
     const COMMANDS = 2_000;
     const COMMAND_BYTES = 32 * 1024;
-    const sends: Promise<unknown>[] = [];
+    const sends: Promise<CommandResult>[] = [];
     const ingestMs: number[] = [];
     for (let n = 0; n < COMMANDS; n++) {
       sends.push(gw.built.devices.commands.send(bigCommand(n, COMMAND_BYTES)));

@@ -2,7 +2,8 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../devices/random.js';
 import { ShelfSimulator, type ShelfSimulatorOptions } from '../../devices/shelf-simulator.js';
-import { TestBroker, contractProblems, eventually, sleep } from './mqtt-test-broker.js';
+import { ManualTimers } from './manual-timers.js';
+import { TestBroker, contractProblems, eventually } from './mqtt-test-broker.js';
 
 const logger = pino({ level: 'silent' });
 const STORE = 'store-0042';
@@ -94,13 +95,19 @@ describe('ShelfSimulator', () => {
     expect(broker.rejectedClientIds).toEqual(['shelf-01']);
   });
 
-  it('stop ends the session and publishes nothing afterwards', async () => {
-    const simulator = makeShelf();
+  it('stop ends the session, leaves no timer behind and publishes nothing afterwards', async () => {
+    const timers = new ManualTimers();
+    const simulator = makeShelf({ timers, clock: timers.clock });
     await simulator.start();
     await eventually(() => broker.connectedClients === 1);
+    await timers.advance(20);
+    await eventually(() => broker.from('shelf-01', 'shelf/weight').length >= 2, 1_000, 'a report while running');
+    expect(timers.active).toBeGreaterThan(0);
     await simulator.stop();
+    // stopping cleared every timer: time moving on can make it publish nothing
+    expect(timers.active).toBe(0);
     const count = broker.messages.length;
-    await sleep(80);
+    await timers.advance(1_000);
     expect(broker.messages.length).toBe(count);
     await eventually(() => broker.connectedClients === 0, 1_000, 'client disconnected');
   });

@@ -16,7 +16,7 @@ import { TestBroker, contractProblems, eventually } from './mqtt-test-broker.js'
 
 const logger = pino({ level: 'silent' });
 const STORE = 'store-0042';
-const DEMO = new URL('../../../config/planogram.demo.yaml', import.meta.url).pathname;
+const DEMO = new URL('../../config/planogram.demo.yaml', import.meta.url).pathname;
 
 const SMALL: Planogram = {
   products: [

@@ -9,6 +9,7 @@ describe('createDeviceSession', () => {
     expect([...session.publishKeys]).toEqual([
       ['store/s1/shelf/sh1/weight', 'shelf/weight'],
       ['store/s1/shelf/sh1/status', 'shelf/status'],
+      ['store/s1/shelf/sh1/ack', 'shelf/ack'],
     ]);
     expect(session.commandTopic).toBe('store/s1/shelf/sh1/cmd');
   });
