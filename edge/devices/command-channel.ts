@@ -1,6 +1,6 @@
 import type { GatewayBus } from '../core/events.js';
 import type { GatewayModule } from '../core/module.js';
-import type { DeliveryFailure, DeviceSource } from './device-source.js';
+import type { CommandDelivery, DeliveryFailure, DeviceSource } from './device-source.js';
 import type { DeviceAck, DeviceMessage } from './messages.js';
 import type { DeviceKind } from './topics.js';
 
@@ -122,10 +122,16 @@ export class CommandChannel implements GatewayModule {
       const forDevice = this.pendingByDevice.get(request.deviceId) ?? new Set<string>();
       forDevice.add(cmdId);
       this.pendingByDevice.set(request.deviceId, forDevice);
-      const delivery = source.deliver(
-        { cmdId, deviceId: request.deviceId, kind: request.kind, payload: { cmdId, type: request.type, ...request.params, ts: sentAt } },
-        (reason: DeliveryFailure, detail?: string) => this.dropped(cmdId, reason, detail),
-      );
+      let delivery: CommandDelivery;
+      try {
+        delivery = source.deliver(
+          { cmdId, deviceId: request.deviceId, kind: request.kind, payload: { cmdId, type: request.type, ...request.params, ts: sentAt } },
+          (reason: DeliveryFailure, detail?: string) => this.dropped(cmdId, reason, detail),
+        );
+      } catch (error) {
+        // a transport that throws (params it cannot encode) must not leave the command pending to time out later
+        delivery = { ok: false, reason: 'transport-error', detail: (error as Error)?.message ?? String(error) };
+      }
       if (!delivery.ok) this.dropped(cmdId, delivery.reason, delivery.detail);
     });
   }

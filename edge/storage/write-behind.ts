@@ -101,7 +101,9 @@ export class WriteBehindWriter {
   /** Writes everything pending in one transaction; resolves false if it failed. Concurrent calls share the flush under way. */
   flush(): Promise<boolean> {
     if (this.inFlight) return this.inFlight;
-    if (this.pendingCount() === 0 || !this.db.isOpen) return Promise.resolve(this.lastError === undefined);
+    if (this.pendingCount() === 0) return Promise.resolve(this.lastError === undefined);
+    // a closed database writes nothing: the changes stay pending (stop() must not count them as written)
+    if (!this.db.isOpen) return Promise.resolve(false);
     this.inFlight = this.writeBatch().finally(() => {
       this.inFlight = undefined;
     });

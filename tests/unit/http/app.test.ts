@@ -7,15 +7,22 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AlertService, type AlertRepository } from '../../../edge/alerts/alert-service.js';
 import { openAlert, resolveAlert, type Alert, type AlertKind, type NewAlert } from '../../../edge/alerts/alerts.js';
-import { PlanogramIndex } from '../../../edge/planogram/planogram.js';
+import { alertRoutes } from '../../../edge/alerts/routes.js';
+import type { HandlerErrorReport } from '../../../edge/core/event-bus.js';
+import { GatewayBus } from '../../../edge/core/events.js';
 import { DeviceRegistry } from '../../../edge/devices/device-registry.js';
-import { GatewayEvents } from '../../../edge/gateway-events.js';
+import { DeviceStore } from '../../../edge/devices/device-store.js';
+import { deviceRoutes } from '../../../edge/devices/routes.js';
+import { INBOUND_SCHEMAS } from '../../../edge/devices/schemas.js';
 import { buildHttpApp } from '../../../edge/http/app.js';
-import type { HealthReport, HttpDeps } from '../../../edge/http/http-deps.js';
+import { requireToken } from '../../../edge/http/auth.js';
+import { healthRoutes, type HealthReport } from '../../../edge/http/health-routes.js';
+import { liveEventRoutes } from '../../../edge/http/live-events.js';
 import { GatewayMetrics } from '../../../edge/metrics/gateway-metrics.js';
+import { PlanogramIndex } from '../../../edge/planogram/planogram.js';
+import { stockRoutes } from '../../../edge/stock/routes.js';
 import { ShelfStockBook } from '../../../edge/stock/shelf-stock-book.js';
 import { SqliteDatabase } from '../../../edge/storage/database.js';
-import { DeviceStore } from '../../../edge/devices/device-store.js';
 import { migrate } from '../../../edge/storage/migrate.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
@@ -63,30 +70,32 @@ let alerts: AlertService;
 let devices: DeviceRegistry;
 let stock: ShelfStockBook;
 let metrics: GatewayMetrics;
-let events: GatewayEvents;
+let bus: GatewayBus;
+/** what the bus reported of subscribers that threw: the live stream's must never throw */
+let handlerErrors: HandlerErrorReport[];
 let report: HealthReport;
 let connected: Set<string>;
 let app: FastifyInstance;
 
-async function build(overrides: Partial<HttpDeps> = {}): Promise<FastifyInstance> {
-  const deps: HttpDeps = {
-    storeId: 'store-test',
-    apiToken: TOKEN,
+type BuildOptions = { apiToken: string | null; maxSseClients: number };
+
+/** The app as the composition root builds it: the plumbing's routes and every room's, from their own modules. */
+async function build(options: Partial<BuildOptions> = {}): Promise<FastifyInstance> {
+  const { apiToken, maxSseClients } = { apiToken: TOKEN, maxSseClients: 2, ...options };
+  const log = pino({ level: 'silent' });
+  const writeGuard = requireToken(apiToken);
+  const built = await buildHttpApp({
+    log,
     bodyLimitBytes: 4_096,
-    maxSseClients: 2,
     staticDir: STATIC_DIR,
-    log: pino({ level: 'silent' }),
-    alerts,
-    stock,
-    devices,
-    isConnected: (id) => connected.has(id),
-    health: () => report,
-    metrics,
-    events,
-    ssePingMs: 60_000,
-    ...overrides,
-  };
-  const built = await buildHttpApp(deps);
+    routes: [
+      healthRoutes({ health: () => report, metrics: metrics.registry }),
+      alertRoutes({ alerts, writeGuard }),
+      stockRoutes({ stock: () => stock }),
+      deviceRoutes({ devices, isConnected: (id) => connected.has(id), writeGuard, log }),
+      liveEventRoutes({ bus, storeId: 'store-test', maxSseClients, log, onClientCount: (n) => metrics.sseClients.set(n), pingMs: 60_000 }),
+    ],
+  });
   await built.ready();
   return built;
 }
@@ -108,12 +117,13 @@ beforeEach(async () => {
   clock = 1_000;
   ids = 0;
   repository = new MemoryAlertRepository();
-  alerts = new AlertService({ repository, onChange: () => undefined, now: () => clock, newId: () => `alert-${++ids}` });
+  alerts = new AlertService({ repository, onChange: (alert, previous) => bus.emit('alert.changed', { alert, previous }), now: () => clock, newId: () => `alert-${++ids}` });
   devices = new DeviceRegistry(new DeviceStore(db), { scryptCost: 1024, now: () => clock });
   await devices.start();
   stock = new ShelfStockBook(PLANOGRAM);
-  metrics = new GatewayMetrics({ defaultMetrics: false });
-  events = new GatewayEvents();
+  metrics = new GatewayMetrics({ channels: Object.keys(INBOUND_SCHEMAS), defaultMetrics: false });
+  handlerErrors = [];
+  bus = new GatewayBus({ onHandlerError: (report) => handlerErrors.push(report) });
   connected = new Set();
   report = {
     status: 'ok',
@@ -126,6 +136,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await app.close();
+  expect(handlerErrors).toEqual([]);
 });
 
 describe('GET /api/health', () => {
@@ -443,7 +454,7 @@ describe('/api/devices', () => {
 });
 
 describe('GET /api/events', () => {
-  it('streams hello, then live events; refuses streams past maxSseClients', async () => {
+  it('streams hello, then alert, stock and device events from the bus; refuses streams past maxSseClients', async () => {
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address();
     const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -470,11 +481,21 @@ describe('GET /api/events', () => {
       await readUntil('\n\n');
       expect(text).toBe('retry: 3000\nevent: hello\ndata: {"storeId":"store-test"}\n\n');
       await waitForSseClients(1);
+
+      // alert.changed (published by the alert service's onChange, as the alerts room does) → event `alert`
       const a = alerts.raise(lowStock(1)).alert;
-      events.alerts.next(a);
-      await readUntil('event: alert');
-      await readUntil(`${JSON.stringify(a)}\n\n`);
+      await readUntil(`event: alert\ndata: ${JSON.stringify(a)}\n\n`);
       expect(text.endsWith(`event: alert\ndata: ${JSON.stringify(a)}\n\n`)).toBe(true);
+
+      // stock.changed → event `stock` carrying the facing's view
+      const view = stock.applyQuantity({ shelfId: 'shelf-a', facing: 1, sku: 'milk', units: 4, weightG: 4160, source: 'weight', at: 500 })!;
+      bus.emit('stock.changed', { view, cause: 'quantity' });
+      await readUntil(`event: stock\ndata: ${JSON.stringify(view)}\n\n`);
+
+      // device.connection → event `device`
+      const connection = { deviceId: 'shelf-a', kind: 'shelf' as const, source: 'mqtt', connected: true, at: 600 };
+      bus.emit('device.connection', connection);
+      await readUntil(`event: device\ndata: ${JSON.stringify(connection)}\n\n`);
 
       const second = await open();
       expect(second.status).toBe(200);
@@ -484,13 +505,26 @@ describe('GET /api/events', () => {
     } finally {
       for (const controller of controllers) controller.abort();
     }
+    // a closed stream is no longer counted
+    await waitForSseClients(0);
+  });
 
-    async function waitForSseClients(n: number) {
-      const deadline = Date.now() + 2_000;
-      while ((await metrics.value('smartstore_sse_clients')) !== n) {
-        if (Date.now() > deadline) throw new Error('sse client not counted');
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    }
+  it('closing the app unsubscribes the live stream from the bus', async () => {
+    expect(bus.subscriberCount('alert.changed')).toBe(1);
+    expect(bus.subscriberCount('stock.changed')).toBe(1);
+    expect(bus.subscriberCount('device.connection')).toBe(1);
+    await app.close();
+    expect(bus.subscriberCount('alert.changed')).toBe(0);
+    expect(bus.subscriberCount('stock.changed')).toBe(0);
+    expect(bus.subscriberCount('device.connection')).toBe(0);
+    app = await build();
   });
 });
+
+async function waitForSseClients(n: number): Promise<void> {
+  const deadline = Date.now() + 2_000;
+  while ((await metrics.value('smartstore_sse_clients')) !== n) {
+    if (Date.now() > deadline) throw new Error(`expected ${n} sse clients`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AlertStore, alertWrites } from '../../../edge/alerts/alert-store.js';
 import { acknowledgeAlert, openAlert, resolveAlert, type Alert } from '../../../edge/alerts/alerts.js';
+import { DeviceStore, lastSeenWrites, type DeviceLastSeen } from '../../../edge/devices/device-store.js';
 import { GatewayMetrics } from '../../../edge/metrics/gateway-metrics.js';
-import { AlertStore } from '../../../edge/alerts/alert-store.js';
+import { FacingStateStore, type FacingSnapshot } from '../../../edge/stock/facing-state-store.js';
 import { SqliteDatabase } from '../../../edge/storage/database.js';
-import { DeviceStore } from '../../../edge/devices/device-store.js';
-import { FacingStateStore } from '../../../edge/stock/facing-state-store.js';
 import { migrate } from '../../../edge/storage/migrate.js';
-import { StateWriter, type FacingSnapshot, type StateWriterOptions } from '../../../edge/storage/state-writer.js';
+import { WriteBehindWriter, type PendingWrites, type WriteBehindOptions, type WriterMetrics, type WriteSet } from '../../../edge/storage/write-behind.js';
 
 let dir: string;
 let db: SqliteDatabase;
@@ -19,25 +19,58 @@ let alerts: AlertStore;
 /** flips the database into refusing transactions, as a full or read-only disk would */
 let failing: boolean;
 let flakyDb: SqliteDatabase;
+/** error-level log lines the writer wrote */
+let logged: Array<Record<string, unknown>>;
 
-const silent = pino({ level: 'silent' });
-const OPTIONS: StateWriterOptions = { flushIntervalMs: 60_000, maxHistoryRows: 100, maxPendingWrites: 100 };
+const OPTIONS: WriteBehindOptions = { flushIntervalMs: 60_000, maxPendingWrites: 100 };
+const FULL = 'SQLITE_FULL: database or disk is full';
 
-function writer(options: Partial<StateWriterOptions> = {}, database: SqliteDatabase = flakyDb): StateWriter {
-  return new StateWriter(database, { ...OPTIONS, ...options }, metrics, silent);
+function writer(options: Partial<WriteBehindOptions> = {}, writerMetrics: WriterMetrics = metrics.writerMetrics()): WriteBehindWriter {
+  const log = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) });
+  return new WriteBehindWriter(flakyDb, { ...OPTIONS, ...options }, writerMetrics, log);
 }
+
+/** The sets the rooms register, in the composition root's order: devices, alerts, stock. */
+function gatewaySets(w: WriteBehindWriter, maxHistoryRows = 100) {
+  return {
+    lastSeen: w.register(lastSeenWrites),
+    alerts: w.register(alertWrites),
+    facings: w.register(FacingStateStore.writes({ maxHistoryRows })),
+  };
+}
+
+const saveAlert = (writes: PendingWrites<Alert>, alert: Alert) => writes.put(alert.id, alert);
+const saveFacing = (writes: PendingWrites<FacingSnapshot>, f: FacingSnapshot) => writes.put(`${f.shelfId}/${f.facing}`, f);
+
+/** A set writing `key → value` rows to a table of the test's own, so the writer is tested without any room. */
+function notesSet(options: { name?: string; evictable?: (value: string) => boolean; beforeWrite?: () => Promise<void> } = {}): WriteSet<string> & { batches: string[][] } {
+  const batches: string[][] = [];
+  return {
+    name: options.name ?? 'notes',
+    batches,
+    async write(tx, values) {
+      batches.push(values);
+      await options.beforeWrite?.();
+      await tx.runMany('INSERT INTO notes (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v', values.map((v) => [v.split('=')[0]!, v]));
+    },
+    ...(options.evictable ? { evictable: options.evictable } : {}),
+  };
+}
+const notes = async () => (await db.all<{ v: string }>('SELECT v FROM notes ORDER BY k')).map((row) => row.v);
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'smartstore-writer-test-'));
   db = new SqliteDatabase(join(dir, 'gateway.db'));
   await db.open();
   await migrate(db);
-  metrics = new GatewayMetrics({ defaultMetrics: false });
+  await db.exec('CREATE TABLE notes (k TEXT PRIMARY KEY, v TEXT NOT NULL)');
+  metrics = new GatewayMetrics({ channels: [], defaultMetrics: false });
   alerts = new AlertStore(db);
   failing = false;
+  logged = [];
   flakyDb = new Proxy(db, {
     get(target, property) {
-      if (property === 'transaction' && failing) return () => Promise.reject(new Error('SQLITE_FULL: database or disk is full'));
+      if (property === 'transaction' && failing) return () => Promise.reject(new Error(FULL));
       const value: unknown = Reflect.get(target, property, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -64,7 +97,13 @@ const facing = (shelfId: string, n: number, units: number, at: number): FacingSn
 });
 const count = async (table: string) => (await db.get<{ n: number }>(`SELECT count(*) AS n FROM ${table}`))?.n;
 
-describe('AlertStore round trip', () => {
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('AlertStore round trip through the writer', () => {
   it('an alert with every field comes back equal; one with none has no extra keys', async () => {
     const full: Alert = {
       ...resolveAlert(acknowledgeAlert(lowStock('a1', 1, 10), 'ann', 20), 'bob', 'restocked', 30),
@@ -73,8 +112,9 @@ describe('AlertStore round trip', () => {
     };
     const bare = assist('a2', 'k1', 40);
     const w = writer();
-    w.saveAlert(full);
-    w.saveAlert(bare);
+    const sets = gatewaySets(w);
+    saveAlert(sets.alerts, full);
+    saveAlert(sets.alerts, bare);
     await w.flush();
     expect(await alerts.get('a1')).toEqual(full);
     expect(await alerts.get('a2')).toEqual(bare);
@@ -84,11 +124,12 @@ describe('AlertStore round trip', () => {
 
   it('loadActive returns unresolved alerts by opening time; listResolved newest first, by kind, limited', async () => {
     const w = writer();
-    w.saveAlert(lowStock('late', 2, 300));
-    w.saveAlert(assist('early', 'k1', 100));
-    w.saveAlert(resolveAlert(lowStock('r1', 3, 10), 'x', 'r', 500));
-    w.saveAlert(resolveAlert(assist('r2', 'k2', 10), 'x', 'r', 700));
-    w.saveAlert(resolveAlert(lowStock('r3', 4, 10), 'x', 'r', 600));
+    const sets = gatewaySets(w);
+    saveAlert(sets.alerts, lowStock('late', 2, 300));
+    saveAlert(sets.alerts, assist('early', 'k1', 100));
+    saveAlert(sets.alerts, resolveAlert(lowStock('r1', 3, 10), 'x', 'r', 500));
+    saveAlert(sets.alerts, resolveAlert(assist('r2', 'k2', 10), 'x', 'r', 700));
+    saveAlert(sets.alerts, resolveAlert(lowStock('r3', 4, 10), 'x', 'r', 600));
     await w.flush();
     expect((await alerts.loadActive()).map((a) => a.id)).toEqual(['early', 'late']);
     expect((await alerts.listResolved({ limit: 10 })).map((a) => a.id)).toEqual(['r2', 'r3', 'r1']);
@@ -97,18 +138,19 @@ describe('AlertStore round trip', () => {
   });
 });
 
-describe('StateWriter.flush', () => {
-  it('writes alerts, facing state, history and last-seen times in one transaction', async () => {
+describe('WriteBehindWriter.flush', () => {
+  it('writes every registered set (alerts, facing state and history, last-seen times) in one transaction', async () => {
     await new DeviceStore(db).insert({ id: 'shelf-a', kind: 'shelf', secretHash: Buffer.alloc(32), secretSalt: Buffer.alloc(16), scryptN: 1024, createdAt: 1, disabledAt: null, lastSeenAt: null });
     const transaction = vi.spyOn(db, 'transaction');
     const w = writer();
-    w.saveAlert(lowStock('a1', 1, 10));
-    w.saveFacing(facing('shelf-a', 1, 2, 10));
-    w.saveFacing(facing('shelf-a', 2, 7, 11));
-    w.deviceSeen('shelf-a', 12);
+    const sets = gatewaySets(w);
+    saveAlert(sets.alerts, lowStock('a1', 1, 10));
+    saveFacing(sets.facings, facing('shelf-a', 1, 2, 10));
+    saveFacing(sets.facings, facing('shelf-a', 2, 7, 11));
+    sets.lastSeen.put('shelf-a', { deviceId: 'shelf-a', lastSeenAt: 12, connected: true } satisfies DeviceLastSeen);
     expect(w.health()).toEqual({ ok: true, pendingWrites: 4, lastFlushAt: null });
 
-    await w.flush();
+    expect(await w.flush()).toBe(true);
 
     expect(transaction).toHaveBeenCalledTimes(1);
     expect(await alerts.get('a1')).toEqual(lowStock('a1', 1, 10));
@@ -117,7 +159,7 @@ describe('StateWriter.flush', () => {
       { shelf_id: 'shelf-a', facing: 1, ts: 10, weight_g: 200, units: 2 },
       { shelf_id: 'shelf-a', facing: 2, ts: 11, weight_g: 700, units: 7 },
     ]);
-    expect(await db.get('SELECT last_seen_at FROM devices WHERE id = ?', ['shelf-a'])).toEqual({ last_seen_at: 12 });
+    expect(await db.get('SELECT last_seen_at, connected FROM devices WHERE id = ?', ['shelf-a'])).toEqual({ last_seen_at: 12, connected: 1 });
     const health = w.health();
     expect(health.ok).toBe(true);
     expect(health.pendingWrites).toBe(0);
@@ -125,14 +167,43 @@ describe('StateWriter.flush', () => {
     expect(await metrics.value('smartstore_storage_pending_writes')).toBe(0);
   });
 
+  it('writes sets in the order they were registered, each value latest per key in the order keys first changed', async () => {
+    const w = writer();
+    const first = notesSet({ name: 'first' });
+    const second = notesSet({ name: 'second' });
+    const order: string[] = [];
+    const a = w.register({ ...first, write: (tx, values) => (order.push('first'), first.write(tx, values)) });
+    const b = w.register({ ...second, write: (tx, values) => (order.push('second'), second.write(tx, values)) });
+    b.put('y', 'y=1');
+    a.put('x', 'x=1');
+    a.put('z', 'z=1');
+    a.put('x', 'x=2');
+    await w.flush();
+    expect(order).toEqual(['first', 'second']);
+    // a key put again moves behind the others: its latest value is written after the ones changed since
+    expect(first.batches).toEqual([['z=1', 'x=2']]);
+    expect(second.batches).toEqual([['y=1']]);
+    expect(await notes()).toEqual(['x=2', 'y=1', 'z=1']);
+  });
+
+  it('a set with nothing pending is not called', async () => {
+    const w = writer();
+    const idle = notesSet({ name: 'idle' });
+    w.register(idle);
+    w.register(notesSet()).put('a', 'a=1');
+    await w.flush();
+    expect(idle.batches).toEqual([]);
+  });
+
   it('coalesces: the latest change of an alert and of a facing wins, one history row per facing per flush', async () => {
     const w = writer();
+    const sets = gatewaySets(w);
     const a = lowStock('a1', 1, 10);
-    w.saveAlert(a);
-    w.saveAlert(acknowledgeAlert(a, 'ann', 20));
-    w.saveFacing(facing('shelf-a', 1, 5, 10));
-    w.saveFacing(facing('shelf-a', 1, 4, 20));
-    w.saveFacing(facing('shelf-a', 1, 3, 30));
+    saveAlert(sets.alerts, a);
+    saveAlert(sets.alerts, acknowledgeAlert(a, 'ann', 20));
+    saveFacing(sets.facings, facing('shelf-a', 1, 5, 10));
+    saveFacing(sets.facings, facing('shelf-a', 1, 4, 20));
+    saveFacing(sets.facings, facing('shelf-a', 1, 3, 30));
     expect(w.health().pendingWrites).toBe(2);
     await w.flush();
     expect((await alerts.get('a1'))?.state).toBe('acknowledged');
@@ -143,12 +214,13 @@ describe('StateWriter.flush', () => {
 
   it('a later flush updates rows in place', async () => {
     const w = writer();
+    const sets = gatewaySets(w);
     const a = lowStock('a1', 1, 10);
-    w.saveAlert(a);
-    w.saveFacing(facing('shelf-a', 1, 5, 10));
+    saveAlert(sets.alerts, a);
+    saveFacing(sets.facings, facing('shelf-a', 1, 5, 10));
     await w.flush();
-    w.saveAlert(resolveAlert(a, 'system', 'restocked', 50));
-    w.saveFacing(facing('shelf-a', 1, 9, 50));
+    saveAlert(sets.alerts, resolveAlert(a, 'system', 'restocked', 50));
+    saveFacing(sets.facings, facing('shelf-a', 1, 9, 50));
     await w.flush();
     expect(await alerts.get('a1')).toMatchObject({ state: 'resolved', resolvedAt: 50 });
     expect(await count('alerts')).toBe(1);
@@ -158,14 +230,17 @@ describe('StateWriter.flush', () => {
 
   it('with nothing pending, flush does not touch the database', async () => {
     const transaction = vi.spyOn(db, 'transaction');
-    await writer().flush();
+    const w = writer();
+    gatewaySets(w);
+    expect(await w.flush()).toBe(true);
     expect(transaction).not.toHaveBeenCalled();
   });
 
   it('concurrent flush calls share the flush under way', async () => {
     const transaction = vi.spyOn(db, 'transaction');
     const w = writer();
-    w.saveFacing(facing('shelf-a', 1, 5, 10));
+    const sets = gatewaySets(w);
+    saveFacing(sets.facings, facing('shelf-a', 1, 5, 10));
     const first = w.flush();
     const second = w.flush();
     expect(second).toBe(first);
@@ -175,10 +250,11 @@ describe('StateWriter.flush', () => {
 
   it('two active alerts of one key are refused by the unique index (the flush fails, nothing is written)', async () => {
     const w = writer();
-    w.saveAlert(lowStock('a1', 1, 10));
-    w.saveAlert(lowStock('a2', 1, 20));
-    w.saveFacing(facing('shelf-a', 1, 1, 20));
-    await w.flush();
+    const sets = gatewaySets(w);
+    saveAlert(sets.alerts, lowStock('a1', 1, 10));
+    saveAlert(sets.alerts, lowStock('a2', 1, 20));
+    saveFacing(sets.facings, facing('shelf-a', 1, 1, 20));
+    expect(await w.flush()).toBe(false);
     expect(w.health()).toMatchObject({ ok: false, pendingWrites: 3 });
     expect(w.health().error).toContain('UNIQUE constraint failed: alerts.key');
     expect(await count('alerts')).toBe(0);
@@ -187,20 +263,22 @@ describe('StateWriter.flush', () => {
 
   it('a resolved alert and a new active one of the same key are both written', async () => {
     const w = writer();
+    const sets = gatewaySets(w);
     const a1 = lowStock('a1', 1, 10);
-    w.saveAlert(a1);
+    saveAlert(sets.alerts, a1);
     await w.flush();
-    w.saveAlert(resolveAlert(a1, 'system', 'restocked', 20));
-    w.saveAlert(lowStock('a2', 1, 30));
+    saveAlert(sets.alerts, resolveAlert(a1, 'system', 'restocked', 20));
+    saveAlert(sets.alerts, lowStock('a2', 1, 30));
     await w.flush();
     expect(w.health().ok).toBe(true);
     expect((await alerts.loadActive()).map((a) => a.id)).toEqual(['a2']);
   });
 
   it('prunes history to maxHistoryRows once 2000 rows were written since the last prune', async () => {
-    const w = writer({ maxHistoryRows: 100 });
+    const w = writer();
+    const sets = gatewaySets(w, 100);
     const batch = async (round: number) => {
-      for (let n = 0; n < 210; n++) w.saveFacing(facing(`shelf-${n}`, 1, 5, round * 1_000 + n));
+      for (let n = 0; n < 210; n++) saveFacing(sets.facings, facing(`shelf-${n}`, 1, 5, round * 1_000 + n));
       await w.flush();
     };
     for (let round = 0; round < 9; round++) await batch(round);
@@ -211,31 +289,56 @@ describe('StateWriter.flush', () => {
     expect(oldest?.ts).toBe(9_000 + 110);
     expect(await count('facing_state')).toBe(210);
   });
+
+  it('reports through its metrics callbacks: one timed flush each, failures, the pending count', async () => {
+    const calls: string[] = [];
+    const w = writer({}, {
+      flushTimer: () => {
+        calls.push('timer');
+        return () => calls.push('timer-end');
+      },
+      writeFailed: () => calls.push('failed'),
+      pending: (n) => calls.push(`pending ${n}`),
+      dropped: () => calls.push('dropped'),
+    });
+    const set = w.register(notesSet());
+    set.put('a', 'a=1');
+    set.put('b', 'b=1');
+    await w.flush();
+    failing = true;
+    set.put('c', 'c=1');
+    await w.flush();
+    expect(calls).toEqual(['pending 1', 'pending 2', 'timer', 'timer-end', 'pending 0', 'pending 1', 'timer', 'failed', 'timer-end', 'pending 1']);
+  });
 });
 
-describe('StateWriter when the disk refuses', () => {
+describe('WriteBehindWriter when the disk refuses', () => {
   it('keeps changes pending, reports the error, and writes them once the disk works again', async () => {
     const w = writer();
+    const sets = gatewaySets(w);
     failing = true;
     const a = lowStock('a1', 1, 10);
-    w.saveAlert(a);
-    w.saveFacing(facing('shelf-a', 1, 2, 10));
-    await w.flush();
-    expect(w.health()).toEqual({ ok: false, error: 'SQLITE_FULL: database or disk is full', pendingWrites: 2, lastFlushAt: null });
+    saveAlert(sets.alerts, a);
+    saveFacing(sets.facings, facing('shelf-a', 1, 2, 10));
+    expect(await w.flush()).toBe(false);
+    expect(w.health()).toEqual({ ok: false, error: FULL, pendingWrites: 2, lastFlushAt: null });
     expect(await metrics.value('smartstore_storage_write_errors_total')).toBe(1);
     expect(await metrics.value('smartstore_storage_pending_writes')).toBe(2);
+    expect(logged.filter((line) => line.msg === 'storage write failed; changes kept in memory and retried')).toHaveLength(1);
 
     // newer changes while failing win over the failed batch
-    w.saveAlert(acknowledgeAlert(a, 'ann', 20));
-    w.saveFacing(facing('shelf-a', 1, 1, 20));
-    w.saveFacing(facing('shelf-b', 1, 8, 20));
+    saveAlert(sets.alerts, acknowledgeAlert(a, 'ann', 20));
+    saveFacing(sets.facings, facing('shelf-a', 1, 1, 20));
+    saveFacing(sets.facings, facing('shelf-b', 1, 8, 20));
     await w.flush();
     expect(w.health()).toMatchObject({ ok: false, pendingWrites: 3 });
     expect(await metrics.value('smartstore_storage_write_errors_total')).toBe(2);
     expect(await count('alerts')).toBe(0);
+    // the same error again is not logged again
+    expect(logged.filter((line) => line.msg === 'storage write failed; changes kept in memory and retried')).toHaveLength(1);
 
     failing = false;
-    await w.flush();
+    expect(await w.flush()).toBe(true);
     const health = w.health();
     expect(health.ok).toBe(true);
     expect(health.error).toBeUndefined();
@@ -247,13 +350,42 @@ describe('StateWriter when the disk refuses', () => {
       ['shelf-b', 8],
     ]);
     expect(await metrics.value('smartstore_storage_pending_writes')).toBe(0);
+    expect(logged.map((line) => line.msg)).toContain('storage writes succeed again');
+  });
+
+  it('a value put while a failing flush is under way wins over the failed batch', async () => {
+    const started = deferred();
+    const release = deferred();
+    const w = writer();
+    let refuse = true;
+    const set = w.register(
+      notesSet({
+        beforeWrite: async () => {
+          started.resolve();
+          await release.promise;
+          if (refuse) throw new Error(FULL);
+        },
+      }),
+    );
+    set.put('a', 'a=old');
+    set.put('b', 'b=old');
+    const flushing = w.flush();
+    await started.promise;
+    set.put('a', 'a=new');
+    release.resolve();
+    expect(await flushing).toBe(false);
+    expect(w.health().pendingWrites).toBe(2);
+    refuse = false;
+    await w.flush();
+    expect(await notes()).toEqual(['a=new', 'b=old']);
   });
 
   it('past maxPendingWrites the oldest resolved alert is given up, active ones never', async () => {
     const w = writer({ maxPendingWrites: 100 });
+    const sets = gatewaySets(w);
     failing = true;
-    for (let i = 0; i < 100; i++) w.saveAlert(resolveAlert(assist(`r${i}`, `k${i}`, 1), 'x', 'r', 2));
-    for (let i = 0; i < 5; i++) w.saveAlert(lowStock(`a${i}`, i, 3));
+    for (let i = 0; i < 100; i++) saveAlert(sets.alerts, resolveAlert(assist(`r${i}`, `k${i}`, 1), 'x', 'r', 2));
+    for (let i = 0; i < 5; i++) saveAlert(sets.alerts, lowStock(`a${i}`, i, 3));
     expect(w.health().pendingWrites).toBe(100);
     expect(await metrics.value('smartstore_storage_dropped_writes_total')).toBe(5);
     failing = false;
@@ -263,44 +395,196 @@ describe('StateWriter when the disk refuses', () => {
     expect(await alerts.get('r5')).toBeDefined();
   });
 
+  it('a failed flush that leaves more than the bound pending gives up evictable values down to the bound', async () => {
+    const w = writer({ maxPendingWrites: 3 });
+    const kept = w.register(notesSet({ name: 'kept' }));
+    const optional = w.register(notesSet({ name: 'optional', evictable: (v) => v.endsWith('=done') }));
+    const release = deferred();
+    const started = deferred();
+    const gated = w.register(
+      notesSet({
+        name: 'gated',
+        beforeWrite: async () => {
+          started.resolve();
+          await release.promise;
+          throw new Error(FULL);
+        },
+      }),
+    );
+    optional.put('o1', 'o1=done');
+    optional.put('o2', 'o2=done');
+    gated.put('g', 'g=1');
+    const flushing = w.flush();
+    await started.promise;
+    // while the batch is out, the queue looks short: nothing is evicted yet
+    kept.put('k1', 'k1=1');
+    kept.put('k2', 'k2=1');
+    kept.put('k3', 'k3=1');
+    expect(await metrics.value('smartstore_storage_dropped_writes_total')).toBe(0);
+    release.resolve();
+    await flushing;
+    // 6 pending after the failed batch came back, bound 3: both evictable values go, the rest stays
+    expect(await metrics.value('smartstore_storage_dropped_writes_total')).toBe(2);
+    expect(w.health().pendingWrites).toBe(4);
+  });
+
+  it('sets without evictable values are never given up, even past the bound', async () => {
+    const w = writer({ maxPendingWrites: 2 });
+    const sets = gatewaySets(w);
+    failing = true;
+    for (let n = 1; n <= 4; n++) saveFacing(sets.facings, facing('shelf-a', n, n, 10));
+    await w.flush();
+    expect(w.health().pendingWrites).toBe(4);
+    expect(await metrics.value('smartstore_storage_dropped_writes_total')).toBe(0);
+    failing = false;
+    await w.flush();
+    expect(await count('facing_state')).toBe(4);
+  });
+
   it('giving up a resolution whose key has a newer active alert must not block every later flush', async () => {
     const w = writer({ maxPendingWrites: 100 });
+    const sets = gatewaySets(w);
     const old = lowStock('old', 1, 10);
-    w.saveAlert(old);
+    saveAlert(sets.alerts, old);
     await w.flush(); // on disk: 'old' is active for low-stock:shelf-a/1
 
     failing = true; // the disk is full for a while; meanwhile the facing is restocked and runs low again
-    w.saveAlert(resolveAlert(old, 'system', 'restocked', 20));
-    w.saveAlert(lowStock('new', 1, 30));
-    for (let i = 0; i < 99; i++) w.saveAlert(assist(`k${i}`, `kiosk-${i}`, 40)); // other alerts fill the queue
+    saveAlert(sets.alerts, resolveAlert(old, 'system', 'restocked', 20));
+    saveAlert(sets.alerts, lowStock('new', 1, 30));
+    for (let i = 0; i < 99; i++) saveAlert(sets.alerts, assist(`k${i}`, `kiosk-${i}`, 40)); // other alerts fill the queue
     await w.flush();
 
     failing = false; // the disk works again
     await w.flush();
-    w.saveFacing(facing('shelf-a', 2, 6, 50));
+    saveFacing(sets.facings, facing('shelf-a', 2, 6, 50));
     await w.flush();
-    // today: every flush fails with "UNIQUE constraint failed: alerts.key" — 'new' cannot be inserted while the
-    // dropped resolution leaves 'old' active on disk — and nothing (alerts, facings, last-seen) is ever written again
     expect(w.health()).toEqual({ ok: true, pendingWrites: 0, lastFlushAt: expect.any(Number) });
     expect((await alerts.loadActive()).filter((a) => a.key === 'low-stock:shelf-a/1').map((a) => a.id)).toEqual(['new']);
   });
+});
 
+describe('WriteBehindWriter.start and stop', () => {
   it('stop() writes what is pending', async () => {
     const w = writer({ flushIntervalMs: 50 });
+    const sets = gatewaySets(w);
     w.start();
-    w.saveFacing(facing('shelf-a', 1, 5, 10));
-    await w.stop();
+    saveFacing(sets.facings, facing('shelf-a', 1, 5, 10));
+    expect(await w.stop()).toEqual({ written: 1, unwritten: 0 });
     expect(await count('facing_state')).toBe(1);
   });
 
   it('the timer flushes every flushIntervalMs', async () => {
     const w = writer({ flushIntervalMs: 50 });
+    const sets = gatewaySets(w);
     w.start();
     try {
-      w.saveFacing(facing('shelf-a', 1, 5, 10));
+      saveFacing(sets.facings, facing('shelf-a', 1, 5, 10));
       await vi.waitFor(async () => expect(await count('facing_state')).toBe(1), { timeout: 2_000, interval: 20 });
     } finally {
       await w.stop();
     }
+  });
+
+  it('stop during an in-flight flush loses nothing: the batch under way and every change put meanwhile reach the database', async () => {
+    const started = deferred();
+    const release = deferred();
+    const w = writer();
+    let gate = true;
+    const set = w.register(
+      notesSet({
+        beforeWrite: async () => {
+          if (!gate) return;
+          gate = false;
+          started.resolve();
+          await release.promise;
+        },
+      }),
+    );
+    const sets = gatewaySets(w);
+    set.put('a', 'a=1');
+    set.put('b', 'b=1');
+    saveFacing(sets.facings, facing('shelf-a', 1, 5, 10));
+    const flushing = w.flush();
+    await started.promise; // the first batch is inside its transaction
+
+    // changes made while it is under way: newer values of keys in the batch, and new keys
+    set.put('a', 'a=2');
+    set.put('c', 'c=1');
+    saveFacing(sets.facings, facing('shelf-a', 1, 4, 20));
+    saveFacing(sets.facings, facing('shelf-b', 1, 8, 20));
+    saveAlert(sets.alerts, lowStock('a1', 1, 20));
+    const stopping = w.stop();
+    release.resolve();
+
+    const result = await stopping;
+    expect(await flushing).toBe(true);
+    expect(result.unwritten).toBe(0);
+    expect(await notes()).toEqual(['a=2', 'b=1', 'c=1']);
+    expect((await new FacingStateStore(db).loadAll()).map((f) => [f.shelfId, f.units])).toEqual([
+      ['shelf-a', 4],
+      ['shelf-b', 8],
+    ]);
+    expect(await count('shelf_history')).toBe(3);
+    expect((await alerts.loadActive()).map((a) => a.id)).toEqual(['a1']);
+    expect(w.health()).toMatchObject({ ok: true, pendingWrites: 0 });
+    expect(logged.filter((line) => line.level === 50)).toEqual([]);
+  });
+
+  it('stop while the in-flight flush fails writes its batch and the newer changes once the disk takes them', async () => {
+    const started = deferred();
+    const release = deferred();
+    const w = writer();
+    let refuse = true;
+    const set = w.register(
+      notesSet({
+        beforeWrite: async () => {
+          if (!refuse) return;
+          refuse = false; // the disk refuses this one transaction
+          started.resolve();
+          await release.promise;
+          throw new Error(FULL);
+        },
+      }),
+    );
+    set.put('a', 'a=1');
+    set.put('b', 'b=1');
+    const flushing = w.flush();
+    await started.promise;
+    set.put('a', 'a=2');
+    set.put('c', 'c=1');
+    const stopping = w.stop();
+    release.resolve();
+    expect(await flushing).toBe(false);
+    expect(await stopping).toEqual({ written: 3, unwritten: 0 });
+    expect(await notes()).toEqual(['a=2', 'b=1', 'c=1']);
+    expect(w.health()).toMatchObject({ ok: true, pendingWrites: 0 });
+  });
+
+  it('stop while the disk refuses writes returns and logs how many changes are left unwritten', async () => {
+    const w = writer({ flushIntervalMs: 50 });
+    const sets = gatewaySets(w);
+    w.start();
+    failing = true;
+    saveAlert(sets.alerts, lowStock('a1', 1, 10));
+    saveFacing(sets.facings, facing('shelf-a', 1, 2, 10));
+    saveFacing(sets.facings, facing('shelf-a', 2, 3, 10));
+
+    expect(await w.stop()).toEqual({ written: 0, unwritten: 3 });
+
+    expect(logged).toContainEqual(expect.objectContaining({ level: 50, msg: 'stopping with changes that could not be written', unwritten: 3, error: FULL }));
+    expect(w.health()).toMatchObject({ ok: false, error: FULL, pendingWrites: 3 });
+    expect(await count('alerts')).toBe(0);
+    expect(await count('facing_state')).toBe(0);
+  });
+
+  it('stop after the database was closed writes nothing and says so', async () => {
+    const w = writer();
+    const set = w.register(notesSet());
+    set.put('a', 'a=1');
+    set.put('b', 'b=1');
+    await db.close();
+    expect(await w.stop()).toEqual({ written: 0, unwritten: 2 });
+    expect(logged).toContainEqual(expect.objectContaining({ msg: 'stopping with changes that could not be written', unwritten: 2 }));
+    await db.open(); // for afterEach
   });
 });

@@ -1,0 +1,198 @@
+/**
+ * The layout rules of docs/STYLE, checked on the source: which folder may import which. Imports are read with the
+ * TypeScript parser (multi-line imports, re-exports, `import()` and `import type` are told apart), never by running
+ * the code.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** Feature rooms: one folder per feature. Everything else under edge/ is shared plumbing that knows no feature. */
+const ROOMS = ['alerts', 'broker', 'devices', 'planogram', 'stock'];
+const PLUMBING = ['config', 'core', 'http', 'metrics', 'storage'];
+/** The entry points: files at edge/'s top level (main.ts, cli.ts) and the command line's own folder (edge/cli/). */
+const TOP = '(entry)';
+const ENTRY_FOLDERS = ['cli'];
+/** More rooms than this known by one file means it is composing them: the composition root's job. */
+const MAX_ROOMS_PER_FILE = 2;
+
+type Import = {
+  /** importing file, relative to the repository, e.g. 'edge/stock/module.ts' */
+  file: string;
+  specifier: string;
+  /** the imported file relative to the repository ('.js' written as '.ts'), or undefined for a package */
+  target: string | undefined;
+  /** erased at build time: `import type`, `import { type A }` only, `export type … from` */
+  typeOnly: boolean;
+};
+
+function tsFiles(dir: string, recursive: boolean): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) return recursive ? tsFiles(path, true) : [];
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+function importsOf(file: string): Import[] {
+  const source = ts.createSourceFile(file, readFileSync(join(ROOT, file), 'utf8'), ts.ScriptTarget.ES2022, true);
+  const found: Import[] = [];
+  const add = (specifier: string, typeOnly: boolean) => {
+    const target = specifier.startsWith('.') ? relative(ROOT, resolve(ROOT, dirname(file), specifier)).replace(/\.js$/, '.ts') : undefined;
+    found.push({ file, specifier, target, typeOnly });
+  };
+  const visit = (node: ts.Node) => {
+    if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+      const clause = node.importClause;
+      const named = clause?.namedBindings && ts.isNamedImports(clause.namedBindings) ? clause.namedBindings.elements : undefined;
+      const typeOnly = clause !== undefined && (clause.isTypeOnly || (!clause.name && named !== undefined && named.length > 0 && named.every((e) => e.isTypeOnly)));
+      add(node.moduleSpecifier.text, typeOnly);
+    } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+      const named = node.exportClause && ts.isNamedExports(node.exportClause) ? node.exportClause.elements : undefined;
+      add(node.moduleSpecifier.text, node.isTypeOnly || (named !== undefined && named.length > 0 && named.every((e) => e.isTypeOnly)));
+    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteralLike(node.arguments[0])) {
+      add(node.arguments[0].text, false);
+    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+      add(node.argument.literal.text, true); // `typeof import('…')` in a type position
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+/** The edge/ folder a repository path is in ('stock' for edge/stock/x.ts, TOP for edge/main.ts), else undefined. */
+function edgeFolder(path: string | undefined): string | undefined {
+  const parts = path?.split('/') ?? [];
+  if (parts[0] !== 'edge') return undefined;
+  return parts.length > 2 && !ENTRY_FOLDERS.includes(parts[1]!) ? parts[1] : TOP;
+}
+
+type FolderEdge = { from: string; to: string; evidence: string };
+
+/** Every cycle of the folder graph, each as its edges (with the file pair that makes each edge). */
+function folderCycles(edges: readonly FolderEdge[]): FolderEdge[][] {
+  const out = new Map<string, FolderEdge[]>();
+  for (const edge of edges) {
+    const list = out.get(edge.from) ?? [];
+    if (!list.some((e) => e.to === edge.to)) list.push(edge);
+    out.set(edge.from, list);
+  }
+  const cycles: FolderEdge[][] = [];
+  const seen = new Set<string>();
+  const state = new Map<string, 'open' | 'done'>();
+  const path: FolderEdge[] = [];
+  const visit = (folder: string) => {
+    state.set(folder, 'open');
+    for (const edge of out.get(folder) ?? []) {
+      if (state.get(edge.to) === 'open') {
+        const start = path.findIndex((e) => e.from === edge.to);
+        const cycle = [...path.slice(start === -1 ? path.length : start), edge];
+        const key = cycle.map((e) => e.from).sort().join('>');
+        if (!seen.has(key)) cycles.push(cycle);
+        seen.add(key);
+      } else if (state.get(edge.to) !== 'done') {
+        path.push(edge);
+        visit(edge.to);
+        path.pop();
+      }
+    }
+    state.set(folder, 'done');
+  };
+  for (const folder of out.keys()) if (!state.has(folder)) visit(folder);
+  return cycles;
+}
+
+const describeCycle = (cycle: FolderEdge[]) => cycle.map((e) => `${e.from} → ${e.to} (${e.evidence})`).join(', ');
+
+const EDGE_FILES = tsFiles('edge', true);
+const SIMULATOR_FILES = tsFiles('devices', false);
+const EDGE_IMPORTS = EDGE_FILES.flatMap(importsOf);
+const RUNTIME_IMPORTS = EDGE_IMPORTS.filter((i) => !i.typeOnly);
+
+/** Runtime imports from one edge/ folder into another, with the file pair behind each. */
+function runtimeFolderEdges(): FolderEdge[] {
+  return RUNTIME_IMPORTS.flatMap((i) => {
+    const from = edgeFolder(i.file);
+    const to = edgeFolder(i.target);
+    return from !== undefined && to !== undefined && from !== to ? [{ from, to, evidence: `${i.file} imports ${i.target}` }] : [];
+  });
+}
+
+describe('architecture', () => {
+  it('the parser sees the code: edge/ imports, type-only imports, and the simulators importing edge/', () => {
+    expect(EDGE_FILES).toContain('edge/main.ts');
+    expect(EDGE_FILES).toContain('edge/core/event-bus.ts');
+    expect(SIMULATOR_FILES.length).toBeGreaterThan(0);
+    expect(RUNTIME_IMPORTS.length).toBeGreaterThan(50);
+    // events.ts declares payload types with type-only imports (multi-line and single-line alike)
+    const events = EDGE_IMPORTS.filter((i) => i.file === 'edge/core/events.ts');
+    expect(events.find((i) => i.target === 'edge/alerts/alerts.ts')).toMatchObject({ typeOnly: true });
+    expect(events.find((i) => i.target === 'edge/core/event-bus.ts')).toMatchObject({ typeOnly: false });
+    // the simulators do import edge/: a check of the opposite direction is not vacuous
+    expect(SIMULATOR_FILES.flatMap(importsOf).some((i) => i.target?.startsWith('edge/'))).toBe(true);
+    // every edge folder is a known room or plumbing: a new folder must be classified here
+    const folders = new Set(EDGE_FILES.map(edgeFolder).filter((f) => f !== TOP));
+    expect([...folders].filter((f) => !ROOMS.includes(f!) && !PLUMBING.includes(f!))).toEqual([]);
+  });
+
+  it('(a) nothing in edge/ imports from devices/ (the simulators)', () => {
+    const offending = EDGE_IMPORTS.filter((i) => i.target?.startsWith('devices/')).map((i) => `${i.file} imports ${i.specifier}`);
+    expect(offending).toEqual([]);
+  });
+
+  it('(a) nothing in edge/ imports from tests/, bench/ or dashboards/', () => {
+    const offending = EDGE_IMPORTS.filter((i) => i.target !== undefined && !i.target.startsWith('edge/')).map((i) => `${i.file} imports ${i.specifier}`);
+    expect(offending).toEqual([]);
+  });
+
+  it('(b) the runtime imports between edge/ folders have no cycle (`import type` does not count)', () => {
+    expect(folderCycles(runtimeFolderEdges()).map(describeCycle)).toEqual([]);
+  });
+
+  it('(b) the cycle check finds a cycle when there is one', () => {
+    const cycles = folderCycles([
+      { from: 'stock', to: 'planogram', evidence: 'a' },
+      { from: 'planogram', to: 'devices', evidence: 'b' },
+      { from: 'devices', to: 'stock', evidence: 'c' },
+      { from: 'alerts', to: 'http', evidence: 'd' },
+    ]);
+    expect(cycles.map(describeCycle)).toEqual(['stock → planogram (a), planogram → devices (b), devices → stock (c)']);
+  });
+
+  it('(c) edge/core imports no other edge folder at runtime (its only outward imports are payload types)', () => {
+    const offending = RUNTIME_IMPORTS.filter((i) => edgeFolder(i.file) === 'core' && edgeFolder(i.target) !== undefined && edgeFolder(i.target) !== 'core');
+    expect(offending.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
+  });
+
+  it('shared plumbing (config, core, http, metrics, storage) imports no feature room at runtime', () => {
+    const offending = RUNTIME_IMPORTS.filter((i) => PLUMBING.includes(edgeFolder(i.file) ?? '') && ROOMS.includes(edgeFolder(i.target) ?? ''));
+    expect(offending.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
+  });
+
+  it('nothing but the entry points imports the composition root or the command line (edge/main.ts, edge/cli*)', () => {
+    const offending = EDGE_IMPORTS.filter((i) => edgeFolder(i.file) !== TOP && edgeFolder(i.target) === TOP);
+    expect(offending.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
+  });
+
+  it(`(d) edge/main.ts is the only file that knows more than ${MAX_ROOMS_PER_FILE} rooms at runtime`, () => {
+    const roomsKnownBy = (imports: readonly Import[]) => {
+      const known = new Map<string, Set<string>>();
+      for (const i of imports) {
+        const room = edgeFolder(i.target);
+        if (room === undefined || !ROOMS.includes(room) || room === edgeFolder(i.file)) continue;
+        known.set(i.file, (known.get(i.file) ?? new Set()).add(room));
+      }
+      return [...known].filter(([, rooms]) => rooms.size > MAX_ROOMS_PER_FILE).map(([file, rooms]) => `${file}: ${[...rooms].sort().join(', ')}`);
+    };
+    const composing = roomsKnownBy(RUNTIME_IMPORTS);
+    expect(composing).toHaveLength(1);
+    expect(composing[0]).toMatch(/^edge\/main\.ts: /);
+    // counting type-only imports too, only the event catalogue may join it: it declares the payload types of the rooms
+    const knowing = roomsKnownBy(EDGE_IMPORTS).map((line) => line.split(':')[0]);
+    expect(knowing.filter((file) => file !== 'edge/main.ts' && file !== 'edge/core/events.ts')).toEqual([]);
+  });
+});
