@@ -1,39 +1,50 @@
-/** JSON Schemas of the alert API (docs/http-api.md). */
+/** Schemas of the alert API (docs/http-api.md), in TypeBox: route types are inferred from them. */
+import { Type } from 'typebox';
 import { ALERT_KINDS, ALERT_STATES } from './alerts.js';
 
-export const alertSchema = {
-  type: 'object',
-  required: ['id', 'kind', 'key', 'state', 'severity', 'title', 'openedAt', 'updatedAt'],
-  properties: {
-    id: { type: 'string' },
-    kind: { type: 'string', enum: ALERT_KINDS },
-    key: { type: 'string' },
-    state: { type: 'string', enum: ALERT_STATES },
-    severity: { type: 'string' },
-    title: { type: 'string' },
-    shelfId: { type: 'string' },
-    facing: { type: 'integer' },
-    sku: { type: 'string' },
-    deviceId: { type: 'string' },
-    units: { type: 'integer' },
-    openedAt: { type: 'integer' },
-    updatedAt: { type: 'integer' },
-    acknowledgedAt: { type: 'integer' },
-    acknowledgedBy: { type: 'string' },
-    snoozedUntil: { type: 'integer' },
-    resolvedAt: { type: 'integer' },
-    resolvedBy: { type: 'string' },
-    resolution: { type: 'string' },
+/** An alert as the API shows it; handlers return the domain `Alert`, which the type provider checks against this. */
+export const alertSchema = Type.Object({
+  id: Type.String(),
+  kind: Type.Enum(ALERT_KINDS, { type: 'string' }),
+  key: Type.String(),
+  state: Type.Enum(ALERT_STATES, { type: 'string' }),
+  severity: Type.String(),
+  title: Type.String(),
+  shelfId: Type.Optional(Type.String()),
+  facing: Type.Optional(Type.Integer()),
+  sku: Type.Optional(Type.String()),
+  deviceId: Type.Optional(Type.String()),
+  units: Type.Optional(Type.Integer()),
+  openedAt: Type.Integer(),
+  updatedAt: Type.Integer(),
+  acknowledgedAt: Type.Optional(Type.Integer()),
+  acknowledgedBy: Type.Optional(Type.String()),
+  snoozedUntil: Type.Optional(Type.Integer()),
+  resolvedAt: Type.Optional(Type.Integer()),
+  resolvedBy: Type.Optional(Type.String()),
+  resolution: Type.Optional(Type.String()),
+});
+
+export const alertListSchema = Type.Object({ alerts: Type.Array(alertSchema) });
+
+export const alertListQuery = Type.Object(
+  {
+    state: Type.Optional(Type.Enum(['active', ...ALERT_STATES, 'all'], { type: 'string' })),
+    kind: Type.Optional(Type.Enum(ALERT_KINDS, { type: 'string' })),
+    // a string: querystrings are not coerced (app.ts), so the pattern is what bounds it
+    limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]{0,2}|1000)$' })),
   },
-} as const;
+  { additionalProperties: false },
+);
 
 /** Who did it: a staff name or badge id, shown in the alert's history. */
-export const staffName = { type: 'string', minLength: 1, maxLength: 64 } as const;
+const staffName = Type.String({ minLength: 1, maxLength: 64 });
 
-export const alertIdParams = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' } },
-} as const;
+export const alertIdParams = Type.Object(
+  { id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' }) },
+  { additionalProperties: false },
+);
 
+export const acknowledgeBody = Type.Object({ by: staffName }, { additionalProperties: false });
+export const snoozeBody = Type.Object({ by: staffName, minutes: Type.Integer({ minimum: 1, maximum: 1440 }) }, { additionalProperties: false });
+export const resolveBody = Type.Object({ by: staffName, note: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false });

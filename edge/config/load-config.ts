@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import { ConfigSchema } from './config-schema.js';
 import { ConfigError, type GatewayConfig } from './gateway-config.js';
 
 /** Resolves config/ both from sources (edge/config) and from the build (dist/edge/config). */
-function configPath(name: string): string {
+export function configPath(name: string): string {
   const here = fileURLToPath(import.meta.url);
   const root = here.includes('/dist/edge/') ? here.slice(0, here.indexOf('/dist/edge/')) : here.slice(0, here.indexOf('/edge/'));
   return `${root}/config/${name}`;
@@ -72,13 +73,12 @@ function applyEnv(config: unknown, env: NodeJS.ProcessEnv): { config: unknown; f
   return { config: result, fromEnv };
 }
 
-let compiledValidator: ReturnType<Ajv['compile']> | undefined;
+let compiledValidator: ValidateFunction<GatewayConfig> | undefined;
 
-async function validator(): Promise<ReturnType<Ajv['compile']>> {
-  if (!compiledValidator) {
-    const schema = JSON.parse(await readFile(configPath('schema.json'), 'utf8')) as object;
-    compiledValidator = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema);
-  }
+/** Compiled on first use, once: only the commands that load a config pay for it. */
+function validator(): ValidateFunction<GatewayConfig> {
+  // allErrors: a bad file lists every problem at once; allowUnionTypes: `type: ['string', 'null']` (Nullable)
+  compiledValidator ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile<GatewayConfig>(ConfigSchema);
   return compiledValidator;
 }
 
@@ -113,12 +113,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
   if (!isPlainObject(fileConfig)) throw new ConfigError(options.file ?? 'config', ['top level must be a mapping']);
   const merged = mergeConfig(mergeConfig(defaults, fileConfig), options.overrides ?? {});
   const { config, fromEnv } = applyEnv(merged, options.env ?? process.env);
-  const validate = await validator();
+  const validate = validator();
   if (!validate(config)) {
     const issues = (validate.errors ?? []).map((error) => describe(error, fromEnv));
     throw new ConfigError(options.file ?? 'defaults', [...new Set(issues)]);
   }
-  return config as GatewayConfig;
+  return config;
 }
 
 /** Secrets never reach a log line. */

@@ -9,8 +9,9 @@ export type DecodeResult =
   | { ok: false; reason: InvalidMessageReason; detail: string };
 
 /**
- * Turns a PUBLISH payload into a typed DeviceMessage. Schemas are compiled once, here; decoding is a JSON.parse and
- * one compiled validator call, and returns a result instead of throwing, because it runs for every message.
+ * Turns a PUBLISH payload into a typed DeviceMessage. The TypeBox schemas (plain JSON Schema objects, the same ones the
+ * payload types are derived from) are compiled once, here; decoding is a JSON.parse and one compiled validator call,
+ * and returns a result instead of throwing, because it runs for every message.
  */
 export class DeviceMessageDecoder {
   private readonly validators = new Map<string, ValidateFunction>();

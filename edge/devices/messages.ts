@@ -1,32 +1,25 @@
-/** Typed payloads of the device contract (mirrors edge/devices/schemas.ts). */
-import type { KIOSK_EVENT_TYPES } from './schemas.js';
+/** Typed payloads of the device contract, derived from the schemas in edge/devices/schemas.ts. */
+import type { Static } from 'typebox';
+import type {
+  eslAckSchema,
+  eslCommandSchema,
+  eslStatusSchema,
+  KIOSK_EVENT_TYPES,
+  kioskEventSchema,
+  kioskStatusSchema,
+  shelfStatusSchema,
+  shelfWeightSchema,
+} from './schemas.js';
 
-export type ShelfWeight = { facing: number; weightG: number; ts: number };
-export type ShelfStatus = { firmware?: string; tempC?: number; faults?: string[]; ts: number };
-export type EslStatus = {
-  batteryMv: number;
-  displayedPriceCents: number | null;
-  sku?: string;
-  firmware?: string;
-  rssiDbm?: number;
-  ts: number;
-};
-/** A device's answer to a command, on `<kind>/<id>/ack`. */
-export type DeviceAck = { cmdId: string; ok: boolean; error?: string; displayedPriceCents?: number; ts: number };
+export type ShelfWeight = Static<typeof shelfWeightSchema>;
+export type ShelfStatus = Static<typeof shelfStatusSchema>;
+export type EslStatus = Static<typeof eslStatusSchema>;
+/** A device's answer to a command, on `<kind>/<id>/ack` (the same schema for every kind). */
+export type DeviceAck = Static<typeof eslAckSchema>;
 export type KioskEventType = (typeof KIOSK_EVENT_TYPES)[number];
-export type KioskEvent = {
-  type: KioskEventType;
-  basketId?: string;
-  sku?: string;
-  qty?: number;
-  priceCents?: number;
-  expectedWeightG?: number;
-  measuredWeightG?: number;
-  reason?: string;
-  ts: number;
-};
-export type KioskStatus = { state: 'idle' | 'in-use' | 'assist' | 'out-of-service'; firmware?: string; ts: number };
-export type EslCommand = { cmdId: string; type: 'set-price'; sku?: string; priceCents?: number; ts: number };
+export type KioskEvent = Static<typeof kioskEventSchema>;
+export type KioskStatus = Static<typeof kioskStatusSchema>;
+export type EslCommand = Static<typeof eslCommandSchema>;
 
 type Envelope<Key extends string, P> = {
   /** `<kind>/<channel>` */

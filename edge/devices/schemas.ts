@@ -1,12 +1,15 @@
 /**
- * JSON Schemas of every device message, one per (kind, channel). They are the contract documented in
- * docs/device-contract.md and are compiled once at start by `DeviceMessageDecoder`.
+ * Schemas of every device message, one per (kind, channel), in TypeBox: each is the JSON Schema of the contract
+ * documented in docs/device-contract.md (compiled once at start by `DeviceMessageDecoder`) and, through `Static`, the
+ * payload type in messages.ts. Change a message here and both follow.
  */
+import { Type } from 'typebox';
 import type { DeviceKind } from './topics.js';
 
-const ts = { type: 'integer', minimum: 0, maximum: 8_640_000_000_000_000, description: 'device clock, ms since epoch' } as const;
-const sku = { type: 'string', minLength: 1, maxLength: 64 } as const;
-const priceCents = { type: 'integer', minimum: 0, maximum: 100_000_000 } as const;
+const ts = Type.Integer({ minimum: 0, maximum: 8_640_000_000_000_000, description: 'device clock, ms since epoch' });
+const sku = Type.String({ minLength: 1, maxLength: 64 });
+const priceCents = Type.Integer({ minimum: 0, maximum: 100_000_000 });
+const firmware = Type.String({ maxLength: 32 });
 
 export const KIOSK_EVENT_TYPES = [
   'basket-open',
@@ -18,113 +21,99 @@ export const KIOSK_EVENT_TYPES = [
   'basket-closed',
 ] as const;
 
-export const shelfWeightSchema = {
-  $id: 'shelf/weight',
-  type: 'object',
-  additionalProperties: false,
-  required: ['facing', 'weightG', 'ts'],
-  properties: {
-    facing: { type: 'integer', minimum: 1, maximum: 64 },
-    weightG: { type: 'number', minimum: -100_000, maximum: 1_000_000 },
-    ts,
-  },
-} as const;
+export const KIOSK_STATES = ['idle', 'in-use', 'assist', 'out-of-service'] as const;
 
-export const shelfStatusSchema = {
-  $id: 'shelf/status',
-  type: 'object',
-  additionalProperties: false,
-  required: ['ts'],
-  properties: {
-    firmware: { type: 'string', maxLength: 32 },
-    tempC: { type: 'number', minimum: -50, maximum: 100 },
-    faults: { type: 'array', maxItems: 16, items: { type: 'string', maxLength: 64 } },
+export const shelfWeightSchema = Type.Object(
+  {
+    facing: Type.Integer({ minimum: 1, maximum: 64 }),
+    weightG: Type.Number({ minimum: -100_000, maximum: 1_000_000 }),
     ts,
   },
-} as const;
+  { $id: 'shelf/weight', additionalProperties: false },
+);
 
-export const eslStatusSchema = {
-  $id: 'esl/status',
-  type: 'object',
-  additionalProperties: false,
-  required: ['batteryMv', 'displayedPriceCents', 'ts'],
-  properties: {
-    batteryMv: { type: 'integer', minimum: 0, maximum: 10_000 },
-    displayedPriceCents: { anyOf: [priceCents, { type: 'null' }] },
-    sku,
-    firmware: { type: 'string', maxLength: 32 },
-    rssiDbm: { type: 'integer', minimum: -150, maximum: 0 },
+export const shelfStatusSchema = Type.Object(
+  {
+    firmware: Type.Optional(firmware),
+    tempC: Type.Optional(Type.Number({ minimum: -50, maximum: 100 })),
+    faults: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 16 })),
     ts,
   },
-} as const;
+  { $id: 'shelf/status', additionalProperties: false },
+);
+
+export const eslStatusSchema = Type.Object(
+  {
+    batteryMv: Type.Integer({ minimum: 0, maximum: 10_000 }),
+    displayedPriceCents: Type.Union([priceCents, Type.Null()]),
+    sku: Type.Optional(sku),
+    firmware: Type.Optional(firmware),
+    rssiDbm: Type.Optional(Type.Integer({ minimum: -150, maximum: 0 })),
+    ts,
+  },
+  { $id: 'esl/status', additionalProperties: false },
+);
 
 /** A device's answer to a command (`cmd` channel), on its `ack` channel; the same for every kind. */
-const ackSchema = <Id extends string>($id: Id) => ({
-  $id,
-  type: 'object',
-  additionalProperties: false,
-  required: ['cmdId', 'ok', 'ts'],
-  properties: {
-    cmdId: { type: 'string', minLength: 1, maxLength: 64 },
-    ok: { type: 'boolean' },
-    error: { type: 'string', maxLength: 256 },
-    displayedPriceCents: priceCents,
-    ts,
-  },
-}) as const;
+const ackSchema = <Id extends string>($id: Id) =>
+  Type.Object(
+    {
+      cmdId: Type.String({ minLength: 1, maxLength: 64 }),
+      ok: Type.Boolean(),
+      error: Type.Optional(Type.String({ maxLength: 256 })),
+      displayedPriceCents: Type.Optional(priceCents),
+      ts,
+    },
+    { $id, additionalProperties: false },
+  );
 export const eslAckSchema = ackSchema('esl/ack');
 
-export const kioskEventSchema = {
-  $id: 'kiosk/event',
-  type: 'object',
-  additionalProperties: false,
-  required: ['type', 'ts'],
-  properties: {
-    type: { enum: KIOSK_EVENT_TYPES },
-    basketId: { type: 'string', minLength: 1, maxLength: 64 },
-    sku,
-    qty: { type: 'integer', minimum: 1, maximum: 1000 },
-    priceCents,
-    expectedWeightG: { type: 'number', minimum: 0, maximum: 1_000_000 },
-    measuredWeightG: { type: 'number', minimum: 0, maximum: 1_000_000 },
-    reason: { type: 'string', maxLength: 256 },
+export const kioskEventSchema = Type.Object(
+  {
+    type: Type.Enum(KIOSK_EVENT_TYPES),
+    basketId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    sku: Type.Optional(sku),
+    qty: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    priceCents: Type.Optional(priceCents),
+    expectedWeightG: Type.Optional(Type.Number({ minimum: 0, maximum: 1_000_000 })),
+    measuredWeightG: Type.Optional(Type.Number({ minimum: 0, maximum: 1_000_000 })),
+    reason: Type.Optional(Type.String({ maxLength: 256 })),
     ts,
   },
-  allOf: [
-    { if: { properties: { type: { const: 'item-scanned' } } }, then: { required: ['basketId', 'sku', 'qty'] } },
-    {
-      if: { properties: { type: { const: 'weight-mismatch' } } },
-      then: { required: ['basketId', 'expectedWeightG', 'measuredWeightG'] },
-    },
-  ],
-} as const;
+  {
+    $id: 'kiosk/event',
+    additionalProperties: false,
+    // fields that some event types require; KioskEvent keeps them optional, as one object type for every event
+    allOf: [
+      { if: { properties: { type: { const: 'item-scanned' } } }, then: { required: ['basketId', 'sku', 'qty'] } },
+      {
+        if: { properties: { type: { const: 'weight-mismatch' } } },
+        then: { required: ['basketId', 'expectedWeightG', 'measuredWeightG'] },
+      },
+    ],
+  },
+);
 
-export const kioskStatusSchema = {
-  $id: 'kiosk/status',
-  type: 'object',
-  additionalProperties: false,
-  required: ['state', 'ts'],
-  properties: {
-    state: { enum: ['idle', 'in-use', 'assist', 'out-of-service'] },
-    firmware: { type: 'string', maxLength: 32 },
+export const kioskStatusSchema = Type.Object(
+  {
+    state: Type.Enum(KIOSK_STATES),
+    firmware: Type.Optional(firmware),
     ts,
   },
-} as const;
+  { $id: 'kiosk/status', additionalProperties: false },
+);
 
 /** Gateway → label command. Devices never publish it; simulators and tests validate against it. */
-export const eslCommandSchema = {
-  $id: 'esl/cmd',
-  type: 'object',
-  additionalProperties: false,
-  required: ['cmdId', 'type', 'ts'],
-  properties: {
-    cmdId: { type: 'string', minLength: 1, maxLength: 64 },
-    type: { enum: ['set-price'] },
-    sku,
-    priceCents,
+export const eslCommandSchema = Type.Object(
+  {
+    cmdId: Type.String({ minLength: 1, maxLength: 64 }),
+    type: Type.Enum(['set-price']),
+    sku: Type.Optional(sku),
+    priceCents: Type.Optional(priceCents),
     ts,
   },
-} as const;
+  { $id: 'esl/cmd', additionalProperties: false },
+);
 
 /** Schema of each inbound channel, keyed `<kind>/<channel>`. */
 export const INBOUND_SCHEMAS = {

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import fastifyStatic from '@fastify/static';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 
@@ -7,12 +8,15 @@ export type HttpAppDeps = {
   log: Logger;
   bodyLimitBytes: number;
   staticDir: string;
-  /** every room's routes (and the plumbing's: health, live events), registered in this order */
+  /** every room's routes (and the plumbing's: health, live events), registered in this order; rooms type theirs with
+   * `FastifyPluginAsyncTypebox` so request and reply types come from the route's TypeBox schemas */
   routes: readonly FastifyPluginAsync[];
 };
 
 /** Builds the HTTP app (API, live events, staff page). Never listens: server.ts does, tests use inject(). */
 export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> {
+  // Routes declare TypeBox schemas, which are plain JSON Schema: fastify's Ajv validates them with the options below;
+  // the provider only types requests and replies.
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     // one info line per request would drown the log of a dashboard that polls; errors are logged below
@@ -26,7 +30,7 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
       // unknown fields and wrong types are the client's error (400), not something to strip or coerce silently
       customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false },
     },
-  });
+  }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const statusCode = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;

@@ -1,28 +1,24 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type Static } from 'typebox';
 import type { HealthCheck } from '../core/module.js';
 
-export type HealthReport = {
-  status: 'ok' | 'degraded';
-  storeId: string;
-  uptimeS: number;
-  checks: Record<string, HealthCheck>;
-};
+/** A module's check: `ok` and whatever details the module adds (core `HealthCheck`), passed through as they are. */
+const healthCheckSchema = Type.Unsafe<HealthCheck>(Type.Object({ ok: Type.Boolean() }, { additionalProperties: true }));
 
-const healthSchema = {
-  type: 'object',
-  properties: {
-    status: { type: 'string' },
-    storeId: { type: 'string' },
-    uptimeS: { type: 'number' },
-    checks: { type: 'object', additionalProperties: { type: 'object', additionalProperties: true, properties: { ok: { type: 'boolean' } } } },
-  },
-} as const;
+export const healthReportSchema = Type.Object({
+  status: Type.Enum(['ok', 'degraded'], { type: 'string' }),
+  storeId: Type.String(),
+  uptimeS: Type.Number(),
+  /** by module name */
+  checks: Type.Record(Type.String(), healthCheckSchema),
+});
+export type HealthReport = Static<typeof healthReportSchema>;
 
 /** `/api/health` (503 while any module reports a problem) and the Prometheus scrape at `/metrics`. */
-export function healthRoutes(deps: { health: () => HealthReport; metrics: { contentType: string; metrics(): Promise<string> } }): FastifyPluginAsync {
+export function healthRoutes(deps: { health: () => HealthReport; metrics: { contentType: string; metrics(): Promise<string> } }): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/api/health', {
-      schema: { response: { 200: healthSchema, 503: healthSchema } },
+      schema: { response: { 200: healthReportSchema, 503: healthReportSchema } },
       handler: async (_request, reply) => {
         const report = deps.health();
         return reply.code(report.status === 'ok' ? 200 : 503).send(report);

@@ -1,18 +1,11 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { facingStockSchema } from './stock-schemas.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { shelfListSchema } from './stock-schemas.js';
 import type { ShelfStockBook } from './shelf-stock-book.js';
 
-export function stockRoutes(deps: { stock: () => ShelfStockBook }): FastifyPluginAsync {
+export function stockRoutes(deps: { stock: () => ShelfStockBook }): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/api/shelves', {
-      schema: {
-        response: {
-          200: {
-            type: 'object',
-            properties: { shelves: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, facings: { type: 'array', items: facingStockSchema } } } } },
-          },
-        },
-      },
+      schema: { response: { 200: shelfListSchema } },
       handler: async () => ({ shelves: deps.stock().shelves() }),
     });
   };

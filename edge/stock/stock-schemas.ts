@@ -1,19 +1,23 @@
-/** JSON Schemas of the stock API's responses (docs/http-api.md `FacingStock`). */
-export const facingStockSchema = {
-  type: 'object',
-  properties: {
-    shelfId: { type: 'string' },
-    facing: { type: 'integer' },
-    sku: { type: 'string' },
-    name: { type: 'string' },
-    units: { type: ['integer', 'null'] },
-    weightG: { type: ['number', 'null'] },
-    capacityUnits: { type: 'integer' },
-    lowStockUnits: { type: 'integer' },
-    restockUnits: { type: 'integer' },
-    level: { type: 'string' },
-    source: { type: ['string', 'null'] },
-    updatedAt: { type: ['integer', 'null'] },
-  },
-} as const;
+/** Schemas of the stock API's responses (docs/http-api.md `FacingStock`), in TypeBox: route types follow from them. */
+import { Type } from 'typebox';
+import { Nullable } from '../core/schema.js';
 
+/** A facing as staff see it; the handler returns the book's `FacingStockView`, which the type provider checks against this. */
+export const facingStockSchema = Type.Object({
+  shelfId: Type.String(),
+  facing: Type.Integer(),
+  sku: Type.String(),
+  name: Type.String(),
+  units: Nullable(Type.Integer()),
+  weightG: Nullable(Type.Number()),
+  capacityUnits: Type.Integer(),
+  lowStockUnits: Type.Integer(),
+  restockUnits: Type.Integer(),
+  level: Type.String(),
+  source: Nullable(Type.String()),
+  updatedAt: Nullable(Type.Integer()),
+});
+
+export const shelfListSchema = Type.Object({
+  shelves: Type.Array(Type.Object({ id: Type.String(), facings: Type.Array(facingStockSchema) })),
+});

@@ -41,7 +41,8 @@ describe('loadConfig: shipped files', () => {
     expect(config).toEqual(defaults);
     expect(config.mqtt.port).toBe(1883);
     expect(config.http.apiToken).toBeNull();
-    expect(config.lowStock).toEqual({ smoothingWindow: 5, debounceMs: 5000, staleAfterMs: 60000 });
+    expect(config.lowStock).toEqual({ smoothingWindow: 5, debounceMs: 5000, staleAfterMs: 60000, rearmAfterMs: 1800000, sensorToleranceG: 50 });
+    expect(config.commands).toEqual({ ackTimeoutMs: 10000 });
   });
 
   it('config/example.yaml merged over the defaults validates', async () => {
@@ -61,7 +62,7 @@ describe('loadConfig: shipped files', () => {
     const file = await yamlFile('partial.yaml', 'mqtt:\n  port: 1884\nlowStock:\n  debounceMs: 100\n');
     const config = await loadConfig({ file, overrides: { lowStock: { debounceMs: 7 } }, env: {} });
     expect(config.mqtt).toMatchObject({ port: 1884, host: '0.0.0.0', maxConnections: 5000 });
-    expect(config.lowStock).toEqual({ smoothingWindow: 5, debounceMs: 7, staleAfterMs: 60000 });
+    expect(config.lowStock).toEqual({ smoothingWindow: 5, debounceMs: 7, staleAfterMs: 60000, rearmAfterMs: 1800000, sensorToleranceG: 50 });
   });
 });
 

@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { DeviceMessageDecoder } from '../../../edge/devices/decoder.js';
+import type { DeviceAck, EslCommand, EslStatus, KioskEvent, KioskStatus, ShelfStatus, ShelfWeight } from '../../../edge/devices/messages.js';
 
 const decoder = new DeviceMessageDecoder();
 const TS = 1_764_000_000_000;
@@ -137,5 +138,20 @@ describe('DeviceMessageDecoder', () => {
   it('decodes UTF-8 payloads', () => {
     const result = decode('kiosk/event', { type: 'assist-requested', reason: 'Größe prüfen ✓', ts: TS });
     expect(result.ok && result.message.key === 'kiosk/event' && result.message.payload.reason).toBe('Größe prüfen ✓');
+  });
+});
+
+describe('payload types derived from the schemas (checked by tsc)', () => {
+  it('required fields are required, optional ones optional, null and enums where the contract has them', () => {
+    expectTypeOf<ShelfWeight>().toEqualTypeOf<{ facing: number; weightG: number; ts: number }>();
+    expectTypeOf<ShelfStatus>().toEqualTypeOf<{ firmware?: string; tempC?: number; faults?: string[]; ts: number }>();
+    expectTypeOf<EslStatus['displayedPriceCents']>().toEqualTypeOf<number | null>();
+    expectTypeOf<DeviceAck>().toEqualTypeOf<{ cmdId: string; ok: boolean; error?: string; displayedPriceCents?: number; ts: number }>();
+    expectTypeOf<KioskEvent['type']>().toEqualTypeOf<
+      'basket-open' | 'item-scanned' | 'weight-mismatch' | 'assist-requested' | 'payment-succeeded' | 'payment-failed' | 'basket-closed'
+    >();
+    expectTypeOf<KioskEvent['qty']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<KioskStatus['state']>().toEqualTypeOf<'idle' | 'in-use' | 'assist' | 'out-of-service'>();
+    expectTypeOf<EslCommand['type']>().toEqualTypeOf<'set-price'>();
   });
 });

@@ -1,0 +1,112 @@
+/**
+ * The gateway configuration, declared once: `ConfigSchema` validates a config at start (load-config.ts), its `Static`
+ * is `GatewayConfig`, and config/schema.json is generated from it for editors (`npm run schema:config`; a unit test
+ * fails while the committed file differs). Descriptions are what editors show next to each option.
+ */
+import { Type, type Static } from 'typebox';
+import { Nullable } from '../core/schema.js';
+
+const port = Type.Integer({ minimum: 0, maximum: 65535 });
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const SCRYPT_COSTS = [1024, 2048, 4096, 8192, 16384, 32768, 65536] as const;
+
+export const ConfigSchema = Type.Object(
+  {
+    storeId: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: "this store's id; first level under store/ in every topic" }),
+    dataDir: Type.String({ minLength: 1, description: 'folder of the SQLite database (relative to the working directory)' }),
+    log: Type.Object(
+      {
+        level: Type.Enum(LOG_LEVELS),
+        pretty: Type.Boolean({ description: 'human-readable lines instead of JSON (demo, terminals)' }),
+      },
+      { additionalProperties: false },
+    ),
+    mqtt: Type.Object(
+      {
+        host: Type.String({ minLength: 1 }),
+        port,
+        maxConnections: Type.Integer({ minimum: 1, maximum: 100000 }),
+        maxPacketBytes: Type.Integer({ minimum: 256, maximum: 268435455, description: 'larger packets close the connection before they are buffered' }),
+        connectTimeoutMs: Type.Integer({ minimum: 100, maximum: 600000, description: 'a socket that sends no CONNECT within this time is closed' }),
+        maxKeepaliveSec: Type.Integer({ minimum: 1, maximum: 65535, description: 'CONNECTs with keepalive 0 or above this are refused' }),
+        drainTimeoutMs: Type.Integer({ minimum: 100, maximum: 600000, description: 'a client that stops reading is dropped after this' }),
+        maxAuthFailuresPerMinute: Type.Integer({ minimum: 1, maximum: 100000, description: 'per device id; beyond it CONNECTs are refused without checking the secret' }),
+      },
+      { additionalProperties: false },
+    ),
+    http: Type.Object(
+      {
+        host: Type.String({ minLength: 1 }),
+        port,
+        apiToken: Nullable(Type.String({ minLength: 16, description: 'bearer token of the write routes; prefer env SMARTSTORE_API_TOKEN' })),
+        bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 10485760 }),
+        maxSseClients: Type.Integer({ minimum: 1, maximum: 10000 }),
+      },
+      { additionalProperties: false },
+    ),
+    planogram: Type.Object(
+      {
+        file: Nullable(Type.String({ description: 'planogram YAML loaded at start (products, shelves, facings); null keeps the one in the database' })),
+      },
+      { additionalProperties: false },
+    ),
+    lowStock: Type.Object(
+      {
+        smoothingWindow: Type.Integer({ minimum: 1, maximum: 64, description: 'readings in the rolling median per facing' }),
+        debounceMs: Type.Integer({ minimum: 0, maximum: 3600000, description: 'a level change must hold this long before it opens or resolves an alert' }),
+        staleAfterMs: Type.Integer({ minimum: 1000, maximum: 86400000, description: "after this without a weight reading, kiosk sales estimate the facing's units" }),
+        rearmAfterMs: Type.Integer({
+          minimum: 1000,
+          maximum: 604800000,
+          description: 'a low-stock alert staff resolved while the facing was still low opens again after this if the facing is still low (or at once when it empties)',
+        }),
+        sensorToleranceG: Type.Number({
+          minimum: 0,
+          maximum: 100000,
+          description: 'a gross weight below -sensorToleranceG is a sensor fault, not stock (see docs: plausible weights)',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    commands: Type.Object(
+      {
+        ackTimeoutMs: Type.Integer({ minimum: 100, maximum: 3600000, description: 'a command a device has not acknowledged after this is reported timed-out' }),
+      },
+      { additionalProperties: false },
+    ),
+    storage: Type.Object(
+      {
+        flushIntervalMs: Type.Integer({ minimum: 50, maximum: 60000, description: 'state changes are written in one transaction this often' }),
+        maxHistoryRows: Type.Integer({ minimum: 100, maximum: 100000000 }),
+        maxPendingWrites: Type.Integer({ minimum: 100, maximum: 10000000, description: 'bound of the write-behind queue while the disk refuses writes' }),
+      },
+      { additionalProperties: false },
+    ),
+    security: Type.Object(
+      {
+        scryptCost: Type.Enum(SCRYPT_COSTS, { type: 'integer', description: 'scrypt N of device secret hashes' }),
+      },
+      { additionalProperties: false },
+    ),
+    hq: Type.Object(
+      {
+        enabled: Type.Boolean(),
+        url: Nullable(Type.String({ pattern: '^mqtts?://' })),
+        username: Type.Optional(Nullable(Type.String())),
+        password: Type.Optional(Nullable(Type.String({ description: 'prefer env SMARTSTORE_HQ_PASSWORD' }))),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://smartstore-edge.local/config.schema.json',
+    title: 'smartstore-edge gateway configuration',
+    $comment: 'generated from edge/config/config-schema.ts by `npm run schema:config`; edit that file, not this one',
+    additionalProperties: false,
+  },
+);
+
+/** The validated gateway configuration. */
+export type GatewayConfig = Static<typeof ConfigSchema>;
