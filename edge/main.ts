@@ -69,6 +69,7 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
     log: component('devices'),
     metrics: { connectedDevices: (count) => metrics.connectedDevices.set(count), commandOutcome: (outcome) => metrics.commandOutcomes.labels(outcome).inc() },
     commandTimeoutMs: config.commands.ackTimeoutMs,
+    planogramShelves: () => new Set(planogram.index.shelfIds()),
   });
   const alerts = new AlertsModule({
     bus,
@@ -79,6 +80,8 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
     log: component('alerts'),
     metrics: { alertOpened: (kind) => metrics.alertOpened(kind), activeAlerts: (count) => metrics.activeAlerts.set(count) },
     snoozeCheckMs: options.snoozeCheckMs ?? 15_000,
+    lowStock: { rearmAfterMs: config.lowStock.rearmAfterMs },
+    facingStock: (shelfId, facing) => stock.stockIfStarted?.get(shelfId, facing),
   });
   const stock = new StockModule({
     bus,
@@ -90,6 +93,8 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
     now,
     log: component('stock'),
     onUnknownFacing: () => metrics.messageInvalid('unknown-facing'),
+    onImplausibleReading: () => metrics.sensorImplausibleReadings.inc(),
+    sensorFaulty: (shelfId, facing): boolean => alerts.hasSensorFault(shelfId, facing),
     onHandlerError: (handler, error) => bus.reportHandlerError('stock.output', handler, error),
   });
   const broker = new DeviceBroker({ storeId: config.storeId, ...config.mqtt }, { registry: devices.registry, decoder: new DeviceMessageDecoder(), metrics, log: component('broker'), now, bus });

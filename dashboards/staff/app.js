@@ -11,11 +11,11 @@ const NOTICE_MS = { info: 5_000, error: 10_000 };
 const STORAGE_KEYS = { token: 'smartstore.staffToken', name: 'smartstore.staffName' };
 const DEFAULT_STAFF_NAME = 'staff';
 
-const SEVERITY_RANK = { critical: 0, warning: 1 };
 const KIND_LABELS = {
   'low-stock': 'Low stock',
   'kiosk-assist': 'Kiosk needs assistance',
   'kiosk-weight-mismatch': 'Kiosk weight mismatch',
+  'sensor-fault': 'Load cell fault',
 };
 const STATE_LABELS = { open: 'Open', acknowledged: 'Acknowledged', snoozed: 'Snoozed', resolved: 'Resolved' };
 const LEVEL_LABELS = { ok: 'OK', low: 'Low', unknown: 'Unknown' };
@@ -64,10 +64,20 @@ function isActive(alert) {
   return alert.state === 'open' || alert.state === 'acknowledged' || alert.state === 'snoozed';
 }
 
-/** Critical first, then newest opened. */
+/**
+ * How urgent an alert is, 0 first: a customer waiting at a kiosk, then an empty facing (out of stock), then a low one,
+ * then the rest (a load cell to check). The gateway sorts the same way (edge/alerts/alerts.ts staffUrgency).
+ */
+function urgency(alert) {
+  if (alert.kind === 'kiosk-assist' || alert.kind === 'kiosk-weight-mismatch') return 0;
+  if (alert.kind === 'low-stock') return alert.severity === 'critical' ? 1 : 2;
+  return 3;
+}
+
+/** Most urgent first; within the same urgency the oldest first — whoever has waited longest. */
 function compareAlerts(a, b) {
-  const severity = (SEVERITY_RANK[a.severity] ?? 2) - (SEVERITY_RANK[b.severity] ?? 2);
-  return severity !== 0 ? severity : b.openedAt - a.openedAt;
+  const rank = urgency(a) - urgency(b);
+  return rank !== 0 ? rank : a.openedAt - b.openedAt;
 }
 
 /** True when `incoming` is older than what we already hold (both carry updatedAt, ms). */

@@ -5,8 +5,10 @@ import {
   openAlert,
   resolveAlert,
   snoozeAlert,
+  updateAlertDetails,
   wakeAlert,
   type Alert,
+  type AlertDetails,
   type AlertKind,
   type AlertState,
   type NewAlert,
@@ -81,6 +83,18 @@ export class AlertService {
     const resolved = resolveAlert(existing, by, resolution, this.deps.now());
     this.apply(resolved, existing);
     return resolved;
+  }
+
+  /**
+   * Brings the active alert of a key up to date with its condition (a low facing's units: "2 left" → "Out of stock").
+   * Reports a change only when something differs. Returns the alert as it is now, or undefined without one.
+   */
+  updateByKey(key: string, details: AlertDetails): Alert | undefined {
+    const existing = this.activeByKey(key);
+    if (!existing) return undefined;
+    const updated = updateAlertDetails(existing, details, this.deps.now());
+    if (updated !== existing) this.apply(updated, existing);
+    return updated;
   }
 
   acknowledge(id: string, by: string): Alert {

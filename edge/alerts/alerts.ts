@@ -1,6 +1,6 @@
 /** Staff alerts and their lifecycle: open → acknowledged → resolved, with snooze. Pure: `now` is a parameter. */
 
-export const ALERT_KINDS = ['low-stock', 'kiosk-assist', 'kiosk-weight-mismatch'] as const;
+export const ALERT_KINDS = ['low-stock', 'kiosk-assist', 'kiosk-weight-mismatch', 'sensor-fault'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 export const ALERT_STATES = ['open', 'acknowledged', 'snoozed', 'resolved'] as const;
 export type AlertState = (typeof ALERT_STATES)[number];
@@ -49,6 +49,16 @@ export function lowStockKey(shelfId: string, facing: number): string {
   return `low-stock:${shelfId}/${facing}`;
 }
 
+/** The facing of a low-stock key, or undefined when the key is not one. */
+export function parseLowStockKey(key: string): { shelfId: string; facing: number } | undefined {
+  const match = /^low-stock:(.+)\/(\d+)$/.exec(key);
+  return match ? { shelfId: match[1] as string, facing: Number(match[2]) } : undefined;
+}
+
+export function sensorFaultKey(shelfId: string, facing: number): string {
+  return `sensor-fault:${shelfId}/${facing}`;
+}
+
 export function kioskAlertKey(kind: 'kiosk-assist' | 'kiosk-weight-mismatch', kioskId: string): string {
   return `${kind}:${kioskId}`;
 }
@@ -90,8 +100,50 @@ export function isActive(alert: Alert): boolean {
   return alert.state !== 'resolved';
 }
 
-/** Worst first, then newest: what staff should look at. */
+/** What of an active alert follows the condition it reports (a facing's units while it is low). */
+export type AlertDetails = Partial<Pick<Alert, 'severity' | 'title' | 'units'>>;
+
+/**
+ * The alert with its details brought up to date; the same object when nothing differs (so the caller reports no
+ * change). Escalation to critical wakes a snoozed alert — staff snoozed a low shelf, not an empty one — while an
+ * acknowledged alert stays acknowledged: someone is on it already.
+ */
+export function updateAlertDetails(alert: Alert, details: AlertDetails, now: number): Alert {
+  if (alert.state === 'resolved') throw new AlertTransitionError(alert.id, alert.state, 'update');
+  const changed =
+    (details.severity !== undefined && details.severity !== alert.severity) ||
+    (details.title !== undefined && details.title !== alert.title) ||
+    (details.units !== undefined && details.units !== alert.units);
+  if (!changed) return alert;
+  const next: Alert = { ...alert, ...definedOnly(details), updatedAt: now };
+  if (alert.state === 'snoozed' && alert.severity !== 'critical' && next.severity === 'critical') {
+    const { snoozedUntil: _cancelled, ...awake } = next;
+    return { ...awake, state: 'open' };
+  }
+  return next;
+}
+
+function definedOnly(details: AlertDetails): AlertDetails {
+  const out: AlertDetails = {};
+  if (details.severity !== undefined) out.severity = details.severity;
+  if (details.title !== undefined) out.title = details.title;
+  if (details.units !== undefined) out.units = details.units;
+  return out;
+}
+
+/**
+ * How urgent an alert is for staff, 0 first: a customer waiting at a kiosk, then an empty facing (out of stock), then
+ * a low one, then the rest (a load cell to check). By kind, not only severity, so alerts stored before kiosk alerts
+ * became critical still rank first.
+ */
+export function staffUrgency(alert: Pick<Alert, 'kind' | 'severity'>): number {
+  if (alert.kind === 'kiosk-assist' || alert.kind === 'kiosk-weight-mismatch') return 0;
+  if (alert.kind === 'low-stock') return alert.severity === 'critical' ? 1 : 2;
+  return 3;
+}
+
+/** Most urgent first; within the same urgency the oldest first — whoever has waited longest. */
 export function compareAlertsForStaff(a: Alert, b: Alert): number {
-  if (a.severity !== b.severity) return a.severity === 'critical' ? -1 : 1;
-  return b.openedAt - a.openedAt;
+  const urgency = staffUrgency(a) - staffUrgency(b);
+  return urgency !== 0 ? urgency : a.openedAt - b.openedAt;
 }

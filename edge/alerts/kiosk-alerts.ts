@@ -4,13 +4,13 @@ import type { DeviceMessage, KioskEvent } from '../devices/messages.js';
 
 type KioskEventMessage = Extract<DeviceMessage, { key: 'kiosk/event' }>;
 
-/** The staff alert a kiosk event asks for, if any. */
+/** The staff alert a kiosk event asks for, if any. Critical: a customer is waiting at the kiosk. */
 export function kioskAlertFor(kioskId: string, event: KioskEvent): NewAlert | undefined {
   if (event.type === 'assist-requested') {
     return {
       kind: 'kiosk-assist',
       key: kioskAlertKey('kiosk-assist', kioskId),
-      severity: 'warning',
+      severity: 'critical',
       title: `Kiosk ${kioskId}: customer asks for assistance${event.reason ? ` (${event.reason})` : ''}`,
       deviceId: kioskId,
     };
@@ -21,7 +21,7 @@ export function kioskAlertFor(kioskId: string, event: KioskEvent): NewAlert | un
     return {
       kind: 'kiosk-weight-mismatch',
       key: kioskAlertKey('kiosk-weight-mismatch', kioskId),
-      severity: 'warning',
+      severity: 'critical',
       title: `Kiosk ${kioskId}: bagging area weight mismatch (expected ${expected} g, measured ${measured} g)`,
       deviceId: kioskId,
     };

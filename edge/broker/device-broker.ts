@@ -222,7 +222,8 @@ export class DeviceBroker implements DeviceSource {
       else this.checking.delete(username);
     }
     if (!result.ok) {
-      this.authThrottle.recordFailure(username);
+      // a disabled device retrying is no guess at its secret: counted, it would stay locked out after store IT enables it
+      if (result.reason !== 'disabled') this.authThrottle.recordFailure(username);
       return reject(result.reason, result.reason === 'disabled' ? RC_NOT_AUTHORIZED : RC_BAD_CREDENTIALS, 'not authorized');
     }
     this.authThrottle.recordSuccess(username);

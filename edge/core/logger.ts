@@ -1,8 +1,18 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { prettyFactory } from 'pino-pretty';
 
 export type { Logger };
 
 export type LoggerOptions = { level: string; pretty: boolean };
+
+/** Where log lines go: stdout unless told otherwise (tests, the CLI's own streams). */
+export type LogOutput = {
+  /** receives one line per write; default: stdout */
+  destination?: { write(line: string): unknown };
+  /** whether the destination is a terminal; default: process.stdout.isTTY */
+  isTTY?: boolean;
+  env?: NodeJS.ProcessEnv;
+};
 
 /** Field paths that may carry secrets: pino replaces them before the line is written. */
 const REDACT_PATHS = [
@@ -17,13 +27,21 @@ const REDACT_PATHS = [
   'headers.authorization',
 ];
 
-export function createLogger(options: LoggerOptions): Logger {
-  return pino({
-    level: options.level,
-    base: { service: 'smartstore-edge' },
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    ...(options.pretty
-      ? { transport: { target: 'pino-pretty', options: { colorize: true, singleLine: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,service' } } }
-      : {}),
-  });
+/**
+ * Colours only for a person at a terminal: a log file or journald gets no escape codes. NO_COLOR (any non-empty
+ * value, https://no-color.org) turns them off even there.
+ */
+export function useColour(isTTY: boolean | undefined, env: NodeJS.ProcessEnv): boolean {
+  return isTTY === true && !env.NO_COLOR;
+}
+
+export function createLogger(options: LoggerOptions, output: LogOutput = {}): Logger {
+  const settings = { level: options.level, base: { service: 'smartstore-edge' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  if (!options.pretty) return output.destination ? pino(settings, output.destination as DestinationStream) : pino(settings);
+  const target = output.destination ?? process.stdout;
+  const colorize = useColour(output.isTTY ?? (output.destination ? false : process.stdout.isTTY), output.env ?? process.env);
+  // formatted in the writing thread, synchronously: a line logged just before the process exits is not lost, and
+  // a person's terminal is never the bottleneck of a gateway that logs no line per message
+  const pretty = prettyFactory({ colorize, singleLine: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,service' });
+  return pino(settings, { write: (line: string) => void target.write(pretty(line)) });
 }

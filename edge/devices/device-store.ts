@@ -22,7 +22,11 @@ type DeviceRow = {
   created_at: number;
   disabled_at: number | null;
   last_seen_at: number | null;
+  connected: number;
 };
+
+/** What `device list` shows: the registry's view plus the liveness the running gateway last wrote. */
+export type StoredDeviceStatus = { id: string; kind: DeviceKind; disabled: boolean; connected: boolean; lastSeenAt: number | null };
 
 export class DeviceExistsError extends Error {
   constructor(readonly deviceId: string) {
@@ -59,6 +63,38 @@ export class DeviceStore {
   async setDisabled(id: string, disabledAt: number | null): Promise<boolean> {
     const { changes } = await this.db.run('UPDATE devices SET disabled_at = ? WHERE id = ?', [disabledAt, id]);
     return changes > 0;
+  }
+
+  async setSecret(id: string, secret: { secretHash: Buffer; secretSalt: Buffer; scryptN: number }): Promise<boolean> {
+    const { changes } = await this.db.run('UPDATE devices SET secret_hash = ?, secret_salt = ?, scrypt_n = ? WHERE id = ?', [
+      secret.secretHash,
+      secret.secretSalt,
+      secret.scryptN,
+      id,
+    ]);
+    return changes > 0;
+  }
+
+  async remove(id: string): Promise<boolean> {
+    const { changes } = await this.db.run('DELETE FROM devices WHERE id = ?', [id]);
+    return changes > 0;
+  }
+
+  async listStatus(): Promise<StoredDeviceStatus[]> {
+    const rows = await this.db.all<Pick<DeviceRow, 'id' | 'kind' | 'disabled_at' | 'connected' | 'last_seen_at'>>(
+      'SELECT id, kind, disabled_at, connected, last_seen_at FROM devices ORDER BY id',
+    );
+    return rows.map((row) => ({ id: row.id, kind: row.kind, disabled: row.disabled_at !== null, connected: row.connected === 1, lastSeenAt: row.last_seen_at }));
+  }
+
+  /**
+   * SQLite's `PRAGMA data_version` of this connection: it changes only when another connection (the CLI, in another
+   * process) commits to the file, never for this connection's own writes. Polling it is how the running gateway
+   * notices store IT's changes without reading the devices table.
+   */
+  async dataVersion(): Promise<number> {
+    const row = await this.db.get<{ data_version: number }>('PRAGMA data_version');
+    return row?.data_version ?? 0;
   }
 }
 

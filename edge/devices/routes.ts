@@ -1,54 +1,101 @@
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { WriteGuard } from '../http/auth.js';
 import { errorSchema } from '../http/schemas.js';
-import { deviceBodySchema } from './device-schemas.js';
-import { InvalidDeviceIdError, type DeviceRegistry } from './device-registry.js';
+import { deviceBodySchema, deviceListSchema, deviceParamsSchema, deviceSecretSchema, deviceViewSchema, type DeviceBody, type DeviceParams, type DeviceView } from './device-schemas.js';
+import { InvalidDeviceIdError, unmappedShelfWarning, type DeviceRegistry, type DeviceSummary } from './device-registry.js';
 import { DeviceExistsError } from './device-store.js';
-import type { DeviceKind } from './topics.js';
 
-const deviceSchema = {
-  type: 'object',
-  properties: { id: { type: 'string' }, kind: { type: 'string' }, connected: { type: 'boolean' }, disabled: { type: 'boolean' }, lastSeenAt: { type: ['integer', 'null'] } },
-} as const;
+export type DeviceRouteDeps = {
+  /** changes made through it are published as `device.lifecycle` events by its owner (DevicesModule) */
+  devices: DeviceRegistry;
+  isConnected: (deviceId: string) => boolean;
+  writeGuard: WriteGuard;
+  log: Logger;
+  /** the planogram's shelf ids; without it no shelf is flagged unmapped */
+  planogramShelves?: () => ReadonlySet<string>;
+};
 
-export type DeviceRouteDeps = { devices: DeviceRegistry; isConnected: (deviceId: string) => boolean; writeGuard: WriteGuard; log: Logger };
+const writeErrors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema };
 
 export function deviceRoutes(deps: DeviceRouteDeps): FastifyPluginAsync {
   return async (app) => registerDeviceRoutes(app, deps);
 }
 
 async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps): Promise<void> {
+  const view = (device: DeviceSummary, shelves: ReadonlySet<string> | undefined): DeviceView => ({
+    id: device.id,
+    kind: device.kind,
+    connected: deps.isConnected(device.id),
+    disabled: device.disabled,
+    lastSeenAt: device.lastSeenAt,
+    ...(shelves && device.kind === 'shelf' && !shelves.has(device.id) ? { unmapped: true as const } : {}),
+  });
+  const notFound = (reply: FastifyReply, id: string) => reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no device ${id}` });
+
   app.get('/api/devices', {
-    schema: { response: { 200: { type: 'object', properties: { devices: { type: 'array', items: deviceSchema } } } } },
-    handler: async () => ({
-      devices: deps.devices.list().map((d) => ({ id: d.id, kind: d.kind, connected: deps.isConnected(d.id), disabled: d.disabled, lastSeenAt: d.lastSeenAt })),
-    }),
+    schema: { response: { 200: deviceListSchema } },
+    handler: async () => {
+      const shelves = deps.planogramShelves?.();
+      return { devices: deps.devices.list().map((device) => view(device, shelves)) };
+    },
   });
 
-  app.post<{ Body: { id: string; kind: DeviceKind } }>('/api/devices', {
+  app.post<{ Body: DeviceBody }>('/api/devices', {
     onRequest: deps.writeGuard,
-    schema: {
-      body: deviceBodySchema,
-      response: {
-        201: { type: 'object', properties: { id: { type: 'string' }, kind: { type: 'string' }, secret: { type: 'string' } } },
-        400: errorSchema,
-        401: errorSchema,
-        403: errorSchema,
-        409: errorSchema,
-      },
-    },
+    schema: { body: deviceBodySchema, response: { 201: deviceSecretSchema, ...writeErrors, 409: errorSchema } },
     handler: async (request, reply) => {
       const { id, kind } = request.body;
       try {
         const secret = await deps.devices.provision(id, kind);
+        const shelves = deps.planogramShelves?.();
+        const warning = shelves ? unmappedShelfWarning(id, kind, shelves) : undefined;
         deps.log.info({ deviceId: id, kind }, 'device provisioned');
-        return reply.code(201).send({ id, kind, secret });
+        if (warning) deps.log.warn({ deviceId: id, kind }, warning);
+        return reply.code(201).send({ id, kind, secret, ...(warning ? { warning } : {}) });
       } catch (error) {
         if (error instanceof DeviceExistsError) return reply.code(409).send({ statusCode: 409, error: 'Conflict', message: error.message });
         if (error instanceof InvalidDeviceIdError) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: error.message });
         throw error;
       }
+    },
+  });
+
+  for (const action of ['disable', 'enable'] as const) {
+    app.post<{ Params: DeviceParams }>(`/api/devices/:id/${action}`, {
+      onRequest: deps.writeGuard,
+      schema: { params: deviceParamsSchema, response: { 200: deviceViewSchema, ...writeErrors } },
+      handler: async (request, reply) => {
+        const { id } = request.params;
+        const device = await (action === 'disable' ? deps.devices.disable(id) : deps.devices.enable(id));
+        if (!device) return notFound(reply, id);
+        deps.log.info({ deviceId: id }, action === 'disable' ? 'device disabled' : 'device enabled');
+        return view(device, deps.planogramShelves?.());
+      },
+    });
+  }
+
+  app.post<{ Params: DeviceParams }>('/api/devices/:id/rotate-secret', {
+    onRequest: deps.writeGuard,
+    schema: { params: deviceParamsSchema, response: { 200: deviceSecretSchema, ...writeErrors } },
+    handler: async (request, reply) => {
+      const { id } = request.params;
+      const rotated = await deps.devices.rotateSecret(id);
+      if (!rotated) return notFound(reply, id);
+      deps.log.info({ deviceId: id }, 'device secret rotated');
+      return { id, kind: rotated.device.kind, secret: rotated.secret };
+    },
+  });
+
+  app.delete<{ Params: DeviceParams }>('/api/devices/:id', {
+    onRequest: deps.writeGuard,
+    schema: { params: deviceParamsSchema, response: writeErrors },
+    handler: async (request, reply) => {
+      const { id } = request.params;
+      const removed = await deps.devices.remove(id);
+      if (!removed) return notFound(reply, id);
+      deps.log.info({ deviceId: id }, 'device removed');
+      return reply.code(204).send();
     },
   });
 }

@@ -96,6 +96,11 @@ export class GatewayMetrics {
     help: 'final states of resolved alerts given up because the write-behind queue was full (disk refusing writes)',
     registers: [this.registry],
   });
+  readonly sensorImplausibleReadings = new Counter({
+    name: 'smartstore_sensor_implausible_readings_total',
+    help: 'shelf weight readings dropped as not a plausible weight for their facing (a faulty load cell)',
+    registers: [this.registry],
+  });
   readonly sseClients = new Gauge({
     name: 'smartstore_sse_clients',
     help: 'open live-event streams',

@@ -9,7 +9,7 @@ import type { SqliteDatabase } from '../storage/database.js';
 import type { PendingWrites, WriteBehindWriter } from '../storage/write-behind.js';
 import { FacingStateStore, type FacingSnapshot } from './facing-state-store.js';
 import { stockRoutes } from './routes.js';
-import { ShelfStockBook, toSnapshot } from './shelf-stock-book.js';
+import { ShelfStockBook, toSnapshot, type FacingStockView } from './shelf-stock-book.js';
 import { StockPipeline, type StockOutput, type StockPipelineOptions } from './stock-pipeline.js';
 
 export type StockModuleDeps = {
@@ -23,13 +23,18 @@ export type StockModuleDeps = {
   log: Logger;
   /** a weight reading for a facing that is not in the planogram (counted by the caller) */
   onUnknownFacing: () => void;
+  /** a weight reading that is not a plausible weight for its facing (counted by the caller) */
+  onImplausibleReading: () => void;
+  /** whether a facing's load cell was faulty before the start: its sensor-fault alert is still active */
+  sensorFaulty: (shelfId: string, facing: number) => boolean;
   /** a pipeline output its handler failed on (counted by the caller as an event handler error) */
   onHandlerError: (handler: string, error: unknown) => void;
 };
 
 /**
  * Stock on the shelves: shelf weights and kiosk sales from `device.message` → each facing's quantity and debounced
- * low/ok level, published as `stock.changed` and persisted (write-behind). Levels are state: restored at start.
+ * low/ok level, published as `stock.changed` / `stock.level` and persisted (write-behind). Levels are state: restored
+ * at start. Load cells sending impossible weights are published as `stock.sensor-fault`.
  */
 export class StockModule implements GatewayModule {
   readonly name = 'stock';
@@ -39,11 +44,14 @@ export class StockModule implements GatewayModule {
   private readonly facingWrites: PendingWrites<FacingSnapshot>;
   private readonly store: FacingStateStore;
   private readonly unknownFacingLog: LogThrottle;
+  private readonly sensorFaultLog: LogThrottle;
 
   constructor(private readonly deps: StockModuleDeps) {
     this.store = new FacingStateStore(deps.db);
     this.facingWrites = deps.writer.register(FacingStateStore.writes({ maxHistoryRows: deps.options.maxHistoryRows }));
     this.unknownFacingLog = new LogThrottle({ burst: 3, windowMs: 60_000, maxKeys: 1_000 }, deps.now);
+    // a cell that flaps between plausible and not must not flood the log; the alert and the counter tell the rest
+    this.sensorFaultLog = new LogThrottle({ burst: 3, windowMs: 60_000, maxKeys: 1_000 }, deps.now);
   }
 
   /** Current stock of every facing (API, live stream); there is one once the module has started. */
@@ -78,6 +86,8 @@ export class StockModule implements GatewayModule {
         const suppressed = this.unknownFacingLog.admit(`${shelfId}/${facing}`);
         if (suppressed >= 0) this.deps.log.warn({ deviceId: shelfId, facing, suppressed }, 'weight for a facing not in the planogram dropped');
       },
+      initialSensorFault: (plan) => this.deps.sensorFaulty(plan.shelfId, plan.facing),
+      onImplausibleReading: () => this.deps.onImplausibleReading(),
     });
     pipeline.start((output) => {
       // an output handler that throws must not end the stream (RxJS would report it as an uncaught error)
@@ -102,16 +112,34 @@ export class StockModule implements GatewayModule {
 
   private apply(output: StockOutput): void {
     const book = this.book as ShelfStockBook;
-    const view = output.type === 'quantity' ? book.applyQuantity(output.quantity) : book.applySignal(output.signal);
-    if (view) {
-      const snapshot = toSnapshot(view);
-      if (snapshot) this.facingWrites.put(facingKey(view.shelfId, view.facing), snapshot);
-      this.deps.bus.emit('stock.changed', { view, cause: output.type === 'quantity' ? 'quantity' : 'level' });
+    if (output.type === 'sensor-fault') {
+      const { change } = output;
+      const suppressed = this.sensorFaultLog.admit(`${change.shelfId}/${change.facing}`);
+      if (suppressed >= 0) {
+        const fields = { deviceId: change.shelfId, facing: change.facing, weightG: change.weightG, suppressed };
+        if (change.faulty) this.deps.log.warn(fields, 'load cell sends impossible weights: readings dropped');
+        else this.deps.log.info(fields, 'load cell sends plausible weights again');
+      }
+      this.deps.bus.emit('stock.sensor-fault', change);
+      return;
     }
-    if (output.type === 'signal') {
-      const { signal } = output;
-      const current = view ?? book.get(signal.shelfId, signal.facing);
-      if (current) this.deps.bus.emit('stock.level', { view: current, level: signal.level, units: signal.units, at: signal.at });
+    if (output.type === 'quantity') {
+      const { quantity } = output;
+      const previousUnits = book.get(quantity.shelfId, quantity.facing)?.units ?? null;
+      const view = book.applyQuantity(quantity);
+      if (view) this.changed(view, 'quantity', previousUnits);
+      return;
     }
+    const { signal } = output;
+    const view = book.applySignal(signal);
+    if (view) this.changed(view, 'level', view.units);
+    const current = view ?? book.get(signal.shelfId, signal.facing);
+    if (current) this.deps.bus.emit('stock.level', { view: current, level: signal.level, units: signal.units, at: signal.at });
+  }
+
+  private changed(view: FacingStockView, cause: 'quantity' | 'level', previousUnits: number | null): void {
+    const snapshot = toSnapshot(view);
+    if (snapshot) this.facingWrites.put(facingKey(view.shelfId, view.facing), snapshot);
+    this.deps.bus.emit('stock.changed', { view, cause, previousUnits });
   }
 }

@@ -4,10 +4,19 @@ import type { FacingStock, StockLevel, StockPolicy } from './stock.js';
 import type { DeviceMessage } from '../devices/messages.js';
 import { FacingStockLedger } from './facing-stock-ledger.js';
 import { lowStockSignals, quantityChanges, type RoutedStockEvent, type ShelfQuantity, type StockSignal } from './low-stock.js';
+import { SensorFaultTracker } from './plausible-weight.js';
+import type { SensorFaultChange } from './stock-events.js';
 
-export type StockPipelineOptions = StockPolicy & { debounceMs: number };
+export type StockPipelineOptions = StockPolicy & {
+  debounceMs: number;
+  /** a gross weight below -sensorToleranceG is a sensor fault (see plausible-weight.ts) */
+  sensorToleranceG: number;
+};
 
-export type StockOutput = { type: 'quantity'; quantity: ShelfQuantity } | { type: 'signal'; signal: StockSignal };
+export type StockOutput =
+  | { type: 'quantity'; quantity: ShelfQuantity }
+  | { type: 'signal'; signal: StockSignal }
+  | { type: 'sensor-fault'; change: SensorFaultChange };
 
 export type StockPipelineDeps = {
   planogram: PlanogramIndex;
@@ -15,35 +24,47 @@ export type StockPipelineDeps = {
   scheduler: SchedulerLike;
   /** last known stock of a facing (restored at start), so sales can estimate before the first new reading */
   initialStock: (plan: FacingPlan) => FacingStock | undefined;
-  /** level to start hysteresis from: 'low' when an alert for the facing is still active */
+  /** level to start hysteresis from: the facing's persisted level (facing_state), so a facing between the marks stays low */
   initialLevel: (plan: FacingPlan) => StockLevel | undefined;
   /** a weight reading for a facing that is not in the planogram */
   onUnknownFacing: (shelfId: string, facing: number) => void;
+  /** whether the facing's load cell was faulty before the start (its sensor-fault alert is still active) */
+  initialSensorFault: (plan: FacingPlan) => boolean;
+  /** a weight reading that is not a plausible weight for its facing: dropped, not counted as stock */
+  onImplausibleReading: (shelfId: string, facing: number) => void;
 };
 
 /**
  * Shelf weights and kiosk sales → per-facing quantities (when they change) and debounced low/ok signals. Readings
  * are folded into the facing ledger as they arrive; hysteresis and debounce run per facing (one group per planogram
- * facing, so bounded by the planogram) on the changes only. Messages for unknown facings are reported and dropped.
+ * facing, so bounded by the planogram) on the changes only. Messages for unknown facings are reported and dropped;
+ * so are readings that are not a plausible weight for their facing, which make its sensor faulty until a plausible
+ * one comes (`sensor-fault` outputs on each change).
  */
 export class StockPipeline {
   private subscription: Subscription | undefined;
   private readonly ledger: FacingStockLedger;
   private readonly changes = new Subject<ShelfQuantity>();
+  private readonly sensorFaults = new Subject<SensorFaultChange>();
+  private readonly sensors: SensorFaultTracker;
 
   constructor(private readonly deps: StockPipelineDeps) {
     this.ledger = new FacingStockLedger(deps.planogram, deps.options, deps.initialStock);
+    this.sensors = new SensorFaultTracker(deps.planogram, deps.options.sensorToleranceG, deps.initialSensorFault, (change) =>
+      this.sensorFaults.next(change),
+    );
   }
 
   /** Wires the streams; from now on push() feeds them. */
   start(onOutput: (output: StockOutput) => void): void {
-    this.subscription = this.fromQuantities(this.changes).subscribe(onOutput);
+    this.subscription = merge(this.sensorFaultOutputs(), this.fromQuantities(this.changes)).subscribe(onOutput);
   }
 
   stop(): void {
     this.subscription?.unsubscribe();
     this.subscription = undefined;
     this.changes.complete();
+    this.sensorFaults.complete();
   }
 
   /**
@@ -60,13 +81,21 @@ export class StockPipeline {
 
   /** The whole pipeline as one function of its input (what push() + start() do), for tests. */
   outputs(messages: Observable<DeviceMessage>): Observable<StockOutput> {
-    return this.fromQuantities(
-      messages.pipe(
-        map((message) => this.route(message)),
-        filter((routed): routed is RoutedStockEvent => routed !== undefined),
-        quantityChanges(this.ledger),
+    // fault changes are emitted while a message is routed: subscribed first, they come out before its quantity
+    return merge(
+      this.sensorFaultOutputs(),
+      this.fromQuantities(
+        messages.pipe(
+          map((message) => this.route(message)),
+          filter((routed): routed is RoutedStockEvent => routed !== undefined),
+          quantityChanges(this.ledger),
+        ),
       ),
     );
+  }
+
+  private sensorFaultOutputs(): Observable<StockOutput> {
+    return this.sensorFaults.pipe(map((change): StockOutput => ({ type: 'sensor-fault', change })));
   }
 
   /** Quantity changes → themselves as outputs, plus each facing's debounced low/ok signals. */
@@ -93,7 +122,12 @@ export class StockPipeline {
         this.deps.onUnknownFacing(message.deviceId, message.payload.facing);
         return undefined;
       }
-      return { plan, event: { type: 'weight', weightG: message.payload.weightG, at: message.receivedAt } };
+      const { weightG } = message.payload;
+      if (!this.sensors.accept(plan, weightG, message.receivedAt)) {
+        this.deps.onImplausibleReading(plan.shelfId, plan.facing);
+        return undefined;
+      }
+      return { plan, event: { type: 'weight', weightG, at: message.receivedAt } };
     }
     if (message.key === 'kiosk/event' && message.payload.type === 'item-scanned' && message.payload.sku) {
       const plan = this.fullestFacingOf(message.payload.sku);

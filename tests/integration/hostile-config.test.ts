@@ -1,7 +1,8 @@
 /**
- * Hostile input, issue 8: broken configuration and a busy port, through the real CLI in a child process
- * (`node dist/edge/cli.js run --config <file>`). Each refusal is one clear message naming the problem, without a
- * stack trace, and the documented exit code: 2 for bad configuration, 1 for a start that failed.
+ * Hostile input, issues 8 and 13: broken configuration, a broken planogram, a busy port, a data dir in use, through the
+ * real CLI in a child process (`node dist/edge/cli.js run --config <file>`). Each refusal is one clear message naming
+ * the problem, without a stack trace, and the documented exit code: 2 for bad configuration, 1 for a start that failed.
+ * (tests/integration/cli.test.ts runs the same commands in-process, in more detail.)
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -52,7 +53,7 @@ describe('the CLI refuses broken configuration and busy ports clearly', () => {
    * Runs the CLI until it exits (or `until` matches its output, then SIGTERM); fails the test after RUN_TIMEOUT_MS.
    * `run` gets free ports (0) from the environment unless the test sets them.
    */
-  function run(args: string[], env: Record<string, string> = {}, until?: RegExp): Promise<Run> {
+  function run(args: string[], env: Record<string, string> = {}, until?: RegExp, whileRunning?: (child: ChildProcess) => Promise<void>): Promise<Run> {
     return new Promise((done, fail) => {
       const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: cleanEnv({ ...(args[0] === 'run' ? { SMARTSTORE_MQTT_PORT: '0', SMARTSTORE_HTTP_PORT: '0' } : {}), ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
       children.add(child);
@@ -63,7 +64,7 @@ describe('the CLI refuses broken configuration and busy ports clearly', () => {
         stdout += chunk.toString();
         if (until && !signalled && until.test(stdout)) {
           signalled = true; // once: a second signal means "exit now" (130)
-          child.kill('SIGTERM');
+          void (whileRunning ?? (async () => undefined))(child).finally(() => child.kill('SIGTERM'));
         }
       });
       child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -81,7 +82,7 @@ describe('the CLI refuses broken configuration and busy ports clearly', () => {
 
   async function configFile(name: string, yaml: string): Promise<string> {
     const file = join(dir, name);
-    await writeFile(file, `dataDir: ${join(dir, 'data')}\n${yaml}`);
+    await writeFile(file, yaml.includes('dataDir:') ? yaml : `dataDir: ${join(dir, 'data')}\n${yaml}`);
     return file;
   }
 
@@ -128,7 +129,67 @@ describe('the CLI refuses broken configuration and busy ports clearly', () => {
     const file = await configFile('ok.yaml', 'log: { level: info, pretty: false }\n');
     const result = await run(['run', '--config', file], {}, /"msg":"gateway running"/);
     expect(result.code).toBe(0);
-    expect(logLines(result.stdout).map((l) => l.msg)).toEqual(expect.arrayContaining(['gateway running', 'stopping', 'stopped']));
+    const messages = logLines(result.stdout).map((l) => l.msg);
+    expect(messages).toEqual(expect.arrayContaining(['gateway running', 'stopping']));
+    expect(messages.at(-1)).toMatch(/^stopped, \d+ writes flushed$/);
+    // people are told which config and data dir it used
+    expect(result.stderr).toBe(`config: defaults + ${file} (--config) + env SMARTSTORE_HTTP_PORT, SMARTSTORE_MQTT_PORT; data dir: ${join(dir, 'data')}\n`);
+    expectNoStackTrace(result);
+  });
+
+  it('a second gateway on the same data dir: exit 1, naming the lock file and the pid of the one running', async () => {
+    const file = await configFile('lock.yaml', `dataDir: ${join(dir, 'locked-data')}\n`);
+    let second: Run | undefined;
+    let firstPid: number | undefined;
+    const first = run(['run', '--config', file], {}, /"msg":"gateway running"/, async (child) => {
+      firstPid = child.pid;
+      second = await run(['run', '--config', file]);
+    });
+    expect((await first).code).toBe(0);
+    expect(second?.code).toBe(1);
+    const lockFile = join(dir, 'locked-data', 'gateway.lock');
+    expect(second?.stderr).toContain(`pid ${firstPid}, lock ${lockFile}`);
+    const fatal = logLines(second!.stdout).filter((l) => l.level === 60);
+    expect(fatal).toHaveLength(1);
+    expect(fatal[0]).toMatchObject({ lockFile, pid: firstPid });
+    expectNoStackTrace(second!);
+  });
+
+  it('a broken planogram: exit 2, every problem on its own line on stderr, never an escaped line break in the log', async () => {
+    const planogram = join(dir, 'broken-planogram.yaml');
+    await writeFile(
+      planogram,
+      [
+        'products: [{ sku: "1", name: Tea, unitWeightG: 100 }]',
+        'shelves:',
+        '  - id: shelf-a',
+        '    facings:',
+        '      - { facing: 1, sku: "2", capacityUnits: 10, lowStockUnits: 2 }',
+        '      - { facing: 1, sku: "1", capacityUnits: 10, lowStockUnits: 4, restockUnits: 3 }',
+      ].join('\n'),
+    );
+    const file = await configFile('broken-planogram.yaml.cfg', `planogram: { file: ${planogram} }\n`);
+    const problems = [
+      '/shelves/0/facings/0/sku: unknown sku "2" (not in products)',
+      '/shelves/0/facings/1/facing: facing 1 of shelf-a is defined twice (first at /shelves/0/facings/0/facing)',
+      '/shelves/0/facings/1/restockUnits: must be greater than lowStockUnits (4)',
+    ];
+    const report = `invalid planogram (${planogram}):\n${problems.map((p) => `  - ${p}\n`).join('')}`;
+    const started = await run(['run', '--config', file]);
+    expect(started.code).toBe(2);
+    expect(started.stderr).toContain(report);
+    expect(started.stdout).not.toContain('\\n');
+    expect(logLines(started.stdout).filter((l) => l.level === 60)).toEqual([expect.objectContaining({ problems })]);
+    const checked = await run(['check-config', file]);
+    expect(checked).toMatchObject({ code: 2, stderr: report, stdout: '' });
+  });
+
+  it('device commands on a data dir without a database: exit 1 naming its absolute path, nothing created', async () => {
+    const file = await configFile('no-db.yaml', `dataDir: ${join(dir, 'empty-data')}\n`);
+    const result = await run(['device', 'list', '--config', file]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`no gateway database at ${join(dir, 'empty-data', 'gateway.db')}`);
+    expect(existsSync(join(dir, 'empty-data', 'gateway.db'))).toBe(false);
     expectNoStackTrace(result);
   });
 
@@ -207,8 +268,9 @@ describe('the CLI refuses broken configuration and busy ports clearly', () => {
     const fatal = logLines(result.stdout).filter((l) => l.level === 60);
     expect(fatal).toHaveLength(1);
     const part = which === 'mqtt' ? 'broker' : 'http';
-    expect(fatal[0]?.msg).toBe(`${part}: port ${port} is already in use — stop the other process or choose another port (SMARTSTORE_${which.toUpperCase()}_PORT)`);
-    expect(result.stderr).toBe('');
+    const message = `${part}: port ${port} is already in use — stop the other process or choose another port (SMARTSTORE_${which.toUpperCase()}_PORT)`;
+    expect(fatal[0]?.msg).toBe(message);
+    expect(result.stderr.split('\n').filter(Boolean)).toEqual([expect.stringMatching(/^config: /), message]);
     expectNoStackTrace(result);
   });
 

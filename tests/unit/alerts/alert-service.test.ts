@@ -137,6 +137,54 @@ describe('resolveByKey', () => {
   });
 });
 
+describe('updateByKey', () => {
+  const out = { severity: 'critical' as const, title: 'Out of stock facing 1', units: 0 };
+
+  it('updates the active alert of the key in place (same id) and reports the change with the previous state', () => {
+    const { alert } = service.raise(lowStock(1));
+    clock = 2_000;
+    const updated = service.updateByKey(alert.key, { units: 1, title: 'Low stock facing 1, 1 left' });
+    expect(updated).toEqual({ ...alert, units: 1, title: 'Low stock facing 1, 1 left', updatedAt: 2_000 });
+    expect(changes).toEqual([
+      { alert, previous: undefined },
+      { alert: updated, previous: alert },
+    ]);
+    expect(service.activeByKey(alert.key)).toBe(updated);
+    expect(service.activeCount).toBe(1);
+  });
+
+  it('reports nothing when nothing differs, and returns the alert as it is', () => {
+    const { alert } = service.raise(lowStock(1));
+    expect(service.updateByKey(alert.key, { units: 2, severity: 'warning' })).toBe(alert);
+    expect(changes).toHaveLength(1);
+  });
+
+  it('does nothing (and reports nothing) for a key without an active alert', () => {
+    const { alert } = service.raise(lowStock(1));
+    service.resolve(alert.id, 'ann');
+    expect(service.updateByKey(alert.key, out)).toBeUndefined();
+    expect(service.updateByKey('low-stock:shelf-a/9', out)).toBeUndefined();
+    expect(changes).toHaveLength(2);
+  });
+
+  it('escalation wakes a snoozed alert, so wakeSnoozed has nothing left to do for it', () => {
+    const { alert } = service.raise(lowStock(1));
+    service.snooze(alert.id, 'ann', 30);
+    clock = 5_000;
+    expect(service.updateByKey(alert.key, out)).toMatchObject({ id: alert.id, state: 'open', severity: 'critical', units: 0 });
+    changes = [];
+    clock = 10_000_000;
+    service.wakeSnoozed();
+    expect(changes).toEqual([]);
+  });
+
+  it('an acknowledged alert escalates and stays acknowledged', () => {
+    const { alert } = service.raise(lowStock(1));
+    service.acknowledge(alert.id, 'ann');
+    expect(service.updateByKey(alert.key, out)).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'ann', severity: 'critical' });
+  });
+});
+
 describe('acknowledge, snooze, resolve', () => {
   it('acknowledge records who and when; reported once with previous', () => {
     const { alert } = service.raise(lowStock(1));
@@ -289,16 +337,16 @@ describe('list', () => {
     return { w1: acked, c1, w2: snoozed, c2, r1: resolved, stored };
   }
 
-  it('active (the default): every unresolved alert, critical first then newest', async () => {
+  it('active (the default): every unresolved alert, a waiting customer first, then out of stock, then low; oldest first within', async () => {
     const a = await seed();
     const ids = (alerts: Alert[]) => alerts.map((x) => x.id);
-    expect(ids(await service.list({ limit: 100 }))).toEqual([a.c2!.id, a.c1!.id, a.w2!.id, a.w1!.id]);
-    expect(ids(await service.list({ state: 'active', limit: 100 }))).toEqual([a.c2!.id, a.c1!.id, a.w2!.id, a.w1!.id]);
+    expect(ids(await service.list({ limit: 100 }))).toEqual([a.w2!.id, a.c1!.id, a.c2!.id, a.w1!.id]);
+    expect(ids(await service.list({ state: 'active', limit: 100 }))).toEqual([a.w2!.id, a.c1!.id, a.c2!.id, a.w1!.id]);
   });
 
   it('open, acknowledged and snoozed filter by state', async () => {
     const a = await seed();
-    expect((await service.list({ state: 'open', limit: 100 })).map((x) => x.id)).toEqual([a.c2!.id, a.c1!.id]);
+    expect((await service.list({ state: 'open', limit: 100 })).map((x) => x.id)).toEqual([a.c1!.id, a.c2!.id]);
     expect((await service.list({ state: 'acknowledged', limit: 100 })).map((x) => x.id)).toEqual([a.w1!.id]);
     expect((await service.list({ state: 'snoozed', limit: 100 })).map((x) => x.id)).toEqual([a.w2!.id]);
   });
@@ -312,20 +360,20 @@ describe('list', () => {
 
   it('all: active (staff order) then resolved', async () => {
     const a = await seed();
-    expect((await service.list({ state: 'all', limit: 100 })).map((x) => x.id)).toEqual([a.c2!.id, a.c1!.id, a.w2!.id, a.w1!.id, a.r1!.id, 'old-1']);
+    expect((await service.list({ state: 'all', limit: 100 })).map((x) => x.id)).toEqual([a.w2!.id, a.c1!.id, a.c2!.id, a.w1!.id, a.r1!.id, 'old-1']);
   });
 
   it('kind filters active and resolved alerts', async () => {
     const a = await seed();
     expect((await service.list({ state: 'all', kind: 'kiosk-assist', limit: 100 })).map((x) => x.id)).toEqual([a.w2!.id, 'old-1']);
-    expect((await service.list({ kind: 'low-stock', limit: 100 })).map((x) => x.id)).toEqual([a.c2!.id, a.c1!.id, a.w1!.id]);
+    expect((await service.list({ kind: 'low-stock', limit: 100 })).map((x) => x.id)).toEqual([a.c1!.id, a.c2!.id, a.w1!.id]);
     expect(await service.list({ kind: 'kiosk-weight-mismatch', state: 'all', limit: 100 })).toEqual([]);
   });
 
   it('limit bounds the result', async () => {
     const a = await seed();
-    expect((await service.list({ limit: 2 })).map((x) => x.id)).toEqual([a.c2!.id, a.c1!.id]);
-    expect((await service.list({ state: 'all', limit: 5 })).map((x) => x.id)).toEqual([a.c2!.id, a.c1!.id, a.w2!.id, a.w1!.id, a.r1!.id]);
+    expect((await service.list({ limit: 2 })).map((x) => x.id)).toEqual([a.w2!.id, a.c1!.id]);
+    expect((await service.list({ state: 'all', limit: 5 })).map((x) => x.id)).toEqual([a.w2!.id, a.c1!.id, a.c2!.id, a.w1!.id, a.r1!.id]);
     expect(await service.list({ state: 'resolved', limit: 1 })).toHaveLength(1);
   });
 });

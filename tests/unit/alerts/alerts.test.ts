@@ -7,8 +7,12 @@ import {
   kioskAlertKey,
   lowStockKey,
   openAlert,
+  parseLowStockKey,
   resolveAlert,
+  sensorFaultKey,
   snoozeAlert,
+  staffUrgency,
+  updateAlertDetails,
   wakeAlert,
   type Alert,
   type AlertState,
@@ -48,6 +52,15 @@ describe('keys', () => {
     expect(lowStockKey('shelf-a', 3)).toBe('low-stock:shelf-a/3');
     expect(kioskAlertKey('kiosk-assist', 'k1')).toBe('kiosk-assist:k1');
     expect(kioskAlertKey('kiosk-weight-mismatch', 'k1')).toBe('kiosk-weight-mismatch:k1');
+    expect(sensorFaultKey('shelf-a', 3)).toBe('sensor-fault:shelf-a/3');
+  });
+
+  it('a low-stock key parses back to its facing; other keys do not', () => {
+    expect(parseLowStockKey(lowStockKey('shelf-a', 12))).toEqual({ shelfId: 'shelf-a', facing: 12 });
+    expect(parseLowStockKey(lowStockKey('aisle/3', 1))).toEqual({ shelfId: 'aisle/3', facing: 1 });
+    expect(parseLowStockKey(sensorFaultKey('shelf-a', 1))).toBeUndefined();
+    expect(parseLowStockKey('low-stock:shelf-a/')).toBeUndefined();
+    expect(parseLowStockKey('kiosk-assist:k1')).toBeUndefined();
   });
 });
 
@@ -137,15 +150,80 @@ describe('wakeAlert', () => {
   });
 });
 
-describe('compareAlertsForStaff', () => {
-  const alert = (id: string, severity: Alert['severity'], openedAt: number): Alert => ({ ...openAlert({ ...INPUT, severity }, id, openedAt) });
+describe('updateAlertDetails', () => {
+  const OUT: Pick<Alert, 'severity' | 'title' | 'units'> = { severity: 'critical', title: 'Out of stock', units: 0 };
 
-  it('critical first, then newest first', () => {
-    const alerts = [alert('w-old', 'warning', 1), alert('c-old', 'critical', 2), alert('w-new', 'warning', 30), alert('c-new', 'critical', 20)];
-    expect(alerts.sort(compareAlertsForStaff).map((a) => a.id)).toEqual(['c-new', 'c-old', 'w-new', 'w-old']);
+  it('follows the units and title, with the time of the change', () => {
+    const alert = updateAlertDetails(open(), { units: 1, title: 'Low stock, 1 left' }, 5_000);
+    expect(alert).toEqual({ ...open(), units: 1, title: 'Low stock, 1 left', updatedAt: 5_000 });
   });
 
-  it('is 0 for the same severity and opening time', () => {
-    expect(compareAlertsForStaff(alert('a', 'warning', 5), alert('b', 'warning', 5))).toBe(0);
+  it('returns the very same alert when nothing differs (so no change is reported)', () => {
+    const alert = open();
+    expect(updateAlertDetails(alert, { units: 2, title: 'Low stock', severity: 'warning' }, 5_000)).toBe(alert);
+    expect(updateAlertDetails(alert, {}, 5_000)).toBe(alert);
+  });
+
+  it('escalates an open alert to critical and it stays open', () => {
+    expect(updateAlertDetails(open(), OUT, 5_000)).toEqual({ ...open(), ...OUT, updatedAt: 5_000 });
+  });
+
+  it('escalation wakes a snoozed alert: open again, without snoozedUntil, still showing who snoozed it', () => {
+    const woken = updateAlertDetails(snoozed(), OUT, 5_000);
+    expect(woken).toMatchObject({ ...OUT, state: 'open', acknowledgedBy: 'bob', updatedAt: 5_000 });
+    expect('snoozedUntil' in woken).toBe(false);
+  });
+
+  it('a snoozed alert whose units change without escalation stays snoozed', () => {
+    expect(updateAlertDetails(snoozed(), { units: 1, title: 'Low stock, 1 left' }, 5_000)).toMatchObject({ state: 'snoozed', snoozedUntil: 10_000, units: 1 });
+  });
+
+  it('an acknowledged alert stays acknowledged when it escalates', () => {
+    expect(updateAlertDetails(acknowledged(), OUT, 5_000)).toEqual({ ...acknowledged(), ...OUT, updatedAt: 5_000 });
+  });
+
+  it('back from critical to warning (one unit returned) is a plain update', () => {
+    const critical = updateAlertDetails(open(), OUT, 5_000);
+    expect(updateAlertDetails(critical, { severity: 'warning', units: 1, title: 'Low stock, 1 left' }, 6_000)).toMatchObject({ state: 'open', severity: 'warning', units: 1 });
+  });
+
+  it('is refused for a resolved alert, and does not mutate its input', () => {
+    const error = transitionError(() => updateAlertDetails(resolved(), OUT, 9_000));
+    expect([error.alertId, error.from, error.action]).toEqual(['a1', 'resolved', 'update']);
+    const alert = snoozed();
+    const copy = structuredClone(alert);
+    updateAlertDetails(alert, OUT, 9_000);
+    expect(alert).toEqual(copy);
+  });
+});
+
+describe('staff order: compareAlertsForStaff', () => {
+  const alert = (id: string, kind: Alert['kind'], severity: Alert['severity'], openedAt: number): Alert =>
+    openAlert({ ...INPUT, kind, key: `${kind}:${id}`, severity }, id, openedAt);
+
+  it('a customer waiting first, then out of stock, then low stock, then the rest; oldest first within each', () => {
+    const alerts = [
+      alert('fault', 'sensor-fault', 'warning', 1),
+      alert('low-new', 'low-stock', 'warning', 50),
+      alert('out-new', 'low-stock', 'critical', 60),
+      alert('mismatch', 'kiosk-weight-mismatch', 'critical', 70),
+      alert('low-old', 'low-stock', 'warning', 5),
+      alert('out-old', 'low-stock', 'critical', 10),
+      alert('assist', 'kiosk-assist', 'critical', 40),
+    ];
+    expect(alerts.sort(compareAlertsForStaff).map((a) => a.id)).toEqual(['assist', 'mismatch', 'out-old', 'out-new', 'low-old', 'low-new', 'fault']);
+  });
+
+  it('a kiosk alert stored as a warning (before kiosk alerts were critical) still comes first', () => {
+    expect(staffUrgency({ kind: 'kiosk-assist', severity: 'warning' })).toBe(0);
+    expect(compareAlertsForStaff(alert('k', 'kiosk-assist', 'warning', 99), alert('o', 'low-stock', 'critical', 1))).toBeLessThan(0);
+  });
+
+  it('a critical sensor fault does not jump ahead of low stock: the kind decides', () => {
+    expect(staffUrgency({ kind: 'sensor-fault', severity: 'critical' })).toBe(3);
+  });
+
+  it('is 0 for the same urgency and opening time', () => {
+    expect(compareAlertsForStaff(alert('a', 'low-stock', 'warning', 5), alert('b', 'low-stock', 'warning', 5))).toBe(0);
   });
 });

@@ -7,11 +7,11 @@ import { kioskAlertFor, kioskAlerts } from '../../../edge/alerts/kiosk-alerts.js
 const kioskEvent = (deviceId: string, payload: KioskEvent): DeviceMessage => ({ key: 'kiosk/event', deviceId, payload, receivedAt: 1 });
 
 describe('kioskAlertFor', () => {
-  it('assist-requested → a kiosk-assist warning keyed by kiosk, with the reason in the title', () => {
+  it('assist-requested → a critical kiosk-assist alert (a customer waits) keyed by kiosk, with the reason in the title', () => {
     expect(kioskAlertFor('kiosk-1', { type: 'assist-requested', reason: 'age check', ts: 1 })).toEqual({
       kind: 'kiosk-assist',
       key: 'kiosk-assist:kiosk-1',
-      severity: 'warning',
+      severity: 'critical',
       title: 'Kiosk kiosk-1: customer asks for assistance (age check)',
       deviceId: 'kiosk-1',
     });
@@ -21,11 +21,11 @@ describe('kioskAlertFor', () => {
     expect(kioskAlertFor('kiosk-1', { type: 'assist-requested', ts: 1 })?.title).toBe('Kiosk kiosk-1: customer asks for assistance');
   });
 
-  it('weight-mismatch → a kiosk-weight-mismatch warning with rounded grams', () => {
+  it('weight-mismatch → a critical kiosk-weight-mismatch alert (a customer waits) with rounded grams', () => {
     expect(kioskAlertFor('kiosk-2', { type: 'weight-mismatch', basketId: 'b1', expectedWeightG: 1040.4, measuredWeightG: 519.6, ts: 1 })).toEqual({
       kind: 'kiosk-weight-mismatch',
       key: 'kiosk-weight-mismatch:kiosk-2',
-      severity: 'warning',
+      severity: 'critical',
       title: 'Kiosk kiosk-2: bagging area weight mismatch (expected 1040 g, measured 520 g)',
       deviceId: 'kiosk-2',
     });

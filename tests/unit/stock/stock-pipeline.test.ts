@@ -5,6 +5,7 @@ import { PlanogramIndex, facingKey, type FacingPlan } from '../../../edge/planog
 import type { FacingStock, StockLevel } from '../../../edge/stock/stock.js';
 import type { DeviceMessage } from '../../../edge/devices/messages.js';
 import type { StockSignal } from '../../../edge/stock/low-stock.js';
+import type { SensorFaultChange } from '../../../edge/stock/stock-events.js';
 import { StockPipeline, type StockOutput } from '../../../edge/stock/stock-pipeline.js';
 
 // milk on shelf-a/1 and shelf-b/3; beans on shelf-a/2. Unit weights 100 g and 50 g, tare 0 / 10 g.
@@ -21,6 +22,9 @@ const PLANOGRAM = new PlanogramIndex({
 });
 const DEBOUNCE = 1_000;
 const STALE = 60_000;
+const TOLERANCE = 50;
+/** plausible weight of milk on shelf-a/1: capacity 10 × 100 g × 1.5 + tare 0 */
+const MILK_MAX_G = 1_500;
 
 const weight = (shelfId: string, facing: number, weightG: number, receivedAt: number): DeviceMessage => ({
   key: 'shelf/weight',
@@ -40,6 +44,10 @@ const quantity = (shelfId: string, facing: number, sku: string, units: number, w
   quantity: { shelfId, facing, sku, units, weightG, source, at },
 });
 const signal = (s: Omit<StockSignal, 'sku'> & { sku: string }): StockOutput => ({ type: 'signal', signal: s });
+const fault = (shelfId: string, facing: number, sku: string, faulty: boolean, weightG: number, at: number): StockOutput => ({
+  type: 'sensor-fault',
+  change: { shelfId, facing, sku, faulty, weightG, at } satisfies SensorFaultChange,
+});
 
 /** A marble string with the given letters at the given virtual times (ms). */
 function marbleAt(events: ReadonlyArray<readonly [number, string]>): string {
@@ -57,15 +65,19 @@ let scheduler: TestScheduler;
 let unknown: Array<[string, number]>;
 let initialStock: Map<string, FacingStock>;
 let initialLevel: Map<string, StockLevel>;
+let initiallyFaulty: Set<string>;
+let implausible: Array<[string, number]>;
 
 function pipeline(): StockPipeline {
   return new StockPipeline({
     planogram: PLANOGRAM,
-    options: { smoothingWindow: 1, staleAfterMs: STALE, debounceMs: DEBOUNCE },
+    options: { smoothingWindow: 1, staleAfterMs: STALE, debounceMs: DEBOUNCE, sensorToleranceG: TOLERANCE },
     scheduler,
     initialStock: (plan) => initialStock.get(facingKey(plan.shelfId, plan.facing)),
     initialLevel: (plan) => initialLevel.get(facingKey(plan.shelfId, plan.facing)),
     onUnknownFacing: (shelfId, facing) => unknown.push([shelfId, facing]),
+    initialSensorFault: (plan) => initiallyFaulty.has(facingKey(plan.shelfId, plan.facing)),
+    onImplausibleReading: (shelfId, facing) => implausible.push([shelfId, facing]),
   });
 }
 
@@ -74,6 +86,8 @@ beforeEach(() => {
   unknown = [];
   initialStock = new Map();
   initialLevel = new Map();
+  initiallyFaulty = new Set();
+  implausible = [];
 });
 
 describe('StockPipeline.outputs', () => {
@@ -225,6 +239,90 @@ describe('StockPipeline.outputs', () => {
       scheduler.flush();
       expect(seen).toEqual([quantity('shelf-a', 1, 'milk', 8, 800, 0), quantity('shelf-a', 1, 'milk', 1, 100, 5)]);
       expect(unknown).toEqual([['shelf-a', 9]]);
+    });
+  });
+});
+
+describe('plausible weights (sensor faults)', () => {
+  it('an impossible reading is not counted as units: it is reported, and the facing goes faulty once', () => {
+    initialStock.set('shelf-a/1', { units: 4, weightG: 400, source: 'weight', lastWeightAt: 0, at: 0 });
+    initialLevel.set('shelf-a/1', 'ok');
+    scheduler.run(({ hot, expectObservable }) => {
+      // 999,999 g once showed as 9,999 units of milk (and 625 of 8 elsewhere)
+      const messages = hot('a b c', { a: weight('shelf-a', 1, 999_999, 0), b: weight('shelf-a', 1, 999_999, 1), c: weight('shelf-a', 1, -51, 2) });
+      expectObservable(pipeline().outputs(messages)).toBe('a', { a: fault('shelf-a', 1, 'milk', true, 999_999, 0) });
+    });
+    expect(implausible).toEqual([
+      ['shelf-a', 1],
+      ['shelf-a', 1],
+      ['shelf-a', 1],
+    ]);
+  });
+
+  it('the first plausible reading afterwards ends the fault, then counts as stock as usual', () => {
+    const seen: Array<[number, StockOutput]> = [];
+    scheduler.run(({ hot }) => {
+      const messages = hot('a b', { a: weight('shelf-a', 1, 999_999, 0), b: weight('shelf-a', 1, 300, 1) });
+      pipeline().outputs(messages).subscribe((o) => seen.push([scheduler.now(), o]));
+    });
+    expect(seen).toEqual([
+      [0, fault('shelf-a', 1, 'milk', true, 999_999, 0)],
+      [1, fault('shelf-a', 1, 'milk', false, 300, 1)],
+      [1, quantity('shelf-a', 1, 'milk', 3, 300, 1)],
+      [1 + DEBOUNCE, signal({ shelfId: 'shelf-a', facing: 1, sku: 'milk', level: 'ok', units: 3, at: 1 })],
+    ]);
+    expect(implausible).toEqual([['shelf-a', 1]]);
+  });
+
+  it('the bounds are inclusive: -sensorToleranceG and capacity × unit weight × 1.5 + tare are plausible, beyond them not', () => {
+    const outputs: StockOutput[] = [];
+    scheduler.run(({ hot }) => {
+      const messages = hot('a b c d e', {
+        a: weight('shelf-a', 1, -TOLERANCE, 0),
+        b: weight('shelf-a', 1, MILK_MAX_G, 1),
+        c: weight('shelf-a', 2, 10 + 10 * 50 * 1.5, 2), // beans: tare 10 g counts on top
+        d: weight('shelf-a', 1, MILK_MAX_G + 0.5, 3),
+        e: weight('shelf-a', 2, -TOLERANCE - 0.5, 4),
+      });
+      pipeline().outputs(messages).subscribe((o) => outputs.push(o));
+    });
+    expect(outputs.filter((o) => o.type === 'quantity').map((o) => (o.type === 'quantity' ? o.quantity.units : -1))).toEqual([0, 15, 15]);
+    expect(outputs.filter((o) => o.type === 'sensor-fault')).toEqual([fault('shelf-a', 1, 'milk', true, MILK_MAX_G + 0.5, 3), fault('shelf-a', 2, 'beans', true, -TOLERANCE - 0.5, 4)]);
+    expect(implausible).toEqual([
+      ['shelf-a', 1],
+      ['shelf-a', 2],
+    ]);
+  });
+
+  it('a facing that was faulty before the start (its alert is active) reports its first plausible reading as the end of the fault', () => {
+    initiallyFaulty.add('shelf-b/3');
+    const seen: StockOutput[] = [];
+    scheduler.run(({ hot }) => {
+      const messages = hot('a b', { a: weight('shelf-b', 3, 700, 0), b: weight('shelf-a', 1, 700, 1) });
+      pipeline().outputs(messages).subscribe((o) => seen.push(o));
+    });
+    expect(seen.filter((o) => o.type !== 'signal')).toEqual([
+      fault('shelf-b', 3, 'milk', false, 700, 0),
+      quantity('shelf-b', 3, 'milk', 7, 700, 0),
+      quantity('shelf-a', 1, 'milk', 7, 700, 1),
+    ]);
+  });
+
+  it('push() delivers the fault changes to the callback too, and leaves the ledger untouched', () => {
+    scheduler.run(() => {
+      const seen: StockOutput[] = [];
+      const p = pipeline();
+      p.start((o) => seen.push(o));
+      p.push(weight('shelf-a', 1, 500, 0));
+      p.push(weight('shelf-a', 1, 999_999, 1));
+      p.push(weight('shelf-a', 1, 500, 2)); // same units as before the fault: no quantity
+      scheduler.schedule(() => p.stop(), 10);
+      scheduler.flush();
+      expect(seen).toEqual([
+        quantity('shelf-a', 1, 'milk', 5, 500, 0),
+        fault('shelf-a', 1, 'milk', true, 999_999, 1),
+        fault('shelf-a', 1, 'milk', false, 500, 2),
+      ]);
     });
   });
 });

@@ -146,11 +146,12 @@ describe('migrate', () => {
 
   it('applies every migration once; a second run applies nothing', async () => {
     expect(await migrate(db)).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(await tables()).toEqual(['alerts', 'devices', 'facing_state', 'gateway_meta', 'planogram', 'products', 'schema_migrations', 'shelf_history']);
+    expect(await tables()).toEqual(['alert_silences', 'alerts', 'devices', 'facing_state', 'gateway_meta', 'planogram', 'products', 'schema_migrations', 'shelf_history']);
     expect(await migrate(db)).toEqual([]);
     expect(await db.all('SELECT version, name FROM schema_migrations')).toEqual([
       { version: 1, name: 'initial' },
       { version: 2, name: 'gateway-meta' },
+      { version: 3, name: 'device-liveness-alert-rearm' },
     ]);
   });
 

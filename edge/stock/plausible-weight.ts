@@ -1,0 +1,67 @@
+/**
+ * Plausible weight: a facing's load cell reading (gross, tare included) is plausible when it lies between
+ * -sensorToleranceG and capacityUnits × unitWeightG × 1.5 + tareG. A cell reads a little below zero when it drifts,
+ * and a facing can hold some more than its capacity (stacked, a wrong product, a hand), but not half again as much:
+ * a reading outside that range is a broken or badly calibrated cell, not stock (999,999 g once showed as 625 of 8
+ * units). Such readings are not counted as units; they make the facing's sensor faulty until a plausible one comes.
+ */
+import type { FacingPlan, PlanogramIndex } from '../planogram/planogram.js';
+import type { SensorFaultChange } from './stock-events.js';
+
+export type PlausibleRange = { minG: number; maxG: number };
+
+/** The plausible weight range of a facing; without a known unit weight there is no upper bound to judge by. */
+export function plausibleWeightRange(
+  plan: Pick<FacingPlan, 'capacityUnits' | 'tareG'>,
+  unitWeightG: number | undefined,
+  sensorToleranceG: number,
+): PlausibleRange {
+  return {
+    minG: -sensorToleranceG,
+    maxG: unitWeightG === undefined ? Number.POSITIVE_INFINITY : plan.capacityUnits * unitWeightG * 1.5 + plan.tareG,
+  };
+}
+
+export function isPlausibleWeight(weightG: number, range: PlausibleRange): boolean {
+  // written so that NaN is not plausible
+  return weightG >= range.minG && weightG <= range.maxG;
+}
+
+type FacingSensor = PlausibleRange & { faulty: boolean };
+
+/**
+ * Each facing's plausible range (computed once per planogram) and whether its load cell is faulty now. Runs for every
+ * reading: one map lookup and two comparisons; a change of the fault state goes to `onChange`.
+ */
+export class SensorFaultTracker {
+  private readonly sensors = new Map<FacingPlan, FacingSensor>();
+
+  constructor(
+    planogram: PlanogramIndex,
+    sensorToleranceG: number,
+    /** faulty at start: the facing's sensor-fault alert is still active (from before a restart) */
+    initiallyFaulty: (plan: FacingPlan) => boolean,
+    private readonly onChange: (change: SensorFaultChange) => void,
+  ) {
+    for (const plan of planogram.planogram.facings) {
+      const range = plausibleWeightRange(plan, planogram.product(plan.sku)?.unitWeightG, sensorToleranceG);
+      this.sensors.set(plan, { ...range, faulty: initiallyFaulty(plan) });
+    }
+  }
+
+  /** Whether a reading of the facing is plausible (to be counted as stock). */
+  accept(plan: FacingPlan, weightG: number, at: number): boolean {
+    const sensor = this.sensors.get(plan);
+    if (!sensor) return true;
+    const plausible = isPlausibleWeight(weightG, sensor);
+    if (plausible === sensor.faulty) {
+      sensor.faulty = !plausible;
+      this.onChange({ shelfId: plan.shelfId, facing: plan.facing, sku: plan.sku, faulty: sensor.faulty, weightG, at });
+    }
+    return plausible;
+  }
+
+  isFaulty(plan: FacingPlan): boolean {
+    return this.sensors.get(plan)?.faulty ?? false;
+  }
+}

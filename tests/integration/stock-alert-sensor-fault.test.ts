@@ -1,0 +1,106 @@
+/**
+ * Impossible load cell readings over real MQTT: not counted as stock, counted as a metric, and a sensor-fault alert
+ * that resolves by itself when plausible readings return — also when the fault began before a restart.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Alert } from '../../edge/alerts/alerts.js';
+import type { GatewayEvents } from '../../edge/core/events.js';
+import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+
+// espresso beans (520 g) on shelf-a facing 2, capacity 8, tare 0: plausible up to 8 × 520 × 1.5 = 6,240 g
+const UNIT_G = 520;
+const SECRET = 'shelf-a-secret-0123456789';
+const KEY = 'sensor-fault:shelf-a/2';
+const IMPLAUSIBLE = 'smartstore_sensor_implausible_readings_total';
+
+function nextEvent<K extends keyof GatewayEvents>(gw: TestGateway, event: K, match: (payload: GatewayEvents[K]) => boolean, timeoutMs = 5_000): Promise<GatewayEvents[K]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(new Error(`no matching ${event} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const unsubscribe = gw.built.bus.on(event, 'test', (payload) => {
+      if (!match(payload)) return;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve(payload);
+    });
+  });
+}
+
+async function facingA2(gw: TestGateway): Promise<{ units: number | null; level: string }> {
+  const body = (await (await gw.api('/api/shelves')).json()) as { shelves: { id: string; facings: { facing: number; units: number | null; level: string }[] }[] };
+  return body.shelves.find((s) => s.id === 'shelf-a')!.facings.find((f) => f.facing === 2)!;
+}
+
+const alertsOfKey = async (gw: TestGateway): Promise<Alert[]> =>
+  ((await (await gw.api('/api/alerts?state=all&kind=sensor-fault')).json()) as { alerts: Alert[] }).alerts.filter((a) => a.key === KEY);
+
+describe('impossible load cell readings are sensor faults', () => {
+  const gateways: TestGateway[] = [];
+  const clients: MqttClient[] = [];
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
+    for (const gw of gateways.splice(0).reverse()) await gw.dispose();
+  });
+
+  async function start(options: Parameters<typeof startTestGateway>[0] = {}): Promise<TestGateway> {
+    const gw = await startTestGateway(options);
+    gateways.push(gw);
+    return gw;
+  }
+
+  async function connectShelf(gw: TestGateway, provision: boolean): Promise<(weightG: number) => Promise<unknown>> {
+    if (provision) await gw.built.devices.registry.provision('shelf-a', 'shelf', SECRET);
+    const client = await mqtt.connectAsync(gw.mqttUrl, { clientId: 'shelf-a', username: 'shelf-a', password: SECRET, reconnectPeriod: 0, keepalive: 30 });
+    clients.push(client);
+    return (weightG) => client.publishAsync('store/test-store/shelf/shelf-a/weight', JSON.stringify({ facing: 2, weightG, ts: Date.now() }), { qos: 1 });
+  }
+
+  it('999,999 g does not become units: counted, one alert to check the load cell, resolved by plausible readings', async () => {
+    const gw = await start();
+    const publish = await connectShelf(gw, true);
+    const atSix = nextEvent(gw, 'stock.changed', (c) => c.view.shelfId === 'shelf-a' && c.view.facing === 2 && c.view.units === 6);
+    await publish(6 * UNIT_G);
+    await atSix;
+
+    const faulty = nextEvent(gw, 'stock.sensor-fault', (f) => f.shelfId === 'shelf-a' && f.facing === 2);
+    for (const weightG of [999_999, 999_999, -51]) await publish(weightG);
+    expect(await faulty).toMatchObject({ faulty: true, weightG: 999_999 });
+    await eventually(async () => ((await gw.built.metrics.value(IMPLAUSIBLE)) === 3 ? true : undefined), 5_000, 'three implausible readings counted');
+
+    const [alert] = await alertsOfKey(gw);
+    expect(alert).toMatchObject({ kind: 'sensor-fault', state: 'open', severity: 'warning', title: 'Check the load cell on shelf-a facing 2', shelfId: 'shelf-a', facing: 2 });
+    expect(await alertsOfKey(gw)).toHaveLength(1);
+    expect(await facingA2(gw)).toMatchObject({ units: 6 }); // not 1,923 units
+    const metrics = await (await gw.api('/metrics')).text();
+    expect(metrics).toMatch(/^smartstore_sensor_implausible_readings_total 3$/m);
+
+    const resolved = nextEvent(gw, 'alert.changed', ({ alert: a }) => a.key === KEY && a.state === 'resolved');
+    const atFive = nextEvent(gw, 'stock.changed', (c) => c.view.shelfId === 'shelf-a' && c.view.facing === 2 && c.view.units === 5);
+    await publish(5 * UNIT_G);
+    expect((await resolved).alert).toMatchObject({ id: alert!.id, resolvedBy: 'system', resolution: 'plausible readings again' });
+    await atFive;
+    expect(await gw.built.metrics.value(IMPLAUSIBLE)).toBe(3);
+  });
+
+  it('a fault from before a restart resolves with the first plausible reading after it', async () => {
+    const gw = await start();
+    let publish = await connectShelf(gw, true);
+    const opened = nextEvent(gw, 'alert.changed', ({ alert }) => alert.key === KEY);
+    await publish(999_999);
+    const { alert } = await opened;
+    await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
+    await gw.stop();
+
+    const restarted = await start({ dataDir: gw.dataDir });
+    expect(await alertsOfKey(restarted)).toEqual([expect.objectContaining({ id: alert.id, state: 'open' })]);
+    publish = await connectShelf(restarted, false);
+    // the cell was repaired while the gateway was down: its first reading after the restart ends the fault
+    const resolved = nextEvent(restarted, 'alert.changed', ({ alert: a }) => a.key === KEY && a.state === 'resolved');
+    await publish(4 * UNIT_G);
+    expect((await resolved).alert).toMatchObject({ id: alert.id, resolvedBy: 'system', resolution: 'plausible readings again' });
+    expect(await restarted.built.metrics.value(IMPLAUSIBLE)).toBe(0);
+  });
+});
