@@ -1,8 +1,9 @@
 import { join, resolve } from 'node:path';
 import type { GatewayConfig } from '../config/gateway-config.js';
+import { ConfigError } from '../config/gateway-config.js';
 import { loadConfig } from '../config/load-config.js';
 import { DATABASE_FILE } from '../storage/module.js';
-import type { CliIo } from './io.js';
+import { EXIT, type CliIo, type ExitCode } from './io.js';
 
 /** The config a command uses, with the paths it resolved, so that it can say which database it works on. */
 export type ResolvedConfig = {
@@ -41,4 +42,21 @@ export async function resolveConfig(configFlag: string | undefined, io: CliIo): 
 export function describeResolved(resolved: ResolvedConfig): string {
   const sources = ['defaults', ...(resolved.file ? [`${resolved.file.path} (${resolved.file.from})`] : []), ...(resolved.envOverrides.length > 0 ? [`env ${resolved.envOverrides.join(', ')}`] : [])];
   return `config: ${sources.join(' + ')}; data dir: ${resolved.config.dataDir}\n`;
+}
+
+/**
+ * What every command does first: resolve the config and say on stderr which one and which data dir; a bad config is
+ * printed (one problem per line) and answered with the exit code to return.
+ */
+export async function resolveConfigOrReport(configFlag: string | undefined, io: CliIo): Promise<ResolvedConfig | ExitCode> {
+  let resolved: ResolvedConfig;
+  try {
+    resolved = await resolveConfig(configFlag, io);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.stderr.write(`${error.message}\n`);
+    return EXIT.badConfig;
+  }
+  io.stderr.write(describeResolved(resolved));
+  return resolved;
 }

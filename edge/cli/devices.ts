@@ -3,7 +3,6 @@
  * notices within a second and closes connections of disabled, removed and re-keyed devices).
  */
 import { existsSync } from 'node:fs';
-import { ConfigError } from '../config/gateway-config.js';
 import { InvalidDeviceIdError, unmappedShelfWarning, DeviceRegistry } from '../devices/device-registry.js';
 import { DeviceExistsError, DeviceStore } from '../devices/device-store.js';
 import type { DeviceKind } from '../devices/topics.js';
@@ -12,7 +11,7 @@ import { PlanogramStore } from '../planogram/planogram-store.js';
 import { DataDirLock } from '../storage/data-dir-lock.js';
 import { SqliteDatabase } from '../storage/database.js';
 import { migrate } from '../storage/migrate.js';
-import { describeResolved, resolveConfig, type ResolvedConfig } from './config.js';
+import { resolveConfigOrReport, type ResolvedConfig } from './config.js';
 import { EXIT, type CliIo, type ExitCode } from './io.js';
 
 export type DeviceCommandOptions = { config?: string };
@@ -29,15 +28,8 @@ export function missingDatabaseMessage(databaseFile: string): string {
 }
 
 async function withDevices(options: DeviceCommandOptions & { init?: boolean }, io: CliIo, work: (session: Session) => Promise<ExitCode>): Promise<ExitCode> {
-  let resolved;
-  try {
-    resolved = await resolveConfig(options.config, io);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    io.stderr.write(`${error.message}\n`);
-    return EXIT.badConfig;
-  }
-  io.stderr.write(describeResolved(resolved));
+  const resolved = await resolveConfigOrReport(options.config, io);
+  if (typeof resolved === 'number') return resolved;
   if (!options.init && !existsSync(resolved.databaseFile)) {
     io.stderr.write(missingDatabaseMessage(resolved.databaseFile));
     return EXIT.failed;

@@ -1,11 +1,11 @@
-import { ConfigError, type GatewayConfig } from '../config/gateway-config.js';
+import type { GatewayConfig } from '../config/gateway-config.js';
 import { redactConfig } from '../config/load-config.js';
 import { createLogger } from '../core/logger.js';
 import { GatewayStartError } from '../core/module.js';
 import { buildGateway } from '../main.js';
 import { PlanogramFileError } from '../planogram/planogram-file.js';
 import { DataDirLockedError } from '../storage/data-dir-lock.js';
-import { describeResolved, resolveConfig } from './config.js';
+import { resolveConfigOrReport } from './config.js';
 import { EXIT, problemReport, type CliIo, type ExitCode } from './io.js';
 
 /**
@@ -44,16 +44,9 @@ export function explainStartFailure(error: unknown, config: GatewayConfig): Star
  * order, flushing writes; a second: at once, 130).
  */
 export async function runGateway(options: { config?: string }, io: CliIo): Promise<ExitCode> {
-  let resolved;
-  try {
-    resolved = await resolveConfig(options.config, io);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    io.stderr.write(`${error.message}\n`);
-    return EXIT.badConfig;
-  }
+  const resolved = await resolveConfigOrReport(options.config, io);
+  if (typeof resolved === 'number') return resolved;
   const { config } = resolved;
-  io.stderr.write(describeResolved(resolved));
   const log = createLogger(config.log, { destination: io.stdout, isTTY: io.stdout.isTTY, env: io.env });
   const built = buildGateway(config, { log });
 

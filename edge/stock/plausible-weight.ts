@@ -3,7 +3,9 @@
  * -sensorToleranceG and capacityUnits × unitWeightG × 1.5 + tareG. A cell reads a little below zero when it drifts,
  * and a facing can hold some more than its capacity (stacked, a wrong product, a hand), but not half again as much:
  * a reading outside that range is a broken or badly calibrated cell, not stock (999,999 g once showed as 625 of 8
- * units). Such readings are not counted as units; they make the facing's sensor faulty until a plausible one comes.
+ * units). Such readings are not counted as units; they make the facing's sensor faulty. The fault ends once plausible
+ * readings have held for `clearAfterMs` (an implausible one restarts the wait), so a cell flipping between good and
+ * bad readings keeps one alert open instead of opening and resolving one per reading.
  */
 import type { FacingPlan, PlanogramIndex } from '../planogram/planogram.js';
 import type { SensorFaultChange } from './stock-events.js';
@@ -27,7 +29,7 @@ export function isPlausibleWeight(weightG: number, range: PlausibleRange): boole
   return weightG >= range.minG && weightG <= range.maxG;
 }
 
-type FacingSensor = PlausibleRange & { faulty: boolean };
+type FacingSensor = PlausibleRange & { faulty: boolean; plausibleSince: number | undefined };
 
 /**
  * Each facing's plausible range (computed once per planogram) and whether its load cell is faulty now. Runs for every
@@ -39,13 +41,15 @@ export class SensorFaultTracker {
   constructor(
     planogram: PlanogramIndex,
     sensorToleranceG: number,
+    /** how long plausible readings must hold before a faulty sensor counts as repaired */
+    private readonly clearAfterMs: number,
     /** faulty at start: the facing's sensor-fault alert is still active (from before a restart) */
     initiallyFaulty: (plan: FacingPlan) => boolean,
     private readonly onChange: (change: SensorFaultChange) => void,
   ) {
     for (const plan of planogram.planogram.facings) {
       const range = plausibleWeightRange(plan, planogram.product(plan.sku)?.unitWeightG, sensorToleranceG);
-      this.sensors.set(plan, { ...range, faulty: initiallyFaulty(plan) });
+      this.sensors.set(plan, { ...range, faulty: initiallyFaulty(plan), plausibleSince: undefined });
     }
   }
 
@@ -54,11 +58,20 @@ export class SensorFaultTracker {
     const sensor = this.sensors.get(plan);
     if (!sensor) return true;
     const plausible = isPlausibleWeight(weightG, sensor);
-    if (plausible === sensor.faulty) {
-      sensor.faulty = !plausible;
-      this.onChange({ shelfId: plan.shelfId, facing: plan.facing, sku: plan.sku, faulty: sensor.faulty, weightG, at });
+    if (!plausible) {
+      sensor.plausibleSince = undefined;
+      if (!sensor.faulty) this.changed(plan, sensor, true, weightG, at);
+    } else if (sensor.faulty) {
+      sensor.plausibleSince ??= at;
+      if (at - sensor.plausibleSince >= this.clearAfterMs) this.changed(plan, sensor, false, weightG, at);
     }
     return plausible;
+  }
+
+  private changed(plan: FacingPlan, sensor: FacingSensor, faulty: boolean, weightG: number, at: number): void {
+    sensor.faulty = faulty;
+    sensor.plausibleSince = undefined;
+    this.onChange({ shelfId: plan.shelfId, facing: plan.facing, sku: plan.sku, faulty, weightG, at });
   }
 
   isFaulty(plan: FacingPlan): boolean {

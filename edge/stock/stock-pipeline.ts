@@ -50,7 +50,8 @@ export class StockPipeline {
 
   constructor(private readonly deps: StockPipelineDeps) {
     this.ledger = new FacingStockLedger(deps.planogram, deps.options, deps.initialStock);
-    this.sensors = new SensorFaultTracker(deps.planogram, deps.options.sensorToleranceG, deps.initialSensorFault, (change) =>
+    // a fault ends once plausible readings held as long as a level must hold: the same debounce
+    this.sensors = new SensorFaultTracker(deps.planogram, deps.options.sensorToleranceG, deps.options.debounceMs, deps.initialSensorFault, (change) =>
       this.sensorFaults.next(change),
     );
   }

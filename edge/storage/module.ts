@@ -24,7 +24,7 @@ export class StorageModule implements GatewayModule {
     readonly dataDir: string,
     options: WriteBehindOptions,
     metrics: WriterMetrics,
-    private readonly log: Logger,
+    log: Logger,
   ) {
     this.db = new SqliteDatabase(join(dataDir, DATABASE_FILE));
     this.lock = new DataDirLock(dataDir);

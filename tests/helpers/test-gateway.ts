@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../edge/config/load-config.js';
 import type { GatewayConfig } from '../../edge/config/gateway-config.js';
+import type { GatewayEvents } from '../../edge/core/events.js';
 import type { DeviceKind } from '../../edge/devices/topics.js';
 import { buildGateway, type StoreGateway } from '../../edge/main.js';
 
@@ -127,4 +128,20 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** Resolves with the first bus event that matches (subscribe before causing it), or fails after `timeoutMs`. */
+export function nextEvent<K extends keyof GatewayEvents>(gw: TestGateway, event: K, match: (payload: GatewayEvents[K]) => boolean, timeoutMs = 5_000): Promise<GatewayEvents[K]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(new Error(`no matching ${event} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const unsubscribe = gw.built.bus.on(event, 'test', (payload) => {
+      if (!match(payload)) return;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve(payload);
+    });
+  });
 }

@@ -135,5 +135,7 @@ describe('a subscriber that stops reading while commands pile up', () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok', checks: { broker: { ok: true, connectedDevices: 2 } } });
     expect(await ingestLatency()).toBeLessThan(100);
+    // the healthy label received its command but never acks: it ends timed out, not dropped
+    expect(await okCommand).toMatchObject({ outcome: 'timed-out', deviceId: 'esl-ok' });
   });
 });

@@ -1,8 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../edge/alerts/alerts.js';
-import type { GatewayEvents } from '../../edge/core/events.js';
-import { TEST_TOKEN, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { TEST_TOKEN, eventually, startTestGateway, type TestGateway, nextEvent } from '../helpers/test-gateway.js';
 
 const UNIT_G = 1040; // oat milk, shelf-a facing 1: low at ≤ 2, ok again at ≥ 5
 const WEIGHT_TOPIC = 'store/test-store/shelf/shelf-a/weight';
@@ -19,21 +18,6 @@ async function facingOf(gw: TestGateway, shelfId: string, facing: number): Promi
   return body.shelves.find((s) => s.id === shelfId)?.facings.find((f) => f.facing === facing);
 }
 
-/** Resolves with the first bus event that matches (subscribe before causing it). */
-function nextEvent<K extends keyof GatewayEvents>(gw: TestGateway, event: K, match: (payload: GatewayEvents[K]) => boolean, timeoutMs = 5_000): Promise<GatewayEvents[K]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      unsubscribe();
-      reject(new Error(`no matching ${event} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const unsubscribe = gw.built.bus.on(event, 'test', (payload) => {
-      if (!match(payload)) return;
-      clearTimeout(timer);
-      unsubscribe();
-      resolve(payload);
-    });
-  });
-}
 
 /** shelf-a with a secret the test knows, so it can connect again to a restarted gateway (where it is registered). */
 async function connectShelfA(gw: TestGateway, clients: MqttClient[], options: { provision: boolean }): Promise<MqttClient> {

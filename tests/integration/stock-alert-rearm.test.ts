@@ -5,27 +5,12 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../edge/alerts/alerts.js';
-import type { GatewayEvents } from '../../edge/core/events.js';
-import { TEST_TOKEN, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { TEST_TOKEN, eventually, startTestGateway, type TestGateway, nextEvent } from '../helpers/test-gateway.js';
 
 const UNIT_G = 1040; // oat milk, shelf-a facing 1: low at ≤ 2, ok again at ≥ 5
 const SECRET = 'shelf-a-secret-0123456789';
 const KEY = 'low-stock:shelf-a/1';
 
-function nextEvent<K extends keyof GatewayEvents>(gw: TestGateway, event: K, match: (payload: GatewayEvents[K]) => boolean, timeoutMs = 5_000): Promise<GatewayEvents[K]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      unsubscribe();
-      reject(new Error(`no matching ${event} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const unsubscribe = gw.built.bus.on(event, 'test', (payload) => {
-      if (!match(payload)) return;
-      clearTimeout(timer);
-      unsubscribe();
-      resolve(payload);
-    });
-  });
-}
 
 const isShelfA1 = (s: { view: { shelfId: string; facing: number } }) => s.view.shelfId === 'shelf-a' && s.view.facing === 1;
 

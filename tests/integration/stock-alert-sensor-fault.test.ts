@@ -5,8 +5,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../edge/alerts/alerts.js';
-import type { GatewayEvents } from '../../edge/core/events.js';
-import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { eventually, startTestGateway, type TestGateway, nextEvent } from '../helpers/test-gateway.js';
 
 // espresso beans (520 g) on shelf-a facing 2, capacity 8, tare 0: plausible up to 8 × 520 × 1.5 = 6,240 g
 const UNIT_G = 520;
@@ -14,20 +13,6 @@ const SECRET = 'shelf-a-secret-0123456789';
 const KEY = 'sensor-fault:shelf-a/2';
 const IMPLAUSIBLE = 'smartstore_sensor_implausible_readings_total';
 
-function nextEvent<K extends keyof GatewayEvents>(gw: TestGateway, event: K, match: (payload: GatewayEvents[K]) => boolean, timeoutMs = 5_000): Promise<GatewayEvents[K]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      unsubscribe();
-      reject(new Error(`no matching ${event} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const unsubscribe = gw.built.bus.on(event, 'test', (payload) => {
-      if (!match(payload)) return;
-      clearTimeout(timer);
-      unsubscribe();
-      resolve(payload);
-    });
-  });
-}
 
 async function facingA2(gw: TestGateway): Promise<{ units: number | null; level: string }> {
   const body = (await (await gw.api('/api/shelves')).json()) as { shelves: { id: string; facings: { facing: number; units: number | null; level: string }[] }[] };
@@ -36,6 +21,16 @@ async function facingA2(gw: TestGateway): Promise<{ units: number | null; level:
 
 const alertsOfKey = async (gw: TestGateway): Promise<Alert[]> =>
   ((await (await gw.api('/api/alerts?state=all&kind=sensor-fault')).json()) as { alerts: Alert[] }).alerts.filter((a) => a.key === KEY);
+
+/** Publishes `weightG` every 100 ms, as a shelf reports, until `done` settles (at most 5 s). */
+async function publishUntil(publish: (weightG: number) => Promise<unknown>, weightG: number, done: Promise<unknown>): Promise<void> {
+  let settled = false;
+  void done.finally(() => (settled = true));
+  for (let i = 0; i < 50 && !settled; i++) {
+    await publish(weightG);
+    await Promise.race([done, new Promise((r) => setTimeout(r, 100))]).catch(() => undefined);
+  }
+}
 
 describe('impossible load cell readings are sensor faults', () => {
   const gateways: TestGateway[] = [];
@@ -79,13 +74,29 @@ describe('impossible load cell readings are sensor faults', () => {
 
     const resolved = nextEvent(gw, 'alert.changed', ({ alert: a }) => a.key === KEY && a.state === 'resolved');
     const atFive = nextEvent(gw, 'stock.changed', (c) => c.view.shelfId === 'shelf-a' && c.view.facing === 2 && c.view.units === 5);
-    await publish(5 * UNIT_G);
+    // the fault ends once plausible readings have held for lowStock.debounceMs (200 ms here): a shelf reports on
+    await publishUntil(publish, 5 * UNIT_G, resolved);
     expect((await resolved).alert).toMatchObject({ id: alert!.id, resolvedBy: 'system', resolution: 'plausible readings again' });
     await atFive;
     expect(await gw.built.metrics.value(IMPLAUSIBLE)).toBe(3);
   });
 
-  it('a fault from before a restart resolves with the first plausible reading after it', async () => {
+  it('a cell flipping between good and bad readings keeps one alert open', async () => {
+    const gw = await start();
+    const publish = await connectShelf(gw, true);
+    const opened = nextEvent(gw, 'alert.changed', ({ alert }) => alert.key === KEY);
+    await publish(999_999);
+    await opened;
+    // good, bad, good, bad … each good reading comes sooner than the 200 ms plausible readings must hold
+    for (let i = 0; i < 6; i++) {
+      await publish(i % 2 === 0 ? 5 * UNIT_G : 999_999);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await eventually(async () => ((await gw.built.metrics.value(IMPLAUSIBLE)) === 4 ? true : undefined), 5_000, 'four implausible readings counted');
+    expect(await alertsOfKey(gw)).toEqual([expect.objectContaining({ state: 'open' })]);
+  });
+
+  it('a fault from before a restart resolves once plausible readings come after it', async () => {
     const gw = await start();
     let publish = await connectShelf(gw, true);
     const opened = nextEvent(gw, 'alert.changed', ({ alert }) => alert.key === KEY);
@@ -99,7 +110,7 @@ describe('impossible load cell readings are sensor faults', () => {
     publish = await connectShelf(restarted, false);
     // the cell was repaired while the gateway was down: its first reading after the restart ends the fault
     const resolved = nextEvent(restarted, 'alert.changed', ({ alert: a }) => a.key === KEY && a.state === 'resolved');
-    await publish(4 * UNIT_G);
+    await publishUntil(publish, 4 * UNIT_G, resolved);
     expect((await resolved).alert).toMatchObject({ id: alert.id, resolvedBy: 'system', resolution: 'plausible readings again' });
     expect(await restarted.built.metrics.value(IMPLAUSIBLE)).toBe(0);
   });

@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { PlanogramIndex, facingKey, type FacingPlan } from '../../../edge/planogram/planogram.js';
+import { PlanogramIndex, facingKey } from '../../../edge/planogram/planogram.js';
 import type { FacingStock, StockLevel } from '../../../edge/stock/stock.js';
 import type { DeviceMessage } from '../../../edge/devices/messages.js';
 import type { StockSignal } from '../../../edge/stock/low-stock.js';
@@ -259,17 +259,22 @@ describe('plausible weights (sensor faults)', () => {
     ]);
   });
 
-  it('the first plausible reading afterwards ends the fault, then counts as stock as usual', () => {
+  it('a plausible reading counts as stock at once; the fault ends once plausible readings held for the debounce time', () => {
     const seen: Array<[number, StockOutput]> = [];
     scheduler.run(({ hot }) => {
-      const messages = hot('a b', { a: weight('shelf-a', 1, 999_999, 0), b: weight('shelf-a', 1, 300, 1) });
+      const messages = hot(marbleAt([[0, 'a'], [1, 'b'], [DEBOUNCE, 'c'], [DEBOUNCE + 2, 'd']]), {
+        a: weight('shelf-a', 1, 999_999, 0),
+        b: weight('shelf-a', 1, 300, 1),
+        c: weight('shelf-a', 1, 300, DEBOUNCE), // held 999 ms: not yet
+        d: weight('shelf-a', 1, 300, DEBOUNCE + 2),
+      });
       pipeline().outputs(messages).subscribe((o) => seen.push([scheduler.now(), o]));
     });
     expect(seen).toEqual([
       [0, fault('shelf-a', 1, 'milk', true, 999_999, 0)],
-      [1, fault('shelf-a', 1, 'milk', false, 300, 1)],
       [1, quantity('shelf-a', 1, 'milk', 3, 300, 1)],
       [1 + DEBOUNCE, signal({ shelfId: 'shelf-a', facing: 1, sku: 'milk', level: 'ok', units: 3, at: 1 })],
+      [DEBOUNCE + 2, fault('shelf-a', 1, 'milk', false, 300, DEBOUNCE + 2)],
     ]);
     expect(implausible).toEqual([['shelf-a', 1]]);
   });
@@ -294,17 +299,21 @@ describe('plausible weights (sensor faults)', () => {
     ]);
   });
 
-  it('a facing that was faulty before the start (its alert is active) reports its first plausible reading as the end of the fault', () => {
+  it('a facing that was faulty before the start (its alert is active) ends the fault once plausible readings held', () => {
     initiallyFaulty.add('shelf-b/3');
     const seen: StockOutput[] = [];
     scheduler.run(({ hot }) => {
-      const messages = hot('a b', { a: weight('shelf-b', 3, 700, 0), b: weight('shelf-a', 1, 700, 1) });
+      const messages = hot(marbleAt([[0, 'a'], [1, 'b'], [DEBOUNCE, 'c']]), {
+        a: weight('shelf-b', 3, 700, 0),
+        b: weight('shelf-a', 1, 700, 1),
+        c: weight('shelf-b', 3, 700, DEBOUNCE),
+      });
       pipeline().outputs(messages).subscribe((o) => seen.push(o));
     });
     expect(seen.filter((o) => o.type !== 'signal')).toEqual([
-      fault('shelf-b', 3, 'milk', false, 700, 0),
       quantity('shelf-b', 3, 'milk', 7, 700, 0),
       quantity('shelf-a', 1, 'milk', 7, 700, 1),
+      fault('shelf-b', 3, 'milk', false, 700, DEBOUNCE),
     ]);
   });
 
@@ -316,12 +325,13 @@ describe('plausible weights (sensor faults)', () => {
       p.push(weight('shelf-a', 1, 500, 0));
       p.push(weight('shelf-a', 1, 999_999, 1));
       p.push(weight('shelf-a', 1, 500, 2)); // same units as before the fault: no quantity
+      p.push(weight('shelf-a', 1, 500, 2 + DEBOUNCE)); // plausible for the debounce time: repaired
       scheduler.schedule(() => p.stop(), 10);
       scheduler.flush();
       expect(seen).toEqual([
         quantity('shelf-a', 1, 'milk', 5, 500, 0),
         fault('shelf-a', 1, 'milk', true, 999_999, 1),
-        fault('shelf-a', 1, 'milk', false, 500, 2),
+        fault('shelf-a', 1, 'milk', false, 500, 2 + DEBOUNCE),
       ]);
     });
   });
