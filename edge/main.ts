@@ -16,7 +16,7 @@ import { DeviceMessageDecoder } from './devices/decoder.js';
 import { DevicesModule } from './devices/module.js';
 import { INBOUND_SCHEMAS } from './devices/schemas.js';
 import { requireToken } from './http/auth.js';
-import { healthRoutes, type HealthReport } from './http/health-routes.js';
+import { healthReport, healthRoutes, type HealthReport } from './http/health-routes.js';
 import { liveEventRoutes } from './http/live-events.js';
 import { HttpServer } from './http/server.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
@@ -129,15 +129,7 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
     component('gateway'),
   );
 
-  const health = (): HealthReport => {
-    const checks = gateway.health();
-    return {
-      status: Object.values(checks).every((check) => check.ok) ? 'ok' : 'degraded',
-      storeId: config.storeId,
-      uptimeS: Math.round((now() - startedAt) / 1000),
-      checks,
-    };
-  };
+  const health = (): HealthReport => healthReport(gateway.health(), { storeId: config.storeId, uptimeS: Math.round((now() - startedAt) / 1000) });
 
   return { gateway, config, bus, metrics, storage, planogram, devices, alerts, stock, broker, health, http: gateway.modules.at(-1) as HttpServer };
 }

@@ -69,8 +69,7 @@ export class AlertsModule implements GatewayModule {
     this.deps.metrics.activeAlerts(this.service.activeCount);
     const { bus } = this.deps;
     this.unsubscribes.push(
-      bus.on('device.message', 'kiosk-alerts', (message) => {
-        if (message.key !== 'kiosk/event') return;
+      bus.on('device.message:kiosk/event', 'kiosk-alerts', (message) => {
         const alert = kioskAlertFor(message.deviceId, message.payload);
         if (alert) this.service.raise(alert);
       }),

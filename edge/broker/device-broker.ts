@@ -7,7 +7,7 @@ import { LogThrottle } from '../core/log-throttle.js';
 import type { HealthCheck } from '../core/module.js';
 import type { DeviceMessageDecoder } from '../devices/decoder.js';
 import type { DeviceRegistry } from '../devices/device-registry.js';
-import type { CommandDelivery, DeliveryFailure, DeviceSource, OutboundCommand } from '../devices/device-source.js';
+import { publishDeviceMessage, type CommandDelivery, type DeliveryFailure, type DeviceSource, type OutboundCommand } from '../devices/device-source.js';
 import { commandTopic, isValidDeviceId } from '../devices/topics.js';
 import type { ConnectionRejectReason, GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { AuthFailureThrottle } from './auth-failure-throttle.js';
@@ -22,7 +22,7 @@ export type BrokerDeps = {
   metrics: GatewayMetrics;
   log: Logger;
   now: () => number;
-  /** every valid device message goes out as `device.message`, synchronously, in arrival order per connection */
+  /** every valid device message goes out as `device.message:<kind>/<channel>`, synchronously, in arrival order per connection */
   bus: GatewayBus;
 };
 
@@ -41,7 +41,7 @@ function refusal(message: string, returnCode: number): AuthenticateError {
 /**
  * The embedded broker devices connect to — the MQTT adapter behind the device-source port: aedes plus our policy,
  * entered through its hooks — authenticate (device registry), authorizePublish/Subscribe (per-device ACL), published
- * (decode, validate, publish `device.message`) — and limits aedes lacks, at the socket: connection count and maximum
+ * (decode, validate, publish `device.message:<kind>/<channel>`) — and limits aedes lacks, at the socket: connection count and maximum
  * packet size. Commands from the command channel go out on the device's `cmd` topic.
  */
 export class DeviceBroker implements DeviceSource {
@@ -281,7 +281,7 @@ export class DeviceBroker implements DeviceSource {
         if (result.ok) {
           this.deps.metrics.messageAccepted(result.message.key);
           // subscribers are isolated by the bus: one that throws is counted and logged, the broker goes on
-          this.deps.bus.emit('device.message', result.message);
+          publishDeviceMessage(this.deps.bus, result.message);
         } else {
           this.deps.metrics.messageInvalid(result.reason);
           this.logLimited(`invalid:${session.deviceId}`, 'warn', { deviceId: session.deviceId, topic: packet.topic, reason: result.reason, detail: result.detail }, 'invalid device message dropped');

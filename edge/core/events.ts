@@ -12,9 +12,14 @@ import type { DeviceMessage } from '../devices/messages.js';
 import type { FacingStockChange, SensorFaultChange, StockLevelSignal } from '../stock/stock-events.js';
 import { EventBus } from './event-bus.js';
 
-export type GatewayEvents = {
-  /** a validated message from a device, from any device source (MQTT broker, OPC UA, ESL access point) */
-  'device.message': DeviceMessage;
+/**
+ * `device.message:<kind>/<channel>` (e.g. `device.message:shelf/weight`): a validated message from a device, from any
+ * device source (MQTT broker, OPC UA, ESL access point), one event per channel — a shelf reading, tens of thousands a
+ * second, reaches only the subscribers of shelf readings, with its payload typed for that channel.
+ */
+export type DeviceMessageEvents = { [M in DeviceMessage as `device.message:${M['key']}`]: M };
+
+export type GatewayEvents = DeviceMessageEvents & {
   /** a device connected or disconnected */
   'device.connection': DeviceConnectionEvent;
   /** store IT changed a device: added, disabled, enabled, secret rotated, removed */

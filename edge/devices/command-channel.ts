@@ -1,6 +1,6 @@
 import type { GatewayBus } from '../core/events.js';
 import type { GatewayModule } from '../core/module.js';
-import type { CommandDelivery, DeliveryFailure, DeviceSource } from './device-source.js';
+import { onDeviceMessages, type CommandDelivery, type DeliveryFailure, type DeviceSource } from './device-source.js';
 import type { DeviceAck, DeviceMessage } from './messages.js';
 import type { DeviceKind } from './topics.js';
 
@@ -72,9 +72,7 @@ export class CommandChannel implements GatewayModule {
 
   async start(): Promise<void> {
     this.unsubscribes = [
-      this.deps.bus.on('device.message', 'command-acks', (message) => {
-        if (message.key === 'esl/ack' || message.key === 'shelf/ack' || message.key === 'kiosk/ack') this.acknowledged(message as AckMessage);
-      }),
+      onDeviceMessages(this.deps.bus, ['esl/ack', 'shelf/ack', 'kiosk/ack'], 'command-acks', (message) => this.acknowledged(message)),
       // a clean-session device loses what was sent to it with its connection: it will never ack those commands
       this.deps.bus.on('device.connection', 'command-disconnects', (event) => {
         if (event.connected) return;

@@ -1,13 +1,50 @@
 /**
  * The device-source port: what the gateway knows of a device is the same whether it speaks MQTT to the embedded
  * broker (today), is read over OPC UA, or sits behind an ESL access point. Each transport is an adapter that
- *  - publishes `device.message` (validated, typed) and `device.connection` on the bus,
+ *  - publishes `device.message:<kind>/<channel>` (validated, typed: `publishDeviceMessage`) and `device.connection`,
  *  - delivers commands it is handed by the command channel, and
  *  - closes a device's connection when store IT disables, removes or re-keys it.
  * Identity (registry), liveness and command outcomes are kept here, once, for every source.
  */
+import type { DeviceMessageEvents, GatewayBus } from '../core/events.js';
 import type { GatewayModule } from '../core/module.js';
+import type { DeviceMessage } from './messages.js';
+import type { INBOUND_SCHEMAS } from './schemas.js';
 import type { DeviceKind } from './topics.js';
+
+type DeviceMessageKey = DeviceMessage['key'];
+
+/** The bus event of each channel, as constant strings (no string is built per message). */
+const EVENT_OF_KEY = {
+  'shelf/weight': 'device.message:shelf/weight',
+  'shelf/status': 'device.message:shelf/status',
+  'shelf/ack': 'device.message:shelf/ack',
+  'esl/status': 'device.message:esl/status',
+  'esl/ack': 'device.message:esl/ack',
+  'kiosk/event': 'device.message:kiosk/event',
+  'kiosk/status': 'device.message:kiosk/status',
+  'kiosk/ack': 'device.message:kiosk/ack',
+} as const satisfies { [K in keyof typeof INBOUND_SCHEMAS]: `device.message:${K}` };
+
+/** What every device source calls for a validated message: publishes it on its channel's event. */
+export function publishDeviceMessage(bus: GatewayBus, message: DeviceMessage): void {
+  // TypeScript cannot pair the union's key with its payload through the lookup; EVENT_OF_KEY's type pins the pairing
+  (bus.emit as (event: keyof DeviceMessageEvents, payload: DeviceMessage) => void).call(bus, EVENT_OF_KEY[message.key], message);
+}
+
+/** Subscribes one handler to the messages of several channels; returns the function that unsubscribes it from all. */
+export function onDeviceMessages<K extends DeviceMessageKey>(
+  bus: GatewayBus,
+  keys: readonly K[],
+  name: string,
+  handler: (message: Extract<DeviceMessage, { key: K }>) => void,
+): () => void {
+  const on = bus.on as (event: keyof DeviceMessageEvents, name: string, handler: (message: Extract<DeviceMessage, { key: K }>) => void) => () => void;
+  const unsubscribes = keys.map((key) => on.call(bus, EVENT_OF_KEY[key], name, handler));
+  return () => {
+    for (const unsubscribe of unsubscribes) unsubscribe();
+  };
+}
 
 export type DeviceConnectionEvent = {
   deviceId: string;

@@ -14,6 +14,11 @@ export const healthReportSchema = Type.Object({
 });
 export type HealthReport = Static<typeof healthReportSchema>;
 
+/** The health report of the modules' checks: degraded while any check is not ok. */
+export function healthReport(checks: Record<string, HealthCheck>, store: { storeId: string; uptimeS: number }): HealthReport {
+  return { status: Object.values(checks).every((check) => check.ok) ? 'ok' : 'degraded', ...store, checks };
+}
+
 /** `/api/health` (503 while any module reports a problem) and the Prometheus scrape at `/metrics`. */
 export function healthRoutes(deps: { health: () => HealthReport; metrics: { contentType: string; metrics(): Promise<string> } }): FastifyPluginAsyncTypebox {
   return async (app) => {

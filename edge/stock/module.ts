@@ -3,6 +3,7 @@ import type { SchedulerLike } from 'rxjs';
 import type { GatewayBus } from '../core/events.js';
 import { LogThrottle } from '../core/log-throttle.js';
 import type { GatewayModule } from '../core/module.js';
+import { onDeviceMessages } from '../devices/device-source.js';
 import type { PlanogramIndex } from '../planogram/planogram.js';
 import { facingKey } from '../planogram/planogram.js';
 import type { SqliteDatabase } from '../storage/database.js';
@@ -99,7 +100,8 @@ export class StockModule implements GatewayModule {
     });
     this.book = book;
     this.pipeline = pipeline;
-    this.unsubscribe = this.deps.bus.on('device.message', 'stock-pipeline', (message) => pipeline.push(message));
+    // shelf readings and kiosk sales only: a label's status never reaches the pipeline
+    this.unsubscribe = onDeviceMessages(this.deps.bus, ['shelf/weight', 'kiosk/event'], 'stock-pipeline', (message) => pipeline.push(message));
     this.deps.log.info({ facings: planogram.planogram.facings.length }, 'stock pipeline started');
   }
 

@@ -29,7 +29,20 @@ export function isPlausibleWeight(weightG: number, range: PlausibleRange): boole
   return weightG >= range.minG && weightG <= range.maxG;
 }
 
-type FacingSensor = PlausibleRange & { faulty: boolean; plausibleSince: number | undefined };
+/**
+ * One facing's sensor. A class with every field set in the constructor, and "no plausible streak" as NaN rather than
+ * undefined, so every instance keeps one shape and numeric fields: this is read for every reading.
+ */
+class FacingSensor implements PlausibleRange {
+  /** when the current run of plausible readings of a faulty sensor began; NaN when there is none */
+  plausibleSince = Number.NaN;
+
+  constructor(
+    readonly minG: number,
+    readonly maxG: number,
+    public faulty: boolean,
+  ) {}
+}
 
 /**
  * Each facing's plausible range (computed once per planogram) and whether its load cell is faulty now. Runs for every
@@ -49,7 +62,7 @@ export class SensorFaultTracker {
   ) {
     for (const plan of planogram.planogram.facings) {
       const range = plausibleWeightRange(plan, planogram.product(plan.sku)?.unitWeightG, sensorToleranceG);
-      this.sensors.set(plan, { ...range, faulty: initiallyFaulty(plan), plausibleSince: undefined });
+      this.sensors.set(plan, new FacingSensor(range.minG, range.maxG, initiallyFaulty(plan)));
     }
   }
 
@@ -59,10 +72,10 @@ export class SensorFaultTracker {
     if (!sensor) return true;
     const plausible = isPlausibleWeight(weightG, sensor);
     if (!plausible) {
-      sensor.plausibleSince = undefined;
+      sensor.plausibleSince = Number.NaN;
       if (!sensor.faulty) this.changed(plan, sensor, true, weightG, at);
     } else if (sensor.faulty) {
-      sensor.plausibleSince ??= at;
+      if (Number.isNaN(sensor.plausibleSince)) sensor.plausibleSince = at;
       if (at - sensor.plausibleSince >= this.clearAfterMs) this.changed(plan, sensor, false, weightG, at);
     }
     return plausible;
@@ -70,7 +83,7 @@ export class SensorFaultTracker {
 
   private changed(plan: FacingPlan, sensor: FacingSensor, faulty: boolean, weightG: number, at: number): void {
     sensor.faulty = faulty;
-    sensor.plausibleSince = undefined;
+    sensor.plausibleSince = Number.NaN;
     this.onChange({ shelfId: plan.shelfId, facing: plan.facing, sku: plan.sku, faulty, weightG, at });
   }
 

@@ -15,14 +15,14 @@ describe('a throwing bus subscriber does not stop the gateway', () => {
     gw = await startTestGateway();
     const { bus, metrics } = gw.built;
     let thrown = 0;
-    bus.on('device.message', THROWER, (message) => {
+    bus.on('device.message:shelf/weight', THROWER, (message) => {
       if (message.key !== 'shelf/weight') return;
       thrown++;
       throw new Error(`subscriber bug on ${message.deviceId}`);
     });
     // a subscriber after the thrower: it still gets every message
     const witnessed: DeviceMessage[] = [];
-    bus.on('device.message', 'test-witness', (message) => witnessed.push(message));
+    bus.on('device.message:shelf/weight', 'test-witness', (message) => witnessed.push(message));
 
     const shelf = await gw.connectDevice('shelf-a', 'shelf');
     const units = [10, 9, 7, 5, 4, 3, 2, 1, 1, 0, 0];

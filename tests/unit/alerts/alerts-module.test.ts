@@ -261,7 +261,7 @@ describe('sensor faults and kiosk alerts', () => {
 
   it('a kiosk assistance request is critical', async () => {
     const module = await startModule();
-    bus.emit('device.message', { key: 'kiosk/event', deviceId: 'kiosk-1', payload: { type: 'assist-requested', ts: 1 }, receivedAt: clock });
+    bus.emit('device.message:kiosk/event', { key: 'kiosk/event', deviceId: 'kiosk-1', payload: { type: 'assist-requested', ts: 1 }, receivedAt: clock });
     expect(module.service.activeByKey('kiosk-assist:kiosk-1')).toMatchObject({ severity: 'critical' });
   });
 });

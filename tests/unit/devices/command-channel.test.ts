@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { HandlerErrorReport } from '../../../edge/core/event-bus.js';
 import { GatewayBus } from '../../../edge/core/events.js';
 import { CommandChannel, type CommandChannelDeps, type CommandOutcome, type CommandResult } from '../../../edge/devices/command-channel.js';
-import type { CommandDelivery, DeliveryFailure, DeviceSource, OutboundCommand } from '../../../edge/devices/device-source.js';
+import { publishDeviceMessage, type CommandDelivery, type DeliveryFailure, type DeviceSource, type OutboundCommand } from '../../../edge/devices/device-source.js';
 import type { DeviceAck } from '../../../edge/devices/messages.js';
 
 /** A transport that records what it is handed; `next` is what deliver() answers. */
@@ -72,7 +72,7 @@ afterEach(async () => {
 const setPrice = { deviceId: 'esl-1', kind: 'esl' as const, type: 'set-price', params: { sku: '4000000000017', priceCents: 219 } };
 
 function ack(deviceId: string, payload: Partial<DeviceAck> & { cmdId: string }, key: 'esl/ack' | 'shelf/ack' | 'kiosk/ack' = 'esl/ack'): void {
-  bus.emit('device.message', { key, deviceId, payload: { ok: true, ts: clock, ...payload }, receivedAt: clock } as never);
+  publishDeviceMessage(bus, { key, deviceId, payload: { ok: true, ts: clock, ...payload }, receivedAt: clock });
 }
 
 /** Whether a promise has settled by now (after the microtasks queued so far). */
@@ -219,7 +219,7 @@ describe('CommandChannel', () => {
       expect(source.delivered).toHaveLength(1);
       expect(outcomes).toEqual(['dropped', 'dropped']);
       // after stop the channel no longer listens: an ack or a disconnect reaches nobody
-      expect(bus.subscriberCount('device.message')).toBe(0);
+      for (const key of ['esl', 'shelf', 'kiosk'] as const) expect(bus.subscriberCount(`device.message:${key}/ack`)).toBe(0);
       expect(bus.subscriberCount('device.connection')).toBe(0);
     });
 
