@@ -80,6 +80,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'stopping demo');
     await simulation.stop();
     await built.gateway.stop();
+    log.info({ written: built.storage.lastStop?.written ?? 0 }, `demo stopped, ${built.storage.lastStop?.written ?? 0} writes flushed`);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
