@@ -74,6 +74,13 @@ export class StockPipeline {
    * the per-message operator hops.
    */
   push(message: DeviceMessage): void {
+    // a reading goes straight to its facing: no routed event object per reading
+    if (message.key === 'shelf/weight') {
+      const plan = this.plausibleReadingPlan(message);
+      const quantity = plan && this.ledger.weight(plan, message.payload.weightG, message.receivedAt);
+      if (quantity) this.changes.next(quantity);
+      return;
+    }
     const routed = this.route(message);
     if (!routed) return;
     const quantity = this.ledger.apply(routed.plan, routed.event);
@@ -118,23 +125,28 @@ export class StockPipeline {
 
   private route(message: DeviceMessage): RoutedStockEvent | undefined {
     if (message.key === 'shelf/weight') {
-      const plan = this.deps.planogram.facing(message.deviceId, message.payload.facing);
-      if (!plan) {
-        this.deps.onUnknownFacing(message.deviceId, message.payload.facing);
-        return undefined;
-      }
-      const { weightG } = message.payload;
-      if (!this.sensors.accept(plan, weightG, message.receivedAt)) {
-        this.deps.onImplausibleReading(plan.shelfId, plan.facing);
-        return undefined;
-      }
-      return { plan, event: { type: 'weight', weightG, at: message.receivedAt } };
+      const plan = this.plausibleReadingPlan(message);
+      return plan && { plan, event: { type: 'weight', weightG: message.payload.weightG, at: message.receivedAt } };
     }
     if (message.key === 'kiosk/event' && message.payload.type === 'item-scanned' && message.payload.sku) {
       const plan = this.fullestFacingOf(message.payload.sku);
       return plan ? { plan, event: { type: 'sale', qty: message.payload.qty ?? 1, at: message.receivedAt } } : undefined;
     }
     return undefined;
+  }
+
+  /** The facing a reading is for, when it is in the planogram and its weight is plausible; else reported, undefined. */
+  private plausibleReadingPlan(message: Extract<DeviceMessage, { key: 'shelf/weight' }>): FacingPlan | undefined {
+    const plan = this.deps.planogram.facing(message.deviceId, message.payload.facing);
+    if (!plan) {
+      this.deps.onUnknownFacing(message.deviceId, message.payload.facing);
+      return undefined;
+    }
+    if (!this.sensors.accept(plan, message.payload.weightG, message.receivedAt)) {
+      this.deps.onImplausibleReading(plan.shelfId, plan.facing);
+      return undefined;
+    }
+    return plan;
   }
 
   /** A shopper most likely took the item from the fullest facing of its sku. */

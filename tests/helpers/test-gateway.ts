@@ -145,3 +145,34 @@ export function nextEvent<K extends keyof GatewayEvents>(gw: TestGateway, event:
     });
   });
 }
+
+/**
+ * Gateways that survive a restart within one test (same data dir) and the shelf clients talking to them: `start()`
+ * starts one, `connectShelf()` connects shelf `shelfId` (provisioned with a fixed secret, so it can reconnect after a
+ * restart) and returns a function that publishes a weight for one facing. `dispose()` (afterEach) stops everything.
+ */
+export function restartableShelfGateways(shelfId = 'shelf-a', secret = 'shelf-a-secret-0123456789') {
+  const gateways: TestGateway[] = [];
+  const clients: MqttClient[] = [];
+  return {
+    async start(options: TestGatewayOptions = {}): Promise<TestGateway> {
+      const gw = await startTestGateway(options);
+      gateways.push(gw);
+      return gw;
+    },
+    async connectShelf(gw: TestGateway, provision: boolean, facing: number): Promise<(weightG: number) => Promise<unknown>> {
+      if (provision) await gw.built.devices.registry.provision(shelfId, 'shelf', secret);
+      const client = await mqtt.connectAsync(gw.mqttUrl, { clientId: shelfId, username: shelfId, password: secret, reconnectPeriod: 0, keepalive: 30 });
+      clients.push(client);
+      return (weightG) => client.publishAsync(`store/test-store/shelf/${shelfId}/weight`, JSON.stringify({ facing, weightG, ts: Date.now() }), { qos: 1 });
+    },
+    /** ends the shelves' connections (before a restart) */
+    async disconnectShelves(): Promise<void> {
+      await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
+    },
+    async dispose(): Promise<void> {
+      await this.disconnectShelves();
+      for (const gw of gateways.splice(0).reverse()) await gw.dispose();
+    },
+  };
+}

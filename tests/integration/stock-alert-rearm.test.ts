@@ -2,13 +2,11 @@
  * A low-stock alert staff resolve by hand while the facing is still low stays away — across a restart — until the
  * facing empties or lowStock.rearmAfterMs passes; over real MQTT, HTTP and SQLite.
  */
-import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../edge/alerts/alerts.js';
-import { TEST_TOKEN, eventually, startTestGateway, type TestGateway, nextEvent } from '../helpers/test-gateway.js';
+import { TEST_TOKEN, eventually, type TestGateway, nextEvent, restartableShelfGateways } from '../helpers/test-gateway.js';
 
 const UNIT_G = 1040; // oat milk, shelf-a facing 1: low at ≤ 2, ok again at ≥ 5
-const SECRET = 'shelf-a-secret-0123456789';
 const KEY = 'low-stock:shelf-a/1';
 
 
@@ -24,25 +22,14 @@ async function activeAlerts(gw: TestGateway): Promise<Alert[]> {
 }
 
 describe('a low-stock alert resolved by hand re-arms', () => {
-  const gateways: TestGateway[] = [];
-  const clients: MqttClient[] = [];
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
-    for (const gw of gateways.splice(0).reverse()) await gw.dispose();
-  });
-
-  async function start(options: Parameters<typeof startTestGateway>[0] = {}): Promise<TestGateway> {
-    const gw = await startTestGateway(options);
-    gateways.push(gw);
-    return gw;
-  }
-
-  async function connectShelf(gw: TestGateway, provision: boolean): Promise<(units: number) => Promise<unknown>> {
-    if (provision) await gw.built.devices.registry.provision('shelf-a', 'shelf', SECRET);
-    const client = await mqtt.connectAsync(gw.mqttUrl, { clientId: 'shelf-a', username: 'shelf-a', password: SECRET, reconnectPeriod: 0, keepalive: 30 });
-    clients.push(client);
-    return (units) => client.publishAsync('store/test-store/shelf/shelf-a/weight', JSON.stringify({ facing: 1, weightG: units * UNIT_G, ts: Date.now() }), { qos: 1 });
-  }
+  const fixture = restartableShelfGateways();
+  afterEach(() => fixture.dispose());
+  const start = fixture.start;
+  /** shelf-a facing 1 reports this many units */
+  const connectShelf = async (gw: TestGateway, provision: boolean): Promise<(units: number) => Promise<unknown>> => {
+    const publish = await fixture.connectShelf(gw, provision, 1);
+    return (units) => publish(units * UNIT_G);
+  };
 
   /** shelf-a/1 drained to 2 (low), its alert resolved by staff through the API. */
   async function lowAndResolvedByStaff(gw: TestGateway, publish: (units: number) => Promise<unknown>): Promise<Alert> {
@@ -71,7 +58,7 @@ describe('a low-stock alert resolved by hand re-arms', () => {
     await eventually(async () => ((await silencedKeys(gw)).length > 0 ? true : undefined), 2_000, 'the silence on disk');
     expect(await silencedKeys(gw)).toEqual([KEY]);
 
-    await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
+    await fixture.disconnectShelves();
     await gw.stop();
     const restarted = await start({ dataDir: gw.dataDir });
     publish = await connectShelf(restarted, false);

@@ -2,14 +2,12 @@
  * Impossible load cell readings over real MQTT: not counted as stock, counted as a metric, and a sensor-fault alert
  * that resolves by itself when plausible readings return — also when the fault began before a restart.
  */
-import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../edge/alerts/alerts.js';
-import { eventually, startTestGateway, type TestGateway, nextEvent } from '../helpers/test-gateway.js';
+import { eventually, type TestGateway, nextEvent, restartableShelfGateways } from '../helpers/test-gateway.js';
 
 // espresso beans (520 g) on shelf-a facing 2, capacity 8, tare 0: plausible up to 8 × 520 × 1.5 = 6,240 g
 const UNIT_G = 520;
-const SECRET = 'shelf-a-secret-0123456789';
 const KEY = 'sensor-fault:shelf-a/2';
 const IMPLAUSIBLE = 'smartstore_sensor_implausible_readings_total';
 
@@ -33,25 +31,10 @@ async function publishUntil(publish: (weightG: number) => Promise<unknown>, weig
 }
 
 describe('impossible load cell readings are sensor faults', () => {
-  const gateways: TestGateway[] = [];
-  const clients: MqttClient[] = [];
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
-    for (const gw of gateways.splice(0).reverse()) await gw.dispose();
-  });
-
-  async function start(options: Parameters<typeof startTestGateway>[0] = {}): Promise<TestGateway> {
-    const gw = await startTestGateway(options);
-    gateways.push(gw);
-    return gw;
-  }
-
-  async function connectShelf(gw: TestGateway, provision: boolean): Promise<(weightG: number) => Promise<unknown>> {
-    if (provision) await gw.built.devices.registry.provision('shelf-a', 'shelf', SECRET);
-    const client = await mqtt.connectAsync(gw.mqttUrl, { clientId: 'shelf-a', username: 'shelf-a', password: SECRET, reconnectPeriod: 0, keepalive: 30 });
-    clients.push(client);
-    return (weightG) => client.publishAsync('store/test-store/shelf/shelf-a/weight', JSON.stringify({ facing: 2, weightG, ts: Date.now() }), { qos: 1 });
-  }
+  const fixture = restartableShelfGateways();
+  afterEach(() => fixture.dispose());
+  const start = fixture.start;
+  const connectShelf = (gw: TestGateway, provision: boolean) => fixture.connectShelf(gw, provision, 2);
 
   it('999,999 g does not become units: counted, one alert to check the load cell, resolved by plausible readings', async () => {
     const gw = await start();
@@ -102,7 +85,7 @@ describe('impossible load cell readings are sensor faults', () => {
     const opened = nextEvent(gw, 'alert.changed', ({ alert }) => alert.key === KEY);
     await publish(999_999);
     const { alert } = await opened;
-    await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
+    await fixture.disconnectShelves();
     await gw.stop();
 
     const restarted = await start({ dataDir: gw.dataDir });
