@@ -1,6 +1,6 @@
 import type { FacingPlan, PlanogramIndex } from '../planogram/planogram.js';
 import type { ShelfQuantity } from './low-stock.js';
-import { unitsFromWeight, type FacingStock, type StockEvent, type StockPolicy, type StockSource } from './stock.js';
+import { medianOf, unitsFromWeight, type FacingStock, type StockEvent, type StockPolicy, type StockSource } from './stock.js';
 
 /**
  * One facing's running stock, changed in place: the last `smoothingWindow` readings in a ring, and the quantity they
@@ -69,21 +69,6 @@ class FacingCell {
     const { plan } = this;
     return { shelfId: plan.shelfId, facing: plan.facing, sku: plan.sku, units: this.units, weightG: this.weightG, source: this.source, at: this.at };
   }
-}
-
-/** Median of the first `count` values of `ring` (their order does not matter), sorted in `scratch`: no allocation. */
-function medianOf(ring: Float64Array, count: number, scratch: Float64Array): number {
-  for (let i = 0; i < count; i++) {
-    const value = ring[i] as number;
-    let j = i - 1;
-    while (j >= 0 && (scratch[j] as number) > value) {
-      scratch[j + 1] = scratch[j] as number;
-      j--;
-    }
-    scratch[j + 1] = value;
-  }
-  const middle = count >> 1;
-  return count % 2 === 1 ? (scratch[middle] as number) : ((scratch[middle - 1] as number) + (scratch[middle] as number)) / 2;
 }
 
 /**

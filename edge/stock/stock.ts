@@ -35,19 +35,25 @@ export function unitsFromWeight(weightG: number, plan: Pick<FacingPlan, 'tareG'>
 
 /** Median of a small window: one bump (a hand on the shelf, a dropped box) does not move it. */
 export function median(values: readonly number[]): number {
-  // insertion sort of a copy: the window is a handful of readings, and this runs for every reading
-  const sorted = values.slice();
-  for (let i = 1; i < sorted.length; i++) {
-    const value = sorted[i] as number;
+  return medianOf(values, values.length, new Float64Array(values.length));
+}
+
+/**
+ * Median of the first `count` values (their order does not matter), insertion-sorted into `scratch` — the window is a
+ * handful of readings. The facing ledger calls this with its ring and one reused scratch buffer: no allocation.
+ */
+export function medianOf(values: ArrayLike<number>, count: number, scratch: Float64Array): number {
+  for (let i = 0; i < count; i++) {
+    const value = values[i] as number;
     let j = i - 1;
-    while (j >= 0 && (sorted[j] as number) > value) {
-      sorted[j + 1] = sorted[j] as number;
+    while (j >= 0 && (scratch[j] as number) > value) {
+      scratch[j + 1] = scratch[j] as number;
       j--;
     }
-    sorted[j + 1] = value;
+    scratch[j + 1] = value;
   }
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  const middle = count >> 1;
+  return count % 2 === 1 ? (scratch[middle] as number) : ((scratch[middle - 1] as number) + (scratch[middle] as number)) / 2;
 }
 
 /** Appends to a bounded window (oldest dropped), returning a new array. */
