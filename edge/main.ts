@@ -100,6 +100,23 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
   const broker = new DeviceBroker({ storeId: config.storeId, ...config.mqtt }, { registry: devices.registry, decoder: new DeviceMessageDecoder(), metrics, log: component('broker'), now, bus });
   devices.addSource(broker);
 
+  const http = new HttpServer({ host: config.http.host, port: config.http.port }, () => {
+    const writeGuard = requireToken(config.http.apiToken);
+    const httpLog = component('http');
+    return {
+      log: httpLog,
+      bodyLimitBytes: config.http.bodyLimitBytes,
+      staticDir: options.staticDir ?? DEFAULT_STATIC_DIR,
+      routes: [
+        healthRoutes({ health, metrics: metrics.registry }),
+        alerts.routes(writeGuard),
+        stock.routes(),
+        devices.routes(writeGuard),
+        liveEventRoutes({ bus, storeId: config.storeId, maxSseClients: config.http.maxSseClients, log: httpLog, onClientCount: (n) => metrics.sseClients.set(n), ...(options.ssePingMs ? { pingMs: options.ssePingMs } : {}) }),
+      ],
+    };
+  });
+
   const gateway: Gateway = new Gateway(
     [
       storage,
@@ -109,27 +126,12 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
       // rooms subscribe before the broker accepts devices, so no message arrives with nobody listening
       stock,
       broker,
-      new HttpServer({ host: config.http.host, port: config.http.port }, () => {
-        const writeGuard = requireToken(config.http.apiToken);
-        const httpLog = component('http');
-        return {
-          log: httpLog,
-          bodyLimitBytes: config.http.bodyLimitBytes,
-          staticDir: options.staticDir ?? DEFAULT_STATIC_DIR,
-          routes: [
-            healthRoutes({ health, metrics: metrics.registry }),
-            alerts.routes(writeGuard),
-            stock.routes(),
-            devices.routes(writeGuard),
-            liveEventRoutes({ bus, storeId: config.storeId, maxSseClients: config.http.maxSseClients, log: httpLog, onClientCount: (n) => metrics.sseClients.set(n), ...(options.ssePingMs ? { pingMs: options.ssePingMs } : {}) }),
-          ],
-        };
-      }),
+      http,
     ],
     component('gateway'),
   );
 
   const health = (): HealthReport => healthReport(gateway.health(), { storeId: config.storeId, uptimeS: Math.round((now() - startedAt) / 1000) });
 
-  return { gateway, config, bus, metrics, storage, planogram, devices, alerts, stock, broker, health, http: gateway.modules.at(-1) as HttpServer };
+  return { gateway, config, bus, metrics, storage, planogram, devices, alerts, stock, broker, health, http };
 }

@@ -122,10 +122,6 @@ export class DeviceBroker implements DeviceSource {
     return this.connected.size;
   }
 
-  isConnected(deviceId: string): boolean {
-    return this.connected.has(deviceId);
-  }
-
   get isListening(): boolean {
     return this.server?.listening ?? false;
   }

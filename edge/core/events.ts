@@ -36,6 +36,4 @@ export type GatewayEvents = DeviceMessageEvents & {
   'command.result': CommandResult;
 };
 
-export type GatewayEventName = keyof GatewayEvents;
-
 export class GatewayBus extends EventBus<GatewayEvents> {}
