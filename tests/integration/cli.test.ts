@@ -35,14 +35,20 @@ afterEach(async () => {
 type Captured = { io: CliIo; stdout: () => string; stderr: () => string; signal: (name?: NodeJS.Signals) => void };
 
 /** A process for the CLI: no SMARTSTORE_* from the test's environment, output captured, signals sent by the test. */
-function capture(env: NodeJS.ProcessEnv = {}, cwd = dir): Captured {
+function capture(env: NodeJS.ProcessEnv = {}, cwd = dir, onStdout?: (text: string) => void): Captured {
   let stdout = '';
   let stderr = '';
   let handler: ((signal: NodeJS.Signals) => void) | undefined;
   const io: CliIo = {
     env,
     cwd,
-    stdout: { write: (text: string) => (stdout += text) },
+    stdout: {
+      write: (text: string) => {
+        stdout += text;
+        onStdout?.(text);
+        return true;
+      },
+    },
     stderr: { write: (text: string) => (stderr += text) },
     onSignal(h) {
       handler = h;
@@ -221,13 +227,19 @@ describe('run', () => {
 
   it('SIGTERM while starting: the gateway finishes starting, then stops in order (exit 0)', async () => {
     const file = await configFile('early.yaml', 'early-data');
-    const run = capture();
+    // the signal arrives the moment the "starting" line is written: after the handler is installed, before any module
+    // has started (polling for the line could let the whole start slip past)
+    let signalledEarly = false;
+    const run: Captured = capture({}, dir, (text) => {
+      if (!signalledEarly && text.includes('"msg":"starting"')) {
+        signalledEarly = true;
+        expect(run.stdout()).not.toContain('"msg":"gateway running"');
+        run.signal('SIGTERM');
+      }
+    });
     const exit = runCli(['run', '--config', file], run.io);
-    // the config line is written in the same tick as the signal handler is installed, before the start
-    await eventually(() => (run.stderr().startsWith('config: ') ? true : undefined), 5_000, 'the config line');
-    expect(run.stdout()).not.toContain('"msg":"gateway running"');
-    run.signal('SIGTERM');
     expect(await exit).toBe(EXIT.ok);
+    expect(signalledEarly).toBe(true);
     const messages = logLines(run.stdout()).map((line) => line.msg);
     expect(messages.indexOf('gateway running')).toBeGreaterThan(-1);
     expect(messages.indexOf('stopping')).toBeGreaterThan(messages.indexOf('gateway running'));
