@@ -24,6 +24,7 @@ const EVENT_OF_KEY = {
   'kiosk/event': 'device.message:kiosk/event',
   'kiosk/status': 'device.message:kiosk/status',
   'kiosk/ack': 'device.message:kiosk/ack',
+  'case/telemetry': 'device.message:case/telemetry',
 } as const satisfies { [K in keyof typeof INBOUND_SCHEMAS]: `device.message:${K}` };
 
 /** What every device source calls for a validated message: publishes it on its channel's event. */

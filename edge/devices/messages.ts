@@ -1,6 +1,7 @@
 /** Typed payloads of the device contract, derived from the schemas in edge/devices/schemas.ts. */
 import type { Static } from 'typebox';
 import type {
+  caseTelemetrySchema,
   eslAckSchema,
   eslCommandSchema,
   eslStatusSchema,
@@ -20,6 +21,7 @@ export type KioskEventType = (typeof KIOSK_EVENT_TYPES)[number];
 export type KioskEvent = Static<typeof kioskEventSchema>;
 export type KioskStatus = Static<typeof kioskStatusSchema>;
 export type EslCommand = Static<typeof eslCommandSchema>;
+export type CaseTelemetry = Static<typeof caseTelemetrySchema>;
 
 type Envelope<Key extends string, P> = {
   /** `<kind>/<channel>` */
@@ -39,4 +41,5 @@ export type DeviceMessage =
   | Envelope<'shelf/ack', DeviceAck>
   | Envelope<'kiosk/ack', DeviceAck>
   | Envelope<'kiosk/event', KioskEvent>
-  | Envelope<'kiosk/status', KioskStatus>;
+  | Envelope<'kiosk/status', KioskStatus>
+  | Envelope<'case/telemetry', CaseTelemetry>;

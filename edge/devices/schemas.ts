@@ -103,6 +103,20 @@ export const kioskStatusSchema = Type.Object(
   { $id: 'kiosk/status', additionalProperties: false },
 );
 
+/**
+ * A refrigerated case: its air temperature and whether its door is open, from the case controller (MQTT, or OPC UA
+ * through edge/opcua/, which publishes the same message). A controller without a door contact sends only the
+ * temperature; one of the two is always there.
+ */
+export const caseTelemetrySchema = Type.Object(
+  {
+    temperatureC: Type.Optional(Type.Number({ minimum: -60, maximum: 100 })),
+    doorOpen: Type.Optional(Type.Boolean()),
+    ts,
+  },
+  { $id: 'case/telemetry', additionalProperties: false, anyOf: [{ required: ['temperatureC'] }, { required: ['doorOpen'] }] },
+);
+
 /** Gateway → label command. Devices never publish it; simulators and tests validate against it. */
 export const eslCommandSchema = Type.Object(
   {
@@ -125,6 +139,7 @@ export const INBOUND_SCHEMAS = {
   'kiosk/event': kioskEventSchema,
   'kiosk/status': kioskStatusSchema,
   'kiosk/ack': ackSchema('kiosk/ack'),
+  'case/telemetry': caseTelemetrySchema,
 } as const;
 
 export type InboundSchemaKey = keyof typeof INBOUND_SCHEMAS;

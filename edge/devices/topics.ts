@@ -8,7 +8,8 @@
  * publishes on.
  */
 
-export const DEVICE_KINDS = ['shelf', 'esl', 'kiosk'] as const;
+/** `case`: a refrigerated case controller (temperature, door), over MQTT or OPC UA (edge/opcua/). */
+export const DEVICE_KINDS = ['shelf', 'esl', 'kiosk', 'case'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 /** Channels a device of each kind publishes on (device → gateway). */
@@ -16,6 +17,7 @@ export const DEVICE_CHANNELS = {
   shelf: ['weight', 'status', 'ack'],
   esl: ['status', 'ack'],
   kiosk: ['event', 'status', 'ack'],
+  case: ['telemetry'],
 } as const satisfies Record<DeviceKind, readonly string[]>;
 
 export type DeviceChannel<K extends DeviceKind = DeviceKind> = (typeof DEVICE_CHANNELS)[K][number];
