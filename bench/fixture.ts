@@ -92,7 +92,8 @@ export function benchGatewayConfig(settings: BenchGatewaySettings): Promise<Gate
       storeId: STORE_ID,
       dataDir: settings.dataDir,
       log: { level: 'silent', pretty: false },
-      mqtt: { host: '127.0.0.1', port: 0, maxConnections: settings.maxConnections ?? 5_000 },
+      // every load worker connects from 127.0.0.1: the per-address limits would measure themselves, not the broker
+      mqtt: { host: '127.0.0.1', port: 0, maxConnections: settings.maxConnections ?? 5_000, maxConnectionsPerAddress: 100_000, maxConnectAttemptsPerAddressPerMinute: 1_000_000 },
       http: { host: '127.0.0.1', port: 0, apiToken: 'bench-token-0123456789abcdef' },
       planogram: { file: settings.planogramFile },
       lowStock: settings.lowStock ?? {},

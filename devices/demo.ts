@@ -7,6 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
+import { newApiToken, tokenDigest } from '../edge/access/api-token.js';
+import { TokenNotFoundError } from '../edge/access/token-store.js';
 import { ConfigError } from '../edge/config/gateway-config.js';
 import { loadConfig } from '../edge/config/load-config.js';
 import { createLogger } from '../edge/core/logger.js';
@@ -15,6 +17,7 @@ import { readCredentialsFile, writeCredentialsFile, type DeviceCredential } from
 import { loadPlanogramFile } from '../edge/planogram/planogram-file.js';
 import { seededRandom } from './random.js';
 import { StoreSimulation, demoDeviceIds } from './store-simulation.js';
+import { OpcuaCaseSimulator, demoCaseScenario } from './opcua-case-simulator.js';
 
 const DEMO_CONFIG = new URL(import.meta.url.includes('/dist/') ? '../../config/demo.yaml' : '../config/demo.yaml', import.meta.url).pathname;
 
@@ -46,11 +49,45 @@ async function demoCredentials(built: StoreGateway, file: string, wanted: { devi
   return credentials;
 }
 
+/** A fresh staff token named "demo staff" for this run (the previous run's is revoked): what the printed link signs in with. */
+async function demoStaffToken(built: StoreGateway): Promise<string> {
+  const name = 'demo staff';
+  await built.access.store.revoke(name, Date.now()).catch((error: unknown) => {
+    if (!(error instanceof TokenNotFoundError)) throw error;
+  });
+  const token = newApiToken();
+  await built.access.store.add({ name, role: 'staff', digest: tokenDigest(token) }, Date.now());
+  await built.access.tokens.load();
+  return token;
+}
+
+/** The OPC UA case simulator on the port the demo config's case names; the demo goes on without it if the port is taken. */
+async function startDemoCase(devices: readonly { kind: string; endpointUrl: string }[], log: { warn(fields: object, message: string): void }): Promise<OpcuaCaseSimulator | undefined> {
+  const demoCase = devices.find((device) => device.kind === 'case');
+  if (!demoCase) return undefined;
+  const simulator = new OpcuaCaseSimulator({ port: Number(new URL(demoCase.endpointUrl).port), temperatureC: 3.5 });
+  try {
+    await simulator.start();
+    return simulator;
+  } catch (error) {
+    log.warn({ endpointUrl: demoCase.endpointUrl, err: (error as Error).message }, 'refrigerated case simulator not started; the demo goes on without it');
+    return undefined;
+  }
+}
+
 async function main(): Promise<void> {
-  const apiToken = process.env.SMARTSTORE_API_TOKEN || randomBytes(18).toString('base64url');
-  const config = await loadConfig({ file: DEMO_CONFIG, env: { ...process.env, SMARTSTORE_API_TOKEN: apiToken } });
+  // an SMARTSTORE_API_TOKEN from the environment still works, but is never printed: the page link carries a demo
+  // staff token made for this run
+  // SMARTSTORE_HQ_URL=mqtt://host:1883 relays the demo store's events to that HQ broker (docs/hq.md)
+  const hqUrl = process.env.SMARTSTORE_HQ_URL;
+  const config = await loadConfig({ file: DEMO_CONFIG, env: process.env, ...(hqUrl ? { overrides: { hq: { enabled: true, url: hqUrl } } } : {}) });
   const logger = createLogger(config.log);
   const log = logger.child({ component: 'demo' });
+  // the demo's refrigerated case (config/demo.yaml, opcua.devices) runs before the gateway, so it connects at once
+  const caseSimulator = await startDemoCase(config.opcua.devices, log);
+  const stopCaseScenario = caseSimulator ? demoCaseScenario(caseSimulator) : () => undefined;
+  // the demo's OPC UA user (config/demo.yaml reads its password from this variable): fresh each run, printed below
+  process.env.SMARTSTORE_OPCUA_DEMO_PASSWORD ||= randomBytes(12).toString('base64url');
   const built = buildGateway(config, { log: logger });
   await built.gateway.start();
 
@@ -70,8 +107,18 @@ async function main(): Promise<void> {
   });
   await simulation.start();
 
-  const pageUrl = `http://127.0.0.1:${built.http.port}/#token=${apiToken}`;
+  const staffToken = await demoStaffToken(built);
+  const pageUrl = `http://127.0.0.1:${built.http.port}/#token=${staffToken}`;
   log.info({ url: pageUrl, mqtt: brokerUrl, devices: credentials.length, credentialsFile }, `demo store running — staff page: ${pageUrl} (Ctrl+C stops)`);
+  const opcuaEndpoint = built.opcuaServer.endpointUrl;
+  if (opcuaEndpoint) {
+    const pki = join(config.dataDir, 'opcua-pki');
+    log.info(
+      { endpoint: opcuaEndpoint, user: 'demo', pki },
+      `OPC UA server: ${opcuaEndpoint} — user "demo", password "${process.env.SMARTSTORE_OPCUA_DEMO_PASSWORD}", SignAndEncrypt ` +
+        `(Basic256Sha256 or Aes256_Sha256_RsaPss); trust your client by moving its certificate from ${pki}/rejected/ to ${pki}/trusted/certs/`,
+    );
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -79,7 +126,9 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'stopping demo');
     await simulation.stop();
+    stopCaseScenario();
     await built.gateway.stop();
+    await caseSimulator?.stop();
     log.info({ written: built.storage.lastStop?.written ?? 0 }, `demo stopped, ${built.storage.lastStop?.written ?? 0} writes flushed`);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -3,9 +3,13 @@
  * metrics, event bus, storage, HTTP), then the rooms, and lists the modules in start order. Nothing else.
  */
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import { AccessModule } from './access/module.js';
 import { AlertsModule } from './alerts/module.js';
+import { ColdChainModule } from './cold-chain/module.js';
+import { coldChainPolicies } from './cold-chain/cold-chain-config.js';
 import { DeviceBroker } from './broker/device-broker.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { GatewayBus } from './core/events.js';
@@ -15,12 +19,19 @@ import { Gateway } from './core/module.js';
 import { DeviceMessageDecoder } from './devices/decoder.js';
 import { DevicesModule } from './devices/module.js';
 import { INBOUND_SCHEMAS } from './devices/schemas.js';
-import { requireToken } from './http/auth.js';
 import { healthReport, healthRoutes, type HealthReport } from './http/health-routes.js';
 import { liveEventRoutes } from './http/live-events.js';
 import { HttpServer } from './http/server.js';
+import { OpcuaServerModule } from './opcua/module.js';
+import { OpcuaDeviceDriver } from './opcua/device-driver.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { PlanogramModule } from './planogram/module.js';
+import { PrivacyModule } from './privacy/module.js';
+import { RetentionModule } from './privacy/retention.js';
+import { caFiles } from './pki/ca-files.js';
+import { PkiModule } from './pki/module.js';
+import { RelayModule } from './relay/module.js';
+import { resolveRelayConfig } from './relay/relay-config.js';
 import { StockModule } from './stock/module.js';
 import { StorageModule } from './storage/module.js';
 
@@ -57,6 +68,7 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
     },
   });
 
+  const privacy = new PrivacyModule({ keyFile: config.security.pseudonymKeyFile ?? join(config.dataDir, 'pseudonym.key'), log: component('privacy') });
   const storage = new StorageModule(config.dataDir, config.storage, metrics.writerMetrics(), component('storage'));
   const planogram = new PlanogramModule(storage.db, config.planogram.file, component('planogram'));
   const devices = new DevicesModule({
@@ -83,6 +95,14 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
     lowStock: { rearmAfterMs: config.lowStock.rearmAfterMs },
     facingStock: (shelfId, facing) => stock.stockIfStarted?.get(shelfId, facing),
   });
+  const coldChain = new ColdChainModule({
+    bus,
+    alerts: () => alerts.service,
+    policies: coldChainPolicies(config.opcua.devices),
+    scheduler: options.scheduler ?? asyncScheduler,
+    log: component('cold-chain'),
+    onHandlerError: (handler, error) => bus.reportHandlerError('device.message:case/telemetry', handler, error),
+  });
   const stock = new StockModule({
     bus,
     db: storage.db,
@@ -97,35 +117,110 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
     sensorFaulty: (shelfId, facing): boolean => alerts.hasSensorFault(shelfId, facing),
     onHandlerError: (handler, error) => bus.reportHandlerError('stock.output', handler, error),
   });
-  const broker = new DeviceBroker({ storeId: config.storeId, ...config.mqtt }, { registry: devices.registry, decoder: new DeviceMessageDecoder(), metrics, log: component('broker'), now, bus });
+  const relay = new RelayModule({
+    config: resolveRelayConfig(config.hq, config.storeId),
+    storeId: config.storeId,
+    dataDir: config.dataDir,
+    bus,
+    db: storage.db,
+    registry: metrics.registry,
+    now,
+    newId: randomUUID,
+    log: component('relay'),
+    ackGates: devices.ackGates,
+    facings: () => planogram.index.planogram.facings,
+  });
+  const broker = new DeviceBroker({ storeId: config.storeId, ...config.mqtt, clientCaFile: config.mqtt.tls?.clientCaFile ?? caFiles(config.dataDir).cert }, { registry: devices.registry, decoder: new DeviceMessageDecoder({ 'kiosk/event': privacy.protectKioskEvent }), revocations: { isRevoked: (serial) => pki.revocations.isRevoked(serial) }, metrics, log: component('broker'), now, bus, ackGates: devices.ackGates });
   devices.addSource(broker);
+  const pki = new PkiModule({ db: storage.db, log: component('pki'), onRevoked: (serials) => broker.closeCertificateSessions(serials) });
+  // after the broker: the command channel hands commands to the first source (MQTT); OPC UA devices take none
+  const opcuaDevices = new OpcuaDeviceDriver({ devices: config.opcua.devices, dataDir: config.dataDir }, { bus, registry: devices.registry, metrics, now, log: component('opcua-devices'), env: process.env });
+  devices.addSource(opcuaDevices);
+  const opcuaServer = new OpcuaServerModule({
+    config: config.opcua.server,
+    storeId: config.storeId,
+    dataDir: config.dataDir,
+    bus,
+    planogram: () => planogram.index,
+    facing: (shelfId, facing) => stock.stockIfStarted?.get(shelfId, facing),
+    liveWeight: (shelfId, facing) => stock.liveWeight(shelfId, facing),
+    devices: () => devices.registry.list(),
+    isConnected: (id) => devices.liveness.isConnected(id),
+    alerts: () => alerts.service,
+    env: process.env,
+    log: component('opcua'),
+  });
 
-  const http = new HttpServer({ host: config.http.host, port: config.http.port }, () => {
-    const writeGuard = requireToken(config.http.apiToken);
+  const access = new AccessModule({
+    db: storage.db,
+    configToken: config.http.apiToken,
+    maxAuthFailuresPerMinute: config.http.maxAuthFailuresPerMinute,
+    now,
+    log: component('access'),
+    onDenied: (outcome) => metrics.apiAccessDenied.labels(outcome).inc(),
+  });
+
+  const http = new HttpServer({ host: config.http.host, port: config.http.port, tls: config.http.tls, allowPlainHttp: config.http.allowPlainHttp }, () => {
+    const guard = access.guard;
     const httpLog = component('http');
     return {
       log: httpLog,
       bodyLimitBytes: config.http.bodyLimitBytes,
       staticDir: options.staticDir ?? DEFAULT_STATIC_DIR,
+      allowedHosts: config.http.allowedHosts,
       routes: [
-        healthRoutes({ health, metrics: metrics.registry }),
-        alerts.routes(writeGuard),
-        stock.routes(),
-        devices.routes(writeGuard),
-        liveEventRoutes({ bus, storeId: config.storeId, maxSseClients: config.http.maxSseClients, log: httpLog, onClientCount: (n) => metrics.sseClients.set(n), ...(options.ssePingMs ? { pingMs: options.ssePingMs } : {}) }),
+        healthRoutes({ health, metrics: metrics.registry, scrapeGuard: access.scrapeGuard(config.http.metricsToken) }),
+        access.routes(),
+        alerts.routes(guard),
+        stock.routes(guard),
+        relay.routes(guard),
+        devices.routes(guard),
+        liveEventRoutes({
+          bus,
+          storeId: config.storeId,
+          maxSseClients: config.http.maxSseClients,
+          log: httpLog,
+          onClientCount: (n) => metrics.sseClients.set(n),
+          guard: guard('viewer', { allowStreamTicket: true }),
+          ...(options.ssePingMs ? { pingMs: options.ssePingMs } : {}),
+        }),
       ],
     };
+  });
+
+  const retention = new RetentionModule({
+    retentionDays: config.storage.retentionDays,
+    now,
+    log: component('privacy'),
+    purges: [
+      { what: 'raw shelf readings', purgeBefore: (cutoff) => stock.purgeReadingsBefore(cutoff) },
+      // kiosk events waiting for HQ: dropped like budget drops, so HQ is told how many it will never get
+      { what: 'kiosk events in the relay outbox', purgeBefore: (cutoff) => (relay.outbox?.expire('store.kiosk.', cutoff), 0) },
+    ],
   });
 
   const gateway: Gateway = new Gateway(
     [
       storage,
+      // before any device is accepted: kiosk events are protected as they are decoded
+      privacy,
       planogram,
       devices,
       alerts,
+      coldChain,
       // rooms subscribe before the broker accepts devices, so no message arrives with nobody listening
       stock,
+      // its recorder must listen before the broker accepts devices; the forwarder connects to HQ in the background
+      relay,
+      // after stock and alerts (it reads both at start), before the broker: no change is missed
+      opcuaServer,
+      // OPC UA devices feed the same rooms as MQTT devices: started with the broker, after every subscriber
+      opcuaDevices,
+      pki,
       broker,
+      // after the stores and the relay have opened their files
+      retention,
+      access,
       http,
     ],
     component('gateway'),
@@ -133,5 +228,5 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
 
   const health = (): HealthReport => healthReport(gateway.health(), { storeId: config.storeId, uptimeS: Math.round((now() - startedAt) / 1000) });
 
-  return { gateway, config, bus, metrics, storage, planogram, devices, alerts, stock, broker, health, http };
+  return { gateway, config, bus, metrics, storage, planogram, devices, alerts, stock, relay, opcuaServer, opcuaDevices, coldChain, broker, access, health, http };
 }

@@ -8,14 +8,15 @@ const RESOLVED_IDS_MAX = 500;
 const SNAPSHOT_RETRY_MS = 5_000;
 const STREAM_RETRY_MAX_MS = 30_000;
 const NOTICE_MS = { info: 5_000, error: 10_000 };
-const STORAGE_KEYS = { token: 'smartstore.staffToken', name: 'smartstore.staffName' };
-const DEFAULT_STAFF_NAME = 'staff';
+const STORAGE_KEYS = { token: 'smartstore.staffToken' };
 
 const KIND_LABELS = {
   'low-stock': 'Low stock',
   'kiosk-assist': 'Kiosk needs assistance',
   'kiosk-weight-mismatch': 'Kiosk weight mismatch',
   'sensor-fault': 'Load cell fault',
+  'cold-chain': 'Cold chain',
+  'case-door-open': 'Case door open',
 };
 const STATE_LABELS = { open: 'Open', acknowledged: 'Acknowledged', snoozed: 'Snoozed', resolved: 'Resolved' };
 const LEVEL_LABELS = { ok: 'OK', low: 'Low', unknown: 'Unknown' };
@@ -47,6 +48,10 @@ const state = {
   pendingWrites: new Set(),
   /** the write that waits for a staff token */
   writeAwaitingToken: null,
+  /** { name, role } of the signed-in token, from /api/whoami */
+  principal: null,
+  /** the open live stream, closed when the token changes */
+  stream: null,
   snapshotGeneration: 0,
   /** events that arrive while a snapshot loads, replayed on top of it */
   queuedEvents: null,
@@ -65,12 +70,14 @@ function isActive(alert) {
 }
 
 /**
- * How urgent an alert is, 0 first: a customer waiting at a kiosk, then an empty facing (out of stock), then a low one,
- * then the rest (a load cell to check). The gateway sorts the same way (edge/alerts/alerts.ts staffUrgency).
+ * How urgent an alert is, 0 first: a customer waiting at a kiosk, then a warm refrigerated case or an empty facing,
+ * then a low facing or a case door left open, then the rest (a load cell to check). The gateway sorts the same way (edge/alerts/alerts.ts staffUrgency).
  */
 function urgency(alert) {
   if (alert.kind === 'kiosk-assist' || alert.kind === 'kiosk-weight-mismatch') return 0;
+  if (alert.kind === 'cold-chain') return 1;
   if (alert.kind === 'low-stock') return alert.severity === 'critical' ? 1 : 2;
+  if (alert.kind === 'case-door-open') return 2;
   return 3;
 }
 
@@ -128,16 +135,58 @@ function ageElement(ms) {
     formatAge(ms, Date.now()));
 }
 
-// ---------- staff name and token ----------
+// ---------- signing in: the staff token ----------
+// Every route but /api/health needs a token; who acknowledged or resolved an alert is the token's name, so the page
+// shows who is signed in instead of asking for a name.
 
-function staffName() {
-  return localStorage.getItem(STORAGE_KEYS.name)?.trim() || DEFAULT_STAFF_NAME;
+function authHeaders() {
+  const token = localStorage.getItem(STORAGE_KEYS.token);
+  return token ? { Authorization: `Bearer ${token}` } : {};
 }
 
-function setUpStaffName() {
-  const input = byId('staff-name');
-  input.value = localStorage.getItem(STORAGE_KEYS.name) ?? DEFAULT_STAFF_NAME;
-  input.addEventListener('input', () => localStorage.setItem(STORAGE_KEYS.name, input.value.trim()));
+function showPrincipal(principal) {
+  state.principal = principal;
+  byId('signed-in-as').textContent = principal ? `${principal.name} (${principal.role})` : 'not signed in';
+  byId('sign-out').hidden = !principal;
+}
+
+/** Asks the gateway who the stored token is; without a valid one, shows the sign-in form. */
+async function signIn() {
+  if (!localStorage.getItem(STORAGE_KEYS.token)) {
+    showPrincipal(null);
+    askForToken(null, 'Sign in to see the store.');
+    return false;
+  }
+  try {
+    const response = await fetch('/api/whoami', { headers: { Accept: 'application/json', ...authHeaders() }, cache: 'no-store' });
+    const body = await readJson(response);
+    if (response.ok) {
+      showPrincipal(body);
+      return true;
+    }
+    showPrincipal(null);
+    askForToken(null, `Not signed in: ${(body?.message ?? response.statusText).replace(/\.$/, '')}.`);
+  } catch {
+    showNotice('Could not reach the gateway; retrying…', 'error');
+    setTimeout(startSession, SNAPSHOT_RETRY_MS);
+  }
+  return false;
+}
+
+/** Signs in, then loads the store and opens the live stream (again, after the token changed). */
+async function startSession() {
+  if (!(await signIn())) return;
+  loadSnapshot();
+  connectStream();
+}
+
+function setUpSignOut() {
+  byId('sign-out').addEventListener('click', () => {
+    localStorage.removeItem(STORAGE_KEYS.token);
+    state.stream?.close();
+    state.stream = null;
+    startSession();
+  });
 }
 
 /** `#token=...` in the address moves to localStorage and out of the address bar (and history). */
@@ -153,7 +202,7 @@ function askForToken(write, message) {
   const form = byId('token-form');
   form.hidden = false;
   byId('token-input').focus();
-  showNotice(`${message} Enter the staff token to continue.`, 'error');
+  showNotice(`${message} Enter your staff token to continue.`, 'error');
 }
 
 function setUpTokenForm() {
@@ -168,7 +217,11 @@ function setUpTokenForm() {
     form.hidden = true;
     const write = state.writeAwaitingToken;
     state.writeAwaitingToken = null;
-    if (write) runAlertAction(write.alertId, write.action);
+    state.stream?.close();
+    state.stream = null;
+    startSession().then(() => {
+      if (write && state.principal) runAlertAction(write.alertId, write.action);
+    });
   });
   byId('token-cancel').addEventListener('click', () => {
     input.value = '';
@@ -317,7 +370,7 @@ function renderRecentlyResolved() {
 // ---------- alerts: writes ----------
 
 function actionBody(action) {
-  return action === 'snooze' ? { by: staffName(), minutes: SNOOZE_MINUTES } : { by: staffName() };
+  return action === 'snooze' ? { minutes: SNOOZE_MINUTES } : {};
 }
 
 async function readJson(response) {
@@ -331,17 +384,12 @@ async function readJson(response) {
 async function runAlertAction(alertId, action) {
   const alert = state.alerts.get(alertId);
   if (!alert || state.pendingWrites.has(alertId)) return;
-  const token = localStorage.getItem(STORAGE_KEYS.token);
   state.pendingWrites.add(alertId);
   renderAlerts();
   try {
     const response = await fetch(`/api/alerts/${encodeURIComponent(alertId)}/${action}`, {
       method: 'POST',
-      headers: {
-        'Content-Type': 'application/json',
-        Accept: 'application/json',
-        ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      },
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...authHeaders() },
       body: JSON.stringify(actionBody(action)),
     });
     const body = await readJson(response);
@@ -366,7 +414,7 @@ async function runAlertAction(alertId, action) {
 /** After a 404/409 our copy is stale: take the gateway's. */
 async function refreshAlert(alertId) {
   try {
-    const response = await fetch(`/api/alerts/${encodeURIComponent(alertId)}`, { cache: 'no-store' });
+    const response = await fetch(`/api/alerts/${encodeURIComponent(alertId)}`, { headers: authHeaders(), cache: 'no-store' });
     if (response.status === 404) {
       state.alerts.delete(alertId);
       renderAlerts();
@@ -470,8 +518,9 @@ function replaceDevices(devices) {
 // ---------- loading and the live stream ----------
 
 async function getJson(path) {
-  const response = await fetch(path, { headers: { Accept: 'application/json' }, cache: 'no-store' });
+  const response = await fetch(path, { headers: { Accept: 'application/json', ...authHeaders() }, cache: 'no-store' });
   const body = await readJson(response);
+  if (response.status === 401) throw Object.assign(new Error(body?.message ?? 'not signed in'), { signedOut: true });
   if (!response.ok) throw new Error(body?.message ?? `${path}: ${response.status}`);
   return body;
 }
@@ -512,6 +561,12 @@ async function loadSnapshot() {
     for (const [type, data] of queued) applyEvent(type, data);
   } catch (error) {
     if (generation !== state.snapshotGeneration) return;
+    if (error.signedOut) {
+      state.queuedEvents = null;
+      showPrincipal(null);
+      askForToken(null, `Not signed in: ${error.message.replace(/\.$/, '')}.`);
+      return;
+    }
     showNotice(`Could not load data: ${error.message}. Retrying…`, 'error');
     setTimeout(() => { if (generation === state.snapshotGeneration) loadSnapshot(); }, SNAPSHOT_RETRY_MS);
   }
@@ -525,6 +580,22 @@ function applyEvent(type, data) {
   if (type === 'alert') applyAlert(data, { announce: true });
   else if (type === 'stock') applyStock(data);
   else if (type === 'device') applyDevice(data);
+}
+
+/** The header says when events cannot reach HQ (they wait in the store's outbox and are sent later). */
+function showRelay(status) {
+  const node = byId('hq-state');
+  const down = Boolean(status?.enabled && !status.link.up);
+  node.hidden = !down;
+  node.textContent = down ? `HQ offline since ${status.link.since ? formatClock(Date.parse(status.link.since)) : 'start'}` : '';
+}
+
+async function loadRelay() {
+  try {
+    showRelay(await getJson('/api/relay'));
+  } catch {
+    // an older gateway or a token without access: no HQ line, nothing else changes
+  }
 }
 
 function showStreamState(streamState) {
@@ -541,14 +612,38 @@ function parseEventData(event) {
   }
 }
 
-/** EventSource retries by itself after a dropped connection; after a refused one (non-200) it gives up, so we retry. */
-function connectStream(retryMs = 1_000) {
-  const source = new EventSource('/api/events');
+/** A one-time ticket for the stream: EventSource cannot send the Authorization header. */
+async function streamTicket() {
+  const response = await fetch('/api/events/ticket', { method: 'POST', headers: { Accept: 'application/json', ...authHeaders() } });
+  const body = await readJson(response);
+  if (response.status === 401) throw Object.assign(new Error(body?.message ?? 'not signed in'), { signedOut: true });
+  if (!response.ok || typeof body?.ticket !== 'string') throw new Error(body?.message ?? `${response.status}`);
+  return body.ticket;
+}
+
+/**
+ * EventSource retries by itself after a dropped connection, but with the same (used) ticket, which the gateway refuses;
+ * after a refused one it gives up, so we reconnect with a new ticket.
+ */
+async function connectStream(retryMs = 1_000) {
+  let ticket;
+  try {
+    ticket = await streamTicket();
+  } catch (error) {
+    showStreamState('reconnecting');
+    if (error.signedOut) return;
+    setTimeout(() => connectStream(Math.min(retryMs * 2, STREAM_RETRY_MAX_MS)), retryMs);
+    return;
+  }
+  state.stream?.close();
+  const source = new EventSource(`/api/events?ticket=${encodeURIComponent(ticket)}`);
+  state.stream = source;
   source.addEventListener('hello', (event) => {
     retryMs = 1_000;
     showStreamState('live');
     showStoreId(parseEventData(event)?.storeId);
     loadSnapshot();
+    loadRelay();
   });
   for (const type of ['alert', 'stock', 'device']) {
     source.addEventListener(type, (event) => {
@@ -556,11 +651,14 @@ function connectStream(retryMs = 1_000) {
       if (data) applyEvent(type, data);
     });
   }
+  source.addEventListener('relay', (event) => showRelay(parseEventData(event)));
   source.addEventListener('error', () => {
+    if (state.stream !== source) return; // replaced after the token changed
     showStreamState('reconnecting');
-    if (source.readyState === EventSource.CLOSED) {
-      setTimeout(() => connectStream(Math.min(retryMs * 2, STREAM_RETRY_MAX_MS)), retryMs);
-    }
+    // a dropped stream would be retried by EventSource with the used ticket: close it and take a new one
+    source.close();
+    state.stream = null;
+    setTimeout(() => connectStream(Math.min(retryMs * 2, STREAM_RETRY_MAX_MS)), retryMs);
   });
 }
 
@@ -572,12 +670,11 @@ function refreshAges() {
 function start() {
   takeTokenFromFragment();
   window.addEventListener('hashchange', takeTokenFromFragment);
-  setUpStaffName();
   setUpTokenForm();
+  setUpSignOut();
   setUpAlertButtons();
   loadStoreId();
-  loadSnapshot();
-  connectStream();
+  startSession();
   setInterval(refreshAges, AGE_REFRESH_MS);
 }
 

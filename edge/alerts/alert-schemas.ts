@@ -37,14 +37,12 @@ export const alertListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-/** Who did it: a staff name or badge id, shown in the alert's history. */
-const staffName = Type.String({ minLength: 1, maxLength: 64 });
-
 export const alertIdParams = Type.Object(
   { id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' }) },
   { additionalProperties: false },
 );
 
-export const acknowledgeBody = Type.Object({ by: staffName }, { additionalProperties: false });
-export const snoozeBody = Type.Object({ by: staffName, minutes: Type.Integer({ minimum: 1, maximum: 1440 }) }, { additionalProperties: false });
-export const resolveBody = Type.Object({ by: staffName, note: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false });
+// No `by` in the bodies: who acknowledged, snoozed or resolved is the name of the token that did it.
+export const acknowledgeBody = Type.Object({}, { additionalProperties: false });
+export const snoozeBody = Type.Object({ minutes: Type.Integer({ minimum: 1, maximum: 1440 }) }, { additionalProperties: false });
+export const resolveBody = Type.Object({ note: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false });

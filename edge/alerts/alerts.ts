@@ -1,6 +1,6 @@
 /** Staff alerts and their lifecycle: open → acknowledged → resolved, with snooze. Pure: `now` is a parameter. */
 
-export const ALERT_KINDS = ['low-stock', 'kiosk-assist', 'kiosk-weight-mismatch', 'sensor-fault'] as const;
+export const ALERT_KINDS = ['low-stock', 'kiosk-assist', 'kiosk-weight-mismatch', 'sensor-fault', 'cold-chain', 'case-door-open'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 export const ALERT_STATES = ['open', 'acknowledged', 'snoozed', 'resolved'] as const;
 export type AlertState = (typeof ALERT_STATES)[number];
@@ -61,6 +61,11 @@ export function sensorFaultKey(shelfId: string, facing: number): string {
 
 export function kioskAlertKey(kind: 'kiosk-assist' | 'kiosk-weight-mismatch', kioskId: string): string {
   return `${kind}:${kioskId}`;
+}
+
+/** A refrigerated case out of its temperature range too long (critical) or its door open too long (warning). */
+export function caseAlertKey(kind: 'cold-chain' | 'case-door-open', caseId: string): string {
+  return `${kind}:${caseId}`;
 }
 
 export function openAlert(input: NewAlert, id: string, now: number): Alert {
@@ -132,13 +137,15 @@ function definedOnly(details: AlertDetails): AlertDetails {
 }
 
 /**
- * How urgent an alert is for staff, 0 first: a customer waiting at a kiosk, then an empty facing (out of stock), then
- * a low one, then the rest (a load cell to check). By kind, not only severity, so alerts stored before kiosk alerts
- * became critical still rank first.
+ * How urgent an alert is for staff, 0 first: a customer waiting at a kiosk, then food going warm in a case (cold
+ * chain) and an empty facing (out of stock), then a low facing or a case door left open, then the rest (a load cell to
+ * check). By kind, not only severity, so alerts stored before kiosk alerts became critical still rank first.
  */
 export function staffUrgency(alert: Pick<Alert, 'kind' | 'severity'>): number {
   if (alert.kind === 'kiosk-assist' || alert.kind === 'kiosk-weight-mismatch') return 0;
+  if (alert.kind === 'cold-chain') return 1;
   if (alert.kind === 'low-stock') return alert.severity === 'critical' ? 1 : 2;
+  if (alert.kind === 'case-door-open') return 2;
   return 3;
 }
 

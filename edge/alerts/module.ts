@@ -3,7 +3,7 @@ import type { GatewayBus } from '../core/events.js';
 import type { GatewayModule } from '../core/module.js';
 import type { SqliteDatabase } from '../storage/database.js';
 import type { PendingWrites, WriteBehindWriter } from '../storage/write-behind.js';
-import type { WriteGuard } from '../http/auth.js';
+import type { AccessGuard } from '../http/auth.js';
 import type { FacingStockView } from '../stock/shelf-stock-book.js';
 import { AlertService } from './alert-service.js';
 import { AlertSilenceStore, alertSilenceWrites, type SilenceWrite } from './alert-silence-store.js';
@@ -59,8 +59,8 @@ export class AlertsModule implements GatewayModule {
     });
   }
 
-  routes(writeGuard: WriteGuard) {
-    return alertRoutes({ alerts: this.service, writeGuard });
+  routes(guard: AccessGuard) {
+    return alertRoutes({ alerts: this.service, guard });
   }
 
   async start(): Promise<void> {

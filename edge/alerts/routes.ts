@@ -1,14 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Static, TObject } from 'typebox';
-import type { WriteGuard } from '../http/auth.js';
+import { principalOf, type AccessGuard } from '../http/auth.js';
 import { errorSchema } from '../http/schemas.js';
 import { acknowledgeBody, alertIdParams, alertListQuery, alertListSchema, alertSchema, resolveBody, snoozeBody } from './alert-schemas.js';
 import { AlertNotFoundError, type AlertService } from './alert-service.js';
 import { AlertTransitionError, type Alert } from './alerts.js';
 
-const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema };
+const denied = { 401: errorSchema, 403: errorSchema, 429: errorSchema };
+const errors = { 400: errorSchema, 404: errorSchema, 409: errorSchema, ...denied };
 
-export type AlertRouteDeps = { alerts: AlertService; writeGuard: WriteGuard };
+export type AlertRouteDeps = { alerts: AlertService; guard: AccessGuard };
 
 type ErrorAnswer = Static<typeof errorSchema> & { statusCode: 404 | 409 };
 
@@ -32,7 +33,8 @@ async function transition(alerts: AlertService, id: string, change: (id: string)
 export function alertRoutes(deps: AlertRouteDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/api/alerts', {
-      schema: { querystring: alertListQuery, response: { 200: alertListSchema, 400: errorSchema } },
+      onRequest: deps.guard('viewer'),
+      schema: { querystring: alertListQuery, response: { 200: alertListSchema, 400: errorSchema, ...denied } },
       handler: async (request) => {
         const { state, kind, limit } = request.query;
         return { alerts: await deps.alerts.list({ state: state ?? 'active', kind, limit: limit ? Number(limit) : 100 }) };
@@ -40,7 +42,8 @@ export function alertRoutes(deps: AlertRouteDeps): FastifyPluginAsyncTypebox {
     });
 
     app.get('/api/alerts/:id', {
-      schema: { params: alertIdParams, response: { 200: alertSchema, 400: errorSchema, 404: errorSchema } },
+      onRequest: deps.guard('viewer'),
+      schema: { params: alertIdParams, response: { 200: alertSchema, 400: errorSchema, 404: errorSchema, ...denied } },
       handler: async (request, reply) => {
         const alert = await deps.alerts.get(request.params.id);
         if (!alert) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `alert ${request.params.id} not found` });
@@ -49,14 +52,15 @@ export function alertRoutes(deps: AlertRouteDeps): FastifyPluginAsyncTypebox {
     });
 
     const transitionSchema = <Body extends TObject>(body: Body) => ({ params: alertIdParams, body, response: { 200: alertSchema, ...errors } });
-    // onRequest: an unauthenticated request is refused before its body is even parsed
-    const onRequest = deps.writeGuard;
+    // onRequest: an unauthenticated request is refused before its body is even parsed. Who did it is the token's
+    // name, never something the body says.
+    const onRequest = deps.guard('staff');
 
     app.post('/api/alerts/:id/ack', {
       onRequest,
       schema: transitionSchema(acknowledgeBody),
       handler: async (request, reply) => {
-        const outcome = await transition(deps.alerts, request.params.id, (id) => deps.alerts.acknowledge(id, request.body.by));
+        const outcome = await transition(deps.alerts, request.params.id, (id) => deps.alerts.acknowledge(id, principalOf(request).name));
         return 'statusCode' in outcome ? reply.code(outcome.statusCode).send(outcome) : outcome;
       },
     });
@@ -64,7 +68,7 @@ export function alertRoutes(deps: AlertRouteDeps): FastifyPluginAsyncTypebox {
       onRequest,
       schema: transitionSchema(snoozeBody),
       handler: async (request, reply) => {
-        const outcome = await transition(deps.alerts, request.params.id, (id) => deps.alerts.snooze(id, request.body.by, request.body.minutes));
+        const outcome = await transition(deps.alerts, request.params.id, (id) => deps.alerts.snooze(id, principalOf(request).name, request.body.minutes));
         return 'statusCode' in outcome ? reply.code(outcome.statusCode).send(outcome) : outcome;
       },
     });
@@ -72,7 +76,7 @@ export function alertRoutes(deps: AlertRouteDeps): FastifyPluginAsyncTypebox {
       onRequest,
       schema: transitionSchema(resolveBody),
       handler: async (request, reply) => {
-        const outcome = await transition(deps.alerts, request.params.id, (id) => deps.alerts.resolve(id, request.body.by, request.body.note));
+        const outcome = await transition(deps.alerts, request.params.id, (id) => deps.alerts.resolve(id, principalOf(request).name, request.body.note));
         return 'statusCode' in outcome ? reply.code(outcome.statusCode).send(outcome) : outcome;
       },
     });

@@ -1,20 +1,32 @@
+import { readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, TLSSocket, type Server as TlsServer } from 'node:tls';
 import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { GatewayBus } from '../core/events.js';
 import { LogThrottle } from '../core/log-throttle.js';
+import { readSecretFile } from '../core/secret-file.js';
 import type { HealthCheck } from '../core/module.js';
+import type { AckGate, AckGates } from '../devices/ack-gates.js';
 import type { DeviceMessageDecoder } from '../devices/decoder.js';
 import type { DeviceRegistry } from '../devices/device-registry.js';
 import { publishDeviceMessage, type CommandDelivery, type DeliveryFailure, type DeviceSource, type OutboundCommand } from '../devices/device-source.js';
 import { commandTopic, isValidDeviceId } from '../devices/topics.js';
 import type { ConnectionRejectReason, GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { AddressLimits } from './address-limits.js';
 import { AuthFailureThrottle } from './auth-failure-throttle.js';
 import { createDeviceSession, maySubscribe, publishKeyOf, type DeviceSession } from './device-acl.js';
 import { guardSocketFrames } from './frame-guard.js';
 
-export type BrokerOptions = GatewayConfig['mqtt'] & { storeId: string };
+export type BrokerOptions = GatewayConfig['mqtt'] & {
+  storeId: string;
+  /** the CA that signs device certificates (the store CA unless configured); absent: no client-certificate login */
+  clientCaFile?: string;
+};
+
+/** What the broker asks about device certificates: revoked serials (the store CA's list, kept by edge/pki). */
+export type CertificateRevocations = { isRevoked(serial: string): boolean };
 
 export type BrokerDeps = {
   registry: DeviceRegistry;
@@ -24,6 +36,9 @@ export type BrokerDeps = {
   now: () => number;
   /** every valid device message goes out as `device.message:<kind>/<channel>`, synchronously, in arrival order per connection */
   bus: GatewayBus;
+  /** keys whose QoS 1 PUBACK waits until the bus subscribers made the message safe (the relay's kiosk transactions) */
+  ackGates?: AckGates;
+  revocations?: CertificateRevocations;
 };
 
 /** MQTT CONNACK return codes of 3.1.1 used for refusals. */
@@ -49,6 +64,11 @@ export class DeviceBroker implements DeviceSource {
   readonly transport = 'mqtt';
   private aedes: Aedes | undefined;
   private server: Server | undefined;
+  private tlsServer: TlsServer | undefined;
+  /** the TLS socket of each client that came in over MQTTS (aedes keeps its own reference as a plain stream) */
+  private readonly tlsSockets = new WeakMap<Client, TLSSocket>();
+  /** device id → serial of the certificate its live session logged in with */
+  private readonly certificateSessions = new Map<string, string>();
   private readonly sessions = new WeakMap<Client, DeviceSession>();
   /** authenticated device id → its current connection (keys come from the registry, so the map is bounded by it) */
   private readonly connected = new Map<string, Client>();
@@ -58,15 +78,26 @@ export class DeviceBroker implements DeviceSource {
   /** sockets whose refusal is counted already: aedes may report several errors for one bad stream */
   private readonly refusalCounted = new WeakSet<Socket>();
   private readonly authThrottle: AuthFailureThrottle;
+  private readonly addressLimits: AddressLimits;
   /** device id → CONNECTs whose secret is being checked: concurrent guesses count against the throttle too */
   private readonly checking = new Map<string, number>();
   private readonly logThrottle: LogThrottle;
+  /** packets of gated keys, put on the bus before their PUBACK (in authorizePublish): `ingest` must not do it twice */
+  private readonly ingestedBeforeAck = new WeakSet<PublishPacket>();
 
   constructor(
     private readonly options: BrokerOptions,
     private readonly deps: BrokerDeps,
   ) {
     this.authThrottle = new AuthFailureThrottle({ maxFailuresPerMinute: options.maxAuthFailuresPerMinute, maxTrackedIds: 10_000 }, deps.now);
+    this.addressLimits = new AddressLimits(
+      {
+        maxConnectionsPerAddress: options.maxConnectionsPerAddress,
+        maxConnectAttemptsPerAddressPerMinute: options.maxConnectAttemptsPerAddressPerMinute,
+        maxTrackedAddresses: Math.max(1_000, options.maxConnections * 2),
+      },
+      deps.now,
+    );
     this.logThrottle = new LogThrottle({ burst: 5, windowMs: 60_000, maxKeys: 10_000 }, deps.now);
   }
 
@@ -90,28 +121,61 @@ export class DeviceBroker implements DeviceSource {
     aedes.on('clientError', (client, error) => this.logLimited(`client-error:${client.id}`, 'debug', { deviceId: client.id, err: error.message }, 'client error'));
     this.aedes = aedes;
 
-    const server = createServer((socket) => this.accept(aedes, socket));
+    try {
+      if (this.options.plainListener) {
+        const server = createServer((socket) => this.accept(aedes, socket));
+        await this.listen(server, this.options.port);
+        this.server = server;
+        this.deps.log.info({ host: this.options.host, port: this.port }, 'mqtt broker listening');
+      }
+      const tls = this.options.tls;
+      if (tls) {
+        const clientCa = this.options.clientCaFile ? await readFile(this.options.clientCaFile).catch(() => undefined) : undefined;
+        if (!clientCa && tls.clientCertificates === 'required') throw new Error(`mqtt.tls.clientCertificates is required but there is no client CA at ${this.options.clientCaFile ?? '(none)'} (run \`smartstore-edge ca init\`)`);
+        const tlsServer = createTlsServer(
+          {
+            cert: await readFile(tls.certFile),
+            key: await readSecretFile(tls.keyFile),
+            ...(clientCa ? { ca: clientCa, requestCert: true, rejectUnauthorized: tls.clientCertificates === 'required' } : {}),
+            minVersion: 'TLSv1.2',
+          },
+          (socket) => this.accept(aedes, socket),
+        );
+        // a failed handshake (untrusted or expired certificate, plain MQTT on the TLS port) is a refused connection
+        tlsServer.on('tlsClientError', (error, socket) => {
+          this.deps.metrics.connectionRejected('tls-handshake');
+          this.logLimited('tls-handshake', 'warn', { remoteAddress: socket.remoteAddress, err: error.message }, 'connection refused: TLS handshake failed');
+        });
+        await this.listen(tlsServer, tls.port);
+        this.tlsServer = tlsServer;
+        this.deps.log.info({ host: this.options.host, port: this.tlsPort, clientCertificates: clientCa ? tls.clientCertificates : 'off' }, 'mqtts listening');
+      }
+    } catch (error) {
+      // the gateway only stops parts that started: close what did start here, or a failed process stays alive
+      await this.closeListeners();
+      this.aedes = undefined;
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      throw error;
+    }
+  }
+
+  private async listen(server: Server, port: number): Promise<void> {
     server.maxConnections = this.options.maxConnections;
     server.on('drop', (data) => {
       this.deps.metrics.connectionRejected('too-many-connections');
       this.logLimited('drop', 'warn', { remoteAddress: data?.remoteAddress, maxConnections: this.options.maxConnections }, 'connection refused: too many connections');
     });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(this.options.port, this.options.host, () => {
-          server.off('error', reject);
-          resolve();
-        });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
       });
-    } catch (error) {
-      // the gateway only stops parts that started: close aedes here, or its timers keep a failed process alive
-      this.aedes = undefined;
-      await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      throw error;
-    }
-    this.server = server;
-    this.deps.log.info({ host: this.options.host, port: this.port }, 'mqtt broker listening');
+    });
+  }
+
+  get tlsPort(): number | undefined {
+    return (this.tlsServer?.address() as AddressInfo | null)?.port;
   }
 
   get port(): number {
@@ -155,21 +219,40 @@ export class DeviceBroker implements DeviceSource {
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
     const aedes = this.aedes;
-    this.server = undefined;
     this.aedes = undefined;
-    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    const closed = this.closeListeners();
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
     for (const socket of this.sockets) socket.destroy();
     await closed;
   }
 
+  /** Stops accepting on both listeners; resolves when they have closed (after their sockets are gone). */
+  private closeListeners(): Promise<void> {
+    const servers = [this.server, this.tlsServer].filter((server): server is Server => server !== undefined);
+    this.server = undefined;
+    this.tlsServer = undefined;
+    return Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))).then(() => undefined);
+  }
+
   private accept(aedes: Aedes, socket: Socket): void {
+    const address = socket.remoteAddress ?? 'unknown';
+    const verdict = this.addressLimits.admit(address);
+    if (verdict !== 'accepted') {
+      // refused before any byte is parsed: the address's other sockets and every other address are unaffected
+      this.deps.metrics.connectionRejected(verdict);
+      this.logLimited(`address:${verdict}`, 'warn', { remoteAddress: address, open: this.addressLimits.openFrom(address), limit: verdict === 'too-many-from-address' ? this.options.maxConnectionsPerAddress : this.options.maxConnectAttemptsPerAddressPerMinute }, verdict === 'too-many-from-address' ? 'connection refused: too many connections from this address' : 'connection refused: too many connection attempts from this address');
+      socket.destroy();
+      return;
+    }
     this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      this.addressLimits.closed(address);
+    });
     socket.setNoDelay(true);
     const client = aedes.handle(socket);
+    if (socket instanceof TLSSocket) this.tlsSockets.set(client, socket);
     guardSocketFrames(socket, this.options.maxPacketBytes, (violation) => {
       this.refusalCounted.add(socket);
       const reason: ConnectionRejectReason = violation.reason === 'packet-too-large' ? 'packet-too-large' : 'protocol-error';
@@ -192,6 +275,9 @@ export class DeviceBroker implements DeviceSource {
       this.logLimited(`auth:${reason}`, 'warn', { deviceId: username?.slice(0, 64), clientId: client.id?.slice(0, 64), reason }, 'connection refused');
       done(refusal(message, returnCode), false);
     };
+    const tlsSocket = this.tlsSockets.get(client);
+    const certificate = tlsSocket?.getPeerCertificate();
+    if (tlsSocket && certificate && certificate.serialNumber) return this.authenticateByCertificate(client, tlsSocket, certificate, username, reject, done);
     if (!username || !password || password.length === 0) return reject('no-credentials', RC_BAD_CREDENTIALS, 'username and password required');
     // checked before the id becomes a key of any map (throttle, hashing queue, log throttle)
     if (!isValidDeviceId(username)) return reject('bad-client-id', RC_IDENTIFIER_REJECTED, 'device id does not match the id pattern');
@@ -223,8 +309,49 @@ export class DeviceBroker implements DeviceSource {
       return reject(result.reason, result.reason === 'disabled' ? RC_NOT_AUTHORIZED : RC_BAD_CREDENTIALS, 'not authorized');
     }
     this.authThrottle.recordSuccess(username);
+    this.certificateSessions.delete(username);
     this.sessions.set(client, createDeviceSession(this.options.storeId, result.device.kind, result.device.id));
     done(null, true);
+  }
+
+  /**
+   * A device certificate instead of a secret: issued by the trusted CA (TLS verified it, expiry included), not revoked,
+   * its CN the device id (= client id = username when one is sent), and the device registered and enabled.
+   */
+  private authenticateByCertificate(
+    client: Client,
+    socket: TLSSocket,
+    certificate: { serialNumber: string; subject?: { CN?: string | string[] } },
+    username: string | undefined,
+    reject: (reason: ConnectionRejectReason, returnCode: number, message: string) => void,
+    done: (error: AuthenticateError | null, success: boolean | null) => void,
+  ): void {
+    if (!socket.authorized) return reject('certificate-untrusted', RC_NOT_AUTHORIZED, `client certificate not trusted: ${String(socket.authorizationError)}`);
+    const serial = certificate.serialNumber.toLowerCase();
+    if (this.deps.revocations?.isRevoked(serial)) return reject('certificate-revoked', RC_NOT_AUTHORIZED, 'client certificate revoked');
+    const commonName = certificate.subject?.CN;
+    const deviceId = typeof commonName === 'string' ? commonName : undefined;
+    if (!deviceId || !isValidDeviceId(deviceId) || client.id !== deviceId || (username !== undefined && username !== deviceId)) {
+      return reject('certificate-mismatch', RC_IDENTIFIER_REJECTED, 'the certificate is not this device\'s (CN must equal the client id)');
+    }
+    const device = this.deps.registry.get(deviceId);
+    if (!device) return reject('unknown-device', RC_BAD_CREDENTIALS, 'not authorized');
+    if (device.disabled) return reject('disabled', RC_NOT_AUTHORIZED, 'not authorized');
+    this.certificateSessions.set(deviceId, serial);
+    this.sessions.set(client, createDeviceSession(this.options.storeId, device.kind, device.id));
+    done(null, true);
+  }
+
+  /** Closes the live sessions that logged in with these (just revoked) certificates; returns how many. */
+  closeCertificateSessions(serials: readonly string[]): number {
+    const revoked = new Set(serials.map((serial) => serial.toLowerCase()));
+    let closed = 0;
+    for (const [deviceId, serial] of this.certificateSessions) {
+      if (!revoked.has(serial)) continue;
+      this.certificateSessions.delete(deviceId);
+      if (this.disconnect(deviceId, 'certificate revoked')) closed++;
+    }
+    return closed;
   }
 
   private authorizePublish(client: Client | null, packet: PublishPacket, done: (error?: Error | null) => void): void {
@@ -233,14 +360,55 @@ export class DeviceBroker implements DeviceSource {
       this.deps.metrics.publishRejectedFor('not-authenticated');
       return done(new Error('not authenticated'));
     }
-    if (publishKeyOf(session, packet.topic) === undefined) {
+    const key = publishKeyOf(session, packet.topic);
+    if (key === undefined) {
       this.deps.metrics.publishRejectedFor('acl');
       this.logLimited(`acl-pub:${session.deviceId}`, 'warn', { deviceId: session.deviceId, topic: packet.topic }, 'publish refused by ACL; closing connection');
       return done(new Error(`device ${session.deviceId} may not publish on ${packet.topic}`));
     }
     // The gateway keeps device state itself; retained device messages would only pile up in the broker.
     packet.retain = false;
-    done(null);
+    // aedes writes a QoS 1 PUBACK right after this hook and before `published` (lib/handlers/publish.js: runSeries of
+    // authorizePublish, enqueuePublish; enqueuePublish writes the PubAck, then calls broker.publish → published), so
+    // a QoS 1 message whose ack must wait is ingested here and `done` is called when its gate settles. QoS 0 has no
+    // ack to hold (and QoS 2 its own duplicate check after this hook): they take the usual path. Shelf readings have
+    // no gate: one Map lookup.
+    if (packet.qos !== 1) return done(null);
+    const gate = this.deps.ackGates?.gateFor(key);
+    if (gate === undefined) return done(null);
+    this.ingestBeforeAck(session, key, packet, gate, done);
+  }
+
+  /**
+   * Decodes and publishes a gated message now, then acknowledges it once the gate's promise resolves. If it rejects
+   * (the outbox could not make it durable), the PUBLISH fails: aedes closes the connection without a PUBACK and the
+   * device sends the message again. An invalid message is acknowledged and dropped, as in `ingest`.
+   */
+  private ingestBeforeAck(session: DeviceSession, key: string, packet: PublishPacket, gate: AckGate, done: (error?: Error | null) => void): void {
+    this.ingestedBeforeAck.add(packet);
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const result = this.deps.decoder.decode(key, session.deviceId, payload, this.deps.now());
+    if (!result.ok) {
+      this.deps.metrics.messageInvalid(result.reason);
+      this.logLimited(`invalid:${session.deviceId}`, 'warn', { deviceId: session.deviceId, topic: packet.topic, reason: result.reason, detail: result.detail }, 'invalid device message dropped');
+      return done(null);
+    }
+    this.deps.metrics.messageAccepted(result.message.key);
+    publishDeviceMessage(this.deps.bus, result.message);
+    let pending: Promise<void> | undefined;
+    try {
+      pending = gate(result.message);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    if (pending === undefined) return done(null);
+    pending.then(
+      () => done(null),
+      (error: unknown) => {
+        this.logLimited(`ack-held:${session.deviceId}`, 'warn', { deviceId: session.deviceId, topic: packet.topic, err: (error as Error)?.message }, 'message not made durable: no PUBACK, closing connection so the device resends');
+        done(new Error(`message from ${session.deviceId} on ${packet.topic} was not made durable`));
+      },
+    );
   }
 
   private authorizeSubscribe(client: Client, subscription: Subscription, done: (error: Error | null, subscription?: Subscription | null) => void): void {
@@ -269,7 +437,7 @@ export class DeviceBroker implements DeviceSource {
   /** The hot path: runs for every accepted PUBLISH. */
   private ingest(packet: PublishPacket, client: Client | null, done: (error?: Error | null) => void): void {
     const session = client ? this.sessions.get(client) : undefined;
-    if (session) {
+    if (session && !(packet.qos === 1 && this.ingestedBeforeAck.has(packet))) {
       const key = publishKeyOf(session, packet.topic);
       if (key !== undefined) {
         const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;

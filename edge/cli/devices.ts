@@ -2,59 +2,30 @@
  * `device …`: store IT's device commands. They work on the gateway's SQLite file, also while the gateway runs (it
  * notices within a second and closes connections of disabled, removed and re-keyed devices).
  */
-import { existsSync } from 'node:fs';
 import { InvalidDeviceIdError, unmappedShelfWarning, DeviceRegistry } from '../devices/device-registry.js';
 import { DeviceExistsError, DeviceStore } from '../devices/device-store.js';
 import type { DeviceKind } from '../devices/topics.js';
 import { PlanogramIndex } from '../planogram/planogram.js';
 import { PlanogramStore } from '../planogram/planogram-store.js';
-import { DataDirLock } from '../storage/data-dir-lock.js';
-import { SqliteDatabase } from '../storage/database.js';
-import { migrate } from '../storage/migrate.js';
-import { resolveConfigOrReport, type ResolvedConfig } from './config.js';
+import { afterChange, withGatewayDatabase, type DatabaseCommandOptions, type DatabaseSession } from './gateway-database.js';
 import { EXIT, type CliIo, type ExitCode } from './io.js';
 
-export type DeviceCommandOptions = { config?: string };
+export type DeviceCommandOptions = DatabaseCommandOptions;
 
-type Session = { registry: DeviceRegistry; store: DeviceStore; db: SqliteDatabase; resolved: ResolvedConfig; gatewayPid: number | undefined };
+type Session = DatabaseSession & { registry: DeviceRegistry; store: DeviceStore };
 
-/** What a device command says when the database is not where the config points: never a fresh one, silently. */
-export function missingDatabaseMessage(databaseFile: string): string {
-  return (
-    `no gateway database at ${databaseFile}: this is not the data dir of a gateway that has run. ` +
-    `Pass the gateway's config (--config FILE or SMARTSTORE_CONFIG), or start the gateway once with this config; ` +
-    `\`device add --init\` creates the database here deliberately.\n`
-  );
-}
-
-async function withDevices(options: DeviceCommandOptions & { init?: boolean }, io: CliIo, work: (session: Session) => Promise<ExitCode>): Promise<ExitCode> {
-  const resolved = await resolveConfigOrReport(options.config, io);
-  if (typeof resolved === 'number') return resolved;
-  if (!options.init && !existsSync(resolved.databaseFile)) {
-    io.stderr.write(missingDatabaseMessage(resolved.databaseFile));
-    return EXIT.failed;
-  }
-  const db = new SqliteDatabase(resolved.databaseFile);
-  await db.open();
-  try {
-    await migrate(db);
-    const store = new DeviceStore(db);
-    const registry = new DeviceRegistry(store, { scryptCost: resolved.config.security.scryptCost, now: Date.now });
+function withDevices(options: DeviceCommandOptions & { init?: boolean }, io: CliIo, work: (session: Session) => Promise<ExitCode>): Promise<ExitCode> {
+  return withGatewayDatabase(options, io, async (session) => {
+    const store = new DeviceStore(session.db);
+    const registry = new DeviceRegistry(store, { scryptCost: session.resolved.config.security.scryptCost, now: Date.now });
     await registry.start();
-    return await work({ registry, store, db, resolved, gatewayPid: await DataDirLock.runningGateway(resolved.config.dataDir) });
-  } finally {
-    await db.close();
-  }
+    return work({ ...session, registry, store });
+  });
 }
 
 function noSuchDevice(io: CliIo, session: Session, id: string): ExitCode {
   io.stderr.write(`no device ${id} in ${session.resolved.databaseFile}\n`);
   return EXIT.failed;
-}
-
-/** Tells whether the running gateway will act on the change, so nobody waits for something that cannot happen. */
-function afterChange(io: CliIo, session: Session, what: string): void {
-  if (session.gatewayPid !== undefined) io.stderr.write(`the running gateway (pid ${session.gatewayPid}) ${what} within a second\n`);
 }
 
 export function addDevice(id: string, options: DeviceCommandOptions & { kind: DeviceKind; init?: boolean }, io: CliIo): Promise<ExitCode> {

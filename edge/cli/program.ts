@@ -1,6 +1,10 @@
 import { Command, CommanderError, Option } from 'commander';
 import { DEVICE_KINDS, type DeviceKind } from '../devices/topics.js';
 import { checkConfig } from './check-config.js';
+import { ROLES, type Role } from '../http/roles.js';
+import type { DatabaseCommandOptions } from './gateway-database.js';
+import { addToken, listTokens, revokeToken } from './tokens.js';
+import { initCa, issueDeviceCertificate, issueServerCertificate, listCertificates, revokeCertificate, type IssueCommandOptions } from './certificates.js';
 import { addDevice, disableDevice, enableDevice, listDevices, removeDevice, rotateDeviceSecret, type DeviceCommandOptions } from './devices.js';
 import { EXIT, type CliIo, type ExitCode } from './io.js';
 import { runGateway } from './run.js';
@@ -69,6 +73,71 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
         exitCode = await command(id, options, io);
       });
   }
+
+  const token = program.command('token').description('API tokens with roles (works while the gateway runs: it notices within a second)');
+  token
+    .command('add')
+    .description('create a token for a person or system and print it (shown once); its name goes into alerts and the audit trail')
+    .argument('<name>', 'who uses it, e.g. "maria" or "hq-sync"')
+    .addOption(new Option('-r, --role <role>', 'viewer: read; staff: + alerts; manager: + prices; admin: + devices, tokens').choices([...ROLES]).makeOptionMandatory())
+    .option('-c, --config <file>', CONFIG_HELP)
+    .action(async (name: string, options: DatabaseCommandOptions & { role: Role }) => {
+      exitCode = await addToken(name, options, io);
+    });
+  token
+    .command('list')
+    .description('name, role, created (one active token a line, tab-separated; never the tokens themselves)')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .action(async (options: DatabaseCommandOptions) => {
+      exitCode = await listTokens(options, io);
+    });
+  token
+    .command('revoke')
+    .description('stop accepting a token')
+    .argument('<name>', 'token name')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .action(async (name: string, options: DatabaseCommandOptions) => {
+      exitCode = await revokeToken(name, options, io);
+    });
+
+  const ca = program.command('ca').description("the store's certificate authority for MQTTS (device and broker certificates; works while the gateway runs)");
+  ca.command('init')
+    .description('create the store CA in <dataDir>/pki/ (once; the key stays on this machine, mode 600)')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .action(async (options: DatabaseCommandOptions) => {
+      exitCode = await initCa(options, io);
+    });
+  ca.command('issue')
+    .description('a client certificate for a device (CN = device id): <device>.crt, <device>.key and ca.crt into --out')
+    .argument('<device>', 'device id')
+    .option('-o, --out <dir>', 'folder for the files', '.')
+    .option('--days <days>', 'validity in days', '825')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .action(async (device: string, options: IssueCommandOptions) => {
+      exitCode = await issueDeviceCertificate(device, options, io);
+    });
+  ca.command('server')
+    .description("the broker's (or HTTPS) certificate for the names and addresses devices connect to: server.crt, server.key")
+    .argument('<names...>', 'host names and IP addresses, e.g. gateway.store.local 10.20.0.5')
+    .option('-o, --out <dir>', 'folder for the files', '.')
+    .option('--days <days>', 'validity in days', '825')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .action(async (names: string[], options: IssueCommandOptions) => {
+      exitCode = await issueServerCertificate(names, options, io);
+    });
+  ca.command('revoke')
+    .description('refuse a certificate from now on (by serial, or every certificate of a device) and close its session')
+    .argument('<serial-or-device>', 'certificate serial (hex) or device id')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .action(async (what: string, options: DatabaseCommandOptions) => {
+      exitCode = await revokeCertificate(what, options, io);
+    });
+  ca.command('list')
+    .description('serial, subject, usage, valid/expired/revoked, expiry (one certificate a line, tab-separated)')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .action(async (options: DatabaseCommandOptions) => {
+      exitCode = await listCertificates(options, io);
+    });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

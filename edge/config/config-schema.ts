@@ -5,6 +5,9 @@
  */
 import { Type, type Static } from 'typebox';
 import { Nullable } from '../core/schema.js';
+import { RelayConfigSchema } from '../relay/relay-config.js';
+import { OpcuaDeviceListSchema } from '../opcua/opcua-devices-config.js';
+import { OpcuaServerConfigSchema } from '../opcua/opcua-server-config.js';
 
 const port = Type.Integer({ minimum: 0, maximum: 65535 });
 
@@ -32,6 +35,27 @@ export const ConfigSchema = Type.Object(
         maxKeepaliveSec: Type.Integer({ minimum: 1, maximum: 65535, description: 'CONNECTs with keepalive 0 or above this are refused' }),
         drainTimeoutMs: Type.Integer({ minimum: 100, maximum: 600000, description: 'a client that stops reading is dropped after this' }),
         maxAuthFailuresPerMinute: Type.Integer({ minimum: 1, maximum: 100000, description: 'per device id; beyond it CONNECTs are refused without checking the secret' }),
+        maxConnectionsPerAddress: Type.Integer({ minimum: 1, maximum: 100000, description: 'open connections one client address may hold; more are refused at once' }),
+        maxConnectAttemptsPerAddressPerMinute: Type.Integer({ minimum: 1, maximum: 1000000, description: 'new connections one client address may open a minute' }),
+        plainListener: Type.Boolean({ description: 'the plain MQTT listener on host:port (secrets cross the network in clear: loopback or a closed device network only)' }),
+        tls: Type.Union(
+          [
+            Type.Object(
+              {
+                port,
+                certFile: Type.String({ minLength: 1, description: "PEM certificate of the broker (e.g. from `ca server`)" }),
+                keyFile: Type.String({ minLength: 1, description: 'PEM private key; refused when other users may read it' }),
+                clientCaFile: Nullable(Type.String({ minLength: 1, description: 'CA of device certificates; null: the store CA (<dataDir>/pki/ca.crt)' })),
+                clientCertificates: Type.Enum(['optional', 'required'], {
+                  description: 'optional: a device logs in with its certificate or its secret; required: only with a certificate',
+                }),
+              },
+              { additionalProperties: false },
+            ),
+            Type.Null(),
+          ],
+          { description: 'MQTTS listener (8883); devices may log in with a certificate whose CN is their id' },
+        ),
       },
       { additionalProperties: false },
     ),
@@ -39,9 +63,31 @@ export const ConfigSchema = Type.Object(
       {
         host: Type.String({ minLength: 1 }),
         port,
-        apiToken: Nullable(Type.String({ minLength: 16, description: 'bearer token of the write routes; prefer env SMARTSTORE_API_TOKEN' })),
+        apiToken: Nullable(
+          Type.String({ minLength: 16, description: 'an admin token for automation and the demo; prefer named tokens (`token add`) and env SMARTSTORE_API_TOKEN' }),
+        ),
+        metricsToken: Nullable(Type.String({ minLength: 16, description: 'bearer token that may read /metrics only (a scraper); viewer tokens may too; prefer env SMARTSTORE_METRICS_TOKEN' })),
+        allowedHosts: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), {
+          maxItems: 64,
+          description: 'host names the API answers to besides IP addresses and localhost (Host header; defeats DNS rebinding)',
+        }),
+        maxAuthFailuresPerMinute: Type.Integer({ minimum: 1, maximum: 100000, description: 'per client address; beyond it requests are refused (429) for a minute' }),
         bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 10485760 }),
         maxSseClients: Type.Integer({ minimum: 1, maximum: 10000 }),
+        tls: Type.Union(
+          [
+            Type.Object(
+              {
+                certFile: Type.String({ minLength: 1, description: 'PEM certificate (chain) of the gateway' }),
+                keyFile: Type.String({ minLength: 1, description: 'PEM private key; refused when other users may read it' }),
+              },
+              { additionalProperties: false },
+            ),
+            Type.Null(),
+          ],
+          { description: 'HTTPS for the API, live stream and staff page (with HSTS); null: plain HTTP' },
+        ),
+        allowPlainHttp: Type.Boolean({ description: 'serve plain HTTP on a non-loopback address (tokens would cross the network in clear)' }),
       },
       { additionalProperties: false },
     ),
@@ -79,6 +125,7 @@ export const ConfigSchema = Type.Object(
       {
         flushIntervalMs: Type.Integer({ minimum: 50, maximum: 60000, description: 'state changes are written in one transaction this often' }),
         maxHistoryRows: Type.Integer({ minimum: 100, maximum: 100000000 }),
+        retentionDays: Type.Integer({ minimum: 1, maximum: 3650, description: 'raw readings and kiosk events are deleted after this many days' }),
         maxPendingWrites: Type.Integer({ minimum: 100, maximum: 10000000, description: 'bound of the write-behind queue while the disk refuses writes' }),
       },
       { additionalProperties: false },
@@ -86,18 +133,14 @@ export const ConfigSchema = Type.Object(
     security: Type.Object(
       {
         scryptCost: Type.Enum(SCRYPT_COSTS, { type: 'integer', description: 'scrypt N of device secret hashes' }),
+        pseudonymKeyFile: Nullable(
+          Type.String({ minLength: 1, description: "the store's key for customer-data pseudonyms (made on first start, mode 600); null: <dataDir>/pseudonym.key" }),
+        ),
       },
       { additionalProperties: false },
     ),
-    hq: Type.Object(
-      {
-        enabled: Type.Boolean(),
-        url: Nullable(Type.String({ pattern: '^mqtts?://' })),
-        username: Type.Optional(Nullable(Type.String())),
-        password: Type.Optional(Nullable(Type.String({ description: 'prefer env SMARTSTORE_HQ_PASSWORD' }))),
-      },
-      { additionalProperties: false },
-    ),
+    hq: RelayConfigSchema,
+    opcua: Type.Object({ server: OpcuaServerConfigSchema, devices: OpcuaDeviceListSchema }, { additionalProperties: false }),
   },
   {
     $schema: 'http://json-schema.org/draft-07/schema#',

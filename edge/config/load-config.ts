@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import { readSecretFile, SecretFileError } from '../core/secret-file.js';
 import { ConfigSchema } from './config-schema.js';
 import { ConfigError, type GatewayConfig } from './gateway-config.js';
 
@@ -13,14 +14,15 @@ export function configPath(name: string): string {
 }
 
 /** Environment variables that override the file: ports and secrets, as store IT expects of a service. */
-const ENV_OVERRIDES: ReadonlyArray<{ name: string; path: readonly string[]; type: 'string' | 'integer' }> = [
+const ENV_OVERRIDES: ReadonlyArray<{ name: string; path: readonly string[]; type: 'string' | 'integer'; secret?: true }> = [
   { name: 'SMARTSTORE_STORE_ID', path: ['storeId'], type: 'string' },
   { name: 'SMARTSTORE_DATA_DIR', path: ['dataDir'], type: 'string' },
   { name: 'SMARTSTORE_LOG_LEVEL', path: ['log', 'level'], type: 'string' },
   { name: 'SMARTSTORE_MQTT_PORT', path: ['mqtt', 'port'], type: 'integer' },
   { name: 'SMARTSTORE_HTTP_PORT', path: ['http', 'port'], type: 'integer' },
-  { name: 'SMARTSTORE_API_TOKEN', path: ['http', 'apiToken'], type: 'string' },
-  { name: 'SMARTSTORE_HQ_PASSWORD', path: ['hq', 'password'], type: 'string' },
+  { name: 'SMARTSTORE_API_TOKEN', path: ['http', 'apiToken'], type: 'string', secret: true },
+  { name: 'SMARTSTORE_METRICS_TOKEN', path: ['http', 'metricsToken'], type: 'string', secret: true },
+  { name: 'SMARTSTORE_HQ_PASSWORD', path: ['hq', 'password'], type: 'string', secret: true },
 ];
 
 type PlainObject = Record<string, unknown>;
@@ -55,6 +57,30 @@ async function readYamlFile(path: string): Promise<unknown> {
   } catch (error) {
     throw new ConfigError(path, [`not valid YAML: ${(error as Error).message}`]);
   }
+}
+
+/**
+ * A secret from a file (`SMARTSTORE_API_TOKEN_FILE=/etc/smartstore/api-token`, the convention of container secrets):
+ * the file must not be readable by other users — a secret everyone on the machine can read is refused, not used.
+ */
+async function readSecretVariableFile(variable: string, path: string): Promise<string> {
+  try {
+    return (await readSecretFile(path)).toString('utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    if (!(error instanceof SecretFileError)) throw error;
+    throw new ConfigError(path, [`${variable}: ${error.message.replace(` ${path}`, '')}`]);
+  }
+}
+
+/** `<NAME>_FILE` variables for the secrets, read into `<NAME>` (a variable set directly wins over its file). */
+async function withSecretFiles(env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
+  const resolved: NodeJS.ProcessEnv = { ...env };
+  for (const override of ENV_OVERRIDES) {
+    const file = env[`${override.name}_FILE`];
+    if (!override.secret || !file || env[override.name]) continue;
+    resolved[override.name] = await readSecretVariableFile(`${override.name}_FILE`, file);
+  }
+  return resolved;
 }
 
 function applyEnv(config: unknown, env: NodeJS.ProcessEnv): { config: unknown; fromEnv: Map<string, string> } {
@@ -112,7 +138,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
   const fileConfig = options.file ? await readYamlFile(options.file) : {};
   if (!isPlainObject(fileConfig)) throw new ConfigError(options.file ?? 'config', ['top level must be a mapping']);
   const merged = mergeConfig(mergeConfig(defaults, fileConfig), options.overrides ?? {});
-  const { config, fromEnv } = applyEnv(merged, options.env ?? process.env);
+  const { config, fromEnv } = applyEnv(merged, await withSecretFiles(options.env ?? process.env));
   const validate = validator();
   if (!validate(config)) {
     const issues = (validate.errors ?? []).map((error) => describe(error, fromEnv));
@@ -125,7 +151,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
 export function redactConfig(config: GatewayConfig): GatewayConfig {
   return {
     ...config,
-    http: { ...config.http, apiToken: config.http.apiToken ? '[redacted]' : null },
+    http: { ...config.http, apiToken: config.http.apiToken ? '[redacted]' : null, metricsToken: config.http.metricsToken ? '[redacted]' : null },
     hq: { ...config.hq, password: config.hq.password ? '[redacted]' : (config.hq.password ?? null) },
   };
 }

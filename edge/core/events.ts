@@ -9,6 +9,7 @@ import type { AlertChange } from '../alerts/alerts.js';
 import type { CommandResult } from '../devices/command-channel.js';
 import type { DeviceConnectionEvent, DeviceLifecycleEvent } from '../devices/device-source.js';
 import type { DeviceMessage } from '../devices/messages.js';
+import type { RelayStatus } from '../relay/relay-status.js';
 import type { FacingStockChange, SensorFaultChange, StockLevelSignal } from '../stock/stock-events.js';
 import { EventBus } from './event-bus.js';
 
@@ -34,6 +35,8 @@ export type GatewayEvents = DeviceMessageEvents & {
   'alert.changed': AlertChange;
   /** a command to a device ended: confirmed, rejected, timed out or dropped */
   'command.result': CommandResult;
+  /** the HQ relay's status changed: link up/down, backlog, drops (at most once a second, at once on a link change) */
+  'relay.status': RelayStatus;
 };
 
 export class GatewayBus extends EventBus<GatewayEvents> {}

@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { prettyFactory } from 'pino-pretty';
+import { REDACTED, redactSecrets } from './log-redaction.js';
 
 export type { Logger };
 
@@ -36,12 +37,30 @@ export function useColour(isTTY: boolean | undefined, env: NodeJS.ProcessEnv): b
 }
 
 export function createLogger(options: LoggerOptions, output: LogOutput = {}): Logger {
-  const settings = { level: options.level, base: { service: 'smartstore-edge' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
-  if (!options.pretty) return output.destination ? pino(settings, output.destination as DestinationStream) : pino(settings);
+  const settings = {
+    level: options.level,
+    base: { service: 'smartstore-edge' },
+    redact: { paths: REDACT_PATHS, censor: REDACTED },
+    // at any depth, also inside errors' context (the paths above only know fixed places); child bindings: below
+    formatters: { log: (object: Record<string, unknown>) => redactSecrets(object) },
+  };
+  if (!options.pretty) return redactingChildBindings(output.destination ? pino(settings, output.destination as DestinationStream) : pino(settings));
   const target = output.destination ?? process.stdout;
   const colorize = useColour(output.isTTY ?? (output.destination ? false : process.stdout.isTTY), output.env ?? process.env);
   // formatted in the writing thread, synchronously: a line logged just before the process exits is not lost, and
   // a person's terminal is never the bottleneck of a gateway that logs no line per message
   const pretty = prettyFactory({ colorize, singleLine: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,service' });
-  return pino(settings, { write: (line: string) => void target.write(pretty(line)) });
+  return redactingChildBindings(pino(settings, { write: (line: string) => void target.write(pretty(line)) }));
+}
+
+/**
+ * pino formats a child's bindings without the root's formatters; children are created from their parent's prototype
+ * chain, so one `child` on the root covers every descendant.
+ */
+function redactingChildBindings(root: Logger): Logger {
+  const child = root.child;
+  root.child = function redactedChild(this: Logger, bindings, childOptions) {
+    return child.call(this, redactSecrets(bindings), childOptions);
+  } as Logger['child'];
+  return root;
 }

@@ -13,10 +13,13 @@ export type DecodeResult =
  * payload types are derived from) are compiled once, here; decoding is a JSON.parse and one compiled validator call,
  * and returns a result instead of throwing, because it runs for every message.
  */
+/** A step that rewrites a channel's validated payload before anything else sees it (customer data protection). */
+export type PayloadProtection = (payload: never) => unknown;
+
 export class DeviceMessageDecoder {
   private readonly validators = new Map<string, ValidateFunction>();
 
-  constructor() {
+  constructor(private readonly protections: Partial<Record<InboundSchemaKey, PayloadProtection>> = {}) {
     // allErrors off: the first problem is enough to drop a message, and it is faster.
     // strictRequired off: kiosk events require fields conditionally (if/then), declared once under properties.
     const ajv = new Ajv({ allErrors: false, strict: true, strictRequired: false, allowUnionTypes: true });
@@ -35,12 +38,16 @@ export class DeviceMessageDecoder {
     try {
       value = JSON.parse(payload.toString('utf8'));
     } catch (error) {
-      return { ok: false, reason: 'bad-json', detail: (error as Error).message };
+      // V8's message quotes the start of the input, which may be customer data: keep only where it broke
+      const position = /position (\d+)/.exec((error as Error).message)?.[1];
+      return { ok: false, reason: 'bad-json', detail: position === undefined ? 'not valid JSON' : `not valid JSON at position ${position}` };
     }
     if (!validate(value)) {
       const first = validate.errors?.[0];
       return { ok: false, reason: 'schema', detail: first ? `${first.instancePath || '/'} ${first.message ?? first.keyword}` : 'invalid' };
     }
-    return { ok: true, message: { key: key as InboundSchemaKey, deviceId, payload: value, receivedAt } as DeviceMessage };
+    const protect = this.protections[key as InboundSchemaKey];
+    const kept = protect ? protect(value as never) : value;
+    return { ok: true, message: { key: key as InboundSchemaKey, deviceId, payload: kept, receivedAt } as DeviceMessage };
   }
 }

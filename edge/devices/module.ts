@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import type { GatewayBus } from '../core/events.js';
 import type { GatewayModule } from '../core/module.js';
-import type { WriteGuard } from '../http/auth.js';
+import type { AccessGuard } from '../http/auth.js';
 import type { SqliteDatabase } from '../storage/database.js';
 import type { WriteBehindWriter } from '../storage/write-behind.js';
 import { CommandChannel, type CommandOutcome } from './command-channel.js';
+import { AckGates } from './ack-gates.js';
 import { DeviceRegistry } from './device-registry.js';
 import type { DeviceSource } from './device-source.js';
 import { DeviceStore, lastSeenWrites } from './device-store.js';
@@ -41,6 +42,8 @@ export class DevicesModule implements GatewayModule {
   readonly registry: DeviceRegistry;
   readonly liveness: DeviceLiveness;
   readonly commands: CommandChannel;
+  /** rooms that must make a message safe before its device gets the ack register here; sources consult it */
+  readonly ackGates = new AckGates();
   private readonly sources: DeviceSource[] = [];
   private unsubscribe: (() => void) | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
@@ -77,11 +80,11 @@ export class DevicesModule implements GatewayModule {
     this.sources.push(source);
   }
 
-  routes(writeGuard: WriteGuard) {
+  routes(guard: AccessGuard) {
     return deviceRoutes({
       devices: this.registry,
       isConnected: (id) => this.liveness.isConnected(id),
-      writeGuard,
+      guard,
       log: this.deps.log,
       planogramShelves: this.deps.planogramShelves,
     });

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
-import type { WriteGuard } from '../http/auth.js';
+import type { AccessGuard } from '../http/auth.js';
 import { errorSchema } from '../http/schemas.js';
 import { deviceBodySchema, deviceListSchema, deviceParamsSchema, deviceSecretSchema, deviceViewSchema, type DeviceBody, type DeviceParams, type DeviceView } from './device-schemas.js';
 import { InvalidDeviceIdError, unmappedShelfWarning, type DeviceRegistry, type DeviceSummary } from './device-registry.js';
@@ -10,13 +10,14 @@ export type DeviceRouteDeps = {
   /** changes made through it are published as `device.lifecycle` events by its owner (DevicesModule) */
   devices: DeviceRegistry;
   isConnected: (deviceId: string) => boolean;
-  writeGuard: WriteGuard;
+  guard: AccessGuard;
   log: Logger;
   /** the planogram's shelf ids; without it no shelf is flagged unmapped */
   planogramShelves?: () => ReadonlySet<string>;
 };
 
-const writeErrors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema };
+const denied = { 401: errorSchema, 403: errorSchema, 429: errorSchema };
+const writeErrors = { 400: errorSchema, 404: errorSchema, ...denied };
 
 export function deviceRoutes(deps: DeviceRouteDeps): FastifyPluginAsync {
   return async (app) => registerDeviceRoutes(app, deps);
@@ -31,10 +32,13 @@ async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps)
     lastSeenAt: device.lastSeenAt,
     ...(shelves && device.kind === 'shelf' && !shelves.has(device.id) ? { unmapped: true as const } : {}),
   });
+  // devices and their secrets are store IT's: every change needs an admin token
+  const admin = deps.guard('admin');
   const notFound = (reply: FastifyReply, id: string) => reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no device ${id}` });
 
   app.get('/api/devices', {
-    schema: { response: { 200: deviceListSchema } },
+    onRequest: deps.guard('viewer'),
+    schema: { response: { 200: deviceListSchema, ...denied } },
     handler: async () => {
       const shelves = deps.planogramShelves?.();
       return { devices: deps.devices.list().map((device) => view(device, shelves)) };
@@ -42,7 +46,7 @@ async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps)
   });
 
   app.post<{ Body: DeviceBody }>('/api/devices', {
-    onRequest: deps.writeGuard,
+    onRequest: admin,
     schema: { body: deviceBodySchema, response: { 201: deviceSecretSchema, ...writeErrors, 409: errorSchema } },
     handler: async (request, reply) => {
       const { id, kind } = request.body;
@@ -63,7 +67,7 @@ async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps)
 
   for (const action of ['disable', 'enable'] as const) {
     app.post<{ Params: DeviceParams }>(`/api/devices/:id/${action}`, {
-      onRequest: deps.writeGuard,
+      onRequest: admin,
       schema: { params: deviceParamsSchema, response: { 200: deviceViewSchema, ...writeErrors } },
       handler: async (request, reply) => {
         const { id } = request.params;
@@ -76,7 +80,7 @@ async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps)
   }
 
   app.post<{ Params: DeviceParams }>('/api/devices/:id/rotate-secret', {
-    onRequest: deps.writeGuard,
+    onRequest: admin,
     schema: { params: deviceParamsSchema, response: { 200: deviceSecretSchema, ...writeErrors } },
     handler: async (request, reply) => {
       const { id } = request.params;
@@ -88,7 +92,7 @@ async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps)
   });
 
   app.delete<{ Params: DeviceParams }>('/api/devices/:id', {
-    onRequest: deps.writeGuard,
+    onRequest: admin,
     schema: { params: deviceParamsSchema, response: writeErrors },
     handler: async (request, reply) => {
       const { id } = request.params;

@@ -78,6 +78,9 @@ export const kioskEventSchema = Type.Object(
     expectedWeightG: Type.Optional(Type.Number({ minimum: 0, maximum: 1_000_000 })),
     measuredWeightG: Type.Optional(Type.Number({ minimum: 0, maximum: 1_000_000 })),
     reason: Type.Optional(Type.String({ maxLength: 256 })),
+    /** customer data: pseudonymised by the gateway as it arrives (edge/privacy), never kept as sent */
+    loyaltyId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    paymentRef: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     ts,
   },
   {

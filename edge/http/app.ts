@@ -3,6 +3,7 @@ import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
+import { hostAllowed } from './host-allow-list.js';
 
 export type HttpAppDeps = {
   log: Logger;
@@ -11,13 +12,21 @@ export type HttpAppDeps = {
   /** every room's routes (and the plumbing's: health, live events), registered in this order; rooms type theirs with
    * `FastifyPluginAsyncTypebox` so request and reply types come from the route's TypeBox schemas */
   routes: readonly FastifyPluginAsync[];
+  /** host names answered besides IP literals and localhost (`http.allowedHosts`) */
+  allowedHosts?: readonly string[];
+  /** serve HTTPS with this certificate and key (and send HSTS) */
+  https?: { cert: Buffer; key: Buffer };
 };
+
+/** A browser that saw the gateway over HTTPS once never falls back to plain HTTP for it (a year). */
+const HSTS = 'max-age=31536000';
 
 /** Builds the HTTP app (API, live events, staff page). Never listens: server.ts does, tests use inject(). */
 export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> {
   // Routes declare TypeBox schemas, which are plain JSON Schema: fastify's Ajv validates them with the options below;
   // the provider only types requests and replies.
   const app = Fastify({
+    ...(deps.https ? { https: { cert: deps.https.cert, key: deps.https.key } } : {}),
     loggerInstance: deps.log as FastifyBaseLogger,
     // one info line per request would drown the log of a dashboard that polls; errors are logged below
     logController: new LogController({ disableRequestLogging: true }),
@@ -43,6 +52,19 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
   );
+
+  // who the request's token stands for, set by a route's access guard; declared here so every request has the same shape
+  app.decorateRequest('principal', null);
+  if (deps.https) app.addHook('onSend', async (_request, reply) => void reply.header('strict-transport-security', HSTS));
+  const allowedHosts = new Set((deps.allowedHosts ?? []).map((name) => name.toLowerCase()));
+  app.addHook('onRequest', async (request, reply) => {
+    if (hostAllowed(request.headers.host, allowedHosts)) return;
+    return reply.code(421).send({
+      statusCode: 421,
+      error: 'Misdirected Request',
+      message: `this gateway does not answer to host "${String(request.headers.host ?? '').slice(0, 100)}" (add it to http.allowedHosts)`,
+    });
+  });
 
   for (const routes of deps.routes) await app.register(routes);
   await app.register(fastifyStatic, { root: deps.staticDir, prefix: '/', index: 'index.html', wildcard: true, dotfiles: 'deny' });

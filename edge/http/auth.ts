@@ -1,27 +1,71 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { roleAllows, type Principal, type Role } from './roles.js';
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** who the request's token stands for; set by the route's access guard (null on open routes) */
+    principal: Principal | null;
+  }
 }
 
-/**
- * onRequest hook of every write route (before the body is parsed): `Authorization: Bearer <token>`. Compared as digests in constant time so the
- * comparison leaks neither content nor length. Without a configured token writes are off (403), not open.
- */
-/** The onRequest hook every write route uses. */
-export type WriteGuard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+/** An onRequest hook: it runs before the body is parsed, so an unauthenticated request costs no parsing. */
+export type RouteHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
-export function requireToken(apiToken: string | null): WriteGuard {
-  const expected = apiToken ? digest(apiToken) : undefined;
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (!expected) {
-      return reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: 'write API disabled: no API token configured (set SMARTSTORE_API_TOKEN)' });
-    }
-    const header = request.headers.authorization ?? '';
-    const match = /^Bearer (.+)$/.exec(header);
-    if (!match || !timingSafeEqual(digest(match[1] as string), expected)) {
-      return reply.code(401).send({ statusCode: 401, error: 'Unauthorized', message: 'missing or wrong bearer token' });
-    }
-  };
+/** `guard('staff')`: the hook of a route that needs at least that role. */
+export type AccessGuard = (need: Role, options?: { allowStreamTicket?: boolean }) => RouteHook;
+
+/** Failed authentications per client address (edge/access keeps them). */
+export type AuthFailures = { blockedFor(address: string): Promise<number>; recordFailure(address: string): Promise<void> };
+
+export type AccessGuardDeps = {
+  verify(token: string): Principal | undefined;
+  redeemStreamTicket(ticket: string): Principal | undefined;
+  failures: AuthFailures;
+  onDenied(outcome: 'missing' | 'invalid' | 'forbidden' | 'rate-limited'): void;
+};
+
+const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/;
+
+/**
+ * 401 without a token or with one the gateway does not know (counted per client address: past the limit 429 before
+ * any token is looked at); 403 with a valid token whose role is too low. The principal goes on the request: routes
+ * take names from it, never from the body.
+ */
+export function accessGuard(deps: AccessGuardDeps): AccessGuard {
+  return (need, options = {}) =>
+    async (request, reply) => {
+      const retryAfterS = await deps.failures.blockedFor(request.ip);
+      if (retryAfterS > 0) {
+        deps.onDenied('rate-limited');
+        return reply
+          .code(429)
+          .header('retry-after', String(retryAfterS))
+          .send({ statusCode: 429, error: 'Too Many Requests', message: `too many failed authentications from ${request.ip}; try again in ${retryAfterS} s` });
+      }
+      const ticket = options.allowStreamTicket ? (request.query as { ticket?: unknown } | undefined)?.ticket : undefined;
+      const header = request.headers.authorization;
+      if (header === undefined && typeof ticket !== 'string') {
+        deps.onDenied('missing');
+        return reply.code(401).header('www-authenticate', 'Bearer').send({ statusCode: 401, error: 'Unauthorized', message: 'this route needs a bearer token (Authorization: Bearer <token>)' });
+      }
+      const token = header === undefined ? undefined : BEARER.exec(header)?.[1];
+      const principal = typeof ticket === 'string' && header === undefined ? deps.redeemStreamTicket(ticket) : token ? deps.verify(token) : undefined;
+      if (!principal) {
+        await deps.failures.recordFailure(request.ip);
+        deps.onDenied('invalid');
+        const what = header === undefined ? 'unknown, used or expired stream ticket' : 'unknown or revoked token';
+        return reply.code(401).header('www-authenticate', 'Bearer error="invalid_token"').send({ statusCode: 401, error: 'Unauthorized', message: what });
+      }
+      if (!roleAllows(principal.role, need)) {
+        deps.onDenied('forbidden');
+        return reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: `token "${principal.name}" has role ${principal.role}; this needs ${need}` });
+      }
+      request.principal = principal;
+    };
+}
+
+/** The principal of a guarded route (the guard set it; a route without a guard is a wiring error). */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new Error(`route ${request.method} ${request.routeOptions.url ?? request.url} has no access guard`);
+  return request.principal;
 }

@@ -1,3 +1,4 @@
+import type { RouteHook } from './auth.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
 import type { HealthCheck } from '../core/module.js';
@@ -20,7 +21,12 @@ export function healthReport(checks: Record<string, HealthCheck>, store: { store
 }
 
 /** `/api/health` (503 while any module reports a problem) and the Prometheus scrape at `/metrics`. */
-export function healthRoutes(deps: { health: () => HealthReport; metrics: { contentType: string; metrics(): Promise<string> } }): FastifyPluginAsyncTypebox {
+export function healthRoutes(deps: {
+  health: () => HealthReport;
+  metrics: { contentType: string; metrics(): Promise<string> };
+  /** who may scrape: the metrics token or any API token (the health check stays open for load balancers) */
+  scrapeGuard: RouteHook;
+}): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/api/health', {
       schema: { response: { 200: healthReportSchema, 503: healthReportSchema } },
@@ -30,7 +36,7 @@ export function healthRoutes(deps: { health: () => HealthReport; metrics: { cont
       },
     });
 
-    app.get('/metrics', async (_request, reply) => {
+    app.get('/metrics', { onRequest: deps.scrapeGuard }, async (_request, reply) => {
       reply.type(deps.metrics.contentType);
       return deps.metrics.metrics();
     });

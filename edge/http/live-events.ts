@@ -1,3 +1,4 @@
+import type { RouteHook } from './auth.js';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayBus } from '../core/events.js';
@@ -13,6 +14,8 @@ export type LiveEventDeps = {
   onClientCount: (count: number) => void;
   /** SSE keep-alive comment interval */
   pingMs?: number;
+  /** viewer or above; EventSource cannot send headers, so the guard also takes a one-time `?ticket=` */
+  guard: RouteHook;
 };
 
 type LiveClient = { send(text: string): void };
@@ -35,12 +38,13 @@ export function liveEventRoutes(deps: LiveEventDeps): FastifyPluginAsync {
       deps.bus.on('alert.changed', 'live-stream', ({ alert }) => broadcast('alert', alert)),
       deps.bus.on('stock.changed', 'live-stream', ({ view }) => broadcast('stock', view)),
       deps.bus.on('device.connection', 'live-stream', (event) => broadcast('device', event)),
+      deps.bus.on('relay.status', 'live-stream', (status) => broadcast('relay', status)),
     ];
     app.addHook('onClose', async () => {
       for (const unsubscribe of unsubscribes) unsubscribe();
     });
 
-    app.get('/api/events', async (request, reply) => {
+    app.get('/api/events', { onRequest: deps.guard }, async (request, reply) => {
       if (clients.size >= deps.maxSseClients) {
         return reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message: `too many live streams (max ${deps.maxSseClients})` });
       }

@@ -10,6 +10,12 @@ export type ConnectionRejectReason =
   | 'too-many-failures'
   | 'disabled'
   | 'too-many-connections'
+  | 'too-many-from-address'
+  | 'too-many-attempts-from-address'
+  | 'tls-handshake'
+  | 'certificate-untrusted'
+  | 'certificate-revoked'
+  | 'certificate-mismatch'
   | 'packet-too-large'
   | 'connect-timeout'
   | 'protocol-error';
@@ -104,6 +110,12 @@ export class GatewayMetrics {
   readonly sseClients = new Gauge({
     name: 'smartstore_sse_clients',
     help: 'open live-event streams',
+    registers: [this.registry],
+  });
+  readonly apiAccessDenied = new Counter({
+    name: 'smartstore_api_access_denied_total',
+    help: 'API requests refused: missing or invalid token, role too low, or rate-limited after failed authentications',
+    labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
 

@@ -43,6 +43,11 @@ export class FacingStateStore {
     }));
   }
 
+  /** Retention: raw readings older than `cutoff` leave shelf_history; returns how many. */
+  async purgeHistoryBefore(cutoff: number): Promise<number> {
+    return (await this.db.run('DELETE FROM shelf_history WHERE ts < ?', [cutoff])).changes;
+  }
+
   /** Write-behind set: the facing's state, and one history sample per changed facing and flush. */
   static writes(options: { maxHistoryRows: number }): WriteSet<FacingSnapshot> {
     let rowsSincePrune = 0;

@@ -65,11 +65,23 @@ class FacingCell {
     return changed;
   }
 
+  /** The smoothed weight now; `stable` once the window is full and the latest reading agrees with its units. */
+  live(): LiveWeight | undefined {
+    if (this.weightG === null || this.count === 0) return undefined;
+    const size = this.ring.length;
+    const latest = this.ring[(this.next + size - 1) % size] as number;
+    const stable = this.count === size && unitsFromWeight(latest, this.plan, this.unitWeightG) === this.units;
+    return { weightG: this.weightG, tareG: this.plan.tareG, stable, at: this.lastWeightAt };
+  }
+
   quantity(): ShelfQuantity {
     const { plan } = this;
     return { shelfId: plan.shelfId, facing: plan.facing, sku: plan.sku, units: this.units, weightG: this.weightG, source: this.source, at: this.at };
   }
 }
+
+/** A facing's load cell as it reads now (smoothed gross weight), for readers that ask on demand (OPC UA). */
+export type LiveWeight = { weightG: number; tareG: number; stable: boolean; at: number };
 
 /**
  * The running stock of every facing: folds each weight reading or sale into its facing and tells when the quantity a
@@ -106,6 +118,11 @@ export class FacingStockLedger {
     if (event.type === 'weight') return this.weight(plan, event.weightG, event.at);
     const cell = this.cells.get(plan);
     return cell && cell.sale(event.qty, event.at, this.policy.staleAfterMs) ? cell.quantity() : undefined;
+  }
+
+  /** The facing's smoothed weight, or undefined before its first reading (or while sales estimate it). Read-only. */
+  liveWeight(plan: FacingPlan): LiveWeight | undefined {
+    return this.cells.get(plan)?.live();
   }
 
   /** Current units of a facing, or null before its first reading. */

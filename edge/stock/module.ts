@@ -1,3 +1,4 @@
+import type { AccessGuard } from '../http/auth.js';
 import type { Logger } from 'pino';
 import type { SchedulerLike } from 'rxjs';
 import type { GatewayBus } from '../core/events.js';
@@ -9,6 +10,7 @@ import { facingKey } from '../planogram/planogram.js';
 import type { SqliteDatabase } from '../storage/database.js';
 import type { PendingWrites, WriteBehindWriter } from '../storage/write-behind.js';
 import { FacingStateStore, type FacingSnapshot } from './facing-state-store.js';
+import type { LiveWeight } from './facing-stock-ledger.js';
 import { stockRoutes } from './routes.js';
 import { ShelfStockBook, toSnapshot, type FacingStockView } from './shelf-stock-book.js';
 import { StockPipeline, type StockOutput, type StockPipelineOptions } from './stock-pipeline.js';
@@ -65,7 +67,14 @@ export class StockModule implements GatewayModule {
     return this.book;
   }
 
-  readonly routes = () => stockRoutes({ stock: () => this.stock });
+  /** A facing's load cell as it reads now (smoothed), or undefined before a reading or before the start. */
+  liveWeight(shelfId: string, facing: number): LiveWeight | undefined {
+    return this.pipeline?.liveWeight(shelfId, facing);
+  }
+
+  /** Retention: stored raw readings older than `cutoff` are deleted. */
+  readonly purgeReadingsBefore = (cutoff: number): Promise<number> => this.store.purgeHistoryBefore(cutoff);
+  readonly routes = (guard: AccessGuard) => stockRoutes({ stock: () => this.stock, guard });
 
   async start(): Promise<void> {
     const planogram = this.deps.planogram();

@@ -2,7 +2,7 @@ import { Subject, filter, groupBy, map, merge, mergeMap, share, type Observable,
 import type { FacingPlan, PlanogramIndex } from '../planogram/planogram.js';
 import type { FacingStock, StockLevel, StockPolicy } from './stock.js';
 import type { DeviceMessage } from '../devices/messages.js';
-import { FacingStockLedger } from './facing-stock-ledger.js';
+import { FacingStockLedger, type LiveWeight } from './facing-stock-ledger.js';
 import { lowStockSignals, quantityChanges, type RoutedStockEvent, type ShelfQuantity, type StockSignal } from './low-stock.js';
 import { SensorFaultTracker } from './plausible-weight.js';
 import type { SensorFaultChange } from './stock-events.js';
@@ -85,6 +85,12 @@ export class StockPipeline {
     if (!routed) return;
     const quantity = this.ledger.apply(routed.plan, routed.event);
     if (quantity) this.changes.next(quantity);
+  }
+
+  /** A facing's load cell as it reads now (read on demand, e.g. by the OPC UA server; never on the hot path). */
+  liveWeight(shelfId: string, facing: number): LiveWeight | undefined {
+    const plan = this.deps.planogram.facing(shelfId, facing);
+    return plan && this.ledger.liveWeight(plan);
   }
 
   /** The whole pipeline as one function of its input (what push() + start() do), for tests. */

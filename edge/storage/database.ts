@@ -46,7 +46,14 @@ export class SqliteDatabase {
     all: (sql, params) => this.all(sql, params),
   };
 
-  constructor(readonly path: string) {}
+  /**
+   * `synchronous`: NORMAL (default) survives a process crash in WAL mode but may lose the last commits on power loss;
+   * FULL syncs the WAL on every commit, for stores whose commit is a promise to someone else (the relay's outbox).
+   */
+  constructor(
+    readonly path: string,
+    private readonly options: { synchronous?: 'NORMAL' | 'FULL' } = {},
+  ) {}
 
   async open(): Promise<void> {
     if (this.path !== ':memory:') await mkdir(dirname(this.path), { recursive: true });
@@ -54,7 +61,8 @@ export class SqliteDatabase {
       const db = new sqlite3.Database(this.path, (error) => (error ? reject(wrap(error, 'open')) : resolve(db)));
     });
     // WAL: readers never block the writer; NORMAL sync is durable across process crashes (kill -9) in WAL mode.
-    await this.execNow('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+    const synchronous = this.options.synchronous ?? 'NORMAL';
+    await this.execNow(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous}; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;`);
   }
 
   async close(): Promise<void> {

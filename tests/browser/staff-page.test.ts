@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_TOKEN, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // On CI a missing browser is a failure, not a skip: .ci/run installs it.
@@ -45,8 +45,10 @@ describe.skipIf(!haveChromium)('staff page', () => {
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(`${gw.httpUrl}/#token=${TEST_TOKEN}`);
+    const maria = await gw.addToken('maria', 'staff');
+    await page.goto(`${gw.httpUrl}/#token=${maria}`);
     await expect.poll(() => page.getByTestId('stream-state').textContent()).toMatch(/live/i);
+    expect(await page.getByTestId('signed-in-as').textContent()).toBe('maria (staff)');
     // the planogram's facings are on the page before any reading
     await expect.poll(() => page.getByTestId('facing-row').count()).toBe(3);
 
@@ -65,9 +67,9 @@ describe.skipIf(!haveChromium)('staff page', () => {
 
     await item.getByTestId('ack-button').click();
     await expect.poll(() => item.getAttribute('data-state')).toBe('acknowledged');
-    // the click went through the API with the token from the URL
+    // the click went through the API with the token from the URL, and the name is the token's
     const stored = (await (await gw.api('/api/alerts')).json()) as { alerts: { state: string; acknowledgedBy: string }[] };
-    expect(stored.alerts[0]?.state).toBe('acknowledged');
+    expect(stored.alerts[0]).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'maria' });
 
     for (let i = 0; i < 3; i++) await publishUnits(10);
     await expect.poll(() => page.getByTestId('alert-item').count(), { timeout: 5_000 }).toBe(0);
@@ -76,17 +78,38 @@ describe.skipIf(!haveChromium)('staff page', () => {
     await context.close();
   });
 
-  it('shows the API error when the token is wrong, without losing the alert', async () => {
+  it('a viewer sees the alert but may not resolve it; signing in as staff on the page resolves it under the staff name', async () => {
     const kiosk = await gw.connectDevice('kiosk-9', 'kiosk');
     await kiosk.publishAsync('store/test-store/kiosk/kiosk-9/event', JSON.stringify({ type: 'assist-requested', ts: Date.now() }), { qos: 1 });
+    const viewer = await gw.addToken('wall screen', 'viewer');
+    const sam = await gw.addToken('sam', 'staff');
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${gw.httpUrl}/#token=${encodeURIComponent(viewer)}`);
+    const item = page.locator('[data-testid="alert-item"]', { hasText: 'kiosk-9' });
+    await expect.poll(() => item.count()).toBe(1);
+    expect(await page.getByTestId('signed-in-as').textContent()).toBe('wall screen (viewer)');
+    await item.getByTestId('resolve-button').click();
+    await expect.poll(() => page.getByTestId('notice').textContent()).toMatch(/role viewer; this needs staff/);
+    expect(await item.getAttribute('data-state')).toBe('open');
+    await page.getByTestId('token-form').locator('input').fill(sam);
+    await page.getByTestId('token-form').getByRole('button', { name: 'Sign in' }).click();
+    // the resolve that was refused runs again under the new token
+    await expect.poll(() => item.count()).toBe(0);
+    expect(await page.getByTestId('signed-in-as').textContent()).toBe('sam (staff)');
+    const resolved = (await (await gw.api('/api/alerts?state=resolved')).json()) as { alerts: { deviceId?: string; resolvedBy: string }[] };
+    expect(resolved.alerts.find((a) => a.deviceId === 'kiosk-9')).toMatchObject({ resolvedBy: 'sam' });
+    await context.close();
+  });
+
+  it('a wrong token shows the sign-in form and no store data', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${gw.httpUrl}/#token=wrong-token-wrong-token`);
-    const item = page.getByTestId('alert-item');
-    await expect.poll(() => item.count()).toBe(1);
-    await item.getByTestId('resolve-button').click();
-    await expect.poll(() => page.getByTestId('notice').textContent()).toMatch(/token/i);
-    expect(await item.getAttribute('data-state')).toBe('open');
+    await expect.poll(() => page.getByTestId('token-form').isVisible()).toBe(true);
+    expect(await page.getByTestId('notice').textContent()).toMatch(/unknown or revoked token/);
+    expect(await page.getByTestId('signed-in-as').textContent()).toBe('not signed in');
+    expect(await page.getByTestId('facing-row').count()).toBe(0);
     await context.close();
   });
 });

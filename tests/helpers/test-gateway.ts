@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
+import { newApiToken, tokenDigest } from '../../edge/access/api-token.js';
+import type { Role } from '../../edge/http/roles.js';
+import { createLogger } from '../../edge/core/logger.js';
 import { loadConfig } from '../../edge/config/load-config.js';
 import type { GatewayConfig } from '../../edge/config/gateway-config.js';
 import type { GatewayEvents } from '../../edge/core/events.js';
@@ -40,13 +43,24 @@ export type TestGateway = {
   httpUrl: string;
   /** provisions a device and returns a connected MQTT client for it */
   connectDevice(id: string, kind: DeviceKind, options?: mqtt.IClientOptions): Promise<MqttClient>;
-  api(path: string, init?: RequestInit & { token?: string }): Promise<Response>;
+  /** a request with the admin config token (TEST_TOKEN) unless `token` names another, or is null for none */
+  api(path: string, init?: RequestInit & { token?: string | null }): Promise<Response>;
+  /** a config file for the CLI's store-IT commands (`device …`, `token …`) that points at this gateway's data dir */
+  writeConfigFile(): Promise<string>;
+  /** creates a named token as `token add` does and returns it */
+  addToken(name: string, role: Role): Promise<string>;
   stop(): Promise<void>;
   /** stops and removes the temp dir */
   dispose(): Promise<void>;
 };
 
-export type TestGatewayOptions = { dataDir?: string; overrides?: Record<string, unknown>; planogram?: unknown };
+export type TestGatewayOptions = {
+  dataDir?: string;
+  overrides?: Record<string, unknown>;
+  planogram?: unknown;
+  /** collects every log line (debug and up) as the gateway writes it, through the production logger (redaction included) */
+  logLines?: string[];
+};
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'smartstore-test-')));
@@ -56,16 +70,26 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     storeId: 'test-store',
     dataDir,
     log: { level: 'silent', pretty: false },
-    mqtt: { host: '127.0.0.1', port: 0 },
-    http: { host: '127.0.0.1', port: 0, apiToken: TEST_TOKEN },
+    // every test client connects from 127.0.0.1; the per-address limits have their own test
+    mqtt: { host: '127.0.0.1', port: 0, maxConnectionsPerAddress: 100_000, maxConnectAttemptsPerAddressPerMinute: 1_000_000 },
+    // tests send many refused requests from one address on purpose; the limit has its own test
+    http: { host: '127.0.0.1', port: 0, apiToken: TEST_TOKEN, maxAuthFailuresPerMinute: 100_000 },
     planogram: { file: planogramFile },
     lowStock: { smoothingWindow: 1, debounceMs: 200, staleAfterMs: 60_000 },
     storage: { flushIntervalMs: 100 },
     security: { scryptCost: 1024 },
   };
   const config = await loadConfig({ overrides: mergeDeep(base, options.overrides ?? {}), env: {} });
-  const built = buildGateway(config, { log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), snoozeCheckMs: 50 });
-  await built.gateway.start();
+  const lines = options.logLines;
+  const log = lines ? createLogger({ level: 'debug', pretty: false }, { destination: { write: (line: string) => lines.push(line) }, isTTY: false }) : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const built = buildGateway(config, { log, snoozeCheckMs: 50 });
+  try {
+    await built.gateway.start();
+  } catch (error) {
+    // a start that fails on purpose leaves no temp dir behind
+    if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   const mqttUrl = `mqtt://127.0.0.1:${built.broker.port}`;
   const httpUrl = `http://127.0.0.1:${built.http.port}`;
   const clients: MqttClient[] = [];
@@ -91,11 +115,22 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       return client;
     },
     api(path, init = {}) {
-      const { token, ...rest } = init;
+      const { token = TEST_TOKEN, ...rest } = init;
       const headers = new Headers(rest.headers);
-      if (token) headers.set('authorization', `Bearer ${token}`);
+      if (token !== null && !headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
       if (rest.body && !headers.has('content-type')) headers.set('content-type', 'application/json');
       return fetch(httpUrl + path, { ...rest, headers });
+    },
+    async writeConfigFile() {
+      const file = join(dataDir, 'cli-config.yaml');
+      await writeFile(file, stringify({ dataDir, log: { level: 'silent', pretty: false }, security: { scryptCost: 1024 } }));
+      return file;
+    },
+    async addToken(name, role) {
+      const token = newApiToken();
+      await built.access.store.add({ name, role, digest: tokenDigest(token) }, Date.now());
+      await built.access.tokens.load(); // same connection: data_version does not move for our own commits
+      return token;
     },
     stop,
     async dispose() {

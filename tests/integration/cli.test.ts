@@ -10,7 +10,7 @@ import mqtt from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { describeResolved, resolveConfig } from '../../edge/cli/config.js';
-import { missingDatabaseMessage } from '../../edge/cli/devices.js';
+import { missingDatabaseMessage } from '../../edge/cli/gateway-database.js';
 import { EXIT, type CliIo } from '../../edge/cli/io.js';
 import { runCli } from '../../edge/cli/program.js';
 import { explainStartFailure } from '../../edge/cli/run.js';

@@ -63,7 +63,7 @@ async function msUntilClosed(client: MqttClient, action: () => Promise<unknown>)
   return (await closedAt) - startedAt;
 }
 
-const post = (path: string, options: { token?: string } = { token: TEST_TOKEN }) => gw.api(path, { method: 'POST', ...options });
+const post = (path: string, options: { token?: string | null } = { token: TEST_TOKEN }) => gw.api(path, { method: 'POST', ...options });
 
 async function register(id: string, kind: 'shelf' | 'esl' | 'kiosk'): Promise<{ secret: string; warning?: string }> {
   const response = await gw.api('/api/devices', { method: 'POST', token: TEST_TOKEN, body: JSON.stringify({ id, kind }) });
@@ -127,8 +127,8 @@ describe('through the API', () => {
     }
     expect((await gw.api('/api/devices/nobody-1', { method: 'DELETE', token: TEST_TOKEN })).status).toBe(404);
     await register('esl-guarded', 'esl');
-    expect((await post('/api/devices/esl-guarded/disable', {})).status).toBe(401);
-    expect((await gw.api('/api/devices/esl-guarded', { method: 'DELETE' })).status).toBe(401);
+    expect((await post('/api/devices/esl-guarded/disable', { token: null })).status).toBe(401);
+    expect((await gw.api('/api/devices/esl-guarded', { method: 'DELETE', token: null })).status).toBe(401);
     expect(gw.built.devices.registry.get('esl-guarded')).toMatchObject({ disabled: false });
   });
 

@@ -212,9 +212,9 @@ describe('the CLI refuses broken configuration and busy ports clearly', () => {
   });
 
   it('unknown options, at the top and nested: exit 2, each named', async () => {
-    const file = await configFile('unknown.yaml', ['bogus: 1', 'mqtt: { maxConections: 10 }', 'http: { tls: true }'].join('\n'));
+    const file = await configFile('unknown.yaml', ['bogus: 1', 'mqtt: { maxConections: 10 }', 'http: { tlsCert: true }'].join('\n'));
     const result = await run(['run', '--config', file]);
-    expectBadConfig(result, file, ['/: unknown option "bogus"', '/mqtt: unknown option "maxConections"', '/http: unknown option "tls"']);
+    expectBadConfig(result, file, ['/: unknown option "bogus"', '/mqtt: unknown option "maxConections"', '/http: unknown option "tlsCert"']);
   });
 
   it('a config file that is not there: exit 2', async () => {

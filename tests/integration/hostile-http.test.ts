@@ -41,7 +41,11 @@ describe('hostile HTTP requests', () => {
   let alertId: string;
   const json = { 'content-type': 'application/json' };
   const auth = { ...json, authorization: `Bearer ${TEST_TOKEN}` };
-  const send = (method: string, path: string, options: { body?: string | Buffer; headers?: Record<string, string | number> } = {}) => raw(gw.httpUrl, method, path, options);
+  /** raw HTTP with the admin token unless `auth: false` (what reaches the routes behind the guard) */
+  const send = (method: string, path: string, options: { body?: string | Buffer; headers?: Record<string, string | number>; auth?: boolean } = {}) => {
+    const { auth = true, ...rest } = options;
+    return raw(gw.httpUrl, method, path, auth ? { ...rest, headers: { authorization: `Bearer ${TEST_TOKEN}`, ...rest.headers } } : rest);
+  };
 
   beforeAll(async () => {
     gw = await startTestGateway({ overrides: { http: { bodyLimitBytes: BODY_LIMIT } } });
@@ -73,10 +77,9 @@ describe('hostile HTTP requests', () => {
       ['an empty JSON body', ack, '', json, 400],
       ['JSON null', ack, 'null', json, 400],
       ['a JSON array', ack, '[{"by":"maria"}]', json, 400],
-      ['a wrong type', ack, '{"by": 42}', json, 400],
-      ['an empty name', ack, '{"by": ""}', json, 400],
-      ['a 65-character name', ack, JSON.stringify({ by: 'x'.repeat(65) }), json, 400],
-      ['an unknown field', ack, '{"by": "maria", "state": "resolved"}', json, 400],
+      ['a name in the body (names come from the token)', ack, '{"by": "maria"}', json, 400],
+      ['a wrong type', '/api/alerts/ALERT/resolve', '{"note": 42}', json, 400],
+      ['an unknown field', ack, '{"state": "resolved"}', json, 400],
       ['"__proto__" poisoning', ack, '{"by": "maria", "__proto__": {"isAdmin": true}}', json, 400],
       ['"constructor.prototype" poisoning', ack, '{"by": "maria", "constructor": {"prototype": {"isAdmin": true}}}', json, 400],
       ['nested "__proto__" poisoning', '/api/devices', '{"id": "d-1", "kind": "shelf", "x": {"__proto__": {"isAdmin": true}}}', json, 400],
@@ -131,7 +134,7 @@ describe('hostile HTTP requests', () => {
   });
 
   describe('tokens', () => {
-    const ackBody = JSON.stringify({ by: 'maria' });
+    const ackBody = JSON.stringify({});
     it.each([
       ['no Authorization header', {}],
       ['an empty bearer', { authorization: 'Bearer ' }],
@@ -144,7 +147,7 @@ describe('hostile HTTP requests', () => {
     ])('%s → 401 on every write route', async (_name, headers) => {
       for (const path of [`/api/alerts/${alertId}/ack`, `/api/alerts/${alertId}/resolve`, '/api/devices']) {
         const body = path === '/api/devices' ? JSON.stringify({ id: 'sneaky-1', kind: 'shelf' }) : ackBody;
-        const response = await send('POST', path, { body, headers: { ...json, ...headers } });
+        const response = await send('POST', path, { body, headers: { ...json, ...headers }, auth: false });
         expect(response.status).toBe(401);
       }
     });
@@ -237,7 +240,7 @@ describe('hostile HTTP requests', () => {
       if (r < 0.5) return JSON.stringify({ by: pick(['maria', '', 'x'.repeat(70)]), minutes: pick([1, 0, 1440, 1441, '5', null]), note: pick(['ok', 5, undefined]) });
       if (r < 0.6) return JSON.stringify({ id: pick(['fuzz-1', 'bad id', '', '-x']), kind: pick(['shelf', 'esl', 'kiosk', 'x', 1]) });
       if (r < 0.65) return randomString(BODY_LIMIT + 500); // over the limit
-      if (r < 0.8) return JSON.stringify(pick([{ by: 'maria' }, { by: 'maria', minutes: 5 }, { by: 'maria', note: 'done' }, { id: `fuzz-${Math.floor(random() * 1e6)}`, kind: 'esl' }])); // valid
+      if (r < 0.8) return JSON.stringify(pick([{}, { minutes: 5 }, { note: 'done' }, { id: `fuzz-${Math.floor(random() * 1e6)}`, kind: 'esl' }])); // valid
       return JSON.stringify(randomJson(0));
     };
     const routes: [method: string, path: string][] = [

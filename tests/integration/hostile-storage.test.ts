@@ -18,7 +18,7 @@ import sqlite3 from 'sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../edge/alerts/alerts.js';
 import type { HealthReport } from '../../edge/http/health-routes.js';
-import { TEST_TOKEN, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 type Row = { id: string; state: string; key: string; acknowledged_by: string | null; resolved_by: string | null };
 
@@ -74,6 +74,9 @@ async function storeKeepsRunningWhileTheDiskRefuses(gw: TestGateway, breakDisk: 
   const unsubscribe = gw.built.bus.on('alert.changed', 'test', ({ alert }) => streamed.push(alert));
   expect((await health(gw)).status).toBe(200);
   const writeErrorsBefore = await gw.built.metrics.value('smartstore_storage_write_errors_total');
+  // staff tokens are made by store IT beforehand (the CLI writes them; a broken disk would refuse that too)
+  const maria = await gw.addToken('maria', 'staff');
+  const jonas = await gw.addToken('jonas', 'staff');
 
   await breakDisk();
 
@@ -99,9 +102,9 @@ async function storeKeepsRunningWhileTheDiskRefuses(gw: TestGateway, breakDisk: 
   expect(degraded.body.checks.storage?.pendingWrites).toBeGreaterThan(0);
   expect(await gw.built.metrics.value('smartstore_storage_write_errors_total')).toBeGreaterThan(writeErrorsBefore);
 
-  const ack = await gw.api(`/api/alerts/${first.id}/ack`, { method: 'POST', token: TEST_TOKEN, body: JSON.stringify({ by: 'maria' }) });
+  const ack = await gw.api(`/api/alerts/${first.id}/ack`, { method: 'POST', token: maria, body: JSON.stringify({}) });
   expect(ack.status).toBe(200);
-  const resolve = await gw.api(`/api/alerts/${second.id}/resolve`, { method: 'POST', token: TEST_TOKEN, body: JSON.stringify({ by: 'jonas', note: 'helped' }) });
+  const resolve = await gw.api(`/api/alerts/${second.id}/resolve`, { method: 'POST', token: jonas, body: JSON.stringify({ note: 'helped' }) });
   expect(resolve.status).toBe(200);
   await kiosk2.publishAsync('store/test-store/kiosk/kiosk-2/event', event('assist-requested'), { qos: 1 });
   const again = await eventually(async () => (await activeAlerts(gw)).find((a) => a.deviceId === 'kiosk-2' && a.state === 'open'), 3_000, "kiosk-2's second alert");

@@ -10,7 +10,7 @@ function openStream(url: string): { events: SseEvent[]; close: () => void; ready
   const events: SseEvent[] = [];
   let close = () => undefined as void;
   const ready = new Promise<void>((resolve, reject) => {
-    const req = request(`${url}/api/events`, (res) => {
+    const req = request(`${url}/api/events`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } }, (res) => {
       let buffer = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
@@ -59,7 +59,7 @@ describe('kiosk alerts and the live event stream', () => {
     expect(alerts.find((a) => a.kind === 'kiosk-weight-mismatch')).toMatchObject({ severity: 'critical' });
     expect(assist.title).toContain('age check');
 
-    const ack = await gw.api(`/api/alerts/${assist.id}/ack`, { method: 'POST', token: TEST_TOKEN, body: JSON.stringify({ by: 'sam' }) });
+    const ack = await gw.api(`/api/alerts/${assist.id}/ack`, { method: 'POST', token: await gw.addToken('sam', 'staff'), body: JSON.stringify({}) });
     expect(ack.status).toBe(200);
     await eventually(() => stream.events.find((e) => e.event === 'alert' && (e.data as Alert).state === 'acknowledged'));
 
@@ -101,7 +101,7 @@ describe('kiosk alerts and the live event stream', () => {
     const [opened] = await eventually(() => (alertEvents().length > 0 ? alertEvents() : undefined), 5_000, 'the alert to open');
     expect(opened).toMatchObject({ state: 'open', severity: 'warning', units: 2, title: 'Low stock: Oat milk 1 l (shelf-a facing 1), 2 left' });
     // staff snooze it; the facing empties: the alert escalates and wakes up
-    const snoozed = await gw.api(`/api/alerts/${opened!.id}/snooze`, { method: 'POST', token: TEST_TOKEN, body: JSON.stringify({ by: 'sam', minutes: 30 }) });
+    const snoozed = await gw.api(`/api/alerts/${opened!.id}/snooze`, { method: 'POST', body: JSON.stringify({ minutes: 30 }) });
     expect(snoozed.status).toBe(200);
     await publishUnits(1);
     await eventually(() => alertEvents().find((a) => a.units === 1));
@@ -153,7 +153,7 @@ describe('kiosk alerts and the live event stream', () => {
     const kiosk = await gw.connectDevice('kiosk-2', 'kiosk');
     await kiosk.publishAsync('store/test-store/kiosk/kiosk-2/event', JSON.stringify({ type: 'assist-requested', ts: Date.now() }), { qos: 1 });
     const alert = await eventually(async () => ((await (await gw.api('/api/alerts')).json()) as { alerts: Alert[] }).alerts[0]);
-    const snoozed = await gw.api(`/api/alerts/${alert.id}/snooze`, { method: 'POST', token: TEST_TOKEN, body: JSON.stringify({ by: 'sam', minutes: 1 }) });
+    const snoozed = await gw.api(`/api/alerts/${alert.id}/snooze`, { method: 'POST', body: JSON.stringify({ minutes: 1 }) });
     expect(snoozed.status).toBe(200);
     expect(((await snoozed.json()) as Alert).state).toBe('snoozed');
     // the service wakes it with its clock; move the alert's deadline instead of waiting a minute

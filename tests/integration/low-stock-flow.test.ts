@@ -1,7 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../edge/alerts/alerts.js';
-import { TEST_TOKEN, eventually, startTestGateway, type TestGateway, nextEvent } from '../helpers/test-gateway.js';
+import { eventually, startTestGateway, type TestGateway, nextEvent } from '../helpers/test-gateway.js';
 
 const UNIT_G = 1040; // oat milk, shelf-a facing 1: low at ≤ 2, ok again at ≥ 5
 const WEIGHT_TOPIC = 'store/test-store/shelf/shelf-a/weight';
@@ -58,7 +58,7 @@ describe('shelf drains over MQTT → one alert → restock → resolved', () => 
     expect(await gw.built.metrics.value('smartstore_alerts_opened_total', { kind: 'low-stock' })).toBe(1);
 
     // staff acknowledge through the API
-    const ack = await gw.api(`/api/alerts/${alert!.id}/ack`, { method: 'POST', token: TEST_TOKEN, body: JSON.stringify({ by: 'maria' }) });
+    const ack = await gw.api(`/api/alerts/${alert!.id}/ack`, { method: 'POST', token: await gw.addToken('maria', 'staff'), body: JSON.stringify({}) });
     expect(ack.status).toBe(200);
     expect(await ack.json()).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'maria' });
 

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../edge/alerts/alerts.js';
-import { TEST_TOKEN, eventually, type TestGateway, nextEvent, restartableShelfGateways } from '../helpers/test-gateway.js';
+import { eventually, type TestGateway, nextEvent, restartableShelfGateways } from '../helpers/test-gateway.js';
 
 const UNIT_G = 1040; // oat milk, shelf-a facing 1: low at ≤ 2, ok again at ≥ 5
 const KEY = 'low-stock:shelf-a/1';
@@ -37,7 +37,7 @@ describe('a low-stock alert resolved by hand re-arms', () => {
     await publish(6);
     await publish(2);
     const { alert } = await opened;
-    const response = await gw.api(`/api/alerts/${alert.id}/resolve`, { method: 'POST', token: TEST_TOKEN, body: JSON.stringify({ by: 'maria', note: 'delivery tomorrow' }) });
+    const response = await gw.api(`/api/alerts/${alert.id}/resolve`, { method: 'POST', token: await gw.addToken('maria', 'staff'), body: JSON.stringify({ note: 'delivery tomorrow' }) });
     expect(response.status).toBe(200);
     return (await response.json()) as Alert;
   }

@@ -1,6 +1,10 @@
 import * as initial from './001-initial.js';
 import * as gatewayMeta from './002-gateway-meta.js';
 import * as deviceLivenessAlertRearm from './003-device-liveness-alert-rearm.js';
+import * as deviceKindCase from './004-device-kind-case.js';
+import * as apiTokens from './005-api-tokens.js';
+import * as hqCommands from './006-hq-commands.js';
+import * as certificates from './007-certificates.js';
 
 export type Migration = { version: number; name: string; sql: string };
 
@@ -9,4 +13,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, ...initial },
   { version: 2, ...gatewayMeta },
   { version: 3, ...deviceLivenessAlertRearm },
+  { version: 4, ...deviceKindCase },
+  { version: 5, ...apiTokens },
+  { version: 6, ...hqCommands },
+  { version: 7, ...certificates },
 ];

@@ -47,7 +47,9 @@ describe('GatewayConfig is the static type of the schema', () => {
   it('nullable options are T | null, optional ones optional, enums literal unions (checked by tsc)', () => {
     expectTypeOf<GatewayConfig['http']['apiToken']>().toEqualTypeOf<string | null>();
     expectTypeOf<GatewayConfig['planogram']>().toEqualTypeOf<{ file: string | null }>();
-    expectTypeOf<GatewayConfig['hq']>().toEqualTypeOf<{ enabled: boolean; url: string | null; username?: string | null; password?: string | null }>();
+    expectTypeOf<GatewayConfig['hq']['url']>().toEqualTypeOf<string | null>();
+    expectTypeOf<GatewayConfig['hq']['password']>().toEqualTypeOf<string | null | undefined>();
+    expectTypeOf<GatewayConfig['http']['tls']>().toEqualTypeOf<{ certFile: string; keyFile: string } | null>();
     expectTypeOf<GatewayConfig['log']['level']>().toEqualTypeOf<'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'>();
     expectTypeOf<GatewayConfig['security']['scryptCost']>().toEqualTypeOf<1024 | 2048 | 4096 | 8192 | 16384 | 32768 | 65536>();
     expectTypeOf<GatewayConfig['lowStock']>().toEqualTypeOf<{ smoothingWindow: number; debounceMs: number; staleAfterMs: number; rearmAfterMs: number; sensorToleranceG: number }>();

@@ -146,12 +146,16 @@ describe('migrate', () => {
 
   it('applies every migration once; a second run applies nothing', async () => {
     expect(await migrate(db)).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(await tables()).toEqual(['alert_silences', 'alerts', 'devices', 'facing_state', 'gateway_meta', 'planogram', 'products', 'schema_migrations', 'shelf_history']);
+    expect(await tables()).toEqual(['alert_silences', 'alerts', 'api_tokens', 'certificates', 'devices', 'facing_state', 'gateway_meta', 'hq_commands', 'planogram', 'products', 'schema_migrations', 'shelf_history']);
     expect(await migrate(db)).toEqual([]);
     expect(await db.all('SELECT version, name FROM schema_migrations')).toEqual([
       { version: 1, name: 'initial' },
       { version: 2, name: 'gateway-meta' },
       { version: 3, name: 'device-liveness-alert-rearm' },
+      { version: 4, name: 'device-kind-case' },
+      { version: 5, name: 'api-tokens' },
+      { version: 6, name: 'hq-commands' },
+      { version: 7, name: 'certificates' },
     ]);
   });
 
@@ -165,11 +169,12 @@ describe('migrate', () => {
 
   it('refuses a database newer than the code', async () => {
     await migrate(db);
-    await db.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (7, 'future', 0)");
+    const future = NEWEST + 1;
+    await db.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'future', 0)", [future]);
     const error = await migrate(db).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MigrationError);
-    expect((error as MigrationError).version).toBe(7);
-    expect((error as Error).message).toBe(`database schema version 7 is newer than this gateway (${NEWEST}): refusing to run an older release on it`);
+    expect((error as MigrationError).version).toBe(future);
+    expect((error as Error).message).toBe(`database schema version ${future} is newer than this gateway (${NEWEST}): refusing to run an older release on it`);
   });
 
   it('a failing migration is rolled back and named; earlier ones stay applied', async () => {

@@ -1,0 +1,88 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { GatewayModule, HealthCheck } from '../core/module.js';
+import type { SqliteDatabase } from '../storage/database.js';
+import { accessGuard, type AccessGuard, type RouteHook } from '../http/auth.js';
+import { AuthFailureLimiter } from './auth-failure-limiter.js';
+import { accessRoutes } from './routes.js';
+import { StreamTickets } from './stream-tickets.js';
+import { TokenRegistry } from './token-registry.js';
+import { TokenStore } from './token-store.js';
+
+const DEFAULT_STORE_SYNC_MS = 500;
+
+export type AccessModuleDeps = {
+  db: SqliteDatabase;
+  /** `http.apiToken`: an admin token from the config or env, for automation and the demo */
+  configToken: string | null;
+  maxAuthFailuresPerMinute: number;
+  now: () => number;
+  log: Logger;
+  onDenied: (outcome: 'missing' | 'invalid' | 'forbidden' | 'rate-limited') => void;
+  /** how often tokens added or revoked by the CLI are picked up */
+  storeSyncMs?: number;
+};
+
+/** API access: named tokens with roles (made by the CLI), the route guard, stream tickets, failed-auth limits. */
+export class AccessModule implements GatewayModule {
+  readonly name = 'access';
+  readonly store: TokenStore;
+  readonly tokens: TokenRegistry;
+  readonly tickets: StreamTickets;
+  readonly guard: AccessGuard;
+  private syncTimer: NodeJS.Timeout | undefined;
+  private lastSyncError: string | undefined;
+
+  constructor(private readonly deps: AccessModuleDeps) {
+    this.store = new TokenStore(deps.db);
+    this.tokens = new TokenRegistry({ store: this.store, configToken: deps.configToken, log: deps.log });
+    this.tickets = new StreamTickets({ ttlMs: 30_000, maxOutstanding: 1_000 }, deps.now);
+    this.guard = accessGuard({
+      verify: (token) => this.tokens.verify(token),
+      redeemStreamTicket: (ticket) => this.tickets.redeem(ticket),
+      failures: new AuthFailureLimiter(deps.maxAuthFailuresPerMinute),
+      onDenied: deps.onDenied,
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.tokens.load();
+    if (this.tokens.size === 0) this.deps.log.warn('no API tokens: every route but /api/health answers 401 (create one with `smartstore-edge token add <name> --role <role>`)');
+    this.syncTimer = setInterval(() => {
+      this.tokens.syncWithStore().then(
+        () => (this.lastSyncError = undefined),
+        (error: unknown) => {
+          const message = (error as Error).message;
+          if (message !== this.lastSyncError) this.deps.log.error({ err: error }, 'could not reload API tokens; the ones loaded stay in force');
+          this.lastSyncError = message;
+        },
+      );
+    }, this.deps.storeSyncMs ?? DEFAULT_STORE_SYNC_MS);
+    this.syncTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.syncTimer);
+    this.syncTimer = undefined;
+    await this.tokens.settled();
+  }
+
+  health(): HealthCheck {
+    return { ok: this.lastSyncError === undefined, tokens: this.tokens.size, ...(this.lastSyncError ? { error: this.lastSyncError } : {}) };
+  }
+
+  /** `/metrics`: the scrape-only `http.metricsToken` (compared in constant time) or any API token. */
+  scrapeGuard(metricsToken: string | null): RouteHook {
+    const viewer = this.guard('viewer');
+    const expected = metricsToken ? createHash('sha256').update(metricsToken).digest() : undefined;
+    return async (request, reply) => {
+      const presented = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+      if (expected && presented && timingSafeEqual(createHash('sha256').update(presented).digest(), expected)) return;
+      return viewer(request, reply);
+    };
+  }
+
+  routes() {
+    return accessRoutes({ guard: this.guard, tickets: this.tickets, store: this.store });
+  }
+}

@@ -1,0 +1,369 @@
+/**
+ * The store as an OPC UA address space, built by one function from the domain model. Every node has a stable string
+ * NodeId in the server's own namespace (ns=1) so clients can bookmark them:
+ *
+ *   ns=1;s=store                                  Store (Objects/Store), property storeId
+ *   ns=1;s=store/shelves                          folder of shelves
+ *   ns=1;s=shelf/<shelfId>                        one shelf
+ *   ns=1;s=shelf/<shelfId>/facing/<n>             one facing, with the variables
+ *       …/sku  …/productName  …/units  …/fillPercent  …/weightG  …/level
+ *       …/CurrentWeight                           OPC 40200 WeightItemType (when the Scales nodeset is loaded), with
+ *       …/CurrentWeight-Gross  -Net  -Tare  -WeightStable
+ *   ns=1;s=store/kiosks                           folder of kiosks
+ *   ns=1;s=kiosk/<kioskId>                        …/state  …/lastEvent  …/lastEventAt  …/connected
+ *   ns=1;s=store/alerts                           folder of the active alerts
+ *   ns=1;s=alert/<alertId>                        …/kind …/state …/severity …/title …/units …/openedAt; methods
+ *       …/Acknowledge()  …/Resolve(note)          through the same AlertService as HTTP, `by` = the OPC UA user
+ *
+ * A value not known yet (a facing before its first reading, a kiosk before its first status) reads as
+ * BadDataUnavailable, not 0. Values are pushed by `StoreAddressSpace` (the module feeds it from the event bus); the
+ * live weight is read on demand from the stock room's memory, so shelf readings cost the server nothing.
+ *
+ * This module imports node-opcua: only opcua/module.ts loads it, lazily, when the server is enabled.
+ */
+import {
+  DataType,
+  DataValue,
+  StatusCodes,
+  Variant,
+  standardUnits,
+  type AddressSpace,
+  type ISessionContext,
+  type UAObject,
+  type UAVariable,
+  type CallMethodResultOptions,
+} from 'node-opcua';
+
+export const SCALES_NAMESPACE_URI = 'http://opcfoundation.org/UA/Scales/V2/';
+
+/*
+ * What the address space is built from, as structural types of its own: the rooms' types (PlanogramIndex,
+ * FacingStockView, LiveWeight, Alert, DeviceSummary) fit them, and this room does not have to know them all.
+ */
+
+/** The planogram as far as the address space shows it (PlanogramIndex fits). */
+export type StorePlanogram = {
+  planogram: { facings: ReadonlyArray<{ shelfId: string; facing: number; sku: string; capacityUnits: number; tareG: number }> };
+  product(sku: string): { name: string; unitWeightG: number } | undefined;
+};
+/** A facing as staff see it (the stock room's FacingState fits). */
+export type FacingState = { shelfId: string; facing: number; units: number | null; level: string; updatedAt: number | null };
+/** A facing's load cell now (the stock room's WeightNow fits). */
+export type WeightNow = { weightG: number; tareG: number; stable: boolean; at: number };
+export type KioskInfo = { id: string; kind: string };
+/** An alert as the address space shows it (the alerts room's Alert fits). */
+export type AlertInfo = {
+  id: string;
+  kind: string;
+  state: string;
+  severity: string;
+  title: string;
+  shelfId?: string;
+  facing?: number;
+  sku?: string;
+  deviceId?: string;
+  units?: number;
+  openedAt: number;
+  updatedAt: number;
+  acknowledgedBy?: string;
+};
+/** What an alert method did: done, or refused as HTTP refuses it (409: not in a state for it; 404: no such alert). */
+export type AlertActionOutcome = { ok: true } | { ok: false; reason: 'invalid-state' | 'not-found' };
+
+/** What the address space is built from and what its methods act on — the domain, as plain functions. */
+export type StoreModel = {
+  storeId: string;
+  planogram: StorePlanogram;
+  /** a facing as staff see it now (units, level), undefined before the stock room started */
+  facing: (shelfId: string, facing: number) => FacingState | undefined;
+  /** a facing's load cell now, read on demand (never pushed: readings are the hot path) */
+  liveWeight: (shelfId: string, facing: number) => WeightNow | undefined;
+  kiosks: readonly KioskInfo[];
+  isConnected: (deviceId: string) => boolean;
+  activeAlerts: readonly AlertInfo[];
+  /** the same calls the HTTP routes make (edge/alerts/routes.ts) */
+  acknowledgeAlert: (id: string, by: string) => AlertActionOutcome;
+  resolveAlert: (id: string, by: string, note?: string) => AlertActionOutcome;
+};
+
+export type StoreAddressSpaceOptions = {
+  /** how often a client may sample the on-demand weight, ms */
+  weightSamplingMs?: number;
+  /** at most this many alert objects; more are counted, not shown (one active alert per facing/kiosk keeps it low) */
+  maxAlertNodes?: number;
+  /** a method call that failed unexpectedly (logged by the caller) */
+  onMethodError?: (method: string, alertId: string, error: unknown) => void;
+};
+
+const unavailable = () => new DataValue({ statusCode: StatusCodes.BadDataUnavailable });
+
+/** The pushed side of the address space: the module calls these from bus events. */
+export type StoreAddressSpace = {
+  facingChanged(view: FacingState): void;
+  sensorFault(shelfId: string, facing: number, faulty: boolean): void;
+  kioskAdded(kiosk: KioskInfo): void;
+  kioskRemoved(kioskId: string): void;
+  kioskStatus(kioskId: string, state: string, at: number): void;
+  kioskEvent(kioskId: string, type: string, at: number): void;
+  kioskConnection(kioskId: string, connected: boolean, at: number): void;
+  alertChanged(alert: AlertInfo): void;
+  /** alerts not shown because of `maxAlertNodes` */
+  readonly droppedAlerts: number;
+};
+
+type FacingNodes = { units: UAVariable; fillPercent: UAVariable; level: UAVariable; capacityUnits: number };
+type KioskNodes = { object: UAObject; state: UAVariable; lastEvent: UAVariable; lastEventAt: UAVariable; connected: UAVariable };
+
+/** The user name of the session calling a method; undefined for an anonymous session. */
+function callerName(context: ISessionContext): string | undefined {
+  const token = context.session?.userIdentityToken as { userName?: unknown } | undefined;
+  return typeof token?.userName === 'string' && token.userName !== '' ? token.userName : undefined;
+}
+
+/** Builds Store → Shelves → Facings, Kiosks, Alerts in the server's own namespace and returns what keeps it current. */
+export function buildStoreAddressSpace(addressSpace: AddressSpace, model: StoreModel, options: StoreAddressSpaceOptions = {}): StoreAddressSpace {
+  const ns = addressSpace.getOwnNamespace();
+  const id = (path: string) => `ns=${ns.index};s=${path}`;
+  const weightSamplingMs = options.weightSamplingMs ?? 100;
+  const maxAlertNodes = options.maxAlertNodes ?? 5_000;
+  const scalesIndex = addressSpace.getNamespaceIndex(SCALES_NAMESPACE_URI);
+  const weightItemType = scalesIndex >= 0 ? addressSpace.findVariableType('WeightItemType', scalesIndex) : null;
+  const weightType = scalesIndex >= 0 ? addressSpace.findDataType('WeightType', scalesIndex) : null;
+
+  const store = ns.addObject({ browseName: 'Store', nodeId: id('store'), organizedBy: addressSpace.rootFolder.objects });
+  ns.addVariable({ propertyOf: store, browseName: 'storeId', nodeId: id('store/storeId'), dataType: DataType.String, value: { dataType: DataType.String, value: model.storeId } });
+  const folder = (name: string, path: string) => ns.addObject({ browseName: name, nodeId: id(path), typeDefinition: 'FolderType', componentOf: store });
+  const shelvesFolder = folder('Shelves', 'store/shelves');
+  const kiosksFolder = folder('Kiosks', 'store/kiosks');
+  const alertsFolder = folder('Alerts', 'store/alerts');
+  // Labels (displayed price, battery, last seen): a `store/labels` folder goes here once the labels room has landed.
+
+  const variable = (parent: UAObject, path: string, name: string, dataType: DataType, extra: Record<string, unknown> = {}): UAVariable =>
+    ns.addVariable({ componentOf: parent, browseName: name, nodeId: id(`${path}/${name}`), dataType, minimumSamplingInterval: 0, ...extra });
+  const constant = (parent: UAObject, path: string, name: string, value: string | number) =>
+    variable(parent, path, name, typeof value === 'string' ? DataType.String : DataType.Double, {
+      value: { dataType: typeof value === 'string' ? DataType.String : DataType.Double, value },
+    });
+  const push = (node: UAVariable, dataType: DataType, value: unknown, at: number | null) => {
+    if (value === null || value === undefined) node.setValueFromSource({ dataType: DataType.Null }, StatusCodes.BadDataUnavailable);
+    else node.setValueFromSource({ dataType, value }, StatusCodes.Good, at === null ? new Date() : new Date(at));
+  };
+
+  // ---- shelves and facings
+  const facings = new Map<string, FacingNodes>();
+  const faulty = new Set<string>();
+  const shelfObjects = new Map<string, UAObject>();
+  for (const plan of model.planogram.planogram.facings) {
+    let shelf = shelfObjects.get(plan.shelfId);
+    if (!shelf) {
+      shelf = ns.addObject({ browseName: plan.shelfId, nodeId: id(`shelf/${plan.shelfId}`), organizedBy: shelvesFolder });
+      shelfObjects.set(plan.shelfId, shelf);
+    }
+    const path = `shelf/${plan.shelfId}/facing/${plan.facing}`;
+    const key = `${plan.shelfId}/${plan.facing}`;
+    const facing = ns.addObject({ browseName: `facing-${plan.facing}`, nodeId: id(path), componentOf: shelf });
+    constant(facing, path, 'sku', plan.sku);
+    constant(facing, path, 'productName', model.planogram.product(plan.sku)?.name ?? plan.sku);
+    constant(facing, path, 'capacityUnits', plan.capacityUnits);
+    const nodes: FacingNodes = {
+      units: variable(facing, path, 'units', DataType.Double),
+      fillPercent: variable(facing, path, 'fillPercent', DataType.Double),
+      level: variable(facing, path, 'level', DataType.String),
+      capacityUnits: plan.capacityUnits,
+    };
+    facings.set(key, nodes);
+    const live = () => model.liveWeight(plan.shelfId, plan.facing);
+    const weighed = (value: (w: WeightNow) => Variant) => () => {
+      const w = live();
+      return w ? new DataValue({ value: value(w), statusCode: StatusCodes.Good, sourceTimestamp: new Date(w.at), serverTimestamp: new Date() }) : unavailable();
+    };
+    const double = (pick: (w: WeightNow) => number) => weighed((w) => new Variant({ dataType: DataType.Double, value: pick(w) }));
+    variable(facing, path, 'weightG', DataType.Double, { minimumSamplingInterval: weightSamplingMs, value: { timestamped_get: double((w) => w.weightG) } });
+
+    if (weightItemType && weightType && scalesIndex >= 0) {
+      // OPC 40200 (Scales V2): the facing's load cell as a WeightItemType — Gross is the smoothed reading, Tare the
+      // planogram's empty-facing weight, Net what the products weigh. The WeightType value carries all three.
+      const current = weightItemType.instantiate({
+        browseName: { name: 'CurrentWeight', namespaceIndex: scalesIndex },
+        nodeId: id(`${path}/CurrentWeight`),
+        componentOf: facing,
+        minimumSamplingInterval: weightSamplingMs,
+        optionals: ['Gross', 'Net', 'Tare', 'WeightStable'],
+      }) as UAVariable;
+      const weightValue = (gross: number, tare: number) =>
+        new Variant({ dataType: DataType.ExtensionObject, value: addressSpace.constructExtensionObject(weightType, { gross, net: gross - tare, tare }) });
+      current.bindVariable(
+        {
+          timestamped_get: () => {
+            const w = live();
+            // node-opcua keeps an ExtensionObject variable's fields bound to its value: it must never be null, so
+            // "not known yet" is the status with a zero structure a client must not use (the status says Bad)
+            if (!w) return new DataValue({ value: weightValue(0, plan.tareG), statusCode: StatusCodes.BadDataUnavailable });
+            return new DataValue({ value: weightValue(w.weightG, w.tareG), statusCode: StatusCodes.Good, sourceTimestamp: new Date(w.at), serverTimestamp: new Date() });
+          },
+        },
+        true,
+      );
+      const property = (name: string) => current.getPropertyByName(name, scalesIndex) as UAVariable | null;
+      property('Gross')?.bindVariable({ timestamped_get: double((w) => w.weightG) }, true);
+      property('Net')?.bindVariable({ timestamped_get: double((w) => w.weightG - w.tareG) }, true);
+      property('Tare')?.bindVariable({ timestamped_get: double((w) => w.tareG) }, true);
+      // stable: the smoothing window is full and the latest reading agrees with it, and the load cell is not faulty
+      property('WeightStable')?.bindVariable(
+        { timestamped_get: weighed((w) => new Variant({ dataType: DataType.Boolean, value: w.stable && !faulty.has(key) })) },
+        true,
+      );
+      const unitWeightG = model.planogram.product(plan.sku)?.unitWeightG ?? 0;
+      current.getPropertyByName('EngineeringUnits')?.setValueFromSource({ dataType: DataType.ExtensionObject, value: standardUnits.gram });
+      current
+        .getPropertyByName('EURange')
+        ?.setValueFromSource({ dataType: DataType.ExtensionObject, value: addressSpace.constructExtensionObject(addressSpace.findDataType('Range') as never, { low: 0, high: plan.tareG + plan.capacityUnits * unitWeightG * 1.5 }) });
+    }
+  }
+
+  const facingChanged = (view: FacingState) => {
+    const nodes = facings.get(`${view.shelfId}/${view.facing}`);
+    if (!nodes) return;
+    push(nodes.units, DataType.Double, view.units, view.updatedAt);
+    const fill = view.units === null ? null : Math.round((1000 * view.units) / Math.max(1, nodes.capacityUnits)) / 10;
+    push(nodes.fillPercent, DataType.Double, fill, view.updatedAt);
+    push(nodes.level, DataType.String, view.level === 'unknown' ? null : view.level, view.updatedAt);
+  };
+  for (const plan of model.planogram.planogram.facings) {
+    const view = model.facing(plan.shelfId, plan.facing);
+    const nodes = facings.get(`${plan.shelfId}/${plan.facing}`) as FacingNodes;
+    if (view) facingChanged(view);
+    else for (const node of [nodes.units, nodes.fillPercent, nodes.level]) push(node, DataType.Null, null, null);
+  }
+
+  // ---- kiosks
+  const kiosks = new Map<string, KioskNodes>();
+  const kioskAdded = (kiosk: KioskInfo) => {
+    if (kiosk.kind !== 'kiosk' || kiosks.has(kiosk.id)) return;
+    const path = `kiosk/${kiosk.id}`;
+    const object = ns.addObject({ browseName: kiosk.id, nodeId: id(path), organizedBy: kiosksFolder });
+    const nodes: KioskNodes = {
+      object,
+      state: variable(object, path, 'state', DataType.String),
+      lastEvent: variable(object, path, 'lastEvent', DataType.String),
+      lastEventAt: variable(object, path, 'lastEventAt', DataType.DateTime),
+      connected: variable(object, path, 'connected', DataType.Boolean),
+    };
+    for (const node of [nodes.state, nodes.lastEvent, nodes.lastEventAt]) push(node, DataType.Null, null, null);
+    push(nodes.connected, DataType.Boolean, model.isConnected(kiosk.id), null);
+    kiosks.set(kiosk.id, nodes);
+  };
+  for (const kiosk of model.kiosks) kioskAdded(kiosk);
+
+  // ---- alerts
+  const alertNodes = new Map<string, { object: UAObject; values: Map<string, UAVariable> }>();
+  let droppedAlerts = 0;
+  const ALERT_FIELDS: Array<[keyof AlertInfo, DataType]> = [
+    ['kind', DataType.String],
+    ['state', DataType.String],
+    ['severity', DataType.String],
+    ['title', DataType.String],
+    ['shelfId', DataType.String],
+    ['facing', DataType.Double],
+    ['sku', DataType.String],
+    ['deviceId', DataType.String],
+    ['units', DataType.Double],
+    ['openedAt', DataType.DateTime],
+    ['acknowledgedBy', DataType.String],
+  ];
+  const alertValue = (alert: AlertInfo, field: keyof AlertInfo, dataType: DataType) => {
+    const value = alert[field];
+    return value === undefined ? null : dataType === DataType.DateTime ? new Date(value as number) : value;
+  };
+
+  const methodCall =
+    (alertId: string, name: string, action: (by: string, inputs: Variant[]) => AlertActionOutcome) =>
+    async (inputs: Variant[], context: ISessionContext): Promise<CallMethodResultOptions> => {
+      const by = callerName(context);
+      if (!by) return { statusCode: StatusCodes.BadUserAccessDenied };
+      try {
+        const outcome = action(by, inputs);
+        if (outcome.ok) return { statusCode: StatusCodes.Good };
+        return { statusCode: outcome.reason === 'invalid-state' ? StatusCodes.BadInvalidState : StatusCodes.BadNotFound };
+      } catch (error) {
+        options.onMethodError?.(name, alertId, error);
+        return { statusCode: StatusCodes.BadInternalError };
+      }
+    };
+
+  const addAlert = (alert: AlertInfo) => {
+    const path = `alert/${alert.id}`;
+    const object = ns.addObject({ browseName: alert.id, nodeId: id(path), organizedBy: alertsFolder });
+    const values = new Map<string, UAVariable>();
+    for (const [field, dataType] of ALERT_FIELDS) values.set(field, variable(object, path, field, dataType));
+    const acknowledge = ns.addMethod(object, { browseName: 'Acknowledge', nodeId: id(`${path}/Acknowledge`), inputArguments: [], outputArguments: [] });
+    acknowledge.bindMethod(methodCall(alert.id, 'Acknowledge', (by) => model.acknowledgeAlert(alert.id, by)));
+    const resolve = ns.addMethod(object, {
+      browseName: 'Resolve',
+      nodeId: id(`${path}/Resolve`),
+      inputArguments: [{ name: 'note', dataType: DataType.String, description: 'what was done (may be empty)' }],
+      outputArguments: [],
+    });
+    resolve.bindMethod(
+      methodCall(alert.id, 'Resolve', (by, inputs) => {
+        const note = inputs[0]?.value;
+        return model.resolveAlert(alert.id, by, typeof note === 'string' && note !== '' ? note : undefined);
+      }),
+    );
+    alertNodes.set(alert.id, { object, values });
+  };
+
+  const alertChanged = (alert: AlertInfo) => {
+    let nodes = alertNodes.get(alert.id);
+    if (alert.state === 'resolved') {
+      if (nodes) {
+        addressSpace.deleteNode(nodes.object);
+        alertNodes.delete(alert.id);
+      }
+      return;
+    }
+    if (!nodes) {
+      if (alertNodes.size >= maxAlertNodes) {
+        droppedAlerts++;
+        return;
+      }
+      addAlert(alert);
+      nodes = alertNodes.get(alert.id) as { object: UAObject; values: Map<string, UAVariable> };
+    }
+    for (const [field, dataType] of ALERT_FIELDS) push(nodes.values.get(field) as UAVariable, dataType, alertValue(alert, field, dataType), alert.updatedAt);
+  };
+  for (const alert of model.activeAlerts) alertChanged(alert);
+
+  return {
+    facingChanged,
+    sensorFault(shelfId, facing, isFaulty) {
+      if (isFaulty) faulty.add(`${shelfId}/${facing}`);
+      else faulty.delete(`${shelfId}/${facing}`);
+    },
+    kioskAdded,
+    kioskRemoved(kioskId) {
+      const nodes = kiosks.get(kioskId);
+      if (!nodes) return;
+      addressSpace.deleteNode(nodes.object);
+      kiosks.delete(kioskId);
+    },
+    kioskStatus(kioskId, state, at) {
+      const nodes = kiosks.get(kioskId);
+      if (nodes) push(nodes.state, DataType.String, state, at);
+    },
+    kioskEvent(kioskId, type, at) {
+      const nodes = kiosks.get(kioskId);
+      if (!nodes) return;
+      push(nodes.lastEvent, DataType.String, type, at);
+      push(nodes.lastEventAt, DataType.DateTime, new Date(at), at);
+    },
+    kioskConnection(kioskId, connected, at) {
+      const nodes = kiosks.get(kioskId);
+      if (nodes) push(nodes.connected, DataType.Boolean, connected, at);
+    },
+    alertChanged,
+    get droppedAlerts() {
+      return droppedAlerts;
+    },
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * Named API tokens with roles against a real gateway: the role matrix over every write route, reads refused without a
+ * token, tokens made and revoked by the CLI while the gateway runs, the scrape token, foreign Host headers (DNS
+ * rebinding), and failed authentications limited per client address.
+ */
+import { request } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Role } from '../../edge/http/roles.js';
+import { ROLES } from '../../edge/http/roles.js';
+import { runCli } from '../../edge/cli/program.js';
+import { TEST_TOKEN, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+
+let gw: TestGateway | undefined;
+afterEach(async () => {
+  await gw?.dispose();
+  gw = undefined;
+});
+
+/** Every route that changes something, with the lowest role that may call it. */
+const WRITE_ROUTES: ReadonlyArray<{ method: string; path: string; body?: unknown; need: Role }> = [
+  { method: 'POST', path: '/api/alerts/no-such-alert/ack', body: {}, need: 'staff' },
+  { method: 'POST', path: '/api/alerts/no-such-alert/snooze', body: { minutes: 5 }, need: 'staff' },
+  { method: 'POST', path: '/api/alerts/no-such-alert/resolve', body: {}, need: 'staff' },
+  { method: 'POST', path: '/api/devices', body: { id: 'DEVICE', kind: 'esl' }, need: 'admin' },
+  { method: 'POST', path: '/api/devices/no-such-device/disable', need: 'admin' },
+  { method: 'POST', path: '/api/devices/no-such-device/enable', need: 'admin' },
+  { method: 'POST', path: '/api/devices/no-such-device/rotate-secret', need: 'admin' },
+  { method: 'DELETE', path: '/api/devices/no-such-device', need: 'admin' },
+];
+const READ_ROUTES = ['/api/alerts', '/api/alerts/no-such-alert', '/api/shelves', '/api/devices', '/api/whoami', '/metrics'];
+
+describe('API access', () => {
+  it('role matrix: each role may call exactly the write routes at or below it; 403 names the role needed', async () => {
+    gw = await startTestGateway();
+    const tokens = Object.fromEntries(await Promise.all(ROLES.map(async (role) => [role, await gw!.addToken(`${role}-user`, role)] as const))) as Record<Role, string>;
+    const outcomes: string[] = [];
+    for (const role of ROLES) {
+      for (const route of WRITE_ROUTES) {
+        const body = route.body === undefined ? undefined : JSON.stringify(route.body).replace('DEVICE', `esl-${role}`);
+        const response = await gw.api(route.path, { method: route.method, token: tokens[role], ...(body ? { body } : {}) });
+        const allowed = ROLES.indexOf(role) >= ROLES.indexOf(route.need);
+        // allowed requests reach the route (which then answers 201, 404, …), refused ones never do
+        if (allowed) expect(response.status, `${role} ${route.method} ${route.path}`).not.toBe(403);
+        else expect(await response.json(), `${role} ${route.method} ${route.path}`).toEqual({ statusCode: 403, error: 'Forbidden', message: `token "${role}-user" has role ${role}; this needs ${route.need}` });
+        outcomes.push(`${role} ${route.method} ${route.path.replace('no-such-', '')}: ${allowed ? 'allowed' : 'refused'} (${response.status})`);
+      }
+    }
+    expect(outcomes.filter((line) => line.includes('allowed')).length).toBe(3 * 3 + 5); // staff, manager, admin × alerts + admin × devices
+    // only the admin's device POST went through
+    expect(gw.built.devices.registry.list().map((d) => d.id)).toEqual(['esl-admin']);
+  });
+
+  it('every read route answers 401 without a token and 200 with a viewer token; /api/health stays open', async () => {
+    gw = await startTestGateway();
+    const viewer = await gw.addToken('wall screen', 'viewer');
+    for (const path of READ_ROUTES) {
+      const refused = await gw.api(path, { token: null });
+      expect(refused.status, path).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toBe('Bearer');
+      expect([200, 404], path).toContain((await gw.api(path, { token: viewer })).status);
+    }
+    expect((await gw.api('/api/health', { token: null })).status).toBe(200);
+    expect(await (await gw.api('/api/whoami', { token: viewer })).json()).toEqual({ name: 'wall screen', role: 'viewer' });
+  });
+
+  it('a token added with the CLI works within a second, and stops working within a second of `token revoke`', async () => {
+    gw = await startTestGateway();
+    const config = ['--config', await gw.writeConfigFile()];
+    const out = { stdout: '', stderr: '' };
+    const io = { env: {}, cwd: gw.dataDir, stdout: { write: (t: string) => (out.stdout += t) }, stderr: { write: (t: string) => (out.stderr += t) }, onSignal: () => () => undefined };
+    expect(await runCli(['token', 'add', 'maria', '--role', 'staff', ...config], io)).toBe(0);
+    const { token } = JSON.parse(out.stdout) as { token: string };
+    expect(token).toMatch(/^sst_[A-Za-z0-9_-]{43}$/);
+    expect(out.stderr).toContain('shown this once');
+    const added = Date.now();
+    await eventually(async () => ((await gw!.api('/api/whoami', { token })).status === 200 ? true : undefined), 1_000, 'the new token to work');
+    expect(Date.now() - added).toBeLessThan(1_000);
+
+    out.stdout = '';
+    expect(await runCli(['token', 'list', ...config], io)).toBe(0);
+    expect(out.stdout).toMatch(/^maria\tstaff\t\d{4}-/m);
+    expect(out.stdout).not.toContain(token);
+    expect(await runCli(['token', 'add', 'maria', '--role', 'admin', ...config], io)).toBe(1);
+    expect(out.stderr).toContain('a token named "maria" exists');
+
+    expect(await runCli(['token', 'revoke', 'maria', ...config], io)).toBe(0);
+    const revoked = Date.now();
+    await eventually(async () => ((await gw!.api('/api/whoami', { token })).status === 401 ? true : undefined), 1_000, 'the revoked token to be refused');
+    expect(Date.now() - revoked).toBeLessThan(1_000);
+    expect(await runCli(['token', 'revoke', 'maria', ...config], io)).toBe(1);
+    expect(await runCli(['token', 'add', 'bad/name', '--role', 'staff', ...config], io)).toBe(1);
+  });
+
+  it('the metrics token scrapes /metrics and nothing else', async () => {
+    const scrape = 'scrape-token-0123456789abcdef';
+    gw = await startTestGateway({ overrides: { http: { metricsToken: scrape } } });
+    const metrics = await gw.api('/metrics', { token: scrape });
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('smartstore_api_access_denied_total');
+    expect((await gw.api('/api/alerts', { token: scrape })).status).toBe(401);
+    expect((await gw.api('/metrics', { token: 'wrong-scrape-token-0123456789' })).status).toBe(401);
+  });
+
+  it('a foreign Host header (DNS rebinding) gets 421 on every route; IP literals, localhost and allowedHosts pass', async () => {
+    gw = await startTestGateway({ overrides: { http: { allowedHosts: ['gateway.store.local'] } } });
+    const port = new URL(gw.httpUrl).port;
+    const withHost = (host: string, path: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path, headers: { host, authorization: `Bearer ${TEST_TOKEN}` } }, (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    for (const path of ['/api/alerts', '/api/health', '/', '/api/events']) {
+      const refused = await withHost(`attacker.example:${port}`, path);
+      expect(refused.status, path).toBe(421);
+      expect(JSON.parse(refused.body)).toMatchObject({ statusCode: 421, message: 'this gateway does not answer to host "attacker.example:' + port + '" (add it to http.allowedHosts)' });
+    }
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `gateway.store.local:${port}`, 'GATEWAY.store.local', '10.1.2.3']) {
+      expect((await withHost(host, '/api/alerts')).status, host).toBe(200);
+    }
+  });
+
+  it('past maxAuthFailuresPerMinute failed authentications an address gets 429 with Retry-After, even with a good token', async () => {
+    gw = await startTestGateway({ overrides: { http: { maxAuthFailuresPerMinute: 5 } } });
+    for (let i = 0; i < 5; i++) expect((await gw.api('/api/alerts', { token: `guess-${i}-0123456789abcdef` })).status).toBe(401);
+    const limited = await gw.api('/api/alerts', { token: 'guess-6-0123456789abcdef' });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await gw.api('/api/alerts')).status).toBe(429);
+    // a missing token is not a guess: it does not count, and /api/health stays open
+    expect((await gw.api('/api/health', { token: null })).status).toBe(200);
+    const denied = await (await gw.api('/metrics', { token: null })).text();
+    expect(denied).toContain('Too Many Requests');
+    expect(await gw.built.metrics.value('smartstore_api_access_denied_total')).toBeGreaterThanOrEqual(8);
+  });
+});

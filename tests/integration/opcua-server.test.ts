@@ -1,0 +1,207 @@
+/**
+ * The OPC UA server end to end: a real gateway (aedes, SQLite, OPC UA on port 0) and a node-opcua client written
+ * here, not through our code. One gateway for the file (its start loads the Scales nodeset, a few seconds); the tests
+ * run in order and each leaves the store as the next expects.
+ */
+import { mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MqttClient } from 'mqtt';
+import { pino } from 'pino';
+import {
+  AttributeIds,
+  ClientMonitoredItem,
+  ClientSubscription,
+  DataType,
+  MessageSecurityMode,
+  OPCUACertificateManager,
+  OPCUAClient,
+  SecurityPolicy,
+  StatusCodes,
+  TimestampsToReturn,
+  UserTokenType,
+  type ClientSession,
+  type DataValue,
+  type UserIdentityInfo,
+} from 'node-opcua';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Alert } from '../../edge/alerts/alerts.js';
+import { OpcuaPortInUseError, OpcuaServer } from '../../edge/opcua/opcua-server.js';
+import { OpcuaUserDirectory, hashOpcuaPassword } from '../../edge/opcua/opcua-users.js';
+import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+
+const USER = { type: UserTokenType.UserName, userName: 'hq-tool', password: 'correct horse battery' } as const;
+const UNIT_G = 1040; // oat milk on shelf-a facing 1: capacity 10, low at ≤ 2
+const WEIGHT_TOPIC = 'store/test-store/shelf/shelf-a/weight';
+
+describe('OPC UA server: the store as an address space', () => {
+  let gw: TestGateway;
+  let clientPki: string;
+  let endpoint: string;
+  let shelf: MqttClient;
+  const clients: OPCUAClient[] = [];
+  const sessions: ClientSession[] = [];
+
+  const newClient = () => {
+    const client = OPCUAClient.create({
+      applicationName: 'opcua-server-test',
+      securityMode: MessageSecurityMode.SignAndEncrypt,
+      securityPolicy: SecurityPolicy.Basic256Sha256,
+      endpointMustExist: false,
+      connectionStrategy: { maxRetry: 0, initialDelay: 50, maxDelay: 100 },
+      clientCertificateManager: new OPCUACertificateManager({ rootFolder: clientPki, automaticallyAcceptUnknownCertificate: true }),
+    });
+    clients.push(client);
+    return client;
+  };
+  const connect = async (identity: UserIdentityInfo = USER): Promise<ClientSession> => {
+    const client = newClient();
+    await client.connect(endpoint);
+    const session = await client.createSession(identity);
+    sessions.push(session);
+    return session;
+  };
+  const read = (session: ClientSession, path: string): Promise<DataValue> => session.read({ nodeId: `ns=1;s=${path}`, attributeId: AttributeIds.Value });
+  const publishWeight = (weightG: number) => shelf.publishAsync(WEIGHT_TOPIC, JSON.stringify({ facing: 1, weightG, ts: Date.now() }), { qos: 1 });
+
+  beforeAll(async () => {
+    clientPki = await mkdtemp(join(tmpdir(), 'opcua-client-pki-'));
+    const passwordHash = await hashOpcuaPassword(USER.password, 1024);
+    gw = await startTestGateway({
+      overrides: { opcua: { server: { enabled: true, host: '127.0.0.1', hostname: '127.0.0.1', port: 0, scalesNodeset: true, users: [{ username: USER.userName, passwordHash }] } } },
+    });
+    endpoint = gw.built.opcuaServer.endpointUrl as string;
+    shelf = await gw.connectDevice('shelf-a', 'shelf');
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const session of sessions) await session.close().catch(() => undefined);
+    for (const client of clients) await client.disconnect().catch(() => undefined);
+    await gw?.dispose();
+    await rm(clientPki, { recursive: true, force: true });
+  });
+
+  it('refuses a client certificate until store IT moves it from rejected/ to trusted/certs/', async () => {
+    await expect(newClient().connect(endpoint)).rejects.toThrow();
+    const pki = join(gw.dataDir, 'opcua-pki');
+    const rejected = await eventually(async () => {
+      const files = await readdir(join(pki, 'rejected'));
+      return files.length > 0 ? files : undefined;
+    }, 5_000, 'the client certificate in rejected/');
+    for (const file of rejected) await rename(join(pki, 'rejected', file), join(pki, 'trusted', 'certs', file));
+    // the server watches trusted/: no restart needed
+    const session = await eventually(() => connect(), 10_000, 'a session once trusted');
+    expect(session.name).toBeTruthy();
+  }, 30_000);
+
+  it('offers only SignAndEncrypt with current policies and user names; refuses anonymous and wrong passwords', async () => {
+    const client = newClient();
+    await client.connect(endpoint);
+    const endpoints = await client.getEndpoints();
+    expect(new Set(endpoints.map((e) => e.securityMode))).toEqual(new Set([MessageSecurityMode.SignAndEncrypt]));
+    expect(new Set(endpoints.map((e) => e.securityPolicyUri))).toEqual(new Set([SecurityPolicy.Basic256Sha256, SecurityPolicy.Aes256_Sha256_RsaPss]));
+    const tokenTypes = new Set(endpoints.flatMap((e) => (e.userIdentityTokens ?? []).map((t) => t.tokenType)));
+    expect(tokenTypes.has(UserTokenType.Anonymous)).toBe(false);
+    expect(tokenTypes.has(UserTokenType.UserName)).toBe(true);
+
+    const refusal = (identity: UserIdentityInfo) => connect(identity).then(() => 'accepted', (error: Error) => error.message);
+    expect(await refusal({ type: UserTokenType.Anonymous })).toMatch(/ANONYMOUS|BadIdentityToken|BadUserAccessDenied/);
+    expect(await refusal({ ...USER, password: 'wrong password' })).toMatch(/BadUserAccessDenied/);
+    expect(await refusal({ ...USER, userName: 'nobody' })).toMatch(/BadUserAccessDenied/);
+  }, 30_000);
+
+  it('browses Store → Shelves → Facings, and reads BadDataUnavailable before any reading', async () => {
+    const session = await connect();
+    const names = async (path: string) => (await session.browse(`ns=1;s=${path}`)).references?.map((r) => r.browseName.name) ?? [];
+    expect(await names('store')).toEqual(expect.arrayContaining(['Shelves', 'Kiosks', 'Alerts']));
+    expect(await names('store/shelves')).toEqual(expect.arrayContaining(['shelf-a', 'shelf-b']));
+    expect(await names('shelf/shelf-a')).toEqual(expect.arrayContaining(['facing-1', 'facing-2']));
+    expect(await names('shelf/shelf-a/facing/1')).toEqual(expect.arrayContaining(['sku', 'productName', 'units', 'fillPercent', 'weightG', 'level', 'CurrentWeight']));
+
+    // ns=1 is the gateway's own namespace, named after the store
+    const namespaces = (await session.read({ nodeId: 'ns=0;i=2255', attributeId: AttributeIds.Value })).value.value as string[];
+    expect(namespaces[1]).toBe('urn:smartstore-edge:test-store');
+    expect(namespaces).toContain('http://opcfoundation.org/UA/Scales/V2/');
+    expect((await read(session, 'shelf/shelf-a/facing/1/productName')).value.value).toBe('Oat milk 1 l');
+    for (const path of ['units', 'fillPercent', 'level', 'weightG', 'CurrentWeight', 'CurrentWeight-Gross']) {
+      expect((await read(session, `shelf/shelf-a/facing/1/${path}`)).statusCode, path).toEqual(StatusCodes.BadDataUnavailable);
+    }
+  }, 30_000);
+
+  it('pushes a facing change to a monitored item after the shelf publishes over MQTT; the OPC 40200 weight follows', async () => {
+    const session = await connect();
+    const subscription = await session.createSubscription2({ requestedPublishingInterval: 50, publishingEnabled: true, requestedMaxKeepAliveCount: 10, requestedLifetimeCount: 100 });
+    const seen: unknown[] = [];
+    const item = ClientMonitoredItem.create(
+      subscription as ClientSubscription,
+      { nodeId: 'ns=1;s=shelf/shelf-a/facing/1/units', attributeId: AttributeIds.Value },
+      { samplingInterval: 0, queueSize: 10, discardOldest: true },
+      TimestampsToReturn.Both,
+    );
+    item.on('changed', (dataValue: DataValue) => seen.push(dataValue.value.value));
+    await eventually(() => (seen.length > 0 ? true : undefined), 5_000, 'the initial notification');
+    expect(seen[0]).toBeNull(); // BadDataUnavailable: no value yet
+
+    await publishWeight(6 * UNIT_G + 4);
+    await eventually(() => (seen.includes(6) ? true : undefined), 5_000, 'units = 6 on the monitored item');
+    await subscription.terminate();
+
+    expect((await read(session, 'shelf/shelf-a/facing/1/fillPercent')).value.value).toBe(60);
+    const weight = (await read(session, 'shelf/shelf-a/facing/1/CurrentWeight')).value.value as { gross: number; net: number; tare: number };
+    expect(weight).toMatchObject({ gross: 6 * UNIT_G + 4, tare: 0, net: 6 * UNIT_G + 4 });
+    expect((await read(session, 'shelf/shelf-a/facing/1/CurrentWeight-Gross')).value.value).toBe(6 * UNIT_G + 4);
+    // smoothing window 1 in tests: one reading fills it
+    expect((await read(session, 'shelf/shelf-a/facing/1/CurrentWeight-WeightStable')).value.value).toBe(true);
+  }, 30_000);
+
+  it('shows a kiosk registered while running, with its connection, status and last event pushed from MQTT', async () => {
+    const session = await connect();
+    const kiosk = await gw.connectDevice('kiosk-7', 'kiosk');
+    await eventually(async () => ((await read(session, 'kiosk/kiosk-7/connected')).value.value === true ? true : undefined), 5_000, 'kiosk-7 connected');
+    expect((await read(session, 'kiosk/kiosk-7/state')).statusCode).toEqual(StatusCodes.BadDataUnavailable);
+    await kiosk.publishAsync('store/test-store/kiosk/kiosk-7/status', JSON.stringify({ state: 'in-use', ts: Date.now() }), { qos: 1 });
+    await kiosk.publishAsync('store/test-store/kiosk/kiosk-7/event', JSON.stringify({ type: 'basket-open', basketId: 'b-1', ts: Date.now() }), { qos: 1 });
+    await eventually(async () => ((await read(session, 'kiosk/kiosk-7/lastEvent')).value.value === 'basket-open' ? true : undefined), 5_000, 'the last event');
+    expect((await read(session, 'kiosk/kiosk-7/state')).value.value).toBe('in-use');
+    await kiosk.endAsync(true);
+    await eventually(async () => ((await read(session, 'kiosk/kiosk-7/connected')).value.value === false ? true : undefined), 5_000, 'kiosk-7 gone');
+  }, 30_000);
+
+  it('a second server on the same port fails to start naming the option to change', async () => {
+    const port = gw.built.opcuaServer.port as number;
+    const config = { ...gw.config.opcua.server, port, scalesNodeset: false };
+    const second = new OpcuaServer({ config, dataDir: clientPki, storeId: 'other', users: await OpcuaUserDirectory.fromConfig([], {}), log: pino({ level: 'silent' }), build: () => undefined });
+    const error = await second.start().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpcuaPortInUseError);
+    expect((error as Error).message).toBe(`port ${port} is already in use — stop the other process or choose another port (opcua.server.port)`);
+  }, 30_000);
+
+  it('acknowledges and resolves an alert through its methods, as the user who called them, seen over HTTP', async () => {
+    const session = await connect();
+    await publishWeight(1 * UNIT_G + 4); // low: an alert opens after the debounce
+    const alert = await eventually(async () => {
+      const body = (await (await gw.api('/api/alerts?state=active')).json()) as { alerts: Alert[] };
+      return body.alerts.find((a) => a.kind === 'low-stock' && a.shelfId === 'shelf-a');
+    }, 5_000, 'a low-stock alert');
+    expect((await read(session, `alert/${alert.id}/state`)).value.value).toBe('open');
+
+    const acknowledged = await session.call({ objectId: `ns=1;s=alert/${alert.id}`, methodId: `ns=1;s=alert/${alert.id}/Acknowledge`, inputArguments: [] });
+    expect(acknowledged.statusCode).toEqual(StatusCodes.Good);
+    const overHttp = (await (await gw.api(`/api/alerts/${alert.id}`)).json()) as Alert;
+    expect(overHttp).toMatchObject({ state: 'acknowledged', acknowledgedBy: USER.userName });
+    expect((await read(session, `alert/${alert.id}/state`)).value.value).toBe('acknowledged');
+    // a second acknowledge is refused as HTTP refuses it (409)
+    const again = await session.call({ objectId: `ns=1;s=alert/${alert.id}`, methodId: `ns=1;s=alert/${alert.id}/Acknowledge`, inputArguments: [] });
+    expect(again.statusCode).toEqual(StatusCodes.BadInvalidState);
+
+    const resolved = await session.call({
+      objectId: `ns=1;s=alert/${alert.id}`,
+      methodId: `ns=1;s=alert/${alert.id}/Resolve`,
+      inputArguments: [{ dataType: DataType.String, value: 'restocked from the back room' }],
+    });
+    expect(resolved.statusCode).toEqual(StatusCodes.Good);
+    expect((await (await gw.api(`/api/alerts/${alert.id}`)).json()) as Alert).toMatchObject({ state: 'resolved', resolvedBy: USER.userName, resolution: 'restocked from the back room' });
+    // resolved alerts leave the address space
+    expect((await read(session, `alert/${alert.id}/state`)).statusCode).toEqual(StatusCodes.BadNodeIdUnknown);
+  }, 30_000);
+});

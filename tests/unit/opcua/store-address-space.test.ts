@@ -1,0 +1,142 @@
+/**
+ * buildStoreAddressSpace on a bare node-opcua address space (standard nodeset only, no server, no Scales): the NodeIds
+ * are the documented ones, unknown values are BadDataUnavailable, pushed values land, alerts come and go with their
+ * methods acting as the calling user.
+ */
+import { AddressSpace, DataType, SessionContext, StatusCodes, UserNameIdentityToken, generateAddressSpace, nodesets, type UAMethod, type UAObject, type UAVariable } from 'node-opcua';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildStoreAddressSpace, type AlertActionOutcome, type AlertInfo, type StoreAddressSpace, type WeightNow } from '../../../edge/opcua/store-address-space.js';
+
+const planogram = {
+  planogram: {
+    facings: [
+      { shelfId: 'shelf-a', facing: 1, sku: 'milk', capacityUnits: 10, tareG: 100 },
+      { shelfId: 'shelf-a', facing: 2, sku: 'beans', capacityUnits: 8, tareG: 0 },
+    ],
+  },
+  product: (sku: string) => (sku === 'milk' ? { name: 'Oat milk 1 l', unitWeightG: 1040 } : { name: 'Espresso beans', unitWeightG: 520 }),
+};
+
+const alert = (over: Partial<AlertInfo> = {}): AlertInfo => ({
+  id: 'al-1',
+  kind: 'low-stock',
+  state: 'open',
+  severity: 'warning',
+  title: 'Low stock: Oat milk',
+  shelfId: 'shelf-a',
+  facing: 1,
+  units: 2,
+  openedAt: 1_700_000_000_000,
+  updatedAt: 1_700_000_000_000,
+  ...over,
+});
+
+describe('buildStoreAddressSpace', () => {
+  let addressSpace: AddressSpace;
+  let space: StoreAddressSpace;
+  let weight: WeightNow | undefined;
+  const calls: string[] = [];
+  let outcome: AlertActionOutcome = { ok: true };
+
+  const node = (path: string) => addressSpace.findNode(`ns=1;s=${path}`) as UAVariable | null;
+  const read = async (path: string) => {
+    const found = node(path);
+    if (!found) throw new Error(`no node ${path}`);
+    return found.readValueAsync(SessionContext.defaultContext);
+  };
+  const asUser = (userName?: string) =>
+    new SessionContext({ session: { userIdentityToken: userName ? new UserNameIdentityToken({ userName }) : undefined } as never });
+  const call = (alertId: string, method: string, context: SessionContext, inputs: unknown[] = []) => {
+    const object = addressSpace.findNode(`ns=1;s=alert/${alertId}`) as UAObject;
+    const m = addressSpace.findNode(`ns=1;s=alert/${alertId}/${method}`) as UAMethod;
+    return m.execute(object, inputs.map((value) => ({ dataType: DataType.String, value })), context);
+  };
+
+  beforeAll(async () => {
+    addressSpace = AddressSpace.create();
+    await generateAddressSpace(addressSpace, [nodesets.standard]);
+    addressSpace.registerNamespace('urn:test-store');
+    space = buildStoreAddressSpace(addressSpace, {
+      storeId: 'store-1',
+      planogram,
+      facing: (shelfId, facing) => (shelfId === 'shelf-a' && facing === 2 ? { shelfId, facing, units: 4, level: 'ok', updatedAt: 1_700_000_000_000 } : undefined),
+      liveWeight: () => weight,
+      kiosks: [{ id: 'kiosk-1', kind: 'kiosk' }],
+      isConnected: (id) => id === 'kiosk-1',
+      activeAlerts: [alert()],
+      acknowledgeAlert: (id, by) => (calls.push(`ack ${id} by ${by}`), outcome),
+      resolveAlert: (id, by, note) => (calls.push(`resolve ${id} by ${by}: ${note ?? '-'}`), outcome),
+    }, { maxAlertNodes: 2 });
+  }, 30_000);
+
+  afterAll(() => addressSpace?.dispose());
+
+  it('gives every facing its documented NodeIds; unknown values are BadDataUnavailable, known ones are there', async () => {
+    expect((await read('store/storeId')).value.value).toBe('store-1');
+    expect((await read('shelf/shelf-a/facing/1/productName')).value.value).toBe('Oat milk 1 l');
+    expect((await read('shelf/shelf-a/facing/1/sku')).value.value).toBe('milk');
+    for (const name of ['units', 'fillPercent', 'level', 'weightG']) {
+      expect((await read(`shelf/shelf-a/facing/1/${name}`)).statusCode, name).toEqual(StatusCodes.BadDataUnavailable);
+    }
+    expect((await read('shelf/shelf-a/facing/2/units')).value.value).toBe(4);
+    expect((await read('shelf/shelf-a/facing/2/fillPercent')).value.value).toBe(50);
+    // no Scales nodeset loaded: no CurrentWeight, the plain weightG stays
+    expect(node('shelf/shelf-a/facing/1/CurrentWeight')).toBeNull();
+  });
+
+  it('shows pushed facing changes and reads the live weight on demand', async () => {
+    space.facingChanged({ shelfId: 'shelf-a', facing: 1, units: 3, level: 'low', updatedAt: 1_700_000_001_000 });
+    expect((await read('shelf/shelf-a/facing/1/units')).value.value).toBe(3);
+    expect((await read('shelf/shelf-a/facing/1/fillPercent')).value.value).toBe(30);
+    const level = await read('shelf/shelf-a/facing/1/level');
+    expect(level.value.value).toBe('low');
+    expect(level.sourceTimestamp?.getTime()).toBe(1_700_000_001_000);
+    weight = { weightG: 3220, tareG: 100, stable: true, at: 1_700_000_002_000 };
+    expect((await read('shelf/shelf-a/facing/1/weightG')).value.value).toBe(3220);
+  });
+
+  it('keeps kiosks current: state, last event, connection; a removed kiosk leaves', async () => {
+    expect((await read('kiosk/kiosk-1/state')).statusCode).toEqual(StatusCodes.BadDataUnavailable);
+    expect((await read('kiosk/kiosk-1/connected')).value.value).toBe(true);
+    space.kioskStatus('kiosk-1', 'assist', 1_700_000_003_000);
+    space.kioskEvent('kiosk-1', 'assist-requested', 1_700_000_003_000);
+    space.kioskConnection('kiosk-1', false, 1_700_000_004_000);
+    expect((await read('kiosk/kiosk-1/state')).value.value).toBe('assist');
+    expect((await read('kiosk/kiosk-1/lastEvent')).value.value).toBe('assist-requested');
+    expect((await read('kiosk/kiosk-1/connected')).value.value).toBe(false);
+    space.kioskAdded({ id: 'kiosk-2', kind: 'kiosk' });
+    space.kioskAdded({ id: 'label-1', kind: 'esl' });
+    expect(node('kiosk/kiosk-2/state')).not.toBeNull();
+    expect(addressSpace.findNode('ns=1;s=kiosk/label-1')).toBeNull();
+    space.kioskRemoved('kiosk-2');
+    expect(addressSpace.findNode('ns=1;s=kiosk/kiosk-2')).toBeNull();
+  });
+
+  it('alert methods act as the calling user; anonymous callers and refused transitions get their status codes', async () => {
+    expect((await read('alert/al-1/state')).value.value).toBe('open');
+    expect((await call('al-1', 'Acknowledge', asUser())).statusCode).toEqual(StatusCodes.BadUserAccessDenied);
+    expect(calls).toEqual([]);
+    expect((await call('al-1', 'Acknowledge', asUser('hq-tool'))).statusCode).toEqual(StatusCodes.Good);
+    expect((await call('al-1', 'Resolve', asUser('hq-tool'), ['done'])).statusCode).toEqual(StatusCodes.Good);
+    outcome = { ok: false, reason: 'invalid-state' };
+    expect((await call('al-1', 'Acknowledge', asUser('hq-tool'))).statusCode).toEqual(StatusCodes.BadInvalidState);
+    outcome = { ok: false, reason: 'not-found' };
+    expect((await call('al-1', 'Resolve', asUser('hq-tool'), [''])).statusCode).toEqual(StatusCodes.BadNotFound);
+    expect(calls).toEqual(['ack al-1 by hq-tool', 'resolve al-1 by hq-tool: done', 'ack al-1 by hq-tool', 'resolve al-1 by hq-tool: -']);
+  });
+
+  it('alerts come and go with their state, bounded by maxAlertNodes', async () => {
+    space.alertChanged(alert({ state: 'acknowledged', acknowledgedBy: 'hq-tool', updatedAt: 1_700_000_005_000 }));
+    expect((await read('alert/al-1/state')).value.value).toBe('acknowledged');
+    expect((await read('alert/al-1/acknowledgedBy')).value.value).toBe('hq-tool');
+    expect((await read('alert/al-1/shelfId')).value.value).toBe('shelf-a');
+    expect((await read('alert/al-1/deviceId')).statusCode).toEqual(StatusCodes.BadDataUnavailable);
+    space.alertChanged(alert({ id: 'al-2' }));
+    space.alertChanged(alert({ id: 'al-3' })); // a third active alert: over the bound of 2
+    expect(addressSpace.findNode('ns=1;s=alert/al-3')).toBeNull();
+    expect(space.droppedAlerts).toBe(1);
+    space.alertChanged(alert({ state: 'resolved' }));
+    expect(addressSpace.findNode('ns=1;s=alert/al-1')).toBeNull();
+    expect(addressSpace.findNode('ns=1;s=alert/al-1/Acknowledge')).toBeNull();
+  });
+});

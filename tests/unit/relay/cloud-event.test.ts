@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { cloudEventFactory, cloudEventProblems } from '../../../edge/relay/cloud-event.js';
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+describe('CloudEvents envelope', () => {
+  const make = cloudEventFactory({ storeId: 'store-0001', newId: () => crypto.randomUUID(), now: () => Date.UTC(2026, 11, 1, 4, 30) });
+
+  it('builds a CloudEvents 1.0 structured JSON event with every required attribute', () => {
+    const event = make({ type: 'store.alert.changed', subject: 'alert/a1', data: { units: 2 } });
+    expect(event).toEqual({
+      specversion: '1.0',
+      id: expect.stringMatching(UUID_V4),
+      source: '/stores/store-0001',
+      type: 'store.alert.changed',
+      time: '2026-12-01T04:30:00.000Z',
+      subject: 'alert/a1',
+      datacontenttype: 'application/json',
+      data: { units: 2 },
+    });
+    expect(cloudEventProblems(JSON.parse(JSON.stringify(event)))).toEqual([]);
+  });
+
+  it('gives every event its own id (HQ deduplicates by it)', () => {
+    const ids = new Set(Array.from({ length: 1_000 }, () => make({ type: 't', data: null }).id));
+    expect(ids.size).toBe(1_000);
+  });
+
+  it('leaves subject out when there is none', () => {
+    const event = make({ type: 'store.relay.dropped', data: {} });
+    expect('subject' in event).toBe(false);
+    expect(cloudEventProblems(event)).toEqual([]);
+  });
+
+  it('the validator finds what breaks the spec (so it can fail)', () => {
+    expect(cloudEventProblems({ specversion: '0.3', id: '', source: '/s', type: 't', time: 'yesterday', Data: 1 })).toEqual([
+      'id must be a non-empty string',
+      "specversion must be '1.0'",
+      'time must be RFC 3339',
+      'attribute name Data is not [a-z0-9]+',
+    ]);
+  });
+});

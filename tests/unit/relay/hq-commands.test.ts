@@ -1,0 +1,100 @@
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HqCommandStore, HqCommands, type CommandResult } from '../../../edge/relay/hq-commands.js';
+import { SqliteDatabase } from '../../../edge/storage/database.js';
+import { migrate } from '../../../edge/storage/migrate.js';
+
+let db: SqliteDatabase;
+let reported: CommandResult[];
+let outcomes: string[];
+let logLines: string[];
+
+function commands(store = new HqCommandStore(db)) {
+  return new HqCommands({
+    store,
+    report: async (result) => void reported.push(result),
+    now: () => 1_000,
+    log: pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) }),
+    onOutcome: (outcome, replay) => outcomes.push(`${outcome}${replay ? ':replay' : ''}`),
+  });
+}
+
+const json = (value: unknown) => Buffer.from(JSON.stringify(value));
+const price = (id: string) => json({ id, type: 'price-campaign', campaignId: 'summer', prices: [{ sku: '4000000000017', priceCents: 149 }] });
+
+beforeEach(async () => {
+  db = new SqliteDatabase(':memory:');
+  await db.open();
+  await migrate(db);
+  reported = [];
+  outcomes = [];
+  logLines = [];
+});
+afterEach(async () => db.close());
+
+describe('HQ commands', () => {
+  it('without a registered handler a valid command is unsupported, recorded and reported', async () => {
+    const result = await commands().receive('p/s/commands/price', price('cmd-1'));
+    expect(result).toMatchObject({ commandId: 'cmd-1', commandType: 'price-campaign', outcome: 'unsupported' });
+    expect(reported).toEqual([result]);
+    expect(await new HqCommandStore(db).get('cmd-1')).toEqual(result);
+  });
+
+  it('runs the handler once per id: a redelivery (also after a restart) reports the recorded result again', async () => {
+    let runs = 0;
+    const first = commands();
+    first.registerHandler('price-campaign', async (command) => {
+      runs++;
+      return { outcome: 'ok', detail: { campaignId: command.campaignId, labels: command.prices.length } };
+    });
+    const [a, b] = await Promise.all([first.receive('t', price('cmd-2')), first.receive('t', price('cmd-2'))]);
+    expect(a).toEqual(b);
+    const restarted = commands();
+    restarted.registerHandler('price-campaign', async () => {
+      runs++;
+      return { outcome: 'failed' };
+    });
+    const c = await restarted.receive('t', price('cmd-2'));
+    expect(runs).toBe(1);
+    expect(c).toMatchObject({ outcome: 'ok', detail: { campaignId: 'summer', labels: 1 } });
+    expect(reported.map((r) => r.commandId)).toEqual(['cmd-2', 'cmd-2']);
+    expect(outcomes).toEqual(['ok', 'ok:replay']);
+  });
+
+  it('rejects malformed commands with the reason when an id can be read, and never throws', async () => {
+    const c = commands();
+    const noPrices = await c.receive('t', json({ id: 'cmd-3', type: 'price-campaign', campaignId: 'x', prices: [] }));
+    expect(noPrices).toMatchObject({ outcome: 'rejected' });
+    expect(noPrices?.reason).toContain('/prices');
+    expect(await c.receive('t', json({ id: 'cmd-4', type: 'self-destruct' }))).toMatchObject({ outcome: 'rejected', reason: 'unknown command type self-destruct' });
+    expect(await c.receive('t', json({ id: 'cmd-5', type: 'label-flash', labels: ['esl-1'], extra: 1 }))).toMatchObject({ outcome: 'rejected', reason: '/ unknown field extra' });
+    expect(await c.receive('t', Buffer.from('{not json'))).toBeUndefined();
+    expect(await c.receive('t', json([1, 2]))).toBeUndefined();
+    expect(await c.receive('t', json({ type: 'price-campaign' }))).toBeUndefined();
+    expect(reported.map((r) => `${r.commandId}:${r.outcome}`)).toEqual(['cmd-3:rejected', 'cmd-4:rejected', 'cmd-5:rejected']);
+    expect(outcomes.filter((o) => o === 'rejected')).toHaveLength(6);
+  });
+
+  it('a handler that throws makes the command failed, not the gateway', async () => {
+    const c = commands();
+    c.registerHandler('label-flash', async () => {
+      throw new Error('access point offline');
+    });
+    expect(await c.receive('t', json({ id: 'cmd-6', type: 'label-flash', labels: ['esl-1'] }))).toMatchObject({ outcome: 'failed', reason: 'access point offline' });
+  });
+
+  it('logs malformed commands rate-limited', async () => {
+    const c = commands();
+    for (let i = 0; i < 50; i++) await c.receive('t', Buffer.from('garbage'));
+    expect(logLines.filter((l) => l.includes('without a readable id')).length).toBe(5);
+  });
+
+  it('keeps the record bounded', async () => {
+    const store = new HqCommandStore(db, 10);
+    const c = commands(store);
+    for (let i = 0; i < 250; i++) await c.receive('t', json({ id: `cmd-b${i}`, type: 'config-reload' }));
+    const { n } = (await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM hq_commands'))!;
+    expect(n).toBeLessThanOrEqual(110);
+    expect(await store.get('cmd-b249')).toBeDefined();
+  });
+});
