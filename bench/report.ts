@@ -3,7 +3,10 @@ import type { LatencyResult, LatencySample, LatencySettings } from './alert-late
 import type { ColdStartResult, ColdStartSettings } from './cold-start.js';
 import type { GatewayRefusals, IngestResult, IngestSettings } from './ingest.js';
 import type { MemoryResult, MemorySettings } from './memory.js';
+import type { OpcuaBenchResult, OpcuaBenchSettings } from './opcua.js';
 import type { MachineInfo } from './procfs.js';
+import type { RelayDrainResult, RelayDrainSettings } from './relay-drain.js';
+import type { OutboxBenchResult, OutboxBenchSettings } from './relay-outbox.js';
 import { formatInt, formatKiB, formatMs, formatRatio, percentile, verdict } from './stats.js';
 
 export type BenchResults = {
@@ -14,6 +17,8 @@ export type BenchResults = {
   latency?: { settings: LatencySettings; result: LatencyResult };
   memory?: { settings: MemorySettings; result: MemoryResult };
   coldStart?: { settings: ColdStartSettings; result: ColdStartResult };
+  relay?: { outboxSettings: OutboxBenchSettings; outbox: OutboxBenchResult; drainSettings: RelayDrainSettings; drain: RelayDrainResult };
+  opcua?: { settings: OpcuaBenchSettings; result: OpcuaBenchResult };
 };
 
 export const TARGETS = {
@@ -21,6 +26,8 @@ export const TARGETS = {
   ingestQos1VsAedes: 0.9,
   alertP99Ms: 50,
   coldStartMs: 2_000,
+  outboxVsSingleRow: 25,
+  drainEventsPerS: 20_000,
 };
 
 type Row = { id: string; benchmark: string; gateway: string; baseline: string; ratio: string; target: string; result: string };
@@ -112,6 +119,62 @@ export function buildRows(results: BenchResults): Row[] {
       target: `< ${formatInt(TARGETS.coldStartMs)} ms`,
       result: verdict(result.medianBigMs < TARGETS.coldStartMs),
     });
+  }
+  if (results.relay) {
+    const { outbox, drain, outboxSettings } = results.relay;
+    rows.push({
+      id: '5a',
+      benchmark: `Relay outbox: durable events/s (synchronous=FULL, group commit; ${formatInt(outboxSettings.events)} events of ${formatInt(outbox.bodyBytes)} B)`,
+      gateway: formatInt(outbox.outbox.eventsPerS),
+      baseline: `single-row commits ${formatInt(outbox.singleRow.eventsPerS)}`,
+      ratio: `${formatRatio(outbox.ratio)} single-row`,
+      target: `≥ ${TARGETS.outboxVsSingleRow}×`,
+      result: verdict(outbox.ratio >= TARGETS.outboxVsSingleRow),
+    });
+    rows.push({
+      id: '5b',
+      benchmark: `Relay backlog drained to Mosquitto, events/s (${formatInt(drain.backlogEvents)} events, uncapped)`,
+      gateway: formatInt(drain.uncapped.eventsPerS),
+      baseline: `capped at ${formatInt(drain.capped.capRatePerS)}/s: ${formatInt(drain.capped.eventsPerS)}`,
+      ratio: `${formatRatio(drain.capped.eventsPerS / drain.capped.capRatePerS)} of the cap`,
+      target: `≥ ${formatInt(TARGETS.drainEventsPerS)}/s`,
+      result: verdict(drain.uncapped.eventsPerS >= TARGETS.drainEventsPerS),
+    });
+    rows.push({
+      id: '5c',
+      benchmark: 'Device → HQ latency, p50 / p99 ms, while a backlog drains (live lane)',
+      gateway: `${formatMs(drain.latencyDuringDrain.p50Ms, 1)} / ${formatMs(drain.latencyDuringDrain.p99Ms, 1)}`,
+      baseline: `healthy, no backlog ${formatMs(drain.latencyHealthy.p50Ms, 1)} / ${formatMs(drain.latencyHealthy.p99Ms, 1)}`,
+      ratio: `${formatRatio(drain.latencyDuringDrain.p99Ms / drain.latencyHealthy.p99Ms)} healthy (p99)`,
+      target: '—',
+      result: '—',
+    });
+  }
+  if (results.opcua) {
+    const { result } = results.opcua;
+    rows.push({
+      id: '6a',
+      benchmark: `OPC UA: updates/s delivered to a subscriber (${formatInt(result.items)} items at ${result.rateHz} Hz)`,
+      gateway: formatInt(result.opcuaUpdatesPerS),
+      baseline: `MQTT subscriber ${formatInt(result.mqttUpdatesPerS)}`,
+      ratio: `${formatRatio(result.deliveryRatio)} MQTT`,
+      target: '—',
+      result: '—',
+    });
+    const off = result.startup.find((s) => s.variant === 'off');
+    const on = result.startup.find((s) => s.variant === 'opcua');
+    const scales = result.startup.find((s) => s.variant === 'opcua+scales');
+    if (off && on) {
+      rows.push({
+        id: '6b',
+        benchmark: `Gateway start-up with the OPC UA server, ms (${formatInt(result.items)} facings; median)`,
+        gateway: `${formatInt(on.medianStartMs)}${scales ? ` (+ Scales ${formatInt(scales.medianStartMs)})` : ''}`,
+        baseline: `without OPC UA ${formatInt(off.medianStartMs)}`,
+        ratio: `${formatRatio(on.medianStartMs / off.medianStartMs)} without`,
+        target: '—',
+        result: '—',
+      });
+    }
   }
   return rows;
 }
@@ -220,6 +283,26 @@ export function renderNotes(results: BenchResults): string {
       `  - empty store runs: ${result.empty.map(describe).join('; ')}`,
       `  - prepared in ${(result.prepared.elapsedMs / 1000).toFixed(1)} s: ${formatInt(result.prepared.devices)} devices, ${formatInt(result.prepared.facings)} facings, ` +
         `${formatInt(result.prepared.historyRows)} history rows, ${formatInt(result.prepared.alerts)} alerts`,
+    );
+  }
+  if (results.relay) {
+    const { outbox, drain } = results.relay;
+    notes.push(
+      `- **5 Relay.** (a) The outbox (its own SQLite file, WAL, synchronous=FULL) appends ${formatInt(outbox.outbox.events)} CloudEvents with up to ${formatInt(results.relay.outboxSettings.window ?? 5_000)} awaiting their commit ` +
+        `(${outbox.outbox.rowsPerCommit.toFixed(0)} rows per group commit); baseline: the same rows, one INSERT per transaction, synchronous=FULL, same disk. ` +
+        `(b) ${formatInt(drain.backlogEvents)} events appended while HQ (Mosquitto on 127.0.0.1) is unreachable (${formatInt(drain.fillEventsPerS)} events/s), then drained uncapped ` +
+        `(${formatInt(drain.uncapped.events)} events in ${(drain.uncapped.elapsedMs / 1000).toFixed(1)} s), then a backlog drained with the rate cap. ` +
+        `(c) Live kiosk events timed from publish to HQ's subscriber, ${drain.latencyHealthy.samples} with no backlog and ${drain.latencyDuringDrain.samples} while the capped backlog drains ` +
+        `(max ${formatMs(drain.latencyHealthy.maxMs, 1)} / ${formatMs(drain.latencyDuringDrain.maxMs, 1)} ms; ${formatInt(drain.latencyDuringDrain.backlogLeftAtEnd)} backlog events left when the last live one arrived).`,
+    );
+  }
+  if (results.opcua) {
+    const { result } = results.opcua;
+    notes.push(
+      `- **6 OPC UA.** ${formatInt(result.items)} facings' readings change at ${result.rateHz} Hz over MQTT (${formatInt(result.offeredPerS)} updates/s offered; the gateway published ` +
+        `${formatInt(result.stockChangesPerS)} facing changes/s). OPC UA: a node-opcua client (SignAndEncrypt) monitors every facing's units; MQTT: the same publishes relayed by a bare aedes ` +
+        `to one subscriber. Gateway CPU ${result.gatewayCpuPercent.toFixed(0)} % of a core with the OPC UA subscriber, ${result.gatewayCpuPercentWithoutSubscriber.toFixed(0)} % without; bare aedes ` +
+        `${result.aedesCpuPercent.toFixed(0)} %. Start-up: ${result.startup.map((s) => `${s.variant} ${formatInt(s.medianStartMs)} ms median (first ${formatInt(s.firstStartMs)} ms), RSS ${s.rssMB.toFixed(0)} MB`).join('; ')}.`,
     );
   }
   return notes.join('\n');

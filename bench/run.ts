@@ -5,8 +5,10 @@
  *   2 shelf drop → alert on the live stream, under background telemetry
  *   3 memory per connected device
  *   4 cold start of a big store
+ *   5 HQ relay: durable outbox vs single-row commits, a backlog drained to Mosquitto, device → HQ latency
+ *   6 OPC UA: updates delivered to an OPC UA subscriber vs MQTT, start-up with and without the OPC UA server
  *
- * Environment: BENCH_QUICK=1 for a ~1 minute smoke run; BENCH_ONLY=ingest,latency,memory,cold-start for a subset.
+ * Environment: BENCH_QUICK=1 for a ~1 minute smoke run; BENCH_ONLY=ingest,latency,memory,cold-start,relay,opcua for a subset.
  * A full run of every benchmark writes bench/RESULTS.md. Every process, port (127.0.0.1 only) and temp dir it opens is
  * closed or removed at the end, also on failure or Ctrl-C (ipc.ts).
  */
@@ -20,11 +22,14 @@ import { runColdStart, type ColdStartSettings } from './cold-start.js';
 import { runIngest, type IngestSettings } from './ingest.js';
 import { cleanupNow } from './ipc.js';
 import { runMemory, type MemorySettings } from './memory.js';
+import { OPCUA_BENCH_DEFAULT, OPCUA_BENCH_SMOKE, runOpcuaBench } from './opcua.js';
+import { runRelayDrainBench, type RelayDrainSettings } from './relay-drain.js';
+import { runOutboxBench, type OutboxBenchSettings } from './relay-outbox.js';
 import { machineInfo, openFilesLimit } from './procfs.js';
 import { buildRows, renderMachine, renderNotes, renderTable, summaryLine, type BenchResults } from './report.js';
 
 const quick = process.env.BENCH_QUICK === '1';
-const SECTIONS = ['ingest', 'latency', 'memory', 'cold-start'] as const;
+const SECTIONS = ['ingest', 'latency', 'memory', 'cold-start', 'relay', 'opcua'] as const;
 type Section = (typeof SECTIONS)[number];
 const only = (process.env.BENCH_ONLY ?? '')
   .split(',')
@@ -48,6 +53,12 @@ const memorySettings: MemorySettings = quick
 const coldStartSettings: ColdStartSettings = quick
   ? { labels: 5_000, shelves: 100, facingsPerShelf: 20, historyRows: 50_000, resolvedAlerts: 180, activeAlerts: 20, runs: 1 }
   : { labels: 50_000, shelves: 500, facingsPerShelf: 20, historyRows: 500_000, resolvedAlerts: 1_800, activeAlerts: 200, runs: 3 };
+
+const outboxSettings: OutboxBenchSettings = quick ? { events: 20_000, singleRowEvents: 300 } : { events: 200_000, singleRowEvents: 2_000 };
+const drainSettings: RelayDrainSettings = quick
+  ? { backlogEvents: 50_000, capRatePerS: 5_000, latencySamples: 50, latencyIntervalMs: 10 }
+  : { backlogEvents: 1_000_000, capRatePerS: 5_000, latencySamples: 200, latencyIntervalMs: 10 };
+const opcuaSettings = quick ? OPCUA_BENCH_SMOKE : OPCUA_BENCH_DEFAULT;
 
 const began = performance.now();
 const progress = (line: string) => console.log(`[${((performance.now() - began) / 1000).toFixed(0).padStart(4)} s] ${line}`);
@@ -81,6 +92,11 @@ async function main(): Promise<void> {
     results.memory = { settings, result: await runMemory(settings, progress) };
   }
   if (selected('cold-start')) results.coldStart = { settings: coldStartSettings, result: await runColdStart(coldStartSettings, progress) };
+  if (selected('relay')) {
+    const outbox = await runOutboxBench(outboxSettings, progress);
+    results.relay = { outboxSettings, outbox, drainSettings, drain: await runRelayDrainBench(drainSettings, progress) };
+  }
+  if (selected('opcua')) results.opcua = { settings: opcuaSettings, result: await runOpcuaBench(opcuaSettings, progress) };
   results.totalSeconds = (performance.now() - began) / 1000;
 
   const table = renderTable(buildRows(results));
@@ -92,7 +108,7 @@ async function main(): Promise<void> {
     const file = fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url));
     await writeFile(
       file,
-      `# Benchmark results (issue 8)\n\nProduced by \`npm run bench\` (bench/run.ts). Each figure is printed next to its baseline measured in the same run.\n\n` +
+      `# Benchmark results\n\nProduced by \`npm run bench\` (bench/run.ts). Each figure is printed next to its baseline measured in the same run.\n\n` +
         `${machineLine}\n\n${table}\n\n${summaryLine(results)}\n\n## How each figure was measured\n\n${notes}\n`,
     );
     console.log(`written to ${file}`);
