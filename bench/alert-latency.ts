@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Alert } from '../edge/alerts/alerts.js';
 import { startAedesBroker, startGatewayBroker, type NodeBroker } from './brokers.js';
-import { CAPACITY_UNITS, STEADY_UNITS, benchPlanogram, secretOf, shelfId, topicOf, weightPayload, writePlanogram } from './fixture.js';
+import { BENCH_API_TOKEN, CAPACITY_UNITS, STEADY_UNITS, benchPlanogram, secretOf, shelfId, topicOf, weightPayload, writePlanogram } from './fixture.js';
 import { ChildHandle, makeTempDir, removeTempDir } from './ipc.js';
 import type { PublisherSpec } from './load-worker.js';
 import { SseClient } from './sse-client.js';
@@ -121,7 +121,7 @@ async function measureGateway(settings: LatencySettings, dataDir: string): Promi
       const alert = JSON.parse(event.data) as Alert;
       alerts.deliver(`${alert.key}:${alert.state === 'resolved' ? 'resolved' : 'open'}`, event.receivedAt);
     });
-    await sse.open(`http://127.0.0.1:${gateway.httpPort}/api/events`);
+    await sse.open(`http://127.0.0.1:${gateway.httpPort}/api/events`, BENCH_API_TOKEN);
 
     const probes: Probe[] = [];
     for (const id of probeIds) {

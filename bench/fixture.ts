@@ -9,6 +9,9 @@ import { loadConfig } from '../edge/config/load-config.js';
 import type { GatewayConfig } from '../edge/config/gateway-config.js';
 import type { DeviceKind } from '../edge/devices/topics.js';
 
+/** The gateway's admin token in the benchmarks (the live stream and every API route need one). */
+export const BENCH_API_TOKEN = 'bench-token-0123456789abcdef';
+
 export const STORE_ID = 'bench-store';
 
 export function shelfId(index: number): string {
@@ -94,7 +97,7 @@ export function benchGatewayConfig(settings: BenchGatewaySettings): Promise<Gate
       log: { level: 'silent', pretty: false },
       // every load worker connects from 127.0.0.1: the per-address limits would measure themselves, not the broker
       mqtt: { host: '127.0.0.1', port: 0, maxConnections: settings.maxConnections ?? 5_000, maxConnectionsPerAddress: 100_000, maxConnectAttemptsPerAddressPerMinute: 1_000_000 },
-      http: { host: '127.0.0.1', port: 0, apiToken: 'bench-token-0123456789abcdef' },
+      http: { host: '127.0.0.1', port: 0, apiToken: BENCH_API_TOKEN },
       planogram: { file: settings.planogramFile },
       lowStock: settings.lowStock ?? {},
       security: { scryptCost: 1024 },

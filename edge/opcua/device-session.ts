@@ -43,7 +43,7 @@ export type SessionTiming = {
 export const DEFAULT_SESSION_TIMING: SessionTiming = {
   reconnectInitialMs: 500,
   reconnectMaxMs: 30_000,
-  recoveryDeadlineMs: 30_000,
+  recoveryDeadlineMs: 10_000,
   requestTimeoutMs: 10_000,
   watchdogCheckMs: 1_000,
   staleMultiple: 5,

@@ -63,7 +63,7 @@ export const OpcuaRecoverySchema = Type.Object(
     reconnectInitialMs: Type.Optional(Type.Integer({ minimum: 10, maximum: 600_000, description: 'first reconnect delay; doubles up to reconnectMaxMs, with jitter (default 500)' })),
     reconnectMaxMs: Type.Optional(Type.Integer({ minimum: 10, maximum: 3_600_000, description: 'default 30000' })),
     recoveryDeadlineMs: Type.Optional(
-      Type.Integer({ minimum: 100, maximum: 3_600_000, description: 'after a cut, no data within this rebuilds the connection from scratch (default 30000)' }),
+      Type.Integer({ minimum: 100, maximum: 3_600_000, description: 'after a cut, no data within this rebuilds the connection from scratch (default 10000)' }),
     ),
     requestTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000, description: 'default 10000' })),
     staleAfterIntervals: Type.Optional(
