@@ -439,7 +439,7 @@ export class StoreSimulation {
 }
 
 function groupByKind(credentials: readonly DeviceCredential[]): Record<DeviceKind, DeviceCredential[]> {
-  const byKind: Record<DeviceKind, DeviceCredential[]> = { shelf: [], esl: [], kiosk: [], case: [] };
+  const byKind: Record<DeviceKind, DeviceCredential[]> = { shelf: [], esl: [], kiosk: [], case: [], ap: [] };
   for (const credential of credentials) byKind[credential.kind].push(credential);
   for (const list of Object.values(byKind)) list.sort((a, b) => naturalOrder(a.deviceId, b.deviceId));
   return byKind;

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { AccessModule } from './access/module.js';
 import { AlertsModule } from './alerts/module.js';
+import { AuditModule } from './audit/module.js';
 import { ColdChainModule } from './cold-chain/module.js';
 import { coldChainPolicies } from './cold-chain/cold-chain-config.js';
 import { DeviceBroker } from './broker/device-broker.js';
@@ -95,6 +96,7 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
     lowStock: { rearmAfterMs: config.lowStock.rearmAfterMs },
     facingStock: (shelfId, facing) => stock.stockIfStarted?.get(shelfId, facing),
   });
+  const audit = new AuditModule({ bus, db: storage.db, now, log: component('audit') });
   const coldChain = new ColdChainModule({
     bus,
     alerts: () => alerts.service,
@@ -174,7 +176,7 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
         alerts.routes(guard),
         stock.routes(guard),
         relay.routes(guard),
-        devices.routes(guard),
+        devices.routes(guard, audit.deviceChanged),
         liveEventRoutes({
           bus,
           storeId: config.storeId,
@@ -207,6 +209,8 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
       planogram,
       devices,
       alerts,
+      // before anything that acknowledges or resolves alerts (OPC UA, HTTP) and stopped after them: nothing is missed
+      audit,
       coldChain,
       // rooms subscribe before the broker accepts devices, so no message arrives with nobody listening
       stock,
@@ -228,5 +232,5 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
 
   const health = (): HealthReport => healthReport(gateway.health(), { storeId: config.storeId, uptimeS: Math.round((now() - startedAt) / 1000) });
 
-  return { gateway, config, bus, metrics, storage, planogram, devices, alerts, stock, relay, opcuaServer, opcuaDevices, coldChain, broker, access, health, http };
+  return { gateway, config, bus, metrics, storage, planogram, devices, alerts, audit, stock, relay, opcuaServer, opcuaDevices, coldChain, broker, access, health, http };
 }

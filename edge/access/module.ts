@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { GatewayModule, HealthCheck } from '../core/module.js';
+import { PeriodicSync } from '../core/periodic-sync.js';
 import type { SqliteDatabase } from '../storage/database.js';
 import { accessGuard, type AccessGuard, type RouteHook } from '../http/auth.js';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
@@ -30,8 +31,7 @@ export class AccessModule implements GatewayModule {
   readonly tokens: TokenRegistry;
   readonly tickets: StreamTickets;
   readonly guard: AccessGuard;
-  private syncTimer: NodeJS.Timeout | undefined;
-  private lastSyncError: string | undefined;
+  private readonly sync: PeriodicSync;
 
   constructor(private readonly deps: AccessModuleDeps) {
     this.store = new TokenStore(deps.db);
@@ -43,32 +43,22 @@ export class AccessModule implements GatewayModule {
       failures: new AuthFailureLimiter(deps.maxAuthFailuresPerMinute),
       onDenied: deps.onDenied,
     });
+    this.sync = new PeriodicSync({ everyMs: deps.storeSyncMs ?? DEFAULT_STORE_SYNC_MS, sync: () => this.tokens.syncWithStore(), log: deps.log, what: 'API tokens' });
   }
 
   async start(): Promise<void> {
     await this.tokens.load();
     if (this.tokens.size === 0) this.deps.log.warn('no API tokens: every route but /api/health answers 401 (create one with `smartstore-edge token add <name> --role <role>`)');
-    this.syncTimer = setInterval(() => {
-      this.tokens.syncWithStore().then(
-        () => (this.lastSyncError = undefined),
-        (error: unknown) => {
-          const message = (error as Error).message;
-          if (message !== this.lastSyncError) this.deps.log.error({ err: error }, 'could not reload API tokens; the ones loaded stay in force');
-          this.lastSyncError = message;
-        },
-      );
-    }, this.deps.storeSyncMs ?? DEFAULT_STORE_SYNC_MS);
-    this.syncTimer.unref();
+    this.sync.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.syncTimer);
-    this.syncTimer = undefined;
-    await this.tokens.settled();
+    await this.sync.stop();
   }
 
   health(): HealthCheck {
-    return { ok: this.lastSyncError === undefined, tokens: this.tokens.size, ...(this.lastSyncError ? { error: this.lastSyncError } : {}) };
+    const error = this.sync.lastError;
+    return { ok: error === undefined, tokens: this.tokens.size, ...(error ? { error } : {}) };
   }
 
   /** `/metrics`: the scrape-only `http.metricsToken` (compared in constant time) or any API token. */

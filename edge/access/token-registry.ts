@@ -39,11 +39,6 @@ export class TokenRegistry {
     return this.byDigest.size;
   }
 
-  /** Resolves when no reload is under way (stop waits for it before the database closes). */
-  settled(): Promise<void> {
-    return (this.syncing ?? Promise.resolve()).catch(() => undefined);
-  }
-
   syncWithStore(): Promise<void> {
     this.syncing ??= (async () => {
       try {

@@ -33,7 +33,7 @@ export type AlertFilter = { state?: AlertState | 'active' | 'all'; kind?: AlertK
 export type AlertServiceDeps = {
   repository: AlertRepository;
   /** called with every changed alert, in order: persistence (write-behind) and the live stream subscribe here */
-  onChange: (alert: Alert, previous: Alert | undefined) => void;
+  onChange: (alert: Alert, previous: Alert | undefined, by?: string) => void;
   now: () => number;
   newId: () => string;
   /** resolved alerts kept in memory until they are surely on disk and for quick listing */
@@ -81,7 +81,7 @@ export class AlertService {
     const existing = this.activeByKey(key);
     if (!existing) return undefined;
     const resolved = resolveAlert(existing, by, resolution, this.deps.now());
-    this.apply(resolved, existing);
+    this.apply(resolved, existing, by);
     return resolved;
   }
 
@@ -98,15 +98,15 @@ export class AlertService {
   }
 
   acknowledge(id: string, by: string): Alert {
-    return this.transition(id, (alert, now) => acknowledgeAlert(alert, by, now));
+    return this.transition(id, by, (alert, now) => acknowledgeAlert(alert, by, now));
   }
 
   snooze(id: string, by: string, minutes: number): Alert {
-    return this.transition(id, (alert, now) => snoozeAlert(alert, by, now + minutes * 60_000, now));
+    return this.transition(id, by, (alert, now) => snoozeAlert(alert, by, now + minutes * 60_000, now));
   }
 
   resolve(id: string, by: string, note?: string): Alert {
-    return this.transition(id, (alert, now) => resolveAlert(alert, by, note ?? 'resolved by staff', now));
+    return this.transition(id, by, (alert, now) => resolveAlert(alert, by, note ?? 'resolved by staff', now));
   }
 
   /** Re-opens snoozed alerts whose time is up; the gateway calls this on a timer. */
@@ -137,7 +137,7 @@ export class AlertService {
     return result.slice(0, filter.limit);
   }
 
-  private transition(id: string, change: (alert: Alert, now: number) => Alert): Alert {
+  private transition(id: string, by: string, change: (alert: Alert, now: number) => Alert): Alert {
     const alert = this.activeById.get(id);
     if (!alert) {
       const resolved = this.recentResolved.find((a) => a.id === id);
@@ -145,13 +145,13 @@ export class AlertService {
       throw new AlertNotFoundError(id);
     }
     const next = change(alert, this.deps.now());
-    this.apply(next, alert);
+    this.apply(next, alert, by);
     return next;
   }
 
-  private apply(alert: Alert, previous: Alert | undefined): void {
+  private apply(alert: Alert, previous: Alert | undefined, by?: string): void {
     this.remember(alert);
-    this.deps.onChange(alert, previous);
+    this.deps.onChange(alert, previous, by);
   }
 
   private remember(alert: Alert): void {

@@ -31,8 +31,12 @@ export type Alert = {
 
 export type NewAlert = Omit<Alert, 'id' | 'state' | 'openedAt' | 'updatedAt'>;
 
-/** `alert.changed`: the alert as it is now, and as it was before (none when it was just opened). */
-export type AlertChange = { alert: Alert; previous: Alert | undefined };
+/**
+ * `alert.changed`: the alert as it is now, and as it was before (none when it was just opened); `by`: who made this
+ * change when someone did — acknowledge, snooze, resolve (a token name, an OPC UA user, 'system') — for the audit
+ * trail: a snooze keeps the alert's first `acknowledgedBy`, so the alert alone cannot tell who snoozed it.
+ */
+export type AlertChange = { alert: Alert; previous: Alert | undefined; by?: string };
 
 export class AlertTransitionError extends Error {
   constructor(

@@ -55,7 +55,7 @@ export class AlertsModule implements GatewayModule {
       repository: new AlertStore(deps.db),
       now: deps.now,
       newId: deps.newId,
-      onChange: (alert, previous) => this.changed(alert, previous),
+      onChange: (alert, previous, by) => this.changed(alert, previous, by),
     });
   }
 
@@ -134,7 +134,7 @@ export class AlertsModule implements GatewayModule {
     }
   }
 
-  private changed(alert: Alert, previous: Alert | undefined): void {
+  private changed(alert: Alert, previous: Alert | undefined, by: string | undefined): void {
     this.writes.put(alert.id, alert);
     this.deps.metrics.activeAlerts(this.service.activeCount);
     const where = alert.shelfId !== undefined ? { shelfId: alert.shelfId, facing: alert.facing, sku: alert.sku } : { deviceId: alert.deviceId };
@@ -150,7 +150,7 @@ export class AlertsModule implements GatewayModule {
     if (alert.kind === 'low-stock' && alert.state === 'resolved' && previous && previous.state !== 'resolved' && alert.resolvedBy !== 'system') {
       this.resolvedByStaff(alert);
     }
-    this.deps.bus.emit('alert.changed', { alert, previous });
+    this.deps.bus.emit('alert.changed', by === undefined ? { alert, previous } : { alert, previous, by });
   }
 
   private resolvedByStaff(alert: Alert): void {

@@ -9,6 +9,7 @@ import { PlanogramIndex } from '../planogram/planogram.js';
 import { PlanogramStore } from '../planogram/planogram-store.js';
 import { afterChange, withGatewayDatabase, type DatabaseCommandOptions, type DatabaseSession } from './gateway-database.js';
 import { EXIT, type CliIo, type ExitCode } from './io.js';
+import { recordCliAction } from './audit.js';
 
 export type DeviceCommandOptions = DatabaseCommandOptions;
 
@@ -38,6 +39,7 @@ export function addDevice(id: string, options: DeviceCommandOptions & { kind: De
       io.stderr.write(`${error.message}\n`);
       return EXIT.failed;
     }
+    await recordCliAction(session, io, 'device.added', id, { kind: options.kind });
     const shelves = new Set(new PlanogramIndex(await new PlanogramStore(session.db).load()).shelfIds());
     const warning = unmappedShelfWarning(id, options.kind, shelves);
     if (warning) io.stderr.write(`warning: ${warning}\n`);
@@ -62,6 +64,7 @@ export function listDevices(options: DeviceCommandOptions, io: CliIo): Promise<E
 export function disableDevice(id: string, options: DeviceCommandOptions, io: CliIo): Promise<ExitCode> {
   return withDevices(options, io, async (session) => {
     if (!(await session.registry.disable(id))) return noSuchDevice(io, session, id);
+    await recordCliAction(session, io, 'device.disabled', id);
     io.stdout.write(`${id} disabled\n`);
     afterChange(io, session, 'closes its connection and refuses it');
     return EXIT.ok;
@@ -71,6 +74,7 @@ export function disableDevice(id: string, options: DeviceCommandOptions, io: Cli
 export function enableDevice(id: string, options: DeviceCommandOptions, io: CliIo): Promise<ExitCode> {
   return withDevices(options, io, async (session) => {
     if (!(await session.registry.enable(id))) return noSuchDevice(io, session, id);
+    await recordCliAction(session, io, 'device.enabled', id);
     io.stdout.write(`${id} enabled\n`);
     afterChange(io, session, 'accepts it again');
     return EXIT.ok;
@@ -81,6 +85,7 @@ export function rotateDeviceSecret(id: string, options: DeviceCommandOptions, io
   return withDevices(options, io, async (session) => {
     const rotated = await session.registry.rotateSecret(id);
     if (!rotated) return noSuchDevice(io, session, id);
+    await recordCliAction(session, io, 'device.secret-rotated', id);
     io.stdout.write(`${JSON.stringify({ id, kind: rotated.device.kind, secret: rotated.secret })}\n`);
     afterChange(io, session, 'refuses the old secret and closes its connection');
     return EXIT.ok;
@@ -90,6 +95,7 @@ export function rotateDeviceSecret(id: string, options: DeviceCommandOptions, io
 export function removeDevice(id: string, options: DeviceCommandOptions, io: CliIo): Promise<ExitCode> {
   return withDevices(options, io, async (session) => {
     if (!(await session.registry.remove(id))) return noSuchDevice(io, session, id);
+    await recordCliAction(session, io, 'device.removed', id);
     io.stdout.write(`${id} removed\n`);
     afterChange(io, session, 'closes its connection and refuses it');
     return EXIT.ok;

@@ -7,6 +7,7 @@ import { addToken, listTokens, revokeToken } from './tokens.js';
 import { initCa, issueDeviceCertificate, issueServerCertificate, listCertificates, revokeCertificate, type IssueCommandOptions } from './certificates.js';
 import { addDevice, disableDevice, enableDevice, listDevices, removeDevice, rotateDeviceSecret, type DeviceCommandOptions } from './devices.js';
 import { EXIT, type CliIo, type ExitCode } from './io.js';
+import { exportAudit, verifyAudit } from './audit.js';
 import { runGateway } from './run.js';
 
 const CONFIG_HELP = 'YAML config merged over config/default.yaml (default: $SMARTSTORE_CONFIG)';
@@ -137,6 +138,23 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .option('-c, --config <file>', CONFIG_HELP)
     .action(async (options: DatabaseCommandOptions) => {
       exitCode = await listCertificates(options, io);
+    });
+
+  const audit = program.command('audit').description('the hash-chained audit trail of what people did (alerts, devices, tokens)');
+  audit
+    .command('verify')
+    .description('recompute the chain: prints the count and last hash, or the first broken entry and what differs (exit 1)')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .action(async (options: DatabaseCommandOptions) => {
+      exitCode = await verifyAudit(options, io);
+    });
+  audit
+    .command('export')
+    .description('every entry as a JSON line, in seq order, as stored (to stdout, or --out FILE)')
+    .option('-o, --out <file>', 'file to write (replaced if it exists)')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .action(async (options: DatabaseCommandOptions & { out?: string }) => {
+      exitCode = await exportAudit(options, io);
     });
 
   try {

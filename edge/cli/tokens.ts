@@ -7,6 +7,7 @@ import type { Role } from '../http/roles.js';
 import { TokenNameTakenError, TokenNotFoundError, TokenStore } from '../access/token-store.js';
 import { afterChange, withGatewayDatabase, type DatabaseCommandOptions } from './gateway-database.js';
 import { EXIT, type CliIo, type ExitCode } from './io.js';
+import { recordCliAction } from './audit.js';
 
 export function addToken(name: string, options: DatabaseCommandOptions & { role: Role }, io: CliIo): Promise<ExitCode> {
   if (!TOKEN_NAME_PATTERN.test(name)) {
@@ -22,6 +23,7 @@ export function addToken(name: string, options: DatabaseCommandOptions & { role:
       io.stderr.write(`${error.message}\n`);
       return EXIT.failed;
     }
+    await recordCliAction(session, io, 'token.added', name, { role: options.role });
     io.stdout.write(`${JSON.stringify({ name, role: options.role, token })}\n`);
     io.stderr.write('the token is shown this once; the gateway keeps only its digest\n');
     afterChange(io, session, 'accepts it');
@@ -45,6 +47,7 @@ export function revokeToken(name: string, options: DatabaseCommandOptions, io: C
       io.stderr.write(`${error.message}\n`);
       return EXIT.failed;
     }
+    await recordCliAction(session, io, 'token.revoked', name);
     io.stdout.write(`revoked ${name}\n`);
     afterChange(io, session, 'refuses it');
     return EXIT.ok;

@@ -25,6 +25,8 @@ const EVENT_OF_KEY = {
   'kiosk/status': 'device.message:kiosk/status',
   'kiosk/ack': 'device.message:kiosk/ack',
   'case/telemetry': 'device.message:case/telemetry',
+  'ap/labels': 'device.message:ap/labels',
+  'ap/ack': 'device.message:ap/ack',
 } as const satisfies { [K in keyof typeof INBOUND_SCHEMAS]: `device.message:${K}` };
 
 /** What every device source calls for a validated message: publishes it on its channel's event. */

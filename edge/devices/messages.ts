@@ -1,6 +1,9 @@
 /** Typed payloads of the device contract, derived from the schemas in edge/devices/schemas.ts. */
 import type { Static } from 'typebox';
 import type {
+  apAckSchema,
+  apCommandSchema,
+  apLabelsSchema,
   caseTelemetrySchema,
   eslAckSchema,
   eslCommandSchema,
@@ -22,6 +25,13 @@ export type KioskEvent = Static<typeof kioskEventSchema>;
 export type KioskStatus = Static<typeof kioskStatusSchema>;
 export type EslCommand = Static<typeof eslCommandSchema>;
 export type CaseTelemetry = Static<typeof caseTelemetrySchema>;
+/** An access point's batch of label check-ins, acks, and the gateway's batch of label commands to it. */
+export type ApLabels = Static<typeof apLabelsSchema>;
+export type ApLabelReport = ApLabels['labels'][number];
+export type ApAcks = Static<typeof apAckSchema>;
+export type ApLabelAck = ApAcks['acks'][number];
+export type ApCommand = Static<typeof apCommandSchema>;
+export type ApLabelCommand = ApCommand['commands'][number];
 
 type Envelope<Key extends string, P> = {
   /** `<kind>/<channel>` */
@@ -42,4 +52,6 @@ export type DeviceMessage =
   | Envelope<'kiosk/ack', DeviceAck>
   | Envelope<'kiosk/event', KioskEvent>
   | Envelope<'kiosk/status', KioskStatus>
-  | Envelope<'case/telemetry', CaseTelemetry>;
+  | Envelope<'case/telemetry', CaseTelemetry>
+  | Envelope<'ap/labels', ApLabels>
+  | Envelope<'ap/ack', ApAcks>;

@@ -10,7 +10,7 @@ import { DeviceRegistry } from './device-registry.js';
 import type { DeviceSource } from './device-source.js';
 import { DeviceStore, lastSeenWrites } from './device-store.js';
 import { DeviceLiveness } from './liveness.js';
-import { deviceRoutes } from './routes.js';
+import { deviceRoutes, type DeviceRouteDeps } from './routes.js';
 
 export type DevicesModuleDeps = {
   bus: GatewayBus;
@@ -80,8 +80,9 @@ export class DevicesModule implements GatewayModule {
     this.sources.push(source);
   }
 
-  routes(guard: AccessGuard) {
+  routes(guard: AccessGuard, onAdminChange?: DeviceRouteDeps['onAdminChange']) {
     return deviceRoutes({
+      onAdminChange,
       devices: this.registry,
       isConnected: (id) => this.liveness.isConnected(id),
       guard,

@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
-import type { AccessGuard } from '../http/auth.js';
+import { principalOf, type AccessGuard } from '../http/auth.js';
 import { errorSchema } from '../http/schemas.js';
 import { deviceBodySchema, deviceListSchema, deviceParamsSchema, deviceSecretSchema, deviceViewSchema, type DeviceBody, type DeviceParams, type DeviceView } from './device-schemas.js';
 import { InvalidDeviceIdError, unmappedShelfWarning, type DeviceRegistry, type DeviceSummary } from './device-registry.js';
 import { DeviceExistsError } from './device-store.js';
+import type { DeviceLifecycleChange } from './device-source.js';
 
 export type DeviceRouteDeps = {
   /** changes made through it are published as `device.lifecycle` events by its owner (DevicesModule) */
@@ -14,6 +15,8 @@ export type DeviceRouteDeps = {
   log: Logger;
   /** the planogram's shelf ids; without it no shelf is flagged unmapped */
   planogramShelves?: () => ReadonlySet<string>;
+  /** who changed a device through the API (the token's name), for the audit trail; the bus event does not say */
+  onAdminChange?: (change: { deviceId: string; change: DeviceLifecycleChange; actor: string }) => void;
 };
 
 const denied = { 401: errorSchema, 403: errorSchema, 429: errorSchema };
@@ -52,6 +55,7 @@ async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps)
       const { id, kind } = request.body;
       try {
         const secret = await deps.devices.provision(id, kind);
+        deps.onAdminChange?.({ deviceId: id, change: 'added', actor: principalOf(request).name });
         const shelves = deps.planogramShelves?.();
         const warning = shelves ? unmappedShelfWarning(id, kind, shelves) : undefined;
         deps.log.info({ deviceId: id, kind }, 'device provisioned');
@@ -73,6 +77,7 @@ async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps)
         const { id } = request.params;
         const device = await (action === 'disable' ? deps.devices.disable(id) : deps.devices.enable(id));
         if (!device) return notFound(reply, id);
+        deps.onAdminChange?.({ deviceId: id, change: action === 'disable' ? 'disabled' : 'enabled', actor: principalOf(request).name });
         deps.log.info({ deviceId: id }, action === 'disable' ? 'device disabled' : 'device enabled');
         return view(device, deps.planogramShelves?.());
       },
@@ -86,6 +91,7 @@ async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps)
       const { id } = request.params;
       const rotated = await deps.devices.rotateSecret(id);
       if (!rotated) return notFound(reply, id);
+      deps.onAdminChange?.({ deviceId: id, change: 'secret-rotated', actor: principalOf(request).name });
       deps.log.info({ deviceId: id }, 'device secret rotated');
       return { id, kind: rotated.device.kind, secret: rotated.secret };
     },
@@ -98,6 +104,7 @@ async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps)
       const { id } = request.params;
       const removed = await deps.devices.remove(id);
       if (!removed) return notFound(reply, id);
+      deps.onAdminChange?.({ deviceId: id, change: 'removed', actor: principalOf(request).name });
       deps.log.info({ deviceId: id }, 'device removed');
       return reply.code(204).send();
     },

@@ -132,6 +132,95 @@ export const eslCommandSchema = Type.Object(
   { $id: 'esl/cmd', additionalProperties: false },
 );
 
+/**
+ * ESL access points (`ap`): one connection carries many labels, so every message is a batch, validated as one. Batches
+ * are bounded twice: by count here, and by `mqtt.maxPacketBytes` (16 KiB by default) for what the AP publishes — an AP
+ * splits a larger report into several messages. Label ids are the labels' own (an id or a radio MAC, hence `:`).
+ */
+export const AP_MAX_BATCH_ITEMS = 100;
+export const LABEL_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$';
+const labelId = Type.String({ pattern: LABEL_ID_PATTERN });
+const labelCmdId = Type.String({ minLength: 1, maxLength: 64 });
+
+/** AP → gateway: labels it heard from (a check-in): battery (null: unknown) and the price each one displays. */
+export const apLabelsSchema = Type.Object(
+  {
+    labels: Type.Array(
+      Type.Object(
+        {
+          labelId,
+          batteryMv: Type.Union([Type.Integer({ minimum: 0, maximum: 10_000 }), Type.Null()]),
+          displayedPriceCents: Type.Union([priceCents, Type.Null()]),
+          rssiDbm: Type.Optional(Type.Integer({ minimum: -150, maximum: 0 })),
+          /** when the AP heard the label, AP clock */
+          seenAt: ts,
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: AP_MAX_BATCH_ITEMS },
+    ),
+    ts,
+  },
+  { $id: 'ap/labels', additionalProperties: false },
+);
+
+export const AP_ACK_STATUSES = ['shown', 'queued', 'failed'] as const;
+
+/**
+ * AP → gateway: what became of label commands, each matched by `cmdId` *and* `labelId`. `shown`: the label displays it
+ * (`displayedPriceCents` says what it shows); `queued`: the AP holds it until the label checks in (a `shown` ack for
+ * the same cmdId follows then); `failed`: it will not be shown (`error`; `retryable` when sending again may help).
+ */
+export const apAckSchema = Type.Object(
+  {
+    acks: Type.Array(
+      Type.Object(
+        {
+          cmdId: labelCmdId,
+          labelId,
+          status: Type.Enum(AP_ACK_STATUSES),
+          displayedPriceCents: Type.Optional(priceCents),
+          error: Type.Optional(Type.String({ maxLength: 256 })),
+          retryable: Type.Optional(Type.Boolean()),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: AP_MAX_BATCH_ITEMS },
+    ),
+    ts,
+  },
+  { $id: 'ap/ack', additionalProperties: false },
+);
+
+/** Gateway → AP: a batch of label commands on `ap/<id>/cmd`. Devices never publish it; simulators validate against it. */
+export const apCommandSchema = Type.Object(
+  {
+    batchId: Type.String({ minLength: 1, maxLength: 64 }),
+    commands: Type.Array(
+      Type.Union([
+        Type.Object(
+          {
+            cmdId: labelCmdId,
+            labelId,
+            type: Type.Literal('set-price'),
+            sku,
+            productName: Type.Optional(Type.String({ maxLength: 128 })),
+            priceCents,
+          },
+          { additionalProperties: false },
+        ),
+        Type.Object(
+          { cmdId: labelCmdId, labelId, type: Type.Literal('flash'), pattern: Type.Enum(['find', 'stop']) },
+          { additionalProperties: false },
+        ),
+      ]),
+      { minItems: 1, maxItems: AP_MAX_BATCH_ITEMS },
+    ),
+    ts,
+  },
+  { $id: 'ap/cmd', additionalProperties: false },
+);
+
 /** Schema of each inbound channel, keyed `<kind>/<channel>`. */
 export const INBOUND_SCHEMAS = {
   'shelf/weight': shelfWeightSchema,
@@ -143,6 +232,8 @@ export const INBOUND_SCHEMAS = {
   'kiosk/status': kioskStatusSchema,
   'kiosk/ack': ackSchema('kiosk/ack'),
   'case/telemetry': caseTelemetrySchema,
+  'ap/labels': apLabelsSchema,
+  'ap/ack': apAckSchema,
 } as const;
 
 export type InboundSchemaKey = keyof typeof INBOUND_SCHEMAS;

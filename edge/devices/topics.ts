@@ -8,8 +8,11 @@
  * publishes on.
  */
 
-/** `case`: a refrigerated case controller (temperature, door), over MQTT or OPC UA (edge/opcua/). */
-export const DEVICE_KINDS = ['shelf', 'esl', 'kiosk', 'case'] as const;
+/**
+ * `case`: a refrigerated case controller (temperature, door), over MQTT or OPC UA (edge/opcua/).
+ * `ap`: an ESL access point — one connection carrying the commands, acks and check-ins of its many labels in batches.
+ */
+export const DEVICE_KINDS = ['shelf', 'esl', 'kiosk', 'case', 'ap'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 /** Channels a device of each kind publishes on (device → gateway). */
@@ -18,6 +21,7 @@ export const DEVICE_CHANNELS = {
   esl: ['status', 'ack'],
   kiosk: ['event', 'status', 'ack'],
   case: ['telemetry'],
+  ap: ['labels', 'ack'],
 } as const satisfies Record<DeviceKind, readonly string[]>;
 
 export type DeviceChannel<K extends DeviceKind = DeviceKind> = (typeof DEVICE_CHANNELS)[K][number];

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { GatewayModule, HealthCheck } from '../core/module.js';
+import { PeriodicSync } from '../core/periodic-sync.js';
 import type { SqliteDatabase } from '../storage/database.js';
 import { CertificateStore } from './certificate-store.js';
 import { RevocationList } from './revocation-list.js';
@@ -13,42 +14,36 @@ const DEFAULT_STORE_SYNC_MS = 500;
 export class PkiModule implements GatewayModule {
   readonly name = 'pki';
   readonly revocations: RevocationList;
-  private timer: NodeJS.Timeout | undefined;
-  private lastError: string | undefined;
+  private readonly sync: PeriodicSync;
 
   constructor(
     private readonly deps: { db: SqliteDatabase; log: Logger; onRevoked: (serials: readonly string[]) => void; storeSyncMs?: number },
   ) {
     this.revocations = new RevocationList(new CertificateStore(deps.db));
+    this.sync = new PeriodicSync({
+      everyMs: deps.storeSyncMs ?? DEFAULT_STORE_SYNC_MS,
+      what: 'revoked certificates',
+      log: deps.log,
+      sync: async () => {
+        const revoked = await this.revocations.syncWithStore();
+        if (revoked.length === 0) return;
+        this.deps.log.info({ serials: revoked }, 'certificates revoked: closing their sessions');
+        this.deps.onRevoked(revoked);
+      },
+    });
   }
 
   async start(): Promise<void> {
     await this.revocations.load();
-    this.timer = setInterval(() => {
-      this.revocations.syncWithStore().then(
-        (revoked) => {
-          this.lastError = undefined;
-          if (revoked.length === 0) return;
-          this.deps.log.info({ serials: revoked }, 'certificates revoked: closing their sessions');
-          this.deps.onRevoked(revoked);
-        },
-        (error: unknown) => {
-          const message = (error as Error).message;
-          if (message !== this.lastError) this.deps.log.error({ err: error }, 'could not reload revoked certificates; the list loaded stays in force');
-          this.lastError = message;
-        },
-      );
-    }, this.deps.storeSyncMs ?? DEFAULT_STORE_SYNC_MS);
-    this.timer.unref();
+    this.sync.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.revocations.settled();
+    await this.sync.stop();
   }
 
   health(): HealthCheck {
-    return { ok: this.lastError === undefined, ...(this.lastError ? { error: this.lastError } : {}) };
+    const error = this.sync.lastError;
+    return { ok: error === undefined, ...(error ? { error } : {}) };
   }
 }

@@ -20,10 +20,6 @@ export class RevocationList {
     return this.revoked.has(serial.toLowerCase());
   }
 
-  settled(): Promise<unknown> {
-    return (this.syncing ?? Promise.resolve()).catch(() => undefined);
-  }
-
   syncWithStore(): Promise<string[]> {
     this.syncing ??= (async () => {
       try {

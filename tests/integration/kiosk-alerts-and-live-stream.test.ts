@@ -1,37 +1,7 @@
-import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../edge/alerts/alerts.js';
-import { TEST_TOKEN, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-
-type SseEvent = { event: string; data: unknown };
-
-/** Opens /api/events and collects parsed events until closed. */
-function openStream(url: string): { events: SseEvent[]; close: () => void; ready: Promise<void> } {
-  const events: SseEvent[] = [];
-  let close = () => undefined as void;
-  const ready = new Promise<void>((resolve, reject) => {
-    const req = request(`${url}/api/events`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } }, (res) => {
-      let buffer = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = /^event: (.+)$/m.exec(block)?.[1];
-          const data = /^data: (.+)$/m.exec(block)?.[1];
-          if (event && data) events.push({ event, data: JSON.parse(data) });
-          if (event === 'hello') resolve();
-        }
-      });
-    });
-    req.on('error', reject);
-    req.end();
-    close = () => req.destroy();
-  });
-  return { events, close: () => close(), ready };
-}
+import { openLiveStream as openStream } from '../helpers/live-stream.js';
+import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 describe('kiosk alerts and the live event stream', () => {
   let gw: TestGateway;

@@ -2,12 +2,12 @@
  * The relay's status where people look: `GET /api/relay` (viewer, schema-checked), the live stream's `relay` events
  * that drive the staff page's "HQ offline since …", and the gauges on /metrics.
  */
-import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RelayStatus } from '../../edge/relay/relay-status.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { hasMosquitto, hqOverrides, startMosquitto } from '../helpers/mosquitto.js';
-import { TEST_TOKEN, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { openLiveStream } from '../helpers/live-stream.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -16,25 +16,15 @@ afterEach(async () => {
 
 const relayStatus = async (gw: TestGateway) => (await (await gw.api('/api/relay')).json()) as RelayStatus;
 
+/** The `relay` events of the live stream, parsed. */
 function relayEvents(url: string): { events: RelayStatus[]; close: () => void } {
-  const events: RelayStatus[] = [];
-  const req = request(`${url}/api/events`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } }, (res) => {
-    let buffer = '';
-    res.setEncoding('utf8');
-    res.on('data', (chunk: string) => {
-      buffer += chunk;
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const data = /^data: (.+)$/m.exec(block)?.[1];
-        if (/^event: relay$/m.test(block) && data) events.push(JSON.parse(data) as RelayStatus);
-      }
-    });
-  });
-  req.on('error', () => undefined);
-  req.end();
-  return { events, close: () => req.destroy() };
+  const stream = openLiveStream(url);
+  return {
+    get events() {
+      return stream.events.filter((e) => e.event === 'relay').map((e) => e.data as RelayStatus);
+    },
+    close: stream.close,
+  };
 }
 
 describe('relay status', () => {

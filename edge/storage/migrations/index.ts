@@ -5,6 +5,8 @@ import * as deviceKindCase from './004-device-kind-case.js';
 import * as apiTokens from './005-api-tokens.js';
 import * as hqCommands from './006-hq-commands.js';
 import * as certificates from './007-certificates.js';
+import * as auditLog from './008-audit-log.js';
+import * as deviceKindAp from './009-device-kind-ap.js';
 
 export type Migration = { version: number; name: string; sql: string };
 
@@ -17,4 +19,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, ...apiTokens },
   { version: 6, ...hqCommands },
   { version: 7, ...certificates },
+  { version: 8, ...auditLog },
+  { version: 9, ...deviceKindAp },
 ];

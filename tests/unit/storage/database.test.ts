@@ -146,7 +146,7 @@ describe('migrate', () => {
 
   it('applies every migration once; a second run applies nothing', async () => {
     expect(await migrate(db)).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(await tables()).toEqual(['alert_silences', 'alerts', 'api_tokens', 'certificates', 'devices', 'facing_state', 'gateway_meta', 'hq_commands', 'planogram', 'products', 'schema_migrations', 'shelf_history']);
+    expect(await tables()).toEqual(['alert_silences', 'alerts', 'api_tokens', 'audit_log', 'certificates', 'devices', 'facing_state', 'gateway_meta', 'hq_commands', 'planogram', 'products', 'schema_migrations', 'shelf_history']);
     expect(await migrate(db)).toEqual([]);
     expect(await db.all('SELECT version, name FROM schema_migrations')).toEqual([
       { version: 1, name: 'initial' },
@@ -156,6 +156,8 @@ describe('migrate', () => {
       { version: 5, name: 'api-tokens' },
       { version: 6, name: 'hq-commands' },
       { version: 7, name: 'certificates' },
+      { version: 8, name: 'audit-log' },
+      { version: 9, name: 'device-kind-ap' },
     ]);
   });
 

@@ -1,0 +1,61 @@
+/**
+ * The audit trail: an append-only, hash-chained log in SQLite of what people did — alerts acknowledged, snoozed and
+ * resolved, devices and tokens changed (later prices and campaigns). Rooms record through `record()` or the bus;
+ * `audit verify` and `audit export` (edge/cli/audit.ts) read the same table.
+ */
+import type { Logger } from 'pino';
+import type { GatewayBus } from '../core/events.js';
+import type { GatewayModule, HealthCheck } from '../core/module.js';
+import type { DeviceLifecycleChange } from '../devices/device-source.js';
+import type { SqliteDatabase } from '../storage/database.js';
+import { AuditLog, type AuditInput } from './audit-log.js';
+import { deviceAuditInput, recordFromBus } from './audit-recorder.js';
+import { AuditStore } from './audit-store.js';
+
+export type AuditModuleDeps = {
+  bus: GatewayBus;
+  db: SqliteDatabase;
+  now: () => number;
+  log: Logger;
+  /** entries waiting for the disk before new ones are dropped (counted); default 10,000 */
+  maxPending?: number;
+};
+
+export class AuditModule implements GatewayModule {
+  readonly name = 'audit';
+  readonly store: AuditStore;
+  readonly log: AuditLog;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(private readonly deps: AuditModuleDeps) {
+    this.store = new AuditStore(deps.db);
+    this.log = new AuditLog(this.store, { now: deps.now, log: deps.log, ...(deps.maxPending ? { maxPending: deps.maxPending } : {}) });
+  }
+
+  async start(): Promise<void> {
+    this.unsubscribe = recordFromBus(this.deps.bus, (input) => this.log.record(input));
+    const head = await this.store.head();
+    this.deps.log.info({ entries: head?.seq ?? 0 }, 'audit trail ready');
+  }
+
+  /** Writes what is still queued; the rooms that record stop before this (reverse start order). */
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    await this.log.stop();
+  }
+
+  health(): HealthCheck {
+    return this.log.health();
+  }
+
+  /** Records an entry (written within a tick); false when it had to be dropped. */
+  record(input: AuditInput): boolean {
+    return this.log.record(input);
+  }
+
+  /** For the device routes: who changed a device through the API. */
+  readonly deviceChanged = (change: { deviceId: string; change: DeviceLifecycleChange; actor: string }): void => {
+    this.log.record(deviceAuditInput(change));
+  };
+}

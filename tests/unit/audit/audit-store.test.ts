@@ -1,0 +1,120 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AuditLog } from '../../../edge/audit/audit-log.js';
+import { AuditStore } from '../../../edge/audit/audit-store.js';
+import { SqliteDatabase } from '../../../edge/storage/database.js';
+import { migrate } from '../../../edge/storage/migrate.js';
+
+let dir: string;
+let db: SqliteDatabase;
+const opened: SqliteDatabase[] = [];
+
+async function openDb(): Promise<SqliteDatabase> {
+  const connection = new SqliteDatabase(join(dir, 'gateway.db'));
+  await connection.open();
+  opened.push(connection);
+  return connection;
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'smartstore-audit-'));
+  db = await openDb();
+  await migrate(db);
+});
+
+afterEach(async () => {
+  for (const connection of opened.splice(0)) await connection.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const input = (n: number) => ({ at: 1_000 + n, actor: 'maria', action: 'alert.acknowledged', subject: `alert-${n}`, details: { n } });
+
+describe('AuditStore', () => {
+  it('appends chained entries across calls and verifies them; the table refuses UPDATE and DELETE', async () => {
+    const store = new AuditStore(db);
+    expect(await store.verify()).toEqual({ ok: true, count: 0, head: undefined });
+    await store.append([input(1), input(2)]);
+    const [third] = await store.append([input(3)]);
+    expect(third).toMatchObject({ seq: 3 });
+    expect(await store.verify()).toEqual({ ok: true, count: 3, head: { seq: 3, hash: third?.hash } });
+    await expect(db.run("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")).rejects.toThrow('append-only');
+    await expect(db.run('DELETE FROM audit_log WHERE seq = 2')).rejects.toThrow('append-only');
+    expect((await store.verify()).ok).toBe(true);
+  });
+
+  it('pages through long trails (verify reads page by page)', async () => {
+    const store = new AuditStore(db);
+    await store.append(Array.from({ length: 25 }, (_, i) => input(i + 1)));
+    const seqs: number[] = [];
+    for await (const entry of store.entries(7)) seqs.push(entry.seq);
+    expect(seqs).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    expect(await store.verify(7)).toMatchObject({ ok: true, count: 25, head: { seq: 25 } });
+  });
+
+  it('two connections (the gateway and a CLI process) appending at once still make one chain', async () => {
+    const other = await openDb();
+    const gateway = new AuditStore(db);
+    const cli = new AuditStore(other);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? gateway : cli).append([input(i), input(i + 100)])));
+    expect(await gateway.verify()).toMatchObject({ ok: true, count: 40, head: { seq: 40 } });
+  });
+
+  it('a failed append (rolled back) leaves the chain whole and the next append links to the last committed entry', async () => {
+    const store = new AuditStore(db);
+    await store.append([input(1)]);
+    await expect(store.append([input(2), { ...input(3), details: { bad: Number.NaN } }])).rejects.toThrow('not a JSON number');
+    expect((await store.head())?.seq).toBe(1);
+    await store.append([input(4)]);
+    expect(await store.verify()).toMatchObject({ ok: true, count: 2 });
+  });
+});
+
+describe('AuditLog', () => {
+  const quiet = pino({ level: 'silent' });
+
+  it('writes entries recorded in one tick in one transaction, in order, with the clock of the moment they were recorded', async () => {
+    let now = 5_000;
+    const store = new AuditStore(db);
+    const log = new AuditLog(store, { now: () => now, log: quiet });
+    for (let i = 1; i <= 5; i++) {
+      log.record({ actor: 'maria', action: 'alert.acknowledged', subject: `alert-${i}` });
+      now += 10;
+    }
+    await log.flush();
+    const entries = [];
+    for await (const entry of store.entries()) entries.push(entry);
+    expect(entries.map((e) => [e.seq, e.subject, e.at])).toEqual([1, 2, 3, 4, 5].map((i) => [i, `alert-${i}`, 5_000 + (i - 1) * 10]));
+    expect(log.health()).toMatchObject({ ok: true, written: 5, pending: 0, dropped: 0 });
+  });
+
+  it('bounded: past maxPending new entries are dropped and counted', async () => {
+    const log = new AuditLog(new AuditStore(db), { now: () => 1, log: quiet, maxPending: 3 });
+    const accepted = [1, 2, 3, 4, 5].map((i) => log.record({ actor: 'a', action: 'x.y', subject: String(i) }));
+    expect(accepted).toEqual([true, true, true, false, false]);
+    expect(log.health()).toMatchObject({ pending: 3, dropped: 2 });
+    await log.stop();
+    expect(log.health()).toMatchObject({ written: 3, pending: 0 });
+    expect(log.record({ actor: 'a', action: 'x.y', subject: 'late' })).toBe(false);
+  });
+
+  it('a failing disk keeps entries queued, in order, reports it in health, and writes them when it recovers', async () => {
+    const store = new AuditStore(db);
+    let failing = true;
+    const flaky = { append: (records: Parameters<AuditStore['append']>[0]) => (failing ? Promise.reject(new Error('disk I/O error')) : store.append(records)) } as AuditStore;
+    const log = new AuditLog(flaky, { now: () => 1, log: quiet, retryMs: 10 });
+    log.record({ actor: 'a', action: 'x.y', subject: 'first' });
+    await expect(log.flush()).rejects.toThrow('disk I/O error');
+    log.record({ actor: 'a', action: 'x.y', subject: 'second' });
+    expect(log.health()).toMatchObject({ ok: false, pending: 2, error: 'disk I/O error' });
+    failing = false;
+    await log.flush();
+    const subjects = [];
+    for await (const entry of store.entries()) subjects.push(entry.subject);
+    expect(subjects).toEqual(['first', 'second']);
+    expect(log.health()).toMatchObject({ ok: true, pending: 0, written: 2 });
+    await log.stop();
+  });
+});
