@@ -68,7 +68,7 @@ describe('credentials file', () => {
         '/storeId: must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$',
         '/brokerUrl: must match ^(mqtts?|tcp|tls|ssl|wss?)://\\S+$',
         '/devices/0/deviceId: must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$',
-        '/devices/0/kind: must be one of shelf, esl, kiosk, case',
+        '/devices/0/kind: must be one of shelf, esl, kiosk, case, ap',
         '/devices/1/secret: is required',
         '/devices/2/note: unknown property',
       ].sort(),

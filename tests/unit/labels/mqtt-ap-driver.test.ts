@@ -59,7 +59,7 @@ describe('MqttApDriver (access point label driver)', () => {
   const acks = (...list: ApLabelAck[]) => bus.emit('device.message:ap/ack', { key: 'ap/ack', deviceId: AP, payload: { acks: list, ts: now }, receivedAt: now });
   const reports = (...list: ApLabelReport[]) => bus.emit('device.message:ap/labels', { key: 'ap/labels', deviceId: AP, payload: { labels: list, ts: now }, receivedAt: now });
   const link = (up: boolean) => bus.emit('device.connection', { deviceId: AP, kind: 'ap', source: 'mqtt', connected: up, at: now });
-  const of = (type: LabelDriverEvent['type']) => events.filter((event) => event.type === type);
+  const of = <T extends LabelDriverEvent['type']>(type: T) => events.filter((event): event is Extract<LabelDriverEvent, { type: T }> => event.type === type);
 
   beforeEach(() => {
     now = 1_764_000_000_000;

@@ -1,0 +1,655 @@
+/**
+ * The OpenEPaperLink access point behind the LabelDriver port. Prices go out as drawing commands with
+ * `POST /jsonupload` (one request at a time, rate-limited: the AP is an ESP32 that also drives the radio); what the
+ * tags do comes back on the websocket `/ws` as tag records. "Ok, saved" only means stored: a label counts as showing a
+ * version when a record confirms it (see `confirmsSubmission`), or — because the AP skips an identical render — when
+ * it already shows the same content we confirmed before and its image hash has not changed since.
+ *
+ * Faults and what we do: 409 busy → retried after a pause (the whole AP lane pauses); 400 mac not found → failed;
+ * "xfer timeout" (the AP dropped every queued item for the tag) → uploaded again; REBOOTING or a lost websocket → link
+ * down, reconnect with backoff and jitter, uploads wait for the link. Uploaded but the tag not seen → `waiting`, and it
+ * confirms when the tag checks in. Queues and the tag table are bounded; a malformed frame is logged and skipped.
+ * `stop()` drops what is queued without reporting it: the labels room re-sends what was not confirmed when it resumes.
+ */
+import type { Logger } from 'pino';
+import WebSocket from 'ws';
+import { LogThrottle } from '../core/log-throttle.js';
+import type { HealthCheck } from '../core/module.js';
+import type { FlashPattern, LabelContent, LabelDriver, LabelDriverEvent } from './label-driver.js';
+import { OeplProtocolError, normalizeOeplMac, parseOeplMessage, parseOeplTagsAnswer, type OeplTagRecord } from './oepl-messages.js';
+import { backoffDelayMs, classifyUploadAnswer, confirmsSubmission, oeplBattery, oeplContentKey, oeplPriceCommands, seenSinceSubmission } from './oepl-rules.js';
+
+export const OEPL_DRIVER_DEFAULTS = {
+  /** every HTTP request to the AP (uploads, LED commands, look-ups) shares this budget */
+  requestsPerSecond: 5,
+  requestTimeoutMs: 5_000,
+  /** labels with content waiting to be uploaded; past this `send()` fails at once (retryable) */
+  maxQueuedLabels: 20_000,
+  /** tags the driver remembers (records, what they show); idle ones are forgotten first */
+  maxTrackedTags: 20_000,
+  maxQueuedFlashes: 1_000,
+  /** pause after a 409, doubled per consecutive busy answer */
+  busyPauseMs: 1_000,
+  maxBusyRetries: 8,
+  /** uploads again after "xfer timeout", then fails (retryable) */
+  maxXferResends: 3,
+  maxUnreachableRetries: 5,
+  /** without a confirming record by then: `waiting` if the tag was not seen since the upload, else failed */
+  confirmTimeoutMs: 10 * 60_000,
+  /** no frame (the AP sends `sys` every few seconds) for this long: the link is dead, reconnect */
+  heartbeatTimeoutMs: 60_000,
+  reconnectInitialMs: 500,
+  reconnectMaxMs: 30_000,
+  /** after REBOOTING the AP stays up a few seconds (saving its DB); reconnecting before then only finds it dying */
+  rebootGraceMs: 10_000,
+  /** `ttl` form field: minutes the AP keeps the content before re-rendering; undefined leaves the AP's default */
+  ttlMinutes: undefined as number | undefined,
+};
+export type OeplDriverLimits = typeof OEPL_DRIVER_DEFAULTS;
+
+export type OeplDriverOptions = {
+  /** e.g. `http://10.20.1.5` */
+  baseUrl: string;
+  log: Logger;
+  driverId?: string;
+  /** the tags this AP serves; absent: any tag the AP has reported */
+  macs?: readonly string[];
+  now?: () => number;
+  random?: () => number;
+  limits?: Partial<OeplDriverLimits>;
+};
+
+/** The AP could not be reached (refused, reset, timed out, aborted). */
+export class OeplUnreachableError extends Error {
+  constructor(
+    readonly path: string,
+    options: { cause: unknown },
+  ) {
+    super(`OpenEPaperLink AP unreachable (${path}): ${(options.cause as Error)?.message ?? String(options.cause)}`, options);
+    this.name = 'OeplUnreachableError';
+  }
+}
+
+/** The AP answered something the firmware does not say it answers. */
+export class OeplUnexpectedAnswerError extends Error {
+  constructor(
+    readonly path: string,
+    readonly status: number,
+    readonly body: string,
+    readonly mac?: string,
+  ) {
+    super(`unexpected answer from OpenEPaperLink AP to ${path}${mac ? ` for ${mac}` : ''}: ${status} "${body.slice(0, 120)}"`);
+    this.name = 'OeplUnexpectedAnswerError';
+  }
+}
+
+export type OeplDriverStats = {
+  uploads: number;
+  busyAnswers: number;
+  xferTimeouts: number;
+  confirmed: number;
+  failed: number;
+  skippedIdentical: number;
+  protocolErrors: number;
+  reconnects: number;
+};
+
+type Upload = { content: LabelContent; key: string; busyRetries: number; resends: number; unreachableRetries: number };
+type InFlight = Upload & { submittedAtApS: number; baselineUpdateCount: number; waitingReported: boolean; checks: number; timer: NodeJS.Timeout };
+type Tag = {
+  mac: string;
+  /** the label id the labels room used (12 or 16 digits, any case); events use it */
+  labelId: string;
+  record?: OeplTagRecord;
+  lastConfirmed?: { key: string; hash: string };
+  /**
+   * An LED command the AP accepted and the tag has not fetched yet (AP clock, s). The AP counts every completed
+   * transfer in `updatecount`, LED commands too, so an upload made meanwhile expects one more.
+   */
+  flashSinceApS?: number;
+  flashesOutstanding: number;
+  queued?: Upload;
+  inFlight?: InFlight;
+};
+
+const MAX_ANSWER_CHARS = 64 * 1024;
+const MAX_PENDING_CHECKS = 3;
+
+export class OeplDriver implements LabelDriver {
+  readonly name: string;
+  readonly driverId: string;
+  private readonly limits: OeplDriverLimits;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly baseUrl: string;
+  private readonly configuredMacs: ReadonlySet<string> | undefined;
+  private readonly listeners = new Set<(event: LabelDriverEvent) => void>();
+  private readonly tags = new Map<string, Tag>();
+  /** macs with an upload waiting, in arrival order; a newer version replaces the older in place */
+  private readonly uploadQueue = new Set<string>();
+  private readonly flashQueue = new Map<string, FlashPattern>();
+  private readonly logThrottle: LogThrottle;
+  private readonly stats_: OeplDriverStats = { uploads: 0, busyAnswers: 0, xferTimeouts: 0, confirmed: 0, failed: 0, skippedIdentical: 0, protocolErrors: 0, reconnects: 0 };
+  private readonly requests = new Set<AbortController>();
+  private running = false;
+  private socket: WebSocket | undefined;
+  private linkUp = false;
+  private linkDetail = 'not connected';
+  private reconnectAttempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private pumping: Promise<void> | undefined;
+  private pumpWake: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
+  private nextRequestAt = 0;
+  /** AP clock minus ours, in seconds, from `sys.currtime`; 0 until the first heartbeat (both run NTP) */
+  private apClockOffsetS = 0;
+
+  constructor(options: OeplDriverOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.driverId = options.driverId ?? `oepl:${new URL(this.baseUrl).host}`;
+    this.name = `labels-${this.driverId}`;
+    this.limits = { ...OEPL_DRIVER_DEFAULTS, ...options.limits };
+    this.log = options.log.child({ component: 'labels', driver: this.driverId });
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.configuredMacs = options.macs ? new Set(options.macs.map((mac) => normalizeOeplMac(mac) ?? mac)) : undefined;
+    this.logThrottle = new LogThrottle({ burst: 5, windowMs: 60_000, maxKeys: 100 }, this.now);
+  }
+
+  handles(labelId: string): boolean {
+    const mac = normalizeOeplMac(labelId);
+    if (!mac) return false;
+    return this.configuredMacs ? this.configuredMacs.has(mac) : this.tags.get(mac)?.record !== undefined;
+  }
+
+  onEvent(listener: (event: LabelDriverEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get stats(): Readonly<OeplDriverStats> {
+    return this.stats_;
+  }
+
+  get isLinkUp(): boolean {
+    return this.linkUp;
+  }
+
+  health(): HealthCheck {
+    let inFlight = 0;
+    for (const tag of this.tags.values()) if (tag.inFlight) inFlight++;
+    return { ok: this.linkUp, link: this.linkUp ? 'up' : 'down', detail: this.linkDetail, queued: this.uploadQueue.size, inFlight };
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.heartbeatTimer);
+    for (const controller of this.requests) controller.abort();
+    this.wakePump();
+    const socket = this.socket;
+    this.socket = undefined;
+    socket?.terminate();
+    await this.pumping;
+    for (const tag of this.tags.values()) if (tag.inFlight) clearTimeout(tag.inFlight.timer);
+    this.tags.clear();
+    this.uploadQueue.clear();
+    this.flashQueue.clear();
+    this.setLink(false, 'stopped');
+  }
+
+  send(content: LabelContent): void {
+    const mac = normalizeOeplMac(content.labelId);
+    if (!mac) return this.fail(content, `not an OpenEPaperLink mac: ${content.labelId.slice(0, 32)}`, false);
+    const tag = this.tagFor(mac, content.labelId);
+    if (!tag) return this.fail(content, 'driver tracks too many tags', true);
+    tag.labelId = content.labelId;
+    if (tag.inFlight && tag.inFlight.content.version === content.version) return; // already on its way
+    const upload: Upload = { content, key: oeplContentKey(content), busyRetries: 0, resends: 0, unreachableRetries: 0 };
+    if (tag.queued) {
+      if (tag.queued.content.version > content.version) return this.fail(content, `superseded by version ${tag.queued.content.version}`, false);
+      if (tag.queued.content.version < content.version) this.fail(tag.queued.content, `superseded by version ${content.version}`, false);
+      tag.queued = upload;
+      return;
+    }
+    if (this.uploadQueue.size >= this.limits.maxQueuedLabels) return this.fail(content, 'driver queue full', true);
+    tag.queued = upload;
+    this.uploadQueue.add(mac);
+    this.kick();
+  }
+
+  flash(labelId: string, pattern: FlashPattern): void {
+    const mac = normalizeOeplMac(labelId);
+    if (!mac) return;
+    // latest wins: a "stop" after a "find" that has not gone out yet replaces it
+    this.flashQueue.delete(mac);
+    if (this.flashQueue.size >= this.limits.maxQueuedFlashes) {
+      if (this.logThrottle.admit('flash-queue-full') >= 0) this.log.warn({ mac }, 'flash queue full, flash dropped');
+      return;
+    }
+    this.flashQueue.set(mac, pattern);
+    this.kick();
+  }
+
+  // ---- the request lane: one request at a time, `requestsPerSecond` at most ----
+
+  private kick(): void {
+    if (!this.running || !this.linkUp || this.pumping) return;
+    this.pumping = this.pump().finally(() => {
+      this.pumping = undefined;
+      // work that arrived while the lane was finishing
+      if (this.uploadQueue.size > 0 || this.flashQueue.size > 0) this.kick();
+    });
+  }
+
+  private async pump(): Promise<void> {
+    while (this.running && this.linkUp && (this.uploadQueue.size > 0 || this.flashQueue.size > 0)) {
+      const waitMs = this.nextRequestAt - this.now();
+      if (waitMs > 0) {
+        await this.sleep(waitMs);
+        continue;
+      }
+      this.nextRequestAt = this.now() + 1000 / this.limits.requestsPerSecond;
+      const flash = this.flashQueue.entries().next();
+      if (!flash.done) {
+        const [mac, pattern] = flash.value;
+        this.flashQueue.delete(mac);
+        await this.sendFlash(mac, pattern);
+        continue;
+      }
+      const mac = this.uploadQueue.values().next().value as string;
+      this.uploadQueue.delete(mac);
+      const tag = this.tags.get(mac);
+      const upload = tag?.queued;
+      if (!tag || !upload) continue;
+      tag.queued = undefined;
+      try {
+        await this.deliver(tag, upload);
+      } catch (error) {
+        this.onUnexpectedError(tag, upload, error);
+      }
+    }
+  }
+
+  private sleep(delayMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.pumpWake = { timer: setTimeout(() => ((this.pumpWake = undefined), resolve()), delayMs), resolve };
+    });
+  }
+
+  private wakePump(): void {
+    const wake = this.pumpWake;
+    this.pumpWake = undefined;
+    if (wake) {
+      clearTimeout(wake.timer);
+      wake.resolve();
+    }
+  }
+
+  private async deliver(tag: Tag, upload: Upload): Promise<void> {
+    const { content } = upload;
+    if (tag.inFlight) {
+      // a newer version replaces one the AP holds: drop the AP's queue for the tag, so the older image cannot reach the
+      // label after the newer was sent and be taken for it
+      if (!(await this.tagCommand(tag, upload, 'clear'))) return;
+      const older = tag.inFlight;
+      this.endInFlight(tag);
+      if (older.content.version !== content.version) this.fail(older.content, `superseded by version ${content.version}`, false);
+    }
+    if (tag.record === undefined && !(await this.lookUp(tag, upload))) return;
+    const shown = tag.lastConfirmed;
+    if (shown && shown.key === upload.key && tag.record && tag.record.hash === shown.hash && tag.record.pending === 0) {
+      // the AP would render the same image and skip it, so `updatecount` would never move: it is shown already
+      this.stats_.skippedIdentical++;
+      this.confirm(tag, content);
+      return;
+    }
+    const form = new URLSearchParams({ mac: tag.mac, json: JSON.stringify(oeplPriceCommands(content)) });
+    if (this.limits.ttlMinutes !== undefined) form.set('ttl', String(this.limits.ttlMinutes));
+    const submittedAtApS = this.apNowS();
+    const baselineUpdateCount = (tag.record?.updatecount ?? 0) + tag.flashesOutstanding;
+    const answer = await this.request('POST', '/jsonupload', form).catch((error: unknown) => error as OeplUnreachableError);
+    if (answer instanceof Error) return this.retryUnreachable(tag, upload, answer);
+    this.stats_.uploads++;
+    const outcome = classifyUploadAnswer(answer.status, answer.body);
+    switch (outcome.kind) {
+      case 'stored': {
+        const timer = setTimeout(() => this.checkInFlight(tag.mac), this.limits.confirmTimeoutMs);
+        tag.inFlight = { ...upload, submittedAtApS, baselineUpdateCount, waitingReported: false, checks: 0, timer };
+        return;
+      }
+      case 'busy': {
+        this.stats_.busyAnswers++;
+        upload.busyRetries++;
+        if (upload.busyRetries > this.limits.maxBusyRetries) return this.fail(content, `access point busy (409 "come back later") ${upload.busyRetries} times`, true);
+        // the whole AP is busy (or about to reboot): pause the lane, not just this label
+        this.nextRequestAt = Math.max(this.nextRequestAt, this.now() + backoffDelayMs(upload.busyRetries - 1, this.limits.busyPauseMs, this.limits.reconnectMaxMs, this.random));
+        return this.requeue(tag, upload);
+      }
+      case 'mac-not-found':
+        return this.fail(content, 'mac not found', false);
+      case 'unexpected': {
+        const error = new OeplUnexpectedAnswerError('/jsonupload', outcome.status, outcome.body, tag.mac);
+        this.log.error({ err: error, mac: tag.mac, version: content.version }, 'unexpected upload answer');
+        return this.fail(content, error.message, outcome.retryable);
+      }
+    }
+  }
+
+  /** `GET /get_db?mac=`: the tag's record, to know its `updatecount` before the upload. */
+  private async lookUp(tag: Tag, upload: Upload): Promise<boolean> {
+    const path = `/get_db?mac=${tag.mac}`;
+    const answer = await this.request('GET', path).catch((error: unknown) => error as OeplUnreachableError);
+    if (answer instanceof Error) {
+      this.retryUnreachable(tag, upload, answer);
+      return false;
+    }
+    if (answer.status !== 200) throw new OeplUnexpectedAnswerError(path, answer.status, answer.body, tag.mac);
+    const records = parseOeplTagsAnswer(answer.body);
+    // an unknown mac answers {"tags":[]}; the upload then gets the AP's own "mac not found"
+    for (const record of records) this.onRecord(record);
+    return true;
+  }
+
+  /** `POST /tag_cmd`; false when the request did not get through (the upload was re-queued or failed). */
+  private async tagCommand(tag: Tag, upload: Upload, command: 'clear'): Promise<boolean> {
+    const answer = await this.request('POST', '/tag_cmd', new URLSearchParams({ mac: tag.mac, cmd: command })).catch((error: unknown) => error as OeplUnreachableError);
+    if (answer instanceof Error) {
+      this.retryUnreachable(tag, upload, answer);
+      return false;
+    }
+    if (answer.status === 200) return true;
+    if (answer.status === 400 && /mac not found/i.test(answer.body)) {
+      this.fail(upload.content, 'mac not found', false);
+      return false;
+    }
+    throw new OeplUnexpectedAnswerError('/tag_cmd', answer.status, answer.body, tag.mac);
+  }
+
+  private async sendFlash(mac: string, pattern: FlashPattern): Promise<void> {
+    const command = pattern === 'find' ? 'ledflash_long' : 'ledflash_stop';
+    const answer = await this.request('POST', '/tag_cmd', new URLSearchParams({ mac, cmd: command })).catch((error: unknown) => error as Error);
+    if (!(answer instanceof Error) && answer.status === 200) {
+      const tag = this.tags.get(mac);
+      if (tag) {
+        tag.flashSinceApS ??= this.apNowS();
+        tag.flashesOutstanding++;
+        if (tag.inFlight) tag.inFlight.baselineUpdateCount++;
+      }
+      return;
+    }
+    {
+      const detail = answer instanceof Error ? answer.message : `${answer.status} "${answer.body.slice(0, 80)}"`;
+      if (this.logThrottle.admit('flash-failed') >= 0) this.log.warn({ mac, pattern, detail }, 'LED flash not accepted');
+    }
+  }
+
+  private retryUnreachable(tag: Tag, upload: Upload, error: OeplUnreachableError): void {
+    upload.unreachableRetries++;
+    if (!this.running) return;
+    if (upload.unreachableRetries > this.limits.maxUnreachableRetries) return this.fail(upload.content, error.message, true);
+    if (this.logThrottle.admit('unreachable') >= 0) this.log.warn({ err: error, mac: tag.mac }, 'access point unreachable, will retry');
+    this.nextRequestAt = Math.max(this.nextRequestAt, this.now() + backoffDelayMs(upload.unreachableRetries - 1, this.limits.reconnectInitialMs, this.limits.reconnectMaxMs, this.random));
+    this.requeue(tag, upload);
+  }
+
+  private onUnexpectedError(tag: Tag, upload: Upload, error: unknown): void {
+    if (error instanceof OeplProtocolError) this.stats_.protocolErrors++;
+    this.log.error({ err: error, mac: tag.mac, version: upload.content.version }, 'upload failed');
+    this.fail(upload.content, (error as Error).message ?? String(error), true);
+  }
+
+  /** Back into the queue, unless a newer version arrived meanwhile (then this one is superseded). */
+  private requeue(tag: Tag, upload: Upload): void {
+    if (tag.queued) {
+      if (tag.queued.content.version >= upload.content.version) return this.fail(upload.content, `superseded by version ${tag.queued.content.version}`, false);
+      this.fail(tag.queued.content, `superseded by version ${upload.content.version}`, false);
+    }
+    tag.queued = upload;
+    this.uploadQueue.add(tag.mac);
+  }
+
+  private async request(method: 'GET' | 'POST', path: string, form?: URLSearchParams): Promise<{ status: number; body: string }> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new Error(`no answer within ${this.limits.requestTimeoutMs} ms`)), this.limits.requestTimeoutMs);
+    this.requests.add(controller);
+    try {
+      const response = await fetch(`${this.baseUrl}${path}`, { method, body: form, signal: controller.signal });
+      return { status: response.status, body: await readCapped(response, MAX_ANSWER_CHARS) };
+    } catch (error) {
+      throw new OeplUnreachableError(path, { cause: controller.signal.aborted ? (controller.signal.reason ?? error) : error });
+    } finally {
+      clearTimeout(timer);
+      this.requests.delete(controller);
+    }
+  }
+
+  // ---- what the AP reports ----
+
+  private onFrame(frame: string): void {
+    let message;
+    try {
+      message = parseOeplMessage(frame);
+    } catch (error) {
+      this.stats_.protocolErrors++;
+      if (this.logThrottle.admit('protocol') >= 0) this.log.warn({ err: error, excerpt: (error as OeplProtocolError).excerpt }, 'malformed message from access point');
+      return;
+    }
+    switch (message.kind) {
+      case 'tags':
+        for (const record of message.tags) this.onRecord(record);
+        return;
+      case 'sys':
+        if (message.currentTimeS !== undefined) this.apClockOffsetS = message.currentTimeS - this.now() / 1000;
+        return;
+      case 'rebooting':
+        this.log.info('access point rebooting');
+        this.dropLink('access point rebooting', this.limits.rebootGraceMs);
+        return;
+      case 'xfer-timeout':
+        return this.onXferTimeout(message.mac);
+      case 'error':
+        if (this.logThrottle.admit('ap-error') >= 0) this.log.debug({ text: message.text.slice(0, 200) }, 'access point error message');
+        return;
+      case 'log':
+      case 'other':
+        return;
+    }
+  }
+
+  private onRecord(record: OeplTagRecord): void {
+    if (this.configuredMacs && !this.configuredMacs.has(record.mac)) return; // a tag store IT did not give this driver
+    const tag = this.tags.get(record.mac) ?? this.tagFor(record.mac, record.mac);
+    if (!tag) return;
+    const previous = tag.record;
+    tag.record = record;
+    if (record.lastseen > 0 && (!previous || record.lastseen > previous.lastseen)) {
+      this.emit({ type: 'check-in', labelId: tag.labelId, batteryMv: oeplBattery(record.batteryMv).batteryMv, at: Math.round((record.lastseen - this.apClockOffsetS) * 1000) });
+    }
+    if (tag.flashSinceApS !== undefined && record.pending === 0 && record.lastseen >= tag.flashSinceApS) {
+      tag.flashSinceApS = undefined;
+      tag.flashesOutstanding = 0;
+    }
+    if (tag.lastConfirmed && record.hash !== tag.lastConfirmed.hash) tag.lastConfirmed = undefined; // someone else drew on it
+    const inFlight = tag.inFlight;
+    if (inFlight && confirmsSubmission(inFlight, record)) {
+      this.endInFlight(tag);
+      this.confirm(tag, inFlight.content);
+    }
+  }
+
+  private onXferTimeout(mac: string): void {
+    this.stats_.xferTimeouts++;
+    const tag = this.tags.get(mac);
+    const inFlight = tag?.inFlight;
+    if (tag) [tag.flashSinceApS, tag.flashesOutstanding] = [undefined, 0]; // the AP dropped the tag's whole queue, LED commands included
+    if (!tag || !inFlight) return;
+    this.endInFlight(tag);
+    const upload: Upload = { content: inFlight.content, key: inFlight.key, busyRetries: 0, unreachableRetries: 0, resends: inFlight.resends + 1 };
+    if (upload.resends > this.limits.maxXferResends) return this.fail(upload.content, `xfer timeout ${upload.resends} times`, true);
+    this.log.debug({ mac, version: upload.content.version, resend: upload.resends }, 'xfer timeout, uploading again');
+    this.requeue(tag, upload);
+    this.kick();
+  }
+
+  /** The confirm timer: not seen since the upload → `waiting`; transfer under way → later; else failed. */
+  private checkInFlight(mac: string): void {
+    const tag = this.tags.get(mac);
+    const inFlight = tag?.inFlight;
+    if (!tag || !inFlight || !this.running) return;
+    const rearm = () => (inFlight.timer = setTimeout(() => this.checkInFlight(mac), this.limits.confirmTimeoutMs));
+    if (!seenSinceSubmission(inFlight, tag.record)) {
+      if (!inFlight.waitingReported) this.emit({ type: 'waiting', labelId: inFlight.content.labelId, version: inFlight.content.version, at: this.now() });
+      inFlight.waitingReported = true;
+      rearm();
+      return;
+    }
+    if ((tag.record?.pending ?? 0) > 0 && ++inFlight.checks < MAX_PENDING_CHECKS) {
+      rearm();
+      return;
+    }
+    this.endInFlight(tag);
+    this.fail(inFlight.content, 'not shown: the tag checked in but the update did not arrive', true);
+  }
+
+  private endInFlight(tag: Tag): void {
+    if (tag.inFlight) clearTimeout(tag.inFlight.timer);
+    tag.inFlight = undefined;
+  }
+
+  private confirm(tag: Tag, content: LabelContent): void {
+    tag.lastConfirmed = tag.record ? { key: oeplContentKey(content), hash: tag.record.hash } : undefined;
+    this.stats_.confirmed++;
+    this.emit({ type: 'confirmed', labelId: content.labelId, version: content.version, displayedPriceCents: content.priceCents, at: this.now() });
+  }
+
+  private fail(content: LabelContent, reason: string, retryable: boolean): void {
+    this.stats_.failed++;
+    this.emit({ type: 'failed', labelId: content.labelId, version: content.version, reason, retryable, at: this.now() });
+  }
+
+  private emit(event: LabelDriverEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        if (this.logThrottle.admit('listener') >= 0) this.log.error({ err: error, event: event.type }, 'label event listener threw');
+      }
+    }
+  }
+
+  /** The tag's entry, made if needed; past `maxTrackedTags` the oldest idle tag is forgotten (undefined if none is idle). */
+  private tagFor(mac: string, labelId: string): Tag | undefined {
+    const known = this.tags.get(mac);
+    if (known) return known;
+    if (this.tags.size >= this.limits.maxTrackedTags) {
+      let evicted = false;
+      for (const [oldMac, old] of this.tags) {
+        if (!old.queued && !old.inFlight) {
+          this.tags.delete(oldMac);
+          evicted = true;
+          break;
+        }
+      }
+      if (!evicted) return undefined;
+    }
+    const tag: Tag = { mac, labelId, flashesOutstanding: 0 };
+    this.tags.set(mac, tag);
+    return tag;
+  }
+
+  private apNowS(): number {
+    // one second of slack: `currtime` and `updatelast` are whole seconds, so our estimate of the AP's clock may run ahead
+    return Math.floor(this.now() / 1000 + this.apClockOffsetS) - 1;
+  }
+
+  // ---- the websocket link ----
+
+  private connect(): void {
+    if (!this.running) return;
+    const url = `${this.baseUrl.replace(/^http/, 'ws')}/ws`;
+    const socket = new WebSocket(url, { handshakeTimeout: this.limits.requestTimeoutMs, maxPayload: 4 * MAX_ANSWER_CHARS });
+    this.socket = socket;
+    socket.on('open', () => {
+      if (this.socket !== socket) return;
+      this.reconnectAttempt = 0;
+      this.armHeartbeat();
+      this.setLink(true, 'connected');
+      this.kick();
+    });
+    socket.on('message', (data, isBinary) => {
+      if (this.socket !== socket) return;
+      this.armHeartbeat();
+      if (isBinary) {
+        this.stats_.protocolErrors++;
+        return;
+      }
+      this.onFrame(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'));
+    });
+    socket.on('error', (error) => {
+      if (this.logThrottle.admit('socket-error') >= 0) this.log.warn({ err: error, url }, 'access point websocket error');
+    });
+    socket.on('close', () => {
+      if (this.socket !== socket) return;
+      this.socket = undefined;
+      this.dropLink(this.linkUp ? 'connection lost' : 'connect failed', 0);
+    });
+  }
+
+  /** Link down; reconnect after backoff with jitter (at least `minDelayMs`). */
+  private dropLink(detail: string, minDelayMs: number): void {
+    clearTimeout(this.heartbeatTimer);
+    const socket = this.socket;
+    this.socket = undefined;
+    socket?.terminate();
+    this.setLink(false, detail);
+    if (!this.running) return;
+    clearTimeout(this.reconnectTimer);
+    const delayMs = Math.max(minDelayMs, backoffDelayMs(this.reconnectAttempt++, this.limits.reconnectInitialMs, this.limits.reconnectMaxMs, this.random));
+    this.reconnectTimer = setTimeout(() => {
+      this.stats_.reconnects++;
+      this.connect();
+    }, delayMs);
+  }
+
+  private armHeartbeat(): void {
+    clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = setTimeout(() => {
+      this.log.warn({ silentMs: this.limits.heartbeatTimeoutMs }, 'access point silent, reconnecting');
+      this.dropLink('no heartbeat', 0);
+    }, this.limits.heartbeatTimeoutMs);
+  }
+
+  private setLink(up: boolean, detail: string): void {
+    this.linkDetail = detail;
+    if (this.linkUp === up) return;
+    this.linkUp = up;
+    this.log.info({ up, detail }, up ? 'access point link up' : 'access point link down');
+    this.emit({ type: 'link', up, detail, at: this.now() });
+  }
+}
+
+/** The AP is untrusted: read at most `maxChars` of an answer, cancel the rest. */
+async function readCapped(response: Response, maxChars: number): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+    if (text.length >= maxChars) {
+      await reader.cancel();
+      return text.slice(0, maxChars);
+    }
+  }
+  return text + decoder.decode();
+}

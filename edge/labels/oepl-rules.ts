@@ -1,0 +1,82 @@
+/**
+ * The pure rules of the OpenEPaperLink driver: what we upload for a price, when an upload counts as shown, what a
+ * battery reading means, how an HTTP answer is read, how long to wait before reconnecting. Time is a parameter.
+ */
+import type { LabelContent } from './label-driver.js';
+import type { OeplTagRecord } from './oepl-messages.js';
+
+/**
+ * The drawing-command array for `POST /jsonupload` (content mode 19: `[{"text":[x, y, text, font, color, align]}, …]`).
+ * Laid out for the common 2.9" tag (296 × 128); the version is not drawn, so the same price renders the same image.
+ */
+export function oeplPriceCommands(content: Pick<LabelContent, 'productName' | 'priceCents' | 'sku'>): unknown[] {
+  return [
+    { text: [4, 4, content.productName.slice(0, 40), 'fonts/bahnschrift20', 1] },
+    { text: [4, 40, formatPrice(content.priceCents), 'fonts/bahnschrift70', 2] },
+    { text: [4, 112, content.sku.slice(0, 32), 'glasstown_nbp_tf', 1] },
+  ];
+}
+
+/** Integer minor units as `12.34`; no floats touch money. */
+export function formatPrice(priceCents: number): string {
+  const sign = priceCents < 0 ? '-' : '';
+  const cents = Math.abs(Math.trunc(priceCents));
+  return `${sign}${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
+}
+
+/** What the AP stores for the tag; equal strings render equal images (the AP then skips the render). */
+export function oeplContentKey(content: Pick<LabelContent, 'productName' | 'priceCents' | 'sku'>): string {
+  return JSON.stringify(oeplPriceCommands(content));
+}
+
+/** An upload the AP accepted: its time on the AP's clock and the tag's `updatecount` before it. */
+export type OeplSubmission = { submittedAtApS: number; baselineUpdateCount: number };
+
+/**
+ * Confirmed = a record for the tag with `updatecount` above the count before our upload, `updatelast` at or after our
+ * submit time and nothing pending. `hash` is of the rendered image and cannot be predicted, so it is not compared.
+ */
+export function confirmsSubmission(submission: OeplSubmission, record: OeplTagRecord): boolean {
+  return record.updatecount > submission.baselineUpdateCount && record.updatelast >= submission.submittedAtApS && record.pending === 0;
+}
+
+/** The tag checked in after our upload (so "waiting" no longer applies). */
+export function seenSinceSubmission(submission: OeplSubmission, record: OeplTagRecord | undefined): boolean {
+  return record !== undefined && record.lastseen >= submission.submittedAtApS;
+}
+
+/**
+ * The AP reports 0 for "unknown" and 1337 for a virtual tag (no battery); both are `null` to us, so neither raises a
+ * low-battery alert. `lowPerAp` is the AP's own count rule (below 2400 mV); the labels room applies its own threshold.
+ */
+export type OeplBattery = { batteryMv: number | null; source: 'unknown' | 'virtual' | 'measured'; lowPerAp: boolean };
+export const OEPL_VIRTUAL_TAG_MV = 1337;
+export const OEPL_LOW_BATTERY_MV = 2400;
+
+export function oeplBattery(batteryMv: number): OeplBattery {
+  if (batteryMv === 0) return { batteryMv: null, source: 'unknown', lowPerAp: false };
+  if (batteryMv === OEPL_VIRTUAL_TAG_MV) return { batteryMv: null, source: 'virtual', lowPerAp: false };
+  return { batteryMv, source: 'measured', lowPerAp: batteryMv < OEPL_LOW_BATTERY_MV };
+}
+
+/** How `POST /jsonupload` answered (`doJsonUpload` in web.cpp). */
+export type OeplUploadAnswer =
+  | { kind: 'stored' }
+  | { kind: 'busy' }
+  | { kind: 'mac-not-found' }
+  | { kind: 'unexpected'; status: number; body: string; retryable: boolean };
+
+export function classifyUploadAnswer(status: number, body: string): OeplUploadAnswer {
+  const text = body.trim();
+  if (status === 200 && text === 'Ok, saved') return { kind: 'stored' };
+  if (status === 409) return { kind: 'busy' };
+  if (status === 400 && /mac not found/i.test(text)) return { kind: 'mac-not-found' };
+  // any other 4xx means we sent something the AP will never take; 5xx or a 200 we do not know may pass on a retry
+  return { kind: 'unexpected', status, body: text.slice(0, 120), retryable: !(status >= 400 && status < 500) };
+}
+
+/** Exponential backoff with jitter in [half, full] of the step, so many gateways do not reconnect in lockstep. */
+export function backoffDelayMs(attempt: number, initialMs: number, maxMs: number, random: () => number): number {
+  const stepMs = Math.min(maxMs, initialMs * 2 ** Math.min(Math.max(0, attempt), 20));
+  return Math.round(stepMs / 2 + random() * (stepMs / 2));
+}

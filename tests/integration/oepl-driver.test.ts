@@ -1,0 +1,199 @@
+/**
+ * The OpenEPaperLink driver against the simulated AP over real HTTP and websocket: what the driver reports must be
+ * what the simulated tags show.
+ */
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { OeplApSimulator, type OeplApSimulatorOptions } from '../../devices/oepl-ap-simulator.js';
+import { seededRandom } from '../../devices/random.js';
+import type { LabelContent, LabelDriverEvent } from '../../edge/labels/label-driver.js';
+import { OeplDriver, type OeplDriverLimits } from '../../edge/labels/oepl-driver.js';
+import { formatPrice } from '../../edge/labels/oepl-rules.js';
+
+const log = pino({ level: 'silent' });
+const running: { stop(): Promise<void> }[] = [];
+
+afterEach(async () => {
+  for (const part of running.splice(0).reverse()) await part.stop();
+});
+
+const FAST_LIMITS: Partial<OeplDriverLimits> = {
+  requestsPerSecond: 400,
+  requestTimeoutMs: 2_000,
+  busyPauseMs: 20,
+  reconnectInitialMs: 50,
+  reconnectMaxMs: 400,
+  rebootGraceMs: 100,
+  confirmTimeoutMs: 4_000,
+  heartbeatTimeoutMs: 2_000,
+  maxUnreachableRetries: 20,
+};
+
+async function startPair(simOptions: Partial<OeplApSimulatorOptions> = {}, limits: Partial<OeplDriverLimits> = {}) {
+  const sim = new OeplApSimulator({ tagCount: 5, logger: log, random: seededRandom(42), checkInIntervalMs: 250, renderDelayMs: 20, sysIntervalMs: 100, bootDelayMs: 50, rebootDelayMs: 100, rebootDownMs: 300, ...simOptions });
+  await sim.start();
+  running.push(sim);
+  await until(() => sim.isRunning); // while it boots the AP answers 409 to uploads
+  const driver = new OeplDriver({ baseUrl: sim.url, log, random: seededRandom(1), limits: { ...FAST_LIMITS, ...limits } });
+  const events: LabelDriverEvent[] = [];
+  driver.onEvent((event) => events.push(event));
+  await driver.start();
+  running.push(driver);
+  await until(() => driver.isLinkUp);
+  return { sim, driver, events };
+}
+
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const content = (labelId: string, version: number, priceCents: number): LabelContent => ({ labelId, version, sku: `SKU-${labelId.slice(-4)}`, productName: 'Iced tea peach 1.5 l', priceCents });
+const endsOf = (events: LabelDriverEvent[], labelId: string) => events.filter((event) => (event.type === 'confirmed' || event.type === 'failed') && event.labelId === labelId);
+
+describe('OeplDriver against the simulated OpenEPaperLink AP', () => {
+  it('200 tags, 10 % of uploads hitting faults and a reboot mid-run: every send ends once, confirmed ones are shown', async () => {
+    const { sim, driver, events } = await startPair({ tagCount: 200, virtualTagCount: 10, faults: { busyProbability: 0.05, xferTimeoutProbability: 0.05 } }, { requestsPerSecond: 150 });
+    sim.macs.forEach((mac, index) => driver.send(content(mac, 1, 100 + index)));
+    await until(() => sim.stats.uploads >= 60);
+    await sim.reboot();
+    await until(() => sim.macs.every((mac) => endsOf(events, mac).length > 0), 30_000);
+
+    for (const [index, mac] of sim.macs.entries()) {
+      const ends = endsOf(events, mac);
+      expect(ends, mac).toHaveLength(1);
+      const end = ends[0]!;
+      if (end.type === 'confirmed') expect(sim.tag(mac)!.displayedJson, mac).toContain(`"${formatPrice(100 + index)}"`);
+      else expect(end.type === 'failed' && end.reason.length > 0).toBe(true);
+    }
+    const confirmed = events.filter((event) => event.type === 'confirmed').length;
+    expect(confirmed).toBeGreaterThanOrEqual(190);
+    expect(sim.stats.busyAnswers + sim.stats.xferTimeouts).toBeGreaterThanOrEqual(10); // about 10 % of uploads hit a fault
+    // the driver hears of a timeout only while connected; one it missed ends by the confirm timer
+    expect(driver.stats.xferTimeouts).toBeGreaterThan(0);
+    expect(driver.stats.xferTimeouts).toBeLessThanOrEqual(sim.stats.xferTimeouts);
+    // link down for the reboot and up again
+    const links = events.filter((event) => event.type === 'link').map((event) => event.type === 'link' && [event.up, event.detail]);
+    expect(links).toEqual([[true, 'connected'], [false, 'access point rebooting'], [true, 'connected']]);
+    // check-ins carry the battery; the AP's virtual tags (1337 mV) have none
+    const checkIns = events.filter((event): event is Extract<LabelDriverEvent, { type: 'check-in' }> => event.type === 'check-in');
+    expect(checkIns.find((event) => event.labelId === sim.macs[0])?.batteryMv).toBeNull();
+    expect(checkIns.find((event) => event.labelId === sim.macs[20])?.batteryMv).toBeGreaterThanOrEqual(2_000);
+  }, 40_000);
+
+  it('re-sends after an xfer timeout and confirms the re-sent upload', async () => {
+    const { sim, driver, events } = await startPair();
+    const mac = sim.macs[0]!;
+    sim.failNextTransfer(mac);
+    driver.send(content(mac, 1, 349));
+    await until(() => endsOf(events, mac).length > 0);
+    expect(endsOf(events, mac)[0]).toMatchObject({ type: 'confirmed', version: 1, displayedPriceCents: 349 });
+    expect(sim.stats.xferTimeouts).toBe(1);
+    expect(sim.stats.uploads).toBe(2);
+  });
+
+  it('confirms identical content without a new upload or updatecount', async () => {
+    const { sim, driver, events } = await startPair();
+    const mac = sim.macs[1]!;
+    driver.send(content(mac, 1, 250));
+    await until(() => endsOf(events, mac).length === 1);
+    const before = { ...sim.tag(mac)!, uploads: sim.stats.uploads };
+    expect(before.updatecount).toBe(1);
+    driver.send(content(mac, 2, 250));
+    await until(() => endsOf(events, mac).length === 2);
+    expect(endsOf(events, mac)[1]).toMatchObject({ type: 'confirmed', version: 2 });
+    expect(sim.tag(mac)!.updatecount).toBe(before.updatecount);
+    expect(sim.stats.uploads).toBe(before.uploads);
+    expect(driver.stats.skippedIdentical).toBe(1);
+  });
+
+  it('fails an unknown mac with "mac not found", not retryable', async () => {
+    const { driver, events } = await startPair();
+    driver.send(content('0000FFFFFFFFFFFF', 1, 100));
+    driver.send(content('esl-07', 1, 100));
+    await until(() => events.filter((event) => event.type === 'failed').length === 2);
+    expect(endsOf(events, '0000FFFFFFFFFFFF')).toEqual([expect.objectContaining({ type: 'failed', reason: 'mac not found', retryable: false })]);
+    expect(endsOf(events, 'esl-07')[0]).toMatchObject({ type: 'failed', retryable: false });
+  });
+
+  it('a newer version supersedes an older one in flight; the label shows the newer price', async () => {
+    const { sim, driver, events } = await startPair();
+    const mac = sim.macs[2]!;
+    sim.setTagReachable(mac, false); // so version 1 cannot be shown before version 2 is sent
+    driver.send(content(mac, 1, 111));
+    await until(() => sim.stats.uploads === 1 && sim.tag(mac)!.pending === 1);
+    driver.send(content(mac, 2, 222));
+    await until(() => sim.stats.uploads === 2);
+    sim.setTagReachable(mac, true);
+    await until(() => endsOf(events, mac).length === 2);
+    expect(endsOf(events, mac)).toEqual([
+      expect.objectContaining({ type: 'failed', version: 1, reason: 'superseded by version 2', retryable: false }),
+      expect.objectContaining({ type: 'confirmed', version: 2 }),
+    ]);
+    expect(sim.tag(mac)!.displayedJson).toContain('"2.22"');
+  });
+
+  it('reports waiting for a tag not seen since the upload, then confirmed when it checks in', async () => {
+    const { sim, driver, events } = await startPair({}, { confirmTimeoutMs: 400 });
+    const mac = sim.macs[3]!;
+    sim.setTagReachable(mac, false);
+    driver.send(content(mac, 1, 499));
+    await until(() => events.some((event) => event.type === 'waiting' && event.labelId === mac));
+    expect(endsOf(events, mac)).toEqual([]);
+    sim.setTagReachable(mac, true);
+    await until(() => endsOf(events, mac).length === 1);
+    expect(endsOf(events, mac)[0]).toMatchObject({ type: 'confirmed', version: 1 });
+  });
+
+  it('retries 409 busy answers, and fails with the reason when the AP stays busy', async () => {
+    const { sim, driver, events } = await startPair({}, { maxBusyRetries: 2 });
+    const [first, second] = [sim.macs[0]!, sim.macs[1]!];
+    sim.failNextUploads(2);
+    driver.send(content(first, 1, 100));
+    await until(() => endsOf(events, first).length === 1);
+    expect(endsOf(events, first)[0]).toMatchObject({ type: 'confirmed', version: 1 });
+    sim.failNextUploads(3);
+    driver.send(content(second, 1, 100));
+    await until(() => endsOf(events, second).length === 1);
+    expect(endsOf(events, second)[0]).toMatchObject({ type: 'failed', retryable: true, reason: expect.stringContaining('409') });
+    expect(driver.stats.busyAnswers).toBe(5);
+  });
+
+  it('flashes the LED through /tag_cmd at the next check-in', async () => {
+    const { sim, driver } = await startPair();
+    const mac = sim.macs[4]!;
+    driver.flash(mac, 'find');
+    await until(() => sim.tag(mac)!.ledFlashes === 1);
+    expect(sim.tag(mac)!.lastLedCommand).toBe('ledflash_long');
+    driver.flash(mac, 'stop');
+    await until(() => sim.tag(mac)!.ledFlashes === 2);
+    expect(sim.tag(mac)!.lastLedCommand).toBe('ledflash_stop');
+  });
+
+  it('skips malformed frames, counts them, and keeps working', async () => {
+    const { sim, driver, events } = await startPair();
+    sim.injectFrame('{"tags":[{"mac":"zz"}]}');
+    sim.injectFrame('not json at all');
+    sim.injectFrame('[]');
+    await until(() => driver.stats.protocolErrors === 3);
+    const mac = sim.macs[0]!;
+    driver.send(content(mac, 1, 120));
+    await until(() => endsOf(events, mac).length === 1);
+    expect(endsOf(events, mac)[0]).toMatchObject({ type: 'confirmed' });
+    expect(driver.isLinkUp).toBe(true);
+  });
+
+  it('reconnects when the AP is gone and comes back, reporting the link both ways', async () => {
+    const { sim, driver, events } = await startPair();
+    await sim.stop();
+    await until(() => !driver.isLinkUp);
+    await sim.start();
+    await until(() => driver.isLinkUp);
+    const links = events.filter((event) => event.type === 'link').map((event) => event.type === 'link' && event.up);
+    expect(links).toEqual([true, false, true]);
+    expect(driver.health()).toMatchObject({ ok: true, link: 'up' });
+  });
+});

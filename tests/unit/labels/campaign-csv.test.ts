@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { parseCampaignCsv, parseEffectiveAt, parsePriceCents } from '../../../edge/labels/campaign-csv.js';
+
+describe('campaign CSV', () => {
+  it('reads sku,priceCents rows with a BOM and CRLF line ends', () => {
+    const result = parseCampaignCsv('\uFEFFsku,priceCents\r\n4006381333931,79\r\n  tea-1 , 249 \r\n\r\n"soap.2",0\r\n');
+    expect(result).toEqual({ ok: true, rows: 3, batches: [{ prices: { '4006381333931': 79, 'tea-1': 249, 'soap.2': 0 } }] });
+  });
+
+  it('groups rows by effectiveAt into one batch each (empty: at once), and tolerates an identical duplicate row', () => {
+    const result = parseCampaignCsv(
+      ['SKU,PriceCents,EffectiveAt', 'milk,129,', 'tea,249,2026-12-01T06:00:00+01:00', 'soap,350,2026-12-01T05:00:00Z', 'milk,129', 'milk,139,2026-12-02T00:00:00Z'].join('\n'),
+    );
+    expect(result).toEqual({
+      ok: true,
+      rows: 5,
+      batches: [
+        { prices: { milk: 129 } },
+        { effectiveAt: Date.UTC(2026, 11, 1, 5), prices: { tea: 249, soap: 350 } },
+        { effectiveAt: Date.UTC(2026, 11, 2), prices: { milk: 139 } },
+      ],
+    });
+  });
+
+  it('lists every bad row with its line number and reason', () => {
+    const csv = [
+      'sku,priceCents,effectiveAt', // 1
+      'milk,129', // 2 fine
+      'bad sku!,100', // 3
+      'tea,12.99', // 4
+      'soap,-5', // 5
+      'bread,abc,2026-02-30T10:00:00Z', // 6: bad price and impossible date
+      ',100', // 7
+      'milk,139', // 8: duplicate with another price
+      'eggs,100,2026-12-01 06:00', // 9: no zone
+      'jam,100,1,2', // 10: a column too many
+      '"cheese', // 11…: unclosed quote to the end
+      'ham,5',
+    ].join('\r\n');
+    const result = parseCampaignCsv(csv);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toEqual([
+      { line: 3, reason: 'bad sku "bad sku!": letters, digits, . _ - only, at most 64' },
+      { line: 4, reason: 'price "12.99" is not a whole number of cents' },
+      { line: 5, reason: 'negative price "-5"' },
+      { line: 6, reason: 'price "abc" is not a whole number of cents' },
+      { line: 6, reason: 'bad date "2026-02-30T10:00:00Z": no such date or time' },
+      { line: 7, reason: 'missing sku' },
+      { line: 8, reason: 'duplicate sku milk with a different price (129 at line 2)' },
+      { line: 9, reason: 'bad date "2026-12-01 06:00": expected a date and time with zone, e.g. 2026-12-01T06:00:00+01:00' },
+      { line: 10, reason: 'expected 2 or 3 columns, got 4' },
+      { line: 11, reason: 'a quote is opened and never closed' },
+    ]);
+  });
+
+  it('counts lines through a quoted field that spans lines', () => {
+    const result = parseCampaignCsv('sku,priceCents\n"multi\nline",1\nok,x\n');
+    expect(result).toEqual({
+      ok: false,
+      problems: [
+        { line: 2, reason: 'bad sku "multi\nline": letters, digits, . _ - only, at most 64' },
+        { line: 4, reason: 'price "x" is not a whole number of cents' },
+      ],
+    });
+  });
+
+  it('names the line of a bad quote after a BOM and multi-byte characters', () => {
+    const result = parseCampaignCsv('\uFEFFsku,priceCents\r\nkäse,1\r\n\r\nbrot,"1"2\r\n');
+    expect(result).toEqual({
+      ok: false,
+      problems: [
+        { line: 2, reason: 'bad sku "käse": letters, digits, . _ - only, at most 64' },
+        { line: 4, reason: 'text after a closing quote (write "" for a quote inside a quoted field)' },
+      ],
+    });
+  });
+
+  it('refuses a missing or wrong header and a file without rows', () => {
+    expect(parseCampaignCsv('milk,129\n')).toMatchObject({ ok: false, problems: [{ line: 1, reason: expect.stringContaining('header') }] });
+    expect(parseCampaignCsv('sku,price\nmilk,129\n')).toMatchObject({ ok: false, problems: [{ line: 1 }] });
+    expect(parseCampaignCsv('')).toMatchObject({ ok: false, problems: [{ line: 1 }] });
+    expect(parseCampaignCsv('sku,priceCents\r\n\r\n')).toEqual({ ok: false, problems: [{ line: 2, reason: 'no price rows after the header' }] });
+    expect(parseCampaignCsv('\n\nsku,priceCents\nmilk,1,2026-12-01T00:00:00Z\n')).toEqual({
+      ok: false,
+      problems: [{ line: 4, reason: 'expected 2 columns, got 3' }],
+    });
+  });
+
+  it('stops at too many rows, naming the first row over the limit', () => {
+    const rows = Array.from({ length: 8 }, (_, index) => `sku-${index},${index}`);
+    const result = parseCampaignCsv(['sku,priceCents', ...rows].join('\n'), { maxRows: 5 });
+    expect(result).toEqual({ ok: false, problems: [{ line: 7, reason: 'too many rows: at most 5' }] });
+    expect(parseCampaignCsv(['sku,priceCents', ...rows.slice(0, 5)].join('\n'), { maxRows: 5 })).toMatchObject({ ok: true, rows: 5 });
+  });
+
+  it('parses prices and dates strictly', () => {
+    expect(parsePriceCents('0')).toBe(0);
+    expect(parsePriceCents('100000001')).toMatch(/above/);
+    expect(parsePriceCents('1e3')).toMatch(/whole number/);
+    expect(parsePriceCents('')).toBe('missing price');
+    expect(parseEffectiveAt('2026-12-01T06:00Z')).toBe(Date.UTC(2026, 11, 1, 6));
+    expect(parseEffectiveAt('2026-12-01T06:00:00.250-0230')).toBe(Date.UTC(2026, 11, 1, 8, 30, 0, 250));
+    expect(parseEffectiveAt('2028-02-29T00:00:00Z')).toBe(Date.UTC(2028, 1, 29));
+    expect(parseEffectiveAt('2027-02-29T00:00:00Z')).toMatch(/no such date/);
+    expect(parseEffectiveAt('2026-12-01T24:00:00Z')).toMatch(/no such date/);
+    expect(parseEffectiveAt('tomorrow')).toMatch(/bad date/);
+  });
+});
