@@ -56,6 +56,8 @@ export class EslSimulator {
   /** Commands are applied one at a time, in arrival order, like the label's firmware does. */
   private commandQueue: Promise<void> = Promise.resolve();
   private pendingCommands = 0;
+  /** the LED blinks (find-my-facing) */
+  flashing = false;
 
   constructor(options: EslSimulatorOptions) {
     this.deviceId = options.deviceId;
@@ -121,6 +123,12 @@ export class EslSimulator {
     if (!validateEslCommand(command)) {
       const error = `invalid command: ${commandAjv.errorsText(validateEslCommand.errors, { dataVar: 'cmd' })}`;
       this.rejectCommand(cmdId, error);
+      return;
+    }
+    if (command.type === 'flash') {
+      // the LED blinks until told to stop; the simulator only remembers which
+      this.flashing = command.pattern !== 'stop';
+      this.publishAck({ cmdId, ok: true, ts: this.now() });
       return;
     }
     const { priceCents } = command;

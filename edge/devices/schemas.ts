@@ -124,9 +124,11 @@ export const caseTelemetrySchema = Type.Object(
 export const eslCommandSchema = Type.Object(
   {
     cmdId: Type.String({ minLength: 1, maxLength: 64 }),
-    type: Type.Enum(['set-price']),
+    /** `set-price`: show `priceCents` (for `sku`); `flash`: blink the LED (`find`) or stop (`stop`) — find-my-facing */
+    type: Type.Enum(['set-price', 'flash']),
     sku: Type.Optional(sku),
     priceCents: Type.Optional(priceCents),
+    pattern: Type.Optional(Type.Enum(['find', 'stop'])),
     ts,
   },
   { $id: 'esl/cmd', additionalProperties: false },

@@ -61,6 +61,17 @@ describe('EslSimulator', () => {
     expect(broker.messages.flatMap(contractProblems)).toEqual([]);
   });
 
+  it('flash: acks find and stop, blinks in between, keeps its price', async () => {
+    await broker.publish(CMD_TOPIC, { cmdId: 'f-01', type: 'flash', pattern: 'find', ts: Date.now() });
+    expect((await broker.waitFor((m) => m.key === 'esl/ack' && m.payload.cmdId === 'f-01')).payload).toMatchObject({ ok: true });
+    expect(label.flashing).toBe(true);
+    const price = label.displayedPriceCents;
+    await broker.publish(CMD_TOPIC, { cmdId: 'f-02', type: 'flash', pattern: 'stop', ts: Date.now() });
+    expect((await broker.waitFor((m) => m.key === 'esl/ack' && m.payload.cmdId === 'f-02')).payload).toMatchObject({ ok: true });
+    expect(label.flashing).toBe(false);
+    expect(label.displayedPriceCents).toBe(price);
+  });
+
   it('applies commands in arrival order', async () => {
     for (const [cmdId, priceCents] of [['c-1', 100], ['c-2', 200], ['c-3', 300]] as const) {
       await broker.publish(CMD_TOPIC, { cmdId, type: 'set-price', priceCents, ts: Date.now() });

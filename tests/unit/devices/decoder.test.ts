@@ -152,6 +152,6 @@ describe('payload types derived from the schemas (checked by tsc)', () => {
     >();
     expectTypeOf<KioskEvent['qty']>().toEqualTypeOf<number | undefined>();
     expectTypeOf<KioskStatus['state']>().toEqualTypeOf<'idle' | 'in-use' | 'assist' | 'out-of-service'>();
-    expectTypeOf<EslCommand['type']>().toEqualTypeOf<'set-price'>();
+    expectTypeOf<EslCommand['type']>().toEqualTypeOf<'set-price' | 'flash'>();
   });
 });
