@@ -5,33 +5,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { CASE_BROWSE_PATHS, OpcuaCaseSimulator } from '../../devices/opcua-case-simulator.js';
-import type { DeviceMessage } from '../../edge/devices/messages.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { completeCaseMessage, recordCase } from '../helpers/opcua-case.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
-type CaseMessage = Extract<DeviceMessage, { key: 'case/telemetry' }>;
 
 const FAST_RECOVERY = { reconnectInitialMs: 100, reconnectMaxMs: 500, recoveryDeadlineMs: 2_000, requestTimeoutMs: 1_500, minSilenceMs: 1_000 };
-
-function record(gw: TestGateway) {
-  const messages: CaseMessage[] = [];
-  const connections: boolean[] = [];
-  gw.built.bus.on('device.message:case/telemetry', 'test', (message) => void messages.push(message));
-  gw.built.bus.on('device.connection', 'test', (event) => {
-    if (event.deviceId === 'case-1') connections.push(event.connected);
-  });
-  return { messages, connections };
-}
-
-async function metric(gw: TestGateway, name: string): Promise<number> {
-  const text = await gw.built.metrics.registry.metrics();
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(name))
-    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
-}
-
-const complete = (m: CaseMessage) => m.payload.temperatureC !== undefined && m.payload.doorOpen !== undefined;
 
 describe('OPC UA devices: cuts and restarts', () => {
   let gw: TestGateway | undefined;
@@ -62,8 +41,8 @@ describe('OPC UA devices: cuts and restarts', () => {
       recovery: FAST_RECOVERY,
     };
     gw = await startTestGateway({ overrides: { opcua: { devices: [device] } } });
-    const seen = record(gw);
-    await eventually(() => seen.messages.find(complete), 10_000, 'case telemetry');
+    const seen = recordCase(gw);
+    await eventually(() => seen.messages.find(completeCaseMessage), 10_000, 'case telemetry');
 
     proxy.setMode('cut');
     await eventually(() => (seen.connections.at(-1) === false ? true : undefined), 3_000, 'case seen disconnected');
@@ -97,13 +76,13 @@ describe('OPC UA devices: cuts and restarts', () => {
       recovery: { ...FAST_RECOVERY, minSilenceMs: 300 },
     };
     gw = await startTestGateway({ overrides: { opcua: { devices: [device] } } });
-    const seen = record(gw);
-    await eventually(() => seen.messages.find(complete), 10_000, 'case telemetry');
+    const seen = recordCase(gw);
+    await eventually(() => seen.messages.find(completeCaseMessage), 10_000, 'case telemetry');
 
     proxy.setMode('black-hole');
     // neither data nor keep-alives for three keep-alive periods: shown down, then rebuilt after the recovery deadline
     await eventually(() => (seen.connections.at(-1) === false ? true : undefined), 6_000, 'case seen disconnected');
-    await eventually(async () => ((await metric(gw!, 'smartstore_opcua_device_rebuilds_total{device="case-1"}')) >= 1 ? true : undefined), 5_000, 'connection rebuilt');
+    await eventually(async () => ((await gw!.built.metrics.value('smartstore_opcua_device_rebuilds_total', { device: 'case-1' })) >= 1 ? true : undefined), 5_000, 'connection rebuilt');
 
     proxy.setMode('pass');
     const healedAt = Date.now();
@@ -127,15 +106,15 @@ describe('OPC UA devices: cuts and restarts', () => {
       recovery: { ...FAST_RECOVERY, staleAfterIntervals: 5, minSilenceMs: 500 },
     };
     gw = await startTestGateway({ overrides: { opcua: { devices: [device] } } });
-    const seen = record(gw);
-    await eventually(() => seen.messages.find(complete), 10_000, 'case telemetry');
-    expect(await metric(gw, 'smartstore_opcua_items_recreated_total')).toBe(0);
+    const seen = recordCase(gw);
+    await eventually(() => seen.messages.find(completeCaseMessage), 10_000, 'case telemetry');
+    expect(await gw.built.metrics.value('smartstore_opcua_items_recreated_total')).toBe(0);
 
     // the door input stalls: the temperature keeps flowing, the door item is silent past 5 × 100 ms (min 500 ms)
     simulator.freeze('doorOpen');
-    await eventually(async () => ((await metric(gw!, 'smartstore_opcua_items_recreated_total{device="case-1",reason="stale"}')) >= 1 ? true : undefined), 3_000, 'stale item re-created');
+    await eventually(async () => ((await gw!.built.metrics.value('smartstore_opcua_items_recreated_total', { device: 'case-1', reason: 'stale' })) >= 1 ? true : undefined), 3_000, 'stale item re-created');
     // the connection itself was never in doubt
-    expect(await metric(gw, 'smartstore_opcua_device_rebuilds_total')).toBe(0);
+    expect(await gw.built.metrics.value('smartstore_opcua_device_rebuilds_total')).toBe(0);
     expect(seen.connections).toEqual([true]);
     // re-created, the item reports the door's current value again
     simulator.freeze('doorOpen', false);
@@ -159,8 +138,8 @@ describe('OPC UA devices: cuts and restarts', () => {
       recovery: FAST_RECOVERY,
     };
     gw = await startTestGateway({ overrides: { opcua: { devices: [device] } } });
-    const seen = record(gw);
-    await eventually(() => seen.messages.find(complete), 10_000, 'case telemetry');
+    const seen = recordCase(gw);
+    await eventually(() => seen.messages.find(completeCaseMessage), 10_000, 'case telemetry');
     const oldTemperatureId = simulator.nodeIds.temperatureC;
 
     await simulator.restart({ renumber: true });
@@ -175,8 +154,8 @@ describe('OPC UA devices: cuts and restarts', () => {
     );
     expect(after.deviceId).toBe('case-1');
     // found again by path: by re-creating the items (node-unknown, terminated or stale) or by rebuilding the session
-    const recreated = await metric(gw, 'smartstore_opcua_items_recreated_total');
-    const rebuilt = await metric(gw, 'smartstore_opcua_device_rebuilds_total');
+    const recreated = await gw.built.metrics.value('smartstore_opcua_items_recreated_total');
+    const rebuilt = await gw.built.metrics.value('smartstore_opcua_device_rebuilds_total');
     expect(recreated + rebuilt).toBeGreaterThan(0);
   });
 });

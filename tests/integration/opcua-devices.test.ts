@@ -6,10 +6,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CASE_BROWSE_PATHS, OpcuaCaseSimulator } from '../../devices/opcua-case-simulator.js';
 import type { Alert } from '../../edge/alerts/alerts.js';
-import type { DeviceMessage } from '../../edge/devices/messages.js';
+import { recordCase } from '../helpers/opcua-case.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
-type CaseMessage = Extract<DeviceMessage, { key: 'case/telemetry' }>;
 
 /** Quick recovery settings: a test waits for seconds, a store for half a minute. */
 const FAST_RECOVERY = { reconnectInitialMs: 100, reconnectMaxMs: 500, recoveryDeadlineMs: 2_000, requestTimeoutMs: 2_000, minSilenceMs: 1_000 };
@@ -29,25 +28,6 @@ function caseDevice(endpointUrl: string, extra: Record<string, unknown> = {}) {
   };
 }
 
-/** Records the case's messages and connection changes from the bus. */
-function record(gw: TestGateway) {
-  const messages: CaseMessage[] = [];
-  const connections: boolean[] = [];
-  gw.built.bus.on('device.message:case/telemetry', 'test', (message) => void messages.push(message));
-  gw.built.bus.on('device.connection', 'test', (event) => {
-    if (event.deviceId === 'case-1') connections.push(event.connected);
-  });
-  return { messages, connections };
-}
-
-async function metric(gw: TestGateway, name: string): Promise<number> {
-  const text = await gw.built.metrics.registry.metrics();
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(name))
-    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
-}
-
 describe('OPC UA devices', () => {
   let gw: TestGateway | undefined;
   let simulator: OpcuaCaseSimulator | undefined;
@@ -63,13 +43,13 @@ describe('OPC UA devices', () => {
     await simulator.start();
     const coldChain = { maxTemperatureC: 5, aboveForMs: 300, backInRangeForMs: 300, doorOpenMaxMs: 300 };
     gw = await startTestGateway({ overrides: { opcua: { devices: [caseDevice(simulator.endpointUrl, { coldChain })] } } });
-    const seen = record(gw);
+    const seen = recordCase(gw);
 
     const first = await eventually(() => seen.messages.find((m) => m.payload.temperatureC !== undefined && m.payload.doorOpen !== undefined), 10_000, 'case telemetry');
     expect(first.deviceId).toBe('case-1');
     expect(first.payload.temperatureC).toBeCloseTo(3, 0);
     expect(first.payload.doorOpen).toBe(false);
-    expect(await metric(gw, 'smartstore_device_messages_total{channel="case/telemetry"}')).toBeGreaterThan(0);
+    expect(await gw.built.metrics.value('smartstore_device_messages_total', { channel: 'case/telemetry' })).toBeGreaterThan(0);
 
     const list = (await (await gw.api('/api/devices')).json()) as { devices: { id: string; kind: string; connected: boolean; lastSeenAt: number | null }[] };
     expect(list.devices).toContainEqual(expect.objectContaining({ id: 'case-1', kind: 'case', connected: true }));
@@ -97,7 +77,7 @@ describe('OPC UA devices', () => {
     simulator = new OpcuaCaseSimulator({ port: 0, temperatureC: 3, updateIntervalMs: 100 });
     await simulator.start();
     gw = await startTestGateway({ overrides: { opcua: { devices: [caseDevice(simulator.endpointUrl)] } } });
-    const seen = record(gw);
+    const seen = recordCase(gw);
     // both items monitored: every value the case has flows
     await eventually(() => seen.messages.find((m) => m.payload.temperatureC !== undefined && m.payload.doorOpen !== undefined), 10_000, 'case telemetry');
 
@@ -115,7 +95,7 @@ describe('OPC UA devices', () => {
     simulator = new OpcuaCaseSimulator({ port: 0, temperatureC: 3, updateIntervalMs: 100 });
     await simulator.start();
     gw = await startTestGateway({ overrides: { opcua: { devices: [caseDevice(simulator.endpointUrl)] } } });
-    const seen = record(gw);
+    const seen = recordCase(gw);
     await eventually(() => seen.messages.find((m) => m.payload.doorOpen !== undefined), 10_000, 'case telemetry');
 
     expect((await gw.api('/api/devices/case-1/disable', { method: 'POST' })).status).toBe(200);
