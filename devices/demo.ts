@@ -17,6 +17,9 @@ import { readCredentialsFile, writeCredentialsFile, type DeviceCredential } from
 import { loadPlanogramFile } from '../edge/planogram/planogram-file.js';
 import { seededRandom } from './random.js';
 import { StoreSimulation, demoDeviceIds } from './store-simulation.js';
+// first: it routes node-opcua's process-wide warnings into the gateway's log before the simulator loads node-opcua
+// (whose start-up check would otherwise print a raw [NODE-OPCUA-W27] line on stdout)
+import '../edge/opcua/opcua-server.js';
 import { OpcuaCaseSimulator, demoCaseScenario } from './opcua-case-simulator.js';
 
 const DEMO_CONFIG = new URL(import.meta.url.includes('/dist/') ? '../../config/demo.yaml' : '../config/demo.yaml', import.meta.url).pathname;
