@@ -23,6 +23,9 @@ import { INBOUND_SCHEMAS } from './devices/schemas.js';
 import { healthReport, healthRoutes, type HealthReport } from './http/health-routes.js';
 import { liveEventRoutes } from './http/live-events.js';
 import { HttpServer } from './http/server.js';
+import { CampaignService } from './labels/campaign-service.js';
+import { CampaignStore } from './labels/campaign-store.js';
+import { LabelsModule } from './labels/module.js';
 import { OpcuaServerModule } from './opcua/module.js';
 import { OpcuaDeviceDriver } from './opcua/device-driver.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
@@ -119,6 +122,32 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
     sensorFaulty: (shelfId, facing): boolean => alerts.hasSensorFault(shelfId, facing),
     onHandlerError: (handler, error) => bus.reportHandlerError('stock.output', handler, error),
   });
+  const labels = new LabelsModule({
+    config: config.labels,
+    planogramFile: config.planogram.file,
+    bus,
+    db: storage.db,
+    planogram: () => planogram.index,
+    alerts: () => alerts.service,
+    commands: devices.commands,
+    // asked only once an access point connects, when the broker (built below) is running
+    apSource: () => broker,
+    deviceKind: (id) => devices.registry.get(id)?.kind,
+    isConnected: (id) => devices.liveness.isConnected(id),
+    now,
+    log: component('labels'),
+    metricsRegistry: metrics.registry,
+  });
+  const campaigns = new CampaignService({
+    directory: labels.directory,
+    store: new CampaignStore(storage.db),
+    bus,
+    audit,
+    productName: (sku) => planogram.index.product(sku)?.name,
+    now,
+    newId: randomUUID,
+    log: component('campaigns'),
+  });
   const relay = new RelayModule({
     config: resolveRelayConfig(config.hq, config.storeId),
     storeId: config.storeId,
@@ -175,6 +204,8 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
         access.routes(),
         alerts.routes(guard),
         stock.routes(guard),
+        labels.routes(guard),
+        campaigns.routes(guard),
         relay.routes(guard),
         devices.routes(guard, audit.deviceChanged),
         liveEventRoutes({
@@ -214,6 +245,10 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
       coldChain,
       // rooms subscribe before the broker accepts devices, so no message arrives with nobody listening
       stock,
+      // after alerts and stock (find-my-facing follows low-stock alerts), before the broker: no check-in is missed
+      labels,
+      // after labels (it subscribes to their drivers and resumes sends through them) and audit; stopped before both
+      campaigns,
       // its recorder must listen before the broker accepts devices; the forwarder connects to HQ in the background
       relay,
       // after stock and alerts (it reads both at start), before the broker: no change is missed
@@ -232,5 +267,5 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
 
   const health = (): HealthReport => healthReport(gateway.health(), { storeId: config.storeId, uptimeS: Math.round((now() - startedAt) / 1000) });
 
-  return { gateway, config, bus, metrics, storage, planogram, devices, alerts, audit, stock, relay, opcuaServer, opcuaDevices, coldChain, broker, access, health, http };
+  return { gateway, config, bus, metrics, storage, planogram, devices, alerts, audit, stock, relay, opcuaServer, opcuaDevices, coldChain, labels, campaigns, broker, access, health, http };
 }

@@ -1,6 +1,6 @@
 /** Staff alerts and their lifecycle: open → acknowledged → resolved, with snooze. Pure: `now` is a parameter. */
 
-export const ALERT_KINDS = ['low-stock', 'kiosk-assist', 'kiosk-weight-mismatch', 'sensor-fault', 'cold-chain', 'case-door-open'] as const;
+export const ALERT_KINDS = ['low-stock', 'kiosk-assist', 'kiosk-weight-mismatch', 'sensor-fault', 'cold-chain', 'case-door-open', 'label-offline', 'label-battery-low'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 export const ALERT_STATES = ['open', 'acknowledged', 'snoozed', 'resolved'] as const;
 export type AlertState = (typeof ALERT_STATES)[number];
@@ -65,6 +65,11 @@ export function sensorFaultKey(shelfId: string, facing: number): string {
 
 export function kioskAlertKey(kind: 'kiosk-assist' | 'kiosk-weight-mismatch', kioskId: string): string {
   return `${kind}:${kioskId}`;
+}
+
+/** A shelf label that missed its check-ins, or whose battery is low: one alert per label and kind. */
+export function labelAlertKey(kind: 'label-offline' | 'label-battery-low', labelId: string): string {
+  return `${kind}:${labelId}`;
 }
 
 /** A refrigerated case out of its temperature range too long (critical) or its door open too long (warning). */
@@ -143,7 +148,7 @@ function definedOnly(details: AlertDetails): AlertDetails {
 /**
  * How urgent an alert is for staff, 0 first: a customer waiting at a kiosk, then food going warm in a case (cold
  * chain) and an empty facing (out of stock), then a low facing or a case door left open, then the rest (a load cell to
- * check). By kind, not only severity, so alerts stored before kiosk alerts became critical still rank first.
+ * check, a shelf label offline or low on battery). By kind, not only severity, so alerts stored before kiosk alerts became critical still rank first.
  */
 export function staffUrgency(alert: Pick<Alert, 'kind' | 'severity'>): number {
   if (alert.kind === 'kiosk-assist' || alert.kind === 'kiosk-weight-mismatch') return 0;

@@ -9,6 +9,7 @@ import { addDevice, disableDevice, enableDevice, listDevices, removeDevice, rota
 import { EXIT, type CliIo, type ExitCode } from './io.js';
 import { exportAudit, verifyAudit } from './audit.js';
 import { runGateway } from './run.js';
+import { pushPrices, type PricePushOptions } from './price.js';
 
 const CONFIG_HELP = 'YAML config merged over config/default.yaml (default: $SMARTSTORE_CONFIG)';
 
@@ -155,6 +156,19 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .option('-c, --config <file>', CONFIG_HELP)
     .action(async (options: DatabaseCommandOptions & { out?: string }) => {
       exitCode = await exportAudit(options, io);
+    });
+
+  const price = program.command('price').description('prices on the shelf labels, through the running gateway');
+  price
+    .command('push')
+    .description('upload a price CSV (sku,priceCents[,effectiveAt]) and follow it until every label is confirmed or failed (exit 1 if any failed)')
+    .argument('<file.csv>', 'the price file; every bad row is listed with its line')
+    .option('--token-file <file>', 'file holding a manager token (default: env SMARTSTORE_API_TOKEN)')
+    .option('--poll-ms <ms>', 'how often to ask the gateway for progress', '500')
+    .option('--timeout-s <s>', 'stop following after this long (the campaign goes on)', '3600')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .action(async (file: string, options: PricePushOptions) => {
+      exitCode = await pushPrices(file, options, io);
     });
 
   try {

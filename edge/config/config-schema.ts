@@ -8,6 +8,7 @@ import { Nullable } from '../core/schema.js';
 import { RelayConfigSchema } from '../relay/relay-config.js';
 import { OpcuaDeviceListSchema } from '../opcua/opcua-devices-config.js';
 import { OpcuaServerConfigSchema } from '../opcua/opcua-server-config.js';
+import { LabelsConfigSchema } from '../labels/labels-config.js';
 
 const port = Type.Integer({ minimum: 0, maximum: 65535 });
 
@@ -141,6 +142,7 @@ export const ConfigSchema = Type.Object(
     ),
     hq: RelayConfigSchema,
     opcua: Type.Object({ server: OpcuaServerConfigSchema, devices: OpcuaDeviceListSchema }, { additionalProperties: false }),
+    labels: LabelsConfigSchema,
   },
   {
     $schema: 'http://json-schema.org/draft-07/schema#',

@@ -9,6 +9,7 @@ import type { AlertChange } from '../alerts/alerts.js';
 import type { CommandResult } from '../devices/command-channel.js';
 import type { DeviceConnectionEvent, DeviceLifecycleEvent } from '../devices/device-source.js';
 import type { DeviceMessage } from '../devices/messages.js';
+import type { CampaignProgress } from '../labels/campaign-service.js';
 import type { RelayStatus } from '../relay/relay-status.js';
 import type { FacingStockChange, SensorFaultChange, StockLevelSignal } from '../stock/stock-events.js';
 import { EventBus } from './event-bus.js';
@@ -37,6 +38,8 @@ export type GatewayEvents = DeviceMessageEvents & {
   'command.result': CommandResult;
   /** the HQ relay's status changed: link up/down, backlog, drops (at most once a second, at once on a link change) */
   'relay.status': RelayStatus;
+  /** a price campaign's counts or state changed (throttled to a few a second per campaign; its end at once) */
+  'campaign.progress': CampaignProgress;
 };
 
 export class GatewayBus extends EventBus<GatewayEvents> {}

@@ -39,6 +39,7 @@ export function liveEventRoutes(deps: LiveEventDeps): FastifyPluginAsync {
       deps.bus.on('stock.changed', 'live-stream', ({ view }) => broadcast('stock', view)),
       deps.bus.on('device.connection', 'live-stream', (event) => broadcast('device', event)),
       deps.bus.on('relay.status', 'live-stream', (status) => broadcast('relay', status)),
+      deps.bus.on('campaign.progress', 'live-stream', (progress) => broadcast('campaign', progress)),
     ];
     app.addHook('onClose', async () => {
       for (const unsubscribe of unsubscribes) unsubscribe();

@@ -10,6 +10,8 @@
  *   - id: shelf-01
  *     facings:
  *       - { facing: 1, sku: "4006381333931", capacityUnits: 12, lowStockUnits: 3, restockUnits: 6 }
+ * labels:            # optional: which shelf label (device id, or OpenEPaperLink mac) shows which facing
+ *   - { label: esl-0001, shelfId: shelf-01, facing: 1 }
  * ```
  */
 import { readFile } from 'node:fs/promises';
@@ -39,7 +41,9 @@ type FacingEntry = {
   tareG?: number;
 };
 type ShelfEntry = { id: string; facings: FacingEntry[] };
-type PlanogramDocument = { products: Product[]; shelves: ShelfEntry[] };
+/** A shelf label bound to a facing in the file (the labels room also takes bindings through its API). */
+export type PlanogramLabelEntry = { label: string; shelfId: string; facing: number };
+type PlanogramDocument = { products: Product[]; shelves: ShelfEntry[]; labels?: PlanogramLabelEntry[] };
 
 const sku = { type: 'string', minLength: 1, maxLength: 64 } as const;
 const units = { type: 'integer', minimum: 0, maximum: 100_000 } as const;
@@ -95,6 +99,21 @@ export const planogramFileSchema = {
         },
       },
     },
+    labels: {
+      type: 'array',
+      maxItems: 100_000,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['label', 'shelfId', 'facing'],
+        properties: {
+          // a device id (direct MQTT label, label behind an MQTT access point) or a 12/16-digit OpenEPaperLink mac
+          label: { type: 'string', pattern: DEVICE_ID_PATTERN },
+          shelfId: { type: 'string', pattern: DEVICE_ID_PATTERN },
+          facing: { type: 'integer', minimum: 1, maximum: 64 },
+        },
+      },
+    },
   },
 } as const;
 
@@ -122,6 +141,15 @@ export async function readPlanogramText(path: string): Promise<string> {
 
 /** Same as loadPlanogramFile for text already in memory; `source` names it in errors. */
 export function parsePlanogram(text: string, source: string): Planogram {
+  return toPlanogram(parseCheckedDocument(text, source));
+}
+
+/** The file's `labels` section (empty without one), after the whole file is checked as parsePlanogram checks it. */
+export function parsePlanogramLabels(text: string, source: string): PlanogramLabelEntry[] {
+  return parseCheckedDocument(text, source).labels ?? [];
+}
+
+function parseCheckedDocument(text: string, source: string): PlanogramDocument {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false });
   if (document.errors.length > 0) {
@@ -138,7 +166,7 @@ export function parsePlanogram(text: string, source: string): Planogram {
   // The cross checks read defensively, so a file with schema errors still gets its sku/duplicate problems listed.
   problems.push(...crossCheck(data));
   if (problems.length > 0) throw new PlanogramFileError(source, problems);
-  return toPlanogram(data as PlanogramDocument);
+  return data as PlanogramDocument;
 }
 
 function describeSchemaError(error: ErrorObject): string {
@@ -195,6 +223,30 @@ function crossCheck(data: unknown): string[] {
       }
       problems.push(...checkStockLevels(pointer, facing));
     });
+  });
+  problems.push(...checkLabels(root?.labels, facingAt));
+  return problems;
+}
+
+/** Every label names a facing the file defines, and a label shows one facing only. */
+function checkLabels(labels: unknown, facingAt: ReadonlyMap<string, string>): string[] {
+  if (!Array.isArray(labels)) return [];
+  const problems: string[] = [];
+  const labelAt = new Map<string, string>();
+  labels.forEach((entry: unknown, index) => {
+    const label = asRecord(entry);
+    if (!label) return;
+    const pointer = `/labels/${index}`;
+    if (typeof label.shelfId === 'string' && typeof label.facing === 'number' && !facingAt.has(facingKey(label.shelfId, label.facing))) {
+      problems.push(`${pointer}/facing: facing ${label.facing} of ${label.shelfId} is not in shelves`);
+    }
+    if (typeof label.label === 'string') {
+      // a mac may be written in either case
+      const id = label.label.toUpperCase();
+      const first = labelAt.get(id);
+      if (first) problems.push(`${pointer}/label: label "${label.label}" is bound twice (first at ${first})`);
+      else labelAt.set(id, `${pointer}/label`);
+    }
   });
   return problems;
 }

@@ -188,6 +188,8 @@ describe('architecture', () => {
       for (const i of imports) {
         const room = edgeFolder(i.target);
         if (room === undefined || !ROOMS.includes(room) || room === edgeFolder(i.file)) continue;
+        // the config schema composes the rooms' own config sections, as the plumbing rule above allows
+        if (i.file === 'edge/config/config-schema.ts' && /-config\.ts$/.test(i.target ?? '')) continue;
         known.set(i.file, (known.get(i.file) ?? new Set()).add(room));
       }
       return [...known].filter(([, rooms]) => rooms.size > MAX_ROOMS_PER_FILE).map(([file, rooms]) => `${file}: ${[...rooms].sort().join(', ')}`);

@@ -7,6 +7,8 @@ import * as hqCommands from './006-hq-commands.js';
 import * as certificates from './007-certificates.js';
 import * as auditLog from './008-audit-log.js';
 import * as deviceKindAp from './009-device-kind-ap.js';
+import * as labelBindings from './010-label-bindings.js';
+import * as campaigns from './011-campaigns.js';
 
 export type Migration = { version: number; name: string; sql: string };
 
@@ -21,4 +23,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, ...certificates },
   { version: 8, ...auditLog },
   { version: 9, ...deviceKindAp },
+  { version: 10, ...labelBindings },
+  { version: 11, ...campaigns },
 ];

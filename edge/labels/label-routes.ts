@@ -1,0 +1,74 @@
+/**
+ * The label API (docs/http-api.md): `GET /api/labels` — every label the room knows with its health, driver, battery,
+ * last check-in and binding (viewer); `PUT /api/labels/:id/binding` — staff link a label to a facing, the way a
+ * handheld does (manager: which label shows which price is a pricing decision).
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type Static } from 'typebox';
+import { DEVICE_ID_PATTERN } from '../devices/topics.js';
+import { principalOf, type AccessGuard } from '../http/auth.js';
+import { errorSchema } from '../http/schemas.js';
+import { LabelBindingError, type BindingTarget } from './label-bindings.js';
+
+const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const labelViewSchema = Type.Object(
+  {
+    labelId: Type.String(),
+    state: Type.Union([Type.Literal('ok'), Type.Literal('offline'), Type.Literal('battery-low'), Type.Literal('never-seen')]),
+    driverId: nullable(Type.String()),
+    /** the link of the label's driver to its access point */
+    driverLinkUp: nullable(Type.Boolean()),
+    batteryMv: nullable(Type.Integer()),
+    lastSeenAt: nullable(Type.Integer()),
+    displayedPriceCents: nullable(Type.Integer()),
+    shelfId: nullable(Type.String()),
+    facing: nullable(Type.Integer()),
+    sku: nullable(Type.String()),
+    bindingSource: nullable(Type.Union([Type.Literal('planogram'), Type.Literal('api')])),
+  },
+  { additionalProperties: false },
+);
+export type LabelView = Static<typeof labelViewSchema>;
+
+export const labelListSchema = Type.Object({ labels: Type.Array(labelViewSchema), truncated: Type.Boolean() }, { additionalProperties: false });
+const labelIdParams = Type.Object({ id: Type.String({ pattern: DEVICE_ID_PATTERN, description: 'a label device id or an OpenEPaperLink mac' }) });
+export const bindingBody = Type.Object(
+  { shelfId: Type.String({ minLength: 1, maxLength: 64 }), facing: Type.Integer({ minimum: 1, maximum: 64 }) },
+  { additionalProperties: false },
+);
+
+const denied = { 401: errorSchema, 403: errorSchema, 429: errorSchema };
+
+export type LabelRouteDeps = {
+  labels: {
+    list(limit: number): { labels: LabelView[]; truncated: boolean };
+    bind(labelId: string, target: BindingTarget, by: string): Promise<LabelView>;
+  };
+  guard: AccessGuard;
+  /** most labels one answer lists */
+  maxListed?: number;
+};
+
+export function labelRoutes(deps: LabelRouteDeps): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get('/api/labels', {
+      onRequest: deps.guard('viewer'),
+      schema: { response: { 200: labelListSchema, ...denied } },
+      handler: async () => deps.labels.list(deps.maxListed ?? 50_000),
+    });
+
+    app.put('/api/labels/:id/binding', {
+      onRequest: deps.guard('manager'),
+      schema: { params: labelIdParams, body: bindingBody, response: { 200: labelViewSchema, 400: errorSchema, ...denied } },
+      handler: async (request, reply) => {
+        try {
+          return await deps.labels.bind(request.params.id, request.body, principalOf(request).name);
+        } catch (error) {
+          if (error instanceof LabelBindingError) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: error.message });
+          throw error;
+        }
+      },
+    });
+  };
+}

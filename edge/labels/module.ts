@@ -1,0 +1,387 @@
+/**
+ * The labels room's module: builds the label drivers (direct MQTT labels; one driver per MQTT access point that
+ * connects; one per configured OpenEPaperLink AP), keeps the bindings (planogram file + API), follows what the drivers
+ * report to know each label's health (`label-offline`, `label-battery-low` alerts, `/metrics`), flashes the labels of
+ * a low facing (find-my-facing), and is the `LabelDirectory` the campaign service reads.
+ */
+import { Gauge, type Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import type { AlertService } from '../alerts/alert-service.js';
+import { lowStockKey } from '../alerts/alerts.js';
+import type { GatewayBus } from '../core/events.js';
+import type { GatewayModule, HealthCheck } from '../core/module.js';
+import type { AccessGuard } from '../http/auth.js';
+import { parsePlanogramLabels, readPlanogramText } from '../planogram/planogram-file.js';
+import type { SqliteDatabase } from '../storage/database.js';
+import { FindMyFacing } from './find-my-facing.js';
+import { LabelBindingStore, checkBinding, labelKey, mergeBindings, withSku, type BindingTarget, type PlanogramLabel, type ResolvedBinding } from './label-bindings.js';
+import type { LabelBinding, LabelDirectory } from './label-directory.js';
+import type { LabelDriver, LabelDriverEvent } from './label-driver.js';
+import { checkedIn, labelAlertActions, labelHealth, type LabelSighting } from './label-health.js';
+import { labelRoutes, type LabelView } from './label-routes.js';
+import type { LabelsConfig } from './labels-config.js';
+import { MqttApDriver, type MqttApDriverDeps } from './mqtt-ap-driver.js';
+import { MqttLabelDriver, type MqttLabelDriverDeps } from './mqtt-label-driver.js';
+import { OeplDriver } from './oepl-driver.js';
+
+/** What the room reads of the planogram (the planogram index), named here so the room knows no more rooms than it needs. */
+export type FacingLookup = {
+  facing(shelfId: string, facing: number): { sku: string } | undefined;
+  facingsOf(sku: string): readonly { shelfId: string; facing: number }[];
+};
+
+export type LabelsModuleDeps = {
+  config: LabelsConfig;
+  /** the planogram file whose `labels` section binds labels (null: only the API's bindings) */
+  planogramFile: string | null;
+  bus: GatewayBus;
+  db: SqliteDatabase;
+  planogram: () => FacingLookup;
+  /** the alert service (the alerts module starts first) */
+  alerts: () => AlertService;
+  /** the command channel: direct MQTT labels are reached through it */
+  commands: MqttLabelDriverDeps['commands'];
+  /** the transport of MQTT access points (the broker, built after this module; asked only once an AP connects) */
+  apSource: () => MqttApDriverDeps['source'];
+  /** a registered device's kind (`esl`: a direct MQTT label) */
+  deviceKind: (deviceId: string) => string | undefined;
+  isConnected: (deviceId: string) => boolean;
+  now: () => number;
+  log: Logger;
+  /** the gateway's Prometheus registry: label counts by state, low batteries */
+  metricsRegistry?: Registry;
+};
+
+/** A driver's link as it last reported it. */
+type DriverLink = { up: boolean; detail?: string };
+
+export class LabelsModule implements GatewayModule, LabelDirectory {
+  readonly name = 'labels';
+  readonly directory: LabelDirectory = this;
+  private readonly mqttLabels: MqttLabelDriver;
+  private readonly oeplDrivers: OeplDriver[];
+  private readonly apDrivers = new Map<string, MqttApDriver>();
+  private readonly driverLinks = new Map<string, DriverLink>();
+  private readonly driverListeners = new Set<() => void>();
+  private readonly bindingStore: LabelBindingStore;
+  private planogramLabels: PlanogramLabel[] = [];
+  private bindings = new Map<string, ResolvedBinding>();
+  /** facing key → labels bound to it */
+  private labelsByFacing = new Map<string, string[]>();
+  /** every label tracked (bound, or reported by a driver), bounded by `drivers.maxLabels` */
+  private readonly sightings = new Map<string, LabelSighting>();
+  private readonly findMyFacing: FindMyFacing;
+  private unsubscribes: Array<() => void> = [];
+  private healthTimer: NodeJS.Timeout | undefined;
+  private running = false;
+  private untracked = 0;
+
+  constructor(private readonly deps: LabelsModuleDeps) {
+    const { config, log } = deps;
+    this.bindingStore = new LabelBindingStore(deps.db);
+    this.mqttLabels = new MqttLabelDriver(
+      { maxInFlight: config.drivers.mqttMaxInFlight, maxLabels: config.drivers.maxLabels },
+      { bus: deps.bus, commands: deps.commands, log: log.child({ driver: 'mqtt-esl' }), now: deps.now, isDirectLabel: (id) => deps.deviceKind(id) === 'esl' },
+    );
+    this.oeplDrivers = config.accessPoints.map(
+      (ap) =>
+        new OeplDriver({
+          baseUrl: ap.url,
+          driverId: `oepl:${ap.name}`,
+          log,
+          now: deps.now,
+          limits: { requestsPerSecond: config.drivers.oeplRequestsPerSecond },
+          ...(ap.macs ? { macs: ap.macs } : {}),
+        }),
+    );
+    this.findMyFacing = new FindMyFacing({
+      bus: deps.bus,
+      labelsAt: (shelfId, facing) => this.labelsAt(shelfId, facing),
+      driverFor: (labelId) => this.driverFor(labelId),
+      lowFacings: () => this.lowFacings(),
+      log,
+    });
+    if (deps.metricsRegistry) this.registerMetrics(deps.metricsRegistry);
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this.deps;
+    if (this.deps.planogramFile) {
+      const labels = parsePlanogramLabels(await readPlanogramText(this.deps.planogramFile), this.deps.planogramFile);
+      this.planogramLabels = labels.map(({ label, shelfId, facing }) => ({ labelId: label, shelfId, facing }));
+    }
+    this.rebuildBindings(await this.bindingStore.loadAll(config.drivers.maxLabels));
+    const now = this.deps.now();
+    for (const labelId of this.bindings.keys()) this.track(labelId, now);
+
+    this.running = true;
+    for (const driver of [this.mqttLabels, ...this.oeplDrivers]) await this.startDriver(driver);
+    this.unsubscribes.push(
+      this.deps.bus.on('device.connection', 'labels:access-points', (event) => {
+        if (event.kind === 'ap' && event.connected) this.accessPointConnected(event.deviceId);
+      }),
+    );
+    this.findMyFacing.start();
+    this.healthTimer = setInterval(() => this.checkHealth(this.deps.now()), config.health.checkEveryMs);
+    this.healthTimer.unref();
+    log.info({ bindings: this.bindings.size, accessPoints: this.oeplDrivers.length }, 'labels started');
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearInterval(this.healthTimer);
+    this.healthTimer = undefined;
+    this.findMyFacing.stop();
+    for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
+    for (const driver of [...this.drivers()].reverse()) {
+      await driver.stop().catch((error: unknown) => this.deps.log.error({ err: error, driverId: driver.driverId }, 'label driver failed to stop'));
+    }
+  }
+
+  health(): HealthCheck {
+    const links = Object.fromEntries([...this.driverLinks].map(([driverId, link]) => [driverId, link.up ? 'up' : `down${link.detail ? `: ${link.detail}` : ''}`]));
+    // an OEPL AP that cannot be reached makes its labels unreachable: that is worth a red light
+    const ok = this.running && this.oeplDrivers.every((driver) => driver.isLinkUp);
+    return { ok, labels: this.sightings.size, bindings: this.bindings.size, drivers: links, untracked: this.untracked };
+  }
+
+  routes(guard: AccessGuard) {
+    return labelRoutes({ labels: { list: (limit) => this.list(limit), bind: (labelId, target, by) => this.bind(labelId, target, by) }, guard });
+  }
+
+  // --- LabelDirectory -------------------------------------------------------------------------------------------
+
+  labelsForSku(sku: string): readonly string[] {
+    const labels: string[] = [];
+    for (const plan of this.deps.planogram().facingsOf(sku)) labels.push(...this.labelsAt(plan.shelfId, plan.facing));
+    return labels;
+  }
+
+  bindingOf(labelId: string): LabelBinding | undefined {
+    const binding = this.bindings.get(labelKey(labelId));
+    return binding ? withSku(binding, (shelfId, facing) => this.skuAt(shelfId, facing)) : undefined;
+  }
+
+  driverFor(labelId: string): LabelDriver | undefined {
+    const id = labelKey(labelId);
+    const last = this.sightings.get(id)?.driverId;
+    const drivers = this.drivers();
+    const lastDriver = last === undefined ? undefined : drivers.find((driver) => driver.driverId === last);
+    if (lastDriver?.handles(id)) return lastDriver;
+    return drivers.find((driver) => driver.handles(id));
+  }
+
+  drivers(): readonly LabelDriver[] {
+    return [this.mqttLabels, ...this.apDrivers.values(), ...this.oeplDrivers];
+  }
+
+  onDriversChanged(listener: () => void): () => void {
+    this.driverListeners.add(listener);
+    return () => this.driverListeners.delete(listener);
+  }
+
+  // --- bindings -------------------------------------------------------------------------------------------------
+
+  /** Binds a label to a facing (stored; wins over the planogram file), and flashes it at once if that facing is low. */
+  async bind(labelId: string, target: BindingTarget, by: string): Promise<LabelView> {
+    const id = labelKey(labelId);
+    checkBinding(id, target, { skuAt: (shelfId, facing) => this.skuAt(shelfId, facing), bindings: this.bindings, maxLabels: this.deps.config.drivers.maxLabels });
+    const now = this.deps.now();
+    await this.bindingStore.put({ labelId: id, ...target, boundBy: by, boundAt: now });
+    const previous = this.bindings.get(id);
+    this.bindings.set(id, { labelId: id, ...target, source: 'api' });
+    this.indexFacings();
+    this.track(id, now);
+    this.deps.log.info({ labelId: id, shelfId: target.shelfId, facing: target.facing, by }, 'label bound');
+    const driver = this.driverFor(id);
+    if (driver) {
+      if (previous && this.deps.alerts().activeByKey(lowStockKey(previous.shelfId, previous.facing))) driver.flash(id, 'stop');
+      if (this.deps.alerts().activeByKey(lowStockKey(target.shelfId, target.facing))) driver.flash(id, 'find');
+    }
+    return this.view(id, now);
+  }
+
+  private rebuildBindings(stored: Parameters<typeof mergeBindings>[1]): void {
+    this.bindings = mergeBindings(this.planogramLabels, stored);
+    this.indexFacings();
+  }
+
+  private indexFacings(): void {
+    const byFacing = new Map<string, string[]>();
+    for (const binding of this.bindings.values()) {
+      const key = `${binding.shelfId}/${binding.facing}`;
+      const labels = byFacing.get(key);
+      if (labels) labels.push(binding.labelId);
+      else byFacing.set(key, [binding.labelId]);
+    }
+    this.labelsByFacing = byFacing;
+  }
+
+  private labelsAt(shelfId: string, facing: number): readonly string[] {
+    return this.labelsByFacing.get(`${shelfId}/${facing}`) ?? [];
+  }
+
+  private skuAt(shelfId: string, facing: number): string | undefined {
+    return this.deps.planogram().facing(shelfId, facing)?.sku;
+  }
+
+  private *lowFacings(): Iterable<{ shelfId: string; facing: number }> {
+    const alerts = this.deps.alerts();
+    for (const binding of this.bindings.values()) {
+      if (alerts.activeByKey(lowStockKey(binding.shelfId, binding.facing))) yield binding;
+    }
+  }
+
+  // --- drivers --------------------------------------------------------------------------------------------------
+
+  private async startDriver(driver: LabelDriver): Promise<void> {
+    this.unsubscribes.push(driver.onEvent((event) => this.driverEvent(driver.driverId, event)));
+    await driver.start();
+  }
+
+  private accessPointConnected(apId: string): void {
+    if (!this.running || this.apDrivers.has(apId)) return; // a known AP's driver follows its link itself
+    if (this.apDrivers.size >= this.deps.config.drivers.maxAccessPoints) {
+      this.deps.log.warn({ apId, maxAccessPoints: this.deps.config.drivers.maxAccessPoints }, 'access point not driven: too many access points');
+      return;
+    }
+    const driver = new MqttApDriver(
+      { apId, maxCommandsPerSecond: this.deps.config.drivers.apMaxCommandsPerSecond, maxLabels: this.deps.config.drivers.maxLabels },
+      { bus: this.deps.bus, source: this.deps.apSource(), log: this.deps.log.child({ driver: `mqtt-ap:${apId}` }), now: this.deps.now, isConnected: this.deps.isConnected },
+    );
+    this.apDrivers.set(apId, driver);
+    this.startDriver(driver).then(
+      () => this.driversChanged(),
+      (error: unknown) => {
+        // forgotten, so the AP's next connection tries again
+        this.apDrivers.delete(apId);
+        void driver.stop().catch(() => undefined);
+        this.deps.log.error({ err: error, apId }, 'access point driver failed to start');
+      },
+    );
+  }
+
+  private driversChanged(): void {
+    for (const listener of this.driverListeners) {
+      try {
+        listener();
+      } catch (error) {
+        this.deps.log.error({ err: error }, 'drivers-changed listener failed');
+      }
+    }
+  }
+
+  private driverEvent(driverId: string, event: LabelDriverEvent): void {
+    switch (event.type) {
+      case 'link':
+        this.driverLinks.set(driverId, { up: event.up, ...(event.detail !== undefined ? { detail: event.detail } : {}) });
+        return;
+      case 'check-in':
+        this.sighted(driverId, event.labelId, event.at, event.batteryMv, event.displayedPriceCents);
+        return;
+      case 'confirmed':
+        // the label showed the content: it was there, whatever its last check-in says
+        this.sighted(driverId, event.labelId, event.at, null, event.displayedPriceCents);
+        return;
+      default:
+        return;
+    }
+  }
+
+  // --- health ---------------------------------------------------------------------------------------------------
+
+  private track(labelId: string, now: number): LabelSighting | undefined {
+    const known = this.sightings.get(labelId);
+    if (known) return known;
+    if (this.sightings.size >= this.deps.config.drivers.maxLabels) {
+      this.untracked++;
+      return undefined;
+    }
+    const sighting: LabelSighting = { labelId, trackedSince: now, batteryMv: null };
+    this.sightings.set(labelId, sighting);
+    return sighting;
+  }
+
+  private sighted(driverId: string, labelId: string, at: number, batteryMv: number | null, displayedPriceCents: number | undefined): void {
+    const id = labelKey(labelId);
+    const known = this.track(id, at);
+    if (!known) return;
+    const next = checkedIn(known, { driverId, at, batteryMv, ...(displayedPriceCents !== undefined ? { displayedPriceCents } : {}) });
+    this.sightings.set(id, next);
+    this.applyHealth(next, this.deps.now());
+  }
+
+  /** Every tracked label against the thresholds: opens and resolves label alerts. */
+  checkHealth(now: number): void {
+    for (const sighting of this.sightings.values()) this.applyHealth(sighting, now);
+  }
+
+  private applyHealth(sighting: LabelSighting, now: number): void {
+    const alerts = this.deps.alerts();
+    const thresholds = this.deps.config.health;
+    const binding = this.bindingOf(sighting.labelId);
+    const place = binding ? { shelfId: binding.shelfId, facing: binding.facing, sku: binding.sku } : {};
+    for (const action of labelAlertActions(sighting, labelHealth(sighting, thresholds, now), place, thresholds, (key) => alerts.activeByKey(key) !== undefined)) {
+      if ('raise' in action) alerts.raise(action.raise);
+      else alerts.resolveByKey(action.resolve, 'system', action.resolution);
+    }
+  }
+
+  // --- views ----------------------------------------------------------------------------------------------------
+
+  list(limit: number): { labels: LabelView[]; truncated: boolean } {
+    const now = this.deps.now();
+    const labels: LabelView[] = [];
+    for (const labelId of this.sightings.keys()) {
+      if (labels.length >= limit) return { labels, truncated: true };
+      labels.push(this.view(labelId, now));
+    }
+    return { labels, truncated: false };
+  }
+
+  private view(labelId: string, now: number): LabelView {
+    const sighting = this.sightings.get(labelId) ?? { labelId, trackedSince: now, batteryMv: null };
+    const binding = this.bindings.get(labelId);
+    const driverId = sighting.driverId ?? this.driverFor(labelId)?.driverId ?? null;
+    const link = driverId === null ? undefined : this.driverLinks.get(driverId);
+    return {
+      labelId,
+      state: labelHealth(sighting, this.deps.config.health, now).condition,
+      driverId,
+      driverLinkUp: link ? link.up : null,
+      batteryMv: sighting.batteryMv,
+      lastSeenAt: sighting.lastSeenAt ?? null,
+      displayedPriceCents: sighting.displayedPriceCents ?? null,
+      shelfId: binding?.shelfId ?? null,
+      facing: binding?.facing ?? null,
+      sku: binding ? (this.skuAt(binding.shelfId, binding.facing) ?? null) : null,
+      bindingSource: binding?.source ?? null,
+    };
+  }
+
+  private registerMetrics(registry: Registry): void {
+    const module = this;
+    new Gauge({
+      name: 'smartstore_labels',
+      help: 'shelf labels tracked, by health state (ok, offline, battery-low, never-seen)',
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        const now = module.deps.now();
+        const counts: Record<string, number> = { ok: 0, offline: 0, 'battery-low': 0, 'never-seen': 0 };
+        for (const sighting of module.sightings.values()) counts[labelHealth(sighting, module.deps.config.health, now).condition]!++;
+        for (const [state, count] of Object.entries(counts)) this.labels(state).set(count);
+      },
+    });
+    new Gauge({
+      name: 'smartstore_labels_battery_low',
+      help: 'shelf labels whose last reported battery is below labels.health.lowBatteryMv (offline ones included)',
+      registers: [registry],
+      collect() {
+        let low = 0;
+        for (const sighting of module.sightings.values()) if (sighting.batteryMv !== null && sighting.batteryMv < module.deps.config.health.lowBatteryMv) low++;
+        this.set(low);
+      },
+    });
+  }
+}
