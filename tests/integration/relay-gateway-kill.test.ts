@@ -47,7 +47,7 @@ async function startGateway(): Promise<ChildProcess> {
       await probe.endAsync(true);
       return true;
     },
-    15_000,
+    30_000,
     'the gateway child to accept devices',
   );
   return child;
@@ -105,10 +105,15 @@ describe.skipIf(!hasMosquitto)('kill -9 mid-burst', () => {
   }, 60_000);
 
   afterAll(async () => {
-    gateway?.kill('SIGKILL');
+    const child = gateway;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGKILL');
+      await exited;
+    }
     await hq?.stop();
-    await rm(work, { recursive: true, force: true });
-  });
+    await rm(work, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  }, 30_000);
 
   it(`every PUBACKed kiosk event reaches HQ across ${CYCLES} SIGKILLs mid-burst`, async () => {
     const atHq = await hqSubscriber(hq.url, 'hq-kill/kill-store/events/store.kiosk.event', { clean: false, clientId: 'hq-kill-consumer', properties: { sessionExpiryInterval: 3_600 } });
@@ -140,8 +145,13 @@ describe.skipIf(!hasMosquitto)('kill -9 mid-burst', () => {
       const missing = [...acked].filter((id) => !atHqIds().has(id));
       expect(missing).toEqual([]);
     } finally {
-      gateway?.kill('SIGTERM');
+      const child = gateway;
+      if (child && child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGTERM');
+        await exited;
+      }
       await atHq.close();
     }
-  }, 240_000);
+  }, 300_000);
 });
