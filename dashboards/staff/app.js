@@ -9,6 +9,25 @@ const SNAPSHOT_RETRY_MS = 5_000;
 const STREAM_RETRY_MAX_MS = 30_000;
 const NOTICE_MS = { info: 5_000, error: 10_000 };
 const STORAGE_KEYS = { token: 'smartstore.staffToken' };
+/** Campaigns the Prices panel shows, newest first; older ones are dropped from the page (the API keeps them). */
+const CAMPAIGNS_SHOWN_MAX = 10;
+/** Bad CSV rows listed on the page; the gateway names every one, a longer list says how many more. */
+const CSV_PROBLEMS_SHOWN_MAX = 200;
+/** Roles that may change prices (the gateway checks again: the campaign routes need manager). */
+const PRICE_ROLES = new Set(['manager', 'admin']);
+/** Label states in a campaign, in display order; settled ones count towards progress. */
+const LABEL_STATE_LABELS = {
+  confirmed: 'confirmed',
+  failed: 'failed',
+  waiting: 'waiting for the label',
+  sent: 'sent',
+  pending: 'pending',
+  superseded: 'superseded',
+  cancelled: 'cancelled',
+};
+const SETTLED_LABEL_STATES = ['confirmed', 'failed', 'superseded', 'cancelled'];
+const CAMPAIGN_STATE_LABELS = { scheduled: 'Scheduled', running: 'Running', done: 'Done', cancelled: 'Cancelled', 'rolled-back': 'Rolled back' };
+const FINISHED_CAMPAIGN_STATES = new Set(['done', 'cancelled', 'rolled-back']);
 
 const KIND_LABELS = {
   'low-stock': 'Low stock',
@@ -17,6 +36,9 @@ const KIND_LABELS = {
   'sensor-fault': 'Load cell fault',
   'cold-chain': 'Cold chain',
   'case-door-open': 'Case door open',
+  'price-mismatch': 'Price mismatch',
+  'label-offline': 'Shelf label offline',
+  'label-battery-low': 'Shelf label battery low',
 };
 const STATE_LABELS = { open: 'Open', acknowledged: 'Acknowledged', snoozed: 'Snoozed', resolved: 'Resolved' };
 const LEVEL_LABELS = { ok: 'OK', low: 'Low', unknown: 'Unknown' };
@@ -55,6 +77,12 @@ const state = {
   snapshotGeneration: 0,
   /** events that arrive while a snapshot loads, replayed on top of it */
   queuedEvents: null,
+  /** campaign views and progress events by campaign id, at most CAMPAIGNS_SHOWN_MAX (newest kept) */
+  campaigns: new Map(),
+  /** campaign ids whose failed labels are being fetched */
+  campaignFetches: new Set(),
+  /** a CSV upload in flight */
+  uploading: false,
 };
 
 const byId = (id) => document.getElementById(id);
@@ -70,11 +98,11 @@ function isActive(alert) {
 }
 
 /**
- * How urgent an alert is, 0 first: a customer waiting at a kiosk, then a warm refrigerated case or an empty facing,
+ * How urgent an alert is, 0 first: a customer waiting at a kiosk or a wrong price, then a warm refrigerated case or an empty facing,
  * then a low facing or a case door left open, then the rest (a load cell to check). The gateway sorts the same way (edge/alerts/alerts.ts staffUrgency).
  */
 function urgency(alert) {
-  if (alert.kind === 'kiosk-assist' || alert.kind === 'kiosk-weight-mismatch') return 0;
+  if (alert.kind === 'kiosk-assist' || alert.kind === 'kiosk-weight-mismatch' || alert.kind === 'price-mismatch') return 0;
   if (alert.kind === 'cold-chain') return 1;
   if (alert.kind === 'low-stock') return alert.severity === 'critical' ? 1 : 2;
   if (alert.kind === 'case-door-open') return 2;
@@ -148,6 +176,7 @@ function showPrincipal(principal) {
   state.principal = principal;
   byId('signed-in-as').textContent = principal ? `${principal.name} (${principal.role})` : 'not signed in';
   byId('sign-out').hidden = !principal;
+  renderPriceControls();
 }
 
 /** Asks the gateway who the stored token is; without a valid one, shows the sign-in form. */
@@ -515,6 +544,202 @@ function replaceDevices(devices) {
   state.devices = new Map(devices.map((d) => [d.id, { kind: d.kind, connected: d.connected }]));
 }
 
+// ---------- prices: campaign progress and the CSV upload ----------
+// Progress comes from the live stream (`campaign` events: counts only) and GET /api/campaigns (managers); the failed
+// labels and their reasons need GET /api/campaigns/:id, fetched when a campaign's failed count changes.
+
+function canChangePrices() {
+  return PRICE_ROLES.has(state.principal?.role);
+}
+
+/** Labels that reached an end state: confirmed, failed, superseded by a newer price, or cancelled. */
+function settledLabels(campaign) {
+  return SETTLED_LABEL_STATES.reduce((sum, labelState) => sum + (campaign.counts?.[labelState] ?? 0), 0);
+}
+
+/** Rounded down, so the page says 100 % only when every label has settled. */
+function campaignPercent(campaign) {
+  if (!campaign.total) return FINISHED_CAMPAIGN_STATES.has(campaign.state) ? 100 : 0;
+  return Math.floor((settledLabels(campaign) / campaign.total) * 100);
+}
+
+function formatPrice(cents) {
+  return Number.isInteger(cents) ? (cents / 100).toFixed(2) : '?';
+}
+
+/** Events and answers may cross: a finished campaign never goes back to running, and settled labels never shrink. */
+function isStaleCampaign(incoming, current) {
+  if (!current) return false;
+  const currentFinished = FINISHED_CAMPAIGN_STATES.has(current.state);
+  if (currentFinished && !FINISHED_CAMPAIGN_STATES.has(incoming.state)) return true;
+  return current.state === incoming.state && settledLabels(incoming) < settledLabels(current);
+}
+
+function campaignOrder(campaign) {
+  return campaign.createdAt ?? campaign.firstSeenAt;
+}
+
+/** Applies a campaign view (from the API) or a progress event (`campaignId`, state, total, counts). */
+function applyCampaign(update, { render = true } = {}) {
+  const id = update.id ?? update.campaignId;
+  if (typeof id !== 'string' || typeof update.state !== 'string') return;
+  const current = state.campaigns.get(id);
+  if (isStaleCampaign(update, current)) return;
+  const { campaignId: _ignored, ...fields } = update;
+  const next = { firstSeenAt: Date.now(), ...current, ...fields, id };
+  state.campaigns.set(id, next);
+  trimCampaigns();
+  // a progress event carries counts only: the failed labels' reasons come from the campaign's view
+  const failedChanged = (next.counts?.failed ?? 0) !== (next.failed?.length ?? 0) + (next.failedNotListed ?? 0);
+  if (!Array.isArray(update.failed) && failedChanged && canChangePrices()) fetchCampaign(id);
+  if (render) renderCampaigns();
+}
+
+function trimCampaigns() {
+  if (state.campaigns.size <= CAMPAIGNS_SHOWN_MAX) return;
+  const oldestFirst = [...state.campaigns.values()].sort((a, b) => campaignOrder(a) - campaignOrder(b));
+  for (const campaign of oldestFirst.slice(0, state.campaigns.size - CAMPAIGNS_SHOWN_MAX)) state.campaigns.delete(campaign.id);
+}
+
+/** One fetch per campaign at a time; a change that arrived meanwhile fetches again. */
+async function fetchCampaign(id) {
+  if (state.campaignFetches.has(id)) return;
+  state.campaignFetches.add(id);
+  let fetched = false;
+  try {
+    applyCampaign(await getJson(`/api/campaigns/${encodeURIComponent(id)}`));
+    fetched = true;
+  } catch {
+    // the counts stay; the reasons show with the next change or the next load
+  } finally {
+    state.campaignFetches.delete(id);
+  }
+  const current = state.campaigns.get(id);
+  if (fetched && current && (current.counts?.failed ?? 0) !== (current.failed?.length ?? 0) + (current.failedNotListed ?? 0)) fetchCampaign(id);
+}
+
+async function loadCampaigns() {
+  if (!canChangePrices()) return;
+  try {
+    const { campaigns } = await getJson('/api/campaigns');
+    const newest = [...campaigns].sort((a, b) => b.createdAt - a.createdAt).slice(0, CAMPAIGNS_SHOWN_MAX);
+    for (const campaign of newest) applyCampaign(campaign, { render: false });
+    renderCampaigns();
+  } catch {
+    // the live stream still brings progress; the list comes with the next hello
+  }
+}
+
+function campaignCounts(campaign) {
+  return Object.entries(LABEL_STATE_LABELS)
+    .filter(([labelState]) => labelState === 'confirmed' || labelState === 'failed' || (campaign.counts?.[labelState] ?? 0) > 0)
+    .map(([labelState, label]) => el('li', { className: `campaign__count campaign__count--${labelState}`, dataset: { testid: 'campaign-count', labelState } },
+      `${campaign.counts?.[labelState] ?? 0} ${label}`));
+}
+
+function failedLabels(campaign) {
+  const failed = campaign.failed ?? [];
+  if (failed.length === 0) return null;
+  return el('ul', { className: 'campaign__failed', dataset: { testid: 'campaign-failed' } },
+    failed.map((label) => el('li', { dataset: { testid: 'failed-label', labelId: label.labelId } },
+      el('strong', {}, `Label ${label.labelId}`),
+      ` (SKU ${label.sku}, ${formatPrice(label.priceCents)}): ${label.reason}`)),
+    campaign.failedNotListed ? el('li', {}, `and ${campaign.failedNotListed} more`) : null);
+}
+
+function campaignItem(campaign) {
+  const percent = campaignPercent(campaign);
+  const settled = settledLabels(campaign);
+  const unmapped = campaign.unmappedSkus ?? [];
+  const hasFailed = (campaign.counts?.failed ?? 0) > 0;
+  return el('li', { className: `campaign campaign--${campaign.state}${hasFailed ? ' campaign--has-failed' : ''}`, dataset: { testid: 'campaign-item', campaignId: campaign.id, state: campaign.state } },
+    el('p', { className: 'campaign__head' },
+      el('span', { className: `badge badge--campaign badge--${campaign.state}` }, CAMPAIGN_STATE_LABELS[campaign.state] ?? campaign.state),
+      el('span', { className: 'campaign__id' }, campaign.id),
+      campaign.createdBy ? el('span', { className: 'campaign__by' }, `by ${campaign.createdBy}`) : null,
+      campaign.state === 'scheduled' && Number.isFinite(campaign.effectiveAt) ? el('span', {}, `starts ${new Date(campaign.effectiveAt).toLocaleString()}`) : null),
+    el('div', { className: 'campaign__progress' },
+      el('progress', { max: Math.max(campaign.total ?? 0, 1), value: campaign.total ? settled : percent / 100, 'aria-label': `${campaign.id}: ${settled} of ${plural(campaign.total ?? 0, 'label')} settled` }),
+      el('span', { className: 'campaign__percent', dataset: { testid: 'campaign-percent' } }, `${percent} %`)),
+    el('ul', { className: 'campaign__counts', 'aria-label': `Labels of ${campaign.id} by state` },
+      el('li', { className: 'campaign__count', dataset: { testid: 'campaign-total' } }, plural(campaign.total ?? 0, 'label')),
+      campaignCounts(campaign)),
+    failedLabels(campaign),
+    unmapped.length ? el('p', { className: 'campaign__note' },
+      `No label shows SKU ${unmapped.slice(0, 10).join(', ')}${unmapped.length > 10 ? ` and ${unmapped.length - 10} more` : ''}`) : null);
+}
+
+function renderCampaigns() {
+  const campaigns = [...state.campaigns.values()].sort((a, b) => campaignOrder(b) - campaignOrder(a));
+  byId('campaigns-list').replaceChildren(...campaigns.map(campaignItem));
+  byId('campaigns-empty').hidden = campaigns.length > 0;
+}
+
+/** The upload is offered to managers and admins only; the gateway refuses anyone else all the same. */
+function renderPriceControls() {
+  const allowed = canChangePrices();
+  byId('price-upload').hidden = !allowed;
+  if (!allowed) byId('csv-result').hidden = true;
+  byId('prices-hint').textContent = allowed
+    ? 'Upload a price file to start a campaign; every label is tracked until it shows the new price.'
+    : 'Campaign progress shows here. Price files are uploaded by a manager.';
+}
+
+function showCsvResult(message, problems = [], kind = 'info') {
+  const result = byId('csv-result');
+  result.hidden = false;
+  result.dataset.kind = kind;
+  byId('csv-result-message').textContent = message;
+  const shown = problems.slice(0, CSV_PROBLEMS_SHOWN_MAX);
+  const items = shown.map((problem) => el('li', { dataset: { testid: 'csv-problem', line: problem.line } },
+    el('strong', { className: 'csv-problem__line' }, `Line ${problem.line}`), `: ${problem.reason}`));
+  if (problems.length > shown.length) items.push(el('li', {}, `and ${problems.length - shown.length} more`));
+  byId('csv-problems').replaceChildren(...items);
+}
+
+async function uploadPrices(file) {
+  const button = byId('price-upload-button');
+  state.uploading = true;
+  button.setAttribute('aria-disabled', 'true');
+  try {
+    const response = await fetch('/api/campaigns', {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/csv', Accept: 'application/json', ...authHeaders() },
+      body: await file.text(),
+    });
+    const body = await readJson(response);
+    const message = (body?.message ?? `${response.status} ${response.statusText}`).replace(/\.$/, '');
+    if (response.ok) {
+      const views = Array.isArray(body?.campaigns) ? body.campaigns : body?.id ? [body] : [];
+      for (const view of views) applyCampaign(view, { render: false });
+      renderCampaigns();
+      const labels = views.reduce((sum, view) => sum + (view.total ?? 0), 0);
+      showCsvResult(`${file.name}: ${plural(views.length, 'campaign')} started for ${plural(labels, 'label')} (${views.map((view) => view.id).join(', ')}).`);
+      byId('price-upload').reset();
+    } else if (response.status === 400 && Array.isArray(body?.problems)) {
+      showCsvResult(`${file.name} was not uploaded — ${plural(body.problems.length, 'bad row')}; nothing changed. Fix them and upload the file again:`, body.problems, 'error');
+    } else if (response.status === 401 || response.status === 403) {
+      showCsvResult(`Not allowed: ${message}.`, [], 'error');
+    } else {
+      showCsvResult(`${file.name} was not uploaded: ${message}.`, [], 'error');
+    }
+  } catch {
+    showCsvResult('Could not reach the gateway; try again.', [], 'error');
+  } finally {
+    state.uploading = false;
+    button.removeAttribute('aria-disabled');
+  }
+}
+
+function setUpPriceUpload() {
+  byId('price-upload').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const file = byId('price-file').files?.[0];
+    if (!file || state.uploading) return;
+    uploadPrices(file);
+  });
+}
+
 // ---------- loading and the live stream ----------
 
 async function getJson(path) {
@@ -644,6 +869,7 @@ async function connectStream(retryMs = 1_000) {
     showStoreId(parseEventData(event)?.storeId);
     loadSnapshot();
     loadRelay();
+    loadCampaigns();
   });
   for (const type of ['alert', 'stock', 'device']) {
     source.addEventListener(type, (event) => {
@@ -652,6 +878,10 @@ async function connectStream(retryMs = 1_000) {
     });
   }
   source.addEventListener('relay', (event) => showRelay(parseEventData(event)));
+  source.addEventListener('campaign', (event) => {
+    const data = parseEventData(event);
+    if (data) applyCampaign(data);
+  });
   source.addEventListener('error', () => {
     if (state.stream !== source) return; // replaced after the token changed
     showStreamState('reconnecting');
@@ -673,6 +903,7 @@ function start() {
   setUpTokenForm();
   setUpSignOut();
   setUpAlertButtons();
+  setUpPriceUpload();
   loadStoreId();
   startSession();
   setInterval(refreshAges, AGE_REFRESH_MS);
