@@ -23,9 +23,12 @@ import { INBOUND_SCHEMAS } from './devices/schemas.js';
 import { healthReport, healthRoutes, type HealthReport } from './http/health-routes.js';
 import { liveEventRoutes } from './http/live-events.js';
 import { HttpServer } from './http/server.js';
+import { KpisModule } from './kpis/module.js';
 import { CampaignService } from './labels/campaign-service.js';
 import { CampaignStore } from './labels/campaign-store.js';
+import { HqLabelCommands } from './labels/hq-label-commands.js';
 import { LabelsModule } from './labels/module.js';
+import { PriceIntegrityModule } from './labels/price-integrity-module.js';
 import { OpcuaServerModule } from './opcua/module.js';
 import { OpcuaDeviceDriver } from './opcua/device-driver.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
@@ -148,6 +151,8 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
     newId: randomUUID,
     log: component('campaigns'),
   });
+  const priceIntegrity = new PriceIntegrityModule({ bus, directory: labels.directory, prices: campaigns, alerts: () => alerts.service, log: component('price-integrity') });
+  const kpis = new KpisModule({ bus, db: storage.db, now, log: component('kpis') });
   const relay = new RelayModule({
     config: resolveRelayConfig(config.hq, config.storeId),
     storeId: config.storeId,
@@ -161,6 +166,12 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
     ackGates: devices.ackGates,
     facings: () => planogram.index.planogram.facings,
   });
+  // HQ's commands reach the labels room here: the relay knows no room, the rooms know no relay
+  const hqLabelCommands = new HqLabelCommands({ campaigns, directory: labels.directory, log: component('hq-label-commands') });
+  const hqCommands = relay.commands; // undefined with hq.enabled: false
+  const unregisterHqCommandHandlers = hqCommands
+    ? [hqCommands.registerHandler('price-campaign', (command) => hqLabelCommands.priceCampaign(command)), hqCommands.registerHandler('label-flash', (command) => hqLabelCommands.labelFlash(command))]
+    : [];
   const broker = new DeviceBroker({ storeId: config.storeId, ...config.mqtt, clientCaFile: config.mqtt.tls?.clientCaFile ?? caFiles(config.dataDir).cert }, { registry: devices.registry, decoder: new DeviceMessageDecoder({ 'kiosk/event': privacy.protectKioskEvent }), revocations: { isRevoked: (serial) => pki.revocations.isRevoked(serial) }, metrics, log: component('broker'), now, bus, ackGates: devices.ackGates });
   devices.addSource(broker);
   const pki = new PkiModule({ db: storage.db, log: component('pki'), onRevoked: (serials) => broker.closeCertificateSessions(serials) });
@@ -204,8 +215,9 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
         access.routes(),
         alerts.routes(guard),
         stock.routes(guard),
-        labels.routes(guard),
+        labels.routes(guard, ({ labelId, shelfId, facing, actor }) => audit.record({ actor, action: 'label.bound', subject: `label/${labelId}`, details: { shelfId, facing } })),
         campaigns.routes(guard),
+        kpis.routes(guard),
         relay.routes(guard),
         devices.routes(guard, audit.deviceChanged),
         liveEventRoutes({
@@ -249,6 +261,12 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
       labels,
       // after labels (it subscribes to their drivers and resumes sends through them) and audit; stopped before both
       campaigns,
+      // after campaigns and labels; stopped before them, so no flash-stop timer outlives its drivers
+      hqLabelCommands,
+      // after campaigns (it reads their price book) and labels (their drivers), before the broker: no scan is missed
+      priceIntegrity,
+      // before the broker: no restock is missed; what it sampled before a restart it reads back from its tables
+      kpis,
       // its recorder must listen before the broker accepts devices; the forwarder connects to HQ in the background
       relay,
       // after stock and alerts (it reads both at start), before the broker: no change is missed
@@ -267,5 +285,8 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
 
   const health = (): HealthReport => healthReport(gateway.health(), { storeId: config.storeId, uptimeS: Math.round((now() - startedAt) / 1000) });
 
-  return { gateway, config, bus, metrics, storage, planogram, devices, alerts, audit, stock, relay, opcuaServer, opcuaDevices, coldChain, labels, campaigns, broker, access, health, http };
+  return { gateway, config, bus, metrics, storage, planogram, devices, alerts, audit, stock, relay, opcuaServer, opcuaDevices, coldChain, labels, campaigns, hqLabelCommands, priceIntegrity, kpis, broker, access, health, http,
+    /** for tests that stand in their own handlers */
+    unregisterHqCommandHandlers: () => unregisterHqCommandHandlers.forEach((unregister) => unregister()),
+  };
 }

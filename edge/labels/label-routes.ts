@@ -48,6 +48,8 @@ export type LabelRouteDeps = {
   guard: AccessGuard;
   /** most labels one answer lists */
   maxListed?: number;
+  /** a person bound a label (for the audit trail) */
+  onBound?: (change: { labelId: string; shelfId: string; facing: number; actor: string }) => void;
 };
 
 export function labelRoutes(deps: LabelRouteDeps): FastifyPluginAsyncTypebox {
@@ -63,7 +65,10 @@ export function labelRoutes(deps: LabelRouteDeps): FastifyPluginAsyncTypebox {
       schema: { params: labelIdParams, body: bindingBody, response: { 200: labelViewSchema, 400: errorSchema, ...denied } },
       handler: async (request, reply) => {
         try {
-          return await deps.labels.bind(request.params.id, request.body, principalOf(request).name);
+          const actor = principalOf(request).name;
+          const view = await deps.labels.bind(request.params.id, request.body, actor);
+          deps.onBound?.({ labelId: view.labelId, shelfId: request.body.shelfId, facing: request.body.facing, actor });
+          return view;
         } catch (error) {
           if (error instanceof LabelBindingError) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: error.message });
           throw error;

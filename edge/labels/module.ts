@@ -18,7 +18,7 @@ import { LabelBindingStore, checkBinding, labelKey, mergeBindings, withSku, type
 import type { LabelBinding, LabelDirectory } from './label-directory.js';
 import type { LabelDriver, LabelDriverEvent } from './label-driver.js';
 import { checkedIn, labelAlertActions, labelHealth, type LabelSighting } from './label-health.js';
-import { labelRoutes, type LabelView } from './label-routes.js';
+import { labelRoutes, type LabelRouteDeps, type LabelView } from './label-routes.js';
 import type { LabelsConfig } from './labels-config.js';
 import { MqttApDriver, type MqttApDriverDeps } from './mqtt-ap-driver.js';
 import { MqttLabelDriver, type MqttLabelDriverDeps } from './mqtt-label-driver.js';
@@ -145,8 +145,8 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
     return { ok, labels: this.sightings.size, bindings: this.bindings.size, drivers: links, untracked: this.untracked };
   }
 
-  routes(guard: AccessGuard) {
-    return labelRoutes({ labels: { list: (limit) => this.list(limit), bind: (labelId, target, by) => this.bind(labelId, target, by) }, guard });
+  routes(guard: AccessGuard, onBound?: LabelRouteDeps['onBound']) {
+    return labelRoutes({ labels: { list: (limit) => this.list(limit), bind: (labelId, target, by) => this.bind(labelId, target, by) }, guard, ...(onBound ? { onBound } : {}) });
   }
 
   // --- LabelDirectory -------------------------------------------------------------------------------------------

@@ -129,6 +129,12 @@ describe('labels module: bindings, label health and find-my-facing over simulate
     const viewer = await gw.addToken('viewer-1', 'viewer');
     expect((await put('esl-x', { shelfId: 'shelf-a', facing: 1 }, viewer)).status).toBe(403);
     expect((await labels()).has('esl-x')).toBe(false);
+    // the binding is in the audit trail under the token's name; the refused ones are not
+    const trail = await eventually(async () => {
+      const rows = await gw.built.storage.db.all<{ actor: string; action: string; subject: string }>("SELECT actor, action, subject FROM audit_log WHERE action = 'label.bound'");
+      return rows.length > 0 ? rows : undefined;
+    }, 3_000, 'the binding audited');
+    expect(trail).toEqual([{ actor: 'api-token (config)', action: 'label.bound', subject: `label/${oeplApiMac}` }]);
   });
 
   it('a low battery opens label-battery-low naming the label and its facing', async () => {
