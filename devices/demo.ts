@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * `npm run demo`: the gateway on embedded defaults plus a simulated store (4 shelves × 6 facings, 24 labels,
- * 2 kiosks) publishing over real MQTT with their own credentials. Credentials persist in <dataDir>/demo-credentials.json
+ * `npm run demo`: the gateway on embedded defaults plus a simulated store (4 shelves × 6 facings, 2 kiosks, and 24
+ * labels: 8 direct MQTT labels, 8 behind a simulated MQTT access point, 8 behind a simulated OpenEPaperLink AP on
+ * 127.0.0.1:4842 — see devices/demo-labels.ts) publishing over real MQTT with their own credentials. Credentials persist in <dataDir>/demo-credentials.json
  * so a restarted demo reconnects the same devices.
  */
 import { randomBytes } from 'node:crypto';
@@ -14,7 +15,9 @@ import { loadConfig } from '../edge/config/load-config.js';
 import { createLogger } from '../edge/core/logger.js';
 import { buildGateway, type StoreGateway } from '../edge/main.js';
 import { readCredentialsFile, writeCredentialsFile, type DeviceCredential } from './credentials-file.js';
-import { loadPlanogramFile } from '../edge/planogram/planogram-file.js';
+import { loadPlanogramFile, parsePlanogramLabels, readPlanogramText } from '../edge/planogram/planogram-file.js';
+import { PlanogramIndex } from '../edge/planogram/planogram.js';
+import { DEMO_AP_ID, DemoAccessPoints, DemoLabelsError, planDemoLabels } from './demo-labels.js';
 import { seededRandom } from './random.js';
 import { StoreSimulation, demoDeviceIds } from './store-simulation.js';
 // first: it routes node-opcua's process-wide warnings into the gateway's log before the simulator loads node-opcua
@@ -52,14 +55,17 @@ async function demoCredentials(built: StoreGateway, file: string, wanted: { devi
   return credentials;
 }
 
-/** A fresh staff token named "demo staff" for this run (the previous run's is revoked): what the printed link signs in with. */
-async function demoStaffToken(built: StoreGateway): Promise<string> {
-  const name = 'demo staff';
+/**
+ * A fresh token named "demo manager" for this run (the previous run's is revoked): what the printed link signs in with.
+ * A manager, so the demo's staff page can also upload price campaigns.
+ */
+async function demoManagerToken(built: StoreGateway): Promise<string> {
+  const name = 'demo manager';
   await built.access.store.revoke(name, Date.now()).catch((error: unknown) => {
     if (!(error instanceof TokenNotFoundError)) throw error;
   });
   const token = newApiToken();
-  await built.access.store.add({ name, role: 'staff', digest: tokenDigest(token) }, Date.now());
+  await built.access.store.add({ name, role: 'manager', digest: tokenDigest(token) }, Date.now());
   await built.access.tokens.load();
   return token;
 }
@@ -91,13 +97,31 @@ async function main(): Promise<void> {
   const stopCaseScenario = caseSimulator ? demoCaseScenario(caseSimulator) : () => undefined;
   // the demo's OPC UA user (config/demo.yaml reads its password from this variable): fresh each run, printed below
   process.env.SMARTSTORE_OPCUA_DEMO_PASSWORD ||= randomBytes(12).toString('base64url');
+  // the labels: which carrier each one has follows from the planogram's labels section
+  const planogramFile = config.planogram.file as string;
+  const planogram = await loadPlanogramFile(planogramFile);
+  const planogramIndex = new PlanogramIndex(planogram);
+  const labelPlan = planDemoLabels(parsePlanogramLabels(await readPlanogramText(planogramFile), planogramFile), planogramIndex);
+  const seed = Number(process.env.DEMO_SEED ?? Date.now() % 100_000);
+  const accessPoints = new DemoAccessPoints({
+    plan: labelPlan,
+    priceOf: (sku) => planogramIndex.product(sku)?.priceCents ?? null,
+    oeplUrl: config.labels.accessPoints[0]?.url ?? null,
+    logger: logger.child({}, { level: 'warn' }),
+    random: seededRandom(seed + 1),
+  });
+  // before the gateway, so the OEPL driver finds its AP at once; the demo goes on without it if the port is taken
+  await accessPoints.startOepl().catch((error: unknown) => log.warn({ err: (error as Error).message }, 'OpenEPaperLink AP simulator not started; its labels stay offline'));
   const built = buildGateway(config, { log: logger });
   await built.gateway.start();
 
-  const planogram = await loadPlanogramFile(config.planogram.file as string);
   const credentialsFile = join(config.dataDir, 'demo-credentials.json');
   const brokerUrl = `mqtt://127.0.0.1:${built.broker.port}`;
-  const credentials = await demoCredentials(built, credentialsFile, demoDeviceIds(planogram));
+  const labelDevices = [
+    ...labelPlan.direct.map((label) => ({ deviceId: label.label, kind: 'esl' as const })),
+    ...(labelPlan.behindMqttAp.length > 0 ? [{ deviceId: DEMO_AP_ID, kind: 'ap' as const }] : []),
+  ];
+  const credentials = await demoCredentials(built, credentialsFile, demoDeviceIds(planogram, undefined, labelDevices));
   await writeCredentialsFile(credentialsFile, { storeId: config.storeId, brokerUrl, devices: credentials });
 
   const simulation = new StoreSimulation({
@@ -106,13 +130,21 @@ async function main(): Promise<void> {
     planogram,
     credentials,
     logger: logger.child({}, { level: 'warn' }),
-    random: seededRandom(Number(process.env.DEMO_SEED ?? Date.now() % 100_000)),
+    random: seededRandom(seed),
+    labelPriceCents: (sku) => accessPoints.shownPriceCents(sku),
   });
   await simulation.start();
+  const apSecret = credentials.find((credential) => credential.deviceId === DEMO_AP_ID)?.secret;
+  if (apSecret) await accessPoints.startMqttAp({ brokerUrl, storeId: config.storeId, secret: apSecret });
 
-  const staffToken = await demoStaffToken(built);
-  const pageUrl = `http://127.0.0.1:${built.http.port}/#token=${staffToken}`;
+  const managerToken = await demoManagerToken(built);
+  const pageUrl = `http://127.0.0.1:${built.http.port}/#token=${managerToken}`;
   log.info({ url: pageUrl, mqtt: brokerUrl, devices: credentials.length, credentialsFile }, `demo store running — staff page: ${pageUrl} (Ctrl+C stops)`);
+  log.info(
+    { direct: labelPlan.direct.length, behindMqttAp: labelPlan.behindMqttAp.length, behindOepl: labelPlan.behindOepl.length, oeplAp: accessPoints.oepl?.url },
+    `shelf labels: ${labelPlan.direct.length} direct MQTT, ${labelPlan.behindMqttAp.length} behind MQTT access point ${DEMO_AP_ID}, ` +
+      `${labelPlan.behindOepl.length} behind the OpenEPaperLink AP ${accessPoints.oepl?.url ?? '(none)'} — each label's state: GET /api/labels`,
+  );
   const opcuaEndpoint = built.opcuaServer.endpointUrl;
   if (opcuaEndpoint) {
     const pki = join(config.dataDir, 'opcua-pki');
@@ -129,6 +161,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'stopping demo');
     await simulation.stop();
+    await accessPoints.stop();
     stopCaseScenario();
     await built.gateway.stop();
     await caseSimulator?.stop();
@@ -139,7 +172,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof DemoSetupError) process.stderr.write(`demo: ${error.message}\n`);
+  if (error instanceof ConfigError || error instanceof DemoSetupError || error instanceof DemoLabelsError) process.stderr.write(`demo: ${error.message}\n`);
   else process.stderr.write(`demo failed: ${(error as Error).message ?? String(error)}\n`);
   process.exit(1);
 });

@@ -68,6 +68,8 @@ export type StoreSimulationOptions = {
   connectConcurrency?: number;
   clock?: () => number;
   timers?: Timers;
+  /** what a label this simulation does not run shows for a sku (labels behind access points); shoppers pay it */
+  labelPriceCents?: (sku: string) => number | undefined;
 };
 
 export type StoreSimulationStats = {
@@ -111,10 +113,13 @@ const FACINGS_PER_HOT_FACING = 12;
 const MAX_PENDING_CHECKOUTS = 200;
 const DEMO_KIOSK_COUNT = 2;
 
-/** The device ids the demo provisions for a planogram: its shelves, `esl-0001…` one per facing, two kiosks. */
-export function demoDeviceIds(planogram: Planogram, kioskCount = DEMO_KIOSK_COUNT): { deviceId: string; kind: DeviceKind }[] {
+/**
+ * The device ids the demo provisions for a planogram: its shelves, the label devices (default: `esl-0001…` one per
+ * facing; the demo passes its direct labels and access points), two kiosks.
+ */
+export function demoDeviceIds(planogram: Planogram, kioskCount = DEMO_KIOSK_COUNT, labelDevices?: readonly { deviceId: string; kind: 'esl' | 'ap' }[]): { deviceId: string; kind: DeviceKind }[] {
   const shelves = new PlanogramIndex(planogram).shelfIds().map((deviceId) => ({ deviceId, kind: 'shelf' as const }));
-  const labels = planogram.facings.map((_, index) => ({ deviceId: `esl-${String(index + 1).padStart(4, '0')}`, kind: 'esl' as const }));
+  const labels = labelDevices ?? planogram.facings.map((_, index) => ({ deviceId: `esl-${String(index + 1).padStart(4, '0')}`, kind: 'esl' as const }));
   const kiosks = Array.from({ length: kioskCount }, (_, index) => ({
     deviceId: `kiosk-${String(index + 1).padStart(2, '0')}`,
     kind: 'kiosk' as const,
@@ -161,6 +166,7 @@ export class StoreSimulation {
   private readonly random: RandomSource;
   private readonly clock: () => number;
   private readonly timers: Timers;
+  private readonly labelPriceCents: ((sku: string) => number | undefined) | undefined;
   private timerGroup: TimerGroup | undefined;
   private pendingCheckouts = 0;
   private readonly counters = { takes: 0, unitsTaken: 0, restocks: 0, unitsRestocked: 0, checkouts: 0, failedCheckouts: 0 };
@@ -173,6 +179,7 @@ export class StoreSimulation {
     this.random = options.random;
     this.clock = options.clock ?? Date.now;
     this.timers = options.timers ?? systemTimers;
+    this.labelPriceCents = options.labelPriceCents;
     this.index = new PlanogramIndex(options.planogram);
     this.hotFacingShare = Math.min(1, Math.max(0, options.hotFacingShare ?? DEFAULT_HOT_FACING_SHARE));
     this.connectConcurrency = Math.max(1, options.connectConcurrency ?? DEFAULT_CONNECT_CONCURRENCY);
@@ -420,7 +427,7 @@ export class StoreSimulation {
 
   /** Shoppers pay what the label shows, so gateway price changes reach the tills. */
   private priceOf(sku: string): number {
-    return this.labelsBySku.get(sku)?.displayedPriceCents ?? this.index.product(sku)?.priceCents ?? 0;
+    return this.labelsBySku.get(sku)?.displayedPriceCents ?? this.labelPriceCents?.(sku) ?? this.index.product(sku)?.priceCents ?? 0;
   }
 
   private shelfOf(stock: FacingStock): ShelfSimulator {

@@ -1,6 +1,6 @@
 /** Staff alerts and their lifecycle: open → acknowledged → resolved, with snooze. Pure: `now` is a parameter. */
 
-export const ALERT_KINDS = ['low-stock', 'kiosk-assist', 'kiosk-weight-mismatch', 'sensor-fault', 'cold-chain', 'case-door-open', 'label-offline', 'label-battery-low'] as const;
+export const ALERT_KINDS = ['low-stock', 'kiosk-assist', 'kiosk-weight-mismatch', 'sensor-fault', 'cold-chain', 'case-door-open', 'label-offline', 'label-battery-low', 'price-mismatch'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 export const ALERT_STATES = ['open', 'acknowledged', 'snoozed', 'resolved'] as const;
 export type AlertState = (typeof ALERT_STATES)[number];
@@ -70,6 +70,15 @@ export function kioskAlertKey(kind: 'kiosk-assist' | 'kiosk-weight-mismatch', ki
 /** A shelf label that missed its check-ins, or whose battery is low: one alert per label and kind. */
 export function labelAlertKey(kind: 'label-offline' | 'label-battery-low', labelId: string): string {
   return `${kind}:${labelId}`;
+}
+
+/**
+ * A price that differs from the one a label confirmed: per sku when a kiosk charged another price (the customer sees
+ * it at the till), per label when the label itself shows another price. Two keys, so agreement on one side never
+ * resolves the other's mismatch.
+ */
+export function priceMismatchKey(about: { sku: string } | { labelId: string }): string {
+  return 'sku' in about ? `price-mismatch:sku:${about.sku}` : `price-mismatch:label:${about.labelId}`;
 }
 
 /** A refrigerated case out of its temperature range too long (critical) or its door open too long (warning). */
@@ -146,12 +155,13 @@ function definedOnly(details: AlertDetails): AlertDetails {
 }
 
 /**
- * How urgent an alert is for staff, 0 first: a customer waiting at a kiosk, then food going warm in a case (cold
+ * How urgent an alert is for staff, 0 first: a customer waiting at a kiosk or a wrong price, then food going warm in a case (cold
  * chain) and an empty facing (out of stock), then a low facing or a case door left open, then the rest (a load cell to
  * check, a shelf label offline or low on battery). By kind, not only severity, so alerts stored before kiosk alerts became critical still rank first.
  */
 export function staffUrgency(alert: Pick<Alert, 'kind' | 'severity'>): number {
-  if (alert.kind === 'kiosk-assist' || alert.kind === 'kiosk-weight-mismatch') return 0;
+  // a wrong price is customer-facing: the customer pays it at the till or reads it on the shelf
+  if (alert.kind === 'kiosk-assist' || alert.kind === 'kiosk-weight-mismatch' || alert.kind === 'price-mismatch') return 0;
   if (alert.kind === 'cold-chain') return 1;
   if (alert.kind === 'low-stock') return alert.severity === 'critical' ? 1 : 2;
   if (alert.kind === 'case-door-open') return 2;

@@ -32,6 +32,7 @@ import { campaignRoutes } from './campaign-routes.js';
 import type { CampaignBoardChanges, CampaignStore } from './campaign-store.js';
 import type { LabelDirectory } from './label-directory.js';
 import type { LabelContent, LabelDriver, LabelDriverEvent } from './label-driver.js';
+import { priceRecordOf, type LabelPriceRecord } from './label-price-book.js';
 import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
 
 /** `campaign.progress` on the bus and the live stream: at most a few a second per campaign, and always its last state. */
@@ -193,6 +194,11 @@ export class CampaignService implements GatewayModule {
   get(campaignId: string): CampaignView | undefined {
     const campaign = campaignOf(this.board, campaignId);
     return campaign && campaignView(campaign);
+  }
+
+  /** What the label should show and has confirmed (price integrity compares what kiosks and labels report with it). */
+  priceRecord(labelId: string): LabelPriceRecord | undefined {
+    return priceRecordOf(this.board.book, labelId);
   }
 
   /** The kept campaigns, newest first. */

@@ -1,6 +1,6 @@
 /**
  * Commands from HQ (`<prefix>/<storeId>/commands/#`): JSON `{ id, type, ... }`, checked against a schema per type and
- * run by the handler registered for the type (the labels room registers `price-campaign` once it exists). Idempotent by
+ * run by the handler registered for the type (edge/main.ts registers the labels room's `price-campaign` and `label-flash`). Idempotent by
  * `id`: the result is recorded in `hq_commands` before it is reported, and a command seen before is answered with
  * the recorded result without running its handler again. Every result goes back to HQ as a critical
  * `store.command.result` event through the outbox. Malformed commands are `rejected` (when an id can be read), logged

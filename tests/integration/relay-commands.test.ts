@@ -43,6 +43,7 @@ describe.skipIf(!hasMosquitto)('relay: HQ commands', () => {
   it('a price command delivered twice reaches its handler once; its result event arrives at HQ', async () => {
     const { gw, send, results, sub } = await setup();
     const seen: unknown[] = [];
+    gw.built.unregisterHqCommandHandlers(); // a stand-in handler counts the runs (relay-price-command.test.ts runs the real one)
     gw.built.relay.commands!.registerHandler('price-campaign', async (command) => {
       seen.push(command);
       return { outcome: 'ok', detail: { labels: command.prices.length } };
@@ -58,7 +59,8 @@ describe.skipIf(!hasMosquitto)('relay: HQ commands', () => {
   });
 
   it('reports unsupported without a handler and rejected with the reason for a malformed command', async () => {
-    const { send, results, sub } = await setup();
+    const { gw, send, results, sub } = await setup();
+    gw.built.unregisterHqCommandHandlers();
     await send('label-flash', { id: 'cmd-flash-1', type: 'label-flash', labels: ['esl-1'] });
     await send('price-campaign', { id: 'cmd-bad-1', type: 'price-campaign', campaignId: 'x' });
     await eventually(() => (sub.messages.length >= 2 ? true : undefined), 5_000, 'two results');

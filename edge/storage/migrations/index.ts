@@ -9,6 +9,7 @@ import * as auditLog from './008-audit-log.js';
 import * as deviceKindAp from './009-device-kind-ap.js';
 import * as labelBindings from './010-label-bindings.js';
 import * as campaigns from './011-campaigns.js';
+import * as kpis from './012-kpis.js';
 
 export type Migration = { version: number; name: string; sql: string };
 
@@ -25,4 +26,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 9, ...deviceKindAp },
   { version: 10, ...labelBindings },
   { version: 11, ...campaigns },
+  { version: 12, ...kpis },
 ];

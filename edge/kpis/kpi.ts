@@ -1,0 +1,99 @@
+/**
+ * Store KPIs, pure (time is a parameter): how fast low shelves are refilled (time-to-replenish: a low-stock alert
+ * opened → resolved by a restock), how many price updates labels confirm, and how many price mismatches open a day.
+ * The module (module.ts) records the samples as alerts and campaigns change; these functions turn them into numbers.
+ */
+import type { Alert } from '../alerts/alerts.js';
+
+export const DAY_MS = 86_400_000;
+
+/** One low-stock alert resolved by a restock. */
+export type ReplenishSample = { alertId: string; shelfId?: string; facing?: number; openedAt: number; resolvedAt: number };
+
+/** A campaign's latest label outcomes (its counts only grow; the last report wins). */
+export type CampaignOutcome = { campaignId: string; confirmed: number; failed: number; updatedAt: number };
+
+/** Price mismatches opened on one UTC day (`YYYY-MM-DD`). */
+export type MismatchDay = { day: string; count: number };
+
+export type DurationStats = { count: number; meanMs: number | null; p90Ms: number | null };
+
+export type Kpis = {
+  windowMs: number;
+  from: number;
+  to: number;
+  timeToReplenish: DurationStats;
+  priceUpdates: { confirmed: number; failed: number; successPercent: number | null };
+  priceMismatchesPerDay: MismatchDay[];
+};
+
+/** The sample a low-stock alert gives when this change resolved it by a restock (the system saw the shelf refilled). */
+export function replenishSampleOf(alert: Alert, previous: Alert | undefined): ReplenishSample | undefined {
+  if (alert.kind !== 'low-stock' || alert.state !== 'resolved' || !previous || previous.state === 'resolved') return undefined;
+  // resolved by hand ("dismissed") is not a replenishment: only the system's restock counts
+  if (alert.resolvedBy !== 'system' || alert.resolution !== 'restocked' || alert.resolvedAt === undefined) return undefined;
+  return {
+    alertId: alert.id,
+    openedAt: alert.openedAt,
+    resolvedAt: alert.resolvedAt,
+    ...(alert.shelfId !== undefined ? { shelfId: alert.shelfId } : {}),
+    ...(alert.facing !== undefined ? { facing: alert.facing } : {}),
+  };
+}
+
+/** Whether this change opened a price mismatch (counted once, when it opens). */
+export function opensPriceMismatch(alert: Alert, previous: Alert | undefined): boolean {
+  return alert.kind === 'price-mismatch' && previous === undefined;
+}
+
+export function utcDay(at: number): string {
+  return new Date(at).toISOString().slice(0, 10);
+}
+
+/** Nearest-rank percentile (p in 0..100) of the values; null when there are none. */
+export function percentile(values: readonly number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[rank - 1] as number;
+}
+
+export function durationStats(durationsMs: readonly number[]): DurationStats {
+  if (durationsMs.length === 0) return { count: 0, meanMs: null, p90Ms: null };
+  const sum = durationsMs.reduce((total, value) => total + value, 0);
+  return { count: durationsMs.length, meanMs: Math.round(sum / durationsMs.length), p90Ms: percentile(durationsMs, 90) };
+}
+
+/** Confirmed / (confirmed + failed), in percent with one decimal; null before any outcome. */
+export function successPercent(confirmed: number, failed: number): number | null {
+  const total = confirmed + failed;
+  return total === 0 ? null : Math.round((confirmed / total) * 1000) / 10;
+}
+
+/** The KPIs over the window ending at `now`: samples resolved, campaigns reported and days touched within it. */
+export function computeKpis(
+  data: { replenish: readonly ReplenishSample[]; campaigns: readonly CampaignOutcome[]; mismatches: readonly MismatchDay[] },
+  windowMs: number,
+  now: number,
+): Kpis {
+  const from = now - windowMs;
+  const durations = data.replenish.filter((sample) => sample.resolvedAt >= from && sample.resolvedAt <= now).map((sample) => sample.resolvedAt - sample.openedAt);
+  let confirmed = 0;
+  let failed = 0;
+  for (const outcome of data.campaigns) {
+    if (outcome.updatedAt < from || outcome.updatedAt > now) continue;
+    confirmed += outcome.confirmed;
+    failed += outcome.failed;
+  }
+  const firstDay = utcDay(from);
+  const lastDay = utcDay(now);
+  const mismatches = data.mismatches.filter((day) => day.day >= firstDay && day.day <= lastDay).sort((a, b) => a.day.localeCompare(b.day));
+  return {
+    windowMs,
+    from,
+    to: now,
+    timeToReplenish: durationStats(durations),
+    priceUpdates: { confirmed, failed, successPercent: successPercent(confirmed, failed) },
+    priceMismatchesPerDay: mismatches.map((day) => ({ ...day })),
+  };
+}

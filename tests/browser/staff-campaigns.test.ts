@@ -1,0 +1,169 @@
+/**
+ * The staff page's Prices panel in real Chromium (Debian package, driven by playwright-core) against a real gateway
+ * with simulated MQTT shelf labels (devices/esl-simulator.ts) that display the price and ack it: a manager uploads a
+ * CSV and watches the campaign reach 100 % with every label confirmed; a CSV with bad rows lists each one with its
+ * line; a label that refuses the price is listed with its reason; a staff token gets no upload control but sees the
+ * progress from the live stream.
+ */
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EslSimulator } from '../../devices/esl-simulator.js';
+import { seededRandom } from '../../devices/random.js';
+import type { CampaignView } from '../../edge/labels/campaign.js';
+import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { CAMPAIGN_PLANOGRAM } from '../integration/campaign-labels.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// On CI a missing browser is a failure, not a skip: .ci/run installs it.
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.CI) throw new Error(`Chromium not found at ${CHROMIUM}: install the Debian package 'chromium'`);
+
+/** Flags Chromium needs on this closed network (env machines/node.md). */
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const MILK = '4000000000017';
+const BEANS = '4000000000024';
+const CHOCOLATE = '4000000000031';
+
+describe.skipIf(!haveChromium)('staff page: prices', () => {
+  let gw: TestGateway;
+  let browser: Browser;
+  const labels = new Map<string, EslSimulator>();
+
+  beforeAll(async () => {
+    gw = await startTestGateway({ planogram: CAMPAIGN_PLANOGRAM, overrides: { commands: { ackTimeoutMs: 2_000 } } });
+    // esl-c1 sits on the chocolate facing but believes it shows milk: it refuses chocolate prices ("sku mismatch")
+    const skuOf: Record<string, string> = { 'esl-m1': MILK, 'esl-m2': MILK, 'esl-b1': BEANS, 'esl-c1': MILK };
+    let seed = 1;
+    for (const [deviceId, sku] of Object.entries(skuOf)) {
+      const label = new EslSimulator({
+        brokerUrl: gw.mqttUrl,
+        storeId: 'test-store',
+        deviceId,
+        secret: await gw.built.devices.registry.provision(deviceId, 'esl'),
+        logger: pino({ level: 'silent' }),
+        random: seededRandom(seed++),
+        sku,
+        priceCents: 100,
+        displayDelayMinMs: 10,
+        displayDelayMaxMs: 80,
+      });
+      await label.start();
+      labels.set(deviceId, label);
+    }
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    for (const label of labels.values()) await label.stop();
+    await gw?.dispose();
+  });
+
+  async function openPage(token: string): Promise<{ page: Page; pageErrors: string[]; close: () => Promise<void> }> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(`${gw.httpUrl}/#token=${encodeURIComponent(token)}`);
+    await expect.poll(() => page.getByTestId('stream-state').textContent()).toMatch(/live/i);
+    return { page, pageErrors, close: () => context.close() };
+  }
+
+  const upload = (page: Page, name: string, csv: string) =>
+    page.getByTestId('price-file').setInputFiles({ name, mimeType: 'text/csv', buffer: Buffer.from(csv) })
+      .then(() => page.getByRole('button', { name: 'Upload prices' }).click());
+
+  const campaigns = async (): Promise<CampaignView[]> =>
+    ((await (await gw.api('/api/campaigns')).json()) as { campaigns: CampaignView[] }).campaigns;
+
+  it('a manager uploads a CSV and watches the campaign reach 100 % with every label confirmed', async () => {
+    const maria = await gw.addToken('maria', 'manager');
+    const { page, pageErrors, close } = await openPage(maria);
+    expect(await page.getByTestId('signed-in-as').textContent()).toBe('maria (manager)');
+    await expect.poll(() => page.getByTestId('price-upload').isVisible()).toBe(true);
+
+    await upload(page, 'prices.csv', `sku,priceCents\n${MILK},219\n${BEANS},899\n`);
+    const item = page.getByTestId('campaign-item');
+    await expect.poll(() => item.count()).toBe(1);
+    await expect.poll(() => item.getByTestId('campaign-percent').textContent(), { timeout: 10_000 }).toBe('100 %');
+    await expect.poll(() => item.getAttribute('data-state')).toBe('done');
+    expect(await item.getByTestId('campaign-total').textContent()).toBe('3 labels');
+    expect(await item.locator('[data-label-state="confirmed"]').textContent()).toBe('3 confirmed');
+    expect(await item.locator('[data-label-state="failed"]').textContent()).toBe('0 failed');
+    expect(await page.getByTestId('csv-result').textContent()).toContain('1 campaign started for 3 labels');
+    expect(await page.getByTestId('csv-problems').textContent()).toBe('');
+
+    // the page shows what the gateway tracked, and the labels really display the new prices
+    const [created] = await campaigns();
+    expect(created).toMatchObject({ state: 'done', createdBy: 'maria', counts: { confirmed: 3 } });
+    expect(await item.getAttribute('data-campaign-id')).toBe(created?.id);
+    expect([labels.get('esl-m1'), labels.get('esl-m2'), labels.get('esl-b1')].map((label) => label?.displayedPriceCents)).toEqual([219, 219, 899]);
+    expect(pageErrors).toEqual([]);
+    await close();
+  });
+
+  it('a CSV with bad rows lists every bad row with its line, and starts nothing', async () => {
+    const before = (await campaigns()).length;
+    const maria = await gw.addToken('maria-2', 'manager');
+    const { page, pageErrors, close } = await openPage(maria);
+    await upload(page, 'bad.csv', ['sku,priceCents', `${MILK},199`, 'bad sku!,100', `${BEANS},-5`, `${BEANS},12.5`].join('\n'));
+    const problems = page.getByTestId('csv-problem');
+    await expect.poll(() => problems.count()).toBe(3);
+    expect(await problems.evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset.line))).toEqual(['3', '4', '5']);
+    expect(await problems.first().textContent()).toMatch(/^Line 3: \S/);
+    expect(await page.getByTestId('csv-result').getAttribute('data-kind')).toBe('error');
+    expect(await page.getByTestId('csv-result').textContent()).toContain('3 bad rows');
+    expect((await campaigns()).length).toBe(before);
+    expect(pageErrors).toEqual([]);
+    await close();
+  });
+
+  it('a label that refuses the price is listed as failed with its reason', async () => {
+    const maria = await gw.addToken('maria-3', 'manager');
+    const { page, pageErrors, close } = await openPage(maria);
+    await upload(page, 'chocolate.csv', `sku,priceCents\n${CHOCOLATE},159\n`);
+    await expect.poll(() => page.getByTestId('csv-result').textContent()).toContain('1 campaign started');
+    const id = (await campaigns()).find((campaign) => campaign.total === 1 && campaign.counts.confirmed === 0)?.id;
+    expect(id).toBeDefined();
+    const item = page.locator(`[data-testid="campaign-item"][data-campaign-id="${id}"]`);
+    const failed = item.locator('[data-testid="failed-label"][data-label-id="esl-c1"]');
+    await expect.poll(() => failed.count(), { timeout: 30_000 }).toBe(1);
+    expect(await failed.textContent()).toMatch(/SKU 4000000000031, 1\.59\): .*sku mismatch/);
+    expect(await item.locator('[data-label-state="failed"]').textContent()).toBe('1 failed');
+    expect(await item.getByTestId('campaign-percent').textContent()).toBe('100 %');
+    await page.screenshot({ path: join(mkdtempSync(join(tmpdir(), 'staff-campaigns-')), 'failed-label.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+    await close();
+  }, 40_000);
+
+  it('a staff token gets no upload control, but sees a campaign progress to 100 % on the live stream', async () => {
+    const tom = await gw.addToken('tom', 'staff');
+    const { page, pageErrors, close } = await openPage(tom);
+    expect(await page.getByTestId('signed-in-as').textContent()).toBe('tom (staff)');
+    expect(await page.getByTestId('price-upload').isVisible()).toBe(false);
+    expect(await page.getByTestId('price-file').isVisible()).toBe(false);
+    // staff may not list campaigns: what they see is what the stream brought since the page opened
+    expect(await page.getByTestId('campaign-item').count()).toBe(0);
+
+    const response = await gw.api('/api/campaigns', { method: 'POST', body: JSON.stringify({ id: 'live-milk', prices: [{ sku: MILK, priceCents: 229 }] }) });
+    expect(response.status).toBe(201);
+    const item = page.locator('[data-testid="campaign-item"][data-campaign-id="live-milk"]');
+    await expect.poll(() => item.getByTestId('campaign-percent').textContent(), { timeout: 10_000 }).toBe('100 %');
+    expect(await item.locator('[data-label-state="confirmed"]').textContent()).toBe('2 confirmed');
+    expect(pageErrors).toEqual([]);
+    await close();
+  });
+});
