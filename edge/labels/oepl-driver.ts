@@ -211,7 +211,20 @@ export class OeplDriver implements LabelDriver {
     const tag = this.tagFor(mac, content.labelId);
     if (!tag) return this.fail(content, 'driver tracks too many tags', true);
     tag.labelId = content.labelId;
-    if (tag.inFlight && tag.inFlight.content.version === content.version) return; // already on its way
+    if (tag.inFlight && tag.inFlight.content.version === content.version) {
+      // Asked again for the version in flight: the caller's ack timeout ran out. If the tag has checked in since the
+      // upload and the AP holds nothing for it, the AP lost the item (a transfer timeout while our websocket was down
+      // drops the tag's queue and we never heard it): upload it again. Otherwise it is still on its way.
+      const lost = tag.inFlight;
+      if (!seenSinceSubmission(lost, tag.record) || (tag.record?.pending ?? 0) > 0) return;
+      this.endInFlight(tag);
+      const again: Upload = { content, key: lost.key, busyRetries: 0, unreachableRetries: 0, resends: lost.resends + 1 };
+      if (again.resends > this.limits.maxXferResends) return this.fail(content, `lost by the access point ${again.resends} times`, true);
+      this.log.debug({ mac, version: content.version, resend: again.resends }, 'asked again and the access point holds nothing: uploading again');
+      this.requeue(tag, again);
+      this.kick();
+      return;
+    }
     const upload: Upload = { content, key: oeplContentKey(content), busyRetries: 0, resends: 0, unreachableRetries: 0 };
     if (tag.queued) {
       if (tag.queued.content.version > content.version) return this.fail(content, `superseded by version ${tag.queued.content.version}`, false);

@@ -105,11 +105,11 @@ describe('MQTT access points behind the LabelDriver port', () => {
   it('a label that is asleep: waiting, then confirmed when it checks in', async () => {
     const { driver, ap, ids } = await accessPoint('ap-01', 5, { awakeRate: 0, checkInIntervalMs: 3_600_000 }, 3);
     for (const id of ids) driver.send(content(id, 1, 333));
-    await eventually(() => (ids.every((id) => events.some((e) => e.type === 'waiting' && e.labelId === id)) ? true : undefined), 3_000, 'all waiting');
+    await eventually(() => (ids.every((id) => events.some((e) => e.type === 'waiting' && e.labelId === id)) ? true : undefined), 10_000, 'all waiting');
     expect(ids.map((id) => ended(id, 1))).toEqual(ids.map(() => undefined));
     ap.checkInNow(ids[0]!);
     ap.checkInNow(ids[1]!);
-    await eventually(() => ended(ids[1]!, 1), 3_000, 'confirmed at check-in');
+    await eventually(() => ended(ids[1]!, 1), 10_000, 'confirmed at check-in');
     expect(ended(ids[0]!, 1)).toMatchObject({ type: 'confirmed', displayedPriceCents: 333 });
     expect(ended(ids[1]!, 1)).toMatchObject({ type: 'confirmed', displayedPriceCents: 333 });
     expect(ended(ids[2]!, 1)).toBeUndefined();
@@ -120,11 +120,11 @@ describe('MQTT access points behind the LabelDriver port', () => {
     const { driver, ap, ids } = await accessPoint('ap-01', 1, { awakeRate: 0, checkInIntervalMs: 3_600_000 }, 4);
     const id = ids[0]!;
     driver.send(content(id, 1, 111));
-    await eventually(() => events.find((e) => e.type === 'waiting' && e.version === 1), 3_000, 'v1 waiting');
+    await eventually(() => events.find((e) => e.type === 'waiting' && e.version === 1), 10_000, 'v1 waiting');
     driver.send(content(id, 2, 222));
-    await eventually(() => events.find((e) => e.type === 'waiting' && e.version === 2), 3_000, 'v2 waiting');
+    await eventually(() => events.find((e) => e.type === 'waiting' && e.version === 2), 10_000, 'v2 waiting');
     ap.checkInNow(id);
-    await eventually(() => ended(id, 2), 3_000, 'v2 confirmed');
+    await eventually(() => ended(id, 2), 10_000, 'v2 confirmed');
     expect(endsOf(id)).toEqual([
       expect.objectContaining({ type: 'failed', version: 1, reason: 'superseded by version 2', retryable: false }),
       expect.objectContaining({ type: 'confirmed', version: 2, displayedPriceCents: 222 }),
@@ -135,24 +135,24 @@ describe('MQTT access points behind the LabelDriver port', () => {
   it('AP disconnect and reconnect: link down, sends wait, then everything not shown goes again and confirms', async () => {
     const { driver, ap, ids } = await accessPoint('ap-01', 10, { awakeRate: 0, checkInIntervalMs: 3_600_000 }, 5);
     for (const id of ids.slice(0, 5)) driver.send(content(id, 1, 500));
-    await eventually(() => (driver.stats.waiting === 5 ? true : undefined), 3_000, 'five waiting at the AP');
+    await eventually(() => (driver.stats.waiting === 5 ? true : undefined), 10_000, 'five waiting at the AP');
     const links: boolean[] = [];
     driver.onEvent((e) => {
       if (e.type === 'link') links.push(e.up);
     });
     await ap.stop(); // the AP reboots: it forgets what it held
-    await eventually(() => (driver.stats.linkUp ? undefined : true), 3_000, 'link down');
+    await eventually(() => (driver.stats.linkUp ? undefined : true), 10_000, 'link down');
     for (const id of ids.slice(5)) driver.send(content(id, 1, 600));
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(driver.stats).toMatchObject({ linkUp: false, queued: 5, inFlight: 0 });
     const batchesWhileDown = driver.stats.batchesSent;
 
     await ap.start();
-    await eventually(() => (driver.stats.waiting === 10 ? true : undefined), 3_000, 'all ten queued at the AP again');
+    await eventually(() => (driver.stats.waiting === 10 ? true : undefined), 10_000, 'all ten queued at the AP again');
     expect(driver.stats.batchesSent).toBeGreaterThan(batchesWhileDown);
     expect(ap.queuedCommands).toBe(10);
     for (const id of ids) ap.checkInNow(id);
-    await eventually(() => (ids.every((id) => ended(id, 1)) ? true : undefined), 3_000, 'all confirmed');
+    await eventually(() => (ids.every((id) => ended(id, 1)) ? true : undefined), 10_000, 'all confirmed');
     expect(ids.map((id) => ended(id, 1)?.type)).toEqual(Array(10).fill('confirmed'));
     expect(ids.map((id) => ap.displayedPriceCents(id))).toEqual([...Array(5).fill(500), ...Array(5).fill(600)]);
     expect(links).toEqual([false, true]);
