@@ -30,6 +30,7 @@ import {
 } from './campaign.js';
 import { campaignRoutes } from './campaign-routes.js';
 import type { CampaignBoardChanges, CampaignStore } from './campaign-store.js';
+import { DriverSubscriptions } from './driver-subscriptions.js';
 import type { LabelDirectory } from './label-directory.js';
 import type { LabelContent, LabelDriver, LabelDriverEvent } from './label-driver.js';
 import { priceRecordOf, type LabelPriceRecord } from './label-price-book.js';
@@ -102,7 +103,7 @@ export class CampaignService implements GatewayModule {
   private nextTimerAt = Number.POSITIVE_INFINITY;
   /** per driver: contents waiting for the rate limit, at most one per label (a newer version replaces the queued one) */
   private readonly sendQueues = new Map<string, SendQueue>();
-  private readonly driverSubscriptions = new Map<LabelDriver, () => void>();
+  private readonly driverSubscriptions: DriverSubscriptions;
   private unsubscribeDirectory: (() => void) | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private started = false;
@@ -123,14 +124,15 @@ export class CampaignService implements GatewayModule {
   constructor(private readonly deps: CampaignServiceDeps) {
     this.rules = { ...DEFAULT_CAMPAIGN_RULES, ...deps.rules };
     this.options = { ...DEFAULT_CAMPAIGN_SERVICE_OPTIONS, ...deps.options };
+    this.driverSubscriptions = new DriverSubscriptions(deps.directory, this.onDriverEvent);
   }
 
   /** Reads the board back, subscribes to the drivers and resumes what was under way. */
   async start(): Promise<void> {
     this.board = await this.deps.store.load();
     for (const id of this.board.order) this.keptIds.add(id);
-    this.subscribeDrivers();
-    this.unsubscribeDirectory = this.deps.directory.onDriversChanged(() => this.subscribeDrivers());
+    this.driverSubscriptions.sync();
+    this.unsubscribeDirectory = this.deps.directory.onDriversChanged(() => this.driverSubscriptions.sync());
     this.started = true;
     const resumed = this.board.order.filter((id) => ['scheduled', 'running'].includes(this.board.campaigns[id]?.state ?? ''));
     this.step({ type: 'resume' });
@@ -145,7 +147,6 @@ export class CampaignService implements GatewayModule {
     this.tickTimer = undefined;
     this.unsubscribeDirectory?.();
     this.unsubscribeDirectory = undefined;
-    for (const unsubscribe of this.driverSubscriptions.values()) unsubscribe();
     this.driverSubscriptions.clear();
     this.started = false;
     await this.flush();
@@ -274,17 +275,6 @@ export class CampaignService implements GatewayModule {
     }
   };
 
-  private subscribeDrivers(): void {
-    const current = new Set(this.deps.directory.drivers());
-    for (const [driver, unsubscribe] of this.driverSubscriptions) {
-      if (current.has(driver)) continue;
-      unsubscribe();
-      this.driverSubscriptions.delete(driver);
-    }
-    for (const driver of current) {
-      if (!this.driverSubscriptions.has(driver)) this.driverSubscriptions.set(driver, driver.onEvent(this.onDriverEvent));
-    }
-  }
 
   // ---- sends, rate-limited per driver
 

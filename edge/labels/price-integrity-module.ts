@@ -4,13 +4,14 @@
  * (the campaign service's price book), and opens or resolves the `price-mismatch` alert. Started after the campaign
  * service, so the price book it reads is the resumed one.
  */
+import { DriverSubscriptions } from './driver-subscriptions.js';
 import type { Logger } from 'pino';
 import type { AlertService } from '../alerts/alert-service.js';
 import type { GatewayBus } from '../core/events.js';
 import type { GatewayModule, HealthCheck } from '../core/module.js';
 import { onDeviceMessages } from '../devices/device-source.js';
 import type { LabelDirectory } from './label-directory.js';
-import type { LabelDriver, LabelDriverEvent } from './label-driver.js';
+import type { LabelDriverEvent } from './label-driver.js';
 import type { LabelPriceRecord } from './label-price-book.js';
 import { checkKioskPrice, checkLabelPrice, type ConfirmedLabelPrice, type IntegrityVerdict } from './price-integrity.js';
 
@@ -26,15 +27,17 @@ export type PriceIntegrityDeps = {
 export class PriceIntegrityModule implements GatewayModule {
   readonly name = 'price-integrity';
   readonly counters = { kioskChecks: 0, labelChecks: 0, mismatchesRaised: 0, resolved: 0 };
-  private readonly driverSubscriptions = new Map<LabelDriver, () => void>();
+  private readonly driverSubscriptions: DriverSubscriptions;
   private unsubscribes: Array<() => void> = [];
 
-  constructor(private readonly deps: PriceIntegrityDeps) {}
+  constructor(private readonly deps: PriceIntegrityDeps) {
+    this.driverSubscriptions = new DriverSubscriptions(deps.directory, this.onDriverEvent);
+  }
 
   async start(): Promise<void> {
-    this.subscribeDrivers();
+    this.driverSubscriptions.sync();
     this.unsubscribes.push(
-      this.deps.directory.onDriversChanged(() => this.subscribeDrivers()),
+      this.deps.directory.onDriversChanged(() => this.driverSubscriptions.sync()),
       onDeviceMessages(this.deps.bus, ['kiosk/event'], 'labels:price-integrity', (message) => {
         const event = message.payload;
         if (event.type !== 'item-scanned' || event.sku === undefined || event.priceCents === undefined) return;
@@ -45,7 +48,6 @@ export class PriceIntegrityModule implements GatewayModule {
 
   async stop(): Promise<void> {
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
-    for (const unsubscribe of this.driverSubscriptions.values()) unsubscribe();
     this.driverSubscriptions.clear();
   }
 
@@ -96,15 +98,4 @@ export class PriceIntegrityModule implements GatewayModule {
     }
   }
 
-  private subscribeDrivers(): void {
-    const current = new Set(this.deps.directory.drivers());
-    for (const [driver, unsubscribe] of this.driverSubscriptions) {
-      if (current.has(driver)) continue;
-      unsubscribe();
-      this.driverSubscriptions.delete(driver);
-    }
-    for (const driver of current) {
-      if (!this.driverSubscriptions.has(driver)) this.driverSubscriptions.set(driver, driver.onEvent(this.onDriverEvent));
-    }
-  }
 }

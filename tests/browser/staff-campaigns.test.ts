@@ -5,10 +5,10 @@
  * line; a label that refuses the price is listed with its reason; a staff token gets no upload control but sees the
  * progress from the live stream.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EslSimulator } from '../../devices/esl-simulator.js';
@@ -16,23 +16,7 @@ import { seededRandom } from '../../devices/random.js';
 import type { CampaignView } from '../../edge/labels/campaign.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 import { CAMPAIGN_PLANOGRAM } from '../integration/campaign-labels.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// On CI a missing browser is a failure, not a skip: .ci/run installs it.
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI) throw new Error(`Chromium not found at ${CHROMIUM}: install the Debian package 'chromium'`);
-
-/** Flags Chromium needs on this closed network (env machines/node.md). */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { haveChromium, launchChromium } from '../helpers/chromium.js';
 
 const MILK = '4000000000017';
 const BEANS = '4000000000024';
@@ -64,7 +48,7 @@ describe.skipIf(!haveChromium)('staff page: prices', () => {
       await label.start();
       labels.set(deviceId, label);
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

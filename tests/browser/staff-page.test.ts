@@ -2,30 +2,13 @@
  * The staff page in real Chromium (Debian package, driven by playwright-core) against a real gateway: an alert
  * appears live when a facing drains over MQTT, staff acknowledge it with a click, and it leaves the page on restock.
  */
-import { existsSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// On CI a missing browser is a failure, not a skip: .ci/run installs it.
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI) throw new Error(`Chromium not found at ${CHROMIUM}: install the Debian package 'chromium'`);
-
-/** Flags Chromium needs on this closed network (env machines/node.md). */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { haveChromium, launchChromium } from '../helpers/chromium.js';
 
 describe.skipIf(!haveChromium)('staff page', () => {
   let gw: TestGateway;
@@ -33,7 +16,7 @@ describe.skipIf(!haveChromium)('staff page', () => {
 
   beforeAll(async () => {
     gw = await startTestGateway();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
