@@ -9,7 +9,7 @@
  *
  *   node dist/devices/opcua-case-simulator.js [--port 4841] [--temperature 3.5]
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -46,6 +46,8 @@ export class OpcuaCaseSimulator {
   /** inputs whose scan has stalled: their variables are no longer refreshed */
   private readonly frozen = new Set<'temperatureC' | 'doorOpen'>();
   private pkiDir: string | undefined;
+  /** a temp folder this simulator made (a folder given in the options is the caller's) */
+  private madePkiDir: string | undefined;
 
   constructor(private readonly options: CaseSimulatorOptions = {}) {
     this.portInUse = options.port ?? 0;
@@ -73,7 +75,7 @@ export class OpcuaCaseSimulator {
 
   async start(): Promise<void> {
     if (this.server) return;
-    this.pkiDir ??= await mkdtemp(join(tmpdir(), 'smartstore-case-sim-pki-'));
+    if (!this.pkiDir) this.pkiDir = this.madePkiDir = await mkdtemp(join(tmpdir(), 'smartstore-case-sim-pki-'));
     const serverCertificateManager = new OPCUACertificateManager({ automaticallyAcceptUnknownCertificate: true, rootFolder: this.pkiDir });
     const server = new OPCUAServer({
       port: this.portInUse,
@@ -96,7 +98,17 @@ export class OpcuaCaseSimulator {
   }
 
   /** Stops like a power cut would: sessions are not told, sockets just close. */
+  /** Stops the controller for good and removes the certificate folder it made. */
   async stop(): Promise<void> {
+    await this.shutdown();
+    const made = this.madePkiDir;
+    if (!made) return;
+    this.pkiDir = this.madePkiDir = undefined;
+    await rm(made, { recursive: true, force: true });
+  }
+
+  /** Stops serving; the certificate folder stays for a restart on the same port. */
+  private async shutdown(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
     const server = this.server;
@@ -110,7 +122,7 @@ export class OpcuaCaseSimulator {
 
   /** Power-cycles the controller on the same port; with `renumber`, its variables get new NodeIds. */
   async restart(options: { renumber?: boolean; downMs?: number } = {}): Promise<void> {
-    await this.stop();
+    await this.shutdown();
     if (options.renumber) this.generation++;
     if (options.downMs) await new Promise((resolve) => setTimeout(resolve, options.downMs));
     await this.start();
