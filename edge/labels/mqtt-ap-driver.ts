@@ -44,6 +44,11 @@ export type MqttApDriverOptions = {
   maxLabels: number;
   /** how often the queue is flushed and deadlines are checked */
   tickMs: number;
+  /**
+   * after the AP (re)connects, this long before the first batch: the gateway learns of the connection at CONNACK, the
+   * AP subscribes to its command topic right after, and a batch published before that SUBSCRIBE is lost
+   */
+  settleMs?: number;
 };
 
 export const MQTT_AP_DEFAULTS = {
@@ -56,6 +61,7 @@ export const MQTT_AP_DEFAULTS = {
   offlineQueueTimeoutMs: 10 * 60_000,
   maxLabels: 10_000,
   tickMs: 50,
+  settleMs: 250,
 } as const satisfies Omit<MqttApDriverOptions, 'apId'>;
 
 export type MqttApDriverDeps = {
@@ -115,6 +121,8 @@ export class MqttApDriver implements LabelDriver {
   private readonly waiting = new Map<string, LabelSlot>();
   private bucket: TokenBucket = { tokens: 0, updatedAt: 0 };
   private linkUp = false;
+  /** no batch before this (the AP has just connected and may not have subscribed yet) */
+  private sendableAt = 0;
   /** when the link last went down: queued content waits `offlineQueueTimeoutMs` from here */
   private downSince: number;
   private nextCmd = 0;
@@ -229,7 +237,7 @@ export class MqttApDriver implements LabelDriver {
   /** One step of the driver: deadlines, then as many batches as the rate limit and the in-flight window allow. */
   tick(now: number): void {
     this.expire(now);
-    if (!this.linkUp) return;
+    if (!this.linkUp || now < this.sendableAt) return;
     const { maxBatchSize, maxCommandsPerSecond, maxInFlight } = this.options;
     this.bucket = refill(this.bucket, now, maxCommandsPerSecond, Math.max(maxBatchSize, (maxCommandsPerSecond * this.options.tickMs) / 1_000));
     while (this.queue.size > 0 && this.linkUp) {
@@ -364,6 +372,7 @@ export class MqttApDriver implements LabelDriver {
       this.sent.clear();
       return;
     }
+    this.sendableAt = at + (this.options.settleMs ?? MQTT_AP_DEFAULTS.settleMs);
     // the AP may have restarted and lost what it held for its labels: everything not shown yet goes again
     for (const slot of [...this.waiting.values()]) this.requeue(slot);
     this.waiting.clear();

@@ -51,7 +51,7 @@ describe('MqttApDriver (access point label driver)', () => {
 
   const build = async (options: Partial<MqttApDriverOptions> = {}) => {
     // the test drives ticks itself: the driver's own interval is too long to fire
-    driver = new MqttApDriver({ apId: AP, tickMs: 3_600_000, ...options }, { bus, source, log: pino({ level: 'silent' }), now: () => now, isConnected: () => connected });
+    driver = new MqttApDriver({ apId: AP, tickMs: 3_600_000, settleMs: 0, ...options }, { bus, source, log: pino({ level: 'silent' }), now: () => now, isConnected: () => connected });
     driver.onEvent((event) => (event.type === 'link' ? links : events).push(event));
     await driver.start();
   };
@@ -294,3 +294,22 @@ describe('MqttApDriver (access point label driver)', () => {
     expect(refill({ tokens: 5, updatedAt: 100 }, 50, 100, 50)).toEqual({ tokens: 5, updatedAt: 50 });
   });
 });
+
+describe('MqttApDriver settle time after a (re)connect', () => {
+  it('sends nothing until settleMs after the AP connected (its SUBSCRIBE comes right after CONNACK)', async () => {
+    let now = 1_000;
+    const sent: unknown[] = [];
+    const bus = new GatewayBus({ onHandlerError: () => undefined });
+    const source = { deliver: (command: unknown) => (sent.push(command), { ok: true as const }) };
+    const driver = new MqttApDriver({ apId: 'ap-9', tickMs: 3_600_000, settleMs: 250 }, { bus, source: source as never, log: pino({ level: 'silent' }), now: () => now, isConnected: () => true });
+    await driver.start();
+    driver.send({ labelId: 'L1', version: 1, sku: 's', productName: 'p', priceCents: 100 });
+    driver.tick(now + 100);
+    expect(sent).toHaveLength(0);
+    now += 250;
+    driver.tick(now);
+    expect(sent).toHaveLength(1);
+    await driver.stop();
+  });
+});
+
