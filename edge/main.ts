@@ -25,6 +25,7 @@ import { liveEventRoutes } from './http/live-events.js';
 import { HttpServer } from './http/server.js';
 import { KpisModule } from './kpis/module.js';
 import { CampaignService } from './labels/campaign-service.js';
+import { DEFAULT_CAMPAIGN_LIMITS } from './labels/campaign.js';
 import { CampaignStore } from './labels/campaign-store.js';
 import { HqLabelCommands } from './labels/hq-label-commands.js';
 import { LabelsModule } from './labels/module.js';
@@ -127,7 +128,7 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
   });
   const labels = new LabelsModule({
     config: config.labels,
-    planogramFile: config.planogram.file,
+    planogramLabels: () => planogram.index.planogram.labels ?? [],
     bus,
     db: storage.db,
     planogram: () => planogram.index,
@@ -150,6 +151,12 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
     now,
     newId: randomUUID,
     log: component('campaigns'),
+    rules: {
+      ackTimeoutMs: config.labels.campaigns.ackTimeoutMs,
+      waitingTimeoutMs: config.labels.campaigns.waitingTimeoutMs,
+      limits: { ...DEFAULT_CAMPAIGN_LIMITS, maxLabelsPerCampaign: config.labels.campaigns.maxLabelsPerCampaign },
+    },
+    options: { sendsPerSecondPerDriver: config.labels.campaigns.sendsPerSecondPerDriver },
   });
   const priceIntegrity = new PriceIntegrityModule({ bus, directory: labels.directory, prices: campaigns, alerts: () => alerts.service, log: component('price-integrity') });
   const kpis = new KpisModule({ bus, db: storage.db, now, log: component('kpis') });
@@ -167,7 +174,7 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
     facings: () => planogram.index.planogram.facings,
   });
   // HQ's commands reach the labels room here: the relay knows no room, the rooms know no relay
-  const hqLabelCommands = new HqLabelCommands({ campaigns, directory: labels.directory, log: component('hq-label-commands') });
+  const hqLabelCommands = new HqLabelCommands({ campaigns, flashes: labels.flashes, log: component('hq-label-commands') });
   const hqCommands = relay.commands; // undefined with hq.enabled: false
   const unregisterHqCommandHandlers = hqCommands
     ? [hqCommands.registerHandler('price-campaign', (command) => hqLabelCommands.priceCampaign(command)), hqCommands.registerHandler('label-flash', (command) => hqLabelCommands.labelFlash(command))]

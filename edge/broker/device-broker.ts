@@ -117,6 +117,8 @@ export class DeviceBroker implements DeviceSource {
     });
     aedes.on('clientReady', (client) => this.clientReady(client));
     aedes.on('clientDisconnect', (client) => this.clientGone(client));
+    // emitted once aedes stored the subscriptions (lib/handlers/subscribe.js completeSubscribe); refused ones have qos 128
+    aedes.on('subscribe', (subscriptions, client) => this.subscribed(client, subscriptions.filter((s) => (s.qos as number) !== 128).map((s) => s.topic)));
     aedes.on('connectionError', (client, error) => this.connectionError(client, error));
     aedes.on('clientError', (client, error) => this.logLimited(`client-error:${client.id}`, 'debug', { deviceId: client.id, err: error.message }, 'client error'));
     this.aedes = aedes;
@@ -462,6 +464,12 @@ export class DeviceBroker implements DeviceSource {
     this.connected.set(session.deviceId, client);
     this.deps.log.debug({ deviceId: session.deviceId, kind: session.kind }, 'device connected');
     this.deps.bus.emit('device.connection', { deviceId: session.deviceId, kind: session.kind, source: this.transport, connected: true, at: this.deps.now() });
+  }
+
+  private subscribed(client: Client, topics: string[]): void {
+    const session = this.sessions.get(client);
+    if (!session?.ready || topics.length === 0) return;
+    this.deps.bus.emit('device.subscribed', { deviceId: session.deviceId, kind: session.kind, topics, at: this.deps.now() });
   }
 
   private clientGone(client: Client): void {

@@ -7,7 +7,7 @@
  */
 import type { AlertChange } from '../alerts/alerts.js';
 import type { CommandResult } from '../devices/command-channel.js';
-import type { DeviceConnectionEvent, DeviceLifecycleEvent } from '../devices/device-source.js';
+import type { DeviceConnectionEvent, DeviceLifecycleEvent, DeviceSubscribedEvent } from '../devices/device-source.js';
 import type { DeviceMessage } from '../devices/messages.js';
 import type { CampaignProgress } from '../labels/campaign-service.js';
 import type { RelayStatus } from '../relay/relay-status.js';
@@ -24,6 +24,8 @@ export type DeviceMessageEvents = { [M in DeviceMessage as `device.message:${M['
 export type GatewayEvents = DeviceMessageEvents & {
   /** a device connected or disconnected */
   'device.connection': DeviceConnectionEvent;
+  /** a connected device's subscriptions are in place (after its SUBSCRIBE, ACL-checked) */
+  'device.subscribed': DeviceSubscribedEvent;
   /** store IT changed a device: added, disabled, enabled, secret rotated, removed */
   'device.lifecycle': DeviceLifecycleEvent;
   /** what a person would see of a facing changed: its units or source (`cause: 'quantity'`) or its debounced level (`'level'`) */

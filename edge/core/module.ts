@@ -38,6 +38,7 @@ export class Gateway {
 
   async start(): Promise<void> {
     for (const module of this.modules) {
+      const began = performance.now();
       try {
         await module.start();
       } catch (error) {
@@ -45,7 +46,8 @@ export class Gateway {
         throw new GatewayStartError(module.name, { cause: error });
       }
       this.started.push(module);
-      this.log.debug({ part: module.name }, 'started');
+      // how long each part took: a slow start is found from the debug log, not a profiler
+      this.log.debug({ part: module.name, ms: Math.round(performance.now() - began) }, 'started');
     }
   }
 

@@ -49,6 +49,12 @@ export function onDeviceMessages<K extends DeviceMessageKey>(
   };
 }
 
+/**
+ * A connected device's subscriptions were accepted (the broker holds them: a command published from now on reaches
+ * the device). A driver that sends as soon as a device connects would otherwise race the device's SUBSCRIBE.
+ */
+export type DeviceSubscribedEvent = { deviceId: string; kind: DeviceKind; topics: readonly string[]; at: number };
+
 export type DeviceConnectionEvent = {
   deviceId: string;
   kind: DeviceKind;

@@ -413,7 +413,8 @@ export class CampaignService implements GatewayModule {
     const labelIds = new Set<string>();
     if (event.type === 'label' && event.event.type !== 'link') labelIds.add(event.event.labelId);
     if (event.type === 'timer' && event.timer.kind !== 'start') labelIds.add(event.timer.labelId);
-    for (const effect of effects) if (effect.labelId !== undefined) labelIds.add(effect.labelId);
+    // a whole-campaign step marks every label of each changed campaign below; its effects name no other label
+    if (!whole) for (const effect of effects) if (effect.labelId !== undefined) labelIds.add(effect.labelId);
     for (const labelId of labelIds) this.dirtyRecords.add(labelId);
     if (event.type === 'resume') this.allRecordsDirty = true;
     for (const id of changed) {

@@ -6,7 +6,8 @@
 import type { Logger } from 'pino';
 import { isActive, parseLowStockKey, type AlertChange } from '../alerts/alerts.js';
 import type { GatewayBus } from '../core/events.js';
-import type { FlashPattern, LabelDriver } from './label-driver.js';
+import type { FlashPattern } from './label-driver.js';
+import type { LabelFlashing } from './label-flashes.js';
 
 export type FacingFlash = { shelfId: string; facing: number; pattern: FlashPattern };
 
@@ -29,8 +30,8 @@ export type FindMyFacingDeps = {
   bus: GatewayBus;
   /** the labels bound to a facing */
   labelsAt: (shelfId: string, facing: number) => readonly string[];
-  /** the driver carrying a label now */
-  driverFor: (labelId: string) => LabelDriver | undefined;
+  /** the labels' flashes (a stop here does not end a flash HQ still wants) */
+  flashes: LabelFlashing;
   /** the facings with an active low-stock alert (at start: alerts opened before a restart keep flashing) */
   lowFacings: () => Iterable<{ shelfId: string; facing: number }>;
   log: Logger;
@@ -59,15 +60,14 @@ export class FindMyFacing {
   /** Flashes (or stops) every label of the facing; one without a driver now is logged, not queued: its alert stays on the staff page. */
   flashFacing({ shelfId, facing, pattern }: FacingFlash): void {
     for (const labelId of this.deps.labelsAt(shelfId, facing)) {
-      const driver = this.deps.driverFor(labelId);
-      if (!driver) {
+      const outcome = this.deps.flashes.flash(labelId, pattern, 'low-stock');
+      if (outcome === 'no-driver') {
         this.deps.onFlash?.('no-driver');
         this.deps.log.info({ labelId, shelfId, facing, pattern }, 'find-my-facing: no driver carries the label');
         continue;
       }
-      driver.flash(labelId, pattern);
-      this.deps.onFlash?.('sent');
-      this.deps.log.debug({ labelId, shelfId, facing, pattern, driverId: driver.driverId }, 'find-my-facing flash');
+      if (outcome === 'sent') this.deps.onFlash?.('sent');
+      this.deps.log.debug({ labelId, shelfId, facing, pattern, outcome }, 'find-my-facing flash');
     }
   }
 }

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { GatewayModule } from '../core/module.js';
 import { CampaignError, type CampaignView } from './campaign.js';
 import type { NewCampaignRequest } from './campaign-service.js';
-import type { LabelDirectory } from './label-directory.js';
+import type { LabelFlashing } from './label-flashes.js';
 
 export const HQ_ACTOR = 'hq';
 
@@ -21,7 +21,8 @@ export type HqAnswer = { outcome: 'ok' | 'failed'; detail?: unknown; reason?: st
 
 export type HqLabelCommandsDeps = {
   campaigns: { create(request: NewCampaignRequest): CampaignView; get(campaignId: string): CampaignView | undefined };
-  directory: Pick<LabelDirectory, 'driverFor'>;
+  /** the labels' flashes (HQ's stop does not end a find-my-facing flash) */
+  flashes: LabelFlashing;
   log: Logger;
   /** flashes waiting to be stopped at once; past it the oldest is stopped early (each timer is one label) */
   maxTimedFlashes?: number;
@@ -82,12 +83,10 @@ export class HqLabelCommands implements GatewayModule {
     const flashed: string[] = [];
     const unknown: string[] = [];
     for (const labelId of new Set(command.labels)) {
-      const driver = this.deps.directory.driverFor(labelId);
-      if (!driver) {
+      if (this.deps.flashes.flash(labelId, 'find', 'hq') === 'no-driver') {
         unknown.push(labelId);
         continue;
       }
-      driver.flash(labelId, 'find');
       flashed.push(labelId);
       if (command.durationS !== undefined) this.stopLater(labelId, command.durationS * 1000);
     }
@@ -117,6 +116,6 @@ export class HqLabelCommands implements GatewayModule {
   }
 
   private stopFlash(labelId: string): void {
-    this.deps.directory.driverFor(labelId)?.flash(labelId, 'stop');
+    this.deps.flashes.flash(labelId, 'stop', 'hq');
   }
 }

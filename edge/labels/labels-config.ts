@@ -41,6 +41,19 @@ export const LabelsConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    campaigns: Type.Object(
+      {
+        sendsPerSecondPerDriver: Type.Integer({
+          minimum: 1,
+          maximum: 100_000,
+          description: 'price campaigns: label commands handed to one driver (an access point, the direct MQTT labels) per second; the radio side is slow and shared',
+        }),
+        ackTimeoutMs: Type.Integer({ minimum: 1_000, maximum: 3_600_000, description: 'a label command not answered (confirmed, waiting or failed) in this long is retried' }),
+        waitingTimeoutMs: Type.Integer({ minimum: 60_000, maximum: 7 * 86_400_000, description: 'a label not seen for this long after its price was queued counts as failed' }),
+        maxLabelsPerCampaign: Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'labels one campaign may reach; a bigger campaign is refused' }),
+      },
+      { additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );

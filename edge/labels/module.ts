@@ -11,14 +11,15 @@ import { lowStockKey } from '../alerts/alerts.js';
 import type { GatewayBus } from '../core/events.js';
 import type { GatewayModule, HealthCheck } from '../core/module.js';
 import type { AccessGuard } from '../http/auth.js';
-import { parsePlanogramLabels, readPlanogramText } from '../planogram/planogram-file.js';
 import type { SqliteDatabase } from '../storage/database.js';
 import { FindMyFacing } from './find-my-facing.js';
+import { LabelFlashes } from './label-flashes.js';
 import { LabelBindingStore, checkBinding, labelKey, mergeBindings, withSku, type BindingTarget, type PlanogramLabel, type ResolvedBinding } from './label-bindings.js';
 import type { LabelBinding, LabelDirectory } from './label-directory.js';
 import type { LabelDriver, LabelDriverEvent } from './label-driver.js';
 import { checkedIn, labelAlertActions, labelHealth, type LabelSighting } from './label-health.js';
 import { labelRoutes, type LabelRouteDeps, type LabelView } from './label-routes.js';
+import { LabelSightingStore } from './label-sightings-store.js';
 import type { LabelsConfig } from './labels-config.js';
 import { MqttApDriver, type MqttApDriverDeps } from './mqtt-ap-driver.js';
 import { MqttLabelDriver, type MqttLabelDriverDeps } from './mqtt-label-driver.js';
@@ -32,8 +33,8 @@ export type FacingLookup = {
 
 export type LabelsModuleDeps = {
   config: LabelsConfig;
-  /** the planogram file whose `labels` section binds labels (null: only the API's bindings) */
-  planogramFile: string | null;
+  /** the planogram file's `labels` section (the planogram room stores it; empty: only the API's bindings) */
+  planogramLabels: () => readonly { label: string; shelfId: string; facing: number }[];
   bus: GatewayBus;
   db: SqliteDatabase;
   planogram: () => FacingLookup;
@@ -50,7 +51,12 @@ export type LabelsModuleDeps = {
   log: Logger;
   /** the gateway's Prometheus registry: label counts by state, low batteries */
   metricsRegistry?: Registry;
+  /** how often what the drivers reported is written (one transaction); default 1 s */
+  sightingsFlushMs?: number;
 };
+
+/** An MQTT access point's driver id is this and the AP's device id. */
+const AP_DRIVER_PREFIX = 'mqtt-ap:';
 
 /** A driver's link as it last reported it. */
 type DriverLink = { up: boolean; detail?: string };
@@ -70,7 +76,14 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
   private labelsByFacing = new Map<string, string[]>();
   /** every label tracked (bound, or reported by a driver), bounded by `drivers.maxLabels` */
   private readonly sightings = new Map<string, LabelSighting>();
+  private readonly sightingStore: LabelSightingStore;
+  /** sightings changed since the last write (a subset of `sightings`, so bounded by maxLabels) */
+  private readonly dirtySightings = new Set<string>();
+  private sightingsWrite: Promise<void> | undefined;
+  private sightingsTimer: NodeJS.Timeout | undefined;
   private readonly findMyFacing: FindMyFacing;
+  /** every flash goes through here: one reason ending does not stop a flash another still wants */
+  readonly flashes: LabelFlashes;
   private unsubscribes: Array<() => void> = [];
   private healthTimer: NodeJS.Timeout | undefined;
   private running = false;
@@ -79,6 +92,7 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
   constructor(private readonly deps: LabelsModuleDeps) {
     const { config, log } = deps;
     this.bindingStore = new LabelBindingStore(deps.db);
+    this.sightingStore = new LabelSightingStore(deps.db);
     this.mqttLabels = new MqttLabelDriver(
       { maxInFlight: config.drivers.mqttMaxInFlight, maxLabels: config.drivers.maxLabels },
       { bus: deps.bus, commands: deps.commands, log: log.child({ driver: 'mqtt-esl' }), now: deps.now, isDirectLabel: (id) => deps.deviceKind(id) === 'esl' },
@@ -94,10 +108,11 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
           ...(ap.macs ? { macs: ap.macs } : {}),
         }),
     );
+    this.flashes = new LabelFlashes({ driverFor: (labelId) => this.driverFor(labelId), maxLabels: config.drivers.maxLabels });
     this.findMyFacing = new FindMyFacing({
       bus: deps.bus,
       labelsAt: (shelfId, facing) => this.labelsAt(shelfId, facing),
-      driverFor: (labelId) => this.driverFor(labelId),
+      flashes: this.flashes,
       lowFacings: () => this.lowFacings(),
       log,
     });
@@ -106,16 +121,19 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
 
   async start(): Promise<void> {
     const { config, log } = this.deps;
-    if (this.deps.planogramFile) {
-      const labels = parsePlanogramLabels(await readPlanogramText(this.deps.planogramFile), this.deps.planogramFile);
-      this.planogramLabels = labels.map(({ label, shelfId, facing }) => ({ labelId: label, shelfId, facing }));
-    }
+    this.planogramLabels = this.deps.planogramLabels().map(({ label, shelfId, facing }) => ({ labelId: label, shelfId, facing }));
     this.rebuildBindings(await this.bindingStore.loadAll(config.drivers.maxLabels));
+    // what the drivers reported before the restart: last seen, battery, shown price, and which driver carries the label
+    const known = await this.sightingStore.loadAll(config.drivers.maxLabels);
+    for (const sighting of known) this.sightings.set(labelKey(sighting.labelId), { ...sighting, labelId: labelKey(sighting.labelId) });
     const now = this.deps.now();
     for (const labelId of this.bindings.keys()) this.track(labelId, now);
 
     this.running = true;
     for (const driver of [this.mqttLabels, ...this.oeplDrivers]) await this.startDriver(driver);
+    // an MQTT access point's driver exists before the AP reconnects, carrying the labels it carried: a campaign resumed
+    // at start queues their prices there (delivered when the AP is back) instead of finding no driver
+    for (const apId of this.accessPointsCarrying(this.sightings.values())) this.accessPointConnected(apId);
     this.unsubscribes.push(
       this.deps.bus.on('device.connection', 'labels:access-points', (event) => {
         if (event.kind === 'ap' && event.connected) this.accessPointConnected(event.deviceId);
@@ -124,6 +142,8 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
     this.findMyFacing.start();
     this.healthTimer = setInterval(() => this.checkHealth(this.deps.now()), config.health.checkEveryMs);
     this.healthTimer.unref();
+    this.sightingsTimer = setInterval(() => void this.writeSightings(), this.deps.sightingsFlushMs ?? 1_000);
+    this.sightingsTimer.unref();
     log.info({ bindings: this.bindings.size, accessPoints: this.oeplDrivers.length }, 'labels started');
   }
 
@@ -131,11 +151,42 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
     this.running = false;
     clearInterval(this.healthTimer);
     this.healthTimer = undefined;
+    clearInterval(this.sightingsTimer);
+    this.sightingsTimer = undefined;
     this.findMyFacing.stop();
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
     for (const driver of [...this.drivers()].reverse()) {
       await driver.stop().catch((error: unknown) => this.deps.log.error({ err: error, driverId: driver.driverId }, 'label driver failed to stop'));
     }
+    await this.writeSightings();
+  }
+
+  /** Writes the sightings changed since the last write; on failure they stay dirty and go with the next one. */
+  async writeSightings(): Promise<void> {
+    if (this.sightingsWrite) await this.sightingsWrite;
+    if (this.dirtySightings.size === 0) return;
+    const ids = [...this.dirtySightings];
+    this.dirtySightings.clear();
+    const rows = ids.flatMap((id) => this.sightings.get(id) ?? []);
+    this.sightingsWrite = this.sightingStore
+      .save(rows)
+      .catch((error: unknown) => {
+        for (const id of ids) if (this.sightings.has(id)) this.dirtySightings.add(id);
+        this.deps.log.error({ err: error, labels: ids.length }, 'label sightings not written; retried with the next write');
+      })
+      .finally(() => {
+        this.sightingsWrite = undefined;
+      });
+    await this.sightingsWrite;
+  }
+
+  /** The MQTT access points (by device id) that last carried these labels, at most maxAccessPoints. */
+  private accessPointsCarrying(sightings: Iterable<LabelSighting>): string[] {
+    const apIds = new Set<string>();
+    for (const { driverId } of sightings) {
+      if (driverId?.startsWith(AP_DRIVER_PREFIX)) apIds.add(driverId.slice(AP_DRIVER_PREFIX.length));
+    }
+    return [...apIds].slice(0, this.deps.config.drivers.maxAccessPoints);
   }
 
   health(): HealthCheck {
@@ -193,11 +244,8 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
     this.indexFacings();
     this.track(id, now);
     this.deps.log.info({ labelId: id, shelfId: target.shelfId, facing: target.facing, by }, 'label bound');
-    const driver = this.driverFor(id);
-    if (driver) {
-      if (previous && this.deps.alerts().activeByKey(lowStockKey(previous.shelfId, previous.facing))) driver.flash(id, 'stop');
-      if (this.deps.alerts().activeByKey(lowStockKey(target.shelfId, target.facing))) driver.flash(id, 'find');
-    }
+    if (previous && this.deps.alerts().activeByKey(lowStockKey(previous.shelfId, previous.facing))) this.flashes.flash(id, 'stop', 'low-stock');
+    if (this.deps.alerts().activeByKey(lowStockKey(target.shelfId, target.facing))) this.flashes.flash(id, 'find', 'low-stock');
     return this.view(id, now);
   }
 
@@ -245,9 +293,12 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
       this.deps.log.warn({ apId, maxAccessPoints: this.deps.config.drivers.maxAccessPoints }, 'access point not driven: too many access points');
       return;
     }
+    const driverId = `${AP_DRIVER_PREFIX}${apId}`;
+    const carried: string[] = [];
+    for (const sighting of this.sightings.values()) if (sighting.driverId === driverId) carried.push(sighting.labelId);
     const driver = new MqttApDriver(
       { apId, maxCommandsPerSecond: this.deps.config.drivers.apMaxCommandsPerSecond, maxLabels: this.deps.config.drivers.maxLabels },
-      { bus: this.deps.bus, source: this.deps.apSource(), log: this.deps.log.child({ driver: `mqtt-ap:${apId}` }), now: this.deps.now, isConnected: this.deps.isConnected },
+      { bus: this.deps.bus, source: this.deps.apSource(), log: this.deps.log.child({ driver: driverId }), now: this.deps.now, isConnected: this.deps.isConnected, labels: carried },
     );
     this.apDrivers.set(apId, driver);
     this.startDriver(driver).then(
@@ -299,6 +350,7 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
     }
     const sighting: LabelSighting = { labelId, trackedSince: now, batteryMv: null };
     this.sightings.set(labelId, sighting);
+    this.dirtySightings.add(labelId);
     return sighting;
   }
 
@@ -308,6 +360,7 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
     if (!known) return;
     const next = checkedIn(known, { driverId, at, batteryMv, ...(displayedPriceCents !== undefined ? { displayedPriceCents } : {}) });
     this.sightings.set(id, next);
+    this.dirtySightings.add(id);
     this.applyHealth(next, this.deps.now());
   }
 

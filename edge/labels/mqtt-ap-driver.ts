@@ -45,8 +45,9 @@ export type MqttApDriverOptions = {
   /** how often the queue is flushed and deadlines are checked */
   tickMs: number;
   /**
-   * after the AP (re)connects, this long before the first batch: the gateway learns of the connection at CONNACK, the
-   * AP subscribes to its command topic right after, and a batch published before that SUBSCRIBE is lost
+   * after the AP (re)connects, no batch until it subscribed to its command topic (`device.subscribed`) or this long
+   * passed: the gateway learns of the connection at CONNACK, the AP subscribes right after, and a batch published
+   * before that SUBSCRIBE is lost; an AP with a persistent session keeps its subscription and sends no SUBSCRIBE
    */
   settleMs?: number;
 };
@@ -157,6 +158,11 @@ export class MqttApDriver implements LabelDriver {
       }),
       bus.on('device.connection', `${this.driverId}:link`, (event) => {
         if (event.deviceId === apId) this.setLink(event.connected, event.at, event.connected ? 'access point connected' : 'access point disconnected');
+      }),
+      // the AP's SUBSCRIBE to its command topic is in: batches may go at once (settleMs covers an AP whose persistent
+      // session kept the subscription and sends none)
+      bus.on('device.subscribed', `${this.driverId}:subscribed`, (event) => {
+        if (event.deviceId === apId && this.linkUp && event.topics.some((topic) => topic.endsWith(`/ap/${apId}/cmd`))) this.sendableAt = Math.min(this.sendableAt, event.at);
       }),
     ];
     const now = this.deps.now();

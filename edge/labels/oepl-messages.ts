@@ -89,8 +89,11 @@ const validateLog = ajv.compile<Static<typeof OeplLogMessageSchema>>(OeplLogMess
 const XFER_TIMEOUT = /^<\s*([0-9A-Fa-f]{16}|[0-9A-Fa-f]{12})\s+xfer timeout\s*$/;
 
 /** Upper-case, 16-digit form the AP uses, or undefined when `value` is no mac. */
+const oeplMacPattern = new RegExp(OEPL_MAC_PATTERN);
+
 export function normalizeOeplMac(value: string): string | undefined {
-  if (!new RegExp(OEPL_MAC_PATTERN).test(value)) return undefined;
+  // every label id passes here (labelKey) on the ack path: the length test spares the regex for the rest
+  if ((value.length !== 12 && value.length !== 16) || !oeplMacPattern.test(value)) return undefined;
   const upper = value.toUpperCase();
   // hex2mac() reads a 12-digit mac into the low six bytes and zeroes the top two; mac2hex() prints the top bytes first
   return upper.length === 12 ? `0000${upper}` : upper;

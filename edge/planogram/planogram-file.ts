@@ -17,7 +17,7 @@
 import { readFile } from 'node:fs/promises';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
-import type { FacingPlan, Planogram, Product } from './planogram.js';
+import type { FacingPlan, Planogram, PlanogramLabelEntry, Product } from './planogram.js';
 import { facingKey } from './planogram.js';
 import { DEVICE_ID_PATTERN } from '../devices/topics.js';
 
@@ -41,8 +41,7 @@ type FacingEntry = {
   tareG?: number;
 };
 type ShelfEntry = { id: string; facings: FacingEntry[] };
-/** A shelf label bound to a facing in the file (the labels room also takes bindings through its API). */
-export type PlanogramLabelEntry = { label: string; shelfId: string; facing: number };
+export type { PlanogramLabelEntry };
 type PlanogramDocument = { products: Product[]; shelves: ShelfEntry[]; labels?: PlanogramLabelEntry[] };
 
 const sku = { type: 'string', minLength: 1, maxLength: 64 } as const;
@@ -279,7 +278,8 @@ function toPlanogram(document: PlanogramDocument): Planogram {
       tareG: entry.tareG ?? 0,
     })),
   );
-  return { products, facings };
+  if (!document.labels || document.labels.length === 0) return { products, facings };
+  return { products, facings, labels: document.labels.map(({ label, shelfId, facing }) => ({ label, shelfId, facing })) };
 }
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FacingPlan, Planogram, Product } from './planogram.js';
+import type { FacingPlan, Planogram, PlanogramLabelEntry, Product } from './planogram.js';
 import type { SqliteDatabase } from '../storage/database.js';
 
 type ProductRow = { sku: string; name: string; unit_weight_g: number; price_cents: number | null };
@@ -34,6 +34,7 @@ export class PlanogramStore {
     await this.db.transaction(async (tx) => {
       await tx.run('DELETE FROM planogram');
       await tx.run('DELETE FROM products');
+      await tx.run('DELETE FROM planogram_labels');
       await tx.runMany(
         'INSERT INTO products (sku, name, unit_weight_g, price_cents) VALUES (?, ?, ?, ?)',
         planogram.products.map((p) => [p.sku, p.name, p.unitWeightG, p.priceCents ?? null]),
@@ -42,6 +43,7 @@ export class PlanogramStore {
         'INSERT INTO planogram (shelf_id, facing, sku, capacity_units, low_stock_units, restock_units, tare_g) VALUES (?, ?, ?, ?, ?, ?, ?)',
         planogram.facings.map((f) => [f.shelfId, f.facing, f.sku, f.capacityUnits, f.lowStockUnits, f.restockUnits, f.tareG]),
       );
+      await tx.runMany('INSERT INTO planogram_labels (position, label, shelf_id, facing) VALUES (?, ?, ?, ?)', (planogram.labels ?? []).map((l, i) => [i, l.label, l.shelfId, l.facing]));
       if (fingerprint) await tx.run('INSERT INTO gateway_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [FINGERPRINT_KEY, fingerprint]);
       else await tx.run('DELETE FROM gateway_meta WHERE key = ?', [FINGERPRINT_KEY]);
     });
@@ -50,7 +52,9 @@ export class PlanogramStore {
   async load(): Promise<Planogram> {
     const products = await this.db.all<ProductRow>('SELECT * FROM products ORDER BY sku');
     const facings = await this.db.all<FacingRow>('SELECT * FROM planogram ORDER BY shelf_id, facing');
+    const labels = await this.db.all<{ label: string; shelf_id: string; facing: number }>('SELECT label, shelf_id, facing FROM planogram_labels ORDER BY position');
     return {
+      ...(labels.length === 0 ? {} : { labels: labels.map((row): PlanogramLabelEntry => ({ label: row.label, shelfId: row.shelf_id, facing: row.facing })) }),
       products: products.map((row): Product => {
         const product: Product = { sku: row.sku, name: row.name, unitWeightG: row.unit_weight_g };
         if (row.price_cents !== null) product.priceCents = row.price_cents;

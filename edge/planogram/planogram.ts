@@ -22,7 +22,10 @@ export type FacingPlan = {
   tareG: number;
 };
 
-export type Planogram = { products: Product[]; facings: FacingPlan[] };
+/** A shelf label bound to a facing in the planogram file (the labels room also takes bindings through its API). */
+export type PlanogramLabelEntry = { label: string; shelfId: string; facing: number };
+/** `labels`: the file's label bindings, in file order (absent: none). */
+export type Planogram = { products: Product[]; facings: FacingPlan[]; labels?: PlanogramLabelEntry[] };
 
 export function facingKey(shelfId: string, facing: number): string {
   return `${shelfId}/${facing}`;

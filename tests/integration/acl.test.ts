@@ -78,9 +78,15 @@ describe('broker authentication and per-device ACL', () => {
         if (packet.cmd === 'suback') resolve(packet.granted as number[]);
       }),
     );
+    // the bus hears of the subscriptions the broker holds, the refused ones left out (drivers wait for it before sending)
+    const subscribedEvents: { deviceId: string; topics: readonly string[] }[] = [];
+    const unsubscribe = gw.built.bus.on('device.subscribed', 'test:acl', (event) => void subscribedEvents.push({ deviceId: event.deviceId, topics: event.topics }));
     client.subscribe(['store/test-store/shelf/shelf-b/cmd', 'store/test-store/#', '$SYS/#', 'store/test-store/shelf/shelf-a/cmd'], () => undefined);
     expect(await suback).toEqual([128, 128, 128, 0]);
     expect(await gw.built.metrics.value('smartstore_mqtt_subscribe_rejected_total')).toBe(3);
+    await eventually(() => (subscribedEvents.length > 0 ? true : undefined), 2_000, 'device.subscribed');
+    expect(subscribedEvents).toEqual([{ deviceId: 'shelf-a', topics: ['store/test-store/shelf/shelf-a/cmd'] }]);
+    unsubscribe();
 
     // and it really receives its own commands
     const received = new Promise<string>((resolve) => client.once('message', (_topic, payload) => resolve(payload.toString())));

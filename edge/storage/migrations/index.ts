@@ -10,6 +10,8 @@ import * as deviceKindAp from './009-device-kind-ap.js';
 import * as labelBindings from './010-label-bindings.js';
 import * as campaigns from './011-campaigns.js';
 import * as kpis from './012-kpis.js';
+import * as labelSightings from './013-label-sightings.js';
+import * as planogramLabels from './014-planogram-labels.js';
 
 export type Migration = { version: number; name: string; sql: string };
 
@@ -27,4 +29,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, ...labelBindings },
   { version: 11, ...campaigns },
   { version: 12, ...kpis },
+  { version: 13, ...labelSightings },
+  { version: 14, ...planogramLabels },
 ];

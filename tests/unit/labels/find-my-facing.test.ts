@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { openAlert, resolveAlert, acknowledgeAlert, type Alert } from '../../../edge/alerts/alerts.js';
 import { GatewayBus } from '../../../edge/core/events.js';
 import { FindMyFacing, flashFor } from '../../../edge/labels/find-my-facing.js';
+import { LabelFlashes } from '../../../edge/labels/label-flashes.js';
 import type { FlashPattern, LabelDriver } from '../../../edge/labels/label-driver.js';
 
 const low = (shelfId = 'shelf-a', facing = 1): Alert =>
@@ -36,7 +37,7 @@ describe('FindMyFacing', () => {
     const find = new FindMyFacing({
       bus,
       labelsAt: (shelfId, facing) => labels[`${shelfId}/${facing}`] ?? [],
-      driverFor: (labelId) => (labelId === 'esl-orphan' ? undefined : driver),
+      flashes: new LabelFlashes({ driverFor: (labelId) => (labelId === 'esl-orphan' ? undefined : driver), maxLabels: 100 }),
       lowFacings: () => lowFacings,
       log: pino({ level: 'silent' }),
       onFlash: (outcome) => outcomes.push(outcome),

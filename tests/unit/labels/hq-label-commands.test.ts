@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CampaignError, type CampaignView } from '../../../edge/labels/campaign.js';
 import type { NewCampaignRequest } from '../../../edge/labels/campaign-service.js';
 import type { FlashPattern } from '../../../edge/labels/label-driver.js';
+import { LabelFlashes } from '../../../edge/labels/label-flashes.js';
 import { HqLabelCommands, campaignRequestOf } from '../../../edge/labels/hq-label-commands.js';
 
 const log = pino({ level: 'silent' });
@@ -24,7 +25,7 @@ function fakeCampaigns(existing: Record<string, Partial<CampaignView>> = {}) {
 function fakeDirectory(known: string[]) {
   const flashes: [string, FlashPattern][] = [];
   const driver = { flash: (labelId: string, pattern: FlashPattern) => void flashes.push([labelId, pattern]) };
-  return { flashes, directory: { driverFor: (labelId: string) => (known.includes(labelId) ? (driver as never) : undefined) } };
+  return { flashes, directory: new LabelFlashes({ driverFor: (labelId: string) => (known.includes(labelId) ? driver : undefined), maxLabels: 100 }) };
 }
 
 afterEach(() => {
@@ -47,14 +48,14 @@ describe('campaignRequestOf', () => {
 describe('HqLabelCommands', () => {
   it('creates the campaign and answers with its summary', async () => {
     const campaigns = fakeCampaigns();
-    const commands = new HqLabelCommands({ campaigns, directory: fakeDirectory([]).directory, log });
+    const commands = new HqLabelCommands({ campaigns, flashes: fakeDirectory([]).directory, log });
     expect(await commands.priceCampaign({ campaignId: 'c1', prices: [{ sku: 'a', priceCents: 100 }] })).toEqual({ outcome: 'ok', detail: { campaignId: 'c1', state: 'running', labels: 2, unmappedSkus: [] } });
     expect(campaigns.created).toHaveLength(1);
   });
 
   it("answers ok for a campaign hq made already, and failed for someone else's with the same id", async () => {
     const campaigns = fakeCampaigns({ mine: { createdBy: 'hq' }, theirs: { createdBy: 'maria' } });
-    const commands = new HqLabelCommands({ campaigns, directory: fakeDirectory([]).directory, log });
+    const commands = new HqLabelCommands({ campaigns, flashes: fakeDirectory([]).directory, log });
     expect(await commands.priceCampaign({ campaignId: 'mine', prices: [{ sku: 'a', priceCents: 1 }] })).toMatchObject({ outcome: 'ok', detail: { campaignId: 'mine', existing: true } });
     expect(await commands.priceCampaign({ campaignId: 'theirs', prices: [{ sku: 'a', priceCents: 1 }] })).toMatchObject({ outcome: 'failed', detail: { code: 'duplicate-id' } });
     expect(campaigns.created).toHaveLength(0);
@@ -63,7 +64,7 @@ describe('HqLabelCommands', () => {
   it('flashes the known labels, names the unknown ones, and stops each flash after durationS', async () => {
     vi.useFakeTimers();
     const { flashes, directory } = fakeDirectory(['l1', 'l2']);
-    const commands = new HqLabelCommands({ campaigns: fakeCampaigns(), directory, log });
+    const commands = new HqLabelCommands({ campaigns: fakeCampaigns(), flashes: directory, log });
     expect(await commands.labelFlash({ labels: ['l1', 'nope', 'l1'], durationS: 5 })).toEqual({ outcome: 'ok', detail: { flashed: ['l1'], unknown: ['nope'] } });
     expect(flashes).toEqual([['l1', 'find']]);
     vi.advanceTimersByTime(4_999);
@@ -76,7 +77,7 @@ describe('HqLabelCommands', () => {
   it('bounds the flashes waiting to stop: past the bound the oldest stops early; stop() clears the rest', async () => {
     vi.useFakeTimers();
     const { flashes, directory } = fakeDirectory(['l1', 'l2', 'l3']);
-    const commands = new HqLabelCommands({ campaigns: fakeCampaigns(), directory, log, maxTimedFlashes: 2 });
+    const commands = new HqLabelCommands({ campaigns: fakeCampaigns(), flashes: directory, log, maxTimedFlashes: 2 });
     await commands.labelFlash({ labels: ['l1', 'l2', 'l3'], durationS: 60 });
     expect(flashes.filter(([, pattern]) => pattern === 'stop')).toEqual([['l1', 'stop']]);
     await commands.stop();

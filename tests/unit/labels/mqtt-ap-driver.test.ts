@@ -311,5 +311,23 @@ describe('MqttApDriver settle time after a (re)connect', () => {
     expect(sent).toHaveLength(1);
     await driver.stop();
   });
-});
 
+  it('sends as soon as the AP subscribed to its command topic, not on another topic or another AP\'s subscription', async () => {
+    const now = 1_000;
+    const sent: unknown[] = [];
+    const bus = new GatewayBus({ onHandlerError: () => undefined });
+    const source = { deliver: (command: unknown) => (sent.push(command), { ok: true as const }) };
+    const driver = new MqttApDriver({ apId: 'ap-9', tickMs: 3_600_000, settleMs: 10_000 }, { bus, source: source as never, log: pino({ level: 'silent' }), now: () => now, isConnected: () => false });
+    await driver.start();
+    bus.emit('device.connection', { deviceId: 'ap-9', kind: 'ap', source: 'mqtt', connected: true, at: now });
+    driver.send({ labelId: 'L1', version: 1, sku: 's', productName: 'p', priceCents: 100 });
+    bus.emit('device.subscribed', { deviceId: 'ap-8', kind: 'ap', topics: ['store/s/ap/ap-8/cmd'], at: now });
+    bus.emit('device.subscribed', { deviceId: 'ap-9', kind: 'ap', topics: ['store/s/ap/ap-9/other'], at: now });
+    driver.tick(now + 1);
+    expect(sent).toHaveLength(0);
+    bus.emit('device.subscribed', { deviceId: 'ap-9', kind: 'ap', topics: ['store/s/ap/ap-9/cmd'], at: now + 2 });
+    driver.tick(now + 2);
+    expect(sent).toHaveLength(1);
+    await driver.stop();
+  });
+});

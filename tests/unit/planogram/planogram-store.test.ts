@@ -64,6 +64,17 @@ describe('PlanogramStore', () => {
     expect('priceCents' in loaded.products[1]!).toBe(false);
   });
 
+  it('keeps the file\'s labels section in file order, and a replace without one drops it', async () => {
+    const labels = [
+      { label: 'esl-z', shelfId: FIRST.facings[0]!.shelfId, facing: FIRST.facings[0]!.facing },
+      { label: '0000AABBCCDDEEFF', shelfId: FIRST.facings[0]!.shelfId, facing: FIRST.facings[0]!.facing },
+    ];
+    await store.replace({ ...FIRST, labels });
+    expect((await store.load()).labels).toEqual(labels);
+    await store.replace(FIRST);
+    expect('labels' in (await store.load())).toBe(false);
+  });
+
   it('load orders products by sku and facings by shelf and facing', async () => {
     await store.replace({ products: [...FIRST.products].reverse(), facings: [...FIRST.facings].reverse() });
     expect(await store.load()).toEqual(FIRST);
