@@ -30,7 +30,6 @@ import { seededRandom } from '../devices/random.js';
 import { loadConfig } from '../edge/config/load-config.js';
 import type { GatewayConfig } from '../edge/config/gateway-config.js';
 import type { CampaignProgress } from '../edge/labels/campaign-service.js';
-import { DEFAULT_CAMPAIGN_RULES } from '../edge/labels/campaign-service.js';
 import { MQTT_AP_DEFAULTS } from '../edge/labels/mqtt-ap-driver.js';
 import { buildGateway, type StoreGateway } from '../edge/main.js';
 import { makeTempDir, removeTempDir } from './ipc.js';
@@ -57,13 +56,11 @@ export type LabelsBenchSettings = {
    * the median of the per-round ratios is reported: one round on a shared machine can be off by a third either way
    */
   rounds: number;
-  /** wait for the finished campaign's ack timers to come due (ackTimeoutMs, 30 s) and time the ticks meanwhile */
-  timerWindow: boolean;
 };
 
 // the simulated radio takes whatever it is handed: the benchmark measures the gateway, not a radio policy
-export const LABELS_BENCH_DEFAULT: LabelsBenchSettings = { labels: 50_000, accessPoints: 20, apCommandsPerSecond: 100_000, timeoutMs: 600_000, rounds: 3, timerWindow: true };
-export const LABELS_BENCH_SMOKE: LabelsBenchSettings = { labels: 2_000, accessPoints: 4, apCommandsPerSecond: 100_000, timeoutMs: 120_000, rounds: 1, timerWindow: false };
+export const LABELS_BENCH_DEFAULT: LabelsBenchSettings = { labels: 50_000, accessPoints: 20, apCommandsPerSecond: 100_000, timeoutMs: 600_000, rounds: 3 };
+export const LABELS_BENCH_SMOKE: LabelsBenchSettings = { labels: 2_000, accessPoints: 4, apCommandsPerSecond: 100_000, timeoutMs: 120_000, rounds: 1 };
 
 export type TickFigures = { count: number; maxMs: number; totalMs: number; timersAtEnd: number };
 
@@ -82,8 +79,6 @@ export type LabelsBenchResult = {
   memory: { rssBeforeBytes: number; rssAfterBytes: number; rssPer1000Labels: number; jsPer1000Labels: number };
   /** the campaign service's tick (synchronous part) while the campaign ran */
   campaignTicks: TickFigures;
-  /** the same while the finished campaign's ack timers came due (null: not measured) */
-  timerTicks: (TickFigures & { windowMs: number }) | null;
   resume: {
     confirmedBefore: number;
     startMs: number;
@@ -167,16 +162,6 @@ export async function runLabelsBench(settings: LabelsBenchSettings, progress: (l
     const end = median.end;
     const baseline = median.baseline;
 
-    // the confirmed labels' ack timers still come due (the service keeps one per label until it fires): every tick
-    // with a due timer scans all of them, so the ticks of that window are what the timer scan costs
-    ticks = { count: 0, maxMs: 0, totalMs: 0, timersAtEnd: 0 };
-    const windowStarted = performance.now();
-    if (settings.timerWindow) {
-      await waitFor(() => timersOf() <= settings.labels / 100, DEFAULT_CAMPAIGN_RULES.ackTimeoutMs + elapsedMs + 30_000, 'the ack timers to come due');
-      ticks.timersAtEnd = timersOf();
-      progress(`labels timer window: ${ticks.count} ticks in ${((performance.now() - windowStarted) / 1000).toFixed(1)} s, longest ${ticks.maxMs.toFixed(1)} ms, ${ticks.totalMs.toFixed(0)} ms in all`);
-    }
-    const timerTicks = { ...ticks, windowMs: performance.now() - windowStarted };
 
     // resume: a second campaign while half the access points are away — the labels behind the others confirm, the
     // rest wait in their drivers' offline queues — stopped (the whole gateway) once the present half confirmed
@@ -223,7 +208,6 @@ export async function runLabelsBench(settings: LabelsBenchSettings, progress: (l
         jsPer1000Labels: ((memoryAfter.js - memoryBefore.js) / settings.labels) * 1000,
       },
       campaignTicks,
-      timerTicks: settings.timerWindow ? timerTicks : null,
       resume: { confirmedBefore, startMs, resumedMs, confirmedAfter: resumedView.counts.confirmed, finishMs, finishedConfirmed: finishedView.counts.confirmed, sentAfterRestart },
     };
   } finally {

@@ -351,9 +351,7 @@ export function renderNotes(results: BenchResults): string {
         `The send caps (labels.campaigns.sendsPerSecondPerDriver, labels.drivers.apMaxCommandsPerSecond; 200/s per AP in production, a radio's pace) are set to ` +
         `${formatInt(results.labels.settings.apCommandsPerSecond)}/s here: the simulated radio answers at once, so the figure is the gateway's own cost ` +
         `(${formatInt(result.campaign.labelsPerS)} labels/s confirmed). \`create()\` itself runs synchronously — every label's state and its first send — and held the event loop up to ${formatInt(result.createMaxMs)} ms. Campaign service tick (synchronous part) during the first campaign: ${ticks(result.campaignTicks)}` +
-        (result.timerTicks
-          ? `; while the confirmed labels' ack timers came due (each tick with a due timer scans every timer): ${ticks(result.timerTicks)} over ${(result.timerTicks.windowMs / 1000).toFixed(1)} s. `
-          : '. ') +
+        `; timers the service held once it finished: ${formatInt(result.campaignTicks.timersAtEnd)} (a confirmed label's timer is let go at once). ` +
         `(b) RSS and JS heap + external of the whole process (gateway and simulators) after the first campaign minus before it, each after a GC (RSS ${formatInt(result.memory.rssBeforeBytes / 2 ** 20)} → ${formatInt(result.memory.rssAfterBytes / 2 ** 20)} MiB; RSS keeps freed pages, so the JS figure is the steadier one). ` +
         `(c) A second campaign runs with half the access points away and the gateway is stopped once the present half confirmed (${formatInt(result.resume.confirmedBefore)}); a new gateway on the same data dir is timed from ` +
         `\`start()\` until that campaign is running again with that count (gateway start ${formatInt(result.resume.startMs)} ms); then every AP reconnects and the campaign finishes in ` +

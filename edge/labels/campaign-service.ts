@@ -106,6 +106,8 @@ export class CampaignService implements GatewayModule {
   private readonly driverSubscriptions: DriverSubscriptions;
   private unsubscribeDirectory: (() => void) | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
+  /** the next `pump` step of a started campaign with labels not looked at yet: run after pending I/O, not in one go */
+  private pumpImmediate: NodeJS.Immediate | undefined;
   private started = false;
   // what changed since the last flush
   private readonly dirtyCampaigns = new Set<string>();
@@ -145,6 +147,8 @@ export class CampaignService implements GatewayModule {
   async stop(): Promise<void> {
     if (this.tickTimer) clearInterval(this.tickTimer);
     this.tickTimer = undefined;
+    if (this.pumpImmediate) clearImmediate(this.pumpImmediate);
+    this.pumpImmediate = undefined;
     this.unsubscribeDirectory?.();
     this.unsubscribeDirectory = undefined;
     this.driverSubscriptions.clear();
@@ -260,9 +264,30 @@ export class CampaignService implements GatewayModule {
         case 'set-timer':
           this.setTimer(effect.key, effect.at, effect.timer);
           break;
+        case 'clear-timer':
+          this.timers.delete(effect.key);
+          break;
       }
     }
     for (const id of changed) this.progressChanged(id);
+    // only these steps start campaigns (or go on pumping one): a label's ack never does, so it pays no scan
+    if (event.type === 'create' || event.type === 'start-due' || event.type === 'rollback' || event.type === 'resume' || event.type === 'pump' || (event.type === 'timer' && event.timer.kind === 'start')) {
+      this.schedulePumpIfNeeded();
+    }
+  }
+
+  /**
+   * A started campaign looks at maxLabelsPumpedPerStep labels per step; the next step runs from setImmediate, so the
+   * device messages that arrived meanwhile are handled between two steps (a 50,000-label start would otherwise hold
+   * the event loop for half a second).
+   */
+  private schedulePumpIfNeeded(): void {
+    if (this.pumpImmediate || !this.started) return;
+    if (!this.board.order.some((id) => this.board.campaigns[id]?.pumpFrom !== undefined)) return;
+    this.pumpImmediate = setImmediate(() => {
+      this.pumpImmediate = undefined;
+      if (this.started) this.step({ type: 'pump' });
+    });
   }
 
   /** Driver events come back here; an event the machine cannot use is logged, never thrown at the driver. */

@@ -77,6 +77,8 @@ export type Campaign = {
   rollbackOf?: string;
   /** the campaign that rolled this one back */
   rolledBackBy?: string;
+  /** running and not every label looked at yet: the next `pump` step goes on from this index of `labels` */
+  pumpFrom?: number;
   labels: Record<string, CampaignLabel>;
   counts: Record<LabelState, number>;
   total: number;
@@ -102,6 +104,11 @@ export type CampaignLimits = {
   maxFinishedCampaignsKept: number;
   /** distinct labels in the price book */
   maxTrackedLabels: number;
+  /**
+   * labels a started campaign looks at per step: a bigger campaign sends the rest in later `pump` steps, so starting
+   * 50,000 labels does not hold the event loop for the whole of it
+   */
+  maxLabelsPumpedPerStep: number;
 };
 
 export const DEFAULT_CAMPAIGN_LIMITS: CampaignLimits = {
@@ -109,6 +116,7 @@ export const DEFAULT_CAMPAIGN_LIMITS: CampaignLimits = {
   maxActiveCampaigns: 20,
   maxFinishedCampaignsKept: 200,
   maxTrackedLabels: 200_000,
+  maxLabelsPumpedPerStep: 2_000,
 };
 
 export type CampaignRules = {
@@ -148,7 +156,9 @@ export type CampaignEffect =
    */
   | { type: 'drop-send'; labelId: string; version: number }
   /** set (or replace: one timer per key) a timer; when it fires, step `{ type: 'timer', timer }` */
-  | { type: 'set-timer'; key: string; at: number; timer: CampaignTimer };
+  | { type: 'set-timer'; key: string; at: number; timer: CampaignTimer }
+  /** the label's timer has nothing left to time (its send was answered, no retry is due): forget it */
+  | { type: 'clear-timer'; key: string };
 
 export type CampaignEvent =
   | { type: 'create'; campaign: NewCampaign }
@@ -159,7 +169,9 @@ export type CampaignEvent =
   | { type: 'label'; event: LabelDriverEvent }
   | { type: 'timer'; timer: CampaignTimer }
   /** the board was read back after a restart: send again what was in flight, set the timers again */
-  | { type: 'resume' };
+  | { type: 'resume' }
+  /** send the next labels of started campaigns not yet looked at (`pumpFrom`), up to maxLabelsPumpedPerStep each */
+  | { type: 'pump' };
 
 /** `changed`: the campaigns whose state or counts this step changed — what the live stream reports as progress. */
 export type CampaignStep = { board: CampaignBoard; effects: CampaignEffect[]; changed: string[] };
@@ -181,6 +193,17 @@ export class CampaignError extends Error {
     super(`campaign ${campaignId}: ${message}`);
     this.name = 'CampaignError';
   }
+}
+
+/**
+ * A campaign's label ids in a fixed order, for the `pump` steps' cursor. A campaign's labels never change after it is
+ * created, so the list is computed once per campaign object (a 50,000-key Object.keys per step is most of a step).
+ */
+const labelOrders = new WeakMap<Campaign, readonly string[]>();
+function labelOrder(campaign: Campaign): readonly string[] {
+  let ids = labelOrders.get(campaign);
+  if (!ids) labelOrders.set(campaign, (ids = Object.keys(campaign.labels)));
+  return ids;
 }
 
 export function emptyCampaignBoard(): CampaignBoard {
@@ -225,12 +248,19 @@ export function stepCampaigns(board: CampaignBoard, event: CampaignEvent, now: n
       break;
     case 'label':
       step.labelEvent(event.event);
+      if (event.event.type !== 'link') step.clearTimerIfIdle(event.event.labelId);
       break;
     case 'timer':
       step.timer(event.timer);
       break;
     case 'resume':
       step.resume();
+      break;
+    case 'pump':
+      for (const id of board.order) {
+        const campaign = board.campaigns[id] as Campaign;
+        if (campaign.pumpFrom !== undefined) step.pumpSome(campaign);
+      }
       break;
   }
   step.forgetOldCampaigns();
@@ -342,8 +372,27 @@ class Step {
       label.version = content.version;
       if (replaced) this.supersede(replaced, label.labelId, campaign.id);
     }
-    for (const label of Object.values(campaign.labels)) this.pump(label.labelId);
+    campaign.pumpFrom = 0;
+    this.pumpSome(campaign);
     this.finishIfDone(campaign);
+  }
+
+  /**
+   * Looks at the next maxLabelsPumpedPerStep labels of a running campaign (sends what is free); the rest wait for the
+   * next `pump` step. A label not looked at yet is `pending` like one waiting for its retry.
+   */
+  pumpSome(campaign: Campaign): void {
+    const from = campaign.pumpFrom;
+    if (from === undefined) return;
+    if (campaign.state !== 'running') {
+      delete campaign.pumpFrom;
+      return;
+    }
+    const ids = labelOrder(campaign);
+    const until = Math.min(ids.length, from + this.rules.limits.maxLabelsPumpedPerStep);
+    for (let i = from; i < until; i++) this.pump(ids[i] as string);
+    if (until >= ids.length) delete campaign.pumpFrom;
+    else campaign.pumpFrom = until;
   }
 
   /** An older campaign's version lost the label to `byCampaignId`; if it is on the radio, ask the driver to drop it. */
@@ -560,6 +609,21 @@ class Step {
       delete owner.label.retryAt;
       this.pump(labelId);
     }
+  }
+
+  /**
+   * After a driver's answer: a label with no send in flight (or waiting) and no retry due needs no timer. Its ack timer
+   * would otherwise still come due — for a 50,000-label campaign, 50,000 no-op steps in one tick 30 s later.
+   */
+  clearTimerIfIdle(labelId: string): void {
+    const key = timerKey({ kind: 'retry', labelId, version: 0 });
+    if (this.effects.some((effect) => effect.type === 'set-timer' && effect.key === key)) return;
+    const record = priceRecordOf(this.board.book, labelId);
+    if (record?.inFlight) return;
+    const target = record?.target;
+    const owner = target && this.campaignLabel(target.campaignId, labelId, target.version);
+    if (owner?.label.state === 'pending' && owner.label.retryAt !== undefined) return;
+    this.effects.push({ type: 'clear-timer', key });
   }
 
   timer(timer: CampaignTimer): void {

@@ -45,7 +45,10 @@ export class Harness {
     const { board, effects } = stepCampaigns(this.board, event, this.now, this.rules);
     this.board = board;
     this.log.push(...effects);
-    for (const effect of effects) if (effect.type === 'set-timer') this.timers.set(effect.key, effect);
+    for (const effect of effects) {
+      if (effect.type === 'set-timer') this.timers.set(effect.key, effect);
+      if (effect.type === 'clear-timer') this.timers.delete(effect.key);
+    }
     return effects;
   }
 

@@ -28,7 +28,7 @@ type Sent = { labelId: string; version: number; priceCents: number };
 function runSeed(seed: number): Harness {
   const random = seeded(seed);
   const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-  const harness = new Harness(testRules({ random, limits: { maxLabelsPerCampaign: 10, maxActiveCampaigns: 4, maxFinishedCampaignsKept: 1_000, maxTrackedLabels: 100 } }));
+  const harness = new Harness(testRules({ random, limits: { maxLabelsPerCampaign: 10, maxActiveCampaigns: 4, maxFinishedCampaignsKept: 1_000, maxTrackedLabels: 100, maxLabelsPumpedPerStep: 2 } }));
   /** what the simulated driver holds, and everything it was ever sent (for late and duplicate acks) */
   let outstanding: Sent[] = [];
   const everSent: Sent[] = [];
@@ -108,12 +108,20 @@ function runSeed(seed: number): Harness {
       apply(harness.restart()); // the driver's queue survives as late answers only
     } else if (roll < 0.9) {
       apply(harness.step({ type: 'start-due' }));
+    } else if (roll < 0.95) {
+      apply(harness.step({ type: 'pump' })); // a started campaign's next labels (two per step here)
     }
   }
 
   // the driver goes silent: only timers move things now, in time order, until none is left
-  for (let fired = 0; harness.timers.size > 0; fired += 1) {
+  // (and, as the service does, a started campaign's labels not looked at yet are pumped before time moves on)
+  const pumpPending = () => Object.values(harness.board.campaigns).some((campaign) => campaign.pumpFrom !== undefined);
+  for (let fired = 0; harness.timers.size > 0 || pumpPending(); fired += 1) {
     if (fired > 10_000) throw new Error(`seed ${seed}: timers never ran out`);
+    if (pumpPending()) {
+      apply(harness.step({ type: 'pump' }));
+      continue;
+    }
     const next = [...harness.timers.values()].sort((a, b) => a.at - b.at)[0]!;
     apply(harness.fire(next.key));
   }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CampaignStore } from '../../../edge/labels/campaign-store.js';
-import { CampaignError } from '../../../edge/labels/campaign.js';
+import { CampaignError, DEFAULT_CAMPAIGN_LIMITS } from '../../../edge/labels/campaign.js';
 import type { CampaignService } from '../../../edge/labels/campaign-service.js';
 import { SKU_BEANS, SKU_MILK, serviceFixture, settle, type ServiceFixture } from './campaign-service-fixture.js';
 
@@ -202,5 +202,20 @@ describe('campaign service restart', () => {
     await fx.stopService();
     service = await fx.startService();
     expect(service.get('spring')?.counts).toMatchObject({ confirmed: 2, sent: 1 });
+  });
+
+  it('starts a big campaign in steps of maxLabelsPumpedPerStep, other work running between two steps', async () => {
+    await fx.stopService();
+    service = await fx.startService({ rules: { limits: { ...DEFAULT_CAMPAIGN_LIMITS, maxLabelsPumpedPerStep: 1 } } });
+    const view = service.create({ id: 'big', prices: { [SKU_MILK]: 199, [SKU_BEANS]: 849 }, createdBy: 'maria' });
+    expect(view).toMatchObject({ state: 'running', total: 3, counts: { sent: 1, pending: 2 } });
+    expect(fx.driver.sent).toHaveLength(1);
+    // work queued after the first pump step (a device message, say) runs before the step after it
+    let sentWhenOtherWorkRan = -1;
+    setImmediate(() => (sentWhenOtherWorkRan = fx.driver.sent.length));
+    for (let i = 0; i < 4; i++) await settle();
+    expect(sentWhenOtherWorkRan).toBe(2);
+    expect(fx.driver.sent.map((sent) => sent.labelId)).toEqual(['L1', 'L2', 'L3']);
+    expect(service.get('big')).toMatchObject({ counts: { sent: 3, pending: 0 } });
   });
 });

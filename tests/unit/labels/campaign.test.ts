@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   CampaignError,
+  DEFAULT_CAMPAIGN_LIMITS,
   campaignView,
   due,
   emptyCampaignBoard,
@@ -40,7 +41,7 @@ describe('price campaign: the happy path', () => {
   });
 
   it('refuses bad campaigns with a typed error and leaves the board unchanged', () => {
-    const harness = new Harness(testRules({ limits: { maxLabelsPerCampaign: 2, maxActiveCampaigns: 1, maxFinishedCampaignsKept: 5, maxTrackedLabels: 10 } }));
+    const harness = new Harness(testRules({ limits: { ...DEFAULT_CAMPAIGN_LIMITS, maxLabelsPerCampaign: 2, maxActiveCampaigns: 1, maxFinishedCampaignsKept: 5, maxTrackedLabels: 10 } }));
     const before = JSON.stringify(harness.board);
     const refused = (input: Parameters<Harness['create']>[0]) => {
       try {
@@ -104,7 +105,8 @@ describe('supersede: a newer price for a label wins, versioned per label', () =>
     expect(harness.labelOf('c1', 'esl-1').state).toBe('sent');
     harness.confirm('esl-1', 1);
     const duplicate = harness.confirm('esl-1', 1);
-    expect(duplicate).toEqual([]);
+    // nothing sent, nothing changed: only the (already idle) label's timer is let go
+    expect(duplicate).toEqual([{ type: 'clear-timer', key: 'label:esl-1' }]);
     expect(campaign(harness, 'c1').counts).toMatchObject({ confirmed: 1, sent: 0 });
   });
 
@@ -151,13 +153,36 @@ describe('retry with exponential backoff and jitter, then failed with the reason
     expect(harness.labelOf('c1', 'esl-2')).toMatchObject({ state: 'pending', reason: `no answer within ${ACK_TIMEOUT_MS} ms` });
   });
 
-  it('confirms a label whose ack came after its timeout, and the retry timer then does nothing', () => {
+  it('confirms a label whose ack came after its timeout, and its retry timer is let go', () => {
     const harness = new Harness();
     harness.create(MILK);
     harness.fire('label:esl-1'); // ack timeout → retry scheduled
+    expect(harness.timers.get('label:esl-1')?.timer.kind).toBe('retry');
     harness.confirm('esl-1', 1); // the label did show it: the late ack is the truth
     expect(harness.labelOf('c1', 'esl-1').state).toBe('confirmed');
-    expect(sends(harness.fire('label:esl-1'))).toEqual([]);
+    expect(harness.timers.has('label:esl-1')).toBe(false);
+  });
+
+  it('a started campaign looks at maxLabelsPumpedPerStep labels per step; pump steps send the rest, a cancel stops them', () => {
+    const harness = new Harness(testRules({ limits: { ...DEFAULT_CAMPAIGN_LIMITS, maxLabelsPumpedPerStep: 2 } }));
+    const five = ['a', 'b', 'c', 'd', 'e'];
+    expect(sends(harness.create({ id: 'c1', prices: { milk: 129 }, labelsBySku: { milk: five } })).map((sent) => sent.labelId)).toEqual(['a', 'b']);
+    expect(campaign(harness, 'c1')).toMatchObject({ pumpFrom: 2, counts: { sent: 2, pending: 3 } });
+    expect(sends(harness.step({ type: 'pump' })).map((sent) => sent.labelId)).toEqual(['c', 'd']);
+    harness.step({ type: 'cancel', campaignId: 'c1', by: 'maria' });
+    expect(sends(harness.step({ type: 'pump' }))).toEqual([]);
+    expect(campaign(harness, 'c1').pumpFrom).toBeUndefined();
+    expect(campaign(harness, 'c1').counts).toMatchObject({ cancelled: 1, sent: 4 });
+  });
+
+  it('lets go of a confirmed label\'s ack timer, keeps the timer of a label still waiting for its answer', () => {
+    const harness = new Harness();
+    harness.create({ id: 'c1', prices: { milk: 129 }, labelsBySku: { milk: ['esl-1', 'esl-2'] } });
+    expect([...harness.timers.keys()].sort()).toEqual(['label:esl-1', 'label:esl-2']);
+    harness.confirm('esl-1', 1);
+    expect([...harness.timers.keys()]).toEqual(['label:esl-2']);
+    harness.label({ type: 'waiting', labelId: 'esl-2', version: 1 });
+    expect(harness.timers.get('label:esl-2')?.timer.kind).toBe('waiting');
   });
 
   it('ignores an ack timer of an earlier send of the same version', () => {
@@ -365,7 +390,7 @@ describe('progress', () => {
 
 describe('bounds', () => {
   it('forgets the oldest finished campaigns beyond the limit, never an active one', () => {
-    const rules = testRules({ limits: { maxLabelsPerCampaign: 10, maxActiveCampaigns: 5, maxFinishedCampaignsKept: 2, maxTrackedLabels: 100 } });
+    const rules = testRules({ limits: { ...DEFAULT_CAMPAIGN_LIMITS, maxLabelsPerCampaign: 10, maxActiveCampaigns: 5, maxFinishedCampaignsKept: 2, maxTrackedLabels: 100 } });
     let board = emptyCampaignBoard();
     board = stepCampaigns(board, { type: 'create', campaign: { id: 'active', createdBy: 'x', prices: { a: 1 }, labelsBySku: { a: ['l-a'] } } }, 0, rules).board;
     for (let index = 0; index < 4; index += 1) {
