@@ -123,11 +123,21 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
     const { config, log } = this.deps;
     this.planogramLabels = this.deps.planogramLabels().map(({ label, shelfId, facing }) => ({ labelId: label, shelfId, facing }));
     this.rebuildBindings(await this.bindingStore.loadAll(config.drivers.maxLabels));
-    // what the drivers reported before the restart: last seen, battery, shown price, and which driver carries the label
-    const known = await this.sightingStore.loadAll(config.drivers.maxLabels);
-    for (const sighting of known) this.sightings.set(labelKey(sighting.labelId), { ...sighting, labelId: labelKey(sighting.labelId) });
+    // what the drivers reported before the restart: last seen, battery, shown price, and which driver carries the label;
+    // bound labels first, so labels seen once and gone since cannot crowd a bound one out of maxLabels
+    const known = new Map<string, LabelSighting>();
+    for (const sighting of await this.sightingStore.loadAll(config.drivers.maxLabels)) known.set(labelKey(sighting.labelId), { ...sighting, labelId: labelKey(sighting.labelId) });
     const now = this.deps.now();
-    for (const labelId of this.bindings.keys()) this.track(labelId, now);
+    for (const labelId of this.bindings.keys()) {
+      const stored = known.get(labelId);
+      known.delete(labelId);
+      if (stored) this.sightings.set(labelId, stored);
+      else this.track(labelId, now);
+    }
+    for (const [labelId, sighting] of known) {
+      if (this.sightings.size >= config.drivers.maxLabels) break;
+      this.sightings.set(labelId, sighting);
+    }
 
     this.running = true;
     for (const driver of [this.mqttLabels, ...this.oeplDrivers]) await this.startDriver(driver);
