@@ -21,6 +21,18 @@ const CHUNK = 20_000;
 export class LabelSightingStore {
   constructor(private readonly db: SqliteDatabase) {}
 
+  /**
+   * Forgets the labels not seen since `before` (never seen: not tracked since then) that are not in `keep` — a label
+   * that left the store; the bound ones keep their row. Returns how many were forgotten.
+   */
+  async prune(before: number, keep: readonly string[]): Promise<number> {
+    const { changes } = await this.db.run(
+      'DELETE FROM label_sightings WHERE coalesce(last_seen_at, tracked_since) < ? AND label_id NOT IN (SELECT value FROM json_each(?))',
+      [before, JSON.stringify(keep)],
+    );
+    return changes;
+  }
+
   /** The most recently seen `limit` labels. */
   async loadAll(limit: number): Promise<LabelSighting[]> {
     const rows = await this.db.all<SightingRow>(

@@ -55,6 +55,9 @@ export type LabelsModuleDeps = {
   sightingsFlushMs?: number;
 };
 
+/** An unbound label not seen for this long has left the store: its stored sighting is dropped at start (the table stays bounded by churn). */
+const SIGHTING_RETENTION_MS = 90 * 86_400_000;
+
 /** An MQTT access point's driver id is this and the AP's device id. */
 const AP_DRIVER_PREFIX = 'mqtt-ap:';
 
@@ -125,6 +128,8 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
     this.rebuildBindings(await this.bindingStore.loadAll(config.drivers.maxLabels));
     // what the drivers reported before the restart: last seen, battery, shown price, and which driver carries the label;
     // bound labels first, so labels seen once and gone since cannot crowd a bound one out of maxLabels
+    const forgotten = await this.sightingStore.prune(this.deps.now() - SIGHTING_RETENTION_MS, [...this.bindings.keys()]);
+    if (forgotten > 0) log.info({ labels: forgotten, days: SIGHTING_RETENTION_MS / 86_400_000 }, 'labels not bound and not seen for a long time forgotten');
     const known = new Map<string, LabelSighting>();
     for (const sighting of await this.sightingStore.loadAll(config.drivers.maxLabels)) known.set(labelKey(sighting.labelId), { ...sighting, labelId: labelKey(sighting.labelId) });
     const now = this.deps.now();

@@ -31,9 +31,11 @@ describe('label sightings across a restart', () => {
     const db = new SqliteDatabase(join(dataDir, 'gateway.db'));
     await db.open();
     await db.run('DELETE FROM label_sightings');
+    const seenAt = Date.now() - 60_000;
     await db.run(
       `INSERT INTO label_sightings (label_id, driver_id, tracked_since, last_seen_at, battery_mv, displayed_price_cents) VALUES
-         ('esl-m1', 'mqtt-esl', 1000, 5000, 2900, 249), ('esl-gone', 'mqtt-ap:ap-9', 1000, 9000, 3000, 100)`,
+         ('esl-m1', 'mqtt-esl', ?1, ?1, 2900, 249), ('esl-gone', 'mqtt-ap:ap-9', ?1, ?1 + 1000, 3000, 100)`,
+      [seenAt],
     );
     await db.close();
 
@@ -41,7 +43,7 @@ describe('label sightings across a restart', () => {
     const token = await tg.addToken('lena', 'viewer');
     const { labels } = (await (await tg.api('/api/labels', { token })).json()) as { labels: LabelView[] };
     expect(labels.map((label) => label.labelId).sort()).toEqual(['esl-b1', 'esl-m1']);
-    expect(labels.find((label) => label.labelId === 'esl-m1')).toMatchObject({ driverId: 'mqtt-esl', batteryMv: 2900, lastSeenAt: 5000, displayedPriceCents: 249 });
+    expect(labels.find((label) => label.labelId === 'esl-m1')).toMatchObject({ driverId: 'mqtt-esl', batteryMv: 2900, lastSeenAt: seenAt, displayedPriceCents: 249 });
     expect(labels.find((label) => label.labelId === 'esl-b1')).toMatchObject({ lastSeenAt: null, state: 'never-seen' });
   });
 });

@@ -43,4 +43,15 @@ describe('label sightings store', () => {
     expect(loaded.map((s) => s.labelId)).toEqual(['L49999', 'L49998', 'L49997']);
     expect(await db.get<{ n: number }>('SELECT count(*) AS n FROM label_sightings')).toEqual({ n: 50_000 });
   });
+
+  it('prune forgets labels not seen since a time unless kept (bound); a never-seen label counts from when it was tracked', async () => {
+    await store.save([
+      { labelId: 'old-unbound', trackedSince: 0, lastSeenAt: 100, batteryMv: null },
+      { labelId: 'old-bound', trackedSince: 0, lastSeenAt: 100, batteryMv: null },
+      { labelId: 'never-seen-old', trackedSince: 50, batteryMv: null },
+      { labelId: 'recent', trackedSince: 0, lastSeenAt: 5_000, batteryMv: null },
+    ]);
+    expect(await store.prune(1_000, ['old-bound'])).toBe(2);
+    expect((await store.loadAll(10)).map((s) => s.labelId).sort()).toEqual(['old-bound', 'recent']);
+  });
 });
