@@ -228,7 +228,11 @@ export function isActive(campaign: Campaign): boolean {
 
 /** The one timer key per label (ack, retry and waiting never overlap), so the service holds at most one per label. */
 export function timerKey(timer: CampaignTimer): string {
-  return timer.kind === 'start' ? `start:${timer.campaignId}` : `label:${timer.labelId}`;
+  return timer.kind === 'start' ? `start:${timer.campaignId}` : labelTimerKey(timer.labelId);
+}
+
+function labelTimerKey(labelId: string): string {
+  return `label:${labelId}`;
 }
 
 export function stepCampaigns(board: CampaignBoard, event: CampaignEvent, now: number, rules: CampaignRules): CampaignStep {
@@ -616,7 +620,7 @@ class Step {
    * would otherwise still come due — for a 50,000-label campaign, 50,000 no-op steps in one tick 30 s later.
    */
   clearTimerIfIdle(labelId: string): void {
-    const key = timerKey({ kind: 'retry', labelId, version: 0 });
+    const key = labelTimerKey(labelId);
     if (this.effects.some((effect) => effect.type === 'set-timer' && effect.key === key)) return;
     const record = priceRecordOf(this.board.book, labelId);
     if (record?.inFlight) return;
