@@ -59,13 +59,10 @@ export class CampaignStore {
       const labels = await this.parseAll<CampaignLabel>(row.docs, `labels of campaign ${row.campaign_id}`, 'SELECT label_id AS id, doc FROM campaign_labels WHERE campaign_id = ?', [row.campaign_id]);
       for (const label of labels) campaign.labels[label.labelId] = label;
     }
-    const records = await this.db.get<{ ids: string | null; docs: string | null }>(
-      "SELECT json_group_array(label_id) AS ids, '[' || group_concat(doc, ',') || ']' AS docs FROM (SELECT label_id, doc FROM label_prices ORDER BY label_id)",
-    );
-    if (records?.ids && records.docs) {
-      const ids = JSON.parse(records.ids) as string[];
-      const docs = await this.parseAll<LabelPriceRecord>(records.docs, 'price records', 'SELECT label_id AS id, doc FROM label_prices ORDER BY label_id');
-      ids.forEach((labelId, i) => (board.book.records[labelId] = docs[i] as LabelPriceRecord));
+    // a record names its label (`labelId`), as a campaign label does: no second array of ids to pair it with
+    const records = await this.db.get<{ docs: string | null }>("SELECT '[' || group_concat(doc, ',') || ']' AS docs FROM label_prices");
+    if (records?.docs) {
+      for (const record of await this.parseAll<LabelPriceRecord>(records.docs, 'price records', 'SELECT label_id AS id, doc FROM label_prices')) board.book.records[record.labelId] = record;
     }
     return board;
   }

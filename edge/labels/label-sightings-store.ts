@@ -1,7 +1,7 @@
 /**
  * What the labels room last heard of each label, kept across restarts: the driver that carried it, when it was seen,
- * its battery, the price it showed. The room marks sightings dirty as drivers report and writes them in one
- * transaction per flush (a check-in storm of thousands of labels is one write, not thousands).
+ * its battery, the price it showed. The room marks sightings dirty as drivers report and writes them per flush in one
+ * statement per 20,000 labels (a check-in storm of thousands of labels is one write, not thousands).
  */
 import type { SqliteDatabase } from '../storage/database.js';
 import type { LabelSighting } from './label-health.js';

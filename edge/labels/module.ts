@@ -11,6 +11,7 @@ import { lowStockKey } from '../alerts/alerts.js';
 import type { GatewayBus } from '../core/events.js';
 import type { GatewayModule, HealthCheck } from '../core/module.js';
 import type { AccessGuard } from '../http/auth.js';
+import type { PlanogramLabelEntry } from '../planogram/planogram.js';
 import type { SqliteDatabase } from '../storage/database.js';
 import { FindMyFacing } from './find-my-facing.js';
 import { LabelFlashes } from './label-flashes.js';
@@ -34,7 +35,7 @@ export type FacingLookup = {
 export type LabelsModuleDeps = {
   config: LabelsConfig;
   /** the planogram file's `labels` section (the planogram room stores it; empty: only the API's bindings) */
-  planogramLabels: () => readonly { label: string; shelfId: string; facing: number }[];
+  planogramLabels: () => readonly PlanogramLabelEntry[];
   bus: GatewayBus;
   db: SqliteDatabase;
   planogram: () => FacingLookup;

@@ -145,7 +145,7 @@ export function parsePlanogram(text: string, source: string): Planogram {
 
 /** The file's `labels` section (empty without one), after the whole file is checked as parsePlanogram checks it. */
 export function parsePlanogramLabels(text: string, source: string): PlanogramLabelEntry[] {
-  return parseCheckedDocument(text, source).labels ?? [];
+  return parsePlanogram(text, source).labels ?? [];
 }
 
 function parseCheckedDocument(text: string, source: string): PlanogramDocument {
