@@ -1,9 +1,10 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
 /**
- * Failed API authentications per client address: past `maxPerMinute` the address is refused (429) for a minute
- * without its token being looked at, so tokens cannot be guessed at speed. Entries expire by themselves; the number
- * of addresses is bounded by the TCP peers that can reach the gateway.
+ * Failed API authentications per client address: past `maxPerMinute` the address's unknown tokens get 429 for a
+ * minute, so tokens cannot be guessed at speed. The guard asks only after a token failed to verify: a valid token from
+ * a blocked address is still served (a guessing neighbour behind the same NAT cannot lock staff out). Entries expire
+ * by themselves; the number of addresses is bounded by the TCP peers that can reach the gateway.
  */
 export class AuthFailureLimiter {
   private readonly limiter: RateLimiterMemory;

@@ -72,7 +72,7 @@ export const ConfigSchema = Type.Object(
           maxItems: 64,
           description: 'host names the API answers to besides IP addresses and localhost (Host header; defeats DNS rebinding)',
         }),
-        maxAuthFailuresPerMinute: Type.Integer({ minimum: 1, maximum: 100000, description: 'per client address; beyond it requests are refused (429) for a minute' }),
+        maxAuthFailuresPerMinute: Type.Integer({ minimum: 1, maximum: 100000, description: 'per client address; beyond it unknown tokens are refused (429) for a minute (valid tokens are still served)' }),
         bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 10485760 }),
         maxSseClients: Type.Integer({ minimum: 1, maximum: 10000 }),
         tls: Type.Union(

@@ -27,21 +27,15 @@ export type AccessGuardDeps = {
 const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/;
 
 /**
- * 401 without a token or with one the gateway does not know (counted per client address: past the limit 429 before
- * any token is looked at); 403 with a valid token whose role is too low. The principal goes on the request: routes
- * take names from it, never from the body.
+ * 401 without a token or with one the gateway does not know; 403 with a valid token whose role is too low. A valid
+ * token is always served: it is checked first (a digest lookup in memory), so failures from its address never lock
+ * it out. Only unknown tokens and tickets are counted per client address, and past the limit they get 429 with
+ * Retry-After, so guessing stays slow. The principal goes on the request: routes take names from it, never from the
+ * body.
  */
 export function accessGuard(deps: AccessGuardDeps): AccessGuard {
   return (need, options = {}) =>
     async (request, reply) => {
-      const retryAfterS = await deps.failures.blockedFor(request.ip);
-      if (retryAfterS > 0) {
-        deps.onDenied('rate-limited');
-        return reply
-          .code(429)
-          .header('retry-after', String(retryAfterS))
-          .send({ statusCode: 429, error: 'Too Many Requests', message: `too many failed authentications from ${request.ip}; try again in ${retryAfterS} s` });
-      }
       const ticket = options.allowStreamTicket ? (request.query as { ticket?: unknown } | undefined)?.ticket : undefined;
       const header = request.headers.authorization;
       if (header === undefined && typeof ticket !== 'string') {
@@ -51,6 +45,14 @@ export function accessGuard(deps: AccessGuardDeps): AccessGuard {
       const token = header === undefined ? undefined : BEARER.exec(header)?.[1];
       const principal = typeof ticket === 'string' && header === undefined ? deps.redeemStreamTicket(ticket) : token ? deps.verify(token) : undefined;
       if (!principal) {
+        const retryAfterS = await deps.failures.blockedFor(request.ip);
+        if (retryAfterS > 0) {
+          deps.onDenied('rate-limited');
+          return reply
+            .code(429)
+            .header('retry-after', String(retryAfterS))
+            .send({ statusCode: 429, error: 'Too Many Requests', message: `too many failed authentications from ${request.ip}; try again in ${retryAfterS} s` });
+        }
         await deps.failures.recordFailure(request.ip);
         deps.onDenied('invalid');
         const what = header === undefined ? 'unknown, used or expired stream ticket' : 'unknown or revoked token';

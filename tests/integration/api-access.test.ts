@@ -124,17 +124,29 @@ describe('API access', () => {
     }
   });
 
-  it('past maxAuthFailuresPerMinute failed authentications an address gets 429 with Retry-After, even with a good token', async () => {
-    gw = await startTestGateway({ overrides: { http: { maxAuthFailuresPerMinute: 5 } } });
-    for (let i = 0; i < 5; i++) expect((await gw.api('/api/alerts', { token: `guess-${i}-0123456789abcdef` })).status).toBe(401);
-    const limited = await gw.api('/api/alerts', { token: 'guess-6-0123456789abcdef' });
-    expect(limited.status).toBe(429);
-    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect((await gw.api('/api/alerts')).status).toBe(429);
-    // a missing token is not a guess: it does not count, and /api/health stays open
+  it('past maxAuthFailuresPerMinute wrong tokens from an address get 429 with Retry-After; a valid token from it is still served', async () => {
+    gw = await startTestGateway({ overrides: { http: { maxAuthFailuresPerMinute: 50 } } });
+    const viewer = await gw.addToken('wall screen', 'viewer');
+    for (let i = 0; i < 50; i++) expect((await gw.api('/api/alerts', { token: `guess-${i}-0123456789abcdef` })).status).toBe(401);
+    for (let i = 50; i < 53; i++) {
+      const limited = await gw.api('/api/alerts', { token: `guess-${i}-0123456789abcdef` });
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    }
+    // the same address, valid tokens: served (today: 429 for the next minute)
+    expect((await gw.api('/api/alerts')).status).toBe(200);
+    expect((await gw.api('/api/whoami', { token: viewer })).status).toBe(200);
+    const ticket = (await (await gw.api('/api/events/ticket', { method: 'POST', token: viewer })).json()) as { ticket: string };
+    expect(ticket.ticket).toBeTruthy();
+    // ...while guessing stays throttled, a made-up stream ticket included
+    expect((await gw.api('/api/alerts', { token: 'guess-after-0123456789abcdef' })).status).toBe(429);
+    expect((await gw.api('/api/events?ticket=made-up-ticket', { token: null })).status).toBe(429);
+    // a missing token is not a guess: 401 (not 429), and /api/health stays open
+    expect((await gw.api('/api/alerts', { token: null })).status).toBe(401);
     expect((await gw.api('/api/health', { token: null })).status).toBe(200);
-    const denied = await (await gw.api('/metrics', { token: null })).text();
+    const denied = await (await gw.api('/metrics', { token: 'guess-metrics-0123456789' })).text();
     expect(denied).toContain('Too Many Requests');
-    expect(await gw.built.metrics.value('smartstore_api_access_denied_total')).toBeGreaterThanOrEqual(8);
+    expect(await gw.built.metrics.value('smartstore_api_access_denied_total', { outcome: 'rate-limited' })).toBe(6);
   });
 });
