@@ -1,42 +1,75 @@
-import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import sqlite3 from 'sqlite3';
+
+export const LOCK_FILE = 'gateway.lock';
 
 export class DataDirLockedError extends Error {
   constructor(
     readonly lockFile: string,
+    /** the holder's pid as it wrote it (information for people; the OS lock decides), -1 if unknown */
     readonly pid: number,
   ) {
-    super(`data dir is in use by another gateway (pid ${pid}, lock ${lockFile}): stop it first, or give this one another dataDir`);
+    super(`data dir is in use by another gateway (pid ${pid < 0 ? 'unknown' : pid}, lock ${lockFile}): stop it first, or give this one another dataDir`);
     this.name = 'DataDirLockedError';
   }
 }
 
-/** Whether a process with this pid exists (signal 0 checks without signalling). */
-function isAlive(pid: number): boolean {
+type Connection = sqlite3.Database;
+
+const openConnection = (file: string, mode: number) =>
+  new Promise<Connection>((resolve, reject) => {
+    const db = new sqlite3.Database(file, mode, (error) => (error ? reject(error) : resolve(db)));
+  });
+const exec = (db: Connection, sql: string) => new Promise<void>((resolve, reject) => db.exec(sql, (error) => (error ? reject(error) : resolve())));
+const closeConnection = (db: Connection) => new Promise<void>((resolve) => db.close(() => resolve()));
+const errorCode = (error: unknown) => (error as { code?: string } | undefined)?.code;
+
+/** The pid the holder wrote, read under a SHARED lock (which the holder's RESERVED lock allows); -1 if unreadable. */
+async function holderPid(db: Connection): Promise<number> {
   try {
-    process.kill(pid, 0);
+    await exec(db, 'PRAGMA busy_timeout = 1000');
+    const row = await new Promise<{ pid: number } | undefined>((resolve, reject) =>
+      db.get('SELECT pid FROM holder WHERE id = 1', (error, found) => (error ? reject(error) : resolve(found as { pid: number } | undefined))),
+    );
+    return typeof row?.pid === 'number' ? row.pid : -1;
+  } catch {
+    return -1;
+  }
+}
+
+/** Tries to take the write lock at once; `false` if another connection (another gateway) holds it. */
+async function tryBeginImmediate(db: Connection): Promise<boolean> {
+  try {
+    await exec(db, 'PRAGMA busy_timeout = 0; BEGIN IMMEDIATE');
     return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if (errorCode(error) === 'SQLITE_BUSY' || errorCode(error) === 'SQLITE_LOCKED') return false;
+    throw error;
   }
 }
 
 /**
  * One gateway per data dir: two gateways on one SQLite file would each believe they own the devices, alerts and
- * outbox. The lock is a file holding the owner's pid, created exclusively; a lock left by a process that no longer
- * exists (kill -9, power cut) is taken over. Within one process (tests, a demo starting two gateways) the locks it
- * holds are remembered, so a second gateway on the same dir is refused there too, while a file naming this pid that
- * no lock here holds (a container's pid 1 after a restart) is stale.
+ * outbox. The lock is an OS lock, released by the kernel when the holder dies (kill -9, power cut, OOM): `gateway.lock`
+ * is a small SQLite database on which the holder keeps a write transaction (`BEGIN IMMEDIATE`, SQLite's RESERVED lock,
+ * a POSIX fcntl lock) open for as long as it runs. Nobody guesses from pids whether the holder still lives; the pid in
+ * the file's `holder` table only names the holder in the refusal (readers may read while the write lock is held).
+ *
+ * POSIX locks belong to a process, but SQLite keeps the lock state of every connection in this process itself, so a
+ * second gateway in the same process (tests, a demo) is refused too; `heldHere` also refuses it before any I/O. The
+ * lock file is never opened with plain `fs` here: closing any descriptor of a file drops this process's locks on it.
+ * It is not removed on release either (removing it would let a late starter lock a file that is no longer the one).
  */
 export class DataDirLock {
   /** lock files held by this process, absolute */
   private static readonly heldHere = new Set<string>();
   readonly file: string;
-  private held = false;
+  private connection: Connection | undefined;
 
   constructor(dataDir: string) {
-    this.file = resolve(dataDir, 'gateway.lock');
+    this.file = resolve(dataDir, LOCK_FILE);
   }
 
   async acquire(): Promise<void> {
@@ -44,56 +77,82 @@ export class DataDirLock {
     if (DataDirLock.heldHere.has(this.file)) throw new DataDirLockedError(this.file, process.pid);
     DataDirLock.heldHere.add(this.file);
     try {
-      await this.create();
-      this.held = true;
+      await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
+      this.connection = await this.take();
     } catch (error) {
       DataDirLock.heldHere.delete(this.file);
       throw error;
     }
   }
 
-  private async create(): Promise<void> {
-    await mkdir(dirname(this.file), { recursive: true });
-    // The pid is written to a private file first and hard-linked into place: the lock appears with its content, so
-    // another gateway starting at the same moment never reads an empty lock and takes it for a stale one.
-    const draft = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-    await writeFile(draft, `${process.pid}\n`, { mode: 0o644 });
-    try {
-      // bounded: a stale lock is removed once, then the exclusive link decides
-      for (let attempt = 0; attempt < 2; attempt++) {
-        try {
-          await link(draft, this.file);
-          return;
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        }
-        const owner = await DataDirLock.owner(this.file);
-        if (owner !== undefined && owner !== process.pid && isAlive(owner)) throw new DataDirLockedError(this.file, owner);
+  private async take(): Promise<Connection> {
+    // bounded: an old-style lock file (a pid in text, before this lock) is replaced once
+    for (let attempt = 0; ; attempt++) {
+      const db = await openConnection(this.file, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE);
+      try {
+        await this.hold(db);
+        return db;
+      } catch (error) {
+        await closeConnection(db);
+        if (errorCode(error) !== 'SQLITE_NOTADB' || attempt > 0) throw error;
         await unlink(this.file).catch(() => undefined);
       }
-      const owner = (await DataDirLock.owner(this.file)) ?? -1;
-      throw new DataDirLockedError(this.file, owner);
-    } finally {
-      await unlink(draft).catch(() => undefined);
     }
   }
 
+  /** Writes this pid (information) and then keeps the write lock until release or death. */
+  private async hold(db: Connection): Promise<void> {
+    await exec(db, 'PRAGMA journal_mode = DELETE');
+    // two rounds at most: a starter racing between our commit and our re-lock may have written its pid last
+    for (let round = 0; round < 2; round++) {
+      if (!(await tryBeginImmediate(db))) throw new DataDirLockedError(this.file, await holderPid(db));
+      await exec(db, 'CREATE TABLE IF NOT EXISTS holder (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, since INTEGER NOT NULL)');
+      await exec(db, `INSERT OR REPLACE INTO holder (id, pid, since) VALUES (1, ${process.pid}, ${Date.now()})`);
+      // the commit needs readers (a refused starter reading the pid) out of the way for a moment
+      await exec(db, 'PRAGMA busy_timeout = 2000; COMMIT');
+      if (!(await tryBeginImmediate(db))) throw new DataDirLockedError(this.file, await holderPid(db));
+      if ((await holderPid(db)) === process.pid) return;
+      await exec(db, 'ROLLBACK');
+    }
+    // held, though the file names the racer that lost: still ours
+    await exec(db, 'PRAGMA busy_timeout = 0; BEGIN IMMEDIATE');
+  }
+
   async release(): Promise<void> {
-    if (!this.held) return;
-    this.held = false;
+    const db = this.connection;
+    if (!db) return;
+    this.connection = undefined;
+    await exec(db, 'ROLLBACK').catch(() => undefined);
+    await closeConnection(db);
     DataDirLock.heldHere.delete(this.file);
-    await unlink(this.file).catch(() => undefined);
   }
 
-  /** The pid of the gateway running on a data dir, if one runs (the CLI asks this). */
+  get isHeld(): boolean {
+    return this.connection !== undefined;
+  }
+
+  /** The pid of the gateway running on a data dir (-1 if it did not say), if one runs (the CLI asks this). */
   static async runningGateway(dataDir: string): Promise<number | undefined> {
-    const owner = await DataDirLock.owner(join(dataDir, 'gateway.lock'));
-    return owner !== undefined && isAlive(owner) ? owner : undefined;
-  }
-
-  private static async owner(file: string): Promise<number | undefined> {
-    const text = await readFile(file, 'utf8').catch(() => undefined);
-    const pid = text === undefined ? NaN : Number.parseInt(text.trim(), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    const file = join(resolve(dataDir), LOCK_FILE);
+    if (DataDirLock.heldHere.has(file)) return process.pid;
+    if (!existsSync(file)) return undefined;
+    let db: Connection;
+    try {
+      db = await openConnection(file, sqlite3.OPEN_READWRITE);
+    } catch {
+      return undefined;
+    }
+    try {
+      if (await tryBeginImmediate(db)) {
+        await exec(db, 'ROLLBACK');
+        return undefined;
+      }
+      return await holderPid(db);
+    } catch {
+      // an old-style lock file (not SQLite): no gateway of this release holds it
+      return undefined;
+    } finally {
+      await closeConnection(db);
+    }
   }
 }
