@@ -1,14 +1,18 @@
 /**
  * Hostile input, issue 8: a label subscribes to its command topic and then stops reading, while the gateway keeps
  * sending it commands. The broker must stay up, keep memory bounded, keep serving everyone else, and drop the frozen
- * client after `mqtt.drainTimeoutMs`.
+ * client after `mqtt.drainTimeoutMs`. Issue 21: browsers that open the live stream and stop reading are dropped once
+ * each, and what they held is released.
  */
 import { connect, type Socket } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { TEST_TOKEN, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 import type { CommandResult } from '../../edge/devices/command-channel.js';
+import type { RelayStatus } from '../../edge/relay/relay-status.js';
 
 const DRAIN_TIMEOUT_MS = 500;
 const MB = 1024 * 1024;
@@ -137,5 +141,92 @@ describe('a subscriber that stops reading while commands pile up', () => {
     expect(await ingestLatency()).toBeLessThan(100);
     // the healthy label received its command but never acks: it ends timed out, not dropped
     expect(await okCommand).toMatchObject({ outcome: 'timed-out', deviceId: 'esl-ok' });
+  });
+});
+
+/** A full collection on demand (vitest's fork has no --expose-gc: the flag is set at run time, as V8 allows). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose_gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+/** Bytes the process holds for JavaScript objects and for Buffers (a socket's unsent data is Buffers). */
+function memoryInUseMb(): number {
+  collectGarbage();
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return (heapUsed + arrayBuffers) / MB;
+}
+
+/** Opens the live stream over a raw socket and stops reading once the gateway's `hello` arrived. */
+async function frozenStream(port: number): Promise<Socket> {
+  const socket = connect({ host: '127.0.0.1', port });
+  socket.on('error', () => undefined);
+  let head = '';
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => socket.write(`GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${TEST_TOKEN}\r\n\r\n`));
+    socket.on('data', function onData(chunk: Buffer) {
+      head += chunk.toString('latin1');
+      if (!head.includes('event: hello')) return;
+      socket.off('data', onData);
+      socket.pause();
+      resolve();
+    });
+    socket.once('close', () => reject(new Error(`stream closed before hello: ${head.slice(0, 200)}`)));
+  });
+  expect(head.startsWith('HTTP/1.1 200')).toBe(true);
+  return socket;
+}
+
+describe('live-stream clients that stop reading', () => {
+  const CLIENTS = 50;
+  const DROPPED = 'live stream closed: client is not reading';
+  let gw: TestGateway | undefined;
+  const sockets: Socket[] = [];
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await gw?.dispose();
+  });
+
+  it('each is removed at the bound, before its socket is destroyed: one log line each, health fast, memory back to baseline', async () => {
+    const lines: string[] = [];
+    gw = await startTestGateway({ logLines: lines, overrides: { http: { maxSseClients: CLIENTS * 2 } } });
+    const port = new URL(gw.httpUrl).port;
+    const sseClients = () => gw!.built.metrics.value('smartstore_sse_clients');
+    // a relay status as the relay publishes it, its last error padded so the burst passes the bound in few events
+    const status = (await (await gw.api('/api/relay')).json()) as RelayStatus;
+    const event = (n: number): RelayStatus => ({ ...status, link: { ...status.link, lastError: `${n} ${'e'.repeat(64 * 1024)}` } });
+    const baselineMb = memoryInUseMb();
+
+    for (let i = 0; i < CLIENTS; i++) sockets.push(await frozenStream(Number(port)));
+    expect(await sseClients()).toBe(CLIENTS);
+
+    // a burst of 64 KB events, several per event-loop turn as a busy store publishes them, until every stream is
+    // dropped (each holds the kernel's socket buffers, then the 1 MB bound); a health check is asked in the middle
+    let sent = 0;
+    let healthMs: Promise<number> | undefined;
+    while ((await sseClients()) > 0 && sent < 4_000) {
+      for (let i = 0; i < 4; i++) gw.built.bus.emit('relay.status', event(sent++));
+      if (sent === 40) {
+        const at = Date.now();
+        healthMs = gw.api('/api/health').then((response) => (expect(response.status).toBe(200), Date.now() - at));
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await sseClients()).toBe(0);
+    expect(await healthMs).toBeLessThan(1_000);
+    // more events with nobody listening: nothing is written or logged for the dropped clients
+    for (let i = 0; i < 100; i++) gw.built.bus.emit('relay.status', event(sent++));
+    const afterAt = Date.now();
+    expect((await gw.api('/api/health')).status).toBe(200);
+    expect(Date.now() - afterAt).toBeLessThan(1_000);
+
+    // one line per dropped client, each naming a different client
+    const dropped = lines.map((line) => JSON.parse(line) as { msg: string; remotePort?: number }).filter((line) => line.msg === DROPPED);
+    expect(dropped).toHaveLength(CLIENTS);
+    expect(new Set(dropped.map((line) => line.remotePort)).size).toBe(CLIENTS);
+    // what they held (up to 1 MB each in the gateway) is released with them
+    let growthMb = Infinity;
+    await eventually(() => ((growthMb = memoryInUseMb() - baselineMb) < 10 ? true : undefined), 5_000, 'memory back to baseline').catch(() => undefined);
+    expect(growthMb).toBeLessThan(10);
   });
 });
