@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, TLSSocket, type Server as TlsServer } from 'node:tls';
-import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
+import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client, type ConnectPacket, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { GatewayBus } from '../core/events.js';
@@ -15,9 +15,10 @@ import { publishDeviceMessage, type CommandDelivery, type DeliveryFailure, type 
 import { commandTopic, isValidDeviceId } from '../devices/topics.js';
 import type { ConnectionRejectReason, GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { AddressLimits } from './address-limits.js';
-import { AuthFailureThrottle } from './auth-failure-throttle.js';
 import { createDeviceSession, maySubscribe, publishKeyOf, type DeviceSession } from './device-acl.js';
 import { guardSocketFrames } from './frame-guard.js';
+import { LoginThrottle } from './login-throttle.js';
+import { admitMessage, newMessageBucket, type MessageBucket, type RateVerdict } from './message-rate-limit.js';
 
 export type BrokerOptions = GatewayConfig['mqtt'] & {
   storeId: string;
@@ -41,6 +42,12 @@ export type BrokerDeps = {
   revocations?: CertificateRevocations;
 };
 
+/**
+ * A device's session with what the broker keeps per connection: its message bucket (shared by every connection of the
+ * device) and how many of its PUBLISHes were dropped over the rate limit but not yet passed through `published`.
+ */
+type BrokerSession = DeviceSession & { bucket: MessageBucket; rateDroppedPending: number };
+
 /** MQTT CONNACK return codes of 3.1.1 used for refusals. */
 const RC_IDENTIFIER_REJECTED = 2;
 const RC_BAD_CREDENTIALS = 4;
@@ -48,6 +55,11 @@ const RC_NOT_AUTHORIZED = 5;
 
 /** The error aedes reports for a socket that sent no CONNECT within `connectTimeout`. */
 const AEDES_CONNECT_TIMEOUT = 'connect did not arrive in time';
+
+/** The client's TCP peer address: what the login throttle counts by (aedes is not behind a proxy here). */
+function addressOf(client: Client): string {
+  return (client.conn as Partial<Socket>).remoteAddress ?? 'unknown';
+}
 
 function refusal(message: string, returnCode: number): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
@@ -69,7 +81,13 @@ export class DeviceBroker implements DeviceSource {
   private readonly tlsSockets = new WeakMap<Client, TLSSocket>();
   /** device id → serial of the certificate its live session logged in with */
   private readonly certificateSessions = new Map<string, string>();
-  private readonly sessions = new WeakMap<Client, DeviceSession>();
+  private readonly sessions = new WeakMap<Client, BrokerSession>();
+  /** authenticated device id → its message bucket; kept across reconnects so reconnecting refills nothing */
+  private readonly buckets = new Map<string, MessageBucket>();
+  /** QoS 0 packets dropped over the rate limit in authorizePublish: `ingest` passes them by */
+  private readonly rateDropped = new WeakSet<PublishPacket>();
+  /** clients whose CONNECT asked for a keepalive above mqtt.maxKeepaliveSec → that keepalive (refused at authenticate) */
+  private readonly keepaliveRefused = new WeakMap<Client, number>();
   /** authenticated device id → its current connection (keys come from the registry, so the map is bounded by it) */
   private readonly connected = new Map<string, Client>();
   /** command payloads in flight → their cmdId, so a command aedes does not forward can be reported dropped */
@@ -77,10 +95,8 @@ export class DeviceBroker implements DeviceSource {
   private readonly sockets = new Set<Socket>();
   /** sockets whose refusal is counted already: aedes may report several errors for one bad stream */
   private readonly refusalCounted = new WeakSet<Socket>();
-  private readonly authThrottle: AuthFailureThrottle;
+  private readonly loginThrottle: LoginThrottle;
   private readonly addressLimits: AddressLimits;
-  /** device id → CONNECTs whose secret is being checked: concurrent guesses count against the throttle too */
-  private readonly checking = new Map<string, number>();
   private readonly logThrottle: LogThrottle;
   /** packets of gated keys, put on the bus before their PUBACK (in authorizePublish): `ingest` must not do it twice */
   private readonly ingestedBeforeAck = new WeakSet<PublishPacket>();
@@ -89,7 +105,14 @@ export class DeviceBroker implements DeviceSource {
     private readonly options: BrokerOptions,
     private readonly deps: BrokerDeps,
   ) {
-    this.authThrottle = new AuthFailureThrottle({ maxFailuresPerMinute: options.maxAuthFailuresPerMinute, maxTrackedIds: 10_000 }, deps.now);
+    this.loginThrottle = new LoginThrottle(
+      {
+        maxFailuresPerDevicePerMinute: options.maxAuthFailuresPerMinute,
+        maxFailuresPerAddressPerMinute: options.maxAuthFailuresPerAddressPerMinute,
+        maxTrackedKeys: 10_000,
+      },
+      deps.now,
+    );
     this.addressLimits = new AddressLimits(
       {
         maxConnectionsPerAddress: options.maxConnectionsPerAddress,
@@ -104,11 +127,14 @@ export class DeviceBroker implements DeviceSource {
   async start(): Promise<void> {
     const aedes = await Aedes.createBroker({
       connectTimeout: this.options.connectTimeoutMs,
-      keepaliveLimit: this.options.maxKeepaliveSec,
+      // 0: the keepalive range is checked in preConnect/authenticate, so the refusal carries a 3.1.1 return code
+      // (aedes' own check answers 6, a code MQTT 3.1.1 reserves) and keepalive 0 can be accepted
+      keepaliveLimit: 0,
       drainTimeout: this.options.drainTimeoutMs,
       maxTopicLevels: 8,
       queueLimit: 42,
       heartbeatInterval: 60_000,
+      preConnect: (client, packet, done) => this.preConnect(client, packet, done),
       authenticate: (client, username, password, done) => void this.authenticate(client, username, password, done),
       authorizePublish: (client, packet, done) => this.authorizePublish(client, packet, done),
       authorizeSubscribe: (client, subscription, done) => this.authorizeSubscribe(client, subscription, done),
@@ -248,12 +274,13 @@ export class DeviceBroker implements DeviceSource {
       return;
     }
     this.sockets.add(socket);
+    socket.setNoDelay(true);
+    const client = aedes.handle(socket);
     socket.once('close', () => {
       this.sockets.delete(socket);
       this.addressLimits.closed(address);
+      this.clientGone(client);
     });
-    socket.setNoDelay(true);
-    const client = aedes.handle(socket);
     if (socket instanceof TLSSocket) this.tlsSockets.set(client, socket);
     guardSocketFrames(socket, this.options.maxPacketBytes, (violation) => {
       this.refusalCounted.add(socket);
@@ -274,9 +301,14 @@ export class DeviceBroker implements DeviceSource {
     const reject = (reason: ConnectionRejectReason, returnCode: number, message: string) => {
       this.deps.metrics.connectionRejected(reason);
       // keyed by reason only: the username is unauthenticated input and must not grow the throttle's map
-      this.logLimited(`auth:${reason}`, 'warn', { deviceId: username?.slice(0, 64), clientId: client.id?.slice(0, 64), reason }, 'connection refused');
+      const fields = { deviceId: username?.slice(0, 64), clientId: client.id?.slice(0, 64), remoteAddress: addressOf(client), reason };
+      this.logLimited(`auth:${reason}`, 'warn', fields, 'connection refused');
       done(refusal(message, returnCode), false);
     };
+    const keepaliveSec = this.keepaliveRefused.get(client);
+    if (keepaliveSec !== undefined) {
+      return reject('keepalive', RC_NOT_AUTHORIZED, `keepalive ${keepaliveSec} s is above the ${this.options.maxKeepaliveSec} s this gateway accepts`);
+    }
     const tlsSocket = this.tlsSockets.get(client);
     const certificate = tlsSocket?.getPeerCertificate();
     if (tlsSocket && certificate && certificate.serialNumber) return this.authenticateByCertificate(client, tlsSocket, certificate, username, reject, done);
@@ -286,14 +318,15 @@ export class DeviceBroker implements DeviceSource {
     if (client.id !== username) return reject('client-id-mismatch', RC_IDENTIFIER_REJECTED, 'client id must equal the device id');
     // an id that is not registered never reaches the throttle: otherwise made-up ids could flush real devices' entries
     if (!this.deps.registry.get(username)) return reject('unknown-device', RC_BAD_CREDENTIALS, 'not authorized');
-    const checking = this.checking.get(username) ?? 0;
     const secret = password.toString('utf8');
-    // Someone guessing a device's secret must not lock the real device out: a secret this gateway has verified
-    // before (a cheap fingerprint check, no scrypt) passes the throttle.
-    if (this.authThrottle.isBlocked(username, checking) && !this.deps.registry.isRememberedSecret(username, secret)) {
+    // Failures count per client address (and device id within it): a guesser elsewhere never refuses the real device.
+    // Behind the guesser's own address (a shared NAT) a secret this gateway has verified before (a cheap fingerprint
+    // check, no scrypt) still passes the throttle.
+    const address = addressOf(client);
+    if (this.loginThrottle.isBlocked(address, username) && !this.deps.registry.isRememberedSecret(username, secret)) {
       return reject('too-many-failures', RC_NOT_AUTHORIZED, 'too many failed logins');
     }
-    this.checking.set(username, checking + 1);
+    this.loginThrottle.begin(address, username);
     let result;
     try {
       result = await this.deps.registry.verify(username, secret);
@@ -301,18 +334,16 @@ export class DeviceBroker implements DeviceSource {
       this.deps.log.error({ err: error, deviceId: username }, 'device verification failed');
       return reject('protocol-error', RC_NOT_AUTHORIZED, 'verification failed');
     } finally {
-      const left = (this.checking.get(username) ?? 1) - 1;
-      if (left > 0) this.checking.set(username, left);
-      else this.checking.delete(username);
+      this.loginThrottle.end(address, username);
     }
     if (!result.ok) {
       // a disabled device retrying is no guess at its secret: counted, it would stay locked out after store IT enables it
-      if (result.reason !== 'disabled') this.authThrottle.recordFailure(username);
+      if (result.reason !== 'disabled') this.loginThrottle.recordFailure(address, username);
       return reject(result.reason, result.reason === 'disabled' ? RC_NOT_AUTHORIZED : RC_BAD_CREDENTIALS, 'not authorized');
     }
-    this.authThrottle.recordSuccess(username);
+    this.loginThrottle.recordSuccess(address, username);
     this.certificateSessions.delete(username);
-    this.sessions.set(client, createDeviceSession(this.options.storeId, result.device.kind, result.device.id));
+    this.sessions.set(client, this.newSession(result.device.kind, result.device.id));
     done(null, true);
   }
 
@@ -340,7 +371,28 @@ export class DeviceBroker implements DeviceSource {
     if (!device) return reject('unknown-device', RC_BAD_CREDENTIALS, 'not authorized');
     if (device.disabled) return reject('disabled', RC_NOT_AUTHORIZED, 'not authorized');
     this.certificateSessions.set(deviceId, serial);
-    this.sessions.set(client, createDeviceSession(this.options.storeId, device.kind, device.id));
+    this.sessions.set(client, this.newSession(device.kind, device.id));
+    done(null, true);
+  }
+
+  private newSession(kind: DeviceSession['kind'], deviceId: string): BrokerSession {
+    let bucket = this.buckets.get(deviceId);
+    if (!bucket) {
+      bucket = newMessageBucket(this.options.deviceRateLimit, this.deps.now());
+      this.buckets.set(deviceId, bucket);
+    }
+    return Object.assign(createDeviceSession(this.options.storeId, kind, deviceId), { bucket, rateDroppedPending: 0 });
+  }
+
+  /**
+   * The keepalive range, before aedes starts its CONNECT series. Keepalive 0 ("none", allowed by MQTT 3.1.1) is held to
+   * the longest keepalive accepted: aedes then closes the connection after 1.5 × maxKeepaliveSec without a packet, as
+   * for any device, so a dead device is noticed. A longer keepalive is refused in `authenticate` with return code 5.
+   */
+  private preConnect(client: Client, packet: ConnectPacket, done: (error: Error | null, success: boolean) => void): void {
+    const keepaliveSec = packet.keepalive ?? 0;
+    if (keepaliveSec === 0) packet.keepalive = this.options.maxKeepaliveSec;
+    else if (keepaliveSec > this.options.maxKeepaliveSec) this.keepaliveRefused.set(client, keepaliveSec);
     done(null, true);
   }
 
@@ -368,6 +420,8 @@ export class DeviceBroker implements DeviceSource {
       this.logLimited(`acl-pub:${session.deviceId}`, 'warn', { deviceId: session.deviceId, topic: packet.topic }, 'publish refused by ACL; closing connection');
       return done(new Error(`device ${session.deviceId} may not publish on ${packet.topic}`));
     }
+    const verdict = admitMessage(session.bucket, this.options.deviceRateLimit, this.deps.now());
+    if (verdict !== 'accepted') return this.overRateLimit(session, packet, verdict, done);
     // The gateway keeps device state itself; retained device messages would only pile up in the broker.
     packet.retain = false;
     // aedes writes a QoS 1 PUBACK right after this hook and before `published` (lib/handlers/publish.js: runSeries of
@@ -413,6 +467,34 @@ export class DeviceBroker implements DeviceSource {
     );
   }
 
+  /**
+   * A PUBLISH over the device's rate limit. QoS 0 promises nothing: it is dropped (aedes goes on, `ingest` passes it
+   * by) and the connection stays. QoS 1 and 2 have no negative acknowledgement in MQTT 3.1.1, and a PUBACK would promise
+   * a message the gateway threw away: the connection closes without one, and the device sends it again after it
+   * reconnects. A device over the limit for `disconnectAfterMs` without a pause is flooding: disconnected, one log line.
+   */
+  private overRateLimit(session: BrokerSession, packet: PublishPacket, verdict: Exclude<RateVerdict, 'accepted'>, done: (error?: Error | null) => void): void {
+    this.deps.metrics.messageRateLimited(packet.qos);
+    const { deviceId } = session;
+    const limit = this.options.deviceRateLimit;
+    if (verdict === 'flooding') {
+      this.deps.metrics.rateLimitDisconnects.inc();
+      const overLimitForMs = session.bucket.lastDropAt - session.bucket.floodStartedAt;
+      this.logLimited(`flood:${deviceId}`, 'warn', { deviceId, messagesPerSecond: limit.messagesPerSecond, burst: limit.burst, overLimitForMs }, 'device flooding: over its message rate limit, disconnected');
+      return done(new Error(`device ${deviceId} kept sending over its rate limit`));
+    }
+    if (packet.qos > 0) {
+      this.logLimited(`rate-limited:${deviceId}`, 'warn', { deviceId, qos: packet.qos, messagesPerSecond: limit.messagesPerSecond, burst: limit.burst }, 'message over the rate limit: no PUBACK, closing the connection (the device sends it again)');
+      return done(new Error(`device ${deviceId} sent a QoS ${packet.qos} message over its rate limit`));
+    }
+    if (session.bucket.floodStartedAt === session.bucket.lastDropAt) {
+      this.logLimited(`rate-limited:${deviceId}`, 'warn', { deviceId, messagesPerSecond: limit.messagesPerSecond, burst: limit.burst }, 'device over its message rate limit: dropping its QoS 0 messages');
+    }
+    session.rateDroppedPending++;
+    this.rateDropped.add(packet);
+    done(null);
+  }
+
   private authorizeSubscribe(client: Client, subscription: Subscription, done: (error: Error | null, subscription?: Subscription | null) => void): void {
     const session = this.sessions.get(client);
     if (session && maySubscribe(session, subscription.topic)) return done(null, subscription);
@@ -439,6 +521,11 @@ export class DeviceBroker implements DeviceSource {
   /** The hot path: runs for every accepted PUBLISH. */
   private ingest(packet: PublishPacket, client: Client | null, done: (error?: Error | null) => void): void {
     const session = client ? this.sessions.get(client) : undefined;
+    // one integer compare per message unless this device had messages dropped over its rate limit
+    if (session && session.rateDroppedPending > 0 && this.rateDropped.delete(packet)) {
+      session.rateDroppedPending--;
+      return done(null);
+    }
     if (session && !(packet.qos === 1 && this.ingestedBeforeAck.has(packet))) {
       const key = publishKeyOf(session, packet.topic);
       if (key !== undefined) {
@@ -457,9 +544,17 @@ export class DeviceBroker implements DeviceSource {
     done(null);
   }
 
+  /**
+   * aedes emits clientReady at the end of its CONNECT series, also for a client it closed meanwhile (a PUBLISH refused
+   * right after CONNACK, a socket destroyed while the session was set up): its clientDisconnect has come and gone
+   * already, so it must not count. Otherwise the connection counts until its socket closes (`accept`) or aedes
+   * unregisters it, whichever comes first — aedes does not always do the latter (a failed takeover can drop the
+   * registered client from its table, and it then never emits clientDisconnect for it).
+   */
   private clientReady(client: Client): void {
     const session = this.sessions.get(client);
     if (!session) return;
+    if (client.closed || (client.conn as Socket).destroyed) return;
     session.ready = true;
     this.connected.set(session.deviceId, client);
     this.deps.log.debug({ deviceId: session.deviceId, kind: session.kind }, 'device connected');
@@ -472,11 +567,14 @@ export class DeviceBroker implements DeviceSource {
     this.deps.bus.emit('device.subscribed', { deviceId: session.deviceId, kind: session.kind, topics, at: this.deps.now() });
   }
 
+  /** The connection stops counting, once: aedes' clientDisconnect and the socket's close both end here. */
   private clientGone(client: Client): void {
     const session = this.sessions.get(client);
     if (!session || !session.ready) return;
     session.ready = false;
     if (this.connected.get(session.deviceId) === client) this.connected.delete(session.deviceId);
+    // a removed device's bucket goes with its last connection (the map stays bounded by the registry)
+    if (!this.connected.has(session.deviceId) && !this.deps.registry.get(session.deviceId)) this.buckets.delete(session.deviceId);
     this.deps.log.debug({ deviceId: session.deviceId }, 'device disconnected');
     this.deps.bus.emit('device.connection', { deviceId: session.deviceId, kind: session.kind, source: this.transport, connected: false, at: this.deps.now() });
   }
@@ -491,13 +589,11 @@ export class DeviceBroker implements DeviceSource {
   private connectionError(client: Client, error: Error & { errorCode?: number; code?: string }): void {
     const socket = client.conn as Socket;
     const reason: ConnectionRejectReason | undefined =
-      error.errorCode === 6
-        ? 'keepalive'
-        : error.message === AEDES_CONNECT_TIMEOUT
-          ? 'connect-timeout'
-          : error.errorCode === 1 || error.errorCode === 2 || (error.errorCode === undefined && error.code === undefined)
-            ? 'protocol-error'
-            : undefined;
+      error.message === AEDES_CONNECT_TIMEOUT
+        ? 'connect-timeout'
+        : error.errorCode === 1 || error.errorCode === 2 || (error.errorCode === undefined && error.code === undefined)
+          ? 'protocol-error'
+          : undefined;
     if (reason && !this.refusalCounted.has(socket)) {
       this.refusalCounted.add(socket);
       this.deps.metrics.connectionRejected(reason);

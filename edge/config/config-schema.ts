@@ -33,9 +33,37 @@ export const ConfigSchema = Type.Object(
         maxConnections: Type.Integer({ minimum: 1, maximum: 100000 }),
         maxPacketBytes: Type.Integer({ minimum: 256, maximum: 268435455, description: 'larger packets close the connection before they are buffered' }),
         connectTimeoutMs: Type.Integer({ minimum: 100, maximum: 600000, description: 'a socket that sends no CONNECT within this time is closed' }),
-        maxKeepaliveSec: Type.Integer({ minimum: 1, maximum: 65535, description: 'CONNECTs with keepalive 0 or above this are refused' }),
+        maxKeepaliveSec: Type.Integer({
+          minimum: 1,
+          maximum: 65535,
+          description: 'CONNECTs with a longer keepalive are refused (CONNACK 5); keepalive 0 (none) is accepted and held to this one',
+        }),
         drainTimeoutMs: Type.Integer({ minimum: 100, maximum: 600000, description: 'a client that stops reading is dropped after this' }),
-        maxAuthFailuresPerMinute: Type.Integer({ minimum: 1, maximum: 100000, description: 'per device id; beyond it CONNECTs are refused without checking the secret' }),
+        maxAuthFailuresPerMinute: Type.Integer({
+          minimum: 1,
+          maximum: 100000,
+          description: 'per device id and client address; beyond it CONNECTs for the id from that address are refused without checking the secret',
+        }),
+        maxAuthFailuresPerAddressPerMinute: Type.Integer({
+          minimum: 1,
+          maximum: 1000000,
+          description: 'per client address, whatever the device id; beyond it CONNECTs from the address are refused without checking the secret',
+        }),
+        deviceRateLimit: Type.Object(
+          {
+            messagesPerSecond: Type.Integer({ minimum: 1, maximum: 1000000, description: 'sustained PUBLISH rate one device may send' }),
+            burst: Type.Integer({ minimum: 1, maximum: 10000000, description: 'PUBLISHes a device may send at once above the rate (the bucket size)' }),
+            disconnectAfterMs: Type.Integer({
+              minimum: 100,
+              maximum: 3600000,
+              description: 'a device over the limit this long without a pause of 1 s is disconnected',
+            }),
+          },
+          {
+            additionalProperties: false,
+            description: 'token bucket per device: QoS 0 beyond it is dropped; QoS 1 beyond it closes the connection without PUBACK',
+          },
+        ),
         maxConnectionsPerAddress: Type.Integer({ minimum: 1, maximum: 100000, description: 'open connections one client address may hold; more are refused at once' }),
         maxConnectAttemptsPerAddressPerMinute: Type.Integer({ minimum: 1, maximum: 1000000, description: 'new connections one client address may open a minute' }),
         plainListener: Type.Boolean({ description: 'the plain MQTT listener on host:port (secrets cross the network in clear: loopback or a closed device network only)' }),

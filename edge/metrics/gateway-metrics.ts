@@ -173,6 +173,36 @@ export class GatewayMetrics {
     this.publishRejected.labels(reason).inc();
   }
 
+  /**
+   * PUBLISHes over a device's rate limit (edge/broker/message-rate-limit.ts): a flooding device sends them by the hundred
+   * thousand a second, so they are tallied in plain numbers and copied into the counter when Prometheus scrapes.
+   */
+  private readonly rateLimitedTally = { qos0: 0, qos1: 0 };
+  private readonly rateLimitedReported = { qos0: 0, qos1: 0 };
+  private readonly messagesRateLimited = new Counter({
+    name: 'smartstore_mqtt_messages_rate_limited_total',
+    help: 'device PUBLISHes over the per-device rate limit, by QoS: QoS 0 dropped; QoS 1 and 2 refused by closing the connection',
+    labelNames: ['qos'],
+    registers: [this.registry],
+    collect: () => {
+      this.messagesRateLimited.labels('0').inc(this.rateLimitedTally.qos0 - this.rateLimitedReported.qos0);
+      this.messagesRateLimited.labels('1').inc(this.rateLimitedTally.qos1 - this.rateLimitedReported.qos1);
+      this.rateLimitedReported.qos0 = this.rateLimitedTally.qos0;
+      this.rateLimitedReported.qos1 = this.rateLimitedTally.qos1;
+    },
+  });
+  readonly rateLimitDisconnects = new Counter({
+    name: 'smartstore_mqtt_rate_limit_disconnects_total',
+    help: 'device connections closed for flooding: over the rate limit for mqtt.deviceRateLimit.disconnectAfterMs',
+    registers: [this.registry],
+  });
+
+  /** One PUBLISH over its device's rate limit; QoS 2 is counted with QoS 1 (both are refused the same way). */
+  messageRateLimited(qos: number): void {
+    if (qos === 0) this.rateLimitedTally.qos0++;
+    else this.rateLimitedTally.qos1++;
+  }
+
   alertOpened(kind: string): void {
     this.alertsOpened.labels(kind).inc();
   }

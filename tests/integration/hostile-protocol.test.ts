@@ -203,8 +203,9 @@ describe('garbage, broken and contract-breaking MQTT', () => {
       ['an anonymous client', { clientId: DEVICE }, 4, 'no-credentials'],
       ['a username without a password', { clientId: DEVICE, username: DEVICE }, 4, 'no-credentials'],
       ['an empty password', { clientId: DEVICE, username: DEVICE, password: '' }, 4, 'no-credentials'],
-      ['keepalive 0 (never)', { clientId: DEVICE, username: DEVICE, password: 'secret', keepalive: 0 }, 6, 'keepalive'],
-      ['keepalive above maxKeepaliveSec', { clientId: DEVICE, username: DEVICE, password: 'secret', keepalive: 301 }, 6, 'keepalive'],
+      // 5 "not authorized", a code MQTT 3.1.1 defines (aedes' own check answered 6, a reserved one); keepalive 0 is
+      // accepted: tests/integration/mqtt-keepalive.test.ts
+      ['keepalive above maxKeepaliveSec', { clientId: DEVICE, username: DEVICE, password: 'secret', keepalive: 301 }, 5, 'keepalive'],
       // checked against the id pattern before the id becomes a key of any map: "identifier rejected"
       ['a client id and username outside the device id pattern', { clientId: 'ünïcode/+#', username: 'ünïcode/+#', password: 'x' }, 2, 'bad-client-id'],
     ] as const)('%s', async (_name, options, returnCode, reason) => {

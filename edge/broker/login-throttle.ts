@@ -1,0 +1,61 @@
+import { AuthFailureThrottle } from './auth-failure-throttle.js';
+
+export type LoginThrottleOptions = {
+  /** wrong secrets for one device id from one client address, a sliding minute */
+  maxFailuresPerDevicePerMinute: number;
+  /** wrong secrets from one client address, whatever the device id (an address spraying guesses over many ids) */
+  maxFailuresPerAddressPerMinute: number;
+  maxTrackedKeys: number;
+};
+
+/**
+ * Failed MQTT logins, counted per client address and, within an address, per device id. Someone guessing `shelf-02`'s
+ * secret from one address is slowed down there only: the real `shelf-02` on another address is never refused for it,
+ * and the state lives in memory, so a restart starts every address afresh (a lockout never outlives the process).
+ * Past a limit a CONNECT is refused without hashing the offered secret; attempts whose secret is being checked right
+ * now count as failures already, so a burst of concurrent guesses cannot slip past the limit.
+ */
+export class LoginThrottle {
+  private readonly perDevice: AuthFailureThrottle;
+  private readonly perAddress: AuthFailureThrottle;
+  /** `<address> <deviceId>` and `<address>` → attempts being checked; an entry lives only while its check runs */
+  private readonly checking = new Map<string, number>();
+
+  constructor(options: LoginThrottleOptions, now: () => number) {
+    this.perDevice = new AuthFailureThrottle({ maxFailuresPerMinute: options.maxFailuresPerDevicePerMinute, maxTrackedIds: options.maxTrackedKeys }, now);
+    this.perAddress = new AuthFailureThrottle({ maxFailuresPerMinute: options.maxFailuresPerAddressPerMinute, maxTrackedIds: options.maxTrackedKeys }, now);
+  }
+
+  isBlocked(address: string, deviceId: string): boolean {
+    const key = deviceKey(address, deviceId);
+    return this.perDevice.isBlocked(key, this.checking.get(key) ?? 0) || this.perAddress.isBlocked(address, this.checking.get(address) ?? 0);
+  }
+
+  /** A secret check starts; every `begin` is followed by exactly one `end`. */
+  begin(address: string, deviceId: string): void {
+    for (const key of [deviceKey(address, deviceId), address]) this.checking.set(key, (this.checking.get(key) ?? 0) + 1);
+  }
+
+  end(address: string, deviceId: string): void {
+    for (const key of [deviceKey(address, deviceId), address]) {
+      const left = (this.checking.get(key) ?? 1) - 1;
+      if (left > 0) this.checking.set(key, left);
+      else this.checking.delete(key);
+    }
+  }
+
+  recordFailure(address: string, deviceId: string): void {
+    this.perDevice.recordFailure(deviceKey(address, deviceId));
+    this.perAddress.recordFailure(address);
+  }
+
+  /** The device's failures from this address are forgotten; the address's guesses at other ids are not. */
+  recordSuccess(address: string, deviceId: string): void {
+    this.perDevice.recordSuccess(deviceKey(address, deviceId));
+  }
+}
+
+/** Device ids match the id pattern (no spaces; checked before this is called), so the key is unambiguous. */
+function deviceKey(address: string, deviceId: string): string {
+  return `${address} ${deviceId}`;
+}
