@@ -224,8 +224,9 @@ describe('floods of hostile TCP connections', () => {
     await late.publishAsync(WEIGHT_TOPIC('shelf-late'), JSON.stringify({ facing: 1, weightG: 10, ts: Date.now() }), { qos: 1 });
     await eventually(async () => ((await accepted()) === lateBefore + 1 ? true : undefined), 2_000, 'the late reading');
 
-    // by design (config/schema.json: maxAuthFailuresPerMinute), the id under attack is locked for a minute, even
-    // with its right secret: the attacker can lock one device out, but cannot make the gateway hash for it
+    // by design (config/schema.json: maxAuthFailuresPerMinute), the id under attack is locked for a minute from the
+    // attacker's address (here the test's own 127.0.0.1), even with its right secret: the gateway does not hash for the
+    // attacker, and the device on its own address is not locked out (tests/integration/mqtt-login-throttle.test.ts)
     const locked = await tryConnect(gw.mqttUrl, 'shelf-b', shelfBSecret);
     clients.push(locked.client);
     expect(locked).toMatchObject({ ok: false, code: 5 });
