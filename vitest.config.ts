@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['tests/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
+    // builds the runnable gateway once per run for tests that start it as a child process (tests/helpers/built-gateway.ts)
+    globalSetup: ['./tests/global-setup.ts'],
     // integration tests start real servers; two workers fit the 2-core CI machine
     pool: 'forks',
     maxWorkers: 2,

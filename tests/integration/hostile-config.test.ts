@@ -1,42 +1,24 @@
 /**
  * Hostile input, issues 8 and 13: broken configuration, a broken planogram, a busy port, a data dir in use, through the
- * real CLI in a child process (`node dist/edge/cli.js run --config <file>`). Each refusal is one clear message naming
- * the problem, without a stack trace, and the documented exit code: 2 for bad configuration, 1 for a start that failed.
+ * real CLI in a child process (`node <built>/edge/cli.js run --config <file>`, built once per run by
+ * tests/global-setup.ts). Each refusal is one clear message naming the problem, without a stack trace, and the
+ * documented exit code: 2 for bad configuration, 1 for a start that failed.
  * (tests/integration/cli.test.ts runs the same commands in-process, in more detail.)
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtGatewayCli } from '../helpers/built-gateway.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'dist/edge/cli.js');
+const CLI = builtGatewayCli();
 const RUN_TIMEOUT_MS = 10_000;
 
 type Run = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
 type LogLine = { level: number; msg: string; component?: string };
-
-/** Newest modification time of the sources the CLI is built from. */
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds dist/ when it is missing or older than edge/ or devices/ (type errors elsewhere do not stop tsc emitting). */
-async function ensureBuilt(): Promise<void> {
-  const stale = () => !existsSync(CLI) || statSync(CLI).mtimeMs < Math.max(newestSource(join(ROOT, 'edge')), newestSource(join(ROOT, 'devices')));
-  if (!stale()) return;
-  await new Promise<void>((done) => execFile(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT }, () => done()));
-  if (stale()) throw new Error('npm run build did not produce a fresh dist/edge/cli.js');
-}
 
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -116,9 +98,8 @@ describe('the CLI refuses broken configuration and busy ports clearly', () => {
   }
 
   beforeAll(async () => {
-    await ensureBuilt();
     dir = await mkdtemp(join(tmpdir(), 'smartstore-cli-'));
-  }, 60_000);
+  });
   afterAll(async () => {
     for (const child of children) child.kill('SIGKILL');
     for (const server of blockers) server.close();

@@ -1,23 +1,21 @@
 /**
- * kill -9 mid-burst, 20 times (issue 15): the gateway runs as a child process (`smartstore-edge run`, its modules
- * transpiled at test time — no build), a kiosk publishes QoS 1 events as fast as PUBACKs allow, and the test SIGKILLs
+ * kill -9 mid-burst, 20 times (issue 15): the gateway runs as a child process (`smartstore-edge run`, built once per
+ * run by tests/global-setup.ts), a kiosk publishes QoS 1 events as fast as PUBACKs allow, and the test SIGKILLs
  * the gateway while publishes are in flight, then starts it again on the same data dir. Every event whose PUBACK the
  * kiosk received must reach HQ (Mosquitto) — the PUBACK waits until the event is durable in the outbox.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import ts from 'typescript';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../edge/cli/program.js';
+import { builtGatewayCli } from '../helpers/built-gateway.js';
 import { freePort, hasMosquitto, hqSubscriber, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { eventually } from '../helpers/test-gateway.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CYCLES = 20;
 const ACKED_BEFORE_KILL = 40;
 
@@ -29,14 +27,9 @@ let mqttPort: number;
 let secret: string;
 let gateway: ChildProcess | undefined;
 
-async function tsFilesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(join(ROOT, dir), { withFileTypes: true, recursive: true });
-  return entries.filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => relative(ROOT, join(e.parentPath, e.name)));
-}
-
 /** Starts `smartstore-edge run` as a child; resolves once its broker answers a CONNECT. */
 async function startGateway(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(work, 'edge/cli.js'), 'run', '--config', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [builtGatewayCli(), 'run', '--config', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   await eventually(
@@ -73,15 +66,6 @@ function publishUntilKilled(client: MqttClient, cycle: number, acked: Set<string
 describe.skipIf(!hasMosquitto)('kill -9 mid-burst', () => {
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'smartstore-gateway-kill-'));
-    for (const file of await tsFilesUnder('edge')) {
-      const out = ts.transpileModule(await readFile(join(ROOT, file), 'utf8'), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
-      const target = join(work, file.replace(/\.ts$/, '.js'));
-      await mkdir(dirname(target), { recursive: true });
-      await writeFile(target, out.outputText);
-    }
-    await writeFile(join(work, 'package.json'), JSON.stringify({ type: 'module' }));
-    for (const shared of ['node_modules', 'config', 'dashboards']) await symlink(join(ROOT, shared), join(work, shared), 'dir');
-
     hq = await startMosquitto();
     mqttPort = await freePort();
     dataDir = join(work, 'data');

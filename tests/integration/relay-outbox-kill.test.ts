@@ -2,29 +2,25 @@
  * The outbox loses no resolved append on SIGKILL: a child process appends as fast as it can and prints each event id
  * once its `append` resolved; the test kills it mid-burst (SIGKILL, no chance to flush), reopens the file and finds
  * every printed id. Three cycles on the same file: seq keeps increasing. The child runs the outbox's own modules,
- * transpiled at test time (no build needed).
+ * from the tree tests/global-setup.ts built once for the run.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { pino } from 'pino';
-import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OUTBOX_DEFAULTS } from '../../edge/relay/outbox-config.js';
 import { SqliteOutbox } from '../../edge/relay/outbox-store.js';
 import { RELAY_CLASSES, type OutboxRow } from '../../edge/relay/outbox.js';
+import { builtGatewayDir, builtModuleUrl } from '../helpers/built-gateway.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MODULES = ['edge/relay/outbox-store.ts', 'edge/relay/outbox.ts', 'edge/relay/cloud-event.ts', 'edge/relay/relay-budgets.ts', 'edge/relay/outbox-config.ts', 'edge/storage/database.ts'];
-
-const CHILD = `
+const CHILD = () => `
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
-import { SqliteOutbox } from './edge/relay/outbox-store.js';
-import { OUTBOX_DEFAULTS } from './edge/relay/outbox-config.js';
+import { SqliteOutbox } from '${builtModuleUrl('edge/relay/outbox-store.ts')}';
+import { OUTBOX_DEFAULTS } from '${builtModuleUrl('edge/relay/outbox-config.ts')}';
 const [dataDir, prefix] = process.argv.slice(2);
 const outbox = new SqliteOutbox(dataDir, { ...OUTBOX_DEFAULTS, flushIntervalMs: 5 }, { storeId: 's', newId: randomUUID, now: Date.now, log: pino({ level: 'silent' }) });
 await outbox.start();
@@ -48,15 +44,10 @@ let work: string;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'smartstore-outbox-kill-'));
-  for (const file of MODULES) {
-    const out = ts.transpileModule(await readFile(join(ROOT, file), 'utf8'), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
-    const target = join(work, file.replace(/\.ts$/, '.js'));
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, out.outputText);
-  }
+  // the child script imports the built outbox by URL, and pino from the node_modules linked beside it
   await writeFile(join(work, 'package.json'), JSON.stringify({ type: 'module' }));
-  await writeFile(join(work, 'child.js'), CHILD);
-  await symlink(join(ROOT, 'node_modules'), join(work, 'node_modules'), 'dir');
+  await writeFile(join(work, 'child.js'), CHILD());
+  await symlink(join(builtGatewayDir(), 'node_modules'), join(work, 'node_modules'), 'dir');
 });
 
 afterAll(async () => {
