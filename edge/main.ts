@@ -234,6 +234,7 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
           log: httpLog,
           onClientCount: (n) => metrics.sseClients.set(n),
           guard: guard('viewer', { allowStreamTicket: true }),
+          revocations: access,
           ...(options.ssePingMs ? { pingMs: options.ssePingMs } : {}),
         }),
       ],

@@ -24,6 +24,9 @@ export type AccessModuleDeps = {
   storeSyncMs?: number;
 };
 
+/** Told which tokens were revoked (their digests, `Principal.tokenId`), within a second of `token revoke`. */
+export type TokenRevocationListener = (tokenIds: ReadonlySet<string>) => void;
+
 /** API access: named tokens with roles (made by the CLI), the route guard, stream tickets, failed-auth limits. */
 export class AccessModule implements GatewayModule {
   readonly name = 'access';
@@ -32,10 +35,12 @@ export class AccessModule implements GatewayModule {
   readonly tickets: StreamTickets;
   readonly guard: AccessGuard;
   private readonly sync: PeriodicSync;
+  /** one per live-stream route set (one per HTTP app); each removes itself when its app closes */
+  private readonly revocationListeners = new Set<TokenRevocationListener>();
 
   constructor(private readonly deps: AccessModuleDeps) {
     this.store = new TokenStore(deps.db);
-    this.tokens = new TokenRegistry({ store: this.store, configToken: deps.configToken, log: deps.log });
+    this.tokens = new TokenRegistry({ store: this.store, configToken: deps.configToken, log: deps.log, onRevoked: (tokenIds) => this.tokensRevoked(tokenIds) });
     this.tickets = new StreamTickets({ ttlMs: 30_000, maxOutstanding: 1_000 }, deps.now);
     this.guard = accessGuard({
       verify: (token) => this.tokens.verify(token),
@@ -70,6 +75,17 @@ export class AccessModule implements GatewayModule {
       if (expected && presented && timingSafeEqual(createHash('sha256').update(presented).digest(), expected)) return;
       return viewer(request, reply);
     };
+  }
+
+  /** Calls `listener` with the tokens revoked from now on; returns the function that stops it. */
+  onTokensRevoked(listener: TokenRevocationListener): () => void {
+    this.revocationListeners.add(listener);
+    return () => void this.revocationListeners.delete(listener);
+  }
+
+  private tokensRevoked(tokenIds: ReadonlySet<string>): void {
+    this.tickets.voidTokens(tokenIds);
+    for (const listener of this.revocationListeners) listener(tokenIds);
   }
 
   routes() {

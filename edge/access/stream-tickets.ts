@@ -32,6 +32,11 @@ export class StreamTickets {
     return entry.expiresAt >= this.now() ? entry.principal : undefined;
   }
 
+  /** Voids the unused tickets of revoked tokens: a ticket is worth no more than the token it was issued for. */
+  voidTokens(tokenIds: ReadonlySet<string>): void {
+    for (const [ticket, entry] of this.tickets) if (tokenIds.has(entry.principal.tokenId)) this.tickets.delete(ticket);
+  }
+
   private sweep(): void {
     const now = this.now();
     for (const [ticket, entry] of this.tickets) if (entry.expiresAt < now) this.tickets.delete(ticket);

@@ -11,6 +11,8 @@ export type TokenRegistryDeps = {
   /** `http.apiToken` from the config (env SMARTSTORE_API_TOKEN): an admin token for automation and the demo */
   configToken: string | null;
   log: Logger;
+  /** tokens that were active and are not any more (revoked, by the CLI): their streams and tickets end with them */
+  onRevoked?: (tokenIds: ReadonlySet<string>) => void;
 };
 
 /**
@@ -57,10 +59,15 @@ export class TokenRegistry {
     const stored = await this.deps.store.active();
     if (stored.length > MAX_TOKENS) throw new Error(`api_tokens holds ${stored.length} active tokens, more than the ${MAX_TOKENS} the gateway keeps in memory`);
     const next = new Map<string, Principal>();
-    for (const token of stored) next.set(token.digest, { name: token.name, role: token.role });
-    if (this.deps.configToken) next.set(tokenDigest(this.deps.configToken), { name: 'api-token (config)', role: 'admin' });
+    for (const token of stored) next.set(token.digest, { name: token.name, role: token.role, tokenId: token.digest });
+    if (this.deps.configToken) {
+      const digest = tokenDigest(this.deps.configToken);
+      next.set(digest, { name: 'api-token (config)', role: 'admin', tokenId: digest });
+    }
+    const revoked = new Set([...this.byDigest.keys()].filter((digest) => !next.has(digest)));
     const before = this.byDigest.size;
     this.byDigest = next;
-    if (before !== next.size) this.deps.log.info({ tokens: next.size }, 'API tokens loaded');
+    if (before !== next.size || revoked.size > 0) this.deps.log.info({ tokens: next.size, revoked: revoked.size }, 'API tokens loaded');
+    if (revoked.size > 0) this.deps.onRevoked?.(revoked);
   }
 }

@@ -1,4 +1,4 @@
-import type { RouteHook } from './auth.js';
+import { principalOf, type RouteHook } from './auth.js';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayBus } from '../core/events.js';
@@ -8,6 +8,8 @@ import type { GatewayBus } from '../core/events.js';
  * reading: it is dropped, not buffered.
  */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
+/** A stream ended because its token was revoked gets this long to take its last bytes before its socket is closed. */
+const END_GRACE_MS = 1_000;
 
 export type LiveEventDeps = {
   bus: GatewayBus;
@@ -19,9 +21,11 @@ export type LiveEventDeps = {
   pingMs?: number;
   /** viewer or above; EventSource cannot send headers, so the guard also takes a one-time `?ticket=` */
   guard: RouteHook;
+  /** revoked tokens (`Principal.tokenId`): their open streams end, whether opened with the token or with its ticket */
+  revocations: { onTokensRevoked(listener: (tokenIds: ReadonlySet<string>) => void): () => void };
 };
 
-type LiveClient = { send(text: string): void };
+type LiveClient = { readonly tokenId: string; send(text: string): void; end(): void };
 
 /**
  * `GET /api/events`: the live stream (Server-Sent Events) of what staff see change — `alert`, `stock` and `device`
@@ -37,7 +41,17 @@ export function liveEventRoutes(deps: LiveEventDeps): FastifyPluginAsync {
       const text = `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
       for (const client of clients) client.send(text);
     };
+    const endStreamsOf = (tokenIds: ReadonlySet<string>) => {
+      let ended = 0;
+      for (const client of clients) {
+        if (!tokenIds.has(client.tokenId)) continue;
+        client.end();
+        ended++;
+      }
+      if (ended > 0) deps.log.info({ streams: ended }, 'live streams of revoked tokens ended');
+    };
     const unsubscribes = [
+      deps.revocations.onTokensRevoked(endStreamsOf),
       deps.bus.on('alert.changed', 'live-stream', ({ alert }) => broadcast('alert', alert)),
       deps.bus.on('stock.changed', 'live-stream', ({ view }) => broadcast('stock', view)),
       deps.bus.on('device.connection', 'live-stream', (event) => broadcast('device', event)),
@@ -66,6 +80,16 @@ export function liveEventRoutes(deps: LiveEventDeps): FastifyPluginAsync {
         deps.onClientCount(clients.size);
       };
       const client: LiveClient = {
+        tokenId: principalOf(request).tokenId,
+        end() {
+          forget();
+          raw.end();
+          const hold = setTimeout(() => {
+            // only a response that has not gone out: a finished one may share its socket with the client's next request
+            if (!raw.writableFinished) raw.destroy();
+          }, END_GRACE_MS);
+          hold.unref();
+        },
         send(text) {
           if (raw.writableLength <= MAX_BUFFERED_BYTES) {
             raw.write(text);

@@ -1,9 +1,10 @@
 /**
  * Named API tokens with roles against a real gateway: the role matrix over every write route, reads refused without a
- * token, tokens made and revoked by the CLI while the gateway runs, the scrape token, foreign Host headers (DNS
- * rebinding), and failed authentications limited per client address.
+ * token, tokens made and revoked by the CLI while the gateway runs (their live streams and stream tickets end with
+ * them), the scrape token, foreign Host headers (DNS rebinding), and failed authentications limited per client address
+ * (never a valid token).
  */
-import { request } from 'node:http';
+import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Role } from '../../edge/http/roles.js';
 import { ROLES } from '../../edge/http/roles.js';
@@ -15,6 +16,31 @@ afterEach(async () => {
   await gw?.dispose();
   gw = undefined;
 });
+
+/** A live stream read as text: `ready` at the gateway's hello, `ended` (the time) when the gateway ends it. */
+function openStream(url: string, token?: string): { ready: Promise<void>; ended: Promise<number>; text(): string; close(): void } {
+  let text = '';
+  let req: ClientRequest | undefined;
+  const response = new Promise<IncomingMessage>((resolve, reject) => {
+    req = request(url, { headers: token ? { authorization: `Bearer ${token}` } : {} }, resolve);
+    req.on('error', reject);
+    req.end();
+  });
+  const ready = response.then(
+    (res) =>
+      new Promise<void>((resolve, reject) => {
+        if (res.statusCode !== 200) reject(new Error(`stream refused: ${res.statusCode}`));
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+          if (text.includes('event: hello')) resolve();
+        });
+      }),
+  );
+  const ended = response.then((res) => new Promise<number>((resolve) => res.once('end', () => resolve(Date.now()))));
+  ended.catch(() => undefined);
+  return { ready, ended, text: () => text, close: () => void req?.destroy() };
+}
 
 /** Every route that changes something, with the lowest role that may call it. */
 const WRITE_ROUTES: ReadonlyArray<{ method: string; path: string; body?: unknown; need: Role }> = [
@@ -89,6 +115,40 @@ describe('API access', () => {
     expect(Date.now() - revoked).toBeLessThan(1_000);
     expect(await runCli(['token', 'revoke', 'maria', ...config], io)).toBe(1);
     expect(await runCli(['token', 'add', 'bad/name', '--role', 'staff', ...config], io)).toBe(1);
+  });
+
+  it('`token revoke` ends the token\'s open live streams within a second (opened with the token or its ticket) and voids its unused tickets', async () => {
+    gw = await startTestGateway();
+    const config = ['--config', await gw.writeConfigFile()];
+    const io = { env: {}, cwd: gw.dataDir, stdout: { write: () => undefined }, stderr: { write: () => undefined }, onSignal: () => () => undefined };
+    const maria = await gw.addToken('maria', 'viewer');
+    const wall = await gw.addToken('wall screen', 'viewer');
+    const ticketOf = async (token: string) => ((await (await gw!.api('/api/events/ticket', { method: 'POST', token })).json()) as { ticket: string }).ticket;
+
+    const byTicket = openStream(`${gw.httpUrl}/api/events?ticket=${encodeURIComponent(await ticketOf(maria))}`);
+    const byHeader = openStream(`${gw.httpUrl}/api/events`, maria);
+    const other = openStream(`${gw.httpUrl}/api/events`, wall);
+    const unused = await ticketOf(maria);
+    try {
+      await Promise.all([byTicket.ready, byHeader.ready, other.ready]);
+      expect(await gw.built.metrics.value('smartstore_sse_clients')).toBe(3);
+
+      expect(await runCli(['token', 'revoke', 'maria', ...config], io)).toBe(0);
+      const revokedAt = Date.now();
+      const timeout = new Promise<number[]>((_resolve, reject) => setTimeout(() => reject(new Error('the revoked token\'s streams are still open')), 3_000).unref());
+      const endedAfterMs = (await Promise.race([Promise.all([byTicket.ended, byHeader.ended]), timeout])).map((at) => at - revokedAt);
+      expect(Math.max(...endedAfterMs)).toBeLessThan(1_000);
+      expect((await gw.api(`/api/events?ticket=${encodeURIComponent(unused)}`, { token: null })).status).toBe(401);
+      expect((await gw.api('/api/events/ticket', { method: 'POST', token: maria })).status).toBe(401);
+
+      // the other token's stream is still open and still fed
+      expect(await gw.built.metrics.value('smartstore_sse_clients')).toBe(1);
+      const connection = { deviceId: 'shelf-a', kind: 'shelf' as const, source: 'mqtt', connected: true, at: Date.now() };
+      gw.built.bus.emit('device.connection', connection);
+      await eventually(() => (other.text().includes(`event: device\ndata: ${JSON.stringify(connection)}`) ? true : undefined), 2_000, 'the other stream to get the event');
+    } finally {
+      for (const stream of [byTicket, byHeader, other]) stream.close();
+    }
   });
 
   it('the metrics token scrapes /metrics and nothing else', async () => {

@@ -3,6 +3,9 @@ import { newApiToken, tokenDigest } from '../../../edge/access/api-token.js';
 import { AuthFailureLimiter } from '../../../edge/access/auth-failure-limiter.js';
 import { ROLES, roleAllows } from '../../../edge/http/roles.js';
 import { StreamTickets } from '../../../edge/access/stream-tickets.js';
+import { TokenRegistry } from '../../../edge/access/token-registry.js';
+import type { TokenStore } from '../../../edge/access/token-store.js';
+import { pino } from 'pino';
 
 describe('roles', () => {
   it('each role includes the ones before it and nothing after', () => {
@@ -23,7 +26,8 @@ describe('api tokens', () => {
 });
 
 describe('stream tickets', () => {
-  const vic = { name: 'vic', role: 'viewer' as const };
+  const vic = { name: 'vic', role: 'viewer' as const, tokenId: 'digest-of-vic' };
+  const val = { name: 'val', role: 'viewer' as const, tokenId: 'digest-of-val' };
 
   it('redeem once, within the ttl', () => {
     let now = 1_000;
@@ -43,6 +47,38 @@ describe('stream tickets', () => {
     const issued = Array.from({ length: 4 }, () => tickets.issue(vic).ticket);
     expect(tickets.redeem(issued[0] as string)).toBeUndefined();
     for (const ticket of issued.slice(1)) expect(tickets.redeem(ticket)).toEqual(vic);
+  });
+
+  it('a revoked token\'s unused tickets are void; other tokens\' tickets still work', () => {
+    const tickets = new StreamTickets({ ttlMs: 30_000, maxOutstanding: 10 }, () => 0);
+    const ofVic = [tickets.issue(vic).ticket, tickets.issue(vic).ticket];
+    const ofVal = tickets.issue(val).ticket;
+    tickets.voidTokens(new Set([vic.tokenId]));
+    for (const ticket of ofVic) expect(tickets.redeem(ticket)).toBeUndefined();
+    expect(tickets.redeem(ofVal)).toEqual(val);
+  });
+});
+
+describe('token registry', () => {
+  it('reports the tokens a reload no longer finds, by digest (a name re-added after a revoke is another token)', async () => {
+    const first = { name: 'maria', role: 'staff' as const, digest: tokenDigest('sst_first'), createdAt: 0, revokedAt: null };
+    const other = { name: 'wall', role: 'viewer' as const, digest: tokenDigest('sst_wall'), createdAt: 0, revokedAt: null };
+    let active = [first, other];
+    let version = 1;
+    const store = { active: async () => active, dataVersion: async () => version } as unknown as TokenStore;
+    const revoked: string[][] = [];
+    const registry = new TokenRegistry({ store, configToken: null, log: pino({ level: 'silent' }), onRevoked: (ids) => revoked.push([...ids]) });
+    await registry.load();
+    expect(registry.verify('sst_first')).toEqual({ name: 'maria', role: 'staff', tokenId: first.digest });
+    // maria revoked and a new token named maria added between two syncs
+    active = [{ ...first, digest: tokenDigest('sst_second') }, other];
+    version = 2;
+    await registry.syncWithStore();
+    expect(revoked).toEqual([[first.digest]]);
+    expect(registry.verify('sst_first')).toBeUndefined();
+    expect(registry.verify('sst_second')).toMatchObject({ name: 'maria' });
+    await registry.syncWithStore(); // nothing changed: nothing reported
+    expect(revoked).toHaveLength(1);
   });
 });
 

@@ -105,10 +105,10 @@ async function build(options: Partial<BuildOptions> = {}): Promise<FastifyInstan
     routes: [
       healthRoutes({ health: () => report, metrics: metrics.registry, scrapeGuard: access.scrapeGuard(null) }),
       access.routes(),
-      alertRoutes({ alerts, guard }),
+      alertRoutes({ alerts, guard, durable: async () => undefined }),
       stockRoutes({ stock: () => stock, guard }),
       deviceRoutes({ devices, isConnected: (id) => connected.has(id), guard, log }),
-      liveEventRoutes({ bus, storeId: 'store-test', maxSseClients, log, onClientCount: (n) => metrics.sseClients.set(n), pingMs: 60_000, guard: guard('viewer', { allowStreamTicket: true }) }),
+      liveEventRoutes({ bus, storeId: 'store-test', maxSseClients, log, onClientCount: (n) => metrics.sseClients.set(n), pingMs: 60_000, guard: guard('viewer', { allowStreamTicket: true }), revocations: access }),
     ],
   });
   await built.ready();
@@ -559,7 +559,7 @@ describe('GET /api/events', () => {
     expect(used.expiresAt).toBe(clock + 30_000);
     // a ticket's stream is only opened over a real socket (inject cannot hold a stream); redeeming it through the
     // registry is what the guard does
-    expect(access.tickets.redeem(used.ticket)).toEqual({ name: 'vic', role: 'viewer' });
+    expect(access.tickets.redeem(used.ticket)).toEqual({ name: 'vic', role: 'viewer', tokenId: tokenDigest(TOKENS.vic!.token) });
     const stream = (query: string) => app.inject({ method: 'GET', url: `/api/events${query}` });
     expect((await stream(`?ticket=${used.ticket}`)).statusCode).toBe(401);
     const expired = await ticketFor();
