@@ -2,7 +2,9 @@
  * Secrets never reach a log line, at any depth: pino's redact paths name fixed positions (`*.password` is one level),
  * but a config, an error's context or a device's connect packet can carry a secret anywhere. Every logged object is
  * walked (bounded: depth and keys) and the value of any key that names a secret is replaced. Logs carry no line per
- * device message, so this costs nothing on the hot path.
+ * device message, so this costs nothing on the hot path. A password can also ride inside a URL (`hq.url:
+ * mqtts://user:pass@hq`), under any key, in a message or an error's text: the logger passes each finished line
+ * through redactUrlCredentials.
  */
 
 const SECRET_KEY = /^(password|passwd|secret|token|apikey|authorization|cookie|set-cookie|privatekey|passphrase)$|(password|secret|token|privatekey|passphrase)$/i;
@@ -12,6 +14,27 @@ export const REDACTED = '[redacted]';
 
 export function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key);
+}
+
+/**
+ * The userinfo of a URL (`mqtt://user:pass@host`, `https://token@host`), any scheme. Like the WHATWG URL parser it
+ * runs to the last '@' before the host ends (a raw '@' in a password stays inside it); it stops at whitespace and
+ * quotes, which a URL cannot hold unencoded, so it never reaches into the next JSON field of a log line.
+ */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#"'<>`]*)@/gi;
+export const REDACTED_URL_PASSWORD = '***';
+
+/**
+ * `text` with every URL's password replaced (`mqtt://user:***@host:1883`); a userinfo without a password is a token
+ * and is replaced whole (`https://***@host`). Text without '://' and '@' is returned as is, unscanned: cheap enough
+ * for every log line.
+ */
+export function redactUrlCredentials(text: string): string {
+  if (!text.includes('@') || !text.includes('://')) return text;
+  return text.replace(URL_USERINFO, (_match, scheme: string, userinfo: string) => {
+    const colon = userinfo.indexOf(':');
+    return colon < 0 ? `${scheme}${REDACTED_URL_PASSWORD}@` : `${scheme}${userinfo.slice(0, colon)}:${REDACTED_URL_PASSWORD}@`;
+  });
 }
 
 /** A copy of `value` with every secret-named key's value redacted; the same object when there is none. */

@@ -1,6 +1,6 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { prettyFactory } from 'pino-pretty';
-import { REDACTED, redactSecrets } from './log-redaction.js';
+import { REDACTED, redactSecrets, redactUrlCredentials } from './log-redaction.js';
 
 export type { Logger };
 
@@ -43,6 +43,9 @@ export function createLogger(options: LoggerOptions, output: LogOutput = {}): Lo
     redact: { paths: REDACT_PATHS, censor: REDACTED },
     // at any depth, also inside errors' context (the paths above only know fixed places); child bindings: below
     formatters: { log: (object: Record<string, unknown>) => redactSecrets(object) },
+    // URL userinfo wherever it is (message, error text and stack, bindings, any field): the finished line is one
+    // place that sees them all; lines without '@' and '://' are not scanned
+    hooks: { streamWrite: redactUrlCredentials },
   };
   if (!options.pretty) return redactingChildBindings(output.destination ? pino(settings, output.destination as DestinationStream) : pino(settings));
   const target = output.destination ?? process.stdout;

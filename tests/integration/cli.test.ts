@@ -322,6 +322,14 @@ describe('check-config', () => {
     expect(result.code).toBe(EXIT.ok);
     expect(result.stdout).toContain(`${file}: ok\n${planogram}: ok (2 shelves, 3 facings, 3 products)\n`);
   });
+
+  it('prints no password of a URL (hq.url with user:pass), nor the HQ password', async () => {
+    const file = await configFile('hq-url.yaml', 'data', { hq: { enabled: true, url: 'mqtt://hq-user:url-pass-123@hq.example.com:1883', password: 'hq-field-pass-456' } });
+    const result = await cli(['check-config', file]);
+    expect(result.code, result.stderr).toBe(EXIT.ok);
+    expect(result.stdout).toContain('"url": "mqtt://hq-user:***@hq.example.com:1883"');
+    expect(`${result.stdout}${result.stderr}`).not.toMatch(/url-pass-123|hq-field-pass-456/);
+  });
 });
 
 describe('start failures people can act on (explainStartFailure)', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, redactConfig } from '../../../edge/config/load-config.js';
 import { createLogger } from '../../../edge/core/logger.js';
-import { isSecretKey, redactSecrets } from '../../../edge/core/log-redaction.js';
+import { isSecretKey, redactSecrets, redactUrlCredentials } from '../../../edge/core/log-redaction.js';
 
 const SECRETS = ['hunter2-password', 'sst_token-value', 'device-secret-value', 'Bearer abc.def', 'hq-pass-value', 'pem-private-key'];
 
@@ -66,5 +66,42 @@ describe('secrets in logs', () => {
     const { log, text } = capture();
     log.info({ config: redactConfig(config), raw: config }, 'starting');
     for (const secret of ['api-token-0123456789abcdef', 'metrics-token-0123456789', 'hq-password-value']) expect(text()).not.toContain(secret);
+  });
+
+  describe('credentials inside URLs', () => {
+    it('keep the user and host, lose the password, for any scheme; a lone userinfo is a token and goes whole', () => {
+      expect(redactUrlCredentials('mqtt://user:pass@host:1883')).toBe('mqtt://user:***@host:1883');
+      for (const scheme of ['mqtts', 'ws', 'wss', 'http', 'https', 'postgres']) {
+        expect(redactUrlCredentials(`${scheme}://gw-store-12:hunter2@hq.example.com/path?q=1`)).toBe(`${scheme}://gw-store-12:***@hq.example.com/path?q=1`);
+      }
+      expect(redactUrlCredentials('https://ghp_tokenvalue@git.example.com/x')).toBe('https://***@git.example.com/x');
+      expect(redactUrlCredentials('MQTT://User:P%40ss@Host')).toBe('MQTT://User:***@Host');
+    });
+
+    it('a raw @ in the password stays inside it (the last @ before the host ends the userinfo, as in WHATWG URL)', () => {
+      expect(redactUrlCredentials('mqtt://user:p@ss@w0rd@host:1883/x')).toBe('mqtt://user:***@host:1883/x');
+    });
+
+    it('every URL of a text, and nothing that is not a userinfo', () => {
+      expect(redactUrlCredentials('from ws://a:b@one to mqtt://c:d@two, mail ops@example.com')).toBe('from ws://a:***@one to mqtt://c:***@two, mail ops@example.com');
+      // a JSON line: an '@' in a later field is not taken for the URL's userinfo
+      const line = '{"url":"mqtt://hq.example.com:1883","by":"ops@example.com","see":"https://example.com/a@b"}';
+      expect(redactUrlCredentials(line)).toBe(line);
+      const plain = 'no url here, just ops@example.com';
+      expect(redactUrlCredentials(plain)).toBe(plain);
+    });
+
+    it('are redacted in every log line: message, any field, error text and stack, child bindings — JSON and pretty', () => {
+      const url = 'mqtts://hq-user:url-pass-123@hq.example.com:8883';
+      for (const pretty of [false, true]) {
+        const { log, text } = capture(pretty);
+        const error = new Error(`connect ECONNREFUSED ${url}`);
+        log.child({ component: 'relay', upstream: url }).warn({ hq: { endpoint: url }, urls: [url], err: error, note: `tried ${url}` }, `HQ link down: ${url}`);
+        const line = text();
+        expect(line, pretty ? 'pretty' : 'json').not.toContain('url-pass-123');
+        expect(line).toContain('mqtts://hq-user:***@hq.example.com:8883');
+        expect(line).toContain('connect ECONNREFUSED');
+      }
+    });
   });
 });
