@@ -95,6 +95,7 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
     bus,
     db: storage.db,
     writer: storage.writer,
+    ackGates: devices.ackGates,
     now,
     newId: randomUUID,
     log: component('alerts'),
@@ -103,7 +104,7 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
     lowStock: { rearmAfterMs: config.lowStock.rearmAfterMs },
     facingStock: (shelfId, facing) => stock.stockIfStarted?.get(shelfId, facing),
   });
-  const audit = new AuditModule({ bus, db: storage.db, now, log: component('audit') });
+  const audit = new AuditModule({ bus, db: storage.db, writer: storage.writer, now, log: component('audit') });
   const coldChain = new ColdChainModule({
     bus,
     alerts: () => alerts.service,
@@ -145,6 +146,7 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
   const campaigns = new CampaignService({
     directory: labels.directory,
     store: new CampaignStore(storage.db),
+    writer: storage.writer,
     bus,
     audit,
     productName: (sku) => planogram.index.product(sku)?.name,

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { GatewayBus } from '../core/events.js';
 import type { GatewayModule } from '../core/module.js';
+import type { AckGates } from '../devices/ack-gates.js';
 import type { SqliteDatabase } from '../storage/database.js';
 import type { PendingWrites, WriteBehindWriter } from '../storage/write-behind.js';
 import type { AccessGuard } from '../http/auth.js';
@@ -19,6 +20,8 @@ export type AlertsModuleDeps = {
   bus: GatewayBus;
   db: SqliteDatabase;
   writer: WriteBehindWriter;
+  /** a kiosk event that opens an alert is acknowledged (PUBACK) only once the alert is committed */
+  ackGates?: AckGates;
   now: () => number;
   newId: () => string;
   log: Logger;
@@ -60,7 +63,7 @@ export class AlertsModule implements GatewayModule {
   }
 
   routes(guard: AccessGuard) {
-    return alertRoutes({ alerts: this.service, guard });
+    return alertRoutes({ alerts: this.service, guard, durable: () => this.deps.writer.commit() });
   }
 
   async start(): Promise<void> {
@@ -85,6 +88,12 @@ export class AlertsModule implements GatewayModule {
         else this.service.resolveByKey(sensorFaultKey(change.shelfId, change.facing), 'system', SENSOR_FAULT_CLEARED);
       }),
     );
+    // the handler above raised the alert while the broker published the message: the gate waits for its commit. A
+    // kiosk event that asks for no alert (a scan) is not held.
+    const releaseGate = this.deps.ackGates?.hold('kiosk/event', (message) =>
+      message.key === 'kiosk/event' && kioskAlertFor(message.deviceId, message.payload) ? this.deps.writer.commit() : undefined,
+    );
+    if (releaseGate) this.unsubscribes.push(releaseGate);
     this.timer = setInterval(() => this.tick(), this.deps.snoozeCheckMs);
     this.timer.unref();
   }

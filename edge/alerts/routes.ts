@@ -9,14 +9,22 @@ import { AlertTransitionError, type Alert } from './alerts.js';
 const denied = { 401: errorSchema, 403: errorSchema, 429: errorSchema };
 const errors = { 400: errorSchema, 404: errorSchema, 409: errorSchema, ...denied };
 
-export type AlertRouteDeps = { alerts: AlertService; guard: AccessGuard };
+export type AlertRouteDeps = {
+  alerts: AlertService;
+  guard: AccessGuard;
+  /** resolves once every change made so far (the alert and its audit entry) is committed: a 200 is a promise */
+  durable: () => Promise<void>;
+};
 
 type ErrorAnswer = Static<typeof errorSchema> & { statusCode: 404 | 409 };
 
 /** Applies a lifecycle change; a change the alert's state forbids (409) or an unknown alert (404) becomes the answer. */
-async function transition(alerts: AlertService, id: string, change: (id: string) => Alert): Promise<Alert | ErrorAnswer> {
+async function transition(deps: AlertRouteDeps, id: string, change: (id: string) => Alert): Promise<Alert | ErrorAnswer> {
+  const { alerts } = deps;
   try {
-    return change(id);
+    const changed = change(id);
+    await deps.durable();
+    return changed;
   } catch (error) {
     if (error instanceof AlertTransitionError) return { statusCode: 409, error: 'Conflict', message: error.message };
     if (error instanceof AlertNotFoundError) {
@@ -60,7 +68,7 @@ export function alertRoutes(deps: AlertRouteDeps): FastifyPluginAsyncTypebox {
       onRequest,
       schema: transitionSchema(acknowledgeBody),
       handler: async (request, reply) => {
-        const outcome = await transition(deps.alerts, request.params.id, (id) => deps.alerts.acknowledge(id, principalOf(request).name));
+        const outcome = await transition(deps, request.params.id, (id) => deps.alerts.acknowledge(id, principalOf(request).name));
         return 'statusCode' in outcome ? reply.code(outcome.statusCode).send(outcome) : outcome;
       },
     });
@@ -68,7 +76,7 @@ export function alertRoutes(deps: AlertRouteDeps): FastifyPluginAsyncTypebox {
       onRequest,
       schema: transitionSchema(snoozeBody),
       handler: async (request, reply) => {
-        const outcome = await transition(deps.alerts, request.params.id, (id) => deps.alerts.snooze(id, principalOf(request).name, request.body.minutes));
+        const outcome = await transition(deps, request.params.id, (id) => deps.alerts.snooze(id, principalOf(request).name, request.body.minutes));
         return 'statusCode' in outcome ? reply.code(outcome.statusCode).send(outcome) : outcome;
       },
     });
@@ -76,7 +84,7 @@ export function alertRoutes(deps: AlertRouteDeps): FastifyPluginAsyncTypebox {
       onRequest,
       schema: transitionSchema(resolveBody),
       handler: async (request, reply) => {
-        const outcome = await transition(deps.alerts, request.params.id, (id) => deps.alerts.resolve(id, principalOf(request).name, request.body.note));
+        const outcome = await transition(deps, request.params.id, (id) => deps.alerts.resolve(id, principalOf(request).name, request.body.note));
         return 'statusCode' in outcome ? reply.code(outcome.statusCode).send(outcome) : outcome;
       },
     });

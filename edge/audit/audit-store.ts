@@ -2,7 +2,7 @@
  * The audit trail in SQLite (table audit_log, migration 008): appends chained entries, pages through them for
  * `audit verify` and `audit export`. Never updates or deletes (the table's triggers refuse it anyway).
  */
-import type { SqliteDatabase } from '../storage/database.js';
+import type { SqliteDatabase, TransactionScope } from '../storage/database.js';
 import { canonicalJson, chainEntries, checkLink, type AuditEntry, type AuditRecord, type ChainBreak, type ChainHead, type JsonObject } from './audit-entry.js';
 
 type AuditRow = { seq: number; at: number; actor: string; action: string; subject: string; details: string; prev_hash: string; hash: string };
@@ -23,15 +23,22 @@ export class AuditStore {
    */
   async append(records: readonly AuditRecord[]): Promise<AuditEntry[]> {
     if (records.length === 0) return [];
-    return this.db.transaction(async (tx) => {
-      const head = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
-      const entries = chainEntries(head, records);
-      await tx.runMany(
-        INSERT,
-        entries.map((entry) => [entry.seq, entry.at, entry.actor, entry.action, entry.subject, canonicalJson(entry.details), entry.prevHash, entry.hash]),
-      );
-      return entries;
-    });
+    return this.db.transaction((tx) => AuditStore.appendIn(tx, records));
+  }
+
+  /**
+   * Appends inside a transaction someone else holds: the change the entries describe commits with them, or neither
+   * does (the gateway's flush writes alert changes, campaigns and their entries in one transaction).
+   */
+  static async appendIn(tx: TransactionScope, records: readonly AuditRecord[]): Promise<AuditEntry[]> {
+    if (records.length === 0) return [];
+    const head = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+    const entries = chainEntries(head, records);
+    await tx.runMany(
+      INSERT,
+      entries.map((entry) => [entry.seq, entry.at, entry.actor, entry.action, entry.subject, canonicalJson(entry.details), entry.prevHash, entry.hash]),
+    );
+    return entries;
   }
 
   async head(): Promise<ChainHead | undefined> {

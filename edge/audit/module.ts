@@ -8,13 +8,15 @@ import type { GatewayBus } from '../core/events.js';
 import type { GatewayModule, HealthCheck } from '../core/module.js';
 import type { DeviceLifecycleChange } from '../devices/device-source.js';
 import type { SqliteDatabase } from '../storage/database.js';
-import { AuditLog, type AuditInput } from './audit-log.js';
+import { AuditLog, type AuditInput, type AuditWriter } from './audit-log.js';
 import { deviceAuditInput, recordFromBus } from './audit-recorder.js';
 import { AuditStore } from './audit-store.js';
 
 export type AuditModuleDeps = {
   bus: GatewayBus;
   db: SqliteDatabase;
+  /** the storage writer: entries commit with the changes they describe */
+  writer: AuditWriter;
   now: () => number;
   log: Logger;
   /** entries waiting for the disk before new ones are dropped (counted); default 10,000 */
@@ -29,7 +31,7 @@ export class AuditModule implements GatewayModule {
 
   constructor(private readonly deps: AuditModuleDeps) {
     this.store = new AuditStore(deps.db);
-    this.log = new AuditLog(this.store, { now: deps.now, log: deps.log, ...(deps.maxPending ? { maxPending: deps.maxPending } : {}) });
+    this.log = new AuditLog(deps.writer, { now: deps.now, log: deps.log, ...(deps.maxPending ? { maxPending: deps.maxPending } : {}) });
   }
 
   async start(): Promise<void> {
@@ -49,7 +51,7 @@ export class AuditModule implements GatewayModule {
     return this.log.health();
   }
 
-  /** Records an entry (written within a tick); false when it had to be dropped. */
+  /** Records an entry (committed with whatever else this tick changed); false when it had to be dropped. */
   record(input: AuditInput): boolean {
     return this.log.record(input);
   }

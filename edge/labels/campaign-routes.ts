@@ -79,27 +79,32 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
           } catch (error) {
             const answer = campaignErrorAnswer(error);
             const made = created.length > 0 ? ` (created before the refusal: ${created.map((view) => view.id).join(', ')})` : '';
+            await deps.campaigns.durable();
             return reply.code(answer.statusCode).send({ ...answer, message: `${answer.message}${made}` });
           }
+          await deps.campaigns.durable();
           return reply.code(201).send({ campaigns: created });
         }
         const input = campaignInputOf(body);
         if (!input.ok) {
           return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `${input.problems.length} problems in the prices`, problems: input.problems });
         }
+        let view;
         try {
           const { id } = body;
-          const view = deps.campaigns.create({
+          view = deps.campaigns.create({
             prices: input.prices,
             createdBy,
             ...(id === undefined ? {} : { id }),
             ...(input.effectiveAt === undefined ? {} : { effectiveAt: input.effectiveAt }),
           });
-          return reply.code(201).send(view);
         } catch (error) {
           const answer = campaignErrorAnswer(error);
           return reply.code(answer.statusCode).send(answer);
         }
+        // 201 is a promise: the campaign and its audit entry are on disk (its labels are sent only after that, too)
+        await deps.campaigns.durable();
+        return reply.code(201).send(view);
       },
     });
 
@@ -124,12 +129,15 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
       preValidation: emptyBodyIsObject,
       schema: { params: campaignIdParams, body: cancelCampaignBody, response: { 200: campaignViewSchema, 400: errorSchema, 404: errorSchema, 409: errorSchema, ...denied } },
       handler: async (request, reply) => {
+        let view;
         try {
-          return deps.campaigns.cancel(request.params.id, principalOf(request).name);
+          view = deps.campaigns.cancel(request.params.id, principalOf(request).name);
         } catch (error) {
           const answer = campaignErrorAnswer(error);
           return reply.code(answer.statusCode).send(answer);
         }
+        await deps.campaigns.durable();
+        return view;
       },
     });
 
@@ -138,14 +146,16 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
       preValidation: emptyBodyIsObject,
       schema: { params: campaignIdParams, body: rollbackCampaignBody, response: { 201: campaignViewSchema, 400: errorSchema, 404: errorSchema, 409: errorSchema, ...denied } },
       handler: async (request, reply) => {
+        let view;
         try {
           const rollbackId = request.body.id;
-          const view = deps.campaigns.rollback(request.params.id, principalOf(request).name, ...(rollbackId === undefined ? [] : [rollbackId]));
-          return reply.code(201).send(view);
+          view = deps.campaigns.rollback(request.params.id, principalOf(request).name, ...(rollbackId === undefined ? [] : [rollbackId]));
         } catch (error) {
           const answer = campaignErrorAnswer(error);
           return reply.code(answer.statusCode).send(answer);
         }
+        await deps.campaigns.durable();
+        return reply.code(201).send(view);
       },
     });
   };

@@ -2,8 +2,14 @@
  * The campaign service: the side effects around the pure campaign machine (campaign.ts). It steps the machine with
  * requests, driver events and timers, and performs what the machine asks — `send` through the label's driver (at
  * most `sendsPerSecond` per driver: the radio side is slow and shared), `drop-send`, `set-timer` (one per key). It
- * persists the board in batches (campaign-store.ts), reads it back and resumes after a restart, publishes
+ * persists the board through the storage writer's flush (campaign-store.ts), in the same transaction as the audit
+ * entries of the same tick, reads it back and resumes after a restart, publishes
  * `campaign.progress` on the bus (throttled per campaign) and records campaign actions in the audit trail.
+ *
+ * Durable before seen: a send leaves for a label only once the board holding its version is committed. A campaign
+ * that a crash loses was never on any label, and the audit trail never names a campaign the board does not hold. A
+ * label's confirmation is written behind (with the next flush): one lost to a crash costs a re-send of the same
+ * version after the restart, never a wrong price.
  *
  * Everything runs on one coarse tick (`tickMs`): due timers, scheduled campaigns, the send queues, the flush. Time comes
  * from `now()`, so tests drive the tick themselves.
@@ -29,7 +35,8 @@ import {
   type LabelState,
 } from './campaign.js';
 import { campaignRoutes } from './campaign-routes.js';
-import type { CampaignBoardChanges, CampaignStore } from './campaign-store.js';
+import { CampaignStore, type CampaignBoardChanges } from './campaign-store.js';
+import type { FlushParticipant } from '../storage/write-behind.js';
 import { DriverSubscriptions } from './driver-subscriptions.js';
 import type { LabelDirectory } from './label-directory.js';
 import type { LabelContent, LabelDriver, LabelDriverEvent } from './label-driver.js';
@@ -77,6 +84,8 @@ export const DEFAULT_CAMPAIGN_RULES: CampaignRules = {
 export type CampaignServiceDeps = {
   directory: LabelDirectory;
   store: CampaignStore;
+  /** the storage writer: the board is written in its flush, with the audit entries recorded in the same tick */
+  writer: { participate(participant: FlushParticipant<CampaignBoardChanges>): void; commit(): Promise<void> };
   bus: GatewayBus;
   /** the audit trail (AuditModule.record) */
   audit: { record(input: AuditInput): boolean };
@@ -117,8 +126,11 @@ export class CampaignService implements GatewayModule {
   private readonly forgotten = new Set<string>();
   private readonly keptIds = new Set<string>();
   private lastFlushAt = 0;
-  private flushing: Promise<void> | undefined;
   private flushError: string | undefined;
+  /** sends whose version is not committed yet, in order; handed to the drivers once it is (bounded by tracked labels) */
+  private held: LabelContent[] = [];
+  /** the sends taken from `held`, waiting for the commit under way (a superseded one is still dropped from here) */
+  private releasingBatch: LabelContent[] | undefined;
   // progress throttle: per campaign, when it was last published and whether a newer state waits
   private readonly progress = new Map<string, { lastAt: number; pending: boolean }>();
   readonly counters = { sends: 0, timersRefused: 0, noDriver: 0, flushes: 0, flushFailures: 0 };
@@ -127,6 +139,20 @@ export class CampaignService implements GatewayModule {
     this.rules = { ...DEFAULT_CAMPAIGN_RULES, ...deps.rules };
     this.options = { ...DEFAULT_CAMPAIGN_SERVICE_OPTIONS, ...deps.options };
     this.driverSubscriptions = new DriverSubscriptions(deps.directory, this.onDriverEvent);
+    deps.writer.participate({
+      name: 'campaigns',
+      pending: () => (this.hasChanges() ? 1 : 0),
+      take: () => this.takeChanges(),
+      write: (tx, changes) => CampaignStore.saveIn(tx, changes),
+      restore: (changes) => {
+        this.counters.flushFailures += 1;
+        this.markAllDirty(changes);
+      },
+      committed: () => {
+        this.counters.flushes += 1;
+        this.flushError = undefined;
+      },
+    });
   }
 
   /** Reads the board back, subscribes to the drivers and resumes what was under way. */
@@ -153,16 +179,33 @@ export class CampaignService implements GatewayModule {
     this.unsubscribeDirectory = undefined;
     this.driverSubscriptions.clear();
     this.started = false;
+    // what is still held was never sent: the board has those labels `sending`, and the resume sends them again
+    this.held = [];
     await this.flush();
   }
 
   health(): HealthCheck {
     const active = this.board.order.filter((id) => ['scheduled', 'running'].includes(this.board.campaigns[id]?.state ?? '')).length;
-    return { ok: this.flushError === undefined, activeCampaigns: active, timers: this.timers.size, queuedSends: this.queuedSends(), ...(this.flushError ? { error: this.flushError } : {}) };
+    return {
+      ok: this.flushError === undefined,
+      activeCampaigns: active,
+      timers: this.timers.size,
+      queuedSends: this.queuedSends(),
+      heldSends: this.held.length,
+      ...(this.flushError ? { error: this.flushError } : {}),
+    };
   }
 
   routes(guard: AccessGuard) {
     return campaignRoutes({ campaigns: this, guard });
+  }
+
+  /**
+   * Resolves once every campaign change and audit entry made so far is committed (the routes answer after it); rejects
+   * with the storage error, the changes staying pending.
+   */
+  durable(): Promise<void> {
+    return this.deps.writer.commit();
   }
 
   /** Creates a campaign from sku → price; the labels come from the directory. Throws CampaignError. */
@@ -219,44 +262,35 @@ export class CampaignService implements GatewayModule {
     const now = this.deps.now();
     this.fireDueTimers(now);
     this.step({ type: 'start-due' });
+    this.releaseHeld();
     this.drainQueues(now);
     this.publishPendingProgress(now);
-    if (now - this.lastFlushAt >= this.options.flushMs) await this.flush();
+    if (now - this.lastFlushAt >= this.options.flushMs && this.hasChanges()) await this.flush();
   }
 
-  /** Writes the changes since the last flush in one transaction; on failure they stay dirty and are retried. */
+  /** Commits the changes since the last flush (with whatever else is pending); on failure they stay dirty and are retried. */
   async flush(): Promise<void> {
-    if (this.flushing) await this.flushing;
-    const changes = this.takeChanges();
     this.lastFlushAt = this.deps.now();
-    if (!changes) return;
-    this.flushing = this.deps.store
-      .save(changes)
-      .then(() => {
-        this.counters.flushes += 1;
-        this.flushError = undefined;
-      })
-      .catch((error: unknown) => {
-        this.counters.flushFailures += 1;
-        this.flushError = (error as Error).message;
-        this.deps.log.error({ err: error }, 'campaign board not written; retried at the next flush');
-        this.markAllDirty(changes);
-      })
-      .finally(() => {
-        this.flushing = undefined;
-      });
-    await this.flushing;
+    if (!this.hasChanges()) return;
+    try {
+      await this.deps.writer.commit();
+    } catch (error) {
+      if (this.flushError === undefined) this.deps.log.error({ err: error }, 'campaign board not written; retried at the next flush');
+      this.flushError = (error as Error).message;
+    }
   }
 
   // ---- stepping the machine
 
   private step(event: CampaignEvent): void {
     const { effects, changed } = stepCampaigns(this.board, event, this.deps.now(), this.rules);
+    // a new campaign's sends wait for its commit; later sends wait behind them, so no label overtakes the board
+    const holds = event.type === 'create' || event.type === 'rollback' || this.releasingBatch !== undefined || this.held.length > 0;
     this.noteChanges(event, effects, changed);
     for (const effect of effects) {
       switch (effect.type) {
         case 'send':
-          this.enqueueSend({ labelId: effect.labelId, version: effect.version, sku: effect.sku, priceCents: effect.priceCents, productName: this.deps.productName(effect.sku) ?? effect.sku });
+          this.sendWhenDurable(holds, { labelId: effect.labelId, version: effect.version, sku: effect.sku, priceCents: effect.priceCents, productName: this.deps.productName(effect.sku) ?? effect.sku });
           break;
         case 'drop-send':
           this.dropQueued(effect.labelId, effect.version);
@@ -269,6 +303,7 @@ export class CampaignService implements GatewayModule {
           break;
       }
     }
+    this.releaseHeld();
     for (const id of changed) this.progressChanged(id);
     // only these steps start campaigns (or go on pumping one): a label's ack never does, so it pays no scan
     if (event.type === 'create' || event.type === 'start-due' || event.type === 'rollback' || event.type === 'resume' || event.type === 'pump' || (event.type === 'timer' && event.timer.kind === 'start')) {
@@ -301,7 +336,43 @@ export class CampaignService implements GatewayModule {
   };
 
 
-  // ---- sends, rate-limited per driver
+  // ---- sends: held until their version is on disk, then rate-limited per driver
+
+  /**
+   * A send of a step that made a campaign waits in `held` (the step ends with `releaseHeld`, so one commit covers all
+   * of its sends), as does any send while others wait. Other steps' sends (a retry, the next version once a label
+   * answered, a resumed board) carry versions that are on disk already: they go at once.
+   */
+  private sendWhenDurable(holds: boolean, content: LabelContent): void {
+    if (holds) this.held.push(content);
+    else this.enqueueSend(content);
+  }
+
+  /**
+   * Hands the held sends to the drivers once a commit that started after they were held has ended. Sends held while a
+   * commit is under way wait for the next one (their board change may have missed it). A failed commit keeps them
+   * held; the tick tries again.
+   */
+  private releaseHeld(): void {
+    if (this.releasingBatch || this.held.length === 0 || !this.started) return;
+    const batch = this.held;
+    this.held = [];
+    this.releasingBatch = batch;
+    this.deps.writer.commit().then(
+      () => {
+        this.releasingBatch = undefined;
+        if (!this.started) return;
+        for (const content of batch) this.enqueueSend(content);
+        this.releaseHeld();
+      },
+      (error: unknown) => {
+        this.releasingBatch = undefined;
+        this.held = batch.concat(this.held);
+        if (this.flushError === undefined) this.deps.log.error({ err: error, held: this.held.length }, 'campaign board not written; sends held until it is');
+        this.flushError = (error as Error).message;
+      },
+    );
+  }
 
   private enqueueSend(content: LabelContent): void {
     const driver = this.deps.directory.driverFor(content.labelId);
@@ -352,6 +423,13 @@ export class CampaignService implements GatewayModule {
    * replaces it with the newer version, and a late confirmation of it is the truth the machine records.
    */
   private dropQueued(labelId: string, version: number): void {
+    for (const waiting of [this.held, this.releasingBatch ?? []]) {
+      const at = waiting.findIndex((content) => content.labelId === labelId && content.version === version);
+      if (at < 0) continue;
+      waiting.splice(at, 1);
+      queueMicrotask(() => this.onDriverEvent({ type: 'failed', labelId, version, reason: 'dropped before it was sent', retryable: false, at: this.deps.now() }));
+      return;
+    }
     for (const entry of this.sendQueues.values()) {
       const queued = entry.queue.get(labelId);
       if (queued?.version !== version) continue;
@@ -481,6 +559,10 @@ export class CampaignService implements GatewayModule {
         this.dirtyLabels.delete(id);
       }
     }
+  }
+
+  private hasChanges(): boolean {
+    return this.dirtyCampaigns.size + this.dirtyLabels.size + this.dirtyRecords.size + this.forgotten.size > 0 || this.allRecordsDirty;
   }
 
   private takeChanges(): CampaignBoardChanges | undefined {

@@ -71,28 +71,32 @@ export class CampaignStore {
   async save(changes: CampaignBoardChanges): Promise<void> {
     const { campaigns, labels, records, forgotten } = changes;
     if (campaigns.length + labels.length + records.length + forgotten.length === 0) return;
-    await this.db.transaction(async (tx) => {
-      for (const id of forgotten) await tx.run('DELETE FROM campaigns WHERE id = ?', [id]);
-      // ON CONFLICT … DO UPDATE, not INSERT OR REPLACE: a replace deletes the row first, which would cascade to its labels
-      await runChunked(
-        tx,
-        'INSERT INTO campaigns (id, state, doc) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state, doc = excluded.doc',
-        campaigns.map((campaign) => [campaign.id, campaign.state, JSON.stringify({ ...campaign, labels: {} })]),
-      );
-      await runChunked(
-        tx,
-        'INSERT INTO campaign_labels (campaign_id, label_id, state, doc) VALUES (?, ?, ?, ?) ON CONFLICT(campaign_id, label_id) DO UPDATE SET state = excluded.state, doc = excluded.doc',
-        labels.map(({ campaignId, label }) => [campaignId, label.labelId, label.state, JSON.stringify(label)]),
-      );
-      const written = records.filter((entry) => entry.record !== undefined);
-      const deleted = records.filter((entry) => entry.record === undefined);
-      await runChunked(
-        tx,
-        'INSERT INTO label_prices (label_id, doc) VALUES (?, ?) ON CONFLICT(label_id) DO UPDATE SET doc = excluded.doc',
-        written.map(({ labelId, record }) => [labelId, JSON.stringify(record)]),
-      );
-      await runChunked(tx, 'DELETE FROM label_prices WHERE label_id = ?', deleted.map(({ labelId }) => [labelId]));
-    });
+    await this.db.transaction((tx) => CampaignStore.saveIn(tx, changes));
+  }
+
+  /** Writes the changes inside a transaction someone else holds (the storage writer's flush: with their audit entries). */
+  static async saveIn(tx: TransactionScope, changes: CampaignBoardChanges): Promise<void> {
+    const { campaigns, labels, records, forgotten } = changes;
+    for (const id of forgotten) await tx.run('DELETE FROM campaigns WHERE id = ?', [id]);
+    // ON CONFLICT … DO UPDATE, not INSERT OR REPLACE: a replace deletes the row first, which would cascade to its labels
+    await runChunked(
+      tx,
+      'INSERT INTO campaigns (id, state, doc) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state, doc = excluded.doc',
+      campaigns.map((campaign) => [campaign.id, campaign.state, JSON.stringify({ ...campaign, labels: {} })]),
+    );
+    await runChunked(
+      tx,
+      'INSERT INTO campaign_labels (campaign_id, label_id, state, doc) VALUES (?, ?, ?, ?) ON CONFLICT(campaign_id, label_id) DO UPDATE SET state = excluded.state, doc = excluded.doc',
+      labels.map(({ campaignId, label }) => [campaignId, label.labelId, label.state, JSON.stringify(label)]),
+    );
+    const written = records.filter((entry) => entry.record !== undefined);
+    const deleted = records.filter((entry) => entry.record === undefined);
+    await runChunked(
+      tx,
+      'INSERT INTO label_prices (label_id, doc) VALUES (?, ?) ON CONFLICT(label_id) DO UPDATE SET doc = excluded.doc',
+      written.map(({ labelId, record }) => [labelId, JSON.stringify(record)]),
+    );
+    await runChunked(tx, 'DELETE FROM label_prices WHERE label_id = ?', deleted.map(({ labelId }) => [labelId]));
   }
 
   /** One JSON array of documents; if it does not parse, the rows one by one, so the error names the broken one. */

@@ -5,6 +5,9 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../../edge/audit/audit-log.js';
 import { AuditStore } from '../../../edge/audit/audit-store.js';
+import { AlertStore, alertWrites } from '../../../edge/alerts/alert-store.js';
+import { acknowledgeAlert, openAlert } from '../../../edge/alerts/alerts.js';
+import { WriteBehindWriter } from '../../../edge/storage/write-behind.js';
 import { SqliteDatabase } from '../../../edge/storage/database.js';
 import { migrate } from '../../../edge/storage/migrate.js';
 
@@ -72,13 +75,31 @@ describe('AuditStore', () => {
   });
 });
 
+/** A connection whose transactions fail while `failing` is set, as a full or failing disk makes them. */
+class FlakyDatabase extends SqliteDatabase {
+  failing = false;
+  override transaction<T>(work: Parameters<SqliteDatabase['transaction']>[0]): Promise<T> {
+    return this.failing ? Promise.reject(new Error('disk I/O error')) : (super.transaction(work) as Promise<T>);
+  }
+}
+
+async function openFlaky(): Promise<FlakyDatabase> {
+  const connection = new FlakyDatabase(join(dir, 'gateway.db'));
+  await connection.open();
+  opened.push(connection);
+  return connection;
+}
+
+const writerMetrics = { flushTimer: () => () => undefined, writeFailed: () => undefined, pending: () => undefined, dropped: () => undefined };
+const writerOn = (connection: SqliteDatabase) => new WriteBehindWriter(connection, { flushIntervalMs: 3_600_000, maxPendingWrites: 1_000 }, writerMetrics, pino({ level: 'silent' }));
+
 describe('AuditLog', () => {
   const quiet = pino({ level: 'silent' });
 
   it('writes entries recorded in one tick in one transaction, in order, with the clock of the moment they were recorded', async () => {
     let now = 5_000;
     const store = new AuditStore(db);
-    const log = new AuditLog(store, { now: () => now, log: quiet });
+    const log = new AuditLog(writerOn(db), { now: () => now, log: quiet });
     for (let i = 1; i <= 5; i++) {
       log.record({ actor: 'maria', action: 'alert.acknowledged', subject: `alert-${i}` });
       now += 10;
@@ -91,7 +112,7 @@ describe('AuditLog', () => {
   });
 
   it('bounded: past maxPending new entries are dropped and counted', async () => {
-    const log = new AuditLog(new AuditStore(db), { now: () => 1, log: quiet, maxPending: 3 });
+    const log = new AuditLog(writerOn(db), { now: () => 1, log: quiet, maxPending: 3 });
     const accepted = [1, 2, 3, 4, 5].map((i) => log.record({ actor: 'a', action: 'x.y', subject: String(i) }));
     expect(accepted).toEqual([true, true, true, false, false]);
     expect(log.health()).toMatchObject({ pending: 3, dropped: 2 });
@@ -100,21 +121,45 @@ describe('AuditLog', () => {
     expect(log.record({ actor: 'a', action: 'x.y', subject: 'late' })).toBe(false);
   });
 
-  it('a failing disk keeps entries queued, in order, reports it in health, and writes them when it recovers', async () => {
+  it('a failing disk keeps entries queued, in order, reports it in the writer health, and writes them when it recovers', async () => {
     const store = new AuditStore(db);
-    let failing = true;
-    const flaky = { append: (records: Parameters<AuditStore['append']>[0]) => (failing ? Promise.reject(new Error('disk I/O error')) : store.append(records)) } as AuditStore;
-    const log = new AuditLog(flaky, { now: () => 1, log: quiet, retryMs: 10 });
+    const flaky = await openFlaky();
+    const writer = writerOn(flaky);
+    const log = new AuditLog(writer, { now: () => 1, log: quiet });
+    flaky.failing = true;
     log.record({ actor: 'a', action: 'x.y', subject: 'first' });
     await expect(log.flush()).rejects.toThrow('disk I/O error');
     log.record({ actor: 'a', action: 'x.y', subject: 'second' });
-    expect(log.health()).toMatchObject({ ok: false, pending: 2, error: 'disk I/O error' });
-    failing = false;
+    expect(log.health()).toMatchObject({ pending: 2 });
+    expect(writer.health()).toMatchObject({ ok: false, error: 'disk I/O error' });
+    flaky.failing = false;
     await log.flush();
     const subjects = [];
     for await (const entry of store.entries()) subjects.push(entry.subject);
     expect(subjects).toEqual(['first', 'second']);
-    expect(log.health()).toMatchObject({ ok: true, pending: 0, written: 2 });
+    expect(log.health()).toMatchObject({ pending: 0, written: 2 });
     await log.stop();
+  });
+
+  it('an alert change and its audit entry commit in one transaction, or neither does', async () => {
+    const flaky = await openFlaky();
+    const writer = writerOn(flaky);
+    const alertChanges = writer.register(alertWrites);
+    const log = new AuditLog(writer, { now: () => 1, log: quiet });
+    const opened = openAlert({ kind: 'kiosk-assist', key: 'kiosk-assist/k1', severity: 'critical', title: 'help', deviceId: 'k1' }, 'a-1', 1_000);
+    alertChanges.put(opened.id, opened);
+    await writer.commit();
+    flaky.failing = true;
+    const acked = acknowledgeAlert(opened, 'maria', 2_000);
+    alertChanges.put(acked.id, acked);
+    log.record({ actor: 'maria', action: 'alert.acknowledged', subject: acked.id });
+    await expect(writer.commit()).rejects.toThrow('disk I/O error');
+    const stateAfterFailure = await new AlertStore(db).get('a-1');
+    expect(stateAfterFailure?.state).toBe('open');
+    expect((await new AuditStore(db).verify()).ok && (await new AuditStore(db).head())).toBe(undefined);
+    flaky.failing = false;
+    await writer.commit();
+    expect((await new AlertStore(db).get('a-1'))?.state).toBe('acknowledged');
+    expect(await new AuditStore(db).head()).toMatchObject({ seq: 1 });
   });
 });

@@ -12,6 +12,13 @@ import type { LabelBinding, LabelDirectory } from '../../../edge/labels/label-di
 import type { LabelContent, LabelDriver, LabelDriverEvent } from '../../../edge/labels/label-driver.js';
 import { SqliteDatabase } from '../../../edge/storage/database.js';
 import { migrate } from '../../../edge/storage/migrate.js';
+import { WriteBehindWriter } from '../../../edge/storage/write-behind.js';
+
+/** A writer whose flushes only the service's commits start (no timer): the tests decide when the board is written. */
+export function testWriter(db: SqliteDatabase): WriteBehindWriter {
+  const metrics = { flushTimer: () => () => undefined, writeFailed: () => undefined, pending: () => undefined, dropped: () => undefined };
+  return new WriteBehindWriter(db, { flushIntervalMs: 3_600_000, maxPendingWrites: 100_000 }, metrics, pino({ level: 'silent' }));
+}
 
 type UntimedDriverEvent = LabelDriverEvent extends infer Event ? (Event extends unknown ? Omit<Event, 'at'> : never) : never;
 
@@ -99,6 +106,8 @@ export type ServiceFixture = {
   stopService(): Promise<void>;
   /** moves the clock and runs one tick (and lets queued driver answers through) */
   advance(ms: number): Promise<void>;
+  /** waits until what the service changed is committed and the sends it held for that are handed to the driver */
+  committed(): Promise<void>;
   dispose(): Promise<void>;
 };
 
@@ -138,6 +147,7 @@ export async function serviceFixture(labels: LabelBinding[] = defaultBindings())
       service = new CampaignService({
         directory,
         store: new CampaignStore(db),
+        writer: testWriter(db),
         bus,
         audit: { record: (input) => (audit.push(input), true) },
         productName: (sku) => PRODUCT_NAMES[sku],
@@ -160,7 +170,15 @@ export async function serviceFixture(labels: LabelBinding[] = defaultBindings())
       clock.now += ms;
       await settle();
       await service?.tick();
-      await settle();
+      await fixture.committed();
+    },
+    async committed() {
+      // a release hands sends over after its commit; the sends a released step held meanwhile wait for the next one
+      for (let round = 0; round < 10; round++) {
+        await service?.durable();
+        await settle();
+        if (!service || service.health().heldSends === 0) return;
+      }
     },
     async dispose() {
       await fixture.stopService();

@@ -10,7 +10,7 @@ import { GatewayMetrics } from '../../../edge/metrics/gateway-metrics.js';
 import { FacingStateStore, type FacingSnapshot } from '../../../edge/stock/facing-state-store.js';
 import { SqliteDatabase } from '../../../edge/storage/database.js';
 import { migrate } from '../../../edge/storage/migrate.js';
-import { WriteBehindWriter, type PendingWrites, type WriteBehindOptions, type WriterMetrics, type WriteSet } from '../../../edge/storage/write-behind.js';
+import { CommitRefusedError, WriteBehindWriter, type PendingWrites, type WriteBehindOptions, type WriterMetrics, type WriteSet } from '../../../edge/storage/write-behind.js';
 
 let dir: string;
 let db: SqliteDatabase;
@@ -588,3 +588,84 @@ describe('WriteBehindWriter.start and stop', () => {
     await db.open(); // for afterEach
   });
 });
+
+describe('commit: durable before acknowledged, grouped', () => {
+  it('resolves once the changes put before it are committed; callers of one tick share one transaction', async () => {
+    const set = notesSet();
+    const w = writer();
+    const notesWrites = w.register(set);
+    const commits = [];
+    for (let i = 0; i < 20; i++) {
+      notesWrites.put(`k${i}`, `k${i}=v`);
+      commits.push(w.commit());
+    }
+    await Promise.all(commits);
+    expect(set.batches).toHaveLength(1);
+    expect(await notes()).toHaveLength(20);
+  });
+
+  it('a caller that arrives while a flush is under way waits for the next one, which holds its change', async () => {
+    const gate = deferred();
+    let firstWrite = true;
+    const set = notesSet({ beforeWrite: () => (firstWrite ? ((firstWrite = false), gate.promise) : Promise.resolve()) });
+    const w = writer();
+    const notesWrites = w.register(set);
+    notesWrites.put('a', 'a=1');
+    const first = w.commit();
+    await eventuallyTrue(() => set.batches.length === 1);
+    notesWrites.put('b', 'b=1');
+    let secondDone = false;
+    const second = w.commit().then(() => (secondDone = true));
+    gate.resolve();
+    await first;
+    expect(await notes()).toEqual(['a=1']);
+    await second;
+    expect(secondDone).toBe(true);
+    expect(await notes()).toEqual(['a=1', 'b=1']);
+    expect(set.batches).toEqual([['a=1'], ['b=1']]);
+  });
+
+  it('a failed transaction rejects its callers with the storage error as cause, keeps the changes and commits them later', async () => {
+    const w = writer();
+    const notesWrites = w.register(notesSet());
+    failing = true;
+    notesWrites.put('a', 'a=1');
+    const refused = await w.commit().catch((error: unknown) => error as Error & { cause?: Error });
+    expect(refused).toBeInstanceOf(CommitRefusedError);
+    expect(refused?.cause?.message).toBe(FULL);
+    expect(await notes()).toEqual([]);
+    failing = false;
+    await w.commit();
+    expect(await notes()).toEqual(['a=1']);
+  });
+
+  it('a participant writes in the same transaction as the sets and takes back what a failed one did not write', async () => {
+    const w = writer();
+    const notesWrites = w.register(notesSet());
+    let journal: string[] = [];
+    const committed: string[][] = [];
+    w.participate<string[]>({
+      name: 'journal',
+      pending: () => journal.length,
+      take: () => journal.splice(0),
+      write: async (tx, entries) => tx.runMany('INSERT INTO notes (k, v) VALUES (?, ?)', entries.map((entry) => [`j-${entry}`, entry])),
+      restore: (entries) => (journal = entries.concat(journal)),
+      committed: (entries) => committed.push(entries),
+    });
+    failing = true;
+    notesWrites.put('a', 'a=1');
+    journal.push('first');
+    await expect(w.commit()).rejects.toThrow(CommitRefusedError);
+    journal.push('second');
+    expect(journal).toEqual(['first', 'second']);
+    failing = false;
+    await w.commit();
+    expect(await notes()).toEqual(['a=1', 'first', 'second']);
+    expect(committed).toEqual([['first', 'second']]);
+  });
+});
+
+async function eventuallyTrue(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(check()).toBe(true);
+}
