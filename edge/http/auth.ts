@@ -24,7 +24,16 @@ export type AccessGuardDeps = {
   onDenied(outcome: 'missing' | 'invalid' | 'forbidden' | 'rate-limited'): void;
 };
 
-const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/;
+/**
+ * `Authorization: Bearer <token>`. The scheme is case-insensitive (RFC 7235 §2.1, RFC 6750 §2.1: `bearer` and `BEARER`
+ * are the same scheme) and one or more spaces separate it from the token; the token itself is printable ASCII.
+ */
+const BEARER = /^Bearer +([\x21-\x7e]{1,512})$/i;
+
+/** The token of a bearer `Authorization` header, or undefined for another scheme or a malformed one. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return header === undefined ? undefined : BEARER.exec(header)?.[1];
+}
 
 /**
  * 401 without a token or with one the gateway does not know; 403 with a valid token whose role is too low. A valid
@@ -42,7 +51,7 @@ export function accessGuard(deps: AccessGuardDeps): AccessGuard {
         deps.onDenied('missing');
         return reply.code(401).header('www-authenticate', 'Bearer').send({ statusCode: 401, error: 'Unauthorized', message: 'this route needs a bearer token (Authorization: Bearer <token>)' });
       }
-      const token = header === undefined ? undefined : BEARER.exec(header)?.[1];
+      const token = bearerToken(header);
       const principal = typeof ticket === 'string' && header === undefined ? deps.redeemStreamTicket(ticket) : token ? deps.verify(token) : undefined;
       if (!principal) {
         const retryAfterS = await deps.failures.blockedFor(request.ip);

@@ -142,13 +142,22 @@ describe('hostile HTTP requests', () => {
       ['the token with a prefix', { authorization: `Bearer x${TEST_TOKEN}` }],
       ['the token cut short', { authorization: `Bearer ${TEST_TOKEN.slice(0, -1)}` }],
       ['Basic instead of Bearer', { authorization: `Basic ${Buffer.from(`admin:${TEST_TOKEN}`).toString('base64')}` }],
-      ['lower-case scheme', { authorization: `bearer ${TEST_TOKEN}` }],
+      ['the scheme glued to the token', { authorization: `Bearer${TEST_TOKEN}` }],
+      ['a tab after the scheme (RFC 7235: spaces only)', { authorization: `Bearer\t${TEST_TOKEN}` }],
+      ['another scheme that starts like Bearer', { authorization: `Bearerx ${TEST_TOKEN}` }],
       ['a 8 KB token', { authorization: `Bearer ${'t'.repeat(8_000)}` }],
     ])('%s → 401 on every write route', async (_name, headers) => {
       for (const path of [`/api/alerts/${alertId}/ack`, `/api/alerts/${alertId}/resolve`, '/api/devices']) {
         const body = path === '/api/devices' ? JSON.stringify({ id: 'sneaky-1', kind: 'shelf' }) : ackBody;
         const response = await send('POST', path, { body, headers: { ...json, ...headers }, auth: false });
         expect(response.status).toBe(401);
+      }
+    });
+
+    it('the scheme in any case and several spaces before the token are accepted (RFC 6750 §2.1, RFC 7235 §2.1)', async () => {
+      for (const authorization of [`bearer ${TEST_TOKEN}`, `BEARER ${TEST_TOKEN}`, `Bearer ${TEST_TOKEN}`, `bearer    ${TEST_TOKEN}`]) {
+        const response = await send('GET', '/api/devices', { headers: { authorization }, auth: false });
+        expect(response.status, authorization).toBe(200);
       }
     });
 

@@ -324,7 +324,10 @@ describe('POST /api/alerts/:id/{ack,snooze,resolve}', () => {
       [{}, 'this route needs a bearer token (Authorization: Bearer <token>)'],
       [{ authorization: 'Bearer wrong-token-0123456789' }, 'unknown or revoked token'],
       [{ authorization: TOKENS.ann!.token }, 'unknown or revoked token'],
-      [{ authorization: `bearer ${TOKENS.ann!.token}` }, 'unknown or revoked token'],
+      [{ authorization: `Bearer${TOKENS.ann!.token}` }, 'unknown or revoked token'],
+      [{ authorization: `Bearer\t${TOKENS.ann!.token}` }, 'unknown or revoked token'],
+      [{ authorization: `Bearer ${TOKENS.ann!.token} x` }, 'unknown or revoked token'],
+      [{ authorization: `Bearers ${TOKENS.ann!.token}` }, 'unknown or revoked token'],
       [{ authorization: `Bearer ${TOKENS.ann!.token}x` }, 'unknown or revoked token'],
     ];
     for (const [headers, message] of cases) {
@@ -333,6 +336,15 @@ describe('POST /api/alerts/:id/{ack,snooze,resolve}', () => {
       expect(response.json()).toEqual({ statusCode: 401, error: 'Unauthorized', message });
     }
     expect(alerts.activeByKey(a.key)?.state).toBe('open');
+  });
+
+  it('the scheme is accepted in any case, with one or more spaces before the token (RFC 6750, RFC 7235)', async () => {
+    for (const scheme of ['Bearer ', 'bearer ', 'BEARER ', 'bEaReR ', 'Bearer   ', 'bearer  ']) {
+      const response = await app.inject({ method: 'GET', url: '/api/whoami', headers: { authorization: `${scheme}${TOKENS.sam!.token}` } });
+      expect(response.statusCode, JSON.stringify(scheme)).toBe(200);
+      expect(response.json()).toEqual({ name: 'sam', role: 'staff' });
+    }
+    expect((await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `BEARER ${TOKEN}` } })).statusCode).toBe(200);
   });
 
   it('who did it is the token\'s name: the config token is "api-token (config)", a named token its name', async () => {
