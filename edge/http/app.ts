@@ -21,6 +21,17 @@ export type HttpAppDeps = {
 /** A browser that saw the gateway over HTTPS once never falls back to plain HTTP for it (a year). */
 const HSTS = 'max-age=31536000';
 
+/**
+ * On every answer, the staff page's and the API's: the page runs only its own files (no inline script, no foreign
+ * origin, an injected `<base>` or form target goes nowhere) and is never framed (clickjacking); a file is never sniffed
+ * as another type; and no address (a `#token=` page's, an alert's) leaks to another site as a Referer.
+ */
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
 /** Builds the HTTP app (API, live events, staff page). Never listens: server.ts does, tests use inject(). */
 export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> {
   // Routes declare TypeBox schemas, which are plain JSON Schema: fastify's Ajv validates them with the options below;
@@ -56,6 +67,7 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
   // who the request's token stands for, set by a route's access guard; declared here so every request has the same shape
   app.decorateRequest('principal', null);
   if (deps.https) app.addHook('onSend', async (_request, reply) => void reply.header('strict-transport-security', HSTS));
+  app.addHook('onSend', async (_request, reply) => void reply.headers(SECURITY_HEADERS));
   const allowedHosts = new Set((deps.allowedHosts ?? []).map((name) => name.toLowerCase()));
   app.addHook('onRequest', async (request, reply) => {
     if (hostAllowed(request.headers.host, allowedHosts)) return;

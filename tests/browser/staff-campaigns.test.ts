@@ -17,6 +17,7 @@ import type { CampaignView } from '../../edge/labels/campaign.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 import { CAMPAIGN_PLANOGRAM } from '../integration/campaign-labels.js';
 import { haveChromium, launchChromium } from '../helpers/chromium.js';
+import { watchCspViolations } from './csp-violations.js';
 
 const MILK = '4000000000017';
 const BEANS = '4000000000024';
@@ -56,14 +57,15 @@ describe.skipIf(!haveChromium)('staff page: prices', () => {
     await gw?.dispose();
   });
 
-  async function openPage(token: string): Promise<{ page: Page; pageErrors: string[]; close: () => Promise<void> }> {
+  async function openPage(token: string): Promise<{ page: Page; pageErrors: string[]; cspViolations: () => Promise<string[]>; close: () => Promise<void> }> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    const csp = watchCspViolations(page);
     await page.goto(`${gw.httpUrl}/#token=${encodeURIComponent(token)}`);
     await expect.poll(() => page.getByTestId('stream-state').textContent()).toMatch(/live/i);
-    return { page, pageErrors, close: () => context.close() };
+    return { page, pageErrors, cspViolations: () => csp.list(), close: () => context.close() };
   }
 
   const upload = (page: Page, name: string, csv: string) =>
@@ -75,7 +77,7 @@ describe.skipIf(!haveChromium)('staff page: prices', () => {
 
   it('a manager uploads a CSV and watches the campaign reach 100 % with every label confirmed', async () => {
     const maria = await gw.addToken('maria', 'manager');
-    const { page, pageErrors, close } = await openPage(maria);
+    const { page, pageErrors, cspViolations, close } = await openPage(maria);
     expect(await page.getByTestId('signed-in-as').textContent()).toBe('maria (manager)');
     await expect.poll(() => page.getByTestId('price-upload').isVisible()).toBe(true);
 
@@ -96,13 +98,14 @@ describe.skipIf(!haveChromium)('staff page: prices', () => {
     expect(await item.getAttribute('data-campaign-id')).toBe(created?.id);
     expect([labels.get('esl-m1'), labels.get('esl-m2'), labels.get('esl-b1')].map((label) => label?.displayedPriceCents)).toEqual([219, 219, 899]);
     expect(pageErrors).toEqual([]);
+    expect(await cspViolations()).toEqual([]);
     await close();
   });
 
   it('a CSV with bad rows lists every bad row with its line, and starts nothing', async () => {
     const before = (await campaigns()).length;
     const maria = await gw.addToken('maria-2', 'manager');
-    const { page, pageErrors, close } = await openPage(maria);
+    const { page, pageErrors, cspViolations, close } = await openPage(maria);
     await upload(page, 'bad.csv', ['sku,priceCents', `${MILK},199`, 'bad sku!,100', `${BEANS},-5`, `${BEANS},12.5`].join('\n'));
     const problems = page.getByTestId('csv-problem');
     await expect.poll(() => problems.count()).toBe(3);
@@ -112,12 +115,13 @@ describe.skipIf(!haveChromium)('staff page: prices', () => {
     expect(await page.getByTestId('csv-result').textContent()).toContain('3 bad rows');
     expect((await campaigns()).length).toBe(before);
     expect(pageErrors).toEqual([]);
+    expect(await cspViolations()).toEqual([]);
     await close();
   });
 
   it('a label that refuses the price is listed as failed with its reason', async () => {
     const maria = await gw.addToken('maria-3', 'manager');
-    const { page, pageErrors, close } = await openPage(maria);
+    const { page, pageErrors, cspViolations, close } = await openPage(maria);
     await upload(page, 'chocolate.csv', `sku,priceCents\n${CHOCOLATE},159\n`);
     await expect.poll(() => page.getByTestId('csv-result').textContent()).toContain('1 campaign started');
     const id = (await campaigns()).find((campaign) => campaign.total === 1 && campaign.counts.confirmed === 0)?.id;
@@ -130,12 +134,13 @@ describe.skipIf(!haveChromium)('staff page: prices', () => {
     expect(await item.getByTestId('campaign-percent').textContent()).toBe('100 %');
     await page.screenshot({ path: join(mkdtempSync(join(tmpdir(), 'staff-campaigns-')), 'failed-label.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
+    expect(await cspViolations()).toEqual([]);
     await close();
   }, 40_000);
 
   it('a staff token gets no upload control, but sees a campaign progress to 100 % on the live stream', async () => {
     const tom = await gw.addToken('tom', 'staff');
-    const { page, pageErrors, close } = await openPage(tom);
+    const { page, pageErrors, cspViolations, close } = await openPage(tom);
     expect(await page.getByTestId('signed-in-as').textContent()).toBe('tom (staff)');
     expect(await page.getByTestId('price-upload').isVisible()).toBe(false);
     expect(await page.getByTestId('price-file').isVisible()).toBe(false);
@@ -148,6 +153,7 @@ describe.skipIf(!haveChromium)('staff page: prices', () => {
     await expect.poll(() => item.getByTestId('campaign-percent').textContent(), { timeout: 10_000 }).toBe('100 %');
     expect(await item.locator('[data-label-state="confirmed"]').textContent()).toBe('2 confirmed');
     expect(pageErrors).toEqual([]);
+    expect(await cspViolations()).toEqual([]);
     await close();
   });
 });

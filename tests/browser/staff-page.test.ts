@@ -1,6 +1,7 @@
 /**
  * The staff page in real Chromium (Debian package, driven by playwright-core) against a real gateway: an alert
- * appears live when a facing drains over MQTT, staff acknowledge it with a click, and it leaves the page on restock.
+ * appears live when a facing drains over MQTT, staff acknowledge it with a click, and it leaves the page on restock —
+ * all under the page's Content-Security-Policy with nothing refused; another page cannot frame it.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 import { haveChromium, launchChromium } from '../helpers/chromium.js';
+import { watchCspViolations } from './csp-violations.js';
 
 describe.skipIf(!haveChromium)('staff page', () => {
   let gw: TestGateway;
@@ -28,8 +30,16 @@ describe.skipIf(!haveChromium)('staff page', () => {
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    const csp = watchCspViolations(page);
     const maria = await gw.addToken('maria', 'staff');
-    await page.goto(`${gw.httpUrl}/#token=${maria}`);
+    const served = await page.goto(`${gw.httpUrl}/#token=${maria}`);
+    // served under a policy that allows only the page's own files, never framed, never sniffed, no Referer
+    expect(served?.headers()).toMatchObject({
+      'content-security-policy': expect.stringContaining("default-src 'self'") as string,
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+    });
+    expect(served?.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
     await expect.poll(() => page.getByTestId('stream-state').textContent()).toMatch(/live/i);
     expect(await page.getByTestId('signed-in-as').textContent()).toBe('maria (staff)');
     // the planogram's facings are on the page before any reading
@@ -58,6 +68,8 @@ describe.skipIf(!haveChromium)('staff page', () => {
     await expect.poll(() => page.getByTestId('alert-item').count(), { timeout: 5_000 }).toBe(0);
     await expect.poll(() => page.locator('[data-testid="facing-row"][data-shelf-id="shelf-a"][data-facing="1"]').getAttribute('data-level')).toBe('ok');
     expect(pageErrors).toEqual([]);
+    // everything above ran under the policy: nothing was refused
+    expect(await csp.list()).toEqual([]);
     await context.close();
   });
 
@@ -68,6 +80,7 @@ describe.skipIf(!haveChromium)('staff page', () => {
     const sam = await gw.addToken('sam', 'staff');
     const context = await browser.newContext();
     const page = await context.newPage();
+    const csp = watchCspViolations(page);
     await page.goto(`${gw.httpUrl}/#token=${encodeURIComponent(viewer)}`);
     const item = page.locator('[data-testid="alert-item"]', { hasText: 'kiosk-9' });
     await expect.poll(() => item.count()).toBe(1);
@@ -82,17 +95,32 @@ describe.skipIf(!haveChromium)('staff page', () => {
     expect(await page.getByTestId('signed-in-as').textContent()).toBe('sam (staff)');
     const resolved = (await (await gw.api('/api/alerts?state=resolved')).json()) as { alerts: { deviceId?: string; resolvedBy: string }[] };
     expect(resolved.alerts.find((a) => a.deviceId === 'kiosk-9')).toMatchObject({ resolvedBy: 'sam' });
+    expect(await csp.list()).toEqual([]);
+    await context.close();
+  });
+
+  it('another page cannot frame the staff page (frame-ancestors \'none\': no clickjacking)', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const csp = watchCspViolations(page);
+    await page.setContent(`<iframe id="framed" src="${gw.httpUrl}/"></iframe>`);
+    await expect.poll(async () => (await csp.list()).join('\n')).toContain('frame-ancestors');
+    // the frame holds Chromium's error page, not the staff page
+    const frame = page.frames().find((f) => f !== page.mainFrame());
+    expect(await frame?.locator('[data-testid="token-form"]').count().catch(() => 0)).toBe(0);
     await context.close();
   });
 
   it('a wrong token shows the sign-in form and no store data', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
+    const csp = watchCspViolations(page);
     await page.goto(`${gw.httpUrl}/#token=wrong-token-wrong-token`);
     await expect.poll(() => page.getByTestId('token-form').isVisible()).toBe(true);
     expect(await page.getByTestId('notice').textContent()).toMatch(/unknown or revoked token/);
     expect(await page.getByTestId('signed-in-as').textContent()).toBe('not signed in');
     expect(await page.getByTestId('facing-row').count()).toBe(0);
+    expect(await csp.list()).toEqual([]);
     await context.close();
   });
 });

@@ -191,6 +191,26 @@ describe('static staff page', () => {
     expect(response.body).toBe(await readFile(join(STATIC_DIR, 'index.html'), 'utf8'));
   });
 
+  it('the page, its files and the API answers carry the security headers (CSP, nosniff, no Referer)', async () => {
+    const answers = [
+      await app.inject({ method: 'GET', url: '/' }),
+      await app.inject({ method: 'GET', url: '/app.js' }),
+      await app.inject({ method: 'GET', url: '/favicon.svg' }),
+      await app.inject({ method: 'GET', url: '/api/alerts', headers: AUTH }),
+      await app.inject({ method: 'GET', url: '/api/alerts' }),
+      await app.inject({ method: 'GET', url: '/nope.html' }),
+    ];
+    for (const answer of answers) {
+      expect(answer.headers['content-security-policy']).toBe("default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+      expect(answer.headers['x-content-type-options']).toBe('nosniff');
+      expect(answer.headers['referrer-policy']).toBe('no-referrer');
+    }
+    expect(answers.map((answer) => answer.statusCode)).toEqual([200, 200, 200, 200, 401, 404]);
+    // default-src 'self' refuses inline script, inline style and data: URIs: the page uses none
+    const html = await readFile(join(STATIC_DIR, 'index.html'), 'utf8');
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>|<style|\sstyle=|\son[a-z]+=|data:/i);
+  });
+
   it('serves the assets and 404s the rest', async () => {
     expect((await app.inject({ method: 'GET', url: '/app.js' })).statusCode).toBe(200);
     expect((await app.inject({ method: 'GET', url: '/style.css' })).headers['content-type']).toMatch(/^text\/css/);
