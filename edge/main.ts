@@ -39,6 +39,7 @@ import { RetentionModule } from './privacy/retention.js';
 import { caFiles } from './pki/ca-files.js';
 import { PkiModule } from './pki/module.js';
 import { RelayModule } from './relay/module.js';
+import { OUTBOX_FILE } from './relay/outbox-store.js';
 import { resolveRelayConfig } from './relay/relay-config.js';
 import { StockModule } from './stock/module.js';
 import { StorageModule } from './storage/module.js';
@@ -52,6 +53,10 @@ export type GatewayOptions = {
   staticDir?: string;
   /** how often snoozed alerts are checked for waking up */
   snoozeCheckMs?: number;
+  /** `run --reinit`: a lost or swapped database starts a new store, the old files kept aside */
+  reinit?: boolean;
+  /** how often the database files are checked for being deleted or replaced (tests) */
+  storageWatchMs?: number;
   /** SSE keep-alive comment interval */
   ssePingMs?: number;
 };
@@ -77,7 +82,13 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
   });
 
   const privacy = new PrivacyModule({ keyFile: config.security.pseudonymKeyFile ?? join(config.dataDir, 'pseudonym.key'), log: component('privacy') });
-  const storage = new StorageModule(config.dataDir, config.storage, metrics.writerMetrics(), component('storage'));
+  const storage = new StorageModule(config.dataDir, config.storage, metrics.writerMetrics(), component('storage'), {
+    storeId: config.storeId,
+    // files that exist only once this store has run: next to them, a lost gateway.db is refused, not started empty
+    identityFiles: [config.security.pseudonymKeyFile ?? join(config.dataDir, 'pseudonym.key'), join(config.dataDir, OUTBOX_FILE)],
+    reinit: options.reinit ?? false,
+    ...(options.storageWatchMs ? { watchIntervalMs: options.storageWatchMs } : {}),
+  });
   const planogram = new PlanogramModule(storage.db, config.planogram.file, component('planogram'));
   const devices = new DevicesModule({
     bus,
@@ -224,7 +235,7 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
         access.routes(),
         alerts.routes(guard),
         stock.routes(guard),
-        labels.routes(guard, ({ labelId, shelfId, facing, actor }) => audit.record({ actor, action: 'label.bound', subject: `label/${labelId}`, details: { shelfId, facing } })),
+        labels.routes(guard, ({ labelId, shelfId, facing, actor }) => audit.entryStep({ actor, action: 'label.bound', subject: `label/${labelId}`, details: { shelfId, facing } })),
         campaigns.routes(guard),
         kpis.routes(guard),
         relay.routes(guard),

@@ -29,7 +29,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .command('run')
     .description('run the gateway')
     .option('-c, --config <file>', CONFIG_HELP)
-    .action(async (options: { config?: string }) => {
+    .option('--reinit', 'if gateway.db is lost or another store\'s: start a new store, moving the old files to <dataDir>/aside-<time>/')
+    .action(async (options: { config?: string; reinit?: boolean }) => {
       exitCode = await runGateway(options, io);
     });
 

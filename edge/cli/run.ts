@@ -5,6 +5,7 @@ import { GatewayStartError } from '../core/module.js';
 import { buildGateway } from '../main.js';
 import { PlanogramFileError } from '../planogram/planogram-file.js';
 import { DataDirLockedError } from '../storage/data-dir-lock.js';
+import { StoreIdentityError } from '../storage/store-identity.js';
 import { resolveConfigOrReport } from './config.js';
 import { EXIT, problemReport, type CliIo, type ExitCode } from './io.js';
 
@@ -25,6 +26,7 @@ export function explainStartFailure(error: unknown, config: GatewayConfig): Star
     return { exitCode: EXIT.badConfig, report: problemReport('planogram', cause.path, cause.problems), message, fields: { file: cause.path, problems: cause.problems } };
   }
   if (cause instanceof DataDirLockedError) return fail(cause.message, { lockFile: cause.lockFile, pid: cause.pid });
+  if (cause instanceof StoreIdentityError) return fail(`storage: ${cause.message}`, { file: cause.file, problem: cause.problem });
   const errno = cause as NodeJS.ErrnoException | undefined;
   if (errno?.code === 'EADDRINUSE') {
     const port = part === 'broker' ? config.mqtt.port : config.http.port;
@@ -43,12 +45,12 @@ export function explainStartFailure(error: unknown, config: GatewayConfig): Star
  * `run`: starts the gateway and resolves with the exit code once it has stopped (first SIGINT/SIGTERM: stop in
  * order, flushing writes; a second: at once, 130).
  */
-export async function runGateway(options: { config?: string }, io: CliIo): Promise<ExitCode> {
+export async function runGateway(options: { config?: string; reinit?: boolean }, io: CliIo): Promise<ExitCode> {
   const resolved = await resolveConfigOrReport(options.config, io);
   if (typeof resolved === 'number') return resolved;
   const { config } = resolved;
   const log = createLogger(config.log, { destination: io.stdout, isTTY: io.stdout.isTTY, env: io.env });
-  const built = buildGateway(config, { log });
+  const built = buildGateway(config, { log, reinit: options.reinit ?? false });
 
   // Listening before the start: a SIGTERM while starting stops the gateway once it has started, instead of killing
   // the process halfway (before a listener exists, Node's default for SIGTERM is to die on the spot).

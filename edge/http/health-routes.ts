@@ -7,7 +7,8 @@ import type { HealthCheck } from '../core/module.js';
 const healthCheckSchema = Type.Unsafe<HealthCheck>(Type.Object({ ok: Type.Boolean() }, { additionalProperties: true }));
 
 export const healthReportSchema = Type.Object({
-  status: Type.Enum(['ok', 'degraded'], { type: 'string' }),
+  /** degraded: a check fails and may recover by itself; error: a check failed critically (`critical: true`), a person must act */
+  status: Type.Enum(['ok', 'degraded', 'error'], { type: 'string' }),
   storeId: Type.String(),
   uptimeS: Type.Number(),
   /** by module name */
@@ -15,9 +16,11 @@ export const healthReportSchema = Type.Object({
 });
 export type HealthReport = Static<typeof healthReportSchema>;
 
-/** The health report of the modules' checks: degraded while any check is not ok. */
+/** The health report of the modules' checks: degraded while any check is not ok, error while one fails critically. */
 export function healthReport(checks: Record<string, HealthCheck>, store: { storeId: string; uptimeS: number }): HealthReport {
-  return { status: Object.values(checks).every((check) => check.ok) ? 'ok' : 'degraded', ...store, checks };
+  const failing = Object.values(checks).filter((check) => !check.ok);
+  const status = failing.length === 0 ? 'ok' : failing.some((check) => check.critical === true) ? 'error' : 'degraded';
+  return { status, ...store, checks };
 }
 
 /** `/api/health` (503 while any module reports a problem) and the Prometheus scrape at `/metrics`. */

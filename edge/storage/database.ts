@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import sqlite3 from 'sqlite3';
 
@@ -31,6 +31,11 @@ export type TransactionScope = {
 };
 
 /**
+ * A step that commits in the same transaction as a change (its audit entry): both are on disk, or neither is.
+ */
+export type TransactionStep = (tx: TransactionScope) => Promise<unknown>;
+
+/**
  * One SQLite connection (WAL) with a promise API. Writes are serialized: a statement issued outside `transaction()`
  * while a transaction is under way waits for it, so it can neither land inside that transaction nor be rolled back
  * with it. The transaction's own statements go through the scope it is handed. Reads run at once.
@@ -56,7 +61,12 @@ export class SqliteDatabase {
   ) {}
 
   async open(): Promise<void> {
-    if (this.path !== ':memory:') await mkdir(dirname(this.path), { recursive: true });
+    if (this.path !== ':memory:') {
+      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+      // created 0600 before SQLite creates it 0644 (its WAL and shm files take the database file's mode)
+      // (a file this user may only read is left to SQLite, which opens it read-only)
+      await open(this.path, 'a', 0o600).then((file) => file.close(), () => undefined);
+    }
     this.db = await new Promise<sqlite3.Database>((resolve, reject) => {
       const db = new sqlite3.Database(this.path, (error) => (error ? reject(wrap(error, 'open')) : resolve(db)));
     });

@@ -12,6 +12,7 @@ import * as campaigns from './011-campaigns.js';
 import * as kpis from './012-kpis.js';
 import * as labelSightings from './013-label-sightings.js';
 import * as planogramLabels from './014-planogram-labels.js';
+import * as storeIdentity from './015-store-identity.js';
 
 export type Migration = { version: number; name: string; sql: string };
 
@@ -31,4 +32,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 12, ...kpis },
   { version: 13, ...labelSightings },
   { version: 14, ...planogramLabels },
+  { version: 15, ...storeIdentity },
 ];

@@ -65,7 +65,9 @@ beforeAll(async () => {
   await writeFile(join(childDir, 'package.json'), JSON.stringify({ type: 'module' }));
   await writeFile(
     join(childDir, 'hold.mjs'),
-    `import { DataDirLock } from './data-dir-lock.js';\nawait new DataDirLock(process.argv[2]).acquire();\nprocess.stdout.write('held\\n');\nsetInterval(() => {}, 60_000);\n`,
+    // the lock stays referenced (a collected connection would be closed by the garbage collector, freeing the lock)
+    `import { DataDirLock } from './data-dir-lock.js';\nconst lock = new DataDirLock(process.argv[2]);\nawait lock.acquire();\n` +
+      `process.stdout.write('held\\n');\nsetInterval(() => void lock.isHeld, 60_000);\n`,
   );
   await symlink(join(ROOT, 'node_modules'), join(childDir, 'node_modules'), 'dir');
 });

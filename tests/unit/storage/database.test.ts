@@ -146,7 +146,7 @@ describe('migrate', () => {
 
   it('applies every migration once; a second run applies nothing', async () => {
     expect(await migrate(db)).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(await tables()).toEqual(['alert_silences', 'alerts', 'api_tokens', 'audit_log', 'campaign_labels', 'campaigns', 'certificates', 'devices', 'facing_state', 'gateway_meta', 'hq_commands', 'kpi_campaigns', 'kpi_mismatch_days', 'kpi_replenish', 'label_bindings', 'label_prices', 'label_sightings', 'planogram', 'planogram_labels', 'products', 'schema_migrations', 'shelf_history']);
+    expect(await tables()).toEqual(['alert_silences', 'alerts', 'api_tokens', 'audit_log', 'campaign_labels', 'campaigns', 'certificates', 'devices', 'facing_state', 'gateway_meta', 'hq_commands', 'kpi_campaigns', 'kpi_mismatch_days', 'kpi_replenish', 'label_bindings', 'label_prices', 'label_sightings', 'planogram', 'planogram_labels', 'products', 'schema_migrations', 'shelf_history', 'store_identity']);
     expect(await migrate(db)).toEqual([]);
     expect(await db.all('SELECT version, name FROM schema_migrations')).toEqual([
       { version: 1, name: 'initial' },
@@ -163,6 +163,7 @@ describe('migrate', () => {
       { version: 12, name: 'kpis' },
       { version: 13, name: 'label-sightings' },
       { version: 14, name: 'planogram-labels' },
+      { version: 15, name: 'store-identity' },
     ]);
   });
 
