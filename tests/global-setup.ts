@@ -1,7 +1,8 @@
 /**
  * Vitest global setup: builds the runnable gateway once per run, for every test that starts it as a child process
  * (hostile-config, the kill tests). It replaces per-file build hooks, which each paid for a build under a 60 s hook
- * limit and timed out on a busy 2-core machine. Global setup has no hook timeout, and transpiling takes seconds.
+ * limit and timed out on a busy 2-core machine. Global setup has no hook timeout, and transpiling takes seconds (well
+ * under one when the cache already holds every file, the common case).
  * The tree lives in a fresh temp dir (never the shared dist/), so runs side by side do not overwrite each other.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -13,7 +14,13 @@ import { transpileProject } from './helpers/transpile-project.js';
 const ROOT = resolve(import.meta.dirname, '..');
 
 async function build(outDir: string): Promise<void> {
-  const result = await transpileProject({ root: ROOT, outDir, sourceDirs: ['edge', 'devices'], linkedDirs: ['node_modules', 'config', 'dashboards'] });
+  const result = await transpileProject({
+    root: ROOT,
+    outDir,
+    sourceDirs: ['edge', 'devices'],
+    linkedDirs: ['node_modules', 'config', 'dashboards'],
+    cacheDir: join(ROOT, 'node_modules/.cache/smartstore-transpile'),
+  });
   // a file someone is half-way through editing: say which, and let only the tests that import it fail
   for (const problem of result.problems) process.stderr.write(`global setup: transpile problem in ${problem}\n`);
 }
