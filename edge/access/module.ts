@@ -40,7 +40,12 @@ export class AccessModule implements GatewayModule {
 
   constructor(private readonly deps: AccessModuleDeps) {
     this.store = new TokenStore(deps.db);
-    this.tokens = new TokenRegistry({ store: this.store, configToken: deps.configToken, log: deps.log, onRevoked: (tokenIds) => this.tokensRevoked(tokenIds) });
+    this.tokens = new TokenRegistry({
+      store: this.store,
+      configToken: deps.configToken,
+      log: deps.log,
+      onRevoked: (tokenIds) => this.tokensRevoked(tokenIds),
+    });
     this.tickets = new StreamTickets({ ttlMs: 30_000, maxOutstanding: 1_000 }, deps.now);
     this.guard = accessGuard({
       verify: (token) => this.tokens.verify(token),

@@ -60,7 +60,11 @@ export function accessGuard(deps: AccessGuardDeps): AccessGuard {
           return reply
             .code(429)
             .header('retry-after', String(retryAfterS))
-            .send({ statusCode: 429, error: 'Too Many Requests', message: `too many failed authentications from ${request.ip}; try again in ${retryAfterS} s` });
+            .send({
+              statusCode: 429,
+              error: 'Too Many Requests',
+              message: `too many failed authentications from ${request.ip}; try again in ${retryAfterS} s`,
+            });
         }
         await deps.failures.recordFailure(request.ip);
         deps.onDenied('invalid');

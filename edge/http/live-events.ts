@@ -98,7 +98,8 @@ export function liveEventRoutes(deps: LiveEventDeps): FastifyPluginAsync {
           // out of the set first: the socket closes only later, and no event meanwhile is written to it or logged for it
           // (250 paused browsers once made 7.3 million copies of this line)
           forget();
-          deps.log.warn({ remoteAddress: request.ip, remotePort: request.socket.remotePort, bufferedBytes: raw.writableLength }, 'live stream closed: client is not reading');
+          const peer = { remoteAddress: request.ip, remotePort: request.socket.remotePort, bufferedBytes: raw.writableLength };
+          deps.log.warn(peer, 'live stream closed: client is not reading');
           // destroy, not end: end would queue behind the unsent data and hold it until the client read it
           raw.destroy();
         },

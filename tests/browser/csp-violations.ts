@@ -19,7 +19,9 @@ export function watchCspViolations(page: Page): { list(): Promise<string[]> } {
   // an init script runs before the page's own, and DevTools' scripts are not subject to the page's CSP
   void page.addInitScript(() => {
     window.cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (event) => window.cspViolations?.push(`${event.violatedDirective}: ${event.blockedURI}`));
+    document.addEventListener('securitypolicyviolation', (event) => {
+      window.cspViolations?.push(`${event.violatedDirective}: ${event.blockedURI}`);
+    });
   });
   return {
     async list() {
