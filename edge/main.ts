@@ -228,6 +228,7 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
     return {
       log: httpLog,
       bodyLimitBytes: config.http.bodyLimitBytes,
+      dataDir: config.dataDir,
       staticDir: options.staticDir ?? DEFAULT_STATIC_DIR,
       allowedHosts: config.http.allowedHosts,
       routes: [

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { hostAllowed } from './host-allow-list.js';
+import { storageErrorReply } from './storage-error-reply.js';
 
 export type HttpAppDeps = {
   log: Logger;
@@ -14,6 +15,8 @@ export type HttpAppDeps = {
   routes: readonly FastifyPluginAsync[];
   /** host names answered besides IP literals and localhost (`http.allowedHosts`) */
   allowedHosts?: readonly string[];
+  /** the data dir, named when the disk holding it is full (507) */
+  dataDir?: string;
   /** serve HTTPS with this certificate and key (and send HSTS) */
   https?: { cert: Buffer; key: Buffer };
 };
@@ -52,8 +55,12 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
     const statusCode = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    // the disk refused the write (full: 507 naming the disk and data dir; read-only, I/O error: 503), not a bug
+    const refused = statusCode === 500 ? await storageErrorReply(error, deps.dataDir) : undefined;
+    // not logged per request: the storage writer logs the failure once, and health carries it
+    if (refused) return reply.code(refused.statusCode).send(refused.body);
     if (statusCode === 500) {
       request.log.error({ err: error, url: request.url, method: request.method }, 'request failed');
       return reply.code(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' });

@@ -1,11 +1,14 @@
 /**
  * Hostile conditions, issue 8: the disk refuses writes — full, or the database read-only — while the store runs.
- * Live alerts must keep flowing (API and event bus), /api/health must say what is wrong (503), and once the disk is
- * back the pending changes are written, health is ok again and the database is intact.
+ * Live alerts must keep flowing (API and event bus), /api/health must say what is wrong (503), write routes answer what
+ * is wrong (issue 21: 507 naming the disk and data dir when it is full, 503 otherwise; never a 200 the disk cannot
+ * keep), and once the disk is back the pending changes are written, health is ok again and the database is intact.
  *
- * Two ways to make the disk refuse, both on the gateway's real SQLite connection:
+ * Three ways to make the disk refuse, all on the gateway's real SQLite connection:
  * - a really full disk: the data dir is a 4 MB tmpfs filled to the last byte (needs root / CAP_SYS_ADMIN to mount;
- *   skipped with a note elsewhere);
+ *   skipped elsewhere);
+ * - a full disk as SQLite reports it: the connection's COMMIT answers node-sqlite3's SQLITE_FULL error (works
+ *   everywhere, so the 507 is tested also where no tmpfs can be mounted);
  * - a read-only database: `PRAGMA query_only` on the gateway's own connection, which the test captures by wrapping
  *   sqlite3's Database#exec while the gateway opens it (works everywhere).
  */
@@ -63,11 +66,16 @@ async function activeAlerts(gw: TestGateway): Promise<Alert[]> {
   return ((await (await gw.api('/api/alerts?state=all')).json()) as { alerts: Alert[] }).alerts;
 }
 
+/** What the gateway answers a write while the disk refuses, and what health says meanwhile. */
+type Refusal = { healthError: RegExp; status: 503 | 507; error: string; message: RegExp; diskFull: boolean };
+
 /**
- * The scenario both failure modes share. `breakDisk` makes writes fail, `repairDisk` undoes it; `expectedError`
- * is what health must report meanwhile.
+ * The scenario every failure mode shares. `breakDisk` makes writes fail, `repairDisk` undoes it. Since issue 21 a 2xx
+ * is a promise that the change is on disk: while the disk refuses, live alerts keep flowing (API and event bus) but a
+ * write route answers 503/507 with what is wrong instead of 200; once the disk is back everything is written (the
+ * refused change too: it was kept and retried, as the answer said), health is ok again and the database is intact.
  */
-async function storeKeepsRunningWhileTheDiskRefuses(gw: TestGateway, breakDisk: () => Promise<void>, repairDisk: () => Promise<void>, expectedError: RegExp): Promise<void> {
+async function storeKeepsRunningWhileTheDiskRefuses(gw: TestGateway, breakDisk: () => Promise<void>, repairDisk: () => Promise<void>, refusal: Refusal): Promise<void> {
   const kiosk1 = await gw.connectDevice('kiosk-1', 'kiosk');
   const kiosk2 = await gw.connectDevice('kiosk-2', 'kiosk');
   const streamed: Alert[] = [];
@@ -77,41 +85,36 @@ async function storeKeepsRunningWhileTheDiskRefuses(gw: TestGateway, breakDisk: 
   // staff tokens are made by store IT beforehand (the CLI writes them; a broken disk would refuse that too)
   const maria = await gw.addToken('maria', 'staff');
   const jonas = await gw.addToken('jonas', 'staff');
+  const event = (type: string) => JSON.stringify({ type, ts: Date.now() });
+  // kiosk-1 asks for help while the disk is fine: PUBACKed once its alert is on disk
+  await kiosk1.publishAsync('store/test-store/kiosk/kiosk-1/event', event('assist-requested'), { qos: 1 });
+  const first = await eventually(async () => (await activeAlerts(gw)).find((a) => a.deviceId === 'kiosk-1'), 3_000, "kiosk-1's alert");
 
   await breakDisk();
 
-  // the store keeps working: two kiosks ask for help, staff acknowledge one and resolve the other, and the resolved
-  // kiosk asks again (a second alert for the same key, while the first one's resolution is not on disk yet)
-  const event = (type: string) => JSON.stringify({ type, ts: Date.now() });
-  await kiosk1.publishAsync('store/test-store/kiosk/kiosk-1/event', event('assist-requested'), { qos: 1 });
-  await kiosk2.publishAsync('store/test-store/kiosk/kiosk-2/event', event('assist-requested'), { qos: 1 });
-  const opened = await eventually(async () => {
-    const alerts = await activeAlerts(gw);
-    return alerts.length === 2 ? alerts : undefined;
-  }, 3_000, 'two live alerts while the disk refuses writes');
-  const first = opened.find((a) => a.deviceId === 'kiosk-1') as Alert;
-  const second = opened.find((a) => a.deviceId === 'kiosk-2') as Alert;
+  // the store keeps working live: kiosk-2 asks for help (not PUBACKed while its alert cannot be stored: it would
+  // send it again), and its alert is on the API and the bus at once
+  kiosk2.publish('store/test-store/kiosk/kiosk-2/event', event('assist-requested'), { qos: 1 });
+  const second = await eventually(async () => (await activeAlerts(gw)).find((a) => a.deviceId === 'kiosk-2'), 3_000, "kiosk-2's live alert while the disk refuses writes");
 
   // health turns 503 with the storage error, as soon as a flush has failed
   const degraded = await eventually(async () => {
     const h = await health(gw);
     return h.status === 503 ? h : undefined;
-  }, 3_000, 'health to report the storage failure');
+  }, 5_000, 'health to report the storage failure');
   expect(degraded.body).toMatchObject({ status: 'degraded', checks: { storage: { ok: false }, broker: { ok: true } } });
-  expect(degraded.body.checks.storage?.error).toMatch(expectedError);
+  expect(degraded.body.checks.storage?.error).toMatch(refusal.healthError);
   expect(degraded.body.checks.storage?.pendingWrites).toBeGreaterThan(0);
+  if (refusal.diskFull) expect(degraded.body.checks.storage).toMatchObject({ diskFull: true, error: expect.stringContaining(`the disk holding the data dir ${gw.dataDir}`) as string });
   expect(await gw.built.metrics.value('smartstore_storage_write_errors_total')).toBeGreaterThan(writeErrorsBefore);
 
+  // a write route says what is wrong: not a 200 (it would be a promise the disk cannot keep), not a generic 500
   const ack = await gw.api(`/api/alerts/${first.id}/ack`, { method: 'POST', token: maria, body: JSON.stringify({}) });
-  expect(ack.status).toBe(200);
-  const resolve = await gw.api(`/api/alerts/${second.id}/resolve`, { method: 'POST', token: jonas, body: JSON.stringify({ note: 'helped' }) });
-  expect(resolve.status).toBe(200);
-  await kiosk2.publishAsync('store/test-store/kiosk/kiosk-2/event', event('assist-requested'), { qos: 1 });
-  const again = await eventually(async () => (await activeAlerts(gw)).find((a) => a.deviceId === 'kiosk-2' && a.state === 'open'), 3_000, "kiosk-2's second alert");
-  expect(again.id).not.toBe(second.id);
-
-  // every change went out live
-  expect(streamed.map((a) => `${a.deviceId}:${a.state}`)).toEqual(['kiosk-1:open', 'kiosk-2:open', 'kiosk-1:acknowledged', 'kiosk-2:resolved', 'kiosk-2:open']);
+  expect(ack.status).toBe(refusal.status);
+  const answer = (await ack.json()) as { statusCode: number; error: string; message: string };
+  expect(answer).toMatchObject({ statusCode: refusal.status, error: refusal.error });
+  expect(answer.message).toMatch(refusal.message);
+  expect(answer.message).toContain('this change is not on disk');
   expect((await health(gw)).status).toBe(503);
 
   await repairDisk();
@@ -120,16 +123,21 @@ async function storeKeepsRunningWhileTheDiskRefuses(gw: TestGateway, breakDisk: 
   const recovered = await eventually(async () => {
     const h = await health(gw);
     return h.status === 200 && h.body.checks.storage?.pendingWrites === 0 ? h : undefined;
-  }, 3_000, 'health to recover');
+  }, 5_000, 'health to recover');
   expect(recovered.body).toMatchObject({ status: 'ok', checks: { storage: { ok: true } } });
   expect(recovered.body.checks.storage?.error).toBeUndefined();
+  // and writes answer 200 again
+  const resolve = await gw.api(`/api/alerts/${second.id}/resolve`, { method: 'POST', token: jonas, body: JSON.stringify({ note: 'helped' }) });
+  expect(resolve.status).toBe(200);
+
+  // every change went out live, the refused ack too (it was kept and written once the disk was back)
+  expect(streamed.map((a) => `${a.deviceId}:${a.state}`)).toEqual(['kiosk-1:open', 'kiosk-2:open', 'kiosk-1:acknowledged', 'kiosk-2:resolved']);
 
   const dbFile = join(gw.dataDir, 'gateway.db');
   const rows = await withSeparateConnection(dbFile, (db) => all<Row>(db, 'SELECT id, state, key, acknowledged_by, resolved_by FROM alerts ORDER BY opened_at, id'));
-  expect(rows).toHaveLength(3);
+  expect(rows).toHaveLength(2);
   expect(rows.find((r) => r.id === first.id)).toMatchObject({ state: 'acknowledged', acknowledged_by: 'maria' });
   expect(rows.find((r) => r.id === second.id)).toMatchObject({ state: 'resolved', resolved_by: 'jonas' });
-  expect(rows.find((r) => r.id === again.id)).toMatchObject({ state: 'open', key: 'kiosk-assist:kiosk-2' });
   const integrity = await withSeparateConnection(dbFile, (db) => all<{ integrity_check: string }>(db, 'PRAGMA integrity_check'));
   expect(integrity).toEqual([{ integrity_check: 'ok' }]);
 
@@ -140,8 +148,10 @@ async function storeKeepsRunningWhileTheDiskRefuses(gw: TestGateway, breakDisk: 
     integrity: await all<{ integrity_check: string }>(db, 'PRAGMA integrity_check'),
     alerts: await all<{ n: number }>(db, 'SELECT count(*) AS n FROM alerts'),
   }));
-  expect(afterStop).toEqual({ integrity: [{ integrity_check: 'ok' }], alerts: [{ n: 3 }] });
+  expect(afterStop).toEqual({ integrity: [{ integrity_check: 'ok' }], alerts: [{ n: 2 }] });
 }
+
+const DISK_FULL: Omit<Refusal, 'message'> = { healthError: /is full .*database or disk is full/i, status: 507, error: 'insufficient-storage', diskFull: true };
 
 describe('the disk refuses writes while the store runs', () => {
   const cleanups: (() => Promise<void>)[] = [];
@@ -153,14 +163,36 @@ describe('the disk refuses writes while the store runs', () => {
     await rm(mountDir, { recursive: true, force: true });
   });
 
-  it('read-only database: alerts keep flowing, health says so (503), everything is written once writable again', async () => {
+  it('read-only database: alerts keep flowing, writes answer 503, health says so, everything is written once writable again', async () => {
     const { gw, connection } = await startCapturingConnection();
     cleanups.push(() => gw.dispose());
     await storeKeepsRunningWhileTheDiskRefuses(
       gw,
       () => exec(connection, 'PRAGMA query_only = ON'),
       () => exec(connection, 'PRAGMA query_only = OFF'),
-      /readonly/i,
+      { healthError: /readonly/i, status: 503, error: 'storage-unavailable', message: /the gateway's database in .* refuses writes \(.*readonly/i, diskFull: false },
+    );
+  });
+
+  it('full disk as SQLite reports it (SQLITE_FULL at COMMIT, where no tmpfs can be mounted): write routes answer 507 naming the data dir', async () => {
+    const { gw, connection } = await startCapturingConnection();
+    cleanups.push(() => gw.dispose());
+    // node-sqlite3's error for a commit the disk has no room for: `SQLITE_FULL: database or disk is full`, errno 13
+    const full = Object.assign(new Error('SQLITE_FULL: database or disk is full'), { errno: 13, code: 'SQLITE_FULL' });
+    const exec = connection.exec.bind(connection);
+    await storeKeepsRunningWhileTheDiskRefuses(
+      gw,
+      async () => {
+        connection.exec = function (sql: string, callback?: (error: Error | null) => void) {
+          if (sql !== 'COMMIT') return exec(sql, callback);
+          setImmediate(() => callback?.(full));
+          return connection;
+        };
+      },
+      async () => {
+        connection.exec = exec;
+      },
+      { ...DISK_FULL, message: new RegExp(`^the disk holding the data dir ${gw.dataDir} \\(.* mounted on .*\\) is full \\([^)]* free\\): `) },
     );
   });
 
@@ -174,7 +206,7 @@ describe('the disk refuses writes while the store runs', () => {
     rmSync(mountDir, { recursive: true, force: true });
   }
 
-  it.skipIf(!canMount)('full disk (a 4 MB tmpfs filled up): alerts keep flowing, health says so (503), everything is written once space is freed', async () => {
+  it.skipIf(!canMount)('full disk (a 4 MB tmpfs filled up): alerts keep flowing, writes answer 507, health says so, everything is written once space is freed', async () => {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0700', 'tmpfs', mountDir]);
     cleanups.push(async () => {
       execFileSync('umount', ['-l', mountDir], { stdio: 'ignore' });
@@ -202,7 +234,7 @@ describe('the disk refuses writes while the store runs', () => {
         }
       },
       () => unlink(filler),
-      /full/i,
+      { ...DISK_FULL, message: new RegExp(`^the disk holding the data dir ${mountDir} \\(tmpfs mounted on ${mountDir}\\) is full \\([^)]* free\\)`) },
     );
   });
 });
