@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from '../storage/database.js';
+import type { SqliteDatabase, TransactionStep } from '../storage/database.js';
 import type { Role } from '../http/roles.js';
 
 export type StoredToken = { name: string; role: Role; digest: string; createdAt: number; revokedAt: number | null };
@@ -23,9 +23,13 @@ export class TokenNotFoundError extends Error {
 export class TokenStore {
   constructor(private readonly db: SqliteDatabase) {}
 
-  async add(token: { name: string; role: Role; digest: string }, now: number): Promise<void> {
+  /** `withChange` (the audit entry) commits in the same transaction: the token and its entry are both on disk, or neither. */
+  async add(token: { name: string; role: Role; digest: string }, now: number, withChange?: TransactionStep): Promise<void> {
     try {
-      await this.db.run('INSERT INTO api_tokens (name, role, digest, created_at) VALUES (?, ?, ?, ?)', [token.name, token.role, token.digest, now]);
+      await this.db.transaction(async (tx) => {
+        await tx.run('INSERT INTO api_tokens (name, role, digest, created_at) VALUES (?, ?, ?, ?)', [token.name, token.role, token.digest, now]);
+        await withChange?.(tx);
+      });
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT') throw new TokenNameTakenError(token.name);
       throw error;
@@ -33,9 +37,12 @@ export class TokenStore {
   }
 
   /** Revoked tokens keep their row, so the names in alerts and the audit trail stay explained. */
-  async revoke(name: string, now: number): Promise<void> {
-    const { changes } = await this.db.run('UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL', [now, name]);
-    if (changes === 0) throw new TokenNotFoundError(name);
+  async revoke(name: string, now: number, withChange?: TransactionStep): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const { changes } = await tx.run('UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL', [now, name]);
+      if (changes === 0) throw new TokenNotFoundError(name);
+      await withChange?.(tx);
+    });
   }
 
   async active(): Promise<StoredToken[]> {

@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino';
 import type { HealthCheck } from '../core/module.js';
-import type { TransactionScope } from '../storage/database.js';
+import type { TransactionScope, TransactionStep } from '../storage/database.js';
 import type { FlushParticipant } from '../storage/write-behind.js';
 import type { AuditRecord, JsonObject } from './audit-entry.js';
 import { AuditStore } from './audit-store.js';
@@ -28,6 +28,11 @@ export type AuditLogOptions = {
   /** entries waiting for the disk; past it new ones are dropped and counted (the disk has been failing for long) */
   maxPending?: number;
 };
+
+/** One entry appended inside a transaction someone else holds: the change it describes commits with it. */
+export function auditEntryStep(input: AuditInput, now: () => number): TransactionStep {
+  return (tx) => AuditStore.appendIn(tx, [{ at: input.at ?? now(), actor: input.actor, action: input.action, subject: input.subject, details: input.details ?? {} }]);
+}
 
 export class AuditLog {
   private pending: AuditRecord[] = [];

@@ -7,8 +7,8 @@ import type { Logger } from 'pino';
 import type { GatewayBus } from '../core/events.js';
 import type { GatewayModule, HealthCheck } from '../core/module.js';
 import type { DeviceLifecycleChange } from '../devices/device-source.js';
-import type { SqliteDatabase } from '../storage/database.js';
-import { AuditLog, type AuditInput, type AuditWriter } from './audit-log.js';
+import type { SqliteDatabase, TransactionStep } from '../storage/database.js';
+import { AuditLog, auditEntryStep, type AuditInput, type AuditWriter } from './audit-log.js';
 import { deviceAuditInput, recordFromBus } from './audit-recorder.js';
 import { AuditStore } from './audit-store.js';
 
@@ -56,8 +56,14 @@ export class AuditModule implements GatewayModule {
     return this.log.record(input);
   }
 
-  /** For the device routes: who changed a device through the API. */
-  readonly deviceChanged = (change: { deviceId: string; change: DeviceLifecycleChange; actor: string }): void => {
-    this.log.record(deviceAuditInput(change));
-  };
+  /**
+   * The entry as a step of someone else's transaction: the change it describes and the entry commit together (a device
+   * changed through the API, a label bound, a token added by the CLI).
+   */
+  entryStep(input: AuditInput): TransactionStep {
+    return auditEntryStep(input, this.deps.now);
+  }
+
+  /** For the device routes: who changed a device through the API, committed with the change. */
+  readonly deviceChanged = (change: { deviceId: string; change: DeviceLifecycleChange; actor: string }): TransactionStep => this.entryStep(deviceAuditInput(change));
 }

@@ -9,7 +9,8 @@ import { once } from 'node:events';
 import { userInfo } from 'node:os';
 import type { JsonObject } from '../audit/audit-entry.js';
 import { AuditStore } from '../audit/audit-store.js';
-import { withGatewayDatabase, type DatabaseCommandOptions, type DatabaseSession } from './gateway-database.js';
+import type { TransactionStep } from '../storage/database.js';
+import { withGatewayDatabase, type DatabaseCommandOptions } from './gateway-database.js';
 import { EXIT, type CliIo, type ExitCode } from './io.js';
 
 /**
@@ -28,9 +29,9 @@ export function cliActor(io: Pick<CliIo, 'env'>): string {
   return `cli:${user ?? `uid-${process.getuid?.() ?? 'unknown'}`}`;
 }
 
-/** Appends the entry of a change a store-IT command just made. */
-export async function recordCliAction(session: DatabaseSession, io: CliIo, action: string, subject: string, details: JsonObject = {}): Promise<void> {
-  await new AuditStore(session.db).append([{ at: Date.now(), actor: cliActor(io), action, subject, details }]);
+/** The entry of a change a store-IT command makes, as a step of the change's own transaction: both commit, or neither. */
+export function cliAuditStep(io: CliIo, action: string, subject: string, details: JsonObject = {}): TransactionStep {
+  return (tx) => AuditStore.appendIn(tx, [{ at: Date.now(), actor: cliActor(io), action, subject, details }]);
 }
 
 /** Recomputes the chain: ok → count and last hash, exit 0; else the first broken entry and what differs, exit 1. */

@@ -9,7 +9,7 @@ import { PlanogramIndex } from '../planogram/planogram.js';
 import { PlanogramStore } from '../planogram/planogram-store.js';
 import { afterChange, withGatewayDatabase, type DatabaseCommandOptions, type DatabaseSession } from './gateway-database.js';
 import { EXIT, type CliIo, type ExitCode } from './io.js';
-import { recordCliAction } from './audit.js';
+import { cliAuditStep } from './audit.js';
 
 export type DeviceCommandOptions = DatabaseCommandOptions;
 
@@ -33,13 +33,12 @@ export function addDevice(id: string, options: DeviceCommandOptions & { kind: De
   return withDevices(options, io, async (session) => {
     let secret;
     try {
-      secret = await session.registry.provision(id, options.kind);
+      secret = await session.registry.provision(id, options.kind, undefined, cliAuditStep(io, 'device.added', id, { kind: options.kind }));
     } catch (error) {
       if (!(error instanceof DeviceExistsError || error instanceof InvalidDeviceIdError)) throw error;
       io.stderr.write(`${error.message}\n`);
       return EXIT.failed;
     }
-    await recordCliAction(session, io, 'device.added', id, { kind: options.kind });
     const shelves = new Set(new PlanogramIndex(await new PlanogramStore(session.db).load()).shelfIds());
     const warning = unmappedShelfWarning(id, options.kind, shelves);
     if (warning) io.stderr.write(`warning: ${warning}\n`);
@@ -63,8 +62,7 @@ export function listDevices(options: DeviceCommandOptions, io: CliIo): Promise<E
 
 export function disableDevice(id: string, options: DeviceCommandOptions, io: CliIo): Promise<ExitCode> {
   return withDevices(options, io, async (session) => {
-    if (!(await session.registry.disable(id))) return noSuchDevice(io, session, id);
-    await recordCliAction(session, io, 'device.disabled', id);
+    if (!(await session.registry.disable(id, cliAuditStep(io, 'device.disabled', id)))) return noSuchDevice(io, session, id);
     io.stdout.write(`${id} disabled\n`);
     afterChange(io, session, 'closes its connection and refuses it');
     return EXIT.ok;
@@ -73,8 +71,7 @@ export function disableDevice(id: string, options: DeviceCommandOptions, io: Cli
 
 export function enableDevice(id: string, options: DeviceCommandOptions, io: CliIo): Promise<ExitCode> {
   return withDevices(options, io, async (session) => {
-    if (!(await session.registry.enable(id))) return noSuchDevice(io, session, id);
-    await recordCliAction(session, io, 'device.enabled', id);
+    if (!(await session.registry.enable(id, cliAuditStep(io, 'device.enabled', id)))) return noSuchDevice(io, session, id);
     io.stdout.write(`${id} enabled\n`);
     afterChange(io, session, 'accepts it again');
     return EXIT.ok;
@@ -83,9 +80,8 @@ export function enableDevice(id: string, options: DeviceCommandOptions, io: CliI
 
 export function rotateDeviceSecret(id: string, options: DeviceCommandOptions, io: CliIo): Promise<ExitCode> {
   return withDevices(options, io, async (session) => {
-    const rotated = await session.registry.rotateSecret(id);
+    const rotated = await session.registry.rotateSecret(id, undefined, cliAuditStep(io, 'device.secret-rotated', id));
     if (!rotated) return noSuchDevice(io, session, id);
-    await recordCliAction(session, io, 'device.secret-rotated', id);
     io.stdout.write(`${JSON.stringify({ id, kind: rotated.device.kind, secret: rotated.secret })}\n`);
     afterChange(io, session, 'refuses the old secret and closes its connection');
     return EXIT.ok;
@@ -94,8 +90,7 @@ export function rotateDeviceSecret(id: string, options: DeviceCommandOptions, io
 
 export function removeDevice(id: string, options: DeviceCommandOptions, io: CliIo): Promise<ExitCode> {
   return withDevices(options, io, async (session) => {
-    if (!(await session.registry.remove(id))) return noSuchDevice(io, session, id);
-    await recordCliAction(session, io, 'device.removed', id);
+    if (!(await session.registry.remove(id, cliAuditStep(io, 'device.removed', id)))) return noSuchDevice(io, session, id);
     io.stdout.write(`${id} removed\n`);
     afterChange(io, session, 'closes its connection and refuses it');
     return EXIT.ok;

@@ -7,7 +7,7 @@ import type { Role } from '../http/roles.js';
 import { TokenNameTakenError, TokenNotFoundError, TokenStore } from '../access/token-store.js';
 import { afterChange, withGatewayDatabase, type DatabaseCommandOptions } from './gateway-database.js';
 import { EXIT, type CliIo, type ExitCode } from './io.js';
-import { recordCliAction } from './audit.js';
+import { cliAuditStep } from './audit.js';
 
 export function addToken(name: string, options: DatabaseCommandOptions & { role: Role }, io: CliIo): Promise<ExitCode> {
   if (!TOKEN_NAME_PATTERN.test(name)) {
@@ -17,13 +17,12 @@ export function addToken(name: string, options: DatabaseCommandOptions & { role:
   return withGatewayDatabase(options, io, async (session) => {
     const token = newApiToken();
     try {
-      await new TokenStore(session.db).add({ name, role: options.role, digest: tokenDigest(token) }, Date.now());
+      await new TokenStore(session.db).add({ name, role: options.role, digest: tokenDigest(token) }, Date.now(), cliAuditStep(io, 'token.added', name, { role: options.role }));
     } catch (error) {
       if (!(error instanceof TokenNameTakenError)) throw error;
       io.stderr.write(`${error.message}\n`);
       return EXIT.failed;
     }
-    await recordCliAction(session, io, 'token.added', name, { role: options.role });
     io.stdout.write(`${JSON.stringify({ name, role: options.role, token })}\n`);
     io.stderr.write('the token is shown this once; the gateway keeps only its digest\n');
     afterChange(io, session, 'accepts it');
@@ -41,13 +40,12 @@ export function listTokens(options: DatabaseCommandOptions, io: CliIo): Promise<
 export function revokeToken(name: string, options: DatabaseCommandOptions, io: CliIo): Promise<ExitCode> {
   return withGatewayDatabase(options, io, async (session) => {
     try {
-      await new TokenStore(session.db).revoke(name, Date.now());
+      await new TokenStore(session.db).revoke(name, Date.now(), cliAuditStep(io, 'token.revoked', name));
     } catch (error) {
       if (!(error instanceof TokenNotFoundError)) throw error;
       io.stderr.write(`${error.message}\n`);
       return EXIT.failed;
     }
-    await recordCliAction(session, io, 'token.revoked', name);
     io.stdout.write(`revoked ${name}\n`);
     afterChange(io, session, 'refuses it');
     return EXIT.ok;

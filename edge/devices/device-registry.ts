@@ -1,4 +1,5 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import type { TransactionStep } from '../storage/database.js';
 import type { DeviceLifecycleChange, DeviceLifecycleEvent } from './device-source.js';
 import type { DeviceRecord, DeviceStore } from './device-store.js';
 import { isValidDeviceId, type DeviceKind } from './topics.js';
@@ -107,13 +108,16 @@ export class DeviceRegistry {
     return this.devices.size;
   }
 
-  /** Registers a device and returns its secret (generated when not given). */
-  async provision(id: string, kind: DeviceKind, secret: string = newSecret()): Promise<string> {
+  /**
+   * Registers a device and returns its secret (generated when not given). `withChange` (every change method takes one)
+   * commits in the same transaction as the change: the audit entry of who made it.
+   */
+  async provision(id: string, kind: DeviceKind, secret: string = newSecret(), withChange?: TransactionStep): Promise<string> {
     if (!isValidDeviceId(id)) throw new InvalidDeviceIdError(id);
     const hashed = await this.hash(secret);
     return this.oneAtATime(async () => {
       const record: DeviceRecord = { id, kind, ...hashed, createdAt: this.options.now(), disabledAt: null, lastSeenAt: null };
-      await this.store.insert(record);
+      await this.store.insert(record, withChange);
       this.devices.set(id, record);
       this.report({ deviceId: id, kind, change: 'added' });
       return secret;
@@ -121,37 +125,37 @@ export class DeviceRegistry {
   }
 
   /** Refuses the device's connections from now on; undefined when there is no such device. */
-  disable(id: string): Promise<DeviceSummary | undefined> {
+  disable(id: string, withChange?: TransactionStep): Promise<DeviceSummary | undefined> {
     return this.update(id, async (device) => {
       if (device.disabledAt !== null) return undefined;
       const disabledAt = this.options.now();
-      return (await this.store.setDisabled(id, disabledAt)) ? { record: { ...device, disabledAt }, change: 'disabled' } : 'gone';
+      return (await this.store.setDisabled(id, disabledAt, withChange)) ? { record: { ...device, disabledAt }, change: 'disabled' } : 'gone';
     });
   }
 
-  enable(id: string): Promise<DeviceSummary | undefined> {
+  enable(id: string, withChange?: TransactionStep): Promise<DeviceSummary | undefined> {
     return this.update(id, async (device) => {
       if (device.disabledAt === null) return undefined;
-      return (await this.store.setDisabled(id, null)) ? { record: { ...device, disabledAt: null }, change: 'enabled' } : 'gone';
+      return (await this.store.setDisabled(id, null, withChange)) ? { record: { ...device, disabledAt: null }, change: 'enabled' } : 'gone';
     });
   }
 
   /** Gives the device a new secret (returned once); the old one stops working at once. */
-  async rotateSecret(id: string, secret: string = newSecret()): Promise<{ device: DeviceSummary; secret: string } | undefined> {
+  async rotateSecret(id: string, secret: string = newSecret(), withChange?: TransactionStep): Promise<{ device: DeviceSummary; secret: string } | undefined> {
     if (!this.devices.has(id)) return undefined;
     const hashed = await this.hash(secret);
     const device = await this.update(id, async (current) =>
-      (await this.store.setSecret(id, hashed)) ? { record: { ...current, ...hashed }, change: 'secret-rotated' } : 'gone',
+      (await this.store.setSecret(id, hashed, withChange)) ? { record: { ...current, ...hashed }, change: 'secret-rotated' } : 'gone',
     );
     return device ? { device, secret } : undefined;
   }
 
   /** Forgets the device; undefined when there was none. */
-  async remove(id: string): Promise<DeviceSummary | undefined> {
+  async remove(id: string, withChange?: TransactionStep): Promise<DeviceSummary | undefined> {
     return this.oneAtATime(async () => {
       const device = this.devices.get(id);
       if (!device) return undefined;
-      await this.store.remove(id);
+      await this.store.remove(id, withChange);
       this.forget(device);
       return summarize(device);
     });

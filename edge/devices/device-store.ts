@@ -1,5 +1,5 @@
 import type { DeviceKind } from './topics.js';
-import type { SqliteDatabase } from '../storage/database.js';
+import type { SqliteDatabase, TransactionScope, TransactionStep } from '../storage/database.js';
 import type { WriteSet } from '../storage/write-behind.js';
 
 export type DeviceRecord = {
@@ -38,12 +38,27 @@ export class DeviceExistsError extends Error {
 export class DeviceStore {
   constructor(private readonly db: SqliteDatabase) {}
 
-  async insert(device: DeviceRecord): Promise<void> {
+  /**
+   * Each change runs in its own transaction with `withChange` (the audit entry of who made it), which runs only when the
+   * change took effect: the device and its entry are both on disk, or neither is.
+   */
+  private change(statement: (tx: TransactionScope) => Promise<boolean>, withChange: TransactionStep | undefined): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const changed = await statement(tx);
+      if (changed && withChange) await withChange(tx);
+      return changed;
+    });
+  }
+
+  async insert(device: DeviceRecord, withChange?: TransactionStep): Promise<void> {
     try {
-      await this.db.run(
-        'INSERT INTO devices (id, kind, secret_hash, secret_salt, scrypt_n, created_at, disabled_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        [device.id, device.kind, device.secretHash, device.secretSalt, device.scryptN, device.createdAt, device.disabledAt, device.lastSeenAt],
-      );
+      await this.change(async (tx) => {
+        await tx.run(
+          'INSERT INTO devices (id, kind, secret_hash, secret_salt, scrypt_n, created_at, disabled_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          [device.id, device.kind, device.secretHash, device.secretSalt, device.scryptN, device.createdAt, device.disabledAt, device.lastSeenAt],
+        );
+        return true;
+      }, withChange);
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT') throw new DeviceExistsError(device.id);
       throw error;
@@ -60,24 +75,17 @@ export class DeviceStore {
     return row ? toRecord(row) : undefined;
   }
 
-  async setDisabled(id: string, disabledAt: number | null): Promise<boolean> {
-    const { changes } = await this.db.run('UPDATE devices SET disabled_at = ? WHERE id = ?', [disabledAt, id]);
-    return changes > 0;
+  setDisabled(id: string, disabledAt: number | null, withChange?: TransactionStep): Promise<boolean> {
+    return this.change(async (tx) => (await tx.run('UPDATE devices SET disabled_at = ? WHERE id = ?', [disabledAt, id])).changes > 0, withChange);
   }
 
-  async setSecret(id: string, secret: { secretHash: Buffer; secretSalt: Buffer; scryptN: number }): Promise<boolean> {
-    const { changes } = await this.db.run('UPDATE devices SET secret_hash = ?, secret_salt = ?, scrypt_n = ? WHERE id = ?', [
-      secret.secretHash,
-      secret.secretSalt,
-      secret.scryptN,
-      id,
-    ]);
-    return changes > 0;
+  setSecret(id: string, secret: { secretHash: Buffer; secretSalt: Buffer; scryptN: number }, withChange?: TransactionStep): Promise<boolean> {
+    const sql = 'UPDATE devices SET secret_hash = ?, secret_salt = ?, scrypt_n = ? WHERE id = ?';
+    return this.change(async (tx) => (await tx.run(sql, [secret.secretHash, secret.secretSalt, secret.scryptN, id])).changes > 0, withChange);
   }
 
-  async remove(id: string): Promise<boolean> {
-    const { changes } = await this.db.run('DELETE FROM devices WHERE id = ?', [id]);
-    return changes > 0;
+  remove(id: string, withChange?: TransactionStep): Promise<boolean> {
+    return this.change(async (tx) => (await tx.run('DELETE FROM devices WHERE id = ?', [id])).changes > 0, withChange);
   }
 
   async listStatus(): Promise<StoredDeviceStatus[]> {

@@ -80,9 +80,9 @@ export class DevicesModule implements GatewayModule {
     this.sources.push(source);
   }
 
-  routes(guard: AccessGuard, onAdminChange?: DeviceRouteDeps['onAdminChange']) {
+  routes(guard: AccessGuard, audited?: DeviceRouteDeps['audited']) {
     return deviceRoutes({
-      onAdminChange,
+      ...(audited ? { audited } : {}),
       devices: this.registry,
       isConnected: (id) => this.liveness.isConnected(id),
       guard,

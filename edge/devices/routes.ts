@@ -6,6 +6,7 @@ import { deviceBodySchema, deviceListSchema, deviceParamsSchema, deviceSecretSch
 import { InvalidDeviceIdError, unmappedShelfWarning, type DeviceRegistry, type DeviceSummary } from './device-registry.js';
 import { DeviceExistsError } from './device-store.js';
 import type { DeviceLifecycleChange } from './device-source.js';
+import type { TransactionStep } from '../storage/database.js';
 
 export type DeviceRouteDeps = {
   /** changes made through it are published as `device.lifecycle` events by its owner (DevicesModule) */
@@ -15,8 +16,11 @@ export type DeviceRouteDeps = {
   log: Logger;
   /** the planogram's shelf ids; without it no shelf is flagged unmapped */
   planogramShelves?: () => ReadonlySet<string>;
-  /** who changed a device through the API (the token's name), for the audit trail; the bus event does not say */
-  onAdminChange?: (change: { deviceId: string; change: DeviceLifecycleChange; actor: string }) => void;
+  /**
+   * The audit entry of who changed a device through the API (the token's name; the bus event does not say), committed
+   * in the same transaction as the change: an answer of 2xx means both are on disk.
+   */
+  audited?: (change: { deviceId: string; change: DeviceLifecycleChange; actor: string }) => TransactionStep;
 };
 
 const denied = { 401: errorSchema, 403: errorSchema, 429: errorSchema };
@@ -54,8 +58,7 @@ async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps)
     handler: async (request, reply) => {
       const { id, kind } = request.body;
       try {
-        const secret = await deps.devices.provision(id, kind);
-        deps.onAdminChange?.({ deviceId: id, change: 'added', actor: principalOf(request).name });
+        const secret = await deps.devices.provision(id, kind, undefined, deps.audited?.({ deviceId: id, change: 'added', actor: principalOf(request).name }));
         const shelves = deps.planogramShelves?.();
         const warning = shelves ? unmappedShelfWarning(id, kind, shelves) : undefined;
         deps.log.info({ deviceId: id, kind }, 'device provisioned');
@@ -75,9 +78,9 @@ async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps)
       schema: { params: deviceParamsSchema, response: { 200: deviceViewSchema, ...writeErrors } },
       handler: async (request, reply) => {
         const { id } = request.params;
-        const device = await (action === 'disable' ? deps.devices.disable(id) : deps.devices.enable(id));
+        const audit = deps.audited?.({ deviceId: id, change: action === 'disable' ? 'disabled' : 'enabled', actor: principalOf(request).name });
+        const device = await (action === 'disable' ? deps.devices.disable(id, audit) : deps.devices.enable(id, audit));
         if (!device) return notFound(reply, id);
-        deps.onAdminChange?.({ deviceId: id, change: action === 'disable' ? 'disabled' : 'enabled', actor: principalOf(request).name });
         deps.log.info({ deviceId: id }, action === 'disable' ? 'device disabled' : 'device enabled');
         return view(device, deps.planogramShelves?.());
       },
@@ -89,9 +92,8 @@ async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps)
     schema: { params: deviceParamsSchema, response: { 200: deviceSecretSchema, ...writeErrors } },
     handler: async (request, reply) => {
       const { id } = request.params;
-      const rotated = await deps.devices.rotateSecret(id);
+      const rotated = await deps.devices.rotateSecret(id, undefined, deps.audited?.({ deviceId: id, change: 'secret-rotated', actor: principalOf(request).name }));
       if (!rotated) return notFound(reply, id);
-      deps.onAdminChange?.({ deviceId: id, change: 'secret-rotated', actor: principalOf(request).name });
       deps.log.info({ deviceId: id }, 'device secret rotated');
       return { id, kind: rotated.device.kind, secret: rotated.secret };
     },
@@ -102,9 +104,8 @@ async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps)
     schema: { params: deviceParamsSchema, response: writeErrors },
     handler: async (request, reply) => {
       const { id } = request.params;
-      const removed = await deps.devices.remove(id);
+      const removed = await deps.devices.remove(id, deps.audited?.({ deviceId: id, change: 'removed', actor: principalOf(request).name }));
       if (!removed) return notFound(reply, id);
-      deps.onAdminChange?.({ deviceId: id, change: 'removed', actor: principalOf(request).name });
       deps.log.info({ deviceId: id }, 'device removed');
       return reply.code(204).send();
     },

@@ -20,7 +20,8 @@ export type HqLabelFlash = { labels: readonly string[]; durationS?: number };
 export type HqAnswer = { outcome: 'ok' | 'failed'; detail?: unknown; reason?: string };
 
 export type HqLabelCommandsDeps = {
-  campaigns: { create(request: NewCampaignRequest): CampaignView; get(campaignId: string): CampaignView | undefined };
+  /** `durable` resolves once the campaign is committed: HQ is answered `ok` only then */
+  campaigns: { create(request: NewCampaignRequest): CampaignView; get(campaignId: string): CampaignView | undefined; durable(): Promise<void> };
   /** the labels' flashes (HQ's stop does not end a find-my-facing flash) */
   flashes: LabelFlashing;
   log: Logger;
@@ -69,7 +70,9 @@ export class HqLabelCommands implements GatewayModule {
     const parsed = campaignRequestOf(command);
     if ('reason' in parsed) return { outcome: 'failed', reason: parsed.reason };
     try {
-      return { outcome: 'ok', detail: summary(this.deps.campaigns.create(parsed.request)) };
+      const created = this.deps.campaigns.create(parsed.request);
+      await this.deps.campaigns.durable();
+      return { outcome: 'ok', detail: summary(created) };
     } catch (error) {
       if (!(error instanceof CampaignError)) throw error;
       const existing = error.code === 'duplicate-id' ? this.deps.campaigns.get(command.campaignId) : undefined;

@@ -3,7 +3,7 @@
  * section of the planogram file, and staff binding a label through the API (stored, and winning over the file).
  * The pure part merges and checks them; `LabelBindingStore` keeps the API's bindings in SQLite.
  */
-import type { SqliteDatabase } from '../storage/database.js';
+import type { SqliteDatabase, TransactionStep } from '../storage/database.js';
 import type { LabelBinding } from './label-directory.js';
 import { normalizeOeplMac } from './oepl-messages.js';
 
@@ -69,11 +69,15 @@ export class LabelBindingStore {
     return rows.map((row) => ({ labelId: row.label_id, shelfId: row.shelf_id, facing: row.facing, boundBy: row.bound_by, boundAt: row.bound_at }));
   }
 
-  async put(binding: StoredBinding): Promise<void> {
-    await this.db.run(
-      `INSERT INTO label_bindings (label_id, shelf_id, facing, bound_by, bound_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (label_id) DO UPDATE SET shelf_id = excluded.shelf_id, facing = excluded.facing, bound_by = excluded.bound_by, bound_at = excluded.bound_at`,
-      [labelKey(binding.labelId), binding.shelfId, binding.facing, binding.boundBy, binding.boundAt],
-    );
+  /** `withChange` (the audit entry) commits in the same transaction: the binding and its entry are both on disk, or neither. */
+  async put(binding: StoredBinding, withChange?: TransactionStep): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.run(
+        `INSERT INTO label_bindings (label_id, shelf_id, facing, bound_by, bound_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (label_id) DO UPDATE SET shelf_id = excluded.shelf_id, facing = excluded.facing, bound_by = excluded.bound_by, bound_at = excluded.bound_at`,
+        [labelKey(binding.labelId), binding.shelfId, binding.facing, binding.boundBy, binding.boundAt],
+      );
+      await withChange?.(tx);
+    });
   }
 }

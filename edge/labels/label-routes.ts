@@ -8,7 +8,8 @@ import { Type, type Static } from 'typebox';
 import { DEVICE_ID_PATTERN } from '../devices/topics.js';
 import { principalOf, type AccessGuard } from '../http/auth.js';
 import { errorSchema } from '../http/schemas.js';
-import { LabelBindingError, type BindingTarget } from './label-bindings.js';
+import { LabelBindingError, labelKey, type BindingTarget } from './label-bindings.js';
+import type { TransactionStep } from '../storage/database.js';
 
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -43,13 +44,13 @@ const denied = { 401: errorSchema, 403: errorSchema, 429: errorSchema };
 export type LabelRouteDeps = {
   labels: {
     list(limit: number): { labels: LabelView[]; truncated: boolean };
-    bind(labelId: string, target: BindingTarget, by: string): Promise<LabelView>;
+    bind(labelId: string, target: BindingTarget, by: string, withChange?: TransactionStep): Promise<LabelView>;
   };
   guard: AccessGuard;
   /** most labels one answer lists */
   maxListed?: number;
-  /** a person bound a label (for the audit trail) */
-  onBound?: (change: { labelId: string; shelfId: string; facing: number; actor: string }) => void;
+  /** the audit entry of a person binding a label, committed with the binding: a 200 means both are on disk */
+  audited?: (change: { labelId: string; shelfId: string; facing: number; actor: string }) => TransactionStep;
 };
 
 export function labelRoutes(deps: LabelRouteDeps): FastifyPluginAsyncTypebox {
@@ -66,8 +67,8 @@ export function labelRoutes(deps: LabelRouteDeps): FastifyPluginAsyncTypebox {
       handler: async (request, reply) => {
         try {
           const actor = principalOf(request).name;
-          const view = await deps.labels.bind(request.params.id, request.body, actor);
-          deps.onBound?.({ labelId: view.labelId, shelfId: request.body.shelfId, facing: request.body.facing, actor });
+          const labelId = labelKey(request.params.id);
+          const view = await deps.labels.bind(request.params.id, request.body, actor, deps.audited?.({ labelId, shelfId: request.body.shelfId, facing: request.body.facing, actor }));
           return view;
         } catch (error) {
           if (error instanceof LabelBindingError) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: error.message });

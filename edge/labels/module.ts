@@ -12,7 +12,7 @@ import type { GatewayBus } from '../core/events.js';
 import type { GatewayModule, HealthCheck } from '../core/module.js';
 import type { AccessGuard } from '../http/auth.js';
 import type { PlanogramLabelEntry } from '../planogram/planogram.js';
-import type { SqliteDatabase } from '../storage/database.js';
+import type { SqliteDatabase, TransactionStep } from '../storage/database.js';
 import { FindMyFacing } from './find-my-facing.js';
 import { LabelFlashes } from './label-flashes.js';
 import { LabelBindingStore, checkBinding, labelKey, mergeBindings, withSku, type BindingTarget, type PlanogramLabel, type ResolvedBinding } from './label-bindings.js';
@@ -212,8 +212,9 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
     return { ok, labels: this.sightings.size, bindings: this.bindings.size, drivers: links, untracked: this.untracked };
   }
 
-  routes(guard: AccessGuard, onBound?: LabelRouteDeps['onBound']) {
-    return labelRoutes({ labels: { list: (limit) => this.list(limit), bind: (labelId, target, by) => this.bind(labelId, target, by) }, guard, ...(onBound ? { onBound } : {}) });
+  routes(guard: AccessGuard, audited?: LabelRouteDeps['audited']) {
+    const labels = { list: (limit: number) => this.list(limit), bind: (labelId: string, target: BindingTarget, by: string, withChange?: TransactionStep) => this.bind(labelId, target, by, withChange) };
+    return labelRoutes({ labels, guard, ...(audited ? { audited } : {}) });
   }
 
   // --- LabelDirectory -------------------------------------------------------------------------------------------
@@ -250,11 +251,11 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
   // --- bindings -------------------------------------------------------------------------------------------------
 
   /** Binds a label to a facing (stored; wins over the planogram file), and flashes it at once if that facing is low. */
-  async bind(labelId: string, target: BindingTarget, by: string): Promise<LabelView> {
+  async bind(labelId: string, target: BindingTarget, by: string, withChange?: TransactionStep): Promise<LabelView> {
     const id = labelKey(labelId);
     checkBinding(id, target, { skuAt: (shelfId, facing) => this.skuAt(shelfId, facing), bindings: this.bindings, maxLabels: this.deps.config.drivers.maxLabels });
     const now = this.deps.now();
-    await this.bindingStore.put({ labelId: id, ...target, boundBy: by, boundAt: now });
+    await this.bindingStore.put({ labelId: id, ...target, boundBy: by, boundAt: now }, withChange);
     const previous = this.bindings.get(id);
     this.bindings.set(id, { labelId: id, ...target, source: 'api' });
     this.indexFacings();

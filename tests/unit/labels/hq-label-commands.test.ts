@@ -11,8 +11,15 @@ const log = pino({ level: 'silent' });
 
 function fakeCampaigns(existing: Record<string, Partial<CampaignView>> = {}) {
   const created: NewCampaignRequest[] = [];
+  /** how many created campaigns were committed when HQ was answered */
+  const committed = { count: 0 };
   return {
     created,
+    committed,
+    durable: async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      committed.count = created.length;
+    },
     create(request: NewCampaignRequest): CampaignView {
       if (existing[request.id ?? '']) throw new CampaignError('duplicate-id', request.id ?? '', 'a campaign with this id exists');
       created.push(request);
@@ -51,6 +58,7 @@ describe('HqLabelCommands', () => {
     const commands = new HqLabelCommands({ campaigns, flashes: fakeDirectory([]).directory, log });
     expect(await commands.priceCampaign({ campaignId: 'c1', prices: [{ sku: 'a', priceCents: 100 }] })).toEqual({ outcome: 'ok', detail: { campaignId: 'c1', state: 'running', labels: 2, unmappedSkus: [] } });
     expect(campaigns.created).toHaveLength(1);
+    expect(campaigns.committed.count).toBe(1); // answered ok only once the campaign was on disk
   });
 
   it("answers ok for a campaign hq made already, and failed for someone else's with the same id", async () => {
