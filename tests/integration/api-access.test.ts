@@ -4,11 +4,14 @@
  * them), the scrape token, foreign Host headers (DNS rebinding), and failed authentications limited per client address
  * (never a valid token).
  */
+import { execFile } from 'node:child_process';
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Role } from '../../edge/http/roles.js';
 import { ROLES } from '../../edge/http/roles.js';
 import { runCli } from '../../edge/cli/program.js';
+import { builtGatewayCli } from '../helpers/built-gateway.js';
 import { TEST_TOKEN, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 let gw: TestGateway | undefined;
@@ -16,6 +19,8 @@ afterEach(async () => {
   await gw?.dispose();
   gw = undefined;
 });
+
+const execFileAsync = promisify(execFile);
 
 /** A live stream read as text: `ready` at the gateway's hello, `ended` (the time) when the gateway ends it. */
 function openStream(url: string, token?: string): { ready: Promise<void>; ended: Promise<number>; text(): string; close(): void } {
@@ -117,10 +122,9 @@ describe('API access', () => {
     expect(await runCli(['token', 'add', 'bad/name', '--role', 'staff', ...config], io)).toBe(1);
   });
 
-  it('`token revoke` ends the token\'s open live streams within a second (opened with the token or its ticket) and voids its unused tickets', async () => {
+  it('`token revoke` in another process ends the token\'s open live streams within a second (opened with the token or its ticket) and voids its unused tickets', async () => {
     gw = await startTestGateway();
-    const config = ['--config', await gw.writeConfigFile()];
-    const io = { env: {}, cwd: gw.dataDir, stdout: { write: () => undefined }, stderr: { write: () => undefined }, onSignal: () => () => undefined };
+    const configFile = await gw.writeConfigFile();
     const maria = await gw.addToken('maria', 'viewer');
     const wall = await gw.addToken('wall screen', 'viewer');
     const ticketOf = async (token: string) => ((await (await gw!.api('/api/events/ticket', { method: 'POST', token })).json()) as { ticket: string }).ticket;
@@ -133,7 +137,9 @@ describe('API access', () => {
       await Promise.all([byTicket.ready, byHeader.ready, other.ready]);
       expect(await gw.built.metrics.value('smartstore_sse_clients')).toBe(3);
 
-      expect(await runCli(['token', 'revoke', 'maria', ...config], io)).toBe(0);
+      // the real CLI, as store IT runs it: its own process and database connection
+      // (rejects unless it exits 0)
+      await execFileAsync(process.execPath, [builtGatewayCli(), 'token', 'revoke', 'maria', '--config', configFile], { cwd: gw.dataDir, timeout: 15_000 });
       const revokedAt = Date.now();
       const timeout = new Promise<number[]>((_resolve, reject) => setTimeout(() => reject(new Error('the revoked token\'s streams are still open')), 3_000).unref());
       const endedAfterMs = (await Promise.race([Promise.all([byTicket.ended, byHeader.ended]), timeout])).map((at) => at - revokedAt);
