@@ -44,9 +44,20 @@ export type BrokerDeps = {
 
 /**
  * A device's session with what the broker keeps per connection: its message bucket (shared by every connection of the
- * device) and how many of its PUBLISHes were dropped over the rate limit but not yet passed through `published`.
+ * device), how many of its PUBLISHes were dropped over the rate limit but not yet passed through `published`, and the
+ * read hold of a device over its limit.
  */
-type BrokerSession = DeviceSession & { bucket: MessageBucket; rateDroppedPending: number };
+type BrokerSession = DeviceSession & { bucket: MessageBucket; rateDroppedPending: number; readHold: ReadHold | undefined };
+
+/**
+ * A device over its rate limit is not read for a while: aedes reads a socket's next chunk only once every packet of the
+ * current one is done, so holding the `done` of one dropped packet holds the socket, and TCP pushes back on the device.
+ * Dropping alone would still cost a parse and a trip through aedes per packet: a flooding device could keep the event
+ * loop busy and every other device waiting. The hold lasts until the bucket would have paid for the packets dropped
+ * meanwhile, at most READ_HOLD_MAX_MS — shorter than FLOOD_PAUSE_MS, so a held flooder still counts as flooding.
+ */
+type ReadHold = { since: number; dropped: number; release: () => void };
+const READ_HOLD_MAX_MS = 500;
 
 /** MQTT CONNACK return codes of 3.1.1 used for refusals. */
 const RC_IDENTIFIER_REJECTED = 2;
@@ -276,6 +287,7 @@ export class DeviceBroker implements DeviceSource {
     this.sockets.add(socket);
     socket.setNoDelay(true);
     const client = aedes.handle(socket);
+    this.gateReading(socket, client);
     socket.once('close', () => {
       this.sockets.delete(socket);
       this.addressLimits.closed(address);
@@ -289,6 +301,24 @@ export class DeviceBroker implements DeviceSource {
       // the client id is known when the frame came after CONNECT; it is shown, never used as a key
       const clientId = typeof client?.id === 'string' ? client.id.slice(0, 64) : undefined;
       this.logLimited(`frame:${violation.reason}`, 'warn', { remoteAddress: socket.remoteAddress, ...(clientId ? { clientId } : {}), ...violation, maxPacketBytes: this.options.maxPacketBytes }, 'connection closed: bad MQTT frame');
+    });
+  }
+
+  /**
+   * Makes a device's read hold (ReadHold) hold its socket. aedes reads the next chunk when every packet of the last one
+   * is done, and also on every 'readable' event even while packets are in flight (lib/client.js nextBatch): a flooding
+   * socket then feeds it chunk after chunk — tens of them per event-loop turn — and every other device waits (measured:
+   * 100 ms turns, kiosk alerts 50–400 ms late). Its 'readable' listener is put behind one that skips the event while
+   * the device is held; the held packet's `done` reads on when the hold ends. Unread bytes stay in the socket buffer
+   * and TCP pushes back on the device. Without aedes' listener where expected (another aedes version) nothing changes.
+   */
+  private gateReading(socket: Socket, client: Client): void {
+    const nextBatch = (client as unknown as { _nextBatch?: unknown })._nextBatch;
+    if (typeof nextBatch !== 'function' || !socket.listeners('readable').includes(nextBatch as () => void)) return;
+    const readOn = nextBatch as () => void;
+    socket.removeListener('readable', readOn);
+    socket.on('readable', () => {
+      if (this.sessions.get(client)?.readHold === undefined) readOn();
     });
   }
 
@@ -381,7 +411,7 @@ export class DeviceBroker implements DeviceSource {
       bucket = newMessageBucket(this.options.deviceRateLimit, this.deps.now());
       this.buckets.set(deviceId, bucket);
     }
-    return Object.assign(createDeviceSession(this.options.storeId, kind, deviceId), { bucket, rateDroppedPending: 0 });
+    return Object.assign(createDeviceSession(this.options.storeId, kind, deviceId), { bucket, rateDroppedPending: 0, readHold: undefined });
   }
 
   /**
@@ -492,7 +522,26 @@ export class DeviceBroker implements DeviceSource {
     }
     session.rateDroppedPending++;
     this.rateDropped.add(packet);
-    done(null);
+    if (session.readHold) {
+      session.readHold.dropped++;
+      return done(null);
+    }
+    session.readHold = { since: this.deps.now(), dropped: 1, release: () => done(null) };
+    this.holdReading(session);
+  }
+
+  /** Keeps the read hold until the dropped packets are paid for at the device's rate (see ReadHold), then lets go. */
+  private holdReading(session: BrokerSession): void {
+    const hold = session.readHold;
+    if (!hold) return;
+    const heldMs = this.deps.now() - hold.since;
+    const owedMs = Math.min(READ_HOLD_MAX_MS, (hold.dropped * 1000) / this.options.deviceRateLimit.messagesPerSecond) - heldMs;
+    if (owedMs >= 1 && this.aedes) {
+      setTimeout(() => this.holdReading(session), Math.ceil(owedMs)).unref();
+      return;
+    }
+    session.readHold = undefined;
+    hold.release();
   }
 
   private authorizeSubscribe(client: Client, subscription: Subscription, done: (error: Error | null, subscription?: Subscription | null) => void): void {
