@@ -90,15 +90,18 @@ export class DurabilityWorkload {
     this.campaignIds = this.campaignIds.filter((id) => snapshot.states.has(stateKey('campaign', id)));
   }
 
-  /** Runs every loop until `stop()`; resolves once each has noticed. */
-  async run(cycle: number): Promise<void> {
+  /**
+   * Runs every loop until `stop()`; resolves once each has noticed, with the first error a loop met before the kill
+   * (a 5xx, a refused CLI command) — such a loop ends, the others go on until the kill.
+   */
+  async run(cycle: number): Promise<Error | undefined> {
     this.cycle = cycle;
     this.halted = false;
     this.createdThisCycle = 0;
     this.rollbacksThisCycle = 0;
     this.haltedSignal = new Promise<void>((resolve) => (this.halt = resolve));
     const kioskClients = this.clients.filter((c) => this.store.kiosks.some((k) => k.id === c.options.clientId));
-    await Promise.all([
+    const ended = await Promise.allSettled([
       this.loop(() => this.alertStep()),
       this.loop(() => this.campaignStep()),
       this.loop(() => this.deviceStep()),
@@ -106,6 +109,8 @@ export class DurabilityWorkload {
       this.loop(() => this.tokenStep()),
       ...kioskClients.map((client) => this.loop(() => this.kioskStep(client), 15, 50)),
     ]);
+    const failed = ended.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    return failed ? (failed.reason as Error) : undefined;
   }
 
   /** The loops send nothing more; writes in flight keep their answer, or stay unknown. */

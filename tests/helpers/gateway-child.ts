@@ -3,41 +3,13 @@
  * nothing in the test's own process can stand in for a process that dies between two instructions.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
 import { eventually } from './test-gateway.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** the last characters of the child's output kept for a failure message (the child's logs are bounded here) */
 const OUTPUT_TAIL_CHARS = 8_000;
 
-export type GatewayBuild = { cliFile: string; dispose(): Promise<void> };
-
-/**
- * The gateway as JavaScript a plain `node` can run: edge/ transpiled (types stripped, no checks) into a temp dir.
- * Kept in this one function so that it can give way to the suite's shared build (a vitest globalSetup) unchanged
- * for its callers once that exists.
- */
-export async function buildGatewayForChild(): Promise<GatewayBuild> {
-  const work = await mkdtemp(join(tmpdir(), 'smartstore-gateway-build-'));
-  const entries = await readdir(join(ROOT, 'edge'), { withFileTypes: true, recursive: true });
-  const files = entries.filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => relative(ROOT, join(e.parentPath, e.name)));
-  for (const file of files) {
-    const out = ts.transpileModule(await readFile(join(ROOT, file), 'utf8'), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
-    const target = join(work, file.replace(/\.ts$/, '.js'));
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, out.outputText);
-  }
-  // the default config (config/default.yaml) and the staff page are found relative to the modules: link them beside
-  await writeFile(join(work, 'package.json'), JSON.stringify({ type: 'module' }));
-  for (const shared of ['node_modules', 'config', 'dashboards']) await symlink(join(ROOT, shared), join(work, shared), 'dir');
-  return { cliFile: join(work, 'edge/cli.js'), dispose: () => rm(work, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }) };
-}
-
 export type GatewayChildOptions = {
+  /** the runnable CLI, e.g. builtGatewayCli() (tests/helpers/built-gateway.ts) */
   cliFile: string;
   configFile: string;
   /** where its HTTP API answers, e.g. http://127.0.0.1:18080 */

@@ -1,11 +1,12 @@
 /**
- * Durable before acknowledged (issue 21 §1): the gateway runs as a child process (`smartstore-edge run`), a mixed
- * workload writes to it — alert ack/snooze/resolve, campaign create/cancel/rollback while campaigns run on answering
- * labels, label binding, device add/disable/enable/rotate-secret/remove over HTTP, token add/revoke with the CLI, kiosk
- * QoS 1 `assist-requested` events with HQ off — and the test SIGKILLs it at a random moment, starts it again on the
- * same data dir, and checks every write whose answer (2xx, PUBACK, exit 0) arrived: its effect is in the state, its
- * audit entry is in the trail, `audit verify` is ok, and no audit entry says what the state contradicts. Writes whose
- * answer had not arrived may or may not have happened, but state and audit must agree on which.
+ * Durable before acknowledged (issue 21 §1): the gateway runs as a child process (`smartstore-edge run`, built once
+ * per run by tests/global-setup.ts), a mixed workload writes to it — alert ack/snooze/resolve, campaign
+ * create/cancel/rollback while campaigns run on answering labels, label binding, device
+ * add/disable/enable/rotate-secret/remove over HTTP, token add/revoke with the CLI, kiosk QoS 1 `assist-requested`
+ * events with HQ off — and the test SIGKILLs it at a random moment, starts it again on the same data dir, and checks
+ * every write whose answer (2xx, PUBACK, exit 0) arrived: its effect is in the state, its audit entry is in the trail,
+ * `audit verify` is ok, and no audit entry says what the state contradicts. Writes whose answer had not arrived may or
+ * may not have happened, but state and audit must agree on which.
  *
  * Random but reproducible: the seed is in the test's name; KILL_DURABILITY_SEED=<seed> runs the same choices again.
  */
@@ -18,7 +19,8 @@ import { randomInt, seededRandom } from '../../devices/random.js';
 import { runCli } from '../../edge/cli/program.js';
 import { checkCycle, credentialChecks, describeFindings, DurabilityLedger, type Finding, type StateSnapshot } from '../helpers/durability-ledger.js';
 import { DurabilityWorkload, readSnapshot, tryCredentials, type ApiCall, type CliCall } from '../helpers/durability-workload.js';
-import { buildGatewayForChild, GatewayChild, type GatewayBuild } from '../helpers/gateway-child.js';
+import { builtGatewayCli } from '../helpers/built-gateway.js';
+import { GatewayChild } from '../helpers/gateway-child.js';
 import { freePort } from '../helpers/mosquitto.js';
 import { TEST_PLANOGRAM } from '../helpers/test-gateway.js';
 
@@ -61,7 +63,6 @@ const PLANOGRAM = {
   ],
 };
 
-let build: GatewayBuild | undefined;
 let work: string;
 let configFile: string;
 let httpUrl: string;
@@ -102,7 +103,6 @@ describe('durable before acknowledged: SIGKILL at random moments of a mixed work
   const ledger = new DurabilityLedger();
 
   beforeAll(async () => {
-    build = await buildGatewayForChild();
     work = await mkdtemp(join(tmpdir(), 'smartstore-kill-durability-'));
     const [httpPort, mqttPort] = [await freePort(), await freePort()];
     httpUrl = `http://127.0.0.1:${httpPort}`;
@@ -131,7 +131,7 @@ describe('durable before acknowledged: SIGKILL at random moments of a mixed work
     for (const id of KIOSKS) kiosks.push(await addDevice(id, 'kiosk'));
     const labels = [];
     for (const id of LABELS) labels.push(await addDevice(id, 'esl'));
-    child = new GatewayChild({ cliFile: build.cliFile, configFile, httpUrl, apiToken: API_TOKEN });
+    child = new GatewayChild({ cliFile: builtGatewayCli(), configFile, httpUrl, apiToken: API_TOKEN });
     workload = new DurabilityWorkload(
       {
         storeId: STORE_ID,
@@ -149,7 +149,6 @@ describe('durable before acknowledged: SIGKILL at random moments of a mixed work
   afterAll(async () => {
     await workload?.disconnect();
     await child?.stop();
-    await build?.dispose();
     if (work) await rm(work, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }, 60_000);
 
@@ -192,8 +191,9 @@ describe('durable before acknowledged: SIGKILL at random moments of a mixed work
       const killed = gateway.kill();
       load.stop();
       await killed;
-      await running;
+      const failed = await running;
       await load.disconnect();
+      if (failed) throw new Error(`cycle ${cycle}: ${failed.message}\n--- the gateway's output before the kill:\n${gateway.outputTail()}`);
     }
     await load.disconnect();
     await gateway.stop();
