@@ -12,13 +12,15 @@ export type LoginThrottleOptions = {
  * Failed MQTT logins, counted per client address and, within an address, per device id. Someone guessing `shelf-02`'s
  * secret from one address is slowed down there only: the real `shelf-02` on another address is never refused for it,
  * and the state lives in memory, so a restart starts every address afresh (a lockout never outlives the process).
- * Past a limit a CONNECT is refused without hashing the offered secret; attempts whose secret is being checked right
- * now count as failures already, so a burst of concurrent guesses cannot slip past the limit.
+ * Past a limit a CONNECT is refused without hashing the offered secret. For a device id, attempts whose secret is
+ * being checked right now count as failures already, so a burst of concurrent guesses cannot slip past its limit; for
+ * the address as a whole they do not: 200 devices behind one access point logging in at once after it rebooted are no
+ * guesses (what can slip past the address limit is bounded by the registry's few hash slots).
  */
 export class LoginThrottle {
   private readonly perDevice: AuthFailureThrottle;
   private readonly perAddress: AuthFailureThrottle;
-  /** `<address> <deviceId>` and `<address>` → attempts being checked; an entry lives only while its check runs */
+  /** `<address> <deviceId>` → attempts being checked; an entry lives only while its check runs */
   private readonly checking = new Map<string, number>();
 
   constructor(options: LoginThrottleOptions, now: () => number) {
@@ -28,20 +30,20 @@ export class LoginThrottle {
 
   isBlocked(address: string, deviceId: string): boolean {
     const key = deviceKey(address, deviceId);
-    return this.perDevice.isBlocked(key, this.checking.get(key) ?? 0) || this.perAddress.isBlocked(address, this.checking.get(address) ?? 0);
+    return this.perDevice.isBlocked(key, this.checking.get(key) ?? 0) || this.perAddress.isBlocked(address);
   }
 
   /** A secret check starts; every `begin` is followed by exactly one `end`. */
   begin(address: string, deviceId: string): void {
-    for (const key of [deviceKey(address, deviceId), address]) this.checking.set(key, (this.checking.get(key) ?? 0) + 1);
+    const key = deviceKey(address, deviceId);
+    this.checking.set(key, (this.checking.get(key) ?? 0) + 1);
   }
 
   end(address: string, deviceId: string): void {
-    for (const key of [deviceKey(address, deviceId), address]) {
-      const left = (this.checking.get(key) ?? 1) - 1;
-      if (left > 0) this.checking.set(key, left);
-      else this.checking.delete(key);
-    }
+    const key = deviceKey(address, deviceId);
+    const left = (this.checking.get(key) ?? 1) - 1;
+    if (left > 0) this.checking.set(key, left);
+    else this.checking.delete(key);
   }
 
   recordFailure(address: string, deviceId: string): void {

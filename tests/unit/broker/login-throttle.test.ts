@@ -34,6 +34,13 @@ describe('LoginThrottle', () => {
     expect((t as unknown as { checking: Map<string, number> }).checking.size).toBe(0);
   });
 
+  it('many devices of one address logging in at once are not taken for guesses (checks in progress count per id only)', () => {
+    const { t } = throttle(2, 4);
+    for (let i = 0; i < 200; i++) t.begin('10.0.0.9', `shelf-${i}`);
+    expect(t.isBlocked('10.0.0.9', 'shelf-0')).toBe(false);
+    expect(t.isBlocked('10.0.0.9', 'shelf-200')).toBe(false);
+  });
+
   it('a success forgets the id at that address, not the address guessing others; failures expire after a minute', () => {
     const { t, clock } = throttle(2, 3);
     t.recordFailure('10.0.0.9', 'a');
