@@ -1,6 +1,7 @@
 /**
- * Counts failed logins per device id in a sliding minute. Past the limit a CONNECT is refused without hashing the
- * offered secret, so guessing costs the attacker a round trip and costs us nothing. The map is bounded.
+ * Counts failed logins per key (LoginThrottle's: a client address, or an address and a device id) in a sliding minute.
+ * Past the limit a CONNECT is refused without hashing the offered secret, so guessing costs the attacker a round trip
+ * and costs us nothing. The map is bounded.
  */
 export class AuthFailureThrottle {
   private readonly failures = new Map<string, number[]>();
