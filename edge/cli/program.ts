@@ -8,6 +8,7 @@ import { initCa, issueDeviceCertificate, issueServerCertificate, listCertificate
 import { addDevice, disableDevice, enableDevice, listDevices, removeDevice, rotateDeviceSecret, type DeviceCommandOptions } from './devices.js';
 import { EXIT, type CliIo, type ExitCode } from './io.js';
 import { exportAudit, verifyAudit } from './audit.js';
+import { backupStore, restoreStore } from './backup.js';
 import { runGateway } from './run.js';
 import { pushPrices, type PricePushOptions } from './price.js';
 
@@ -140,6 +141,23 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .option('-c, --config <file>', CONFIG_HELP)
     .action(async (options: DatabaseCommandOptions) => {
       exitCode = await listCertificates(options, io);
+    });
+
+  program
+    .command('backup')
+    .description('copy the store into a new folder: every database of the data dir (consistent while the gateway runs), its marker, keys and certificates')
+    .requiredOption('-o, --out <dir>', 'a new (or empty) folder for the backup')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .action(async (options: DatabaseCommandOptions & { out: string }) => {
+      exitCode = await backupStore(options, io);
+    });
+  program
+    .command('restore')
+    .description('put a backup in place (refused while a gateway runs on the data dir); what was there is moved to <dataDir>/aside-<time>/')
+    .argument('<backup-dir>', 'a folder made by `backup --out`')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .action(async (backupDir: string, options: DatabaseCommandOptions) => {
+      exitCode = await restoreStore(backupDir, options, io);
     });
 
   const audit = program.command('audit').description('the hash-chained audit trail of what people did (alerts, devices, tokens)');

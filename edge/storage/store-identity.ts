@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
 export const STORE_MARKER_FILE = 'store.json';
@@ -96,8 +96,8 @@ export async function dataDirFacts(dataDir: string, databaseFile: string, identi
 export const withSidecars = (file: string) => [file, `${file}-wal`, `${file}-shm`, `${file}-journal`];
 
 /**
- * Moves the files of a store that exist into `<dataDir>/aside-<time>/` (a key file configured elsewhere is copied
- * and removed: rename cannot cross disks). Returns the folder, or undefined if there was nothing to move.
+ * Moves the files (or folders) of a store that exist into `<dataDir>/aside-<time>/` (a key file configured elsewhere
+ * is copied and removed: rename cannot cross disks). Returns the folder, or undefined if there was nothing to move.
  */
 export async function moveAside(dataDir: string, files: readonly string[], now: Date): Promise<{ dir: string; moved: string[] } | undefined> {
   const present = files.filter((file) => existsSync(file));
@@ -111,8 +111,8 @@ export async function moveAside(dataDir: string, files: readonly string[], now: 
       await rename(file, target);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
-      await copyFile(file, target);
-      await unlink(file);
+      await cp(file, target, { recursive: true, preserveTimestamps: true });
+      await rm(file, { recursive: true });
     }
     moved.push(basename(file));
   }
