@@ -209,6 +209,7 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
     devices: () => devices.registry.list(),
     isConnected: (id) => devices.liveness.isConnected(id),
     alerts: () => alerts.service,
+    durable: () => storage.writer.commit(),
     env: process.env,
     log: component('opcua'),
   });

@@ -42,6 +42,8 @@ export type OpcuaServerModuleDeps = {
   devices: () => KioskInfo[];
   isConnected: (deviceId: string) => boolean;
   alerts: () => AlertService;
+  /** resolves once every change made so far is committed (storage writer's commit) */
+  durable: () => Promise<void>;
   /** where `passwordEnv` users find their passwords */
   env: NodeJS.ProcessEnv;
   log: Logger;
@@ -130,8 +132,8 @@ export class OpcuaServerModule implements GatewayModule {
             kiosks: this.deps.devices().filter((d) => d.kind === 'kiosk'),
             isConnected: this.deps.isConnected,
             activeAlerts,
-            acknowledgeAlert: (id, by) => outcomeOf(() => alerts.acknowledge(id, by)),
-            resolveAlert: (id, by, note) => outcomeOf(() => alerts.resolve(id, by, note)),
+            acknowledgeAlert: (id, by) => this.durably(outcomeOf(() => alerts.acknowledge(id, by))),
+            resolveAlert: (id, by, note) => this.durably(outcomeOf(() => alerts.resolve(id, by, note))),
           },
           { onMethodError: (method, alertId, error) => log.error({ err: error, method, alertId }, 'OPC UA method failed') },
         );
@@ -141,6 +143,12 @@ export class OpcuaServerModule implements GatewayModule {
     });
     await server.start();
     this.server = server;
+  }
+
+  /** A done change is answered Good only once committed; a failed commit is the method's internal error. */
+  private async durably(outcome: AlertActionOutcome): Promise<AlertActionOutcome> {
+    if (outcome.ok) await this.deps.durable();
+    return outcome;
   }
 
   private subscribe(): void {

@@ -82,8 +82,9 @@ export type StoreModel = {
   isConnected: (deviceId: string) => boolean;
   activeAlerts: readonly AlertInfo[];
   /** the same calls the HTTP routes make (edge/alerts/routes.ts) */
-  acknowledgeAlert: (id: string, by: string) => AlertActionOutcome;
-  resolveAlert: (id: string, by: string, note?: string) => AlertActionOutcome;
+  /** Good is answered once the change and its audit entry are committed (a method result is a promise, as a 2xx is) */
+  acknowledgeAlert: (id: string, by: string) => AlertActionOutcome | Promise<AlertActionOutcome>;
+  resolveAlert: (id: string, by: string, note?: string) => AlertActionOutcome | Promise<AlertActionOutcome>;
 };
 
 export type StoreAddressSpaceOptions = {
@@ -277,12 +278,12 @@ export function buildStoreAddressSpace(addressSpace: AddressSpace, model: StoreM
   };
 
   const methodCall =
-    (alertId: string, name: string, action: (by: string, inputs: Variant[]) => AlertActionOutcome) =>
+    (alertId: string, name: string, action: (by: string, inputs: Variant[]) => AlertActionOutcome | Promise<AlertActionOutcome>) =>
     async (inputs: Variant[], context: ISessionContext): Promise<CallMethodResultOptions> => {
       const by = callerName(context);
       if (!by) return { statusCode: StatusCodes.BadUserAccessDenied };
       try {
-        const outcome = action(by, inputs);
+        const outcome = await action(by, inputs);
         if (outcome.ok) return { statusCode: StatusCodes.Good };
         return { statusCode: outcome.reason === 'invalid-state' ? StatusCodes.BadInvalidState : StatusCodes.BadNotFound };
       } catch (error) {

@@ -24,6 +24,7 @@ import {
   type DataValue,
   type UserIdentityInfo,
 } from 'node-opcua';
+import { SqliteDatabase } from '../../edge/storage/database.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../edge/alerts/alerts.js';
 import { OpcuaPortInUseError, OpcuaServer } from '../../edge/opcua/opcua-server.js';
@@ -187,6 +188,15 @@ describe('OPC UA server: the store as an address space', () => {
 
     const acknowledged = await session.call({ objectId: `ns=1;s=alert/${alert.id}`, methodId: `ns=1;s=alert/${alert.id}/Acknowledge`, inputArguments: [] });
     expect(acknowledged.statusCode).toEqual(StatusCodes.Good);
+    // Good is a promise: the change and its audit entry are committed (read through another connection to the file)
+    const reader = new SqliteDatabase(gw.built.storage.db.path);
+    await reader.open();
+    try {
+      expect(await reader.get('SELECT state, acknowledged_by AS "by" FROM alerts WHERE id = ?', [alert.id])).toEqual({ state: 'acknowledged', by: USER.userName });
+      expect(await reader.get("SELECT actor FROM audit_log WHERE action = 'alert.acknowledged' AND subject = ?", [alert.id])).toEqual({ actor: USER.userName });
+    } finally {
+      await reader.close();
+    }
     const overHttp = (await (await gw.api(`/api/alerts/${alert.id}`)).json()) as Alert;
     expect(overHttp).toMatchObject({ state: 'acknowledged', acknowledgedBy: USER.userName });
     expect((await read(session, `alert/${alert.id}/state`)).value.value).toBe('acknowledged');

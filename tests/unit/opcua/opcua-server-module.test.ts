@@ -34,6 +34,10 @@ describe('OPC UA server module', () => {
         touched.push('alerts');
         throw new Error('not needed');
       },
+      durable: () => {
+        touched.push('durable');
+        return Promise.resolve();
+      },
       env: {},
       log: pino({ level: 'silent' }),
     });
