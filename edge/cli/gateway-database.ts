@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { DataDirLock } from '../storage/data-dir-lock.js';
 import { SqliteDatabase } from '../storage/database.js';
 import { migrate } from '../storage/migrate.js';
+import { dataDirFacts, judgeDataDir, StoreIdentityError } from '../storage/store-identity.js';
 import { resolveConfigOrReport, type ResolvedConfig } from './config.js';
 import { EXIT, type CliIo, type ExitCode } from './io.js';
 
@@ -32,6 +33,13 @@ export async function withGatewayDatabase(
   if (typeof resolved === 'number') return resolved;
   if (!options.init && !existsSync(resolved.databaseFile)) {
     io.stderr.write(missingDatabaseMessage(resolved.databaseFile));
+    return EXIT.failed;
+  }
+  // an emptied database of a store that has run is not made into a new one here either (the gateway refuses it too)
+  const facts = await dataDirFacts(resolved.config.dataDir, resolved.databaseFile, []);
+  const judged = judgeDataDir(facts);
+  if (judged.verdict === 'refuse') {
+    io.stderr.write(`${new StoreIdentityError(resolved.databaseFile, judged.problem, resolved.config.dataDir, judged.evidence.join(', ')).message}\n`);
     return EXIT.failed;
   }
   const db = new SqliteDatabase(resolved.databaseFile);

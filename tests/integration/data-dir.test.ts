@@ -112,6 +112,19 @@ describe('the store knows it was set up', () => {
     expect((await readdir(dataDir)).sort()).toEqual(before);
   });
 
+  it('store-IT commands do not make an emptied database into a new store either', async () => {
+    const dataDir = join(dir, 'store');
+    await storeThatHasRun(dataDir);
+    await truncate(join(dataDir, 'gateway.db'), 0);
+    const config = await configFile(dataDir);
+    for (const args of [['device', 'list'], ['device', 'add', 'shelf-02', '--kind', 'shelf', '--init'], ['audit', 'verify']]) {
+      const run = capture();
+      expect(await runCli([...args, '--config', config], run.io)).toBe(EXIT.failed);
+      expect(run.stderr()).toContain(`the store database ${join(dataDir, 'gateway.db')} is empty (0 bytes)`);
+    }
+    expect((await stat(join(dataDir, 'gateway.db'))).size).toBe(0);
+  });
+
   it('a store from before the marker (only its pseudonym key is left beside a lost gateway.db) is refused too', async () => {
     const dataDir = join(dir, 'store');
     await mkdir(dataDir);
