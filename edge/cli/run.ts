@@ -1,5 +1,6 @@
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { redactConfig } from '../config/load-config.js';
+import { redactUrlCredentials } from '../core/log-redaction.js';
 import { createLogger } from '../core/logger.js';
 import { GatewayStartError } from '../core/module.js';
 import { buildGateway } from '../main.js';
@@ -90,7 +91,8 @@ export async function runGateway(options: { config?: string; reinit?: boolean },
       await built.gateway.start();
     } catch (error) {
       const failure = explainStartFailure(error, config);
-      io.stderr.write(failure.report);
+      // an error's text may quote a URL with its password (an HQ connection refused): stderr is redacted as the log is
+      io.stderr.write(redactUrlCredentials(failure.report));
       log.fatal({ component: 'gateway', ...failure.fields }, failure.message);
       return failure.exitCode;
     }
