@@ -87,8 +87,6 @@ export class StorageModule implements GatewayModule {
     const judged = judgeDataDir(facts);
     if (judged.verdict === 'refuse') {
       await this.reinitOrRefuse(new StoreIdentityError(this.databaseFile, judged.problem, this.dataDir, judged.evidence.join(', ')));
-    } else if (facts.database === 'missing' && facts.marker === undefined) {
-      await this.tightenNewDataDir();
     }
     await this.db.open();
     await migrate(this.db);
@@ -123,12 +121,10 @@ export class StorageModule implements GatewayModule {
     return row.store_uuid;
   }
 
-  /** A data dir this gateway sets up is its own: 0700 (an existing store's dir is left as store IT made it, with a warning). */
-  private async tightenNewDataDir(): Promise<void> {
-    await chmod(this.dataDir, 0o700).catch(() => undefined);
-  }
-
-  /** Database files 0600 (SQLite creates the WAL and shm with the database's mode); a too open data dir is named. */
+  /**
+   * Database files 0600 (SQLite creates the WAL and shm with the database's mode). The data dir is made 0700 when the
+   * gateway creates it; one that exists is left as store IT made it (it may be a shared folder) and named if open.
+   */
   private async keepFilesPrivate(): Promise<void> {
     for (const file of withSidecars(this.databaseFile)) {
       const mode = await stat(file).then((found) => found.mode & 0o777, () => undefined);

@@ -223,16 +223,19 @@ describe('files deleted or replaced under a running gateway', () => {
 
 describe('database and key files are private', () => {
   it('a fresh start: gateway.db, its WAL and shm, the relay outbox, the pseudonym key and store.json are 0600 in a 0700 data dir', async () => {
-    const dataDir = join(dir, 'store');
-    // as an installer might have made it: open to everyone
-    await mkdir(dataDir);
-    await chmod(dataDir, 0o755);
-    const gw = await startTestGateway({ dataDir, overrides: { hq: { enabled: true, url: 'mqtt://127.0.0.1:1', reconnectMinMs: 1_000 } } });
-    cleanups.push(() => gw.stop());
+    const dataDir = join(dir, 'new', 'store');
+    const config = join(dir, 'hq.yaml');
+    await writeFile(
+      config,
+      stringify({ dataDir, log: { level: 'info', pretty: false }, mqtt: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 }, security: { scryptCost: 1024 }, hq: { enabled: true, url: 'mqtt://127.0.0.1:1' } }),
+    );
+    const run = await startRun(['run', '--config', config]);
     expect(await fileMode(dataDir)).toBe(0o700);
-    for (const name of ['gateway.db', 'gateway.db-wal', 'gateway.db-shm', 'relay-outbox.db', 'pseudonym.key', 'store.json']) {
+    for (const name of ['gateway.db', 'gateway.db-wal', 'gateway.db-shm', 'relay-outbox.db', 'relay-outbox.db-wal', 'pseudonym.key', 'store.json']) {
       expect([name, await fileMode(join(dataDir, name))]).toEqual([name, 0o600]);
     }
+    expect(logLines(run.captured.stdout()).filter((line) => line.level >= 40).map((line) => line.msg)).not.toContainEqual(expect.stringContaining('data dir is open'));
+    expect(await run.stop()).toBe(EXIT.ok);
   });
 
   it('an existing store with 0644 database files gets them 0600 at start; its open data dir is named in a warning', async () => {
