@@ -1,6 +1,7 @@
 /** Turns the results of one benchmark run into the table (Markdown, readable in a terminal) and its notes. */
 import type { LatencyResult, LatencySample, LatencySettings } from './alert-latency.js';
 import type { ColdStartResult, ColdStartSettings } from './cold-start.js';
+import type { DurabilityResult, DurabilitySettings, KioskRun, LoadSpan } from './durability.js';
 import type { GatewayRefusals, IngestResult, IngestSettings } from './ingest.js';
 import type { LabelsBenchResult, LabelsBenchSettings } from './labels.js';
 import type { MemoryResult, MemorySettings } from './memory.js';
@@ -21,6 +22,7 @@ export type BenchResults = {
   relay?: { outboxSettings: OutboxBenchSettings; outbox: OutboxBenchResult; drainSettings: RelayDrainSettings; drain: RelayDrainResult };
   opcua?: { settings: OpcuaBenchSettings; result: OpcuaBenchResult };
   labels?: { settings: LabelsBenchSettings; result: LabelsBenchResult };
+  durability?: { settings: DurabilitySettings; result: DurabilityResult };
 };
 
 export const TARGETS = {
@@ -31,6 +33,8 @@ export const TARGETS = {
   outboxVsSingleRow: 25,
   drainEventsPerS: 20_000,
   labelsCampaignVsAedes: 2,
+  alertAckP99Ms: 50,
+  kioskGatedVsPlain: 0.8,
 };
 
 type Row = { id: string; benchmark: string; gateway: string; baseline: string; ratio: string; target: string; result: string };
@@ -209,6 +213,59 @@ export function buildRows(results: BenchResults): Row[] {
       result: '—',
     });
   }
+  if (results.durability) rows.push(...durabilityRows(results.durability.settings, results.durability.result));
+  return rows;
+}
+
+const loadText = (load: LoadSpan) => `load ${load.before[0]?.toFixed(1)}→${load.after[0]?.toFixed(1)}`;
+
+/** Issue 21 §1: the code that answered before its commit is gone, so each baseline is the same gateway's answer without one. */
+function durabilityRows(settings: DurabilitySettings, result: DurabilityResult): Row[] {
+  const rows: Row[] = [];
+  const { ack, kiosk, campaign } = result;
+  const bg = `${formatInt(ack.backgroundAchievedRate)} msg/s background`;
+  for (const q of [50, 99] as const) {
+    const acked = percentile(ack.ackMs, q);
+    const got = percentile(ack.getMs, q);
+    rows.push({
+      id: q === 50 ? '8a' : '8b',
+      benchmark:
+        `Alert ack over HTTP, answered after its commit, p${q} ms (${bg}; ${ack.ackMs.length} acks; in-run baseline — the pre-commit ack no longer exists: ` +
+        `GET of the same alert, same HTTP + token path, no commit; ${loadText(ack.load)})`,
+      gateway: formatMs(acked, 2),
+      baseline: `GET /api/alerts/:id ${formatMs(got, 2)}`,
+      ratio: `${formatRatio(acked / got)} GET`,
+      target: q === 99 ? `< ${TARGETS.alertAckP99Ms} ms` : '—',
+      result: q === 99 ? verdict(ack.failures === 0 && acked < TARGETS.alertAckP99Ms) : '—',
+    });
+  }
+  const opening = kiosk.median.opening;
+  const plain = kiosk.median.plain;
+  const ratio = opening / plain;
+  const clean = kiosk.runs.every((r) => r.disconnected === 0 && r.rateLimited === 0);
+  rows.push({
+    id: '8c',
+    benchmark:
+      `Kiosk QoS 1 events/s end to end, publish → PUBACK (${settings.kiosk.kiosks} kiosks × ${settings.kiosk.window} in flight; median of ${settings.kiosk.runs}): ` +
+      '`assist-requested` opening alerts, PUBACK after the commit, vs in-run baseline `item-scanned` (no alert, no gate) on the same gateway; ' +
+      `${loadText(kiosk.load)}`,
+    gateway: `${formatInt(opening)} (dedup, no resolver: ${formatInt(kiosk.median.dedup)})`,
+    baseline: `item-scanned ${formatInt(plain)}`,
+    ratio: `${formatRatio(ratio)} · dedup ${formatRatio(kiosk.median.dedup / plain)}`,
+    target: `≥ ${TARGETS.kioskGatedVsPlain.toFixed(2)}×`,
+    result: verdict(clean && ratio >= TARGETS.kioskGatedVsPlain),
+  });
+  rows.push({
+    id: '8d',
+    benchmark:
+      `Campaign create for ${formatInt(campaign.labels)} labels (${formatInt(campaign.skus)} skus), ms: POST /api/campaigns → 201 after the commit (median of ${settings.campaign.rounds}); ` +
+      `in-run baseline create() alone, what the 201 waited for before; ${loadText(campaign.load)}`,
+    gateway: `${formatInt(campaign.median.postMs)} (create()+durable() ${formatInt(campaign.median.createDurableMs)}); event loop held ≤ ${formatInt(campaign.maxHoldMs)}`,
+    baseline: `create() alone ${formatInt(campaign.median.createMs)}`,
+    ratio: `${formatRatio(campaign.median.postMs / campaign.median.createMs)} · in process ${formatRatio(campaign.median.createDurableMs / campaign.median.createMs)}`,
+    target: '—',
+    result: '—',
+  });
   return rows;
 }
 
@@ -359,7 +416,51 @@ export function renderNotes(results: BenchResults): string {
         '(the AP drivers are rebuilt at start from the stored label sightings, so the resumed sends wait in their queues for the AP).',
     );
   }
+  if (results.durability) notes.push(...durabilityNotes(results.durability.settings, results.durability.result));
   return notes.join('\n');
+}
+
+function durabilityNotes(settings: DurabilitySettings, result: DurabilityResult): string[] {
+  const { ack, kiosk, campaign } = result;
+  const d = (values: number[]) => `p50 ${formatMs(percentile(values, 50), 2)} / p99 ${formatMs(percentile(values, 99), 2)} / max ${formatMs(Math.max(...values), 2)} ms`;
+  const load = (span: LoadSpan) => `load average (1/5/15 min) ${span.before.join(' / ')} before, ${span.after.join(' / ')} after`;
+  const run = (r: KioskRun) =>
+    `${formatInt(r.eventsPerS)}/s (PUBACK p50 ${formatMs(r.pubackP50Ms, 1)} / p99 ${formatMs(r.pubackP99Ms, 1)} ms; ${formatInt(r.alertsOpenedPerS)} alerts opened/s, ` +
+    `${formatInt(r.commitsPerS)} commits/s${r.variant === 'opening' ? `, ${formatInt(r.resolvedPerS)} resolved/s` : ''}; gateway CPU ${r.brokerCpuPercent.toFixed(0)} %, ` +
+    `kiosks+resolver CPU ${r.generatorCpuPercent.toFixed(0)} %${r.disconnected + r.rateLimited > 0 ? `; WARNING ${r.disconnected} disconnected, ${r.rateLimited} rate-limited` : ''})`;
+  const runsOf = (variant: KioskRun['variant']) => kiosk.runs.filter((r) => r.variant === variant).map(run).join('; ');
+  return [
+    '- **8 Durable before acknowledged (issue 21 §1).** The gateway now answers an alert ack, a kiosk event that opens an alert and a campaign ' +
+      'create only once the change is committed (write-behind group commit, SQLite WAL). The code path that answered before the commit no longer ' +
+      'exists, so every baseline is the same gateway, in the same run and under the same load, answering something that waits for no commit. ' +
+      '8a–8c: one gateway in a forked process (HQ relay disabled), log level silent, scrypt N 1024.',
+    `  - 8a/8b alert ack: ${settings.ack.probeKiosks} probe kiosks (mqtt.js) each send \`assist-requested\` (QoS 1; its PUBACK comes after the alert's commit), ` +
+      'the bench finds the alert in GET /api/alerts, then times GET /api/alerts/:id (baseline) and POST /api/alerts/:id/ack (answered after the commit) in ' +
+      `alternating order, then resolves it (timed too) so the kiosk can ask again. Background: ${settings.ack.backgroundShelves} shelves in a load worker, ` +
+      `QoS 0 steady readings at ${formatInt(settings.ack.backgroundRate)} msg/s (the gateway accepted ${formatInt(ack.backgroundAchievedRate)} msg/s while the cycles ran). ` +
+      `fetch from the orchestrator process (keep-alive). ${settings.ack.warmupCycles} warm-up cycles not counted; ${ack.failures} failed cycles. ${load(ack.load)}.`,
+    `    - ack ${d(ack.ackMs)}; GET ${d(ack.getMs)}; resolve ${d(ack.resolveMs)}; ${ack.ackMs.length} samples each`,
+    `  - 8c kiosk events: ${settings.kiosk.kiosks} kiosks as raw MQTT connections from the orchestrator process (mqtt-wire.ts), QoS 1, ${settings.kiosk.window} ` +
+      `unacknowledged per kiosk, refilled as PUBACKs arrive; counted as PUBACKs received over a ${settings.kiosk.measureMs / 1000} s window after ` +
+      `${settings.kiosk.warmupMs / 1000} s warm-up; fresh connections per run, the three variants rotated across ${settings.kiosk.runs} run(s). ` +
+      '"opening": `assist-requested` while a resolver in the orchestrator resolves the kiosks\' active alerts over HTTP (' +
+      `${settings.kiosk.resolverConcurrency} requests at a time), so new alerts keep opening and the commits carry rows — its HTTP work is charged to ` +
+      'the gated side. "dedup": `assist-requested` with no resolver: after its first event each kiosk has an active alert, the event opens nothing, yet ' +
+      'the ack gate still asks for a commit and the PUBACK waits for it (an empty group commit). Baseline "plain": `item-scanned` for a sku outside the ' +
+      'planogram (no alert, no gate, no stock change). Device rate limit as in production (500 msg/s per kiosk): a run that hit it is flagged. ' +
+      `${load(kiosk.load)}.`,
+    `    - opening: ${runsOf('opening')}`,
+    `    - dedup: ${runsOf('dedup')}`,
+    `    - plain: ${runsOf('plain')}`,
+    `  - 8d campaign create: a gateway in the bench process with ${formatInt(campaign.labels)} labels bound in its planogram (${campaign.labelsPerFacing} per facing, ` +
+      `${formatInt(campaign.skus)} skus), no access point connected (sends find no driver; neither answer waits for sends). Per round: \`campaigns.create()\` ` +
+      'timed alone (the baseline: the 201 waited for this before) and until `durable()` resolved, then POST /api/campaigns with a new price for every sku ' +
+      '(JSON, admin token, over 127.0.0.1) timed to its 201; each campaign is cancelled (and committed) before the next. Event-loop hold: the longest gap ' +
+      `between the ticks of a 1 ms interval while create()+commit or the request ran. One warm-up campaign not counted. ${load(campaign.load)}.`,
+    `    - rounds: ${campaign.rounds
+      .map((r) => `create ${formatInt(r.createMs)} / +durable ${formatInt(r.createDurableMs)} / POST ${formatInt(r.postMs)} ms, held ${formatInt(r.holdMs)} / ${formatInt(r.postHoldMs)} ms`)
+      .join('; ')}`,
+  ];
 }
 
 export function summaryLine(results: BenchResults): string {

@@ -8,8 +8,11 @@
  *   5 HQ relay: durable outbox vs single-row commits, a backlog drained to Mosquitto, device → HQ latency
  *   6 OPC UA: updates delivered to an OPC UA subscriber vs MQTT, start-up with and without the OPC UA server
  *   7 labels: a price campaign to 50,000 labels behind 20 MQTT access points vs raw QoS 1 round trips, memory, resume
+ *   8 durability: alert ack, kiosk QoS 1 events and campaign create, each answered after its commit, vs the same
+ *     gateway's answer without one (issue 21 §1)
  *
- * Environment: BENCH_QUICK=1 for a ~1 minute smoke run; BENCH_ONLY=ingest,latency,memory,cold-start,relay,opcua,labels for a subset.
+ * Environment: BENCH_QUICK=1 for a ~1 minute smoke run; BENCH_ONLY=ingest,latency,memory,cold-start,relay,opcua,labels,durability
+ * for a subset.
  * A full run of every benchmark writes bench/RESULTS.md. Every process, port (127.0.0.1 only) and temp dir it opens is
  * closed or removed at the end, also on failure or Ctrl-C (ipc.ts).
  */
@@ -20,6 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runAlertLatency, type LatencySettings } from './alert-latency.js';
 import { runColdStart, type ColdStartSettings } from './cold-start.js';
+import { DURABILITY_BENCH_DEFAULT, DURABILITY_BENCH_SMOKE, runDurability } from './durability.js';
 import { runIngest, type IngestSettings } from './ingest.js';
 import { cleanupNow } from './ipc.js';
 import { runMemory, type MemorySettings } from './memory.js';
@@ -31,7 +35,7 @@ import { machineInfo, openFilesLimit } from './procfs.js';
 import { buildRows, renderMachine, renderNotes, renderTable, summaryLine, type BenchResults } from './report.js';
 
 const quick = process.env.BENCH_QUICK === '1';
-const SECTIONS = ['ingest', 'latency', 'memory', 'cold-start', 'relay', 'opcua', 'labels'] as const;
+const SECTIONS = ['ingest', 'latency', 'memory', 'cold-start', 'relay', 'opcua', 'labels', 'durability'] as const;
 type Section = (typeof SECTIONS)[number];
 const only = (process.env.BENCH_ONLY ?? '')
   .split(',')
@@ -62,6 +66,7 @@ const drainSettings: RelayDrainSettings = quick
   : { backlogEvents: 1_000_000, capRatePerS: 5_000, latencySamples: 200, latencyIntervalMs: 10 };
 const opcuaSettings = quick ? OPCUA_BENCH_SMOKE : OPCUA_BENCH_DEFAULT;
 const labelsSettings = quick ? LABELS_BENCH_SMOKE : LABELS_BENCH_DEFAULT;
+const durabilitySettings = quick ? DURABILITY_BENCH_SMOKE : DURABILITY_BENCH_DEFAULT;
 
 const began = performance.now();
 const progress = (line: string) => console.log(`[${((performance.now() - began) / 1000).toFixed(0).padStart(4)} s] ${line}`);
@@ -101,6 +106,7 @@ async function main(): Promise<void> {
   }
   if (selected('opcua')) results.opcua = { settings: opcuaSettings, result: await runOpcuaBench(opcuaSettings, progress) };
   if (selected('labels')) results.labels = { settings: labelsSettings, result: await runLabelsBench(labelsSettings, progress) };
+  if (selected('durability')) results.durability = { settings: durabilitySettings, result: await runDurability(durabilitySettings, progress) };
   results.totalSeconds = (performance.now() - began) / 1000;
 
   const table = renderTable(buildRows(results));
