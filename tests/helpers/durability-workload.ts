@@ -7,7 +7,7 @@
  * subject whose fate a kill leaves open is its last.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { randomInt, type RandomSource } from '../../devices/random.js';
+import { randomInt, seededRandom, type RandomSource } from '../../devices/random.js';
 import { stateKey, type DurabilityLedger, type NewAction, type StateSnapshot, type KioskAlertView, type AuditEntryView, type CredentialCheck } from './durability-ledger.js';
 
 export type ApiCall = (path: string, init?: RequestInit & { token?: string }) => Promise<Response>;
@@ -49,11 +49,27 @@ export class DurabilityWorkload {
   private devices = new Map<string, 'enabled' | 'disabled'>();
   private tokens = new Set<string>();
   private counter = 0;
+  private readonly randoms = new Map<string, RandomSource>();
 
   constructor(
     private readonly store: WorkloadStore,
-    private readonly deps: { api: ApiCall; cli: CliCall; ledger: DurabilityLedger; random: RandomSource },
+    private readonly deps: { api: ApiCall; cli: CliCall; ledger: DurabilityLedger; seed: number },
   ) {}
+
+  /**
+   * Each loop draws from its own generator, seeded from the test's seed and the loop's name: a loop makes the same
+   * choices for the same seed whatever the other loops' timing (what it chooses from — the alerts listed — may differ).
+   */
+  private randomOf(name: string): RandomSource {
+    let random = this.randoms.get(name);
+    if (!random) {
+      let hash = this.deps.seed >>> 0;
+      for (const char of name) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193) >>> 0;
+      random = seededRandom(hash);
+      this.randoms.set(name, random);
+    }
+    return random;
+  }
 
   /** Connects the kiosks and the labels (the labels answer campaigns from now on). */
   async connect(): Promise<void> {
@@ -68,7 +84,7 @@ export class DurabilityWorkload {
           if (!client.connected) return;
           const ack = { cmdId: command.cmdId, ok: true, displayedPriceCents: command.priceCents, ts: Date.now() };
           client.publish(`store/${this.store.storeId}/esl/${label.id}/ack`, JSON.stringify(ack), { qos: 1 }, () => undefined);
-        }, randomInt(this.deps.random, 5, 40));
+        }, randomInt(this.randomOf('label acks'), 5, 40));
       });
     }
     await Promise.all(this.store.kiosks.map((kiosk) => this.connectDevice(kiosk.id, kiosk.secret)));
@@ -102,12 +118,12 @@ export class DurabilityWorkload {
     this.haltedSignal = new Promise<void>((resolve) => (this.halt = resolve));
     const kioskClients = this.clients.filter((c) => this.store.kiosks.some((k) => k.id === c.options.clientId));
     const ended = await Promise.allSettled([
-      this.loop(() => this.alertStep()),
-      this.loop(() => this.campaignStep()),
-      this.loop(() => this.deviceStep()),
-      this.loop(() => this.labelStep()),
-      this.loop(() => this.tokenStep()),
-      ...kioskClients.map((client) => this.loop(() => this.kioskStep(client), 15, 50)),
+      this.loop('alerts', (random) => this.alertStep(random)),
+      this.loop('campaigns', (random) => this.campaignStep(random)),
+      this.loop('devices', (random) => this.deviceStep(random)),
+      this.loop('labels', (random) => this.labelStep(random)),
+      this.loop('tokens', (random) => this.tokenStep(random)),
+      ...kioskClients.map((client) => this.loop(`kiosk ${String(client.options.clientId)}`, () => this.kioskStep(client), 15, 50)),
     ]);
     const failed = ended.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     return failed ? (failed.reason as Error) : undefined;
@@ -119,15 +135,16 @@ export class DurabilityWorkload {
     this.halt();
   }
 
-  private async loop(step: () => Promise<void>, minPauseMs = 5, maxPauseMs = 30): Promise<void> {
+  private async loop(name: string, step: (random: RandomSource) => Promise<void>, minPauseMs = 5, maxPauseMs = 30): Promise<void> {
+    const random = this.randomOf(name);
     while (!this.halted) {
       try {
-        await step();
+        await step(random);
       } catch (error) {
         // a request cut off by the kill; before it, an error is the test's own and must show
         if (!this.halted) throw error;
       }
-      await Promise.race([new Promise((resolve) => setTimeout(resolve, randomInt(this.deps.random, minPauseMs, maxPauseMs))), this.haltedSignal]);
+      await Promise.race([new Promise((resolve) => setTimeout(resolve, randomInt(random, minPauseMs, maxPauseMs))), this.haltedSignal]);
     }
   }
 
@@ -150,45 +167,45 @@ export class DurabilityWorkload {
     return (await response.json()) as T;
   }
 
-  private pick<T>(items: readonly T[]): T | undefined {
-    return items.length === 0 ? undefined : items[randomInt(this.deps.random, 0, items.length - 1)];
+  private pick<T>(random: RandomSource, items: readonly T[]): T | undefined {
+    return items.length === 0 ? undefined : items[randomInt(random, 0, items.length - 1)];
   }
 
-  private async alertStep(): Promise<void> {
+  private async alertStep(random: RandomSource): Promise<void> {
     const { alerts } = await this.read<{ alerts: { id: string; state: string }[] }>('/api/alerts?kind=kiosk-assist');
-    const alert = this.pick(alerts);
+    const alert = this.pick(random, alerts);
     if (!alert) return;
-    const roll = this.deps.random();
+    const roll = random();
     const base = { domain: 'alert' as const, subject: alert.id, before: alert.state };
     const post = { method: 'POST', headers: { 'content-type': 'application/json' } };
     if (alert.state === 'open' && roll < 0.45) {
       await this.write({ ...base, kind: 'alert.ack', to: 'acknowledged', audit: 'alert.acknowledged' }, `/api/alerts/${alert.id}/ack`, { ...post, body: '{}' });
     } else if (roll < 0.7) {
-      await this.write({ ...base, kind: 'alert.snooze', to: 'snoozed', audit: 'alert.snoozed' }, `/api/alerts/${alert.id}/snooze`, { ...post, body: JSON.stringify({ minutes: randomInt(this.deps.random, 30, 600) }) });
+      await this.write({ ...base, kind: 'alert.snooze', to: 'snoozed', audit: 'alert.snoozed' }, `/api/alerts/${alert.id}/snooze`, { ...post, body: JSON.stringify({ minutes: randomInt(random, 30, 600) }) });
     } else {
       await this.write({ ...base, kind: 'alert.resolve', to: 'resolved', audit: 'alert.resolved' }, `/api/alerts/${alert.id}/resolve`, { ...post, body: JSON.stringify({ note: 'kill test' }) });
     }
   }
 
-  private async campaignStep(): Promise<void> {
+  private async campaignStep(random: RandomSource): Promise<void> {
     const post = { method: 'POST', headers: { 'content-type': 'application/json' } };
-    if (this.createdThisCycle < CAMPAIGNS_PER_CYCLE && this.campaignIds.length < MAX_TEST_CAMPAIGNS && this.deps.random() < 0.5) {
+    if (this.createdThisCycle < CAMPAIGNS_PER_CYCLE && this.campaignIds.length < MAX_TEST_CAMPAIGNS && random() < 0.5) {
       const id = `kc-${this.cycle}-${this.counter++}`;
       this.createdThisCycle++;
       this.campaignIds.push(id);
-      const prices = this.store.skus.map((sku) => ({ sku, priceCents: randomInt(this.deps.random, 100, 2_000) }));
+      const prices = this.store.skus.map((sku) => ({ sku, priceCents: randomInt(random, 100, 2_000) }));
       await this.write({ kind: 'campaign.create', domain: 'campaign', subject: id, to: 'created', audit: 'campaign.created' }, '/api/campaigns', { ...post, body: JSON.stringify({ id, prices }) });
       return;
     }
-    // the newest campaigns: the ones still running
-    const id = this.pick(this.campaignIds.slice(-6));
+    // the newest campaign half of the time (most likely still running: one to cancel), else one of the last six
+    const id = random() < 0.5 ? this.campaignIds[this.campaignIds.length - 1] : this.pick(random, this.campaignIds.slice(-6));
     if (!id) return;
     const answer = await this.deps.api(`/api/campaigns/${id}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     if (answer.status === 404) return void (await answer.text()); // its create was not answered, and did not happen
     if (!answer.ok) throw new Error(`GET /api/campaigns/${id} answered ${answer.status}: ${await answer.text()}`);
     const { state } = (await answer.json()) as { state: string };
     const active = state === 'scheduled' || state === 'running';
-    if (active && this.deps.random() < 0.5) {
+    if (active && random() < 0.7) {
       await this.write({ kind: 'campaign.cancel', domain: 'campaign', subject: id, to: 'cancelled', audit: 'campaign.cancelled' }, `/api/campaigns/${id}/cancel`, { ...post, body: '{}' });
       return;
     }
@@ -206,9 +223,9 @@ export class DurabilityWorkload {
     }
   }
 
-  private async deviceStep(): Promise<void> {
+  private async deviceStep(random: RandomSource): Promise<void> {
     const ids = [...this.devices.keys()];
-    if (ids.length < 3 || (ids.length < MAX_TEST_DEVICES && this.deps.random() < 0.15)) {
+    if (ids.length < 3 || (ids.length < MAX_TEST_DEVICES && random() < 0.15)) {
       const id = `dk-${this.cycle}-${this.counter++}`;
       const answer = await this.write({ kind: 'device.add', domain: 'device', subject: id, to: 'enabled', audit: 'device.added' }, '/api/devices', {
         method: 'POST',
@@ -220,11 +237,11 @@ export class DurabilityWorkload {
     }
     // a disabled device half of the time: enabling needs one, and a kill leaves few of them
     const disabled = ids.filter((id) => this.devices.get(id) === 'disabled');
-    const id = this.pick(disabled.length > 0 && this.deps.random() < 0.5 ? disabled : ids) as string;
+    const id = this.pick(random, disabled.length > 0 && random() < 0.5 ? disabled : ids) as string;
     const state = this.devices.get(id) as 'enabled' | 'disabled';
     // its next write waits for this one's answer: unanswered, the device leaves the pool until the next restart
     this.devices.delete(id);
-    const roll = this.deps.random();
+    const roll = random();
     const subject = { domain: 'device' as const, subject: id };
     if (roll < 0.55) {
       const action = state === 'enabled' ? ('disable' as const) : ('enable' as const);
@@ -238,9 +255,9 @@ export class DurabilityWorkload {
     }
   }
 
-  private async labelStep(): Promise<void> {
-    const labelId = this.pick(this.store.rebindable);
-    const target = this.pick(this.store.facings);
+  private async labelStep(random: RandomSource): Promise<void> {
+    const labelId = this.pick(random, this.store.rebindable);
+    const target = this.pick(random, this.store.facings);
     if (!labelId || !target) return;
     await this.write({ kind: 'label.bind', domain: 'label', subject: labelId, to: `${target.shelfId}/${target.facing}`, audit: 'label.bound' }, `/api/labels/${labelId}/binding`, {
       method: 'PUT',
@@ -250,9 +267,9 @@ export class DurabilityWorkload {
   }
 
   /** Tokens change only through the CLI (store IT at the gateway's console), on the database the gateway uses. */
-  private async tokenStep(): Promise<void> {
+  private async tokenStep(random: RandomSource): Promise<void> {
     const active = [...this.tokens];
-    if (active.length < 2 || (active.length < MAX_TEST_TOKENS && this.deps.random() < 0.5)) {
+    if (active.length < 2 || (active.length < MAX_TEST_TOKENS && random() < 0.5)) {
       const name = `kt-${this.cycle}-${this.counter++}`;
       const handle = this.deps.ledger.begin(this.cycle, { kind: 'token.add', domain: 'token', subject: name, to: 'active', audit: 'token.added' });
       const out = await this.deps.cli(['token', 'add', name, '--role', 'viewer']);
@@ -261,7 +278,7 @@ export class DurabilityWorkload {
       this.tokens.add(name);
       return;
     }
-    const name = this.pick(active) as string;
+    const name = this.pick(random, active) as string;
     this.tokens.delete(name);
     const handle = this.deps.ledger.begin(this.cycle, { kind: 'token.revoke', domain: 'token', subject: name, to: 'inactive', audit: 'token.revoked' });
     const out = await this.deps.cli(['token', 'revoke', name]);
