@@ -13,7 +13,8 @@ export async function loadOrCreatePseudonymKey(path: string): Promise<{ key: Buf
   } catch (error) {
     if ((error as { cause?: NodeJS.ErrnoException }).cause?.code !== 'ENOENT') throw error;
   }
-  await mkdir(dirname(path), { recursive: true });
+  // a folder made for the key is private too (an existing one is left as it is)
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const key = randomBytes(32);
   // 'wx': two gateways racing on one data dir cannot both write one (the data-dir lock prevents that anyway)
   await writeFile(path, key, { mode: 0o600, flag: 'wx' });
