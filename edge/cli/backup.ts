@@ -36,7 +36,8 @@ import { EXIT, type CliIo, type ExitCode } from './io.js';
 /** Folders of the data dir holding keys and certificates (the store CA: pki/; OPC UA: see opcua-server.ts, device-driver.ts) */
 const KEY_DIRS = ['pki', 'opcua-pki', 'opcua-client-pki', 'opcua-pki-users'];
 
-const pseudonymKeyFile = (config: GatewayConfig, cwd: string) => resolve(cwd, config.security.pseudonymKeyFile ?? join(config.dataDir, 'pseudonym.key'));
+const pseudonymKeyFile = (config: GatewayConfig, cwd: string) =>
+  resolve(cwd, config.security.pseudonymKeyFile ?? join(config.dataDir, 'pseudonym.key'));
 
 /** The data dir's SQLite databases (top level, by content): not the lock, not a WAL or journal. */
 async function databasesIn(dataDir: string): Promise<string[]> {
@@ -72,7 +73,8 @@ export async function backupStore(options: DatabaseCommandOptions & { out: strin
       await backupDatabase(join(config.dataDir, name), join(out, file));
       entries.push(await entryFor(out, file, { dataDir: name }, 'database', 0o600));
     }
-    const plainFiles = [STORE_MARKER_FILE, ...(await Promise.all(KEY_DIRS.map(async (dir) => (await filesUnder(join(config.dataDir, dir))).map((file) => join(dir, file))))).flat()];
+    const plainFiles = [STORE_MARKER_FILE];
+    for (const dir of KEY_DIRS) for (const file of await filesUnder(join(config.dataDir, dir))) plainFiles.push(join(dir, file));
     for (const relativePath of plainFiles) {
       const source = join(config.dataDir, relativePath);
       if (!existsSync(source)) continue;
@@ -97,7 +99,10 @@ export async function backupStore(options: DatabaseCommandOptions & { out: strin
     await rename(join(out, `${MANIFEST_FILE}.draft`), join(out, MANIFEST_FILE));
     const bytes = entries.reduce((sum, entry) => sum + entry.bytes, 0);
     const databases = entries.filter((entry) => entry.kind === 'database').map((entry) => entry.file.replace(/^data\//, ''));
-    io.stdout.write(`backup of store ${config.storeId} in ${out}: ${databases.join(', ')} and ${entries.length - databases.length} key files, ${formatBytes(bytes)}\n`);
+    const keyFiles = entries.length - databases.length;
+    io.stdout.write(
+      `backup of store ${config.storeId} in ${out}: ${databases.join(', ')} and ${keyFiles} key files, ${formatBytes(bytes)}\n`,
+    );
     return EXIT.ok;
   } catch (error) {
     io.stderr.write(`backup failed: ${(error as Error).message} (${out} has no ${MANIFEST_FILE}: restore will refuse it)\n`);
@@ -128,7 +133,8 @@ export async function restoreStore(backupDir: string, options: DatabaseCommandOp
     await lock.acquire();
   } catch (error) {
     if (!(error instanceof DataDirLockedError)) throw error;
-    io.stderr.write(`refusing to restore while a gateway runs on ${config.dataDir} (pid ${error.pid}): stop it first; nothing was changed\n`);
+    const pid = error.pid < 0 ? 'unknown' : error.pid;
+    io.stderr.write(`refusing to restore while a gateway runs on ${config.dataDir} (pid ${pid}): stop it first; nothing was changed\n`);
     return EXIT.failed;
   }
   try {
@@ -146,8 +152,9 @@ export async function restoreStore(backupDir: string, options: DatabaseCommandOp
     ];
     const aside = await moveAside(config.dataDir, [...new Set(current)], new Date());
     for (const [index, entry] of manifest.entries.entries()) await putInPlace(join(from, entry.file), targets[index] as string, entry.mode);
+    const store = `${manifest.storeId}${manifest.storeUuid ? ` (${manifest.storeUuid})` : ''}`;
     io.stdout.write(
-      `restored store ${manifest.storeId}${manifest.storeUuid ? ` (${manifest.storeUuid})` : ''} from the backup of ${manifest.createdAt} into ${config.dataDir}: ` +
+      `restored store ${store} from the backup of ${manifest.createdAt} into ${config.dataDir}: ` +
         `${manifest.entries.length} files${aside ? `; what was there before is in ${aside.dir}` : ''}\n`,
     );
     return EXIT.ok;

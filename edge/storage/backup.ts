@@ -49,10 +49,10 @@ export async function backupDatabase(source: string, target: string): Promise<vo
   });
   try {
     await new Promise<void>((resolve, reject) => db.exec('PRAGMA busy_timeout = 5000', (error) => (error ? reject(error) : resolve())));
+    // node-sqlite3 has Database#backup, its typings do not
+    const withBackup = db as unknown as { backup(file: string, callback: (error: Error | null) => void): Backup };
     const backup = await new Promise<Backup>((resolve, reject) => {
-      const started: Backup = (db as unknown as { backup(file: string, callback: (error: Error | null) => void): Backup }).backup(target, (error) =>
-        error ? reject(error) : resolve(started),
-      );
+      const started = withBackup.backup(target, (error) => (error ? reject(error) : resolve(started)));
     });
     try {
       // -1: every page in one step, inside one read transaction (a step that met a busy lock is retried)
@@ -105,10 +105,12 @@ export async function readManifest(backupDir: string): Promise<BackupManifest> {
   try {
     manifest = JSON.parse(await readFile(file, 'utf8')) as BackupManifest;
   } catch (error) {
-    throw new BackupError(file, `${backupDir} is not a complete backup (no readable ${MANIFEST_FILE}: ${(error as Error).message})`, { cause: error });
+    const why = `no readable ${MANIFEST_FILE}: ${(error as Error).message}`;
+    throw new BackupError(file, `${backupDir} is not a complete backup (${why})`, { cause: error });
   }
   if (manifest.format !== BACKUP_FORMAT || !Array.isArray(manifest.entries)) {
-    throw new BackupError(file, `${file} is not a backup this gateway reads (format ${String(manifest.format)}, expected ${BACKUP_FORMAT})`);
+    const format = String(manifest.format);
+    throw new BackupError(file, `${file} is not a backup this gateway reads (format ${format}, expected ${BACKUP_FORMAT})`);
   }
   for (const entry of manifest.entries) {
     // a manifest names files inside the backup and the data dir only
@@ -128,15 +130,24 @@ export async function verifyBackup(backupDir: string, manifest: BackupManifest):
     const found = await stat(file).catch(() => undefined);
     if (!found) problems.push(`${entry.file}: missing`);
     else if (found.size !== entry.bytes) problems.push(`${entry.file}: ${found.size} bytes, the manifest says ${entry.bytes}`);
-    else if ((await sha256File(file)) !== entry.sha256) problems.push(`${entry.file}: its SHA-256 differs from the manifest's (changed or damaged)`);
+    else if ((await sha256File(file)) !== entry.sha256) {
+      problems.push(`${entry.file}: its SHA-256 differs from the manifest's (changed or damaged)`);
+    }
   }
   return problems;
 }
 
 /** Records a file copied into the backup. */
-export async function entryFor(backupDir: string, file: string, target: BackupTarget, kind: BackupEntry['kind'], mode: number): Promise<BackupEntry> {
+export async function entryFor(
+  backupDir: string,
+  file: string,
+  target: BackupTarget,
+  kind: BackupEntry['kind'],
+  mode: number,
+): Promise<BackupEntry> {
   const path = join(backupDir, file);
-  return { file: file.split(sep).join('/'), target, kind, bytes: (await stat(path)).size, mode: mode & 0o777, sha256: await sha256File(path) };
+  const bytes = (await stat(path)).size;
+  return { file: file.split(sep).join('/'), target, kind, bytes, mode: mode & 0o777, sha256: await sha256File(path) };
 }
 
 /** Copies a plain file into the backup (0600: key files are secrets). */

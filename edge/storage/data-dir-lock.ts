@@ -11,7 +11,10 @@ export class DataDirLockedError extends Error {
     /** the holder's pid as it wrote it (information for people; the OS lock decides), -1 if unknown */
     readonly pid: number,
   ) {
-    super(`data dir is in use by another gateway (pid ${pid < 0 ? 'unknown' : pid}, lock ${lockFile}): stop it first, or give this one another dataDir`);
+    super(
+      `data dir is in use by another gateway (pid ${pid < 0 ? 'unknown' : pid}, lock ${lockFile}): ` +
+        'stop it first, or give this one another dataDir',
+    );
     this.name = 'DataDirLockedError';
   }
 }
@@ -22,7 +25,8 @@ const openConnection = (file: string, mode: number) =>
   new Promise<Connection>((resolve, reject) => {
     const db = new sqlite3.Database(file, mode, (error) => (error ? reject(error) : resolve(db)));
   });
-const exec = (db: Connection, sql: string) => new Promise<void>((resolve, reject) => db.exec(sql, (error) => (error ? reject(error) : resolve())));
+const exec = (db: Connection, sql: string) =>
+  new Promise<void>((resolve, reject) => db.exec(sql, (error) => (error ? reject(error) : resolve())));
 const closeConnection = (db: Connection) => new Promise<void>((resolve) => db.close(() => resolve()));
 const errorCode = (error: unknown) => (error as { code?: string } | undefined)?.code;
 
@@ -31,7 +35,9 @@ async function holderPid(db: Connection): Promise<number> {
   try {
     await exec(db, 'PRAGMA busy_timeout = 1000');
     const row = await new Promise<{ pid: number } | undefined>((resolve, reject) =>
-      db.get('SELECT pid FROM holder WHERE id = 1', (error, found) => (error ? reject(error) : resolve(found as { pid: number } | undefined))),
+      db.get('SELECT pid FROM holder WHERE id = 1', (error, found) =>
+        error ? reject(error) : resolve(found as { pid: number } | undefined),
+      ),
     );
     return typeof row?.pid === 'number' ? row.pid : -1;
   } catch {
@@ -106,7 +112,7 @@ export class DataDirLock {
     // two rounds at most: a starter racing between our commit and our re-lock may have written its pid last
     for (let round = 0; round < 2; round++) {
       if (!(await tryBeginImmediate(db))) throw new DataDirLockedError(this.file, await holderPid(db));
-      await exec(db, 'CREATE TABLE IF NOT EXISTS holder (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, since INTEGER NOT NULL)');
+      await exec(db, 'CREATE TABLE IF NOT EXISTS holder (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, since INTEGER)');
       await exec(db, `INSERT OR REPLACE INTO holder (id, pid, since) VALUES (1, ${process.pid}, ${Date.now()})`);
       // the commit needs readers (a refused starter reading the pid) out of the way for a moment
       await exec(db, 'PRAGMA busy_timeout = 2000; COMMIT');
@@ -115,7 +121,7 @@ export class DataDirLock {
       await exec(db, 'ROLLBACK');
     }
     // held, though the file names the racer that lost: still ours
-    await exec(db, 'PRAGMA busy_timeout = 0; BEGIN IMMEDIATE');
+    if (!(await tryBeginImmediate(db))) throw new DataDirLockedError(this.file, await holderPid(db));
   }
 
   async release(): Promise<void> {

@@ -62,7 +62,8 @@ export class StorageModule implements GatewayModule {
     this.db = new SqliteDatabase(this.databaseFile);
     this.lock = new DataDirLock(dataDir);
     this.writer = new WriteBehindWriter(this.db, options, metrics, log);
-    this.watch = new DatabaseWatch([this.databaseFile, `${this.databaseFile}-wal`], dataDir, identity.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS, log);
+    const watched = [this.databaseFile, `${this.databaseFile}-wal`];
+    this.watch = new DatabaseWatch(watched, dataDir, identity.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS, log);
   }
 
   async start(): Promise<void> {
@@ -104,15 +105,20 @@ export class StorageModule implements GatewayModule {
     }
     if (typeof marker !== 'object' || marker.storeUuid !== storeUuid) {
       // a new store, or one from before the marker (or whose marker was lost): the database says who it is
-      await writeStoreMarker(this.dataDir, { storeUuid, storeId: this.identity.storeId ?? '', createdAt: new Date(this.now()).toISOString() });
+      const createdAt = new Date(this.now()).toISOString();
+      await writeStoreMarker(this.dataDir, { storeUuid, storeId: this.identity.storeId ?? '', createdAt });
     }
   }
 
   private async reinitOrRefuse(refusal: StoreIdentityError): Promise<void> {
     if (!this.identity.reinit) throw refusal;
-    const files = [...withSidecars(this.databaseFile), join(this.dataDir, STORE_MARKER_FILE), ...(this.identity.identityFiles ?? []).flatMap(withSidecars)];
+    const identityFiles = (this.identity.identityFiles ?? []).flatMap(withSidecars);
+    const files = [...withSidecars(this.databaseFile), join(this.dataDir, STORE_MARKER_FILE), ...identityFiles];
     const aside = await moveAside(this.dataDir, files, new Date(this.now()));
-    this.log.warn({ dataDir: this.dataDir, reason: refusal.problem, asideDir: aside?.dir, moved: aside?.moved ?? [] }, `--reinit: the old store's files were moved to ${aside?.dir ?? '(nothing to move)'}; starting a new store`);
+    this.log.warn(
+      { dataDir: this.dataDir, reason: refusal.problem, asideDir: aside?.dir, moved: aside?.moved ?? [] },
+      `--reinit: the old store's files were moved to ${aside?.dir ?? '(nothing to move)'}; starting a new store`,
+    );
   }
 
   private async databaseStoreUuid(): Promise<string> {
@@ -132,7 +138,8 @@ export class StorageModule implements GatewayModule {
     }
     const dirMode = (await stat(this.dataDir)).mode & 0o777;
     if ((dirMode & 0o077) !== 0) {
-      this.log.warn({ dataDir: this.dataDir, mode: dirMode.toString(8) }, `the data dir is open to other users (mode ${dirMode.toString(8)}): chmod 700 ${this.dataDir}`);
+      const mode = dirMode.toString(8);
+      this.log.warn({ dataDir: this.dataDir, mode }, `the data dir is open to other users (mode ${mode}): chmod 700 ${this.dataDir}`);
     }
   }
 

@@ -29,17 +29,21 @@ export class StoreIdentityError extends Error {
     detail: string,
   ) {
     const what = { missing: 'is missing', empty: 'is empty (0 bytes)', different: `belongs to another store (${detail})` }[problem];
+    const evidence = problem === 'different' ? STORE_MARKER_FILE : detail;
     super(
-      `the store database ${file} ${what}, but this data dir belongs to a store that has run (${problem === 'different' ? STORE_MARKER_FILE : detail}). ` +
-        'Refusing to start as an empty store. Put the database back: `smartstore-edge restore BACKUP_DIR` (from `smartstore-edge backup --out`); ' +
-        `or start a new store with \`smartstore-edge run --reinit\`, which moves the old files to ${join(dataDir, 'aside-<time>')}/`,
+      `the store database ${file} ${what}, but this data dir belongs to a store that has run (${evidence}). ` +
+        'Refusing to start as an empty store. Put the database back: `smartstore-edge restore BACKUP_DIR` ' +
+        '(from `smartstore-edge backup --out`); or start a new store with `smartstore-edge run --reinit`, ' +
+        `which moves the old files to ${join(dataDir, 'aside-<time>')}/`,
     );
     this.name = 'StoreIdentityError';
   }
 }
 
 /** Pure: whether the data dir may start; `fresh` when nothing says a store ran here. */
-export function judgeDataDir(facts: DataDirFacts): { verdict: 'start' } | { verdict: 'refuse'; problem: 'missing' | 'empty'; evidence: string[] } {
+export type DataDirVerdict = { verdict: 'start' } | { verdict: 'refuse'; problem: 'missing' | 'empty'; evidence: string[] };
+
+export function judgeDataDir(facts: DataDirFacts): DataDirVerdict {
   if (facts.database === 'present') return { verdict: 'start' };
   const evidence = [...(facts.marker === undefined ? [] : [STORE_MARKER_FILE]), ...facts.evidence];
   return evidence.length === 0 ? { verdict: 'start' } : { verdict: 'refuse', problem: facts.database, evidence };
@@ -72,7 +76,8 @@ export async function readStoreMarker(dataDir: string): Promise<StoreMarker | 'u
   }
   try {
     const parsed = JSON.parse(text) as Partial<StoreMarker>;
-    return typeof parsed.storeUuid === 'string' ? { storeUuid: parsed.storeUuid, storeId: String(parsed.storeId ?? ''), createdAt: String(parsed.createdAt ?? '') } : 'unreadable';
+    if (typeof parsed.storeUuid !== 'string') return 'unreadable';
+    return { storeUuid: parsed.storeUuid, storeId: String(parsed.storeId ?? ''), createdAt: String(parsed.createdAt ?? '') };
   } catch {
     return 'unreadable';
   }
@@ -99,7 +104,11 @@ export const withSidecars = (file: string) => [file, `${file}-wal`, `${file}-shm
  * Moves the files (or folders) of a store that exist into `<dataDir>/aside-<time>/` (a key file configured elsewhere
  * is copied and removed: rename cannot cross disks). Returns the folder, or undefined if there was nothing to move.
  */
-export async function moveAside(dataDir: string, files: readonly string[], now: Date): Promise<{ dir: string; moved: string[] } | undefined> {
+export async function moveAside(
+  dataDir: string,
+  files: readonly string[],
+  now: Date,
+): Promise<{ dir: string; moved: string[] } | undefined> {
   const present = files.filter((file) => existsSync(file));
   if (present.length === 0) return undefined;
   const dir = join(dataDir, `aside-${now.toISOString().replace(/[:.]/g, '-')}`);
