@@ -28,6 +28,8 @@ const openConnection = (file: string, mode: number) =>
 const exec = (db: Connection, sql: string) =>
   new Promise<void>((resolve, reject) => db.exec(sql, (error) => (error ? reject(error) : resolve())));
 const closeConnection = (db: Connection) => new Promise<void>((resolve) => db.close(() => resolve()));
+/** longer than any `runningGateway()` probe holds the lock */
+const PROBE_WAIT_MS = 500;
 const errorCode = (error: unknown) => (error as { code?: string } | undefined)?.code;
 
 /** The pid the holder wrote, read under a SHARED lock (which the holder's RESERVED lock allows); -1 if unreadable. */
@@ -45,10 +47,10 @@ async function holderPid(db: Connection): Promise<number> {
   }
 }
 
-/** Tries to take the write lock at once; `false` if another connection (another gateway) holds it. */
-async function tryBeginImmediate(db: Connection): Promise<boolean> {
+/** Tries to take the write lock within `waitMs`; `false` if another connection (another gateway) holds it. */
+async function tryBeginImmediate(db: Connection, waitMs = 0): Promise<boolean> {
   try {
-    await exec(db, 'PRAGMA busy_timeout = 0; BEGIN IMMEDIATE');
+    await exec(db, `PRAGMA busy_timeout = ${waitMs}; BEGIN IMMEDIATE`);
     return true;
   } catch (error) {
     if (errorCode(error) === 'SQLITE_BUSY' || errorCode(error) === 'SQLITE_LOCKED') return false;
@@ -111,7 +113,8 @@ export class DataDirLock {
     await exec(db, 'PRAGMA journal_mode = DELETE');
     // two rounds at most: a starter racing between our commit and our re-lock may have written its pid last
     for (let round = 0; round < 2; round++) {
-      if (!(await tryBeginImmediate(db))) throw new DataDirLockedError(this.file, await holderPid(db));
+      // a short wait: `runningGateway()` (a CLI command asking) holds the lock for a moment, a gateway holds it for good
+      if (!(await tryBeginImmediate(db, PROBE_WAIT_MS))) throw new DataDirLockedError(this.file, await holderPid(db));
       await exec(db, 'CREATE TABLE IF NOT EXISTS holder (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, since INTEGER)');
       await exec(db, `INSERT OR REPLACE INTO holder (id, pid, since) VALUES (1, ${process.pid}, ${Date.now()})`);
       // the commit needs readers (a refused starter reading the pid) out of the way for a moment

@@ -161,6 +161,19 @@ describe('DataDirLock', () => {
     expect(stderr).toContain(`data dir is in use by another gateway (pid ${process.pid}`);
   });
 
+  it('a start while a CLI command asks whether a gateway runs (holding the lock for a moment) is not refused', async () => {
+    await writeUnheldLockFile(join(dir, 'gateway.lock'), deadPid());
+    // what runningGateway() does: take the write lock to see whether anyone holds it, and let go at once
+    const probe = await new Promise<sqlite3.Database>((resolve, reject) => {
+      const handle = new sqlite3.Database(join(dir, 'gateway.lock'), (error) => (error ? reject(error) : resolve(handle)));
+    });
+    await new Promise<void>((resolve, reject) => probe.exec('BEGIN IMMEDIATE', (e) => (e ? reject(e) : resolve())));
+    const acquired = lock().acquire();
+    setTimeout(() => probe.exec('ROLLBACK', () => probe.close()), 100);
+    await acquired;
+    expect(await DataDirLock.runningGateway(dir)).toBe(process.pid);
+  });
+
   it.each([
     ['a live unrelated process (this test runner)', () => process.pid],
     ['pid 1', () => 1],
