@@ -9,6 +9,7 @@ import { describeDisk, diskFullMessage, isDiskFull } from './disk-full.js';
 import { migrate } from './migrate.js';
 import {
   dataDirFacts,
+  evidenceOf,
   judgeDataDir,
   moveAside,
   readStoreMarker,
@@ -86,10 +87,19 @@ export class StorageModule implements GatewayModule {
   private async openStore(): Promise<void> {
     const facts = await dataDirFacts(this.dataDir, this.databaseFile, this.identity.identityFiles ?? []);
     const judged = judgeDataDir(facts);
+    let setAside = false;
     if (judged.verdict === 'refuse') {
       await this.reinitOrRefuse(new StoreIdentityError(this.databaseFile, judged.problem, this.dataDir, judged.evidence.join(', ')));
+      setAside = true;
     }
     await this.db.open();
+    const evidence = evidenceOf(facts);
+    if (!setAside && facts.database === 'present' && evidence.length > 0 && (await this.holdsNoTables())) {
+      await this.db.close();
+      await this.reinitOrRefuse(new StoreIdentityError(this.databaseFile, 'blank', this.dataDir, evidence.join(', ')));
+      setAside = true;
+      await this.db.open();
+    }
     await migrate(this.db);
     let storeUuid = await this.databaseStoreUuid();
     const marker = await readStoreMarker(this.dataDir);
@@ -100,7 +110,7 @@ export class StorageModule implements GatewayModule {
       await this.db.open();
       await migrate(this.db);
       storeUuid = await this.databaseStoreUuid();
-    } else if (this.identity.reinit && judged.verdict === 'start') {
+    } else if (this.identity.reinit && !setAside) {
       this.log.warn({ dataDir: this.dataDir }, '--reinit given, but the store is intact: nothing was moved aside');
     }
     if (typeof marker !== 'object' || marker.storeUuid !== storeUuid) {
@@ -119,6 +129,11 @@ export class StorageModule implements GatewayModule {
       { dataDir: this.dataDir, reason: refusal.problem, asideDir: aside?.dir, moved: aside?.moved ?? [] },
       `--reinit: the old store's files were moved to ${aside?.dir ?? '(nothing to move)'}; starting a new store`,
     );
+  }
+
+  private async holdsNoTables(): Promise<boolean> {
+    const row = await this.db.get<{ tables: number }>("SELECT count(*) AS tables FROM sqlite_master WHERE type = 'table'");
+    return (row?.tables ?? 0) === 0;
   }
 
   private async databaseStoreUuid(): Promise<string> {

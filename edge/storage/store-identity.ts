@@ -19,7 +19,8 @@ export type DatabaseFileState = 'missing' | 'empty' | 'present';
 /** What is on disk before the database is opened. `evidence`: files that say this store has run (existing, non-empty). */
 export type DataDirFacts = { database: DatabaseFileState; marker: StoreMarker | 'unreadable' | undefined; evidence: string[] };
 
-export type StoreIdentityProblem = 'missing' | 'empty' | 'different';
+/** blank: a database file with no tables (its WAL, holding everything since the last checkpoint, was lost) */
+export type StoreIdentityProblem = 'missing' | 'empty' | 'blank' | 'different';
 
 export class StoreIdentityError extends Error {
   constructor(
@@ -28,7 +29,12 @@ export class StoreIdentityError extends Error {
     readonly dataDir: string,
     detail: string,
   ) {
-    const what = { missing: 'is missing', empty: 'is empty (0 bytes)', different: `belongs to another store (${detail})` }[problem];
+    const what = {
+      missing: 'is missing',
+      empty: 'is empty (0 bytes)',
+      blank: 'holds no tables (was its WAL file, which held the changes since the last checkpoint, deleted?)',
+      different: `belongs to another store (${detail})`,
+    }[problem];
     const evidence = problem === 'different' ? STORE_MARKER_FILE : detail;
     super(
       `the store database ${file} ${what}, but this data dir belongs to a store that has run (${evidence}). ` +
@@ -43,9 +49,14 @@ export class StoreIdentityError extends Error {
 /** Pure: whether the data dir may start; `fresh` when nothing says a store ran here. */
 export type DataDirVerdict = { verdict: 'start' } | { verdict: 'refuse'; problem: 'missing' | 'empty'; evidence: string[] };
 
+/** Pure: the files that say a store has run here. */
+export function evidenceOf(facts: DataDirFacts): string[] {
+  return [...(facts.marker === undefined ? [] : [STORE_MARKER_FILE]), ...facts.evidence];
+}
+
 export function judgeDataDir(facts: DataDirFacts): DataDirVerdict {
   if (facts.database === 'present') return { verdict: 'start' };
-  const evidence = [...(facts.marker === undefined ? [] : [STORE_MARKER_FILE]), ...facts.evidence];
+  const evidence = evidenceOf(facts);
   return evidence.length === 0 ? { verdict: 'start' } : { verdict: 'refuse', problem: facts.database, evidence };
 }
 

@@ -1,7 +1,8 @@
 /**
  * Issue 21 §2 with the gateway as a real process (`smartstore-edge run`, built once by the global setup): the data
  * dir lock dies with the process (SIGKILL, then an immediate restart starts), an old-style lock file naming a live
- * process does not keep the store down, and a WAL deleted under the running process turns its health to `error`.
+ * process does not keep the store down, and a WAL deleted under the running process turns its health to `error` (and
+ * after a kill, the database without its WAL is refused at the next start).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
@@ -79,5 +80,13 @@ describe('the data dir lock and watch, with the gateway as a process', () => {
     }, 15_000, 'health error');
     expect(health.checks.storage).toMatchObject({ ok: false, critical: true });
     expect(gateway.outputTail()).toContain('gateway.db-wal was deleted under the running gateway');
+
+    // killed now, the database file holds what was checkpointed: for a store this young, no table at all. The next
+    // start refuses it instead of starting as an empty store (whose audit verify would say "ok: 0 entries")
+    await gateway.kill();
+    const restart = spawnSync(process.execPath, [builtGatewayCli(), 'run', '--config', configFile], { encoding: 'utf8', timeout: 30_000 });
+    expect(restart.status).toBe(1);
+    expect(restart.stderr).toContain(`the store database ${join(dataDir, 'gateway.db')} holds no tables`);
+    expect(restart.stderr).toContain('--reinit');
   }, 60_000);
 });

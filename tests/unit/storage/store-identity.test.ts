@@ -31,6 +31,10 @@ describe('StoreIdentityError', () => {
     expect(error.message).toContain('the store database /data/gateway.db is empty (0 bytes), but this data dir belongs to a store that has run (store.json, pseudonym.key)');
     expect(error.message).toContain('`smartstore-edge restore BACKUP_DIR`');
     expect(error.message).toContain('`smartstore-edge run --reinit`, which moves the old files to /data/aside-<time>/');
+    expect(new StoreIdentityError('/data/gateway.db', 'blank', '/data', 'store.json').message).toContain(
+      'the store database /data/gateway.db holds no tables (was its WAL file, which held the changes since the last checkpoint, deleted?), ' +
+        'but this data dir belongs to a store that has run (store.json)',
+    );
   });
 });
 
