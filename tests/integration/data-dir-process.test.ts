@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import type { CliIo } from '../../edge/cli/io.js';
+import { runCli } from '../../edge/cli/program.js';
 import type { HealthReport } from '../../edge/http/health-routes.js';
 import { builtGatewayCli } from '../helpers/built-gateway.js';
 import { GatewayChild } from '../helpers/gateway-child.js';
@@ -17,6 +19,13 @@ import { freePort } from '../helpers/mosquitto.js';
 import { eventually } from '../helpers/test-gateway.js';
 
 const TOKEN = 'data-dir-process-token-0123456789';
+
+/** The CLI in this process (backup and restore need no process of their own). */
+async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
+  let stderr = '';
+  const io: CliIo = { env: {}, cwd: dir, stdout: { write: () => true }, stderr: { write: (text: string) => (stderr += text) }, onSignal: () => () => undefined };
+  return { code: await runCli(args, io), stderr };
+}
 
 let dir: string;
 let dataDir: string;
@@ -57,6 +66,12 @@ describe('the data dir lock and watch, with the gateway as a process', () => {
     const second = spawnSync(process.execPath, [builtGatewayCli(), 'run', '--config', configFile], { encoding: 'utf8', timeout: 30_000 });
     expect(second.status).toBe(1);
     expect(second.stderr).toContain(`data dir is in use by another gateway (pid ${first}, lock ${join(dataDir, 'gateway.lock')})`);
+    // a backup works beside the running process; a restore is refused, naming it
+    const backupDir = join(dir, 'backup');
+    expect(await cli(['backup', '--out', backupDir, '--config', configFile])).toMatchObject({ code: 0 });
+    const restore = await cli(['restore', backupDir, '--config', configFile]);
+    expect(restore.code).toBe(1);
+    expect(restore.stderr).toContain(`refusing to restore while a gateway runs on ${dataDir} (pid ${first}): stop it first`);
 
     await gateway.kill();
     // no pause, no pid check: the kernel let go of the lock with the process
