@@ -40,7 +40,8 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
 
 async function configFor(dataDir: string, name: string): Promise<string> {
   const file = join(dir, name);
-  await writeFile(file, stringify({ storeId: 'test-store', dataDir, log: { level: 'silent', pretty: false }, security: { scryptCost: 1024 } }));
+  const config = { storeId: 'test-store', dataDir, log: { level: 'silent', pretty: false }, security: { scryptCost: 1024 } };
+  await writeFile(file, stringify(config));
   return file;
 }
 
@@ -70,7 +71,8 @@ function busyStore(gw: TestGateway) {
   const alerts = (async () => {
     const kiosk = await gw.connectDevice('kiosk-1', 'kiosk');
     for (let i = 0; !stopping && i < 10_000; i++) {
-      await kiosk.publishAsync('store/test-store/kiosk/kiosk-1/event', JSON.stringify({ type: 'assist-requested', ts: Date.now() }), { qos: 1 });
+      const event = JSON.stringify({ type: 'assist-requested', ts: Date.now() });
+      await kiosk.publishAsync('store/test-store/kiosk/kiosk-1/event', event, { qos: 1 });
       const alert = await eventually(async () => {
         const { alerts: active } = (await (await gw.api('/api/alerts')).json()) as { alerts: Alert[] };
         return active.find((a) => a.deviceId === 'kiosk-1' && a.state === 'open');
@@ -94,20 +96,24 @@ function busyStore(gw: TestGateway) {
 }
 
 describe('backup and restore', () => {
-  it('a backup taken under load holds everything acknowledged before it; restored into a new data dir, the store starts with it and audit verify says ok', async () => {
-    const gw = await started({ dataDir: join(dir, 'store'), overrides: { hq: { enabled: true, url: 'mqtt://127.0.0.1:1', reconnectMinMs: 1_000 } } });
+  it('a backup under load holds all acknowledged before it; restored into a new data dir, it starts and audit verify says ok', async () => {
+    const hq = { enabled: true, url: 'mqtt://127.0.0.1:1', reconnectMinMs: 1_000 };
+    const gw = await started({ dataDir: join(dir, 'store'), overrides: { hq } });
     const originalMarker = JSON.parse(await readFile(join(gw.dataDir, 'store.json'), 'utf8')) as { storeUuid: string };
     const config = await configFor(gw.dataDir, 'store.yaml');
     const load = busyStore(gw);
     cleanups.push(() => load.stop().catch(() => undefined));
-    await eventually(() => (load.acknowledged.devices.length >= 30 && load.acknowledged.resolvedAlerts.length >= 3 ? true : undefined), 20_000, 'writes under way');
+    const underWay = () => load.acknowledged.devices.length >= 30 && load.acknowledged.resolvedAlerts.length >= 3;
+    await eventually(() => (underWay() ? true : undefined), 20_000, 'writes under way');
 
     const beforeBackup = load.snapshot();
     const out = join(dir, 'backup-1');
     const backup = await cli(['backup', '--out', out, '--config', config]);
     expect(backup.stderr).not.toContain('failed');
     expect(backup.code).toBe(EXIT.ok);
-    expect(backup.stdout).toMatch(new RegExp(`^backup of store test-store in ${out}: gateway\\.db, relay-outbox\\.db and \\d+ key files, `));
+    expect(backup.stdout).toMatch(new RegExp(
+      `^backup of store test-store in ${out}: gateway\\.db, relay-outbox\\.db and \\d+ key files, `,
+    ));
     // the load went on while the backup ran and after it
     const afterBackup = load.acknowledged.devices.length;
     await eventually(() => (load.acknowledged.devices.length > afterBackup + 5 ? true : undefined), 10_000, 'writes after the backup');
@@ -126,15 +132,21 @@ describe('backup and restore', () => {
     const restore = await cli(['restore', out, '--config', restoredConfig]);
     expect(restore.stderr).not.toContain('failed');
     expect(restore.code).toBe(EXIT.ok);
-    expect(restore.stdout).toMatch(new RegExp(`^restored store test-store \\(${originalMarker.storeUuid}\\) from the backup of .* into ${restoredDir}: \\d+ files\\n$`));
-    for (const name of ['gateway.db', 'relay-outbox.db', 'pseudonym.key', 'store.json']) expect([name, (await stat(join(restoredDir, name))).mode & 0o777]).toEqual([name, 0o600]);
+    const uuid = originalMarker.storeUuid;
+    const restoredLine = `^restored store test-store \\(${uuid}\\) from the backup of .* into ${restoredDir}: \\d+ files\\n$`;
+    expect(restore.stdout).toMatch(new RegExp(restoredLine));
+    for (const name of ['gateway.db', 'relay-outbox.db', 'pseudonym.key', 'store.json']) {
+      expect([name, (await stat(join(restoredDir, name))).mode & 0o777]).toEqual([name, 0o600]);
+    }
 
     // the restored store starts (same store uuid: no refusal) with everything acknowledged before the backup
     const restored = await started({ dataDir: restoredDir });
     expect(JSON.parse(await readFile(join(restoredDir, 'store.json'), 'utf8'))).toMatchObject({ storeUuid: originalMarker.storeUuid });
     const missingDevices = beforeBackup.devices.filter((id) => restored.built.devices.registry.get(id) === undefined);
     expect(missingDevices).toEqual([]);
-    for (const id of beforeBackup.resolvedAlerts) expect(await restored.built.alerts.service.get(id)).toMatchObject({ id, state: 'resolved' });
+    for (const id of beforeBackup.resolvedAlerts) {
+      expect(await restored.built.alerts.service.get(id)).toMatchObject({ id, state: 'resolved' });
+    }
     await restored.stop();
 
     const verify = await cli(['audit', 'verify', '--config', restoredConfig]);
@@ -178,7 +190,10 @@ describe('backup and restore', () => {
     const before = (await readdir(dataDir)).sort();
     const damaged = await cli(['restore', out, '--config', config]);
     expect(damaged.code).toBe(EXIT.failed);
-    expect(damaged.stderr).toContain(`the backup in ${out} is damaged; nothing was changed:\n  - data/gateway.db: its SHA-256 differs from the manifest's (changed or damaged)\n`);
+    expect(damaged.stderr).toContain(
+      `the backup in ${out} is damaged; nothing was changed:\n` +
+        "  - data/gateway.db: its SHA-256 differs from the manifest's (changed or damaged)\n",
+    );
     expect((await readdir(dataDir)).sort()).toEqual(before);
 
     // unfinished (no manifest): refused

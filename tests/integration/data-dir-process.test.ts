@@ -23,7 +23,13 @@ const TOKEN = 'data-dir-process-token-0123456789';
 /** The CLI in this process (backup and restore need no process of their own). */
 async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
   let stderr = '';
-  const io: CliIo = { env: {}, cwd: dir, stdout: { write: () => true }, stderr: { write: (text: string) => (stderr += text) }, onSignal: () => () => undefined };
+  const io: CliIo = {
+    env: {},
+    cwd: dir,
+    stdout: { write: () => true },
+    stderr: { write: (text: string) => (stderr += text) },
+    onSignal: () => () => undefined,
+  };
   return { code: await runCli(args, io), stderr };
 }
 

@@ -50,10 +50,19 @@ const logLines = (stdout: string) =>
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as { level: number; msg: string } & Record<string, unknown>);
 
+/** loopback, free ports, fast scrypt, info logs (the tests read them) */
+const runConfig = (dataDir: string, extra: Record<string, unknown> = {}) => ({
+  dataDir,
+  log: { level: 'info', pretty: false },
+  mqtt: { host: '127.0.0.1', port: 0 },
+  http: { host: '127.0.0.1', port: 0 },
+  security: { scryptCost: 1024 },
+  ...extra,
+});
+
 async function configFile(dataDir: string): Promise<string> {
   const file = join(dir, 'config.yaml');
-  const config = { dataDir, log: { level: 'info', pretty: false }, mqtt: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 }, security: { scryptCost: 1024 } };
-  await writeFile(file, stringify(config));
+  await writeFile(file, stringify(runConfig(dataDir)));
   return file;
 }
 
@@ -90,7 +99,7 @@ describe('the store knows it was set up', () => {
   it.each([
     ['empty (0 bytes)', 'is empty (0 bytes)', (file: string) => truncate(file, 0)],
     ['missing', 'is missing', (file: string) => unlink(file)],
-  ])('a %s gateway.db next to an existing store: run exits 1 with one message naming the file and the way out', async (_name, says, breakIt) => {
+  ])('a %s gateway.db next to an existing store: run exits 1, one message naming the file and the way out', async (_, says, breakIt) => {
     const dataDir = join(dir, 'store');
     await storeThatHasRun(dataDir);
     const database = join(dataDir, 'gateway.db');
@@ -105,7 +114,8 @@ describe('the store knows it was set up', () => {
     expect(report).toContain('smartstore-edge restore');
     expect(report).toContain('--reinit');
     // one line for the refusal (after the line that says which config and data dir `run` used)
-    expect(report.trim().split('\n').filter((line) => !line.startsWith('config: '))).toEqual([expect.stringMatching(/^storage: the store database /)]);
+    const refusal = report.trim().split('\n').filter((line) => !line.startsWith('config: '));
+    expect(refusal).toEqual([expect.stringMatching(/^storage: the store database /)]);
     const fatal = logLines(run.stdout()).filter((line) => line.level === 60);
     expect(fatal).toEqual([expect.objectContaining({ file: database, msg: expect.stringContaining(database) as string })]);
     // nothing was created or changed: the refusal leaves the evidence as it was
@@ -131,7 +141,9 @@ describe('the store knows it was set up', () => {
     await writeFile(join(dataDir, 'pseudonym.key'), Buffer.alloc(32, 7), { mode: 0o600 });
     const run = capture();
     expect(await runCli(['run', '--config', await configFile(dataDir)], run.io)).toBe(EXIT.failed);
-    expect(run.stderr()).toContain(`the store database ${join(dataDir, 'gateway.db')} is missing, but this data dir belongs to a store that has run (pseudonym.key)`);
+    expect(run.stderr()).toContain(
+      `the store database ${join(dataDir, 'gateway.db')} is missing, but this data dir belongs to a store that has run (pseudonym.key)`,
+    );
   });
 
   it("another store's gateway.db is refused, naming both store uuids", async () => {
@@ -142,7 +154,9 @@ describe('the store knows it was set up', () => {
     await copyFile(join(other, 'gateway.db'), join(mine, 'gateway.db'));
     const run = capture();
     expect(await runCli(['run', '--config', await configFile(mine)], run.io)).toBe(EXIT.failed);
-    expect(run.stderr()).toContain(`the store database ${join(mine, 'gateway.db')} belongs to another store (its store uuid is ${otherUuid}, store.json says ${myUuid})`);
+    const database = join(mine, 'gateway.db');
+    expect(run.stderr()).toContain(`the store database ${database} belongs to another store`);
+    expect(run.stderr()).toContain(`(its store uuid is ${otherUuid}, store.json says ${myUuid})`);
   });
 
   it('--reinit moves the old files to <dataDir>/aside-<time>/ and starts a new store; without a problem it moves nothing', async () => {
@@ -160,12 +174,14 @@ describe('the store knows it was set up', () => {
     expect(JSON.parse(await readFile(join(aside, 'store.json'), 'utf8'))).toMatchObject({ storeUuid: oldUuid });
     const newUuid = (JSON.parse(await readFile(join(dataDir, 'store.json'), 'utf8')) as { storeUuid: string }).storeUuid;
     expect(newUuid).not.toBe(oldUuid);
-    expect(logLines(first.captured.stdout()).find((line) => line.msg.startsWith('--reinit: the old store'))).toMatchObject({ asideDir: aside, reason: 'empty' });
+    const reinitLine = logLines(first.captured.stdout()).find((line) => line.msg.startsWith('--reinit: the old store'));
+    expect(reinitLine).toMatchObject({ asideDir: aside, reason: 'empty' });
     expect(await first.stop()).toBe(EXIT.ok);
 
     // an intact store with --reinit (left in a service file by mistake): kept, said so
     const second = await startRun(['run', '--reinit', '--config', config]);
-    expect(logLines(second.captured.stdout()).map((line) => line.msg)).toContain('--reinit given, but the store is intact: nothing was moved aside');
+    const messages = logLines(second.captured.stdout()).map((line) => line.msg);
+    expect(messages).toContain('--reinit given, but the store is intact: nothing was moved aside');
     expect((await readdir(dataDir)).filter((name) => name.startsWith('aside-'))).toHaveLength(1);
     expect(JSON.parse(await readFile(join(dataDir, 'store.json'), 'utf8'))).toMatchObject({ storeUuid: newUuid });
     expect(await second.stop()).toBe(EXIT.ok);
@@ -198,15 +214,17 @@ describe('files deleted or replaced under a running gateway', () => {
     }, 15_000, 'health to say error');
   }
 
-  const fatalLines = (lines: string[]) => lines.map((line) => JSON.parse(line) as { level: number; msg: string; component?: string }).filter((line) => line.level === 60);
+  const fatalLines = (lines: string[]) =>
+    lines.map((line) => JSON.parse(line) as { level: number; msg: string; component?: string }).filter((line) => line.level === 60);
 
   it('gateway.db-wal deleted: health turns error within seconds, with one critical log line', async () => {
     const { gw, lines } = await runningGateway();
     expect((await gw.api('/api/health')).status).toBe(200);
     await unlink(join(gw.dataDir, 'gateway.db-wal'));
     const health = await healthError(gw);
-    expect(health.checks.storage).toMatchObject({ ok: false, critical: true, error: expect.stringContaining('gateway.db-wal was deleted under the running gateway') as string });
-    expect(fatalLines(lines)).toEqual([expect.objectContaining({ component: 'storage', msg: expect.stringContaining('gateway.db-wal was deleted') as string })]);
+    const deleted = expect.stringContaining('gateway.db-wal was deleted under the running gateway') as string;
+    expect(health.checks.storage).toMatchObject({ ok: false, critical: true, error: deleted });
+    expect(fatalLines(lines)).toEqual([expect.objectContaining({ component: 'storage', msg: deleted })]);
   });
 
   it('gateway.db replaced (and its WAL deleted): health turns error within seconds, with one critical log line', async () => {
@@ -222,19 +240,19 @@ describe('files deleted or replaced under a running gateway', () => {
 });
 
 describe('database and key files are private', () => {
-  it('a fresh start: gateway.db, its WAL and shm, the relay outbox, the pseudonym key and store.json are 0600 in a 0700 data dir', async () => {
+  it('a fresh start: gateway.db, its WAL and shm, the relay outbox, the key and store.json are 0600 in a 0700 data dir', async () => {
     const dataDir = join(dir, 'new', 'store');
     const config = join(dir, 'hq.yaml');
-    await writeFile(
-      config,
-      stringify({ dataDir, log: { level: 'info', pretty: false }, mqtt: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 }, security: { scryptCost: 1024 }, hq: { enabled: true, url: 'mqtt://127.0.0.1:1' } }),
-    );
+    await writeFile(config, stringify(runConfig(dataDir, { hq: { enabled: true, url: 'mqtt://127.0.0.1:1' } })));
     const run = await startRun(['run', '--config', config]);
     expect(await fileMode(dataDir)).toBe(0o700);
-    for (const name of ['gateway.db', 'gateway.db-wal', 'gateway.db-shm', 'relay-outbox.db', 'relay-outbox.db-wal', 'pseudonym.key', 'store.json']) {
+    const files = ['gateway.db', 'gateway.db-wal', 'gateway.db-shm', 'relay-outbox.db', 'relay-outbox.db-wal', 'pseudonym.key'];
+    files.push('store.json');
+    for (const name of files) {
       expect([name, await fileMode(join(dataDir, name))]).toEqual([name, 0o600]);
     }
-    expect(logLines(run.captured.stdout()).filter((line) => line.level >= 40).map((line) => line.msg)).not.toContainEqual(expect.stringContaining('data dir is open'));
+    const warnings = logLines(run.captured.stdout()).filter((line) => line.level >= 40).map((line) => line.msg);
+    expect(warnings).not.toContainEqual(expect.stringContaining('data dir is open'));
     expect(await run.stop()).toBe(EXIT.ok);
   });
 

@@ -50,9 +50,8 @@ async function writeUnheldLockFile(file: string, pid: number): Promise<void> {
   const db = await new Promise<sqlite3.Database>((resolve, reject) => {
     const handle = new sqlite3.Database(file, (error) => (error ? reject(error) : resolve(handle)));
   });
-  await new Promise<void>((resolve, reject) =>
-    db.exec(`CREATE TABLE holder (id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, since INTEGER NOT NULL); INSERT INTO holder VALUES (1, ${pid}, 0)`, (e) => (e ? reject(e) : resolve())),
-  );
+  const sql = `CREATE TABLE holder (id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, since INTEGER); INSERT INTO holder VALUES (1, ${pid}, 0)`;
+  await new Promise<void>((resolve, reject) => db.exec(sql, (e) => (e ? reject(e) : resolve())));
   await new Promise<void>((resolve) => db.close(() => resolve()));
 }
 
@@ -92,7 +91,7 @@ afterEach(async () => {
 });
 
 describe('DataDirLock', () => {
-  it('acquire creates <dataDir>/gateway.lock (and the dir, 0700) and reports this pid as the running gateway; release frees it', async () => {
+  it('acquire creates <dataDir>/gateway.lock (and the dir) and reports this pid as the running gateway; release frees it', async () => {
     const data = join(dir, 'data', 'nested');
     const held = lock(data);
     await held.acquire();
