@@ -122,7 +122,7 @@ const PROBE_AFTER_MS = 20;
 
 const loadNow = () => loadavg().map((v) => Math.round(v * 100) / 100);
 
-export async function runDurability(settings: DurabilitySettings, progress: (line: string) => void): Promise<DurabilityResult> {
+export async function runDurability(settings: DurabilitySettings, progress: Progress): Promise<DurabilityResult> {
   const dataDir = await makeTempDir('durability');
   try {
     const { ack, kiosk } = await measureGatewayAcks(settings, dataDir, progress);
@@ -181,7 +181,13 @@ function kioskId(index: number): string {
   return `kiosk-${String(index).padStart(4, '0')}`;
 }
 
-async function measureGatewayAcks(settings: DurabilitySettings, dataDir: string, progress: (line: string) => void): Promise<{ ack: AckResult; kiosk: KioskResult }> {
+type Progress = (line: string) => void;
+
+async function measureGatewayAcks(
+  settings: DurabilitySettings,
+  dataDir: string,
+  progress: Progress,
+): Promise<{ ack: AckResult; kiosk: KioskResult }> {
   const backgroundIds = Array.from({ length: settings.ack.backgroundShelves }, (_, i) => shelfId(i + 1));
   const probeIds = Array.from({ length: settings.ack.probeKiosks }, (_, i) => kioskId(i + 1));
   const floodIds = Array.from({ length: settings.kiosk.kiosks }, (_, i) => kioskId(settings.ack.probeKiosks + i + 1));
@@ -200,9 +206,19 @@ async function measureGatewayAcks(settings: DurabilitySettings, dataDir: string,
   }
 }
 
-async function startBackground(port: number, ids: readonly string[], ratePerSec: number, facings: number): Promise<{ stop: () => Promise<void> }> {
+async function startBackground(
+  port: number,
+  ids: readonly string[],
+  ratePerSec: number,
+  facings: number,
+): Promise<{ stop(): Promise<void> }> {
   const worker = ChildHandle.fork('load-worker');
-  const publishers: PublisherSpec[] = ids.map((id) => ({ clientId: id, username: id, password: secretOf(id), topic: topicOf('shelf', id, 'weight') }));
+  const publishers: PublisherSpec[] = ids.map((id) => ({
+    clientId: id,
+    username: id,
+    password: secretOf(id),
+    topic: topicOf('shelf', id, 'weight'),
+  }));
   await worker.request('connectPublishers', { port, publishers, facings, units: STEADY_UNITS });
   await worker.request('paced', { ratePerSec });
   return {
@@ -219,14 +235,15 @@ async function measureAck(
   backgroundIds: readonly string[],
   probeIds: readonly string[],
   settings: DurabilitySettings['ack'],
-  progress: (line: string) => void,
+  progress: Progress,
 ): Promise<AckResult> {
   const clients: MqttClient[] = [];
   const load: LoadSpan = { before: loadNow(), after: [] };
   const result: AckResult = { ackMs: [], getMs: [], resolveMs: [], failures: 0, backgroundAchievedRate: 0, load };
   try {
     for (const id of probeIds) {
-      clients.push(await mqtt.connectAsync(`mqtt://127.0.0.1:${gateway.mqttPort}`, { clientId: id, username: id, password: secretOf(id), reconnectPeriod: 0, keepalive: 60 }));
+      const options = { clientId: id, username: id, password: secretOf(id), reconnectPeriod: 0, keepalive: 60 };
+      clients.push(await mqtt.connectAsync(`mqtt://127.0.0.1:${gateway.mqttPort}`, options));
     }
     // what the flood left open: every probe starts without an active assist alert
     for (const alert of await http.activeKioskAlerts()) await http.request('POST', `/api/alerts/${alert.id}/resolve`, {});
@@ -243,7 +260,10 @@ async function measureAck(
     }
     load.after = loadNow();
     const d = (values: number[]) => `p50 ${percentile(values, 50).toFixed(2)} / p99 ${percentile(values, 99).toFixed(2)} ms`;
-    progress(`alert ack (commit) ${d(result.ackMs)}; GET alert (no commit) ${d(result.getMs)}; resolve ${d(result.resolveMs)} (${Math.round(result.backgroundAchievedRate)} msg/s background)`);
+    progress(
+      `alert ack (commit) ${d(result.ackMs)}; GET alert (no commit) ${d(result.getMs)}; resolve ${d(result.resolveMs)} ` +
+        `(${Math.round(result.backgroundAchievedRate)} msg/s background)`,
+    );
     return result;
   } finally {
     await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
@@ -253,12 +273,19 @@ async function measureAck(
 type AckSamples = Pick<AckResult, 'ackMs' | 'getMs' | 'resolveMs' | 'failures'>;
 
 /** Assist → (GET and ack, in alternating order) → resolve, over the probe kiosks in turn. */
-async function ackCycles(http: GatewayHttp, clients: readonly MqttClient[], probeIds: readonly string[], cycles: number, into: AckSamples): Promise<void> {
+async function ackCycles(
+  http: GatewayHttp,
+  clients: readonly MqttClient[],
+  probeIds: readonly string[],
+  cycles: number,
+  into: AckSamples,
+): Promise<void> {
   for (let i = 0; i < cycles; i++) {
     const k = i % clients.length;
     const id = probeIds[k] as string;
     // QoS 1: the PUBACK comes once the alert is committed, so the alert is there when this resolves
-    await (clients[k] as MqttClient).publishAsync(topicOf('kiosk', id, 'event'), JSON.stringify({ type: 'assist-requested', reason: 'bench', ts: Date.now() }), { qos: 1 });
+    const assist = JSON.stringify({ type: 'assist-requested', reason: 'bench', ts: Date.now() });
+    await (clients[k] as MqttClient).publishAsync(topicOf('kiosk', id, 'event'), assist, { qos: 1 });
     const alert = (await http.activeKioskAlerts()).find((a) => a.deviceId === id && a.state === 'open');
     if (!alert) {
       into.failures++;
@@ -352,7 +379,9 @@ class KioskFlood {
         if (type !== PACKET_PUBACK) return;
         this.acked++;
         // bounded: a window of a few seconds at tens of thousands per second
-        if (this.recording && this.latencies.length < 1_000_000) this.latencies.push(performance.now() - (sentAt[body.readUInt16BE(0)] as number));
+        if (this.recording && this.latencies.length < 1_000_000) {
+          this.latencies.push(performance.now() - (sentAt[body.readUInt16BE(0)] as number));
+        }
         owed++;
         if (!scheduled) {
           scheduled = true;
@@ -407,7 +436,13 @@ function startResolver(http: GatewayHttp, concurrency: number): { stop: () => Pr
   };
 }
 
-async function kioskRun(gateway: NodeBroker, http: GatewayHttp, ids: readonly string[], variant: KioskVariant, settings: DurabilitySettings['kiosk']): Promise<KioskRun> {
+async function kioskRun(
+  gateway: NodeBroker,
+  http: GatewayHttp,
+  ids: readonly string[],
+  variant: KioskVariant,
+  settings: DurabilitySettings['kiosk'],
+): Promise<KioskRun> {
   const flood = new KioskFlood();
   await flood.connect(gateway.mqttPort, ids);
   const resolver = variant === 'opening' ? startResolver(http, settings.resolverConcurrency) : undefined;
@@ -448,7 +483,13 @@ async function kioskRun(gateway: NodeBroker, http: GatewayHttp, ids: readonly st
   }
 }
 
-async function measureKioskFlood(gateway: NodeBroker, http: GatewayHttp, ids: readonly string[], settings: DurabilitySettings['kiosk'], progress: (line: string) => void): Promise<KioskResult> {
+async function measureKioskFlood(
+  gateway: NodeBroker,
+  http: GatewayHttp,
+  ids: readonly string[],
+  settings: DurabilitySettings['kiosk'],
+  progress: Progress,
+): Promise<KioskResult> {
   const load: LoadSpan = { before: loadNow(), after: [] };
   const runs: KioskRun[] = [];
   const order: KioskVariant[] = ['plain', 'opening', 'dedup'];
@@ -459,8 +500,10 @@ async function measureKioskFlood(gateway: NodeBroker, http: GatewayHttp, ids: re
       const r = await kioskRun(gateway, http, ids, variant, settings);
       runs.push(r);
       progress(
-        `kiosk QoS 1 ${variant}: ${Math.round(r.eventsPerS)} events/s, PUBACK p50 ${r.pubackP50Ms.toFixed(1)} / p99 ${r.pubackP99Ms.toFixed(1)} ms, ` +
-          `${Math.round(r.alertsOpenedPerS)} alerts opened/s, ${Math.round(r.commitsPerS)} commits/s, gateway CPU ${r.brokerCpuPercent.toFixed(0)} %` +
+        `kiosk QoS 1 ${variant}: ${Math.round(r.eventsPerS)} events/s, ` +
+          `PUBACK p50 ${r.pubackP50Ms.toFixed(1)} / p99 ${r.pubackP99Ms.toFixed(1)} ms, ` +
+          `${Math.round(r.alertsOpenedPerS)} alerts opened/s, ${Math.round(r.commitsPerS)} commits/s, ` +
+          `gateway CPU ${r.brokerCpuPercent.toFixed(0)} %` +
           (r.disconnected + r.rateLimited > 0 ? ` — WARNING ${r.disconnected} disconnected, ${r.rateLimited} rate-limited` : ''),
       );
     }
@@ -493,7 +536,8 @@ async function campaignGatewayConfig(dir: string, labels: number) {
     })),
     labels: Array.from({ length: labels }, (_, i) => {
       const facing = Math.floor(i / LABELS_PER_FACING);
-      return { label: `esl-${String(i).padStart(6, '0')}`, shelfId: `shelf-${Math.floor(facing / FACINGS_PER_SHELF)}`, facing: (facing % FACINGS_PER_SHELF) + 1 };
+      const shelf = `shelf-${Math.floor(facing / FACINGS_PER_SHELF)}`;
+      return { label: `esl-${String(i).padStart(6, '0')}`, shelfId: shelf, facing: (facing % FACINGS_PER_SHELF) + 1 };
     }),
   };
   const planogramFile = join(dir, 'planogram.yaml');
@@ -531,7 +575,7 @@ function holdWatcher(): { stop: () => number } {
   };
 }
 
-async function measureCampaignCreate(settings: DurabilitySettings['campaign'], dir: string, progress: (line: string) => void): Promise<CampaignResult> {
+async function measureCampaignCreate(settings: DurabilitySettings['campaign'], dir: string, progress: Progress): Promise<CampaignResult> {
   await mkdir(dir, { recursive: true });
   const { config, skus } = await campaignGatewayConfig(dir, settings.labels);
   const log = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'silent' }, pino.destination(2));
@@ -556,7 +600,8 @@ async function measureCampaignCreate(settings: DurabilitySettings['campaign'], d
         onCreated?.();
       }
     };
-    const pricesFor = (base: number, count: number) => Array.from({ length: count }, (_, i) => ({ sku: campaignSku(i), priceCents: base + i }));
+    const pricesFor = (base: number, count: number) =>
+      Array.from({ length: count }, (_, i) => ({ sku: campaignSku(i), priceCents: base + i }));
     const post = async (id: string, prices: { sku: string; priceCents: number }[]) => {
       const { status, body } = await http.request<{ total?: number; message?: string }>('POST', '/api/campaigns', { id, prices });
       if (status !== 201) throw new Error(`durability bench: POST /api/campaigns answered ${status}: ${body.message ?? ''}`);
@@ -583,7 +628,13 @@ async function measureCampaignCreate(settings: DurabilitySettings['campaign'], d
       await created;
       onCreated = undefined;
       await sleep(PROBE_AFTER_MS);
-      const probeAlert = gateway.alerts.service.raise({ kind: 'kiosk-assist', key: `kiosk-assist:bench-probe-${round}`, severity: 'critical', title: 'bench probe', deviceId: 'bench-probe' });
+      const probeAlert = gateway.alerts.service.raise({
+        kind: 'kiosk-assist',
+        key: `kiosk-assist:bench-probe-${round}`,
+        severity: 'critical',
+        title: 'bench probe',
+        deviceId: 'bench-probe',
+      });
       const p0 = performance.now();
       const probeCommitMs = await writer.commit().then(() => performance.now() - p0);
       const total = await answered;
@@ -594,7 +645,8 @@ async function measureCampaignCreate(settings: DurabilitySettings['campaign'], d
       const round_ = { createMs: createMs.at(-1) ?? Number.NaN, postMs, holdMs, probeCommitMs };
       rounds.push(round_);
       progress(
-        `campaign ${settings.labels} labels: POST → 201 ${postMs.toFixed(0)} ms, its create() ${round_.createMs.toFixed(0)} ms; event loop held up to ${holdMs.toFixed(0)} ms; ` +
+        `campaign ${settings.labels} labels: POST → 201 ${postMs.toFixed(0)} ms, its create() ${round_.createMs.toFixed(0)} ms; ` +
+          `event loop held up to ${holdMs.toFixed(0)} ms; ` +
           `an alert commit asked for ${PROBE_AFTER_MS} ms after its create() waited ${probeCommitMs.toFixed(0)} ms`,
       );
     }

@@ -230,7 +230,8 @@ function durabilityRows(settings: DurabilitySettings, result: DurabilityResult):
     rows.push({
       id: q === 50 ? '8a' : '8b',
       benchmark:
-        `Alert ack over HTTP, answered after its commit, p${q} ms (${bg}; ${ack.ackMs.length} acks; in-run baseline — the pre-commit ack no longer exists: ` +
+        `Alert ack over HTTP, answered after its commit, p${q} ms (${bg}; ${ack.ackMs.length} acks; in-run baseline — the ` +
+        `pre-commit ack no longer exists: ` +
         `GET of the same alert, same HTTP + token path, no commit; ${loadText(ack.load)})`,
       gateway: formatMs(acked, 2),
       baseline: `GET /api/alerts/:id ${formatMs(got, 2)}`,
@@ -246,8 +247,10 @@ function durabilityRows(settings: DurabilitySettings, result: DurabilityResult):
   rows.push({
     id: '8c',
     benchmark:
-      `Kiosk QoS 1 events/s end to end, publish → PUBACK (${settings.kiosk.kiosks} kiosks × ${settings.kiosk.window} in flight; median of ${settings.kiosk.runs}): ` +
-      '`assist-requested` opening alerts, PUBACK after the commit, vs in-run baseline `item-scanned` (no alert, no gate) on the same gateway; ' +
+      `Kiosk QoS 1 events/s end to end, publish → PUBACK (${settings.kiosk.kiosks} kiosks × ${settings.kiosk.window} in ` +
+      `flight; median of ${settings.kiosk.runs}): ` +
+      '`assist-requested` opening alerts, PUBACK after the commit, vs in-run baseline `item-scanned` (no alert, no gate) on ' +
+      'the same gateway; ' +
       `${loadText(kiosk.load)}`,
     gateway: `${formatInt(opening)} (dedup, no resolver: ${formatInt(kiosk.median.dedup)})`,
     baseline: `item-scanned ${formatInt(plain)}`,
@@ -258,9 +261,11 @@ function durabilityRows(settings: DurabilitySettings, result: DurabilityResult):
   rows.push({
     id: '8d',
     benchmark:
-      `Campaign create for ${formatInt(campaign.labels)} labels (${formatInt(campaign.skus)} skus), ms: POST /api/campaigns → 201 after the commit (median of ${settings.campaign.rounds}); ` +
+      `Campaign create for ${formatInt(campaign.labels)} labels (${formatInt(campaign.skus)} skus), ms: POST /api/campaigns ` +
+      `→ 201 after the commit (median of ${settings.campaign.rounds}); ` +
       `in-run baseline create() alone, what the 201 waited for before; ${loadText(campaign.load)}`,
-    gateway: `${formatInt(campaign.median.postMs)}; event loop held ≤ ${formatInt(campaign.maxHoldMs)}; an alert commit meanwhile waited ${formatInt(campaign.median.probeCommitMs)}`,
+    gateway: `${formatInt(campaign.median.postMs)}; event loop held ≤ ${formatInt(campaign.maxHoldMs)}; an alert commit ` +
+      `meanwhile waited ${formatInt(campaign.median.probeCommitMs)}`,
     baseline: `its create() alone ${formatInt(campaign.median.createMs)}`,
     ratio: formatRatio(campaign.median.postMs / campaign.median.createMs),
     target: '—',
@@ -422,47 +427,75 @@ export function renderNotes(results: BenchResults): string {
 
 function durabilityNotes(settings: DurabilitySettings, result: DurabilityResult): string[] {
   const { ack, kiosk, campaign } = result;
-  const d = (values: number[]) => `p50 ${formatMs(percentile(values, 50), 2)} / p90 ${formatMs(percentile(values, 90), 2)} / p99 ${formatMs(percentile(values, 99), 2)} / max ${formatMs(Math.max(...values), 2)} ms`;
+  const d = (values: number[]) => `p50 ${formatMs(percentile(values, 50), 2)} / p90 ${formatMs(percentile(values, 90), 2)} / ` +
+    `p99 ${formatMs(percentile(values, 99), 2)} / max ${formatMs(Math.max(...values), 2)} ms`;
   const load = (span: LoadSpan) => `load average (1/5/15 min) ${span.before.join(' / ')} before, ${span.after.join(' / ')} after`;
   const run = (r: KioskRun) =>
-    `${formatInt(r.eventsPerS)}/s (PUBACK p50 ${formatMs(r.pubackP50Ms, 1)} / p99 ${formatMs(r.pubackP99Ms, 1)} ms; ${formatInt(r.alertsOpenedPerS)} alerts opened/s, ` +
-    `${formatInt(r.commitsPerS)} commits/s${r.variant === 'opening' ? `, ${formatInt(r.resolvedPerS)} resolved/s` : ''}; gateway CPU ${r.brokerCpuPercent.toFixed(0)} %, ` +
-    `kiosks+resolver CPU ${r.generatorCpuPercent.toFixed(0)} %${r.disconnected + r.rateLimited > 0 ? `; WARNING ${r.disconnected} disconnected, ${r.rateLimited} rate-limited` : ''})`;
+    `${formatInt(r.eventsPerS)}/s (PUBACK p50 ${formatMs(r.pubackP50Ms, 1)} / p99 ${formatMs(r.pubackP99Ms, 1)} ms; ` +
+    `${formatInt(r.alertsOpenedPerS)} alerts opened/s, ` +
+    `${formatInt(r.commitsPerS)} commits/s${r.variant === 'opening' ? `, ${formatInt(r.resolvedPerS)} resolved/s` : ''}; ` +
+    `gateway CPU ${r.brokerCpuPercent.toFixed(0)} %, ` +
+    `kiosks+resolver CPU ${r.generatorCpuPercent.toFixed(0)} ` +
+    `%${r.disconnected + r.rateLimited > 0 ? `; WARNING ${r.disconnected} disconnected, ${r.rateLimited} rate-limited` : ''})`;
   const runsOf = (variant: KioskRun['variant']) => kiosk.runs.filter((r) => r.variant === variant).map(run).join('; ');
   return [
-    '- **8 Durable before acknowledged (issue 21 §1).** The gateway now answers an alert ack, a kiosk event that opens an alert and a campaign ' +
-      'create only once the change is committed (write-behind group commit, SQLite WAL). The code path that answered before the commit no longer ' +
-      'exists, so every baseline is the same gateway, in the same run and under the same load, answering something that waits for no commit. ' +
+    '- **8 Durable before acknowledged (issue 21 §1).** The gateway now answers an alert ack, a kiosk event that opens an ' +
+    'alert and a campaign ' +
+      'create only once the change is committed (write-behind group commit, SQLite WAL). The code path that answered before ' +
+      'the commit no longer ' +
+      'exists, so every baseline is the same gateway, in the same run and under the same load, answering something that ' +
+      'waits for no commit. ' +
       '8a–8c: one gateway in a forked process (HQ relay disabled), log level silent, scrypt N 1024.',
-    `  - 8a/8b alert ack: ${settings.ack.probeKiosks} probe kiosks (mqtt.js) each send \`assist-requested\` (QoS 1; its PUBACK comes after the alert's commit), ` +
-      'the bench finds the alert in GET /api/alerts, then times GET /api/alerts/:id (baseline) and POST /api/alerts/:id/ack (answered after the commit) in ' +
-      `alternating order, then resolves it (timed too) so the kiosk can ask again. Background: ${settings.ack.backgroundShelves} shelves in a load worker, ` +
-      `QoS 0 steady readings at ${formatInt(settings.ack.backgroundRate)} msg/s (the gateway accepted ${formatInt(ack.backgroundAchievedRate)} msg/s while the cycles ran). ` +
-      `fetch from the orchestrator process (keep-alive). ${settings.ack.warmupCycles} warm-up cycles not counted; ${ack.failures} failed cycles. ${load(ack.load)}.`,
+    `  - 8a/8b alert ack: ${settings.ack.probeKiosks} probe kiosks (mqtt.js) each send \`assist-requested\` (QoS 1; its ` +
+    `PUBACK comes after the alert's commit), ` +
+      'the bench finds the alert in GET /api/alerts, then times GET /api/alerts/:id (baseline) and POST /api/alerts/:id/ack ' +
+      '(answered after the commit) in ' +
+      `alternating order, then resolves it (timed too) so the kiosk can ask again. Background: ` +
+      `${settings.ack.backgroundShelves} shelves in a load worker, ` +
+      `QoS 0 steady readings at ${formatInt(settings.ack.backgroundRate)} msg/s (the gateway accepted ` +
+      `${formatInt(ack.backgroundAchievedRate)} msg/s while the cycles ran). ` +
+      `fetch from the orchestrator process (keep-alive). ${settings.ack.warmupCycles} warm-up cycles not counted; ` +
+      `${ack.failures} failed cycles. ${load(ack.load)}.`,
     `    - ack ${d(ack.ackMs)}; GET ${d(ack.getMs)}; resolve ${d(ack.resolveMs)}; ${ack.ackMs.length} samples each`,
-    `  - 8c kiosk events: ${settings.kiosk.kiosks} kiosks as raw MQTT connections from the orchestrator process (mqtt-wire.ts), QoS 1, ${settings.kiosk.window} ` +
-      `unacknowledged per kiosk, refilled as PUBACKs arrive; counted as PUBACKs received over a ${settings.kiosk.measureMs / 1000} s window after ` +
-      `${settings.kiosk.warmupMs / 1000} s warm-up; fresh connections per run, the three variants rotated across ${settings.kiosk.runs} run(s). ` +
+    `  - 8c kiosk events: ${settings.kiosk.kiosks} kiosks as raw MQTT connections from the orchestrator process ` +
+    `(mqtt-wire.ts), QoS 1, ${settings.kiosk.window} ` +
+      `unacknowledged per kiosk, refilled as PUBACKs arrive; counted as PUBACKs received over a ` +
+      `${settings.kiosk.measureMs / 1000} s window after ` +
+      `${settings.kiosk.warmupMs / 1000} s warm-up; fresh connections per run, the three variants rotated across ` +
+      `${settings.kiosk.runs} run(s). ` +
       '"opening": `assist-requested` while a resolver in the orchestrator resolves the kiosks\' active alerts over HTTP (' +
-      `${settings.kiosk.resolverConcurrency} requests at a time), so new alerts keep opening and the commits carry rows — its HTTP work is charged to ` +
-      'the gated side. "dedup": `assist-requested` with no resolver: after its first event each kiosk has an active alert, the event opens nothing, yet ' +
-      'the ack gate still asks for a commit and the PUBACK waits for it (an empty group commit). Baseline "plain": `item-scanned` for a sku outside the ' +
-      'planogram (no alert, no gate, no stock change). Device rate limit as in production (500 msg/s per kiosk): a run that hit it is flagged. ' +
+      `${settings.kiosk.resolverConcurrency} requests at a time), so new alerts keep opening and the commits carry rows — ` +
+      `its HTTP work is charged to ` +
+      'the gated side. "dedup": `assist-requested` with no resolver: after its first event each kiosk has an active alert, ' +
+      'the event opens nothing, yet ' +
+      'the ack gate still asks for a commit and the PUBACK waits for it (an empty group commit). Baseline "plain": ' +
+      '`item-scanned` for a sku outside the ' +
+      'planogram (no alert, no gate, no stock change). Device rate limit as in production (500 msg/s per kiosk): a run that ' +
+      'hit it is flagged. ' +
       `${load(kiosk.load)}.`,
     `    - opening: ${runsOf('opening')}`,
     `    - dedup: ${runsOf('dedup')}`,
     `    - plain: ${runsOf('plain')}`,
-    `  - 8d campaign create: a gateway in the bench process with ${formatInt(campaign.labels)} labels bound in its planogram (${campaign.labelsPerFacing} per facing, ` +
-      `${formatInt(campaign.skus)} skus), no access point connected (sends find no driver; the 201 does not wait for sends). Per round: POST /api/campaigns ` +
-      'with a new price for every sku (JSON, admin token, over 127.0.0.1) timed to its 201; the route\'s own `campaigns.create()` call is timed from ' +
-      'the outside (the baseline: what the 201 waited for before it waited for `durable()`; it runs synchronously, so it is also how long create holds ' +
-      'the event loop). Event-loop hold: the longest gap between the ticks of a 1 ms interval while the request was answered (create() plus the ' +
-      'commit\'s synchronous part: the board\'s rows serialised). Probe: 20 ms after the route\'s create() returned, an alert is raised in process and ' +
-      '`writer.commit()` timed — what an alert ack or a kiosk PUBACK asked for during the campaign\'s commit waits. Each campaign is cancelled (and ' +
-      `committed) before the next; one warm-up campaign (1 sku) not counted. Cancelling the last one until committed took ${formatInt(campaign.cancelMs)} ms, ` +
+    `  - 8d campaign create: a gateway in the bench process with ${formatInt(campaign.labels)} labels bound in its planogram ` +
+    `(${campaign.labelsPerFacing} per facing, ` +
+      `${formatInt(campaign.skus)} skus), no access point connected (sends find no driver; the 201 does not wait for sends). ` +
+      `Per round: POST /api/campaigns ` +
+      'with a new price for every sku (JSON, admin token, over 127.0.0.1) timed to its 201; the route\'s own ' +
+      '`campaigns.create()` call is timed from ' +
+      'the outside (the baseline: what the 201 waited for before it waited for `durable()`; it runs synchronously, so it is ' +
+      'also how long create holds ' +
+      'the event loop). Event-loop hold: the longest gap between the ticks of a 1 ms interval while the request was answered ' +
+      '(create() plus the ' +
+      'commit\'s synchronous part: the board\'s rows serialised). Probe: 20 ms after the route\'s create() returned, an ' +
+      'alert is raised in process and ' +
+      '`writer.commit()` timed — what an alert ack or a kiosk PUBACK asked for during the campaign\'s commit waits. Each ' +
+      'campaign is cancelled (and ' +
+      `committed) before the next; one warm-up campaign (1 sku) not counted. Cancelling the last one until committed took ` +
+      `${formatInt(campaign.cancelMs)} ms, ` +
       `the gateway's stop() after it ${formatInt(campaign.stopMs)} ms. ${load(campaign.load)}.`,
     `    - rounds: ${campaign.rounds
-      .map((r) => `POST ${formatInt(r.postMs)} ms (create() ${formatInt(r.createMs)} ms), held ${formatInt(r.holdMs)} ms, probe commit ${formatInt(r.probeCommitMs)} ms`)
+      .map((r) => `POST ${formatInt(r.postMs)} ms (create() ${formatInt(r.createMs)} ms), held ${formatInt(r.holdMs)} ms, ` +
+        `probe commit ${formatInt(r.probeCommitMs)} ms`)
       .join('; ')}`,
   ];
 }
