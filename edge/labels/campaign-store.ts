@@ -32,13 +32,26 @@ export class CampaignStoreError extends Error {
 type HeaderRow = { id: string; doc: string };
 type LabelsRow = { campaign_id: string; docs: string };
 
-/**
- * Rows per prepared-statement batch: keeps one flush of a 50,000-label campaign start from holding one giant array of
- * params. Written row by row through one statement (measured: one JSON array unpacked by json_each made the benchmark's
- * campaign slower — its stringify is one long synchronous step); read back as one JSON array per campaign
- * (group_concat), which halves a restart's load of a 50,000-label board compared with a row object per label.
- */
+/** Rows per prepared-statement batch (campaign headers, deletions: few rows). */
 const CHUNK = 5_000;
+
+/**
+ * Label and price rows are written as JSON arrays of this many documents, each unpacked by SQLite's json_each in one
+ * statement: one trip through the database thread per 2,000 rows instead of one per row. A 50,000-label campaign's
+ * rows commit in about 0.4 s instead of 2.2 s (measured on this project's 2-core machines) — and every acknowledgement
+ * that asks for a commit meanwhile waits behind it. A chunk's stringify stays around 2 ms of the event loop (one
+ * stringify of the whole board was what made an earlier json_each attempt slower). Read back as one JSON array per
+ * campaign (group_concat), which halves a restart's load of a 50,000-label board compared with a row object per label.
+ */
+const JSON_CHUNK = 2_000;
+
+const UPSERT_LABELS = `INSERT INTO campaign_labels (campaign_id, label_id, state, doc)
+  SELECT json_extract(value, '$[0]'), json_extract(value, '$[1].labelId'), json_extract(value, '$[1].state'), json_extract(value, '$[1]')
+  FROM json_each(?) WHERE true
+  ON CONFLICT(campaign_id, label_id) DO UPDATE SET state = excluded.state, doc = excluded.doc`;
+const UPSERT_PRICES = `INSERT INTO label_prices (label_id, doc)
+  SELECT json_extract(value, '$.labelId'), value FROM json_each(?) WHERE true
+  ON CONFLICT(label_id) DO UPDATE SET doc = excluded.doc`;
 
 export class CampaignStore {
   constructor(private readonly db: SqliteDatabase) {}
@@ -84,18 +97,11 @@ export class CampaignStore {
       'INSERT INTO campaigns (id, state, doc) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state, doc = excluded.doc',
       campaigns.map((campaign) => [campaign.id, campaign.state, JSON.stringify({ ...campaign, labels: {} })]),
     );
-    await runChunked(
-      tx,
-      'INSERT INTO campaign_labels (campaign_id, label_id, state, doc) VALUES (?, ?, ?, ?) ON CONFLICT(campaign_id, label_id) DO UPDATE SET state = excluded.state, doc = excluded.doc',
-      labels.map(({ campaignId, label }) => [campaignId, label.labelId, label.state, JSON.stringify(label)]),
-    );
+    await runJsonChunked(tx, UPSERT_LABELS, labels, ({ campaignId, label }) => [campaignId, label]);
     const written = records.filter((entry) => entry.record !== undefined);
     const deleted = records.filter((entry) => entry.record === undefined);
-    await runChunked(
-      tx,
-      'INSERT INTO label_prices (label_id, doc) VALUES (?, ?) ON CONFLICT(label_id) DO UPDATE SET doc = excluded.doc',
-      written.map(({ labelId, record }) => [labelId, JSON.stringify(record)]),
-    );
+    // a record names its label (`labelId`), as a campaign label does
+    await runJsonChunked(tx, UPSERT_PRICES, written, ({ record }) => record);
     await runChunked(tx, 'DELETE FROM label_prices WHERE label_id = ?', deleted.map(({ labelId }) => [labelId]));
   }
 
@@ -107,6 +113,16 @@ export class CampaignStore {
       for (const row of await this.db.all<{ id: string; doc: string }>(rowsSql, params)) parse<T>(row.doc, `${what}: ${row.id}`);
       throw new CampaignStoreError(`unreadable ${what} in the campaign tables`, what);
     }
+  }
+}
+
+/** Runs `sql` once per chunk of rows, its one parameter the chunk as a JSON array of `documentOf(row)`. */
+async function runJsonChunked<Row>(tx: TransactionScope, sql: string, rows: readonly Row[], documentOf: (row: Row) => unknown): Promise<void> {
+  for (let start = 0; start < rows.length; start += JSON_CHUNK) {
+    const end = Math.min(start + JSON_CHUNK, rows.length);
+    const documents: unknown[] = [];
+    for (let i = start; i < end; i++) documents.push(documentOf(rows[i] as Row));
+    await tx.run(sql, [JSON.stringify(documents)]);
   }
 }
 
