@@ -191,7 +191,7 @@ export class CampaignService implements GatewayModule {
       activeCampaigns: active,
       timers: this.timers.size,
       queuedSends: this.queuedSends(),
-      heldSends: this.held.length,
+      heldSends: this.held.length + (this.releasingBatch?.length ?? 0),
       ...(this.flushError ? { error: this.flushError } : {}),
     };
   }
@@ -359,12 +359,14 @@ export class CampaignService implements GatewayModule {
     this.held = [];
     this.releasingBatch = batch;
     this.deps.writer.commit().then(
-      () => {
-        this.releasingBatch = undefined;
-        if (!this.started) return;
-        for (const content of batch) this.enqueueSend(content);
-        this.releaseHeld();
-      },
+      // after the answers waiting for the same commit went out: a 50,000-label release is a long synchronous step
+      () =>
+        setImmediate(() => {
+          this.releasingBatch = undefined;
+          if (!this.started) return;
+          for (const content of batch) this.enqueueSend(content);
+          this.releaseHeld();
+        }),
       (error: unknown) => {
         this.releasingBatch = undefined;
         this.held = batch.concat(this.held);

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CampaignStore } from '../../../edge/labels/campaign-store.js';
+import { SqliteDatabase } from '../../../edge/storage/database.js';
 import { CampaignError, DEFAULT_CAMPAIGN_LIMITS } from '../../../edge/labels/campaign.js';
 import type { CampaignService } from '../../../edge/labels/campaign-service.js';
 import { SKU_BEANS, SKU_MILK, serviceFixture, settle, type ServiceFixture } from './campaign-service-fixture.js';
@@ -32,6 +33,23 @@ describe('campaign service', () => {
     expect(fx.progress[0]).toMatchObject({ campaignId: 'spring', state: 'running' });
     expect(fx.progress.at(-1)).toMatchObject({ campaignId: 'spring', state: 'done', counts: { confirmed: 3 } });
     expect(fx.progress.length).toBeLessThan(5);
+  });
+
+  it("a new campaign's labels are sent only once the campaign and its audit entry are committed", async () => {
+    service.create({ id: 'spring', prices: { [SKU_MILK]: 199, [SKU_BEANS]: 849 }, createdBy: 'maria' });
+    // created in memory, answered nothing yet: no label may show a price a crash would lose
+    expect(fx.driver.sent).toHaveLength(0);
+    expect(service.health()).toMatchObject({ heldSends: 3 });
+    await fx.committed();
+    expect(fx.driver.sent.map((sent) => sent.labelId).sort()).toEqual(['L1', 'L2', 'L3']);
+    // committed: another connection to the file reads it
+    const other = new SqliteDatabase(fx.dbFile);
+    await other.open();
+    try {
+      expect((await new CampaignStore(other).load()).campaigns.spring?.labels).toHaveProperty('L1');
+    } finally {
+      await other.close();
+    }
   });
 
   it('throttles progress per campaign and publishes the held state on a later tick', async () => {
