@@ -10,7 +10,7 @@ import { AccessModule } from './access/module.js';
 import { AlertsModule } from './alerts/module.js';
 import { AuditModule } from './audit/module.js';
 import { ColdChainModule } from './cold-chain/module.js';
-import { coldChainPolicies } from './cold-chain/cold-chain-config.js';
+import { coldChainCases } from './cold-chain/cold-chain-config.js';
 import { DeviceBroker } from './broker/device-broker.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { GatewayBus } from './core/events.js';
@@ -119,7 +119,7 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
   const coldChain = new ColdChainModule({
     bus,
     alerts: () => alerts.service,
-    policies: coldChainPolicies(config.opcua.devices),
+    cases: coldChainCases(config.coldChain, config.opcua.devices),
     scheduler: options.scheduler ?? asyncScheduler,
     log: component('cold-chain'),
     onHandlerError: (handler, error) => bus.reportHandlerError('device.message:case/telemetry', handler, error),

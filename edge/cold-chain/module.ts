@@ -6,13 +6,14 @@ import type { GatewayBus } from '../core/events.js';
 import type { GatewayModule } from '../core/module.js';
 import { CASE_DOOR_CLOSED, COLD_CHAIN_RECOVERED, caseDoorAlert, coldChainAlert } from './cold-chain-alerts.js';
 import { coldChainSignals, type CaseReading, type ColdChainPolicy, type ColdChainSignal } from './cold-chain.js';
+import type { ColdChainCases } from './cold-chain-config.js';
 
 export type ColdChainModuleDeps = {
   bus: GatewayBus;
   /** the alert service (started before this module) */
   alerts: () => AlertService;
-  /** limits per case id; a case without limits is not watched */
-  policies: ReadonlyMap<string, ColdChainPolicy>;
+  /** limits per case id (`coldChainCases(config.coldChain, config.opcua.devices)`); a case without limits is not watched */
+  cases: ColdChainCases;
   scheduler: SchedulerLike;
   log: Logger;
   onHandlerError: (handler: string, error: unknown) => void;
@@ -33,17 +34,22 @@ export class ColdChainModule implements GatewayModule {
   constructor(private readonly deps: ColdChainModuleDeps) {}
 
   get watchedCases(): number {
-    return this.deps.policies.size;
+    return this.policies.size;
+  }
+
+  private get policies(): ReadonlyMap<string, ColdChainPolicy> {
+    return this.deps.cases.policies;
   }
 
   async start(): Promise<void> {
-    if (this.deps.policies.size === 0) return;
+    this.warnAboutConfig();
+    if (this.policies.size === 0) return;
     const alerts = this.deps.alerts();
     const open = (caseId: string) => ({
       excursion: alerts.activeByKey(caseAlertKey('cold-chain', caseId)) !== undefined,
       door: alerts.activeByKey(caseAlertKey('case-door-open', caseId)) !== undefined,
     });
-    this.subscription = this.readings.pipe(coldChainSignals((caseId) => this.deps.policies.get(caseId), this.deps.scheduler, open)).subscribe({
+    this.subscription = this.readings.pipe(coldChainSignals((caseId) => this.policies.get(caseId), this.deps.scheduler, open)).subscribe({
       next: (signal) => {
         try {
           this.apply(alerts, signal);
@@ -54,7 +60,18 @@ export class ColdChainModule implements GatewayModule {
       error: (error: unknown) => this.deps.onHandlerError('cold-chain', error),
     });
     this.unsubscribe = this.deps.bus.on('device.message:case/telemetry', 'cold-chain', (message) => this.readings.next({ caseId: message.deviceId, telemetry: message.payload }));
-    this.deps.log.info({ cases: this.deps.policies.size }, 'cold chain watching cases');
+    this.deps.log.info({ cases: this.policies.size }, 'cold chain watching cases');
+  }
+
+  /** Said once at start, so store IT sees it in the log of the run that uses the config. */
+  private warnAboutConfig(): void {
+    const { fromDeprecatedOpcuaKeys, ignoredDuplicates } = this.deps.cases;
+    if (fromDeprecatedOpcuaKeys.length > 0) {
+      this.deps.log.warn({ cases: fromDeprecatedOpcuaKeys }, 'cold-chain limits under opcua.devices[].coldChain are deprecated: move them to coldChain.cases');
+    }
+    if (ignoredDuplicates.length > 0) {
+      this.deps.log.warn({ cases: ignoredDuplicates }, 'cases with more than one set of cold-chain limits: the first in coldChain.cases is used');
+    }
   }
 
   async stop(): Promise<void> {
@@ -65,7 +82,7 @@ export class ColdChainModule implements GatewayModule {
   }
 
   private apply(alerts: AlertService, signal: ColdChainSignal): void {
-    const policy = this.deps.policies.get(signal.caseId);
+    const policy = this.policies.get(signal.caseId);
     if (!policy) return;
     switch (signal.type) {
       case 'excursion':

@@ -9,6 +9,7 @@ import { RelayConfigSchema } from '../relay/relay-config.js';
 import { OpcuaDeviceListSchema } from '../opcua/opcua-devices-config.js';
 import { OpcuaServerConfigSchema } from '../opcua/opcua-server-config.js';
 import { LabelsConfigSchema } from '../labels/labels-config.js';
+import { ColdChainConfigSchema } from '../cold-chain/cold-chain-config.js';
 
 const port = Type.Integer({ minimum: 0, maximum: 65535 });
 
@@ -144,6 +145,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    coldChain: ColdChainConfigSchema,
     commands: Type.Object(
       {
         ackTimeoutMs: Type.Integer({ minimum: 100, maximum: 3600000, description: 'a command a device has not acknowledged after this is reported timed-out' }),
