@@ -8,6 +8,21 @@
  * Faults, random or on demand: 409 "come back later" (busy), "xfer timeout" (the tag's whole queue dropped), the
  * nightly reboot (`{"errMsg":"REBOOTING"}`, 409 while stopping, connections refused while down, pending renders
  * redone after boot), and the AP's own 400 for a mac it does not know.
+ *
+ * Firmware behaviour a driver must not assume away (file:line refer to OpenEPaperLink commit cdd1cfa9, Aug 2026):
+ * - Its own clock: `sys.currtime` is the AP's `time(&now)` (web.cpp:113-116), an hour off or near 1970 without NTP
+ *   until `POST /set_time` (web.cpp:692-710; an epoch ≤ 1600000000 is refused), and lost again by a reboot.
+ * - `stopsleep` (default 1, tag_db.cpp:330): while any websocket client is connected the AP sends no idle request
+ *   (contentmanager.cpp:90) and every data-avail carries nextCheckin 0 (newproto.cpp:166), so tags stay awake and check
+ *   in at their short interval; with no client they are told to sleep up to `maxsleep` minutes (default 10).
+ * - An image identical to the one shown is skipped: `wsLog("new image is the same as current image…")` then the tag's
+ *   record (newproto.cpp:211-213); `updatecount` does not move. `tag_cmd refresh` zeroes the md5 and redraws
+ *   (newproto.cpp:694-700), which forces the transfer.
+ * - An LED command's payload becomes the tag's md5 when its transfer completes (newproto.cpp:778 sets dataVer, 475-478
+ *   copies it and counts the transfer), so after a flash the same image is no longer "the same".
+ * - RUNSTATUS 0 stop, 1 pause, 2 run, 3 init (include/tag_db.h:10-13); `/jsonupload` answers 409 unless run
+ *   (web.cpp:1024); after a panic reset content generation pauses 30 s (main.cpp:183-187, 43-47).
+ * - `/sysinfo` reports `buildversion` (ota.cpp:38-48); `updatecount`/`updatelast` exist in records since 2.60.
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -40,8 +55,27 @@ export type OeplApSimulatorOptions = {
   rebootEveryMs?: number;
   /** the first `virtualTagCount` tags are virtual (batteryMv 1337) */
   virtualTagCount?: number;
+  /** the AP's clock minus the host's (no NTP on an isolated VLAN: often an hour or more) */
+  clockOffsetMs?: number;
+  /** no time source: the clock starts at 0 (1970) at every boot, until `POST /set_time` */
+  noTime?: boolean;
+  /** the AP setting `stopsleep` (tag_db.cpp:330, default 1) */
+  stopsleep?: 0 | 1;
+  /**
+   * the idle sleep the AP gives a tag when nobody watches (`maxsleep`: the firmware's default is 10 minutes,
+   * `OEPL_FIRMWARE_MAX_SLEEP_MS`). Default here: the check-in interval, so suites written before this option keep
+   * their timing; a test of battery use sets it.
+   */
+  maxSleepMs?: number;
+  /** `/sysinfo` `buildversion`; below 2.60 records carry no `updatecount`/`updatelast` */
+  buildVersion?: string;
+  /** hwType per tag, cycled over the tags (resources/tagtypes/*.json); default 0x01, the M2 2.9" */
+  hwTypes?: readonly number[];
   faults?: { busyProbability?: number; xferTimeoutProbability?: number };
 };
+
+/** `config.maxsleep` default, 10 minutes (tag_db.cpp:329) */
+export const OEPL_FIRMWARE_MAX_SLEEP_MS = 10 * 60_000;
 
 export const OEPL_AP_DEFAULTS = {
   checkInIntervalMs: 60_000,
@@ -50,6 +84,7 @@ export const OEPL_AP_DEFAULTS = {
   bootDelayMs: 3_000,
   rebootDelayMs: 5_000,
   rebootDownMs: 20_000,
+  buildVersion: '2.85',
 } as const;
 
 /** What the tag shows and what the AP knows of it (a `fillNode` record plus simulator-only fields). */
@@ -67,6 +102,9 @@ export type SimulatedOeplTag = {
   displayedJson: string | null;
   ledFlashes: number;
   lastLedCommand: string | null;
+  hwType: number;
+  /** times the tag woke and checked in (its radio on: what costs battery) */
+  checkIns: number;
 };
 
 type QueueItem = { kind: 'image'; hash: string; json: string } | { kind: 'led'; command: string };
@@ -81,23 +119,35 @@ export type OeplApSimulatorStats = {
   transfers: number;
   xferTimeouts: number;
   reboots: number;
+  /** check-ins over all tags */
+  wakeups: number;
+  refreshes: number;
 };
 
 const EMPTY_HASH = '0'.repeat(32);
 const MAX_BODY_BYTES = 256 * 1024;
 const MAX_TAGS = 65_536;
-const RUNSTATUS_STOP = 0;
-const RUNSTATUS_RUN = 1;
-const RUNSTATUS_INIT = 3;
+// include/tag_db.h:10-13
+export const RUNSTATUS_STOP = 0;
+export const RUNSTATUS_PAUSE = 1;
+export const RUNSTATUS_RUN = 2;
+export const RUNSTATUS_INIT = 3;
+/** the firmware's sanity check on `/set_time` (web.cpp:696) */
+const MIN_VALID_EPOCH_S = 1_600_000_000;
 
 export class OeplApSimulator {
   readonly macs: readonly string[];
-  readonly stats: OeplApSimulatorStats = { uploads: 0, busyAnswers: 0, unknownMacAnswers: 0, renders: 0, skippedRenders: 0, transfers: 0, xferTimeouts: 0, reboots: 0 };
+  readonly stats: OeplApSimulatorStats = { uploads: 0, busyAnswers: 0, unknownMacAnswers: 0, renders: 0, skippedRenders: 0, transfers: 0, xferTimeouts: 0, reboots: 0, wakeups: 0, refreshes: 0 };
   private readonly tags = new Map<string, TagState>();
   private readonly log: Logger;
   private readonly random: RandomSource;
   private readonly clock: () => number;
-  private readonly settings: Required<Omit<OeplApSimulatorOptions, 'faults' | 'rebootEveryMs' | 'logger' | 'random' | 'clock' | 'tagCount' | 'virtualTagCount'>> & { rebootEveryMs?: number };
+  private readonly settings: Required<
+    Omit<OeplApSimulatorOptions, 'faults' | 'rebootEveryMs' | 'logger' | 'random' | 'clock' | 'tagCount' | 'virtualTagCount' | 'clockOffsetMs' | 'noTime' | 'hwTypes'>
+  > & { rebootEveryMs?: number };
+  /** the AP's clock = host clock + this; with `noTime` reset to "1970 + uptime" at every boot */
+  private clockOffsetMs: number;
+  private readonly noTime: boolean;
   private readonly faults: { busyProbability: number; xferTimeoutProbability: number };
   private forcedBusy = 0;
   private readonly forcedXferTimeouts = new Set<string>();
@@ -127,7 +177,13 @@ export class OeplApSimulator {
       rebootDelayMs: options.rebootDelayMs ?? OEPL_AP_DEFAULTS.rebootDelayMs,
       rebootDownMs: options.rebootDownMs ?? OEPL_AP_DEFAULTS.rebootDownMs,
       rebootEveryMs: options.rebootEveryMs,
+      stopsleep: options.stopsleep ?? 1,
+      maxSleepMs: options.maxSleepMs ?? options.checkInIntervalMs ?? OEPL_AP_DEFAULTS.checkInIntervalMs,
+      buildVersion: options.buildVersion ?? OEPL_AP_DEFAULTS.buildVersion,
     };
+    this.clockOffsetMs = options.clockOffsetMs ?? 0;
+    this.noTime = options.noTime ?? false;
+    const hwTypes = options.hwTypes?.length ? options.hwTypes : [0x01];
     this.faults = { busyProbability: options.faults?.busyProbability ?? 0, xferTimeoutProbability: options.faults?.xferTimeoutProbability ?? 0 };
     const now = this.clock();
     for (let index = 0; index < options.tagCount; index++) {
@@ -136,7 +192,7 @@ export class OeplApSimulator {
       this.tags.set(mac, {
         mac,
         hash: EMPTY_HASH,
-        lastseen: Math.floor(now / 1000) - randomInt(this.random, 1, 60),
+        lastseen: Math.floor((now + this.clockOffsetMs) / 1000) - randomInt(this.random, 1, 60),
         nextcheckin: 0,
         pending: 0,
         batteryMv: virtual ? 1337 : randomInt(this.random, 2_500, 3_000),
@@ -146,6 +202,8 @@ export class OeplApSimulator {
         displayedJson: null,
         ledFlashes: 0,
         lastLedCommand: null,
+        hwType: hwTypes[index % hwTypes.length] as number,
+        checkIns: 0,
         storedJson: null,
         queue: [],
         // spread the first check-ins over one interval, like tags that woke at different times
@@ -163,6 +221,35 @@ export class OeplApSimulator {
 
   get isRunning(): boolean {
     return this.runStatus === RUNSTATUS_RUN;
+  }
+
+  /** RUNSTATUS as `sys.runstate` reports it */
+  get runState(): number {
+    return this.runStatus;
+  }
+
+  /** The AP's own clock, ms (what `currtime` and the records' times are read from). */
+  apNowMs(): number {
+    return this.clock() + this.clockOffsetMs;
+  }
+
+  /** Someone changed the AP's clock (NTP stepped it, a person set it). */
+  setClockOffsetMs(offsetMs: number): void {
+    this.clockOffsetMs = offsetMs;
+  }
+
+  /** Content generation paused, as after a panic reset (main.cpp:183-187): `/jsonupload` answers 409 meanwhile. */
+  pauseContent(forMs: number): void {
+    if (this.runStatus !== RUNSTATUS_RUN) return;
+    this.runStatus = RUNSTATUS_PAUSE;
+    this.boot?.after(forMs, () => {
+      if (this.runStatus === RUNSTATUS_PAUSE) this.runStatus = RUNSTATUS_RUN;
+    });
+  }
+
+  /** Websocket clients now connected: to the firmware, the web UI is open. */
+  get watchers(): number {
+    return this.wss?.clients.size ?? 0;
   }
 
   tag(mac: string): Readonly<SimulatedOeplTag> | undefined {
@@ -244,6 +331,8 @@ export class OeplApSimulator {
     const boot = new TimerGroup();
     this.boot = boot;
     this.bootedAt = this.clock();
+    // without NTP the ESP32 starts at the epoch at every boot (system.cpp:16-35 waits for NTP, then runs anyway)
+    if (this.noTime) this.clockOffsetMs = -this.bootedAt;
     this.runStatus = RUNSTATUS_INIT;
     this.acceptingSockets = true;
     boot.after(this.settings.bootDelayMs, () => {
@@ -268,12 +357,22 @@ export class OeplApSimulator {
     for (const tag of this.tags.values()) if (now >= tag.nextCheckInAt && !this.unreachableTags.has(tag.mac)) this.checkIn(tag, now);
   }
 
+  /** The tag sleeps long only if the AP tells it to: nobody watching or `stopsleep` 0 (contentmanager.cpp:90). */
+  private keepsTagsAwake(): boolean {
+    return this.watchers > 0 && this.settings.stopsleep === 1;
+  }
+
   private checkIn(tag: TagState, now: number): void {
-    const intervalMs = this.settings.checkInIntervalMs * randomBetween(this.random, 0.8, 1.2);
-    const nowS = Math.floor(now / 1000);
+    // watched: no idle request and data-avail with nextCheckin 0 (newproto.cpp:166); else the data-avail or the idle
+    // request (prepareIdleReq, newproto.cpp:76-84) sends it to sleep until its next update, at most `maxsleep`
+    const awake = this.keepsTagsAwake();
+    const intervalMs = awake ? this.settings.checkInIntervalMs * randomBetween(this.random, 0.8, 1.2) : this.settings.maxSleepMs;
+    const nowS = Math.floor((now + this.clockOffsetMs) / 1000);
     tag.nextCheckInAt = now + intervalMs;
     tag.lastseen = nowS;
     tag.nextcheckin = nowS + Math.ceil(intervalMs / 1000);
+    tag.checkIns++;
+    this.stats.wakeups++;
     if (tag.batteryMv !== 1337 && this.random() < 0.01) tag.batteryMv = Math.max(2_000, tag.batteryMv - 5);
     if (tag.queue.length > 0) {
       const forced = this.forcedXferTimeouts.delete(tag.mac);
@@ -295,6 +394,8 @@ export class OeplApSimulator {
           } else {
             tag.ledFlashes++;
             tag.lastLedCommand = item.command;
+            // the command payload is the item's dataVer, and the tag's md5 becomes it (newproto.cpp:778, 475)
+            tag.hash = ledHash(item.command);
           }
         }
         tag.queue = [];
@@ -311,6 +412,7 @@ export class OeplApSimulator {
     const hash = imageHash(tag.storedJson);
     if (hash === tag.hash) {
       this.stats.skippedRenders++;
+      // newproto.cpp:211-213: the log line, then the tag's record, nothing queued
       this.broadcast({ logMsg: 'new image is the same as current image. not updating tag.' });
       this.sendTag(tag);
       return;
@@ -322,7 +424,8 @@ export class OeplApSimulator {
   }
 
   private record(tag: TagState): Record<string, unknown> {
-    return {
+    const legacy = versionBelow(this.settings.buildVersion, 2, 60);
+    const record: Record<string, unknown> = {
       mac: tag.mac,
       hash: tag.hash,
       lastseen: tag.lastseen,
@@ -335,7 +438,7 @@ export class OeplApSimulator {
       RSSI: -60,
       temperature: 21,
       batteryMv: tag.batteryMv,
-      hwType: 3,
+      hwType: tag.hwType,
       wakeupReason: 0,
       capabilities: 0,
       modecfgjson: tag.storedJson === null ? '' : `{"filename":"/current/${tag.mac}.json","interval":"0"}`,
@@ -349,6 +452,12 @@ export class OeplApSimulator {
       ch: 11,
       ver: 0x0027,
     };
+    if (legacy) {
+      // fillNode() before 2.60 wrote no transfer counters
+      delete record.updatecount;
+      delete record.updatelast;
+    }
+    return record;
   }
 
   private sendTag(tag: TagState): void {
@@ -357,10 +466,11 @@ export class OeplApSimulator {
 
   private sendSys(): void {
     const now = this.clock();
+    const apNowS = Math.floor((now + this.clockOffsetMs) / 1000);
     let lowbattcount = 0;
     for (const tag of this.tags.values()) if (tag.batteryMv < 2400 && tag.batteryMv !== 0 && tag.batteryMv !== 1337) lowbattcount++;
     this.broadcast({
-      sys: { currtime: Math.floor(now / 1000), heap: 150_000, recordcount: this.tags.size, dbsize: this.tags.size * 200, apstate: 1, runstate: this.runStatus, uptime: Math.floor((now - this.bootedAt) / 1000), lowbattcount, timeoutcount: 0 },
+      sys: { currtime: apNowS, heap: 150_000, recordcount: this.tags.size, dbsize: this.tags.size * 200, apstate: 1, runstate: this.runStatus, uptime: Math.floor((now - this.bootedAt) / 1000), lowbattcount, timeoutcount: 0 },
     });
   }
 
@@ -381,6 +491,8 @@ export class OeplApSimulator {
     if (request.method === 'POST' && url.pathname === '/tag_cmd') return this.tagCommand(await readForm(request), send);
     if (request.method === 'GET' && url.pathname === '/led_flash') return this.ledFlash(url.searchParams, send);
     if (request.method === 'GET' && url.pathname === '/get_db') return this.getDb(url.searchParams, send);
+    if (request.method === 'POST' && url.pathname === '/set_time') return this.setTime(await readForm(request), send);
+    if (request.method === 'GET' && url.pathname === '/sysinfo') return this.sysinfo(send);
     send(404, 'Not found');
   }
 
@@ -427,7 +539,12 @@ export class OeplApSimulator {
         this.sendTag(tag);
         break;
       case 'refresh':
+        // updateContent(): clearPending, md5 zeroed, redrawn (newproto.cpp:694-700)
+        this.stats.refreshes++;
         tag.hash = EMPTY_HASH;
+        tag.queue = tag.queue.filter((item) => item.kind !== 'image');
+        tag.pending = tag.queue.length;
+        this.sendTag(tag);
         this.render(tag);
         break;
       case 'ledflash':
@@ -437,6 +554,23 @@ export class OeplApSimulator {
         break;
     }
     send(200, 'Ok, done');
+  }
+
+  /** web.cpp:692-710 */
+  private setTime(form: URLSearchParams | undefined, send: (status: number, body: string) => void): void {
+    const epochText = form?.get('epoch');
+    if (epochText == null) return send(400, "missing 'epoch'");
+    const epochS = Number.parseInt(epochText, 10) || 0; // String.toInt(): 0 for garbage
+    if (epochS <= MIN_VALID_EPOCH_S) return send(400, 'invalid epoch');
+    this.clockOffsetMs = epochS * 1000 - this.clock();
+    this.sendSys();
+    send(200, 'ok');
+  }
+
+  /** ota.cpp:38-72 (the fields a client reads) */
+  private sysinfo(send: (status: number, body: string, type?: string) => void): void {
+    const info = { alias: 'OpenEPaperLink', env: 'ESP32_S3_16_8_YELLOW_AP', buildtime: '1723200000', buildversion: this.settings.buildVersion, sha: '0', ap_version: 0x001d, hasC6: 0, hasH2: 0, hasTslr: 0, hasFlasher: 0 };
+    send(200, JSON.stringify(info), 'application/json');
   }
 
   private ledFlash(query: URLSearchParams, send: (status: number, body: string) => void): void {
@@ -528,6 +662,19 @@ export class OeplApSimulator {
 /** The firmware keeps the first 8 bytes of the image md5 after a transfer; the rest are zeros. */
 export function imageHash(json: string): string {
   return createHash('md5').update(json).digest('hex').slice(0, 16) + '0'.repeat(16);
+}
+
+/** The first 8 bytes of an LED command's payload, as the tag's md5 after the transfer. */
+function ledHash(command: string): string {
+  return createHash('md5').update(`led:${command}`).digest('hex').slice(0, 16) + '0'.repeat(16);
+}
+
+/** `2.59` < 2.60; anything unreadable counts as old. */
+export function versionBelow(version: string, major: number, minor: number): boolean {
+  const match = /^(\d+)\.(\d+)/.exec(version);
+  if (!match) return true;
+  const [have, haveMinor] = [Number(match[1]), Number(match[2])];
+  return have < major || (have === major && haveMinor < minor);
 }
 
 function hexToMac(text: string): string | undefined {

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { OeplApSimulator, imageHash, type OeplApSimulatorOptions } from '../../devices/oepl-ap-simulator.js';
+import { OeplApSimulator, RUNSTATUS_PAUSE, RUNSTATUS_RUN, imageHash, type OeplApSimulatorOptions } from '../../devices/oepl-ap-simulator.js';
 import { seededRandom } from '../../devices/random.js';
 
 const log = pino({ level: 'silent' });
@@ -15,7 +15,7 @@ afterEach(async () => {
 });
 
 async function startAp(options: Partial<OeplApSimulatorOptions> = {}): Promise<OeplApSimulator> {
-  ap = new OeplApSimulator({ tagCount: 3, logger: log, random: seededRandom(7), checkInIntervalMs: 200, renderDelayMs: 20, sysIntervalMs: 50, bootDelayMs: 0, rebootDelayMs: 50, rebootDownMs: 150, ...options });
+  ap = new OeplApSimulator({ tagCount: 3, logger: log, random: seededRandom(7), checkInIntervalMs: 200, renderDelayMs: 20, sysIntervalMs: 50, bootDelayMs: 0, rebootDelayMs: 50, rebootDownMs: 150, maxSleepMs: 200, ...options });
   await ap.start();
   await until(() => ap!.isRunning);
   return ap;
@@ -140,5 +140,99 @@ describe('OeplApSimulator', () => {
     expect(sim.isRunning).toBe(true);
     expect(sim.tag(mac)!.pending).toBe(1); // re-rendered after boot
     expect(sim.stats.reboots).toBe(1);
+  });
+
+  it('keeps its own clock: currtime and updatelast an hour ahead of ours', async () => {
+    const sim = await startAp({ clockOffsetMs: 3_600_000 });
+    const { frames } = await listen(sim);
+    await until(() => frames.some((frame) => 'sys' in frame));
+    const sys = frames.find((frame) => 'sys' in frame)!.sys as { currtime: number };
+    expect(sys.currtime - Date.now() / 1000).toBeGreaterThan(3_590);
+    const mac = sim.macs[0]!;
+    await post(sim, '/jsonupload', { mac, json: commands('1.00') });
+    await until(() => sim.tag(mac)!.updatecount === 1);
+    expect(sim.tag(mac)!.updatelast - Date.now() / 1000).toBeGreaterThan(3_590);
+  });
+
+  it('without a time source starts at 1970, takes POST /set_time (epoch > 1600000000) and loses it on reboot', async () => {
+    const sim = await startAp({ noTime: true });
+    const { frames } = await listen(sim);
+    const lastSys = () => [...frames].reverse().find((frame) => 'sys' in frame)?.sys as { currtime: number } | undefined;
+    await until(() => lastSys() !== undefined);
+    expect(lastSys()!.currtime).toBeLessThan(1_000);
+    expect(await post(sim, '/set_time', {})).toEqual({ status: 400, body: "missing 'epoch'" });
+    expect(await post(sim, '/set_time', { epoch: '1500000000' })).toEqual({ status: 400, body: 'invalid epoch' });
+    const epoch = Math.floor(Date.now() / 1000);
+    expect(await post(sim, '/set_time', { epoch: String(epoch) })).toEqual({ status: 200, body: 'ok' });
+    await until(() => lastSys()!.currtime >= epoch - 1); // a heartbeat goes out at once (web.cpp:701)
+    await sim.reboot();
+    const after = await listen(sim);
+    await until(() => after.frames.some((frame) => 'sys' in frame));
+    expect((after.frames.find((frame) => 'sys' in frame)!.sys as { currtime: number }).currtime).toBeLessThan(1_000);
+  });
+
+  it('stopsleep: a websocket client keeps tags awake; without one (or with stopsleep 0) they are sent to sleep', async () => {
+    const sleepS = 60;
+    const watched = await startAp({ checkInIntervalMs: 100, maxSleepMs: sleepS * 1000 });
+    await listen(watched);
+    const mac = watched.macs[0]!;
+    await until(() => watched.tag(mac)!.checkIns >= 3); // awake: about every 100 ms
+    const awake = watched.tag(mac)!;
+    expect(awake.nextcheckin - awake.lastseen).toBeLessThanOrEqual(1);
+    for (const socket of sockets.splice(0)) socket.terminate();
+    await until(() => watched.watchers === 0);
+    const before = watched.tag(mac)!.checkIns;
+    await until(() => watched.tag(mac)!.checkIns === before + 1);
+    const asleep = watched.tag(mac)!;
+    expect(asleep.nextcheckin - asleep.lastseen).toBe(sleepS);
+    await watched.stop();
+
+    ap = new OeplApSimulator({ tagCount: 1, logger: log, random: seededRandom(3), checkInIntervalMs: 100, sysIntervalMs: 50, bootDelayMs: 0, stopsleep: 0, maxSleepMs: sleepS * 1000 });
+    await ap.start();
+    await listen(ap);
+    const only = ap.macs[0]!;
+    await until(() => ap!.tag(only)!.checkIns >= 1);
+    expect(ap.tag(only)!.nextcheckin - ap.tag(only)!.lastseen).toBe(sleepS);
+  });
+
+  it('RUNSTATUS: 2 = run, 1 = pause (uploads answer 409 until it runs again)', async () => {
+    const sim = await startAp();
+    const { frames } = await listen(sim);
+    const runstates = () => frames.filter((frame) => 'sys' in frame).map((frame) => (frame.sys as { runstate: number }).runstate);
+    await until(() => runstates().includes(RUNSTATUS_RUN));
+    sim.pauseContent(300);
+    expect(sim.runState).toBe(RUNSTATUS_PAUSE);
+    expect((await post(sim, '/jsonupload', { mac: sim.macs[0]!, json: '[]' })).status).toBe(409);
+    await until(() => runstates().includes(RUNSTATUS_PAUSE));
+    await until(() => sim.runState === RUNSTATUS_RUN);
+    expect((await post(sim, '/jsonupload', { mac: sim.macs[0]!, json: '[]' })).status).toBe(200);
+  });
+
+  it('an LED command changes the hash, so the same image is rendered again afterwards; tag_cmd refresh forces a render', async () => {
+    const sim = await startAp();
+    const mac = sim.macs[0]!;
+    await post(sim, '/jsonupload', { mac, json: commands('5.00') });
+    await until(() => sim.tag(mac)!.updatecount === 1);
+    await post(sim, '/tag_cmd', { mac, cmd: 'ledflash' });
+    await until(() => sim.tag(mac)!.updatecount === 2);
+    expect(sim.tag(mac)!.hash).not.toBe(imageHash(commands('5.00')));
+    await post(sim, '/jsonupload', { mac, json: commands('5.00') });
+    await until(() => sim.tag(mac)!.updatecount === 3);
+    expect(sim.stats.skippedRenders).toBe(0);
+    await post(sim, '/jsonupload', { mac, json: commands('5.00') });
+    await until(() => sim.stats.skippedRenders === 1);
+    expect(await post(sim, '/tag_cmd', { mac, cmd: 'refresh' })).toEqual({ status: 200, body: 'Ok, done' });
+    await until(() => sim.tag(mac)!.updatecount === 4);
+    expect(sim.tag(mac)!.hash).toBe(imageHash(commands('5.00')));
+  });
+
+  it('reports its build on /sysinfo; before 2.60 records carry no updatecount/updatelast; hwType per tag', async () => {
+    const sim = await startAp({ buildVersion: '2.55', hwTypes: [0x00, 0x26] });
+    const info = (await (await fetch(`${sim.url}/sysinfo`)).json()) as { buildversion: string };
+    expect(info.buildversion).toBe('2.55');
+    const db = (await (await fetch(`${sim.url}/get_db?mac=${sim.macs[1]}`)).json()) as { tags: Record<string, unknown>[] };
+    expect(db.tags[0]).not.toHaveProperty('updatecount');
+    expect(db.tags[0]).toMatchObject({ hwType: 0x26 });
+    expect(sim.tag(sim.macs[0]!)!.hwType).toBe(0);
   });
 });
