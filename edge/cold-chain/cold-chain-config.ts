@@ -14,7 +14,10 @@ export const MAX_COLD_CHAIN_CASES = 500;
 
 export const ColdChainCaseSchema = Type.Object(
   {
-    id: Type.String({ pattern: DEVICE_ID_PATTERN, description: 'device id of the case (MQTT `device add <id> --kind case`, or an opcua.devices id)' }),
+    id: Type.String({
+      pattern: DEVICE_ID_PATTERN,
+      description: 'device id of the case (MQTT `device add <id> --kind case`, or an opcua.devices id)',
+    }),
     ...ColdChainLimitsSchema.properties,
   },
   { additionalProperties: false },
@@ -27,7 +30,10 @@ export const ColdChainConfigSchema = Type.Object(
       description: 'limits per refrigerated case, over MQTT or OPC UA alike; a case not listed raises no cold-chain or door alerts',
     }),
   },
-  { additionalProperties: false, description: 'cold chain of refrigerated cases: temperature excursions (critical) and doors left open (warning)' },
+  {
+    additionalProperties: false,
+    description: 'cold chain of refrigerated cases: temperature excursions (critical) and doors left open (warning)',
+  },
 );
 export type ColdChainConfig = Static<typeof ColdChainConfigSchema>;
 

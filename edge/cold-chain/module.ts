@@ -67,10 +67,12 @@ export class ColdChainModule implements GatewayModule {
   private warnAboutConfig(): void {
     const { fromDeprecatedOpcuaKeys, ignoredDuplicates } = this.deps.cases;
     if (fromDeprecatedOpcuaKeys.length > 0) {
-      this.deps.log.warn({ cases: fromDeprecatedOpcuaKeys }, 'cold-chain limits under opcua.devices[].coldChain are deprecated: move them to coldChain.cases');
+      const message = 'cold-chain limits under opcua.devices[].coldChain are deprecated: move them to coldChain.cases';
+      this.deps.log.warn({ cases: fromDeprecatedOpcuaKeys }, message);
     }
     if (ignoredDuplicates.length > 0) {
-      this.deps.log.warn({ cases: ignoredDuplicates }, 'cases with more than one set of cold-chain limits: the first in coldChain.cases is used');
+      const message = 'cases with more than one set of cold-chain limits: the first in coldChain.cases is used';
+      this.deps.log.warn({ cases: ignoredDuplicates }, message);
     }
   }
 

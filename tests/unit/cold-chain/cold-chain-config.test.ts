@@ -26,7 +26,8 @@ describe('coldChainCases: one set of limits per case, whatever its transport', (
   });
 
   it('coldChain.cases wins over the old keys for the same case, and the first of two entries wins; both are reported', () => {
-    const cases = coldChainCases({ cases: [{ id: 'case-1', ...FREEZER }, { id: 'case-1', ...LIMITS }] }, [{ id: 'case-1', kind: 'case', coldChain: LIMITS }]);
+    const section = { cases: [{ id: 'case-1', ...FREEZER }, { id: 'case-1', ...LIMITS }] };
+    const cases = coldChainCases(section, [{ id: 'case-1', kind: 'case', coldChain: LIMITS }]);
     expect(cases.policies.get('case-1')).toEqual(FREEZER);
     expect(cases.fromDeprecatedOpcuaKeys).toEqual([]);
     expect(cases.ignoredDuplicates).toEqual(['case-1']);
