@@ -1,7 +1,8 @@
 /**
  * The envelope of every event to HQ: CloudEvents 1.0, structured JSON mode. Built by hand rather than with the
  * `cloudevents` package (it pulls browser polyfills and json-bigint for what is one object literal);
- * `cloudEventProblems` checks the spec's required attributes and is what the tests hold every built event to.
+ * `cloudEventProblems` checks the spec's required attributes and is what the tests hold every built event to; the
+ * package itself is a dev dependency: tests/integration/relay-cloudevents-sdk.test.ts reads what we send with it, as HQ.
  */
 import type { RelayEvent } from './outbox.js';
 
@@ -32,6 +33,18 @@ export function cloudEventFactory(deps: CloudEventDeps): CloudEventFactory {
     datacontenttype: 'application/json',
     data,
   });
+}
+
+/**
+ * The serialized event with the `historical` extension attribute set: what the forwarder sends for a backlog row. The
+ * MQTT user property `historical` says the same, but CloudEvents SDKs hand their callers the event, not the PUBLISH
+ * properties (the JS SDK's `MQTT.toEvent` keeps user properties only in binary mode), so the envelope carries it too
+ * (spec 1.0 "Extension Context Attributes": lower-case a-z0-9 name, Boolean value). Prepended to the stored body rather
+ * than parsed and stringified again: a drain of a million rows would pay that per row; `body` is always a JSON object
+ * with its required attributes, so `{` opens it and at least one member follows.
+ */
+export function withHistorical(body: string): string {
+  return `{"historical":true,${body.slice(1)}`;
 }
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;

@@ -3,7 +3,8 @@
  * once HQ acknowledged it (PUBACK). Two lanes:
  *
  * - **backlog**: at every connect, `liveFromSeq = maxSeq + 1`; every row below it is backlog — drained class by class
- *   (critical first), in seq order within a class, under a rate cap with jitter, each flagged `historical=true`;
+ *   (critical first), in seq order within a class, under a rate cap with jitter, each flagged historical: MQTT user
+ *   property `historical=true` and CloudEvents extension attribute `"historical": true` in the envelope;
  * - **live**: rows made durable after the connect go out at once, ahead of the backlog, without the flag.
  *
  * Double sends: every connection gets a fresh mqtt.js client whose in-memory store dies with it, and the rows that were
@@ -15,6 +16,7 @@
 import mqtt, { type IClientOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { LogThrottle } from '../core/log-throttle.js';
+import { withHistorical } from './cloud-event.js';
 import { DrainRate, RateMeter, type DrainRateOptions } from './drain-rate.js';
 import { initialLink, linkDown, linkUp, reconnectDelayMs, type LinkState } from './link-state.js';
 import { RELAY_CLASSES, type OutboxRow, type RelayClass, type RelayOutbox } from './outbox.js';
@@ -393,7 +395,8 @@ export class Forwarder {
     const gen = this.gen;
     this.inFlight.set(row.seq, { row, lane });
     this.counters[lane].published++;
-    client.publish(this.eventTopic(row.type), row.body, lane === 'backlog' ? HISTORICAL : LIVE, (error) => this.onPublished(gen, row, lane, error));
+    const backlog = lane === 'backlog';
+    client.publish(this.eventTopic(row.type), backlog ? withHistorical(row.body) : row.body, backlog ? HISTORICAL : LIVE, (error) => this.onPublished(gen, row, lane, error));
   }
 
   private onPublished(gen: number, row: OutboxRow, lane: RelayLane, error: Error | undefined): void {

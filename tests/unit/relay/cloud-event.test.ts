@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cloudEventFactory, cloudEventProblems } from '../../../edge/relay/cloud-event.js';
+import { cloudEventFactory, cloudEventProblems, withHistorical } from '../../../edge/relay/cloud-event.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -19,6 +19,14 @@ describe('CloudEvents envelope', () => {
       data: { units: 2 },
     });
     expect(cloudEventProblems(JSON.parse(JSON.stringify(event)))).toEqual([]);
+  });
+
+  it('withHistorical adds the historical extension attribute (Boolean true) and keeps the rest byte for byte', () => {
+    const body = JSON.stringify(make({ type: 'store.kiosk.event', subject: 'kiosk/k1', data: { a: [1, { historical: false }] } }));
+    const flagged = withHistorical(body);
+    expect(JSON.parse(flagged)).toEqual({ historical: true, ...JSON.parse(body) });
+    expect(flagged.endsWith(body.slice(1))).toBe(true);
+    expect(cloudEventProblems(JSON.parse(flagged))).toEqual([]);
   });
 
   it('gives every event its own id (HQ deduplicates by it)', () => {

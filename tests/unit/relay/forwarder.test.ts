@@ -79,6 +79,8 @@ describe.skipIf(!hasMosquitto)('Forwarder → Mosquitto', () => {
       expect(seen).toEqual([...seen].sort((a, b) => a - b));
     }
     expect(sub.messages.every((m) => m.historical)).toBe(true);
+    // in the envelope too (a CloudEvents extension attribute), for consumers whose SDK drops MQTT user properties
+    expect(sub.messages.every((m) => m.event.historical === true)).toBe(true);
     expect(sub.messages[0]?.topic).toBe('hq-test/store-7/events/store.test.critical');
     await eventually(() => (outbox.rows.size === 0 ? true : undefined), 2_000, 'outbox emptied');
     expect(outbox.removed).toHaveLength(300);
@@ -96,6 +98,7 @@ describe.skipIf(!hasMosquitto)('Forwarder → Mosquitto', () => {
     const arrived = await eventually(() => sub.messages.find((m) => m.event.id === live.id), 2_000, 'live event at HQ');
     expect(arrived.receivedAt - sentAt).toBeLessThan(1_000);
     expect(arrived.historical).toBe(false);
+    expect('historical' in arrived.event).toBe(false);
     const backlogBefore = sub.messages.filter((m) => m.historical && m.receivedAt <= arrived.receivedAt).length;
     expect(backlogBefore).toBeLessThan(1_000); // it overtook the backlog
     const status = forwarder.status();
