@@ -41,23 +41,24 @@ export class RelayRouteState {
   readonly baskets: KioskBaskets;
   readonly aggregates: HourlyWeightAggregates;
   /** `<shelfId>/<facing>` → what HQ last got; at most `maxStockFacings` (beyond, changes are sent unfiltered) */
-  private readonly lastStock = new Map<string, { units: number | null; level: string }>();
+  private readonly lastStock = new Map<string, { units: number | null; level: string; source: string | null }>();
 
   constructor(private readonly limits: RelayRouteLimits) {
     this.baskets = new KioskBaskets(limits);
     this.aggregates = new HourlyWeightAggregates(limits.maxAggregateFacings);
   }
 
-  /** Whether units or level differ from what was last sent for the facing; remembers them if so. */
-  stockChanged(shelfId: string, facing: number, units: number | null, level: string): boolean {
+  /** Whether units, level or source differ from what was last sent for the facing; remembers them if so. */
+  stockChanged(shelfId: string, facing: number, units: number | null, level: string, source: string | null): boolean {
     const key = `${shelfId}/${facing}`;
     const last = this.lastStock.get(key);
-    if (last && last.units === units && last.level === level) return false;
+    if (last && last.units === units && last.level === level && last.source === source) return false;
     if (last) {
       last.units = units;
       last.level = level;
+      last.source = source;
     } else if (this.lastStock.size < this.limits.maxStockFacings) {
-      this.lastStock.set(key, { units, level });
+      this.lastStock.set(key, { units, level, source });
     }
     return true;
   }
@@ -105,9 +106,11 @@ export const RELAY_ROUTES: readonly RelayRoute[] = [
   {
     event: 'stock.changed',
     handler: 'relay.stock',
-    sends: [{ type: 'store.stock.changed', when: "a facing's units or level differ from what HQ last got (cause 'quantity')" }],
+    sends: [{ type: 'store.stock.changed', when: "a facing's units, level or source differ from what HQ last got (either cause)" }],
+    // both causes: a facing turns `low` (debounced, cause 'level') often without a unit change, and HQ's availability
+    // view must say `low` when the store's does
     translate: ({ view, cause }, state) => {
-      if (cause !== 'quantity' || !state.stockChanged(view.shelfId, view.facing, view.units, view.level)) return undefined;
+      if (!state.stockChanged(view.shelfId, view.facing, view.units, view.level, view.source)) return undefined;
       return relayOutput('store.stock.changed', `facing/${view.shelfId}/${view.facing}`, {
         shelfId: view.shelfId,
         facing: view.facing,
@@ -117,6 +120,7 @@ export const RELAY_ROUTES: readonly RelayRoute[] = [
         level: view.level,
         source: view.source,
         updatedAt: view.updatedAt,
+        cause,
       });
     },
   },

@@ -62,17 +62,31 @@ describe('the relay table', () => {
     expect(closed[1]?.data).toMatchObject({ basketId: 'b1', kioskId: 'kiosk-1', items: [{ sku: 'A', qty: 3, priceCents: 100 }], totalCents: 300, payment: 'succeeded', complete: true });
   });
 
-  it("stock.changed → store.stock.changed (operational), cause 'quantity' only, change-only per facing", () => {
+  it('stock.changed → store.stock.changed (operational), either cause, change-only per facing', () => {
     const s = state();
-    expect(translate('stock.changed', { view: view(5), cause: 'level' }, s)).toEqual([]);
     const first = translate('stock.changed', { view: view(5), cause: 'quantity' }, s);
     expect(first).toEqual([
-      { type: 'store.stock.changed', relayClass: 'operational', subject: 'facing/shelf-a/2', data: { shelfId: 'shelf-a', facing: 2, sku: '400', units: 5, capacityUnits: 8, level: 'ok', source: 'weight', updatedAt: 5 } },
+      {
+        type: 'store.stock.changed',
+        relayClass: 'operational',
+        subject: 'facing/shelf-a/2',
+        data: { shelfId: 'shelf-a', facing: 2, sku: '400', units: 5, capacityUnits: 8, level: 'ok', source: 'weight', updatedAt: 5, cause: 'quantity' },
+      },
     ]);
     expect(translate('stock.changed', { view: view(5), cause: 'quantity' }, s)).toEqual([]);
-    expect(translate('stock.changed', { view: view(5, 'low'), cause: 'quantity' }, s)).toHaveLength(1);
     expect(translate('stock.changed', { view: view(4, 'low'), cause: 'quantity' }, s)).toHaveLength(1);
     expect(translate('stock.changed', { view: view(4, 'low'), cause: 'quantity' }, s)).toEqual([]);
+    expect(translate('stock.changed', { view: { ...view(4, 'low'), source: 'sales-estimate' }, cause: 'quantity' }, s)).toHaveLength(1);
+  });
+
+  it('a level-only change (the facing turns low, units unchanged) reaches HQ, once', () => {
+    const s = state();
+    translate('stock.changed', { view: view(3), cause: 'quantity' }, s);
+    // the debounced level follows later with the same units: HQ's view must turn low as the store's does
+    const low = translate('stock.changed', { view: view(3, 'low'), cause: 'level' }, s);
+    expect(low).toEqual([expect.objectContaining({ type: 'store.stock.changed', data: expect.objectContaining({ units: 3, level: 'low', cause: 'level' }) })]);
+    expect(translate('stock.changed', { view: view(3, 'low'), cause: 'level' }, s)).toEqual([]);
+    expect(translate('stock.changed', { view: view(3, 'ok'), cause: 'level' }, s)).toEqual([expect.objectContaining({ data: expect.objectContaining({ level: 'ok' }) })]);
   });
 
   it('device connection and lifecycle → store.device.health; command results → store.device.command (operational)', () => {
