@@ -14,6 +14,8 @@
  *   ns=1;s=store/alerts                           folder of the active alerts
  *   ns=1;s=alert/<alertId>                        …/kind …/state …/severity …/title …/units …/openedAt; methods
  *       …/Acknowledge()  …/Resolve(note)          through the same AlertService as HTTP, `by` = the OPC UA user
+ *   ns=1;s=alert/<alertId>/condition              the alert as an A&C StoreAlertAlarmType condition (alert-conditions.ts):
+ *                                                 events on the Server object, standard Acknowledge/Confirm, refresh
  *
  * A value not known yet (a facing before its first reading, a kiosk before its first status) reads as
  * BadDataUnavailable, not 0. Values are pushed by `StoreAddressSpace` (the module feeds it from the event bus); the
@@ -33,6 +35,7 @@ import {
   type UAVariable,
   type CallMethodResultOptions,
 } from 'node-opcua';
+import { buildAlertConditions, callerName } from './alert-conditions.js';
 
 export const SCALES_NAMESPACE_URI = 'http://opcfoundation.org/UA/Scales/V2/';
 
@@ -115,12 +118,6 @@ export type StoreAddressSpace = {
 type FacingNodes = { units: UAVariable; fillPercent: UAVariable; level: UAVariable; capacityUnits: number };
 type KioskNodes = { object: UAObject; state: UAVariable; lastEvent: UAVariable; lastEventAt: UAVariable; connected: UAVariable };
 
-/** The user name of the session calling a method; undefined for an anonymous session. */
-function callerName(context: ISessionContext): string | undefined {
-  const token = context.session?.userIdentityToken as { userName?: unknown } | undefined;
-  return typeof token?.userName === 'string' && token.userName !== '' ? token.userName : undefined;
-}
-
 /** Builds Store → Shelves → Facings, Kiosks, Alerts in the server's own namespace and returns what keeps it current. */
 export function buildStoreAddressSpace(addressSpace: AddressSpace, model: StoreModel, options: StoreAddressSpaceOptions = {}): StoreAddressSpace {
   const ns = addressSpace.getOwnNamespace();
@@ -131,7 +128,8 @@ export function buildStoreAddressSpace(addressSpace: AddressSpace, model: StoreM
   const weightItemType = scalesIndex >= 0 ? addressSpace.findVariableType('WeightItemType', scalesIndex) : null;
   const weightType = scalesIndex >= 0 ? addressSpace.findDataType('WeightType', scalesIndex) : null;
 
-  const store = ns.addObject({ browseName: 'Store', nodeId: id('store'), organizedBy: addressSpace.rootFolder.objects });
+  // eventNotifier 1 (SubscribeToEvents): the alert conditions' events go through the Store to the Server object
+  const store = ns.addObject({ browseName: 'Store', nodeId: id('store'), organizedBy: addressSpace.rootFolder.objects, eventNotifier: 1 });
   ns.addVariable({ propertyOf: store, browseName: 'storeId', nodeId: id('store/storeId'), dataType: DataType.String, value: { dataType: DataType.String, value: model.storeId } });
   const folder = (name: string, path: string) => ns.addObject({ browseName: name, nodeId: id(path), typeDefinition: 'FolderType', componentOf: store });
   const shelvesFolder = folder('Shelves', 'store/shelves');
@@ -154,6 +152,7 @@ export function buildStoreAddressSpace(addressSpace: AddressSpace, model: StoreM
   const facings = new Map<string, FacingNodes>();
   const faulty = new Set<string>();
   const shelfObjects = new Map<string, UAObject>();
+  const facingObjects = new Map<string, UAObject>();
   for (const plan of model.planogram.planogram.facings) {
     let shelf = shelfObjects.get(plan.shelfId);
     if (!shelf) {
@@ -163,6 +162,7 @@ export function buildStoreAddressSpace(addressSpace: AddressSpace, model: StoreM
     const path = `shelf/${plan.shelfId}/facing/${plan.facing}`;
     const key = `${plan.shelfId}/${plan.facing}`;
     const facing = ns.addObject({ browseName: `facing-${plan.facing}`, nodeId: id(path), componentOf: shelf });
+    facingObjects.set(key, facing);
     constant(facing, path, 'sku', plan.sku);
     constant(facing, path, 'productName', model.planogram.product(plan.sku)?.name ?? plan.sku);
     constant(facing, path, 'capacityUnits', plan.capacityUnits);
@@ -258,6 +258,20 @@ export function buildStoreAddressSpace(addressSpace: AddressSpace, model: StoreM
 
   // ---- alerts
   const alertNodes = new Map<string, { object: UAObject; values: Map<string, UAVariable> }>();
+  const conditions = buildAlertConditions(
+    addressSpace,
+    ns,
+    store,
+    (alert) =>
+      (alert.shelfId !== undefined && alert.facing !== undefined ? facingObjects.get(`${alert.shelfId}/${alert.facing}`) : undefined) ??
+      (alert.deviceId ? kiosks.get(alert.deviceId)?.object : undefined) ??
+      store,
+    {
+      acknowledge: (alertId, by) => model.acknowledgeAlert(alertId, by),
+      confirm: (alertId, by, comment) => model.resolveAlert(alertId, by, comment),
+      ...(options.onMethodError ? { onMethodError: options.onMethodError } : {}),
+    },
+  );
   let droppedAlerts = 0;
   const ALERT_FIELDS: Array<[keyof AlertInfo, DataType]> = [
     ['kind', DataType.String],
@@ -318,6 +332,8 @@ export function buildStoreAddressSpace(addressSpace: AddressSpace, model: StoreM
     let nodes = alertNodes.get(alert.id);
     if (alert.state === 'resolved') {
       if (nodes) {
+        // the condition's last event (Inactive, Retain=false) goes out before its node goes
+        conditions.alertChanged(alert, nodes.object);
         addressSpace.deleteNode(nodes.object);
         alertNodes.delete(alert.id);
       }
@@ -332,6 +348,7 @@ export function buildStoreAddressSpace(addressSpace: AddressSpace, model: StoreM
       nodes = alertNodes.get(alert.id) as { object: UAObject; values: Map<string, UAVariable> };
     }
     for (const [field, dataType] of ALERT_FIELDS) push(nodes.values.get(field) as UAVariable, dataType, alertValue(alert, field, dataType), alert.updatedAt);
+    conditions.alertChanged(alert, nodes.object);
   };
   for (const alert of model.activeAlerts) alertChanged(alert);
 

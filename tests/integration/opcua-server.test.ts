@@ -1,6 +1,8 @@
 /**
  * The OPC UA server end to end: a real gateway (aedes, SQLite, OPC UA on port 0) and a node-opcua client written
- * here, not through our code. One gateway for the file (its start loads the Scales nodeset, a few seconds); the tests
+ * here, not through our code; alarms are watched as a generic A&C client does (EventFilter on the Server object,
+ * ConditionRefresh, the standard Acknowledge by the type's MethodId). One gateway for the file (its start loads the
+ * Scales nodeset, a few seconds); the tests
  * run in order and each leaves the store as the next expects.
  */
 import { mkdtemp, readdir, rename, rm } from 'node:fs/promises';
@@ -13,7 +15,12 @@ import {
   ClientMonitoredItem,
   ClientSubscription,
   DataType,
+  MethodIds,
   MessageSecurityMode,
+  NodeId,
+  ObjectIds,
+  ObjectTypeIds,
+  constructEventFilter,
   OPCUACertificateManager,
   OPCUAClient,
   SecurityPolicy,
@@ -23,6 +30,7 @@ import {
   type ClientSession,
   type DataValue,
   type UserIdentityInfo,
+  type Variant,
 } from 'node-opcua';
 import { SqliteDatabase } from '../../edge/storage/database.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -213,5 +221,99 @@ describe('OPC UA server: the store as an address space', () => {
     expect((await (await gw.api(`/api/alerts/${alert.id}`)).json()) as Alert).toMatchObject({ state: 'resolved', resolvedBy: USER.userName, resolution: 'restocked from the back room' });
     // resolved alerts leave the address space
     expect((await read(session, `alert/${alert.id}/state`)).statusCode).toEqual(StatusCodes.BadNodeIdUnknown);
+  }, 30_000);
+
+  it('a generic A&C client sees a low-stock alarm on the Server object, refreshes, acknowledges it, and HTTP shows it', async () => {
+    const session = await connect();
+    // the previous test left facing 1 low with its alert resolved by hand: restock it first
+    await publishWeight(6 * UNIT_G + 4);
+    // the level is debounced: wait for it, not the units, or the next low reading is the same low spell
+    const level = async () => (await read(session, 'shelf/shelf-a/facing/1/level')).value.value;
+    await eventually(async () => ((await level()) === 'ok' ? true : undefined), 5_000, 'restocked');
+
+    const FIELDS = ['EventId', 'EventType', 'ConditionId', 'SourceName', 'Time', 'Message', 'Severity', 'ConditionName', 'Retain'];
+    FIELDS.push('AckedState.Id', 'ActiveState.Id', 'Comment', '1:AlertId');
+    const subscription = await session.createSubscription2({
+      requestedPublishingInterval: 50,
+      publishingEnabled: true,
+      requestedMaxKeepAliveCount: 10,
+      requestedLifetimeCount: 100,
+    });
+    const events: Array<Record<string, unknown>> = [];
+    const item = ClientMonitoredItem.create(
+      subscription as ClientSubscription,
+      { nodeId: ObjectIds.Server, attributeId: AttributeIds.EventNotifier },
+      { samplingInterval: 0, queueSize: 1000, discardOldest: true, filter: constructEventFilter(FIELDS) },
+      TimestampsToReturn.Neither,
+    );
+    item.on('changed', (values: Variant[]) => events.push(Object.fromEntries(FIELDS.map((name, i) => [name, values[i]?.value]))));
+    await eventually(() => (item.monitoredItemId !== undefined ? true : undefined), 5_000, 'the event item');
+    const typeOf = (event: Record<string, unknown>) => (event.EventType as NodeId).toString();
+    const alarmEvent = (alertId: string, match: (event: Record<string, unknown>) => boolean) => () =>
+      events.find((e) => e['1:AlertId'] === alertId && match(e));
+
+    await publishWeight(1 * UNIT_G + 4);
+    const alert = await eventually(async () => {
+      const body = (await (await gw.api('/api/alerts?state=active')).json()) as { alerts: Alert[] };
+      return body.alerts.find((a) => a.kind === 'low-stock' && a.shelfId === 'shelf-a' && a.facing === 1);
+    }, 5_000, 'a low-stock alert');
+    const raised = await eventually(alarmEvent(alert.id, (e) => e['ActiveState.Id'] === true), 5_000, 'the alarm event');
+    expect(raised).toMatchObject({ ConditionName: 'low-stock', SourceName: 'shelf-a/facing-1', Retain: true, 'AckedState.Id': false });
+    expect(raised.Severity).toBe({ warning: 500, critical: 900 }[alert.severity]);
+    expect((raised.Message as { text: string }).text).toBe(alert.title);
+    expect(raised.Time).toBeInstanceOf(Date);
+    expect((raised.Time as Date).getTime()).toBe(alert.openedAt);
+    const conditionId = raised.ConditionId as NodeId;
+    expect(conditionId.toString()).toBe(`ns=1;s=alert/${alert.id}/condition`);
+
+    // ConditionRefresh (Part 9 §5.5.7): the retained alarm again, between RefreshStart and RefreshEnd
+    const before = events.length;
+    const refresh = await session.call({
+      objectId: new NodeId(NodeId.NodeIdType.NUMERIC, ObjectTypeIds.ConditionType, 0),
+      methodId: new NodeId(NodeId.NodeIdType.NUMERIC, MethodIds.ConditionType_ConditionRefresh, 0),
+      inputArguments: [{ dataType: DataType.UInt32, value: subscription.subscriptionId }],
+    });
+    expect(refresh.statusCode).toEqual(StatusCodes.Good);
+    const refreshed = await eventually(() => {
+      const since = events.slice(before);
+      const end = since.findIndex((e) => typeOf(e) === `ns=0;i=${ObjectTypeIds.RefreshEndEventType}`);
+      return end >= 0 ? since.slice(0, end + 1) : undefined;
+    }, 5_000, 'RefreshEnd');
+    expect(typeOf(refreshed[0] as Record<string, unknown>)).toBe(`ns=0;i=${ObjectTypeIds.RefreshStartEventType}`);
+    expect(refreshed.filter((e) => e['1:AlertId'] === alert.id)).toHaveLength(1);
+
+    // the standard Acknowledge, as UaExpert calls it: the type's MethodId on the condition, with EventId and comment
+    const latest = [...events].reverse().find((e) => e['1:AlertId'] === alert.id) as Record<string, unknown>;
+    const acknowledged = await session.call({
+      objectId: conditionId,
+      methodId: new NodeId(NodeId.NodeIdType.NUMERIC, MethodIds.AcknowledgeableConditionType_Acknowledge, 0),
+      inputArguments: [
+        { dataType: DataType.ByteString, value: latest.EventId },
+        { dataType: DataType.LocalizedText, value: { text: 'on my way' } },
+      ],
+    });
+    expect(acknowledged.statusCode).toEqual(StatusCodes.Good);
+    // Good is a promise: the change and its audit entry are committed (read through another connection to the file)
+    const reader = new SqliteDatabase(gw.built.storage.db.path);
+    await reader.open();
+    try {
+      const row = await reader.get('SELECT state, acknowledged_by AS "by" FROM alerts WHERE id = ?', [alert.id]);
+      expect(row).toEqual({ state: 'acknowledged', by: USER.userName });
+      const audit = await reader.get("SELECT actor FROM audit_log WHERE action = 'alert.acknowledged' AND subject = ?", [alert.id]);
+      expect(audit).toEqual({ actor: USER.userName });
+    } finally {
+      await reader.close();
+    }
+    const overHttp = (await (await gw.api(`/api/alerts/${alert.id}`)).json()) as Alert;
+    expect(overHttp).toMatchObject({ state: 'acknowledged', acknowledgedBy: USER.userName });
+    const ackedEvent = await eventually(alarmEvent(alert.id, (e) => e['AckedState.Id'] === true), 5_000, 'the acknowledged event');
+    expect(ackedEvent).toMatchObject({ 'ActiveState.Id': true, Retain: true });
+    expect((ackedEvent.Comment as { text: string }).text).toBe('on my way');
+
+    // restocked: the gateway resolves the alert and the condition goes inactive with Retain=false
+    await publishWeight(6 * UNIT_G + 4);
+    await eventually(alarmEvent(alert.id, (e) => e['ActiveState.Id'] === false && e.Retain === false), 5_000, 'the alarm cleared');
+    expect(((await (await gw.api(`/api/alerts/${alert.id}`)).json()) as Alert).state).toBe('resolved');
+    await subscription.terminate();
   }, 30_000);
 });

@@ -1,9 +1,24 @@
 /**
  * buildStoreAddressSpace on a bare node-opcua address space (standard nodeset only, no server, no Scales): the NodeIds
  * are the documented ones, unknown values are BadDataUnavailable, pushed values land, alerts come and go with their
- * methods acting as the calling user.
+ * methods acting as the calling user, and each alert is an A&C condition whose events reach the Server object.
  */
-import { AddressSpace, DataType, SessionContext, StatusCodes, UserNameIdentityToken, generateAddressSpace, nodesets, type UAMethod, type UAObject, type UAVariable } from 'node-opcua';
+import {
+  AddressSpace,
+  DataType,
+  LocalizedText,
+  SessionContext,
+  StatusCodes,
+  UserNameIdentityToken,
+  constructEventFilter,
+  extractEventFields,
+  generateAddressSpace,
+  nodesets,
+  type IEventData,
+  type UAMethod,
+  type UAObject,
+  type UAVariable,
+} from 'node-opcua';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildStoreAddressSpace, type AlertActionOutcome, type AlertInfo, type StoreAddressSpace, type WeightNow } from '../../../edge/opcua/store-address-space.js';
 
@@ -138,5 +153,80 @@ describe('buildStoreAddressSpace', () => {
     space.alertChanged(alert({ state: 'resolved' }));
     expect(addressSpace.findNode('ns=1;s=alert/al-1')).toBeNull();
     expect(addressSpace.findNode('ns=1;s=alert/al-1/Acknowledge')).toBeNull();
+  });
+
+  describe('alerts as Alarms & Conditions', () => {
+    const FIELDS = ['EventId', 'EventType', 'SourceName', 'Message', 'Severity', 'Retain', 'Time', 'Comment', 'ConditionName'];
+    FIELDS.push('AckedState.Id', 'ActiveState.Id', 'ConfirmedState.Id');
+    const filter = constructEventFilter(FIELDS);
+    type Fields = Record<string, unknown>;
+    const at = 1_700_000_010_000;
+    const events: Fields[] = [];
+    const onEvent = (eventData: IEventData) => {
+      const values = extractEventFields(SessionContext.defaultContext, filter.selectClauses ?? [], eventData);
+      events.push(Object.fromEntries(FIELDS.map((name, i) => [name, values[i]?.value])));
+    };
+    const server = () => addressSpace.rootFolder.objects.server;
+    // the standard methods, called as generic clients call them: the type's MethodId on the condition object
+    type Standard = 'Acknowledge' | 'Confirm';
+    const callStandard = (alertId: string, method: Standard, eventId: unknown, context: SessionContext, comment = 'on it') => {
+      const type = addressSpace.findEventType('AcknowledgeableConditionType') as unknown as Record<string, UAMethod>;
+      const condition = addressSpace.findNode(`ns=1;s=alert/${alertId}/condition`) as UAObject;
+      return (method === 'Acknowledge' ? type.acknowledge : type.confirm)!.execute(
+        condition,
+        [
+          { dataType: DataType.ByteString, value: eventId },
+          { dataType: DataType.LocalizedText, value: new LocalizedText({ text: comment }) },
+        ],
+        context,
+      );
+    };
+
+    beforeAll(() => server().on('event', onEvent));
+    afterAll(() => server().removeListener('event', onEvent));
+
+    it('raises a new alert as an active, unacknowledged condition on the Server object, severity mapped', () => {
+      outcome = { ok: true };
+      events.length = 0;
+      space.alertChanged(alert({ id: 'al-9', severity: 'critical', title: 'Out of stock: Oat milk', openedAt: at, updatedAt: at }));
+      const raised = events.at(-1) as Fields;
+      expect(raised).toMatchObject({ SourceName: 'shelf-a/facing-1', Severity: 900, Retain: true, ConditionName: 'low-stock' });
+      expect(raised).toMatchObject({ 'AckedState.Id': false, 'ActiveState.Id': true, 'ConfirmedState.Id': false });
+      expect((raised.Message as LocalizedText).text).toBe('Out of stock: Oat milk');
+      expect((raised.Time as Date).getTime()).toBe(1_700_000_010_000);
+      expect(addressSpace.findNode(raised.EventType as never)?.browseName.name).toBe('StoreAlertAlarmType');
+    });
+
+    it('Acknowledge acts through the alert service as the caller; bad EventIds, anonymous callers, refusals get Part 9 codes', async () => {
+      calls.length = 0;
+      const eventId = (events.at(-1) as Fields).EventId;
+      const unknown = await callStandard('al-9', 'Acknowledge', Buffer.from('nope'), asUser('scada'));
+      expect(unknown.statusCode).toEqual(StatusCodes.BadEventIdUnknown);
+      expect((await callStandard('al-9', 'Acknowledge', eventId, asUser())).statusCode).toEqual(StatusCodes.BadUserAccessDenied);
+      expect(calls).toEqual([]);
+      expect((await callStandard('al-9', 'Acknowledge', eventId, asUser('scada'))).statusCode).toEqual(StatusCodes.Good);
+      expect(calls).toEqual(['ack al-9 by scada']);
+      // the condition follows the alert service's change, not the call
+      expect((events.at(-1) as Fields)['AckedState.Id']).toBe(false);
+      space.alertChanged(alert({ id: 'al-9', severity: 'critical', state: 'acknowledged', acknowledgedBy: 'scada', updatedAt: at + 1e3 }));
+      const acked = events.at(-1) as Fields;
+      expect(acked).toMatchObject({ 'AckedState.Id': true, 'ActiveState.Id': true, Retain: true });
+      expect((acked.Comment as LocalizedText).text).toBe('on it');
+      expect((acked.Time as Date).getTime()).toBe(at + 1_000);
+      outcome = { ok: false, reason: 'invalid-state' };
+      const again = await callStandard('al-9', 'Acknowledge', acked.EventId, asUser('scada'));
+      expect(again.statusCode).toEqual(StatusCodes.BadConditionBranchAlreadyAcked);
+      outcome = { ok: true };
+    });
+
+    it('Confirm resolves through the alert service; resolved, the condition goes inactive with Retain=false and leaves', async () => {
+      calls.length = 0;
+      const eventId = (events.at(-1) as Fields).EventId;
+      expect((await callStandard('al-9', 'Confirm', eventId, asUser('scada'), 'restocked'))?.statusCode).toEqual(StatusCodes.Good);
+      expect(calls).toEqual(['resolve al-9 by scada: restocked']);
+      space.alertChanged(alert({ id: 'al-9', severity: 'critical', state: 'resolved', updatedAt: 1_700_000_012_000 }));
+      expect(events.at(-1)).toMatchObject({ 'ActiveState.Id': false, 'ConfirmedState.Id': true, Retain: false });
+      expect(addressSpace.findNode('ns=1;s=alert/al-9/condition')).toBeNull();
+    });
   });
 });
