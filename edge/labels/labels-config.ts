@@ -14,6 +14,12 @@ export const OeplAccessPointSchema = Type.Object(
         description: 'the tags this AP serves; absent: every tag the AP reports',
       }),
     ),
+    setTime: Type.Optional(
+      Type.Boolean({
+        description:
+          'POST /set_time with the gateway clock when the AP reports no time (no NTP on its VLAN; firmware 2.60 or later); prices confirm either way, this makes the AP UI times right',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -110,6 +110,7 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
           now: deps.now,
           limits: { requestsPerSecond: config.drivers.oeplRequestsPerSecond },
           ...(ap.macs ? { macs: ap.macs } : {}),
+          setApTime: ap.setTime ?? false,
         }),
     );
     this.flashes = new LabelFlashes({ driverFor: (labelId) => this.driverFor(labelId), maxLabels: config.drivers.maxLabels });

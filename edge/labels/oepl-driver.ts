@@ -54,6 +54,11 @@ export type OeplDriverOptions = {
   driverId?: string;
   /** the tags this AP serves; absent: any tag the AP has reported */
   macs?: readonly string[];
+  /**
+   * `POST /set_time` with our clock when the AP reports no time (before 2020: no NTP on its VLAN), as the AP's own UI
+   * offers (web.cpp:690-710). Off by default: the driver copes with any AP clock; this only makes the AP's times right.
+   */
+  setApTime?: boolean;
   now?: () => number;
   random?: () => number;
   limits?: Partial<OeplDriverLimits>;
@@ -114,6 +119,10 @@ type Tag = {
 
 const MAX_ANSWER_CHARS = 64 * 1024;
 const MAX_PENDING_CHECKS = 3;
+/** `/set_time` refuses anything earlier (web.cpp:696); a `currtime` below it means the AP has no time */
+const MIN_VALID_AP_EPOCH_S = 1_600_000_000;
+/** an offset change beyond this is a clock step, not the whole-second rounding of `currtime` */
+const CLOCK_STEP_S = 5;
 
 export class OeplDriver implements LabelDriver {
   readonly name: string;
@@ -142,8 +151,17 @@ export class OeplDriver implements LabelDriver {
   private pumping: Promise<void> | undefined;
   private pumpWake: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
   private nextRequestAt = 0;
-  /** AP clock minus ours, in seconds, from `sys.currtime`; 0 until the first heartbeat (both run NTP) */
+  /**
+   * AP clock minus ours, in seconds, from `sys.currtime` (web.cpp:113-116, every 5 s: main.cpp:37, 198-200). Nothing
+   * is uploaded on a connection before its first heartbeat: the AP may be an hour off (no NTP on an isolated VLAN) or
+   * back at 1970 after a reboot, and a submit time on a guessed clock never matches `updatelast`.
+   */
   private apClockOffsetS = 0;
+  private apClockKnown = false;
+  /** an offset was learned on some connection (to tell a clock step after a reboot) */
+  private apClockLearnedOnce = false;
+  private readonly setApTime: boolean;
+  private apTimeSetOnThisLink = false;
 
   constructor(options: OeplDriverOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -153,6 +171,7 @@ export class OeplDriver implements LabelDriver {
     this.log = options.log.child({ component: 'labels', driver: this.driverId });
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
+    this.setApTime = options.setApTime ?? false;
     this.configuredMacs = options.macs ? new Set(options.macs.map((mac) => normalizeOeplMac(mac) ?? mac)) : undefined;
     this.logThrottle = new LogThrottle({ burst: 5, windowMs: 60_000, maxKeys: 100 }, this.now);
   }
@@ -254,7 +273,7 @@ export class OeplDriver implements LabelDriver {
   // ---- the request lane: one request at a time, `requestsPerSecond` at most ----
 
   private kick(): void {
-    if (!this.running || !this.linkUp || this.pumping) return;
+    if (!this.running || !this.linkUp || !this.apClockKnown || this.pumping) return;
     this.pumping = this.pump().finally(() => {
       this.pumping = undefined;
       // work that arrived while the lane was finishing
@@ -263,7 +282,7 @@ export class OeplDriver implements LabelDriver {
   }
 
   private async pump(): Promise<void> {
-    while (this.running && this.linkUp && (this.uploadQueue.size > 0 || this.flashQueue.size > 0)) {
+    while (this.running && this.linkUp && this.apClockKnown && (this.uploadQueue.size > 0 || this.flashQueue.size > 0)) {
       const waitMs = this.nextRequestAt - this.now();
       if (waitMs > 0) {
         await this.sleep(waitMs);
@@ -460,7 +479,7 @@ export class OeplDriver implements LabelDriver {
         for (const record of message.tags) this.onRecord(record);
         return;
       case 'sys':
-        if (message.currentTimeS !== undefined) this.apClockOffsetS = message.currentTimeS - this.now() / 1000;
+        if (message.currentTimeS !== undefined) this.learnApClock(message.currentTimeS);
         return;
       case 'rebooting':
         this.log.info('access point rebooting');
@@ -477,13 +496,46 @@ export class OeplDriver implements LabelDriver {
     }
   }
 
+  private learnApClock(currentTimeS: number): void {
+    const offsetS = currentTimeS - this.now() / 1000;
+    const stepS = offsetS - this.apClockOffsetS;
+    if (this.apClockLearnedOnce && Math.abs(stepS) > CLOCK_STEP_S) {
+      // the AP's clock jumped (rebooted without a time source, NTP or someone set it): uploads in flight were stamped on
+      // the old clock; move their submit times with it, or a count done on the new clock never reaches them
+      for (const tag of this.tags.values()) if (tag.inFlight) tag.inFlight.submittedAtApS += Math.round(stepS);
+      this.log.info({ stepS: Math.round(stepS) }, 'access point clock stepped');
+    }
+    const firstOnLink = !this.apClockKnown;
+    this.apClockOffsetS = offsetS;
+    this.apClockKnown = true;
+    this.apClockLearnedOnce = true;
+    if (firstOnLink) this.log.info({ offsetS: Math.round(offsetS) }, 'access point clock learned');
+    if (currentTimeS < MIN_VALID_AP_EPOCH_S && !this.apTimeSetOnThisLink) {
+      this.apTimeSetOnThisLink = true;
+      if (this.setApTime) void this.sendApTime();
+      else this.log.warn({ currtime: currentTimeS }, 'access point has no time (no NTP): labels work, its own times are wrong; enable setApTime or give it NTP');
+    }
+    this.kick();
+  }
+
+  /** `POST /set_time` (web.cpp:692-710); the AP answers with a heartbeat at once, which we then read. */
+  private async sendApTime(): Promise<void> {
+    const epochS = Math.floor(this.now() / 1000);
+    const answer = await this.request('POST', '/set_time', new URLSearchParams({ epoch: String(epochS) })).catch((error: unknown) => error as Error);
+    if (answer instanceof Error || answer.status !== 200) {
+      const detail = answer instanceof Error ? answer.message : `${answer.status} "${answer.body.slice(0, 80)}"`;
+      this.log.warn({ detail }, 'setting the access point clock failed');
+    }
+  }
+
   private onRecord(record: OeplTagRecord): void {
     if (this.configuredMacs && !this.configuredMacs.has(record.mac)) return; // a tag store IT did not give this driver
     const tag = this.tags.get(record.mac) ?? this.tagFor(record.mac, record.mac);
     if (!tag) return;
     const previous = tag.record;
     tag.record = record;
-    if (record.lastseen > 0 && (!previous || record.lastseen > previous.lastseen)) {
+    // a check-in's time is on the AP's clock: until this connection's first heartbeat we cannot place it (the next one will)
+    if (this.apClockKnown && record.lastseen > 0 && (!previous || record.lastseen > previous.lastseen)) {
       this.emit({ type: 'check-in', labelId: tag.labelId, batteryMv: oeplBattery(record.batteryMv).batteryMv, at: Math.round((record.lastseen - this.apClockOffsetS) * 1000) });
     }
     if (tag.flashSinceApS !== undefined && record.pending === 0 && record.lastseen >= tag.flashSinceApS) {
@@ -593,6 +645,9 @@ export class OeplDriver implements LabelDriver {
     socket.on('open', () => {
       if (this.socket !== socket) return;
       this.reconnectAttempt = 0;
+      // a new connection may be to a rebooted AP: its clock is learned again from the next heartbeat before any upload
+      this.apClockKnown = false;
+      this.apTimeSetOnThisLink = false;
       this.armHeartbeat();
       this.setLink(true, 'connected');
       this.kick();

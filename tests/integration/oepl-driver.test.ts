@@ -29,17 +29,17 @@ const FAST_LIMITS: Partial<OeplDriverLimits> = {
   maxUnreachableRetries: 20,
 };
 
-async function startPair(simOptions: Partial<OeplApSimulatorOptions> = {}, limits: Partial<OeplDriverLimits> = {}) {
+async function startPair(simOptions: Partial<OeplApSimulatorOptions> = {}, limits: Partial<OeplDriverLimits> = {}, waitForLink = true, setApTime = false) {
   const sim = new OeplApSimulator({ tagCount: 5, logger: log, random: seededRandom(42), checkInIntervalMs: 250, renderDelayMs: 20, sysIntervalMs: 100, bootDelayMs: 50, rebootDelayMs: 100, rebootDownMs: 300, ...simOptions });
   await sim.start();
   running.push(sim);
   await until(() => sim.isRunning); // while it boots the AP answers 409 to uploads
-  const driver = new OeplDriver({ baseUrl: sim.url, log, random: seededRandom(1), limits: { ...FAST_LIMITS, ...limits } });
+  const driver = new OeplDriver({ baseUrl: sim.url, log, random: seededRandom(1), setApTime, limits: { ...FAST_LIMITS, ...limits } });
   const events: LabelDriverEvent[] = [];
   driver.onEvent((event) => events.push(event));
   await driver.start();
   running.push(driver);
-  await until(() => driver.isLinkUp);
+  if (waitForLink) await until(() => driver.isLinkUp);
   return { sim, driver, events };
 }
 
@@ -195,5 +195,40 @@ describe('OeplDriver against the simulated OpenEPaperLink AP', () => {
     const links = events.filter((event) => event.type === 'link').map((event) => event.type === 'link' && event.up);
     expect(links).toEqual([true, false, true]);
     expect(driver.health()).toMatchObject({ ok: true, link: 'up' });
+  });
+
+  describe('the AP keeps its own clock', () => {
+    for (const offsetH of [-1, 1]) {
+      it(`confirms uploads made at start-up, before the first heartbeat, on an AP ${offsetH > 0 ? 'an hour ahead' : 'an hour behind'}`, async () => {
+        // heartbeats every 800 ms: the sends below are made before the first one, as a campaign resumed at start-up
+        const { sim, driver, events } = await startPair({ clockOffsetMs: offsetH * 3_600_000, sysIntervalMs: 800 }, {}, false);
+        sim.macs.forEach((mac, index) => driver.send(content(mac, 1, 200 + index)));
+        await until(() => sim.macs.every((mac) => endsOf(events, mac).length === 1));
+        for (const mac of sim.macs) expect(endsOf(events, mac)[0], mac).toMatchObject({ type: 'confirmed' });
+        // check-ins are reported on our clock, not the AP's
+        await until(() => events.some((event) => event.type === 'check-in'));
+        const checkIn = events.find((event) => event.type === 'check-in')!;
+        expect(Math.abs(checkIn.at - Date.now())).toBeLessThan(60_000);
+      });
+    }
+
+    it('an AP without time that reboots mid-upload (its clock back at 1970) still confirms', async () => {
+      const { sim, driver, events } = await startPair({ noTime: true });
+      const mac = sim.macs[0]!;
+      sim.setTagReachable(mac, false);
+      driver.send(content(mac, 1, 777));
+      await until(() => sim.tag(mac)!.pending === 1);
+      await sim.reboot();
+      sim.setTagReachable(mac, true);
+      await until(() => endsOf(events, mac).length === 1);
+      expect(endsOf(events, mac)[0]).toMatchObject({ type: 'confirmed' });
+      expect(sim.tag(mac)!.displayedJson).toContain('"7.77"');
+      expect(sim.tag(mac)!.updatelast).toBeLessThan(1_000_000); // counted on the 1970 clock
+    });
+
+    it('with setApTime, sets the clock of an AP without time (POST /set_time)', async () => {
+      const { sim } = await startPair({ noTime: true }, {}, true, true);
+      await until(() => Math.abs(sim.apNowMs() - Date.now()) < 2_000);
+    });
   });
 });
