@@ -71,7 +71,11 @@ export type OeplApSimulatorOptions = {
   buildVersion?: string;
   /** hwType per tag, cycled over the tags (resources/tagtypes/*.json); default 0x01, the M2 2.9" */
   hwTypes?: readonly number[];
-  faults?: { busyProbability?: number; xferTimeoutProbability?: number };
+  /**
+   * `lostLogFrames`: every `logMsg` frame is lost (AsyncWebSocket drops frames for a client whose queue is full), e.g.
+   * the "same image" notice
+   */
+  faults?: { busyProbability?: number; xferTimeoutProbability?: number; lostLogFrames?: boolean };
 };
 
 /** `config.maxsleep` default, 10 minutes (tag_db.cpp:329) */
@@ -148,7 +152,7 @@ export class OeplApSimulator {
   /** the AP's clock = host clock + this; with `noTime` reset to "1970 + uptime" at every boot */
   private clockOffsetMs: number;
   private readonly noTime: boolean;
-  private readonly faults: { busyProbability: number; xferTimeoutProbability: number };
+  private readonly faults: { busyProbability: number; xferTimeoutProbability: number; lostLogFrames: boolean };
   private forcedBusy = 0;
   private readonly forcedXferTimeouts = new Set<string>();
   private readonly unreachableTags = new Set<string>();
@@ -184,7 +188,7 @@ export class OeplApSimulator {
     this.clockOffsetMs = options.clockOffsetMs ?? 0;
     this.noTime = options.noTime ?? false;
     const hwTypes = options.hwTypes?.length ? options.hwTypes : [0x01];
-    this.faults = { busyProbability: options.faults?.busyProbability ?? 0, xferTimeoutProbability: options.faults?.xferTimeoutProbability ?? 0 };
+    this.faults = { busyProbability: options.faults?.busyProbability ?? 0, xferTimeoutProbability: options.faults?.xferTimeoutProbability ?? 0, lostLogFrames: options.faults?.lostLogFrames ?? false };
     const now = this.clock();
     for (let index = 0; index < options.tagCount; index++) {
       const mac = `0000021D${(0xa00000 + index).toString(16).toUpperCase().padStart(8, '0')}`;
@@ -413,7 +417,7 @@ export class OeplApSimulator {
     if (hash === tag.hash) {
       this.stats.skippedRenders++;
       // newproto.cpp:211-213: the log line, then the tag's record, nothing queued
-      this.broadcast({ logMsg: 'new image is the same as current image. not updating tag.' });
+      if (!this.faults.lostLogFrames) this.broadcast({ logMsg: 'new image is the same as current image. not updating tag.' });
       this.sendTag(tag);
       return;
     }

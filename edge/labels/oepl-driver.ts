@@ -100,7 +100,15 @@ export type OeplDriverStats = {
 };
 
 type Upload = { content: LabelContent; key: string; busyRetries: number; resends: number; unreachableRetries: number };
-type InFlight = Upload & { submittedAtApS: number; baselineUpdateCount: number; waitingReported: boolean; checks: number; timer: NodeJS.Timeout };
+type InFlight = Upload & {
+  submittedAtApS: number;
+  baselineUpdateCount: number;
+  waitingReported: boolean;
+  checks: number;
+  timer: NodeJS.Timeout;
+  /** `tag_cmd refresh` sent: the render was skipped unheard, so it was forced */
+  refreshed: boolean;
+};
 type Tag = {
   mac: string;
   /** the label id the labels room used (12 or 16 digits, any case); events use it */
@@ -123,6 +131,8 @@ const MAX_PENDING_CHECKS = 3;
 const MIN_VALID_AP_EPOCH_S = 1_600_000_000;
 /** an offset change beyond this is a clock step, not the whole-second rounding of `currtime` */
 const CLOCK_STEP_S = 5;
+/** newproto.cpp:212 */
+const SAME_IMAGE_LOG = /new image is the same as current image/i;
 
 export class OeplDriver implements LabelDriver {
   readonly name: string;
@@ -162,6 +172,11 @@ export class OeplDriver implements LabelDriver {
   private apClockLearnedOnce = false;
   private readonly setApTime: boolean;
   private apTimeSetOnThisLink = false;
+  /**
+   * The AP just said it skipped a render as identical to what the tag shows; the record it sends next is that tag's
+   * (newproto.cpp:211-213: `wsLog(...)` then `wsSendTaginfo(dst, SYNC_TAGSTATUS)`).
+   */
+  private skipAnnounced = false;
 
   constructor(options: OeplDriverOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -354,7 +369,7 @@ export class OeplDriver implements LabelDriver {
     switch (outcome.kind) {
       case 'stored': {
         const timer = setTimeout(() => this.checkInFlight(tag.mac), this.limits.confirmTimeoutMs);
-        tag.inFlight = { ...upload, submittedAtApS, baselineUpdateCount, waitingReported: false, checks: 0, timer };
+        tag.inFlight = { ...upload, submittedAtApS, baselineUpdateCount, waitingReported: false, checks: 0, timer, refreshed: false };
         return;
       }
       case 'busy': {
@@ -475,9 +490,13 @@ export class OeplDriver implements LabelDriver {
       return;
     }
     switch (message.kind) {
-      case 'tags':
+      case 'tags': {
+        const skipped = this.skipAnnounced && message.tags.length === 1 ? message.tags[0] : undefined;
+        this.skipAnnounced = false;
         for (const record of message.tags) this.onRecord(record);
+        if (skipped) this.onSkippedRender(skipped.mac);
         return;
+      }
       case 'sys':
         if (message.currentTimeS !== undefined) this.learnApClock(message.currentTimeS);
         return;
@@ -491,6 +510,8 @@ export class OeplDriver implements LabelDriver {
         if (this.logThrottle.admit('ap-error') >= 0) this.log.debug({ text: message.text.slice(0, 200) }, 'access point error message');
         return;
       case 'log':
+        this.skipAnnounced = SAME_IMAGE_LOG.test(message.text);
+        return;
       case 'other':
         return;
     }
@@ -550,6 +571,26 @@ export class OeplDriver implements LabelDriver {
     }
   }
 
+  /** The AP rendered what we uploaded and found the tag shows exactly that: shown, though `updatecount` never moves. */
+  private onSkippedRender(mac: string): void {
+    const tag = this.tags.get(mac);
+    const inFlight = tag?.inFlight;
+    if (!tag || !inFlight || (tag.record?.pending ?? 0) > 0) return;
+    this.stats_.skippedIdentical++;
+    this.endInFlight(tag);
+    this.confirm(tag, inFlight.content);
+  }
+
+  /** `tag_cmd refresh` (newproto.cpp:694-700): md5 zeroed and redrawn, so the transfer happens and is counted. */
+  private async forceRender(tag: Tag, inFlight: InFlight): Promise<void> {
+    inFlight.refreshed = true;
+    const answer = await this.request('POST', '/tag_cmd', new URLSearchParams({ mac: tag.mac, cmd: 'refresh' })).catch((error: unknown) => error as Error);
+    if (answer instanceof Error || answer.status !== 200) {
+      const detail = answer instanceof Error ? answer.message : `${answer.status} "${answer.body.slice(0, 80)}"`;
+      if (this.logThrottle.admit('refresh-failed') >= 0) this.log.warn({ mac: tag.mac, detail }, 'forcing a render failed');
+    }
+  }
+
   private onXferTimeout(mac: string): void {
     this.stats_.xferTimeouts++;
     const tag = this.tags.get(mac);
@@ -577,6 +618,13 @@ export class OeplDriver implements LabelDriver {
       return;
     }
     if ((tag.record?.pending ?? 0) > 0 && ++inFlight.checks < MAX_PENDING_CHECKS) {
+      rearm();
+      return;
+    }
+    if ((tag.record?.pending ?? 0) === 0 && (tag.record?.updatecount ?? 0) <= inFlight.baselineUpdateCount && !inFlight.refreshed) {
+      // seen, nothing queued, nothing counted: the AP skipped the render as identical and we missed its word (a frame
+      // lost, the link down at the time). Force the render once; its transfer confirms as any other.
+      void this.forceRender(tag, inFlight);
       rearm();
       return;
     }

@@ -8,7 +8,7 @@ import { OeplApSimulator, type OeplApSimulatorOptions } from '../../devices/oepl
 import { seededRandom } from '../../devices/random.js';
 import type { LabelContent, LabelDriverEvent } from '../../edge/labels/label-driver.js';
 import { OeplDriver, type OeplDriverLimits } from '../../edge/labels/oepl-driver.js';
-import { formatPrice } from '../../edge/labels/oepl-rules.js';
+import { formatPrice, oeplPriceCommands } from '../../edge/labels/oepl-rules.js';
 
 const log = pino({ level: 'silent' });
 const running: { stop(): Promise<void> }[] = [];
@@ -229,6 +229,38 @@ describe('OeplDriver against the simulated OpenEPaperLink AP', () => {
     it('with setApTime, sets the clock of an AP without time (POST /set_time)', async () => {
       const { sim } = await startPair({ noTime: true }, {}, true, true);
       await until(() => Math.abs(sim.apNowMs() - Date.now()) < 2_000);
+    });
+  });
+
+  describe('content the tag already shows (a fresh database, a label never driven before)', () => {
+    async function showDirectly(sim: OeplApSimulator, mac: string, priceCents: number): Promise<void> {
+      // what the driver would upload for this content, put there by someone else (an earlier gateway, a restored backup)
+      const json = JSON.stringify(oeplPriceCommands(content(mac, 1, priceCents)));
+      const answer = await fetch(`${sim.url}/jsonupload`, { method: 'POST', body: new URLSearchParams({ mac, json }) });
+      expect(answer.status).toBe(200);
+      await until(() => sim.tag(mac)!.updatecount === 1);
+    }
+
+    it('recognises the AP skipping the identical render and confirms without another transfer', async () => {
+      const { sim, driver, events } = await startPair();
+      const mac = sim.macs[1]!;
+      await showDirectly(sim, mac, 349);
+      driver.send(content(mac, 1, 349));
+      await until(() => endsOf(events, mac).length === 1);
+      expect(endsOf(events, mac)[0]).toMatchObject({ type: 'confirmed', displayedPriceCents: 349 });
+      expect(sim.stats).toMatchObject({ skippedRenders: 1, transfers: 1, refreshes: 0 });
+      expect(sim.tag(mac)!.updatecount).toBe(1);
+    });
+
+    it('when the skip notice is lost, forces the render with tag_cmd refresh and confirms the transfer', async () => {
+      const { sim, driver, events } = await startPair({ faults: { lostLogFrames: true } }, { confirmTimeoutMs: 800 });
+      const mac = sim.macs[2]!;
+      await showDirectly(sim, mac, 555);
+      driver.send(content(mac, 1, 555));
+      await until(() => endsOf(events, mac).length === 1);
+      expect(endsOf(events, mac)[0]).toMatchObject({ type: 'confirmed', displayedPriceCents: 555 });
+      expect(sim.stats).toMatchObject({ skippedRenders: 1, refreshes: 1 });
+      expect(sim.tag(mac)!.updatecount).toBe(2);
     });
   });
 });
