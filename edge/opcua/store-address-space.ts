@@ -7,8 +7,8 @@
  *   ns=1;s=shelf/<shelfId>                        one shelf
  *   ns=1;s=shelf/<shelfId>/facing/<n>             one facing, with the variables
  *       …/sku  …/productName  …/units  …/fillPercent  …/weightG  …/level
- *       …/CurrentWeight                           OPC 40200 WeightItemType (when the Scales nodeset is loaded), with
- *       …/CurrentWeight-Gross  -Net  -Tare  -WeightStable
+ *   ns=1;s=scale/<shelfId>/<n>                    the facing's OPC 40200 SimpleScaleType in DeviceSet (when the Scales
+ *       …-CurrentWeight  …-CurrentWeight-Gross …  nodeset is loaded; facing-scales.ts), organized by the facing
  *   ns=1;s=store/kiosks                           folder of kiosks
  *   ns=1;s=kiosk/<kioskId>                        …/state  …/lastEvent  …/lastEventAt  …/connected
  *   ns=1;s=store/alerts                           folder of the active alerts
@@ -28,7 +28,6 @@ import {
   DataValue,
   StatusCodes,
   Variant,
-  standardUnits,
   type AddressSpace,
   type ISessionContext,
   type UAObject,
@@ -36,8 +35,9 @@ import {
   type CallMethodResultOptions,
 } from 'node-opcua';
 import { buildAlertConditions, callerName } from './alert-conditions.js';
+import { facingScales } from './facing-scales.js';
 
-export const SCALES_NAMESPACE_URI = 'http://opcfoundation.org/UA/Scales/V2/';
+export { SCALES_NAMESPACE_URI } from './facing-scales.js';
 
 /*
  * What the address space is built from, as structural types of its own: the rooms' types (PlanogramIndex,
@@ -124,9 +124,8 @@ export function buildStoreAddressSpace(addressSpace: AddressSpace, model: StoreM
   const id = (path: string) => `ns=${ns.index};s=${path}`;
   const weightSamplingMs = options.weightSamplingMs ?? 100;
   const maxAlertNodes = options.maxAlertNodes ?? 5_000;
-  const scalesIndex = addressSpace.getNamespaceIndex(SCALES_NAMESPACE_URI);
-  const weightItemType = scalesIndex >= 0 ? addressSpace.findVariableType('WeightItemType', scalesIndex) : null;
-  const weightType = scalesIndex >= 0 ? addressSpace.findDataType('WeightType', scalesIndex) : null;
+  // OPC 40200: each facing also a scale in DeviceSet, when the Scales nodeset is loaded (facing-scales.ts)
+  const scales = facingScales(addressSpace, ns, { storeId: model.storeId, weightSamplingMs });
 
   // eventNotifier 1 (SubscribeToEvents): the alert conditions' events go through the Store to the Server object
   const store = ns.addObject({ browseName: 'Store', nodeId: id('store'), organizedBy: addressSpace.rootFolder.objects, eventNotifier: 1 });
@@ -181,45 +180,8 @@ export function buildStoreAddressSpace(addressSpace: AddressSpace, model: StoreM
     const double = (pick: (w: WeightNow) => number) => weighed((w) => new Variant({ dataType: DataType.Double, value: pick(w) }));
     variable(facing, path, 'weightG', DataType.Double, { minimumSamplingInterval: weightSamplingMs, value: { timestamped_get: double((w) => w.weightG) } });
 
-    if (weightItemType && weightType && scalesIndex >= 0) {
-      // OPC 40200 (Scales V2): the facing's load cell as a WeightItemType — Gross is the smoothed reading, Tare the
-      // planogram's empty-facing weight, Net what the products weigh. The WeightType value carries all three.
-      const current = weightItemType.instantiate({
-        browseName: { name: 'CurrentWeight', namespaceIndex: scalesIndex },
-        nodeId: id(`${path}/CurrentWeight`),
-        componentOf: facing,
-        minimumSamplingInterval: weightSamplingMs,
-        optionals: ['Gross', 'Net', 'Tare', 'WeightStable'],
-      }) as UAVariable;
-      const weightValue = (gross: number, tare: number) =>
-        new Variant({ dataType: DataType.ExtensionObject, value: addressSpace.constructExtensionObject(weightType, { gross, net: gross - tare, tare }) });
-      current.bindVariable(
-        {
-          timestamped_get: () => {
-            const w = live();
-            // node-opcua keeps an ExtensionObject variable's fields bound to its value: it must never be null, so
-            // "not known yet" is the status with a zero structure a client must not use (the status says Bad)
-            if (!w) return new DataValue({ value: weightValue(0, plan.tareG), statusCode: StatusCodes.BadDataUnavailable });
-            return new DataValue({ value: weightValue(w.weightG, w.tareG), statusCode: StatusCodes.Good, sourceTimestamp: new Date(w.at), serverTimestamp: new Date() });
-          },
-        },
-        true,
-      );
-      const property = (name: string) => current.getPropertyByName(name, scalesIndex) as UAVariable | null;
-      property('Gross')?.bindVariable({ timestamped_get: double((w) => w.weightG) }, true);
-      property('Net')?.bindVariable({ timestamped_get: double((w) => w.weightG - w.tareG) }, true);
-      property('Tare')?.bindVariable({ timestamped_get: double((w) => w.tareG) }, true);
-      // stable: the smoothing window is full and the latest reading agrees with it, and the load cell is not faulty
-      property('WeightStable')?.bindVariable(
-        { timestamped_get: weighed((w) => new Variant({ dataType: DataType.Boolean, value: w.stable && !faulty.has(key) })) },
-        true,
-      );
-      const unitWeightG = model.planogram.product(plan.sku)?.unitWeightG ?? 0;
-      current.getPropertyByName('EngineeringUnits')?.setValueFromSource({ dataType: DataType.ExtensionObject, value: standardUnits.gram });
-      current
-        .getPropertyByName('EURange')
-        ?.setValueFromSource({ dataType: DataType.ExtensionObject, value: addressSpace.constructExtensionObject(addressSpace.findDataType('Range') as never, { low: 0, high: plan.tareG + plan.capacityUnits * unitWeightG * 1.5 }) });
-    }
+    const unitWeightG = model.planogram.product(plan.sku)?.unitWeightG ?? 0;
+    scales?.add({ ...plan, unitWeightG }, facing, live, () => faulty.has(key));
   }
 
   const facingChanged = (view: FacingState) => {

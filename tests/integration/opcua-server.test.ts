@@ -12,6 +12,7 @@ import type { MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import {
   AttributeIds,
+  BrowseDirection,
   ClientMonitoredItem,
   ClientSubscription,
   DataType,
@@ -21,6 +22,7 @@ import {
   ObjectIds,
   ObjectTypeIds,
   constructEventFilter,
+  makeBrowsePath,
   OPCUACertificateManager,
   OPCUAClient,
   SecurityPolicy,
@@ -125,16 +127,59 @@ describe('OPC UA server: the store as an address space', () => {
     expect(await names('store')).toEqual(expect.arrayContaining(['Shelves', 'Kiosks', 'Alerts']));
     expect(await names('store/shelves')).toEqual(expect.arrayContaining(['shelf-a', 'shelf-b']));
     expect(await names('shelf/shelf-a')).toEqual(expect.arrayContaining(['facing-1', 'facing-2']));
-    expect(await names('shelf/shelf-a/facing/1')).toEqual(expect.arrayContaining(['sku', 'productName', 'units', 'fillPercent', 'weightG', 'level', 'CurrentWeight']));
+    const facingParts = ['sku', 'productName', 'units', 'fillPercent', 'weightG', 'level', 'shelf-a.facing-1']; // the last: its scale
+    expect(await names('shelf/shelf-a/facing/1')).toEqual(expect.arrayContaining(facingParts));
 
     // ns=1 is the gateway's own namespace, named after the store
     const namespaces = (await session.read({ nodeId: 'ns=0;i=2255', attributeId: AttributeIds.Value })).value.value as string[];
     expect(namespaces[1]).toBe('urn:smartstore-edge:test-store');
     expect(namespaces).toContain('http://opcfoundation.org/UA/Scales/V2/');
     expect((await read(session, 'shelf/shelf-a/facing/1/productName')).value.value).toBe('Oat milk 1 l');
-    for (const path of ['units', 'fillPercent', 'level', 'weightG', 'CurrentWeight', 'CurrentWeight-Gross']) {
+    for (const path of ['units', 'fillPercent', 'level', 'weightG']) {
       expect((await read(session, `shelf/shelf-a/facing/1/${path}`)).statusCode, path).toEqual(StatusCodes.BadDataUnavailable);
     }
+    for (const path of ['CurrentWeight', 'CurrentWeight-Gross']) {
+      expect((await read(session, `scale/shelf-a/1-${path}`)).statusCode, path).toEqual(StatusCodes.BadDataUnavailable);
+    }
+  }, 30_000);
+
+  it('a Scales-aware client finds every facing in DeviceSet as a ScaleDeviceType, with its mandatory parts', async () => {
+    const session = await connect();
+    const namespaces = (await session.read({ nodeId: 'ns=0;i=2255', attributeId: AttributeIds.Value })).value.value as string[];
+    const scalesNs = namespaces.indexOf('http://opcfoundation.org/UA/Scales/V2/');
+    const diNs = namespaces.indexOf('http://opcfoundation.org/UA/DI/');
+    // ScaleDeviceType and every subtype of it, found by browsing HasSubtype as a client without our NodeIds does
+    const scaleDeviceType = await session.translateBrowsePath(
+      makeBrowsePath('i=88', `/0:BaseObjectType/${diNs}:TopologyElementType/${diNs}:ComponentType/${scalesNs}:ScaleDeviceType`),
+    );
+    expect(scaleDeviceType.statusCode).toEqual(StatusCodes.Good);
+    const scaleTypes = new Set<string>();
+    const queue = [(scaleDeviceType.targets ?? [])[0]?.targetId.toString() as string];
+    while (queue.length > 0) {
+      const type = queue.pop() as string;
+      scaleTypes.add(type);
+      const sub = await session.browse({ nodeId: type, referenceTypeId: 'HasSubtype', browseDirection: BrowseDirection.Forward });
+      for (const ref of sub.references ?? []) if (!scaleTypes.has(ref.nodeId.toString())) queue.push(ref.nodeId.toString());
+    }
+    const deviceSet = await session.browse({ nodeId: `ns=${diNs};i=5001`, browseDirection: BrowseDirection.Forward, resultMask: 0x3f });
+    const scales = (deviceSet.references ?? []).filter((r) => scaleTypes.has(r.typeDefinition.toString()));
+    expect(scales.map((r) => r.browseName.name).sort()).toEqual(['shelf-a.facing-1', 'shelf-a.facing-2', 'shelf-b.facing-1']);
+
+    const child = async (from: string, path: string) => {
+      const result = await session.translateBrowsePath(makeBrowsePath(from, path));
+      expect(result.statusCode, path).toEqual(StatusCodes.Good);
+      return (result.targets ?? [])[0]?.targetId.toString() as string;
+    };
+    const scale = (scales.find((r) => r.browseName.name === 'shelf-a.facing-1') as { nodeId: NodeId }).nodeId.toString();
+    const current = await child(scale, `/${scalesNs}:CurrentWeight`);
+    for (const name of ['0:EngineeringUnits', '0:EURange', `${scalesNs}:Overload`, `${scalesNs}:Underload`, `${scalesNs}:TareMode`]) {
+      await child(current, `.${name}`);
+    }
+    for (const name of ['Manufacturer', 'ProductInstanceUri', 'SerialNumber']) {
+      await child(scale, `/${diNs}:Identification/${diNs}:${name}`);
+    }
+    const tareMode = await session.read({ nodeId: await child(current, `.${scalesNs}:TareMode`), attributeId: AttributeIds.Value });
+    expect(tareMode.value.value).toBe(0); // None: the test planogram has no tare (PresetTare with one: unit test)
   }, 30_000);
 
   it('pushes a facing change to a monitored item after the shelf publishes over MQTT; the OPC 40200 weight follows', async () => {
@@ -156,11 +201,11 @@ describe('OPC UA server: the store as an address space', () => {
     await subscription.terminate();
 
     expect((await read(session, 'shelf/shelf-a/facing/1/fillPercent')).value.value).toBe(60);
-    const weight = (await read(session, 'shelf/shelf-a/facing/1/CurrentWeight')).value.value as { gross: number; net: number; tare: number };
+    const weight = (await read(session, 'scale/shelf-a/1-CurrentWeight')).value.value as { gross: number; net: number; tare: number };
     expect(weight).toMatchObject({ gross: 6 * UNIT_G + 4, tare: 0, net: 6 * UNIT_G + 4 });
-    expect((await read(session, 'shelf/shelf-a/facing/1/CurrentWeight-Gross')).value.value).toBe(6 * UNIT_G + 4);
+    expect((await read(session, 'scale/shelf-a/1-CurrentWeight-Gross')).value.value).toBe(6 * UNIT_G + 4);
     // smoothing window 1 in tests: one reading fills it
-    expect((await read(session, 'shelf/shelf-a/facing/1/CurrentWeight-WeightStable')).value.value).toBe(true);
+    expect((await read(session, 'scale/shelf-a/1-CurrentWeight-WeightStable')).value.value).toBe(true);
   }, 30_000);
 
   it('shows a kiosk registered while running, with its connection, status and last event pushed from MQTT', async () => {
