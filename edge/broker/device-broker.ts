@@ -18,7 +18,7 @@ import { AddressLimits } from './address-limits.js';
 import { createDeviceSession, maySubscribe, publishKeyOf, type DeviceSession } from './device-acl.js';
 import { guardSocketFrames } from './frame-guard.js';
 import { LoginThrottle } from './login-throttle.js';
-import { admitMessage, newMessageBucket, type MessageBucket, type RateVerdict } from './message-rate-limit.js';
+import { admitMessage, msUntilToken, newMessageBucket, type MessageBucket, type RateVerdict } from './message-rate-limit.js';
 
 export type BrokerOptions = GatewayConfig['mqtt'] & {
   storeId: string;
@@ -450,6 +450,13 @@ export class DeviceBroker implements DeviceSource {
       this.logLimited(`acl-pub:${session.deviceId}`, 'warn', { deviceId: session.deviceId, topic: packet.topic }, 'publish refused by ACL; closing connection');
       return done(new Error(`device ${session.deviceId} may not publish on ${packet.topic}`));
     }
+    if (packet.qos > 0) {
+      // QoS 1/2 over the limit is paced, not dropped: its acknowledgement waits for a token (aedes reads nothing more
+      // of this device meanwhile, so TCP pushes back). A kiosk flushing the backlog it kept while the store's network
+      // was down drains at the device's rate instead of being cut off at every message over it.
+      const waitMs = msUntilToken(session.bucket, this.options.deviceRateLimit, this.deps.now());
+      if (waitMs > 0) return this.paceRateLimited(client as Client, session, packet, waitMs, done);
+    }
     const verdict = admitMessage(session.bucket, this.options.deviceRateLimit, this.deps.now());
     if (verdict !== 'accepted') return this.overRateLimit(session, packet, verdict, done);
     // The gateway keeps device state itself; retained device messages would only pile up in the broker.
@@ -498,10 +505,24 @@ export class DeviceBroker implements DeviceSource {
   }
 
   /**
-   * A PUBLISH over the device's rate limit. QoS 0 promises nothing: it is dropped (aedes goes on, `ingest` passes it
-   * by) and the connection stays. QoS 1 and 2 have no negative acknowledgement in MQTT 3.1.1, and a PUBACK would promise
-   * a message the gateway threw away: the connection closes without one, and the device sends it again after it
-   * reconnects. A device over the limit for `disconnectAfterMs` without a pause is flooding: disconnected, one log line.
+   * A QoS 1/2 PUBLISH that finds the bucket empty: authorized again once a token is due. At most one timer per packet
+   * aedes is handling for the client (the packets of one read), so the bound is the read size. A client gone
+   * meanwhile is answered with an error (aedes drops it).
+   */
+  private paceRateLimited(client: Client, session: BrokerSession, packet: PublishPacket, waitMs: number, done: (error?: Error | null) => void): void {
+    this.deps.metrics.messageRateLimited(packet.qos);
+    const { messagesPerSecond } = this.options.deviceRateLimit;
+    this.logLimited(`rate-paced:${session.deviceId}`, 'warn', { deviceId: session.deviceId, messagesPerSecond }, 'device over its message rate limit: its QoS 1 messages are paced');
+    setTimeout(() => {
+      if (this.sessions.get(client) !== session) return done(new Error(`device ${session.deviceId} went away while paced`));
+      this.authorizePublish(client, packet, done);
+    }, waitMs).unref();
+  }
+
+  /**
+   * A QoS 0 PUBLISH over the device's rate limit (QoS 1 is paced, see paceRateLimited): it promises nothing, so it is
+   * dropped (aedes goes on, `ingest` passes it by) and the connection stays. A device over the limit for
+   * `disconnectAfterMs` without a pause is flooding: disconnected, one log line.
    */
   private overRateLimit(session: BrokerSession, packet: PublishPacket, verdict: Exclude<RateVerdict, 'accepted'>, done: (error?: Error | null) => void): void {
     this.deps.metrics.messageRateLimited(packet.qos);
@@ -512,10 +533,6 @@ export class DeviceBroker implements DeviceSource {
       const overLimitForMs = session.bucket.lastDropAt - session.bucket.floodStartedAt;
       this.logLimited(`flood:${deviceId}`, 'warn', { deviceId, messagesPerSecond: limit.messagesPerSecond, burst: limit.burst, overLimitForMs }, 'device flooding: over its message rate limit, disconnected');
       return done(new Error(`device ${deviceId} kept sending over its rate limit`));
-    }
-    if (packet.qos > 0) {
-      this.logLimited(`rate-limited:${deviceId}`, 'warn', { deviceId, qos: packet.qos, messagesPerSecond: limit.messagesPerSecond, burst: limit.burst }, 'message over the rate limit: no PUBACK, closing the connection (the device sends it again)');
-      return done(new Error(`device ${deviceId} sent a QoS ${packet.qos} message over its rate limit`));
     }
     if (session.bucket.floodStartedAt === session.bucket.lastDropAt) {
       this.logLimited(`rate-limited:${deviceId}`, 'warn', { deviceId, messagesPerSecond: limit.messagesPerSecond, burst: limit.burst }, 'device over its message rate limit: dropping its QoS 0 messages');

@@ -16,6 +16,15 @@ export type RateVerdict = 'accepted' | 'over-limit' | 'flooding';
 /** Drops further apart than this end a flood: the device paused, it is not flooding. */
 export const FLOOD_PAUSE_MS = 1_000;
 
+/**
+ * How long until the bucket holds a token at `now` (0: one is there). A QoS 1 PUBLISH over the limit waits this long
+ * instead of being dropped: it has a PUBACK to hold, and holding it paces the device without losing anything.
+ */
+export function msUntilToken(bucket: MessageBucket, policy: MessageRatePolicy, now: number): number {
+  const tokens = Math.min(policy.burst, bucket.tokens + (Math.max(0, now - bucket.refilledAt) * policy.messagesPerSecond) / 1000);
+  return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) * 1000) / policy.messagesPerSecond);
+}
+
 export function newMessageBucket(policy: MessageRatePolicy, now: number): MessageBucket {
   return { tokens: policy.burst, refilledAt: now, floodStartedAt: 0, lastDropAt: Number.NEGATIVE_INFINITY };
 }

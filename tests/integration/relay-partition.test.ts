@@ -25,7 +25,9 @@ describe.skipIf(!hasMosquitto)('relay: partition and heal', () => {
     cleanups.push(() => proxy.close());
     const sub = await hqSubscriber(hq.url, 'hq-it/test-store/events/store.kiosk.event');
     cleanups.push(() => sub.close());
-    const gw = await startTestGateway({ overrides: { hq: hqOverrides(proxy.url, { drain: { ratePerS: 4_000, burst: 200 } }) } });
+    // 10,000 events from one kiosk at once: above its message rate limit, which would pace them over ~16 s
+    const deviceRateLimit = { messagesPerSecond: 100_000, burst: 100_000, disconnectAfterMs: 10_000 };
+    const gw = await startTestGateway({ overrides: { mqtt: { deviceRateLimit }, hq: hqOverrides(proxy.url, { drain: { ratePerS: 4_000, burst: 200 } }) } });
     cleanups.push(() => gw.dispose());
     await eventually(async () => ((await relayStatus(gw)).link.up ? true : undefined), 5_000, 'link up');
 

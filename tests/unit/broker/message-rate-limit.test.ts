@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { admitMessage, newMessageBucket, type MessageRatePolicy } from '../../../edge/broker/message-rate-limit.js';
+import { admitMessage, msUntilToken, newMessageBucket, type MessageRatePolicy } from '../../../edge/broker/message-rate-limit.js';
 
 const policy: MessageRatePolicy = { messagesPerSecond: 100, burst: 10, disconnectAfterMs: 3_000 };
 
@@ -46,5 +46,20 @@ describe('per-device message rate limit (token bucket)', () => {
       // 20 messages at once (10 over the burst), then quiet for 1.2 s
       for (let i = 0; i < 20; i++) expect(admitMessage(bucket, policy, t0)).not.toBe('flooding');
     }
+  });
+});
+
+describe('msUntilToken', () => {
+  const paced: MessageRatePolicy = { messagesPerSecond: 100, burst: 2, disconnectAfterMs: 10_000 };
+  it('is 0 while the bucket has a token, then the time until the next one, and takes nothing', () => {
+    const bucket = newMessageBucket(paced, 0);
+    expect(msUntilToken(bucket, paced, 0)).toBe(0);
+    expect(admitMessage(bucket, paced, 0)).toBe('accepted');
+    expect(admitMessage(bucket, paced, 0)).toBe('accepted');
+    expect(msUntilToken(bucket, paced, 0)).toBe(10);
+    expect(msUntilToken(bucket, paced, 4)).toBe(6);
+    expect(msUntilToken(bucket, paced, 10)).toBe(0);
+    expect(bucket.tokens).toBe(0); // asking took nothing
+    expect(admitMessage(bucket, paced, 10)).toBe('accepted');
   });
 });
