@@ -8,6 +8,11 @@ import type { RelayEvent } from './outbox.js';
 
 export type CloudEventDeps = {
   storeId: string;
+  /**
+   * reverse-DNS prefix of every `type` (spec 1.0 "type": SHOULD be prefixed with a reverse-DNS name), e.g.
+   * `com.smartstore` → `com.smartstore.store.kiosk.event`; '' sends the relay types as they are
+   */
+  typePrefix?: string;
   /** a UUID v4 per event: HQ deduplicates by it */
   newId: () => string;
   now: () => number;
@@ -21,13 +26,28 @@ export function storeSource(storeId: string): string {
   return `/stores/${storeId}`;
 }
 
+/** The CloudEvents `type` of a relay type (`store.kiosk.event`): with the configured reverse-DNS prefix. */
+export function cloudEventType(typePrefix: string, relayType: string): string {
+  return typePrefix === '' ? relayType : `${typePrefix}.${relayType}`;
+}
+
+/**
+ * The relay type of a CloudEvents `type`, without the prefix: what the outbox files a row under, what the HQ topic
+ * ends with (`…/events/store.kiosk.event`) and what retention matches (`store.kiosk.`) — all three stay the same
+ * whatever prefix a store configures. A type without the prefix (written before it was configured) is its own.
+ */
+export function relayTypeOf(typePrefix: string, type: string): string {
+  return typePrefix !== '' && type.startsWith(`${typePrefix}.`) ? type.slice(typePrefix.length + 1) : type;
+}
+
 export function cloudEventFactory(deps: CloudEventDeps): CloudEventFactory {
   const source = storeSource(deps.storeId);
+  const typePrefix = deps.typePrefix ?? '';
   return ({ type, subject, data }) => ({
     specversion: '1.0',
     id: deps.newId(),
     source,
-    type,
+    type: cloudEventType(typePrefix, type),
     time: new Date(deps.now()).toISOString(),
     ...(subject === undefined ? {} : { subject }),
     datacontenttype: 'application/json',

@@ -1,5 +1,6 @@
 /**
- * Commands from HQ (`<prefix>/<storeId>/commands/#`): JSON `{ id, type, ... }`, checked against a schema per type and
+ * Commands from HQ (`<prefix>/<storeId>/commands/#`): JSON `{ id, type, ... }` or the same command as a structured
+ * CloudEvent (`commandFromCloudEvent`), checked against a schema per type and
  * run by the handler registered for the type (edge/main.ts registers the labels room's `price-campaign` and `label-flash`). Idempotent by
  * `id`: the result is recorded in `hq_commands` before it is reported, and a command seen before is answered with
  * the recorded result without running its handler again. Every result goes back to HQ as a critical
@@ -189,7 +190,17 @@ export class HqCommands {
       return { kind: 'unreadable', reason: 'not JSON' };
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return { kind: 'unreadable', reason: 'not a JSON object' };
-    const record = value as Record<string, unknown>;
+    let record = value as Record<string, unknown>;
+    // a plain command never has `specversion` (its schema forbids unknown fields): this one is a CloudEvent
+    if (Object.hasOwn(record, 'specversion')) {
+      const unwrapped = commandFromCloudEvent(record);
+      if ('reason' in unwrapped) {
+        if (unwrapped.id === undefined) return { kind: 'unreadable', reason: unwrapped.reason };
+        return { kind: 'invalid', id: unwrapped.id, type: unwrapped.type, reason: unwrapped.reason };
+      }
+      record = unwrapped.command;
+      value = record;
+    }
     const id = record.id;
     if (typeof id !== 'string' || id.length === 0 || id.length > 128) return { kind: 'unreadable', reason: 'no id' };
     const type = typeof record.type === 'string' ? record.type.slice(0, 64) : '';
@@ -203,6 +214,40 @@ export class HqCommands {
     const suppressed = this.logThrottle.admit(key);
     if (suppressed >= 0) this.deps.log.warn({ ...fields, suppressed }, message);
   }
+}
+
+const COMMAND_EVENT_TYPE = /(?:^|\.)command\.([a-z][a-z0-9-]{0,63})$/;
+
+/**
+ * A command sent as a structured CloudEvent (CloudEvents 1.0 JSON format; on MQTT 5 with Content Type
+ * `application/cloudevents+json`, though the payload alone decides): `id` is the command's id, `type` ends with
+ * `command.<command type>` (e.g. `com.smartstore.command.price-campaign`, any reverse-DNS prefix HQ uses), `data` holds
+ * the command's other fields. Returns the plain command the schemas check, or why it is none (with the id, when
+ * readable, so that HQ gets a `rejected` result).
+ */
+export type UnwrappedCommand = { command: Record<string, unknown> } | { id?: string; type: string; reason: string };
+
+export function commandFromCloudEvent(event: Record<string, unknown>): UnwrappedCommand {
+  const id = typeof event.id === 'string' && event.id.length > 0 && event.id.length <= 128 ? event.id : undefined;
+  if (id === undefined) return { type: '', reason: 'CloudEvent without an id' };
+  const ceType = typeof event.type === 'string' ? event.type.slice(0, 256) : '';
+  const commandType = COMMAND_EVENT_TYPE.exec(ceType)?.[1];
+  const type = commandType ?? ceType.slice(0, 64);
+  if (event.specversion !== '1.0') return { id, type, reason: "CloudEvent specversion must be '1.0'" };
+  if (typeof event.source !== 'string' || event.source.length === 0) return { id, type, reason: 'CloudEvent without a source' };
+  if (commandType === undefined) {
+    return { id, type, reason: `CloudEvent type ${ceType || '(none)'} is not <prefix>.command.<command type>` };
+  }
+  const contentType = event.datacontenttype;
+  if (contentType !== undefined && (typeof contentType !== 'string' || !/^application\/json\s*(;|$)/i.test(contentType))) {
+    return { id, type, reason: 'CloudEvent datacontenttype must be application/json' };
+  }
+  const data = event.data ?? {};
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    return { id, type, reason: 'CloudEvent data must be a JSON object' };
+  }
+  // the envelope's id and type are the command's: a copy in data cannot contradict them
+  return { command: { ...(data as Record<string, unknown>), id, type: commandType } };
 }
 
 type Parsed = { kind: 'unreadable'; reason: string } | { kind: 'invalid'; id: string; type: string; reason: string } | { kind: 'valid'; id: string; command: HqCommand };

@@ -56,19 +56,23 @@ export class RelayModule implements GatewayModule {
   constructor(private readonly deps: RelayModuleDeps) {
     if (!deps.config.enabled) return;
     if (!deps.config.url) throw new Error('hq.enabled is true but hq.url is not set');
-    this.outbox = new SqliteOutbox(deps.dataDir, deps.config.outbox, { storeId: deps.storeId, newId: deps.newId, now: deps.now, log: deps.log.child({ part: 'outbox' }) });
+    const typePrefix = deps.config.eventTypePrefix;
+    const outboxLog = deps.log.child({ part: 'outbox' });
+    const outboxDeps = { storeId: deps.storeId, typePrefix, newId: deps.newId, now: deps.now, log: outboxLog };
+    this.outbox = new SqliteOutbox(deps.dataDir, deps.config.outbox, outboxDeps);
     this.recorder = new RelayRecorder({
       bus: deps.bus,
       outbox: this.outbox,
       ...(deps.ackGates ? { ackGates: deps.ackGates } : {}),
       storeId: deps.storeId,
+      typePrefix,
       newId: deps.newId,
       now: deps.now,
       log: deps.log.child({ part: 'recorder' }),
       config: deps.config.recorder,
       facings: deps.facings,
     });
-    const newEvent = cloudEventFactory({ storeId: deps.storeId, newId: deps.newId, now: deps.now });
+    const newEvent = cloudEventFactory({ storeId: deps.storeId, typePrefix, newId: deps.newId, now: deps.now });
     const outbox = this.outbox;
     this.commands = new HqCommands({
       store: new HqCommandStore(deps.db),

@@ -18,7 +18,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { SqliteDatabase, type TransactionScope } from '../storage/database.js';
-import { cloudEventFactory, type CloudEventFactory } from './cloud-event.js';
+import { cloudEventFactory, relayTypeOf, type CloudEventFactory } from './cloud-event.js';
 import type { OutboxConfig } from './outbox-config.js';
 import { RELAY_CLASSES, type OutboxRow, type OutboxStats, type RelayClass, type RelayEvent, type RelayOutbox } from './outbox.js';
 import {
@@ -79,6 +79,8 @@ export class OutboxWriteError extends Error {
 
 export type OutboxDeps = {
   storeId: string;
+  /** the reverse-DNS prefix of event types (cloud-event.ts); rows are filed under the type without it */
+  typePrefix?: string;
   newId: () => string;
   now: () => number;
   log: Logger;
@@ -437,8 +439,11 @@ export class SqliteOutbox implements RelayOutbox {
     // 1. inserts, seq assigned here so that seqs increase in commit order (the forwarder reads after a cursor)
     const rows: OutboxRow[] = [];
     const params: (string | number)[][] = [];
+    const typePrefix = this.deps.typePrefix ?? '';
     for (const append of batch) {
-      const row: OutboxRow = { seq: nextSeq++, relayClass: append.relayClass, id: append.event.id, type: append.event.type, createdAt: append.createdAt, body: append.body };
+      const type = relayTypeOf(typePrefix, append.event.type);
+      const { relayClass, createdAt, body } = append;
+      const row: OutboxRow = { seq: nextSeq++, relayClass, id: append.event.id, type, createdAt, body };
       rows.push(row);
       params.push([row.seq, row.relayClass, row.id, row.type, row.createdAt, append.bytes, row.body]);
       const d = delta[append.relayClass];
@@ -545,7 +550,7 @@ export class SqliteOutbox implements RelayOutbox {
       const event = this.newEvent({ type: DROPPED_EVENT_TYPE, subject: 'relay/outbox', data: droppedReportData(unreported) });
       const body = JSON.stringify(event);
       const bytes = Buffer.byteLength(body);
-      const report: OutboxRow = { seq: nextSeq++, relayClass: 'critical', id: event.id, type: event.type, createdAt: now, body };
+      const report: OutboxRow = { seq: nextSeq++, relayClass: 'critical', id: event.id, type: DROPPED_EVENT_TYPE, createdAt: now, body };
       await tx.run('INSERT INTO outbox (seq, class, id, type, created_at, bytes, body) VALUES (?, ?, ?, ?, ?, ?, ?)', [report.seq, 'critical', report.id, report.type, now, bytes, body]);
       const d = delta.critical;
       d.rows++;

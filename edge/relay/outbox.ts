@@ -16,7 +16,7 @@ export type RelayEvent = {
   id: string;
   /** the store, e.g. `/stores/store-0001` */
   source: string;
-  /** e.g. `store.alert.changed` */
+  /** e.g. `com.smartstore.store.alert.changed` (the outbox files it as `store.alert.changed`, see cloud-event.ts) */
   type: string;
   /** RFC 3339 */
   time: string;

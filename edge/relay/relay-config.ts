@@ -32,6 +32,15 @@ export const RelayConfigSchema = Type.Object(
     url: Nullable(Type.String({ pattern: '^mqtts?://', description: "HQ's MQTT 5 broker, e.g. mqtts://hq.example.com:8883" })),
     username: Type.Optional(Nullable(Type.String())),
     password: Type.Optional(Nullable(Type.String({ description: 'prefer env SMARTSTORE_HQ_PASSWORD' }))),
+    eventTypePrefix: Type.Optional(
+      Type.String({
+        pattern: '^$|^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$',
+        maxLength: 128,
+        description:
+          'reverse-DNS prefix of every CloudEvents type, e.g. com.smartstore → com.smartstore.store.kiosk.event; ' +
+          "'' sends store.kiosk.event as before. Topics and the outbox keep the type without it",
+      }),
+    ),
     topicPrefix: Type.Optional(Type.String({ pattern: '^[^#+/][^#+]*[^#+/]$|^[^#+/]$', description: 'events go to <topicPrefix>/<storeId>/events/<type>, commands come on <topicPrefix>/<storeId>/commands/#' })),
     clientId: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 128, description: 'default smartstore-edge-<storeId>; must stay the same for the persistent session' }))),
     tls: Type.Optional(
@@ -66,6 +75,7 @@ export type ResolvedRelayConfig = {
   url: string | null;
   username: string | null;
   password: string | null;
+  eventTypePrefix: string;
   topicPrefix: string;
   clientId: string;
   tls: { ca: string | null; cert: string | null; key: string | null; rejectUnauthorized: boolean };
@@ -81,6 +91,7 @@ export type ResolvedRelayConfig = {
 };
 
 export const RELAY_DEFAULTS = {
+  eventTypePrefix: 'com.smartstore',
   topicPrefix: 'smartstore',
   sessionExpirySec: 7 * 24 * 3600,
   keepaliveSec: 30,
@@ -98,6 +109,7 @@ export function resolveRelayConfig(hq: RelayConfig, storeId: string): ResolvedRe
     url: hq.url,
     username: hq.username ?? null,
     password: hq.password ?? null,
+    eventTypePrefix: hq.eventTypePrefix ?? RELAY_DEFAULTS.eventTypePrefix,
     topicPrefix: hq.topicPrefix ?? RELAY_DEFAULTS.topicPrefix,
     clientId: hq.clientId ?? `smartstore-edge-${storeId}`,
     tls: { ca: hq.tls?.ca ?? null, cert: hq.tls?.cert ?? null, key: hq.tls?.key ?? null, rejectUnauthorized: hq.tls?.rejectUnauthorized ?? true },

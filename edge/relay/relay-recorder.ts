@@ -25,6 +25,8 @@ export type RelayRecorderDeps = {
   /** where the kiosk route holds acks until durable; without it, acks are not held */
   ackGates?: AckGates;
   storeId: string;
+  /** the reverse-DNS prefix of event types (cloud-event.ts) */
+  typePrefix?: string;
   newId: () => string;
   now: () => number;
   log: Logger;

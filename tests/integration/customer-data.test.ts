@@ -67,8 +67,13 @@ describe.skipIf(!hasMosquitto)('customer data never leaves the kiosk event unpro
     await kiosk.publishAsync(topic, LOYALTY, { qos: 1 });
     await kiosk.publishAsync(topic, JSON.stringify({ type: 'payment-failed', paymentRef: `${CARD}${'9'.repeat(60)}`, loyaltyId: LOYALTY, ts: Date.now() }), { qos: 1 });
 
-    const transaction = await eventually(() => atHq.messages.find((m) => m.event.type === 'store.kiosk.transaction'), 10_000, 'the transaction at HQ');
-    await eventually(() => (atHq.messages.filter((m) => m.event.type === 'store.kiosk.event').length >= 6 ? true : undefined), 10_000, 'the kiosk events at HQ');
+    const transaction = await eventually(
+      () => atHq.messages.find((m) => m.event.type === 'com.smartstore.store.kiosk.transaction'),
+      10_000,
+      'the transaction at HQ',
+    );
+    const kioskEvents = () => atHq.messages.filter((m) => m.event.type === 'com.smartstore.store.kiosk.event').length;
+    await eventually(() => (kioskEvents() >= 6 ? true : undefined), 10_000, 'the kiosk events at HQ');
     await eventually(() => (logLines.some((line) => line.includes('invalid device message dropped')) ? true : undefined), 5_000, 'the refusal logged');
     await eventually(() => (stream.includes('kiosk-assist') ? true : undefined), 5_000, 'the assist alert on the live stream');
 

@@ -63,7 +63,7 @@ describe.skipIf(!hasMosquitto)('relay: black-holed HQ', () => {
     await eventually(() => (sub.messages.some((m) => m.event.id === 'op-399') ? true : undefined), 8_000, 'newest event at HQ after the heal');
     const kept = during.perClass.operational.rows;
     await eventually(() => (sub.messages.filter((m) => m.event.type === 'store.test.operational').length >= kept ? true : undefined), 5_000, 'all kept events');
-    expect(sub.messages.some((m) => m.event.type === 'store.kiosk.event')).toBe(true);
-    expect(sub.messages.some((m) => m.event.type === 'store.alert.changed')).toBe(true);
+    expect(sub.messages.some((m) => m.event.type === 'com.smartstore.store.kiosk.event')).toBe(true);
+    expect(sub.messages.some((m) => m.event.type === 'com.smartstore.store.alert.changed')).toBe(true);
   }, 20_000);
 });

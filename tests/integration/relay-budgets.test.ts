@@ -60,7 +60,7 @@ describe.skipIf(!hasMosquitto)('relay: disk budgets', () => {
     const missingTelemetry = [...Array(TEL).keys()].filter((i) => !ids.has(`store.test.telemetry-${i}`));
     // oldest first: what is missing is a prefix
     expect(missingTelemetry).toEqual([...Array(missingTelemetry.length).keys()]);
-    const reports = sub.messages.filter((m) => m.event.type === 'store.relay.dropped');
+    const reports = sub.messages.filter((m) => m.event.type === 'com.smartstore.store.relay.dropped');
     const unique = new Map(reports.map((m) => [m.event.id, m.event.data as Dropped]));
     const reported = (c: RelayClass) => [...unique.values()].reduce((n, d) => n + d.perClass[c].count, 0);
     expect(reported('telemetry')).toBe(missingTelemetry.length);

@@ -11,6 +11,7 @@
 import { CloudEvent, MQTT, type CloudEventV1 } from 'cloudevents';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
+import { relayTypeOf } from '../../edge/relay/cloud-event.js';
 import { RELAY_TYPES } from '../../edge/relay/relay-events.js';
 import type { RelayStatus } from '../../edge/relay/relay-status.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
@@ -74,12 +75,14 @@ describe.skipIf(!hasMosquitto)('relay: every event type read by the CloudEvents 
     const gw = await startTestGateway({ overrides: { hq: hqOverrides(proxy.url, { outbox }) } });
     cleanups.push(() => gw.dispose());
     await eventually(async () => ((await relayStatus(gw)).link.up ? true : undefined), 5_000, 'link up');
-    const typesSeen = () => new Set(consumer.received.map((r) => r.event.type));
+    // the relay types (store.kiosk.event), from the CloudEvents types with the default prefix (com.smartstore.store.kiosk.event)
+    const typesSeen = () => new Set(consumer.received.map((r) => relayTypeOf('com.smartstore', r.event.type)));
 
     // store.device.health (connected), store.stock.changed, store.alert.changed (low stock)
     const shelf = await gw.connectDevice('shelf-a', 'shelf');
     for (const units of [8, 1]) {
-      await shelf.publishAsync('store/test-store/shelf/shelf-a/weight', JSON.stringify({ facing: 1, weightG: units * UNIT_G + 3.5, ts: Date.now() }), { qos: 1 });
+      const reading = JSON.stringify({ facing: 1, weightG: units * UNIT_G + 3.5, ts: Date.now() });
+      await shelf.publishAsync('store/test-store/shelf/shelf-a/weight', reading, { qos: 1 });
       await eventually(async () => ((await facingOfA1(gw)) === units ? true : undefined), 5_000, `${units} units`);
     }
     // store.kiosk.event and store.kiosk.transaction
@@ -94,30 +97,46 @@ describe.skipIf(!hasMosquitto)('relay: every event type read by the CloudEvents 
       await kiosk.publishAsync(kioskTopic, JSON.stringify(payload), { qos: 1 });
     }
     // store.device.command: a command to a label that is not connected ends `dropped`
-    await gw.built.devices.commands.send({ deviceId: 'esl-absent', kind: 'esl', type: 'set-price', params: { sku: '4000000000017', priceCents: 219 }, timeoutMs: 500 });
-    // store.command.result: an HQ command (config-reload is answered `unsupported`)
+    const params = { sku: '4000000000017', priceCents: 219 };
+    await gw.built.devices.commands.send({ deviceId: 'esl-absent', kind: 'esl', type: 'set-price', params, timeoutMs: 500 });
+    // store.command.result: an HQ command, sent as a structured CloudEvent by the SDK (config-reload: `unsupported`)
     await eventually(() => (typesSeen().has('store.kiosk.transaction') ? true : undefined), 5_000, 'kiosk events at HQ');
-    await operator.publishAsync('hq-it/test-store/commands/config-reload', JSON.stringify({ id: 'cmd-sdk-1', type: 'config-reload' }), { qos: 1 });
+    const command = MQTT.structured(new CloudEvent({ id: 'cmd-sdk-1', source: '/hq/it', type: 'com.smartstore.command.config-reload' }));
+    const contentType = command.PUBLISH?.['Content Type'];
+    const commandTopic = 'hq-it/test-store/commands/config-reload';
+    await operator.publishAsync(commandTopic, JSON.stringify(command.body), { qos: 1, properties: { contentType } });
     // store.telemetry.hourly: the hour with shelf-a's readings ends
     gw.built.relay.recorder!.closeHour(Date.now() + 3_600_000);
-    const hourly = (r: Received) => r.event.type === 'store.telemetry.hourly' && r.event.subject === 'shelf/shelf-a';
+    const hourly = (r: Received) => r.event.type === 'com.smartstore.store.telemetry.hourly' && r.event.subject === 'shelf/shelf-a';
     // at HQ before the burst below, which drops the oldest telemetry
     await eventually(() => consumer.received.find(hourly), 5_000, "shelf-a's hour");
     // store.relay.dropped: a burst over the telemetry budget, in one group commit
     const filler = 'x'.repeat(900);
-    const tooMuch = [...Array(100).keys()].map((i) =>
-      gw.built.relay.outbox!.append({ specversion: '1.0', id: `filler-${i}`, source: '/stores/test-store', type: 'store.telemetry.hourly', subject: 'shelf/filler', time: new Date().toISOString(), datacontenttype: 'application/json', data: { i, filler } }, 'telemetry'),
-    );
+    const fillerEvent = (i: number) => ({
+      specversion: '1.0' as const,
+      id: `filler-${i}`,
+      source: '/stores/test-store',
+      type: 'store.telemetry.hourly',
+      subject: 'shelf/filler',
+      time: new Date().toISOString(),
+      datacontenttype: 'application/json' as const,
+      data: { i, filler },
+    });
+    const tooMuch = [...Array(100).keys()].map((i) => gw.built.relay.outbox!.append(fillerEvent(i), 'telemetry'));
     await Promise.all(tooMuch);
 
     const allTypes = Object.keys(RELAY_TYPES);
-    await eventually(() => (allTypes.every((t) => typesSeen().has(t)) ? true : undefined), 10_000, `every type (missing: ${allTypes.filter((t) => !typesSeen().has(t))})`);
+    await eventually(() => (allTypes.every((t) => typesSeen().has(t)) ? true : undefined), 10_000, 'every type at HQ');
     expect(consumer.problems).toEqual([]);
+    const result = consumer.received.find((r) => r.event.type === 'com.smartstore.store.command.result');
+    expect(result?.event.data).toMatchObject({ commandId: 'cmd-sdk-1', commandType: 'config-reload', outcome: 'unsupported' });
     for (const { topic, event } of consumer.received) {
       expect(event.source).toBe('/stores/test-store');
       expect(event.datacontenttype).toBe('application/json');
       expect(typeof event.subject).toBe('string');
-      expect(topic).toBe(`hq-it/test-store/events/${event.type}`);
+      // reverse-DNS types (spec 1.0 "type"), topics as before: …/events/<the type without the prefix>
+      if (!event.id.startsWith('filler-')) expect(event.type).toMatch(/^com\.smartstore\.store\./);
+      expect(topic).toBe(`hq-it/test-store/events/${relayTypeOf('com.smartstore', event.type)}`);
       expect(event.data).toBeTypeOf('object');
       // live events: no historical extension
       expect((event as Record<string, unknown>).historical).toBeUndefined();
@@ -128,7 +147,8 @@ describe.skipIf(!hasMosquitto)('relay: every event type read by the CloudEvents 
     await eventually(async () => ((await relayStatus(gw)).link.up ? undefined : true), 5_000, 'link down');
     await kiosk.publishAsync(kioskTopic, JSON.stringify({ type: 'basket-open', basketId: 'b-2', ts: Date.now() }), { qos: 1 });
     proxy.setMode('pass');
-    const backlog = await eventually(() => consumer.received.find((r) => r.event.subject === 'kiosk/kiosk-1' && (r.event.data as { basketId?: string }).basketId === 'b-2'), 8_000, 'the backlog event');
+    const isB2 = (r: Received) => r.event.subject === 'kiosk/kiosk-1' && (r.event.data as { basketId?: string }).basketId === 'b-2';
+    const backlog = await eventually(() => consumer.received.find(isB2), 8_000, 'the backlog event');
     expect(backlog.event.historical).toBe(true);
     expect(backlog.userProperties.historical).toBe('true');
     expect(consumer.problems).toEqual([]);
@@ -136,6 +156,7 @@ describe.skipIf(!hasMosquitto)('relay: every event type read by the CloudEvents 
 });
 
 async function facingOfA1(gw: TestGateway): Promise<number | null | undefined> {
-  const body = (await (await gw.api('/api/shelves')).json()) as { shelves: { id: string; facings: { facing: number; units: number | null }[] }[] };
+  type Shelves = { shelves: { id: string; facings: { facing: number; units: number | null }[] }[] };
+  const body = (await (await gw.api('/api/shelves')).json()) as Shelves;
   return body.shelves.find((s) => s.id === 'shelf-a')?.facings.find((f) => f.facing === 1)?.units;
 }

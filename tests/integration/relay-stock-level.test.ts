@@ -17,7 +17,8 @@ const UNIT_G = 1040; // shelf-a facing 1 (TEST_PLANOGRAM): low at ≤ 2 units, o
 type StockData = { shelfId: string; facing: number; units: number | null; level: string; cause: string };
 
 async function facingA1(gw: TestGateway): Promise<{ units: number | null; level: string } | undefined> {
-  const body = (await (await gw.api('/api/shelves')).json()) as { shelves: { id: string; facings: { facing: number; units: number | null; level: string }[] }[] };
+  type Shelves = { shelves: { id: string; facings: { facing: number; units: number | null; level: string }[] }[] };
+  const body = (await (await gw.api('/api/shelves')).json()) as Shelves;
   return body.shelves.find((s) => s.id === 'shelf-a')?.facings.find((f) => f.facing === 1);
 }
 
@@ -31,8 +32,10 @@ describe.skipIf(!hasMosquitto)('relay: stock levels at HQ', () => {
     cleanups.push(() => gw.dispose());
     await eventually(async () => ((await relayStatus(gw)).link.up ? true : undefined), 5_000, 'link up');
     const shelf = await gw.connectDevice('shelf-a', 'shelf');
-    const publishUnits = (units: number) =>
-      shelf.publishAsync('store/test-store/shelf/shelf-a/weight', JSON.stringify({ facing: 1, weightG: units * UNIT_G + 3.5, ts: Date.now() }), { qos: 1 });
+    const publishUnits = (units: number) => {
+      const reading = JSON.stringify({ facing: 1, weightG: units * UNIT_G + 3.5, ts: Date.now() });
+      return shelf.publishAsync('store/test-store/shelf/shelf-a/weight', reading, { qos: 1 });
+    };
     const atHq = () => sub.messages.map((m) => m.event.data as StockData).filter((d) => d.shelfId === 'shelf-a' && d.facing === 1);
 
     await publishUnits(8);

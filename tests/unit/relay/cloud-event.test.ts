@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cloudEventFactory, cloudEventProblems, withHistorical } from '../../../edge/relay/cloud-event.js';
+import { cloudEventFactory, cloudEventProblems, cloudEventType, relayTypeOf, withHistorical } from '../../../edge/relay/cloud-event.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -27,6 +27,17 @@ describe('CloudEvents envelope', () => {
     expect(JSON.parse(flagged)).toEqual({ historical: true, ...JSON.parse(body) });
     expect(flagged.endsWith(body.slice(1))).toBe(true);
     expect(cloudEventProblems(JSON.parse(flagged))).toEqual([]);
+  });
+
+  it("prefixes every type with the configured reverse-DNS name; '' keeps the relay type; the relay type is recovered", () => {
+    const prefixed = cloudEventFactory({ storeId: 's', typePrefix: 'com.smartstore', newId: () => 'x', now: () => 0 });
+    expect(prefixed({ type: 'store.kiosk.event', data: null }).type).toBe('com.smartstore.store.kiosk.event');
+    expect(cloudEventType('', 'store.kiosk.event')).toBe('store.kiosk.event');
+    expect(relayTypeOf('com.smartstore', 'com.smartstore.store.kiosk.event')).toBe('store.kiosk.event');
+    // written before the prefix was configured, or by another prefix: filed as it is
+    expect(relayTypeOf('com.smartstore', 'store.kiosk.event')).toBe('store.kiosk.event');
+    expect(relayTypeOf('com.smartstore', 'com.smartstorex.a')).toBe('com.smartstorex.a');
+    expect(relayTypeOf('', 'com.smartstore.store.kiosk.event')).toBe('com.smartstore.store.kiosk.event');
   });
 
   it('gives every event its own id (HQ deduplicates by it)', () => {

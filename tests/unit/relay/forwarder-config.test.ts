@@ -10,6 +10,15 @@ describe('the hq config section', () => {
     const hq = resolveRelayConfig(config.hq, config.storeId);
     expect(hq).toMatchObject({ clientId: 'smartstore-edge-store-42', topicPrefix: RELAY_DEFAULTS.topicPrefix, maxInFlight: RELAY_DEFAULTS.maxInFlight, drain: RELAY_DEFAULTS.drain });
     expect(hq.outbox).toEqual(OUTBOX_DEFAULTS);
+    expect(hq.eventTypePrefix).toBe('com.smartstore');
+  });
+
+  it("takes a reverse-DNS event type prefix, or '' for none", async () => {
+    const load = (eventTypePrefix: string) =>
+      loadConfig({ overrides: { hq: { enabled: true, url: 'mqtt://hq:1883', eventTypePrefix } }, env: {} });
+    expect(resolveRelayConfig((await load('com.acme-retail.eu')).hq, 's').eventTypePrefix).toBe('com.acme-retail.eu');
+    expect(resolveRelayConfig((await load('')).hq, 's').eventTypePrefix).toBe('');
+    for (const bad of ['Com.Acme', 'com..acme', 'com.acme.', 'com/acme']) await expect(load(bad)).rejects.toBeInstanceOf(ConfigError);
   });
 
   it('merges a partial outbox section budget by budget, and takes the password from the environment', async () => {

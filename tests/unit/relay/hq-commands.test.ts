@@ -1,6 +1,7 @@
+import { CloudEvent, MQTT } from 'cloudevents';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HqCommandStore, HqCommands, type CommandResult } from '../../../edge/relay/hq-commands.js';
+import { HqCommandStore, HqCommands, commandFromCloudEvent, type CommandResult } from '../../../edge/relay/hq-commands.js';
 import { SqliteDatabase } from '../../../edge/storage/database.js';
 import { migrate } from '../../../edge/storage/migrate.js';
 
@@ -32,7 +33,50 @@ beforeEach(async () => {
 });
 afterEach(async () => db.close());
 
+/** A command as HQ's CloudEvents JS SDK sends it: structured mode for MQTT (`MQTT.structured`), the body as JSON. */
+const asCloudEvent = (type: string, id: string, data?: Record<string, unknown>) =>
+  Buffer.from(JSON.stringify(MQTT.structured(new CloudEvent({ id, source: '/hq/pricing', type, ...(data ? { data } : {}) })).body));
+
 describe('HQ commands', () => {
+  it('takes a command as a structured CloudEvent from the official SDK: id from the envelope, fields from data', async () => {
+    const hq = commands();
+    const seen: unknown[] = [];
+    hq.registerHandler('price-campaign', async (command) => {
+      seen.push(command);
+      return { outcome: 'ok' };
+    });
+    const data = { campaignId: 'summer', prices: [{ sku: '4000000000017', priceCents: 149 }] };
+    const result = await hq.receive('t', asCloudEvent('com.smartstore.command.price-campaign', 'cmd-ce-1', data));
+    expect(result).toMatchObject({ commandId: 'cmd-ce-1', commandType: 'price-campaign', outcome: 'ok' });
+    expect(seen).toEqual([{ id: 'cmd-ce-1', type: 'price-campaign', ...data }]);
+    // another reverse-DNS prefix (HQ's own) and a command without fields
+    const reload = await hq.receive('t', asCloudEvent('com.acme.hq.command.config-reload', 'cmd-ce-2'));
+    expect(reload).toMatchObject({ commandType: 'config-reload', outcome: 'unsupported' });
+    // the same id as a plain command is the same command: answered from the record
+    expect(await hq.receive('t', price('cmd-ce-1'))).toEqual(result);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('rejects a CloudEvent command with the reason, when its id can be read', async () => {
+    const hq = commands();
+    expect(await hq.receive('t', asCloudEvent('com.smartstore.price-campaign', 'cmd-ce-3', { campaignId: 'x' }))).toMatchObject({
+      outcome: 'rejected',
+      reason: expect.stringContaining('is not <prefix>.command.<command type>'),
+    });
+    expect(await hq.receive('t', asCloudEvent('com.smartstore.command.price-campaign', 'cmd-ce-4', { campaignId: 'x' }))).toMatchObject({
+      outcome: 'rejected',
+      reason: expect.stringContaining('prices'),
+    });
+    const flash = { specversion: '1.0', id: 'c', source: '/hq', type: 'command.label-flash' };
+    expect(commandFromCloudEvent({ ...flash, datacontenttype: 'text/plain', data: 'x' })).toMatchObject({
+      id: 'c',
+      reason: 'CloudEvent datacontenttype must be application/json',
+    });
+    expect(commandFromCloudEvent({ ...flash, specversion: '0.3' })).toMatchObject({ reason: "CloudEvent specversion must be '1.0'" });
+    expect(await hq.receive('t', json({ specversion: '1.0', source: '/hq', type: 'command.config-reload' }))).toBeUndefined();
+    expect(outcomes).toEqual(['rejected', 'rejected', 'rejected']);
+  });
+
   it('without a registered handler a valid command is unsupported, recorded and reported', async () => {
     const result = await commands().receive('p/s/commands/price', price('cmd-1'));
     expect(result).toMatchObject({ commandId: 'cmd-1', commandType: 'price-campaign', outcome: 'unsupported' });

@@ -15,13 +15,17 @@ let ids: number;
 let outbox: SqliteOutbox;
 const now = () => clock;
 const newId = () => `00000000-0000-4000-8000-${String(++ids).padStart(12, '0')}`;
-const event = (type: string) => cloudEventFactory({ storeId: 's1', newId, now })({ type, subject: 'test', data: { at: clock } });
+// the production default: envelope types carry the reverse-DNS prefix, rows are filed (and expired) without it
+const typePrefix = 'com.smartstore';
+const newEvent = cloudEventFactory({ storeId: 's1', typePrefix, newId, now });
+const event = (type: string) => newEvent({ type, subject: 'test', data: { at: clock } });
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'smartstore-outbox-retention-'));
   clock = 1_700_000_000_000;
   ids = 0;
-  outbox = new SqliteOutbox(dir, { ...OUTBOX_DEFAULTS, droppedReportIntervalMs: 0, flushIntervalMs: 1 }, { storeId: 's1', newId, now, log: pino({ level: 'silent' }) });
+  const config = { ...OUTBOX_DEFAULTS, droppedReportIntervalMs: 0, flushIntervalMs: 1 };
+  outbox = new SqliteOutbox(dir, config, { storeId: 's1', typePrefix, newId, now, log: pino({ level: 'silent' }) });
   await outbox.start();
 });
 afterEach(async () => {
@@ -38,6 +42,8 @@ async function allRows(): Promise<OutboxRow[]> {
 describe('outbox retention (expire)', () => {
   it('drops only the expired events of the given kind, leaves leased ones, and tells HQ how many and from when', async () => {
     const old = await outbox.append(event('store.kiosk.event'), 'critical');
+    expect(old.type).toBe('store.kiosk.event');
+    expect(JSON.parse(old.body)).toMatchObject({ type: 'com.smartstore.store.kiosk.event' });
     const oldLeased = await outbox.append(event('store.kiosk.transaction'), 'critical');
     const oldAlert = await outbox.append(event('store.alert.changed'), 'critical');
     clock += 31 * DAY;
@@ -49,7 +55,9 @@ describe('outbox retention (expire)', () => {
     outbox.expire('store.kiosk.', clock - 30 * DAY);
     const report = (await committed).find((row) => row.type === DROPPED_EVENT_TYPE);
     expect(report).toBeDefined();
-    const data = (JSON.parse((report as OutboxRow).body) as { data: DroppedReport }).data;
+    const body = JSON.parse((report as OutboxRow).body) as { type: string; data: DroppedReport };
+    expect(body.type).toBe('com.smartstore.store.relay.dropped');
+    const data = body.data;
     expect(data.perClass.critical).toEqual({ count: 1, firstTime: new Date(old.createdAt).toISOString(), lastTime: new Date(old.createdAt).toISOString() });
 
     outbox.release([oldLeased.seq]);
