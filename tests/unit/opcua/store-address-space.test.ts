@@ -228,6 +228,24 @@ describe('buildStoreAddressSpace', () => {
       expect(events.at(-1)).toMatchObject({ 'ActiveState.Id': false, 'ConfirmedState.Id': true, Retain: false });
       expect(addressSpace.findNode('ns=1;s=alert/al-9/condition')).toBeNull();
     });
+
+    // al-9 is gone: room for one more under maxAlertNodes (2)
+    it('follows changes made elsewhere: acknowledged over HTTP, snoozed, woken again (Unacknowledged), details changed', () => {
+      const base = { id: 'al-10', kind: 'kiosk-assist', shelfId: undefined, facing: undefined, deviceId: 'kiosk-1', openedAt: at };
+      space.alertChanged(alert({ ...base, title: 'Assist at kiosk-1', updatedAt: at }));
+      expect(events.at(-1)).toMatchObject({ SourceName: 'kiosk-1', Severity: 500, 'AckedState.Id': false, ConditionName: 'kiosk-assist' });
+      space.alertChanged(alert({ ...base, state: 'acknowledged', acknowledgedBy: 'token:staff', updatedAt: at + 1e3 }));
+      expect(events.at(-1)).toMatchObject({ 'AckedState.Id': true, Retain: true });
+      expect((events.at(-1)?.Comment as LocalizedText).text ?? '').toBe('');
+      space.alertChanged(alert({ ...base, state: 'snoozed', acknowledgedBy: 'token:staff', updatedAt: at + 2e3 }));
+      expect(events.at(-1)).toMatchObject({ 'AckedState.Id': true, 'ActiveState.Id': true });
+      space.alertChanged(alert({ ...base, state: 'open', title: 'Assist at kiosk-1 (again)', updatedAt: at + 3e3 }));
+      const woken = events.at(-1) as Fields;
+      expect(woken).toMatchObject({ 'AckedState.Id': false, 'ActiveState.Id': true, Retain: true });
+      expect((woken.Message as LocalizedText).text).toBe('Assist at kiosk-1 (again)');
+      space.alertChanged(alert({ ...base, state: 'resolved', updatedAt: at + 4e3 }));
+      expect(events.at(-1)).toMatchObject({ 'ActiveState.Id': false, Retain: false });
+    });
   });
 });
 
