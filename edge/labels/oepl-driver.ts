@@ -42,6 +42,19 @@ export const OEPL_DRIVER_DEFAULTS = {
   reconnectMaxMs: 30_000,
   /** after REBOOTING the AP stays up a few seconds (saving its DB); reconnecting before then only finds it dying */
   rebootGraceMs: 10_000,
+  /**
+   * Battery: to the firmware any websocket client is an open web UI, and with `stopsleep` 1 (its default) it then sends
+   * no idle requests and every data-avail says "check in again at once" (contentmanager.cpp:68-90, newproto.cpp:166):
+   * every tag behind the AP stays awake. So the websocket is held only while uploads or flashes are queued or uploads
+   * await confirmation, and closed once nothing has been in flight for this long.
+   */
+  idleCloseMs: 10_000,
+  /** while the websocket is closed: the tag table is read with `GET /get_db?pos=` this often (check-ins, batteries) */
+  idlePollMs: 60_000,
+  /** pages of `/get_db` read per idle poll (about 10 tags a page; the firmware's position is 8 bits) */
+  maxPollPages: 64,
+  /** `GET /get_db?mac=` per idle poll for uploads still waiting for their tag */
+  maxPollLookups: 100,
   /** `ttl` form field: minutes the AP keeps the content before re-rendering; undefined leaves the AP's default */
   ttlMinutes: undefined as number | undefined,
 };
@@ -97,6 +110,9 @@ export type OeplDriverStats = {
   skippedIdentical: number;
   protocolErrors: number;
   reconnects: number;
+  /** websocket closed because nothing was in flight (tags may sleep) */
+  idleCloses: number;
+  polls: number;
 };
 
 type Upload = { content: LabelContent; key: string; busyRetries: number; resends: number; unreachableRetries: number };
@@ -114,6 +130,8 @@ type Tag = {
   /** the label id the labels room used (12 or 16 digits, any case); events use it */
   labelId: string;
   record?: OeplTagRecord;
+  /** our clock when `record` arrived */
+  recordAt?: number;
   lastConfirmed?: { key: string; hash: string };
   /**
    * An LED command the AP accepted and the tag has not fetched yet (AP clock, s). The AP counts every completed
@@ -149,11 +167,22 @@ export class OeplDriver implements LabelDriver {
   private readonly uploadQueue = new Set<string>();
   private readonly flashQueue = new Map<string, FlashPattern>();
   private readonly logThrottle: LogThrottle;
-  private readonly stats_: OeplDriverStats = { uploads: 0, busyAnswers: 0, xferTimeouts: 0, confirmed: 0, failed: 0, skippedIdentical: 0, protocolErrors: 0, reconnects: 0 };
+  private readonly stats_: OeplDriverStats = { uploads: 0, busyAnswers: 0, xferTimeouts: 0, confirmed: 0, failed: 0, skippedIdentical: 0, protocolErrors: 0, reconnects: 0, idleCloses: 0, polls: 0 };
   private readonly requests = new Set<AbortController>();
   private running = false;
   private socket: WebSocket | undefined;
   private linkUp = false;
+  /** the websocket is open (uploads go out only then: their confirmations come on it) */
+  private socketOpen = false;
+  /** our clock when the socket opened: a tag record older than that may be stale (we were not listening) */
+  private socketOpenedAt = 0;
+  /** the websocket was closed on purpose, nothing in flight; polling instead */
+  private idle = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private inFlightCount = 0;
+  /** in flight and reported `waiting` (the tag is not checking in): confirmed by polling, not worth the websocket */
+  private readonly waitingMacs = new Set<string>();
   private linkDetail = 'not connected';
   private reconnectAttempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -226,6 +255,9 @@ export class OeplDriver implements LabelDriver {
     this.running = false;
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.heartbeatTimer);
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.pollTimer);
+    this.socketOpen = false;
     for (const controller of this.requests) controller.abort();
     this.wakePump();
     const socket = this.socket;
@@ -234,6 +266,8 @@ export class OeplDriver implements LabelDriver {
     await this.pumping;
     for (const tag of this.tags.values()) if (tag.inFlight) clearTimeout(tag.inFlight.timer);
     this.tags.clear();
+    this.inFlightCount = 0;
+    this.waitingMacs.clear();
     this.uploadQueue.clear();
     this.flashQueue.clear();
     this.setLink(false, 'stopped');
@@ -288,16 +322,18 @@ export class OeplDriver implements LabelDriver {
   // ---- the request lane: one request at a time, `requestsPerSecond` at most ----
 
   private kick(): void {
-    if (!this.running || !this.linkUp || !this.apClockKnown || this.pumping) return;
+    if (this.uploadQueue.size > 0 || this.flashQueue.size > 0) this.wake();
+    if (!this.running || !this.socketOpen || !this.apClockKnown || this.pumping) return;
     this.pumping = this.pump().finally(() => {
       this.pumping = undefined;
       // work that arrived while the lane was finishing
       if (this.uploadQueue.size > 0 || this.flashQueue.size > 0) this.kick();
+      else this.checkIdle();
     });
   }
 
   private async pump(): Promise<void> {
-    while (this.running && this.linkUp && this.apClockKnown && (this.uploadQueue.size > 0 || this.flashQueue.size > 0)) {
+    while (this.running && this.socketOpen && this.apClockKnown && (this.uploadQueue.size > 0 || this.flashQueue.size > 0)) {
       const waitMs = this.nextRequestAt - this.now();
       if (waitMs > 0) {
         await this.sleep(waitMs);
@@ -350,7 +386,8 @@ export class OeplDriver implements LabelDriver {
       this.endInFlight(tag);
       if (older.content.version !== content.version) this.fail(older.content, `superseded by version ${content.version}`, false);
     }
-    if (tag.record === undefined && !(await this.lookUp(tag, upload))) return;
+    // a record from before this connection may be stale (the tag took transfers while we were not listening)
+    if ((tag.record === undefined || (tag.recordAt ?? 0) < this.socketOpenedAt) && !(await this.lookUp(tag, upload))) return;
     const shown = tag.lastConfirmed;
     if (shown && shown.key === upload.key && tag.record && tag.record.hash === shown.hash && tag.record.pending === 0) {
       // the AP would render the same image and skip it, so `updatecount` would never move: it is shown already
@@ -369,6 +406,7 @@ export class OeplDriver implements LabelDriver {
     switch (outcome.kind) {
       case 'stored': {
         const timer = setTimeout(() => this.checkInFlight(tag.mac), this.limits.confirmTimeoutMs);
+        this.inFlightCount++;
         tag.inFlight = { ...upload, submittedAtApS, baselineUpdateCount, waitingReported: false, checks: 0, timer, refreshed: false };
         return;
       }
@@ -530,6 +568,7 @@ export class OeplDriver implements LabelDriver {
     this.apClockOffsetS = offsetS;
     this.apClockKnown = true;
     this.apClockLearnedOnce = true;
+    if (firstOnLink) this.checkIdle();
     if (firstOnLink) this.log.info({ offsetS: Math.round(offsetS) }, 'access point clock learned');
     if (currentTimeS < MIN_VALID_AP_EPOCH_S && !this.apTimeSetOnThisLink) {
       this.apTimeSetOnThisLink = true;
@@ -555,6 +594,7 @@ export class OeplDriver implements LabelDriver {
     if (!tag) return;
     const previous = tag.record;
     tag.record = record;
+    tag.recordAt = this.now();
     // a check-in's time is on the AP's clock: until this connection's first heartbeat we cannot place it (the next one will)
     if (this.apClockKnown && record.lastseen > 0 && (!previous || record.lastseen > previous.lastseen)) {
       this.emit({ type: 'check-in', labelId: tag.labelId, batteryMv: oeplBattery(record.batteryMv).batteryMv, at: Math.round((record.lastseen - this.apClockOffsetS) * 1000) });
@@ -614,7 +654,9 @@ export class OeplDriver implements LabelDriver {
     if (!seenSinceSubmission(inFlight, tag.record)) {
       if (!inFlight.waitingReported) this.emit({ type: 'waiting', labelId: inFlight.content.labelId, version: inFlight.content.version, at: this.now() });
       inFlight.waitingReported = true;
+      this.waitingMacs.add(mac);
       rearm();
+      this.checkIdle();
       return;
     }
     if ((tag.record?.pending ?? 0) > 0 && ++inFlight.checks < MAX_PENDING_CHECKS) {
@@ -633,8 +675,13 @@ export class OeplDriver implements LabelDriver {
   }
 
   private endInFlight(tag: Tag): void {
-    if (tag.inFlight) clearTimeout(tag.inFlight.timer);
+    if (tag.inFlight) {
+      clearTimeout(tag.inFlight.timer);
+      this.inFlightCount--;
+      this.waitingMacs.delete(tag.mac);
+    }
     tag.inFlight = undefined;
+    if (this.inFlightCount === 0) this.checkIdle();
   }
 
   private confirm(tag: Tag, content: LabelContent): void {
@@ -693,6 +740,8 @@ export class OeplDriver implements LabelDriver {
     socket.on('open', () => {
       if (this.socket !== socket) return;
       this.reconnectAttempt = 0;
+      this.socketOpen = true;
+      this.socketOpenedAt = this.now();
       // a new connection may be to a rebooted AP: its clock is learned again from the next heartbeat before any upload
       this.apClockKnown = false;
       this.apTimeSetOnThisLink = false;
@@ -719,8 +768,86 @@ export class OeplDriver implements LabelDriver {
     });
   }
 
+  // ---- holding the websocket only while something is in flight ----
+
+  private wantsSocket(): boolean {
+    const awaited = this.inFlightCount - this.waitingMacs.size;
+    return this.uploadQueue.size > 0 || this.flashQueue.size > 0 || awaited > 0 || this.pumping !== undefined;
+  }
+
+  /** Work arrived while idle: open the websocket again (uploads wait for its first heartbeat). */
+  private wake(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    if (!this.idle || !this.running) return;
+    this.idle = false;
+    clearTimeout(this.pollTimer);
+    this.linkDetail = 'connecting';
+    this.connect();
+  }
+
+  /** Nothing in flight: close the websocket after `idleCloseMs` of that, so the AP lets the tags sleep. */
+  private checkIdle(): void {
+    if (!this.running || this.idle || !this.socketOpen || this.idleTimer || this.wantsSocket()) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (!this.running || this.idle || !this.socketOpen || this.wantsSocket()) return;
+      this.stats_.idleCloses++;
+      this.idle = true;
+      this.socketOpen = false;
+      clearTimeout(this.heartbeatTimer);
+      const socket = this.socket;
+      this.socket = undefined; // its close event is ours, not a lost link
+      socket?.close(1000, 'idle');
+      this.linkDetail = 'idle: websocket closed so tags can sleep, polling /get_db';
+      this.log.debug('nothing in flight, websocket closed');
+      this.schedulePoll();
+    }, this.limits.idleCloseMs);
+  }
+
+  private schedulePoll(): void {
+    clearTimeout(this.pollTimer);
+    this.pollTimer = setTimeout(() => void this.poll(), this.limits.idlePollMs);
+  }
+
+  /** `GET /get_db?pos=` page by page: what the tags reported while we were not listening. */
+  private async poll(): Promise<void> {
+    if (!this.running || !this.idle) return;
+    this.stats_.polls++;
+    let position = 0;
+    try {
+      for (let page = 0; page < this.limits.maxPollPages && this.idle; page++) {
+        const path = `/get_db?pos=${position}`;
+        const answer = await this.request('GET', path);
+        if (answer.status !== 200) throw new OeplUnexpectedAnswerError(path, answer.status, answer.body);
+        const message = parseOeplMessage(answer.body);
+        if (message.kind !== 'tags') throw new OeplProtocolError(`expected a tags answer, got ${message.kind}`, answer.body.slice(0, 120));
+        for (const record of message.tags) this.onRecord(record);
+        // the firmware's position is 8 bits: a `continu` that does not move forward has wrapped
+        if (message.continu === undefined || message.continu <= position) break;
+        position = message.continu;
+      }
+      // uploads waiting for a tag that does not check in: its record, one by one (bounded)
+      let lookUps = 0;
+      for (const mac of this.waitingMacs) {
+        if (!this.idle || lookUps++ >= this.limits.maxPollLookups) break;
+        const path = `/get_db?mac=${mac}`;
+        const answer = await this.request('GET', path);
+        if (answer.status !== 200) throw new OeplUnexpectedAnswerError(path, answer.status, answer.body, mac);
+        for (const record of parseOeplTagsAnswer(answer.body)) this.onRecord(record);
+      }
+      if (this.idle) this.setLink(true, this.linkDetail);
+    } catch (error) {
+      if (error instanceof OeplProtocolError) this.stats_.protocolErrors++;
+      if (this.logThrottle.admit('poll') >= 0) this.log.warn({ err: error }, 'polling the access point failed');
+      if (this.idle) this.setLink(false, `poll failed: ${(error as Error).message.slice(0, 120)}`);
+    }
+    if (this.running && this.idle) this.schedulePoll();
+  }
+
   /** Link down; reconnect after backoff with jitter (at least `minDelayMs`). */
   private dropLink(detail: string, minDelayMs: number): void {
+    this.socketOpen = false;
     clearTimeout(this.heartbeatTimer);
     const socket = this.socket;
     this.socket = undefined;

@@ -55,7 +55,8 @@ export const OeplLogMessageSchema = Type.Object({ logMsg: Text });
 
 /** A frame as the driver understands it. `other` covers keys the driver does not act on (console, upload, apitem, …). */
 export type OeplMessage =
-  | { kind: 'tags'; tags: OeplTagRecord[] }
+  /** `continu`: a `/get_db?pos=` page says where the next starts */
+  | { kind: 'tags'; tags: OeplTagRecord[]; continu?: number }
   | { kind: 'sys'; currentTimeS?: number; runState?: number }
   | { kind: 'rebooting' }
   /** `"< 0000021D0B5A1234 xfer timeout\r\n"`: the AP dropped every queued item for that tag */
@@ -112,7 +113,8 @@ export function parseOeplMessage(frame: string): OeplMessage {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new OeplProtocolError('not a JSON object', excerpt);
   if ('tags' in value) {
     if (!validateTags(value)) throw new OeplProtocolError('invalid tags record', excerpt, describe(validateTags.errors));
-    return { kind: 'tags', tags: value.tags.map((tag) => ({ ...tag, mac: normalizeOeplMac(tag.mac) as string })) };
+    const tags = value.tags.map((tag) => ({ ...tag, mac: normalizeOeplMac(tag.mac) as string }));
+    return value.continu === undefined ? { kind: 'tags', tags } : { kind: 'tags', tags, continu: value.continu };
   }
   if ('sys' in value) {
     if (!validateSys(value)) throw new OeplProtocolError('invalid sys heartbeat', excerpt, describe(validateSys.errors));

@@ -263,4 +263,51 @@ describe('OeplDriver against the simulated OpenEPaperLink AP', () => {
       expect(sim.tag(mac)!.updatecount).toBe(2);
     });
   });
+
+  describe('battery: the AP keeps tags awake while any websocket client is connected (stopsleep 1)', () => {
+    // tags check in every 100 ms while the AP lets them stay awake, else sleep 3 s (the firmware: ~1 min vs maxsleep 10 min)
+    const firmwareLike: Partial<OeplApSimulatorOptions> = { checkInIntervalMs: 100, maxSleepMs: 3_000, stopsleep: 1 };
+    const idleLimits: Partial<OeplDriverLimits> = { idleCloseMs: 300, idlePollMs: 400, heartbeatTimeoutMs: 5_000 };
+
+    it('holds the websocket only while sends are in flight, then lets the tags sleep and polls /get_db', async () => {
+      const { sim, driver, events } = await startPair(firmwareLike, idleLimits);
+      sim.macs.forEach((mac, index) => driver.send(content(mac, 1, 300 + index)));
+      await until(() => sim.macs.every((mac) => endsOf(events, mac).length === 1));
+      expect(events.filter((event) => event.type === 'confirmed')).toHaveLength(sim.macs.length);
+
+      await until(() => driver.stats.idleCloses === 1 && sim.watchers === 0);
+      const idleSince = Date.now();
+      const wakeupsAtIdle = sim.stats.wakeups;
+      const pollsAtIdle = driver.stats.polls;
+      await until(() => driver.stats.polls >= pollsAtIdle + 5); // about 2 s unwatched
+      const windowMs = Date.now() - idleSince;
+      const wakeups = sim.stats.wakeups - wakeupsAtIdle;
+      // asleep: each tag wakes about once per 3 s (its last awake check-in may still fall in); awake it would be every 100 ms
+      expect(wakeups).toBeLessThanOrEqual(sim.macs.length * (Math.ceil(windowMs / 3_000) + 1));
+      expect(wakeups).toBeLessThan((sim.macs.length * windowMs) / 100 / 4);
+      expect(driver.isLinkUp).toBe(true);
+      expect(driver.health()).toMatchObject({ ok: true, detail: expect.stringContaining('idle') });
+
+      // sightings still arrive through the polls, and a new price opens the websocket again
+      await until(() => events.some((event) => event.type === 'check-in' && event.at >= idleSince + 500), 10_000);
+      const mac = sim.macs[0]!;
+      driver.send(content(mac, 2, 999));
+      await until(() => endsOf(events, mac).length === 2, 15_000);
+      expect(endsOf(events, mac)[1]).toMatchObject({ type: 'confirmed', displayedPriceCents: 999 });
+      expect(sim.tag(mac)!.displayedJson).toContain('"9.99"');
+    });
+
+    it('a tag that does not check in does not keep the others awake: waiting, websocket closed, confirmed by polling', async () => {
+      const { sim, driver, events } = await startPair(firmwareLike, { ...idleLimits, confirmTimeoutMs: 500 });
+      const mac = sim.macs[3]!;
+      sim.setTagReachable(mac, false);
+      driver.send(content(mac, 1, 410));
+      await until(() => events.some((event) => event.type === 'waiting' && event.labelId === mac));
+      await until(() => driver.stats.idleCloses >= 1 && sim.watchers === 0);
+      sim.setTagReachable(mac, true);
+      await until(() => endsOf(events, mac).length === 1, 15_000);
+      expect(endsOf(events, mac)[0]).toMatchObject({ type: 'confirmed', displayedPriceCents: 410 });
+      expect(sim.watchers).toBe(0); // confirmed without the websocket
+    });
+  });
 });
