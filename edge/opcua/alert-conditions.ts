@@ -55,6 +55,13 @@ export type AlertConditions = {
   forget(alertId: string): void;
 };
 
+/**
+ * The node an alert is about. `lasting`: it stays as long as the address space (the Store, a facing); a kiosk can be
+ * removed while its alert is active, so its conditions hang on the Store (HasCondition) and keep reaching the Server
+ * object, with the kiosk still their SourceNode.
+ */
+export type AlertSource = { node: UAObject; lasting: boolean };
+
 type Entry = { alert: AlertInfo; condition: UAAlarmConditionEx; comment?: string };
 type MethodFn = (inputs: Variant[], context: ISessionContext) => Promise<CallMethodResultOptions>;
 type MethodCallback = (err: Error | null, result?: CallMethodResultOptions) => void;
@@ -75,7 +82,7 @@ export function buildAlertConditions(
   addressSpace: AddressSpace,
   ns: Namespace,
   store: UAObject,
-  sourceOf: (alert: AlertInfo) => UAObject,
+  sourceOf: (alert: AlertInfo) => AlertSource,
   actions: AlertConditionActions,
 ): AlertConditions {
   addressSpace.installAlarmsAndConditionsService();
@@ -147,13 +154,14 @@ export function buildAlertConditions(
     (condition.getPropertyByName(name, ns.index) as UAVariable | null)?.setValueFromSource({ dataType: DataType.String, value });
 
   const create = (alert: AlertInfo, parent: UAObject): Entry => {
-    const source = sourceOf(alert);
+    const { node: source, lasting } = sourceOf(alert);
     ensureEventSource(source);
     const condition = ns.instantiateAlarmCondition(alarmType, {
       browseName: 'Condition',
       nodeId: `ns=${ns.index};s=alert/${alert.id}/condition`,
       componentOf: parent,
       conditionSource: source,
+      conditionOf: lasting ? source : store,
       conditionName: alert.kind,
       // Part 9 §5.9: a faulty load cell or label is maintenance, the rest is the store's process
       conditionClass: addressSpace.findObjectType(

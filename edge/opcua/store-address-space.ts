@@ -224,10 +224,13 @@ export function buildStoreAddressSpace(addressSpace: AddressSpace, model: StoreM
     addressSpace,
     ns,
     store,
-    (alert) =>
-      (alert.shelfId !== undefined && alert.facing !== undefined ? facingObjects.get(`${alert.shelfId}/${alert.facing}`) : undefined) ??
-      (alert.deviceId ? kiosks.get(alert.deviceId)?.object : undefined) ??
-      store,
+    (alert) => {
+      const facingKey = alert.shelfId !== undefined && alert.facing !== undefined ? `${alert.shelfId}/${alert.facing}` : undefined;
+      const facing = facingKey === undefined ? undefined : facingObjects.get(facingKey);
+      if (facing) return { node: facing, lasting: true };
+      const kiosk = alert.deviceId ? kiosks.get(alert.deviceId)?.object : undefined;
+      return kiosk ? { node: kiosk, lasting: false } : { node: store, lasting: true };
+    },
     {
       acknowledge: (alertId, by) => model.acknowledgeAlert(alertId, by),
       confirm: (alertId, by, comment) => model.resolveAlert(alertId, by, comment),

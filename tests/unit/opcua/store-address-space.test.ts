@@ -246,6 +246,18 @@ describe('buildStoreAddressSpace', () => {
       space.alertChanged(alert({ ...base, state: 'resolved', updatedAt: at + 4e3 }));
       expect(events.at(-1)).toMatchObject({ 'ActiveState.Id': false, Retain: false });
     });
+
+    it('a kiosk removed while its alert is active: the events of the alert still reach the Server object', () => {
+      space.kioskAdded({ id: 'kiosk-3', kind: 'kiosk' });
+      const base = { id: 'al-11', kind: 'kiosk-assist', shelfId: undefined, facing: undefined, deviceId: 'kiosk-3', openedAt: at };
+      space.alertChanged(alert({ ...base, updatedAt: at }));
+      expect(events.at(-1)).toMatchObject({ SourceName: 'kiosk-3', 'ActiveState.Id': true });
+      space.kioskRemoved('kiosk-3');
+      const before = events.length;
+      space.alertChanged(alert({ ...base, state: 'resolved', updatedAt: at + 5e3 }));
+      expect(events).toHaveLength(before + 1);
+      expect(events.at(-1)).toMatchObject({ SourceName: 'kiosk-3', 'ActiveState.Id': false, Retain: false });
+    });
   });
 });
 
