@@ -17,6 +17,7 @@ import mqtt, { type IClientOptions, type IConnackPacket, type IPublishPacket, ty
 import type { Logger } from 'pino';
 import { LogThrottle } from '../core/log-throttle.js';
 import { withHistorical } from './cloud-event.js';
+import type { CommandProperties } from './hq-commands.js';
 import { DrainRate, RateMeter, type DrainRateOptions } from './drain-rate.js';
 import { initialLink, linkDown, linkUp, reconnectDelayMs, type LinkState } from './link-state.js';
 import { RELAY_CLASSES, type OutboxRow, type RelayClass, type RelayOutbox } from './outbox.js';
@@ -49,7 +50,7 @@ export type ForwarderDeps = {
   now: () => number;
   random?: () => number;
   /** a command from HQ (`<prefix>/<storeId>/commands/#`); its PUBACK waits until the promise settles */
-  onCommand?: (topic: string, payload: Buffer) => Promise<void>;
+  onCommand?: (topic: string, payload: Buffer, properties: CommandProperties) => Promise<void>;
   /** the link went up or down */
   onLinkChange?: (link: LinkState) => void;
   /** replaces mqtt.connect (tests) */
@@ -458,7 +459,11 @@ export class Forwarder {
     if (!handler) return done();
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     // the PUBACK goes only after the command's outcome is recorded: a crash before that makes HQ deliver it again
-    handler(packet.topic, payload).then(
+    const properties: CommandProperties = {
+      ...(packet.properties?.contentType === undefined ? {} : { contentType: packet.properties.contentType }),
+      ...(packet.properties?.userProperties === undefined ? {} : { userProperties: packet.properties.userProperties }),
+    };
+    handler(packet.topic, payload, properties).then(
       () => done(),
       (error: unknown) => {
         this.logError('command', error, 'handling an HQ command failed');

@@ -128,10 +128,13 @@ export class HqCommands {
     return () => this.handlers.delete(type);
   }
 
-  /** One MQTT message from HQ. Resolves once its result is recorded and reported; never rejects for a bad command. */
-  async receive(topic: string, payload: Buffer): Promise<CommandResult | undefined> {
+  /**
+   * One MQTT message from HQ (with its PUBLISH properties: a binary-mode CloudEvent has its attributes there). Resolves
+   * once its result is recorded and reported; never rejects for a bad command.
+   */
+  async receive(topic: string, payload: Buffer, properties: CommandProperties = {}): Promise<CommandResult | undefined> {
     const receivedAt = this.deps.now();
-    const parsed = this.parse(payload);
+    const parsed = this.parse(payload, properties);
     if (parsed.kind === 'unreadable') {
       this.warn('unreadable', { topic, reason: parsed.reason }, 'HQ command without a readable id ignored');
       this.deps.onOutcome?.('rejected', false);
@@ -181,7 +184,7 @@ export class HqCommands {
     }
   }
 
-  private parse(payload: Buffer): Parsed {
+  private parse(payload: Buffer, properties: CommandProperties): Parsed {
     if (payload.length > MAX_COMMAND_BYTES) return { kind: 'unreadable', reason: `larger than ${MAX_COMMAND_BYTES} bytes` };
     let value: unknown;
     try {
@@ -189,6 +192,8 @@ export class HqCommands {
     } catch {
       return { kind: 'unreadable', reason: 'not JSON' };
     }
+    const binary = binaryModeEnvelope(properties, value);
+    if (binary) value = binary;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return { kind: 'unreadable', reason: 'not a JSON object' };
     let record = value as Record<string, unknown>;
     // a plain command never has `specversion` (its schema forbids unknown fields): this one is a CloudEvent
@@ -214,6 +219,25 @@ export class HqCommands {
     const suppressed = this.logThrottle.admit(key);
     if (suppressed >= 0) this.deps.log.warn({ ...fields, suppressed }, message);
   }
+}
+
+/** The MQTT 5 properties of a command PUBLISH that say what its payload is (forwarder.ts passes them on). */
+export type CommandProperties = { contentType?: string; userProperties?: Record<string, string | string[]> };
+
+/**
+ * A CloudEvent in binary content mode (CloudEvents MQTT Protocol Binding 1.0, §3.1: MQTT 5 only; every attribute a User
+ * Property of its name, Content Type = `datacontenttype`, the payload = `data`) as the structured envelope it stands for;
+ * undefined when the user properties do not carry `specversion` (then the payload is the whole message).
+ */
+export function binaryModeEnvelope(properties: CommandProperties, data: unknown): Record<string, unknown> | undefined {
+  const user = properties.userProperties;
+  if (!user || !Object.hasOwn(user, 'specversion')) return undefined;
+  const envelope: Record<string, unknown> = {};
+  // a property sent twice arrives as an array: the first value is the attribute
+  for (const [name, value] of Object.entries(user)) envelope[name] = Array.isArray(value) ? value[0] : value;
+  if (properties.contentType !== undefined) envelope.datacontenttype = properties.contentType;
+  envelope.data = data;
+  return envelope;
 }
 
 const COMMAND_EVENT_TYPE = /(?:^|\.)command\.([a-z][a-z0-9-]{0,63})$/;

@@ -130,7 +130,7 @@ export class RelayModule implements GatewayModule {
         outbox: this.outbox,
         log: this.deps.log.child({ part: 'forwarder' }),
         now: this.deps.now,
-        onCommand: async (topic, payload) => void (await commands.receive(topic, payload)),
+        onCommand: async (topic, payload, properties) => void (await commands.receive(topic, payload, properties)),
         onLinkChange: () => this.publishStatus(true),
       },
     );

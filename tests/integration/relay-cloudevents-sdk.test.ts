@@ -105,6 +105,13 @@ describe.skipIf(!hasMosquitto)('relay: every event type read by the CloudEvents 
     const contentType = command.PUBLISH?.['Content Type'];
     const commandTopic = 'hq-it/test-store/commands/config-reload';
     await operator.publishAsync(commandTopic, JSON.stringify(command.body), { qos: 1, properties: { contentType } });
+    // and one in binary content mode (binding §3.1: attributes as user properties, data as the payload)
+    const flashEvent = { id: 'cmd-sdk-2', source: '/hq/it', type: 'com.smartstore.command.label-flash', data: { labels: ['esl-x'] } };
+    const flash = MQTT.binary(new CloudEvent(flashEvent));
+    const attributes = Object.entries(flash.headers).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]);
+    const binaryProperties = { userProperties: Object.fromEntries(attributes), contentType: 'application/json' };
+    const flashTopic = 'hq-it/test-store/commands/label-flash';
+    await operator.publishAsync(flashTopic, JSON.stringify(flash.body), { qos: 1, properties: binaryProperties });
     // store.telemetry.hourly: the hour with shelf-a's readings ends
     gw.built.relay.recorder!.closeHour(Date.now() + 3_600_000);
     const hourly = (r: Received) => r.event.type === 'com.smartstore.store.telemetry.hourly' && r.event.subject === 'shelf/shelf-a';
@@ -130,6 +137,10 @@ describe.skipIf(!hasMosquitto)('relay: every event type read by the CloudEvents 
     expect(consumer.problems).toEqual([]);
     const result = consumer.received.find((r) => r.event.type === 'com.smartstore.store.command.result');
     expect(result?.event.data).toMatchObject({ commandId: 'cmd-sdk-1', commandType: 'config-reload', outcome: 'unsupported' });
+    const isFlash = (r: Received) => (r.event.data as { commandId?: string }).commandId === 'cmd-sdk-2';
+    const flashed = await eventually(() => consumer.received.find(isFlash), 5_000, 'flash result');
+    // no label esl-x in this store: the labels room answers failed (not rejected: the command was read)
+    expect(flashed.event.data).toMatchObject({ commandType: 'label-flash', outcome: 'failed' });
     for (const { topic, event } of consumer.received) {
       expect(event.source).toBe('/stores/test-store');
       expect(event.datacontenttype).toBe('application/json');

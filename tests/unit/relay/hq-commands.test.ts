@@ -57,6 +57,21 @@ describe('HQ commands', () => {
     expect(seen).toHaveLength(1);
   });
 
+  it('takes a command as a binary-mode CloudEvent from the official SDK (attributes in user properties, data the payload)', async () => {
+    const hq = commands();
+    const data = { labels: ['esl-1'], durationS: 5 };
+    const message = MQTT.binary(new CloudEvent({ id: 'cmd-ce-bin', source: '/hq/ops', type: 'com.smartstore.command.label-flash', data }));
+    // the SDK lists unset attributes as undefined: an MQTT user property has a value, so they are left out
+    const set = Object.entries(message.headers).filter(([, v]) => v !== undefined);
+    const userProperties = Object.fromEntries(set.map(([k, v]) => [k, String(v)]));
+    const contentType = message.PUBLISH?.['Content Type'];
+    const payload = Buffer.from(JSON.stringify(message.body));
+    const result = await hq.receive('t', payload, { userProperties, ...(contentType ? { contentType } : {}) });
+    expect(result).toMatchObject({ commandId: 'cmd-ce-bin', commandType: 'label-flash', outcome: 'unsupported' });
+    // without the properties the payload alone is no command (it has neither id nor type)
+    expect(await hq.receive('t', payload)).toBeUndefined();
+  });
+
   it('rejects a CloudEvent command with the reason, when its id can be read', async () => {
     const hq = commands();
     expect(await hq.receive('t', asCloudEvent('com.smartstore.price-campaign', 'cmd-ce-3', { campaignId: 'x' }))).toMatchObject({
