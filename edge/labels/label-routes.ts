@@ -20,6 +20,8 @@ export const labelViewSchema = Type.Object(
     driverId: nullable(Type.String()),
     /** the link of the label's driver to its access point */
     driverLinkUp: nullable(Type.Boolean()),
+    /** why that link is down (e.g. `unsupported firmware …`); null while up */
+    driverLinkDetail: nullable(Type.String()),
     batteryMv: nullable(Type.Integer()),
     lastSeenAt: nullable(Type.Integer()),
     displayedPriceCents: nullable(Type.Integer()),

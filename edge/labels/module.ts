@@ -108,7 +108,8 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
           driverId: `oepl:${ap.name}`,
           log,
           now: deps.now,
-          limits: { requestsPerSecond: config.drivers.oeplRequestsPerSecond },
+          // between websocket sessions the tag table is polled: at least as often as labels are expected to check in
+          limits: { requestsPerSecond: config.drivers.oeplRequestsPerSecond, idlePollMs: Math.min(60_000, config.health.checkInIntervalMs) },
           ...(ap.macs ? { macs: ap.macs } : {}),
           setApTime: ap.setTime ?? false,
         }),
@@ -420,6 +421,8 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
       state: labelHealth(sighting, this.deps.config.health, now).condition,
       driverId,
       driverLinkUp: link ? link.up : null,
+      // why the link is down, e.g. "unsupported firmware 2.55: OpenEPaperLink 2.60 or later needed"
+      driverLinkDetail: link && !link.up ? (link.detail ?? null) : null,
       batteryMv: sighting.batteryMv,
       lastSeenAt: sighting.lastSeenAt ?? null,
       displayedPriceCents: sighting.displayedPriceCents ?? null,

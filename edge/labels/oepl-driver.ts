@@ -16,8 +16,9 @@ import WebSocket from 'ws';
 import { LogThrottle } from '../core/log-throttle.js';
 import type { HealthCheck } from '../core/module.js';
 import type { FlashPattern, LabelContent, LabelDriver, LabelDriverEvent } from './label-driver.js';
-import { OeplProtocolError, normalizeOeplMac, parseOeplMessage, parseOeplTagsAnswer, type OeplTagRecord } from './oepl-messages.js';
-import { backoffDelayMs, classifyUploadAnswer, confirmsSubmission, oeplBattery, oeplContentKey, oeplPriceCommands, seenSinceSubmission } from './oepl-rules.js';
+import { OeplProtocolError, OeplUnsupportedFirmwareError, normalizeOeplMac, parseOeplMessage, parseOeplTagsAnswer, type OeplTagRecord } from './oepl-messages.js';
+import { backoffDelayMs, classifyUploadAnswer, confirmsSubmission, oeplBattery, oeplContentKey, oeplFirmware, oeplPriceCommands, seenSinceSubmission } from './oepl-rules.js';
+import { OEPL_SUPPORTED_FIRMWARE_TEXT } from './oepl-rules.js';
 
 export const OEPL_DRIVER_DEFAULTS = {
   /** every HTTP request to the AP (uploads, LED commands, look-ups) shares this budget */
@@ -55,6 +56,8 @@ export const OEPL_DRIVER_DEFAULTS = {
   maxPollPages: 64,
   /** `GET /get_db?mac=` per idle poll for uploads still waiting for their tag */
   maxPollLookups: 100,
+  /** an AP with unsupported firmware is asked again this often (someone may have updated it) */
+  firmwareRecheckMs: 10 * 60_000,
   /** `ttl` form field: minutes the AP keeps the content before re-rendering; undefined leaves the AP's default */
   ttlMinutes: undefined as number | undefined,
 };
@@ -132,6 +135,8 @@ type Tag = {
   record?: OeplTagRecord;
   /** our clock when `record` arrived */
   recordAt?: number;
+  /** firmware before 2.60: the last `lastseen` reported as a check-in */
+  legacyLastSeen?: number;
   lastConfirmed?: { key: string; hash: string };
   /**
    * An LED command the AP accepted and the tag has not fetched yet (AP clock, s). The AP counts every completed
@@ -181,6 +186,11 @@ export class OeplDriver implements LabelDriver {
   private idleTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private inFlightCount = 0;
+  /** `/sysinfo` buildversion, once read */
+  private firmwareVersion: string | undefined;
+  /** set while the AP runs firmware we cannot drive: what `/api/labels` shows as the link's detail */
+  private unsupported: string | undefined;
+  private firmwareTimer: NodeJS.Timeout | undefined;
   /** in flight and reported `waiting` (the tag is not checking in): confirmed by polling, not worth the websocket */
   private readonly waitingMacs = new Set<string>();
   private linkDetail = 'not connected';
@@ -235,6 +245,11 @@ export class OeplDriver implements LabelDriver {
     return this.stats_;
   }
 
+  /** `buildversion` from `/sysinfo`, and whether this driver supports it (undefined: not known yet) */
+  get firmware(): { version: string | undefined; unsupported: string | undefined } {
+    return { version: this.firmwareVersion, unsupported: this.unsupported };
+  }
+
   get isLinkUp(): boolean {
     return this.linkUp;
   }
@@ -257,6 +272,7 @@ export class OeplDriver implements LabelDriver {
     clearTimeout(this.heartbeatTimer);
     clearTimeout(this.idleTimer);
     clearTimeout(this.pollTimer);
+    clearTimeout(this.firmwareTimer);
     this.socketOpen = false;
     for (const controller of this.requests) controller.abort();
     this.wakePump();
@@ -276,6 +292,7 @@ export class OeplDriver implements LabelDriver {
   send(content: LabelContent): void {
     const mac = normalizeOeplMac(content.labelId);
     if (!mac) return this.fail(content, `not an OpenEPaperLink mac: ${content.labelId.slice(0, 32)}`, false);
+    if (this.unsupported) return this.fail(content, this.unsupported, false);
     const tag = this.tagFor(mac, content.labelId);
     if (!tag) return this.fail(content, 'driver tracks too many tags', true);
     tag.labelId = content.labelId;
@@ -323,7 +340,7 @@ export class OeplDriver implements LabelDriver {
 
   private kick(): void {
     if (this.uploadQueue.size > 0 || this.flashQueue.size > 0) this.wake();
-    if (!this.running || !this.socketOpen || !this.apClockKnown || this.pumping) return;
+    if (!this.running || this.unsupported || !this.socketOpen || !this.apClockKnown || this.pumping) return;
     this.pumping = this.pump().finally(() => {
       this.pumping = undefined;
       // work that arrived while the lane was finishing
@@ -388,6 +405,7 @@ export class OeplDriver implements LabelDriver {
     }
     // a record from before this connection may be stale (the tag took transfers while we were not listening)
     if ((tag.record === undefined || (tag.recordAt ?? 0) < this.socketOpenedAt) && !(await this.lookUp(tag, upload))) return;
+    if (this.unsupported) return this.fail(content, this.unsupported, false);
     const shown = tag.lastConfirmed;
     if (shown && shown.key === upload.key && tag.record && tag.record.hash === shown.hash && tag.record.pending === 0) {
       // the AP would render the same image and skip it, so `updatecount` would never move: it is shown already
@@ -437,7 +455,14 @@ export class OeplDriver implements LabelDriver {
       return false;
     }
     if (answer.status !== 200) throw new OeplUnexpectedAnswerError(path, answer.status, answer.body, tag.mac);
-    const records = parseOeplTagsAnswer(answer.body);
+    let records: OeplTagRecord[];
+    try {
+      records = parseOeplTagsAnswer(answer.body);
+    } catch (error) {
+      if (!(error instanceof OeplUnsupportedFirmwareError)) throw error;
+      this.markUnsupported(`unsupported firmware: ${error.detail}; ${OEPL_SUPPORTED_FIRMWARE_TEXT} needed`);
+      return false;
+    }
     // an unknown mac answers {"tags":[]}; the upload then gets the AP's own "mac not found"
     for (const record of records) this.onRecord(record);
     return true;
@@ -535,6 +560,10 @@ export class OeplDriver implements LabelDriver {
         if (skipped) this.onSkippedRender(skipped.mac);
         return;
       }
+      case 'legacy-tags':
+        this.onLegacySightings(message.sightings);
+        this.markUnsupported(`unsupported firmware: tag records without updatecount (before 2.60); ${OEPL_SUPPORTED_FIRMWARE_TEXT} needed`);
+        return;
       case 'sys':
         if (message.currentTimeS !== undefined) this.learnApClock(message.currentTimeS);
         return;
@@ -733,7 +762,7 @@ export class OeplDriver implements LabelDriver {
   // ---- the websocket link ----
 
   private connect(): void {
-    if (!this.running) return;
+    if (!this.running || this.unsupported) return;
     const url = `${this.baseUrl.replace(/^http/, 'ws')}/ws`;
     const socket = new WebSocket(url, { handshakeTimeout: this.limits.requestTimeoutMs, maxPayload: 4 * MAX_ANSWER_CHARS });
     this.socket = socket;
@@ -745,6 +774,8 @@ export class OeplDriver implements LabelDriver {
       // a new connection may be to a rebooted AP: its clock is learned again from the next heartbeat before any upload
       this.apClockKnown = false;
       this.apTimeSetOnThisLink = false;
+      // a reconnect may be to an AP updated (or downgraded) meanwhile
+      void this.checkFirmware();
       this.armHeartbeat();
       this.setLink(true, 'connected');
       this.kick();
@@ -766,6 +797,72 @@ export class OeplDriver implements LabelDriver {
       this.socket = undefined;
       this.dropLink(this.linkUp ? 'connection lost' : 'connect failed', 0);
     });
+  }
+
+  // ---- firmware range ----
+
+  /** `GET /sysinfo` (ota.cpp:38-48): `buildversion` below 2.60 cannot be driven. Unreadable: the tag records decide. */
+  private async checkFirmware(): Promise<void> {
+    const answer = await this.request('GET', '/sysinfo').catch((error: unknown) => error as Error);
+    if (answer instanceof Error || answer.status !== 200) return;
+    let buildVersion: unknown;
+    try {
+      buildVersion = (JSON.parse(answer.body) as { buildversion?: unknown }).buildversion;
+    } catch {
+      return;
+    }
+    if (typeof buildVersion !== 'string') return;
+    const firmware = oeplFirmware(buildVersion);
+    this.firmwareVersion = firmware.version;
+    if (firmware.supported === false) this.markUnsupported(`unsupported firmware ${firmware.version}: ${OEPL_SUPPORTED_FIRMWARE_TEXT} needed`);
+    else if (this.unsupported && firmware.supported) this.resumeSupported(firmware.version);
+  }
+
+  /** Stop driving this AP: link down with the reason, queued and in-flight sends failed (not retryable), re-check later. */
+  private markUnsupported(detail: string): void {
+    if (this.unsupported === detail || !this.running) return;
+    this.unsupported = detail;
+    this.log.error({ firmware: this.firmwareVersion ?? 'unknown', detail }, 'access point firmware not supported, not driving it');
+    for (const timer of [this.reconnectTimer, this.heartbeatTimer, this.idleTimer, this.pollTimer]) clearTimeout(timer);
+    this.idleTimer = undefined;
+    this.socketOpen = false;
+    const socket = this.socket;
+    this.socket = undefined;
+    socket?.terminate();
+    for (const mac of this.uploadQueue) {
+      const tag = this.tags.get(mac);
+      if (tag?.queued) this.fail(tag.queued.content, detail, false);
+      if (tag) tag.queued = undefined;
+    }
+    this.uploadQueue.clear();
+    this.flashQueue.clear();
+    for (const tag of this.tags.values()) {
+      const inFlight = tag.inFlight;
+      if (!inFlight) continue;
+      this.endInFlight(tag);
+      this.fail(inFlight.content, detail, false);
+    }
+    this.setLink(false, detail);
+    // no websocket (it would keep the tags awake for nothing); the tag table is still polled for sightings
+    this.idle = true;
+    this.linkDetail = detail;
+    this.schedulePoll();
+    clearTimeout(this.firmwareTimer);
+    this.firmwareTimer = setTimeout(() => void this.recheckFirmware(), this.limits.firmwareRecheckMs);
+  }
+
+  private async recheckFirmware(): Promise<void> {
+    if (!this.running || !this.unsupported) return;
+    await this.checkFirmware();
+    if (this.running && this.unsupported) this.firmwareTimer = setTimeout(() => void this.recheckFirmware(), this.limits.firmwareRecheckMs);
+  }
+
+  private resumeSupported(version: string): void {
+    this.log.info({ firmware: version }, 'access point firmware now supported, driving it');
+    this.unsupported = undefined;
+    clearTimeout(this.firmwareTimer);
+    this.idle = false;
+    this.connect();
   }
 
   // ---- holding the websocket only while something is in flight ----
@@ -821,28 +918,45 @@ export class OeplDriver implements LabelDriver {
         const answer = await this.request('GET', path);
         if (answer.status !== 200) throw new OeplUnexpectedAnswerError(path, answer.status, answer.body);
         const message = parseOeplMessage(answer.body);
-        if (message.kind !== 'tags') throw new OeplProtocolError(`expected a tags answer, got ${message.kind}`, answer.body.slice(0, 120));
-        for (const record of message.tags) this.onRecord(record);
+        if (message.kind === 'legacy-tags') {
+          // still worth reading: the labels' check-ins and batteries, shown beside "unsupported firmware"
+          this.onLegacySightings(message.sightings);
+          if (!this.unsupported) throw new OeplUnsupportedFirmwareError('tag records without updatecount (before 2.60)');
+        } else if (message.kind !== 'tags') throw new OeplProtocolError(`expected a tags answer, got ${message.kind}`, answer.body.slice(0, 120));
+        else for (const record of message.tags) this.onRecord(record);
         // the firmware's position is 8 bits: a `continu` that does not move forward has wrapped
         if (message.continu === undefined || message.continu <= position) break;
         position = message.continu;
       }
       // uploads waiting for a tag that does not check in: its record, one by one (bounded)
       let lookUps = 0;
-      for (const mac of this.waitingMacs) {
+      for (const mac of this.unsupported ? [] : this.waitingMacs) {
         if (!this.idle || lookUps++ >= this.limits.maxPollLookups) break;
         const path = `/get_db?mac=${mac}`;
         const answer = await this.request('GET', path);
         if (answer.status !== 200) throw new OeplUnexpectedAnswerError(path, answer.status, answer.body, mac);
         for (const record of parseOeplTagsAnswer(answer.body)) this.onRecord(record);
       }
-      if (this.idle) this.setLink(true, this.linkDetail);
+      if (this.idle && !this.unsupported) this.setLink(true, this.linkDetail);
     } catch (error) {
+      if (error instanceof OeplUnsupportedFirmwareError) return this.markUnsupported(`unsupported firmware: ${error.detail}; ${OEPL_SUPPORTED_FIRMWARE_TEXT} needed`);
       if (error instanceof OeplProtocolError) this.stats_.protocolErrors++;
       if (this.logThrottle.admit('poll') >= 0) this.log.warn({ err: error }, 'polling the access point failed');
       if (this.idle) this.setLink(false, `poll failed: ${(error as Error).message.slice(0, 120)}`);
     }
     if (this.running && this.idle) this.schedulePoll();
+  }
+
+  /** Check-ins from an AP whose records we cannot confirm against: the labels are there, their batteries are real. */
+  private onLegacySightings(sightings: readonly { mac: string; lastseen: number; batteryMv: number }[]): void {
+    for (const sighting of sightings) {
+      if (this.configuredMacs && !this.configuredMacs.has(sighting.mac)) continue;
+      const tag = this.tags.get(sighting.mac) ?? this.tagFor(sighting.mac, sighting.mac);
+      if (!tag || sighting.lastseen <= 0 || (tag.legacyLastSeen ?? 0) >= sighting.lastseen) continue;
+      tag.legacyLastSeen = sighting.lastseen;
+      const at = this.apClockKnown ? Math.round((sighting.lastseen - this.apClockOffsetS) * 1000) : this.now();
+      this.emit({ type: 'check-in', labelId: tag.labelId, batteryMv: oeplBattery(sighting.batteryMv).batteryMv, at });
+    }
   }
 
   /** Link down; reconnect after backoff with jitter (at least `minDelayMs`). */

@@ -32,6 +32,13 @@ export const OeplTagRecordSchema = Type.Object({
 });
 export type OeplTagRecord = Static<typeof OeplTagRecordSchema>;
 
+/** What a record from firmware before 2.60 still tells: that the tag checked in, and its battery. */
+export const OeplLegacyTagsMessageSchema = Type.Object({
+  tags: Type.Array(Type.Object({ mac: Mac, lastseen: U32, batteryMv: U16 }), { maxItems: 1_000 }),
+  continu: Type.Optional(U32),
+});
+export type OeplLegacySighting = { mac: string; lastseen: number; batteryMv: number };
+
 export const OeplTagsMessageSchema = Type.Object({
   tags: Type.Array(OeplTagRecordSchema, { maxItems: 1_000 }),
   /** `/get_db` paging: the position to ask for next */
@@ -57,6 +64,8 @@ export const OeplLogMessageSchema = Type.Object({ logMsg: Text });
 export type OeplMessage =
   /** `continu`: a `/get_db?pos=` page says where the next starts */
   | { kind: 'tags'; tags: OeplTagRecord[]; continu?: number }
+  /** tag records without `updatecount`/`updatelast`: firmware before 2.60, which the driver cannot confirm against */
+  | { kind: 'legacy-tags'; sightings: OeplLegacySighting[]; continu?: number }
   | { kind: 'sys'; currentTimeS?: number; runState?: number }
   | { kind: 'rebooting' }
   /** `"< 0000021D0B5A1234 xfer timeout\r\n"`: the AP dropped every queued item for that tag */
@@ -77,12 +86,21 @@ export class OeplProtocolError extends Error {
   }
 }
 
+/** The AP runs firmware this driver cannot confirm against (before 2.60). */
+export class OeplUnsupportedFirmwareError extends Error {
+  constructor(readonly detail: string) {
+    super(`unsupported OpenEPaperLink firmware: ${detail}`);
+    this.name = 'OeplUnsupportedFirmwareError';
+  }
+}
+
 /** A frame above this is refused before parsing: a tag page from the AP is ~5 kB (`measureJson(doc) > 5000`). */
 export const MAX_OEPL_FRAME_CHARS = 64 * 1024;
 const EXCERPT_CHARS = 120;
 
 const ajv = new Ajv({ allErrors: true });
 const validateTags = ajv.compile<Static<typeof OeplTagsMessageSchema>>(OeplTagsMessageSchema);
+const validateLegacyTags = ajv.compile<Static<typeof OeplLegacyTagsMessageSchema>>(OeplLegacyTagsMessageSchema);
 const validateSys = ajv.compile<Static<typeof OeplSysMessageSchema>>(OeplSysMessageSchema);
 const validateErr = ajv.compile<Static<typeof OeplErrMessageSchema>>(OeplErrMessageSchema);
 const validateLog = ajv.compile<Static<typeof OeplLogMessageSchema>>(OeplLogMessageSchema);
@@ -112,6 +130,11 @@ export function parseOeplMessage(frame: string): OeplMessage {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new OeplProtocolError('not a JSON object', excerpt);
   if ('tags' in value) {
+    if (isLegacyTags(value.tags)) {
+      if (!validateLegacyTags(value)) throw new OeplProtocolError('invalid tags record', excerpt, describe(validateLegacyTags.errors));
+      const sightings = value.tags.map((tag) => ({ mac: normalizeOeplMac(tag.mac) as string, lastseen: tag.lastseen, batteryMv: tag.batteryMv }));
+      return value.continu === undefined ? { kind: 'legacy-tags', sightings } : { kind: 'legacy-tags', sightings, continu: value.continu };
+    }
     if (!validateTags(value)) throw new OeplProtocolError('invalid tags record', excerpt, describe(validateTags.errors));
     const tags = value.tags.map((tag) => ({ ...tag, mac: normalizeOeplMac(tag.mac) as string }));
     return value.continu === undefined ? { kind: 'tags', tags } : { kind: 'tags', tags, continu: value.continu };
@@ -140,8 +163,16 @@ export function parseOeplMessage(frame: string): OeplMessage {
 /** Reads a `/get_db?mac=` answer: `{"tags":[…]}`, or `{"error": …}` for a malformed mac. */
 export function parseOeplTagsAnswer(body: string): OeplTagRecord[] {
   const message = parseOeplMessage(body);
+  if (message.kind === 'legacy-tags') throw new OeplUnsupportedFirmwareError('tag records without updatecount (before 2.60)');
   if (message.kind !== 'tags') throw new OeplProtocolError(`expected a tags answer, got ${message.kind}`, body.slice(0, EXCERPT_CHARS));
   return message.tags;
+}
+
+/** Records that are otherwise whole but carry no transfer counters (fillNode before 2.60). */
+function isLegacyTags(tags: unknown): boolean {
+  if (!Array.isArray(tags) || tags.length === 0) return false;
+  const first: unknown = tags[0];
+  return typeof first === 'object' && first !== null && 'mac' in first && 'lastseen' in first && !('updatecount' in first) && !('updatelast' in first);
 }
 
 function describe(errors: ErrorObject[] | null | undefined): string[] {

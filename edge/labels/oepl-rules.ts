@@ -80,3 +80,24 @@ export function backoffDelayMs(attempt: number, initialMs: number, maxMs: number
   const stepMs = Math.min(maxMs, initialMs * 2 ** Math.min(Math.max(0, attempt), 20));
   return Math.round(stepMs / 2 + random() * (stepMs / 2));
 }
+
+/**
+ * The firmware this driver can drive: `updatecount`/`updatelast` in tag records, which confirmation rests on, came with
+ * release 2.60 (OpenEPaperLink commit 59e2a5ee, 2024-03-18, tag_db.cpp `fillNode`).
+ */
+export const OEPL_MIN_FIRMWARE = { major: 2, minor: 60 } as const;
+export const OEPL_SUPPORTED_FIRMWARE_TEXT = 'OpenEPaperLink 2.60 or later';
+
+/**
+ * `buildversion` from `GET /sysinfo` (ota.cpp:38-48): the release tag the AP was built from ("2.73", "v2.60"), or
+ * "custom" for a local build (wifimanager.cpp:436-437). Unknown forms are not refused here: the tag records decide.
+ */
+export type OeplFirmware = { version: string; supported: boolean | undefined };
+
+export function oeplFirmware(buildVersion: string): OeplFirmware {
+  const version = buildVersion.slice(0, 32);
+  const match = /^v?(\d+)\.(\d+)/.exec(version.trim());
+  if (!match) return { version, supported: undefined };
+  const [major, minor] = [Number(match[1]), Number(match[2])];
+  return { version, supported: major > OEPL_MIN_FIRMWARE.major || (major === OEPL_MIN_FIRMWARE.major && minor >= OEPL_MIN_FIRMWARE.minor) };
+}

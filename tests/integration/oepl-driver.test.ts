@@ -239,6 +239,8 @@ describe('OeplDriver against the simulated OpenEPaperLink AP', () => {
       const answer = await fetch(`${sim.url}/jsonupload`, { method: 'POST', body: new URLSearchParams({ mac, json }) });
       expect(answer.status).toBe(200);
       await until(() => sim.tag(mac)!.updatecount === 1);
+      // times are whole seconds with a second of slack: a transfer in the second before our upload would count for it
+      await until(() => Date.now() / 1000 - sim.tag(mac)!.updatelast >= 2.5);
     }
 
     it('recognises the AP skipping the identical render and confirms without another transfer', async () => {
@@ -301,6 +303,8 @@ describe('OeplDriver against the simulated OpenEPaperLink AP', () => {
       const { sim, driver, events } = await startPair(firmwareLike, { ...idleLimits, confirmTimeoutMs: 500 });
       const mac = sim.macs[3]!;
       sim.setTagReachable(mac, false);
+      // times are whole seconds with a second of slack: a check-in in the second before the upload counts as after it
+      await until(() => Date.now() / 1000 - sim.tag(mac)!.lastseen >= 2.5);
       driver.send(content(mac, 1, 410));
       await until(() => events.some((event) => event.type === 'waiting' && event.labelId === mac));
       await until(() => driver.stats.idleCloses >= 1 && sim.watchers === 0);
@@ -308,6 +312,36 @@ describe('OeplDriver against the simulated OpenEPaperLink AP', () => {
       await until(() => endsOf(events, mac).length === 1, 15_000);
       expect(endsOf(events, mac)[0]).toMatchObject({ type: 'confirmed', displayedPriceCents: 410 });
       expect(sim.watchers).toBe(0); // confirmed without the websocket
+    });
+  });
+
+  describe('firmware range', () => {
+    it('an AP before 2.60 is "unsupported firmware": link down with the reason, sends fail at once, check-ins still shown', async () => {
+      const { sim, driver, events } = await startPair({ buildVersion: '2.55' }, { idlePollMs: 200 }, false);
+      await until(() => driver.firmware.unsupported !== undefined);
+      expect(driver.firmware).toMatchObject({ unsupported: 'unsupported firmware 2.55: OpenEPaperLink 2.60 or later needed' });
+      expect(driver.health()).toMatchObject({ ok: false, link: 'down', detail: expect.stringContaining('unsupported firmware') });
+      const mac = sim.macs[0]!;
+      driver.send(content(mac, 1, 100));
+      expect(endsOf(events, mac)).toEqual([expect.objectContaining({ type: 'failed', retryable: false, reason: expect.stringContaining('unsupported firmware 2.55') })]);
+      expect(sim.stats.uploads).toBe(0);
+      await until(() => events.some((event) => event.type === 'check-in' && event.labelId === mac));
+      expect(sim.watchers).toBe(0); // it does not hold the websocket (and keep the tags awake) for nothing
+      expect(driver.stats.protocolErrors).toBe(0); // not a stream of schema errors
+    });
+
+    it('records without updatecount mark the AP unsupported even when /sysinfo says nothing usable', async () => {
+      const { sim, driver } = await startPair({ buildVersion: 'custom' }, {}, false);
+      await until(() => driver.isLinkUp);
+      const legacyFrame = JSON.stringify({ tags: [{ mac: sim.macs[1], hash: '0'.repeat(32), lastseen: 1, nextcheckin: 0, pending: 0, batteryMv: 2900 }] });
+      let injectedAt = 0;
+      await until(() => {
+        // pushed again every 200 ms until read: the frame must reach an open websocket, whatever the load
+        if (Date.now() - injectedAt > 200) [injectedAt] = [Date.now(), sim.injectFrame(legacyFrame)];
+        return driver.firmware.unsupported !== undefined;
+      });
+      expect(driver.firmware.unsupported).toContain('before 2.60');
+      expect(driver.firmware.version).toBe('custom');
     });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_OEPL_FRAME_CHARS, OeplProtocolError, normalizeOeplMac, parseOeplMessage, parseOeplTagsAnswer } from '../../../edge/labels/oepl-messages.js';
+import { MAX_OEPL_FRAME_CHARS, OeplProtocolError, OeplUnsupportedFirmwareError, normalizeOeplMac, parseOeplMessage, parseOeplTagsAnswer } from '../../../edge/labels/oepl-messages.js';
 
 const record = { mac: '0000021d0b5a1234', hash: 'ab'.repeat(16), lastseen: 1_700_000_000, nextcheckin: 1_700_000_060, pending: 0, batteryMv: 2950, updatecount: 4, updatelast: 1_699_999_990, alias: 'x', RSSI: -60 };
 
@@ -52,5 +52,12 @@ describe('normalizeOeplMac', () => {
     expect(normalizeOeplMac('021d0b5a1234')).toBe('0000021D0B5A1234');
     expect(normalizeOeplMac('esl-01')).toBeUndefined();
     expect(normalizeOeplMac('0000021D0B5A123')).toBeUndefined();
+  });
+
+  it('reads records from firmware before 2.60 (no updatecount/updatelast) as sightings, not schema errors', () => {
+    const legacy = JSON.stringify({ tags: [{ mac: '0000021d0b5a1234', hash: '0'.repeat(32), lastseen: 1_700_000_000, nextcheckin: 0, pending: 0, batteryMv: 2_800 }], continu: 9 });
+    expect(parseOeplMessage(legacy)).toEqual({ kind: 'legacy-tags', sightings: [{ mac: '0000021D0B5A1234', lastseen: 1_700_000_000, batteryMv: 2_800 }], continu: 9 });
+    expect(() => parseOeplTagsAnswer(legacy)).toThrow(OeplUnsupportedFirmwareError);
+    expect(() => parseOeplMessage(JSON.stringify({ tags: [{ mac: 'zz', lastseen: 1, batteryMv: 1 }] }))).toThrow(OeplProtocolError);
   });
 });

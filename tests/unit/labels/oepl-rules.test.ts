@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OeplTagRecord } from '../../../edge/labels/oepl-messages.js';
-import { backoffDelayMs, classifyUploadAnswer, confirmsSubmission, formatPrice, oeplBattery, oeplContentKey, seenSinceSubmission } from '../../../edge/labels/oepl-rules.js';
+import { backoffDelayMs, classifyUploadAnswer, confirmsSubmission, formatPrice, oeplBattery, oeplContentKey, oeplFirmware, seenSinceSubmission } from '../../../edge/labels/oepl-rules.js';
 
 const before: OeplTagRecord = { mac: '0000021D0B5A1234', hash: 'aa', lastseen: 1000, nextcheckin: 1060, pending: 0, batteryMv: 2900, updatecount: 7, updatelast: 900 };
 const submission = { submittedAtApS: 1010, baselineUpdateCount: 7 };
@@ -58,5 +58,14 @@ describe('backoffDelayMs', () => {
     expect(backoffDelayMs(0, 500, 30_000, () => 0.999_999)).toBe(500);
     expect(backoffDelayMs(3, 500, 30_000, () => 0.5)).toBe(3000);
     expect(backoffDelayMs(50, 500, 30_000, () => 1)).toBe(30_000);
+  });
+
+  it('reads the firmware range from /sysinfo buildversion: 2.60 and later supported, custom builds unknown', () => {
+    expect(oeplFirmware('2.60')).toEqual({ version: '2.60', supported: true });
+    expect(oeplFirmware('v2.85')).toMatchObject({ supported: true });
+    expect(oeplFirmware('3.0')).toMatchObject({ supported: true });
+    expect(oeplFirmware('2.59')).toMatchObject({ supported: false });
+    expect(oeplFirmware('1.99')).toMatchObject({ supported: false });
+    expect(oeplFirmware('custom')).toEqual({ version: 'custom', supported: undefined });
   });
 });
