@@ -17,7 +17,8 @@ import { LogThrottle } from '../core/log-throttle.js';
 import type { HealthCheck } from '../core/module.js';
 import type { FlashPattern, LabelContent, LabelDriver, LabelDriverEvent } from './label-driver.js';
 import { OeplProtocolError, OeplUnsupportedFirmwareError, normalizeOeplMac, parseOeplMessage, parseOeplTagsAnswer, type OeplTagRecord } from './oepl-messages.js';
-import { backoffDelayMs, classifyUploadAnswer, confirmsSubmission, oeplBattery, oeplContentKey, oeplFirmware, oeplPriceCommands, seenSinceSubmission } from './oepl-rules.js';
+import { backoffDelayMs, classifyUploadAnswer, confirmsSubmission, oeplBattery, oeplContentKey, oeplFirmware, seenSinceSubmission } from './oepl-rules.js';
+import { oeplCanvas } from './oepl-layout.js';
 import { OEPL_SUPPORTED_FIRMWARE_TEXT } from './oepl-rules.js';
 
 export const OEPL_DRIVER_DEFAULTS = {
@@ -310,7 +311,7 @@ export class OeplDriver implements LabelDriver {
       this.kick();
       return;
     }
-    const upload: Upload = { content, key: oeplContentKey(content), busyRetries: 0, resends: 0, unreachableRetries: 0 };
+    const upload: Upload = { content, key: this.contentKey(tag, content), busyRetries: 0, resends: 0, unreachableRetries: 0 };
     if (tag.queued) {
       if (tag.queued.content.version > content.version) return this.fail(content, `superseded by version ${tag.queued.content.version}`, false);
       if (tag.queued.content.version < content.version) this.fail(tag.queued.content, `superseded by version ${content.version}`, false);
@@ -406,6 +407,8 @@ export class OeplDriver implements LabelDriver {
     // a record from before this connection may be stale (the tag took transfers while we were not listening)
     if ((tag.record === undefined || (tag.recordAt ?? 0) < this.socketOpenedAt) && !(await this.lookUp(tag, upload))) return;
     if (this.unsupported) return this.fail(content, this.unsupported, false);
+    // laid out for the tag's size, now that its record (hwType) is known
+    upload.key = this.contentKey(tag, content);
     const shown = tag.lastConfirmed;
     if (shown && shown.key === upload.key && tag.record && tag.record.hash === shown.hash && tag.record.pending === 0) {
       // the AP would render the same image and skip it, so `updatecount` would never move: it is shown already
@@ -413,7 +416,7 @@ export class OeplDriver implements LabelDriver {
       this.confirm(tag, content);
       return;
     }
-    const form = new URLSearchParams({ mac: tag.mac, json: JSON.stringify(oeplPriceCommands(content)) });
+    const form = new URLSearchParams({ mac: tag.mac, json: upload.key });
     if (this.limits.ttlMinutes !== undefined) form.set('ttl', String(this.limits.ttlMinutes));
     const submittedAtApS = this.apNowS();
     const baselineUpdateCount = (tag.record?.updatecount ?? 0) + tag.flashesOutstanding;
@@ -714,9 +717,14 @@ export class OeplDriver implements LabelDriver {
   }
 
   private confirm(tag: Tag, content: LabelContent): void {
-    tag.lastConfirmed = tag.record ? { key: oeplContentKey(content), hash: tag.record.hash } : undefined;
+    tag.lastConfirmed = tag.record ? { key: this.contentKey(tag, content), hash: tag.record.hash } : undefined;
     this.stats_.confirmed++;
     this.emit({ type: 'confirmed', labelId: content.labelId, version: content.version, displayedPriceCents: content.priceCents, at: this.now() });
+  }
+
+  /** The drawing commands for the tag's size (`hwType`), as the JSON we upload; equal keys render equal images. */
+  private contentKey(tag: Tag, content: LabelContent): string {
+    return oeplContentKey(content, oeplCanvas(tag.record?.hwType));
   }
 
   private fail(content: LabelContent, reason: string, retryable: boolean): void {

@@ -29,6 +29,8 @@ export const OeplTagRecordSchema = Type.Object({
   updatecount: U32,
   /** when the last transfer completed */
   updatelast: U32,
+  /** the tag type (resources/tagtypes/<hwType>.json): its display size */
+  hwType: Type.Optional(Type.Integer({ minimum: 0, maximum: 255 })),
 });
 export type OeplTagRecord = Static<typeof OeplTagRecordSchema>;
 

@@ -4,17 +4,15 @@
  */
 import type { LabelContent } from './label-driver.js';
 import type { OeplTagRecord } from './oepl-messages.js';
+import { oeplPriceLayout, type OeplCanvas } from './oepl-layout.js';
 
 /**
- * The drawing-command array for `POST /jsonupload` (content mode 19: `[{"text":[x, y, text, font, color, align]}, …]`).
- * Laid out for the common 2.9" tag (296 × 128); the version is not drawn, so the same price renders the same image.
+ * The drawing-command array for `POST /jsonupload` (content mode 19: `[{"text":[x, y, text, font, color, …]}, …]`),
+ * laid out for the tag's canvas (see oepl-layout.ts; default the common 2.9" tag, 296 × 128). The version is not
+ * drawn, so the same price renders the same image.
  */
-export function oeplPriceCommands(content: Pick<LabelContent, 'productName' | 'priceCents' | 'sku'>): unknown[] {
-  return [
-    { text: [4, 4, content.productName.slice(0, 40), 'fonts/bahnschrift20', 1] },
-    { text: [4, 40, formatPrice(content.priceCents), 'fonts/bahnschrift70', 2] },
-    { text: [4, 112, content.sku.slice(0, 32), 'glasstown_nbp_tf', 1] },
-  ];
+export function oeplPriceCommands(content: Pick<LabelContent, 'productName' | 'priceCents' | 'sku'>, canvas?: OeplCanvas): unknown[] {
+  return oeplPriceLayout(content, formatPrice(content.priceCents), canvas);
 }
 
 /** Integer minor units as `12.34`; no floats touch money. */
@@ -25,8 +23,8 @@ export function formatPrice(priceCents: number): string {
 }
 
 /** What the AP stores for the tag; equal strings render equal images (the AP then skips the render). */
-export function oeplContentKey(content: Pick<LabelContent, 'productName' | 'priceCents' | 'sku'>): string {
-  return JSON.stringify(oeplPriceCommands(content));
+export function oeplContentKey(content: Pick<LabelContent, 'productName' | 'priceCents' | 'sku'>, canvas?: OeplCanvas): string {
+  return JSON.stringify(oeplPriceCommands(content, canvas));
 }
 
 /** An upload the AP accepted: its time on the AP's clock and the tag's `updatecount` before it. */

@@ -8,6 +8,7 @@ import { OeplApSimulator, type OeplApSimulatorOptions } from '../../devices/oepl
 import { seededRandom } from '../../devices/random.js';
 import type { LabelContent, LabelDriverEvent } from '../../edge/labels/label-driver.js';
 import { OeplDriver, type OeplDriverLimits } from '../../edge/labels/oepl-driver.js';
+import { oeplCanvas } from '../../edge/labels/oepl-layout.js';
 import { formatPrice, oeplPriceCommands } from '../../edge/labels/oepl-rules.js';
 
 const log = pino({ level: 'silent' });
@@ -343,5 +344,18 @@ describe('OeplDriver against the simulated OpenEPaperLink AP', () => {
       expect(driver.firmware.unsupported).toContain('before 2.60');
       expect(driver.firmware.version).toBe('custom');
     });
+  });
+
+  it('lays the price out for each tag\'s size (hwType 1.54", 2.13", 2.9", 4.2", 7.5")', async () => {
+    const hwTypes = [0x00, 0x54, 0x01, 0x02, 0x26];
+    const { sim, driver, events } = await startPair({ hwTypes });
+    sim.macs.forEach((mac, index) => driver.send(content(mac, 1, 1_000 + index)));
+    await until(() => sim.macs.every((mac) => endsOf(events, mac).length === 1));
+    for (const [index, mac] of sim.macs.entries()) {
+      expect(endsOf(events, mac)[0], mac).toMatchObject({ type: 'confirmed' });
+      const expected = JSON.stringify(oeplPriceCommands(content(mac, 1, 1_000 + index), oeplCanvas(hwTypes[index])));
+      expect(sim.tag(mac)!.displayedJson, `hwType ${hwTypes[index]}`).toBe(expected);
+    }
+    expect(new Set(sim.macs.map((mac) => sim.tag(mac)!.displayedJson)).size).toBe(5);
   });
 });
