@@ -10,6 +10,11 @@
  * down, reconnect with backoff and jitter, uploads wait for the link. Uploaded but the tag not seen → `waiting`, and it
  * confirms when the tag checks in. Queues and the tag table are bounded; a malformed frame is logged and skipped.
  * `stop()` drops what is queued without reporting it: the labels room re-sends what was not confirmed when it resumes.
+ *
+ * Held against the firmware (docs/labels-openepaperlink.md): the websocket is held only while something is in flight
+ * (an open one keeps every tag awake: `stopsleep`), with `/get_db` polled in between; nothing is uploaded on a
+ * connection before its first `sys` heartbeat (the AP's clock); a skipped identical render confirms (or is forced
+ * with `tag_cmd refresh`); firmware before 2.60 is `unsupported firmware`; the layout follows the tag's `hwType`.
  */
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
