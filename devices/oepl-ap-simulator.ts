@@ -141,13 +141,27 @@ const MIN_VALID_EPOCH_S = 1_600_000_000;
 
 export class OeplApSimulator {
   readonly macs: readonly string[];
-  readonly stats: OeplApSimulatorStats = { uploads: 0, busyAnswers: 0, unknownMacAnswers: 0, renders: 0, skippedRenders: 0, transfers: 0, xferTimeouts: 0, reboots: 0, wakeups: 0, refreshes: 0 };
+  readonly stats: OeplApSimulatorStats = {
+    uploads: 0,
+    busyAnswers: 0,
+    unknownMacAnswers: 0,
+    renders: 0,
+    skippedRenders: 0,
+    transfers: 0,
+    xferTimeouts: 0,
+    reboots: 0,
+    wakeups: 0,
+    refreshes: 0,
+  };
   private readonly tags = new Map<string, TagState>();
   private readonly log: Logger;
   private readonly random: RandomSource;
   private readonly clock: () => number;
   private readonly settings: Required<
-    Omit<OeplApSimulatorOptions, 'faults' | 'rebootEveryMs' | 'logger' | 'random' | 'clock' | 'tagCount' | 'virtualTagCount' | 'clockOffsetMs' | 'noTime' | 'hwTypes'>
+    Omit<
+      OeplApSimulatorOptions,
+      'faults' | 'rebootEveryMs' | 'logger' | 'random' | 'clock' | 'tagCount' | 'virtualTagCount' | 'clockOffsetMs' | 'noTime' | 'hwTypes'
+    >
   > & { rebootEveryMs?: number };
   /** the AP's clock = host clock + this; with `noTime` reset to "1970 + uptime" at every boot */
   private clockOffsetMs: number;
@@ -188,7 +202,11 @@ export class OeplApSimulator {
     this.clockOffsetMs = options.clockOffsetMs ?? 0;
     this.noTime = options.noTime ?? false;
     const hwTypes = options.hwTypes?.length ? options.hwTypes : [0x01];
-    this.faults = { busyProbability: options.faults?.busyProbability ?? 0, xferTimeoutProbability: options.faults?.xferTimeoutProbability ?? 0, lostLogFrames: options.faults?.lostLogFrames ?? false };
+    this.faults = {
+      busyProbability: options.faults?.busyProbability ?? 0,
+      xferTimeoutProbability: options.faults?.xferTimeoutProbability ?? 0,
+      lostLogFrames: options.faults?.lostLogFrames ?? false,
+    };
     const now = this.clock();
     for (let index = 0; index < options.tagCount; index++) {
       const mac = `0000021D${(0xa00000 + index).toString(16).toUpperCase().padStart(8, '0')}`;
@@ -474,7 +492,17 @@ export class OeplApSimulator {
     let lowbattcount = 0;
     for (const tag of this.tags.values()) if (tag.batteryMv < 2400 && tag.batteryMv !== 0 && tag.batteryMv !== 1337) lowbattcount++;
     this.broadcast({
-      sys: { currtime: apNowS, heap: 150_000, recordcount: this.tags.size, dbsize: this.tags.size * 200, apstate: 1, runstate: this.runStatus, uptime: Math.floor((now - this.bootedAt) / 1000), lowbattcount, timeoutcount: 0 },
+      sys: {
+        currtime: apNowS,
+        heap: 150_000,
+        recordcount: this.tags.size,
+        dbsize: this.tags.size * 200,
+        apstate: 1,
+        runstate: this.runStatus,
+        uptime: Math.floor((now - this.bootedAt) / 1000),
+        lowbattcount,
+        timeoutcount: 0,
+      },
     });
   }
 
@@ -573,7 +601,18 @@ export class OeplApSimulator {
 
   /** ota.cpp:38-72 (the fields a client reads) */
   private sysinfo(send: (status: number, body: string, type?: string) => void): void {
-    const info = { alias: 'OpenEPaperLink', env: 'ESP32_S3_16_8_YELLOW_AP', buildtime: '1723200000', buildversion: this.settings.buildVersion, sha: '0', ap_version: 0x001d, hasC6: 0, hasH2: 0, hasTslr: 0, hasFlasher: 0 };
+    const info = {
+      alias: 'OpenEPaperLink',
+      env: 'ESP32_S3_16_8_YELLOW_AP',
+      buildtime: '1723200000',
+      buildversion: this.settings.buildVersion,
+      sha: '0',
+      ap_version: 0x001d,
+      hasC6: 0,
+      hasH2: 0,
+      hasTslr: 0,
+      hasFlasher: 0,
+    };
     send(200, JSON.stringify(info), 'application/json');
   }
 

@@ -17,7 +17,8 @@ export const OeplAccessPointSchema = Type.Object(
     setTime: Type.Optional(
       Type.Boolean({
         description:
-          'POST /set_time with the gateway clock when the AP reports no time (no NTP on its VLAN; firmware 2.60 or later); prices confirm either way, this makes the AP UI times right',
+          'POST /set_time with the gateway clock when the AP reports no time (no NTP on its VLAN; firmware 2.60 or later); ' +
+          'prices confirm either way, this makes the AP UI times right',
       }),
     ),
   },

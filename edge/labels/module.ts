@@ -109,7 +109,10 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
           log,
           now: deps.now,
           // between websocket sessions the tag table is polled: at least as often as labels are expected to check in
-          limits: { requestsPerSecond: config.drivers.oeplRequestsPerSecond, idlePollMs: Math.min(60_000, config.health.checkInIntervalMs) },
+          limits: {
+            requestsPerSecond: config.drivers.oeplRequestsPerSecond,
+            idlePollMs: Math.min(60_000, config.health.checkInIntervalMs),
+          },
           ...(ap.macs ? { macs: ap.macs } : {}),
           setApTime: ap.setTime ?? false,
         }),

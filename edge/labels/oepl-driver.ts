@@ -21,10 +21,25 @@ import WebSocket from 'ws';
 import { LogThrottle } from '../core/log-throttle.js';
 import type { HealthCheck } from '../core/module.js';
 import type { FlashPattern, LabelContent, LabelDriver, LabelDriverEvent } from './label-driver.js';
-import { OeplProtocolError, OeplUnsupportedFirmwareError, normalizeOeplMac, parseOeplMessage, parseOeplTagsAnswer, type OeplTagRecord } from './oepl-messages.js';
-import { backoffDelayMs, classifyUploadAnswer, confirmsSubmission, oeplBattery, oeplContentKey, oeplFirmware, seenSinceSubmission } from './oepl-rules.js';
+import {
+  OeplProtocolError,
+  OeplUnsupportedFirmwareError,
+  normalizeOeplMac,
+  parseOeplMessage,
+  parseOeplTagsAnswer,
+  type OeplTagRecord,
+} from './oepl-messages.js';
+import {
+  OEPL_SUPPORTED_FIRMWARE_TEXT,
+  backoffDelayMs,
+  classifyUploadAnswer,
+  confirmsSubmission,
+  oeplBattery,
+  oeplContentKey,
+  oeplFirmware,
+  seenSinceSubmission,
+} from './oepl-rules.js';
 import { oeplCanvas } from './oepl-layout.js';
-import { OEPL_SUPPORTED_FIRMWARE_TEXT } from './oepl-rules.js';
 
 export const OEPL_DRIVER_DEFAULTS = {
   /** every HTTP request to the AP (uploads, LED commands, look-ups) shares this budget */
@@ -141,6 +156,8 @@ type Tag = {
   record?: OeplTagRecord;
   /** our clock when `record` arrived */
   recordAt?: number;
+  /** the last `lastseen` reported as a check-in */
+  reportedLastSeen?: number;
   /** firmware before 2.60: the last `lastseen` reported as a check-in */
   legacyLastSeen?: number;
   lastConfirmed?: { key: string; hash: string };
@@ -178,7 +195,18 @@ export class OeplDriver implements LabelDriver {
   private readonly uploadQueue = new Set<string>();
   private readonly flashQueue = new Map<string, FlashPattern>();
   private readonly logThrottle: LogThrottle;
-  private readonly stats_: OeplDriverStats = { uploads: 0, busyAnswers: 0, xferTimeouts: 0, confirmed: 0, failed: 0, skippedIdentical: 0, protocolErrors: 0, reconnects: 0, idleCloses: 0, polls: 0 };
+  private readonly stats_: OeplDriverStats = {
+    uploads: 0,
+    busyAnswers: 0,
+    xferTimeouts: 0,
+    confirmed: 0,
+    failed: 0,
+    skippedIdentical: 0,
+    protocolErrors: 0,
+    reconnects: 0,
+    idleCloses: 0,
+    polls: 0,
+  };
   private readonly requests = new Set<AbortController>();
   private running = false;
   private socket: WebSocket | undefined;
@@ -592,25 +620,45 @@ export class OeplDriver implements LabelDriver {
     }
   }
 
+  /** A check-in the labels room has not heard of yet, placed on our clock. */
+  private reportCheckIn(tag: Tag): void {
+    const record = tag.record;
+    if (!record || record.lastseen <= 0 || record.lastseen <= (tag.reportedLastSeen ?? 0)) return;
+    tag.reportedLastSeen = record.lastseen;
+    const at = Math.round((record.lastseen - this.apClockOffsetS) * 1000);
+    this.emit({ type: 'check-in', labelId: tag.labelId, batteryMv: oeplBattery(record.batteryMv).batteryMv, at });
+  }
+
   private learnApClock(currentTimeS: number): void {
     const offsetS = currentTimeS - this.now() / 1000;
     const stepS = offsetS - this.apClockOffsetS;
     if (this.apClockLearnedOnce && Math.abs(stepS) > CLOCK_STEP_S) {
       // the AP's clock jumped (rebooted without a time source, NTP or someone set it): uploads in flight were stamped on
       // the old clock; move their submit times with it, or a count done on the new clock never reaches them
-      for (const tag of this.tags.values()) if (tag.inFlight) tag.inFlight.submittedAtApS += Math.round(stepS);
+      for (const tag of this.tags.values()) {
+        if (tag.inFlight) tag.inFlight.submittedAtApS += Math.round(stepS);
+        // and the last check-in we reported, or none after it would count as newer
+        if (tag.reportedLastSeen !== undefined) tag.reportedLastSeen += Math.round(stepS);
+      }
       this.log.info({ stepS: Math.round(stepS) }, 'access point clock stepped');
     }
     const firstOnLink = !this.apClockKnown;
     this.apClockOffsetS = offsetS;
     this.apClockKnown = true;
     this.apClockLearnedOnce = true;
-    if (firstOnLink) this.checkIdle();
+    if (firstOnLink) {
+      // the records that came before this heartbeat: their check-ins can be placed now
+      for (const tag of this.tags.values()) this.reportCheckIn(tag);
+      this.checkIdle();
+    }
     if (firstOnLink) this.log.info({ offsetS: Math.round(offsetS) }, 'access point clock learned');
     if (currentTimeS < MIN_VALID_AP_EPOCH_S && !this.apTimeSetOnThisLink) {
       this.apTimeSetOnThisLink = true;
       if (this.setApTime) void this.sendApTime();
-      else this.log.warn({ currtime: currentTimeS }, 'access point has no time (no NTP): labels work, its own times are wrong; enable setApTime or give it NTP');
+      else {
+        const advice = 'access point has no time (no NTP): labels work, its own times are wrong; set setTime or give it NTP';
+        this.log.warn({ currtime: currentTimeS }, advice);
+      }
     }
     this.kick();
   }
@@ -618,7 +666,8 @@ export class OeplDriver implements LabelDriver {
   /** `POST /set_time` (web.cpp:692-710); the AP answers with a heartbeat at once, which we then read. */
   private async sendApTime(): Promise<void> {
     const epochS = Math.floor(this.now() / 1000);
-    const answer = await this.request('POST', '/set_time', new URLSearchParams({ epoch: String(epochS) })).catch((error: unknown) => error as Error);
+    const form = new URLSearchParams({ epoch: String(epochS) });
+    const answer = await this.request('POST', '/set_time', form).catch((error: unknown) => error as Error);
     if (answer instanceof Error || answer.status !== 200) {
       const detail = answer instanceof Error ? answer.message : `${answer.status} "${answer.body.slice(0, 80)}"`;
       this.log.warn({ detail }, 'setting the access point clock failed');
@@ -629,13 +678,10 @@ export class OeplDriver implements LabelDriver {
     if (this.configuredMacs && !this.configuredMacs.has(record.mac)) return; // a tag store IT did not give this driver
     const tag = this.tags.get(record.mac) ?? this.tagFor(record.mac, record.mac);
     if (!tag) return;
-    const previous = tag.record;
     tag.record = record;
     tag.recordAt = this.now();
-    // a check-in's time is on the AP's clock: until this connection's first heartbeat we cannot place it (the next one will)
-    if (this.apClockKnown && record.lastseen > 0 && (!previous || record.lastseen > previous.lastseen)) {
-      this.emit({ type: 'check-in', labelId: tag.labelId, batteryMv: oeplBattery(record.batteryMv).batteryMv, at: Math.round((record.lastseen - this.apClockOffsetS) * 1000) });
-    }
+    // a check-in's time is on the AP's clock: until this connection's first heartbeat it waits (learnApClock)
+    if (this.apClockKnown) this.reportCheckIn(tag);
     if (tag.flashSinceApS !== undefined && record.pending === 0 && record.lastseen >= tag.flashSinceApS) {
       tag.flashSinceApS = undefined;
       tag.flashesOutstanding = 0;
@@ -661,7 +707,8 @@ export class OeplDriver implements LabelDriver {
   /** `tag_cmd refresh` (newproto.cpp:694-700): md5 zeroed and redrawn, so the transfer happens and is counted. */
   private async forceRender(tag: Tag, inFlight: InFlight): Promise<void> {
     inFlight.refreshed = true;
-    const answer = await this.request('POST', '/tag_cmd', new URLSearchParams({ mac: tag.mac, cmd: 'refresh' })).catch((error: unknown) => error as Error);
+    const form = new URLSearchParams({ mac: tag.mac, cmd: 'refresh' });
+    const answer = await this.request('POST', '/tag_cmd', form).catch((error: unknown) => error as Error);
     if (answer instanceof Error || answer.status !== 200) {
       const detail = answer instanceof Error ? answer.message : `${answer.status} "${answer.body.slice(0, 80)}"`;
       if (this.logThrottle.admit('refresh-failed') >= 0) this.log.warn({ mac: tag.mac, detail }, 'forcing a render failed');
@@ -827,7 +874,9 @@ export class OeplDriver implements LabelDriver {
     if (typeof buildVersion !== 'string') return;
     const firmware = oeplFirmware(buildVersion);
     this.firmwareVersion = firmware.version;
-    if (firmware.supported === false) this.markUnsupported(`unsupported firmware ${firmware.version}: ${OEPL_SUPPORTED_FIRMWARE_TEXT} needed`);
+    if (firmware.supported === false) {
+      this.markUnsupported(`unsupported firmware ${firmware.version}: ${OEPL_SUPPORTED_FIRMWARE_TEXT} needed`);
+    }
     else if (this.unsupported && firmware.supported) this.resumeSupported(firmware.version);
   }
 
@@ -935,7 +984,9 @@ export class OeplDriver implements LabelDriver {
           // still worth reading: the labels' check-ins and batteries, shown beside "unsupported firmware"
           this.onLegacySightings(message.sightings);
           if (!this.unsupported) throw new OeplUnsupportedFirmwareError('tag records without updatecount (before 2.60)');
-        } else if (message.kind !== 'tags') throw new OeplProtocolError(`expected a tags answer, got ${message.kind}`, answer.body.slice(0, 120));
+        } else if (message.kind !== 'tags') {
+          throw new OeplProtocolError(`expected a tags answer, got ${message.kind}`, answer.body.slice(0, 120));
+        }
         else for (const record of message.tags) this.onRecord(record);
         // the firmware's position is 8 bits: a `continu` that does not move forward has wrapped
         if (message.continu === undefined || message.continu <= position) break;
@@ -952,7 +1003,9 @@ export class OeplDriver implements LabelDriver {
       }
       if (this.idle && !this.unsupported) this.setLink(true, this.linkDetail);
     } catch (error) {
-      if (error instanceof OeplUnsupportedFirmwareError) return this.markUnsupported(`unsupported firmware: ${error.detail}; ${OEPL_SUPPORTED_FIRMWARE_TEXT} needed`);
+      if (error instanceof OeplUnsupportedFirmwareError) {
+        return this.markUnsupported(`unsupported firmware: ${error.detail}; ${OEPL_SUPPORTED_FIRMWARE_TEXT} needed`);
+      }
       if (error instanceof OeplProtocolError) this.stats_.protocolErrors++;
       if (this.logThrottle.admit('poll') >= 0) this.log.warn({ err: error }, 'polling the access point failed');
       if (this.idle) this.setLink(false, `poll failed: ${(error as Error).message.slice(0, 120)}`);

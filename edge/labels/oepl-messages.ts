@@ -134,7 +134,11 @@ export function parseOeplMessage(frame: string): OeplMessage {
   if ('tags' in value) {
     if (isLegacyTags(value.tags)) {
       if (!validateLegacyTags(value)) throw new OeplProtocolError('invalid tags record', excerpt, describe(validateLegacyTags.errors));
-      const sightings = value.tags.map((tag) => ({ mac: normalizeOeplMac(tag.mac) as string, lastseen: tag.lastseen, batteryMv: tag.batteryMv }));
+      const sightings = value.tags.map((tag) => ({
+        mac: normalizeOeplMac(tag.mac) as string,
+        lastseen: tag.lastseen,
+        batteryMv: tag.batteryMv,
+      }));
       return value.continu === undefined ? { kind: 'legacy-tags', sightings } : { kind: 'legacy-tags', sightings, continu: value.continu };
     }
     if (!validateTags(value)) throw new OeplProtocolError('invalid tags record', excerpt, describe(validateTags.errors));
@@ -174,7 +178,8 @@ export function parseOeplTagsAnswer(body: string): OeplTagRecord[] {
 function isLegacyTags(tags: unknown): boolean {
   if (!Array.isArray(tags) || tags.length === 0) return false;
   const first: unknown = tags[0];
-  return typeof first === 'object' && first !== null && 'mac' in first && 'lastseen' in first && !('updatecount' in first) && !('updatelast' in first);
+  if (typeof first !== 'object' || first === null || !('mac' in first) || !('lastseen' in first)) return false;
+  return !('updatecount' in first) && !('updatelast' in first);
 }
 
 function describe(errors: ErrorObject[] | null | undefined): string[] {

@@ -30,7 +30,12 @@ const FAST_LIMITS: Partial<OeplDriverLimits> = {
   maxUnreachableRetries: 20,
 };
 
-async function startPair(simOptions: Partial<OeplApSimulatorOptions> = {}, limits: Partial<OeplDriverLimits> = {}, waitForLink = true, setApTime = false) {
+async function startPair(
+  simOptions: Partial<OeplApSimulatorOptions> = {},
+  limits: Partial<OeplDriverLimits> = {},
+  waitForLink = true,
+  setApTime = false,
+) {
   const sim = new OeplApSimulator({ tagCount: 5, logger: log, random: seededRandom(42), checkInIntervalMs: 250, renderDelayMs: 20, sysIntervalMs: 100, bootDelayMs: 50, rebootDelayMs: 100, rebootDownMs: 300, ...simOptions });
   await sim.start();
   running.push(sim);
@@ -200,7 +205,8 @@ describe('OeplDriver against the simulated OpenEPaperLink AP', () => {
 
   describe('the AP keeps its own clock', () => {
     for (const offsetH of [-1, 1]) {
-      it(`confirms uploads made at start-up, before the first heartbeat, on an AP ${offsetH > 0 ? 'an hour ahead' : 'an hour behind'}`, async () => {
+      const apClock = offsetH > 0 ? 'an hour ahead' : 'an hour behind';
+      it(`confirms uploads made at start-up, before the first heartbeat, on an AP ${apClock}`, async () => {
         // heartbeats every 800 ms: the sends below are made before the first one, as a campaign resumed at start-up
         const { sim, driver, events } = await startPair({ clockOffsetMs: offsetH * 3_600_000, sysIntervalMs: 800 }, {}, false);
         sim.macs.forEach((mac, index) => driver.send(content(mac, 1, 200 + index)));
@@ -324,7 +330,8 @@ describe('OeplDriver against the simulated OpenEPaperLink AP', () => {
       expect(driver.health()).toMatchObject({ ok: false, link: 'down', detail: expect.stringContaining('unsupported firmware') });
       const mac = sim.macs[0]!;
       driver.send(content(mac, 1, 100));
-      expect(endsOf(events, mac)).toEqual([expect.objectContaining({ type: 'failed', retryable: false, reason: expect.stringContaining('unsupported firmware 2.55') })]);
+      const reason = expect.stringContaining('unsupported firmware 2.55') as unknown;
+      expect(endsOf(events, mac)).toEqual([expect.objectContaining({ type: 'failed', retryable: false, reason })]);
       expect(sim.stats.uploads).toBe(0);
       await until(() => events.some((event) => event.type === 'check-in' && event.labelId === mac));
       expect(sim.watchers).toBe(0); // it does not hold the websocket (and keep the tags awake) for nothing
@@ -334,7 +341,8 @@ describe('OeplDriver against the simulated OpenEPaperLink AP', () => {
     it('records without updatecount mark the AP unsupported even when /sysinfo says nothing usable', async () => {
       const { sim, driver } = await startPair({ buildVersion: 'custom' }, {}, false);
       await until(() => driver.isLinkUp);
-      const legacyFrame = JSON.stringify({ tags: [{ mac: sim.macs[1], hash: '0'.repeat(32), lastseen: 1, nextcheckin: 0, pending: 0, batteryMv: 2900 }] });
+      const legacyRecord = { mac: sim.macs[1], hash: '0'.repeat(32), lastseen: 1, nextcheckin: 0, pending: 0, batteryMv: 2900 };
+      const legacyFrame = JSON.stringify({ tags: [legacyRecord] });
       let injectedAt = 0;
       await until(() => {
         // pushed again every 200 ms until read: the frame must reach an open websocket, whatever the load

@@ -187,7 +187,8 @@ describe('OeplApSimulator', () => {
     expect(asleep.nextcheckin - asleep.lastseen).toBe(sleepS);
     await watched.stop();
 
-    ap = new OeplApSimulator({ tagCount: 1, logger: log, random: seededRandom(3), checkInIntervalMs: 100, sysIntervalMs: 50, bootDelayMs: 0, stopsleep: 0, maxSleepMs: sleepS * 1000 });
+    const timing = { checkInIntervalMs: 100, sysIntervalMs: 50, bootDelayMs: 0 };
+    ap = new OeplApSimulator({ tagCount: 1, logger: log, random: seededRandom(3), ...timing, stopsleep: 0, maxSleepMs: sleepS * 1000 });
     await ap.start();
     await listen(ap);
     const only = ap.macs[0]!;

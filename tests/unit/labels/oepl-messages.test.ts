@@ -55,8 +55,10 @@ describe('normalizeOeplMac', () => {
   });
 
   it('reads records from firmware before 2.60 (no updatecount/updatelast) as sightings, not schema errors', () => {
-    const legacy = JSON.stringify({ tags: [{ mac: '0000021d0b5a1234', hash: '0'.repeat(32), lastseen: 1_700_000_000, nextcheckin: 0, pending: 0, batteryMv: 2_800 }], continu: 9 });
-    expect(parseOeplMessage(legacy)).toEqual({ kind: 'legacy-tags', sightings: [{ mac: '0000021D0B5A1234', lastseen: 1_700_000_000, batteryMv: 2_800 }], continu: 9 });
+    const record = { mac: '0000021d0b5a1234', hash: '0'.repeat(32), lastseen: 1_700_000_000, nextcheckin: 0, pending: 0, batteryMv: 2_800 };
+    const legacy = JSON.stringify({ tags: [record], continu: 9 });
+    const sighting = { mac: '0000021D0B5A1234', lastseen: 1_700_000_000, batteryMv: 2_800 };
+    expect(parseOeplMessage(legacy)).toEqual({ kind: 'legacy-tags', sightings: [sighting], continu: 9 });
     expect(() => parseOeplTagsAnswer(legacy)).toThrow(OeplUnsupportedFirmwareError);
     expect(() => parseOeplMessage(JSON.stringify({ tags: [{ mac: 'zz', lastseen: 1, batteryMv: 1 }] }))).toThrow(OeplProtocolError);
   });
