@@ -177,6 +177,7 @@ const MAX_PENDING_CHECKS = 3;
 const MIN_VALID_AP_EPOCH_S = 1_600_000_000;
 /** an offset change beyond this is a clock step, not the whole-second rounding of `currtime` */
 const CLOCK_STEP_S = 5;
+const AP_RUNSTATUS_RUN = 2;
 /** newproto.cpp:212 */
 const SAME_IMAGE_LOG = /new image is the same as current image/i;
 
@@ -220,6 +221,8 @@ export class OeplDriver implements LabelDriver {
   private idleTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private inFlightCount = 0;
+  /** `sys.runstate` last heard on this connection (undefined: an AP that does not say) */
+  private apRunState: number | undefined;
   /** `/sysinfo` buildversion, once read */
   private firmwareVersion: string | undefined;
   /** set while the AP runs firmware we cannot drive: what `/api/labels` shows as the link's detail */
@@ -291,7 +294,8 @@ export class OeplDriver implements LabelDriver {
   health(): HealthCheck {
     let inFlight = 0;
     for (const tag of this.tags.values()) if (tag.inFlight) inFlight++;
-    return { ok: this.linkUp, link: this.linkUp ? 'up' : 'down', detail: this.linkDetail, queued: this.uploadQueue.size, inFlight };
+    const runState = this.apRunState ?? null;
+    return { ok: this.linkUp, link: this.linkUp ? 'up' : 'down', detail: this.linkDetail, queued: this.uploadQueue.size, inFlight, runState };
   }
 
   async start(): Promise<void> {
@@ -375,6 +379,7 @@ export class OeplDriver implements LabelDriver {
   private kick(): void {
     if (this.uploadQueue.size > 0 || this.flashQueue.size > 0) this.wake();
     if (!this.running || this.unsupported || !this.socketOpen || !this.apClockKnown || this.pumping) return;
+    if (!this.apContentRunning()) return; // kicked again when a heartbeat says "run"
     this.pumping = this.pump().finally(() => {
       this.pumping = undefined;
       // work that arrived while the lane was finishing
@@ -384,7 +389,7 @@ export class OeplDriver implements LabelDriver {
   }
 
   private async pump(): Promise<void> {
-    while (this.running && this.socketOpen && this.apClockKnown && (this.uploadQueue.size > 0 || this.flashQueue.size > 0)) {
+    while (this.running && this.socketOpen && this.apClockKnown && this.apContentRunning() && (this.uploadQueue.size > 0 || this.flashQueue.size > 0)) {
       const waitMs = this.nextRequestAt - this.now();
       if (waitMs > 0) {
         await this.sleep(waitMs);
@@ -600,9 +605,15 @@ export class OeplDriver implements LabelDriver {
         this.onLegacySightings(message.sightings);
         this.markUnsupported(`unsupported firmware: tag records without updatecount (before 2.60); ${OEPL_SUPPORTED_FIRMWARE_TEXT} needed`);
         return;
-      case 'sys':
+      case 'sys': {
+        // RUNSTATUS 0 stop, 1 pause, 2 run, 3 init (include/tag_db.h:10-13): `/jsonupload` answers 409 unless run
+        // (web.cpp:1024), so the lane waits for "run" instead of spending busy retries on a paused AP
+        const wasRunning = this.apRunState === undefined || this.apRunState === AP_RUNSTATUS_RUN;
+        this.apRunState = message.runState;
         if (message.currentTimeS !== undefined) this.learnApClock(message.currentTimeS);
+        if (!wasRunning && this.apRunState === AP_RUNSTATUS_RUN) this.kick();
         return;
+      }
       case 'rebooting':
         this.log.info('access point rebooting');
         this.dropLink('access point rebooting', this.limits.rebootGraceMs);
@@ -627,6 +638,10 @@ export class OeplDriver implements LabelDriver {
     tag.reportedLastSeen = record.lastseen;
     const at = Math.round((record.lastseen - this.apClockOffsetS) * 1000);
     this.emit({ type: 'check-in', labelId: tag.labelId, batteryMv: oeplBattery(record.batteryMv).batteryMv, at });
+  }
+
+  private apContentRunning(): boolean {
+    return this.apRunState === undefined || this.apRunState === AP_RUNSTATUS_RUN;
   }
 
   private learnApClock(currentTimeS: number): void {
@@ -833,6 +848,7 @@ export class OeplDriver implements LabelDriver {
       this.socketOpenedAt = this.now();
       // a new connection may be to a rebooted AP: its clock is learned again from the next heartbeat before any upload
       this.apClockKnown = false;
+      this.apRunState = undefined;
       this.apTimeSetOnThisLink = false;
       // a reconnect may be to an AP updated (or downgraded) meanwhile
       void this.checkFirmware();

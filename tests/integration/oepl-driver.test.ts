@@ -203,6 +203,18 @@ describe('OeplDriver against the simulated OpenEPaperLink AP', () => {
     expect(driver.health()).toMatchObject({ ok: true, link: 'up' });
   });
 
+  it('waits while the AP pauses content generation (RUNSTATUS 1) instead of spending busy retries, then uploads', async () => {
+    const { sim, driver, events } = await startPair();
+    sim.pauseContent(600);
+    await until(() => driver.health().runState === 1);
+    const mac = sim.macs[0]!;
+    driver.send(content(mac, 1, 250));
+    await until(() => endsOf(events, mac).length === 1);
+    expect(endsOf(events, mac)[0]).toMatchObject({ type: 'confirmed' });
+    expect(driver.stats.busyAnswers).toBe(0);
+    expect(driver.health().runState).toBe(2);
+  });
+
   describe('the AP keeps its own clock', () => {
     for (const offsetH of [-1, 1]) {
       const apClock = offsetH > 0 ? 'an hour ahead' : 'an hour behind';
