@@ -26,6 +26,12 @@ const LABEL_STATE_LABELS = {
   cancelled: 'cancelled',
 };
 const SETTLED_LABEL_STATES = ['confirmed', 'failed', 'superseded', 'cancelled'];
+/** How often the page asks GET /api/labels which access points run firmware the gateway cannot drive. */
+const LABEL_FIRMWARE_REFRESH_MS = 60_000;
+/** Access points the firmware notice names; a longer list says how many more. */
+const LABEL_FIRMWARE_SHOWN_MAX = 20;
+/** The label drivers' link detail for an access point too old to drive (edge/labels, docs/http-api.md#labels). */
+const UNSUPPORTED_FIRMWARE = /^unsupported firmware\b/i;
 const CAMPAIGN_STATE_LABELS = { scheduled: 'Scheduled', running: 'Running', done: 'Done', cancelled: 'Cancelled', 'rolled-back': 'Rolled back' };
 const FINISHED_CAMPAIGN_STATES = new Set(['done', 'cancelled', 'rolled-back']);
 
@@ -83,6 +89,10 @@ const state = {
   campaignFetches: new Set(),
   /** a CSV upload in flight */
   uploading: false,
+  /** a GET /api/labels for the firmware notice in flight: a slow answer is never overlapped by the next refresh */
+  labelFirmwareLoading: false,
+  /** what the firmware notice shows, so an unchanged refresh does not make screen readers announce it again */
+  labelFirmwareShown: '',
 };
 
 const byId = (id) => document.getElementById(id);
@@ -177,6 +187,7 @@ function showPrincipal(principal) {
   byId('signed-in-as').textContent = principal ? `${principal.name} (${principal.role})` : 'not signed in';
   byId('sign-out').hidden = !principal;
   renderPriceControls();
+  if (!principal) renderLabelFirmware([], false);
 }
 
 /** Asks the gateway who the stored token is; without a valid one, shows the sign-in form. */
@@ -207,6 +218,7 @@ async function startSession() {
   if (!(await signIn())) return;
   loadSnapshot();
   connectStream();
+  loadLabelFirmware();
 }
 
 function setUpSignOut() {
@@ -740,13 +752,70 @@ function setUpPriceUpload() {
   });
 }
 
+// ---------- labels: access points with unsupported firmware ----------
+// GET /api/labels gives each label its driver's link detail; an access point too old to drive makes every one of its
+// labels say `unsupported firmware …`. The page names each such access point once, with how many labels it carries.
+
+/** [{ driverId, detail, labels }] for the drivers whose link detail says their firmware is unsupported, by driver id. */
+function unsupportedFirmwareDrivers(labels) {
+  const byDriver = new Map();
+  for (const label of labels) {
+    const detail = label.driverLinkDetail;
+    if (!label.driverId || typeof detail !== 'string' || !UNSUPPORTED_FIRMWARE.test(detail)) continue;
+    const entry = byDriver.get(label.driverId) ?? { driverId: label.driverId, detail, labels: 0 };
+    entry.labels += 1;
+    byDriver.set(label.driverId, entry);
+  }
+  return [...byDriver.values()].sort((a, b) => a.driverId.localeCompare(b.driverId, undefined, { numeric: true }));
+}
+
+/** `oepl:<name>` is the OpenEPaperLink access point `<name>` in the labels config. */
+function driverName(driverId) {
+  return driverId.startsWith('oepl:') ? `Access point ${driverId.slice('oepl:'.length)}` : `Label driver ${driverId}`;
+}
+
+function firmwareLine(driver, truncated) {
+  const detail = driver.detail.replace(/^(unsupported firmware[^:]*): /i, '$1 — ');
+  const count = truncated ? `${driver.labels} or more labels` : plural(driver.labels, 'label');
+  return `${driverName(driver.driverId)}: ${detail} (${count})`;
+}
+
+function renderLabelFirmware(drivers, truncated) {
+  const lines = drivers.slice(0, LABEL_FIRMWARE_SHOWN_MAX).map((driver) => firmwareLine(driver, truncated));
+  if (drivers.length > lines.length) lines.push(`and ${plural(drivers.length - lines.length, 'more access point')}`);
+  const shown = lines.join('\n');
+  if (shown === state.labelFirmwareShown) return;
+  state.labelFirmwareShown = shown;
+  byId('label-firmware-list').replaceChildren(...lines.map((line, index) =>
+    el('li', { dataset: { testid: 'label-firmware-item', driverId: drivers[index]?.driverId } }, line)));
+  byId('label-firmware').hidden = lines.length === 0;
+}
+
+/** One request at a time; the answer applies only if the same token is still signed in. */
+async function loadLabelFirmware() {
+  if (state.labelFirmwareLoading || !state.principal) return;
+  state.labelFirmwareLoading = true;
+  const token = localStorage.getItem(STORAGE_KEYS.token);
+  try {
+    const { labels, truncated } = await getJson('/api/labels');
+    if (token !== localStorage.getItem(STORAGE_KEYS.token) || !state.principal) return;
+    renderLabelFirmware(unsupportedFirmwareDrivers(labels), truncated);
+    byId('label-firmware').dataset.checkedAt = String(Date.now());
+  } catch (error) {
+    // refused, or a gateway without labels: nothing to say; unreachable: keep what shows until the next refresh
+    if (error.status || error.signedOut) renderLabelFirmware([], false);
+  } finally {
+    state.labelFirmwareLoading = false;
+  }
+}
+
 // ---------- loading and the live stream ----------
 
 async function getJson(path) {
   const response = await fetch(path, { headers: { Accept: 'application/json', ...authHeaders() }, cache: 'no-store' });
   const body = await readJson(response);
   if (response.status === 401) throw Object.assign(new Error(body?.message ?? 'not signed in'), { signedOut: true });
-  if (!response.ok) throw new Error(body?.message ?? `${path}: ${response.status}`);
+  if (!response.ok) throw Object.assign(new Error(body?.message ?? `${path}: ${response.status}`), { status: response.status });
   return body;
 }
 
@@ -907,6 +976,7 @@ function start() {
   loadStoreId();
   startSession();
   setInterval(refreshAges, AGE_REFRESH_MS);
+  setInterval(loadLabelFirmware, LABEL_FIRMWARE_REFRESH_MS);
 }
 
 start();
