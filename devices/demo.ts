@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `npm run demo`: the gateway on embedded defaults plus a simulated store (4 shelves × 6 facings, 2 kiosks, and 24
+ * `npm run demo`: the gateway on embedded defaults plus a simulated store (4 shelves × 6 facings, 2 kiosks, a
+ * refrigerated case over MQTT (case-drinks; another, case-dairy, over OPC UA), and 24
  * labels: 8 direct MQTT labels, 8 behind a simulated MQTT access point, 8 behind a simulated OpenEPaperLink AP on
  * 127.0.0.1:4842 — see devices/demo-labels.ts) publishing over real MQTT with their own credentials. Credentials persist in <dataDir>/demo-credentials.json
  * so a restarted demo reconnects the same devices.

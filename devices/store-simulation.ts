@@ -1,6 +1,7 @@
 /**
  * A whole simulated store built from the planogram: one shelf device per shelf, one label per facing, the
- * kiosks — plus shoppers who take goods and check out, and staff who restock facings that stayed low.
+ * kiosks, the refrigerated cases — plus shoppers who take goods and check out, staff who restock facings that stayed
+ * low, and now and then a case door left open or a warm spell in a case (what the gateway's cold chain is for).
  * Everything the shoppers and staff decide comes from one seeded random source, so a seed replays a day.
  */
 import type { Logger } from 'pino';
@@ -9,7 +10,8 @@ import type { DeviceKind } from '../edge/devices/topics.js';
 import { PlanogramIndex, facingKey, type FacingPlan, type Planogram } from '../edge/planogram/planogram.js';
 import { EslSimulator } from './esl-simulator.js';
 import { CheckoutAbortedError, KioskBusyError, KioskSimulator } from './kiosk-simulator.js';
-import { pickOne, pickWeighted, randomInt, seededRandom, type RandomSource } from './random.js';
+import { MqttCaseSimulator } from './mqtt-case-simulator.js';
+import { pickOne, pickWeighted, randomBetween, randomInt, seededRandom, type RandomSource } from './random.js';
 import { ShelfSimulator } from './shelf-simulator.js';
 import { TimerGroup, systemTimers, type Timers } from './timer-group.js';
 
@@ -31,6 +33,15 @@ export type StoreTiming = {
   kioskStepDelayMs: number;
   kioskAssistDurationMs: number;
   kioskStatusIntervalMs: number;
+  caseReportIntervalMs: number;
+  /** each case idle this long may have a door opened briefly, left open, or a warm spell */
+  caseCheckMs: number;
+  /** a shopper takes a drink: too short for a door alert */
+  caseBriefOpenMs: number;
+  /** a door left open: longer than the demo's doorOpenMaxMs (config/demo.yaml), so a door alert opens */
+  caseDoorLeftOpenMs: number;
+  /** a warm spell: longer than the demo's aboveForMs, so a cold-chain alert opens, then resolves once it is over */
+  caseWarmSpellMs: number;
 };
 
 export const DEFAULT_STORE_TIMING: StoreTiming = {
@@ -46,7 +57,17 @@ export const DEFAULT_STORE_TIMING: StoreTiming = {
   kioskStepDelayMs: 300,
   kioskAssistDurationMs: 3_000,
   kioskStatusIntervalMs: 30_000,
+  caseReportIntervalMs: 2_000,
+  caseCheckMs: 20_000,
+  caseBriefOpenMs: 8_000,
+  caseDoorLeftOpenMs: 75_000,
+  caseWarmSpellMs: 120_000,
 };
+
+/** What a case goes through on a check (per idle case, each `caseCheckMs`); the rest of the time nothing happens. */
+export const CASE_EVENT_PROBABILITIES = { briefOpen: 0.3, doorLeftOpen: 0.05, warmSpell: 0.05 } as const;
+/** The demo cases' air: normal, and during a warm spell (both apart from the case limits in config/demo.yaml). */
+export const CASE_TEMPERATURES_C = { normal: 3.5, warmMin: 6.5, warmMax: 8.5 } as const;
 
 export type StoreSimulationOptions = {
   brokerUrl: string;
@@ -82,6 +103,10 @@ export type StoreSimulationStats = {
   checkouts: number;
   /** baskets a busy or stopping kiosk did not finish */
   failedCheckouts: number;
+  /** case doors left open long enough for a door alert */
+  doorsLeftOpen: number;
+  /** case warm spells long enough for a cold-chain alert */
+  warmSpells: number;
 };
 
 export type FacingSnapshot = {
@@ -112,19 +137,27 @@ const FACINGS_PER_HOT_FACING = 12;
 /** Shoppers between the shelf and a kiosk; more are sent home rather than queued without bound. */
 const MAX_PENDING_CHECKOUTS = 200;
 const DEMO_KIOSK_COUNT = 2;
+/** The demo's MQTT refrigerated case; its limits are under coldChain.cases in config/demo.yaml. */
+export const DEMO_MQTT_CASE_ID = 'case-drinks';
 
 /**
  * The device ids the demo provisions for a planogram: its shelves, the label devices (default: `esl-0001…` one per
- * facing; the demo passes its direct labels and access points), two kiosks.
+ * facing; the demo passes its direct labels and access points), two kiosks, one MQTT refrigerated case.
  */
-export function demoDeviceIds(planogram: Planogram, kioskCount = DEMO_KIOSK_COUNT, labelDevices?: readonly { deviceId: string; kind: 'esl' | 'ap' }[]): { deviceId: string; kind: DeviceKind }[] {
+export function demoDeviceIds(
+  planogram: Planogram,
+  kioskCount = DEMO_KIOSK_COUNT,
+  labelDevices?: readonly { deviceId: string; kind: 'esl' | 'ap' }[],
+  caseIds: readonly string[] = [DEMO_MQTT_CASE_ID],
+): { deviceId: string; kind: DeviceKind }[] {
   const shelves = new PlanogramIndex(planogram).shelfIds().map((deviceId) => ({ deviceId, kind: 'shelf' as const }));
   const labels = labelDevices ?? planogram.facings.map((_, index) => ({ deviceId: `esl-${String(index + 1).padStart(4, '0')}`, kind: 'esl' as const }));
   const kiosks = Array.from({ length: kioskCount }, (_, index) => ({
     deviceId: `kiosk-${String(index + 1).padStart(2, '0')}`,
     kind: 'kiosk' as const,
   }));
-  return [...shelves, ...labels, ...kiosks];
+  const cases = caseIds.map((deviceId) => ({ deviceId, kind: 'case' as const }));
+  return [...shelves, ...labels, ...kiosks, ...cases];
 }
 
 /**
@@ -155,6 +188,7 @@ export class StoreSimulation {
   readonly shelves: ReadonlyMap<string, ShelfSimulator>;
   readonly labels: readonly EslSimulator[];
   readonly kiosks: readonly KioskSimulator[];
+  readonly cases: readonly MqttCaseSimulator[];
   readonly speed: number;
   private readonly facings: FacingStock[];
   private readonly labelsBySku = new Map<string, EslSimulator>();
@@ -169,7 +203,20 @@ export class StoreSimulation {
   private readonly labelPriceCents: ((sku: string) => number | undefined) | undefined;
   private timerGroup: TimerGroup | undefined;
   private pendingCheckouts = 0;
-  private readonly counters = { takes: 0, unitsTaken: 0, restocks: 0, unitsRestocked: 0, checkouts: 0, failedCheckouts: 0 };
+  /** cases in the middle of a door opening or warm spell (at most one per case) */
+  private readonly busyCases = new Set<string>();
+  /** its own stream, drawn after every device's: case events never shift what shoppers do */
+  private readonly caseRandom: RandomSource;
+  private readonly counters = {
+    takes: 0,
+    unitsTaken: 0,
+    restocks: 0,
+    unitsRestocked: 0,
+    checkouts: 0,
+    failedCheckouts: 0,
+    doorsLeftOpen: 0,
+    warmSpells: 0,
+  };
 
   constructor(options: StoreSimulationOptions) {
     const speed = options.speed ?? 1;
@@ -273,6 +320,19 @@ export class StoreSimulation {
         }),
     );
     if (this.kiosks.length === 0) this.log.warn('no kiosk credentials: shoppers will not check out');
+
+    this.cases = credentialsByKind.case.map(
+      (credential) =>
+        new MqttCaseSimulator({
+          ...common,
+          deviceId: credential.deviceId,
+          secret: credential.secret,
+          random: deviceRandom(),
+          temperatureC: CASE_TEMPERATURES_C.normal,
+          reportIntervalMs: this.timing.caseReportIntervalMs,
+        }),
+    );
+    this.caseRandom = deviceRandom();
   }
 
   /** Connects every device (bounded concurrency), then lets shoppers and staff in. */
@@ -297,8 +357,17 @@ export class StoreSimulation {
     if (this.timerGroup !== timerGroup) return; // stopped while connecting
     timerGroup.every(this.timing.shopperIntervalMs, () => this.shopperVisits(timerGroup));
     timerGroup.every(this.timing.restockCheckMs, () => this.staffRound());
+    this.busyCases.clear();
+    if (this.cases.length > 0) timerGroup.every(this.timing.caseCheckMs, () => this.caseRound(timerGroup));
     this.log.info(
-      { shelves: this.shelves.size, labels: this.labels.length, kiosks: this.kiosks.length, speed: this.speed, hotFacings: this.hotFacingKeys() },
+      {
+        shelves: this.shelves.size,
+        labels: this.labels.length,
+        kiosks: this.kiosks.length,
+        cases: this.cases.length,
+        speed: this.speed,
+        hotFacings: this.hotFacingKeys(),
+      },
       'store simulation started',
     );
   }
@@ -390,6 +459,44 @@ export class StoreSimulation {
     this.log.info({ shelfId, facing, sku, added }, 'staff restocked facing');
   }
 
+  /**
+   * Each idle case: a shopper opens the door briefly, or (rarely) someone leaves it open or the air warms for a while.
+   * Both rare ones outlast the demo's limits, so the gateway raises a door or cold-chain alert and resolves it after.
+   */
+  private caseRound(timerGroup: TimerGroup): void {
+    const { briefOpen, doorLeftOpen, warmSpell } = CASE_EVENT_PROBABILITIES;
+    for (const simulator of this.cases) {
+      if (this.busyCases.has(simulator.deviceId)) continue;
+      const roll = this.caseRandom();
+      const { deviceId } = simulator;
+      if (roll < warmSpell) {
+        const { warmMin, warmMax, normal } = CASE_TEMPERATURES_C;
+        const warmC = Math.round(randomBetween(this.caseRandom, warmMin, warmMax) * 10) / 10;
+        this.counters.warmSpells += 1;
+        this.log.info({ deviceId, temperatureC: warmC, forMs: this.timing.caseWarmSpellMs }, 'case warm spell');
+        this.caseEpisode(timerGroup, simulator, this.timing.caseWarmSpellMs, {
+          begin: () => simulator.setTemperature(warmC),
+          end: () => simulator.setTemperature(normal),
+        });
+      } else if (roll < warmSpell + doorLeftOpen) {
+        this.counters.doorsLeftOpen += 1;
+        this.log.info({ deviceId, forMs: this.timing.caseDoorLeftOpenMs }, 'case door left open');
+        this.caseEpisode(timerGroup, simulator, this.timing.caseDoorLeftOpenMs, doorOpening(simulator));
+      } else if (roll < warmSpell + doorLeftOpen + briefOpen) {
+        this.caseEpisode(timerGroup, simulator, this.timing.caseBriefOpenMs, doorOpening(simulator));
+      }
+    }
+  }
+
+  private caseEpisode(timerGroup: TimerGroup, simulator: MqttCaseSimulator, forMs: number, steps: CaseEpisodeSteps): void {
+    this.busyCases.add(simulator.deviceId);
+    steps.begin();
+    timerGroup.after(forMs, () => {
+      steps.end();
+      this.busyCases.delete(simulator.deviceId);
+    });
+  }
+
   /** Picks the hot facings and gives them `hotFacingShare` of all shopper picks between them. */
   private planFacingStock(planogram: Planogram, hotFacingCount: number | undefined): FacingStock[] {
     const facings: FacingStock[] = [...planogram.facings].sort(byShelfAndFacing).map((plan) => ({
@@ -440,9 +547,15 @@ export class StoreSimulation {
     return this.facings.filter((stock) => stock.hot).map((stock) => facingKey(stock.plan.shelfId, stock.plan.facing));
   }
 
-  private devices(): (ShelfSimulator | EslSimulator | KioskSimulator)[] {
-    return [...this.shelves.values(), ...this.labels, ...this.kiosks];
+  private devices(): (ShelfSimulator | EslSimulator | KioskSimulator | MqttCaseSimulator)[] {
+    return [...this.shelves.values(), ...this.labels, ...this.kiosks, ...this.cases];
   }
+}
+
+type CaseEpisodeSteps = { begin: () => void; end: () => void };
+
+function doorOpening(simulator: MqttCaseSimulator): CaseEpisodeSteps {
+  return { begin: () => simulator.openDoor(), end: () => simulator.closeDoor() };
 }
 
 function groupByKind(credentials: readonly DeviceCredential[]): Record<DeviceKind, DeviceCredential[]> {
