@@ -791,12 +791,28 @@ function renderLabelFirmware(drivers, truncated) {
   byId('label-firmware').hidden = lines.length === 0;
 }
 
+/** Whether /api/health's labels check names a driver whose link is down for unsupported firmware. */
+async function anyDriverFirmwareUnsupported() {
+  // 503 while any check is not ok (an access point down is one): the report is in the body either way
+  const health = await readJson(await fetch('/api/health', { headers: { Accept: 'application/json' }, cache: 'no-store' }));
+  const drivers = health?.checks?.labels?.drivers ?? {};
+  return Object.values(drivers).some((link) => typeof link === 'string' && UNSUPPORTED_FIRMWARE.test(link.replace(/^down: /, '')));
+}
+
 /** One request at a time; the answer applies only if the same token is still signed in. */
 async function loadLabelFirmware() {
   if (state.labelFirmwareLoading || !state.principal) return;
   state.labelFirmwareLoading = true;
   const token = localStorage.getItem(STORAGE_KEYS.token);
   try {
+    // the health report names each label driver's link (a few bytes): the whole label list (up to 50,000 labels) is
+    // asked for only when a driver there says its firmware is unsupported, to count its labels
+    if (!(await anyDriverFirmwareUnsupported())) {
+      if (token !== localStorage.getItem(STORAGE_KEYS.token) || !state.principal) return;
+      renderLabelFirmware([], false);
+      byId('label-firmware').dataset.checkedAt = String(Date.now());
+      return;
+    }
     const { labels, truncated } = await getJson('/api/labels');
     if (token !== localStorage.getItem(STORAGE_KEYS.token) || !state.principal) return;
     renderLabelFirmware(unsupportedFirmwareDrivers(labels), truncated);
