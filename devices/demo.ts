@@ -135,6 +135,11 @@ async function main(): Promise<void> {
     labelPriceCents: (sku) => accessPoints.shownPriceCents(sku),
   });
   await simulation.start();
+  // the store simulation logs at warn, so say here that the MQTT case is in: its alerts are what staff see of it
+  for (const simulated of simulation.cases) {
+    const { deviceId } = simulated;
+    log.info({ deviceId, mqtt: brokerUrl }, `refrigerated case ${deviceId} connected over MQTT (limits: coldChain.cases)`);
+  }
   const apSecret = credentials.find((credential) => credential.deviceId === DEMO_AP_ID)?.secret;
   if (apSecret) await accessPoints.startMqttAp({ brokerUrl, storeId: config.storeId, secret: apSecret });
 
