@@ -88,6 +88,10 @@ export function buildAlertConditions(
   addressSpace.installAlarmsAndConditionsService();
   const server = addressSpace.rootFolder.objects.server;
   server.addReference({ referenceType: 'HasNotifier', nodeId: store.nodeId });
+  // HasNotifier is a subtype of HasEventSource (Part 3 §11.14), but node-opcua accepts a ConditionSource only with an
+  // exact HasEventSource pointing at it: the Store is the source of the alerts about no facing and no kiosk shown here
+  // (a refrigerated case, a gateway-wide condition), and without this a gateway restarted with one open failed to start
+  server.addReference({ referenceType: 'HasEventSource', nodeId: store.nodeId });
   const eventSources = new Set<string>([store.nodeId.toString()]);
 
   const alarmType = ns.addEventType({ browseName: 'StoreAlertAlarmType', subtypeOf: 'AlarmConditionType', isAbstract: false });

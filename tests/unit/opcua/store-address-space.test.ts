@@ -247,6 +247,20 @@ describe('buildStoreAddressSpace', () => {
       expect(events.at(-1)).toMatchObject({ 'ActiveState.Id': false, Retain: false });
     });
 
+    it('an alert about no facing and no kiosk shown (a refrigerated case) hangs on the Store and reaches the Server object', () => {
+      events.length = 0;
+      const at = 1_700_000_020_000;
+      const caseAlert: AlertInfo = { id: 'al-case', kind: 'cold-chain', state: 'open', severity: 'critical', title: 'Case case-dairy: 7.2 °C', deviceId: 'case-dairy', openedAt: at, updatedAt: at };
+      space.alertChanged(caseAlert);
+      // before, instantiating the condition threw ("conditionSourceNode must be an event source"): a gateway restarted
+      // with such an alert open did not start
+      expect(events.at(-1)).toMatchObject({ SourceName: 'case-dairy', ConditionName: 'cold-chain', 'ActiveState.Id': true });
+      expect((addressSpace.findNode('ns=1;s=alert/al-case/condition') as UAObject | null)?.browseName.name).toBe('Condition');
+      // resolved, it leaves (and frees its place under maxAlertNodes)
+      space.alertChanged({ ...caseAlert, state: 'resolved', updatedAt: at + 1_000 });
+      expect(events.at(-1)).toMatchObject({ SourceName: 'case-dairy', 'ActiveState.Id': false, Retain: false });
+    });
+
     it('a kiosk removed while its alert is active: the events of the alert still reach the Server object', () => {
       space.kioskAdded({ id: 'kiosk-3', kind: 'kiosk' });
       const base = { id: 'al-11', kind: 'kiosk-assist', shelfId: undefined, facing: undefined, deviceId: 'kiosk-3', openedAt: at };
