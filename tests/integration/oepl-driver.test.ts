@@ -351,7 +351,8 @@ describe('OeplDriver against the simulated OpenEPaperLink AP', () => {
     });
 
     it('records without updatecount mark the AP unsupported even when /sysinfo says nothing usable', async () => {
-      const { sim, driver } = await startPair({ buildVersion: 'custom' }, {}, false);
+      // the legacy frame is pushed on the websocket: kept open here (no idle close) however slow a loaded machine is
+      const { sim, driver } = await startPair({ buildVersion: 'custom' }, { idleCloseMs: 3_600_000 }, false);
       await until(() => driver.isLinkUp);
       const legacyRecord = { mac: sim.macs[1], hash: '0'.repeat(32), lastseen: 1, nextcheckin: 0, pending: 0, batteryMv: 2900 };
       const legacyFrame = JSON.stringify({ tags: [legacyRecord] });
@@ -360,7 +361,7 @@ describe('OeplDriver against the simulated OpenEPaperLink AP', () => {
         // pushed again every 200 ms until read: the frame must reach an open websocket, whatever the load
         if (Date.now() - injectedAt > 200) [injectedAt] = [Date.now(), sim.injectFrame(legacyFrame)];
         return driver.firmware.unsupported !== undefined;
-      });
+      }, 20_000);
       expect(driver.firmware.unsupported).toContain('before 2.60');
       expect(driver.firmware.version).toBe('custom');
     });
