@@ -501,7 +501,7 @@ export class OeplDriver implements LabelDriver {
       records = parseOeplTagsAnswer(answer.body);
     } catch (error) {
       if (!(error instanceof OeplUnsupportedFirmwareError)) throw error;
-      this.markUnsupported(`unsupported firmware: ${error.detail}; ${OEPL_SUPPORTED_FIRMWARE_TEXT} needed`);
+      this.markUnsupported(this.unsupportedDetail(error.detail));
       return false;
     }
     // an unknown mac answers {"tags":[]}; the upload then gets the AP's own "mac not found"
@@ -603,7 +603,7 @@ export class OeplDriver implements LabelDriver {
       }
       case 'legacy-tags':
         this.onLegacySightings(message.sightings);
-        this.markUnsupported(`unsupported firmware: tag records without updatecount (before 2.60); ${OEPL_SUPPORTED_FIRMWARE_TEXT} needed`);
+        this.markUnsupported(this.unsupportedDetail('tag records without updatecount (before 2.60)'));
         return;
       case 'sys': {
         // RUNSTATUS 0 stop, 1 pause, 2 run, 3 init (include/tag_db.h:10-13): `/jsonupload` answers 409 unless run
@@ -891,9 +891,19 @@ export class OeplDriver implements LabelDriver {
     const firmware = oeplFirmware(buildVersion);
     this.firmwareVersion = firmware.version;
     if (firmware.supported === false) {
-      this.markUnsupported(`unsupported firmware ${firmware.version}: ${OEPL_SUPPORTED_FIRMWARE_TEXT} needed`);
+      this.markUnsupported(this.unsupportedDetail());
     }
     else if (this.unsupported && firmware.supported) this.resumeSupported(firmware.version);
+  }
+
+  /**
+   * What store IT reads: the firmware's version when /sysinfo named one too old, whichever check noticed first (the tag
+   * records and /sysinfo race at every connection; the text must not depend on which won); else what was seen.
+   */
+  private unsupportedDetail(seen?: string): string {
+    const version = this.firmwareVersion;
+    if (version !== undefined && oeplFirmware(version).supported === false) return `unsupported firmware ${version}: ${OEPL_SUPPORTED_FIRMWARE_TEXT} needed`;
+    return `unsupported firmware: ${seen ?? 'unknown'}; ${OEPL_SUPPORTED_FIRMWARE_TEXT} needed`;
   }
 
   /** Stop driving this AP: link down with the reason, queued and in-flight sends failed (not retryable), re-check later. */
@@ -1020,7 +1030,7 @@ export class OeplDriver implements LabelDriver {
       if (this.idle && !this.unsupported) this.setLink(true, this.linkDetail);
     } catch (error) {
       if (error instanceof OeplUnsupportedFirmwareError) {
-        return this.markUnsupported(`unsupported firmware: ${error.detail}; ${OEPL_SUPPORTED_FIRMWARE_TEXT} needed`);
+        return this.markUnsupported(this.unsupportedDetail(error.detail));
       }
       if (error instanceof OeplProtocolError) this.stats_.protocolErrors++;
       if (this.logThrottle.admit('poll') >= 0) this.log.warn({ err: error }, 'polling the access point failed');
