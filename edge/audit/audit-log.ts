@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { HealthCheck } from '../core/module.js';
 import type { TransactionScope, TransactionStep } from '../storage/database.js';
-import type { FlushParticipant } from '../storage/write-behind.js';
+import type { FlushWriter } from '../storage/write-behind.js';
 import type { AuditRecord, JsonObject } from './audit-entry.js';
 import { AuditStore } from './audit-store.js';
 
@@ -17,10 +17,7 @@ import { AuditStore } from './audit-store.js';
 export type AuditInput = { actor: string; action: string; subject: string; details?: JsonObject; at?: number };
 
 /** The storage writer, as the audit log uses it: it joins its flush and asks it to commit. */
-export type AuditWriter = {
-  participate(participant: FlushParticipant<AuditRecord[]>): void;
-  commit(): Promise<void>;
-};
+export type AuditWriter = FlushWriter<AuditRecord[]>;
 
 export type AuditLogOptions = {
   now: () => number;
@@ -29,9 +26,14 @@ export type AuditLogOptions = {
   maxPending?: number;
 };
 
+/** The record of an input, stamped now unless it says when. */
+function auditRecordOf(input: AuditInput, now: () => number): AuditRecord {
+  return { at: input.at ?? now(), actor: input.actor, action: input.action, subject: input.subject, details: input.details ?? {} };
+}
+
 /** One entry appended inside a transaction someone else holds: the change it describes commits with it. */
 export function auditEntryStep(input: AuditInput, now: () => number): TransactionStep {
-  return (tx) => AuditStore.appendIn(tx, [{ at: input.at ?? now(), actor: input.actor, action: input.action, subject: input.subject, details: input.details ?? {} }]);
+  return (tx) => AuditStore.appendIn(tx, [auditRecordOf(input, now)]);
 }
 
 export class AuditLog {
@@ -67,7 +69,7 @@ export class AuditLog {
       this.options.log.error({ action: input.action, subject: input.subject, dropped: this.dropped, pending: this.pending.length, stopped: this.stopped }, 'audit entry dropped');
       return false;
     }
-    this.pending.push({ at: input.at ?? this.options.now(), actor: input.actor, action: input.action, subject: input.subject, details: input.details ?? {} });
+    this.pending.push(auditRecordOf(input, this.options.now));
     // a failed commit keeps the entry pending; the writer's own flush retries it
     this.writer.commit().catch(() => undefined);
     return true;

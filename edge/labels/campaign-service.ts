@@ -19,6 +19,7 @@ import type { AuditInput } from '../audit/audit-log.js';
 import type { GatewayBus } from '../core/events.js';
 import type { GatewayModule, HealthCheck } from '../core/module.js';
 import type { AccessGuard } from '../http/auth.js';
+import type { FlushWriter } from '../storage/write-behind.js';
 import {
   CampaignError,
   campaignOf,
@@ -36,7 +37,6 @@ import {
 } from './campaign.js';
 import { campaignRoutes } from './campaign-routes.js';
 import { CampaignStore, type CampaignBoardChanges } from './campaign-store.js';
-import type { FlushParticipant } from '../storage/write-behind.js';
 import { DriverSubscriptions } from './driver-subscriptions.js';
 import type { LabelDirectory } from './label-directory.js';
 import type { LabelContent, LabelDriver, LabelDriverEvent } from './label-driver.js';
@@ -85,7 +85,7 @@ export type CampaignServiceDeps = {
   directory: LabelDirectory;
   store: CampaignStore;
   /** the storage writer: the board is written in its flush, with the audit entries recorded in the same tick */
-  writer: { participate(participant: FlushParticipant<CampaignBoardChanges>): void; commit(): Promise<void> };
+  writer: FlushWriter<CampaignBoardChanges>;
   bus: GatewayBus;
   /** the audit trail (AuditModule.record) */
   audit: { record(input: AuditInput): boolean };

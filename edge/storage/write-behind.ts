@@ -37,6 +37,9 @@ export type FlushParticipant<T> = {
   committed?(taken: T): void;
 };
 
+/** The writer as a participant's owner sees it: it joins the flush and asks for commits. */
+export type FlushWriter<T> = { participate(participant: FlushParticipant<T>): void; commit(): Promise<void> };
+
 /** A caller of `commit()` waiting for its changes to be on disk. */
 type CommitWaiter = { resolve(): void; reject(error: Error): void };
 
