@@ -9,7 +9,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Aedes } from 'aedes';
 import { createLogger } from '../edge/core/logger.js';
 import { buildGateway, type StoreGateway } from '../edge/main.js';
-import type { DeviceKind } from '../edge/devices/topics.js';
+import type { DeviceKind } from '../edge/device-registry/topics.js';
 import { benchGatewayConfig, secretOf, type BenchGatewaySettings } from './fixture.js';
 import { serveRequests } from './ipc.js';
 import { rssOf } from './procfs.js';

@@ -2,7 +2,7 @@
  * The three brokers under test behind one interface, as seen from the orchestrator: the gateway and bare aedes in
  * a forked broker-process each, mosquitto as its own process.
  */
-import type { DeviceKind } from '../edge/devices/topics.js';
+import type { DeviceKind } from '../edge/device-registry/topics.js';
 import type { CountResult, MemoryResult, StartParams, StartResult } from './broker-process.js';
 import type { BenchGatewaySettings } from './fixture.js';
 import { ChildHandle } from './ipc.js';

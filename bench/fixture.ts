@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
 import { loadConfig } from '../edge/config/load-config.js';
 import type { GatewayConfig } from '../edge/config/gateway-config.js';
-import type { DeviceKind } from '../edge/devices/topics.js';
+import type { DeviceKind } from '../edge/device-registry/topics.js';
 
 /** The gateway's admin token in the benchmarks (the live stream and every API route need one). */
 export const BENCH_API_TOKEN = 'bench-token-0123456789abcdef';

@@ -29,7 +29,7 @@ import { MqttApSimulator } from '../devices/mqtt-ap-simulator.js';
 import { seededRandom } from '../devices/random.js';
 import { loadConfig } from '../edge/config/load-config.js';
 import type { GatewayConfig } from '../edge/config/gateway-config.js';
-import type { CampaignProgress } from '../edge/labels/campaign-service.js';
+import type { CampaignProgress } from '../edge/campaigns/campaign-service.js';
 import { MQTT_AP_DEFAULTS } from '../edge/labels/mqtt-ap-driver.js';
 import { buildGateway, type StoreGateway } from '../edge/main.js';
 import { makeTempDir, removeTempDir } from './ipc.js';

@@ -10,7 +10,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
-import { DEVICE_ID_PATTERN, DEVICE_KINDS, type DeviceKind } from '../edge/devices/topics.js';
+import { DEVICE_ID_PATTERN, DEVICE_KINDS, type DeviceKind } from '../edge/device-registry/topics.js';
 
 export type DeviceCredential = { deviceId: string; kind: DeviceKind; secret: string };
 export type CredentialsFile = { storeId: string; brokerUrl: string; devices: DeviceCredential[] };

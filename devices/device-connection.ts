@@ -5,7 +5,7 @@
  */
 import { connectAsync, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { commandTopic, deviceTopic, type DeviceChannel, type DeviceKind } from '../edge/devices/topics.js';
+import { commandTopic, deviceTopic, type DeviceChannel, type DeviceKind } from '../edge/device-registry/topics.js';
 import type { RandomSource } from './random.js';
 import type { Timers } from './timer-group.js';
 

@@ -4,8 +4,8 @@
  */
 import { Ajv } from 'ajv';
 import type { Logger } from 'pino';
-import type { DeviceAck, EslCommand, EslStatus } from '../edge/devices/messages.js';
-import { eslCommandSchema } from '../edge/devices/schemas.js';
+import type { DeviceAck, EslCommand, EslStatus } from '../edge/device-registry/messages.js';
+import { eslCommandSchema } from '../edge/device-registry/schemas.js';
 import { DeviceConnection, type DeviceOptions } from './device-connection.js';
 import { gaussian, randomInt, type RandomSource } from './random.js';
 import { TimerGroup, TimerGroupClosedError, systemTimers, type Timers } from './timer-group.js';

@@ -3,7 +3,7 @@
  * then a weight mismatch or a call for assistance, the two events that page staff.
  */
 import type { Logger } from 'pino';
-import type { KioskEvent, KioskEventType, KioskStatus } from '../edge/devices/messages.js';
+import type { KioskEvent, KioskEventType, KioskStatus } from '../edge/device-registry/messages.js';
 import { DeviceConnection, type DeviceOptions } from './device-connection.js';
 import { randomBetween, randomInt, type RandomSource } from './random.js';
 import { TimerGroup, TimerGroupClosedError, systemTimers, type Timers } from './timer-group.js';

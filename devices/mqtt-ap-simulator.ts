@@ -11,8 +11,8 @@
  */
 import { Ajv } from 'ajv';
 import type { Logger } from 'pino';
-import type { ApCommand, ApLabelAck, ApLabelReport } from '../edge/devices/messages.js';
-import { AP_MAX_BATCH_ITEMS, apCommandSchema } from '../edge/devices/schemas.js';
+import type { ApCommand, ApLabelAck, ApLabelReport } from '../edge/device-registry/messages.js';
+import { AP_MAX_BATCH_ITEMS, apCommandSchema } from '../edge/device-registry/schemas.js';
 import { DeviceConnection, type DeviceOptions } from './device-connection.js';
 import { randomInt, type RandomSource } from './random.js';
 import { TimerGroup, systemTimers, type Timers } from './timer-group.js';

@@ -6,7 +6,7 @@
  * Tests and the demo steer it with `setTemperature`, `openDoor` and `closeDoor`.
  */
 import type { Logger } from 'pino';
-import type { CaseTelemetry } from '../edge/devices/messages.js';
+import type { CaseTelemetry } from '../edge/device-registry/messages.js';
 import { DeviceConnection, type DeviceOptions, type PublishQos } from './device-connection.js';
 import { gaussian, type RandomSource } from './random.js';
 import { TimerGroup, systemTimers, type Timers } from './timer-group.js';
@@ -21,7 +21,7 @@ export type MqttCaseSimulatorOptions = DeviceOptions & {
 
 export const MQTT_CASE_DEFAULTS = { temperatureC: 3.5, noiseStdDevC: 0.05, reportIntervalMs: 2_000 } as const;
 
-/** The contract's range of `temperatureC` (edge/devices/schemas.ts): a reading outside it would be refused. */
+/** The contract's range of `temperatureC` (edge/device-registry/schemas.ts): a reading outside it would be refused. */
 const MIN_TEMPERATURE_C = -60;
 const MAX_TEMPERATURE_C = 100;
 

@@ -3,7 +3,7 @@
  * tare + units × unit weight, plus measurement noise and a slow temperature drift.
  */
 import type { Logger } from 'pino';
-import type { ShelfStatus, ShelfWeight } from '../edge/devices/messages.js';
+import type { ShelfStatus, ShelfWeight } from '../edge/device-registry/messages.js';
 import { DeviceConnection, type DeviceOptions } from './device-connection.js';
 import { gaussian, type RandomSource } from './random.js';
 import { TimerGroup, systemTimers, type Timers } from './timer-group.js';

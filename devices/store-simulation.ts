@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { DeviceCredential } from './credentials-file.js';
-import type { DeviceKind } from '../edge/devices/topics.js';
+import type { DeviceKind } from '../edge/device-registry/topics.js';
 import { PlanogramIndex, facingKey, type FacingPlan, type Planogram } from '../edge/planogram/planogram.js';
 import { EslSimulator } from './esl-simulator.js';
 import { CheckoutAbortedError, KioskBusyError, KioskSimulator } from './kiosk-simulator.js';

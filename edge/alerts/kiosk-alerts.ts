@@ -1,6 +1,6 @@
 import { filter, map, type OperatorFunction } from 'rxjs';
 import { kioskAlertKey, type NewAlert } from './alerts.js';
-import type { DeviceMessage, KioskEvent } from '../devices/messages.js';
+import type { DeviceMessage, KioskEvent } from '../device-registry/messages.js';
 
 type KioskEventMessage = Extract<DeviceMessage, { key: 'kiosk/event' }>;
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { GatewayBus } from '../core/events.js';
 import type { GatewayModule } from '../core/module.js';
-import type { AckGates } from '../devices/ack-gates.js';
+import type { AckGates } from '../device-registry/ack-gates.js';
 import type { SqliteDatabase } from '../storage/database.js';
 import type { PendingWrites, WriteBehindWriter } from '../storage/write-behind.js';
 import type { AccessGuard } from '../http/auth.js';

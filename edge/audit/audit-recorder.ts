@@ -13,7 +13,7 @@
  */
 import type { AlertChange } from '../alerts/alerts.js';
 import type { GatewayBus } from '../core/events.js';
-import type { DeviceLifecycleChange } from '../devices/device-source.js';
+import type { DeviceLifecycleChange } from '../device-registry/device-source.js';
 import type { JsonObject } from './audit-entry.js';
 import type { AuditInput } from './audit-log.js';
 

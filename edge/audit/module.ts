@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { GatewayBus } from '../core/events.js';
 import type { GatewayModule, HealthCheck } from '../core/module.js';
-import type { DeviceLifecycleChange } from '../devices/device-source.js';
+import type { DeviceLifecycleChange } from '../device-registry/device-source.js';
 import type { SqliteDatabase, TransactionStep } from '../storage/database.js';
 import { AuditLog, auditEntryStep, type AuditInput, type AuditWriter } from './audit-log.js';
 import { deviceAuditInput, recordFromBus } from './audit-recorder.js';

@@ -1,5 +1,5 @@
-import type { DeviceKind } from '../devices/topics.js';
-import { DEVICE_CHANNELS, commandTopic, deviceTopic } from '../devices/topics.js';
+import type { DeviceKind } from '../device-registry/topics.js';
+import { DEVICE_CHANNELS, commandTopic, deviceTopic } from '../device-registry/topics.js';
 
 /** What an authenticated connection may do, computed once at CONNECT so each check is a map lookup. */
 export type DeviceSession = {

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { caFiles, loadCertificateAuthority, NoCertificateAuthorityError, saveCertificateAuthority } from '../pki/ca-files.js';
 import { createCertificateAuthority, issueCertificate } from '../pki/certificate-authority.js';
 import { CertificateStore } from '../pki/certificate-store.js';
-import { isValidDeviceId } from '../devices/topics.js';
+import { isValidDeviceId } from '../device-registry/topics.js';
 import { afterChange, withGatewayDatabase, type DatabaseCommandOptions } from './gateway-database.js';
 import { EXIT, type CliIo, type ExitCode } from './io.js';
 

@@ -2,9 +2,9 @@
  * `device …`: store IT's device commands. They work on the gateway's SQLite file, also while the gateway runs (it
  * notices within a second and closes connections of disabled, removed and re-keyed devices).
  */
-import { InvalidDeviceIdError, unmappedShelfWarning, DeviceRegistry } from '../devices/device-registry.js';
-import { DeviceExistsError, DeviceStore } from '../devices/device-store.js';
-import type { DeviceKind } from '../devices/topics.js';
+import { InvalidDeviceIdError, unmappedShelfWarning, DeviceRegistry } from '../device-registry/device-registry.js';
+import { DeviceExistsError, DeviceStore } from '../device-registry/device-store.js';
+import type { DeviceKind } from '../device-registry/topics.js';
 import { PlanogramIndex } from '../planogram/planogram.js';
 import { PlanogramStore } from '../planogram/planogram-store.js';
 import { afterChange, withGatewayDatabase, type DatabaseCommandOptions, type DatabaseSession } from './gateway-database.js';

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
-import type { CampaignView } from '../labels/campaign.js';
+import type { CampaignView } from '../campaigns/campaign.js';
 import { resolveConfigOrReport } from './config.js';
 import { EXIT, type CliIo, type ExitCode } from './io.js';
 

@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { DEVICE_KINDS, type DeviceKind } from '../devices/topics.js';
+import { DEVICE_KINDS, type DeviceKind } from '../device-registry/topics.js';
 import { checkConfig } from './check-config.js';
 import { ROLES, type Role } from '../http/roles.js';
 import type { DatabaseCommandOptions } from './gateway-database.js';

@@ -5,7 +5,7 @@
  * still accepted, deprecated. Pure: TypeBox and plain data only.
  */
 import { Type, type Static } from 'typebox';
-import { DEVICE_ID_PATTERN } from '../devices/topics.js';
+import { DEVICE_ID_PATTERN } from '../device-registry/topics.js';
 import { ColdChainLimitsSchema, type OpcuaDeviceConfig } from '../opcua/opcua-devices-config.js';
 import type { ColdChainPolicy } from './cold-chain.js';
 

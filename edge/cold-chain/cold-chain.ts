@@ -6,7 +6,7 @@
  * excursion when its time is up. Pure: no bus, no alert service here.
  */
 import { distinctUntilChanged, filter, groupBy, map, merge, mergeMap, of, scan, share, switchMap, timer, type Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
-import type { CaseTelemetry } from '../devices/messages.js';
+import type { CaseTelemetry } from '../device-registry/messages.js';
 
 export type ColdChainPolicy = {
   maxTemperatureC: number;

@@ -6,10 +6,10 @@
  * runtime import graph still points from the rooms to core, never back (tests/unit/architecture checks it).
  */
 import type { AlertChange } from '../alerts/alerts.js';
-import type { CommandResult } from '../devices/command-channel.js';
-import type { DeviceConnectionEvent, DeviceLifecycleEvent, DeviceSubscribedEvent } from '../devices/device-source.js';
-import type { DeviceMessage } from '../devices/messages.js';
-import type { CampaignProgress } from '../labels/campaign-service.js';
+import type { CommandResult } from '../device-registry/command-channel.js';
+import type { DeviceConnectionEvent, DeviceLifecycleEvent, DeviceSubscribedEvent } from '../device-registry/device-source.js';
+import type { DeviceMessage } from '../device-registry/messages.js';
+import type { CampaignProgress } from '../campaigns/campaign-service.js';
 import type { RelayStatus } from '../relay/relay-status.js';
 import type { FacingStockChange, SensorFaultChange, StockLevelSignal } from '../stock/stock-events.js';
 import { EventBus } from './event-bus.js';

@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
-import { DEVICE_ID_PATTERN } from '../devices/topics.js';
+import { DEVICE_ID_PATTERN } from '../device-registry/topics.js';
 import { principalOf, type AccessGuard } from '../http/auth.js';
 import { errorSchema } from '../http/schemas.js';
 import { LabelBindingError, labelKey, type BindingTarget } from './label-bindings.js';

@@ -18,9 +18,9 @@
 import type { Logger } from 'pino';
 import type { GatewayBus } from '../core/events.js';
 import type { HealthCheck } from '../core/module.js';
-import { onDeviceMessages, type DeliveryFailure, type DeviceSource } from '../devices/device-source.js';
-import type { ApAcks, ApLabelAck, ApLabelCommand, ApLabels } from '../devices/messages.js';
-import { AP_MAX_BATCH_ITEMS } from '../devices/schemas.js';
+import { onDeviceMessages, type DeliveryFailure, type DeviceSource } from '../device-registry/device-source.js';
+import type { ApAcks, ApLabelAck, ApLabelCommand, ApLabels } from '../device-registry/messages.js';
+import { AP_MAX_BATCH_ITEMS } from '../device-registry/schemas.js';
 import type { FlashPattern, LabelContent, LabelDriver, LabelDriverEvent } from './label-driver.js';
 import { LabelEvents } from './mqtt-label-driver.js';
 

@@ -11,8 +11,8 @@
 import type { Logger } from 'pino';
 import type { GatewayBus } from '../core/events.js';
 import type { HealthCheck } from '../core/module.js';
-import type { CommandRequest, CommandResult } from '../devices/command-channel.js';
-import { onDeviceMessages } from '../devices/device-source.js';
+import type { CommandRequest, CommandResult } from '../device-registry/command-channel.js';
+import { onDeviceMessages } from '../device-registry/device-source.js';
 import type { FlashPattern, LabelContent, LabelDriver, LabelDriverEvent } from './label-driver.js';
 
 /** Listeners of one driver's events, isolated: one that throws is logged and the others still get the event. */

@@ -3,7 +3,7 @@
  * a case's `case/telemetry`, a shelf controller's `shelf/weight`. Pure: the session hands in a plain sample (value,
  * status, timestamps) taken from node-opcua's DataValue, so this file never loads node-opcua.
  */
-import type { DeviceMessage } from '../devices/messages.js';
+import type { DeviceMessage } from '../device-registry/messages.js';
 import type { OpcuaDeviceKind, OpcuaItemField } from './opcua-devices-config.js';
 
 /** One notification of one monitored item, as plain data. */
@@ -28,7 +28,7 @@ export type MapResult =
   | { ok: true; message: DeviceMessage; snapshot: CaseSnapshot }
   | { ok: false; reason: SampleRejection; detail: string; snapshot: CaseSnapshot };
 
-/** The bounds of the device-contract schemas (edge/devices/schemas.ts): a mapped message always validates. */
+/** The bounds of the device-contract schemas (edge/device-registry/schemas.ts): a mapped message always validates. */
 const TEMPERATURE_RANGE_C = [-60, 100] as const;
 const WEIGHT_RANGE_G = [-100_000, 1_000_000] as const;
 const MAX_TS = 8_640_000_000_000_000;

@@ -14,7 +14,7 @@
  */
 import type * as Opcua from 'node-opcua';
 import type { Logger } from 'pino';
-import type { DeviceMessage } from '../devices/messages.js';
+import type { DeviceMessage } from '../device-registry/messages.js';
 import { mapSample, type CaseSnapshot, type ItemSample, type SampleRejection } from './device-mapping.js';
 import { ItemWatchdog } from './item-watchdog.js';
 import { expectedIntervalMs, type OpcuaDeviceConfig, type OpcuaItemConfig } from './opcua-devices-config.js';

@@ -12,7 +12,7 @@ import { AlertNotFoundError, type AlertService } from '../alerts/alert-service.j
 import { AlertTransitionError } from '../alerts/alerts.js';
 import type { GatewayBus } from '../core/events.js';
 import type { GatewayModule, HealthCheck } from '../core/module.js';
-import { onDeviceMessages } from '../devices/device-source.js';
+import { onDeviceMessages } from '../device-registry/device-source.js';
 import type { OpcuaServer } from './opcua-server.js';
 import type { OpcuaServerConfig } from './opcua-server-config.js';
 import { OpcuaUserDirectory } from './opcua-users.js';

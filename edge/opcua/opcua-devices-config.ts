@@ -4,7 +4,7 @@
  * variables that feed one field of the device contract (docs/device-contract.md). Pure: no node-opcua here.
  */
 import { Type, type Static } from 'typebox';
-import { DEVICE_ID_PATTERN } from '../devices/topics.js';
+import { DEVICE_ID_PATTERN } from '../device-registry/topics.js';
 
 export const OPCUA_DEVICE_KINDS = ['case', 'shelf'] as const;
 export type OpcuaDeviceKind = (typeof OPCUA_DEVICE_KINDS)[number];

@@ -19,7 +19,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 import type { FacingPlan, Planogram, PlanogramLabelEntry, Product } from './planogram.js';
 import { facingKey } from './planogram.js';
-import { DEVICE_ID_PATTERN } from '../devices/topics.js';
+import { DEVICE_ID_PATTERN } from '../device-registry/topics.js';
 
 export class PlanogramFileError extends Error {
   constructor(

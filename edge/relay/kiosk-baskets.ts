@@ -6,7 +6,7 @@
  * A basket closed without its basket-open (the gateway restarted mid-basket, or it was evicted) is reported
  * `complete: false`: HQ then knows the items may be a part.
  */
-import type { KioskEvent } from '../devices/messages.js';
+import type { KioskEvent } from '../device-registry/messages.js';
 
 export type KioskBasketLimits = { maxOpenPerKiosk: number; maxOpen: number; staleAfterMs: number; maxLines: number };
 

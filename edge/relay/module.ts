@@ -10,7 +10,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AccessGuard } from '../http/auth.js';
 import type { GatewayBus } from '../core/events.js';
 import type { GatewayModule, HealthCheck } from '../core/module.js';
-import type { AckGates } from '../devices/ack-gates.js';
+import type { AckGates } from '../device-registry/ack-gates.js';
 import type { SqliteDatabase } from '../storage/database.js';
 import { cloudEventFactory } from './cloud-event.js';
 import { Forwarder } from './forwarder.js';

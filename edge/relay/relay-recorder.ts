@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { GatewayBus } from '../core/events.js';
 import { LogThrottle } from '../core/log-throttle.js';
 import type { GatewayModule } from '../core/module.js';
-import type { AckGates } from '../devices/ack-gates.js';
+import type { AckGates } from '../device-registry/ack-gates.js';
 import { cloudEventFactory, type CloudEventFactory } from './cloud-event.js';
 import type { RecorderConfig } from './outbox-config.js';
 import type { RelayOutbox } from './outbox.js';

@@ -4,7 +4,7 @@ import type { SchedulerLike } from 'rxjs';
 import type { GatewayBus } from '../core/events.js';
 import { LogThrottle } from '../core/log-throttle.js';
 import type { GatewayModule } from '../core/module.js';
-import { onDeviceMessages } from '../devices/device-source.js';
+import { onDeviceMessages } from '../device-registry/device-source.js';
 import type { PlanogramIndex } from '../planogram/planogram.js';
 import { facingKey } from '../planogram/planogram.js';
 import type { SqliteDatabase } from '../storage/database.js';

@@ -1,7 +1,7 @@
 import { Subject, filter, groupBy, map, merge, mergeMap, share, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { FacingPlan, PlanogramIndex } from '../planogram/planogram.js';
 import type { FacingStock, StockLevel, StockPolicy } from './stock.js';
-import type { DeviceMessage } from '../devices/messages.js';
+import type { DeviceMessage } from '../device-registry/messages.js';
 import { FacingStockLedger, type LiveWeight } from './facing-stock-ledger.js';
 import { lowStockSignals, quantityChanges, type RoutedStockEvent, type ShelfQuantity, type StockSignal } from './low-stock.js';
 import { SensorFaultTracker } from './plausible-weight.js';

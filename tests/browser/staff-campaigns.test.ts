@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EslSimulator } from '../../devices/esl-simulator.js';
 import { seededRandom } from '../../devices/random.js';
-import type { CampaignView } from '../../edge/labels/campaign.js';
+import type { CampaignView } from '../../edge/campaigns/campaign.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 import { CAMPAIGN_PLANOGRAM } from '../integration/campaign-labels.js';
 import { haveChromium, launchChromium } from '../helpers/chromium.js';

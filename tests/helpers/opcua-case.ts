@@ -1,5 +1,5 @@
 /** What the OPC UA device tests watch of a refrigerated case on the gateway's bus. */
-import type { DeviceMessage } from '../../edge/devices/messages.js';
+import type { DeviceMessage } from '../../edge/device-registry/messages.js';
 import type { TestGateway } from './test-gateway.js';
 
 export type CaseMessage = Extract<DeviceMessage, { key: 'case/telemetry' }>;

@@ -11,7 +11,7 @@ import { createLogger } from '../../edge/core/logger.js';
 import { loadConfig } from '../../edge/config/load-config.js';
 import type { GatewayConfig } from '../../edge/config/gateway-config.js';
 import type { GatewayEvents } from '../../edge/core/events.js';
-import type { DeviceKind } from '../../edge/devices/topics.js';
+import type { DeviceKind } from '../../edge/device-registry/topics.js';
 import { buildGateway, type StoreGateway } from '../../edge/main.js';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { MqttApSimulator } from '../../devices/mqtt-ap-simulator.js';
 import { seededRandom } from '../../devices/random.js';
-import type { CampaignView } from '../../edge/labels/campaign.js';
+import type { CampaignView } from '../../edge/campaigns/campaign.js';
 import type { LabelView } from '../../edge/labels/label-routes.js';
 import { startTestGateway, TEST_PLANOGRAM, type TestGateway } from '../helpers/test-gateway.js';
 import { CAMPAIGN_PLANOGRAM, connectLabels, until } from './campaign-labels.js';

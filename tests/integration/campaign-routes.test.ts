@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CampaignView } from '../../edge/labels/campaign.js';
+import type { CampaignView } from '../../edge/campaigns/campaign.js';
 import { openLiveStream } from '../helpers/live-stream.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 import { CAMPAIGN_PLANOGRAM, connectLabels, until, type FakeLabel } from './campaign-labels.js';

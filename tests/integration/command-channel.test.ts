@@ -1,6 +1,6 @@
 import type { MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CommandResult } from '../../edge/devices/command-channel.js';
+import type { CommandResult } from '../../edge/device-registry/command-channel.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 const cmdTopic = (id: string) => `store/test-store/esl/${id}/cmd`;

@@ -6,9 +6,9 @@
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { DeviceLifecycleEvent } from '../../edge/devices/device-source.js';
-import { DeviceRegistry } from '../../edge/devices/device-registry.js';
-import { DeviceStore } from '../../edge/devices/device-store.js';
+import type { DeviceLifecycleEvent } from '../../edge/device-registry/device-source.js';
+import { DeviceRegistry } from '../../edge/device-registry/device-registry.js';
+import { DeviceStore } from '../../edge/device-registry/device-store.js';
 import { SqliteDatabase } from '../../edge/storage/database.js';
 import { eventually, startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/test-gateway.js';
 

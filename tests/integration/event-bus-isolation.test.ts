@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../edge/alerts/alerts.js';
-import type { DeviceMessage } from '../../edge/devices/messages.js';
+import type { DeviceMessage } from '../../edge/device-registry/messages.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 const UNIT_G = 1040; // oat milk, shelf-a facing 1 (capacity 10, low at ≤ 2)

@@ -4,7 +4,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeviceKind } from '../../edge/devices/topics.js';
+import type { DeviceKind } from '../../edge/device-registry/topics.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 const SHELVES = 150;

@@ -11,7 +11,7 @@ import type { MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_TOKEN, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import type { CommandResult } from '../../edge/devices/command-channel.js';
+import type { CommandResult } from '../../edge/device-registry/command-channel.js';
 import type { RelayStatus } from '../../edge/relay/relay-status.js';
 
 const DRAIN_TIMEOUT_MS = 500;

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../edge/alerts/alerts.js';
-import type { CampaignView } from '../../edge/labels/campaign.js';
+import type { CampaignView } from '../../edge/campaigns/campaign.js';
 import type { Kpis } from '../../edge/kpis/kpi.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 import { CAMPAIGN_PLANOGRAM, connectLabels, until } from './campaign-labels.js';

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MqttApSimulator } from '../../devices/mqtt-ap-simulator.js';
 import { OeplApSimulator } from '../../devices/oepl-ap-simulator.js';
 import { seededRandom } from '../../devices/random.js';
-import type { CampaignView } from '../../edge/labels/campaign.js';
+import type { CampaignView } from '../../edge/campaigns/campaign.js';
 import { formatPrice } from '../../edge/labels/oepl-rules.js';
 import { TEST_PLANOGRAM, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 

@@ -5,8 +5,8 @@
 import net from 'node:net';
 import { Aedes, type AuthenticateError } from 'aedes';
 import { Ajv, type ValidateFunction } from 'ajv';
-import { INBOUND_SCHEMAS, type InboundSchemaKey } from '../../edge/devices/schemas.js';
-import { parseDeviceTopic } from '../../edge/devices/topics.js';
+import { INBOUND_SCHEMAS, type InboundSchemaKey } from '../../edge/device-registry/schemas.js';
+import { parseDeviceTopic } from '../../edge/device-registry/topics.js';
 
 export type CapturedMessage = {
   topic: string;

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Feature rooms: one folder per feature. Everything else under edge/ is shared plumbing that knows no feature. */
-const ROOMS = ['access', 'alerts', 'audit', 'broker', 'cold-chain', 'devices', 'kpis', 'labels', 'opcua', 'pki', 'planogram', 'privacy', 'relay', 'stock'];
+const ROOMS = ['access', 'alerts', 'audit', 'broker', 'campaigns', 'cold-chain', 'device-registry', 'kpis', 'labels', 'opcua', 'pki', 'planogram', 'price-integrity', 'privacy', 'relay', 'stock'];
 const PLUMBING = ['config', 'core', 'http', 'metrics', 'storage'];
 /** The entry points: files at edge/'s top level (main.ts, cli.ts) and the command line's own folder (edge/cli/). */
 const TOP = '(entry)';

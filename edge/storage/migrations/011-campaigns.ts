@@ -1,7 +1,7 @@
 export const name = 'campaigns';
 
 /**
- * The price-campaign board (edge/labels/campaign-store.ts), so a restart resumes where the gateway stopped:
+ * The price-campaign board (edge/campaigns/campaign-store.ts), so a restart resumes where the gateway stopped:
  *  - campaigns: one row per kept campaign, its header (state, counts, who, when) as JSON; rowid order is board order.
  *  - campaign_labels: one row per label of a campaign (state, version, attempts, reason) as JSON.
  *  - label_prices: the per-label price book shared by campaigns (versions, in flight, confirmed) as JSON.

@@ -1,7 +1,7 @@
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import type { DeviceMessage, KioskEvent } from '../../../edge/devices/messages.js';
-import { KIOSK_EVENT_TYPES } from '../../../edge/devices/schemas.js';
+import type { DeviceMessage, KioskEvent } from '../../../edge/device-registry/messages.js';
+import { KIOSK_EVENT_TYPES } from '../../../edge/device-registry/schemas.js';
 import { kioskAlertFor, kioskAlerts } from '../../../edge/alerts/kiosk-alerts.js';
 
 const kioskEvent = (deviceId: string, payload: KioskEvent): DeviceMessage => ({ key: 'kiosk/event', deviceId, payload, receivedAt: 1 });

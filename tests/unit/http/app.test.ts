@@ -13,10 +13,10 @@ import { openAlert, resolveAlert, type Alert, type AlertKind, type NewAlert } fr
 import { alertRoutes } from '../../../edge/alerts/routes.js';
 import type { HandlerErrorReport } from '../../../edge/core/event-bus.js';
 import { GatewayBus } from '../../../edge/core/events.js';
-import { DeviceRegistry } from '../../../edge/devices/device-registry.js';
-import { DeviceStore } from '../../../edge/devices/device-store.js';
-import { deviceRoutes } from '../../../edge/devices/routes.js';
-import { INBOUND_SCHEMAS } from '../../../edge/devices/schemas.js';
+import { DeviceRegistry } from '../../../edge/device-registry/device-registry.js';
+import { DeviceStore } from '../../../edge/device-registry/device-store.js';
+import { deviceRoutes } from '../../../edge/device-registry/routes.js';
+import { INBOUND_SCHEMAS } from '../../../edge/device-registry/schemas.js';
 import { buildHttpApp } from '../../../edge/http/app.js';
 import { healthRoutes, type HealthReport } from '../../../edge/http/health-routes.js';
 import { liveEventRoutes } from '../../../edge/http/live-events.js';

@@ -2,9 +2,9 @@ import { Ajv } from 'ajv';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayBus } from '../../../edge/core/events.js';
-import type { CommandDelivery, DeliveryFailure, DeviceSource, OutboundCommand } from '../../../edge/devices/device-source.js';
-import type { ApCommand, ApLabelAck, ApLabelReport } from '../../../edge/devices/messages.js';
-import { apCommandSchema } from '../../../edge/devices/schemas.js';
+import type { CommandDelivery, DeliveryFailure, DeviceSource, OutboundCommand } from '../../../edge/device-registry/device-source.js';
+import type { ApCommand, ApLabelAck, ApLabelReport } from '../../../edge/device-registry/messages.js';
+import { apCommandSchema } from '../../../edge/device-registry/schemas.js';
 import type { LabelContent, LabelDriverEvent } from '../../../edge/labels/label-driver.js';
 import { MqttApDriver, refill, type MqttApDriverOptions } from '../../../edge/labels/mqtt-ap-driver.js';
 

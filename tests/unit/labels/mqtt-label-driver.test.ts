@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayBus } from '../../../edge/core/events.js';
-import type { CommandOutcome, CommandRequest, CommandResult } from '../../../edge/devices/command-channel.js';
+import type { CommandOutcome, CommandRequest, CommandResult } from '../../../edge/device-registry/command-channel.js';
 import type { LabelContent, LabelDriverEvent } from '../../../edge/labels/label-driver.js';
 import { MqttLabelDriver } from '../../../edge/labels/mqtt-label-driver.js';
 

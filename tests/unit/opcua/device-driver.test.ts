@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
 import { GatewayBus } from '../../../edge/core/events.js';
-import type { DeviceRegistry, DeviceSummary } from '../../../edge/devices/device-registry.js';
+import type { DeviceRegistry, DeviceSummary } from '../../../edge/device-registry/device-registry.js';
 import { OpcuaDeviceDriver, sessionTiming } from '../../../edge/opcua/device-driver.js';
 import { backoffDelayMs, DEFAULT_SESSION_TIMING, type OpcuaModule } from '../../../edge/opcua/device-session.js';
 import type { OpcuaDeviceConfig } from '../../../edge/opcua/opcua-devices-config.js';

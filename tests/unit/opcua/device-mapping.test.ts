@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DeviceMessageDecoder } from '../../../edge/devices/decoder.js';
+import { DeviceMessageDecoder } from '../../../edge/device-registry/decoder.js';
 import { mapSample, sampleTimestamp, type ItemSample } from '../../../edge/opcua/device-mapping.js';
 
 const good = (value: unknown, sourceTimestampMs: number | null = 1_000): ItemSample => ({ value, good: true, status: 'Good', sourceTimestampMs, serverTimestampMs: 2_000 });

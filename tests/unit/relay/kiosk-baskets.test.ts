@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KioskBaskets } from '../../../edge/relay/kiosk-baskets.js';
-import type { KioskEvent } from '../../../edge/devices/messages.js';
+import type { KioskEvent } from '../../../edge/device-registry/messages.js';
 
 const limits = { maxOpenPerKiosk: 2, maxOpen: 3, staleAfterMs: 60_000, maxLines: 3 };
 const ev = (type: KioskEvent['type'], extra: Partial<KioskEvent> = {}): KioskEvent => ({ type, ts: 0, ...extra });

@@ -1,8 +1,8 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayBus } from '../../../edge/core/events.js';
-import { AckGates } from '../../../edge/devices/ack-gates.js';
-import type { DeviceMessage } from '../../../edge/devices/messages.js';
+import { AckGates } from '../../../edge/device-registry/ack-gates.js';
+import type { DeviceMessage } from '../../../edge/device-registry/messages.js';
 import { cloudEventProblems } from '../../../edge/relay/cloud-event.js';
 import { RECORDER_DEFAULTS } from '../../../edge/relay/outbox-config.js';
 import type { OutboxRow, RelayClass, RelayEvent } from '../../../edge/relay/outbox.js';

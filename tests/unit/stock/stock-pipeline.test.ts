@@ -3,7 +3,7 @@ import { TestScheduler } from 'rxjs/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { PlanogramIndex, facingKey } from '../../../edge/planogram/planogram.js';
 import type { FacingStock, StockLevel } from '../../../edge/stock/stock.js';
-import type { DeviceMessage } from '../../../edge/devices/messages.js';
+import type { DeviceMessage } from '../../../edge/device-registry/messages.js';
 import type { StockSignal } from '../../../edge/stock/low-stock.js';
 import type { SensorFaultChange } from '../../../edge/stock/stock-events.js';
 import { StockPipeline, type StockOutput } from '../../../edge/stock/stock-pipeline.js';

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AlertStore, alertWrites } from '../../../edge/alerts/alert-store.js';
 import { acknowledgeAlert, openAlert, resolveAlert, type Alert } from '../../../edge/alerts/alerts.js';
-import { DeviceStore, lastSeenWrites, type DeviceLastSeen } from '../../../edge/devices/device-store.js';
+import { DeviceStore, lastSeenWrites, type DeviceLastSeen } from '../../../edge/device-registry/device-store.js';
 import { GatewayMetrics } from '../../../edge/metrics/gateway-metrics.js';
 import { FacingStateStore, type FacingSnapshot } from '../../../edge/stock/facing-state-store.js';
 import { SqliteDatabase } from '../../../edge/storage/database.js';

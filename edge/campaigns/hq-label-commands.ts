@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { GatewayModule } from '../core/module.js';
 import { CampaignError, type CampaignView } from './campaign.js';
 import type { NewCampaignRequest } from './campaign-service.js';
-import type { LabelFlashing } from './label-flashes.js';
+import type { LabelFlashing } from '../labels/label-flashes.js';
 
 export const HQ_ACTOR = 'hq';
 

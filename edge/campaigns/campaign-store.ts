@@ -5,7 +5,7 @@
  */
 import type { SqliteDatabase, SqlParams, TransactionScope } from '../storage/database.js';
 import { emptyCampaignBoard, type Campaign, type CampaignBoard, type CampaignLabel } from './campaign.js';
-import type { LabelPriceRecord } from './label-price-book.js';
+import type { LabelPriceRecord } from '../labels/label-price-book.js';
 
 /** What changed since the last flush, read from the board at flush time (latest wins). */
 export type CampaignBoardChanges = {

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CampaignStore } from '../../../edge/labels/campaign-store.js';
+import { CampaignStore } from '../../../edge/campaigns/campaign-store.js';
 import { SqliteDatabase } from '../../../edge/storage/database.js';
-import { CampaignError, DEFAULT_CAMPAIGN_LIMITS } from '../../../edge/labels/campaign.js';
-import type { CampaignService } from '../../../edge/labels/campaign-service.js';
+import { CampaignError, DEFAULT_CAMPAIGN_LIMITS } from '../../../edge/campaigns/campaign.js';
+import type { CampaignService } from '../../../edge/campaigns/campaign-service.js';
 import { SKU_BEANS, SKU_MILK, serviceFixture, settle, type ServiceFixture } from './campaign-service-fixture.js';
 
 let fx: ServiceFixture;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RETRY_POLICY, RetryPolicyError, checkRetryPolicy, mayRetry, retryDelayMs } from '../../../edge/labels/retry-policy.js';
+import { DEFAULT_RETRY_POLICY, RetryPolicyError, checkRetryPolicy, mayRetry, retryDelayMs } from '../../../edge/campaigns/retry-policy.js';
 
 const POLICY = { maxAttempts: 4, baseDelayMs: 1_000, maxDelayMs: 5_000, jitterRatio: 0.5 };
 

@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { DeviceMessageDecoder } from '../../../edge/devices/decoder.js';
-import type { DeviceAck, EslCommand, EslStatus, KioskEvent, KioskStatus, ShelfStatus, ShelfWeight } from '../../../edge/devices/messages.js';
+import { DeviceMessageDecoder } from '../../../edge/device-registry/decoder.js';
+import type { DeviceAck, EslCommand, EslStatus, KioskEvent, KioskStatus, ShelfStatus, ShelfWeight } from '../../../edge/device-registry/messages.js';
 
 const decoder = new DeviceMessageDecoder();
 const TS = 1_764_000_000_000;

@@ -12,7 +12,7 @@
  * back after a restart continues with `{ type: 'resume' }`. Inputs are checked before anything changes, so a refused
  * command (CampaignError) leaves the board as it was.
  */
-import type { LabelDriverEvent } from './label-driver.js';
+import type { LabelDriverEvent } from '../labels/label-driver.js';
 import {
   dropTarget,
   emptyPriceBook,
@@ -24,7 +24,7 @@ import {
   showsAlready,
   type LabelPriceBook,
   type LabelPriceContent,
-} from './label-price-book.js';
+} from '../labels/label-price-book.js';
 import { mayRetry, retryDelayMs, type RetryPolicy } from './retry-policy.js';
 
 export const CAMPAIGN_STATES = ['scheduled', 'running', 'done', 'cancelled', 'rolled-back'] as const;

@@ -8,7 +8,7 @@ import {
   isValidDeviceId,
   parseDeviceTopic,
   publishTopicsOf,
-} from '../../../edge/devices/topics.js';
+} from '../../../edge/device-registry/topics.js';
 
 describe('deviceTopic and parseDeviceTopic', () => {
   it('round-trip for every kind and channel', () => {

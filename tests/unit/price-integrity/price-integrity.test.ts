@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareAlertsForStaff, priceMismatchKey, staffUrgency, type Alert } from '../../../edge/alerts/alerts.js';
 import type { LabelPriceRecord } from '../../../edge/labels/label-price-book.js';
-import { checkKioskPrice, checkLabelPrice, formatCents, labelPriceExpectation } from '../../../edge/labels/price-integrity.js';
+import { checkKioskPrice, checkLabelPrice, formatCents, labelPriceExpectation } from '../../../edge/price-integrity/price-integrity.js';
 
 const MILK = '4000000000017';
 const confirmedAt = (priceCents: number, extra: Partial<LabelPriceRecord> = {}): LabelPriceRecord => ({

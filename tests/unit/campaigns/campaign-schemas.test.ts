@@ -1,8 +1,8 @@
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
-import { campaignView, emptyCampaignBoard, stepCampaigns } from '../../../edge/labels/campaign.js';
-import { campaignInputOf, campaignViewSchema, createCampaignBody, type CreateCampaignBody } from '../../../edge/labels/campaign-schemas.js';
+import { campaignView, emptyCampaignBoard, stepCampaigns } from '../../../edge/campaigns/campaign.js';
+import { campaignInputOf, campaignViewSchema, createCampaignBody, type CreateCampaignBody } from '../../../edge/campaigns/campaign-schemas.js';
 import { testRules } from './campaign-harness.js';
 
 // as fastify compiles route schemas: ajv with ajv-formats, no coercion, no stripping

@@ -4,7 +4,7 @@
  * timer has fired, each label of each campaign is in exactly one terminal state and nothing is left in flight.
  */
 import { describe, expect, it } from 'vitest';
-import { CampaignError, LABEL_STATES, isTerminalLabelState, type CampaignEffect, type LabelState } from '../../../edge/labels/campaign.js';
+import { CampaignError, LABEL_STATES, isTerminalLabelState, type CampaignEffect, type LabelState } from '../../../edge/campaigns/campaign.js';
 import { Harness, sends, testRules } from './campaign-harness.js';
 
 /** mulberry32: a tiny seeded generator, so a failing seed can be replayed */

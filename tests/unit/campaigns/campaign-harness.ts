@@ -7,8 +7,8 @@ import {
   type CampaignEvent,
   type CampaignRules,
   type NewCampaign,
-} from '../../../edge/labels/campaign.js';
-import { DEFAULT_CAMPAIGN_LIMITS } from '../../../edge/labels/campaign.js';
+} from '../../../edge/campaigns/campaign.js';
+import { DEFAULT_CAMPAIGN_LIMITS } from '../../../edge/campaigns/campaign.js';
 import type { LabelDriverEvent } from '../../../edge/labels/label-driver.js';
 
 /** a driver event without its time: the harness stamps it with its clock */

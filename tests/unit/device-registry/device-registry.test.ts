@@ -2,11 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DeviceRegistry, diffDevices, InvalidDeviceIdError, unmappedShelfWarning } from '../../../edge/devices/device-registry.js';
-import type { DeviceLifecycleEvent } from '../../../edge/devices/device-source.js';
-import type { DeviceRecord } from '../../../edge/devices/device-store.js';
+import { DeviceRegistry, diffDevices, InvalidDeviceIdError, unmappedShelfWarning } from '../../../edge/device-registry/device-registry.js';
+import type { DeviceLifecycleEvent } from '../../../edge/device-registry/device-source.js';
+import type { DeviceRecord } from '../../../edge/device-registry/device-store.js';
 import { SqliteDatabase } from '../../../edge/storage/database.js';
-import { DeviceExistsError, DeviceStore } from '../../../edge/devices/device-store.js';
+import { DeviceExistsError, DeviceStore } from '../../../edge/device-registry/device-store.js';
 import { migrate } from '../../../edge/storage/migrate.js';
 
 let dir: string;

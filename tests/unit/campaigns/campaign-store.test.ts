@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CampaignStore } from '../../../edge/labels/campaign-store.js';
+import { CampaignStore } from '../../../edge/campaigns/campaign-store.js';
 import { SqliteDatabase } from '../../../edge/storage/database.js';
 import { migrate } from '../../../edge/storage/migrate.js';
 import { Harness } from './campaign-harness.js';

@@ -7,7 +7,7 @@ import {
   emptyCampaignBoard,
   stepCampaigns,
   type Campaign,
-} from '../../../edge/labels/campaign.js';
+} from '../../../edge/campaigns/campaign.js';
 import { ACK_TIMEOUT_MS, Harness, WAITING_TIMEOUT_MS, sends, testRules } from './campaign-harness.js';
 
 const MILK = { id: 'c1', prices: { milk: 129 }, labelsBySku: { milk: ['esl-1'] } };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCampaignCsv, parseEffectiveAt, parsePriceCents } from '../../../edge/labels/campaign-csv.js';
+import { parseCampaignCsv, parseEffectiveAt, parsePriceCents } from '../../../edge/campaigns/campaign-csv.js';
 
 describe('campaign CSV', () => {
   it('reads sku,priceCents rows with a BOM and CRLF line ends', () => {

@@ -1,4 +1,4 @@
-/** Typed payloads of the device contract, derived from the schemas in edge/devices/schemas.ts. */
+/** Typed payloads of the device contract, derived from the schemas in edge/device-registry/schemas.ts. */
 import type { Static } from 'typebox';
 import type {
   apAckSchema,

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { HandlerErrorReport } from '../../../edge/core/event-bus.js';
 import { GatewayBus } from '../../../edge/core/events.js';
-import { CommandChannel, type CommandChannelDeps, type CommandOutcome, type CommandResult } from '../../../edge/devices/command-channel.js';
-import { publishDeviceMessage, type CommandDelivery, type DeliveryFailure, type DeviceSource, type OutboundCommand } from '../../../edge/devices/device-source.js';
-import type { DeviceAck } from '../../../edge/devices/messages.js';
+import { CommandChannel, type CommandChannelDeps, type CommandOutcome, type CommandResult } from '../../../edge/device-registry/command-channel.js';
+import { publishDeviceMessage, type CommandDelivery, type DeliveryFailure, type DeviceSource, type OutboundCommand } from '../../../edge/device-registry/device-source.js';
+import type { DeviceAck } from '../../../edge/device-registry/messages.js';
 
 /** A transport that records what it is handed; `next` is what deliver() answers. */
 class FakeSource implements DeviceSource {

@@ -1,11 +1,11 @@
 /** HQ's price and flash commands as the labels room carries them out (hq-label-commands.ts), with fakes for the rest. */
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CampaignError, type CampaignView } from '../../../edge/labels/campaign.js';
-import type { NewCampaignRequest } from '../../../edge/labels/campaign-service.js';
+import { CampaignError, type CampaignView } from '../../../edge/campaigns/campaign.js';
+import type { NewCampaignRequest } from '../../../edge/campaigns/campaign-service.js';
 import type { FlashPattern } from '../../../edge/labels/label-driver.js';
 import { LabelFlashes } from '../../../edge/labels/label-flashes.js';
-import { HqLabelCommands, campaignRequestOf } from '../../../edge/labels/hq-label-commands.js';
+import { HqLabelCommands, campaignRequestOf } from '../../../edge/campaigns/hq-label-commands.js';
 
 const log = pino({ level: 'silent' });
 

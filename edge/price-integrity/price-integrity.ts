@@ -4,7 +4,7 @@
  * naming both prices; agreement resolves it. No I/O — the module (price-integrity-module.ts) feeds it and acts.
  */
 import { priceMismatchKey, type NewAlert } from '../alerts/alerts.js';
-import type { LabelPriceRecord } from './label-price-book.js';
+import type { LabelPriceRecord } from '../labels/label-price-book.js';
 
 /** What to do with the mismatch alert of one key: open (or keep) it, resolve it, or nothing when nothing is known. */
 export type IntegrityVerdict = { type: 'raise'; alert: NewAlert } | { type: 'resolve'; key: string; resolution: string } | { type: 'unknown' };

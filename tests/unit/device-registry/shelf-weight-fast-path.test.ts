@@ -1,9 +1,9 @@
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../devices/random.js';
-import { DeviceMessageDecoder } from '../../../edge/devices/decoder.js';
-import { shelfWeightSchema } from '../../../edge/devices/schemas.js';
-import { readShelfWeight } from '../../../edge/devices/shelf-weight-fast-path.js';
+import { DeviceMessageDecoder } from '../../../edge/device-registry/decoder.js';
+import { shelfWeightSchema } from '../../../edge/device-registry/schemas.js';
+import { readShelfWeight } from '../../../edge/device-registry/shelf-weight-fast-path.js';
 
 const validate = new Ajv({ strict: true }).compile(shelfWeightSchema);
 

@@ -4,15 +4,14 @@
  * (the campaign service's price book), and opens or resolves the `price-mismatch` alert. Started after the campaign
  * service, so the price book it reads is the resumed one.
  */
-import { DriverSubscriptions } from './driver-subscriptions.js';
+import { DriverSubscriptions } from '../labels/driver-subscriptions.js';
 import type { Logger } from 'pino';
 import type { AlertService } from '../alerts/alert-service.js';
 import type { GatewayBus } from '../core/events.js';
 import type { GatewayModule, HealthCheck } from '../core/module.js';
-import { onDeviceMessages } from '../devices/device-source.js';
-import type { LabelDirectory } from './label-directory.js';
-import type { LabelDriverEvent } from './label-driver.js';
-import type { LabelPriceRecord } from './label-price-book.js';
+import type { LabelDirectory } from '../labels/label-directory.js';
+import type { LabelDriverEvent } from '../labels/label-driver.js';
+import type { LabelPriceRecord } from '../labels/label-price-book.js';
 import { checkKioskPrice, checkLabelPrice, type ConfirmedLabelPrice, type IntegrityVerdict } from './price-integrity.js';
 
 export type PriceIntegrityDeps = {
@@ -38,7 +37,7 @@ export class PriceIntegrityModule implements GatewayModule {
     this.driverSubscriptions.sync();
     this.unsubscribes.push(
       this.deps.directory.onDriversChanged(() => this.driverSubscriptions.sync()),
-      onDeviceMessages(this.deps.bus, ['kiosk/event'], 'labels:price-integrity', (message) => {
+      this.deps.bus.on('device.message:kiosk/event', 'price-integrity', (message) => {
         const event = message.payload;
         if (event.type !== 'item-scanned' || event.sku === undefined || event.priceCents === undefined) return;
         this.kioskScanned(message.deviceId, event.sku, event.priceCents);

@@ -37,10 +37,10 @@ import {
 } from './campaign.js';
 import { campaignRoutes } from './campaign-routes.js';
 import { CampaignStore, type CampaignBoardChanges } from './campaign-store.js';
-import { DriverSubscriptions } from './driver-subscriptions.js';
-import type { LabelDirectory } from './label-directory.js';
-import type { LabelContent, LabelDriver, LabelDriverEvent } from './label-driver.js';
-import { priceRecordOf, type LabelPriceRecord } from './label-price-book.js';
+import { DriverSubscriptions } from '../labels/driver-subscriptions.js';
+import type { LabelDirectory } from '../labels/label-directory.js';
+import type { LabelContent, LabelDriver, LabelDriverEvent } from '../labels/label-driver.js';
+import { priceRecordOf, type LabelPriceRecord } from '../labels/label-price-book.js';
 import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
 
 /** `campaign.progress` on the bus and the live stream: at most a few a second per campaign, and always its last state. */

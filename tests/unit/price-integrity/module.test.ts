@@ -6,7 +6,7 @@ import { GatewayBus } from '../../../edge/core/events.js';
 import type { LabelDirectory } from '../../../edge/labels/label-directory.js';
 import type { LabelDriver, LabelDriverEvent } from '../../../edge/labels/label-driver.js';
 import type { LabelPriceRecord } from '../../../edge/labels/label-price-book.js';
-import { PriceIntegrityModule } from '../../../edge/labels/price-integrity-module.js';
+import { PriceIntegrityModule } from '../../../edge/price-integrity/module.js';
 
 const MILK = '4000000000017';
 const BEANS = '4000000000024';
