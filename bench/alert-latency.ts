@@ -15,7 +15,17 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Alert } from '../edge/alerts/alerts.js';
 import { startAedesBroker, startGatewayBroker, type NodeBroker } from './brokers.js';
-import { BENCH_API_TOKEN, CAPACITY_UNITS, STEADY_UNITS, benchPlanogram, secretOf, shelfId, topicOf, weightPayload, writePlanogram } from './fixture.js';
+import {
+  BENCH_API_TOKEN,
+  CAPACITY_UNITS,
+  STEADY_UNITS,
+  benchPlanogram,
+  secretOf,
+  shelfId,
+  topicOf,
+  weightPayload,
+  writePlanogram,
+} from './fixture.js';
 import { ChildHandle, makeTempDir, removeTempDir } from './ipc.js';
 import type { PublisherSpec } from './load-worker.js';
 import { SseClient } from './sse-client.js';
@@ -80,7 +90,11 @@ async function startBackground(port: number, ids: readonly string[], ratePerSec:
 type Probe = { shelfId: string; facing: number; client: MqttClient };
 
 /** Drop → alert open, restock → alert resolved, over every probe facing in turn. */
-async function gatewayCycles(probes: readonly Probe[], cycles: number, alerts: Waiters<number>): Promise<{ open: LatencySample; resolved: LatencySample }> {
+async function gatewayCycles(
+  probes: readonly Probe[],
+  cycles: number,
+  alerts: Waiters<number>,
+): Promise<{ open: LatencySample; resolved: LatencySample }> {
   const open: LatencySample = { values: [], timeouts: 0 };
   const resolved: LatencySample = { values: [], timeouts: 0 };
   for (let i = 0; i < cycles; i++) {
@@ -110,7 +124,11 @@ async function measureGateway(settings: LatencySettings, dataDir: string): Promi
   const probeIds = Array.from({ length: settings.probeShelves }, (_, i) => shelfId(settings.backgroundShelves + i + 1));
   const planogramFile = join(dataDir, 'planogram.yaml');
   await writePlanogram(planogramFile, benchPlanogram([...backgroundIds, ...probeIds], settings.facings));
-  const gateway = await startGatewayBroker({ dataDir: join(dataDir, 'gateway'), planogramFile, lowStock: { smoothingWindow: 1, debounceMs: 0 } });
+  const gateway = await startGatewayBroker({
+    dataDir: join(dataDir, 'gateway'),
+    planogramFile,
+    lowStock: { smoothingWindow: 1, debounceMs: 0 },
+  });
   const clients: MqttClient[] = [];
   const sse = new SseClient();
   try {
@@ -125,7 +143,13 @@ async function measureGateway(settings: LatencySettings, dataDir: string): Promi
 
     const probes: Probe[] = [];
     for (const id of probeIds) {
-      const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gateway.mqttPort}`, { clientId: id, username: id, password: secretOf(id), reconnectPeriod: 0, keepalive: 60 });
+      const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gateway.mqttPort}`, {
+        clientId: id,
+        username: id,
+        password: secretOf(id),
+        reconnectPeriod: 0,
+        keepalive: 60,
+      });
       clients.push(client);
       for (let facing = 1; facing <= settings.facings; facing++) {
         // every probe facing starts full and ok
@@ -196,9 +220,12 @@ export async function runAlertLatency(settings: LatencySettings, progress: (line
   const dataDir = await makeTempDir('latency');
   try {
     const gateway = await measureGateway(settings, dataDir);
-    const describe = (s: LatencySample) => `p50 ${percentile(s.values, 50).toFixed(2)} ms, p99 ${percentile(s.values, 99).toFixed(2)} ms, timeouts ${s.timeouts}`;
+    const describe = (s: LatencySample) =>
+      `p50 ${percentile(s.values, 50).toFixed(2)} ms, p99 ${percentile(s.values, 99).toFixed(2)} ms, timeouts ${s.timeouts}`;
     progress(`drop→alert gateway idle:   ${describe(gateway.gatewayIdle)}`);
-    progress(`drop→alert gateway loaded: ${describe(gateway.gatewayLoaded)} (background ${Math.round(gateway.backgroundAchievedRate)} msg/s)`);
+    progress(
+      `drop→alert gateway loaded: ${describe(gateway.gatewayLoaded)} (background ${Math.round(gateway.backgroundAchievedRate)} msg/s)`,
+    );
     const aedesLoaded = await measureAedes(settings);
     progress(`publish→deliver bare aedes loaded: ${describe(aedesLoaded)}`);
     return { ...gateway, aedesLoaded };

@@ -65,7 +65,16 @@ async function prepare(params: PrepareParams): Promise<PrepareResult> {
     const alertFacings = facings.slice(0, params.resolvedAlerts + params.activeAlerts);
     alertFacings.forEach(({ shelfId: shelf, facing, sku }, i) => {
       const key = lowStockKey(shelf, facing);
-      built.alerts.service.raise({ kind: 'low-stock', key, severity: 'warning', title: `Low stock: ${sku} (${shelf} facing ${facing}), 1 left`, shelfId: shelf, facing, sku, units: 1 });
+      built.alerts.service.raise({
+        kind: 'low-stock',
+        key,
+        severity: 'warning',
+        title: `Low stock: ${sku} (${shelf} facing ${facing}), 1 left`,
+        shelfId: shelf,
+        facing,
+        sku,
+        units: 1,
+      });
       if (i < params.resolvedAlerts) built.alerts.service.resolveByKey(key, 'bench', 'restocked');
     });
     await built.storage.writer.flush();

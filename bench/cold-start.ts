@@ -79,7 +79,9 @@ export async function runColdStart(settings: ColdStartSettings, progress: (line:
         if (result.healthStatus !== 200) throw new Error(`cold start (${name}): /api/health answered ${result.healthStatus}`);
         runs.push(result);
         const parts = result.parts.map((p) => `${p.part} ${p.atMs.toFixed(0)}`).join(', ');
-        progress(`cold start run ${run + 1}/${settings.runs} ${name.padEnd(5)} ${result.startMs.toFixed(0)} ms (parts done at: ${parts} ms; import ${result.importMs.toFixed(0)} ms; ${result.devices} devices)`);
+        progress(
+          `cold start run ${run + 1}/${settings.runs} ${name.padEnd(5)} ${result.startMs.toFixed(0)} ms (parts done at: ${parts} ms; import ${result.importMs.toFixed(0)} ms; ${result.devices} devices)`,
+        );
       }
     }
     return {

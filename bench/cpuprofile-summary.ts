@@ -52,7 +52,12 @@ function moduleKey(frame: CallFrame): string {
     return rest[0]?.startsWith('@') ? `${rest[0]}/${rest[1]}` : (rest[0] ?? url);
   }
   const dist = url.indexOf('/dist/');
-  if (dist >= 0) return url.slice(dist + '/dist/'.length).split('/').slice(0, 2).join('/');
+  if (dist >= 0)
+    return url
+      .slice(dist + '/dist/'.length)
+      .split('/')
+      .slice(0, 2)
+      .join('/');
   return url;
 }
 
@@ -123,11 +128,20 @@ export async function summarizeFile(file: string, focus?: string, window?: Sampl
 
 export function renderSummary(summary: ProfileSummary, top = 30): string {
   const table = (title: string, rows: Share[]) =>
-    [`${title}`, ...rows.slice(0, top).map((r) => `  ${r.percent.toFixed(1).padStart(5)} %  ${r.ms.toFixed(0).padStart(7)} ms  ${r.name}`)].join('\n');
+    [
+      `${title}`,
+      ...rows.slice(0, top).map((r) => `  ${r.percent.toFixed(1).padStart(5)} %  ${r.ms.toFixed(0).padStart(7)} ms  ${r.name}`),
+    ].join('\n');
   return [
     `profile: ${(summary.totalMs / 1000).toFixed(1)} s sampled, ${(summary.busyMs / 1000).toFixed(1)} s busy (percentages are of busy time)`,
-    table('self time by function:', summary.selfByFunction.filter((r) => r.name !== '(idle)')),
-    table('self time by package / folder:', summary.selfByModule.filter((r) => r.name !== '(idle)')),
+    table(
+      'self time by function:',
+      summary.selfByFunction.filter((r) => r.name !== '(idle)'),
+    ),
+    table(
+      'self time by package / folder:',
+      summary.selfByModule.filter((r) => r.name !== '(idle)'),
+    ),
     table('total (inclusive) time of gateway functions:', summary.totalByFunction),
   ].join('\n\n');
 }

@@ -55,15 +55,30 @@ function publishersFor(shelves: number): PublisherSpec[] {
 async function measureOnce(broker: BrokerUnderTest, qos: 0 | 1, settings: IngestSettings): Promise<IngestRun> {
   const worker = ChildHandle.fork('load-worker');
   try {
-    await worker.request('connectPublishers', { port: broker.mqttPort, publishers: publishersFor(settings.shelves), facings: settings.facings, units: STEADY_UNITS });
+    await worker.request('connectPublishers', {
+      port: broker.mqttPort,
+      publishers: publishersFor(settings.shelves),
+      facings: settings.facings,
+      units: STEADY_UNITS,
+    });
     await worker.request('flood', { qos, window: settings.qos1Window, qos0WindowChunks: settings.qos0WindowChunks });
     await sleep(settings.warmupMs);
     const first = await broker.sample();
-    const cpuFirst = { broker: broker.cpuSeconds(), generator: cpuSecondsOf(worker.pid), self: cpuSecondsOf('self'), machine: machineBusySeconds() };
+    const cpuFirst = {
+      broker: broker.cpuSeconds(),
+      generator: cpuSecondsOf(worker.pid),
+      self: cpuSecondsOf('self'),
+      machine: machineBusySeconds(),
+    };
     // mosquitto's counter ticks every 2 s: its window ends on the first tick at or after measureMs
     await sleep(broker.name === 'mosquitto' ? settings.measureMs - 1_000 : settings.measureMs);
     const last = await broker.sample();
-    const cpuLast = { broker: broker.cpuSeconds(), generator: cpuSecondsOf(worker.pid), self: cpuSecondsOf('self'), machine: machineBusySeconds() };
+    const cpuLast = {
+      broker: broker.cpuSeconds(),
+      generator: cpuSecondsOf(worker.pid),
+      self: cpuSecondsOf('self'),
+      machine: machineBusySeconds(),
+    };
     await worker.request<LoadStats>('halt');
     const seconds = Number(last.atNs - first.atNs) / 1e9;
     const percent = (key: keyof typeof cpuFirst) => ((cpuLast[key] - cpuFirst[key]) / seconds) * 100;
@@ -80,7 +95,10 @@ async function measureOnce(broker: BrokerUnderTest, qos: 0 | 1, settings: Ingest
   }
 }
 
-export async function runIngest(settings: IngestSettings, progress: (line: string) => void): Promise<{ results: IngestResult[]; refusals: GatewayRefusals }> {
+export async function runIngest(
+  settings: IngestSettings,
+  progress: (line: string) => void,
+): Promise<{ results: IngestResult[]; refusals: GatewayRefusals }> {
   const dataDir = await makeTempDir('ingest');
   const shelfIds = Array.from({ length: settings.shelves }, (_, i) => shelfId(i + 1));
   const planogramFile = join(dataDir, 'planogram.yaml');
@@ -104,7 +122,9 @@ export async function runIngest(settings: IngestSettings, progress: (line: strin
           const name = BROKER_ORDER[(i + run) % BROKER_ORDER.length] as BrokerName;
           let result = await measureOnce(byName.get(name) as BrokerUnderTest, qos, settings);
           for (let retry = 1; retry <= settings.maxRetries && result.otherCpuPercent > settings.maxOtherCpuPercent; retry++) {
-            progress(`ingest QoS ${qos} run ${run + 1}/${settings.runs} ${name}: other processes used ${result.otherCpuPercent.toFixed(0)} % of a core meanwhile — measuring again`);
+            progress(
+              `ingest QoS ${qos} run ${run + 1}/${settings.runs} ${name}: other processes used ${result.otherCpuPercent.toFixed(0)} % of a core meanwhile — measuring again`,
+            );
             result = { ...(await measureOnce(byName.get(name) as BrokerUnderTest, qos, settings)), retries: retry };
           }
           runs[name].push(result);

@@ -59,8 +59,20 @@ export type LabelsBenchSettings = {
 };
 
 // the simulated radio takes whatever it is handed: the benchmark measures the gateway, not a radio policy
-export const LABELS_BENCH_DEFAULT: LabelsBenchSettings = { labels: 50_000, accessPoints: 20, apCommandsPerSecond: 100_000, timeoutMs: 600_000, rounds: 3 };
-export const LABELS_BENCH_SMOKE: LabelsBenchSettings = { labels: 2_000, accessPoints: 4, apCommandsPerSecond: 100_000, timeoutMs: 120_000, rounds: 1 };
+export const LABELS_BENCH_DEFAULT: LabelsBenchSettings = {
+  labels: 50_000,
+  accessPoints: 20,
+  apCommandsPerSecond: 100_000,
+  timeoutMs: 600_000,
+  rounds: 3,
+};
+export const LABELS_BENCH_SMOKE: LabelsBenchSettings = {
+  labels: 2_000,
+  accessPoints: 4,
+  apCommandsPerSecond: 100_000,
+  timeoutMs: 120_000,
+  rounds: 1,
+};
 
 export type TickFigures = { count: number; maxMs: number; totalMs: number; timersAtEnd: number };
 
@@ -92,11 +104,16 @@ export type LabelsBenchResult = {
   };
 };
 
-export async function runLabelsBench(settings: LabelsBenchSettings, progress: (line: string) => void = () => undefined): Promise<LabelsBenchResult> {
+export async function runLabelsBench(
+  settings: LabelsBenchSettings,
+  progress: (line: string) => void = () => undefined,
+): Promise<LabelsBenchResult> {
   const inFlight = MQTT_AP_DEFAULTS.maxInFlight;
   const baselineRound = async () => {
     const baseline = await runBaseline(settings.labels, settings.accessPoints, inFlight);
-    progress(`labels baseline: ${settings.labels} QoS 1 round trips over ${settings.accessPoints} connections through bare aedes in ${baseline.elapsedMs.toFixed(0)} ms`);
+    progress(
+      `labels baseline: ${settings.labels} QoS 1 round trips over ${settings.accessPoints} connections through bare aedes in ${baseline.elapsedMs.toFixed(0)} ms`,
+    );
     return baseline;
   };
 
@@ -131,7 +148,13 @@ export async function runLabelsBench(settings: LabelsBenchSettings, progress: (l
     let memoryAfter = memoryBefore;
     // create() runs synchronously (validation, every label's state, the first sends): how long it holds the event loop
     const createMs: number[] = [];
-    const rounds: { campaignMs: number; baselineMs: number; ratio: number; end: CampaignProgress; baseline: Awaited<ReturnType<typeof runBaseline>> }[] = [];
+    const rounds: {
+      campaignMs: number;
+      baselineMs: number;
+      ratio: number;
+      end: CampaignProgress;
+      baseline: Awaited<ReturnType<typeof runBaseline>>;
+    }[] = [];
     let campaignTicks = ticks;
     const timersOf = () => Number(campaigns.health().timers);
     for (let round = 0; round < settings.rounds; round++) {
@@ -148,7 +171,9 @@ export async function runLabelsBench(settings: LabelsBenchSettings, progress: (l
       const campaignMs = performance.now() - started;
       await profiler?.stop();
       rounds.push({ campaignMs, baselineMs: baseline.elapsedMs, ratio: campaignMs / baseline.elapsedMs, end, baseline });
-      progress(`labels campaign: ${end.counts.confirmed} confirmed, ${end.counts.failed} failed in ${campaignMs.toFixed(0)} ms (${(campaignMs / baseline.elapsedMs).toFixed(2)}×); longest campaign tick ${ticks.maxMs.toFixed(1)} ms`);
+      progress(
+        `labels campaign: ${end.counts.confirmed} confirmed, ${end.counts.failed} failed in ${campaignMs.toFixed(0)} ms (${(campaignMs / baseline.elapsedMs).toFixed(2)}×); longest campaign tick ${ticks.maxMs.toFixed(1)} ms`,
+      );
       if (round === 0) {
         // what the first campaign left: its labels tracked; the later rounds replace the same labels' records
         ticks.timersAtEnd = timersOf();
@@ -161,7 +186,6 @@ export async function runLabelsBench(settings: LabelsBenchSettings, progress: (l
     const elapsedMs = median.campaignMs;
     const end = median.end;
     const baseline = median.baseline;
-
 
     // resume: a second campaign while half the access points are away — the labels behind the others confirm, the
     // rest wait in their drivers' offline queues — stopped (the whole gateway) once the present half confirmed
@@ -182,7 +206,9 @@ export async function runLabelsBench(settings: LabelsBenchSettings, progress: (l
     const resumedView = gateway.campaigns.get('bench-2');
     const resumedMs = performance.now() - startBegan;
     if (resumedView?.state !== 'running' || resumedView.counts.confirmed !== confirmedBefore) {
-      throw new Error(`labels bench: campaign bench-2 after the restart: ${resumedView?.state ?? 'gone'}, ${resumedView?.counts.confirmed} confirmed (${confirmedBefore} before)`);
+      throw new Error(
+        `labels bench: campaign bench-2 after the restart: ${resumedView?.state ?? 'gone'}, ${resumedView?.counts.confirmed} confirmed (${confirmedBefore} before)`,
+      );
     }
     // every access point comes back: the resumed campaign sends only what is not confirmed yet
     const finishedAgain = campaignFinished(gateway, 'bench-2', settings.timeoutMs);
@@ -191,12 +217,19 @@ export async function runLabelsBench(settings: LabelsBenchSettings, progress: (l
     const finishedView = await finishedAgain;
     const finishMs = performance.now() - backBegan;
     const sentAfterRestart = gateway.campaigns.counters.sends;
-    progress(`labels resume: ${resumedView.counts.confirmed} of ${resumedView.total} confirmed, back in ${resumedMs.toFixed(0)} ms (gateway start ${startMs.toFixed(0)} ms)`);
+    progress(
+      `labels resume: ${resumedView.counts.confirmed} of ${resumedView.total} confirmed, back in ${resumedMs.toFixed(0)} ms (gateway start ${startMs.toFixed(0)} ms)`,
+    );
 
     return {
       labels: settings.labels,
       accessPoints: settings.accessPoints,
-      campaign: { elapsedMs, confirmed: end.counts.confirmed, failed: end.counts.failed, labelsPerS: (end.counts.confirmed / elapsedMs) * 1000 },
+      campaign: {
+        elapsedMs,
+        confirmed: end.counts.confirmed,
+        failed: end.counts.failed,
+        labelsPerS: (end.counts.confirmed / elapsedMs) * 1000,
+      },
       baseline: { ...baseline, inFlightPerConnection: inFlight },
       ratio: median.ratio,
       rounds: rounds.map(({ campaignMs, baselineMs, ratio }) => ({ campaignMs, baselineMs, ratio })),
@@ -208,7 +241,15 @@ export async function runLabelsBench(settings: LabelsBenchSettings, progress: (l
         jsPer1000Labels: ((memoryAfter.js - memoryBefore.js) / settings.labels) * 1000,
       },
       campaignTicks,
-      resume: { confirmedBefore, startMs, resumedMs, confirmedAfter: resumedView.counts.confirmed, finishMs, finishedConfirmed: finishedView.counts.confirmed, sentAfterRestart },
+      resume: {
+        confirmedBefore,
+        startMs,
+        resumedMs,
+        confirmedAfter: resumedView.counts.confirmed,
+        finishMs,
+        finishedConfirmed: finishedView.counts.confirmed,
+        sentAfterRestart,
+      },
     };
   } finally {
     for (const ap of aps) await ap.stop().catch(() => undefined);
@@ -218,15 +259,31 @@ export async function runLabelsBench(settings: LabelsBenchSettings, progress: (l
 }
 
 /** `labels` QoS 1 publishes + PUBACKs through bare aedes, spread over `connections`, `inFlight` unacknowledged each. */
-async function runBaseline(labels: number, connections: number, inFlight: number): Promise<{ elapsedMs: number; roundTrips: number; perS: number }> {
+async function runBaseline(
+  labels: number,
+  connections: number,
+  inFlight: number,
+): Promise<{ elapsedMs: number; roundTrips: number; perS: number }> {
   const broker = await Aedes.createBroker();
   const server: Server = createServer(broker.handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  const clients = await Promise.all(Array.from({ length: connections }, (_, i) => mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: `bench-ap-${i}`, reconnectPeriod: 0 })));
+  const clients = await Promise.all(
+    Array.from({ length: connections }, (_, i) =>
+      mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: `bench-ap-${i}`, reconnectPeriod: 0 }),
+    ),
+  );
   try {
     // the same shape as an AP command: one label's content, JSON
-    const payload = (i: number) => JSON.stringify({ cmdId: `c-${i}`, labelId: `ap-L${i}`, type: 'set-price', sku: '4000000000017', priceCents: 100 + (i % 900), productName: 'Oat milk 1 l' });
+    const payload = (i: number) =>
+      JSON.stringify({
+        cmdId: `c-${i}`,
+        labelId: `ap-L${i}`,
+        type: 'set-price',
+        sku: '4000000000017',
+        priceCents: 100 + (i % 900),
+        productName: 'Oat milk 1 l',
+      });
     const push = (total: number) =>
       Promise.all(
         clients.map(async (client, c) => {
@@ -275,7 +332,13 @@ async function benchConfig(dir: string, settings: LabelsBenchSettings): Promise<
     products,
     shelves: Array.from({ length: shelves }, (_, s) => ({
       id: `shelf-${s}`,
-      facings: Array.from({ length: Math.min(FACINGS_PER_SHELF, facings - s * FACINGS_PER_SHELF) }, (_, f) => ({ facing: f + 1, sku: skuOf(s * FACINGS_PER_SHELF + f), capacityUnits: 10, lowStockUnits: 2, restockUnits: 5 })),
+      facings: Array.from({ length: Math.min(FACINGS_PER_SHELF, facings - s * FACINGS_PER_SHELF) }, (_, f) => ({
+        facing: f + 1,
+        sku: skuOf(s * FACINGS_PER_SHELF + f),
+        capacityUnits: 10,
+        lowStockUnits: 2,
+        restockUnits: 5,
+      })),
     })),
     labels: labelIdsByAp(settings)
       .flatMap((ids) => ids)
@@ -298,7 +361,11 @@ async function benchConfig(dir: string, settings: LabelsBenchSettings): Promise<
       planogram: { file: planogramFile },
       security: { scryptCost: 1024 },
       labels: {
-        drivers: { maxLabels: Math.max(100_000, settings.labels), maxAccessPoints: Math.max(32, settings.accessPoints), apMaxCommandsPerSecond: settings.apCommandsPerSecond },
+        drivers: {
+          maxLabels: Math.max(100_000, settings.labels),
+          maxAccessPoints: Math.max(32, settings.accessPoints),
+          apMaxCommandsPerSecond: settings.apCommandsPerSecond,
+        },
         campaigns: { sendsPerSecondPerDriver: settings.apCommandsPerSecond },
       },
     },
@@ -314,7 +381,13 @@ function pricesFor(settings: LabelsBenchSettings, base: number): Record<string, 
 const secrets = new Map<string, string>();
 
 /** Provisions and connects the APs (every label awake, no ack lost) and waits until their drivers carry every label. */
-async function startAccessPoints(gateway: StoreGateway, labelsOf: string[][], aps: MqttApSimulator[], log: pino.Logger, again?: { provisioned: true; checkIn: false }): Promise<void> {
+async function startAccessPoints(
+  gateway: StoreGateway,
+  labelsOf: string[][],
+  aps: MqttApSimulator[],
+  log: pino.Logger,
+  again?: { provisioned: true; checkIn: false },
+): Promise<void> {
   const url = `mqtt://127.0.0.1:${gateway.broker.port}`;
   for (const [index, ids] of labelsOf.entries()) {
     const deviceId = apId(index);
@@ -338,9 +411,17 @@ async function startAccessPoints(gateway: StoreGateway, labelsOf: string[][], ap
   }
   if (again) return;
   const directory = gateway.labels.directory;
-  await waitFor(() => labelsOf.every((ids) => ids.length === 0 || directory.drivers().some((d) => d.driverId === `mqtt-ap:${ids[0]!.split('-L')[0]}`)), 30_000, 'AP drivers');
+  await waitFor(
+    () => labelsOf.every((ids) => ids.length === 0 || directory.drivers().some((d) => d.driverId === `mqtt-ap:${ids[0]!.split('-L')[0]}`)),
+    30_000,
+    'AP drivers',
+  );
   for (const [index, ids] of labelsOf.entries()) for (const id of ids) aps[index]!.checkInNow(id);
-  await waitFor(() => labelsOf.every((ids) => ids.every((id) => directory.driverFor(id) !== undefined)), 60_000, 'every label reported by its AP');
+  await waitFor(
+    () => labelsOf.every((ids) => ids.every((id) => directory.driverFor(id) !== undefined)),
+    60_000,
+    'every label reported by its AP',
+  );
 }
 
 function campaignReached(gateway: StoreGateway, campaignId: string, confirmed: number, timeoutMs: number): Promise<CampaignProgress> {
@@ -351,7 +432,12 @@ function campaignFinished(gateway: StoreGateway, campaignId: string, timeoutMs: 
   return onProgress(gateway, campaignId, (event) => event.finishedAt !== undefined, timeoutMs);
 }
 
-function onProgress(gateway: StoreGateway, campaignId: string, done: (event: CampaignProgress) => boolean, timeoutMs: number): Promise<CampaignProgress> {
+function onProgress(
+  gateway: StoreGateway,
+  campaignId: string,
+  done: (event: CampaignProgress) => boolean,
+  timeoutMs: number,
+): Promise<CampaignProgress> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       unsubscribe();

@@ -9,7 +9,14 @@
  * and leave again. Node brokers are garbage-collected before each reading.
  */
 import { join } from 'node:path';
-import { startAedesBroker, startGatewayBroker, startMosquittoBroker, type BrokerName, type BrokerUnderTest, type NodeBroker } from './brokers.js';
+import {
+  startAedesBroker,
+  startGatewayBroker,
+  startMosquittoBroker,
+  type BrokerName,
+  type BrokerUnderTest,
+  type NodeBroker,
+} from './brokers.js';
 import { eslId, secretOf, topicOf } from './fixture.js';
 import { ChildHandle, makeTempDir, removeTempDir } from './ipc.js';
 import type { ConnectIdleResult, IdleDeviceSpec } from './load-worker.js';
@@ -26,7 +33,14 @@ export type MemorySettings = {
   concurrencyPerWorker: number;
 };
 /** `jsDeltaBytes`: growth of the JS heap + external memory (node brokers only). */
-export type MemoryStage = { devices: number; connected: number; rssDeltaBytes: number; bytesPerDevice: number; jsDeltaBytes: number | null; connectMs: number };
+export type MemoryStage = {
+  devices: number;
+  connected: number;
+  rssDeltaBytes: number;
+  bytesPerDevice: number;
+  jsDeltaBytes: number | null;
+  connectMs: number;
+};
 export type BrokerMemory = {
   baselineRssBytes: number;
   stages: MemoryStage[];
@@ -56,7 +70,12 @@ async function measureBroker(broker: BrokerUnderTest, settings: MemorySettings, 
   try {
     const maxDevices = Math.max(...settings.stages);
     const warmup = Array.from({ length: settings.warmupDevices }, (_, i) => deviceSpec(maxDevices + i + 1));
-    await (workers[0] as ChildHandle).request('connectIdle', { port: broker.mqttPort, devices: warmup, concurrency: settings.concurrencyPerWorker, keepaliveSec: 60 });
+    await (workers[0] as ChildHandle).request('connectIdle', {
+      port: broker.mqttPort,
+      devices: warmup,
+      concurrency: settings.concurrencyPerWorker,
+      keepaliveSec: 60,
+    });
     await (workers[0] as ChildHandle).request('disconnectIdle');
     await sleep(1_000);
     const baseline = await broker.memory();
@@ -72,11 +91,16 @@ async function measureBroker(broker: BrokerUnderTest, settings: MemorySettings, 
       });
       const results = await Promise.all(
         workers.map((worker, w) =>
-          worker.request<ConnectIdleResult>('connectIdle', { port: broker.mqttPort, devices: batches[w], concurrency: settings.concurrencyPerWorker, keepaliveSec: 60 }, 900_000),
+          worker.request<ConnectIdleResult>(
+            'connectIdle',
+            { port: broker.mqttPort, devices: batches[w], concurrency: settings.concurrencyPerWorker, keepaliveSec: 60 },
+            900_000,
+          ),
         ),
       );
       const failed = results.reduce((sum, r) => sum + r.failed, 0);
-      if (failed > 0) throw new Error(`${broker.name}: ${failed} devices failed to connect (${results.find((r) => r.firstError)?.firstError})`);
+      if (failed > 0)
+        throw new Error(`${broker.name}: ${failed} devices failed to connect (${results.find((r) => r.firstError)?.firstError})`);
       const connectMs = performance.now() - began;
       connectedSoFar = target;
       await sleep(2_000);
@@ -85,7 +109,14 @@ async function measureBroker(broker: BrokerUnderTest, settings: MemorySettings, 
       const connected = statuses.reduce((sum, s) => sum + s.connected, 0);
       const rssDeltaBytes = memory.rssBytes - baseline.rssBytes;
       const jsDeltaBytes = memory.jsBytes !== null && baseline.jsBytes !== null ? memory.jsBytes - baseline.jsBytes : null;
-      const stage: MemoryStage = { devices: target, connected, rssDeltaBytes, bytesPerDevice: rssDeltaBytes / target, jsDeltaBytes, connectMs };
+      const stage: MemoryStage = {
+        devices: target,
+        connected,
+        rssDeltaBytes,
+        bytesPerDevice: rssDeltaBytes / target,
+        jsDeltaBytes,
+        connectMs,
+      };
       stages.push(stage);
       progress(
         `memory ${broker.name.padEnd(9)} ${String(target).padStart(6)} devices (${connected} connected): RSS +${(stage.rssDeltaBytes / 2 ** 20).toFixed(1)} MiB,` +
@@ -115,9 +146,16 @@ export async function runMemory(settings: MemorySettings, progress: (line: strin
       let broker: BrokerUnderTest | undefined;
       try {
         if (name === 'gateway') {
-          const gateway: NodeBroker = await startGatewayBroker({ dataDir: join(dataDir, 'gateway'), planogramFile: null, maxConnections: maxDevices + 2_000 });
+          const gateway: NodeBroker = await startGatewayBroker({
+            dataDir: join(dataDir, 'gateway'),
+            planogramFile: null,
+            maxConnections: maxDevices + 2_000,
+          });
           broker = gateway;
-          await gateway.provision('esl', Array.from({ length: maxDevices + settings.warmupDevices }, (_, i) => eslId(i + 1)));
+          await gateway.provision(
+            'esl',
+            Array.from({ length: maxDevices + settings.warmupDevices }, (_, i) => eslId(i + 1)),
+          );
         } else if (name === 'aedes') {
           broker = await startAedesBroker();
         } else {

@@ -50,7 +50,8 @@ export class MosquittoBroker {
   ) {}
 
   static async start(): Promise<MosquittoBroker> {
-    if (!existsSync(MOSQUITTO_BIN)) throw new Error(`${MOSQUITTO_BIN} not found: the baseline needs Debian's mosquitto (apt-get install mosquitto)`);
+    if (!existsSync(MOSQUITTO_BIN))
+      throw new Error(`${MOSQUITTO_BIN} not found: the baseline needs Debian's mosquitto (apt-get install mosquitto)`);
     const dir = await makeTempDir('mosquitto');
     const port = await freePort();
     const configFile = join(dir, 'mosquitto.conf');
@@ -88,7 +89,10 @@ export class MosquittoBroker {
   /** Subscribes to mosquitto's publish counter; `samples` grows by one a second. */
   async counter(): Promise<{ samples: CounterSample[]; close: () => Promise<void> }> {
     const samples: CounterSample[] = [];
-    const client: MqttClient = await mqtt.connectAsync(`mqtt://127.0.0.1:${this.port}`, { clientId: 'bench-sys-reader', reconnectPeriod: 0 });
+    const client: MqttClient = await mqtt.connectAsync(`mqtt://127.0.0.1:${this.port}`, {
+      clientId: 'bench-sys-reader',
+      reconnectPeriod: 0,
+    });
     client.on('message', (_topic, payload) => samples.push({ count: Number(payload.toString()), atNs: process.hrtime.bigint() }));
     await client.subscribeAsync('$SYS/broker/publish/messages/received');
     return { samples, close: () => client.endAsync(true) };

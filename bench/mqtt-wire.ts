@@ -114,7 +114,11 @@ export class ConnectRefusedError extends Error {
 /** A connected raw publisher: a socket after CONNACK; `onPacket` receives every later packet (PUBACK, PINGRESP). */
 export type WireConnection = { socket: Socket; onPacket: (handler: (type: number, body: Buffer) => void) => void };
 
-export function connectWire(port: number, credentials: WireCredentials, options: { host?: string; keepaliveSec?: number; timeoutMs?: number } = {}): Promise<WireConnection> {
+export function connectWire(
+  port: number,
+  credentials: WireCredentials,
+  options: { host?: string; keepaliveSec?: number; timeoutMs?: number } = {},
+): Promise<WireConnection> {
   return new Promise((resolve, reject) => {
     const socket = netConnect({ host: options.host ?? '127.0.0.1', port });
     socket.setNoDelay(true);

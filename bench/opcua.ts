@@ -40,12 +40,35 @@ export type OpcuaBenchSettings = {
   scalesNodeset: boolean;
 };
 
-export const OPCUA_BENCH_DEFAULT: OpcuaBenchSettings = { shelves: 125, facingsPerShelf: 8, rateHz: 10, warmupMs: 3_000, measureMs: 10_000, startupRuns: 3, scalesNodeset: true };
-export const OPCUA_BENCH_SMOKE: OpcuaBenchSettings = { shelves: 4, facingsPerShelf: 4, rateHz: 5, warmupMs: 1_000, measureMs: 2_000, startupRuns: 1, scalesNodeset: false };
+export const OPCUA_BENCH_DEFAULT: OpcuaBenchSettings = {
+  shelves: 125,
+  facingsPerShelf: 8,
+  rateHz: 10,
+  warmupMs: 3_000,
+  measureMs: 10_000,
+  startupRuns: 3,
+  scalesNodeset: true,
+};
+export const OPCUA_BENCH_SMOKE: OpcuaBenchSettings = {
+  shelves: 4,
+  facingsPerShelf: 4,
+  rateHz: 5,
+  warmupMs: 1_000,
+  measureMs: 2_000,
+  startupRuns: 1,
+  scalesNodeset: false,
+};
 
 type Variant = 'off' | 'opcua' | 'opcua+scales';
 type ChildStartParams = { dataDir: string; planogramFile: string; variant: Variant };
-type ChildStartResult = { startMs: number; importMs: number; rssBytes: number; mqttPort: number; opcuaEndpoint: string | null; pid: number };
+type ChildStartResult = {
+  startMs: number;
+  importMs: number;
+  rssBytes: number;
+  mqttPort: number;
+  opcuaEndpoint: string | null;
+  pid: number;
+};
 
 export type OpcuaStartup = { variant: Variant; firstStartMs: number; medianStartMs: number; importMs: number; rssMB: number };
 
@@ -78,7 +101,11 @@ async function childStart(params: ChildStartParams): Promise<ChildStartResult> {
   const { hashOpcuaPassword } = await import('../edge/opcua/opcua-users.js');
   const { createLogger } = await import('../edge/core/logger.js');
   const imported = performance.now();
-  const config = await benchGatewayConfig({ dataDir: params.dataDir, planogramFile: params.planogramFile, lowStock: { smoothingWindow: 1 } });
+  const config = await benchGatewayConfig({
+    dataDir: params.dataDir,
+    planogramFile: params.planogramFile,
+    lowStock: { smoothingWindow: 1 },
+  });
   config.opcua.server = {
     ...config.opcua.server,
     enabled: params.variant !== 'off',
@@ -135,7 +162,12 @@ async function startGateway(params: ChildStartParams): Promise<{ child: ChildHan
   }
 }
 
-async function measureStartup(root: string, planogramFile: string, settings: OpcuaBenchSettings, progress: (line: string) => void): Promise<OpcuaStartup[]> {
+async function measureStartup(
+  root: string,
+  planogramFile: string,
+  settings: OpcuaBenchSettings,
+  progress: (line: string) => void,
+): Promise<OpcuaStartup[]> {
   const results: OpcuaStartup[] = [];
   for (const variant of ['off', 'opcua', 'opcua+scales'] as const) {
     const dataDir = join(root, `start-${variant.replace('+', '-')}`);
@@ -161,7 +193,8 @@ async function measureStartup(root: string, planogramFile: string, settings: Opc
 
 /** The first connection of a new client certificate is refused; trust it as store IT would (rejected/ → trusted/certs/). */
 async function trustRejected(pkiDir: string): Promise<void> {
-  for (const file of await readdir(join(pkiDir, 'rejected'))) await rename(join(pkiDir, 'rejected', file), join(pkiDir, 'trusted', 'certs', file));
+  for (const file of await readdir(join(pkiDir, 'rejected')))
+    await rename(join(pkiDir, 'rejected', file), join(pkiDir, 'trusted', 'certs', file));
 }
 
 export async function runOpcuaBench(settings: OpcuaBenchSettings, progress: (line: string) => void): Promise<OpcuaBenchResult> {
@@ -177,15 +210,22 @@ export async function runOpcuaBench(settings: OpcuaBenchSettings, progress: (lin
     const startup = settings.startupRuns > 0 ? await measureStartup(root, planogramFile, settings, progress) : [];
 
     const dataDir = join(root, 'delivery');
-    const { child: gatewayChild, started } = await startGateway({ dataDir, planogramFile, variant: settings.scalesNodeset ? 'opcua+scales' : 'opcua' });
+    const { child: gatewayChild, started } = await startGateway({
+      dataDir,
+      planogramFile,
+      variant: settings.scalesNodeset ? 'opcua+scales' : 'opcua',
+    });
     closers.push(() => gatewayChild.close(30_000));
     await gatewayChild.request('provision', shelfIds);
     const aedesChild = ChildHandle.fork('broker-process');
     closers.push(() => aedesChild.close(10_000));
     const aedes = await aedesChild.request<BrokerStartResult>('start', { kind: 'aedes' });
 
-    const connect = (port: number, options: mqtt.IClientOptions) => mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0, keepalive: 60, ...options });
-    const shelves: MqttClient[] = await Promise.all(shelfIds.map((id) => connect(started.mqttPort, { clientId: id, username: id, password: secretOf(id) })));
+    const connect = (port: number, options: mqtt.IClientOptions) =>
+      mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0, keepalive: 60, ...options });
+    const shelves: MqttClient[] = await Promise.all(
+      shelfIds.map((id) => connect(started.mqttPort, { clientId: id, username: id, password: secretOf(id) })),
+    );
     const relays: MqttClient[] = await Promise.all(shelfIds.map((id) => connect(aedes.mqttPort, { clientId: `relay-${id}` })));
     const subscriber = await connect(aedes.mqttPort, { clientId: 'bench-subscriber' });
     closers.push(() => Promise.all([...shelves, ...relays, subscriber].map((c) => c.endAsync(true).catch(() => undefined))));
@@ -228,7 +268,10 @@ export async function runOpcuaBench(settings: OpcuaBenchSettings, progress: (lin
         securityPolicy: ua.SecurityPolicy.Basic256Sha256,
         endpointMustExist: false,
         connectionStrategy: { maxRetry: 0 },
-        clientCertificateManager: new ua.OPCUACertificateManager({ rootFolder: join(root, 'client-pki'), automaticallyAcceptUnknownCertificate: true }),
+        clientCertificateManager: new ua.OPCUACertificateManager({
+          rootFolder: join(root, 'client-pki'),
+          automaticallyAcceptUnknownCertificate: true,
+        }),
       });
     const endpoint = started.opcuaEndpoint as string;
     await newClient()
@@ -261,9 +304,17 @@ export async function runOpcuaBench(settings: OpcuaBenchSettings, progress: (lin
     });
     let opcuaDelivered = 0;
     const monitored = shelfIds.flatMap((id) =>
-      Array.from({ length: settings.facingsPerShelf }, (_, i) => ({ nodeId: `ns=1;s=shelf/${id}/facing/${i + 1}/units`, attributeId: ua.AttributeIds.Value })),
+      Array.from({ length: settings.facingsPerShelf }, (_, i) => ({
+        nodeId: `ns=1;s=shelf/${id}/facing/${i + 1}/units`,
+        attributeId: ua.AttributeIds.Value,
+      })),
     );
-    const group = await ua.ClientMonitoredItemGroup.create(subscription, monitored, { samplingInterval: 0, queueSize: 10, discardOldest: true }, ua.TimestampsToReturn.Both);
+    const group = await ua.ClientMonitoredItemGroup.create(
+      subscription,
+      monitored,
+      { samplingInterval: 0, queueSize: 10, discardOldest: true },
+      ua.TimestampsToReturn.Both,
+    );
     group.on('changed', () => opcuaDelivered++);
     await sleep(settings.warmupMs);
 

@@ -11,7 +11,15 @@ export function rssOf(pid: number | 'self'): number {
   return Number(match[1]) * 1024;
 }
 
-export type MachineInfo = { nproc: number; cpuModel: string; node: string; date: string; mosquitto: string; aedes: string; openFiles: string };
+export type MachineInfo = {
+  nproc: number;
+  cpuModel: string;
+  node: string;
+  date: string;
+  mosquitto: string;
+  aedes: string;
+  openFiles: string;
+};
 
 function tryRun(file: string, args: string[]): string {
   try {

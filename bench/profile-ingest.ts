@@ -36,14 +36,21 @@ async function profileIngest(broker: 'gateway' | 'aedes', qos: 0 | 1, seconds: n
     await writePlanogram(planogramFile, benchPlanogram(shelfIds, FACINGS));
     const profileFlags = ['--cpu-prof', `--cpu-prof-dir=${outDir}`, `--cpu-prof-name=${name}`];
     const gateway: NodeBroker =
-      broker === 'gateway' ? await startGatewayBroker({ dataDir: join(dataDir, 'gateway'), planogramFile }, profileFlags) : await startAedesBroker(profileFlags);
+      broker === 'gateway'
+        ? await startGatewayBroker({ dataDir: join(dataDir, 'gateway'), planogramFile }, profileFlags)
+        : await startAedesBroker(profileFlags);
     let window = { fromUs: 0, toUs: 0 };
     let rate = 0;
     try {
       if (broker === 'gateway') await gateway.provision('shelf', shelfIds);
       const worker = ChildHandle.fork('load-worker');
       try {
-        const publishers = shelfIds.map((id) => ({ clientId: id, username: id, password: secretOf(id), topic: topicOf('shelf', id, 'weight') }));
+        const publishers = shelfIds.map((id) => ({
+          clientId: id,
+          username: id,
+          password: secretOf(id),
+          topic: topicOf('shelf', id, 'weight'),
+        }));
         await worker.request('connectPublishers', { port: gateway.mqttPort, publishers, facings: FACINGS, units: STEADY_UNITS });
         await worker.request('flood', { qos, window: 16, qos0WindowChunks: 2 });
         await sleep(3_000);
@@ -74,7 +81,8 @@ try {
   const outDir = fileURLToPath(new URL('../../bench/profiles/', import.meta.url));
   await mkdir(outDir, { recursive: true });
   const broker = option('--broker', 'gateway') === 'aedes' ? 'aedes' : 'gateway';
-  for (const qos of qosOption === 'both' ? ([0, 1] as const) : ([Number(qosOption) as 0 | 1] as const)) await profileIngest(broker, qos, seconds, outDir);
+  for (const qos of qosOption === 'both' ? ([0, 1] as const) : ([Number(qosOption) as 0 | 1] as const))
+    await profileIngest(broker, qos, seconds, outDir);
 } catch (error) {
   console.error(error);
   process.exitCode = 1;

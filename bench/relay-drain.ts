@@ -57,7 +57,10 @@ export type RelayDrainResult = {
   latencyDuringDrain: LatencyFigures & { backlogLeftAtEnd: number };
 };
 
-export async function runRelayDrainBench(settings: RelayDrainSettings, progress: (line: string) => void = () => undefined): Promise<RelayDrainResult> {
+export async function runRelayDrainBench(
+  settings: RelayDrainSettings,
+  progress: (line: string) => void = () => undefined,
+): Promise<RelayDrainResult> {
   if (!existsSync(MOSQUITTO_BIN)) throw new Error(`${MOSQUITTO_BIN} not found: the relay benchmark needs Debian's mosquitto`);
   const dir = await makeTempDir('relay-drain');
   const hq = await startHq(dir);
@@ -83,7 +86,10 @@ export async function runRelayDrainBench(settings: RelayDrainSettings, progress:
           reconnectMaxMs: 200,
           maxInFlight,
           drain: { ratePerS: settings.capRatePerS, burst: Math.max(1, Math.round(settings.capRatePerS / 10)), jitter: 0.2 },
-          outbox: { maxPendingAppends: 20_000, budgets: { criticalBytes: 2 * GiB, operationalBytes: 2 * GiB, telemetryBytes: 2 * GiB, totalBytes: 6 * GiB } },
+          outbox: {
+            maxPendingAppends: 20_000,
+            budgets: { criticalBytes: 2 * GiB, operationalBytes: 2 * GiB, telemetryBytes: 2 * GiB, totalBytes: 6 * GiB },
+          },
         },
       },
     });
@@ -94,7 +100,12 @@ export async function runRelayDrainBench(settings: RelayDrainSettings, progress:
     await waitFor(() => relay.status().link.up, 10_000, 'HQ link up');
 
     const secret = await gateway.devices.registry.provision('kiosk-bench', 'kiosk');
-    const kiosk = await mqtt.connectAsync(`mqtt://127.0.0.1:${gateway.broker.port}`, { clientId: 'kiosk-bench', username: 'kiosk-bench', password: secret, reconnectPeriod: 0 });
+    const kiosk = await mqtt.connectAsync(`mqtt://127.0.0.1:${gateway.broker.port}`, {
+      clientId: 'kiosk-bench',
+      username: 'kiosk-bench',
+      password: secret,
+      reconnectPeriod: 0,
+    });
     const hqSub = await mqtt.connectAsync(hq.url, { protocolVersion: 5, reconnectPeriod: 0, clientId: 'bench-hq-consumer' });
     const arrivals = new Map<string, number>();
     hqSub.on('message', (_topic, payload) => {
@@ -108,7 +119,11 @@ export async function runRelayDrainBench(settings: RelayDrainSettings, progress:
       for (let i = 0; i < samples; i++) {
         const basketId = `${phase}-${i}`;
         const sentAt = performance.now();
-        await kiosk.publishAsync(`store/${STORE}/kiosk/kiosk-bench/event`, JSON.stringify({ type: 'basket-open', basketId, ts: Date.now() }), { qos: 1 });
+        await kiosk.publishAsync(
+          `store/${STORE}/kiosk/kiosk-bench/event`,
+          JSON.stringify({ type: 'basket-open', basketId, ts: Date.now() }),
+          { qos: 1 },
+        );
         await waitFor(() => arrivals.has(basketId), 10_000, `live event ${basketId} at HQ`);
         latencies.push((arrivals.get(basketId) as number) - sentAt);
         await sleep(settings.latencyIntervalMs);
@@ -132,7 +147,15 @@ export async function runRelayDrainBench(settings: RelayDrainSettings, progress:
       time: new Date(1_764_560_000_000 + i).toISOString(),
       subject: `kiosk/kiosk-${i % 8}`,
       datacontenttype: 'application/json',
-      data: { kioskId: `kiosk-${i % 8}`, type: 'item-scanned', basketId: `b-${i >> 4}`, sku: '4000000000017', qty: 1, priceCents: 189, ts: 1_764_560_000_000 + i },
+      data: {
+        kioskId: `kiosk-${i % 8}`,
+        type: 'item-scanned',
+        basketId: `b-${i >> 4}`,
+        sku: '4000000000017',
+        qty: 1,
+        priceCents: 189,
+        ts: 1_764_560_000_000 + i,
+      },
     });
     const fillStarted = performance.now();
     const window = 10_000;
@@ -156,7 +179,9 @@ export async function runRelayDrainBench(settings: RelayDrainSettings, progress:
     const cappedElapsedMs = performance.now() - cappedStarted;
     const cappedEvents = relay.status().lanes.backlog.acked - ackedBefore;
     const backlogLeftAtEnd = outbox.stats(Date.now()).perClass.critical.rows;
-    progress(`relay latency while draining: p50 ${percentile(duringDrain, 50).toFixed(1)} ms, p99 ${percentile(duringDrain, 99).toFixed(1)} ms; backlog ${Math.round((cappedEvents / cappedElapsedMs) * 1000)}/s at cap ${settings.capRatePerS}`);
+    progress(
+      `relay latency while draining: p50 ${percentile(duringDrain, 50).toFixed(1)} ms, p99 ${percentile(duringDrain, 99).toFixed(1)} ms; backlog ${Math.round((cappedEvents / cappedElapsedMs) * 1000)}/s at cap ${settings.capRatePerS}`,
+    );
 
     await kiosk.endAsync(true);
     await hqSub.endAsync(true);
@@ -166,15 +191,27 @@ export async function runRelayDrainBench(settings: RelayDrainSettings, progress:
 
     // (b) uncapped: the rest of the backlog, from the same outbox file
     const uncapped = await drainUncapped(config.dataDir, `mqtt://127.0.0.1:${hq.port}`, maxInFlight);
-    progress(`relay drain uncapped: ${uncapped.events} events in ${uncapped.elapsedMs.toFixed(0)} ms (${Math.round(uncapped.eventsPerS)}/s)`);
+    progress(
+      `relay drain uncapped: ${uncapped.events} events in ${uncapped.elapsedMs.toFixed(0)} ms (${Math.round(uncapped.eventsPerS)}/s)`,
+    );
 
-    const figures = (values: number[]): LatencyFigures => ({ samples: values.length, p50Ms: percentile(values, 50), p99Ms: percentile(values, 99), maxMs: Math.max(...values) });
+    const figures = (values: number[]): LatencyFigures => ({
+      samples: values.length,
+      p50Ms: percentile(values, 50),
+      p99Ms: percentile(values, 99),
+      maxMs: Math.max(...values),
+    });
     return {
       backlogEvents: settings.backlogEvents,
       bodyBytes: Buffer.byteLength(JSON.stringify(makeEvent(0))),
       fillEventsPerS,
       uncapped,
-      capped: { capRatePerS: settings.capRatePerS, events: cappedEvents, elapsedMs: cappedElapsedMs, eventsPerS: (cappedEvents / cappedElapsedMs) * 1000 },
+      capped: {
+        capRatePerS: settings.capRatePerS,
+        events: cappedEvents,
+        elapsedMs: cappedElapsedMs,
+        eventsPerS: (cappedEvents / cappedElapsedMs) * 1000,
+      },
       latencyHealthy: figures(healthy),
       latencyDuringDrain: { ...figures(duringDrain), backlogLeftAtEnd },
     };
@@ -188,7 +225,11 @@ export async function runRelayDrainBench(settings: RelayDrainSettings, progress:
 
 async function drainUncapped(dataDir: string, url: string, maxInFlight: number): Promise<RelayDrainResult['uncapped']> {
   const log = pino({ level: 'silent' });
-  const outbox = new SqliteOutbox(dataDir, { ...OUTBOX_DEFAULTS, budgets: { criticalBytes: 2 * GiB, operationalBytes: 2 * GiB, telemetryBytes: 2 * GiB, totalBytes: 6 * GiB } }, { storeId: STORE, newId: () => 'unused', now: Date.now, log });
+  const outbox = new SqliteOutbox(
+    dataDir,
+    { ...OUTBOX_DEFAULTS, budgets: { criticalBytes: 2 * GiB, operationalBytes: 2 * GiB, telemetryBytes: 2 * GiB, totalBytes: 6 * GiB } },
+    { storeId: STORE, newId: () => 'unused', now: Date.now, log },
+  );
   await outbox.start();
   const rows = () => {
     const stats = outbox.stats(Date.now());
@@ -238,7 +279,15 @@ async function waitFor(check: () => boolean, timeoutMs: number, what: string, po
 async function startHq(dir: string): Promise<{ port: number; url: string; stop(): Promise<void> }> {
   const port = await freePort();
   const configFile = join(dir, 'mosquitto.conf');
-  const lines = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest none', 'set_tcp_nodelay true', 'max_queued_messages 0', 'max_inflight_messages 0'];
+  const lines = [
+    `listener ${port} 127.0.0.1`,
+    'allow_anonymous true',
+    'persistence false',
+    'log_dest none',
+    'set_tcp_nodelay true',
+    'max_queued_messages 0',
+    'max_inflight_messages 0',
+  ];
   // started as root, mosquitto drops to the `mosquitto` user, which cannot read our temp dir
   if (process.getuid?.() === 0) lines.push('user root');
   await writeFile(configFile, lines.join('\n') + '\n');

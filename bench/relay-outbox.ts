@@ -41,26 +41,56 @@ export type OutboxBenchResult = {
 
 const GiB = 1024 * 1024 * 1024;
 
-export async function runOutboxBench(settings: OutboxBenchSettings, progress: (line: string) => void = () => undefined): Promise<OutboxBenchResult> {
+export async function runOutboxBench(
+  settings: OutboxBenchSettings,
+  progress: (line: string) => void = () => undefined,
+): Promise<OutboxBenchResult> {
   const dir = settings.dir ?? (await mkdtemp(join(tmpdir(), 'smartstore-bench-outbox-')));
   const newEvent = cloudEventFactory({ storeId: 'bench-store', newId: randomUUID, now: Date.now });
   const makeEvent = (i: number): RelayEvent =>
-    newEvent({ type: 'store.kiosk.event', subject: `kiosk/kiosk-${i % 8}`, data: { kioskId: `kiosk-${i % 8}`, type: 'item-scanned', basketId: `b-${i >> 4}`, sku: '4000000000017', qty: 1, priceCents: 189, ts: 1_764_560_000_000 + i, receivedAt: 1_764_560_000_000 + i } });
+    newEvent({
+      type: 'store.kiosk.event',
+      subject: `kiosk/kiosk-${i % 8}`,
+      data: {
+        kioskId: `kiosk-${i % 8}`,
+        type: 'item-scanned',
+        basketId: `b-${i >> 4}`,
+        sku: '4000000000017',
+        qty: 1,
+        priceCents: 189,
+        ts: 1_764_560_000_000 + i,
+        receivedAt: 1_764_560_000_000 + i,
+      },
+    });
   try {
     const outbox = await benchOutbox(join(dir, 'outbox'), settings.events, settings.window ?? 5_000, makeEvent);
     progress(`outbox: ${settings.events} events in ${outbox.elapsedMs.toFixed(0)} ms (${outbox.rowsPerCommit.toFixed(0)} rows per commit)`);
     const singleRow = await benchSingleRow(join(dir, 'single', 'single-row.db'), settings.singleRowEvents, makeEvent);
     progress(`single-row commits: ${settings.singleRowEvents} events in ${singleRow.elapsedMs.toFixed(0)} ms`);
-    return { outbox, singleRow, ratio: outbox.eventsPerS / singleRow.eventsPerS, bodyBytes: Buffer.byteLength(JSON.stringify(makeEvent(0))) };
+    return {
+      outbox,
+      singleRow,
+      ratio: outbox.eventsPerS / singleRow.eventsPerS,
+      bodyBytes: Buffer.byteLength(JSON.stringify(makeEvent(0))),
+    };
   } finally {
     if (!settings.dir) await rm(dir, { recursive: true, force: true });
   }
 }
 
-async function benchOutbox(dir: string, events: number, window: number, makeEvent: (i: number) => RelayEvent): Promise<OutboxBenchResult['outbox']> {
+async function benchOutbox(
+  dir: string,
+  events: number,
+  window: number,
+  makeEvent: (i: number) => RelayEvent,
+): Promise<OutboxBenchResult['outbox']> {
   const outbox = new SqliteOutbox(
     dir,
-    { ...OUTBOX_DEFAULTS, maxPendingAppends: Math.max(window, OUTBOX_DEFAULTS.maxPendingAppends), budgets: { criticalBytes: GiB, operationalBytes: GiB, telemetryBytes: GiB, totalBytes: 3 * GiB } },
+    {
+      ...OUTBOX_DEFAULTS,
+      maxPendingAppends: Math.max(window, OUTBOX_DEFAULTS.maxPendingAppends),
+      budgets: { criticalBytes: GiB, operationalBytes: GiB, telemetryBytes: GiB, totalBytes: 3 * GiB },
+    },
     { storeId: 'bench-store', newId: randomUUID, now: Date.now, log: pino({ level: 'silent' }) },
   );
   await outbox.start();
@@ -74,7 +104,13 @@ async function benchOutbox(dir: string, events: number, window: number, makeEven
     }
     await Promise.all(inFlight.slice(0, Math.min(window, events)));
     const elapsedMs = performance.now() - started;
-    return { events, elapsedMs, eventsPerS: (events / elapsedMs) * 1000, commits: outbox.counts.commits, rowsPerCommit: outbox.counts.committedRows / Math.max(1, outbox.counts.commits) };
+    return {
+      events,
+      elapsedMs,
+      eventsPerS: (events / elapsedMs) * 1000,
+      commits: outbox.counts.commits,
+      rowsPerCommit: outbox.counts.committedRows / Math.max(1, outbox.counts.commits),
+    };
   } finally {
     await outbox.stop();
   }
@@ -84,13 +120,22 @@ async function benchSingleRow(path: string, events: number, makeEvent: (i: numbe
   const db = new SqliteDatabase(path, { synchronous: 'FULL' });
   await db.open();
   try {
-    await db.exec('CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, class TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, created_at INTEGER NOT NULL, bytes INTEGER NOT NULL, body TEXT NOT NULL)');
+    await db.exec(
+      'CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, class TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, created_at INTEGER NOT NULL, bytes INTEGER NOT NULL, body TEXT NOT NULL)',
+    );
     const started = performance.now();
     for (let i = 0; i < events; i++) {
       const event = makeEvent(i);
       const body = JSON.stringify(event);
       await db.transaction((tx) =>
-        tx.run('INSERT INTO outbox (class, id, type, created_at, bytes, body) VALUES (?, ?, ?, ?, ?, ?)', ['critical', event.id, event.type, Date.now(), Buffer.byteLength(body), body]),
+        tx.run('INSERT INTO outbox (class, id, type, created_at, bytes, body) VALUES (?, ?, ?, ?, ?, ?)', [
+          'critical',
+          event.id,
+          event.type,
+          Date.now(),
+          Buffer.byteLength(body),
+          body,
+        ]),
       );
     }
     const elapsedMs = performance.now() - started;

@@ -103,15 +103,25 @@ export function buildRows(results: BenchResults): Row[] {
         benchmark,
         gateway: formatKiB(v('gateway')),
         baseline: `aedes ${formatKiB(v('aedes'))} · mosquitto ${Number.isNaN(v('mosquitto')) ? 'n/a' : formatKiB(v('mosquitto'))}`,
-        ratio: `${formatRatio(v('gateway') / v('aedes'))} aedes` + (Number.isNaN(v('mosquitto')) ? '' : ` · ${formatRatio(v('gateway') / v('mosquitto'))} mosquitto`),
+        ratio:
+          `${formatRatio(v('gateway') / v('aedes'))} aedes` +
+          (Number.isNaN(v('mosquitto')) ? '' : ` · ${formatRatio(v('gateway') / v('mosquitto'))} mosquitto`),
         target: '—',
         result: '—',
       });
     };
     const stagesText = settings.stages.map((s) => formatInt(s)).join(' / ');
     let next = 97 + settings.reportStages.length;
-    slopeRow(`3${String.fromCharCode(next++)}`, `Memory per connected device, RSS slope over ${stagesText} devices (least squares)`, (name) => result[name].rssSlopeBytes);
-    slopeRow(`3${String.fromCharCode(next++)}`, `Memory per connected device, JS heap + external slope (node brokers; steadier than RSS)`, (name) => result[name].jsSlopeBytes);
+    slopeRow(
+      `3${String.fromCharCode(next++)}`,
+      `Memory per connected device, RSS slope over ${stagesText} devices (least squares)`,
+      (name) => result[name].rssSlopeBytes,
+    );
+    slopeRow(
+      `3${String.fromCharCode(next++)}`,
+      `Memory per connected device, JS heap + external slope (node brokers; steadier than RSS)`,
+      (name) => result[name].jsSlopeBytes,
+    );
   }
   if (results.coldStart) {
     const { result, settings } = results.coldStart;
@@ -264,7 +274,8 @@ function durabilityRows(settings: DurabilitySettings, result: DurabilityResult):
       `Campaign create for ${formatInt(campaign.labels)} labels (${formatInt(campaign.skus)} skus), ms: POST /api/campaigns ` +
       `→ 201 after the commit (median of ${settings.campaign.rounds}); ` +
       `in-run baseline create() alone, what the 201 waited for before; ${loadText(campaign.load)}`,
-    gateway: `${formatInt(campaign.median.postMs)}; event loop held ≤ ${formatInt(campaign.maxHoldMs)}; an alert commit ` +
+    gateway:
+      `${formatInt(campaign.median.postMs)}; event loop held ≤ ${formatInt(campaign.maxHoldMs)}; an alert commit ` +
       `meanwhile waited ${formatInt(campaign.median.probeCommitMs)}`,
     baseline: `its create() alone ${formatInt(campaign.median.createMs)}`,
     ratio: formatRatio(campaign.median.postMs / campaign.median.createMs),
@@ -277,7 +288,8 @@ function durabilityRows(settings: DurabilitySettings, result: DurabilityResult):
 export function renderTable(rows: readonly Row[]): string {
   const header = ['#', 'benchmark', 'gateway', 'baseline (same run)', 'ratio', 'target', 'result'];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
-  for (const row of rows) lines.push(`| ${[row.id, row.benchmark, row.gateway, row.baseline, row.ratio, row.target, row.result].join(' | ')} |`);
+  for (const row of rows)
+    lines.push(`| ${[row.id, row.benchmark, row.gateway, row.baseline, row.ratio, row.target, row.result].join(' | ')} |`);
   return lines.join('\n');
 }
 
@@ -311,12 +323,26 @@ export function renderNotes(results: BenchResults): string {
     for (const result of results.ingest.results) {
       for (const name of ['gateway', 'aedes', 'mosquitto'] as const) {
         const r = result.runs[name];
-        const saturated = r.some((x) => x.generatorCpuPercent >= 90) ? ' — the load generator was saturated too: a lower bound for this broker' : '';
+        const saturated = r.some((x) => x.generatorCpuPercent >= 90)
+          ? ' — the load generator was saturated too: a lower bound for this broker'
+          : '';
         const retried = r.reduce((sum, x) => sum + x.retries, 0);
         const noisy = retried > 0 ? `; ${retried} run(s) measured again because other processes were busy` : '';
         notes.push(
-          `  - QoS ${result.qos} ${name}: runs ${runs(r.map((x) => x.rate), formatInt)} msg/s; broker CPU ${runs(r.map((x) => x.brokerCpuPercent), (v) => `${v.toFixed(0)} %`)}; ` +
-            `load generator CPU ${runs(r.map((x) => x.generatorCpuPercent), (v) => `${v.toFixed(0)} %`)}; rest of the machine ${runs(r.map((x) => x.otherCpuPercent), (v) => `${v.toFixed(0)} %`)}${noisy}${saturated}`,
+          `  - QoS ${result.qos} ${name}: runs ${runs(
+            r.map((x) => x.rate),
+            formatInt,
+          )} msg/s; broker CPU ${runs(
+            r.map((x) => x.brokerCpuPercent),
+            (v) => `${v.toFixed(0)} %`,
+          )}; ` +
+            `load generator CPU ${runs(
+              r.map((x) => x.generatorCpuPercent),
+              (v) => `${v.toFixed(0)} %`,
+            )}; rest of the machine ${runs(
+              r.map((x) => x.otherCpuPercent),
+              (v) => `${v.toFixed(0)} %`,
+            )}${noisy}${saturated}`,
         );
       }
     }
@@ -329,7 +355,8 @@ export function renderNotes(results: BenchResults): string {
   }
   if (results.latency) {
     const { result } = results.latency;
-    const d = (s: LatencySample) => `p50 ${formatMs(p(s, 50), 2)} / p99 ${formatMs(p(s, 99), 2)} / max ${formatMs(Math.max(...s.values), 2)} ms, ${s.values.length} samples, ${s.timeouts} timeouts`;
+    const d = (s: LatencySample) =>
+      `p50 ${formatMs(p(s, 50), 2)} / p99 ${formatMs(p(s, 99), 2)} / max ${formatMs(Math.max(...s.values), 2)} ms, ${s.values.length} samples, ${s.timeouts} timeouts`;
     notes.push(
       '- **2 Alert latency.** Probe shelves (mqtt.js, QoS 1) publish the reading that drops a full facing to 1 unit (low mark 4); the clock runs from ' +
         '`publish()` to the `alert` event (state open, matching key) read from `GET /api/events` in the same process. Each drop is followed by a restock ' +
@@ -347,8 +374,8 @@ export function renderNotes(results: BenchResults): string {
       '- **3 Memory.** mqtt.js devices in 2 forked workers (connect concurrency 100 each), each CONNECTs with its id/secret (keepalive 60 s), SUBSCRIBEs ' +
         'to its own `esl/<id>/cmd` at QoS 1 and idles. VmRSS of the broker process (node brokers garbage-collected first) minus its RSS before the first ' +
         `device, divided by the devices connected. Gateway devices are provisioned before that baseline, and ${results.memory.settings.warmupDevices} other devices ` +
-        'connect and leave before it (JIT, heap spaces). Node RSS grows in steps (V8 commits heap pages in chunks), so one stage\'s delta is noisy: the ' +
-        'slope rows fit a line through all stages, and the JS heap + external row counts what the broker\'s objects hold (heapUsed + external after GC).',
+        "connect and leave before it (JIT, heap spaces). Node RSS grows in steps (V8 commits heap pages in chunks), so one stage's delta is noisy: the " +
+        "slope rows fit a line through all stages, and the JS heap + external row counts what the broker's objects hold (heapUsed + external after GC).",
     );
     for (const name of ['gateway', 'aedes', 'mosquitto'] as const) {
       const r = result[name];
@@ -367,14 +394,18 @@ export function renderNotes(results: BenchResults): string {
   }
   if (results.coldStart) {
     const { result } = results.coldStart;
-    const describe = (r: ColdStartResult['big'][number]) => `${formatInt(r.startMs)} ms (${r.parts.map((x) => `${x.part} done ${formatInt(x.atMs)}`).join(', ')})`;
+    const describe = (r: ColdStartResult['big'][number]) =>
+      `${formatInt(r.startMs)} ms (${r.parts.map((x) => `${x.part} done ${formatInt(x.atMs)}`).join(', ')})`;
     notes.push(
       '- **4 Cold start.** Data dir prepared once: devices provisioned through the registry (scrypt N 1024), low-stock alerts raised and resolved ' +
         'through the alert service, facing_state and shelf_history generated in SQL in one transaction. Each run is a fresh `node` process that imports ' +
         'the gateway, then times `buildGateway()` + `gateway.start()` until HTTP listens (config has the planogram file, so start re-loads it, as in ' +
-        'production). Part times come from the gateway\'s own `started` debug lines. Baseline: an already initialised store with 4 shelves × 6 facings, ' +
+        "production). Part times come from the gateway's own `started` debug lines. Baseline: an already initialised store with 4 shelves × 6 facings, " +
         'no devices, no history. Database files are in the page cache.',
-      `  - big store runs: ${result.big.map(describe).join('; ')}; module import ${runs(result.big.map((r) => r.importMs), (v) => `${v.toFixed(0)} ms`)}`,
+      `  - big store runs: ${result.big.map(describe).join('; ')}; module import ${runs(
+        result.big.map((r) => r.importMs),
+        (v) => `${v.toFixed(0)} ms`,
+      )}`,
       `  - empty store runs: ${result.empty.map(describe).join('; ')}`,
       `  - prepared in ${(result.prepared.elapsedMs / 1000).toFixed(1)} s: ${formatInt(result.prepared.devices)} devices, ${formatInt(result.prepared.facings)} facings, ` +
         `${formatInt(result.prepared.historyRows)} history rows, ${formatInt(result.prepared.alerts)} alerts`,
@@ -402,7 +433,8 @@ export function renderNotes(results: BenchResults): string {
   }
   if (results.labels) {
     const { result } = results.labels;
-    const ticks = (t: LabelsBenchResult['campaignTicks']) => `${formatInt(t.count)} ticks, longest ${formatMs(t.maxMs, 1)} ms, ${formatInt(t.totalMs)} ms in all`;
+    const ticks = (t: LabelsBenchResult['campaignTicks']) =>
+      `${formatInt(t.count)} ticks, longest ${formatMs(t.maxMs, 1)} ms, ${formatInt(t.totalMs)} ms in all`;
     notes.push(
       `- **7 Labels.** One process: the full gateway (real aedes, SQLite) and ${result.accessPoints} simulated MQTT access points (devices/mqtt-ap-simulator.ts; ` +
         `every label awake, no ack lost) carrying ${formatInt(result.labels)} labels bound in the planogram (50 per facing, one sku per facing). (a) Timed from ` +
@@ -427,7 +459,8 @@ export function renderNotes(results: BenchResults): string {
 
 function durabilityNotes(settings: DurabilitySettings, result: DurabilityResult): string[] {
   const { ack, kiosk, campaign } = result;
-  const d = (values: number[]) => `p50 ${formatMs(percentile(values, 50), 2)} / p90 ${formatMs(percentile(values, 90), 2)} / ` +
+  const d = (values: number[]) =>
+    `p50 ${formatMs(percentile(values, 50), 2)} / p90 ${formatMs(percentile(values, 90), 2)} / ` +
     `p99 ${formatMs(percentile(values, 99), 2)} / max ${formatMs(Math.max(...values), 2)} ms`;
   const load = (span: LoadSpan) => `load average (1/5/15 min) ${span.before.join(' / ')} before, ${span.after.join(' / ')} after`;
   const run = (r: KioskRun) =>
@@ -437,17 +470,21 @@ function durabilityNotes(settings: DurabilitySettings, result: DurabilityResult)
     `gateway CPU ${r.brokerCpuPercent.toFixed(0)} %, ` +
     `kiosks+resolver CPU ${r.generatorCpuPercent.toFixed(0)} ` +
     `%${r.disconnected + r.rateLimited > 0 ? `; WARNING ${r.disconnected} disconnected, ${r.rateLimited} rate-limited` : ''})`;
-  const runsOf = (variant: KioskRun['variant']) => kiosk.runs.filter((r) => r.variant === variant).map(run).join('; ');
+  const runsOf = (variant: KioskRun['variant']) =>
+    kiosk.runs
+      .filter((r) => r.variant === variant)
+      .map(run)
+      .join('; ');
   return [
     '- **8 Durable before acknowledged (issue 21 §1).** The gateway now answers an alert ack, a kiosk event that opens an ' +
-    'alert and a campaign ' +
+      'alert and a campaign ' +
       'create only once the change is committed (write-behind group commit, SQLite WAL). The code path that answered before ' +
       'the commit no longer ' +
       'exists, so every baseline is the same gateway, in the same run and under the same load, answering something that ' +
       'waits for no commit. ' +
       '8a–8c: one gateway in a forked process (HQ relay disabled), log level silent, scrypt N 1024.',
     `  - 8a/8b alert ack: ${settings.ack.probeKiosks} probe kiosks (mqtt.js) each send \`assist-requested\` (QoS 1; its ` +
-    `PUBACK comes after the alert's commit), ` +
+      `PUBACK comes after the alert's commit), ` +
       'the bench finds the alert in GET /api/alerts, then times GET /api/alerts/:id (baseline) and POST /api/alerts/:id/ack ' +
       '(answered after the commit) in ' +
       `alternating order, then resolves it (timed too) so the kiosk can ask again. Background: ` +
@@ -458,7 +495,7 @@ function durabilityNotes(settings: DurabilitySettings, result: DurabilityResult)
       `${ack.failures} failed cycles. ${load(ack.load)}.`,
     `    - ack ${d(ack.ackMs)}; GET ${d(ack.getMs)}; resolve ${d(ack.resolveMs)}; ${ack.ackMs.length} samples each`,
     `  - 8c kiosk events: ${settings.kiosk.kiosks} kiosks as raw MQTT connections from the orchestrator process ` +
-    `(mqtt-wire.ts), QoS 1, ${settings.kiosk.window} ` +
+      `(mqtt-wire.ts), QoS 1, ${settings.kiosk.window} ` +
       `unacknowledged per kiosk, refilled as PUBACKs arrive; counted as PUBACKs received over a ` +
       `${settings.kiosk.measureMs / 1000} s window after ` +
       `${settings.kiosk.warmupMs / 1000} s warm-up; fresh connections per run, the three variants rotated across ` +
@@ -477,25 +514,28 @@ function durabilityNotes(settings: DurabilitySettings, result: DurabilityResult)
     `    - dedup: ${runsOf('dedup')}`,
     `    - plain: ${runsOf('plain')}`,
     `  - 8d campaign create: a gateway in the bench process with ${formatInt(campaign.labels)} labels bound in its planogram ` +
-    `(${campaign.labelsPerFacing} per facing, ` +
+      `(${campaign.labelsPerFacing} per facing, ` +
       `${formatInt(campaign.skus)} skus), no access point connected (sends find no driver; the 201 does not wait for sends). ` +
       `Per round: POST /api/campaigns ` +
-      'with a new price for every sku (JSON, admin token, over 127.0.0.1) timed to its 201; the route\'s own ' +
+      "with a new price for every sku (JSON, admin token, over 127.0.0.1) timed to its 201; the route's own " +
       '`campaigns.create()` call is timed from ' +
       'the outside (the baseline: what the 201 waited for before it waited for `durable()`; it runs synchronously, so it is ' +
       'also how long create holds ' +
       'the event loop). Event-loop hold: the longest gap between the ticks of a 1 ms interval while the request was answered ' +
       '(create() plus the ' +
-      'commit\'s synchronous part: the board\'s rows serialised). Probe: 20 ms after the route\'s create() returned, an ' +
+      "commit's synchronous part: the board's rows serialised). Probe: 20 ms after the route's create() returned, an " +
       'alert is raised in process and ' +
-      '`writer.commit()` timed — what an alert ack or a kiosk PUBACK asked for during the campaign\'s commit waits. Each ' +
+      "`writer.commit()` timed — what an alert ack or a kiosk PUBACK asked for during the campaign's commit waits. Each " +
       'campaign is cancelled (and ' +
       `committed) before the next; one warm-up campaign (1 sku) not counted. Cancelling the last one until committed took ` +
       `${formatInt(campaign.cancelMs)} ms, ` +
       `the gateway's stop() after it ${formatInt(campaign.stopMs)} ms. ${load(campaign.load)}.`,
     `    - rounds: ${campaign.rounds
-      .map((r) => `POST ${formatInt(r.postMs)} ms (create() ${formatInt(r.createMs)} ms), held ${formatInt(r.holdMs)} ms, ` +
-        `probe commit ${formatInt(r.probeCommitMs)} ms`)
+      .map(
+        (r) =>
+          `POST ${formatInt(r.postMs)} ms (create() ${formatInt(r.createMs)} ms), held ${formatInt(r.holdMs)} ms, ` +
+          `probe commit ${formatInt(r.probeCommitMs)} ms`,
+      )
       .join('; ')}`,
   ];
 }

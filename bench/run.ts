@@ -41,7 +41,8 @@ const only = (process.env.BENCH_ONLY ?? '')
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
-for (const name of only) if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`BENCH_ONLY: unknown benchmark "${name}" (${SECTIONS.join(', ')})`);
+for (const name of only)
+  if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`BENCH_ONLY: unknown benchmark "${name}" (${SECTIONS.join(', ')})`);
 const selected = (section: Section) => only.length === 0 || only.includes(section);
 
 const ingestSettings: IngestSettings = {
@@ -50,9 +51,17 @@ const ingestSettings: IngestSettings = {
   qos1Window: 16,
   qos0WindowChunks: 2,
   maxOtherCpuPercent: 30,
-  ...(quick ? { runs: 1, warmupMs: 1_500, measureMs: 2_000, maxRetries: 0 } : { runs: 3, warmupMs: 3_000, measureMs: 4_000, maxRetries: 2 }),
+  ...(quick
+    ? { runs: 1, warmupMs: 1_500, measureMs: 2_000, maxRetries: 0 }
+    : { runs: 3, warmupMs: 3_000, measureMs: 4_000, maxRetries: 2 }),
 };
-const latencySettings: LatencySettings = { cycles: quick ? 50 : 300, backgroundShelves: 40, probeShelves: 4, facings: 8, backgroundRate: 10_000 };
+const latencySettings: LatencySettings = {
+  cycles: quick ? 50 : 300,
+  backgroundShelves: 40,
+  probeShelves: 4,
+  facings: 8,
+  backgroundRate: 10_000,
+};
 const memorySettings: MemorySettings = quick
   ? { stages: [250, 500, 750, 1_000], reportStages: [500, 1_000], warmupDevices: 100, workers: 2, concurrencyPerWorker: 100 }
   : { stages: [2_500, 5_000, 7_500, 10_000], reportStages: [5_000, 10_000], warmupDevices: 500, workers: 2, concurrencyPerWorker: 100 };
@@ -83,7 +92,9 @@ function checkOpenFiles(settings: MemorySettings): MemorySettings {
   const limit = openFilesLimit();
   const needed = Math.max(...settings.stages) + settings.warmupDevices + 1_000;
   if (limit >= needed) return settings;
-  const fits = settings.stages.map((s) => Math.min(s, limit - settings.warmupDevices - 1_000)).filter((s, i, all) => s > 0 && all.indexOf(s) === i);
+  const fits = settings.stages
+    .map((s) => Math.min(s, limit - settings.warmupDevices - 1_000))
+    .filter((s, i, all) => s > 0 && all.indexOf(s) === i);
   progress(`ulimit -n is ${limit}: memory stages reduced to ${fits.join(', ')} (raise it with ulimit -n ${needed} for the full run)`);
   return { ...settings, stages: fits, reportStages: fits.filter((s) => settings.reportStages.includes(s)).concat(fits.slice(-1)) };
 }
@@ -106,7 +117,8 @@ async function main(): Promise<void> {
   }
   if (selected('opcua')) results.opcua = { settings: opcuaSettings, result: await runOpcuaBench(opcuaSettings, progress) };
   if (selected('labels')) results.labels = { settings: labelsSettings, result: await runLabelsBench(labelsSettings, progress) };
-  if (selected('durability')) results.durability = { settings: durabilitySettings, result: await runDurability(durabilitySettings, progress) };
+  if (selected('durability'))
+    results.durability = { settings: durabilitySettings, result: await runDurability(durabilitySettings, progress) };
   results.totalSeconds = (performance.now() - began) / 1000;
 
   const table = renderTable(buildRows(results));

@@ -13,7 +13,10 @@ export class SseClient {
 
   /** Resolves once the response headers arrived (the stream is open); events then flow to the listeners. */
   async open(url: string, token?: string): Promise<void> {
-    const response = await fetch(url, { signal: this.controller.signal, headers: { accept: 'text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+    const response = await fetch(url, {
+      signal: this.controller.signal,
+      headers: { accept: 'text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    });
     if (!response.ok || !response.body) throw new Error(`GET ${url} answered ${response.status}`);
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     this.done = (async () => {

@@ -85,7 +85,10 @@ export class DemoAccessPoints {
   constructor(private readonly options: DemoAccessPointsOptions) {
     const { plan, oeplUrl } = options;
     if (plan.behindOepl.length > 0) {
-      if (!oeplUrl) throw new DemoLabelsError([`${plan.behindOepl.length} OpenEPaperLink labels in the planogram, but no labels.accessPoints entry in the demo config`]);
+      if (!oeplUrl)
+        throw new DemoLabelsError([
+          `${plan.behindOepl.length} OpenEPaperLink labels in the planogram, but no labels.accessPoints entry in the demo config`,
+        ]);
       const url = new URL(oeplUrl);
       this.oepl = new OeplApSimulator({
         tagCount: plan.behindOepl.length,
@@ -101,7 +104,10 @@ export class DemoAccessPoints {
       });
       // the simulator names its tags itself (0000021D00A00000, …): the planogram must list those
       const missing = plan.behindOepl.filter((label) => !this.oepl?.macs.includes(label.label)).map((label) => label.label);
-      if (missing.length > 0) throw new DemoLabelsError([`OpenEPaperLink macs not served by the simulated AP: ${missing.join(', ')} (it serves ${this.oepl.macs.join(', ')})`]);
+      if (missing.length > 0)
+        throw new DemoLabelsError([
+          `OpenEPaperLink macs not served by the simulated AP: ${missing.join(', ')} (it serves ${this.oepl.macs.join(', ')})`,
+        ]);
     }
     for (const label of plan.behindOepl) if (!this.macBySku.has(label.sku)) this.macBySku.set(label.sku, label.label);
     for (const label of plan.behindMqttAp) if (!this.apLabelBySku.has(label.sku)) this.apLabelBySku.set(label.sku, label.label);

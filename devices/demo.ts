@@ -26,7 +26,8 @@ import { StoreSimulation, demoDeviceIds } from './store-simulation.js';
 import '../edge/opcua/opcua-server.js';
 import { OpcuaCaseSimulator, demoCaseScenario } from './opcua-case-simulator.js';
 
-const DEMO_CONFIG = new URL(import.meta.url.includes('/dist/') ? '../../config/demo.yaml' : '../config/demo.yaml', import.meta.url).pathname;
+const DEMO_CONFIG = new URL(import.meta.url.includes('/dist/') ? '../../config/demo.yaml' : '../config/demo.yaml', import.meta.url)
+  .pathname;
 
 class DemoSetupError extends Error {}
 
@@ -38,7 +39,11 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** Reuses the demo's saved secrets; provisions devices that are new. */
-async function demoCredentials(built: StoreGateway, file: string, wanted: { deviceId: string; kind: DeviceCredential['kind'] }[]): Promise<DeviceCredential[]> {
+async function demoCredentials(
+  built: StoreGateway,
+  file: string,
+  wanted: { deviceId: string; kind: DeviceCredential['kind'] }[],
+): Promise<DeviceCredential[]> {
   const saved = (await exists(file)) ? (await readCredentialsFile(file)).devices : [];
   const byId = new Map(saved.map((c) => [c.deviceId, c]));
   const credentials: DeviceCredential[] = [];
@@ -49,7 +54,9 @@ async function demoCredentials(built: StoreGateway, file: string, wanted: { devi
       continue;
     }
     if (built.devices.registry.get(deviceId)) {
-      throw new DemoSetupError(`device ${deviceId} is registered but its demo secret is lost: delete ${built.config.dataDir} to start the demo afresh`);
+      throw new DemoSetupError(
+        `device ${deviceId} is registered but its demo secret is lost: delete ${built.config.dataDir} to start the demo afresh`,
+      );
     }
     credentials.push({ deviceId, kind, secret: await built.devices.registry.provision(deviceId, kind) });
   }
@@ -72,7 +79,10 @@ async function demoManagerToken(built: StoreGateway): Promise<string> {
 }
 
 /** The OPC UA case simulator on the port the demo config's case names; the demo goes on without it if the port is taken. */
-async function startDemoCase(devices: readonly { kind: string; endpointUrl: string }[], log: { warn(fields: object, message: string): void }): Promise<OpcuaCaseSimulator | undefined> {
+async function startDemoCase(
+  devices: readonly { kind: string; endpointUrl: string }[],
+  log: { warn(fields: object, message: string): void },
+): Promise<OpcuaCaseSimulator | undefined> {
   const demoCase = devices.find((device) => device.kind === 'case');
   if (!demoCase) return undefined;
   const simulator = new OpcuaCaseSimulator({ port: Number(new URL(demoCase.endpointUrl).port), temperatureC: 3.5 });
@@ -80,7 +90,10 @@ async function startDemoCase(devices: readonly { kind: string; endpointUrl: stri
     await simulator.start();
     return simulator;
   } catch (error) {
-    log.warn({ endpointUrl: demoCase.endpointUrl, err: (error as Error).message }, 'refrigerated case simulator not started; the demo goes on without it');
+    log.warn(
+      { endpointUrl: demoCase.endpointUrl, err: (error as Error).message },
+      'refrigerated case simulator not started; the demo goes on without it',
+    );
     return undefined;
   }
 }
@@ -90,7 +103,11 @@ async function main(): Promise<void> {
   // staff token made for this run
   // SMARTSTORE_HQ_URL=mqtt://host:1883 relays the demo store's events to that HQ broker (docs/hq.md)
   const hqUrl = process.env.SMARTSTORE_HQ_URL;
-  const config = await loadConfig({ file: DEMO_CONFIG, env: process.env, ...(hqUrl ? { overrides: { hq: { enabled: true, url: hqUrl } } } : {}) });
+  const config = await loadConfig({
+    file: DEMO_CONFIG,
+    env: process.env,
+    ...(hqUrl ? { overrides: { hq: { enabled: true, url: hqUrl } } } : {}),
+  });
   const logger = createLogger(config.log);
   const log = logger.child({ component: 'demo' });
   // the demo's refrigerated case (config/demo.yaml, opcua.devices) runs before the gateway, so it connects at once
@@ -112,7 +129,11 @@ async function main(): Promise<void> {
     random: seededRandom(seed + 1),
   });
   // before the gateway, so the OEPL driver finds its AP at once; the demo goes on without it if the port is taken
-  await accessPoints.startOepl().catch((error: unknown) => log.warn({ err: (error as Error).message }, 'OpenEPaperLink AP simulator not started; its labels stay offline'));
+  await accessPoints
+    .startOepl()
+    .catch((error: unknown) =>
+      log.warn({ err: (error as Error).message }, 'OpenEPaperLink AP simulator not started; its labels stay offline'),
+    );
   const built = buildGateway(config, { log: logger });
   await built.gateway.start();
 
@@ -145,9 +166,17 @@ async function main(): Promise<void> {
 
   const managerToken = await demoManagerToken(built);
   const pageUrl = `http://127.0.0.1:${built.http.port}/#token=${managerToken}`;
-  log.info({ url: pageUrl, mqtt: brokerUrl, devices: credentials.length, credentialsFile }, `demo store running — staff page: ${pageUrl} (Ctrl+C stops)`);
   log.info(
-    { direct: labelPlan.direct.length, behindMqttAp: labelPlan.behindMqttAp.length, behindOepl: labelPlan.behindOepl.length, oeplAp: accessPoints.oepl?.url },
+    { url: pageUrl, mqtt: brokerUrl, devices: credentials.length, credentialsFile },
+    `demo store running — staff page: ${pageUrl} (Ctrl+C stops)`,
+  );
+  log.info(
+    {
+      direct: labelPlan.direct.length,
+      behindMqttAp: labelPlan.behindMqttAp.length,
+      behindOepl: labelPlan.behindOepl.length,
+      oeplAp: accessPoints.oepl?.url,
+    },
     `shelf labels: ${labelPlan.direct.length} direct MQTT, ${labelPlan.behindMqttAp.length} behind MQTT access point ${DEMO_AP_ID}, ` +
       `${labelPlan.behindOepl.length} behind the OpenEPaperLink AP ${accessPoints.oepl?.url ?? '(none)'} — each label's state: GET /api/labels`,
   );
@@ -178,7 +207,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof DemoSetupError || error instanceof DemoLabelsError) process.stderr.write(`demo: ${error.message}\n`);
+  if (error instanceof ConfigError || error instanceof DemoSetupError || error instanceof DemoLabelsError)
+    process.stderr.write(`demo: ${error.message}\n`);
   else process.stderr.write(`demo failed: ${(error as Error).message ?? String(error)}\n`);
   process.exit(1);
 });

@@ -51,7 +51,10 @@ export const KIOSK_DEFAULTS = {
 const FALLBACK_UNIT_WEIGHT_G = 500;
 
 export class KioskBusyError extends Error {
-  constructor(readonly deviceId: string, readonly queuedBaskets: number) {
+  constructor(
+    readonly deviceId: string,
+    readonly queuedBaskets: number,
+  ) {
     super(`kiosk ${deviceId} is busy: ${queuedBaskets} baskets queued`);
     this.name = 'KioskBusyError';
   }
@@ -59,7 +62,10 @@ export class KioskBusyError extends Error {
 
 /** The kiosk was stopped before the basket was closed. */
 export class CheckoutAbortedError extends Error {
-  constructor(readonly deviceId: string, readonly basketId: string) {
+  constructor(
+    readonly deviceId: string,
+    readonly basketId: string,
+  ) {
     super(`kiosk ${deviceId} stopped during basket ${basketId}`);
     this.name = 'CheckoutAbortedError';
   }

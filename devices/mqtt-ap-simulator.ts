@@ -220,7 +220,13 @@ export class MqttApSimulator {
       this.counts.checkIns++;
       label.batteryMv = Math.max(MIN_BATTERY_MV, label.batteryMv - 1);
       if (label.pending) this.show(label, label.pending.cmdId, label.pending.priceCents);
-      this.reports.push({ labelId: label.labelId, batteryMv: label.batteryMv, displayedPriceCents: label.priceCents, rssiDbm: randomInt(this.random, -80, -50), seenAt: now });
+      this.reports.push({
+        labelId: label.labelId,
+        batteryMv: label.batteryMv,
+        displayedPriceCents: label.priceCents,
+        rssiDbm: randomInt(this.random, -80, -50),
+        seenAt: now,
+      });
     }
     if (!this.connection.connected) {
       // kept until the connection is back, bounded: the oldest go first, as in a ring buffer of the AP's firmware

@@ -112,7 +112,12 @@ export type SimulatedOeplTag = {
 };
 
 type QueueItem = { kind: 'image'; hash: string; json: string } | { kind: 'led'; command: string };
-type TagState = SimulatedOeplTag & { storedJson: string | null; queue: QueueItem[]; nextCheckInAt: number; /** stored, not rendered yet */ renderDue: boolean };
+type TagState = SimulatedOeplTag & {
+  storedJson: string | null;
+  queue: QueueItem[];
+  nextCheckInAt: number;
+  /** stored, not rendered yet */ renderDue: boolean;
+};
 
 export type OeplApSimulatorStats = {
   uploads: number;

@@ -13,7 +13,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DataType, MessageSecurityMode, OPCUACertificateManager, OPCUAServer, SecurityPolicy, StatusCodes, Variant, type UAVariable } from 'node-opcua';
+import {
+  DataType,
+  MessageSecurityMode,
+  OPCUACertificateManager,
+  OPCUAServer,
+  SecurityPolicy,
+  StatusCodes,
+  Variant,
+  type UAVariable,
+} from 'node-opcua';
 
 export type CaseSimulatorOptions = {
   /** 0 picks a free port (tests); the port is kept across restarts */
@@ -153,7 +162,11 @@ export class OpcuaCaseSimulator {
     const addressSpace = server.engine.addressSpace;
     if (!addressSpace) throw new Error('case simulator: the OPC UA server has no address space');
     const namespace = addressSpace.getOwnNamespace();
-    const caseObject = namespace.addObject({ organizedBy: addressSpace.rootFolder.objects, browseName: 'RefrigeratedCase', nodeId: `s=case${this.generation ? `/v${this.generation}` : ''}` });
+    const caseObject = namespace.addObject({
+      organizedBy: addressSpace.rootFolder.objects,
+      browseName: 'RefrigeratedCase',
+      nodeId: `s=case${this.generation ? `/v${this.generation}` : ''}`,
+    });
     const ids = this.nodeIds;
     this.temperatureVar = namespace.addVariable({
       componentOf: caseObject,
@@ -180,8 +193,10 @@ export class OpcuaCaseSimulator {
     const noise = ((this.options.random ?? Math.random)() * 2 - 1) * (this.options.noiseC ?? 0.2);
     const now = new Date();
     const temperatureC = Math.round((this.baseTemperatureC + noise) * 100) / 100;
-    if (!this.frozen.has('temperatureC')) this.temperatureVar.setValueFromSource(new Variant({ dataType: DataType.Double, value: temperatureC }), StatusCodes.Good, now);
-    if (!this.frozen.has('doorOpen')) this.doorVar.setValueFromSource(new Variant({ dataType: DataType.Boolean, value: this.door }), StatusCodes.Good, now);
+    if (!this.frozen.has('temperatureC'))
+      this.temperatureVar.setValueFromSource(new Variant({ dataType: DataType.Double, value: temperatureC }), StatusCodes.Good, now);
+    if (!this.frozen.has('doorOpen'))
+      this.doorVar.setValueFromSource(new Variant({ dataType: DataType.Boolean, value: this.door }), StatusCodes.Good, now);
   }
 }
 
@@ -223,7 +238,9 @@ async function main(): Promise<void> {
   };
   const simulator = new OpcuaCaseSimulator({ port: Number(arg('port') ?? 4841), temperatureC: Number(arg('temperature') ?? 3.5) });
   await simulator.start();
-  process.stdout.write(`refrigerated case simulator on ${simulator.endpointUrl} (${CASE_BROWSE_PATHS.temperatureC}, ${CASE_BROWSE_PATHS.doorOpen})\n`);
+  process.stdout.write(
+    `refrigerated case simulator on ${simulator.endpointUrl} (${CASE_BROWSE_PATHS.temperatureC}, ${CASE_BROWSE_PATHS.doorOpen})\n`,
+  );
   const stop = () => void simulator.stop().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

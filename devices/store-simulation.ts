@@ -151,7 +151,8 @@ export function demoDeviceIds(
   caseIds: readonly string[] = [DEMO_MQTT_CASE_ID],
 ): { deviceId: string; kind: DeviceKind }[] {
   const shelves = new PlanogramIndex(planogram).shelfIds().map((deviceId) => ({ deviceId, kind: 'shelf' as const }));
-  const labels = labelDevices ?? planogram.facings.map((_, index) => ({ deviceId: `esl-${String(index + 1).padStart(4, '0')}`, kind: 'esl' as const }));
+  const labels =
+    labelDevices ?? planogram.facings.map((_, index) => ({ deviceId: `esl-${String(index + 1).padStart(4, '0')}`, kind: 'esl' as const }));
   const kiosks = Array.from({ length: kioskCount }, (_, index) => ({
     deviceId: `kiosk-${String(index + 1).padStart(2, '0')}`,
     kind: 'kiosk' as const,
@@ -525,9 +526,7 @@ export class StoreSimulation {
   /** Hot facings start near 60 % so they run low soon; the rest anywhere from half full to full. */
   private initialUnits(stock: FacingStock): number {
     const { capacityUnits, lowStockUnits } = stock.plan;
-    const units = stock.hot
-      ? Math.round(capacityUnits * 0.6)
-      : randomInt(this.random, Math.ceil(capacityUnits * 0.5), capacityUnits);
+    const units = stock.hot ? Math.round(capacityUnits * 0.6) : randomInt(this.random, Math.ceil(capacityUnits * 0.5), capacityUnits);
     // Every facing starts above its low mark, so "ran low" always means shoppers emptied it.
     return Math.min(capacityUnits, Math.max(units, lowStockUnits + 1));
   }
@@ -566,7 +565,11 @@ function groupByKind(credentials: readonly DeviceCredential[]): Record<DeviceKin
 }
 
 /** Runs `task` over `items` with at most `limit` in flight; never rejects, reports each outcome in order. */
-async function forEachBounded<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<PromiseSettledResult<void>[]> {
+async function forEachBounded<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<PromiseSettledResult<void>[]> {
   const results: PromiseSettledResult<void>[] = new Array(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -44,7 +44,9 @@ import { resolveRelayConfig } from './relay/relay-config.js';
 import { StockModule } from './stock/module.js';
 import { StorageModule } from './storage/module.js';
 
-export const DEFAULT_STATIC_DIR = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../dashboards/staff/' : '../dashboards/staff/', import.meta.url));
+export const DEFAULT_STATIC_DIR = fileURLToPath(
+  new URL(import.meta.url.includes('/dist/') ? '../../dashboards/staff/' : '../dashboards/staff/', import.meta.url),
+);
 
 export type GatewayOptions = {
   log: Logger;
@@ -81,7 +83,10 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
     },
   });
 
-  const privacy = new PrivacyModule({ keyFile: config.security.pseudonymKeyFile ?? join(config.dataDir, 'pseudonym.key'), log: component('privacy') });
+  const privacy = new PrivacyModule({
+    keyFile: config.security.pseudonymKeyFile ?? join(config.dataDir, 'pseudonym.key'),
+    log: component('privacy'),
+  });
   const storage = new StorageModule(config.dataDir, config.storage, metrics.writerMetrics(), component('storage'), {
     storeId: config.storeId,
     // files that exist only once this store has run: next to them, a lost gateway.db is refused, not started empty
@@ -98,7 +103,10 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
     now,
     newId: randomUUID,
     log: component('devices'),
-    metrics: { connectedDevices: (count) => metrics.connectedDevices.set(count), commandOutcome: (outcome) => metrics.commandOutcomes.labels(outcome).inc() },
+    metrics: {
+      connectedDevices: (count) => metrics.connectedDevices.set(count),
+      commandOutcome: (outcome) => metrics.commandOutcomes.labels(outcome).inc(),
+    },
     commandTimeoutMs: config.commands.ackTimeoutMs,
     planogramShelves: () => new Set(planogram.index.shelfIds()),
   });
@@ -171,7 +179,13 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
     },
     options: { sendsPerSecondPerDriver: config.labels.campaigns.sendsPerSecondPerDriver },
   });
-  const priceIntegrity = new PriceIntegrityModule({ bus, directory: labels.directory, prices: campaigns, alerts: () => alerts.service, log: component('price-integrity') });
+  const priceIntegrity = new PriceIntegrityModule({
+    bus,
+    directory: labels.directory,
+    prices: campaigns,
+    alerts: () => alerts.service,
+    log: component('price-integrity'),
+  });
   const kpis = new KpisModule({ bus, db: storage.db, now, log: component('kpis') });
   const relay = new RelayModule({
     config: resolveRelayConfig(config.hq, config.storeId),
@@ -190,13 +204,31 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
   const hqLabelCommands = new HqLabelCommands({ campaigns, flashes: labels.flashes, log: component('hq-label-commands') });
   const hqCommands = relay.commands; // undefined with hq.enabled: false
   const unregisterHqCommandHandlers = hqCommands
-    ? [hqCommands.registerHandler('price-campaign', (command) => hqLabelCommands.priceCampaign(command)), hqCommands.registerHandler('label-flash', (command) => hqLabelCommands.labelFlash(command))]
+    ? [
+        hqCommands.registerHandler('price-campaign', (command) => hqLabelCommands.priceCampaign(command)),
+        hqCommands.registerHandler('label-flash', (command) => hqLabelCommands.labelFlash(command)),
+      ]
     : [];
-  const broker = new DeviceBroker({ storeId: config.storeId, ...config.mqtt, clientCaFile: config.mqtt.tls?.clientCaFile ?? caFiles(config.dataDir).cert }, { registry: devices.registry, decoder: new DeviceMessageDecoder({ 'kiosk/event': privacy.protectKioskEvent }), revocations: { isRevoked: (serial) => pki.revocations.isRevoked(serial) }, metrics, log: component('broker'), now, bus, ackGates: devices.ackGates });
+  const broker = new DeviceBroker(
+    { storeId: config.storeId, ...config.mqtt, clientCaFile: config.mqtt.tls?.clientCaFile ?? caFiles(config.dataDir).cert },
+    {
+      registry: devices.registry,
+      decoder: new DeviceMessageDecoder({ 'kiosk/event': privacy.protectKioskEvent }),
+      revocations: { isRevoked: (serial) => pki.revocations.isRevoked(serial) },
+      metrics,
+      log: component('broker'),
+      now,
+      bus,
+      ackGates: devices.ackGates,
+    },
+  );
   devices.addSource(broker);
   const pki = new PkiModule({ db: storage.db, log: component('pki'), onRevoked: (serials) => broker.closeCertificateSessions(serials) });
   // after the broker: the command channel hands commands to the first source (MQTT); OPC UA devices take none
-  const opcuaDevices = new OpcuaDeviceDriver({ devices: config.opcua.devices, dataDir: config.dataDir }, { bus, registry: devices.registry, metrics, now, log: component('opcua-devices'), env: process.env });
+  const opcuaDevices = new OpcuaDeviceDriver(
+    { devices: config.opcua.devices, dataDir: config.dataDir },
+    { bus, registry: devices.registry, metrics, now, log: component('opcua-devices'), env: process.env },
+  );
   devices.addSource(opcuaDevices);
   const opcuaServer = new OpcuaServerModule({
     config: config.opcua.server,
@@ -223,38 +255,43 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
     onDenied: (outcome) => metrics.apiAccessDenied.labels(outcome).inc(),
   });
 
-  const http = new HttpServer({ host: config.http.host, port: config.http.port, tls: config.http.tls, allowPlainHttp: config.http.allowPlainHttp }, () => {
-    const guard = access.guard;
-    const httpLog = component('http');
-    return {
-      log: httpLog,
-      bodyLimitBytes: config.http.bodyLimitBytes,
-      dataDir: config.dataDir,
-      staticDir: options.staticDir ?? DEFAULT_STATIC_DIR,
-      allowedHosts: config.http.allowedHosts,
-      routes: [
-        healthRoutes({ health, metrics: metrics.registry, scrapeGuard: access.scrapeGuard(config.http.metricsToken) }),
-        access.routes(),
-        alerts.routes(guard),
-        stock.routes(guard),
-        labels.routes(guard, ({ labelId, shelfId, facing, actor }) => audit.entryStep({ actor, action: 'label.bound', subject: `label/${labelId}`, details: { shelfId, facing } })),
-        campaigns.routes(guard),
-        kpis.routes(guard),
-        relay.routes(guard),
-        devices.routes(guard, audit.deviceChanged),
-        liveEventRoutes({
-          bus,
-          storeId: config.storeId,
-          maxSseClients: config.http.maxSseClients,
-          log: httpLog,
-          onClientCount: (n) => metrics.sseClients.set(n),
-          guard: guard('viewer', { allowStreamTicket: true }),
-          revocations: access,
-          ...(options.ssePingMs ? { pingMs: options.ssePingMs } : {}),
-        }),
-      ],
-    };
-  });
+  const http = new HttpServer(
+    { host: config.http.host, port: config.http.port, tls: config.http.tls, allowPlainHttp: config.http.allowPlainHttp },
+    () => {
+      const guard = access.guard;
+      const httpLog = component('http');
+      return {
+        log: httpLog,
+        bodyLimitBytes: config.http.bodyLimitBytes,
+        dataDir: config.dataDir,
+        staticDir: options.staticDir ?? DEFAULT_STATIC_DIR,
+        allowedHosts: config.http.allowedHosts,
+        routes: [
+          healthRoutes({ health, metrics: metrics.registry, scrapeGuard: access.scrapeGuard(config.http.metricsToken) }),
+          access.routes(),
+          alerts.routes(guard),
+          stock.routes(guard),
+          labels.routes(guard, ({ labelId, shelfId, facing, actor }) =>
+            audit.entryStep({ actor, action: 'label.bound', subject: `label/${labelId}`, details: { shelfId, facing } }),
+          ),
+          campaigns.routes(guard),
+          kpis.routes(guard),
+          relay.routes(guard),
+          devices.routes(guard, audit.deviceChanged),
+          liveEventRoutes({
+            bus,
+            storeId: config.storeId,
+            maxSseClients: config.http.maxSseClients,
+            log: httpLog,
+            onClientCount: (n) => metrics.sseClients.set(n),
+            guard: guard('viewer', { allowStreamTicket: true }),
+            revocations: access,
+            ...(options.ssePingMs ? { pingMs: options.ssePingMs } : {}),
+          }),
+        ],
+      };
+    },
+  );
 
   const retention = new RetentionModule({
     retentionDays: config.storage.retentionDays,
@@ -306,9 +343,33 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
     component('gateway'),
   );
 
-  const health = (): HealthReport => healthReport(gateway.health(), { storeId: config.storeId, uptimeS: Math.round((now() - startedAt) / 1000) });
+  const health = (): HealthReport =>
+    healthReport(gateway.health(), { storeId: config.storeId, uptimeS: Math.round((now() - startedAt) / 1000) });
 
-  return { gateway, config, bus, metrics, storage, planogram, devices, alerts, audit, stock, relay, opcuaServer, opcuaDevices, coldChain, labels, campaigns, hqLabelCommands, priceIntegrity, kpis, broker, access, health, http,
+  return {
+    gateway,
+    config,
+    bus,
+    metrics,
+    storage,
+    planogram,
+    devices,
+    alerts,
+    audit,
+    stock,
+    relay,
+    opcuaServer,
+    opcuaDevices,
+    coldChain,
+    labels,
+    campaigns,
+    hqLabelCommands,
+    priceIntegrity,
+    kpis,
+    broker,
+    access,
+    health,
+    http,
     /** for tests that stand in their own handlers */
     unregisterHqCommandHandlers: () => unregisterHqCommandHandlers.forEach((unregister) => unregister()),
   };

@@ -65,10 +65,19 @@ async function runVitest(name: string, files: Record<string, string>): Promise<{
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('VITEST')) env[key] = value;
   return new Promise((done) => {
-    execFile(process.execPath, [VITEST, 'run', '--root', root, '--config', join(root, 'vitest.config.mjs')], { cwd: root, env, timeout: 25_000 }, (error, stdout, stderr) => {
-      const lines = stdout.trim().split('\n');
-      done({ code: typeof error?.code === 'number' ? error.code : error ? -1 : 0, lastLine: lines.at(-1) ?? '', output: `${stdout}\n${stderr}` });
-    });
+    execFile(
+      process.execPath,
+      [VITEST, 'run', '--root', root, '--config', join(root, 'vitest.config.mjs')],
+      { cwd: root, env, timeout: 25_000 },
+      (error, stdout, stderr) => {
+        const lines = stdout.trim().split('\n');
+        done({
+          code: typeof error?.code === 'number' ? error.code : error ? -1 : 0,
+          lastLine: lines.at(-1) ?? '',
+          output: `${stdout}\n${stderr}`,
+        });
+      },
+    );
   });
 }
 

@@ -8,7 +8,11 @@ export type RunCounts = { passed: number; failed: number; skipped: number };
  * suite, and skips the tests the hook guarded), and so does each unhandled error. Otherwise a run with a broken file
  * would end "N passed, 0 failed" while vitest exits non-zero.
  */
-export function countRun(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>, reason: TestRunEndReason): RunCounts {
+export function countRun(
+  testModules: ReadonlyArray<TestModule>,
+  unhandledErrors: ReadonlyArray<SerializedError>,
+  reason: TestRunEndReason,
+): RunCounts {
   const counts: RunCounts = { passed: 0, failed: unhandledErrors.length, skipped: 0 };
   for (const module of testModules) {
     if (module.errors().length > 0) counts.failed++;

@@ -32,7 +32,13 @@ const LABEL_FIRMWARE_REFRESH_MS = 60_000;
 const LABEL_FIRMWARE_SHOWN_MAX = 20;
 /** The label drivers' link detail for an access point too old to drive (edge/labels, docs/http-api.md#labels). */
 const UNSUPPORTED_FIRMWARE = /^unsupported firmware\b/i;
-const CAMPAIGN_STATE_LABELS = { scheduled: 'Scheduled', running: 'Running', done: 'Done', cancelled: 'Cancelled', 'rolled-back': 'Rolled back' };
+const CAMPAIGN_STATE_LABELS = {
+  scheduled: 'Scheduled',
+  running: 'Running',
+  done: 'Done',
+  cancelled: 'Cancelled',
+  'rolled-back': 'Rolled back',
+};
 const FINISHED_CAMPAIGN_STATES = new Set(['done', 'cancelled', 'rolled-back']);
 
 const KIND_LABELS = {
@@ -169,8 +175,11 @@ function el(tag, props = {}, ...children) {
 
 function ageElement(ms) {
   if (!Number.isFinite(ms)) return el('span', {}, '—');
-  return el('time', { datetime: new Date(ms).toISOString(), title: new Date(ms).toLocaleString(), dataset: { at: ms } },
-    formatAge(ms, Date.now()));
+  return el(
+    'time',
+    { datetime: new Date(ms).toISOString(), title: new Date(ms).toLocaleString(), dataset: { at: ms } },
+    formatAge(ms, Date.now()),
+  );
 }
 
 // ---------- signing in: the staff token ----------
@@ -281,7 +290,9 @@ function showNotice(message, kind = 'info') {
   notice.dataset.kind = kind;
   notice.hidden = false;
   clearTimeout(noticeTimer);
-  noticeTimer = setTimeout(() => { notice.hidden = true; }, NOTICE_MS[kind]);
+  noticeTimer = setTimeout(() => {
+    notice.hidden = true;
+  }, NOTICE_MS[kind]);
 }
 
 function announceAlert(alert, reopened) {
@@ -295,8 +306,7 @@ function rememberResolved(alert) {
   state.resolvedIds.delete(alert.id);
   state.resolvedIds.set(alert.id, alert.updatedAt);
   if (state.resolvedIds.size > RESOLVED_IDS_MAX) state.resolvedIds.delete(state.resolvedIds.keys().next().value);
-  state.recentlyResolved = [alert, ...state.recentlyResolved.filter((a) => a.id !== alert.id)]
-    .slice(0, RECENTLY_RESOLVED_MAX);
+  state.recentlyResolved = [alert, ...state.recentlyResolved.filter((a) => a.id !== alert.id)].slice(0, RECENTLY_RESOLVED_MAX);
 }
 
 /** Applies one alert from an event or a write response; resolved ones leave the panel. */
@@ -314,9 +324,7 @@ function applyAlert(alert, { announce = false } = {}) {
 }
 
 function replaceAlerts(alerts) {
-  state.alerts = new Map(
-    alerts.filter((a) => isActive(a) && !isOlder(a, state.resolvedIds.get(a.id))).map((a) => [a.id, a]),
-  );
+  state.alerts = new Map(alerts.filter((a) => isActive(a) && !isOlder(a, state.resolvedIds.get(a.id))).map((a) => [a.id, a]));
   renderAlerts();
 }
 
@@ -349,25 +357,36 @@ function alertHistory(alert) {
 function alertItem(alert) {
   const pending = state.pendingWrites.has(alert.id);
   const buttons = (ACTIONS_BY_STATE[alert.state] ?? []).map((action) =>
-    el('button', {
-      type: 'button',
-      className: `button button--${action}`,
-      dataset: { testid: ACTIONS[action].testId, action },
-      'aria-disabled': pending ? 'true' : null, // not `disabled`: that would drop keyboard focus
-    }, ACTIONS[action].label));
-  return el('li', {
-    className: `alert alert--${alert.severity}`,
-    'aria-busy': pending ? 'true' : null,
-    dataset: { testid: 'alert-item', alertId: alert.id, state: alert.state },
-  },
-  el('p', { className: 'alert__head' },
-    el('span', { className: `badge badge--${alert.state}` }, STATE_LABELS[alert.state] ?? alert.state),
-    alert.severity === 'critical' ? el('span', { className: 'badge badge--critical' }, 'Critical') : null,
-    el('span', { className: 'alert__kind' }, KIND_LABELS[alert.kind] ?? alert.kind)),
-  el('h3', { className: 'alert__title' }, alert.title),
-  el('p', { className: 'alert__where' }, alertLocation(alert)),
-  el('p', { className: 'alert__when' }, 'opened ', ageElement(alert.openedAt), alertHistory(alert)),
-  el('div', { className: 'alert__actions', role: 'group', 'aria-label': `Actions for ${alert.title}` }, buttons));
+    el(
+      'button',
+      {
+        type: 'button',
+        className: `button button--${action}`,
+        dataset: { testid: ACTIONS[action].testId, action },
+        'aria-disabled': pending ? 'true' : null, // not `disabled`: that would drop keyboard focus
+      },
+      ACTIONS[action].label,
+    ),
+  );
+  return el(
+    'li',
+    {
+      className: `alert alert--${alert.severity}`,
+      'aria-busy': pending ? 'true' : null,
+      dataset: { testid: 'alert-item', alertId: alert.id, state: alert.state },
+    },
+    el(
+      'p',
+      { className: 'alert__head' },
+      el('span', { className: `badge badge--${alert.state}` }, STATE_LABELS[alert.state] ?? alert.state),
+      alert.severity === 'critical' ? el('span', { className: 'badge badge--critical' }, 'Critical') : null,
+      el('span', { className: 'alert__kind' }, KIND_LABELS[alert.kind] ?? alert.kind),
+    ),
+    el('h3', { className: 'alert__title' }, alert.title),
+    el('p', { className: 'alert__where' }, alertLocation(alert)),
+    el('p', { className: 'alert__when' }, 'opened ', ageElement(alert.openedAt), alertHistory(alert)),
+    el('div', { className: 'alert__actions', role: 'group', 'aria-label': `Actions for ${alert.title}` }, buttons),
+  );
 }
 
 function renderAlerts() {
@@ -401,11 +420,18 @@ function renderRecentlyResolved() {
   const details = byId('recently-resolved');
   details.hidden = state.recentlyResolved.length === 0;
   byId('resolved-count').textContent = String(state.recentlyResolved.length);
-  byId('resolved-list').replaceChildren(...state.recentlyResolved.map((alert) =>
-    el('li', { dataset: { alertId: alert.id } },
-      el('span', { className: 'resolved__title' }, alert.title),
-      ' — resolved', alert.resolvedBy ? ` by ${alert.resolvedBy} ` : ' ',
-      ageElement(alert.resolvedAt ?? alert.updatedAt))));
+  byId('resolved-list').replaceChildren(
+    ...state.recentlyResolved.map((alert) =>
+      el(
+        'li',
+        { dataset: { alertId: alert.id } },
+        el('span', { className: 'resolved__title' }, alert.title),
+        ' — resolved',
+        alert.resolvedBy ? ` by ${alert.resolvedBy} ` : ' ',
+        ageElement(alert.resolvedAt ?? alert.updatedAt),
+      ),
+    ),
+  );
 }
 
 // ---------- alerts: writes ----------
@@ -483,7 +509,8 @@ function applyStock(stock) {
   const isNewFacing = !state.facings.has(key);
   state.facings.set(key, stock);
   const row = byId('shelves').querySelector(
-    `[data-testid="facing-row"][data-shelf-id="${CSS.escape(stock.shelfId)}"][data-facing="${stock.facing}"]`);
+    `[data-testid="facing-row"][data-shelf-id="${CSS.escape(stock.shelfId)}"][data-facing="${stock.facing}"]`,
+  );
   if (row && !isNewFacing) row.replaceWith(facingRow(stock));
   else renderShelves();
 }
@@ -509,26 +536,44 @@ function fillBar(stock) {
 function facingRow(stock) {
   const level = facingLevel(stock);
   const units = stock.units ?? '—';
-  return el('li', {
-    className: `facing facing--${level}`,
-    title: stock.updatedAt ? `updated ${new Date(stock.updatedAt).toLocaleTimeString()}` : 'no reading yet',
-    dataset: { testid: 'facing-row', shelfId: stock.shelfId, facing: stock.facing, level },
-  },
-  el('span', { className: 'facing__number' }, el('span', { className: 'visually-hidden' }, 'Facing '), String(stock.facing)),
-  el('span', { className: 'facing__name' }, el('span', { className: 'facing__product', title: stock.name }, stock.name),
-    stock.source === 'sales-estimate' ? el('span', { className: 'tag', title: 'estimated from kiosk sales' }, 'estimated') : null),
-  el('span', { className: 'facing__units' }, `${units} / ${stock.capacityUnits}`,
-    el('span', { className: 'visually-hidden' }, ` units, low at ${stock.lowStockUnits}`)),
-  fillBar(stock),
-  el('span', { className: 'facing__level' }, LEVEL_LABELS[level] ?? level));
+  return el(
+    'li',
+    {
+      className: `facing facing--${level}`,
+      title: stock.updatedAt ? `updated ${new Date(stock.updatedAt).toLocaleTimeString()}` : 'no reading yet',
+      dataset: { testid: 'facing-row', shelfId: stock.shelfId, facing: stock.facing, level },
+    },
+    el('span', { className: 'facing__number' }, el('span', { className: 'visually-hidden' }, 'Facing '), String(stock.facing)),
+    el(
+      'span',
+      { className: 'facing__name' },
+      el('span', { className: 'facing__product', title: stock.name }, stock.name),
+      stock.source === 'sales-estimate' ? el('span', { className: 'tag', title: 'estimated from kiosk sales' }, 'estimated') : null,
+    ),
+    el(
+      'span',
+      { className: 'facing__units' },
+      `${units} / ${stock.capacityUnits}`,
+      el('span', { className: 'visually-hidden' }, ` units, low at ${stock.lowStockUnits}`),
+    ),
+    fillBar(stock),
+    el('span', { className: 'facing__level' }, LEVEL_LABELS[level] ?? level),
+  );
 }
 
 function shelfCard(shelfId, facings) {
   const device = state.devices.get(shelfId);
-  return el('article', { className: 'shelf', dataset: { shelfId } },
-    el('h3', { className: 'shelf__title' }, `Shelf ${shelfId}`,
-      device && !device.connected ? el('span', { className: 'badge badge--offline' }, 'sensor offline') : null),
-    el('ol', { className: 'facings' }, facings.map(facingRow)));
+  return el(
+    'article',
+    { className: 'shelf', dataset: { shelfId } },
+    el(
+      'h3',
+      { className: 'shelf__title' },
+      `Shelf ${shelfId}`,
+      device && !device.connected ? el('span', { className: 'badge badge--offline' }, 'sensor offline') : null,
+    ),
+    el('ol', { className: 'facings' }, facings.map(facingRow)),
+  );
 }
 
 function renderShelves() {
@@ -538,8 +583,14 @@ function renderShelves() {
     byShelf.get(stock.shelfId).push(stock);
   }
   const shelfIds = [...byShelf.keys()].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
-  byId('shelves').replaceChildren(...shelfIds.map((id) =>
-    shelfCard(id, byShelf.get(id).sort((a, b) => a.facing - b.facing))));
+  byId('shelves').replaceChildren(
+    ...shelfIds.map((id) =>
+      shelfCard(
+        id,
+        byShelf.get(id).sort((a, b) => a.facing - b.facing),
+      ),
+    ),
+  );
   byId('shelves-empty').hidden = shelfIds.length > 0;
   byId('shelves-empty').textContent = 'No shelves in the planogram.';
 }
@@ -627,7 +678,8 @@ async function fetchCampaign(id) {
     state.campaignFetches.delete(id);
   }
   const current = state.campaigns.get(id);
-  if (fetched && current && (current.counts?.failed ?? 0) !== (current.failed?.length ?? 0) + (current.failedNotListed ?? 0)) fetchCampaign(id);
+  if (fetched && current && (current.counts?.failed ?? 0) !== (current.failed?.length ?? 0) + (current.failedNotListed ?? 0))
+    fetchCampaign(id);
 }
 
 async function loadCampaigns() {
@@ -645,18 +697,31 @@ async function loadCampaigns() {
 function campaignCounts(campaign) {
   return Object.entries(LABEL_STATE_LABELS)
     .filter(([labelState]) => labelState === 'confirmed' || labelState === 'failed' || (campaign.counts?.[labelState] ?? 0) > 0)
-    .map(([labelState, label]) => el('li', { className: `campaign__count campaign__count--${labelState}`, dataset: { testid: 'campaign-count', labelState } },
-      `${campaign.counts?.[labelState] ?? 0} ${label}`));
+    .map(([labelState, label]) =>
+      el(
+        'li',
+        { className: `campaign__count campaign__count--${labelState}`, dataset: { testid: 'campaign-count', labelState } },
+        `${campaign.counts?.[labelState] ?? 0} ${label}`,
+      ),
+    );
 }
 
 function failedLabels(campaign) {
   const failed = campaign.failed ?? [];
   if (failed.length === 0) return null;
-  return el('ul', { className: 'campaign__failed', dataset: { testid: 'campaign-failed' } },
-    failed.map((label) => el('li', { dataset: { testid: 'failed-label', labelId: label.labelId } },
-      el('strong', {}, `Label ${label.labelId}`),
-      ` (SKU ${label.sku}, ${formatPrice(label.priceCents)}): ${label.reason}`)),
-    campaign.failedNotListed ? el('li', {}, `and ${campaign.failedNotListed} more`) : null);
+  return el(
+    'ul',
+    { className: 'campaign__failed', dataset: { testid: 'campaign-failed' } },
+    failed.map((label) =>
+      el(
+        'li',
+        { dataset: { testid: 'failed-label', labelId: label.labelId } },
+        el('strong', {}, `Label ${label.labelId}`),
+        ` (SKU ${label.sku}, ${formatPrice(label.priceCents)}): ${label.reason}`,
+      ),
+    ),
+    campaign.failedNotListed ? el('li', {}, `and ${campaign.failedNotListed} more`) : null,
+  );
 }
 
 function campaignItem(campaign) {
@@ -664,21 +729,47 @@ function campaignItem(campaign) {
   const settled = settledLabels(campaign);
   const unmapped = campaign.unmappedSkus ?? [];
   const hasFailed = (campaign.counts?.failed ?? 0) > 0;
-  return el('li', { className: `campaign campaign--${campaign.state}${hasFailed ? ' campaign--has-failed' : ''}`, dataset: { testid: 'campaign-item', campaignId: campaign.id, state: campaign.state } },
-    el('p', { className: 'campaign__head' },
+  return el(
+    'li',
+    {
+      className: `campaign campaign--${campaign.state}${hasFailed ? ' campaign--has-failed' : ''}`,
+      dataset: { testid: 'campaign-item', campaignId: campaign.id, state: campaign.state },
+    },
+    el(
+      'p',
+      { className: 'campaign__head' },
       el('span', { className: `badge badge--campaign badge--${campaign.state}` }, CAMPAIGN_STATE_LABELS[campaign.state] ?? campaign.state),
       el('span', { className: 'campaign__id' }, campaign.id),
       campaign.createdBy ? el('span', { className: 'campaign__by' }, `by ${campaign.createdBy}`) : null,
-      campaign.state === 'scheduled' && Number.isFinite(campaign.effectiveAt) ? el('span', {}, `starts ${new Date(campaign.effectiveAt).toLocaleString()}`) : null),
-    el('div', { className: 'campaign__progress' },
-      el('progress', { max: Math.max(campaign.total ?? 0, 1), value: campaign.total ? settled : percent / 100, 'aria-label': `${campaign.id}: ${settled} of ${plural(campaign.total ?? 0, 'label')} settled` }),
-      el('span', { className: 'campaign__percent', dataset: { testid: 'campaign-percent' } }, `${percent} %`)),
-    el('ul', { className: 'campaign__counts', 'aria-label': `Labels of ${campaign.id} by state` },
+      campaign.state === 'scheduled' && Number.isFinite(campaign.effectiveAt)
+        ? el('span', {}, `starts ${new Date(campaign.effectiveAt).toLocaleString()}`)
+        : null,
+    ),
+    el(
+      'div',
+      { className: 'campaign__progress' },
+      el('progress', {
+        max: Math.max(campaign.total ?? 0, 1),
+        value: campaign.total ? settled : percent / 100,
+        'aria-label': `${campaign.id}: ${settled} of ${plural(campaign.total ?? 0, 'label')} settled`,
+      }),
+      el('span', { className: 'campaign__percent', dataset: { testid: 'campaign-percent' } }, `${percent} %`),
+    ),
+    el(
+      'ul',
+      { className: 'campaign__counts', 'aria-label': `Labels of ${campaign.id} by state` },
       el('li', { className: 'campaign__count', dataset: { testid: 'campaign-total' } }, plural(campaign.total ?? 0, 'label')),
-      campaignCounts(campaign)),
+      campaignCounts(campaign),
+    ),
     failedLabels(campaign),
-    unmapped.length ? el('p', { className: 'campaign__note' },
-      `No label shows SKU ${unmapped.slice(0, 10).join(', ')}${unmapped.length > 10 ? ` and ${unmapped.length - 10} more` : ''}`) : null);
+    unmapped.length
+      ? el(
+          'p',
+          { className: 'campaign__note' },
+          `No label shows SKU ${unmapped.slice(0, 10).join(', ')}${unmapped.length > 10 ? ` and ${unmapped.length - 10} more` : ''}`,
+        )
+      : null,
+  );
 }
 
 function renderCampaigns() {
@@ -703,8 +794,14 @@ function showCsvResult(message, problems = [], kind = 'info') {
   result.dataset.kind = kind;
   byId('csv-result-message').textContent = message;
   const shown = problems.slice(0, CSV_PROBLEMS_SHOWN_MAX);
-  const items = shown.map((problem) => el('li', { dataset: { testid: 'csv-problem', line: problem.line } },
-    el('strong', { className: 'csv-problem__line' }, `Line ${problem.line}`), `: ${problem.reason}`));
+  const items = shown.map((problem) =>
+    el(
+      'li',
+      { dataset: { testid: 'csv-problem', line: problem.line } },
+      el('strong', { className: 'csv-problem__line' }, `Line ${problem.line}`),
+      `: ${problem.reason}`,
+    ),
+  );
   if (problems.length > shown.length) items.push(el('li', {}, `and ${problems.length - shown.length} more`));
   byId('csv-problems').replaceChildren(...items);
 }
@@ -726,10 +823,16 @@ async function uploadPrices(file) {
       for (const view of views) applyCampaign(view, { render: false });
       renderCampaigns();
       const labels = views.reduce((sum, view) => sum + (view.total ?? 0), 0);
-      showCsvResult(`${file.name}: ${plural(views.length, 'campaign')} started for ${plural(labels, 'label')} (${views.map((view) => view.id).join(', ')}).`);
+      showCsvResult(
+        `${file.name}: ${plural(views.length, 'campaign')} started for ${plural(labels, 'label')} (${views.map((view) => view.id).join(', ')}).`,
+      );
       byId('price-upload').reset();
     } else if (response.status === 400 && Array.isArray(body?.problems)) {
-      showCsvResult(`${file.name} was not uploaded — ${plural(body.problems.length, 'bad row')}; nothing changed. Fix them and upload the file again:`, body.problems, 'error');
+      showCsvResult(
+        `${file.name} was not uploaded — ${plural(body.problems.length, 'bad row')}; nothing changed. Fix them and upload the file again:`,
+        body.problems,
+        'error',
+      );
     } else if (response.status === 401 || response.status === 403) {
       showCsvResult(`Not allowed: ${message}.`, [], 'error');
     } else {
@@ -786,8 +889,9 @@ function renderLabelFirmware(drivers, truncated) {
   const shown = lines.join('\n');
   if (shown === state.labelFirmwareShown) return;
   state.labelFirmwareShown = shown;
-  byId('label-firmware-list').replaceChildren(...lines.map((line, index) =>
-    el('li', { dataset: { testid: 'label-firmware-item', driverId: drivers[index]?.driverId } }, line)));
+  byId('label-firmware-list').replaceChildren(
+    ...lines.map((line, index) => el('li', { dataset: { testid: 'label-firmware-item', driverId: drivers[index]?.driverId } }, line)),
+  );
   byId('label-firmware').hidden = lines.length === 0;
 }
 
@@ -878,7 +982,9 @@ async function loadSnapshot() {
       return;
     }
     showNotice(`Could not load data: ${error.message}. Retrying…`, 'error');
-    setTimeout(() => { if (generation === state.snapshotGeneration) loadSnapshot(); }, SNAPSHOT_RETRY_MS);
+    setTimeout(() => {
+      if (generation === state.snapshotGeneration) loadSnapshot();
+    }, SNAPSHOT_RETRY_MS);
   }
 }
 

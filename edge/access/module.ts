@@ -53,12 +53,20 @@ export class AccessModule implements GatewayModule {
       failures: new AuthFailureLimiter(deps.maxAuthFailuresPerMinute),
       onDenied: deps.onDenied,
     });
-    this.sync = new PeriodicSync({ everyMs: deps.storeSyncMs ?? DEFAULT_STORE_SYNC_MS, sync: () => this.tokens.syncWithStore(), log: deps.log, what: 'API tokens' });
+    this.sync = new PeriodicSync({
+      everyMs: deps.storeSyncMs ?? DEFAULT_STORE_SYNC_MS,
+      sync: () => this.tokens.syncWithStore(),
+      log: deps.log,
+      what: 'API tokens',
+    });
   }
 
   async start(): Promise<void> {
     await this.tokens.load();
-    if (this.tokens.size === 0) this.deps.log.warn('no API tokens: every route but /api/health answers 401 (create one with `smartstore-edge token add <name> --role <role>`)');
+    if (this.tokens.size === 0)
+      this.deps.log.warn(
+        'no API tokens: every route but /api/health answers 401 (create one with `smartstore-edge token add <name> --role <role>`)',
+      );
     this.sync.start();
   }
 

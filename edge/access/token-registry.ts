@@ -57,7 +57,8 @@ export class TokenRegistry {
 
   private async reload(): Promise<void> {
     const stored = await this.deps.store.active();
-    if (stored.length > MAX_TOKENS) throw new Error(`api_tokens holds ${stored.length} active tokens, more than the ${MAX_TOKENS} the gateway keeps in memory`);
+    if (stored.length > MAX_TOKENS)
+      throw new Error(`api_tokens holds ${stored.length} active tokens, more than the ${MAX_TOKENS} the gateway keeps in memory`);
     const next = new Map<string, Principal>();
     for (const token of stored) next.set(token.digest, { name: token.name, role: token.role, tokenId: token.digest });
     if (this.deps.configToken) {

@@ -27,7 +27,12 @@ export class TokenStore {
   async add(token: { name: string; role: Role; digest: string }, now: number, withChange?: TransactionStep): Promise<void> {
     try {
       await this.db.transaction(async (tx) => {
-        await tx.run('INSERT INTO api_tokens (name, role, digest, created_at) VALUES (?, ?, ?, ?)', [token.name, token.role, token.digest, now]);
+        await tx.run('INSERT INTO api_tokens (name, role, digest, created_at) VALUES (?, ?, ?, ?)', [
+          token.name,
+          token.role,
+          token.digest,
+          now,
+        ]);
         await withChange?.(tx);
       });
     } catch (error) {
@@ -46,8 +51,16 @@ export class TokenStore {
   }
 
   async active(): Promise<StoredToken[]> {
-    const rows = await this.db.all<TokenRow>('SELECT name, role, digest, created_at, revoked_at FROM api_tokens WHERE revoked_at IS NULL ORDER BY name');
-    return rows.map((row) => ({ name: row.name, role: row.role, digest: row.digest, createdAt: row.created_at, revokedAt: row.revoked_at }));
+    const rows = await this.db.all<TokenRow>(
+      'SELECT name, role, digest, created_at, revoked_at FROM api_tokens WHERE revoked_at IS NULL ORDER BY name',
+    );
+    return rows.map((row) => ({
+      name: row.name,
+      role: row.role,
+      digest: row.digest,
+      createdAt: row.created_at,
+      revokedAt: row.revoked_at,
+    }));
   }
 
   async dataVersion(): Promise<number> {

@@ -26,18 +26,53 @@ type AlertRow = {
 };
 
 const COLUMNS = [
-  'id', 'kind', 'key', 'state', 'severity', 'title', 'shelf_id', 'facing', 'sku', 'device_id', 'units', 'opened_at',
-  'updated_at', 'acknowledged_at', 'acknowledged_by', 'snoozed_until', 'resolved_at', 'resolved_by', 'resolution',
+  'id',
+  'kind',
+  'key',
+  'state',
+  'severity',
+  'title',
+  'shelf_id',
+  'facing',
+  'sku',
+  'device_id',
+  'units',
+  'opened_at',
+  'updated_at',
+  'acknowledged_at',
+  'acknowledged_by',
+  'snoozed_until',
+  'resolved_at',
+  'resolved_by',
+  'resolution',
 ] as const;
 
 const UPSERT_ALERT_SQL = `INSERT INTO alerts (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})
-  ON CONFLICT (id) DO UPDATE SET ${COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = excluded.${c}`).join(', ')}`;
+  ON CONFLICT (id) DO UPDATE SET ${COLUMNS.filter((c) => c !== 'id')
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', ')}`;
 
 function alertToRow(alert: Alert): SqlValue[] {
   return [
-    alert.id, alert.kind, alert.key, alert.state, alert.severity, alert.title, alert.shelfId ?? null, alert.facing ?? null,
-    alert.sku ?? null, alert.deviceId ?? null, alert.units ?? null, alert.openedAt, alert.updatedAt, alert.acknowledgedAt ?? null,
-    alert.acknowledgedBy ?? null, alert.snoozedUntil ?? null, alert.resolvedAt ?? null, alert.resolvedBy ?? null, alert.resolution ?? null,
+    alert.id,
+    alert.kind,
+    alert.key,
+    alert.state,
+    alert.severity,
+    alert.title,
+    alert.shelfId ?? null,
+    alert.facing ?? null,
+    alert.sku ?? null,
+    alert.deviceId ?? null,
+    alert.units ?? null,
+    alert.openedAt,
+    alert.updatedAt,
+    alert.acknowledgedAt ?? null,
+    alert.acknowledgedBy ?? null,
+    alert.snoozedUntil ?? null,
+    alert.resolvedAt ?? null,
+    alert.resolvedBy ?? null,
+    alert.resolution ?? null,
   ];
 }
 
@@ -99,7 +134,10 @@ export class AlertStore implements AlertRepository {
 
   async listResolved(options: { kind?: AlertKind; limit: number }): Promise<Alert[]> {
     const rows = options.kind
-      ? await this.db.all<AlertRow>("SELECT * FROM alerts WHERE state = 'resolved' AND kind = ? ORDER BY resolved_at DESC LIMIT ?", [options.kind, options.limit])
+      ? await this.db.all<AlertRow>("SELECT * FROM alerts WHERE state = 'resolved' AND kind = ? ORDER BY resolved_at DESC LIMIT ?", [
+          options.kind,
+          options.limit,
+        ])
       : await this.db.all<AlertRow>("SELECT * FROM alerts WHERE state = 'resolved' ORDER BY resolved_at DESC LIMIT ?", [options.limit]);
     return rows.map(rowToAlert);
   }

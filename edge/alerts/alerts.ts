@@ -1,6 +1,16 @@
 /** Staff alerts and their lifecycle: open → acknowledged → resolved, with snooze. Pure: `now` is a parameter. */
 
-export const ALERT_KINDS = ['low-stock', 'kiosk-assist', 'kiosk-weight-mismatch', 'sensor-fault', 'cold-chain', 'case-door-open', 'label-offline', 'label-battery-low', 'price-mismatch'] as const;
+export const ALERT_KINDS = [
+  'low-stock',
+  'kiosk-assist',
+  'kiosk-weight-mismatch',
+  'sensor-fault',
+  'cold-chain',
+  'case-door-open',
+  'label-offline',
+  'label-battery-low',
+  'price-mismatch',
+] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 export const ALERT_STATES = ['open', 'acknowledged', 'snoozed', 'resolved'] as const;
 export type AlertState = (typeof ALERT_STATES)[number];

@@ -51,7 +51,8 @@ export function decideLowStock(
       return rearmDue(silence, now, options) ? { alert: 'raise', silence: 'end' } : NOTHING;
     case 'units':
       // an empty facing is news even to staff who knew it was low
-      if (silence && event.units === 0 && event.previousUnits !== null && event.previousUnits > 0) return { alert: 'raise', silence: 'end' };
+      if (silence && event.units === 0 && event.previousUnits !== null && event.previousUnits > 0)
+        return { alert: 'raise', silence: 'end' };
       return { alert: 'follow', silence: 'keep' };
     case 'resolved-by-staff':
       return event.level === 'low' ? { alert: 'none', silence: 'start' } : NOTHING;

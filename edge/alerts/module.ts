@@ -12,7 +12,13 @@ import { AlertStore, alertWrites } from './alert-store.js';
 import { lowStockKey, parseLowStockKey, sensorFaultKey, type Alert } from './alerts.js';
 import { kioskAlertFor } from './kiosk-alerts.js';
 import { lowStockAlert } from './low-stock-alerts.js';
-import { decideLowStock, type LowStockDecision, type LowStockEvent, type LowStockPolicyOptions, type LowStockSilence } from './low-stock-policy.js';
+import {
+  decideLowStock,
+  type LowStockDecision,
+  type LowStockEvent,
+  type LowStockPolicyOptions,
+  type LowStockSilence,
+} from './low-stock-policy.js';
 import { alertRoutes } from './routes.js';
 import { SENSOR_FAULT_CLEARED, sensorFaultAlert } from './sensor-fault-alerts.js';
 
@@ -146,7 +152,8 @@ export class AlertsModule implements GatewayModule {
   private changed(alert: Alert, previous: Alert | undefined, by: string | undefined): void {
     this.writes.put(alert.id, alert);
     this.deps.metrics.activeAlerts(this.service.activeCount);
-    const where = alert.shelfId !== undefined ? { shelfId: alert.shelfId, facing: alert.facing, sku: alert.sku } : { deviceId: alert.deviceId };
+    const where =
+      alert.shelfId !== undefined ? { shelfId: alert.shelfId, facing: alert.facing, sku: alert.sku } : { deviceId: alert.deviceId };
     if (!previous) {
       this.deps.metrics.alertOpened(alert.kind);
       this.deps.log.info({ alertId: alert.id, kind: alert.kind, severity: alert.severity, ...where }, alert.title);
@@ -156,7 +163,13 @@ export class AlertsModule implements GatewayModule {
     } else if (alert.severity !== previous.severity) {
       this.deps.log.info({ alertId: alert.id, kind: alert.kind, severity: alert.severity, ...where }, alert.title);
     }
-    if (alert.kind === 'low-stock' && alert.state === 'resolved' && previous && previous.state !== 'resolved' && alert.resolvedBy !== 'system') {
+    if (
+      alert.kind === 'low-stock' &&
+      alert.state === 'resolved' &&
+      previous &&
+      previous.state !== 'resolved' &&
+      alert.resolvedBy !== 'system'
+    ) {
       this.resolvedByStaff(alert);
     }
     this.deps.bus.emit('alert.changed', by === undefined ? { alert, previous } : { alert, previous, by });
@@ -165,6 +178,9 @@ export class AlertsModule implements GatewayModule {
   private resolvedByStaff(alert: Alert): void {
     if (alert.shelfId === undefined || alert.facing === undefined) return;
     const level = this.deps.facingStock(alert.shelfId, alert.facing)?.level ?? 'unknown';
-    this.applySilence(alert.key, decideLowStock(this.silences.get(alert.key), { type: 'resolved-by-staff', level }, this.deps.now(), this.deps.lowStock));
+    this.applySilence(
+      alert.key,
+      decideLowStock(this.silences.get(alert.key), { type: 'resolved-by-staff', level }, this.deps.now(), this.deps.lowStock),
+    );
   }
 }

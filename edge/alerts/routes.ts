@@ -59,7 +59,11 @@ export function alertRoutes(deps: AlertRouteDeps): FastifyPluginAsyncTypebox {
       },
     });
 
-    const transitionSchema = <Body extends TObject>(body: Body) => ({ params: alertIdParams, body, response: { 200: alertSchema, ...errors } });
+    const transitionSchema = <Body extends TObject>(body: Body) => ({
+      params: alertIdParams,
+      body,
+      response: { 200: alertSchema, ...errors },
+    });
     // onRequest: an unauthenticated request is refused before its body is even parsed. Who did it is the token's
     // name, never something the body says.
     const onRequest = deps.guard('staff');
@@ -76,7 +80,9 @@ export function alertRoutes(deps: AlertRouteDeps): FastifyPluginAsyncTypebox {
       onRequest,
       schema: transitionSchema(snoozeBody),
       handler: async (request, reply) => {
-        const outcome = await transition(deps, request.params.id, (id) => deps.alerts.snooze(id, principalOf(request).name, request.body.minutes));
+        const outcome = await transition(deps, request.params.id, (id) =>
+          deps.alerts.snooze(id, principalOf(request).name, request.body.minutes),
+        );
         return 'statusCode' in outcome ? reply.code(outcome.statusCode).send(outcome) : outcome;
       },
     });
@@ -84,7 +90,9 @@ export function alertRoutes(deps: AlertRouteDeps): FastifyPluginAsyncTypebox {
       onRequest,
       schema: transitionSchema(resolveBody),
       handler: async (request, reply) => {
-        const outcome = await transition(deps, request.params.id, (id) => deps.alerts.resolve(id, principalOf(request).name, request.body.note));
+        const outcome = await transition(deps, request.params.id, (id) =>
+          deps.alerts.resolve(id, principalOf(request).name, request.body.note),
+        );
         return 'statusCode' in outcome ? reply.code(outcome.statusCode).send(outcome) : outcome;
       },
     });

@@ -57,7 +57,8 @@ export function canonicalJson(value: JsonValue, path = ''): string {
   if (typeof value === 'object') {
     // a Date, Map or class instance would encode as {} or lose fields: only plain objects are JSON objects
     const prototype = Object.getPrototypeOf(value) as unknown;
-    if (prototype !== Object.prototype && prototype !== null) throw new CanonicalJsonError(path, `${(value as object).constructor?.name ?? 'object'} is not a plain JSON object`);
+    if (prototype !== Object.prototype && prototype !== null)
+      throw new CanonicalJsonError(path, `${(value as object).constructor?.name ?? 'object'} is not a plain JSON object`);
     const object = value as { readonly [key: string]: JsonValue };
     const keys = Object.keys(object).sort();
     return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(object[key] as JsonValue, `${path}.${key}`)}`).join(',')}}`;
@@ -102,12 +103,27 @@ export type ChainBreak = { seq: number; problem: ChainProblem; expected: string;
 export function checkLink(previous: ChainHead | undefined, entry: AuditEntry): ChainBreak | undefined {
   const expectedSeq = (previous?.seq ?? 0) + 1;
   if (entry.seq !== expectedSeq) {
-    const missing = entry.seq > expectedSeq ? ` (entr${entry.seq - expectedSeq === 1 ? 'y' : 'ies'} ${expectedSeq}${entry.seq - expectedSeq > 1 ? `–${entry.seq - 1}` : ''} missing)` : '';
-    return broken(entry.seq, 'seq-gap', String(expectedSeq), String(entry.seq), `entry ${entry.seq}: seq gap, expected ${expectedSeq}${missing}`);
+    const missing =
+      entry.seq > expectedSeq
+        ? ` (entr${entry.seq - expectedSeq === 1 ? 'y' : 'ies'} ${expectedSeq}${entry.seq - expectedSeq > 1 ? `–${entry.seq - 1}` : ''} missing)`
+        : '';
+    return broken(
+      entry.seq,
+      'seq-gap',
+      String(expectedSeq),
+      String(entry.seq),
+      `entry ${entry.seq}: seq gap, expected ${expectedSeq}${missing}`,
+    );
   }
   const expectedPrev = previous?.hash ?? GENESIS_HASH;
   if (entry.prevHash !== expectedPrev) {
-    return broken(entry.seq, 'prev-hash-mismatch', expectedPrev, entry.prevHash, `entry ${entry.seq}: prev-hash mismatch, entry ${expectedSeq - 1 || 'genesis'} hashes to ${expectedPrev}, the entry names ${entry.prevHash}`);
+    return broken(
+      entry.seq,
+      'prev-hash-mismatch',
+      expectedPrev,
+      entry.prevHash,
+      `entry ${entry.seq}: prev-hash mismatch, entry ${expectedSeq - 1 || 'genesis'} hashes to ${expectedPrev}, the entry names ${entry.prevHash}`,
+    );
   }
   let recomputed: string;
   try {
@@ -116,13 +132,21 @@ export function checkLink(previous: ChainHead | undefined, entry: AuditEntry): C
     return broken(entry.seq, 'hash-mismatch', entry.hash, 'unencodable', `entry ${entry.seq}: hash mismatch, ${(error as Error).message}`);
   }
   if (recomputed !== entry.hash) {
-    return broken(entry.seq, 'hash-mismatch', recomputed, entry.hash, `entry ${entry.seq}: hash mismatch, its fields hash to ${recomputed}, stored ${entry.hash}`);
+    return broken(
+      entry.seq,
+      'hash-mismatch',
+      recomputed,
+      entry.hash,
+      `entry ${entry.seq}: hash mismatch, its fields hash to ${recomputed}, stored ${entry.hash}`,
+    );
   }
   return undefined;
 }
 
 /** Checks a whole chain in memory: the first break, or how many entries and the last hash. */
-export function verifyEntries(entries: Iterable<AuditEntry>): { ok: true; count: number; head: ChainHead | undefined } | { ok: false; count: number; broken: ChainBreak } {
+export function verifyEntries(
+  entries: Iterable<AuditEntry>,
+): { ok: true; count: number; head: ChainHead | undefined } | { ok: false; count: number; broken: ChainBreak } {
   let head: ChainHead | undefined;
   let count = 0;
   for (const entry of entries) {

@@ -66,7 +66,10 @@ export class AuditLog {
   record(input: AuditInput): boolean {
     if (this.stopped || this.pending.length >= this.maxPending) {
       this.dropped++;
-      this.options.log.error({ action: input.action, subject: input.subject, dropped: this.dropped, pending: this.pending.length, stopped: this.stopped }, 'audit entry dropped');
+      this.options.log.error(
+        { action: input.action, subject: input.subject, dropped: this.dropped, pending: this.pending.length, stopped: this.stopped },
+        'audit entry dropped',
+      );
       return false;
     }
     this.pending.push(auditRecordOf(input, this.options.now));

@@ -30,7 +30,8 @@ export function alertAuditInput(change: AlertChange): AuditInput | undefined {
   let actor: string | undefined;
   if (alert.state === 'acknowledged') [action, actor] = ['alert.acknowledged', change.by ?? alert.acknowledgedBy];
   // a snooze keeps the first acknowledgedBy: without `by` only a first snooze tells who it was
-  else if (alert.state === 'snoozed') [action, actor] = ['alert.snoozed', change.by ?? (previous.acknowledgedBy === undefined ? alert.acknowledgedBy : undefined)];
+  else if (alert.state === 'snoozed')
+    [action, actor] = ['alert.snoozed', change.by ?? (previous.acknowledgedBy === undefined ? alert.acknowledgedBy : undefined)];
   else if (alert.state === 'resolved') [action, actor] = ['alert.resolved', change.by ?? alert.resolvedBy];
   else return undefined; // snoozed → open: the snooze ran out
   if (actor === SYSTEM_ACTOR) return undefined;
@@ -45,7 +46,10 @@ export function alertAuditInput(change: AlertChange): AuditInput | undefined {
 }
 
 /** A device change someone made through the API. */
-export function deviceAuditInput(change: { deviceId: string; change: DeviceLifecycleChange; actor: string }, details: JsonObject = {}): AuditInput {
+export function deviceAuditInput(
+  change: { deviceId: string; change: DeviceLifecycleChange; actor: string },
+  details: JsonObject = {},
+): AuditInput {
   return { actor: change.actor, action: `device.${change.change}`, subject: change.deviceId, details };
 }
 

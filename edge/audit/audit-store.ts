@@ -3,14 +3,33 @@
  * `audit verify` and `audit export`. Never updates or deletes (the table's triggers refuse it anyway).
  */
 import type { SqliteDatabase, TransactionScope } from '../storage/database.js';
-import { canonicalJson, chainEntries, checkLink, type AuditEntry, type AuditRecord, type ChainBreak, type ChainHead, type JsonObject } from './audit-entry.js';
+import {
+  canonicalJson,
+  chainEntries,
+  checkLink,
+  type AuditEntry,
+  type AuditRecord,
+  type ChainBreak,
+  type ChainHead,
+  type JsonObject,
+} from './audit-entry.js';
 
-type AuditRow = { seq: number; at: number; actor: string; action: string; subject: string; details: string; prev_hash: string; hash: string };
+type AuditRow = {
+  seq: number;
+  at: number;
+  actor: string;
+  action: string;
+  subject: string;
+  details: string;
+  prev_hash: string;
+  hash: string;
+};
 
 const INSERT = 'INSERT INTO audit_log (seq, at, actor, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
 
 /** What `verify` found: every entry links (count, last seq and hash), or the first break. */
-export type AuditVerification = { ok: true; count: number; head: ChainHead | undefined } | { ok: false; checked: number; broken: ChainBreak };
+export type AuditVerification =
+  { ok: true; count: number; head: ChainHead | undefined } | { ok: false; checked: number; broken: ChainBreak };
 
 export class AuditStore {
   constructor(private readonly db: SqliteDatabase) {}
@@ -36,7 +55,16 @@ export class AuditStore {
     const entries = chainEntries(head, records);
     await tx.runMany(
       INSERT,
-      entries.map((entry) => [entry.seq, entry.at, entry.actor, entry.action, entry.subject, canonicalJson(entry.details), entry.prevHash, entry.hash]),
+      entries.map((entry) => [
+        entry.seq,
+        entry.at,
+        entry.actor,
+        entry.action,
+        entry.subject,
+        canonicalJson(entry.details),
+        entry.prevHash,
+        entry.hash,
+      ]),
     );
     return entries;
   }
@@ -53,7 +81,10 @@ export class AuditStore {
     // from the lowest possible seq: a row someone renumbered below 1 is still read, and reported
     let afterSeq = Number.MIN_SAFE_INTEGER;
     for (;;) {
-      const rows = await this.db.all<AuditRow>('SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?', [afterSeq, pageSize]);
+      const rows = await this.db.all<AuditRow>(
+        'SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?',
+        [afterSeq, pageSize],
+      );
       for (const row of rows) yield fromRow(row);
       if (rows.length < pageSize) return;
       afterSeq = (rows.at(-1) as AuditRow).seq;
@@ -81,5 +112,14 @@ function fromRow(row: AuditRow): AuditEntry {
   } catch {
     details = { unparsable: row.details };
   }
-  return { seq: row.seq, at: row.at, actor: row.actor, action: row.action, subject: row.subject, details, prevHash: row.prev_hash, hash: row.hash };
+  return {
+    seq: row.seq,
+    at: row.at,
+    actor: row.actor,
+    action: row.action,
+    subject: row.subject,
+    details,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
 }

@@ -65,5 +65,6 @@ export class AuditModule implements GatewayModule {
   }
 
   /** For the device routes: who changed a device through the API, committed with the change. */
-  readonly deviceChanged = (change: { deviceId: string; change: DeviceLifecycleChange; actor: string }): TransactionStep => this.entryStep(deviceAuditInput(change));
+  readonly deviceChanged = (change: { deviceId: string; change: DeviceLifecycleChange; actor: string }): TransactionStep =>
+    this.entryStep(deviceAuditInput(change));
 }

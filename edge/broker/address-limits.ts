@@ -5,7 +5,11 @@
  * still connect. Bounded: an address is tracked while it has open sockets or attempts in the current minute, and at
  * most `maxTrackedAddresses` are (beyond that a new address is refused: only under a flood of distinct addresses).
  */
-export type AddressLimitOptions = { maxConnectionsPerAddress: number; maxConnectAttemptsPerAddressPerMinute: number; maxTrackedAddresses: number };
+export type AddressLimitOptions = {
+  maxConnectionsPerAddress: number;
+  maxConnectAttemptsPerAddressPerMinute: number;
+  maxTrackedAddresses: number;
+};
 
 export type AddressVerdict = 'accepted' | 'too-many-from-address' | 'too-many-attempts-from-address';
 
@@ -59,6 +63,7 @@ export class AddressLimits {
   }
 
   private sweep(now: number): void {
-    for (const [address, state] of this.addresses) if (state.open === 0 && now - state.windowStart >= WINDOW_MS) this.addresses.delete(address);
+    for (const [address, state] of this.addresses)
+      if (state.open === 0 && now - state.windowStart >= WINDOW_MS) this.addresses.delete(address);
   }
 }

@@ -37,4 +37,3 @@ export function publishKeyOf(session: DeviceSession, topic: string): string | un
 export function maySubscribe(session: DeviceSession, topicFilter: string): boolean {
   return topicFilter === session.commandTopic;
 }
-

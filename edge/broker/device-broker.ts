@@ -1,7 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, TLSSocket, type Server as TlsServer } from 'node:tls';
-import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client, type ConnectPacket, type PublishPacket, type Subscription } from 'aedes';
+import {
+  Aedes,
+  type AedesPublishPacket,
+  type AuthenticateError,
+  type Client,
+  type ConnectPacket,
+  type PublishPacket,
+  type Subscription,
+} from 'aedes';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { GatewayBus } from '../core/events.js';
@@ -11,7 +19,13 @@ import type { HealthCheck } from '../core/module.js';
 import type { AckGate, AckGates } from '../device-registry/ack-gates.js';
 import type { DeviceMessageDecoder } from '../device-registry/decoder.js';
 import type { DeviceRegistry } from '../device-registry/device-registry.js';
-import { publishDeviceMessage, type CommandDelivery, type DeliveryFailure, type DeviceSource, type OutboundCommand } from '../device-registry/device-source.js';
+import {
+  publishDeviceMessage,
+  type CommandDelivery,
+  type DeliveryFailure,
+  type DeviceSource,
+  type OutboundCommand,
+} from '../device-registry/device-source.js';
 import { commandTopic, isValidDeviceId } from '../device-registry/topics.js';
 import type { ConnectionRejectReason, GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { AddressLimits } from './address-limits.js';
@@ -155,9 +169,16 @@ export class DeviceBroker implements DeviceSource {
     aedes.on('clientReady', (client) => this.clientReady(client));
     aedes.on('clientDisconnect', (client) => this.clientGone(client));
     // emitted once aedes stored the subscriptions (lib/handlers/subscribe.js completeSubscribe); refused ones have qos 128
-    aedes.on('subscribe', (subscriptions, client) => this.subscribed(client, subscriptions.filter((s) => (s.qos as number) !== 128).map((s) => s.topic)));
+    aedes.on('subscribe', (subscriptions, client) =>
+      this.subscribed(
+        client,
+        subscriptions.filter((s) => (s.qos as number) !== 128).map((s) => s.topic),
+      ),
+    );
     aedes.on('connectionError', (client, error) => this.connectionError(client, error));
-    aedes.on('clientError', (client, error) => this.logLimited(`client-error:${client.id}`, 'debug', { deviceId: client.id, err: error.message }, 'client error'));
+    aedes.on('clientError', (client, error) =>
+      this.logLimited(`client-error:${client.id}`, 'debug', { deviceId: client.id, err: error.message }, 'client error'),
+    );
     this.aedes = aedes;
 
     try {
@@ -170,7 +191,10 @@ export class DeviceBroker implements DeviceSource {
       const tls = this.options.tls;
       if (tls) {
         const clientCa = this.options.clientCaFile ? await readFile(this.options.clientCaFile).catch(() => undefined) : undefined;
-        if (!clientCa && tls.clientCertificates === 'required') throw new Error(`mqtt.tls.clientCertificates is required but there is no client CA at ${this.options.clientCaFile ?? '(none)'} (run \`smartstore-edge ca init\`)`);
+        if (!clientCa && tls.clientCertificates === 'required')
+          throw new Error(
+            `mqtt.tls.clientCertificates is required but there is no client CA at ${this.options.clientCaFile ?? '(none)'} (run \`smartstore-edge ca init\`)`,
+          );
         const tlsServer = createTlsServer(
           {
             cert: await readFile(tls.certFile),
@@ -183,11 +207,19 @@ export class DeviceBroker implements DeviceSource {
         // a failed handshake (untrusted or expired certificate, plain MQTT on the TLS port) is a refused connection
         tlsServer.on('tlsClientError', (error, socket) => {
           this.deps.metrics.connectionRejected('tls-handshake');
-          this.logLimited('tls-handshake', 'warn', { remoteAddress: socket.remoteAddress, err: error.message }, 'connection refused: TLS handshake failed');
+          this.logLimited(
+            'tls-handshake',
+            'warn',
+            { remoteAddress: socket.remoteAddress, err: error.message },
+            'connection refused: TLS handshake failed',
+          );
         });
         await this.listen(tlsServer, tls.port);
         this.tlsServer = tlsServer;
-        this.deps.log.info({ host: this.options.host, port: this.tlsPort, clientCertificates: clientCa ? tls.clientCertificates : 'off' }, 'mqtts listening');
+        this.deps.log.info(
+          { host: this.options.host, port: this.tlsPort, clientCertificates: clientCa ? tls.clientCertificates : 'off' },
+          'mqtts listening',
+        );
       }
     } catch (error) {
       // the gateway only stops parts that started: close what did start here, or a failed process stays alive
@@ -202,7 +234,12 @@ export class DeviceBroker implements DeviceSource {
     server.maxConnections = this.options.maxConnections;
     server.on('drop', (data) => {
       this.deps.metrics.connectionRejected('too-many-connections');
-      this.logLimited('drop', 'warn', { remoteAddress: data?.remoteAddress, maxConnections: this.options.maxConnections }, 'connection refused: too many connections');
+      this.logLimited(
+        'drop',
+        'warn',
+        { remoteAddress: data?.remoteAddress, maxConnections: this.options.maxConnections },
+        'connection refused: too many connections',
+      );
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -242,7 +279,14 @@ export class DeviceBroker implements DeviceSource {
     if (client.conn.writableNeedDrain) return { ok: false, reason: 'backed-up', detail: `${client.conn.writableLength} bytes unread` };
     const payload = Buffer.from(JSON.stringify(command.payload));
     this.commandsInFlight.set(payload, onDropped);
-    const packet: PublishPacket = { cmd: 'publish', topic: commandTopic(this.options.storeId, command.kind, command.deviceId), payload, qos: 1, retain: false, dup: false };
+    const packet: PublishPacket = {
+      cmd: 'publish',
+      topic: commandTopic(this.options.storeId, command.kind, command.deviceId),
+      payload,
+      qos: 1,
+      retain: false,
+      dup: false,
+    };
     aedes.publish(packet, (error) => {
       if (error) onDropped('transport-error', error.message);
     });
@@ -280,7 +324,21 @@ export class DeviceBroker implements DeviceSource {
     if (verdict !== 'accepted') {
       // refused before any byte is parsed: the address's other sockets and every other address are unaffected
       this.deps.metrics.connectionRejected(verdict);
-      this.logLimited(`address:${verdict}`, 'warn', { remoteAddress: address, open: this.addressLimits.openFrom(address), limit: verdict === 'too-many-from-address' ? this.options.maxConnectionsPerAddress : this.options.maxConnectAttemptsPerAddressPerMinute }, verdict === 'too-many-from-address' ? 'connection refused: too many connections from this address' : 'connection refused: too many connection attempts from this address');
+      this.logLimited(
+        `address:${verdict}`,
+        'warn',
+        {
+          remoteAddress: address,
+          open: this.addressLimits.openFrom(address),
+          limit:
+            verdict === 'too-many-from-address'
+              ? this.options.maxConnectionsPerAddress
+              : this.options.maxConnectAttemptsPerAddressPerMinute,
+        },
+        verdict === 'too-many-from-address'
+          ? 'connection refused: too many connections from this address'
+          : 'connection refused: too many connection attempts from this address',
+      );
       socket.destroy();
       return;
     }
@@ -300,7 +358,17 @@ export class DeviceBroker implements DeviceSource {
       this.deps.metrics.connectionRejected(reason);
       // the client id is known when the frame came after CONNECT; it is shown, never used as a key
       const clientId = typeof client?.id === 'string' ? client.id.slice(0, 64) : undefined;
-      this.logLimited(`frame:${violation.reason}`, 'warn', { remoteAddress: socket.remoteAddress, ...(clientId ? { clientId } : {}), ...violation, maxPacketBytes: this.options.maxPacketBytes }, 'connection closed: bad MQTT frame');
+      this.logLimited(
+        `frame:${violation.reason}`,
+        'warn',
+        {
+          remoteAddress: socket.remoteAddress,
+          ...(clientId ? { clientId } : {}),
+          ...violation,
+          maxPacketBytes: this.options.maxPacketBytes,
+        },
+        'connection closed: bad MQTT frame',
+      );
     });
   }
 
@@ -337,12 +405,18 @@ export class DeviceBroker implements DeviceSource {
     };
     const keepaliveSec = this.keepaliveRefused.get(client);
     if (keepaliveSec !== undefined) {
-      return reject('keepalive', RC_NOT_AUTHORIZED, `keepalive ${keepaliveSec} s is above the ${this.options.maxKeepaliveSec} s this gateway accepts`);
+      return reject(
+        'keepalive',
+        RC_NOT_AUTHORIZED,
+        `keepalive ${keepaliveSec} s is above the ${this.options.maxKeepaliveSec} s this gateway accepts`,
+      );
     }
     const tlsSocket = this.tlsSockets.get(client);
     const certificate = tlsSocket?.getPeerCertificate();
-    if (tlsSocket && certificate && certificate.serialNumber) return this.authenticateByCertificate(client, tlsSocket, certificate, username, reject, done);
-    if (!username || !password || password.length === 0) return reject('no-credentials', RC_BAD_CREDENTIALS, 'username and password required');
+    if (tlsSocket && certificate && certificate.serialNumber)
+      return this.authenticateByCertificate(client, tlsSocket, certificate, username, reject, done);
+    if (!username || !password || password.length === 0)
+      return reject('no-credentials', RC_BAD_CREDENTIALS, 'username and password required');
     // checked before the id becomes a key of any map (throttle, hashing queue, log throttle)
     if (!isValidDeviceId(username)) return reject('bad-client-id', RC_IDENTIFIER_REJECTED, 'device id does not match the id pattern');
     if (client.id !== username) return reject('client-id-mismatch', RC_IDENTIFIER_REJECTED, 'client id must equal the device id');
@@ -389,13 +463,14 @@ export class DeviceBroker implements DeviceSource {
     reject: (reason: ConnectionRejectReason, returnCode: number, message: string) => void,
     done: (error: AuthenticateError | null, success: boolean | null) => void,
   ): void {
-    if (!socket.authorized) return reject('certificate-untrusted', RC_NOT_AUTHORIZED, `client certificate not trusted: ${String(socket.authorizationError)}`);
+    if (!socket.authorized)
+      return reject('certificate-untrusted', RC_NOT_AUTHORIZED, `client certificate not trusted: ${String(socket.authorizationError)}`);
     const serial = certificate.serialNumber.toLowerCase();
     if (this.deps.revocations?.isRevoked(serial)) return reject('certificate-revoked', RC_NOT_AUTHORIZED, 'client certificate revoked');
     const commonName = certificate.subject?.CN;
     const deviceId = typeof commonName === 'string' ? commonName : undefined;
     if (!deviceId || !isValidDeviceId(deviceId) || client.id !== deviceId || (username !== undefined && username !== deviceId)) {
-      return reject('certificate-mismatch', RC_IDENTIFIER_REJECTED, 'the certificate is not this device\'s (CN must equal the client id)');
+      return reject('certificate-mismatch', RC_IDENTIFIER_REJECTED, "the certificate is not this device's (CN must equal the client id)");
     }
     const device = this.deps.registry.get(deviceId);
     if (!device) return reject('unknown-device', RC_BAD_CREDENTIALS, 'not authorized');
@@ -447,7 +522,12 @@ export class DeviceBroker implements DeviceSource {
     const key = publishKeyOf(session, packet.topic);
     if (key === undefined) {
       this.deps.metrics.publishRejectedFor('acl');
-      this.logLimited(`acl-pub:${session.deviceId}`, 'warn', { deviceId: session.deviceId, topic: packet.topic }, 'publish refused by ACL; closing connection');
+      this.logLimited(
+        `acl-pub:${session.deviceId}`,
+        'warn',
+        { deviceId: session.deviceId, topic: packet.topic },
+        'publish refused by ACL; closing connection',
+      );
       return done(new Error(`device ${session.deviceId} may not publish on ${packet.topic}`));
     }
     if (packet.qos > 0) {
@@ -477,13 +557,24 @@ export class DeviceBroker implements DeviceSource {
    * (the outbox could not make it durable), the PUBLISH fails: aedes closes the connection without a PUBACK and the
    * device sends the message again. An invalid message is acknowledged and dropped, as in `ingest`.
    */
-  private ingestBeforeAck(session: DeviceSession, key: string, packet: PublishPacket, gate: AckGate, done: (error?: Error | null) => void): void {
+  private ingestBeforeAck(
+    session: DeviceSession,
+    key: string,
+    packet: PublishPacket,
+    gate: AckGate,
+    done: (error?: Error | null) => void,
+  ): void {
     this.ingestedBeforeAck.add(packet);
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     const result = this.deps.decoder.decode(key, session.deviceId, payload, this.deps.now());
     if (!result.ok) {
       this.deps.metrics.messageInvalid(result.reason);
-      this.logLimited(`invalid:${session.deviceId}`, 'warn', { deviceId: session.deviceId, topic: packet.topic, reason: result.reason, detail: result.detail }, 'invalid device message dropped');
+      this.logLimited(
+        `invalid:${session.deviceId}`,
+        'warn',
+        { deviceId: session.deviceId, topic: packet.topic, reason: result.reason, detail: result.detail },
+        'invalid device message dropped',
+      );
       return done(null);
     }
     this.deps.metrics.messageAccepted(result.message.key);
@@ -498,7 +589,12 @@ export class DeviceBroker implements DeviceSource {
     pending.then(
       () => done(null),
       (error: unknown) => {
-        this.logLimited(`ack-held:${session.deviceId}`, 'warn', { deviceId: session.deviceId, topic: packet.topic, err: (error as Error)?.message }, 'message not made durable: no PUBACK, closing connection so the device resends');
+        this.logLimited(
+          `ack-held:${session.deviceId}`,
+          'warn',
+          { deviceId: session.deviceId, topic: packet.topic, err: (error as Error)?.message },
+          'message not made durable: no PUBACK, closing connection so the device resends',
+        );
         done(new Error(`message from ${session.deviceId} on ${packet.topic} was not made durable`));
       },
     );
@@ -509,10 +605,21 @@ export class DeviceBroker implements DeviceSource {
    * aedes is handling for the client (the packets of one read), so the bound is the read size. A client gone
    * meanwhile is answered with an error (aedes drops it).
    */
-  private paceRateLimited(client: Client, session: BrokerSession, packet: PublishPacket, waitMs: number, done: (error?: Error | null) => void): void {
+  private paceRateLimited(
+    client: Client,
+    session: BrokerSession,
+    packet: PublishPacket,
+    waitMs: number,
+    done: (error?: Error | null) => void,
+  ): void {
     this.deps.metrics.messageRateLimited(packet.qos);
     const { messagesPerSecond } = this.options.deviceRateLimit;
-    this.logLimited(`rate-paced:${session.deviceId}`, 'warn', { deviceId: session.deviceId, messagesPerSecond }, 'device over its message rate limit: its QoS 1 messages are paced');
+    this.logLimited(
+      `rate-paced:${session.deviceId}`,
+      'warn',
+      { deviceId: session.deviceId, messagesPerSecond },
+      'device over its message rate limit: its QoS 1 messages are paced',
+    );
     setTimeout(() => {
       if (this.sessions.get(client) !== session) return done(new Error(`device ${session.deviceId} went away while paced`));
       this.authorizePublish(client, packet, done);
@@ -524,18 +631,33 @@ export class DeviceBroker implements DeviceSource {
    * dropped (aedes goes on, `ingest` passes it by) and the connection stays. A device over the limit for
    * `disconnectAfterMs` without a pause is flooding: disconnected, one log line.
    */
-  private overRateLimit(session: BrokerSession, packet: PublishPacket, verdict: Exclude<RateVerdict, 'accepted'>, done: (error?: Error | null) => void): void {
+  private overRateLimit(
+    session: BrokerSession,
+    packet: PublishPacket,
+    verdict: Exclude<RateVerdict, 'accepted'>,
+    done: (error?: Error | null) => void,
+  ): void {
     this.deps.metrics.messageRateLimited(packet.qos);
     const { deviceId } = session;
     const limit = this.options.deviceRateLimit;
     if (verdict === 'flooding') {
       this.deps.metrics.rateLimitDisconnects.inc();
       const overLimitForMs = session.bucket.lastDropAt - session.bucket.floodStartedAt;
-      this.logLimited(`flood:${deviceId}`, 'warn', { deviceId, messagesPerSecond: limit.messagesPerSecond, burst: limit.burst, overLimitForMs }, 'device flooding: over its message rate limit, disconnected');
+      this.logLimited(
+        `flood:${deviceId}`,
+        'warn',
+        { deviceId, messagesPerSecond: limit.messagesPerSecond, burst: limit.burst, overLimitForMs },
+        'device flooding: over its message rate limit, disconnected',
+      );
       return done(new Error(`device ${deviceId} kept sending over its rate limit`));
     }
     if (session.bucket.floodStartedAt === session.bucket.lastDropAt) {
-      this.logLimited(`rate-limited:${deviceId}`, 'warn', { deviceId, messagesPerSecond: limit.messagesPerSecond, burst: limit.burst }, 'device over its message rate limit: dropping its QoS 0 messages');
+      this.logLimited(
+        `rate-limited:${deviceId}`,
+        'warn',
+        { deviceId, messagesPerSecond: limit.messagesPerSecond, burst: limit.burst },
+        'device over its message rate limit: dropping its QoS 0 messages',
+      );
     }
     session.rateDroppedPending++;
     this.rateDropped.add(packet);
@@ -561,7 +683,11 @@ export class DeviceBroker implements DeviceSource {
     hold.release();
   }
 
-  private authorizeSubscribe(client: Client, subscription: Subscription, done: (error: Error | null, subscription?: Subscription | null) => void): void {
+  private authorizeSubscribe(
+    client: Client,
+    subscription: Subscription,
+    done: (error: Error | null, subscription?: Subscription | null) => void,
+  ): void {
     const session = this.sessions.get(client);
     if (session && maySubscribe(session, subscription.topic)) return done(null, subscription);
     this.deps.metrics.subscribeRejected.inc();
@@ -577,7 +703,12 @@ export class DeviceBroker implements DeviceSource {
    */
   private authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
     if (!client.conn.writableNeedDrain) return packet;
-    this.logLimited(`backed-up:${client.id}`, 'warn', { deviceId: client.id, topic: packet.topic, bufferedBytes: client.conn.writableLength }, 'client is not reading: message not forwarded');
+    this.logLimited(
+      `backed-up:${client.id}`,
+      'warn',
+      { deviceId: client.id, topic: packet.topic, bufferedBytes: client.conn.writableLength },
+      'client is not reading: message not forwarded',
+    );
     const payload = typeof packet.payload === 'string' ? undefined : packet.payload;
     const onDropped = payload ? this.commandsInFlight.get(payload) : undefined;
     if (onDropped) onDropped('backed-up', `${client.conn.writableLength} bytes unread`);
@@ -603,7 +734,12 @@ export class DeviceBroker implements DeviceSource {
           publishDeviceMessage(this.deps.bus, result.message);
         } else {
           this.deps.metrics.messageInvalid(result.reason);
-          this.logLimited(`invalid:${session.deviceId}`, 'warn', { deviceId: session.deviceId, topic: packet.topic, reason: result.reason, detail: result.detail }, 'invalid device message dropped');
+          this.logLimited(
+            `invalid:${session.deviceId}`,
+            'warn',
+            { deviceId: session.deviceId, topic: packet.topic, reason: result.reason, detail: result.detail },
+            'invalid device message dropped',
+          );
         }
       }
     }
@@ -624,7 +760,13 @@ export class DeviceBroker implements DeviceSource {
     session.ready = true;
     this.connected.set(session.deviceId, client);
     this.deps.log.debug({ deviceId: session.deviceId, kind: session.kind }, 'device connected');
-    this.deps.bus.emit('device.connection', { deviceId: session.deviceId, kind: session.kind, source: this.transport, connected: true, at: this.deps.now() });
+    this.deps.bus.emit('device.connection', {
+      deviceId: session.deviceId,
+      kind: session.kind,
+      source: this.transport,
+      connected: true,
+      at: this.deps.now(),
+    });
   }
 
   private subscribed(client: Client, topics: string[]): void {
@@ -642,7 +784,13 @@ export class DeviceBroker implements DeviceSource {
     // a removed device's bucket goes with its last connection (the map stays bounded by the registry)
     if (!this.connected.has(session.deviceId) && !this.deps.registry.get(session.deviceId)) this.buckets.delete(session.deviceId);
     this.deps.log.debug({ deviceId: session.deviceId }, 'device disconnected');
-    this.deps.bus.emit('device.connection', { deviceId: session.deviceId, kind: session.kind, source: this.transport, connected: false, at: this.deps.now() });
+    this.deps.bus.emit('device.connection', {
+      deviceId: session.deviceId,
+      kind: session.kind,
+      source: this.transport,
+      connected: false,
+      at: this.deps.now(),
+    });
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 
-export type FrameViolation = { reason: 'packet-too-large'; announcedBytes: number } | { reason: 'malformed-length' } | { reason: 'reserved-packet-type' };
+export type FrameViolation =
+  { reason: 'packet-too-large'; announcedBytes: number } | { reason: 'malformed-length' } | { reason: 'reserved-packet-type' };
 
 /**
  * Walks MQTT fixed headers as bytes arrive, so that a packet announcing more than `maxPacketBytes` closes the

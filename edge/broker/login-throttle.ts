@@ -24,8 +24,14 @@ export class LoginThrottle {
   private readonly checking = new Map<string, number>();
 
   constructor(options: LoginThrottleOptions, now: () => number) {
-    this.perDevice = new AuthFailureThrottle({ maxFailuresPerMinute: options.maxFailuresPerDevicePerMinute, maxTrackedIds: options.maxTrackedKeys }, now);
-    this.perAddress = new AuthFailureThrottle({ maxFailuresPerMinute: options.maxFailuresPerAddressPerMinute, maxTrackedIds: options.maxTrackedKeys }, now);
+    this.perDevice = new AuthFailureThrottle(
+      { maxFailuresPerMinute: options.maxFailuresPerDevicePerMinute, maxTrackedIds: options.maxTrackedKeys },
+      now,
+    );
+    this.perAddress = new AuthFailureThrottle(
+      { maxFailuresPerMinute: options.maxFailuresPerAddressPerMinute, maxTrackedIds: options.maxTrackedKeys },
+      now,
+    );
   }
 
   isBlocked(address: string, deviceId: string): boolean {

@@ -14,9 +14,7 @@ export type CampaignCsvProblem = { line: number; reason: string };
 /** The rows of one effectiveAt (none: at once) — one campaign each. */
 export type CampaignCsvBatch = { effectiveAt?: number; prices: Record<string, number> };
 
-export type CampaignCsvResult =
-  | { ok: true; batches: CampaignCsvBatch[]; rows: number }
-  | { ok: false; problems: CampaignCsvProblem[] };
+export type CampaignCsvResult = { ok: true; batches: CampaignCsvBatch[]; rows: number } | { ok: false; problems: CampaignCsvProblem[] };
 
 export type CampaignCsvLimits = { maxRows: number };
 export const DEFAULT_CAMPAIGN_CSV_LIMITS: CampaignCsvLimits = { maxRows: 100_000 };

@@ -59,7 +59,13 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
       onRequest,
       schema: {
         body: createBody,
-        response: { 201: Type.Union([campaignViewSchema, campaignListSchema]), 400: Type.Union([campaignProblemsSchema, errorSchema]), 409: errorSchema, 415: errorSchema, ...denied },
+        response: {
+          201: Type.Union([campaignViewSchema, campaignListSchema]),
+          400: Type.Union([campaignProblemsSchema, errorSchema]),
+          409: errorSchema,
+          415: errorSchema,
+          ...denied,
+        },
       },
       handler: async (request, reply) => {
         const createdBy = principalOf(request).name;
@@ -67,14 +73,27 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
         if (typeof body === 'string') {
           const parsed = parseCampaignCsv(body, deps.csvLimits);
           if (!parsed.ok) {
-            return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `${parsed.problems.length} bad rows in the CSV`, problems: parsed.problems });
+            return reply
+              .code(400)
+              .send({
+                statusCode: 400,
+                error: 'Bad Request',
+                message: `${parsed.problems.length} bad rows in the CSV`,
+                problems: parsed.problems,
+              });
           }
           // one campaign per effectiveAt in the file; all are checked by the machine before any is created would need a
           // dry run — a refusal of a later batch names it, and the earlier ones stand (they are listed in the answer)
           const created = [];
           try {
             for (const batch of parsed.batches) {
-              created.push(deps.campaigns.create({ prices: batch.prices, createdBy, ...(batch.effectiveAt === undefined ? {} : { effectiveAt: batch.effectiveAt }) }));
+              created.push(
+                deps.campaigns.create({
+                  prices: batch.prices,
+                  createdBy,
+                  ...(batch.effectiveAt === undefined ? {} : { effectiveAt: batch.effectiveAt }),
+                }),
+              );
             }
           } catch (error) {
             const answer = campaignErrorAnswer(error);
@@ -87,7 +106,14 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
         }
         const input = campaignInputOf(body);
         if (!input.ok) {
-          return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `${input.problems.length} problems in the prices`, problems: input.problems });
+          return reply
+            .code(400)
+            .send({
+              statusCode: 400,
+              error: 'Bad Request',
+              message: `${input.problems.length} problems in the prices`,
+              problems: input.problems,
+            });
         }
         let view;
         try {
@@ -127,7 +153,11 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
     app.post('/api/campaigns/:id/cancel', {
       onRequest,
       preValidation: emptyBodyIsObject,
-      schema: { params: campaignIdParams, body: cancelCampaignBody, response: { 200: campaignViewSchema, 400: errorSchema, 404: errorSchema, 409: errorSchema, ...denied } },
+      schema: {
+        params: campaignIdParams,
+        body: cancelCampaignBody,
+        response: { 200: campaignViewSchema, 400: errorSchema, 404: errorSchema, 409: errorSchema, ...denied },
+      },
       handler: async (request, reply) => {
         let view;
         try {
@@ -144,7 +174,11 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
     app.post('/api/campaigns/:id/rollback', {
       onRequest,
       preValidation: emptyBodyIsObject,
-      schema: { params: campaignIdParams, body: rollbackCampaignBody, response: { 201: campaignViewSchema, 400: errorSchema, 404: errorSchema, 409: errorSchema, ...denied } },
+      schema: {
+        params: campaignIdParams,
+        body: rollbackCampaignBody,
+        response: { 201: campaignViewSchema, 400: errorSchema, 404: errorSchema, 409: errorSchema, ...denied },
+      },
       handler: async (request, reply) => {
         let view;
         try {

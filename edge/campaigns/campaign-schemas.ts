@@ -21,7 +21,10 @@ export const createCampaignBody = Type.Object(
   {
     /** optional: the gateway makes one; HQ passes its own so a retried request does not make two campaigns */
     id: Type.Optional(campaignId),
-    prices: Type.Array(Type.Object({ sku, priceCents }, { additionalProperties: false }), { minItems: 1, maxItems: MAX_PRICES_PER_REQUEST }),
+    prices: Type.Array(Type.Object({ sku, priceCents }, { additionalProperties: false }), {
+      minItems: 1,
+      maxItems: MAX_PRICES_PER_REQUEST,
+    }),
     effectiveAt: Type.Optional(effectiveAt),
   },
   { additionalProperties: false },
@@ -33,7 +36,10 @@ export const cancelCampaignBody = Type.Object({}, { additionalProperties: false 
 export const rollbackCampaignBody = Type.Object({ id: Type.Optional(campaignId) }, { additionalProperties: false });
 
 const labelCounts = Type.Object(
-  Object.fromEntries(LABEL_STATES.map((state) => [state, Type.Integer({ minimum: 0 })])) as Record<LabelState, ReturnType<typeof Type.Integer>>,
+  Object.fromEntries(LABEL_STATES.map((state) => [state, Type.Integer({ minimum: 0 })])) as Record<
+    LabelState,
+    ReturnType<typeof Type.Integer>
+  >,
   { additionalProperties: false },
 );
 
@@ -52,7 +58,13 @@ export const campaignViewSchema = Type.Object({
   total: Type.Integer({ minimum: 0 }),
   counts: labelCounts,
   failed: Type.Array(
-    Type.Object({ labelId: Type.String(), sku: Type.String(), priceCents: Type.Integer(), attempts: Type.Integer(), reason: Type.String() }),
+    Type.Object({
+      labelId: Type.String(),
+      sku: Type.String(),
+      priceCents: Type.Integer(),
+      attempts: Type.Integer(),
+      reason: Type.String(),
+    }),
   ),
   failedNotListed: Type.Integer({ minimum: 0 }),
   unmappedSkus: Type.Array(Type.String()),
@@ -87,7 +99,10 @@ export function campaignInputOf(
       firstAt.set(item.sku, index + 1);
       prices[item.sku] = item.priceCents;
     } else if (prices[item.sku] !== item.priceCents) {
-      problems.push({ line: index + 1, reason: `duplicate sku ${item.sku} with a different price (${prices[item.sku]} at item ${earlier})` });
+      problems.push({
+        line: index + 1,
+        reason: `duplicate sku ${item.sku} with a different price (${prices[item.sku]} at item ${earlier})`,
+      });
     }
   });
   let at: number | undefined;

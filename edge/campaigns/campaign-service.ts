@@ -70,7 +70,10 @@ export const DEFAULT_CAMPAIGN_SERVICE_OPTIONS: CampaignServiceOptions = {
   flushMs: 500,
   sendsPerSecondPerDriver: 200,
   progressIntervalMs: 250,
-  maxTimers: DEFAULT_CAMPAIGN_LIMITS.maxTrackedLabels + DEFAULT_CAMPAIGN_LIMITS.maxActiveCampaigns + DEFAULT_CAMPAIGN_LIMITS.maxFinishedCampaignsKept,
+  maxTimers:
+    DEFAULT_CAMPAIGN_LIMITS.maxTrackedLabels +
+    DEFAULT_CAMPAIGN_LIMITS.maxActiveCampaigns +
+    DEFAULT_CAMPAIGN_LIMITS.maxFinishedCampaignsKept,
 };
 
 export const DEFAULT_CAMPAIGN_RULES: CampaignRules = {
@@ -213,14 +216,24 @@ export class CampaignService implements GatewayModule {
     const id = request.id ?? this.deps.newId();
     const labelsBySku: Record<string, readonly string[]> = {};
     for (const sku of Object.keys(request.prices)) labelsBySku[sku] = this.deps.directory.labelsForSku(sku);
-    const campaign = { id, createdBy: request.createdBy, prices: request.prices, labelsBySku, ...(request.effectiveAt === undefined ? {} : { effectiveAt: request.effectiveAt }) };
+    const campaign = {
+      id,
+      createdBy: request.createdBy,
+      prices: request.prices,
+      labelsBySku,
+      ...(request.effectiveAt === undefined ? {} : { effectiveAt: request.effectiveAt }),
+    };
     this.step({ type: 'create', campaign });
     const created = this.viewOf(id);
     this.deps.audit.record({
       actor: request.createdBy,
       action: 'campaign.created',
       subject: id,
-      details: { skus: Object.keys(request.prices).length, labels: created.total, ...(request.effectiveAt === undefined ? {} : { effectiveAt: request.effectiveAt }) },
+      details: {
+        skus: Object.keys(request.prices).length,
+        labels: created.total,
+        ...(request.effectiveAt === undefined ? {} : { effectiveAt: request.effectiveAt }),
+      },
     });
     return created;
   }
@@ -290,7 +303,13 @@ export class CampaignService implements GatewayModule {
     for (const effect of effects) {
       switch (effect.type) {
         case 'send':
-          this.sendWhenDurable(holds, { labelId: effect.labelId, version: effect.version, sku: effect.sku, priceCents: effect.priceCents, productName: this.deps.productName(effect.sku) ?? effect.sku });
+          this.sendWhenDurable(holds, {
+            labelId: effect.labelId,
+            version: effect.version,
+            sku: effect.sku,
+            priceCents: effect.priceCents,
+            productName: this.deps.productName(effect.sku) ?? effect.sku,
+          });
           break;
         case 'drop-send':
           this.dropQueued(effect.labelId, effect.version);
@@ -306,7 +325,14 @@ export class CampaignService implements GatewayModule {
     this.releaseHeld();
     for (const id of changed) this.progressChanged(id);
     // only these steps start campaigns (or go on pumping one): a label's ack never does, so it pays no scan
-    if (event.type === 'create' || event.type === 'start-due' || event.type === 'rollback' || event.type === 'resume' || event.type === 'pump' || (event.type === 'timer' && event.timer.kind === 'start')) {
+    if (
+      event.type === 'create' ||
+      event.type === 'start-due' ||
+      event.type === 'rollback' ||
+      event.type === 'resume' ||
+      event.type === 'pump' ||
+      (event.type === 'timer' && event.timer.kind === 'start')
+    ) {
       this.schedulePumpIfNeeded();
     }
   }
@@ -334,7 +360,6 @@ export class CampaignService implements GatewayModule {
       this.deps.log.error({ err: error, labelId: event.labelId, event: event.type }, 'label event not applied');
     }
   };
-
 
   // ---- sends: held until their version is on disk, then rate-limited per driver
 
@@ -370,7 +395,8 @@ export class CampaignService implements GatewayModule {
       (error: unknown) => {
         this.releasingBatch = undefined;
         this.held = batch.concat(this.held);
-        if (this.flushError === undefined) this.deps.log.error({ err: error, held: this.held.length }, 'campaign board not written; sends held until it is');
+        if (this.flushError === undefined)
+          this.deps.log.error({ err: error, held: this.held.length }, 'campaign board not written; sends held until it is');
         this.flushError = (error as Error).message;
       },
     );
@@ -382,7 +408,14 @@ export class CampaignService implements GatewayModule {
       this.counters.noDriver += 1;
       // answered like a driver would: retryable, so a label whose access point comes back later still gets its price
       queueMicrotask(() =>
-        this.onDriverEvent({ type: 'failed', labelId: content.labelId, version: content.version, reason: `no driver carries label ${content.labelId}`, retryable: true, at: this.deps.now() }),
+        this.onDriverEvent({
+          type: 'failed',
+          labelId: content.labelId,
+          version: content.version,
+          reason: `no driver carries label ${content.labelId}`,
+          retryable: true,
+          at: this.deps.now(),
+        }),
       );
       return;
     }
@@ -414,7 +447,16 @@ export class CampaignService implements GatewayModule {
         entry.driver.send(content);
       } catch (error) {
         this.deps.log.warn({ err: error, labelId, driverId: entry.driver.driverId }, 'driver refused a send');
-        queueMicrotask(() => this.onDriverEvent({ type: 'failed', labelId, version: content.version, reason: `driver ${entry.driver.driverId}: ${(error as Error).message}`, retryable: true, at: this.deps.now() }));
+        queueMicrotask(() =>
+          this.onDriverEvent({
+            type: 'failed',
+            labelId,
+            version: content.version,
+            reason: `driver ${entry.driver.driverId}: ${(error as Error).message}`,
+            retryable: true,
+            at: this.deps.now(),
+          }),
+        );
       }
     }
   }
@@ -429,14 +471,32 @@ export class CampaignService implements GatewayModule {
       const at = waiting.findIndex((content) => content.labelId === labelId && content.version === version);
       if (at < 0) continue;
       waiting.splice(at, 1);
-      queueMicrotask(() => this.onDriverEvent({ type: 'failed', labelId, version, reason: 'dropped before it was sent', retryable: false, at: this.deps.now() }));
+      queueMicrotask(() =>
+        this.onDriverEvent({
+          type: 'failed',
+          labelId,
+          version,
+          reason: 'dropped before it was sent',
+          retryable: false,
+          at: this.deps.now(),
+        }),
+      );
       return;
     }
     for (const entry of this.sendQueues.values()) {
       const queued = entry.queue.get(labelId);
       if (queued?.version !== version) continue;
       entry.queue.delete(labelId);
-      queueMicrotask(() => this.onDriverEvent({ type: 'failed', labelId, version, reason: 'dropped before it was sent', retryable: false, at: this.deps.now() }));
+      queueMicrotask(() =>
+        this.onDriverEvent({
+          type: 'failed',
+          labelId,
+          version,
+          reason: 'dropped before it was sent',
+          retryable: false,
+          at: this.deps.now(),
+        }),
+      );
     }
   }
 
@@ -513,8 +573,18 @@ export class CampaignService implements GatewayModule {
    * Which rows a step touched. Requests and the resume touch whole campaigns; a driver event or timer touches one
    * label (the machine only pumps that label), so an ack writes one label row and one price record, not the campaign.
    */
-  private noteChanges(event: CampaignEvent, effects: readonly { type: string; labelId?: string; timer?: CampaignTimer }[], changed: readonly string[]): void {
-    const whole = event.type === 'create' || event.type === 'start-due' || event.type === 'cancel' || event.type === 'rollback' || event.type === 'resume' || (event.type === 'timer' && event.timer.kind === 'start');
+  private noteChanges(
+    event: CampaignEvent,
+    effects: readonly { type: string; labelId?: string; timer?: CampaignTimer }[],
+    changed: readonly string[],
+  ): void {
+    const whole =
+      event.type === 'create' ||
+      event.type === 'start-due' ||
+      event.type === 'cancel' ||
+      event.type === 'rollback' ||
+      event.type === 'resume' ||
+      (event.type === 'timer' && event.timer.kind === 'start');
     const labelIds = new Set<string>();
     if (event.type === 'label' && event.event.type !== 'link') labelIds.add(event.event.labelId);
     if (event.type === 'timer' && event.timer.kind !== 'start') labelIds.add(event.timer.labelId);
@@ -569,7 +639,8 @@ export class CampaignService implements GatewayModule {
 
   private takeChanges(): CampaignBoardChanges | undefined {
     const recordIds = this.allRecordsDirty ? Object.keys(this.board.book.records) : [...this.dirtyRecords];
-    if (this.dirtyCampaigns.size + this.dirtyLabels.size + recordIds.length + this.forgotten.size === 0 && !this.allRecordsDirty) return undefined;
+    if (this.dirtyCampaigns.size + this.dirtyLabels.size + recordIds.length + this.forgotten.size === 0 && !this.allRecordsDirty)
+      return undefined;
     const campaigns = [];
     const labels: { campaignId: string; label: CampaignBoard['campaigns'][string]['labels'][string] }[] = [];
     for (const id of this.dirtyCampaigns) {

@@ -66,16 +66,28 @@ export class CampaignStore {
       board.campaigns[row.id] = campaign;
       board.order.push(row.id);
     }
-    for (const row of await this.db.all<LabelsRow>("SELECT campaign_id, '[' || group_concat(doc, ',') || ']' AS docs FROM campaign_labels GROUP BY campaign_id")) {
+    for (const row of await this.db.all<LabelsRow>(
+      "SELECT campaign_id, '[' || group_concat(doc, ',') || ']' AS docs FROM campaign_labels GROUP BY campaign_id",
+    )) {
       const campaign = board.campaigns[row.campaign_id];
       if (!campaign) continue; // cascade keeps this from happening; a hand-edited file is not a reason to crash
-      const labels = await this.parseAll<CampaignLabel>(row.docs, `labels of campaign ${row.campaign_id}`, 'SELECT label_id AS id, doc FROM campaign_labels WHERE campaign_id = ?', [row.campaign_id]);
+      const labels = await this.parseAll<CampaignLabel>(
+        row.docs,
+        `labels of campaign ${row.campaign_id}`,
+        'SELECT label_id AS id, doc FROM campaign_labels WHERE campaign_id = ?',
+        [row.campaign_id],
+      );
       for (const label of labels) campaign.labels[label.labelId] = label;
     }
     // a record names its label (`labelId`), as a campaign label does: no second array of ids to pair it with
     const records = await this.db.get<{ docs: string | null }>("SELECT '[' || group_concat(doc, ',') || ']' AS docs FROM label_prices");
     if (records?.docs) {
-      for (const record of await this.parseAll<LabelPriceRecord>(records.docs, 'price records', 'SELECT label_id AS id, doc FROM label_prices')) board.book.records[record.labelId] = record;
+      for (const record of await this.parseAll<LabelPriceRecord>(
+        records.docs,
+        'price records',
+        'SELECT label_id AS id, doc FROM label_prices',
+      ))
+        board.book.records[record.labelId] = record;
     }
     return board;
   }
@@ -102,7 +114,11 @@ export class CampaignStore {
     const deleted = records.filter((entry) => entry.record === undefined);
     // a record names its label (`labelId`), as a campaign label does
     await runJsonChunked(tx, UPSERT_PRICES, written, ({ record }) => record);
-    await runChunked(tx, 'DELETE FROM label_prices WHERE label_id = ?', deleted.map(({ labelId }) => [labelId]));
+    await runChunked(
+      tx,
+      'DELETE FROM label_prices WHERE label_id = ?',
+      deleted.map(({ labelId }) => [labelId]),
+    );
   }
 
   /** One JSON array of documents; if it does not parse, the rows one by one, so the error names the broken one. */
@@ -117,7 +133,12 @@ export class CampaignStore {
 }
 
 /** Runs `sql` once per chunk of rows, its one parameter the chunk as a JSON array of `documentOf(row)`. */
-async function runJsonChunked<Row>(tx: TransactionScope, sql: string, rows: readonly Row[], documentOf: (row: Row) => unknown): Promise<void> {
+async function runJsonChunked<Row>(
+  tx: TransactionScope,
+  sql: string,
+  rows: readonly Row[],
+  documentOf: (row: Row) => unknown,
+): Promise<void> {
   for (let start = 0; start < rows.length; start += JSON_CHUNK) {
     const end = Math.min(start + JSON_CHUNK, rows.length);
     const documents: unknown[] = [];

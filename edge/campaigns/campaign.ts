@@ -177,12 +177,7 @@ export type CampaignEvent =
 export type CampaignStep = { board: CampaignBoard; effects: CampaignEffect[]; changed: string[] };
 
 export type CampaignErrorCode =
-  | 'duplicate-id'
-  | 'invalid-campaign'
-  | 'too-many-labels'
-  | 'too-many-active'
-  | 'unknown-campaign'
-  | 'not-active';
+  'duplicate-id' | 'invalid-campaign' | 'too-many-labels' | 'too-many-active' | 'unknown-campaign' | 'not-active';
 
 export class CampaignError extends Error {
   constructor(
@@ -316,7 +311,11 @@ class Step {
     for (const [sku, priceCents] of Object.entries(input.prices)) {
       if (!skuPattern.test(sku)) throw new CampaignError('invalid-campaign', id, `invalid sku "${sku}"`);
       if (!Number.isSafeInteger(priceCents) || priceCents < 0 || priceCents > MAX_PRICE_CENTS) {
-        throw new CampaignError('invalid-campaign', id, `sku ${sku}: price ${priceCents} is not an integer from 0 to ${MAX_PRICE_CENTS} cents`);
+        throw new CampaignError(
+          'invalid-campaign',
+          id,
+          `sku ${sku}: price ${priceCents} is not an integer from 0 to ${MAX_PRICE_CENTS} cents`,
+        );
       }
       const labelIds = Object.hasOwn(input.labelsBySku, sku) ? (input.labelsBySku[sku] ?? []) : [];
       if (labelIds.length === 0) unmappedSkus.push(sku);
@@ -372,7 +371,11 @@ class Step {
     for (const label of Object.values(campaign.labels)) {
       const confirmed = priceRecordOf(book, label.labelId)?.confirmed;
       if (confirmed) label.priorPriceCents = confirmed.priceCents;
-      const { content, replaced } = issueVersion(book, label.labelId, { sku: label.sku, priceCents: label.priceCents, campaignId: campaign.id });
+      const { content, replaced } = issueVersion(book, label.labelId, {
+        sku: label.sku,
+        priceCents: label.priceCents,
+        campaignId: campaign.id,
+      });
       label.version = content.version;
       if (replaced) this.supersede(replaced, label.labelId, campaign.id);
     }
@@ -658,7 +661,8 @@ class Step {
       }
       case 'retry': {
         const owner = this.campaignLabel(priceRecordOf(book, timer.labelId)?.target?.campaignId, timer.labelId, timer.version);
-        if (owner?.label.state === 'pending' && owner.label.retryAt !== undefined && owner.label.retryAt <= this.now) this.pump(timer.labelId);
+        if (owner?.label.state === 'pending' && owner.label.retryAt !== undefined && owner.label.retryAt <= this.now)
+          this.pump(timer.labelId);
         return;
       }
     }
@@ -717,7 +721,11 @@ class Step {
   }
 
   /** The campaign label that owns `version` of the label, if its campaign is still kept. */
-  private campaignLabel(campaignId: string | undefined, labelId: string, version: number): { campaign: Campaign; label: CampaignLabel } | undefined {
+  private campaignLabel(
+    campaignId: string | undefined,
+    labelId: string,
+    version: number,
+  ): { campaign: Campaign; label: CampaignLabel } | undefined {
     const campaign = campaignId === undefined ? undefined : campaignOf(this.board, campaignId);
     const label = campaign && Object.hasOwn(campaign.labels, labelId) ? campaign.labels[labelId] : undefined;
     return campaign && label?.version === version ? { campaign, label } : undefined;
@@ -774,7 +782,13 @@ export function campaignView(campaign: Campaign, maxFailedListed = 500): Campaig
     for (const label of Object.values(campaign.labels)) {
       if (label.state !== 'failed') continue;
       if (failed.length >= maxFailedListed) break;
-      failed.push({ labelId: label.labelId, sku: label.sku, priceCents: label.priceCents, attempts: label.attempts, reason: label.reason ?? 'unknown' });
+      failed.push({
+        labelId: label.labelId,
+        sku: label.sku,
+        priceCents: label.priceCents,
+        attempts: label.attempts,
+        reason: label.reason ?? 'unknown',
+      });
     }
   }
   const view: CampaignView = {

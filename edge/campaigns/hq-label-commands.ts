@@ -21,7 +21,11 @@ export type HqAnswer = { outcome: 'ok' | 'failed'; detail?: unknown; reason?: st
 
 export type HqLabelCommandsDeps = {
   /** `durable` resolves once the campaign is committed: HQ is answered `ok` only then */
-  campaigns: { create(request: NewCampaignRequest): CampaignView; get(campaignId: string): CampaignView | undefined; durable(): Promise<void> };
+  campaigns: {
+    create(request: NewCampaignRequest): CampaignView;
+    get(campaignId: string): CampaignView | undefined;
+    durable(): Promise<void>;
+  };
   /** the labels' flashes (HQ's stop does not end a find-my-facing flash) */
   flashes: LabelFlashing;
   log: Logger;
@@ -33,7 +37,8 @@ export type HqLabelCommandsDeps = {
 export function campaignRequestOf(command: HqPriceCampaign): { request: NewCampaignRequest } | { reason: string } {
   const prices: Record<string, number> = {};
   for (const { sku, priceCents } of command.prices) {
-    if (Object.hasOwn(prices, sku) && prices[sku] !== priceCents) return { reason: `sku ${sku} has two prices (${prices[sku]} and ${priceCents})` };
+    if (Object.hasOwn(prices, sku) && prices[sku] !== priceCents)
+      return { reason: `sku ${sku} has two prices (${prices[sku]} and ${priceCents})` };
     prices[sku] = priceCents;
   }
   let effectiveAt: number | undefined;
@@ -45,7 +50,13 @@ export function campaignRequestOf(command: HqPriceCampaign): { request: NewCampa
 }
 
 function summary(view: CampaignView) {
-  return { campaignId: view.id, state: view.state, labels: view.total, unmappedSkus: view.unmappedSkus, ...(view.effectiveAt === undefined ? {} : { effectiveAt: view.effectiveAt }) };
+  return {
+    campaignId: view.id,
+    state: view.state,
+    labels: view.total,
+    unmappedSkus: view.unmappedSkus,
+    ...(view.effectiveAt === undefined ? {} : { effectiveAt: view.effectiveAt }),
+  };
 }
 
 export class HqLabelCommands implements GatewayModule {

@@ -39,12 +39,18 @@ export function verifyAudit(options: DatabaseCommandOptions, io: CliIo): Promise
   return withGatewayDatabase(options, io, async (session) => {
     const result = await new AuditStore(session.db).verify();
     if (result.ok) {
-      io.stdout.write(result.head ? `ok: ${result.count} entries, last seq ${result.head.seq}, last hash ${result.head.hash}\n` : 'ok: 0 entries (the audit trail is empty)\n');
+      io.stdout.write(
+        result.head
+          ? `ok: ${result.count} entries, last seq ${result.head.seq}, last hash ${result.head.hash}\n`
+          : 'ok: 0 entries (the audit trail is empty)\n',
+      );
       return EXIT.ok;
     }
     const { broken } = result;
     io.stdout.write(`BROKEN at seq ${broken.seq} (${broken.problem}): ${broken.message}\n`);
-    io.stderr.write(`${result.checked} entries before it hold; entry ${broken.seq} does not follow from them (someone changed the database file)\n`);
+    io.stderr.write(
+      `${result.checked} entries before it hold; entry ${broken.seq} does not follow from them (someone changed the database file)\n`,
+    );
     return EXIT.failed;
   });
 }

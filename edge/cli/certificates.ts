@@ -25,13 +25,20 @@ export function initCa(options: DatabaseCommandOptions, io: CliIo): Promise<Exit
       io.stderr.write(`a store CA exists in ${caFiles(dataDir).dir}: it is kept (every certificate it issued depends on it)\n`);
       return EXIT.failed;
     }
-    io.stdout.write(`store CA created: ${caFiles(dataDir).cert} (give it to devices to trust the broker), key ${caFiles(dataDir).key} (mode 600; back it up)\n`);
+    io.stdout.write(
+      `store CA created: ${caFiles(dataDir).cert} (give it to devices to trust the broker), key ${caFiles(dataDir).key} (mode 600; back it up)\n`,
+    );
     return EXIT.ok;
   });
 }
 
 /** Writes `<name>.crt`, `<name>.key` (600) and `ca.crt` into the folder, and says where. */
-async function writeIssued(io: CliIo, folder: string, name: string, files: { certPem: string; keyPem: string; caPem: string }): Promise<void> {
+async function writeIssued(
+  io: CliIo,
+  folder: string,
+  name: string,
+  files: { certPem: string; keyPem: string; caPem: string },
+): Promise<void> {
   await mkdir(folder, { recursive: true, mode: 0o700 });
   const keyFile = join(folder, `${name}.key`);
   await writeFile(keyFile, files.keyPem, { mode: 0o600 });
@@ -61,7 +68,9 @@ export function issueDeviceCertificate(deviceId: string, options: IssueCommandOp
     const issued = await issueCertificate({ ca, commonName: deviceId, usage: 'client', now: Date.now(), validityDays: days });
     await new CertificateStore(session.db).record(issued, 'client', Date.now());
     await writeIssued(io, resolve(io.cwd, options.out ?? '.'), deviceId, { ...issued, caPem: ca.certPem });
-    io.stderr.write(`serial ${issued.serial}, valid until ${new Date(issued.notAfter).toISOString()}; the device logs in over MQTTS with client id ${deviceId}\n`);
+    io.stderr.write(
+      `serial ${issued.serial}, valid until ${new Date(issued.notAfter).toISOString()}; the device logs in over MQTTS with client id ${deviceId}\n`,
+    );
     return EXIT.ok;
   });
 }
@@ -72,7 +81,14 @@ export function issueServerCertificate(names: string[], options: IssueCommandOpt
     if (days === undefined) return EXIT.failed;
     const ca = await loadCaOrReport(session.resolved.config.dataDir, io);
     if (!ca) return EXIT.failed;
-    const issued = await issueCertificate({ ca, commonName: names[0] as string, altNames: names, usage: 'server', now: Date.now(), validityDays: days });
+    const issued = await issueCertificate({
+      ca,
+      commonName: names[0] as string,
+      altNames: names,
+      usage: 'server',
+      now: Date.now(),
+      validityDays: days,
+    });
     await new CertificateStore(session.db).record(issued, 'server', Date.now());
     await writeIssued(io, resolve(io.cwd, options.out ?? '.'), 'server', { ...issued, caPem: ca.certPem });
     io.stderr.write(`serial ${issued.serial} for ${names.join(', ')}, valid until ${new Date(issued.notAfter).toISOString()}\n`);

@@ -24,7 +24,11 @@ export type ResolvedConfig = {
  */
 export async function resolveConfig(configFlag: string | undefined, io: CliIo): Promise<ResolvedConfig> {
   const fromEnv = io.env.SMARTSTORE_CONFIG || undefined;
-  const file = configFlag ? { path: resolve(io.cwd, configFlag), from: '--config' as const } : fromEnv ? { path: resolve(io.cwd, fromEnv), from: 'SMARTSTORE_CONFIG' as const } : undefined;
+  const file = configFlag
+    ? { path: resolve(io.cwd, configFlag), from: '--config' as const }
+    : fromEnv
+      ? { path: resolve(io.cwd, fromEnv), from: 'SMARTSTORE_CONFIG' as const }
+      : undefined;
   const loaded = await loadConfig({ file: file?.path, env: io.env });
   const dataDir = resolve(io.cwd, loaded.dataDir);
   const config: GatewayConfig = {
@@ -40,7 +44,11 @@ export async function resolveConfig(configFlag: string | undefined, io: CliIo): 
 
 /** One line for stderr: which config and which data dir — the first thing to compare when two tools disagree. */
 export function describeResolved(resolved: ResolvedConfig): string {
-  const sources = ['defaults', ...(resolved.file ? [`${resolved.file.path} (${resolved.file.from})`] : []), ...(resolved.envOverrides.length > 0 ? [`env ${resolved.envOverrides.join(', ')}`] : [])];
+  const sources = [
+    'defaults',
+    ...(resolved.file ? [`${resolved.file.path} (${resolved.file.from})`] : []),
+    ...(resolved.envOverrides.length > 0 ? [`env ${resolved.envOverrides.join(', ')}`] : []),
+  ];
   return `config: ${sources.join(' + ')}; data dir: ${resolved.config.dataDir}\n`;
 }
 

@@ -15,7 +15,11 @@ export type DeviceCommandOptions = DatabaseCommandOptions;
 
 type Session = DatabaseSession & { registry: DeviceRegistry; store: DeviceStore };
 
-function withDevices(options: DeviceCommandOptions & { init?: boolean }, io: CliIo, work: (session: Session) => Promise<ExitCode>): Promise<ExitCode> {
+function withDevices(
+  options: DeviceCommandOptions & { init?: boolean },
+  io: CliIo,
+  work: (session: Session) => Promise<ExitCode>,
+): Promise<ExitCode> {
   return withGatewayDatabase(options, io, async (session) => {
     const store = new DeviceStore(session.db);
     const registry = new DeviceRegistry(store, { scryptCost: session.resolved.config.security.scryptCost, now: Date.now });
@@ -51,10 +55,13 @@ export function addDevice(id: string, options: DeviceCommandOptions & { kind: De
 export function listDevices(options: DeviceCommandOptions, io: CliIo): Promise<ExitCode> {
   return withDevices(options, io, async (session) => {
     // `connected` is what the running gateway last wrote; after it stopped (or was killed) it means nothing
-    const connection = (connected: boolean) => (session.gatewayPid === undefined ? 'gateway not running' : connected ? 'connected' : 'disconnected');
+    const connection = (connected: boolean) =>
+      session.gatewayPid === undefined ? 'gateway not running' : connected ? 'connected' : 'disconnected';
     for (const device of await session.store.listStatus()) {
       const lastSeen = device.lastSeenAt === null ? 'never' : new Date(device.lastSeenAt).toISOString();
-      io.stdout.write(`${device.id}\t${device.kind}\t${device.disabled ? 'disabled' : 'enabled'}\t${connection(device.connected)}\t${lastSeen}\n`);
+      io.stdout.write(
+        `${device.id}\t${device.kind}\t${device.disabled ? 'disabled' : 'enabled'}\t${connection(device.connected)}\t${lastSeen}\n`,
+      );
     }
     return EXIT.ok;
   });

@@ -39,7 +39,9 @@ export async function withGatewayDatabase(
   const facts = await dataDirFacts(resolved.config.dataDir, resolved.databaseFile, []);
   const judged = judgeDataDir(facts);
   if (judged.verdict === 'refuse') {
-    io.stderr.write(`${new StoreIdentityError(resolved.databaseFile, judged.problem, resolved.config.dataDir, judged.evidence.join(', ')).message}\n`);
+    io.stderr.write(
+      `${new StoreIdentityError(resolved.databaseFile, judged.problem, resolved.config.dataDir, judged.evidence.join(', ')).message}\n`,
+    );
     return EXIT.failed;
   }
   const db = new SqliteDatabase(resolved.databaseFile);

@@ -35,9 +35,13 @@ function settled(view: CampaignView): number {
 export async function pushPrices(file: string, options: PricePushOptions, io: CliIo): Promise<ExitCode> {
   const resolved = await resolveConfigOrReport(options.config, io);
   if (typeof resolved === 'number') return resolved;
-  const token = options.tokenFile ? (await readFile(resolve(io.cwd, options.tokenFile), 'utf8')).trim() : io.env.SMARTSTORE_API_TOKEN?.trim();
+  const token = options.tokenFile
+    ? (await readFile(resolve(io.cwd, options.tokenFile), 'utf8')).trim()
+    : io.env.SMARTSTORE_API_TOKEN?.trim();
   if (!token) {
-    io.stderr.write('price push needs a manager token: set SMARTSTORE_API_TOKEN or pass --token-file FILE (`token add NAME --role manager`)\n');
+    io.stderr.write(
+      'price push needs a manager token: set SMARTSTORE_API_TOKEN or pass --token-file FILE (`token add NAME --role manager`)\n',
+    );
     return EXIT.failed;
   }
   let csv: string;
@@ -66,7 +70,9 @@ export async function pushPrices(file: string, options: PricePushOptions, io: Cl
   try {
     created = await request('/api/campaigns', { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
   } catch (error) {
-    io.stderr.write(`cannot reach the gateway at ${base}: ${(error as Error).message} (is it running? the address comes from the config's http section)\n`);
+    io.stderr.write(
+      `cannot reach the gateway at ${base}: ${(error as Error).message} (is it running? the address comes from the config's http section)\n`,
+    );
     return EXIT.failed;
   }
   if (created.status !== 201) {
@@ -78,7 +84,9 @@ export async function pushPrices(file: string, options: PricePushOptions, io: Cl
   let campaigns = (created.body as { campaigns: CampaignView[] }).campaigns;
   for (const view of campaigns) {
     const when = view.effectiveAt === undefined ? 'now' : new Date(view.effectiveAt).toISOString();
-    io.stderr.write(`campaign ${view.id}: ${view.total} labels, effective ${when}${view.unmappedSkus.length > 0 ? `; no label shows ${view.unmappedSkus.join(', ')}` : ''}\n`);
+    io.stderr.write(
+      `campaign ${view.id}: ${view.total} labels, effective ${when}${view.unmappedSkus.length > 0 ? `; no label shows ${view.unmappedSkus.join(', ')}` : ''}\n`,
+    );
   }
 
   // scheduled campaigns are the gateway's to start on time; the CLI follows those under way now
@@ -87,7 +95,13 @@ export async function pushPrices(file: string, options: PricePushOptions, io: Cl
   campaigns = campaigns.filter((view) => view.state !== 'scheduled');
   const total = campaigns.reduce((sum, view) => sum + view.total, 0);
   const bar = new cliProgress.SingleBar(
-    { stream: io.stderr as NodeJS.WritableStream, format: 'labels {bar} {value}/{total} | confirmed {confirmed} | failed {failed}', noTTYOutput: true, notTTYSchedule: 2_000, hideCursor: false },
+    {
+      stream: io.stderr as NodeJS.WritableStream,
+      format: 'labels {bar} {value}/{total} | confirmed {confirmed} | failed {failed}',
+      noTTYOutput: true,
+      notTTYSchedule: 2_000,
+      hideCursor: false,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0, { confirmed: 0, failed: 0 });
@@ -105,7 +119,8 @@ export async function pushPrices(file: string, options: PricePushOptions, io: Cl
           continue;
         }
         const answer = await request(`/api/campaigns/${encodeURIComponent(view.id)}`);
-        if (answer.status !== 200) throw new Error(`GET /api/campaigns/${view.id} answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}`);
+        if (answer.status !== 200)
+          throw new Error(`GET /api/campaigns/${view.id} answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}`);
         views.push(answer.body as CampaignView);
       }
       campaigns = views;
@@ -130,7 +145,9 @@ export async function pushPrices(file: string, options: PricePushOptions, io: Cl
   let failedCount = 0;
   for (const view of campaigns) {
     const { confirmed, failed, superseded, cancelled } = view.counts;
-    io.stdout.write(`${view.id}\t${view.state}\tconfirmed ${confirmed}\tfailed ${failed}\tsuperseded ${superseded}\tcancelled ${cancelled}\n`);
+    io.stdout.write(
+      `${view.id}\t${view.state}\tconfirmed ${confirmed}\tfailed ${failed}\tsuperseded ${superseded}\tcancelled ${cancelled}\n`,
+    );
     failedCount += failed;
     for (const label of view.failed) io.stdout.write(`failed\t${label.labelId}\t${label.sku}\t${label.priceCents}\t${label.reason}\n`);
     if (view.failedNotListed > 0) io.stdout.write(`failed\t… and ${view.failedNotListed} more (GET /api/campaigns/${view.id})\n`);

@@ -4,8 +4,23 @@ import { checkConfig } from './check-config.js';
 import { ROLES, type Role } from '../http/roles.js';
 import type { DatabaseCommandOptions } from './gateway-database.js';
 import { addToken, listTokens, revokeToken } from './tokens.js';
-import { initCa, issueDeviceCertificate, issueServerCertificate, listCertificates, revokeCertificate, type IssueCommandOptions } from './certificates.js';
-import { addDevice, disableDevice, enableDevice, listDevices, removeDevice, rotateDeviceSecret, type DeviceCommandOptions } from './devices.js';
+import {
+  initCa,
+  issueDeviceCertificate,
+  issueServerCertificate,
+  listCertificates,
+  revokeCertificate,
+  type IssueCommandOptions,
+} from './certificates.js';
+import {
+  addDevice,
+  disableDevice,
+  enableDevice,
+  listDevices,
+  removeDevice,
+  rotateDeviceSecret,
+  type DeviceCommandOptions,
+} from './devices.js';
 import { EXIT, type CliIo, type ExitCode } from './io.js';
 import { exportAudit, verifyAudit } from './audit.js';
 import { backupStore, restoreStore } from './backup.js';
@@ -30,7 +45,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .command('run')
     .description('run the gateway')
     .option('-c, --config <file>', CONFIG_HELP)
-    .option('--reinit', 'if gateway.db is lost or another store\'s: start a new store, moving the old files to <dataDir>/aside-<time>/')
+    .option('--reinit', "if gateway.db is lost or another store's: start a new store, moving the old files to <dataDir>/aside-<time>/")
     .action(async (options: { config?: string; reinit?: boolean }) => {
       exitCode = await runGateway(options, io);
     });
@@ -83,7 +98,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .command('add')
     .description('create a token for a person or system and print it (shown once); its name goes into alerts and the audit trail')
     .argument('<name>', 'who uses it, e.g. "maria" or "hq-sync"')
-    .addOption(new Option('-r, --role <role>', 'viewer: read; staff: + alerts; manager: + prices; admin: + devices, tokens').choices([...ROLES]).makeOptionMandatory())
+    .addOption(
+      new Option('-r, --role <role>', 'viewer: read; staff: + alerts; manager: + prices; admin: + devices, tokens')
+        .choices([...ROLES])
+        .makeOptionMandatory(),
+    )
     .option('-c, --config <file>', CONFIG_HELP)
     .action(async (name: string, options: DatabaseCommandOptions & { role: Role }) => {
       exitCode = await addToken(name, options, io);
@@ -104,7 +123,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       exitCode = await revokeToken(name, options, io);
     });
 
-  const ca = program.command('ca').description("the store's certificate authority for MQTTS (device and broker certificates; works while the gateway runs)");
+  const ca = program
+    .command('ca')
+    .description("the store's certificate authority for MQTTS (device and broker certificates; works while the gateway runs)");
   ca.command('init')
     .description('create the store CA in <dataDir>/pki/ (once; the key stays on this machine, mode 600)')
     .option('-c, --config <file>', CONFIG_HELP)
@@ -145,7 +166,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
 
   program
     .command('backup')
-    .description('copy the store into a new folder: every database of the data dir (consistent while the gateway runs), its marker, keys and certificates')
+    .description(
+      'copy the store into a new folder: every database of the data dir (consistent while the gateway runs), its marker, keys and certificates',
+    )
     .requiredOption('-o, --out <dir>', 'a new (or empty) folder for the backup')
     .option('-c, --config <file>', CONFIG_HELP)
     .action(async (options: DatabaseCommandOptions & { out: string }) => {
@@ -180,7 +203,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
   const price = program.command('price').description('prices on the shelf labels, through the running gateway');
   price
     .command('push')
-    .description('upload a price CSV (sku,priceCents[,effectiveAt]) and follow it until every label is confirmed or failed (exit 1 if any failed)')
+    .description(
+      'upload a price CSV (sku,priceCents[,effectiveAt]) and follow it until every label is confirmed or failed (exit 1 if any failed)',
+    )
     .argument('<file.csv>', 'the price file; every bad row is listed with its line')
     .option('--token-file <file>', 'file holding a manager token (default: env SMARTSTORE_API_TOKEN)')
     .option('--poll-ms <ms>', 'how often to ask the gateway for progress', '500')

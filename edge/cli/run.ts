@@ -19,21 +19,34 @@ export type StartFailure = { exitCode: ExitCode; report: string; message: string
 export function explainStartFailure(error: unknown, config: GatewayConfig): StartFailure {
   const cause = error instanceof GatewayStartError ? error.cause : error;
   const part = error instanceof GatewayStartError ? error.component : 'gateway';
-  const fail = (message: string, fields: Record<string, unknown> = {}): StartFailure => ({ exitCode: EXIT.failed, report: `${message}\n`, message, fields });
+  const fail = (message: string, fields: Record<string, unknown> = {}): StartFailure => ({
+    exitCode: EXIT.failed,
+    report: `${message}\n`,
+    message,
+    fields,
+  });
   // the planogram file is configuration, like the config file itself: exit 2
   if (cause instanceof PlanogramFileError) {
     const [only] = cause.problems;
     const message = `invalid planogram (${cause.path})${cause.problems.length === 1 ? `: ${only}` : `: ${cause.problems.length} problems`}`;
-    return { exitCode: EXIT.badConfig, report: problemReport('planogram', cause.path, cause.problems), message, fields: { file: cause.path, problems: cause.problems } };
+    return {
+      exitCode: EXIT.badConfig,
+      report: problemReport('planogram', cause.path, cause.problems),
+      message,
+      fields: { file: cause.path, problems: cause.problems },
+    };
   }
   if (cause instanceof DataDirLockedError) return fail(cause.message, { lockFile: cause.lockFile, pid: cause.pid });
   if (cause instanceof StoreIdentityError) return fail(`storage: ${cause.message}`, { file: cause.file, problem: cause.problem });
   const errno = cause as NodeJS.ErrnoException | undefined;
   if (errno?.code === 'EADDRINUSE') {
     const port = part === 'broker' ? config.mqtt.port : config.http.port;
-    return fail(`${part}: port ${port} is already in use — stop the other process or choose another port (SMARTSTORE_${part === 'broker' ? 'MQTT' : 'HTTP'}_PORT)`);
+    return fail(
+      `${part}: port ${port} is already in use — stop the other process or choose another port (SMARTSTORE_${part === 'broker' ? 'MQTT' : 'HTTP'}_PORT)`,
+    );
   }
-  if (errno?.code === 'EACCES') return fail(`${part}: permission denied (${errno.message}) — ports below 1024 need privileges; check dataDir permissions`);
+  if (errno?.code === 'EACCES')
+    return fail(`${part}: permission denied (${errno.message}) — ports below 1024 need privileges; check dataDir permissions`);
   if (errno?.code === 'SQLITE_CANTOPEN') return fail(`storage: cannot open the database under ${config.dataDir} (${errno.message})`);
   // anything else: the whole text for people, its first line as the log message and the rest as an array
   const text = errno?.message ?? String(error);
@@ -86,7 +99,8 @@ export async function runGateway(options: { config?: string; reinit?: boolean },
 
   try {
     log.info({ component: 'gateway', config: redactConfig(config), configFile: resolved.file?.path ?? null }, 'starting');
-    if (!config.http.apiToken) log.warn({ component: 'gateway' }, 'no API token configured: write routes answer 403 (set SMARTSTORE_API_TOKEN)');
+    if (!config.http.apiToken)
+      log.warn({ component: 'gateway' }, 'no API token configured: write routes answer 403 (set SMARTSTORE_API_TOKEN)');
     try {
       await built.gateway.start();
     } catch (error) {
@@ -97,7 +111,10 @@ export async function runGateway(options: { config?: string; reinit?: boolean },
       return failure.exitCode;
     }
     started = true;
-    log.info({ component: 'gateway', mqttPort: built.broker.port, httpPort: built.http.port, storeId: config.storeId, dataDir: config.dataDir }, 'gateway running');
+    log.info(
+      { component: 'gateway', mqttPort: built.broker.port, httpPort: built.http.port, storeId: config.storeId, dataDir: config.dataDir },
+      'gateway running',
+    );
     if (stopRequested) stop(stopRequested);
     return await finished;
   } finally {

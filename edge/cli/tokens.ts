@@ -11,13 +11,19 @@ import { cliAuditStep } from './audit.js';
 
 export function addToken(name: string, options: DatabaseCommandOptions & { role: Role }, io: CliIo): Promise<ExitCode> {
   if (!TOKEN_NAME_PATTERN.test(name)) {
-    io.stderr.write(`token name "${name.slice(0, 80)}": 1–64 letters, digits, spaces and . _ @ -, starting with a letter or digit (it is shown in alerts and the audit trail)\n`);
+    io.stderr.write(
+      `token name "${name.slice(0, 80)}": 1–64 letters, digits, spaces and . _ @ -, starting with a letter or digit (it is shown in alerts and the audit trail)\n`,
+    );
     return Promise.resolve(EXIT.failed);
   }
   return withGatewayDatabase(options, io, async (session) => {
     const token = newApiToken();
     try {
-      await new TokenStore(session.db).add({ name, role: options.role, digest: tokenDigest(token) }, Date.now(), cliAuditStep(io, 'token.added', name, { role: options.role }));
+      await new TokenStore(session.db).add(
+        { name, role: options.role, digest: tokenDigest(token) },
+        Date.now(),
+        cliAuditStep(io, 'token.added', name, { role: options.role }),
+      );
     } catch (error) {
       if (!(error instanceof TokenNameTakenError)) throw error;
       io.stderr.write(`${error.message}\n`);
@@ -32,7 +38,8 @@ export function addToken(name: string, options: DatabaseCommandOptions & { role:
 
 export function listTokens(options: DatabaseCommandOptions, io: CliIo): Promise<ExitCode> {
   return withGatewayDatabase(options, io, async (session) => {
-    for (const token of await new TokenStore(session.db).active()) io.stdout.write(`${token.name}\t${token.role}\t${new Date(token.createdAt).toISOString()}\n`);
+    for (const token of await new TokenStore(session.db).active())
+      io.stdout.write(`${token.name}\t${token.role}\t${new Date(token.createdAt).toISOString()}\n`);
     return EXIT.ok;
   });
 }

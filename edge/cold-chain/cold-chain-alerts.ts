@@ -12,7 +12,11 @@ function minutes(ms: number): string {
 }
 
 /** Critical: food above its temperature limit for longer than allowed has to be checked, maybe thrown away. */
-export function coldChainAlert(caseId: string, temperatureC: number, policy: Pick<ColdChainPolicy, 'maxTemperatureC' | 'aboveForMs'>): NewAlert {
+export function coldChainAlert(
+  caseId: string,
+  temperatureC: number,
+  policy: Pick<ColdChainPolicy, 'maxTemperatureC' | 'aboveForMs'>,
+): NewAlert {
   return {
     kind: 'cold-chain',
     key: caseAlertKey('cold-chain', caseId),

@@ -5,7 +5,22 @@
  * so marble tests run hours of case data in milliseconds, and a case that goes quiet while warm still raises the
  * excursion when its time is up. Pure: no bus, no alert service here.
  */
-import { distinctUntilChanged, filter, groupBy, map, merge, mergeMap, of, scan, share, switchMap, timer, type Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import {
+  distinctUntilChanged,
+  filter,
+  groupBy,
+  map,
+  merge,
+  mergeMap,
+  of,
+  scan,
+  share,
+  switchMap,
+  timer,
+  type Observable,
+  type OperatorFunction,
+  type SchedulerLike,
+} from 'rxjs';
 import type { CaseTelemetry } from '../device-registry/messages.js';
 
 export type ColdChainPolicy = {
@@ -17,8 +32,7 @@ export type ColdChainPolicy = {
 
 /** A temperature held out of range (`excursion`) or back in range (`recovered`) for the policy's time. */
 export type TemperatureSignal =
-  | { type: 'excursion'; temperatureC: number; since: number }
-  | { type: 'recovered'; temperatureC: number; since: number };
+  { type: 'excursion'; temperatureC: number; since: number } | { type: 'recovered'; temperatureC: number; since: number };
 
 /** A door open too long, then closed. */
 export type DoorSignal = { type: 'door-open-too-long'; since: number } | { type: 'door-closed'; since: number };
@@ -29,7 +43,10 @@ export type ColdChainSignal = (TemperatureSignal | DoorSignal) & { caseId: strin
  * Runs of a condition: each time it flips, a run starts; it is reported (with the reading that started it) once it
  * has held for its duration, then not again until it flips and holds the other way.
  */
-function heldRuns<T>(durationOf: (condition: boolean) => number, scheduler: SchedulerLike): OperatorFunction<{ condition: boolean; reading: T }, { condition: boolean; reading: T; since: number }> {
+function heldRuns<T>(
+  durationOf: (condition: boolean) => number,
+  scheduler: SchedulerLike,
+): OperatorFunction<{ condition: boolean; reading: T }, { condition: boolean; reading: T; since: number }> {
   return (source) =>
     source.pipe(
       distinctUntilChanged((a, b) => a.condition === b.condition),
@@ -52,11 +69,18 @@ export function temperatureExcursions(
     temperatures.pipe(
       map((temperatureC) => ({ condition: temperatureC > policy.maxTemperatureC, reading: temperatureC })),
       heldRuns<number>((above) => (above ? policy.aboveForMs : policy.backInRangeForMs), scheduler),
-      scan((state: { excursion: boolean; signal: TemperatureSignal | undefined }, run) => {
-        if (run.condition === state.excursion) return { excursion: state.excursion, signal: undefined };
-        const signal: TemperatureSignal = { type: run.condition ? 'excursion' : 'recovered', temperatureC: run.reading, since: run.since };
-        return { excursion: run.condition, signal };
-      }, { excursion: inExcursion, signal: undefined }),
+      scan(
+        (state: { excursion: boolean; signal: TemperatureSignal | undefined }, run) => {
+          if (run.condition === state.excursion) return { excursion: state.excursion, signal: undefined };
+          const signal: TemperatureSignal = {
+            type: run.condition ? 'excursion' : 'recovered',
+            temperatureC: run.reading,
+            since: run.since,
+          };
+          return { excursion: run.condition, signal };
+        },
+        { excursion: inExcursion, signal: undefined },
+      ),
       map((state) => state.signal),
       filter((signal): signal is TemperatureSignal => signal !== undefined),
     );
@@ -66,16 +90,27 @@ export function temperatureExcursions(
  * Door states → a door open too long, then its closing (a door opened and closed in time says nothing). `alerting`:
  * a door alert is still open from before a restart, so the next closing is reported.
  */
-export function doorOpenTooLong(policy: Pick<ColdChainPolicy, 'doorOpenMaxMs'>, scheduler: SchedulerLike, alerting = false): OperatorFunction<boolean, DoorSignal> {
+export function doorOpenTooLong(
+  policy: Pick<ColdChainPolicy, 'doorOpenMaxMs'>,
+  scheduler: SchedulerLike,
+  alerting = false,
+): OperatorFunction<boolean, DoorSignal> {
   return (doors) =>
     doors.pipe(
       distinctUntilChanged(),
       map((open) => ({ open, since: scheduler.now() })),
-      switchMap(({ open, since }) => (open ? timer(policy.doorOpenMaxMs, scheduler).pipe(map(() => ({ type: 'door-open-too-long' as const, since }))) : of({ type: 'door-closed' as const, since }))),
-      scan((state: { alerting: boolean; signal: DoorSignal | undefined }, signal) => {
-        if (signal.type === 'door-open-too-long') return { alerting: true, signal };
-        return { alerting: false, signal: state.alerting ? signal : undefined };
-      }, { alerting, signal: undefined }),
+      switchMap(({ open, since }) =>
+        open
+          ? timer(policy.doorOpenMaxMs, scheduler).pipe(map(() => ({ type: 'door-open-too-long' as const, since })))
+          : of({ type: 'door-closed' as const, since }),
+      ),
+      scan(
+        (state: { alerting: boolean; signal: DoorSignal | undefined }, signal) => {
+          if (signal.type === 'door-open-too-long') return { alerting: true, signal };
+          return { alerting: false, signal: state.alerting ? signal : undefined };
+        },
+        { alerting, signal: undefined },
+      ),
       map((state) => state.signal),
       filter((signal): signal is DoorSignal => signal !== undefined),
     );

@@ -59,7 +59,9 @@ export class ColdChainModule implements GatewayModule {
       },
       error: (error: unknown) => this.deps.onHandlerError('cold-chain', error),
     });
-    this.unsubscribe = this.deps.bus.on('device.message:case/telemetry', 'cold-chain', (message) => this.readings.next({ caseId: message.deviceId, telemetry: message.payload }));
+    this.unsubscribe = this.deps.bus.on('device.message:case/telemetry', 'cold-chain', (message) =>
+      this.readings.next({ caseId: message.deviceId, telemetry: message.payload }),
+    );
     this.deps.log.info({ cases: this.policies.size }, 'cold chain watching cases');
   }
 

@@ -18,7 +18,10 @@ const SCRYPT_COSTS = [1024, 2048, 4096, 8192, 16384, 32768, 65536] as const;
 
 export const ConfigSchema = Type.Object(
   {
-    storeId: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: "this store's id; first level under store/ in every topic" }),
+    storeId: Type.String({
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$',
+      description: "this store's id; first level under store/ in every topic",
+    }),
     dataDir: Type.String({ minLength: 1, description: 'folder of the SQLite database (relative to the working directory)' }),
     log: Type.Object(
       {
@@ -32,8 +35,16 @@ export const ConfigSchema = Type.Object(
         host: Type.String({ minLength: 1 }),
         port,
         maxConnections: Type.Integer({ minimum: 1, maximum: 100000 }),
-        maxPacketBytes: Type.Integer({ minimum: 256, maximum: 268435455, description: 'larger packets close the connection before they are buffered' }),
-        connectTimeoutMs: Type.Integer({ minimum: 100, maximum: 600000, description: 'a socket that sends no CONNECT within this time is closed' }),
+        maxPacketBytes: Type.Integer({
+          minimum: 256,
+          maximum: 268435455,
+          description: 'larger packets close the connection before they are buffered',
+        }),
+        connectTimeoutMs: Type.Integer({
+          minimum: 100,
+          maximum: 600000,
+          description: 'a socket that sends no CONNECT within this time is closed',
+        }),
         maxKeepaliveSec: Type.Integer({
           minimum: 1,
           maximum: 65535,
@@ -43,17 +54,23 @@ export const ConfigSchema = Type.Object(
         maxAuthFailuresPerMinute: Type.Integer({
           minimum: 1,
           maximum: 100000,
-          description: 'per device id and client address; beyond it CONNECTs for the id from that address are refused without checking the secret',
+          description:
+            'per device id and client address; beyond it CONNECTs for the id from that address are refused without checking the secret',
         }),
         maxAuthFailuresPerAddressPerMinute: Type.Integer({
           minimum: 1,
           maximum: 1000000,
-          description: 'per client address, whatever the device id; beyond it CONNECTs from the address are refused without checking the secret',
+          description:
+            'per client address, whatever the device id; beyond it CONNECTs from the address are refused without checking the secret',
         }),
         deviceRateLimit: Type.Object(
           {
             messagesPerSecond: Type.Integer({ minimum: 1, maximum: 1000000, description: 'sustained PUBLISH rate one device may send' }),
-            burst: Type.Integer({ minimum: 1, maximum: 10000000, description: 'PUBLISHes a device may send at once above the rate (the bucket size)' }),
+            burst: Type.Integer({
+              minimum: 1,
+              maximum: 10000000,
+              description: 'PUBLISHes a device may send at once above the rate (the bucket size)',
+            }),
             disconnectAfterMs: Type.Integer({
               minimum: 100,
               maximum: 3600000,
@@ -65,17 +82,30 @@ export const ConfigSchema = Type.Object(
             description: 'token bucket per device: QoS 0 beyond it is dropped; QoS 1 beyond it closes the connection without PUBACK',
           },
         ),
-        maxConnectionsPerAddress: Type.Integer({ minimum: 1, maximum: 100000, description: 'open connections one client address may hold; more are refused at once' }),
-        maxConnectAttemptsPerAddressPerMinute: Type.Integer({ minimum: 1, maximum: 1000000, description: 'new connections one client address may open a minute' }),
-        plainListener: Type.Boolean({ description: 'the plain MQTT listener on host:port (secrets cross the network in clear: loopback or a closed device network only)' }),
+        maxConnectionsPerAddress: Type.Integer({
+          minimum: 1,
+          maximum: 100000,
+          description: 'open connections one client address may hold; more are refused at once',
+        }),
+        maxConnectAttemptsPerAddressPerMinute: Type.Integer({
+          minimum: 1,
+          maximum: 1000000,
+          description: 'new connections one client address may open a minute',
+        }),
+        plainListener: Type.Boolean({
+          description:
+            'the plain MQTT listener on host:port (secrets cross the network in clear: loopback or a closed device network only)',
+        }),
         tls: Type.Union(
           [
             Type.Object(
               {
                 port,
-                certFile: Type.String({ minLength: 1, description: "PEM certificate of the broker (e.g. from `ca server`)" }),
+                certFile: Type.String({ minLength: 1, description: 'PEM certificate of the broker (e.g. from `ca server`)' }),
                 keyFile: Type.String({ minLength: 1, description: 'PEM private key; refused when other users may read it' }),
-                clientCaFile: Nullable(Type.String({ minLength: 1, description: 'CA of device certificates; null: the store CA (<dataDir>/pki/ca.crt)' })),
+                clientCaFile: Nullable(
+                  Type.String({ minLength: 1, description: 'CA of device certificates; null: the store CA (<dataDir>/pki/ca.crt)' }),
+                ),
                 clientCertificates: Type.Enum(['optional', 'required'], {
                   description: 'optional: a device logs in with its certificate or its secret; required: only with a certificate',
                 }),
@@ -94,14 +124,26 @@ export const ConfigSchema = Type.Object(
         host: Type.String({ minLength: 1 }),
         port,
         apiToken: Nullable(
-          Type.String({ minLength: 16, description: 'an admin token for automation and the demo; prefer named tokens (`token add`) and env SMARTSTORE_API_TOKEN' }),
+          Type.String({
+            minLength: 16,
+            description: 'an admin token for automation and the demo; prefer named tokens (`token add`) and env SMARTSTORE_API_TOKEN',
+          }),
         ),
-        metricsToken: Nullable(Type.String({ minLength: 16, description: 'bearer token that may read /metrics only (a scraper); viewer tokens may too; prefer env SMARTSTORE_METRICS_TOKEN' })),
+        metricsToken: Nullable(
+          Type.String({
+            minLength: 16,
+            description: 'bearer token that may read /metrics only (a scraper); viewer tokens may too; prefer env SMARTSTORE_METRICS_TOKEN',
+          }),
+        ),
         allowedHosts: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), {
           maxItems: 64,
           description: 'host names the API answers to besides IP addresses and localhost (Host header; defeats DNS rebinding)',
         }),
-        maxAuthFailuresPerMinute: Type.Integer({ minimum: 1, maximum: 100000, description: 'per client address; beyond it unknown tokens are refused (429) for a minute (valid tokens are still served)' }),
+        maxAuthFailuresPerMinute: Type.Integer({
+          minimum: 1,
+          maximum: 100000,
+          description: 'per client address; beyond it unknown tokens are refused (429) for a minute (valid tokens are still served)',
+        }),
         bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 10485760 }),
         maxSseClients: Type.Integer({ minimum: 1, maximum: 10000 }),
         tls: Type.Union(
@@ -117,25 +159,38 @@ export const ConfigSchema = Type.Object(
           ],
           { description: 'HTTPS for the API, live stream and staff page (with HSTS); null: plain HTTP' },
         ),
-        allowPlainHttp: Type.Boolean({ description: 'serve plain HTTP on a non-loopback address (tokens would cross the network in clear)' }),
+        allowPlainHttp: Type.Boolean({
+          description: 'serve plain HTTP on a non-loopback address (tokens would cross the network in clear)',
+        }),
       },
       { additionalProperties: false },
     ),
     planogram: Type.Object(
       {
-        file: Nullable(Type.String({ description: 'planogram YAML loaded at start (products, shelves, facings); null keeps the one in the database' })),
+        file: Nullable(
+          Type.String({ description: 'planogram YAML loaded at start (products, shelves, facings); null keeps the one in the database' }),
+        ),
       },
       { additionalProperties: false },
     ),
     lowStock: Type.Object(
       {
         smoothingWindow: Type.Integer({ minimum: 1, maximum: 64, description: 'readings in the rolling median per facing' }),
-        debounceMs: Type.Integer({ minimum: 0, maximum: 3600000, description: 'a level change must hold this long before it opens or resolves an alert' }),
-        staleAfterMs: Type.Integer({ minimum: 1000, maximum: 86400000, description: "after this without a weight reading, kiosk sales estimate the facing's units" }),
+        debounceMs: Type.Integer({
+          minimum: 0,
+          maximum: 3600000,
+          description: 'a level change must hold this long before it opens or resolves an alert',
+        }),
+        staleAfterMs: Type.Integer({
+          minimum: 1000,
+          maximum: 86400000,
+          description: "after this without a weight reading, kiosk sales estimate the facing's units",
+        }),
         rearmAfterMs: Type.Integer({
           minimum: 1000,
           maximum: 604800000,
-          description: 'a low-stock alert staff resolved while the facing was still low opens again after this if the facing is still low (or at once when it empties)',
+          description:
+            'a low-stock alert staff resolved while the facing was still low opens again after this if the facing is still low (or at once when it empties)',
         }),
         sensorToleranceG: Type.Number({
           minimum: 0,
@@ -148,16 +203,32 @@ export const ConfigSchema = Type.Object(
     coldChain: ColdChainConfigSchema,
     commands: Type.Object(
       {
-        ackTimeoutMs: Type.Integer({ minimum: 100, maximum: 3600000, description: 'a command a device has not acknowledged after this is reported timed-out' }),
+        ackTimeoutMs: Type.Integer({
+          minimum: 100,
+          maximum: 3600000,
+          description: 'a command a device has not acknowledged after this is reported timed-out',
+        }),
       },
       { additionalProperties: false },
     ),
     storage: Type.Object(
       {
-        flushIntervalMs: Type.Integer({ minimum: 50, maximum: 60000, description: 'state changes are written in one transaction this often' }),
+        flushIntervalMs: Type.Integer({
+          minimum: 50,
+          maximum: 60000,
+          description: 'state changes are written in one transaction this often',
+        }),
         maxHistoryRows: Type.Integer({ minimum: 100, maximum: 100000000 }),
-        retentionDays: Type.Integer({ minimum: 1, maximum: 3650, description: 'raw readings and kiosk events are deleted after this many days' }),
-        maxPendingWrites: Type.Integer({ minimum: 100, maximum: 10000000, description: 'bound of the write-behind queue while the disk refuses writes' }),
+        retentionDays: Type.Integer({
+          minimum: 1,
+          maximum: 3650,
+          description: 'raw readings and kiosk events are deleted after this many days',
+        }),
+        maxPendingWrites: Type.Integer({
+          minimum: 100,
+          maximum: 10000000,
+          description: 'bound of the write-behind queue while the disk refuses writes',
+        }),
       },
       { additionalProperties: false },
     ),
@@ -165,7 +236,10 @@ export const ConfigSchema = Type.Object(
       {
         scryptCost: Type.Enum(SCRYPT_COSTS, { type: 'integer', description: 'scrypt N of device secret hashes' }),
         pseudonymKeyFile: Nullable(
-          Type.String({ minLength: 1, description: "the store's key for customer-data pseudonyms (made on first start, mode 600); null: <dataDir>/pseudonym.key" }),
+          Type.String({
+            minLength: 1,
+            description: "the store's key for customer-data pseudonyms (made on first start, mode 600); null: <dataDir>/pseudonym.key",
+          }),
         ),
       },
       { additionalProperties: false },

@@ -151,7 +151,11 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
 export function redactConfig(config: GatewayConfig): GatewayConfig {
   return {
     ...config,
-    http: { ...config.http, apiToken: config.http.apiToken ? '[redacted]' : null, metricsToken: config.http.metricsToken ? '[redacted]' : null },
+    http: {
+      ...config.http,
+      apiToken: config.http.apiToken ? '[redacted]' : null,
+      metricsToken: config.http.metricsToken ? '[redacted]' : null,
+    },
     hq: { ...config.hq, password: config.hq.password ? '[redacted]' : (config.hq.password ?? null) },
   };
 }

@@ -7,7 +7,8 @@
  * through redactUrlCredentials.
  */
 
-const SECRET_KEY = /^(password|passwd|secret|token|apikey|authorization|cookie|set-cookie|privatekey|passphrase)$|(password|secret|token|privatekey|passphrase)$/i;
+const SECRET_KEY =
+  /^(password|passwd|secret|token|apikey|authorization|cookie|set-cookie|privatekey|passphrase)$|(password|secret|token|privatekey|passphrase)$/i;
 const MAX_DEPTH = 12;
 const MAX_KEYS = 1_000;
 export const REDACTED = '[redacted]';
@@ -64,7 +65,14 @@ function redact(value: unknown, depth: number, seen: WeakSet<object>): unknown {
     const current = (value as Record<string, unknown>)[key];
     const next = isSecretKey(key) && current !== undefined && current !== null ? REDACTED : redact(current, depth + 1, seen);
     if (next !== current) {
-      copy ??= value instanceof Error ? Object.assign(Object.create(Object.getPrototypeOf(value) as object) as Record<string, unknown>, { message: value.message, stack: value.stack }, value) : { ...(value as Record<string, unknown>) };
+      copy ??=
+        value instanceof Error
+          ? Object.assign(
+              Object.create(Object.getPrototypeOf(value) as object) as Record<string, unknown>,
+              { message: value.message, stack: value.stack },
+              value,
+            )
+          : { ...(value as Record<string, unknown>) };
       copy[key] = next;
     }
   }

@@ -47,7 +47,8 @@ export function createLogger(options: LoggerOptions, output: LogOutput = {}): Lo
     // place that sees them all; lines without '@' and '://' are not scanned
     hooks: { streamWrite: redactUrlCredentials },
   };
-  if (!options.pretty) return redactingChildBindings(output.destination ? pino(settings, output.destination as DestinationStream) : pino(settings));
+  if (!options.pretty)
+    return redactingChildBindings(output.destination ? pino(settings, output.destination as DestinationStream) : pino(settings));
   const target = output.destination ?? process.stdout;
   const colorize = useColour(output.isTTY ?? (output.destination ? false : process.stdout.isTTY), output.env ?? process.env);
   // formatted in the writing thread, synchronously: a line logged just before the process exits is not lost, and

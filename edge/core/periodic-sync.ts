@@ -10,9 +10,7 @@ export class PeriodicSync {
   private running: Promise<void> | undefined;
   private failure: string | undefined;
 
-  constructor(
-    private readonly options: { everyMs: number; sync: () => Promise<void>; log: Logger; what: string },
-  ) {}
+  constructor(private readonly options: { everyMs: number; sync: () => Promise<void>; log: Logger; what: string }) {}
 
   start(): void {
     this.timer = setInterval(() => this.tick(), this.options.everyMs);
@@ -41,7 +39,11 @@ export class PeriodicSync {
         },
         (error: unknown) => {
           const message = (error as Error).message;
-          if (message !== this.failure) this.options.log.error({ err: error }, `${this.options.what}: could not reload from the database; what was loaded stays in force`);
+          if (message !== this.failure)
+            this.options.log.error(
+              { err: error },
+              `${this.options.what}: could not reload from the database; what was loaded stays in force`,
+            );
           this.failure = message;
         },
       )

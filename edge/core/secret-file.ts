@@ -25,7 +25,10 @@ export async function readSecretFile(path: string): Promise<Buffer> {
     throw new SecretFileError(path, `cannot read the secret file ${path}: ${(error as Error).message}`, { cause: error });
   }
   if ((mode & 0o007) !== 0) {
-    throw new SecretFileError(path, `the secret file ${path} is accessible to other users (mode ${(mode & 0o777).toString(8)}); chmod 600 it (or 640 with a group)`);
+    throw new SecretFileError(
+      path,
+      `the secret file ${path} is accessible to other users (mode ${(mode & 0o777).toString(8)}); chmod 600 it (or 640 with a group)`,
+    );
   }
   return content;
 }

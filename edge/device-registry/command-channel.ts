@@ -99,7 +99,16 @@ export class CommandChannel implements GatewayModule {
     return new Promise<CommandResult>((resolve) => {
       const immediate = (detail: string) => {
         this.deps.onOutcome('dropped');
-        const result: CommandResult = { cmdId, deviceId: request.deviceId, kind: request.kind, type: request.type, outcome: 'dropped', detail, sentAt, endedAt: sentAt };
+        const result: CommandResult = {
+          cmdId,
+          deviceId: request.deviceId,
+          kind: request.kind,
+          type: request.type,
+          outcome: 'dropped',
+          detail,
+          sentAt,
+          endedAt: sentAt,
+        };
         this.deps.bus.emit('command.result', result);
         resolve(result);
       };

@@ -4,9 +4,7 @@ import type { DeviceMessage } from './messages.js';
 import { INBOUND_SCHEMAS, type InboundSchemaKey } from './schemas.js';
 import { readShelfWeight } from './shelf-weight-fast-path.js';
 
-export type DecodeResult =
-  | { ok: true; message: DeviceMessage }
-  | { ok: false; reason: InvalidMessageReason; detail: string };
+export type DecodeResult = { ok: true; message: DeviceMessage } | { ok: false; reason: InvalidMessageReason; detail: string };
 
 /**
  * Turns a PUBLISH payload into a typed DeviceMessage. The TypeBox schemas (plain JSON Schema objects, the same ones the
@@ -40,7 +38,11 @@ export class DeviceMessageDecoder {
     } catch (error) {
       // V8's message quotes the start of the input, which may be customer data: keep only where it broke
       const position = /position (\d+)/.exec((error as Error).message)?.[1];
-      return { ok: false, reason: 'bad-json', detail: position === undefined ? 'not valid JSON' : `not valid JSON at position ${position}` };
+      return {
+        ok: false,
+        reason: 'bad-json',
+        detail: position === undefined ? 'not valid JSON' : `not valid JSON at position ${position}`,
+      };
     }
     if (!validate(value)) {
       const first = validate.errors?.[0];

@@ -6,9 +6,7 @@ import { isValidDeviceId, type DeviceKind } from './topics.js';
 
 export type DeviceSummary = { id: string; kind: DeviceKind; createdAt: number; disabled: boolean; lastSeenAt: number | null };
 
-export type VerifyResult =
-  | { ok: true; device: DeviceSummary }
-  | { ok: false; reason: 'unknown-device' | 'bad-secret' | 'disabled' };
+export type VerifyResult = { ok: true; device: DeviceSummary } | { ok: false; reason: 'unknown-device' | 'bad-secret' | 'disabled' };
 
 export class InvalidDeviceIdError extends Error {
   constructor(readonly deviceId: string) {
@@ -20,7 +18,9 @@ export class InvalidDeviceIdError extends Error {
 function scryptAsync(secret: string, salt: Buffer, n: number): Promise<Buffer> {
   // maxmem: scrypt needs 128·N·r bytes; leave headroom above Node's 32 MiB default for N = 65536.
   return new Promise((resolve, reject) =>
-    scrypt(secret, salt, 32, { N: n, r: 8, p: 1, maxmem: 256 * n * 8 + 1024 * 1024 }, (error, key) => (error ? reject(error) : resolve(key))),
+    scrypt(secret, salt, 32, { N: n, r: 8, p: 1, maxmem: 256 * n * 8 + 1024 * 1024 }, (error, key) =>
+      error ? reject(error) : resolve(key),
+    ),
   );
 }
 
@@ -129,7 +129,9 @@ export class DeviceRegistry {
     return this.update(id, async (device) => {
       if (device.disabledAt !== null) return undefined;
       const disabledAt = this.options.now();
-      return (await this.store.setDisabled(id, disabledAt, withChange)) ? { record: { ...device, disabledAt }, change: 'disabled' } : 'gone';
+      return (await this.store.setDisabled(id, disabledAt, withChange))
+        ? { record: { ...device, disabledAt }, change: 'disabled' }
+        : 'gone';
     });
   }
 
@@ -141,7 +143,11 @@ export class DeviceRegistry {
   }
 
   /** Gives the device a new secret (returned once); the old one stops working at once. */
-  async rotateSecret(id: string, secret: string = newSecret(), withChange?: TransactionStep): Promise<{ device: DeviceSummary; secret: string } | undefined> {
+  async rotateSecret(
+    id: string,
+    secret: string = newSecret(),
+    withChange?: TransactionStep,
+  ): Promise<{ device: DeviceSummary; secret: string } | undefined> {
     if (!this.devices.has(id)) return undefined;
     const hashed = await this.hash(secret);
     const device = await this.update(id, async (current) =>
@@ -291,5 +297,11 @@ function newSecret(): string {
 }
 
 function summarize(device: DeviceRecord): DeviceSummary {
-  return { id: device.id, kind: device.kind, createdAt: device.createdAt, disabled: device.disabledAt !== null, lastSeenAt: device.lastSeenAt };
+  return {
+    id: device.id,
+    kind: device.kind,
+    createdAt: device.createdAt,
+    disabled: device.disabledAt !== null,
+    lastSeenAt: device.lastSeenAt,
+  };
 }

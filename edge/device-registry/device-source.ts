@@ -42,7 +42,11 @@ export function onDeviceMessages<K extends DeviceMessageKey>(
   name: string,
   handler: (message: Extract<DeviceMessage, { key: K }>) => void,
 ): () => void {
-  const on = bus.on as (event: keyof DeviceMessageEvents, name: string, handler: (message: Extract<DeviceMessage, { key: K }>) => void) => () => void;
+  const on = bus.on as (
+    event: keyof DeviceMessageEvents,
+    name: string,
+    handler: (message: Extract<DeviceMessage, { key: K }>) => void,
+  ) => () => void;
   const unsubscribes = keys.map((key) => on.call(bus, EVENT_OF_KEY[key], name, handler));
   return () => {
     for (const unsubscribe of unsubscribes) unsubscribe();

@@ -55,7 +55,16 @@ export class DeviceStore {
       await this.change(async (tx) => {
         await tx.run(
           'INSERT INTO devices (id, kind, secret_hash, secret_salt, scrypt_n, created_at, disabled_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-          [device.id, device.kind, device.secretHash, device.secretSalt, device.scryptN, device.createdAt, device.disabledAt, device.lastSeenAt],
+          [
+            device.id,
+            device.kind,
+            device.secretHash,
+            device.secretSalt,
+            device.scryptN,
+            device.createdAt,
+            device.disabledAt,
+            device.lastSeenAt,
+          ],
         );
         return true;
       }, withChange);
@@ -76,12 +85,22 @@ export class DeviceStore {
   }
 
   setDisabled(id: string, disabledAt: number | null, withChange?: TransactionStep): Promise<boolean> {
-    return this.change(async (tx) => (await tx.run('UPDATE devices SET disabled_at = ? WHERE id = ?', [disabledAt, id])).changes > 0, withChange);
+    return this.change(
+      async (tx) => (await tx.run('UPDATE devices SET disabled_at = ? WHERE id = ?', [disabledAt, id])).changes > 0,
+      withChange,
+    );
   }
 
-  setSecret(id: string, secret: { secretHash: Buffer; secretSalt: Buffer; scryptN: number }, withChange?: TransactionStep): Promise<boolean> {
+  setSecret(
+    id: string,
+    secret: { secretHash: Buffer; secretSalt: Buffer; scryptN: number },
+    withChange?: TransactionStep,
+  ): Promise<boolean> {
     const sql = 'UPDATE devices SET secret_hash = ?, secret_salt = ?, scrypt_n = ? WHERE id = ?';
-    return this.change(async (tx) => (await tx.run(sql, [secret.secretHash, secret.secretSalt, secret.scryptN, id])).changes > 0, withChange);
+    return this.change(
+      async (tx) => (await tx.run(sql, [secret.secretHash, secret.secretSalt, secret.scryptN, id])).changes > 0,
+      withChange,
+    );
   }
 
   remove(id: string, withChange?: TransactionStep): Promise<boolean> {
@@ -92,7 +111,13 @@ export class DeviceStore {
     const rows = await this.db.all<Pick<DeviceRow, 'id' | 'kind' | 'disabled_at' | 'connected' | 'last_seen_at'>>(
       'SELECT id, kind, disabled_at, connected, last_seen_at FROM devices ORDER BY id',
     );
-    return rows.map((row) => ({ id: row.id, kind: row.kind, disabled: row.disabled_at !== null, connected: row.connected === 1, lastSeenAt: row.last_seen_at }));
+    return rows.map((row) => ({
+      id: row.id,
+      kind: row.kind,
+      disabled: row.disabled_at !== null,
+      connected: row.connected === 1,
+      lastSeenAt: row.last_seen_at,
+    }));
   }
 
   /**

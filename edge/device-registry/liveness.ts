@@ -15,7 +15,12 @@ export class DeviceLiveness implements GatewayModule {
   private unsubscribe: (() => void) | undefined;
 
   constructor(
-    private readonly deps: { bus: GatewayBus; registry: DeviceRegistry; lastSeen: PendingWrites<DeviceLastSeen>; onConnectedCount: (count: number) => void },
+    private readonly deps: {
+      bus: GatewayBus;
+      registry: DeviceRegistry;
+      lastSeen: PendingWrites<DeviceLastSeen>;
+      onConnectedCount: (count: number) => void;
+    },
   ) {}
 
   async start(): Promise<void> {

@@ -112,7 +112,8 @@ export class DevicesModule implements GatewayModule {
         (changes) => {
           if (this.syncFailing) this.deps.log.info('device registry in sync with the database again');
           this.syncFailing = false;
-          for (const { deviceId, kind, change } of changes) this.deps.log.info({ deviceId, kind, change }, 'device changed by another process');
+          for (const { deviceId, kind, change } of changes)
+            this.deps.log.info({ deviceId, kind, change }, 'device changed by another process');
         },
         (error: unknown) => {
           // logged once per outage, not four times a second

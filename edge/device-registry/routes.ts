@@ -2,7 +2,16 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { Logger } from 'pino';
 import { principalOf, type AccessGuard } from '../http/auth.js';
 import { errorSchema } from '../http/schemas.js';
-import { deviceBodySchema, deviceListSchema, deviceParamsSchema, deviceSecretSchema, deviceViewSchema, type DeviceBody, type DeviceParams, type DeviceView } from './device-schemas.js';
+import {
+  deviceBodySchema,
+  deviceListSchema,
+  deviceParamsSchema,
+  deviceSecretSchema,
+  deviceViewSchema,
+  type DeviceBody,
+  type DeviceParams,
+  type DeviceView,
+} from './device-schemas.js';
 import { InvalidDeviceIdError, unmappedShelfWarning, type DeviceRegistry, type DeviceSummary } from './device-registry.js';
 import { DeviceExistsError } from './device-store.js';
 import type { DeviceLifecycleChange } from './device-source.js';
@@ -41,7 +50,8 @@ async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps)
   });
   // devices and their secrets are store IT's: every change needs an admin token
   const admin = deps.guard('admin');
-  const notFound = (reply: FastifyReply, id: string) => reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no device ${id}` });
+  const notFound = (reply: FastifyReply, id: string) =>
+    reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no device ${id}` });
 
   app.get('/api/devices', {
     onRequest: deps.guard('viewer'),
@@ -58,7 +68,12 @@ async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps)
     handler: async (request, reply) => {
       const { id, kind } = request.body;
       try {
-        const secret = await deps.devices.provision(id, kind, undefined, deps.audited?.({ deviceId: id, change: 'added', actor: principalOf(request).name }));
+        const secret = await deps.devices.provision(
+          id,
+          kind,
+          undefined,
+          deps.audited?.({ deviceId: id, change: 'added', actor: principalOf(request).name }),
+        );
         const shelves = deps.planogramShelves?.();
         const warning = shelves ? unmappedShelfWarning(id, kind, shelves) : undefined;
         deps.log.info({ deviceId: id, kind }, 'device provisioned');
@@ -66,7 +81,8 @@ async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps)
         return reply.code(201).send({ id, kind, secret, ...(warning ? { warning } : {}) });
       } catch (error) {
         if (error instanceof DeviceExistsError) return reply.code(409).send({ statusCode: 409, error: 'Conflict', message: error.message });
-        if (error instanceof InvalidDeviceIdError) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: error.message });
+        if (error instanceof InvalidDeviceIdError)
+          return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: error.message });
         throw error;
       }
     },
@@ -78,7 +94,11 @@ async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps)
       schema: { params: deviceParamsSchema, response: { 200: deviceViewSchema, ...writeErrors } },
       handler: async (request, reply) => {
         const { id } = request.params;
-        const audit = deps.audited?.({ deviceId: id, change: action === 'disable' ? 'disabled' : 'enabled', actor: principalOf(request).name });
+        const audit = deps.audited?.({
+          deviceId: id,
+          change: action === 'disable' ? 'disabled' : 'enabled',
+          actor: principalOf(request).name,
+        });
         const device = await (action === 'disable' ? deps.devices.disable(id, audit) : deps.devices.enable(id, audit));
         if (!device) return notFound(reply, id);
         deps.log.info({ deviceId: id }, action === 'disable' ? 'device disabled' : 'device enabled');
@@ -92,7 +112,11 @@ async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps)
     schema: { params: deviceParamsSchema, response: { 200: deviceSecretSchema, ...writeErrors } },
     handler: async (request, reply) => {
       const { id } = request.params;
-      const rotated = await deps.devices.rotateSecret(id, undefined, deps.audited?.({ deviceId: id, change: 'secret-rotated', actor: principalOf(request).name }));
+      const rotated = await deps.devices.rotateSecret(
+        id,
+        undefined,
+        deps.audited?.({ deviceId: id, change: 'secret-rotated', actor: principalOf(request).name }),
+      );
       if (!rotated) return notFound(reply, id);
       deps.log.info({ deviceId: id }, 'device secret rotated');
       return { id, kind: rotated.device.kind, secret: rotated.secret };

@@ -49,10 +49,14 @@ export function accessGuard(deps: AccessGuardDeps): AccessGuard {
       const header = request.headers.authorization;
       if (header === undefined && typeof ticket !== 'string') {
         deps.onDenied('missing');
-        return reply.code(401).header('www-authenticate', 'Bearer').send({ statusCode: 401, error: 'Unauthorized', message: 'this route needs a bearer token (Authorization: Bearer <token>)' });
+        return reply
+          .code(401)
+          .header('www-authenticate', 'Bearer')
+          .send({ statusCode: 401, error: 'Unauthorized', message: 'this route needs a bearer token (Authorization: Bearer <token>)' });
       }
       const token = bearerToken(header);
-      const principal = typeof ticket === 'string' && header === undefined ? deps.redeemStreamTicket(ticket) : token ? deps.verify(token) : undefined;
+      const principal =
+        typeof ticket === 'string' && header === undefined ? deps.redeemStreamTicket(ticket) : token ? deps.verify(token) : undefined;
       if (!principal) {
         const retryAfterS = await deps.failures.blockedFor(request.ip);
         if (retryAfterS > 0) {
@@ -69,11 +73,20 @@ export function accessGuard(deps: AccessGuardDeps): AccessGuard {
         await deps.failures.recordFailure(request.ip);
         deps.onDenied('invalid');
         const what = header === undefined ? 'unknown, used or expired stream ticket' : 'unknown or revoked token';
-        return reply.code(401).header('www-authenticate', 'Bearer error="invalid_token"').send({ statusCode: 401, error: 'Unauthorized', message: what });
+        return reply
+          .code(401)
+          .header('www-authenticate', 'Bearer error="invalid_token"')
+          .send({ statusCode: 401, error: 'Unauthorized', message: what });
       }
       if (!roleAllows(principal.role, need)) {
         deps.onDenied('forbidden');
-        return reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: `token "${principal.name}" has role ${principal.role}; this needs ${need}` });
+        return reply
+          .code(403)
+          .send({
+            statusCode: 403,
+            error: 'Forbidden',
+            message: `token "${principal.name}" has role ${principal.role}; this needs ${need}`,
+          });
       }
       request.principal = principal;
     };

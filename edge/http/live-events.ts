@@ -64,7 +64,9 @@ export function liveEventRoutes(deps: LiveEventDeps): FastifyPluginAsync {
 
     app.get('/api/events', { onRequest: deps.guard }, async (request, reply) => {
       if (clients.size >= deps.maxSseClients) {
-        return reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message: `too many live streams (max ${deps.maxSseClients})` });
+        return reply
+          .code(503)
+          .send({ statusCode: 503, error: 'Service Unavailable', message: `too many live streams (max ${deps.maxSseClients})` });
       }
       reply.hijack();
       const raw = reply.raw;

@@ -77,7 +77,9 @@ export function computeKpis(
   now: number,
 ): Kpis {
   const from = now - windowMs;
-  const durations = data.replenish.filter((sample) => sample.resolvedAt >= from && sample.resolvedAt <= now).map((sample) => sample.resolvedAt - sample.openedAt);
+  const durations = data.replenish
+    .filter((sample) => sample.resolvedAt >= from && sample.resolvedAt <= now)
+    .map((sample) => sample.resolvedAt - sample.openedAt);
   let confirmed = 0;
   let failed = 0;
   for (const outcome of data.campaigns) {

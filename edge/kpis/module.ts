@@ -44,7 +44,12 @@ export class KpisModule implements GatewayModule {
       }),
       this.deps.bus.on('campaign.progress', 'kpis:campaigns', (progress) => {
         this.counters.campaignReports += 1;
-        const outcome = { campaignId: progress.campaignId, confirmed: progress.counts.confirmed, failed: progress.counts.failed, updatedAt: this.deps.now() };
+        const outcome = {
+          campaignId: progress.campaignId,
+          confirmed: progress.counts.confirmed,
+          failed: progress.counts.failed,
+          updatedAt: this.deps.now(),
+        };
         const campaigns = this.samples.campaigns;
         const index = campaigns.findIndex((known) => known.campaignId === outcome.campaignId);
         if (index >= 0) campaigns.splice(index, 1);

@@ -12,7 +12,10 @@ export const kpisSchema = Type.Object(
     windowMs: Type.Integer(),
     from: Type.Integer(),
     to: Type.Integer(),
-    timeToReplenish: Type.Object({ count: Type.Integer(), meanMs: nullableInteger, p90Ms: nullableInteger }, { additionalProperties: false }),
+    timeToReplenish: Type.Object(
+      { count: Type.Integer(), meanMs: nullableInteger, p90Ms: nullableInteger },
+      { additionalProperties: false },
+    ),
     priceUpdates: Type.Object(
       { confirmed: Type.Integer(), failed: Type.Integer(), successPercent: Type.Union([Type.Number(), Type.Null()]) },
       { additionalProperties: false },
@@ -23,13 +26,19 @@ export const kpisSchema = Type.Object(
 );
 
 /** the window in days, 1–365 (a string: the app does not coerce query types); 7 when absent */
-const kpisQuery = Type.Object({ days: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]?|[12][0-9]{2}|3[0-5][0-9]|36[0-5])$' })) }, { additionalProperties: false });
+const kpisQuery = Type.Object(
+  { days: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]?|[12][0-9]{2}|3[0-5][0-9]|36[0-5])$' })) },
+  { additionalProperties: false },
+);
 
 export function kpiRoutes(deps: { kpis: (windowMs: number) => Kpis; guard: AccessGuard }): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/api/kpis', {
       onRequest: deps.guard('viewer'),
-      schema: { querystring: kpisQuery, response: { 200: kpisSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 429: errorSchema } },
+      schema: {
+        querystring: kpisQuery,
+        response: { 200: kpisSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 429: errorSchema },
+      },
       handler: async (request) => deps.kpis(Number(request.query.days ?? 7) * DAY_MS),
     });
   };

@@ -18,7 +18,10 @@ export type FacingFlash = { shelfId: string; facing: number; pattern: FlashPatte
 export function flashFor(change: AlertChange): FacingFlash | undefined {
   const { alert, previous } = change;
   if (alert.kind !== 'low-stock') return undefined;
-  const place = alert.shelfId !== undefined && alert.facing !== undefined ? { shelfId: alert.shelfId, facing: alert.facing } : parseLowStockKey(alert.key);
+  const place =
+    alert.shelfId !== undefined && alert.facing !== undefined
+      ? { shelfId: alert.shelfId, facing: alert.facing }
+      : parseLowStockKey(alert.key);
   if (!place) return undefined;
   const wasActive = previous !== undefined && isActive(previous);
   if (isActive(alert) && !wasActive) return { ...place, pattern: 'find' };

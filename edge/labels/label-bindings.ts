@@ -32,8 +32,10 @@ export function labelKey(labelId: string): string {
 /** The planogram's bindings with the API's on top (same label: the API's, set later by staff, wins). */
 export function mergeBindings(fromPlanogram: readonly PlanogramLabel[], stored: readonly StoredBinding[]): Map<string, ResolvedBinding> {
   const bindings = new Map<string, ResolvedBinding>();
-  for (const { labelId, shelfId, facing } of fromPlanogram) bindings.set(labelKey(labelId), { labelId: labelKey(labelId), shelfId, facing, source: 'planogram' });
-  for (const { labelId, shelfId, facing } of stored) bindings.set(labelKey(labelId), { labelId: labelKey(labelId), shelfId, facing, source: 'api' });
+  for (const { labelId, shelfId, facing } of fromPlanogram)
+    bindings.set(labelKey(labelId), { labelId: labelKey(labelId), shelfId, facing, source: 'planogram' });
+  for (const { labelId, shelfId, facing } of stored)
+    bindings.set(labelKey(labelId), { labelId: labelKey(labelId), shelfId, facing, source: 'api' });
   return bindings;
 }
 
@@ -41,7 +43,10 @@ export function mergeBindings(fromPlanogram: readonly PlanogramLabel[], stored: 
  * A binding as the campaign service sees it: with the sku the facing holds now (so a planogram change moves the
  * label to the new product); undefined when the facing is no longer in the planogram.
  */
-export function withSku(binding: ResolvedBinding, skuAt: (shelfId: string, facing: number) => string | undefined): LabelBinding | undefined {
+export function withSku(
+  binding: ResolvedBinding,
+  skuAt: (shelfId: string, facing: number) => string | undefined,
+): LabelBinding | undefined {
   const sku = skuAt(binding.shelfId, binding.facing);
   return sku === undefined ? undefined : { labelId: binding.labelId, shelfId: binding.shelfId, facing: binding.facing, sku };
 }
@@ -52,7 +57,8 @@ export function checkBinding(
   target: BindingTarget,
   context: { skuAt: (shelfId: string, facing: number) => string | undefined; bindings: ReadonlyMap<string, unknown>; maxLabels: number },
 ): void {
-  if (context.skuAt(target.shelfId, target.facing) === undefined) throw new LabelBindingError(labelId, target, 'no such facing in the planogram');
+  if (context.skuAt(target.shelfId, target.facing) === undefined)
+    throw new LabelBindingError(labelId, target, 'no such facing in the planogram');
   if (!context.bindings.has(labelKey(labelId)) && context.bindings.size >= context.maxLabels) {
     throw new LabelBindingError(labelId, target, `${context.maxLabels} labels are bound already`);
   }
@@ -65,8 +71,17 @@ export class LabelBindingStore {
   constructor(private readonly db: SqliteDatabase) {}
 
   async loadAll(limit: number): Promise<StoredBinding[]> {
-    const rows = await this.db.all<BindingRow>('SELECT label_id, shelf_id, facing, bound_by, bound_at FROM label_bindings ORDER BY bound_at LIMIT ?', [limit]);
-    return rows.map((row) => ({ labelId: row.label_id, shelfId: row.shelf_id, facing: row.facing, boundBy: row.bound_by, boundAt: row.bound_at }));
+    const rows = await this.db.all<BindingRow>(
+      'SELECT label_id, shelf_id, facing, bound_by, bound_at FROM label_bindings ORDER BY bound_at LIMIT ?',
+      [limit],
+    );
+    return rows.map((row) => ({
+      labelId: row.label_id,
+      shelfId: row.shelf_id,
+      facing: row.facing,
+      boundBy: row.bound_by,
+      boundAt: row.bound_at,
+    }));
   }
 
   /** `withChange` (the audit entry) commits in the same transaction: the binding and its entry are both on disk, or neither. */

@@ -36,7 +36,10 @@ export function labelHealth(label: LabelSighting, thresholds: LabelHealthThresho
 }
 
 /** The sighting after a check-in: seen now, with the battery and price it reported (an unknown battery keeps the last known). */
-export function checkedIn(label: LabelSighting, event: { driverId: string; at: number; batteryMv: number | null; displayedPriceCents?: number }): LabelSighting {
+export function checkedIn(
+  label: LabelSighting,
+  event: { driverId: string; at: number; batteryMv: number | null; displayedPriceCents?: number },
+): LabelSighting {
   return {
     ...label,
     driverId: event.driverId,
@@ -71,14 +74,28 @@ export function labelAlertActions(
   if (health.offline) {
     if (!active(offlineKey)) {
       const silentS = Math.round(offlineAfterMs(thresholds) / 1000);
-      actions.push({ raise: { kind: 'label-offline', key: offlineKey, severity: 'warning', title: `Label ${label.labelId}${where} has not checked in for over ${silentS} s`, ...context } });
+      actions.push({
+        raise: {
+          kind: 'label-offline',
+          key: offlineKey,
+          severity: 'warning',
+          title: `Label ${label.labelId}${where} has not checked in for over ${silentS} s`,
+          ...context,
+        },
+      });
     }
   } else if (active(offlineKey)) actions.push({ resolve: offlineKey, resolution: LABEL_BACK_ONLINE });
   // a battery reading is only news while the label reports: an offline label keeps its battery alert as it was
   if (health.batteryLow && !health.offline) {
     if (!active(batteryKey)) {
       actions.push({
-        raise: { kind: 'label-battery-low', key: batteryKey, severity: 'warning', title: `Label ${label.labelId}${where} battery low: ${label.batteryMv} mV (below ${thresholds.lowBatteryMv} mV)`, ...context },
+        raise: {
+          kind: 'label-battery-low',
+          key: batteryKey,
+          severity: 'warning',
+          title: `Label ${label.labelId}${where} battery low: ${label.batteryMv} mV (below ${thresholds.lowBatteryMv} mV)`,
+          ...context,
+        },
       });
     }
   } else if (!health.batteryLow && active(batteryKey)) actions.push({ resolve: batteryKey, resolution: LABEL_BATTERY_OK });

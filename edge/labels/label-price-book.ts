@@ -94,7 +94,12 @@ export function recordShown(book: LabelPriceBook, labelId: string, version: numb
   if (record.confirmed && version <= record.confirmed.version) return undefined;
   const content = [record.inFlight, record.lastSent, record.target].find((known) => known?.version === version);
   if (!content) return undefined;
-  const shown: LabelPriceContent = { version: content.version, sku: content.sku, priceCents: content.priceCents, campaignId: content.campaignId };
+  const shown: LabelPriceContent = {
+    version: content.version,
+    sku: content.sku,
+    priceCents: content.priceCents,
+    campaignId: content.campaignId,
+  };
   record.confirmed = { ...shown, at: now };
   settleInFlight(book, labelId, version);
   if (record.target?.version === version) delete record.target;

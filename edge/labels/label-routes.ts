@@ -34,8 +34,13 @@ export const labelViewSchema = Type.Object(
 );
 export type LabelView = Static<typeof labelViewSchema>;
 
-export const labelListSchema = Type.Object({ labels: Type.Array(labelViewSchema), truncated: Type.Boolean() }, { additionalProperties: false });
-const labelIdParams = Type.Object({ id: Type.String({ pattern: DEVICE_ID_PATTERN, description: 'a label device id or an OpenEPaperLink mac' }) });
+export const labelListSchema = Type.Object(
+  { labels: Type.Array(labelViewSchema), truncated: Type.Boolean() },
+  { additionalProperties: false },
+);
+const labelIdParams = Type.Object({
+  id: Type.String({ pattern: DEVICE_ID_PATTERN, description: 'a label device id or an OpenEPaperLink mac' }),
+});
 export const bindingBody = Type.Object(
   { shelfId: Type.String({ minLength: 1, maxLength: 64 }), facing: Type.Integer({ minimum: 1, maximum: 64 }) },
   { additionalProperties: false },
@@ -70,10 +75,16 @@ export function labelRoutes(deps: LabelRouteDeps): FastifyPluginAsyncTypebox {
         try {
           const actor = principalOf(request).name;
           const labelId = labelKey(request.params.id);
-          const view = await deps.labels.bind(request.params.id, request.body, actor, deps.audited?.({ labelId, shelfId: request.body.shelfId, facing: request.body.facing, actor }));
+          const view = await deps.labels.bind(
+            request.params.id,
+            request.body,
+            actor,
+            deps.audited?.({ labelId, shelfId: request.body.shelfId, facing: request.body.facing, actor }),
+          );
           return view;
         } catch (error) {
-          if (error instanceof LabelBindingError) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: error.message });
+          if (error instanceof LabelBindingError)
+            return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: error.message });
           throw error;
         }
       },

@@ -49,7 +49,9 @@ export class LabelSightingStore {
    */
   async save(sightings: readonly LabelSighting[]): Promise<void> {
     for (let start = 0; start < sightings.length; start += CHUNK) {
-      const rows = sightings.slice(start, start + CHUNK).map((s) => [s.labelId, s.driverId ?? null, s.trackedSince, s.lastSeenAt ?? null, s.batteryMv, s.displayedPriceCents ?? null]);
+      const rows = sightings
+        .slice(start, start + CHUNK)
+        .map((s) => [s.labelId, s.driverId ?? null, s.trackedSince, s.lastSeenAt ?? null, s.batteryMv, s.displayedPriceCents ?? null]);
       await this.db.run(
         `INSERT INTO label_sightings (label_id, driver_id, tracked_since, last_seen_at, battery_mv, displayed_price_cents)
          SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?) WHERE true

@@ -15,7 +15,16 @@ import type { PlanogramLabelEntry } from '../planogram/planogram.js';
 import type { SqliteDatabase, TransactionStep } from '../storage/database.js';
 import { FindMyFacing } from './find-my-facing.js';
 import { LabelFlashes } from './label-flashes.js';
-import { LabelBindingStore, checkBinding, labelKey, mergeBindings, withSku, type BindingTarget, type PlanogramLabel, type ResolvedBinding } from './label-bindings.js';
+import {
+  LabelBindingStore,
+  checkBinding,
+  labelKey,
+  mergeBindings,
+  withSku,
+  type BindingTarget,
+  type PlanogramLabel,
+  type ResolvedBinding,
+} from './label-bindings.js';
 import type { LabelBinding, LabelDirectory } from './label-directory.js';
 import type { LabelDriver, LabelDriverEvent } from './label-driver.js';
 import { checkedIn, labelAlertActions, labelHealth, type LabelSighting } from './label-health.js';
@@ -99,7 +108,13 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
     this.sightingStore = new LabelSightingStore(deps.db);
     this.mqttLabels = new MqttLabelDriver(
       { maxInFlight: config.drivers.mqttMaxInFlight, maxLabels: config.drivers.maxLabels },
-      { bus: deps.bus, commands: deps.commands, log: log.child({ driver: 'mqtt-esl' }), now: deps.now, isDirectLabel: (id) => deps.deviceKind(id) === 'esl' },
+      {
+        bus: deps.bus,
+        commands: deps.commands,
+        log: log.child({ driver: 'mqtt-esl' }),
+        now: deps.now,
+        isDirectLabel: (id) => deps.deviceKind(id) === 'esl',
+      },
     );
     this.oeplDrivers = config.accessPoints.map(
       (ap) =>
@@ -135,9 +150,11 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
     // what the drivers reported before the restart: last seen, battery, shown price, and which driver carries the label;
     // bound labels first, so labels seen once and gone since cannot crowd a bound one out of maxLabels
     const forgotten = await this.sightingStore.prune(this.deps.now() - SIGHTING_RETENTION_MS, [...this.bindings.keys()]);
-    if (forgotten > 0) log.info({ labels: forgotten, days: SIGHTING_RETENTION_MS / 86_400_000 }, 'labels not bound and not seen for a long time forgotten');
+    if (forgotten > 0)
+      log.info({ labels: forgotten, days: SIGHTING_RETENTION_MS / 86_400_000 }, 'labels not bound and not seen for a long time forgotten');
     const known = new Map<string, LabelSighting>();
-    for (const sighting of await this.sightingStore.loadAll(config.drivers.maxLabels)) known.set(labelKey(sighting.labelId), { ...sighting, labelId: labelKey(sighting.labelId) });
+    for (const sighting of await this.sightingStore.loadAll(config.drivers.maxLabels))
+      known.set(labelKey(sighting.labelId), { ...sighting, labelId: labelKey(sighting.labelId) });
     const now = this.deps.now();
     for (const labelId of this.bindings.keys()) {
       const stored = known.get(labelId);
@@ -177,7 +194,9 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
     this.findMyFacing.stop();
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
     for (const driver of [...this.drivers()].reverse()) {
-      await driver.stop().catch((error: unknown) => this.deps.log.error({ err: error, driverId: driver.driverId }, 'label driver failed to stop'));
+      await driver
+        .stop()
+        .catch((error: unknown) => this.deps.log.error({ err: error, driverId: driver.driverId }, 'label driver failed to stop'));
     }
     await this.writeSightings();
   }
@@ -211,14 +230,20 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
   }
 
   health(): HealthCheck {
-    const links = Object.fromEntries([...this.driverLinks].map(([driverId, link]) => [driverId, link.up ? 'up' : `down${link.detail ? `: ${link.detail}` : ''}`]));
+    const links = Object.fromEntries(
+      [...this.driverLinks].map(([driverId, link]) => [driverId, link.up ? 'up' : `down${link.detail ? `: ${link.detail}` : ''}`]),
+    );
     // an OEPL AP that cannot be reached makes its labels unreachable: that is worth a red light
     const ok = this.running && this.oeplDrivers.every((driver) => driver.isLinkUp);
     return { ok, labels: this.sightings.size, bindings: this.bindings.size, drivers: links, untracked: this.untracked };
   }
 
   routes(guard: AccessGuard, audited?: LabelRouteDeps['audited']) {
-    const labels = { list: (limit: number) => this.list(limit), bind: (labelId: string, target: BindingTarget, by: string, withChange?: TransactionStep) => this.bind(labelId, target, by, withChange) };
+    const labels = {
+      list: (limit: number) => this.list(limit),
+      bind: (labelId: string, target: BindingTarget, by: string, withChange?: TransactionStep) =>
+        this.bind(labelId, target, by, withChange),
+    };
     return labelRoutes({ labels, guard, ...(audited ? { audited } : {}) });
   }
 
@@ -258,7 +283,11 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
   /** Binds a label to a facing (stored; wins over the planogram file), and flashes it at once if that facing is low. */
   async bind(labelId: string, target: BindingTarget, by: string, withChange?: TransactionStep): Promise<LabelView> {
     const id = labelKey(labelId);
-    checkBinding(id, target, { skuAt: (shelfId, facing) => this.skuAt(shelfId, facing), bindings: this.bindings, maxLabels: this.deps.config.drivers.maxLabels });
+    checkBinding(id, target, {
+      skuAt: (shelfId, facing) => this.skuAt(shelfId, facing),
+      bindings: this.bindings,
+      maxLabels: this.deps.config.drivers.maxLabels,
+    });
     const now = this.deps.now();
     await this.bindingStore.put({ labelId: id, ...target, boundBy: by, boundAt: now }, withChange);
     const previous = this.bindings.get(id);
@@ -266,7 +295,8 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
     this.indexFacings();
     this.track(id, now);
     this.deps.log.info({ labelId: id, shelfId: target.shelfId, facing: target.facing, by }, 'label bound');
-    if (previous && this.deps.alerts().activeByKey(lowStockKey(previous.shelfId, previous.facing))) this.flashes.flash(id, 'stop', 'low-stock');
+    if (previous && this.deps.alerts().activeByKey(lowStockKey(previous.shelfId, previous.facing)))
+      this.flashes.flash(id, 'stop', 'low-stock');
     if (this.deps.alerts().activeByKey(lowStockKey(target.shelfId, target.facing))) this.flashes.flash(id, 'find', 'low-stock');
     return this.view(id, now);
   }
@@ -312,7 +342,10 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
   private accessPointConnected(apId: string): void {
     if (!this.running || this.apDrivers.has(apId)) return; // a known AP's driver follows its link itself
     if (this.apDrivers.size >= this.deps.config.drivers.maxAccessPoints) {
-      this.deps.log.warn({ apId, maxAccessPoints: this.deps.config.drivers.maxAccessPoints }, 'access point not driven: too many access points');
+      this.deps.log.warn(
+        { apId, maxAccessPoints: this.deps.config.drivers.maxAccessPoints },
+        'access point not driven: too many access points',
+      );
       return;
     }
     const driverId = `${AP_DRIVER_PREFIX}${apId}`;
@@ -320,7 +353,14 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
     for (const sighting of this.sightings.values()) if (sighting.driverId === driverId) carried.push(sighting.labelId);
     const driver = new MqttApDriver(
       { apId, maxCommandsPerSecond: this.deps.config.drivers.apMaxCommandsPerSecond, maxLabels: this.deps.config.drivers.maxLabels },
-      { bus: this.deps.bus, source: this.deps.apSource(), log: this.deps.log.child({ driver: driverId }), now: this.deps.now, isConnected: this.deps.isConnected, labels: carried },
+      {
+        bus: this.deps.bus,
+        source: this.deps.apSource(),
+        log: this.deps.log.child({ driver: driverId }),
+        now: this.deps.now,
+        isConnected: this.deps.isConnected,
+        labels: carried,
+      },
     );
     this.apDrivers.set(apId, driver);
     this.startDriver(driver).then(
@@ -396,7 +436,13 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
     const thresholds = this.deps.config.health;
     const binding = this.bindingOf(sighting.labelId);
     const place = binding ? { shelfId: binding.shelfId, facing: binding.facing, sku: binding.sku } : {};
-    for (const action of labelAlertActions(sighting, labelHealth(sighting, thresholds, now), place, thresholds, (key) => alerts.activeByKey(key) !== undefined)) {
+    for (const action of labelAlertActions(
+      sighting,
+      labelHealth(sighting, thresholds, now),
+      place,
+      thresholds,
+      (key) => alerts.activeByKey(key) !== undefined,
+    )) {
       if ('raise' in action) alerts.raise(action.raise);
       else alerts.resolveByKey(action.resolve, 'system', action.resolution);
     }
@@ -456,7 +502,8 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
       registers: [registry],
       collect() {
         let low = 0;
-        for (const sighting of module.sightings.values()) if (sighting.batteryMv !== null && sighting.batteryMv < module.deps.config.health.lowBatteryMv) low++;
+        for (const sighting of module.sightings.values())
+          if (sighting.batteryMv !== null && sighting.batteryMv < module.deps.config.health.lowBatteryMv) low++;
         this.set(low);
       },
     });

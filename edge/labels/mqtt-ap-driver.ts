@@ -138,7 +138,11 @@ export class MqttApDriver implements LabelDriver {
     options: Partial<MqttApDriverOptions> & { apId: string },
     private readonly deps: MqttApDriverDeps,
   ) {
-    this.options = { ...MQTT_AP_DEFAULTS, ...options, maxBatchSize: Math.min(options.maxBatchSize ?? MQTT_AP_DEFAULTS.maxBatchSize, AP_MAX_BATCH_ITEMS) };
+    this.options = {
+      ...MQTT_AP_DEFAULTS,
+      ...options,
+      maxBatchSize: Math.min(options.maxBatchSize ?? MQTT_AP_DEFAULTS.maxBatchSize, AP_MAX_BATCH_ITEMS),
+    };
     this.driverId = `mqtt-ap:${options.apId}`;
     this.name = `labels-${this.driverId}`;
     this.events = new LabelEvents(deps.log);
@@ -157,12 +161,14 @@ export class MqttApDriver implements LabelDriver {
         if (message.deviceId === apId) this.reported(message.payload, message.receivedAt);
       }),
       bus.on('device.connection', `${this.driverId}:link`, (event) => {
-        if (event.deviceId === apId) this.setLink(event.connected, event.at, event.connected ? 'access point connected' : 'access point disconnected');
+        if (event.deviceId === apId)
+          this.setLink(event.connected, event.at, event.connected ? 'access point connected' : 'access point disconnected');
       }),
       // the AP's SUBSCRIBE to its command topic is in: batches may go at once (settleMs covers an AP whose persistent
       // session kept the subscription and sends none)
       bus.on('device.subscribed', `${this.driverId}:subscribed`, (event) => {
-        if (event.deviceId === apId && this.linkUp && event.topics.some((topic) => topic.endsWith(`/ap/${apId}/cmd`))) this.sendableAt = Math.min(this.sendableAt, event.at);
+        if (event.deviceId === apId && this.linkUp && event.topics.some((topic) => topic.endsWith(`/ap/${apId}/cmd`)))
+          this.sendableAt = Math.min(this.sendableAt, event.at);
       }),
     ];
     const now = this.deps.now();
@@ -196,7 +202,14 @@ export class MqttApDriver implements LabelDriver {
   }
 
   get stats(): MqttApDriverStats {
-    return { queued: this.queue.size, inFlight: this.sent.size, waiting: this.waiting.size, batchesSent: this.batchesSent, acksIgnored: this.acksIgnored, linkUp: this.linkUp };
+    return {
+      queued: this.queue.size,
+      inFlight: this.sent.size,
+      waiting: this.waiting.size,
+      batchesSent: this.batchesSent,
+      acksIgnored: this.acksIgnored,
+      linkUp: this.linkUp,
+    };
   }
 
   handles(labelId: string): boolean {
@@ -210,20 +223,29 @@ export class MqttApDriver implements LabelDriver {
   send(content: LabelContent): void {
     const now = this.deps.now();
     const slot = this.slotOf(content.labelId);
-    if (!slot) return this.fail(content.labelId, content.version, `access point ${this.options.apId} tracks ${this.options.maxLabels} labels already`, false, now);
+    if (!slot)
+      return this.fail(
+        content.labelId,
+        content.version,
+        `access point ${this.options.apId} tracks ${this.options.maxLabels} labels already`,
+        false,
+        now,
+      );
     const current = slot.current;
     if (current && content.version < current.content.version) {
       return this.fail(content.labelId, content.version, `superseded by version ${current.content.version}`, false, now);
     }
     if (current && content.version === current.content.version) return; // the same version is on its way already
     if (!current) {
-      if (!this.enqueue(slot)) return this.fail(content.labelId, content.version, `queue full (${this.options.maxQueued} labels)`, true, now);
+      if (!this.enqueue(slot))
+        return this.fail(content.labelId, content.version, `queue full (${this.options.maxQueued} labels)`, true, now);
       slot.current = { content, phase: 'queued', queuedAt: now };
       return;
     }
     if (current.phase === 'sent') {
       // one command in flight per label: this version goes out once the AP answered the one in flight
-      if (slot.next && slot.next.version < content.version) this.fail(content.labelId, slot.next.version, `superseded by version ${content.version}`, false, now);
+      if (slot.next && slot.next.version < content.version)
+        this.fail(content.labelId, slot.next.version, `superseded by version ${content.version}`, false, now);
       if (!slot.next || slot.next.version < content.version) slot.next = content;
       return;
     }
@@ -245,7 +267,12 @@ export class MqttApDriver implements LabelDriver {
     this.expire(now);
     if (!this.linkUp || now < this.sendableAt) return;
     const { maxBatchSize, maxCommandsPerSecond, maxInFlight } = this.options;
-    this.bucket = refill(this.bucket, now, maxCommandsPerSecond, Math.max(maxBatchSize, (maxCommandsPerSecond * this.options.tickMs) / 1_000));
+    this.bucket = refill(
+      this.bucket,
+      now,
+      maxCommandsPerSecond,
+      Math.max(maxBatchSize, (maxCommandsPerSecond * this.options.tickMs) / 1_000),
+    );
     while (this.queue.size > 0 && this.linkUp) {
       const room = Math.min(maxBatchSize, Math.floor(this.bucket.tokens), maxInFlight - this.sent.size);
       if (room <= 0) return;
@@ -304,7 +331,11 @@ export class MqttApDriver implements LabelDriver {
   }
 
   /** A batch that did not reach the AP: its commands go back to the queue, to be sent again. */
-  private batchLost(carried: ReadonlyArray<{ slot: LabelSlot; cmdId?: string; flash?: FlashPattern }>, reason: DeliveryFailure, detail?: string): void {
+  private batchLost(
+    carried: ReadonlyArray<{ slot: LabelSlot; cmdId?: string; flash?: FlashPattern }>,
+    reason: DeliveryFailure,
+    detail?: string,
+  ): void {
     this.deps.log.debug({ driverId: this.driverId, reason, detail, commands: carried.length }, 'batch not delivered; re-queued');
     for (const { slot, cmdId, flash } of carried) {
       if (flash && !slot.flash) slot.flash = flash;
@@ -342,7 +373,13 @@ export class MqttApDriver implements LabelDriver {
     }
     this.end(slot);
     if (ack.status === 'shown' && (ack.displayedPriceCents === undefined || ack.displayedPriceCents === priceCents)) {
-      this.events.emit({ type: 'confirmed', labelId, version, ...(ack.displayedPriceCents !== undefined ? { displayedPriceCents: ack.displayedPriceCents } : {}), at });
+      this.events.emit({
+        type: 'confirmed',
+        labelId,
+        version,
+        ...(ack.displayedPriceCents !== undefined ? { displayedPriceCents: ack.displayedPriceCents } : {}),
+        at,
+      });
     } else if (ack.status === 'shown') {
       this.fail(labelId, version, `label shows ${ack.displayedPriceCents} cents, expected ${priceCents}`, true, at);
     } else {
@@ -356,7 +393,13 @@ export class MqttApDriver implements LabelDriver {
     for (const report of payload.labels) {
       const slot = this.slotOf(report.labelId);
       const displayed = report.displayedPriceCents;
-      this.events.emit({ type: 'check-in', labelId: report.labelId, batteryMv: report.batteryMv, ...(displayed !== null ? { displayedPriceCents: displayed } : {}), at });
+      this.events.emit({
+        type: 'check-in',
+        labelId: report.labelId,
+        batteryMv: report.batteryMv,
+        ...(displayed !== null ? { displayedPriceCents: displayed } : {}),
+        at,
+      });
       const current = slot?.current;
       // a `shown` ack may be lost; what the label reports it shows is the proof that matters
       if (!slot || !current || current.phase === 'queued' || displayed === null || displayed !== current.content.priceCents) continue;
@@ -391,7 +434,13 @@ export class MqttApDriver implements LabelDriver {
       if (!current || current.deadline === undefined || now < current.deadline) continue;
       this.sent.delete(cmdId);
       this.end(slot);
-      this.fail(slot.labelId, current.content.version, `no ack from access point ${this.options.apId} within ${this.options.ackTimeoutMs} ms`, true, now);
+      this.fail(
+        slot.labelId,
+        current.content.version,
+        `no ack from access point ${this.options.apId} within ${this.options.ackTimeoutMs} ms`,
+        true,
+        now,
+      );
       this.promoteNext(slot, now);
     }
     // waiting lasts hours: looked at once a second, not every tick
@@ -406,7 +455,13 @@ export class MqttApDriver implements LabelDriver {
         if (!slot || !current || current.phase !== 'queued') continue;
         this.queue.delete(labelId);
         this.end(slot);
-        this.fail(labelId, current.content.version, `access point ${this.options.apId} offline for more than ${this.options.offlineQueueTimeoutMs} ms`, true, now);
+        this.fail(
+          labelId,
+          current.content.version,
+          `access point ${this.options.apId} offline for more than ${this.options.offlineQueueTimeoutMs} ms`,
+          true,
+          now,
+        );
         if (slot.flash) this.queue.add(labelId);
       }
     }

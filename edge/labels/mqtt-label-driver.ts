@@ -87,7 +87,13 @@ export class MqttLabelDriver implements LabelDriver {
       onDeviceMessages(bus, ['esl/status'], `${this.driverId}:check-ins`, (message) => {
         const { batteryMv, displayedPriceCents } = message.payload;
         const labelId = message.deviceId;
-        this.events.emit({ type: 'check-in', labelId, batteryMv, ...(displayedPriceCents !== null ? { displayedPriceCents } : {}), at: message.receivedAt });
+        this.events.emit({
+          type: 'check-in',
+          labelId,
+          batteryMv,
+          ...(displayedPriceCents !== null ? { displayedPriceCents } : {}),
+          at: message.receivedAt,
+        });
         this.seen(labelId, displayedPriceCents, message.receivedAt);
       }),
       bus.on('device.connection', `${this.driverId}:connections`, (event) => {
@@ -132,15 +138,18 @@ export class MqttLabelDriver implements LabelDriver {
     const now = this.deps.now();
     let slot = this.slots.get(content.labelId);
     if (!slot) {
-      if (this.slots.size >= this.options.maxLabels) return this.fail(content.labelId, content.version, `more than ${this.options.maxLabels} labels pending`, true, now);
+      if (this.slots.size >= this.options.maxLabels)
+        return this.fail(content.labelId, content.version, `more than ${this.options.maxLabels} labels pending`, true, now);
       slot = { labelId: content.labelId };
       this.slots.set(content.labelId, slot);
     }
     const current = slot.current;
-    if (current && content.version < current.content.version) return this.fail(content.labelId, content.version, `superseded by version ${current.content.version}`, false, now);
+    if (current && content.version < current.content.version)
+      return this.fail(content.labelId, content.version, `superseded by version ${current.content.version}`, false, now);
     if (current && content.version === current.content.version) return;
     if (current?.phase === 'sent') {
-      if (slot.next && slot.next.version < content.version) this.fail(content.labelId, slot.next.version, `superseded by version ${content.version}`, false, now);
+      if (slot.next && slot.next.version < content.version)
+        this.fail(content.labelId, slot.next.version, `superseded by version ${content.version}`, false, now);
       if (!slot.next || slot.next.version < content.version) slot.next = content;
       return;
     }
@@ -153,9 +162,16 @@ export class MqttLabelDriver implements LabelDriver {
   flash(labelId: string, pattern: FlashPattern): void {
     // a flash has no version to track: its outcome is logged, find-my-facing asks again on the next alert change
     void this.deps.commands
-      .send({ deviceId: labelId, kind: 'esl', type: 'flash', params: { pattern }, ...(this.options.ackTimeoutMs !== undefined ? { timeoutMs: this.options.ackTimeoutMs } : {}) })
+      .send({
+        deviceId: labelId,
+        kind: 'esl',
+        type: 'flash',
+        params: { pattern },
+        ...(this.options.ackTimeoutMs !== undefined ? { timeoutMs: this.options.ackTimeoutMs } : {}),
+      })
       .then((result) => {
-        if (result.outcome !== 'confirmed') this.deps.log.info({ labelId, pattern, outcome: result.outcome, detail: result.detail }, 'label flash not confirmed');
+        if (result.outcome !== 'confirmed')
+          this.deps.log.info({ labelId, pattern, outcome: result.outcome, detail: result.detail }, 'label flash not confirmed');
       });
   }
 
@@ -171,7 +187,13 @@ export class MqttLabelDriver implements LabelDriver {
       this.inFlight++;
       const { sku, priceCents } = tracked.content;
       void this.deps.commands
-        .send({ deviceId: labelId, kind: 'esl', type: 'set-price', params: { sku, priceCents }, ...(this.options.ackTimeoutMs !== undefined ? { timeoutMs: this.options.ackTimeoutMs } : {}) })
+        .send({
+          deviceId: labelId,
+          kind: 'esl',
+          type: 'set-price',
+          params: { sku, priceCents },
+          ...(this.options.ackTimeoutMs !== undefined ? { timeoutMs: this.options.ackTimeoutMs } : {}),
+        })
         .then((result) => {
           this.inFlight--;
           this.ended(slot, tracked, result);

@@ -295,7 +295,14 @@ export class OeplDriver implements LabelDriver {
     let inFlight = 0;
     for (const tag of this.tags.values()) if (tag.inFlight) inFlight++;
     const runState = this.apRunState ?? null;
-    return { ok: this.linkUp, link: this.linkUp ? 'up' : 'down', detail: this.linkDetail, queued: this.uploadQueue.size, inFlight, runState };
+    return {
+      ok: this.linkUp,
+      link: this.linkUp ? 'up' : 'down',
+      detail: this.linkDetail,
+      queued: this.uploadQueue.size,
+      inFlight,
+      runState,
+    };
   }
 
   async start(): Promise<void> {
@@ -343,14 +350,18 @@ export class OeplDriver implements LabelDriver {
       this.endInFlight(tag);
       const again: Upload = { content, key: lost.key, busyRetries: 0, unreachableRetries: 0, resends: lost.resends + 1 };
       if (again.resends > this.limits.maxXferResends) return this.fail(content, `lost by the access point ${again.resends} times`, true);
-      this.log.debug({ mac, version: content.version, resend: again.resends }, 'asked again and the access point holds nothing: uploading again');
+      this.log.debug(
+        { mac, version: content.version, resend: again.resends },
+        'asked again and the access point holds nothing: uploading again',
+      );
       this.requeue(tag, again);
       this.kick();
       return;
     }
     const upload: Upload = { content, key: this.contentKey(tag, content), busyRetries: 0, resends: 0, unreachableRetries: 0 };
     if (tag.queued) {
-      if (tag.queued.content.version > content.version) return this.fail(content, `superseded by version ${tag.queued.content.version}`, false);
+      if (tag.queued.content.version > content.version)
+        return this.fail(content, `superseded by version ${tag.queued.content.version}`, false);
       if (tag.queued.content.version < content.version) this.fail(tag.queued.content, `superseded by version ${content.version}`, false);
       tag.queued = upload;
       return;
@@ -389,7 +400,13 @@ export class OeplDriver implements LabelDriver {
   }
 
   private async pump(): Promise<void> {
-    while (this.running && this.socketOpen && this.apClockKnown && this.apContentRunning() && (this.uploadQueue.size > 0 || this.flashQueue.size > 0)) {
+    while (
+      this.running &&
+      this.socketOpen &&
+      this.apClockKnown &&
+      this.apContentRunning() &&
+      (this.uploadQueue.size > 0 || this.flashQueue.size > 0)
+    ) {
       const waitMs = this.nextRequestAt - this.now();
       if (waitMs > 0) {
         await this.sleep(waitMs);
@@ -472,9 +489,13 @@ export class OeplDriver implements LabelDriver {
       case 'busy': {
         this.stats_.busyAnswers++;
         upload.busyRetries++;
-        if (upload.busyRetries > this.limits.maxBusyRetries) return this.fail(content, `access point busy (409 "come back later") ${upload.busyRetries} times`, true);
+        if (upload.busyRetries > this.limits.maxBusyRetries)
+          return this.fail(content, `access point busy (409 "come back later") ${upload.busyRetries} times`, true);
         // the whole AP is busy (or about to reboot): pause the lane, not just this label
-        this.nextRequestAt = Math.max(this.nextRequestAt, this.now() + backoffDelayMs(upload.busyRetries - 1, this.limits.busyPauseMs, this.limits.reconnectMaxMs, this.random));
+        this.nextRequestAt = Math.max(
+          this.nextRequestAt,
+          this.now() + backoffDelayMs(upload.busyRetries - 1, this.limits.busyPauseMs, this.limits.reconnectMaxMs, this.random),
+        );
         return this.requeue(tag, upload);
       }
       case 'mac-not-found':
@@ -511,7 +532,9 @@ export class OeplDriver implements LabelDriver {
 
   /** `POST /tag_cmd`; false when the request did not get through (the upload was re-queued or failed). */
   private async tagCommand(tag: Tag, upload: Upload, command: 'clear'): Promise<boolean> {
-    const answer = await this.request('POST', '/tag_cmd', new URLSearchParams({ mac: tag.mac, cmd: command })).catch((error: unknown) => error as OeplUnreachableError);
+    const answer = await this.request('POST', '/tag_cmd', new URLSearchParams({ mac: tag.mac, cmd: command })).catch(
+      (error: unknown) => error as OeplUnreachableError,
+    );
     if (answer instanceof Error) {
       this.retryUnreachable(tag, upload, answer);
       return false;
@@ -526,7 +549,9 @@ export class OeplDriver implements LabelDriver {
 
   private async sendFlash(mac: string, pattern: FlashPattern): Promise<void> {
     const command = pattern === 'find' ? 'ledflash_long' : 'ledflash_stop';
-    const answer = await this.request('POST', '/tag_cmd', new URLSearchParams({ mac, cmd: command })).catch((error: unknown) => error as Error);
+    const answer = await this.request('POST', '/tag_cmd', new URLSearchParams({ mac, cmd: command })).catch(
+      (error: unknown) => error as Error,
+    );
     if (!(answer instanceof Error) && answer.status === 200) {
       const tag = this.tags.get(mac);
       if (tag) {
@@ -547,7 +572,10 @@ export class OeplDriver implements LabelDriver {
     if (!this.running) return;
     if (upload.unreachableRetries > this.limits.maxUnreachableRetries) return this.fail(upload.content, error.message, true);
     if (this.logThrottle.admit('unreachable') >= 0) this.log.warn({ err: error, mac: tag.mac }, 'access point unreachable, will retry');
-    this.nextRequestAt = Math.max(this.nextRequestAt, this.now() + backoffDelayMs(upload.unreachableRetries - 1, this.limits.reconnectInitialMs, this.limits.reconnectMaxMs, this.random));
+    this.nextRequestAt = Math.max(
+      this.nextRequestAt,
+      this.now() + backoffDelayMs(upload.unreachableRetries - 1, this.limits.reconnectInitialMs, this.limits.reconnectMaxMs, this.random),
+    );
     this.requeue(tag, upload);
   }
 
@@ -560,7 +588,8 @@ export class OeplDriver implements LabelDriver {
   /** Back into the queue, unless a newer version arrived meanwhile (then this one is superseded). */
   private requeue(tag: Tag, upload: Upload): void {
     if (tag.queued) {
-      if (tag.queued.content.version >= upload.content.version) return this.fail(upload.content, `superseded by version ${tag.queued.content.version}`, false);
+      if (tag.queued.content.version >= upload.content.version)
+        return this.fail(upload.content, `superseded by version ${tag.queued.content.version}`, false);
       this.fail(tag.queued.content, `superseded by version ${upload.content.version}`, false);
     }
     tag.queued = upload;
@@ -569,7 +598,10 @@ export class OeplDriver implements LabelDriver {
 
   private async request(method: 'GET' | 'POST', path: string, form?: URLSearchParams): Promise<{ status: number; body: string }> {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new Error(`no answer within ${this.limits.requestTimeoutMs} ms`)), this.limits.requestTimeoutMs);
+    const timer = setTimeout(
+      () => controller.abort(new Error(`no answer within ${this.limits.requestTimeoutMs} ms`)),
+      this.limits.requestTimeoutMs,
+    );
     this.requests.add(controller);
     try {
       const response = await fetch(`${this.baseUrl}${path}`, { method, body: form, signal: controller.signal });
@@ -590,7 +622,8 @@ export class OeplDriver implements LabelDriver {
       message = parseOeplMessage(frame);
     } catch (error) {
       this.stats_.protocolErrors++;
-      if (this.logThrottle.admit('protocol') >= 0) this.log.warn({ err: error, excerpt: (error as OeplProtocolError).excerpt }, 'malformed message from access point');
+      if (this.logThrottle.admit('protocol') >= 0)
+        this.log.warn({ err: error, excerpt: (error as OeplProtocolError).excerpt }, 'malformed message from access point');
       return;
     }
     switch (message.kind) {
@@ -737,7 +770,13 @@ export class OeplDriver implements LabelDriver {
     if (tag) [tag.flashSinceApS, tag.flashesOutstanding] = [undefined, 0]; // the AP dropped the tag's whole queue, LED commands included
     if (!tag || !inFlight) return;
     this.endInFlight(tag);
-    const upload: Upload = { content: inFlight.content, key: inFlight.key, busyRetries: 0, unreachableRetries: 0, resends: inFlight.resends + 1 };
+    const upload: Upload = {
+      content: inFlight.content,
+      key: inFlight.key,
+      busyRetries: 0,
+      unreachableRetries: 0,
+      resends: inFlight.resends + 1,
+    };
     if (upload.resends > this.limits.maxXferResends) return this.fail(upload.content, `xfer timeout ${upload.resends} times`, true);
     this.log.debug({ mac, version: upload.content.version, resend: upload.resends }, 'xfer timeout, uploading again');
     this.requeue(tag, upload);
@@ -751,7 +790,8 @@ export class OeplDriver implements LabelDriver {
     if (!tag || !inFlight || !this.running) return;
     const rearm = () => (inFlight.timer = setTimeout(() => this.checkInFlight(mac), this.limits.confirmTimeoutMs));
     if (!seenSinceSubmission(inFlight, tag.record)) {
-      if (!inFlight.waitingReported) this.emit({ type: 'waiting', labelId: inFlight.content.labelId, version: inFlight.content.version, at: this.now() });
+      if (!inFlight.waitingReported)
+        this.emit({ type: 'waiting', labelId: inFlight.content.labelId, version: inFlight.content.version, at: this.now() });
       inFlight.waitingReported = true;
       this.waitingMacs.add(mac);
       rearm();
@@ -786,7 +826,13 @@ export class OeplDriver implements LabelDriver {
   private confirm(tag: Tag, content: LabelContent): void {
     tag.lastConfirmed = tag.record ? { key: this.contentKey(tag, content), hash: tag.record.hash } : undefined;
     this.stats_.confirmed++;
-    this.emit({ type: 'confirmed', labelId: content.labelId, version: content.version, displayedPriceCents: content.priceCents, at: this.now() });
+    this.emit({
+      type: 'confirmed',
+      labelId: content.labelId,
+      version: content.version,
+      displayedPriceCents: content.priceCents,
+      at: this.now(),
+    });
   }
 
   /** The drawing commands for the tag's size (`hwType`), as the JSON we upload; equal keys render equal images. */
@@ -892,8 +938,7 @@ export class OeplDriver implements LabelDriver {
     this.firmwareVersion = firmware.version;
     if (firmware.supported === false) {
       this.markUnsupported(this.unsupportedDetail());
-    }
-    else if (this.unsupported && firmware.supported) this.resumeSupported(firmware.version);
+    } else if (this.unsupported && firmware.supported) this.resumeSupported(firmware.version);
   }
 
   /**
@@ -902,7 +947,8 @@ export class OeplDriver implements LabelDriver {
    */
   private unsupportedDetail(seen?: string): string {
     const version = this.firmwareVersion;
-    if (version !== undefined && oeplFirmware(version).supported === false) return `unsupported firmware ${version}: ${OEPL_SUPPORTED_FIRMWARE_TEXT} needed`;
+    if (version !== undefined && oeplFirmware(version).supported === false)
+      return `unsupported firmware ${version}: ${OEPL_SUPPORTED_FIRMWARE_TEXT} needed`;
     return `unsupported firmware: ${seen ?? 'unknown'}; ${OEPL_SUPPORTED_FIRMWARE_TEXT} needed`;
   }
 
@@ -1012,8 +1058,7 @@ export class OeplDriver implements LabelDriver {
           if (!this.unsupported) throw new OeplUnsupportedFirmwareError('tag records without updatecount (before 2.60)');
         } else if (message.kind !== 'tags') {
           throw new OeplProtocolError(`expected a tags answer, got ${message.kind}`, answer.body.slice(0, 120));
-        }
-        else for (const record of message.tags) this.onRecord(record);
+        } else for (const record of message.tags) this.onRecord(record);
         // the firmware's position is 8 bits: a `continu` that does not move forward has wrapped
         if (message.continu === undefined || message.continu <= position) break;
         position = message.continu;
@@ -1061,7 +1106,10 @@ export class OeplDriver implements LabelDriver {
     this.setLink(false, detail);
     if (!this.running) return;
     clearTimeout(this.reconnectTimer);
-    const delayMs = Math.max(minDelayMs, backoffDelayMs(this.reconnectAttempt++, this.limits.reconnectInitialMs, this.limits.reconnectMaxMs, this.random));
+    const delayMs = Math.max(
+      minDelayMs,
+      backoffDelayMs(this.reconnectAttempt++, this.limits.reconnectInitialMs, this.limits.reconnectMaxMs, this.random),
+    );
     this.reconnectTimer = setTimeout(() => {
       this.stats_.reconnects++;
       this.connect();

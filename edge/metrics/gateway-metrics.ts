@@ -59,7 +59,8 @@ export class GatewayMetrics {
     labelNames: ['channel'],
     registers: [this.registry],
     collect: () => {
-      for (const [channel, count] of this.acceptedTally) this.messagesAccepted.labels(channel).inc(count - (this.acceptedReported.get(channel) ?? 0));
+      for (const [channel, count] of this.acceptedTally)
+        this.messagesAccepted.labels(channel).inc(count - (this.acceptedReported.get(channel) ?? 0));
       for (const [channel, count] of this.acceptedTally) this.acceptedReported.set(channel, count);
     },
   });

@@ -91,7 +91,10 @@ export class OpcuaDeviceDriver implements DeviceSource {
       if (!(await this.register(device))) continue;
       const password = device.passwordEnv !== undefined ? this.deps.env[device.passwordEnv] : undefined;
       if (device.passwordEnv !== undefined && password === undefined) {
-        this.deps.log.error({ deviceId: device.id, passwordEnv: device.passwordEnv }, 'opc ua device password variable is not set; device not connected');
+        this.deps.log.error(
+          { deviceId: device.id, passwordEnv: device.passwordEnv },
+          'opc ua device password variable is not set; device not connected',
+        );
         continue;
       }
       this.sessions.set(device.id, this.session(opcua, device, password, certificateManager));
@@ -110,7 +113,10 @@ export class OpcuaDeviceDriver implements DeviceSource {
   private async register(device: OpcuaDeviceConfig): Promise<boolean> {
     const known = this.deps.registry.get(device.id);
     if (known && known.kind !== device.kind) {
-      this.deps.log.error({ deviceId: device.id, kind: device.kind, registeredKind: known.kind }, 'opc ua device id is registered with another kind; device not connected');
+      this.deps.log.error(
+        { deviceId: device.id, kind: device.kind, registeredKind: known.kind },
+        'opc ua device id is registered with another kind; device not connected',
+      );
       return false;
     }
     if (!known) {
@@ -127,7 +133,12 @@ export class OpcuaDeviceDriver implements DeviceSource {
     return true;
   }
 
-  private session(opcua: OpcuaModule, device: OpcuaDeviceConfig, password: string | undefined, certificateManager: InstanceType<OpcuaModule['OPCUACertificateManager']>): DeviceSession {
+  private session(
+    opcua: OpcuaModule,
+    device: OpcuaDeviceConfig,
+    password: string | undefined,
+    certificateManager: InstanceType<OpcuaModule['OPCUACertificateManager']>,
+  ): DeviceSession {
     const metrics = this.metrics as OpcuaDeviceMetrics;
     return new DeviceSession({
       opcua,
@@ -145,7 +156,13 @@ export class OpcuaDeviceDriver implements DeviceSource {
       onConnection: (connected) => {
         this.connectedCount += connected ? 1 : -1;
         metrics.connected.set(this.connectedCount);
-        this.deps.bus.emit('device.connection', { deviceId: device.id, kind: device.kind, source: this.transport, connected, at: this.deps.now() });
+        this.deps.bus.emit('device.connection', {
+          deviceId: device.id,
+          kind: device.kind,
+          source: this.transport,
+          connected,
+          at: this.deps.now(),
+        });
       },
       onSampleRejected: (reason) => metrics.sampleRejected(reason),
       onItemRecreated: (reason) => metrics.itemRecreated(device.id, reason),

@@ -42,9 +42,13 @@ export function sampleTimestamp(sample: Pick<ItemSample, 'sourceTimestampMs' | '
   return Number.isFinite(ts) && ts >= 0 && ts <= MAX_TS ? Math.round(ts) : receivedAt;
 }
 
-function numberIn(value: unknown, [min, max]: readonly [number, number]): { ok: true; value: number } | { ok: false; reason: SampleRejection; detail: string } {
+function numberIn(
+  value: unknown,
+  [min, max]: readonly [number, number],
+): { ok: true; value: number } | { ok: false; reason: SampleRejection; detail: string } {
   // Int64 values arrive as [high, low] arrays, and some controllers publish numbers as strings: neither is a reading
-  if (typeof value !== 'number' || !Number.isFinite(value)) return { ok: false, reason: 'wrong-type', detail: `expected a finite number, got ${describe(value)}` };
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    return { ok: false, reason: 'wrong-type', detail: `expected a finite number, got ${describe(value)}` };
   if (value < min || value > max) return { ok: false, reason: 'out-of-range', detail: `${value} outside ${min}..${max}` };
   return { ok: true, value };
 }
@@ -75,14 +79,25 @@ function without(snapshot: CaseSnapshot, field: OpcuaItemField): CaseSnapshot {
  * field known (the temperature with the door state and vice versa), so a consumer needs no state of its own; a shelf
  * message is one facing's weight.
  */
-export function mapSample(device: { id: string; kind: OpcuaDeviceKind }, item: MappedItem, sample: ItemSample, snapshot: CaseSnapshot, receivedAt: number): MapResult {
+export function mapSample(
+  device: { id: string; kind: OpcuaDeviceKind },
+  item: MappedItem,
+  sample: ItemSample,
+  snapshot: CaseSnapshot,
+  receivedAt: number,
+): MapResult {
   if (!sample.good) return { ok: false, reason: 'bad-status', detail: sample.status, snapshot: without(snapshot, item.field) };
   const ts = sampleTimestamp(sample, receivedAt);
   if (item.field === 'weightG') {
     const weight = numberIn(sample.value, WEIGHT_RANGE_G);
     if (!weight.ok) return { ...weight, snapshot };
-    if (device.kind !== 'shelf' || item.facing === undefined) return { ok: false, reason: 'wrong-type', detail: 'weightG needs a shelf device and a facing', snapshot };
-    return { ok: true, message: { key: 'shelf/weight', deviceId: device.id, receivedAt, payload: { facing: item.facing, weightG: weight.value, ts } }, snapshot };
+    if (device.kind !== 'shelf' || item.facing === undefined)
+      return { ok: false, reason: 'wrong-type', detail: 'weightG needs a shelf device and a facing', snapshot };
+    return {
+      ok: true,
+      message: { key: 'shelf/weight', deviceId: device.id, receivedAt, payload: { facing: item.facing, weightG: weight.value, ts } },
+      snapshot,
+    };
   }
   let next: CaseSnapshot;
   if (item.field === 'temperatureC') {

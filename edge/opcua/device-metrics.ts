@@ -10,16 +10,30 @@ export class OpcuaDeviceMetrics {
   private readonly samplesRejected: Counter;
 
   constructor(registry: Registry) {
-    this.connected = new Gauge({ name: 'smartstore_opcua_devices_connected', help: 'OPC UA devices heard from (data or keep-alives)', registers: [registry] });
+    this.connected = new Gauge({
+      name: 'smartstore_opcua_devices_connected',
+      help: 'OPC UA devices heard from (data or keep-alives)',
+      registers: [registry],
+    });
     // labelled by device id: the ids come from the config (at most 500), never from the network
-    this.rebuilds = new Counter({ name: 'smartstore_opcua_device_rebuilds_total', help: 'OPC UA device connections thrown away and built again', labelNames: ['device'], registers: [registry] });
+    this.rebuilds = new Counter({
+      name: 'smartstore_opcua_device_rebuilds_total',
+      help: 'OPC UA device connections thrown away and built again',
+      labelNames: ['device'],
+      registers: [registry],
+    });
     this.itemsRecreated = new Counter({
       name: 'smartstore_opcua_items_recreated_total',
       help: 'OPC UA monitored items re-created: stale (silent past a multiple of their rate), node-unknown (NodeId resolved again), terminated',
       labelNames: ['device', 'reason'],
       registers: [registry],
     });
-    this.samplesRejected = new Counter({ name: 'smartstore_opcua_samples_rejected_total', help: 'OPC UA values not turned into device messages', labelNames: ['reason'], registers: [registry] });
+    this.samplesRejected = new Counter({
+      name: 'smartstore_opcua_samples_rejected_total',
+      help: 'OPC UA values not turned into device messages',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
   }
 
   rebuild(deviceId: string): void {

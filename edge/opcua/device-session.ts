@@ -214,9 +214,17 @@ export class DeviceSession {
     } catch (error) {
       await this.teardown('failed');
       if (!this.running) return;
-      const delayMs = backoffDelayMs(this.attempt++, this.deps.timing.reconnectInitialMs, this.deps.timing.reconnectMaxMs, this.deps.random);
+      const delayMs = backoffDelayMs(
+        this.attempt++,
+        this.deps.timing.reconnectInitialMs,
+        this.deps.timing.reconnectMaxMs,
+        this.deps.random,
+      );
       // one line per attempt: the backoff bounds them
-      this.deps.log.warn({ deviceId: device.id, endpointUrl: device.endpointUrl, err: (error as Error).message, retryInMs: delayMs, attempt: this.attempt }, 'opc ua device unreachable; retrying');
+      this.deps.log.warn(
+        { deviceId: device.id, endpointUrl: device.endpointUrl, err: (error as Error).message, retryInMs: delayMs, attempt: this.attempt },
+        'opc ua device unreachable; retrying',
+      );
       this.scheduleBuild(delayMs);
     }
   }
@@ -228,13 +236,16 @@ export class DeviceSession {
     this.deps.log.warn({ deviceId: this.deviceId, endpointUrl: this.deps.device.endpointUrl, reason }, 'opc ua device connection rebuilt');
     this.loop = this.teardown(reason).then(() => {
       if (!this.running) return;
-      this.scheduleBuild(backoffDelayMs(this.attempt++, this.deps.timing.reconnectInitialMs, this.deps.timing.reconnectMaxMs, this.deps.random));
+      this.scheduleBuild(
+        backoffDelayMs(this.attempt++, this.deps.timing.reconnectInitialMs, this.deps.timing.reconnectMaxMs, this.deps.random),
+      );
     });
   }
 
   private async connect(): Promise<void> {
     const { opcua, device, timing } = this.deps;
-    const fail = (stage: SessionStage, error: unknown) => new OpcuaDeviceError(device.id, device.endpointUrl, stage, (error as Error)?.message ?? String(error), { cause: error });
+    const fail = (stage: SessionStage, error: unknown) =>
+      new OpcuaDeviceError(device.id, device.endpointUrl, stage, (error as Error)?.message ?? String(error), { cause: error });
     const client = opcua.OPCUAClient.create({
       applicationName: 'smartstore-edge',
       clientName: `smartstore-edge:${device.id}`,
@@ -243,7 +254,12 @@ export class DeviceSession {
       securityPolicy: opcua.SecurityPolicy[device.securityPolicy ?? 'None'],
       clientCertificateManager: this.deps.certificateManager,
       // maxRetry 1: the first connect fails fast into our backoff; after a cut node-opcua retries on its own
-      connectionStrategy: { maxRetry: 1, initialDelay: timing.reconnectInitialMs, maxDelay: timing.reconnectMaxMs, randomisationFactor: 0.5 },
+      connectionStrategy: {
+        maxRetry: 1,
+        initialDelay: timing.reconnectInitialMs,
+        maxDelay: timing.reconnectMaxMs,
+        randomisationFactor: 0.5,
+      },
       keepSessionAlive: true,
       requestedSessionTimeout: Math.max(10_000, timing.recoveryDeadlineMs * 2),
       defaultTransactionTimeout: timing.requestTimeoutMs,
@@ -288,7 +304,10 @@ export class DeviceSession {
     for (const item of this.items) {
       // an item the device does not have today is retried by the watchdog; the others flow meanwhile
       await this.createItem(connection, item).catch((error: unknown) =>
-        this.deps.log.warn({ deviceId: device.id, item: item.key, err: (error as Error).message }, 'opc ua item not monitored yet; retrying'),
+        this.deps.log.warn(
+          { deviceId: device.id, item: item.key, err: (error as Error).message },
+          'opc ua item not monitored yet; retrying',
+        ),
       );
       this.watchdog.arm(item.key, item.intervalMs, this.deps.now());
     }
@@ -301,7 +320,11 @@ export class DeviceSession {
     if (item.config.browsePath === undefined) return item.config.nodeId as string;
     const session = connection.session;
     if (!session) throw new OpcuaDeviceError(device.id, device.endpointUrl, 'resolve', 'no session');
-    const result = await withTimeout(session.translateBrowsePath(opcua.makeBrowsePath('ObjectsFolder', item.config.browsePath)), timing.requestTimeoutMs, 'translate browse path');
+    const result = await withTimeout(
+      session.translateBrowsePath(opcua.makeBrowsePath('ObjectsFolder', item.config.browsePath)),
+      timing.requestTimeoutMs,
+      'translate browse path',
+    );
     const target = result.targets?.[0]?.targetId;
     if (!result.statusCode.isGood() || !target) {
       throw new OpcuaDeviceError(device.id, device.endpointUrl, 'resolve', `${item.config.browsePath}: ${result.statusCode.name}`);
@@ -322,7 +345,10 @@ export class DeviceSession {
         queueSize: 10,
         discardOldest: true,
         // a device that refreshes a value reports it even unchanged: silence then means trouble, not a steady value
-        filter: new opcua.DataChangeFilter({ trigger: opcua.DataChangeTrigger.StatusValueTimestamp, deadbandType: opcua.DeadbandType.None }),
+        filter: new opcua.DataChangeFilter({
+          trigger: opcua.DataChangeTrigger.StatusValueTimestamp,
+          deadbandType: opcua.DeadbandType.None,
+        }),
       },
       opcua.TimestampsToReturn.Both,
     );
@@ -333,11 +359,14 @@ export class DeviceSession {
     });
     const created = new Promise<void>((resolve, reject) => {
       monitored.once('initialized', () => resolve());
-      monitored.once('err', (message: string) => reject(new OpcuaDeviceError(device.id, device.endpointUrl, 'monitor', `${nodeId}: ${message}`)));
+      monitored.once('err', (message: string) =>
+        reject(new OpcuaDeviceError(device.id, device.endpointUrl, 'monitor', `${nodeId}: ${message}`)),
+      );
     });
     monitored.once('terminated', () => {
       // node-opcua terminates an item it could not re-create after a reconnection (its NodeId is gone)
-      if (connection === this.current && item.monitored === monitored && !connection.closed) void this.recreate(connection, item, 'terminated');
+      if (connection === this.current && item.monitored === monitored && !connection.closed)
+        void this.recreate(connection, item, 'terminated');
     });
     await withTimeout(created, timing.requestTimeoutMs, 'create monitored item').catch(async (error: unknown) => {
       if (item.monitored === monitored) item.monitored = undefined;
@@ -356,7 +385,10 @@ export class DeviceSession {
       if (old) await withTimeout(old.terminate(), this.deps.timing.requestTimeoutMs, 'delete monitored item').catch(() => undefined);
       await this.createItem(connection, item);
     } catch (error) {
-      this.deps.log.warn({ deviceId: this.deviceId, item: item.key, err: (error as Error).message }, 'opc ua item not re-created; the watchdog tries again');
+      this.deps.log.warn(
+        { deviceId: this.deviceId, item: item.key, err: (error as Error).message },
+        'opc ua item not re-created; the watchdog tries again',
+      );
     } finally {
       item.recreating = false;
       this.watchdog.arm(item.key, item.intervalMs, this.deps.now());
@@ -442,7 +474,10 @@ export class DeviceSession {
     // node-opcua re-created the subscription on a new server session: the items come along; give them a fresh period
     (subscription as unknown as NodeJS.EventEmitter).on('subscriptionId_changed', (newId: number, oldId: number) => {
       if (!mine()) return;
-      this.deps.log.info({ deviceId: this.deviceId, subscriptionId: newId, previousSubscriptionId: oldId }, 'opc ua subscription re-created by the client');
+      this.deps.log.info(
+        { deviceId: this.deviceId, subscriptionId: newId, previousSubscriptionId: oldId },
+        'opc ua subscription re-created by the client',
+      );
       const now = this.deps.now();
       for (const item of this.items) this.watchdog.arm(item.key, item.intervalMs, now);
     });
@@ -500,7 +535,8 @@ export class DeviceSession {
     connection.closed = true;
     const timeoutMs = Math.min(this.deps.timing.requestTimeoutMs, 2_000);
     // a dead peer never answers: bounded waits, errors ignored — the sockets are closed either way
-    if (connection.session && reason === 'stopped') await withTimeout(connection.session.close(true), timeoutMs, 'close session').catch(() => undefined);
+    if (connection.session && reason === 'stopped')
+      await withTimeout(connection.session.close(true), timeoutMs, 'close session').catch(() => undefined);
     await withTimeout(connection.client.disconnect(), timeoutMs, 'disconnect').catch(() => undefined);
     connection.client.removeAllListeners();
   }

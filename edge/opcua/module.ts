@@ -16,7 +16,15 @@ import { onDeviceMessages } from '../device-registry/device-source.js';
 import type { OpcuaServer } from './opcua-server.js';
 import type { OpcuaServerConfig } from './opcua-server-config.js';
 import { OpcuaUserDirectory } from './opcua-users.js';
-import type { AlertActionOutcome, AlertInfo, FacingState, KioskInfo, StoreAddressSpace, StorePlanogram, WeightNow } from './store-address-space.js';
+import type {
+  AlertActionOutcome,
+  AlertInfo,
+  FacingState,
+  KioskInfo,
+  StoreAddressSpace,
+  StorePlanogram,
+  WeightNow,
+} from './store-address-space.js';
 
 /** An alert action as HTTP answers it: done, 409 (not in a state for it) or 404 (no such active alert). */
 function outcomeOf(action: () => unknown): AlertActionOutcome {
@@ -88,7 +96,10 @@ export class OpcuaServerModule implements GatewayModule {
     const began = performance.now();
     const users = await OpcuaUserDirectory.fromConfig(config.users, this.deps.env, this.deps.scryptCost);
     if (users.size === 0 && !config.allowAnonymous) log.warn('OPC UA server has no users and refuses anonymous clients: nobody can log in');
-    const [{ OpcuaServer }, { buildStoreAddressSpace }] = await Promise.all([import('./opcua-server.js'), import('./store-address-space.js')]);
+    const [{ OpcuaServer }, { buildStoreAddressSpace }] = await Promise.all([
+      import('./opcua-server.js'),
+      import('./store-address-space.js'),
+    ]);
     const alerts = this.deps.alerts();
     // subscribe before the snapshot: a change while the server starts (seconds) is applied once the space is built
     this.subscribe();
@@ -102,7 +113,14 @@ export class OpcuaServerModule implements GatewayModule {
     }
     this.startupMs = Math.round(performance.now() - began);
     log.info(
-      { endpoint: this.server?.endpointUrl, port: this.server?.port, users: users.size, anonymous: config.allowAnonymous, scalesNodeset: config.scalesNodeset, startupMs: this.startupMs },
+      {
+        endpoint: this.server?.endpointUrl,
+        port: this.server?.port,
+        users: users.size,
+        anonymous: config.allowAnonymous,
+        scalesNodeset: config.scalesNodeset,
+        startupMs: this.startupMs,
+      },
       'OPC UA server listening',
     );
   }
@@ -197,6 +215,11 @@ export class OpcuaServerModule implements GatewayModule {
   }
 
   private serverHealth(): HealthCheck {
-    return { ok: this.server !== undefined, endpoint: this.server?.endpointUrl ?? null, sessions: this.server?.sessions ?? 0, droppedAlerts: this.space?.droppedAlerts ?? 0 };
+    return {
+      ok: this.server !== undefined,
+      endpoint: this.server?.endpointUrl ?? null,
+      sessions: this.server?.sessions ?? 0,
+      droppedAlerts: this.space?.droppedAlerts ?? 0,
+    };
   }
 }

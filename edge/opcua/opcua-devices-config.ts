@@ -16,7 +16,11 @@ export type OpcuaItemField = (typeof OPCUA_ITEM_FIELDS)[number];
 export const OPCUA_SECURITY_MODES = ['None', 'Sign', 'SignAndEncrypt'] as const;
 export const OPCUA_SECURITY_POLICIES = ['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss'] as const;
 
-const samplingIntervalMs = Type.Integer({ minimum: 10, maximum: 3_600_000, description: 'how often the device is expected to report the value' });
+const samplingIntervalMs = Type.Integer({
+  minimum: 10,
+  maximum: 3_600_000,
+  description: 'how often the device is expected to report the value',
+});
 
 export const OpcuaItemSchema = Type.Object(
   {
@@ -27,7 +31,8 @@ export const OpcuaItemSchema = Type.Object(
       Type.String({
         pattern: '^/',
         maxLength: 512,
-        description: 'preferred: a path from the Objects folder, e.g. "/1:RefrigeratedCase/1:Temperature"; resolved again when the device forgets a NodeId',
+        description:
+          'preferred: a path from the Objects folder, e.g. "/1:RefrigeratedCase/1:Temperature"; resolved again when the device forgets a NodeId',
       }),
     ),
     samplingIntervalMs: Type.Optional(samplingIntervalMs),
@@ -60,16 +65,32 @@ export type ColdChainLimits = Static<typeof ColdChainLimitsSchema>;
 /** How hard the driver tries to keep the device's data flowing; defaults suit a store LAN (edge/opcua/device-session.ts). */
 export const OpcuaRecoverySchema = Type.Object(
   {
-    reconnectInitialMs: Type.Optional(Type.Integer({ minimum: 10, maximum: 600_000, description: 'first reconnect delay; doubles up to reconnectMaxMs, with jitter (default 500)' })),
+    reconnectInitialMs: Type.Optional(
+      Type.Integer({
+        minimum: 10,
+        maximum: 600_000,
+        description: 'first reconnect delay; doubles up to reconnectMaxMs, with jitter (default 500)',
+      }),
+    ),
     reconnectMaxMs: Type.Optional(Type.Integer({ minimum: 10, maximum: 3_600_000, description: 'default 30000' })),
     recoveryDeadlineMs: Type.Optional(
-      Type.Integer({ minimum: 100, maximum: 3_600_000, description: 'after a cut, no data within this rebuilds the connection from scratch (default 10000)' }),
+      Type.Integer({
+        minimum: 100,
+        maximum: 3_600_000,
+        description: 'after a cut, no data within this rebuilds the connection from scratch (default 10000)',
+      }),
     ),
     requestTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000, description: 'default 10000' })),
     staleAfterIntervals: Type.Optional(
-      Type.Integer({ minimum: 2, maximum: 1_000, description: 'an item silent for this many expected intervals is re-created (default 5)' }),
+      Type.Integer({
+        minimum: 2,
+        maximum: 1_000,
+        description: 'an item silent for this many expected intervals is re-created (default 5)',
+      }),
     ),
-    minSilenceMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 3_600_000, description: 'never re-created for silence sooner than this (default 5000)' })),
+    minSilenceMs: Type.Optional(
+      Type.Integer({ minimum: 100, maximum: 3_600_000, description: 'never re-created for silence sooner than this (default 5000)' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -83,7 +104,9 @@ export const OpcuaDeviceSchema = Type.Object(
     securityMode: Type.Optional(Type.Enum(OPCUA_SECURITY_MODES, { type: 'string', description: 'default None' })),
     securityPolicy: Type.Optional(Type.Enum(OPCUA_SECURITY_POLICIES, { type: 'string', description: 'default None' })),
     username: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-    passwordEnv: Type.Optional(Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$', description: 'name of the environment variable holding the password' })),
+    passwordEnv: Type.Optional(
+      Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$', description: 'name of the environment variable holding the password' }),
+    ),
     samplingIntervalMs: Type.Optional(samplingIntervalMs),
     items: Type.Array(OpcuaItemSchema, { minItems: 1, maxItems: 256 }),
     coldChain: Type.Optional(ColdChainLimitsSchema),
@@ -102,6 +125,9 @@ export const OpcuaDeviceListSchema = Type.Array(OpcuaDeviceSchema, {
 export const DEFAULT_SAMPLING_INTERVAL_MS = 1_000;
 
 /** The interval an item is expected to report at: its own, else its device's, else the default. */
-export function expectedIntervalMs(device: Pick<OpcuaDeviceConfig, 'samplingIntervalMs'>, item: Pick<OpcuaItemConfig, 'samplingIntervalMs'>): number {
+export function expectedIntervalMs(
+  device: Pick<OpcuaDeviceConfig, 'samplingIntervalMs'>,
+  item: Pick<OpcuaItemConfig, 'samplingIntervalMs'>,
+): number {
   return item.samplingIntervalMs ?? device.samplingIntervalMs ?? DEFAULT_SAMPLING_INTERVAL_MS;
 }

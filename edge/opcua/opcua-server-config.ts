@@ -12,8 +12,12 @@ export const SCRYPT_HASH_PATTERN = '^scrypt\\$[0-9]+\\$[A-Za-z0-9+/=]+\\$[A-Za-z
 export const OpcuaUserSchema = Type.Object(
   {
     username: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$' }),
-    passwordHash: Type.Optional(Type.String({ pattern: SCRYPT_HASH_PATTERN, description: 'scrypt hash of the password (see README: Connect an OPC UA client)' })),
-    passwordEnv: Type.Optional(Type.String({ pattern: '^[A-Z_][A-Z0-9_]{0,127}$', description: 'name of an environment variable holding the password instead' })),
+    passwordHash: Type.Optional(
+      Type.String({ pattern: SCRYPT_HASH_PATTERN, description: 'scrypt hash of the password (see README: Connect an OPC UA client)' }),
+    ),
+    passwordEnv: Type.Optional(
+      Type.String({ pattern: '^[A-Z_][A-Z0-9_]{0,127}$', description: 'name of an environment variable holding the password instead' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -23,12 +27,22 @@ export const OpcuaServerConfigSchema = Type.Object(
     enabled: Type.Boolean({ description: 'serve the store as an OPC UA address space' }),
     host: Type.String({ minLength: 1, description: 'interface to listen on' }),
     port: Type.Integer({ minimum: 0, maximum: 65535 }),
-    hostname: Nullable(Type.String({ minLength: 1, description: "host name in the endpoint URL and the server certificate; null: this machine's name" })),
+    hostname: Nullable(
+      Type.String({ minLength: 1, description: "host name in the endpoint URL and the server certificate; null: this machine's name" }),
+    ),
     allowAnonymous: Type.Boolean({ description: 'let clients in without a user name (read-only: methods still need a user)' }),
-    allowUnsecured: Type.Boolean({ description: 'also offer security mode None (no signing, no encryption); passwords are still encrypted with the server certificate' }),
-    scalesNodeset: Type.Boolean({ description: 'load OPC 40200 Scales V2 (and DI, IA, Machinery, PackML) so facing weights are WeightItemType; costs start-up time and memory' }),
+    allowUnsecured: Type.Boolean({
+      description: 'also offer security mode None (no signing, no encryption); passwords are still encrypted with the server certificate',
+    }),
+    scalesNodeset: Type.Boolean({
+      description:
+        'load OPC 40200 Scales V2 (and DI, IA, Machinery, PackML) so facing weights are WeightItemType; costs start-up time and memory',
+    }),
     maxSessions: Type.Integer({ minimum: 1, maximum: 1000 }),
-    users: Type.Array(OpcuaUserSchema, { maxItems: 100, description: 'who may log in: user name and scrypt hash, or a password from the environment' }),
+    users: Type.Array(OpcuaUserSchema, {
+      maxItems: 100,
+      description: 'who may log in: user name and scrypt hash, or a password from the environment',
+    }),
   },
   { additionalProperties: false },
 );

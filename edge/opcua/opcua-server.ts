@@ -43,9 +43,15 @@ export function routeNodeOpcuaLogs(log: Logger): void {
   nodeOpcuaLog = log;
 }
 
-const HARMLESS = [/NODE-OPCUA-W27/, /CVE-2023-46809/, /^target namespace = `http:\/\/opcfoundation\.org\/UA\/Scales\/V2\/`/, /AbstractWeightType already registered/];
+const HARMLESS = [
+  /NODE-OPCUA-W27/,
+  /CVE-2023-46809/,
+  /^target namespace = `http:\/\/opcfoundation\.org\/UA\/Scales\/V2\/`/,
+  /AbstractWeightType already registered/,
+];
 type LogContext = { filename?: string; callerline?: number };
-const lineOf = (args: unknown[]) => args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? a.message : JSON.stringify(a))).join(' ');
+const lineOf = (args: unknown[]) =>
+  args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? a.message : JSON.stringify(a))).join(' ');
 const whereOf = (data: unknown) => {
   const context = (data ?? {}) as LogContext;
   return `${context.filename ?? '?'}:${context.callerline ?? '?'}`;
@@ -108,10 +114,20 @@ export class OpcuaServer {
   async start(): Promise<void> {
     routeNodeOpcuaLogs(this.deps.log);
     const { config, dataDir, storeId, users } = this.deps;
-    const serverCertificateManager = new OPCUACertificateManager({ rootFolder: join(dataDir, 'opcua-pki'), automaticallyAcceptUnknownCertificate: false });
-    const userCertificateManager = new OPCUACertificateManager({ rootFolder: join(dataDir, 'opcua-pki-users'), automaticallyAcceptUnknownCertificate: false });
+    const serverCertificateManager = new OPCUACertificateManager({
+      rootFolder: join(dataDir, 'opcua-pki'),
+      automaticallyAcceptUnknownCertificate: false,
+    });
+    const userCertificateManager = new OPCUACertificateManager({
+      rootFolder: join(dataDir, 'opcua-pki-users'),
+      automaticallyAcceptUnknownCertificate: false,
+    });
     const securityModes = [MessageSecurityMode.SignAndEncrypt, ...(config.allowUnsecured ? [MessageSecurityMode.None] : [])];
-    const securityPolicies = [SecurityPolicy.Basic256Sha256, SecurityPolicy.Aes256_Sha256_RsaPss, ...(config.allowUnsecured ? [SecurityPolicy.None] : [])];
+    const securityPolicies = [
+      SecurityPolicy.Basic256Sha256,
+      SecurityPolicy.Aes256_Sha256_RsaPss,
+      ...(config.allowUnsecured ? [SecurityPolicy.None] : []),
+    ];
     const server = new OPCUAServer({
       port: config.port,
       host: config.host,

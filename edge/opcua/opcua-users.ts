@@ -11,7 +11,9 @@ const KEY_BYTES = 32;
 function scryptAsync(password: string, salt: Buffer, n: number): Promise<Buffer> {
   // scrypt needs 128·N·r bytes; leave headroom above Node's 32 MiB default for large N
   return new Promise((resolve, reject) =>
-    scrypt(password, salt, KEY_BYTES, { N: n, r: 8, p: 1, maxmem: 256 * n * 8 + 1024 * 1024 }, (error, key) => (error ? reject(error) : resolve(key))),
+    scrypt(password, salt, KEY_BYTES, { N: n, r: 8, p: 1, maxmem: 256 * n * 8 + 1024 * 1024 }, (error, key) =>
+      error ? reject(error) : resolve(key),
+    ),
   );
 }
 

@@ -119,7 +119,11 @@ type FacingNodes = { units: UAVariable; fillPercent: UAVariable; level: UAVariab
 type KioskNodes = { object: UAObject; state: UAVariable; lastEvent: UAVariable; lastEventAt: UAVariable; connected: UAVariable };
 
 /** Builds Store → Shelves → Facings, Kiosks, Alerts in the server's own namespace and returns what keeps it current. */
-export function buildStoreAddressSpace(addressSpace: AddressSpace, model: StoreModel, options: StoreAddressSpaceOptions = {}): StoreAddressSpace {
+export function buildStoreAddressSpace(
+  addressSpace: AddressSpace,
+  model: StoreModel,
+  options: StoreAddressSpaceOptions = {},
+): StoreAddressSpace {
   const ns = addressSpace.getOwnNamespace();
   const id = (path: string) => `ns=${ns.index};s=${path}`;
   const weightSamplingMs = options.weightSamplingMs ?? 100;
@@ -129,15 +133,29 @@ export function buildStoreAddressSpace(addressSpace: AddressSpace, model: StoreM
 
   // eventNotifier 1 (SubscribeToEvents): the alert conditions' events go through the Store to the Server object
   const store = ns.addObject({ browseName: 'Store', nodeId: id('store'), organizedBy: addressSpace.rootFolder.objects, eventNotifier: 1 });
-  ns.addVariable({ propertyOf: store, browseName: 'storeId', nodeId: id('store/storeId'), dataType: DataType.String, value: { dataType: DataType.String, value: model.storeId } });
-  const folder = (name: string, path: string) => ns.addObject({ browseName: name, nodeId: id(path), typeDefinition: 'FolderType', componentOf: store });
+  ns.addVariable({
+    propertyOf: store,
+    browseName: 'storeId',
+    nodeId: id('store/storeId'),
+    dataType: DataType.String,
+    value: { dataType: DataType.String, value: model.storeId },
+  });
+  const folder = (name: string, path: string) =>
+    ns.addObject({ browseName: name, nodeId: id(path), typeDefinition: 'FolderType', componentOf: store });
   const shelvesFolder = folder('Shelves', 'store/shelves');
   const kiosksFolder = folder('Kiosks', 'store/kiosks');
   const alertsFolder = folder('Alerts', 'store/alerts');
   // Labels (displayed price, battery, last seen): a `store/labels` folder goes here once the labels room has landed.
 
   const variable = (parent: UAObject, path: string, name: string, dataType: DataType, extra: Record<string, unknown> = {}): UAVariable =>
-    ns.addVariable({ componentOf: parent, browseName: name, nodeId: id(`${path}/${name}`), dataType, minimumSamplingInterval: 0, ...extra });
+    ns.addVariable({
+      componentOf: parent,
+      browseName: name,
+      nodeId: id(`${path}/${name}`),
+      dataType,
+      minimumSamplingInterval: 0,
+      ...extra,
+    });
   const constant = (parent: UAObject, path: string, name: string, value: string | number) =>
     variable(parent, path, name, typeof value === 'string' ? DataType.String : DataType.Double, {
       value: { dataType: typeof value === 'string' ? DataType.String : DataType.Double, value },
@@ -175,10 +193,15 @@ export function buildStoreAddressSpace(addressSpace: AddressSpace, model: StoreM
     const live = () => model.liveWeight(plan.shelfId, plan.facing);
     const weighed = (value: (w: WeightNow) => Variant) => () => {
       const w = live();
-      return w ? new DataValue({ value: value(w), statusCode: StatusCodes.Good, sourceTimestamp: new Date(w.at), serverTimestamp: new Date() }) : unavailable();
+      return w
+        ? new DataValue({ value: value(w), statusCode: StatusCodes.Good, sourceTimestamp: new Date(w.at), serverTimestamp: new Date() })
+        : unavailable();
     };
     const double = (pick: (w: WeightNow) => number) => weighed((w) => new Variant({ dataType: DataType.Double, value: pick(w) }));
-    variable(facing, path, 'weightG', DataType.Double, { minimumSamplingInterval: weightSamplingMs, value: { timestamped_get: double((w) => w.weightG) } });
+    variable(facing, path, 'weightG', DataType.Double, {
+      minimumSamplingInterval: weightSamplingMs,
+      value: { timestamped_get: double((w) => w.weightG) },
+    });
 
     const unitWeightG = model.planogram.product(plan.sku)?.unitWeightG ?? 0;
     scales?.add({ ...plan, unitWeightG }, facing, live, () => faulty.has(key));
@@ -276,7 +299,12 @@ export function buildStoreAddressSpace(addressSpace: AddressSpace, model: StoreM
     const object = ns.addObject({ browseName: alert.id, nodeId: id(path), organizedBy: alertsFolder });
     const values = new Map<string, UAVariable>();
     for (const [field, dataType] of ALERT_FIELDS) values.set(field, variable(object, path, field, dataType));
-    const acknowledge = ns.addMethod(object, { browseName: 'Acknowledge', nodeId: id(`${path}/Acknowledge`), inputArguments: [], outputArguments: [] });
+    const acknowledge = ns.addMethod(object, {
+      browseName: 'Acknowledge',
+      nodeId: id(`${path}/Acknowledge`),
+      inputArguments: [],
+      outputArguments: [],
+    });
     acknowledge.bindMethod(methodCall(alert.id, 'Acknowledge', (by) => model.acknowledgeAlert(alert.id, by)));
     const resolve = ns.addMethod(object, {
       browseName: 'Resolve',
@@ -312,7 +340,8 @@ export function buildStoreAddressSpace(addressSpace: AddressSpace, model: StoreM
       addAlert(alert);
       nodes = alertNodes.get(alert.id) as { object: UAObject; values: Map<string, UAVariable> };
     }
-    for (const [field, dataType] of ALERT_FIELDS) push(nodes.values.get(field) as UAVariable, dataType, alertValue(alert, field, dataType), alert.updatedAt);
+    for (const [field, dataType] of ALERT_FIELDS)
+      push(nodes.values.get(field) as UAVariable, dataType, alertValue(alert, field, dataType), alert.updatedAt);
     conditions.alertChanged(alert, nodes.object);
   };
   for (const alert of model.activeAlerts) alertChanged(alert);

@@ -7,7 +7,11 @@ import { join } from 'node:path';
 import { readSecretFile } from '../core/secret-file.js';
 import type { PemPair } from './certificate-authority.js';
 
-export const caFiles = (dataDir: string) => ({ dir: join(dataDir, 'pki'), cert: join(dataDir, 'pki', 'ca.crt'), key: join(dataDir, 'pki', 'ca.key') });
+export const caFiles = (dataDir: string) => ({
+  dir: join(dataDir, 'pki'),
+  cert: join(dataDir, 'pki', 'ca.crt'),
+  key: join(dataDir, 'pki', 'ca.key'),
+});
 
 export class NoCertificateAuthorityError extends Error {
   constructor(readonly dir: string) {
@@ -29,7 +33,8 @@ export async function loadCertificateAuthority(dataDir: string): Promise<PemPair
   try {
     return { certPem: await readFile(files.cert, 'utf8'), keyPem: (await readSecretFile(files.key)).toString('utf8') };
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as { cause?: NodeJS.ErrnoException }).cause?.code === 'ENOENT') throw new NoCertificateAuthorityError(files.dir);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as { cause?: NodeJS.ErrnoException }).cause?.code === 'ENOENT')
+      throw new NoCertificateAuthorityError(files.dir);
     throw error;
   }
 }

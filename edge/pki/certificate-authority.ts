@@ -23,14 +23,16 @@ export type PemPair = { certPem: string; keyPem: string };
 export type IssuedCertificate = PemPair & { serial: string; subject: string; notBefore: number; notAfter: number };
 
 function pem(tag: string, der: ArrayBuffer): string {
-  const base64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n');
+  const base64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n');
   return `-----BEGIN ${tag}-----\n${base64}${base64.endsWith('\n') ? '' : '\n'}-----END ${tag}-----\n`;
 }
 
 /** 16 random bytes, first bit clear (a positive DER integer), as lower-case hex: what Node reports as `serialNumber`. */
 export function newSerial(): string {
   const bytes = randomBytes(16);
-  bytes[0] = (bytes[0] as number) & 0x7f | 0x10;
+  bytes[0] = ((bytes[0] as number) & 0x7f) | 0x10;
   return bytes.toString('hex');
 }
 
@@ -52,9 +54,19 @@ export async function createCertificateAuthority(storeId: string, now: number, v
     notAfter: new Date(notAfter),
     keys,
     signingAlgorithm: ALG,
-    extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    ],
   });
-  return { certPem: certificate.toString('pem') + '\n', keyPem: pem('PRIVATE KEY', await crypto().subtle.exportKey('pkcs8', keys.privateKey)), serial, subject, notBefore, notAfter };
+  return {
+    certPem: certificate.toString('pem') + '\n',
+    keyPem: pem('PRIVATE KEY', await crypto().subtle.exportKey('pkcs8', keys.privateKey)),
+    serial,
+    subject,
+    notBefore,
+    notAfter,
+  };
 }
 
 export type IssueOptions = {
@@ -76,7 +88,9 @@ export async function issueCertificate(options: IssueOptions): Promise<IssuedCer
   const subject = `CN=${options.commonName.replace(/[,+="<>#;\\]/g, '')}`;
   const notBefore = options.now - 60_000;
   const notAfter = options.now + options.validityDays * DAY_MS;
-  const altNames = (options.altNames ?? []).map((name) => (/^[\d.]+$|:/.test(name) ? { type: 'ip' as const, value: name } : { type: 'dns' as const, value: name }));
+  const altNames = (options.altNames ?? []).map((name) =>
+    /^[\d.]+$|:/.test(name) ? { type: 'ip' as const, value: name } : { type: 'dns' as const, value: name },
+  );
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: serial,
     subject,
@@ -89,9 +103,18 @@ export async function issueCertificate(options: IssueOptions): Promise<IssuedCer
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([options.usage === 'client' ? x509.ExtendedKeyUsage.clientAuth : x509.ExtendedKeyUsage.serverAuth]),
+      new x509.ExtendedKeyUsageExtension([
+        options.usage === 'client' ? x509.ExtendedKeyUsage.clientAuth : x509.ExtendedKeyUsage.serverAuth,
+      ]),
       ...(altNames.length > 0 ? [new x509.SubjectAlternativeNameExtension(altNames)] : []),
     ],
   });
-  return { certPem: certificate.toString('pem') + '\n', keyPem: pem('PRIVATE KEY', await crypto().subtle.exportKey('pkcs8', keys.privateKey)), serial, subject, notBefore, notAfter };
+  return {
+    certPem: certificate.toString('pem') + '\n',
+    keyPem: pem('PRIVATE KEY', await crypto().subtle.exportKey('pkcs8', keys.privateKey)),
+    serial,
+    subject,
+    notBefore,
+    notAfter,
+  };
 }

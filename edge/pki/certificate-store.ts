@@ -1,9 +1,25 @@
 import type { SqliteDatabase } from '../storage/database.js';
 import type { IssuedCertificate } from './certificate-authority.js';
 
-export type CertificateRecord = { serial: string; subject: string; usage: 'client' | 'server'; notBefore: number; notAfter: number; issuedAt: number; revokedAt: number | null };
+export type CertificateRecord = {
+  serial: string;
+  subject: string;
+  usage: 'client' | 'server';
+  notBefore: number;
+  notAfter: number;
+  issuedAt: number;
+  revokedAt: number | null;
+};
 
-type Row = { serial: string; subject: string; usage: 'client' | 'server'; not_before: number; not_after: number; issued_at: number; revoked_at: number | null };
+type Row = {
+  serial: string;
+  subject: string;
+  usage: 'client' | 'server';
+  not_before: number;
+  not_after: number;
+  issued_at: number;
+  revoked_at: number | null;
+};
 
 const fromRow = (row: Row): CertificateRecord => ({
   serial: row.serial,
@@ -33,7 +49,10 @@ export class CertificateStore {
   /** Revokes by serial, or every certificate whose subject is `CN=<name>`; returns the serials revoked now. */
   async revoke(serialOrName: string, now: number): Promise<string[]> {
     const serial = serialOrName.toLowerCase();
-    const rows = await this.db.all<{ serial: string }>('SELECT serial FROM certificates WHERE revoked_at IS NULL AND (serial = ? OR subject = ?)', [serial, `CN=${serialOrName}`]);
+    const rows = await this.db.all<{ serial: string }>(
+      'SELECT serial FROM certificates WHERE revoked_at IS NULL AND (serial = ? OR subject = ?)',
+      [serial, `CN=${serialOrName}`],
+    );
     for (const row of rows) await this.db.run('UPDATE certificates SET revoked_at = ? WHERE serial = ?', [now, row.serial]);
     return rows.map((row) => row.serial);
   }

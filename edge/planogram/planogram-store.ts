@@ -43,8 +43,15 @@ export class PlanogramStore {
         'INSERT INTO planogram (shelf_id, facing, sku, capacity_units, low_stock_units, restock_units, tare_g) VALUES (?, ?, ?, ?, ?, ?, ?)',
         planogram.facings.map((f) => [f.shelfId, f.facing, f.sku, f.capacityUnits, f.lowStockUnits, f.restockUnits, f.tareG]),
       );
-      await tx.runMany('INSERT INTO planogram_labels (position, label, shelf_id, facing) VALUES (?, ?, ?, ?)', (planogram.labels ?? []).map((l, i) => [i, l.label, l.shelfId, l.facing]));
-      if (fingerprint) await tx.run('INSERT INTO gateway_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [FINGERPRINT_KEY, fingerprint]);
+      await tx.runMany(
+        'INSERT INTO planogram_labels (position, label, shelf_id, facing) VALUES (?, ?, ?, ?)',
+        (planogram.labels ?? []).map((l, i) => [i, l.label, l.shelfId, l.facing]),
+      );
+      if (fingerprint)
+        await tx.run('INSERT INTO gateway_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [
+          FINGERPRINT_KEY,
+          fingerprint,
+        ]);
       else await tx.run('DELETE FROM gateway_meta WHERE key = ?', [FINGERPRINT_KEY]);
     });
   }
@@ -52,25 +59,27 @@ export class PlanogramStore {
   async load(): Promise<Planogram> {
     const products = await this.db.all<ProductRow>('SELECT * FROM products ORDER BY sku');
     const facings = await this.db.all<FacingRow>('SELECT * FROM planogram ORDER BY shelf_id, facing');
-    const labels = await this.db.all<{ label: string; shelf_id: string; facing: number }>('SELECT label, shelf_id, facing FROM planogram_labels ORDER BY position');
+    const labels = await this.db.all<{ label: string; shelf_id: string; facing: number }>(
+      'SELECT label, shelf_id, facing FROM planogram_labels ORDER BY position',
+    );
     return {
-      ...(labels.length === 0 ? {} : { labels: labels.map((row): PlanogramLabelEntry => ({ label: row.label, shelfId: row.shelf_id, facing: row.facing })) }),
+      ...(labels.length === 0
+        ? {}
+        : { labels: labels.map((row): PlanogramLabelEntry => ({ label: row.label, shelfId: row.shelf_id, facing: row.facing })) }),
       products: products.map((row): Product => {
         const product: Product = { sku: row.sku, name: row.name, unitWeightG: row.unit_weight_g };
         if (row.price_cents !== null) product.priceCents = row.price_cents;
         return product;
       }),
-      facings: facings.map(
-        (row): FacingPlan => ({
-          shelfId: row.shelf_id,
-          facing: row.facing,
-          sku: row.sku,
-          capacityUnits: row.capacity_units,
-          lowStockUnits: row.low_stock_units,
-          restockUnits: row.restock_units,
-          tareG: row.tare_g,
-        }),
-      ),
+      facings: facings.map((row): FacingPlan => ({
+        shelfId: row.shelf_id,
+        facing: row.facing,
+        sku: row.sku,
+        capacityUnits: row.capacity_units,
+        lowStockUnits: row.low_stock_units,
+        restockUnits: row.restock_units,
+        tareG: row.tare_g,
+      })),
     };
   }
 }

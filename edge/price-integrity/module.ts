@@ -71,7 +71,12 @@ export class PriceIntegrityModule implements GatewayModule {
   /** A label reported the price it shows. */
   labelReported(labelId: string, displayedCents: number): void {
     this.counters.labelChecks += 1;
-    const verdict = checkLabelPrice({ labelId, displayedCents, record: this.deps.prices.priceRecord(labelId), binding: this.deps.directory.bindingOf(labelId) });
+    const verdict = checkLabelPrice({
+      labelId,
+      displayedCents,
+      record: this.deps.prices.priceRecord(labelId),
+      binding: this.deps.directory.bindingOf(labelId),
+    });
     this.apply(verdict, { labelId });
   }
 
@@ -96,5 +101,4 @@ export class PriceIntegrityModule implements GatewayModule {
       }
     }
   }
-
 }

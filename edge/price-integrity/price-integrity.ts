@@ -7,7 +7,8 @@ import { priceMismatchKey, type NewAlert } from '../alerts/alerts.js';
 import type { LabelPriceRecord } from '../labels/label-price-book.js';
 
 /** What to do with the mismatch alert of one key: open (or keep) it, resolve it, or nothing when nothing is known. */
-export type IntegrityVerdict = { type: 'raise'; alert: NewAlert } | { type: 'resolve'; key: string; resolution: string } | { type: 'unknown' };
+export type IntegrityVerdict =
+  { type: 'raise'; alert: NewAlert } | { type: 'resolve'; key: string; resolution: string } | { type: 'unknown' };
 
 /** A label of the scanned sku and the price it has confirmed (labels that confirmed nothing yet are left out). */
 export type ConfirmedLabelPrice = { labelId: string; priceCents: number; shelfId?: string; facing?: number };
@@ -24,7 +25,9 @@ export function formatCents(priceCents: number): string {
  * was lost (the render happened, the answer did not): those prices are `acceptable` too, so a check-in during a
  * campaign is not a false alarm — but only the confirmed price is named in an alert.
  */
-export function labelPriceExpectation(record: LabelPriceRecord | undefined): { confirmedCents: number; acceptable: ReadonlySet<number> } | undefined {
+export function labelPriceExpectation(
+  record: LabelPriceRecord | undefined,
+): { confirmedCents: number; acceptable: ReadonlySet<number> } | undefined {
   if (!record?.confirmed) return undefined;
   const acceptable = new Set<number>([record.confirmed.priceCents]);
   for (const pending of [record.inFlight, record.lastSent, record.target]) if (pending) acceptable.add(pending.priceCents);
@@ -35,7 +38,12 @@ export function labelPriceExpectation(record: LabelPriceRecord | undefined): { c
  * A kiosk charged `scannedCents` for `sku`. The labels of the sku that confirmed a price decide: any of them
  * confirming another price is a mismatch (the first such label is named); all agreeing resolves the sku's alert.
  */
-export function checkKioskPrice(input: { kioskId: string; sku: string; scannedCents: number; labels: readonly ConfirmedLabelPrice[] }): IntegrityVerdict {
+export function checkKioskPrice(input: {
+  kioskId: string;
+  sku: string;
+  scannedCents: number;
+  labels: readonly ConfirmedLabelPrice[];
+}): IntegrityVerdict {
   const { kioskId, sku, scannedCents, labels } = input;
   const key = priceMismatchKey({ sku });
   if (labels.length === 0) return { type: 'unknown' };
@@ -50,7 +58,9 @@ export function checkKioskPrice(input: { kioskId: string; sku: string; scannedCe
       title: `Price mismatch for ${sku}: kiosk ${kioskId} charged ${formatCents(scannedCents)}, label ${differing.labelId} shows ${formatCents(differing.priceCents)}`,
       sku,
       deviceId: kioskId,
-      ...(differing.shelfId !== undefined && differing.facing !== undefined ? { shelfId: differing.shelfId, facing: differing.facing } : {}),
+      ...(differing.shelfId !== undefined && differing.facing !== undefined
+        ? { shelfId: differing.shelfId, facing: differing.facing }
+        : {}),
     },
   };
 }

@@ -16,7 +16,11 @@ export class PrivacyModule implements GatewayModule {
   async start(): Promise<void> {
     const { key, created } = await loadOrCreatePseudonymKey(this.deps.keyFile);
     this.pseudonyms = new Pseudonymizer(key);
-    if (created) this.deps.log.info({ keyFile: this.deps.keyFile }, 'made the store pseudonym key (back it up with the data dir: pseudonyms change without it)');
+    if (created)
+      this.deps.log.info(
+        { keyFile: this.deps.keyFile },
+        'made the store pseudonym key (back it up with the data dir: pseudonyms change without it)',
+      );
   }
 
   async stop(): Promise<void> {}

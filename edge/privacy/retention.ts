@@ -35,7 +35,12 @@ export class RetentionModule implements GatewayModule {
   }
 
   health(): HealthCheck {
-    return { ok: this.lastError === undefined, retentionDays: this.deps.retentionDays, lastRunAt: this.lastRunAt ?? null, ...(this.lastError ? { error: this.lastError } : {}) };
+    return {
+      ok: this.lastError === undefined,
+      retentionDays: this.deps.retentionDays,
+      lastRunAt: this.lastRunAt ?? null,
+      ...(this.lastError ? { error: this.lastError } : {}),
+    };
   }
 
   /** One pass over every purge; a failing one is logged and retried at the next pass, the others still run. */
@@ -46,7 +51,11 @@ export class RetentionModule implements GatewayModule {
       for (const purge of this.deps.purges) {
         try {
           const removed = await purge.purgeBefore(cutoff);
-          if (removed > 0) this.deps.log.info({ what: purge.what, removed, before: new Date(cutoff).toISOString() }, `retention: deleted ${removed} ${purge.what}`);
+          if (removed > 0)
+            this.deps.log.info(
+              { what: purge.what, removed, before: new Date(cutoff).toISOString() },
+              `retention: deleted ${removed} ${purge.what}`,
+            );
         } catch (error) {
           failed = `${purge.what}: ${(error as Error).message}`;
           this.deps.log.error({ err: error, what: purge.what }, 'retention pass failed; retried at the next one');

@@ -82,7 +82,8 @@ export function cloudEventProblems(event: Record<string, unknown>): string[] {
   }
   if (event.specversion !== '1.0') problems.push("specversion must be '1.0'");
   if ('time' in event && (typeof event.time !== 'string' || !RFC3339.test(event.time))) problems.push('time must be RFC 3339');
-  if ('subject' in event && (typeof event.subject !== 'string' || event.subject.length === 0)) problems.push('subject must be a non-empty string');
+  if ('subject' in event && (typeof event.subject !== 'string' || event.subject.length === 0))
+    problems.push('subject must be a non-empty string');
   if ('datacontenttype' in event && (typeof event.datacontenttype !== 'string' || !/^[\w.+-]+\/[\w.+-]+/.test(event.datacontenttype))) {
     problems.push('datacontenttype must be a media type');
   }

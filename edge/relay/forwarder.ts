@@ -78,7 +78,8 @@ const CONTENT_TYPE = 'application/cloudevents+json';
 const LIVE = { qos: 1, properties: { contentType: CONTENT_TYPE } } as const;
 const HISTORICAL = { qos: 1, properties: { contentType: CONTENT_TYPE, userProperties: { historical: 'true' } } } as const;
 
-const perClass = <T>(make: () => T): Record<RelayClass, T> => Object.fromEntries(RELAY_CLASSES.map((c) => [c, make()])) as Record<RelayClass, T>;
+const perClass = <T>(make: () => T): Record<RelayClass, T> =>
+  Object.fromEntries(RELAY_CLASSES.map((c) => [c, make()])) as Record<RelayClass, T>;
 
 export class Forwarder {
   private client: MqttClient | undefined;
@@ -188,7 +189,14 @@ export class Forwarder {
       const stats = this.deps.outbox.stats(now);
       for (const c of RELAY_CLASSES) backlogPerClass[c] = { rows: stats.perClass[c].rows, bytes: stats.perClass[c].bytes };
     }
-    return { link: this.link, maxInFlight: this.maxInFlight, inFlight: this.inFlight.size, liveFromSeq: this.liveFromSeq, lanes: { live: lane('live'), backlog: lane('backlog') }, backlogPerClass };
+    return {
+      link: this.link,
+      maxInFlight: this.maxInFlight,
+      inFlight: this.inFlight.size,
+      liveFromSeq: this.liveFromSeq,
+      lanes: { live: lane('live'), backlog: lane('backlog') },
+      backlogPerClass,
+    };
   }
 
   // --- connection -------------------------------------------------------------------------------------------------
@@ -250,7 +258,10 @@ export class Forwarder {
     this.maxInFlight = Math.max(1, Math.min(this.options.maxInFlight, receiveMaximum));
     this.connected = true;
     this.link = linkUp(this.link, now);
-    this.deps.log.info({ url: this.safeUrl, sessionPresent: connack.sessionPresent, liveFromSeq: this.liveFromSeq, maxInFlight: this.maxInFlight }, 'HQ link up');
+    this.deps.log.info(
+      { url: this.safeUrl, sessionPresent: connack.sessionPresent, liveFromSeq: this.liveFromSeq, maxInFlight: this.maxInFlight },
+      'HQ link up',
+    );
     this.deps.onLinkChange?.(this.link);
     if (this.deps.onCommand) {
       client.subscribe(this.commandTopic, { qos: 1 }, (error) => {
@@ -275,13 +286,21 @@ export class Forwarder {
     const client = this.client;
     this.client = undefined;
     client?.end(true);
-    const delayMs = reconnectDelayMs(this.link.attempts, { minMs: this.options.reconnectMinMs, maxMs: this.options.reconnectMaxMs }, this.random);
+    const delayMs = reconnectDelayMs(
+      this.link.attempts,
+      { minMs: this.options.reconnectMinMs, maxMs: this.options.reconnectMaxMs },
+      this.random,
+    );
     if (wasUp) {
       this.deps.log.warn({ url: this.safeUrl, err: error ?? undefined, reconnectInMs: delayMs }, 'HQ link down');
       this.deps.onLinkChange?.(this.link);
     } else {
       const suppressed = this.errorLog.admit('connect');
-      if (suppressed >= 0) this.deps.log.warn({ url: this.safeUrl, err: error ?? undefined, attempts: this.link.attempts, reconnectInMs: delayMs, suppressed }, 'HQ unreachable');
+      if (suppressed >= 0)
+        this.deps.log.warn(
+          { url: this.safeUrl, err: error ?? undefined, attempts: this.link.attempts, reconnectInMs: delayMs, suppressed },
+          'HQ unreachable',
+        );
     }
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => this.connect(), delayMs);
@@ -337,10 +356,13 @@ export class Forwarder {
 
   private scheduleDrain(waitMs: number): void {
     if (this.drainTimer) return;
-    this.drainTimer = setTimeout(() => {
-      this.drainTimer = undefined;
-      this.pump();
-    }, Math.max(1, waitMs));
+    this.drainTimer = setTimeout(
+      () => {
+        this.drainTimer = undefined;
+        this.pump();
+      },
+      Math.max(1, waitMs),
+    );
   }
 
   private async refill(): Promise<void> {
@@ -397,7 +419,9 @@ export class Forwarder {
     this.inFlight.set(row.seq, { row, lane });
     this.counters[lane].published++;
     const backlog = lane === 'backlog';
-    client.publish(this.eventTopic(row.type), backlog ? withHistorical(row.body) : row.body, backlog ? HISTORICAL : LIVE, (error) => this.onPublished(gen, row, lane, error));
+    client.publish(this.eventTopic(row.type), backlog ? withHistorical(row.body) : row.body, backlog ? HISTORICAL : LIVE, (error) =>
+      this.onPublished(gen, row, lane, error),
+    );
   }
 
   private onPublished(gen: number, row: OutboxRow, lane: RelayLane, error: Error | undefined): void {
@@ -440,7 +464,9 @@ export class Forwarder {
     if (this.pendingRemovals.length === 0) return;
     const seqs = this.pendingRemovals;
     this.pendingRemovals = [];
-    const removal: Promise<void> = this.deps.outbox.remove(seqs).catch((error: unknown) => this.logError('remove', error, 'removing acknowledged events failed; they will be sent again'));
+    const removal: Promise<void> = this.deps.outbox
+      .remove(seqs)
+      .catch((error: unknown) => this.logError('remove', error, 'removing acknowledged events failed; they will be sent again'));
     this.removals.add(removal);
     void removal.finally(() => this.removals.delete(removal));
   }

@@ -22,10 +22,16 @@ export const PriceCampaignCommandSchema = Type.Object(
     id: CommandId,
     type: Type.Literal('price-campaign'),
     campaignId: Type.String({ minLength: 1, maxLength: 128 }),
-    prices: Type.Array(Type.Object({ sku: Type.String({ minLength: 1, maxLength: 64 }), priceCents: Type.Integer({ minimum: 0, maximum: 100_000_000 }) }, { additionalProperties: false }), {
-      minItems: 1,
-      maxItems: 100_000,
-    }),
+    prices: Type.Array(
+      Type.Object(
+        { sku: Type.String({ minLength: 1, maxLength: 64 }), priceCents: Type.Integer({ minimum: 0, maximum: 100_000_000 }) },
+        { additionalProperties: false },
+      ),
+      {
+        minItems: 1,
+        maxItems: 100_000,
+      },
+    ),
     /** RFC 3339; absent = now */
     startsAt: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   },
@@ -42,7 +48,10 @@ export const LabelFlashCommandSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const ConfigReloadCommandSchema = Type.Object({ id: CommandId, type: Type.Literal('config-reload') }, { additionalProperties: false });
+export const ConfigReloadCommandSchema = Type.Object(
+  { id: CommandId, type: Type.Literal('config-reload') },
+  { additionalProperties: false },
+);
 
 export const COMMAND_SCHEMAS = {
   'price-campaign': PriceCampaignCommandSchema,
@@ -87,7 +96,12 @@ export class HqCommandStore {
   }
 
   async put(result: CommandResult): Promise<void> {
-    await this.db.run('INSERT OR IGNORE INTO hq_commands (id, type, result, received_at) VALUES (?, ?, ?, ?)', [result.commandId, result.commandType, JSON.stringify(result), result.receivedAt]);
+    await this.db.run('INSERT OR IGNORE INTO hq_commands (id, type, result, received_at) VALUES (?, ?, ?, ?)', [
+      result.commandId,
+      result.commandType,
+      JSON.stringify(result),
+      result.receivedAt,
+    ]);
     // pruning per insert would cost a scan per command; every hundredth keeps the table within maxRows + 100
     if (++this.insertsSincePrune >= 100) {
       this.insertsSincePrune = 0;
@@ -117,7 +131,10 @@ export class HqCommands {
 
   constructor(private readonly deps: HqCommandsDeps) {
     const ajv = new Ajv({ allErrors: true, strict: true });
-    this.validators = Object.fromEntries(Object.entries(COMMAND_SCHEMAS).map(([type, schema]) => [type, ajv.compile(schema)])) as Record<HqCommandType, ValidateFunction>;
+    this.validators = Object.fromEntries(Object.entries(COMMAND_SCHEMAS).map(([type, schema]) => [type, ajv.compile(schema)])) as Record<
+      HqCommandType,
+      ValidateFunction
+    >;
     this.logThrottle = new LogThrottle({ burst: 5, windowMs: 60_000, maxKeys: 100 }, deps.now);
   }
 
@@ -177,7 +194,12 @@ export class HqCommands {
     if (!handler) return { ...base, outcome: 'unsupported', reason: `this store cannot carry out ${command.type} commands yet` };
     try {
       const answer = await handler(command);
-      return { ...base, outcome: answer.outcome, ...(answer.reason ? { reason: answer.reason } : {}), ...(answer.detail === undefined ? {} : { detail: answer.detail }) };
+      return {
+        ...base,
+        outcome: answer.outcome,
+        ...(answer.reason ? { reason: answer.reason } : {}),
+        ...(answer.detail === undefined ? {} : { detail: answer.detail }),
+      };
     } catch (error) {
       this.warn('handler', { commandId: command.id, commandType: command.type, err: error }, 'HQ command handler failed');
       return { ...base, outcome: 'failed', reason: (error as Error)?.message ?? String(error) };
@@ -209,7 +231,8 @@ export class HqCommands {
     const id = record.id;
     if (typeof id !== 'string' || id.length === 0 || id.length > 128) return { kind: 'unreadable', reason: 'no id' };
     const type = typeof record.type === 'string' ? record.type.slice(0, 64) : '';
-    if (!Object.hasOwn(COMMAND_SCHEMAS, type)) return { kind: 'invalid', id, type, reason: type ? `unknown command type ${type}` : 'no type' };
+    if (!Object.hasOwn(COMMAND_SCHEMAS, type))
+      return { kind: 'invalid', id, type, reason: type ? `unknown command type ${type}` : 'no type' };
     const validate = this.validators[type as HqCommandType];
     if (!validate(value)) return { kind: 'invalid', id, type, reason: describe(validate.errors ?? []) };
     return { kind: 'valid', id, command: value as HqCommand };
@@ -274,11 +297,17 @@ export function commandFromCloudEvent(event: Record<string, unknown>): Unwrapped
   return { command: { ...(data as Record<string, unknown>), id, type: commandType } };
 }
 
-type Parsed = { kind: 'unreadable'; reason: string } | { kind: 'invalid'; id: string; type: string; reason: string } | { kind: 'valid'; id: string; command: HqCommand };
+type Parsed =
+  | { kind: 'unreadable'; reason: string }
+  | { kind: 'invalid'; id: string; type: string; reason: string }
+  | { kind: 'valid'; id: string; command: HqCommand };
 
 function describe(errors: readonly ErrorObject[]): string {
   return errors
     .slice(0, 5)
-    .map((e) => `${e.instancePath || '/'} ${e.keyword === 'additionalProperties' ? `unknown field ${String(e.params.additionalProperty)}` : (e.message ?? e.keyword)}`)
+    .map(
+      (e) =>
+        `${e.instancePath || '/'} ${e.keyword === 'additionalProperties' ? `unknown field ${String(e.params.additionalProperty)}` : (e.message ?? e.keyword)}`,
+    )
     .join('; ');
 }

@@ -78,7 +78,10 @@ export class RelayModule implements GatewayModule {
       store: new HqCommandStore(deps.db),
       report: async (result: CommandResult) => {
         // the same id for every report of one command: HQ keeps one result per command even when it asked twice
-        const event = { ...newEvent({ type: COMMAND_RESULT_EVENT_TYPE, subject: `commands/${result.commandId}`, data: result }), id: `${deps.storeId}/command-result/${result.commandId}` };
+        const event = {
+          ...newEvent({ type: COMMAND_RESULT_EVENT_TYPE, subject: `commands/${result.commandId}`, data: result }),
+          id: `${deps.storeId}/command-result/${result.commandId}`,
+        };
         await outbox.append(event, 'critical');
       },
       now: deps.now,
@@ -137,7 +140,10 @@ export class RelayModule implements GatewayModule {
     this.forwarder.start();
     this.statusTimer = setInterval(() => this.publishStatus(false), this.deps.statusIntervalMs ?? 1_000);
     this.statusTimer.unref();
-    this.deps.log.info({ url: (config.url as string).replace(/\/\/[^/@]*@/, '//[redacted]@'), clientId: config.clientId, topicPrefix: config.topicPrefix }, 'HQ relay started');
+    this.deps.log.info(
+      { url: (config.url as string).replace(/\/\/[^/@]*@/, '//[redacted]@'), clientId: config.clientId, topicPrefix: config.topicPrefix },
+      'HQ relay started',
+    );
   }
 
   async stop(): Promise<void> {
@@ -153,7 +159,13 @@ export class RelayModule implements GatewayModule {
     if (!this.deps.config.enabled) return { ok: true, enabled: false };
     const status = this.status();
     // HQ being unreachable is what the relay is built for, not a failure of the store
-    return { ok: true, enabled: true, linkUp: status.link.up, since: status.link.since, backlogRows: RELAY_CLASSES.reduce((n, c) => n + status.perClass[c].rows, 0) };
+    return {
+      ok: true,
+      enabled: true,
+      linkUp: status.link.up,
+      since: status.link.since,
+      backlogRows: RELAY_CLASSES.reduce((n, c) => n + status.perClass[c].rows, 0),
+    };
   }
 
   status(): RelayStatus {
@@ -213,10 +225,26 @@ export class RelayModule implements GatewayModule {
     perClass('smartstore_relay_outbox_rows', 'events in the outbox waiting for HQ, by class', (s, c) => s.perClass[c].rows);
     perClass('smartstore_relay_outbox_bytes', 'bytes of events in the outbox, by class', (s, c) => s.perClass[c].bytes);
     perClass('smartstore_relay_budget_bytes', 'disk budget of each class', (s, c) => s.perClass[c].budgetBytes);
-    perClass('smartstore_relay_backlog_rows', 'events older than the current connection (sent historical, rate-capped), by class', (s, c) => s.perClass[c].backlogRows);
-    perClass('smartstore_relay_oldest_event_age_seconds', 'age of the oldest event waiting for HQ, by class', (s, c) => s.perClass[c].oldestEventAgeS);
-    perClass('smartstore_relay_forecast_full_seconds', "seconds until a class's budget is full at the current rate (absent when not growing)", (s, c) => s.perClass[c].forecastFullInS);
-    perClass('smartstore_relay_dropped_events', 'events dropped over budget since the data dir was created, by class (each reported to HQ)', (s, c) => s.perClass[c].dropped.count);
+    perClass(
+      'smartstore_relay_backlog_rows',
+      'events older than the current connection (sent historical, rate-capped), by class',
+      (s, c) => s.perClass[c].backlogRows,
+    );
+    perClass(
+      'smartstore_relay_oldest_event_age_seconds',
+      'age of the oldest event waiting for HQ, by class',
+      (s, c) => s.perClass[c].oldestEventAgeS,
+    );
+    perClass(
+      'smartstore_relay_forecast_full_seconds',
+      "seconds until a class's budget is full at the current rate (absent when not growing)",
+      (s, c) => s.perClass[c].forecastFullInS,
+    );
+    perClass(
+      'smartstore_relay_dropped_events',
+      'events dropped over budget since the data dir was created, by class (each reported to HQ)',
+      (s, c) => s.perClass[c].dropped.count,
+    );
     new Gauge({
       name: 'smartstore_relay_drain_rate',
       help: 'events per second HQ acknowledged over the last 10 s, by lane',
@@ -259,7 +287,9 @@ export class RelayModule implements GatewayModule {
   }
 }
 
-async function readTls(tls: ResolvedRelayConfig['tls']): Promise<{ ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized: boolean } | undefined> {
+async function readTls(
+  tls: ResolvedRelayConfig['tls'],
+): Promise<{ ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized: boolean } | undefined> {
   if (!tls.ca && !tls.cert && !tls.key && tls.rejectUnauthorized) return undefined;
   const read = async (file: string | null, what: string) => {
     if (!file) return undefined;

@@ -11,7 +11,11 @@ export const OutboxConfigSchema = Type.Object(
   {
     flushIntervalMs: Type.Integer({ minimum: 1, maximum: 1000, description: 'appends wait at most this long for their group commit' }),
     maxBatch: Type.Integer({ minimum: 1, maximum: 10000, description: 'a group commit starts at once when this many rows wait' }),
-    maxPendingAppends: Type.Integer({ minimum: 1, maximum: 1000000, description: 'appends waiting for a commit beyond this are refused (backpressure), never dropped silently' }),
+    maxPendingAppends: Type.Integer({
+      minimum: 1,
+      maximum: 1000000,
+      description: 'appends waiting for a commit beyond this are refused (backpressure), never dropped silently',
+    }),
     budgets: Type.Object(
       {
         criticalBytes: bytes('disk budget of critical events (alerts, kiosk transactions); keep headroom for drop reports'),
@@ -24,9 +28,14 @@ export const OutboxConfigSchema = Type.Object(
     droppedReportIntervalMs: Type.Integer({
       minimum: 0,
       maximum: 3600000,
-      description: 'at most one store.relay.dropped event per interval (drops in between are summed into the next): bounds the reports during a long outage',
+      description:
+        'at most one store.relay.dropped event per interval (drops in between are summed into the next): bounds the reports during a long outage',
     }),
-    rateWindowS: Type.Integer({ minimum: 10, maximum: 86400, description: 'time constant of the append rate the disk-fill forecast extrapolates' }),
+    rateWindowS: Type.Integer({
+      minimum: 10,
+      maximum: 86400,
+      description: 'time constant of the append rate the disk-fill forecast extrapolates',
+    }),
   },
   { additionalProperties: false },
 );
@@ -45,10 +54,26 @@ export const RecorderConfigSchema = Type.Object(
   {
     maxOpenBasketsPerKiosk: Type.Integer({ minimum: 1, maximum: 100, description: 'a kiosk opening more evicts its oldest open basket' }),
     maxOpenBaskets: Type.Integer({ minimum: 1, maximum: 100000, description: 'open baskets of all kiosks together' }),
-    basketStaleAfterMs: Type.Integer({ minimum: 60000, maximum: 604800000, description: 'an open basket without activity this long is forgotten' }),
-    maxBasketLines: Type.Integer({ minimum: 1, maximum: 10000, description: 'scanned lines kept per basket; beyond, the transaction is marked incomplete' }),
-    maxAggregateFacings: Type.Integer({ minimum: 1, maximum: 1000000, description: 'facings with hourly weight aggregates (planogram facings only)' }),
-    maxStockFacings: Type.Integer({ minimum: 1, maximum: 1000000, description: 'facings whose last sent stock is remembered for change-only sending' }),
+    basketStaleAfterMs: Type.Integer({
+      minimum: 60000,
+      maximum: 604800000,
+      description: 'an open basket without activity this long is forgotten',
+    }),
+    maxBasketLines: Type.Integer({
+      minimum: 1,
+      maximum: 10000,
+      description: 'scanned lines kept per basket; beyond, the transaction is marked incomplete',
+    }),
+    maxAggregateFacings: Type.Integer({
+      minimum: 1,
+      maximum: 1000000,
+      description: 'facings with hourly weight aggregates (planogram facings only)',
+    }),
+    maxStockFacings: Type.Integer({
+      minimum: 1,
+      maximum: 1000000,
+      description: 'facings whose last sent stock is remembered for change-only sending',
+    }),
   },
   { additionalProperties: false },
 );

@@ -72,7 +72,10 @@ export class OutboxWriteError extends Error {
     readonly removals: number,
     options: { cause: unknown },
   ) {
-    super(`relay outbox commit of ${appends} appends and ${removals} removals failed: ${(options.cause as Error)?.message ?? String(options.cause)}`, options);
+    super(
+      `relay outbox commit of ${appends} appends and ${removals} removals failed: ${(options.cause as Error)?.message ?? String(options.cause)}`,
+      options,
+    );
     this.name = 'OutboxWriteError';
   }
 }
@@ -374,7 +377,11 @@ export class SqliteOutbox implements RelayOutbox {
       .finally(() => {
         this.committing = false;
         // what arrived during the commit waited already: a full batch goes at once, the rest at the next tick
-        if (this.appends.length >= this.config.maxBatch || (this.state === 'stopped' && (this.appends.length > 0 || this.removals.length > 0))) this.flushSoon();
+        if (
+          this.appends.length >= this.config.maxBatch ||
+          (this.state === 'stopped' && (this.appends.length > 0 || this.removals.length > 0))
+        )
+          this.flushSoon();
         else this.kick();
       });
   }
@@ -450,12 +457,16 @@ export class SqliteOutbox implements RelayOutbox {
       d.rows++;
       d.bytes += append.bytes;
       d.appendedBytes += append.bytes;
-      if (this.counters[append.relayClass].oldestCreatedAt === null && oldest[append.relayClass] === undefined) oldest[append.relayClass] = append.createdAt;
+      if (this.counters[append.relayClass].oldestCreatedAt === null && oldest[append.relayClass] === undefined)
+        oldest[append.relayClass] = append.createdAt;
     }
     // many rows per statement: one trip to SQLite's thread per chunk instead of per row (7 variables a row)
     for (let i = 0; i < params.length; i += INSERT_CHUNK) {
       const chunk = params.slice(i, i + INSERT_CHUNK);
-      await tx.run(`INSERT INTO outbox (seq, class, id, type, created_at, bytes, body) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`, chunk.flat());
+      await tx.run(
+        `INSERT INTO outbox (seq, class, id, type, created_at, bytes, body) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        chunk.flat(),
+      );
     }
 
     // 2. rows HQ acknowledged
@@ -465,7 +476,10 @@ export class SqliteOutbox implements RelayOutbox {
     for (let i = 0; i < removeSeqs.length; i += IN_CHUNK) {
       const chunk = removeSeqs.slice(i, i + IN_CHUNK);
       const marks = chunk.map(() => '?').join(',');
-      const found = await tx.all<{ seq: number; class: RelayClass; bytes: number; type: string }>(`SELECT seq, class, bytes, type FROM outbox WHERE seq IN (${marks})`, chunk);
+      const found = await tx.all<{ seq: number; class: RelayClass; bytes: number; type: string }>(
+        `SELECT seq, class, bytes, type FROM outbox WHERE seq IN (${marks})`,
+        chunk,
+      );
       for (const row of found) {
         const d = delta[row.class];
         d.rows--;
@@ -484,7 +498,10 @@ export class SqliteOutbox implements RelayOutbox {
       const c = this.counters[relayClass];
       const d = delta[relayClass];
       const bytes = c.bytes + d.bytes;
-      usage[relayClass] = { bytes, droppableBytes: Math.max(0, bytes - (c.reportBytes + d.reportBytes) - (c.leasedBytes - unleasedBytes[relayClass])) };
+      usage[relayClass] = {
+        bytes,
+        droppableBytes: Math.max(0, bytes - (c.reportBytes + d.reportBytes) - (c.leasedBytes - unleasedBytes[relayClass])),
+      };
     }
     const toDrop = bytesToDrop(usage, { perClass: budgetsOf(this.config), totalBytes: this.config.budgets.totalBytes });
     const dropped = {} as Record<RelayClass, DropTally>;
@@ -551,7 +568,15 @@ export class SqliteOutbox implements RelayOutbox {
       const body = JSON.stringify(event);
       const bytes = Buffer.byteLength(body);
       const report: OutboxRow = { seq: nextSeq++, relayClass: 'critical', id: event.id, type: DROPPED_EVENT_TYPE, createdAt: now, body };
-      await tx.run('INSERT INTO outbox (seq, class, id, type, created_at, bytes, body) VALUES (?, ?, ?, ?, ?, ?, ?)', [report.seq, 'critical', report.id, report.type, now, bytes, body]);
+      await tx.run('INSERT INTO outbox (seq, class, id, type, created_at, bytes, body) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+        report.seq,
+        'critical',
+        report.id,
+        report.type,
+        now,
+        bytes,
+        body,
+      ]);
       const d = delta.critical;
       d.rows++;
       d.bytes += bytes;
@@ -575,7 +600,9 @@ export class SqliteOutbox implements RelayOutbox {
 
     // 5. the oldest row of every class that lost rows
     for (const relayClass of touched) {
-      const first = await tx.get<{ created_at: number }>('SELECT created_at FROM outbox WHERE class = ? ORDER BY seq LIMIT 1', [relayClass]);
+      const first = await tx.get<{ created_at: number }>('SELECT created_at FROM outbox WHERE class = ? ORDER BY seq LIMIT 1', [
+        relayClass,
+      ]);
       oldest[relayClass] = first?.created_at ?? null;
     }
     return { rows, durable, delta, oldest, dropped, goneSeqs: [...goneSeqs, ...droppedSeqs], reported, nextSeq };
@@ -607,7 +634,9 @@ export class SqliteOutbox implements RelayOutbox {
   }
 
   private reportDue(now: number): boolean {
-    return RELAY_CLASSES.some((c) => this.counters[c].unreported.count > 0) && now - this.lastReportAt >= this.config.droppedReportIntervalMs;
+    return (
+      RELAY_CLASSES.some((c) => this.counters[c].unreported.count > 0) && now - this.lastReportAt >= this.config.droppedReportIntervalMs
+    );
   }
 
   /** Drops not yet reported (the interval had not passed) get a commit of their own when it has. */

@@ -42,7 +42,12 @@ export type DropCandidate = { seq: number; bytes: number; createdAt: number };
  * Takes candidates (oldest first) until at least `needBytes` are freed, skipping leased ones. Returns how many bytes
  * the picked rows free; fewer than asked when the candidates ran out (the caller reads the next page).
  */
-export function pickOldest(candidates: readonly DropCandidate[], isLeased: (seq: number) => boolean, needBytes: number, into: DropCandidate[]): number {
+export function pickOldest(
+  candidates: readonly DropCandidate[],
+  isLeased: (seq: number) => boolean,
+  needBytes: number,
+  into: DropCandidate[],
+): number {
   let freed = 0;
   for (const candidate of candidates) {
     if (freed >= needBytes) break;

@@ -5,12 +5,25 @@
  */
 import { Type, type Static } from 'typebox';
 import { Nullable } from '../core/schema.js';
-import { OUTBOX_DEFAULTS, OutboxConfigSchema, RECORDER_DEFAULTS, RecorderConfigSchema, type OutboxConfig, type RecorderConfig } from './outbox-config.js';
+import {
+  OUTBOX_DEFAULTS,
+  OutboxConfigSchema,
+  RECORDER_DEFAULTS,
+  RecorderConfigSchema,
+  type OutboxConfig,
+  type RecorderConfig,
+} from './outbox-config.js';
 
 /** The outbox options, each optional: a store writes only what differs from OUTBOX_DEFAULTS (budgets one by one). */
 const OutboxOverridesSchema = Type.Partial(
-  Type.Object({ ...OutboxConfigSchema.properties, budgets: Type.Partial(OutboxConfigSchema.properties.budgets, { additionalProperties: false }) }),
-  { additionalProperties: false, description: 'the durable outbox: group commit and per-class disk budgets (defaults in edge/relay/outbox-config.ts)' },
+  Type.Object({
+    ...OutboxConfigSchema.properties,
+    budgets: Type.Partial(OutboxConfigSchema.properties.budgets, { additionalProperties: false }),
+  }),
+  {
+    additionalProperties: false,
+    description: 'the durable outbox: group commit and per-class disk budgets (defaults in edge/relay/outbox-config.ts)',
+  },
 );
 const RecorderOverridesSchema = Type.Partial(RecorderConfigSchema, {
   additionalProperties: false,
@@ -19,9 +32,15 @@ const RecorderOverridesSchema = Type.Partial(RecorderConfigSchema, {
 
 const DrainSchema = Type.Object(
   {
-    ratePerS: Type.Integer({ minimum: 0, maximum: 1000000, description: 'backlog events per second after an outage; 0 = uncapped (live events are never capped)' }),
+    ratePerS: Type.Integer({
+      minimum: 0,
+      maximum: 1000000,
+      description: 'backlog events per second after an outage; 0 = uncapped (live events are never capped)',
+    }),
     burst: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000000, description: 'backlog events that may go at once' })),
-    jitter: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'each wait for the rate cap is stretched by up to this fraction, at random' })),
+    jitter: Type.Optional(
+      Type.Number({ minimum: 0, maximum: 1, description: 'each wait for the rate cap is stretched by up to this fraction, at random' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -41,8 +60,21 @@ export const RelayConfigSchema = Type.Object(
           "'' sends store.kiosk.event as before. Topics and the outbox keep the type without it",
       }),
     ),
-    topicPrefix: Type.Optional(Type.String({ pattern: '^[^#+/][^#+]*[^#+/]$|^[^#+/]$', description: 'events go to <topicPrefix>/<storeId>/events/<type>, commands come on <topicPrefix>/<storeId>/commands/#' })),
-    clientId: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 128, description: 'default smartstore-edge-<storeId>; must stay the same for the persistent session' }))),
+    topicPrefix: Type.Optional(
+      Type.String({
+        pattern: '^[^#+/][^#+]*[^#+/]$|^[^#+/]$',
+        description: 'events go to <topicPrefix>/<storeId>/events/<type>, commands come on <topicPrefix>/<storeId>/commands/#',
+      }),
+    ),
+    clientId: Type.Optional(
+      Nullable(
+        Type.String({
+          minLength: 1,
+          maxLength: 128,
+          description: 'default smartstore-edge-<storeId>; must stay the same for the persistent session',
+        }),
+      ),
+    ),
     tls: Type.Optional(
       Type.Object(
         {
@@ -54,12 +86,26 @@ export const RelayConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    sessionExpirySec: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295, description: "how long HQ keeps the store's session (queued commands) while the link is down" })),
+    sessionExpirySec: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 4294967295,
+        description: "how long HQ keeps the store's session (queued commands) while the link is down",
+      }),
+    ),
     keepaliveSec: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
     connectTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600000 })),
-    reconnectMinMs: Type.Optional(Type.Integer({ minimum: 10, maximum: 3600000, description: 'first reconnect delay; doubles per failure (with jitter) up to reconnectMaxMs' })),
+    reconnectMinMs: Type.Optional(
+      Type.Integer({
+        minimum: 10,
+        maximum: 3600000,
+        description: 'first reconnect delay; doubles per failure (with jitter) up to reconnectMaxMs',
+      }),
+    ),
     reconnectMaxMs: Type.Optional(Type.Integer({ minimum: 10, maximum: 3600000 })),
-    maxInFlight: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: "unacknowledged publishes at most (also bounded by HQ's Receive Maximum)" })),
+    maxInFlight: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 65535, description: "unacknowledged publishes at most (also bounded by HQ's Receive Maximum)" }),
+    ),
     drain: Type.Optional(DrainSchema),
     outbox: Type.Optional(OutboxOverridesSchema),
     recorder: Type.Optional(RecorderOverridesSchema),
@@ -112,7 +158,12 @@ export function resolveRelayConfig(hq: RelayConfig, storeId: string): ResolvedRe
     eventTypePrefix: hq.eventTypePrefix ?? RELAY_DEFAULTS.eventTypePrefix,
     topicPrefix: hq.topicPrefix ?? RELAY_DEFAULTS.topicPrefix,
     clientId: hq.clientId ?? `smartstore-edge-${storeId}`,
-    tls: { ca: hq.tls?.ca ?? null, cert: hq.tls?.cert ?? null, key: hq.tls?.key ?? null, rejectUnauthorized: hq.tls?.rejectUnauthorized ?? true },
+    tls: {
+      ca: hq.tls?.ca ?? null,
+      cert: hq.tls?.cert ?? null,
+      key: hq.tls?.key ?? null,
+      rejectUnauthorized: hq.tls?.rejectUnauthorized ?? true,
+    },
     sessionExpirySec: hq.sessionExpirySec ?? RELAY_DEFAULTS.sessionExpirySec,
     keepaliveSec: hq.keepaliveSec ?? RELAY_DEFAULTS.keepaliveSec,
     connectTimeoutMs: hq.connectTimeoutMs ?? RELAY_DEFAULTS.connectTimeoutMs,

@@ -85,7 +85,8 @@ export const RELAY_ROUTES: readonly RelayRoute[] = [
     event: 'alert.changed',
     handler: 'relay.alerts',
     sends: [{ type: 'store.alert.changed', when: 'every alert change (opened, units, severity, state)' }],
-    translate: ({ alert, previous }) => relayOutput('store.alert.changed', `alert/${alert.id}`, { ...alert, previousState: previous?.state ?? null }),
+    translate: ({ alert, previous }) =>
+      relayOutput('store.alert.changed', `alert/${alert.id}`, { ...alert, previousState: previous?.state ?? null }),
   },
   {
     event: 'device.message:kiosk/event',
@@ -128,7 +129,14 @@ export const RELAY_ROUTES: readonly RelayRoute[] = [
     event: 'device.connection',
     handler: 'relay.device-connection',
     sends: [{ type: 'store.device.health', when: 'a device connected or disconnected' }],
-    translate: ({ deviceId, kind, source, connected, at }) => relayOutput('store.device.health', `device/${deviceId}`, { deviceId, kind, change: connected ? 'connected' : 'disconnected', transport: source, at }),
+    translate: ({ deviceId, kind, source, connected, at }) =>
+      relayOutput('store.device.health', `device/${deviceId}`, {
+        deviceId,
+        kind,
+        change: connected ? 'connected' : 'disconnected',
+        transport: source,
+        at,
+      }),
   },
   {
     event: 'device.lifecycle',
@@ -145,7 +153,9 @@ export const RELAY_ROUTES: readonly RelayRoute[] = [
   {
     event: 'device.message:shelf/weight',
     handler: 'relay.telemetry',
-    sends: [{ type: 'store.telemetry.hourly', when: 'at each hour boundary (timer), one per shelf: per facing count, min, max, mean weightG' }],
+    sends: [
+      { type: 'store.telemetry.hourly', when: 'at each hour boundary (timer), one per shelf: per facing count, min, max, mean weightG' },
+    ],
     // the hot path: updates the facing's aggregate in place and sends nothing
     translate: (message, state) => {
       state.aggregates.record(message.deviceId, message.payload.facing, message.payload.weightG);
@@ -153,4 +163,3 @@ export const RELAY_ROUTES: readonly RelayRoute[] = [
     },
   },
 ];
-

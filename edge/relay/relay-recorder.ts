@@ -40,7 +40,12 @@ export type RelayRecorderDeps = {
 };
 
 /** A route seen without its per-event payload type (the table's entries are checked where they are declared). */
-type AnyRoute = { event: string; handler: string; holdsAck?: boolean; translate(payload: unknown, state: RelayRouteState, now: number): RelayOutput | readonly RelayOutput[] | undefined };
+type AnyRoute = {
+  event: string;
+  handler: string;
+  holdsAck?: boolean;
+  translate(payload: unknown, state: RelayRouteState, now: number): RelayOutput | readonly RelayOutput[] | undefined;
+};
 
 const DEVICE_MESSAGE_PREFIX = 'device.message:';
 const noop = () => undefined;
@@ -107,17 +112,22 @@ export class RelayRecorder implements GatewayModule {
     const ended = this.hourStart;
     this.hourStart = current;
     for (const shelf of this.state.aggregates.takeHour(ended)) {
-      void this.append({ type: 'store.telemetry.hourly', relayClass: 'telemetry', subject: `shelf/${shelf.shelfId}`, data: shelf }).catch(noop);
+      void this.append({ type: 'store.telemetry.hourly', relayClass: 'telemetry', subject: `shelf/${shelf.shelfId}`, data: shelf }).catch(
+        noop,
+      );
     }
     this.counts.hoursSent++;
   }
 
   private armHourTimer(): void {
     const waitMs = this.hourStart + HOUR_MS - this.deps.now();
-    this.hourTimer = setTimeout(() => {
-      this.closeHour();
-      this.armHourTimer();
-    }, Math.max(1_000, Math.min(waitMs + 10, HOUR_MS)));
+    this.hourTimer = setTimeout(
+      () => {
+        this.closeHour();
+        this.armHourTimer();
+      },
+      Math.max(1_000, Math.min(waitMs + 10, HOUR_MS)),
+    );
     this.hourTimer.unref();
   }
 
@@ -152,7 +162,8 @@ export class RelayRecorder implements GatewayModule {
         this.counts.appendFailures++;
         this.deps.onAppendFailed?.(output.type);
         const suppressed = this.logThrottle.admit(output.type);
-        if (suppressed >= 0) this.deps.log.error({ err: error, type: output.type, subject: output.subject, suppressed }, 'event for HQ not recorded');
+        if (suppressed >= 0)
+          this.deps.log.error({ err: error, type: output.type, subject: output.subject, suppressed }, 'event for HQ not recorded');
         throw error;
       },
     );

@@ -22,13 +22,21 @@ const ClassStatusSchema = Type.Object(
     liveBytes: count,
     oldestEventAgeS: Nullable(Type.Number({ minimum: 0 })),
     appendBytesPerS: Type.Number({ minimum: 0 }),
-    forecastFullInS: Nullable(Type.Number({ minimum: 0, description: 'seconds until the budget is full at the current rate without draining; null when not growing' })),
+    forecastFullInS: Nullable(
+      Type.Number({
+        minimum: 0,
+        description: 'seconds until the budget is full at the current rate without draining; null when not growing',
+      }),
+    ),
     dropped: Type.Object({ count, firstAt: isoTime, lastAt: isoTime }, { additionalProperties: false }),
   },
   { additionalProperties: false },
 );
 
-const LaneSchema = Type.Object({ published: count, acked: count, failed: count, ratePerS: Type.Number({ minimum: 0 }) }, { additionalProperties: false });
+const LaneSchema = Type.Object(
+  { published: count, acked: count, failed: count, ratePerS: Type.Number({ minimum: 0 }) },
+  { additionalProperties: false },
+);
 
 export const RelayStatusSchema = Type.Object(
   {
@@ -45,8 +53,14 @@ export const RelayStatusSchema = Type.Object(
     inFlight: count,
     maxInFlight: count,
     lanes: Type.Object({ live: LaneSchema, backlog: LaneSchema }, { additionalProperties: false }),
-    perClass: Type.Object(Object.fromEntries(RELAY_CLASSES.map((c) => [c, ClassStatusSchema])) as Record<RelayClass, typeof ClassStatusSchema>, { additionalProperties: false }),
-    commands: Type.Object({ ok: count, failed: count, unsupported: count, rejected: count, replays: count }, { additionalProperties: false }),
+    perClass: Type.Object(
+      Object.fromEntries(RELAY_CLASSES.map((c) => [c, ClassStatusSchema])) as Record<RelayClass, typeof ClassStatusSchema>,
+      { additionalProperties: false },
+    ),
+    commands: Type.Object(
+      { ok: count, failed: count, unsupported: count, rejected: count, replays: count },
+      { additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );
@@ -80,7 +94,12 @@ export function relayStatus(input: { forwarder: ForwarderStatus; outbox: OutboxS
   }
   return {
     enabled: true,
-    link: { up: forwarder.link.up, since: iso(forwarder.link.since), attempts: forwarder.link.attempts, lastError: forwarder.link.lastError },
+    link: {
+      up: forwarder.link.up,
+      since: iso(forwarder.link.since),
+      attempts: forwarder.link.attempts,
+      lastError: forwarder.link.lastError,
+    },
     inFlight: forwarder.inFlight,
     maxInFlight: forwarder.maxInFlight,
     lanes: forwarder.lanes,
@@ -121,5 +140,9 @@ export function disabledRelayStatus(): RelayStatus {
 
 /** What changed enough to publish a new `relay.status`: the link, and the outbox's rows/drops per class. */
 export function statusSignature(status: RelayStatus): string {
-  return [status.link.up, status.link.since, ...RELAY_CLASSES.flatMap((c) => [status.perClass[c].rows, status.perClass[c].dropped.count])].join('|');
+  return [
+    status.link.up,
+    status.link.since,
+    ...RELAY_CLASSES.flatMap((c) => [status.perClass[c].rows, status.perClass[c].dropped.count]),
+  ].join('|');
 }

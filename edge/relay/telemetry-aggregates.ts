@@ -83,7 +83,13 @@ export class HourlyWeightAggregates {
       for (let facing = 1; facing <= MAX_FACING; facing++) {
         const a = slots[facing];
         if (a === undefined || a.count === 0) continue;
-        facings.push({ facing, count: a.count, minWeightG: a.minG, maxWeightG: a.maxG, meanWeightG: Math.round((a.sumG / a.count) * 10) / 10 });
+        facings.push({
+          facing,
+          count: a.count,
+          minWeightG: a.minG,
+          maxWeightG: a.maxG,
+          meanWeightG: Math.round((a.sumG / a.count) * 10) / 10,
+        });
         a.count = 0;
         a.sumG = 0;
       }

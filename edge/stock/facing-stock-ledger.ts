@@ -76,7 +76,15 @@ class FacingCell {
 
   quantity(): ShelfQuantity {
     const { plan } = this;
-    return { shelfId: plan.shelfId, facing: plan.facing, sku: plan.sku, units: this.units, weightG: this.weightG, source: this.source, at: this.at };
+    return {
+      shelfId: plan.shelfId,
+      facing: plan.facing,
+      sku: plan.sku,
+      units: this.units,
+      weightG: this.weightG,
+      source: this.source,
+      at: this.at,
+    };
   }
 }
 

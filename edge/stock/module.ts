@@ -94,7 +94,8 @@ export class StockModule implements GatewayModule {
       onUnknownFacing: (shelfId, facing) => {
         this.deps.onUnknownFacing();
         const suppressed = this.unknownFacingLog.admit(`${shelfId}/${facing}`);
-        if (suppressed >= 0) this.deps.log.warn({ deviceId: shelfId, facing, suppressed }, 'weight for a facing not in the planogram dropped');
+        if (suppressed >= 0)
+          this.deps.log.warn({ deviceId: shelfId, facing, suppressed }, 'weight for a facing not in the planogram dropped');
       },
       initialSensorFault: (plan) => this.deps.sensorFaulty(plan.shelfId, plan.facing),
       onImplausibleReading: () => this.deps.onImplausibleReading(),
@@ -110,7 +111,9 @@ export class StockModule implements GatewayModule {
     this.book = book;
     this.pipeline = pipeline;
     // shelf readings and kiosk sales only: a label's status never reaches the pipeline
-    this.unsubscribe = onDeviceMessages(this.deps.bus, ['shelf/weight', 'kiosk/event'], 'stock-pipeline', (message) => pipeline.push(message));
+    this.unsubscribe = onDeviceMessages(this.deps.bus, ['shelf/weight', 'kiosk/event'], 'stock-pipeline', (message) =>
+      pipeline.push(message),
+    );
     this.deps.log.info({ facings: planogram.planogram.facings.length }, 'stock pipeline started');
   }
 

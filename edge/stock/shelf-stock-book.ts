@@ -46,7 +46,14 @@ export class ShelfStockBook {
     }
     for (const snapshot of restored) {
       const view = this.facings.get(facingKey(snapshot.shelfId, snapshot.facing));
-      if (view) Object.assign(view, { units: snapshot.units, weightG: snapshot.weightG, level: snapshot.level, source: snapshot.source, updatedAt: snapshot.updatedAt });
+      if (view)
+        Object.assign(view, {
+          units: snapshot.units,
+          weightG: snapshot.weightG,
+          level: snapshot.level,
+          source: snapshot.source,
+          updatedAt: snapshot.updatedAt,
+        });
     }
   }
 
@@ -89,5 +96,13 @@ export class ShelfStockBook {
 
 export function toSnapshot(view: FacingStockView): FacingSnapshot | undefined {
   if (view.units === null || view.source === null || view.level === 'unknown' || view.updatedAt === null) return undefined;
-  return { shelfId: view.shelfId, facing: view.facing, units: view.units, weightG: view.weightG, source: view.source, level: view.level, updatedAt: view.updatedAt };
+  return {
+    shelfId: view.shelfId,
+    facing: view.facing,
+    units: view.units,
+    weightG: view.weightG,
+    source: view.source,
+    level: view.level,
+    updatedAt: view.updatedAt,
+  };
 }

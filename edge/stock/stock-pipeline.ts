@@ -51,8 +51,12 @@ export class StockPipeline {
   constructor(private readonly deps: StockPipelineDeps) {
     this.ledger = new FacingStockLedger(deps.planogram, deps.options, deps.initialStock);
     // a fault ends once plausible readings held as long as a level must hold: the same debounce
-    this.sensors = new SensorFaultTracker(deps.planogram, deps.options.sensorToleranceG, deps.options.debounceMs, deps.initialSensorFault, (change) =>
-      this.sensorFaults.next(change),
+    this.sensors = new SensorFaultTracker(
+      deps.planogram,
+      deps.options.sensorToleranceG,
+      deps.options.debounceMs,
+      deps.initialSensorFault,
+      (change) => this.sensorFaults.next(change),
     );
   }
 
@@ -119,9 +123,7 @@ export class StockPipeline {
     const signals = quantities.pipe(
       // quantities only come for planogram facings, so the plan is always found
       groupBy((q) => planogram.facing(q.shelfId, q.facing) as FacingPlan),
-      mergeMap((group) =>
-        group.pipe(lowStockSignals(group.key, options.debounceMs, scheduler, this.deps.initialLevel(group.key))),
-      ),
+      mergeMap((group) => group.pipe(lowStockSignals(group.key, options.debounceMs, scheduler, this.deps.initialLevel(group.key)))),
     );
     return merge(
       quantities.pipe(map((quantity): StockOutput => ({ type: 'quantity', quantity }))),

@@ -7,9 +7,7 @@ import type { FacingPlan } from '../planogram/planogram.js';
 export type StockLevel = 'ok' | 'low';
 export type StockSource = 'weight' | 'sales-estimate';
 
-export type StockEvent =
-  | { type: 'weight'; weightG: number; at: number }
-  | { type: 'sale'; qty: number; at: number };
+export type StockEvent = { type: 'weight'; weightG: number; at: number } | { type: 'sale'; qty: number; at: number };
 
 export type FacingStock = {
   units: number;
@@ -99,7 +97,11 @@ export function applyStockEvent(
  * Hysteresis: a facing becomes low at or below `lowStockUnits` and is ok again only at or above `restockUnits`,
  * so readings jittering around the threshold do not flap.
  */
-export function nextStockLevel(previous: StockLevel | undefined, units: number, plan: Pick<FacingPlan, 'lowStockUnits' | 'restockUnits'>): StockLevel {
+export function nextStockLevel(
+  previous: StockLevel | undefined,
+  units: number,
+  plan: Pick<FacingPlan, 'lowStockUnits' | 'restockUnits'>,
+): StockLevel {
   if (units <= plan.lowStockUnits) return 'low';
   if (previous === 'low' && units < plan.restockUnits) return 'low';
   return 'ok';

@@ -69,8 +69,8 @@ export class DatabaseWatch {
         if (this.opened.get(file) === undefined) this.opened.set(file, now);
         const change = fileChange(file, this.opened.get(file), now);
         if (change === undefined) continue;
-        this.problem = `${change}: writes from now on are lost at the next restart; stop the gateway and restore the data dir ` +
-          'from a backup';
+        this.problem =
+          `${change}: writes from now on are lost at the next restart; stop the gateway and restore the data dir ` + 'from a backup';
         this.log.fatal({ file, dataDir: this.dataDir }, this.problem);
         return;
       }

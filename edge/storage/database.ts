@@ -65,14 +65,19 @@ export class SqliteDatabase {
       await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
       // created 0600 before SQLite creates it 0644 (its WAL and shm files take the database file's mode)
       // (a file this user may only read is left to SQLite, which opens it read-only)
-      await open(this.path, 'a', 0o600).then((file) => file.close(), () => undefined);
+      await open(this.path, 'a', 0o600).then(
+        (file) => file.close(),
+        () => undefined,
+      );
     }
     this.db = await new Promise<sqlite3.Database>((resolve, reject) => {
       const db = new sqlite3.Database(this.path, (error) => (error ? reject(wrap(error, 'open')) : resolve(db)));
     });
     // WAL: readers never block the writer; NORMAL sync is durable across process crashes (kill -9) in WAL mode.
     const synchronous = this.options.synchronous ?? 'NORMAL';
-    await this.execNow(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous}; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;`);
+    await this.execNow(
+      `PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous}; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;`,
+    );
   }
 
   async close(): Promise<void> {

@@ -148,7 +148,10 @@ export class StorageModule implements GatewayModule {
    */
   private async keepFilesPrivate(): Promise<void> {
     for (const file of withSidecars(this.databaseFile)) {
-      const mode = await stat(file).then((found) => found.mode & 0o777, () => undefined);
+      const mode = await stat(file).then(
+        (found) => found.mode & 0o777,
+        () => undefined,
+      );
       if (mode !== undefined && (mode & 0o077) !== 0) await chmod(file, 0o600).catch(() => undefined);
     }
     const dirMode = (await stat(this.dataDir)).mode & 0o777;

@@ -122,7 +122,8 @@ export class WriteBehindWriter {
    * the storage error if the transaction fails (the changes stay pending and are retried, as any write-behind change).
    */
   commit(): Promise<void> {
-    if (this.waiters.length >= MAX_COMMIT_WAITERS) return Promise.reject(new CommitRefusedError(`${this.waiters.length} commits are waiting for the disk already`));
+    if (this.waiters.length >= MAX_COMMIT_WAITERS)
+      return Promise.reject(new CommitRefusedError(`${this.waiters.length} commits are waiting for the disk already`));
     if (!this.db.isOpen) return Promise.reject(new CommitRefusedError('the database is closed'));
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ resolve, reject });
@@ -188,17 +189,18 @@ export class WriteBehindWriter {
       return Promise.resolve(false);
     }
     const waiters = this.waiters.splice(0);
-    this.inFlight = this.writeBatch().then(
-      (ok) => {
+    this.inFlight = this.writeBatch()
+      .then((ok) => {
         if (ok) this.resolveWaiters(waiters);
-        else this.rejectWaiters(waiters, new CommitRefusedError(`storage write failed: ${this.lastError ?? 'unknown error'}`, this.lastCause));
+        else
+          this.rejectWaiters(waiters, new CommitRefusedError(`storage write failed: ${this.lastError ?? 'unknown error'}`, this.lastCause));
         return ok;
-      },
-    ).finally(() => {
-      this.inFlight = undefined;
-      // callers that arrived during this flush: their changes may not be in it, so they get the next one
-      if (this.waiters.length > 0) this.scheduleCommit();
-    });
+      })
+      .finally(() => {
+        this.inFlight = undefined;
+        // callers that arrived during this flush: their changes may not be in it, so they get the next one
+        if (this.waiters.length > 0) this.scheduleCommit();
+      });
     return this.inFlight;
   }
 
@@ -216,7 +218,10 @@ export class WriteBehindWriter {
       registered.pending = new Map();
       return { registered, values };
     });
-    const taken = this.participants.map((participant) => ({ participant, taken: participant.pending() > 0 ? participant.take() : undefined }));
+    const taken = this.participants.map((participant) => ({
+      participant,
+      taken: participant.pending() > 0 ? participant.take() : undefined,
+    }));
     const endTimer = this.metrics.flushTimer();
     try {
       await this.db.transaction(async (tx) => {

@@ -57,7 +57,9 @@ describe.skipIf(!haveChromium)('staff page: prices', () => {
     await gw?.dispose();
   });
 
-  async function openPage(token: string): Promise<{ page: Page; pageErrors: string[]; cspViolations: () => Promise<string[]>; close: () => Promise<void> }> {
+  async function openPage(
+    token: string,
+  ): Promise<{ page: Page; pageErrors: string[]; cspViolations: () => Promise<string[]>; close: () => Promise<void> }> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     const pageErrors: string[] = [];
@@ -69,7 +71,9 @@ describe.skipIf(!haveChromium)('staff page: prices', () => {
   }
 
   const upload = (page: Page, name: string, csv: string) =>
-    page.getByTestId('price-file').setInputFiles({ name, mimeType: 'text/csv', buffer: Buffer.from(csv) })
+    page
+      .getByTestId('price-file')
+      .setInputFiles({ name, mimeType: 'text/csv', buffer: Buffer.from(csv) })
       .then(() => page.getByRole('button', { name: 'Upload prices' }).click());
 
   const campaigns = async (): Promise<CampaignView[]> =>
@@ -96,7 +100,9 @@ describe.skipIf(!haveChromium)('staff page: prices', () => {
     const [created] = await campaigns();
     expect(created).toMatchObject({ state: 'done', createdBy: 'maria', counts: { confirmed: 3 } });
     expect(await item.getAttribute('data-campaign-id')).toBe(created?.id);
-    expect([labels.get('esl-m1'), labels.get('esl-m2'), labels.get('esl-b1')].map((label) => label?.displayedPriceCents)).toEqual([219, 219, 899]);
+    expect([labels.get('esl-m1'), labels.get('esl-m2'), labels.get('esl-b1')].map((label) => label?.displayedPriceCents)).toEqual([
+      219, 219, 899,
+    ]);
     expect(pageErrors).toEqual([]);
     expect(await cspViolations()).toEqual([]);
     await close();
@@ -147,7 +153,10 @@ describe.skipIf(!haveChromium)('staff page: prices', () => {
     // staff may not list campaigns: what they see is what the stream brought since the page opened
     expect(await page.getByTestId('campaign-item').count()).toBe(0);
 
-    const response = await gw.api('/api/campaigns', { method: 'POST', body: JSON.stringify({ id: 'live-milk', prices: [{ sku: MILK, priceCents: 229 }] }) });
+    const response = await gw.api('/api/campaigns', {
+      method: 'POST',
+      body: JSON.stringify({ id: 'live-milk', prices: [{ sku: MILK, priceCents: 229 }] }),
+    });
     expect(response.status).toBe(201);
     const item = page.locator('[data-testid="campaign-item"][data-campaign-id="live-milk"]');
     await expect.poll(() => item.getByTestId('campaign-percent').textContent(), { timeout: 10_000 }).toBe('100 %');

@@ -24,7 +24,13 @@ type ApGateway = { gw: TestGateway; ap: OeplApSimulator };
 
 async function gatewayWithAp(apName: string, buildVersion: string | undefined, seed: number): Promise<ApGateway> {
   const ap = new OeplApSimulator({
-    tagCount: TAGS, logger: log, random: seededRandom(seed), checkInIntervalMs: 200, renderDelayMs: 20, sysIntervalMs: 100, bootDelayMs: 50,
+    tagCount: TAGS,
+    logger: log,
+    random: seededRandom(seed),
+    checkInIntervalMs: 200,
+    renderDelayMs: 20,
+    sysIntervalMs: 100,
+    bootDelayMs: 50,
     ...(buildVersion ? { buildVersion } : {}),
   });
   await ap.start();
@@ -77,10 +83,14 @@ describe.skipIf(!haveChromium)('staff page: access points with unsupported firmw
     started.push(setup);
     const { gw, ap } = setup;
     // every tag has checked in and carries the driver's verdict before the page asks
-    await eventually(async () => {
-      const labels = (await labelsOf(gw)).filter((label) => label.driverId === 'oepl:oepl-ap-1' && label.driverLinkDetail !== null);
-      return labels.length === TAGS ? labels : undefined;
-    }, 10_000, `the ${TAGS} labels of the old AP with their driver state`);
+    await eventually(
+      async () => {
+        const labels = (await labelsOf(gw)).filter((label) => label.driverId === 'oepl:oepl-ap-1' && label.driverLinkDetail !== null);
+        return labels.length === TAGS ? labels : undefined;
+      },
+      10_000,
+      `the ${TAGS} labels of the old AP with their driver state`,
+    );
     expect(ap.macs).toHaveLength(TAGS);
 
     const vera = await gw.addToken('vera', 'viewer');
@@ -104,10 +114,14 @@ describe.skipIf(!haveChromium)('staff page: access points with unsupported firmw
     const setup = await gatewayWithAp('oepl-ap-2', undefined, 6);
     started.push(setup);
     const { gw } = setup;
-    await eventually(async () => {
-      const labels = (await labelsOf(gw)).filter((label) => label.driverId === 'oepl:oepl-ap-2' && label.lastSeenAt !== null);
-      return labels.length === TAGS && labels.every((label) => label.driverLinkUp === true) ? labels : undefined;
-    }, 10_000, `the ${TAGS} labels of the supported AP with their driver up`);
+    await eventually(
+      async () => {
+        const labels = (await labelsOf(gw)).filter((label) => label.driverId === 'oepl:oepl-ap-2' && label.lastSeenAt !== null);
+        return labels.length === TAGS && labels.every((label) => label.driverLinkUp === true) ? labels : undefined;
+      },
+      10_000,
+      `the ${TAGS} labels of the supported AP with their driver up`,
+    );
 
     const vera = await gw.addToken('vera', 'viewer');
     const { page, pageErrors, cspViolations, close } = await openPage(gw, vera);

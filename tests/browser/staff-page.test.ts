@@ -47,7 +47,9 @@ describe.skipIf(!haveChromium)('staff page', () => {
 
     const shelf = await gw.connectDevice('shelf-a', 'shelf');
     const publishUnits = (units: number) =>
-      shelf.publishAsync('store/test-store/shelf/shelf-a/weight', JSON.stringify({ facing: 1, weightG: units * 1040, ts: Date.now() }), { qos: 1 });
+      shelf.publishAsync('store/test-store/shelf/shelf-a/weight', JSON.stringify({ facing: 1, weightG: units * 1040, ts: Date.now() }), {
+        qos: 1,
+      });
     for (const units of [9, 6, 3, 1, 1]) await publishUnits(units);
 
     const item = page.getByTestId('alert-item');
@@ -55,7 +57,9 @@ describe.skipIf(!haveChromium)('staff page', () => {
     expect(await item.getAttribute('data-state')).toBe('open');
     expect(await item.textContent()).toContain('Oat milk');
     expect(await page.getByTestId('active-count').textContent()).toContain('1');
-    await expect.poll(() => page.locator('[data-testid="facing-row"][data-shelf-id="shelf-a"][data-facing="1"]').getAttribute('data-level')).toBe('low');
+    await expect
+      .poll(() => page.locator('[data-testid="facing-row"][data-shelf-id="shelf-a"][data-facing="1"]').getAttribute('data-level'))
+      .toBe('low');
     await page.screenshot({ path: join(mkdtempSync(join(tmpdir(), 'staff-page-')), 'alert-open.png') });
 
     await item.getByTestId('ack-button').click();
@@ -66,7 +70,9 @@ describe.skipIf(!haveChromium)('staff page', () => {
 
     for (let i = 0; i < 3; i++) await publishUnits(10);
     await expect.poll(() => page.getByTestId('alert-item').count(), { timeout: 5_000 }).toBe(0);
-    await expect.poll(() => page.locator('[data-testid="facing-row"][data-shelf-id="shelf-a"][data-facing="1"]').getAttribute('data-level')).toBe('ok');
+    await expect
+      .poll(() => page.locator('[data-testid="facing-row"][data-shelf-id="shelf-a"][data-facing="1"]').getAttribute('data-level'))
+      .toBe('ok');
     expect(pageErrors).toEqual([]);
     // everything above ran under the policy: nothing was refused
     expect(await csp.list()).toEqual([]);
@@ -75,7 +81,9 @@ describe.skipIf(!haveChromium)('staff page', () => {
 
   it('a viewer sees the alert but may not resolve it; signing in as staff on the page resolves it under the staff name', async () => {
     const kiosk = await gw.connectDevice('kiosk-9', 'kiosk');
-    await kiosk.publishAsync('store/test-store/kiosk/kiosk-9/event', JSON.stringify({ type: 'assist-requested', ts: Date.now() }), { qos: 1 });
+    await kiosk.publishAsync('store/test-store/kiosk/kiosk-9/event', JSON.stringify({ type: 'assist-requested', ts: Date.now() }), {
+      qos: 1,
+    });
     const viewer = await gw.addToken('wall screen', 'viewer');
     const sam = await gw.addToken('sam', 'staff');
     const context = await browser.newContext();
@@ -99,7 +107,7 @@ describe.skipIf(!haveChromium)('staff page', () => {
     await context.close();
   });
 
-  it('another page cannot frame the staff page (frame-ancestors \'none\': no clickjacking)', async () => {
+  it("another page cannot frame the staff page (frame-ancestors 'none': no clickjacking)", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     const csp = watchCspViolations(page);
@@ -107,7 +115,12 @@ describe.skipIf(!haveChromium)('staff page', () => {
     await expect.poll(async () => (await csp.list()).join('\n')).toContain('frame-ancestors');
     // the frame holds Chromium's error page, not the staff page
     const frame = page.frames().find((f) => f !== page.mainFrame());
-    expect(await frame?.locator('[data-testid="token-form"]').count().catch(() => 0)).toBe(0);
+    expect(
+      await frame
+        ?.locator('[data-testid="token-form"]')
+        .count()
+        .catch(() => 0),
+    ).toBe(0);
     await context.close();
   });
 

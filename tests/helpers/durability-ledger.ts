@@ -61,7 +61,14 @@ export type Finding = {
 };
 
 /** Proof a credential works or was withdrawn, for writes whose state alone does not show it (a rotated secret). */
-export type CredentialCheck = { cycle: number; kind: string; domain: 'device' | 'token'; subject: string; secret: string; accepted: boolean };
+export type CredentialCheck = {
+  cycle: number;
+  kind: string;
+  domain: 'device' | 'token';
+  subject: string;
+  secret: string;
+  accepted: boolean;
+};
 
 /** an answer older than the event it follows by this much still counts (the gateway's clock is this machine's) */
 const KIOSK_ALERT_SLACK_MS = 250;
@@ -109,11 +116,15 @@ export class DurabilityLedger {
   }
 
   ackedCount(cycle: number): number {
-    return this.actions.filter((a) => a.cycle === cycle && a.outcome === 'acked').length + this.kioskEvents.filter((e) => e.cycle === cycle && e.ackedAt !== undefined).length;
+    return (
+      this.actions.filter((a) => a.cycle === cycle && a.outcome === 'acked').length +
+      this.kioskEvents.filter((e) => e.cycle === cycle && e.ackedAt !== undefined).length
+    );
   }
 
   private bound(): void {
-    if (this.actions.length + this.kioskEvents.length >= MAX_RECORDS) throw new Error(`durability ledger full (${MAX_RECORDS} records): the workload runs away`);
+    if (this.actions.length + this.kioskEvents.length >= MAX_RECORDS)
+      throw new Error(`durability ledger full (${MAX_RECORDS} records): the workload runs away`);
   }
 }
 
@@ -129,8 +140,15 @@ export function checkCycle(ledger: DurabilityLedger, cycle: number, previous: St
   return [
     ...[...bySubject.values()].flatMap((actions) => lostWrites(actions, previous, current)),
     ...auditOfWrites(cycle, bySubject, newEntries),
-    ...lostKioskEvents(ledger.kioskEvents.filter((e) => e.cycle === cycle && e.ackedAt !== undefined), current.kioskAlerts),
-    ...(current.auditVerify.ok ? [] : [{ cycle, problem: 'audit-verify-failed' as const, kind: 'audit verify', subject: '-', detail: current.auditVerify.output.trim() }]),
+    ...lostKioskEvents(
+      ledger.kioskEvents.filter((e) => e.cycle === cycle && e.ackedAt !== undefined),
+      current.kioskAlerts,
+    ),
+    ...(current.auditVerify.ok
+      ? []
+      : [
+          { cycle, problem: 'audit-verify-failed' as const, kind: 'audit verify', subject: '-', detail: current.auditVerify.output.trim() },
+        ]),
     ...auditContradictions(cycle, current),
   ];
 }
@@ -178,10 +196,22 @@ function auditOfWrites(cycle: number, bySubject: ReadonlyMap<string, RecordedAct
     const { unmatchedIssued, unmatchedWritten } = alignAudit(issued, written);
     for (const action of unmatchedIssued) {
       if (action.outcome !== 'acked') continue;
-      findings.push({ cycle, problem: 'no-audit-entry', kind: action.kind, subject: action.subject, detail: `answered, but no ${action.audit} entry after the restart` });
+      findings.push({
+        cycle,
+        problem: 'no-audit-entry',
+        kind: action.kind,
+        subject: action.subject,
+        detail: `answered, but no ${action.audit} entry after the restart`,
+      });
     }
     for (const entry of unmatchedWritten) {
-      findings.push({ cycle, problem: 'audit-entry-not-issued', kind: entry.action, subject: entry.subject, detail: `audit seq ${entry.seq} has no write of this cycle behind it` });
+      findings.push({
+        cycle,
+        problem: 'audit-entry-not-issued',
+        kind: entry.action,
+        subject: entry.subject,
+        detail: `audit seq ${entry.seq} has no write of this cycle behind it`,
+      });
     }
   }
   return findings;
@@ -191,7 +221,10 @@ function auditOfWrites(cycle: number, bySubject: ReadonlyMap<string, RecordedAct
  * The longest common subsequence of the writes' audit actions and the entries found, preferring to leave out an
  * unanswered write (which may not have happened) rather than an answered one.
  */
-function alignAudit(issued: readonly RecordedAction[], written: readonly AuditEntryView[]): { unmatchedIssued: RecordedAction[]; unmatchedWritten: AuditEntryView[] } {
+function alignAudit(
+  issued: readonly RecordedAction[],
+  written: readonly AuditEntryView[],
+): { unmatchedIssued: RecordedAction[]; unmatchedWritten: AuditEntryView[] } {
   const rows = issued.length;
   const cols = written.length;
   const lcs: number[][] = Array.from({ length: rows + 1 }, () => new Array<number>(cols + 1).fill(0));
@@ -233,7 +266,12 @@ function lostKioskEvents(events: readonly KioskEventRecord[], alerts: readonly K
   return events
     .filter((event) => {
       const ackedAt = event.ackedAt as number;
-      return !alerts.some((a) => a.deviceId === event.kioskId && a.openedAt <= ackedAt + KIOSK_ALERT_SLACK_MS && (a.resolvedAt === undefined || a.resolvedAt >= event.sentAt));
+      return !alerts.some(
+        (a) =>
+          a.deviceId === event.kioskId &&
+          a.openedAt <= ackedAt + KIOSK_ALERT_SLACK_MS &&
+          (a.resolvedAt === undefined || a.resolvedAt >= event.sentAt),
+      );
     })
     .map((event) => ({
       cycle: event.cycle,
@@ -270,11 +308,13 @@ function auditSubject(entry: AuditEntryView): string {
 
 /** The state each audit entry says its subject is in (a rollback also says its reverse campaign exists). */
 function auditEffects(entry: AuditEntryView): { key: string; to: string | null }[] {
-  if (entry.action === 'label.bound') return [{ key: stateKey('label', auditSubject(entry)), to: `${String(entry.details.shelfId)}/${String(entry.details.facing)}` }];
+  if (entry.action === 'label.bound')
+    return [{ key: stateKey('label', auditSubject(entry)), to: `${String(entry.details.shelfId)}/${String(entry.details.facing)}` }];
   const effect = AUDIT_EFFECTS[entry.action];
   if (!effect) return [];
   const effects = [{ key: stateKey(effect.domain, entry.subject), to: effect.to }];
-  if (entry.action === 'campaign.rolled-back' && typeof entry.details.rollbackId === 'string') effects.push({ key: stateKey('campaign', entry.details.rollbackId), to: 'created' });
+  if (entry.action === 'campaign.rolled-back' && typeof entry.details.rollbackId === 'string')
+    effects.push({ key: stateKey('campaign', entry.details.rollbackId), to: 'created' });
   return effects;
 }
 
@@ -290,7 +330,13 @@ function auditContradictions(cycle: number, current: StateSnapshot): Finding[] {
   for (const [key, { to, entry }] of replayed) {
     const actual = current.states.get(key) ?? ABSENT[key.slice(0, key.indexOf(':')) as Domain];
     if (actual === to) continue;
-    findings.push({ cycle, problem: 'audit-contradicts-state', kind: entry.action, subject: key, detail: `the audit trail ends in ${to} (seq ${entry.seq}), the gateway shows ${actual}` });
+    findings.push({
+      cycle,
+      problem: 'audit-contradicts-state',
+      kind: entry.action,
+      subject: key,
+      detail: `the audit trail ends in ${to} (seq ${entry.seq}), the gateway shows ${actual}`,
+    });
   }
   return findings;
 }
@@ -314,9 +360,23 @@ export function credentialChecks(ledger: DurabilityLedger, cycle: number, curren
     if (since.some((a) => a.outcome !== 'acked')) continue;
     if (last.domain === 'device') {
       if (stateIn(current, 'device', last.subject) !== 'enabled' || last.to === 'absent') continue;
-      checks.push({ cycle, kind: withSecret.kind, domain: 'device', subject: last.subject, secret: withSecret.secret as string, accepted: true });
+      checks.push({
+        cycle,
+        kind: withSecret.kind,
+        domain: 'device',
+        subject: last.subject,
+        secret: withSecret.secret as string,
+        accepted: true,
+      });
     } else {
-      checks.push({ cycle, kind: last.kind, domain: 'token', subject: last.subject, secret: withSecret.secret as string, accepted: last.to === 'active' });
+      checks.push({
+        cycle,
+        kind: last.kind,
+        domain: 'token',
+        subject: last.subject,
+        secret: withSecret.secret as string,
+        accepted: last.to === 'active',
+      });
     }
   }
   return checks;

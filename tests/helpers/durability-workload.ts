@@ -8,7 +8,15 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { randomInt, seededRandom, type RandomSource } from '../../devices/random.js';
-import { stateKey, type DurabilityLedger, type NewAction, type StateSnapshot, type KioskAlertView, type AuditEntryView, type CredentialCheck } from './durability-ledger.js';
+import {
+  stateKey,
+  type DurabilityLedger,
+  type NewAction,
+  type StateSnapshot,
+  type KioskAlertView,
+  type AuditEntryView,
+  type CredentialCheck,
+} from './durability-ledger.js';
 
 export type ApiCall = (path: string, init?: RequestInit & { token?: string }) => Promise<Response>;
 export type CliCall = (argv: readonly string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
@@ -73,18 +81,23 @@ export class DurabilityWorkload {
 
   /** Connects the kiosks and the labels (the labels answer campaigns from now on). */
   async connect(): Promise<void> {
-    const labels = await Promise.all(this.store.labels.map(async (label) => ({ label, client: await this.connectDevice(label.id, label.secret) })));
+    const labels = await Promise.all(
+      this.store.labels.map(async (label) => ({ label, client: await this.connectDevice(label.id, label.secret) })),
+    );
     for (const { label, client } of labels) {
       await client.subscribeAsync(`store/${this.store.storeId}/esl/${label.id}/cmd`, { qos: 1 });
       client.on('message', (_topic, payload) => {
         const command = JSON.parse(payload.toString()) as { cmdId: string; type: string; priceCents?: number };
         if (command.type !== 'set-price') return;
         // a label takes a moment to redraw: the campaign is running for a while, not done at once
-        setTimeout(() => {
-          if (!client.connected) return;
-          const ack = { cmdId: command.cmdId, ok: true, displayedPriceCents: command.priceCents, ts: Date.now() };
-          client.publish(`store/${this.store.storeId}/esl/${label.id}/ack`, JSON.stringify(ack), { qos: 1 }, () => undefined);
-        }, randomInt(this.randomOf('label acks'), 5, 40));
+        setTimeout(
+          () => {
+            if (!client.connected) return;
+            const ack = { cmdId: command.cmdId, ok: true, displayedPriceCents: command.priceCents, ts: Date.now() };
+            client.publish(`store/${this.store.storeId}/esl/${label.id}/ack`, JSON.stringify(ack), { qos: 1 }, () => undefined);
+          },
+          randomInt(this.randomOf('label acks'), 5, 40),
+        );
       });
     }
     await Promise.all(this.store.kiosks.map((kiosk) => this.connectDevice(kiosk.id, kiosk.secret)));
@@ -100,7 +113,8 @@ export class DurabilityWorkload {
     this.devices.clear();
     this.tokens.clear();
     for (const [key, state] of snapshot.states) {
-      if (key.startsWith('device:dk-') && (state === 'enabled' || state === 'disabled')) this.devices.set(key.slice('device:'.length), state);
+      if (key.startsWith('device:dk-') && (state === 'enabled' || state === 'disabled'))
+        this.devices.set(key.slice('device:'.length), state);
       if (key.startsWith('token:kt-') && state === 'active') this.tokens.add(key.slice('token:'.length));
     }
     this.campaignIds = this.campaignIds.filter((id) => snapshot.states.has(stateKey('campaign', id)));
@@ -179,11 +193,20 @@ export class DurabilityWorkload {
     const base = { domain: 'alert' as const, subject: alert.id, before: alert.state };
     const post = { method: 'POST', headers: { 'content-type': 'application/json' } };
     if (alert.state === 'open' && roll < 0.45) {
-      await this.write({ ...base, kind: 'alert.ack', to: 'acknowledged', audit: 'alert.acknowledged' }, `/api/alerts/${alert.id}/ack`, { ...post, body: '{}' });
+      await this.write({ ...base, kind: 'alert.ack', to: 'acknowledged', audit: 'alert.acknowledged' }, `/api/alerts/${alert.id}/ack`, {
+        ...post,
+        body: '{}',
+      });
     } else if (roll < 0.7) {
-      await this.write({ ...base, kind: 'alert.snooze', to: 'snoozed', audit: 'alert.snoozed' }, `/api/alerts/${alert.id}/snooze`, { ...post, body: JSON.stringify({ minutes: randomInt(random, 30, 600) }) });
+      await this.write({ ...base, kind: 'alert.snooze', to: 'snoozed', audit: 'alert.snoozed' }, `/api/alerts/${alert.id}/snooze`, {
+        ...post,
+        body: JSON.stringify({ minutes: randomInt(random, 30, 600) }),
+      });
     } else {
-      await this.write({ ...base, kind: 'alert.resolve', to: 'resolved', audit: 'alert.resolved' }, `/api/alerts/${alert.id}/resolve`, { ...post, body: JSON.stringify({ note: 'kill test' }) });
+      await this.write({ ...base, kind: 'alert.resolve', to: 'resolved', audit: 'alert.resolved' }, `/api/alerts/${alert.id}/resolve`, {
+        ...post,
+        body: JSON.stringify({ note: 'kill test' }),
+      });
     }
   }
 
@@ -194,7 +217,11 @@ export class DurabilityWorkload {
       this.createdThisCycle++;
       this.campaignIds.push(id);
       const prices = this.store.skus.map((sku) => ({ sku, priceCents: randomInt(random, 100, 2_000) }));
-      await this.write({ kind: 'campaign.create', domain: 'campaign', subject: id, to: 'created', audit: 'campaign.created' }, '/api/campaigns', { ...post, body: JSON.stringify({ id, prices }) });
+      await this.write(
+        { kind: 'campaign.create', domain: 'campaign', subject: id, to: 'created', audit: 'campaign.created' },
+        '/api/campaigns',
+        { ...post, body: JSON.stringify({ id, prices }) },
+      );
       return;
     }
     // the newest campaign half of the time (most likely still running: one to cancel), else one of the last six
@@ -206,7 +233,11 @@ export class DurabilityWorkload {
     const { state } = (await answer.json()) as { state: string };
     const active = state === 'scheduled' || state === 'running';
     if (active && random() < 0.7) {
-      await this.write({ kind: 'campaign.cancel', domain: 'campaign', subject: id, to: 'cancelled', audit: 'campaign.cancelled' }, `/api/campaigns/${id}/cancel`, { ...post, body: '{}' });
+      await this.write(
+        { kind: 'campaign.cancel', domain: 'campaign', subject: id, to: 'cancelled', audit: 'campaign.cancelled' },
+        `/api/campaigns/${id}/cancel`,
+        { ...post, body: '{}' },
+      );
       return;
     }
     const canRollBack = state === 'running' || state === 'done' || state === 'cancelled';
@@ -227,11 +258,15 @@ export class DurabilityWorkload {
     const ids = [...this.devices.keys()];
     if (ids.length < 3 || (ids.length < MAX_TEST_DEVICES && random() < 0.15)) {
       const id = `dk-${this.cycle}-${this.counter++}`;
-      const answer = await this.write({ kind: 'device.add', domain: 'device', subject: id, to: 'enabled', audit: 'device.added' }, '/api/devices', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ id, kind: 'case' }),
-      });
+      const answer = await this.write(
+        { kind: 'device.add', domain: 'device', subject: id, to: 'enabled', audit: 'device.added' },
+        '/api/devices',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ id, kind: 'case' }),
+        },
+      );
       if (answer?.status === 201) this.devices.set(id, 'enabled');
       return;
     }
@@ -245,13 +280,23 @@ export class DurabilityWorkload {
     const subject = { domain: 'device' as const, subject: id };
     if (roll < 0.55) {
       const action = state === 'enabled' ? ('disable' as const) : ('enable' as const);
-      const answer = await this.write({ ...subject, kind: `device.${action}`, to: `${action}d`, audit: `device.${action}d` }, `/api/devices/${id}/${action}`, { method: 'POST' });
+      const answer = await this.write(
+        { ...subject, kind: `device.${action}`, to: `${action}d`, audit: `device.${action}d` },
+        `/api/devices/${id}/${action}`,
+        { method: 'POST' },
+      );
       if (answer?.status === 200) this.devices.set(id, `${action}d`);
     } else if (roll < 0.88) {
-      const answer = await this.write({ ...subject, kind: 'device.rotate-secret', to: null, audit: 'device.secret-rotated' }, `/api/devices/${id}/rotate-secret`, { method: 'POST' });
+      const answer = await this.write(
+        { ...subject, kind: 'device.rotate-secret', to: null, audit: 'device.secret-rotated' },
+        `/api/devices/${id}/rotate-secret`,
+        { method: 'POST' },
+      );
       if (answer?.status === 200) this.devices.set(id, state);
     } else {
-      await this.write({ ...subject, kind: 'device.remove', to: 'absent', audit: 'device.removed' }, `/api/devices/${id}`, { method: 'DELETE' });
+      await this.write({ ...subject, kind: 'device.remove', to: 'absent', audit: 'device.removed' }, `/api/devices/${id}`, {
+        method: 'DELETE',
+      });
     }
   }
 
@@ -259,11 +304,15 @@ export class DurabilityWorkload {
     const labelId = this.pick(random, this.store.rebindable);
     const target = this.pick(random, this.store.facings);
     if (!labelId || !target) return;
-    await this.write({ kind: 'label.bind', domain: 'label', subject: labelId, to: `${target.shelfId}/${target.facing}`, audit: 'label.bound' }, `/api/labels/${labelId}/binding`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(target),
-    });
+    await this.write(
+      { kind: 'label.bind', domain: 'label', subject: labelId, to: `${target.shelfId}/${target.facing}`, audit: 'label.bound' },
+      `/api/labels/${labelId}/binding`,
+      {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(target),
+      },
+    );
   }
 
   /** Tokens change only through the CLI (store IT at the gateway's console), on the database the gateway uses. */
@@ -271,7 +320,13 @@ export class DurabilityWorkload {
     const active = [...this.tokens];
     if (active.length < 2 || (active.length < MAX_TEST_TOKENS && random() < 0.5)) {
       const name = `kt-${this.cycle}-${this.counter++}`;
-      const handle = this.deps.ledger.begin(this.cycle, { kind: 'token.add', domain: 'token', subject: name, to: 'active', audit: 'token.added' });
+      const handle = this.deps.ledger.begin(this.cycle, {
+        kind: 'token.add',
+        domain: 'token',
+        subject: name,
+        to: 'active',
+        audit: 'token.added',
+      });
       const out = await this.deps.cli(['token', 'add', name, '--role', 'viewer']);
       if (out.code !== 0) throw new Error(`token add ${name} exited ${out.code}: ${out.stderr}`);
       handle.acked((JSON.parse(out.stdout) as { token: string }).token);
@@ -280,7 +335,13 @@ export class DurabilityWorkload {
     }
     const name = this.pick(random, active) as string;
     this.tokens.delete(name);
-    const handle = this.deps.ledger.begin(this.cycle, { kind: 'token.revoke', domain: 'token', subject: name, to: 'inactive', audit: 'token.revoked' });
+    const handle = this.deps.ledger.begin(this.cycle, {
+      kind: 'token.revoke',
+      domain: 'token',
+      subject: name,
+      to: 'inactive',
+      audit: 'token.revoked',
+    });
     const out = await this.deps.cli(['token', 'revoke', name]);
     if (out.code !== 0) throw new Error(`token revoke ${name} exited ${out.code}: ${out.stderr}`);
     handle.acked();
@@ -300,7 +361,14 @@ export class DurabilityWorkload {
   }
 
   private async connectDevice(id: string, secret: string): Promise<MqttClient> {
-    const client = await mqtt.connectAsync(this.store.mqttUrl, { clientId: id, username: id, password: secret, reconnectPeriod: 0, keepalive: 30, connectTimeout: 5_000 });
+    const client = await mqtt.connectAsync(this.store.mqttUrl, {
+      clientId: id,
+      username: id,
+      password: secret,
+      reconnectPeriod: 0,
+      keepalive: 30,
+      connectTimeout: 5_000,
+    });
     client.on('error', () => undefined);
     this.clients.push(client);
     return client;
@@ -318,11 +386,17 @@ export async function readSnapshot(api: ApiCall, cli: CliCall, ledger: Durabilit
   type AlertView = { id: string; state: string; deviceId?: string; openedAt: number; resolvedAt?: number };
   const { alerts } = await get<{ alerts: AlertView[] }>('/api/alerts?state=all&kind=kiosk-assist&limit=1000');
   for (const alert of alerts) states.set(stateKey('alert', alert.id), alert.state);
-  const kioskAlerts: KioskAlertView[] = alerts.map((a) => ({ deviceId: a.deviceId ?? '', openedAt: a.openedAt, ...(a.resolvedAt === undefined ? {} : { resolvedAt: a.resolvedAt }) }));
+  const kioskAlerts: KioskAlertView[] = alerts.map((a) => ({
+    deviceId: a.deviceId ?? '',
+    openedAt: a.openedAt,
+    ...(a.resolvedAt === undefined ? {} : { resolvedAt: a.resolvedAt }),
+  }));
   const { campaigns } = await get<{ campaigns: { id: string; state: string }[] }>('/api/campaigns');
   // scheduled, running and done are the campaign the create made, at some point of its life
-  for (const c of campaigns) states.set(stateKey('campaign', c.id), c.state === 'cancelled' || c.state === 'rolled-back' ? c.state : 'created');
-  for (const d of (await get<{ devices: { id: string; disabled: boolean }[] }>('/api/devices')).devices) states.set(stateKey('device', d.id), d.disabled ? 'disabled' : 'enabled');
+  for (const c of campaigns)
+    states.set(stateKey('campaign', c.id), c.state === 'cancelled' || c.state === 'rolled-back' ? c.state : 'created');
+  for (const d of (await get<{ devices: { id: string; disabled: boolean }[] }>('/api/devices')).devices)
+    states.set(stateKey('device', d.id), d.disabled ? 'disabled' : 'enabled');
   for (const l of (await get<{ labels: { labelId: string; shelfId: string | null; facing: number | null }[] }>('/api/labels')).labels) {
     if (l.shelfId !== null && l.facing !== null) states.set(stateKey('label', l.labelId), `${l.shelfId}/${l.facing}`);
   }
@@ -337,7 +411,10 @@ export async function readSnapshot(api: ApiCall, cli: CliCall, ledger: Durabilit
   const verified = await cli(['audit', 'verify']);
 
   // alerts the list leaves out (resolved long ago, beyond its limit) are asked for one by one
-  const alertIds = new Set([...audit.filter((e) => e.action.startsWith('alert.')).map((e) => e.subject), ...ledger.actions.filter((a) => a.domain === 'alert').map((a) => a.subject)]);
+  const alertIds = new Set([
+    ...audit.filter((e) => e.action.startsWith('alert.')).map((e) => e.subject),
+    ...ledger.actions.filter((a) => a.domain === 'alert').map((a) => a.subject),
+  ]);
   for (const id of alertIds) {
     if (states.has(stateKey('alert', id))) continue;
     const response = await api(`/api/alerts/${id}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
@@ -345,17 +422,32 @@ export async function readSnapshot(api: ApiCall, cli: CliCall, ledger: Durabilit
     if (!response.ok) throw new Error(`GET /api/alerts/${id} answered ${response.status}`);
     states.set(stateKey('alert', id), ((await response.json()) as AlertView).state);
   }
-  return { states, kioskAlerts, audit, auditVerify: { ok: verified.code === 0 && verified.stdout.startsWith('ok'), output: verified.stdout + verified.stderr } };
+  return {
+    states,
+    kioskAlerts,
+    audit,
+    auditVerify: { ok: verified.code === 0 && verified.stdout.startsWith('ok'), output: verified.stdout + verified.stderr },
+  };
 }
 
 /** Tries each credential: a device secret with an MQTT CONNECT, an API token with GET /api/whoami. */
-export async function tryCredentials(checks: readonly CredentialCheck[], mqttUrl: string, api: ApiCall): Promise<{ check: CredentialCheck; accepted: boolean }[]> {
+export async function tryCredentials(
+  checks: readonly CredentialCheck[],
+  mqttUrl: string,
+  api: ApiCall,
+): Promise<{ check: CredentialCheck; accepted: boolean }[]> {
   const results: { check: CredentialCheck; accepted: boolean }[] = [];
   for (const check of checks) {
     let accepted: boolean;
     if (check.domain === 'device') {
       const client = await mqtt
-        .connectAsync(mqttUrl, { clientId: check.subject, username: check.subject, password: check.secret, reconnectPeriod: 0, connectTimeout: 5_000 })
+        .connectAsync(mqttUrl, {
+          clientId: check.subject,
+          username: check.subject,
+          password: check.secret,
+          reconnectPeriod: 0,
+          connectTimeout: 5_000,
+        })
         .catch(() => undefined);
       accepted = client !== undefined;
       await client?.endAsync(true);

@@ -39,7 +39,9 @@ export class GatewayChild {
   async start(): Promise<void> {
     if (this.running()) throw new Error('the gateway child is running already');
     this.output = '';
-    const child = spawn(process.execPath, [this.options.cliFile, 'run', '--config', this.options.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [this.options.cliFile, 'run', '--config', this.options.configFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     const keep = (chunk: Buffer) => {
       this.output = (this.output + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);
@@ -48,8 +50,12 @@ export class GatewayChild {
     child.stderr?.on('data', keep);
     await eventually(
       async () => {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`gateway exited (${child.exitCode ?? child.signalCode}): ${this.output}`);
-        const answer = await fetch(`${this.options.httpUrl}/api/whoami`, { headers: { authorization: `Bearer ${this.options.apiToken}` }, signal: AbortSignal.timeout(1_000) }).catch(() => undefined);
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(`gateway exited (${child.exitCode ?? child.signalCode}): ${this.output}`);
+        const answer = await fetch(`${this.options.httpUrl}/api/whoami`, {
+          headers: { authorization: `Bearer ${this.options.apiToken}` },
+          signal: AbortSignal.timeout(1_000),
+        }).catch(() => undefined);
         return answer?.ok ? true : undefined;
       },
       this.options.startTimeoutMs ?? 30_000,

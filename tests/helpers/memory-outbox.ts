@@ -2,7 +2,15 @@
  * An in-memory RelayOutbox for the forwarder's and the commands' unit tests: the contract of edge/relay/outbox.ts
  * (leases, seq order, onDurable after a "group commit" on the next turn) without SQLite or budgets.
  */
-import { RELAY_CLASSES, type OutboxClassStats, type OutboxRow, type OutboxStats, type RelayClass, type RelayEvent, type RelayOutbox } from '../../edge/relay/outbox.js';
+import {
+  RELAY_CLASSES,
+  type OutboxClassStats,
+  type OutboxRow,
+  type OutboxStats,
+  type RelayClass,
+  type RelayEvent,
+  type RelayOutbox,
+} from '../../edge/relay/outbox.js';
 
 export class MemoryOutbox implements RelayOutbox {
   readonly rows = new Map<number, OutboxRow>();
@@ -16,7 +24,14 @@ export class MemoryOutbox implements RelayOutbox {
   constructor(private readonly now: () => number = Date.now) {}
 
   append(event: RelayEvent, relayClass: RelayClass): Promise<OutboxRow> {
-    const row: OutboxRow = { seq: ++this.seq, relayClass, id: event.id, type: event.type, createdAt: this.now(), body: JSON.stringify(event) };
+    const row: OutboxRow = {
+      seq: ++this.seq,
+      relayClass,
+      id: event.id,
+      type: event.type,
+      createdAt: this.now(),
+      body: JSON.stringify(event),
+    };
     return new Promise((resolve) => {
       this.pending.push({ row, resolve });
       if (this.pending.length === 1) setImmediate(() => this.commit());
@@ -25,7 +40,14 @@ export class MemoryOutbox implements RelayOutbox {
 
   /** appends without waiting for the commit: for filling a backlog before the forwarder starts */
   seed(event: RelayEvent, relayClass: RelayClass): OutboxRow {
-    const row: OutboxRow = { seq: ++this.seq, relayClass, id: event.id, type: event.type, createdAt: this.now(), body: JSON.stringify(event) };
+    const row: OutboxRow = {
+      seq: ++this.seq,
+      relayClass,
+      id: event.id,
+      type: event.type,
+      createdAt: this.now(),
+      body: JSON.stringify(event),
+    };
     this.rows.set(row.seq, row);
     return row;
   }
@@ -90,5 +112,13 @@ export class MemoryOutbox implements RelayOutbox {
 
 let nextId = 0;
 export function testEvent(type: string, data: unknown = {}, id = `ev-${++nextId}`): RelayEvent {
-  return { specversion: '1.0', id, source: '/stores/test-store', type, time: new Date().toISOString(), datacontenttype: 'application/json', data };
+  return {
+    specversion: '1.0',
+    id,
+    source: '/stores/test-store',
+    type,
+    time: new Date().toISOString(),
+    datacontenttype: 'application/json',
+    data,
+  };
 }

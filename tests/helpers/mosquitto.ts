@@ -63,7 +63,9 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number,
 }
 
 function pem(tag: string, der: ArrayBuffer): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n');
+  const b64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n');
   return `-----BEGIN ${tag}-----\n${b64}${b64.endsWith('\n') ? '' : '\n'}-----END ${tag}-----\n`;
 }
 
@@ -81,7 +83,10 @@ export async function makeTestCertificates(): Promise<{ caCert: string; serverCe
     notAfter,
     keys: caKeys as CryptoKeyPair,
     signingAlgorithm: alg,
-    extensions: [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    ],
   });
   const serverKeys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
   const server = await x509.X509CertificateGenerator.create({
@@ -133,7 +138,13 @@ export async function startMosquitto(options: { tls?: boolean; extraConfig?: str
     await writeFile(join(dir, 'server.pem'), certs.serverCert);
     await writeFile(join(dir, 'server-key.pem'), certs.serverKey, { mode: 0o600 });
     tlsPort = await freePort();
-    lines.push(`listener ${tlsPort} 127.0.0.1`, `cafile ${caFile}`, `certfile ${join(dir, 'server.pem')}`, `keyfile ${join(dir, 'server-key.pem')}`, 'allow_anonymous true');
+    lines.push(
+      `listener ${tlsPort} 127.0.0.1`,
+      `cafile ${caFile}`,
+      `certfile ${join(dir, 'server.pem')}`,
+      `keyfile ${join(dir, 'server-key.pem')}`,
+      'allow_anonymous true',
+    );
   }
   lines.push(...(options.extraConfig ?? []));
   const configFile = join(dir, 'mosquitto.conf');
@@ -175,11 +186,25 @@ export async function startMosquitto(options: { tls?: boolean; extraConfig?: str
   };
 }
 
-export type HqMessage = { topic: string; event: { id: string; type: string; data: unknown; [key: string]: unknown }; historical: boolean; receivedAt: number };
+export type HqMessage = {
+  topic: string;
+  event: { id: string; type: string; data: unknown; [key: string]: unknown };
+  historical: boolean;
+  receivedAt: number;
+};
 
 /** What HQ sees: a subscriber (MQTT 5, QoS 1) collecting every event on `topic`, parsed. */
-export async function hqSubscriber(url: string, topic: string, options: IClientOptions = {}): Promise<{ messages: HqMessage[]; ids(): Set<string>; client: MqttClient; close(): Promise<void> }> {
-  const client = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0, clientId: `hq-${Math.random().toString(16).slice(2)}`, ...options });
+export async function hqSubscriber(
+  url: string,
+  topic: string,
+  options: IClientOptions = {},
+): Promise<{ messages: HqMessage[]; ids(): Set<string>; client: MqttClient; close(): Promise<void> }> {
+  const client = await mqtt.connectAsync(url, {
+    protocolVersion: 5,
+    reconnectPeriod: 0,
+    clientId: `hq-${Math.random().toString(16).slice(2)}`,
+    ...options,
+  });
   const messages: HqMessage[] = [];
   client.on('message', (t, payload, packet) => {
     const historical = packet.properties?.userProperties?.historical === 'true';

@@ -81,7 +81,9 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   };
   const config = await loadConfig({ overrides: mergeDeep(base, options.overrides ?? {}), env: {} });
   const lines = options.logLines;
-  const log = lines ? createLogger({ level: 'debug', pretty: false }, { destination: { write: (line: string) => lines.push(line) }, isTTY: false }) : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const log = lines
+    ? createLogger({ level: 'debug', pretty: false }, { destination: { write: (line: string) => lines.push(line) }, isTTY: false })
+    : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const built = buildGateway(config, { log, snoozeCheckMs: 50 });
   try {
     await built.gateway.start();
@@ -110,7 +112,14 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     httpUrl,
     async connectDevice(id, kind, mqttOptions = {}) {
       const secret = await built.devices.registry.provision(id, kind);
-      const client = await mqtt.connectAsync(mqttUrl, { clientId: id, username: id, password: secret, reconnectPeriod: 0, keepalive: 30, ...mqttOptions });
+      const client = await mqtt.connectAsync(mqttUrl, {
+        clientId: id,
+        username: id,
+        password: secret,
+        reconnectPeriod: 0,
+        keepalive: 30,
+        ...mqttOptions,
+      });
       clients.push(client);
       return client;
     },
@@ -144,13 +153,20 @@ function mergeDeep(a: Record<string, unknown>, b: Record<string, unknown>): Reco
   const out: Record<string, unknown> = { ...a };
   for (const [k, v] of Object.entries(b)) {
     const cur = out[k];
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' ? mergeDeep(cur as Record<string, unknown>, v as Record<string, unknown>) : v;
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object'
+        ? mergeDeep(cur as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
   }
   return out;
 }
 
 /** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 5_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 5_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -166,7 +182,12 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
 }
 
 /** Resolves with the first bus event that matches (subscribe before causing it), or fails after `timeoutMs`. */
-export function nextEvent<K extends keyof GatewayEvents>(gw: TestGateway, event: K, match: (payload: GatewayEvents[K]) => boolean, timeoutMs = 5_000): Promise<GatewayEvents[K]> {
+export function nextEvent<K extends keyof GatewayEvents>(
+  gw: TestGateway,
+  event: K,
+  match: (payload: GatewayEvents[K]) => boolean,
+  timeoutMs = 5_000,
+): Promise<GatewayEvents[K]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       unsubscribe();
@@ -197,9 +218,16 @@ export function restartableShelfGateways(shelfId = 'shelf-a', secret = 'shelf-a-
     },
     async connectShelf(gw: TestGateway, provision: boolean, facing: number): Promise<(weightG: number) => Promise<unknown>> {
       if (provision) await gw.built.devices.registry.provision(shelfId, 'shelf', secret);
-      const client = await mqtt.connectAsync(gw.mqttUrl, { clientId: shelfId, username: shelfId, password: secret, reconnectPeriod: 0, keepalive: 30 });
+      const client = await mqtt.connectAsync(gw.mqttUrl, {
+        clientId: shelfId,
+        username: shelfId,
+        password: secret,
+        reconnectPeriod: 0,
+        keepalive: 30,
+      });
       clients.push(client);
-      return (weightG) => client.publishAsync(`store/test-store/shelf/${shelfId}/weight`, JSON.stringify({ facing, weightG, ts: Date.now() }), { qos: 1 });
+      return (weightG) =>
+        client.publishAsync(`store/test-store/shelf/${shelfId}/weight`, JSON.stringify({ facing, weightG, ts: Date.now() }), { qos: 1 });
     },
     /** ends the shelves' connections (before a restart) */
     async disconnectShelves(): Promise<void> {

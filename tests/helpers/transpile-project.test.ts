@@ -20,9 +20,21 @@ beforeEach(async () => {
   const root = join(dir, 'root');
   await mkdir(join(root, 'src/lib'), { recursive: true });
   await symlink(join(REPO, 'node_modules'), join(root, 'node_modules'), 'dir');
-  await writeFile(join(root, 'src/lib/price.ts'), `export type Cents = number;\nexport const euros = (cents: Cents): string => (cents / 100).toFixed(2);\n`);
-  await writeFile(join(root, 'src/main.ts'), `import { euros, type Cents } from './lib/price.js';\nconst c: Cents = 1999;\nprocess.stdout.write(euros(c));\n`);
-  options = (outName) => ({ root, outDir: join(dir, outName), sourceDirs: ['src'], linkedDirs: ['node_modules'], cacheDir: join(dir, 'cache') });
+  await writeFile(
+    join(root, 'src/lib/price.ts'),
+    `export type Cents = number;\nexport const euros = (cents: Cents): string => (cents / 100).toFixed(2);\n`,
+  );
+  await writeFile(
+    join(root, 'src/main.ts'),
+    `import { euros, type Cents } from './lib/price.js';\nconst c: Cents = 1999;\nprocess.stdout.write(euros(c));\n`,
+  );
+  options = (outName) => ({
+    root,
+    outDir: join(dir, outName),
+    sourceDirs: ['src'],
+    linkedDirs: ['node_modules'],
+    cacheDir: join(dir, 'cache'),
+  });
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -44,7 +56,10 @@ describe('transpileProject', () => {
   it('a second run transpiles only the file that changed', async () => {
     await build('first');
     expect(await build('second')).toMatchObject({ files: 2, transpiled: 0 });
-    await writeFile(join(dir, 'root/src/lib/price.ts'), `export type Cents = number;\nexport const euros = (cents: Cents): string => 'EUR ' + (cents / 100).toFixed(2);\n`);
+    await writeFile(
+      join(dir, 'root/src/lib/price.ts'),
+      `export type Cents = number;\nexport const euros = (cents: Cents): string => 'EUR ' + (cents / 100).toFixed(2);\n`,
+    );
     expect(await build('third')).toMatchObject({ files: 2, transpiled: 1 });
     const { stdout } = await promisify(execFile)(process.execPath, [join(dir, 'third/src/main.js')]);
     expect(stdout).toBe('EUR 19.99');

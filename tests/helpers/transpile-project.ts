@@ -67,7 +67,8 @@ export async function transpileProject(options: TranspileOptions): Promise<Trans
   const started = performance.now();
   const problems: string[] = [];
   // the key covers the compiler: a TypeScript upgrade must not serve the old compiler's output
-  const tsVersion = (JSON.parse(await readFile(join(options.root, 'node_modules/typescript/package.json'), 'utf8')) as { version: string }).version;
+  const tsVersion = (JSON.parse(await readFile(join(options.root, 'node_modules/typescript/package.json'), 'utf8')) as { version: string })
+    .version;
   let transpiler: Transpiler | undefined;
   const used = new Set<string>();
   let files = 0;
@@ -104,4 +105,3 @@ export async function transpileProject(options: TranspileOptions): Promise<Trans
   for (const shared of options.linkedDirs) await symlink(join(options.root, shared), join(options.outDir, shared), 'dir');
   return { files, transpiled, ms: Math.round(performance.now() - started), problems };
 }
-

@@ -80,8 +80,15 @@ describe('broker authentication and per-device ACL', () => {
     );
     // the bus hears of the subscriptions the broker holds, the refused ones left out (drivers wait for it before sending)
     const subscribedEvents: { deviceId: string; topics: readonly string[] }[] = [];
-    const unsubscribe = gw.built.bus.on('device.subscribed', 'test:acl', (event) => void subscribedEvents.push({ deviceId: event.deviceId, topics: event.topics }));
-    client.subscribe(['store/test-store/shelf/shelf-b/cmd', 'store/test-store/#', '$SYS/#', 'store/test-store/shelf/shelf-a/cmd'], () => undefined);
+    const unsubscribe = gw.built.bus.on(
+      'device.subscribed',
+      'test:acl',
+      (event) => void subscribedEvents.push({ deviceId: event.deviceId, topics: event.topics }),
+    );
+    client.subscribe(
+      ['store/test-store/shelf/shelf-b/cmd', 'store/test-store/#', '$SYS/#', 'store/test-store/shelf/shelf-a/cmd'],
+      () => undefined,
+    );
     expect(await suback).toEqual([128, 128, 128, 0]);
     expect(await gw.built.metrics.value('smartstore_mqtt_subscribe_rejected_total')).toBe(3);
     await eventually(() => (subscribedEvents.length > 0 ? true : undefined), 2_000, 'device.subscribed');
@@ -100,8 +107,12 @@ describe('broker authentication and per-device ACL', () => {
   it('accepts a valid device publishing on its own topic', async () => {
     const device = await gw.connectDevice('shelf-d', 'shelf');
     const before = await gw.built.metrics.value('smartstore_device_messages_total', { channel: 'shelf/weight' });
-    await device.publishAsync('store/test-store/shelf/shelf-d/weight', JSON.stringify({ facing: 1, weightG: 50, ts: Date.now() }), { qos: 1 });
-    await eventually(async () => ((await gw.built.metrics.value('smartstore_device_messages_total', { channel: 'shelf/weight' })) === before + 1 ? true : undefined));
+    await device.publishAsync('store/test-store/shelf/shelf-d/weight', JSON.stringify({ facing: 1, weightG: 50, ts: Date.now() }), {
+      qos: 1,
+    });
+    await eventually(async () =>
+      (await gw.built.metrics.value('smartstore_device_messages_total', { channel: 'shelf/weight' })) === before + 1 ? true : undefined,
+    );
   });
 
   it('a device whose secret is being guessed is throttled for the guesser but not locked out itself', async () => {

@@ -63,7 +63,9 @@ const READ_ROUTES = ['/api/alerts', '/api/alerts/no-such-alert', '/api/shelves',
 describe('API access', () => {
   it('role matrix: each role may call exactly the write routes at or below it; 403 names the role needed', async () => {
     gw = await startTestGateway();
-    const tokens = Object.fromEntries(await Promise.all(ROLES.map(async (role) => [role, await gw!.addToken(`${role}-user`, role)] as const))) as Record<Role, string>;
+    const tokens = Object.fromEntries(
+      await Promise.all(ROLES.map(async (role) => [role, await gw!.addToken(`${role}-user`, role)] as const)),
+    ) as Record<Role, string>;
     const outcomes: string[] = [];
     for (const role of ROLES) {
       for (const route of WRITE_ROUTES) {
@@ -72,8 +74,15 @@ describe('API access', () => {
         const allowed = ROLES.indexOf(role) >= ROLES.indexOf(route.need);
         // allowed requests reach the route (which then answers 201, 404, …), refused ones never do
         if (allowed) expect(response.status, `${role} ${route.method} ${route.path}`).not.toBe(403);
-        else expect(await response.json(), `${role} ${route.method} ${route.path}`).toEqual({ statusCode: 403, error: 'Forbidden', message: `token "${role}-user" has role ${role}; this needs ${route.need}` });
-        outcomes.push(`${role} ${route.method} ${route.path.replace('no-such-', '')}: ${allowed ? 'allowed' : 'refused'} (${response.status})`);
+        else
+          expect(await response.json(), `${role} ${route.method} ${route.path}`).toEqual({
+            statusCode: 403,
+            error: 'Forbidden',
+            message: `token "${role}-user" has role ${role}; this needs ${route.need}`,
+          });
+        outcomes.push(
+          `${role} ${route.method} ${route.path.replace('no-such-', '')}: ${allowed ? 'allowed' : 'refused'} (${response.status})`,
+        );
       }
     }
     expect(outcomes.filter((line) => line.includes('allowed')).length).toBe(3 * 3 + 5); // staff, manager, admin × alerts + admin × devices
@@ -98,13 +107,23 @@ describe('API access', () => {
     gw = await startTestGateway();
     const config = ['--config', await gw.writeConfigFile()];
     const out = { stdout: '', stderr: '' };
-    const io = { env: {}, cwd: gw.dataDir, stdout: { write: (t: string) => (out.stdout += t) }, stderr: { write: (t: string) => (out.stderr += t) }, onSignal: () => () => undefined };
+    const io = {
+      env: {},
+      cwd: gw.dataDir,
+      stdout: { write: (t: string) => (out.stdout += t) },
+      stderr: { write: (t: string) => (out.stderr += t) },
+      onSignal: () => () => undefined,
+    };
     expect(await runCli(['token', 'add', 'maria', '--role', 'staff', ...config], io)).toBe(0);
     const { token } = JSON.parse(out.stdout) as { token: string };
     expect(token).toMatch(/^sst_[A-Za-z0-9_-]{43}$/);
     expect(out.stderr).toContain('shown this once');
     const added = Date.now();
-    await eventually(async () => ((await gw!.api('/api/whoami', { token })).status === 200 ? true : undefined), 1_000, 'the new token to work');
+    await eventually(
+      async () => ((await gw!.api('/api/whoami', { token })).status === 200 ? true : undefined),
+      1_000,
+      'the new token to work',
+    );
     expect(Date.now() - added).toBeLessThan(1_000);
 
     out.stdout = '';
@@ -116,18 +135,23 @@ describe('API access', () => {
 
     expect(await runCli(['token', 'revoke', 'maria', ...config], io)).toBe(0);
     const revoked = Date.now();
-    await eventually(async () => ((await gw!.api('/api/whoami', { token })).status === 401 ? true : undefined), 1_000, 'the revoked token to be refused');
+    await eventually(
+      async () => ((await gw!.api('/api/whoami', { token })).status === 401 ? true : undefined),
+      1_000,
+      'the revoked token to be refused',
+    );
     expect(Date.now() - revoked).toBeLessThan(1_000);
     expect(await runCli(['token', 'revoke', 'maria', ...config], io)).toBe(1);
     expect(await runCli(['token', 'add', 'bad/name', '--role', 'staff', ...config], io)).toBe(1);
   });
 
-  it('`token revoke` in another process ends the token\'s open live streams within a second (opened with the token or its ticket) and voids its unused tickets', async () => {
+  it("`token revoke` in another process ends the token's open live streams within a second (opened with the token or its ticket) and voids its unused tickets", async () => {
     gw = await startTestGateway();
     const configFile = await gw.writeConfigFile();
     const maria = await gw.addToken('maria', 'viewer');
     const wall = await gw.addToken('wall screen', 'viewer');
-    const ticketOf = async (token: string) => ((await (await gw!.api('/api/events/ticket', { method: 'POST', token })).json()) as { ticket: string }).ticket;
+    const ticketOf = async (token: string) =>
+      ((await (await gw!.api('/api/events/ticket', { method: 'POST', token })).json()) as { ticket: string }).ticket;
 
     const byTicket = openStream(`${gw.httpUrl}/api/events?ticket=${encodeURIComponent(await ticketOf(maria))}`);
     const byHeader = openStream(`${gw.httpUrl}/api/events`, maria);
@@ -139,9 +163,14 @@ describe('API access', () => {
 
       // the real CLI, as store IT runs it: its own process and database connection
       // (rejects unless it exits 0)
-      await execFileAsync(process.execPath, [builtGatewayCli(), 'token', 'revoke', 'maria', '--config', configFile], { cwd: gw.dataDir, timeout: 15_000 });
+      await execFileAsync(process.execPath, [builtGatewayCli(), 'token', 'revoke', 'maria', '--config', configFile], {
+        cwd: gw.dataDir,
+        timeout: 15_000,
+      });
       const revokedAt = Date.now();
-      const timeout = new Promise<number[]>((_resolve, reject) => setTimeout(() => reject(new Error('the revoked token\'s streams are still open')), 3_000).unref());
+      const timeout = new Promise<number[]>((_resolve, reject) =>
+        setTimeout(() => reject(new Error("the revoked token's streams are still open")), 3_000).unref(),
+      );
       const endedAfterMs = (await Promise.race([Promise.all([byTicket.ended, byHeader.ended]), timeout])).map((at) => at - revokedAt);
       expect(Math.max(...endedAfterMs)).toBeLessThan(1_000);
       expect((await gw.api(`/api/events?ticket=${encodeURIComponent(unused)}`, { token: null })).status).toBe(401);
@@ -151,7 +180,11 @@ describe('API access', () => {
       expect(await gw.built.metrics.value('smartstore_sse_clients')).toBe(1);
       const connection = { deviceId: 'shelf-a', kind: 'shelf' as const, source: 'mqtt', connected: true, at: Date.now() };
       gw.built.bus.emit('device.connection', connection);
-      await eventually(() => (other.text().includes(`event: device\ndata: ${JSON.stringify(connection)}`) ? true : undefined), 2_000, 'the other stream to get the event');
+      await eventually(
+        () => (other.text().includes(`event: device\ndata: ${JSON.stringify(connection)}`) ? true : undefined),
+        2_000,
+        'the other stream to get the event',
+      );
     } finally {
       for (const stream of [byTicket, byHeader, other]) stream.close();
     }
@@ -183,9 +216,19 @@ describe('API access', () => {
     for (const path of ['/api/alerts', '/api/health', '/', '/api/events']) {
       const refused = await withHost(`attacker.example:${port}`, path);
       expect(refused.status, path).toBe(421);
-      expect(JSON.parse(refused.body)).toMatchObject({ statusCode: 421, message: 'this gateway does not answer to host "attacker.example:' + port + '" (add it to http.allowedHosts)' });
+      expect(JSON.parse(refused.body)).toMatchObject({
+        statusCode: 421,
+        message: 'this gateway does not answer to host "attacker.example:' + port + '" (add it to http.allowedHosts)',
+      });
     }
-    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `gateway.store.local:${port}`, 'GATEWAY.store.local', '10.1.2.3']) {
+    for (const host of [
+      `127.0.0.1:${port}`,
+      `localhost:${port}`,
+      `[::1]:${port}`,
+      `gateway.store.local:${port}`,
+      'GATEWAY.store.local',
+      '10.1.2.3',
+    ]) {
       expect((await withHost(host, '/api/alerts')).status, host).toBe(200);
     }
   });

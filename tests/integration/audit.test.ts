@@ -46,13 +46,34 @@ describe('audit trail', () => {
     gw = await startTestGateway();
     const maria = await gw.addToken('maria', 'staff');
     const tom = await gw.addToken('tom', 'staff');
-    const alert = gw.built.alerts.service.raise({ kind: 'low-stock', key: 'low-stock:shelf-a/1', severity: 'warning', title: 'Oat milk 1 l low', shelfId: 'shelf-a', facing: 1, units: 2 }).alert;
+    const alert = gw.built.alerts.service.raise({
+      kind: 'low-stock',
+      key: 'low-stock:shelf-a/1',
+      severity: 'warning',
+      title: 'Oat milk 1 l low',
+      shelfId: 'shelf-a',
+      facing: 1,
+      units: 2,
+    }).alert;
 
     expect((await gw.api(`/api/alerts/${alert.id}/ack`, { method: 'POST', body: '{}', token: maria })).status).toBe(200);
-    expect((await gw.api(`/api/alerts/${alert.id}/snooze`, { method: 'POST', body: JSON.stringify({ minutes: 5 }), token: tom })).status).toBe(200);
-    expect((await gw.api(`/api/alerts/${alert.id}/resolve`, { method: 'POST', body: JSON.stringify({ note: 'shelf filled' }), token: maria })).status).toBe(200);
+    expect(
+      (await gw.api(`/api/alerts/${alert.id}/snooze`, { method: 'POST', body: JSON.stringify({ minutes: 5 }), token: tom })).status,
+    ).toBe(200);
+    expect(
+      (await gw.api(`/api/alerts/${alert.id}/resolve`, { method: 'POST', body: JSON.stringify({ note: 'shelf filled' }), token: maria }))
+        .status,
+    ).toBe(200);
     // the system's own resolve of another alert is not a person's action
-    gw.built.alerts.service.raise({ kind: 'low-stock', key: 'low-stock:shelf-b/1', severity: 'warning', title: 'Chocolate low', shelfId: 'shelf-b', facing: 1, units: 3 });
+    gw.built.alerts.service.raise({
+      kind: 'low-stock',
+      key: 'low-stock:shelf-b/1',
+      severity: 'warning',
+      title: 'Chocolate low',
+      shelfId: 'shelf-b',
+      facing: 1,
+      units: 3,
+    });
     gw.built.alerts.service.resolveByKey('low-stock:shelf-b/1', 'system', 'restocked');
 
     expect((await gw.api('/api/devices', { method: 'POST', body: JSON.stringify({ id: 'esl-01', kind: 'esl' }) })).status).toBe(201);
@@ -86,14 +107,18 @@ describe('audit trail', () => {
 
   it('verify finds an edited row and a deleted row (second connection, triggers dropped), naming the seq; export re-verifies', async () => {
     gw = await startTestGateway();
-    for (let i = 1; i <= 5; i++) gw.built.audit.record({ actor: `person-${i}`, action: 'alert.acknowledged', subject: `alert-${i}`, details: { n: i } });
+    for (let i = 1; i <= 5; i++)
+      gw.built.audit.record({ actor: `person-${i}`, action: 'alert.acknowledged', subject: `alert-${i}`, details: { n: i } });
     expect(await entries(gw)).toHaveLength(5);
     const config = await gw.writeConfigFile();
     await gw.stop();
 
     const out = join(gw.dataDir, 'audit.jsonl');
     expect((await cli(['audit', 'export', '--out', out, '--config', config])).code).toBe(0);
-    const exported = (await readFile(out, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as AuditEntry);
+    const exported = (await readFile(out, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as AuditEntry);
     expect(exported.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
     expect(verifyEntries(exported)).toMatchObject({ ok: true, count: 5 });
 

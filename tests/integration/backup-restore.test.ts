@@ -73,10 +73,14 @@ function busyStore(gw: TestGateway) {
     for (let i = 0; !stopping && i < 10_000; i++) {
       const event = JSON.stringify({ type: 'assist-requested', ts: Date.now() });
       await kiosk.publishAsync('store/test-store/kiosk/kiosk-1/event', event, { qos: 1 });
-      const alert = await eventually(async () => {
-        const { alerts: active } = (await (await gw.api('/api/alerts')).json()) as { alerts: Alert[] };
-        return active.find((a) => a.deviceId === 'kiosk-1' && a.state === 'open');
-      }, 5_000, 'the kiosk alert');
+      const alert = await eventually(
+        async () => {
+          const { alerts: active } = (await (await gw.api('/api/alerts')).json()) as { alerts: Alert[] };
+          return active.find((a) => a.deviceId === 'kiosk-1' && a.state === 'open');
+        },
+        5_000,
+        'the kiosk alert',
+      );
       for (const step of ['ack', 'resolve']) {
         const response = await gw.api(`/api/alerts/${alert.id}/${step}`, { method: 'POST', body: JSON.stringify({}) });
         if (response.status !== 200) throw new Error(`${step} answered ${response.status}`);
@@ -111,9 +115,9 @@ describe('backup and restore', () => {
     const backup = await cli(['backup', '--out', out, '--config', config]);
     expect(backup.stderr).not.toContain('failed');
     expect(backup.code).toBe(EXIT.ok);
-    expect(backup.stdout).toMatch(new RegExp(
-      `^backup of store test-store in ${out}: gateway\\.db, relay-outbox\\.db and \\d+ key files, `,
-    ));
+    expect(backup.stdout).toMatch(
+      new RegExp(`^backup of store test-store in ${out}: gateway\\.db, relay-outbox\\.db and \\d+ key files, `),
+    );
     // the load went on while the backup ran and after it
     const afterBackup = load.acknowledged.devices.length;
     await eventually(() => (load.acknowledged.devices.length > afterBackup + 5 ? true : undefined), 10_000, 'writes after the backup');

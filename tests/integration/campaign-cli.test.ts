@@ -18,7 +18,10 @@ beforeAll(async () => {
   staffToken = await tg.addToken('tom', 'staff');
   await connectLabels(tg, ['esl-c1']); // the chocolate label refuses every price
   configFile = join(tg.dataDir, 'price-cli.yaml');
-  await writeFile(configFile, stringify({ dataDir: tg.dataDir, log: { level: 'silent', pretty: false }, http: { host: '127.0.0.1', port: tg.built.http.port } }));
+  await writeFile(
+    configFile,
+    stringify({ dataDir: tg.dataDir, log: { level: 'silent', pretty: false }, http: { host: '127.0.0.1', port: tg.built.http.port } }),
+  );
 });
 afterAll(async () => {
   await tg?.dispose();

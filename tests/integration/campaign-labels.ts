@@ -16,7 +16,11 @@ export const CAMPAIGN_PLANOGRAM = {
 export type FakeLabel = { id: string; client: MqttClient; commands: { sku: string; priceCents: number }[] };
 
 /** Connects the labels; `refuse` lists the ones that answer every set-price with ok: false. */
-export async function connectLabels(tg: TestGateway, refuse: readonly string[] = [], ids: readonly string[] = ['esl-m1', 'esl-m2', 'esl-b1', 'esl-c1']): Promise<FakeLabel[]> {
+export async function connectLabels(
+  tg: TestGateway,
+  refuse: readonly string[] = [],
+  ids: readonly string[] = ['esl-m1', 'esl-m2', 'esl-b1', 'esl-c1'],
+): Promise<FakeLabel[]> {
   const labels: FakeLabel[] = [];
   for (const id of ids) {
     const client = await tg.connectDevice(id, 'esl');

@@ -33,14 +33,25 @@ describe('a campaign across a gateway restart', () => {
     beans.on('message', (_topic, payload) => {
       const command = JSON.parse(payload.toString()) as { cmdId: string; priceCents: number };
       beansCommands += 1;
-      beans.publish('store/test-store/esl/esl-b1/ack', JSON.stringify({ cmdId: command.cmdId, ok: true, displayedPriceCents: command.priceCents, ts: Date.now() }), { qos: 1 });
+      beans.publish(
+        'store/test-store/esl/esl-b1/ack',
+        JSON.stringify({ cmdId: command.cmdId, ok: true, displayedPriceCents: command.priceCents, ts: Date.now() }),
+        { qos: 1 },
+      );
     });
     const gateway = tg;
-    const view = async (): Promise<CampaignView> => (await (await gateway.api('/api/campaigns/restart-1', { token })).json()) as CampaignView;
+    const view = async (): Promise<CampaignView> =>
+      (await (await gateway.api('/api/campaigns/restart-1', { token })).json()) as CampaignView;
     const created = await tg.api('/api/campaigns', {
       method: 'POST',
       token,
-      body: JSON.stringify({ id: 'restart-1', prices: [{ sku: '4000000000017', priceCents: 239 }, { sku: '4000000000024', priceCents: 869 }] }),
+      body: JSON.stringify({
+        id: 'restart-1',
+        prices: [
+          { sku: '4000000000017', priceCents: 239 },
+          { sku: '4000000000024', priceCents: 869 },
+        ],
+      }),
     });
     expect(created.status).toBe(201);
     await until('the beans label to confirm', async () => ((await view()).counts.confirmed === 1 ? true : undefined));
@@ -100,7 +111,11 @@ describe('a campaign across a gateway restart', () => {
     const first = await startAp(tg, secret);
     const before = tg;
     for (const id of ['ap-1-L1', 'ap-1-L2']) first.checkInNow(id);
-    await until('both labels reported by ap-1', () => (before.built.labels.directory.driverFor('ap-1-L2')?.driverId === 'mqtt-ap:ap-1' && before.built.labels.directory.driverFor('ap-1-L1') ? true : undefined));
+    await until('both labels reported by ap-1', () =>
+      before.built.labels.directory.driverFor('ap-1-L2')?.driverId === 'mqtt-ap:ap-1' && before.built.labels.directory.driverFor('ap-1-L1')
+        ? true
+        : undefined,
+    );
     await first.stop();
     await tg.stop();
 
@@ -115,7 +130,13 @@ describe('a campaign across a gateway restart', () => {
     const created = await again.api('/api/campaigns', {
       method: 'POST',
       token,
-      body: JSON.stringify({ id: 'ap-away', prices: [{ sku: '4000000000017', priceCents: 249 }, { sku: '4000000000024', priceCents: 879 }] }),
+      body: JSON.stringify({
+        id: 'ap-away',
+        prices: [
+          { sku: '4000000000017', priceCents: 249 },
+          { sku: '4000000000024', priceCents: 879 },
+        ],
+      }),
     });
     expect(created.status).toBe(201);
     const view = async () => (await (await again.api('/api/campaigns/ap-away', { token })).json()) as CampaignView;

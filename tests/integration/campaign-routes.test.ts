@@ -24,16 +24,25 @@ afterAll(async () => {
 
 const post = (body: unknown, token = manager) =>
   tg.api('/api/campaigns', { method: 'POST', token, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-const postCsv = (csv: string, token = manager) => tg.api('/api/campaigns', { method: 'POST', token, headers: { 'content-type': 'text/csv' }, body: csv });
-const view = async (id: string): Promise<CampaignView> => (await (await tg.api(`/api/campaigns/${id}`, { token: manager })).json()) as CampaignView;
-const finished = (id: string) => until(`campaign ${id} to finish`, async () => {
-  const current = await view(id);
-  return current.finishedAt === undefined ? undefined : current;
-});
+const postCsv = (csv: string, token = manager) =>
+  tg.api('/api/campaigns', { method: 'POST', token, headers: { 'content-type': 'text/csv' }, body: csv });
+const view = async (id: string): Promise<CampaignView> =>
+  (await (await tg.api(`/api/campaigns/${id}`, { token: manager })).json()) as CampaignView;
+const finished = (id: string) =>
+  until(`campaign ${id} to finish`, async () => {
+    const current = await view(id);
+    return current.finishedAt === undefined ? undefined : current;
+  });
 
 describe('campaign API on a real gateway with MQTT labels', () => {
   it('creates a campaign from JSON; every label confirms through MQTT; the creator is the token name', async () => {
-    const response = await post({ id: 'json-1', prices: [{ sku: MILK, priceCents: 205 }, { sku: BEANS, priceCents: 899 }] });
+    const response = await post({
+      id: 'json-1',
+      prices: [
+        { sku: MILK, priceCents: 205 },
+        { sku: BEANS, priceCents: 899 },
+      ],
+    });
     expect(response.status).toBe(201);
     expect(await response.json()).toMatchObject({ id: 'json-1', createdBy: 'maria', total: 3 });
     const done = await finished('json-1');
@@ -48,8 +57,13 @@ describe('campaign API on a real gateway with MQTT labels', () => {
     try {
       await stream.ready;
       expect((await post({ id: 'live-1', prices: [{ sku: MILK, priceCents: 209 }] })).status).toBe(201);
-      const last = await until('the campaign\'s done event', () =>
-        stream.events.find((event) => event.event === 'campaign' && (event.data as { campaignId: string; state: string }).campaignId === 'live-1' && (event.data as { state: string }).state === 'done'),
+      const last = await until("the campaign's done event", () =>
+        stream.events.find(
+          (event) =>
+            event.event === 'campaign' &&
+            (event.data as { campaignId: string; state: string }).campaignId === 'live-1' &&
+            (event.data as { state: string }).state === 'done',
+        ),
       );
       expect(last.data).toMatchObject({ total: 2, counts: { confirmed: 2 } });
     } finally {
@@ -90,7 +104,12 @@ describe('campaign API on a real gateway with MQTT labels', () => {
   });
 
   it('rejects a body with a duplicate sku at two prices (400, with the item) and an unknown campaign (404)', async () => {
-    const response = await post({ prices: [{ sku: MILK, priceCents: 1 }, { sku: MILK, priceCents: 2 }] });
+    const response = await post({
+      prices: [
+        { sku: MILK, priceCents: 1 },
+        { sku: MILK, priceCents: 2 },
+      ],
+    });
     expect(response.status).toBe(400);
     expect(((await response.json()) as { problems: { line: number }[] }).problems).toEqual([expect.objectContaining({ line: 2 })]);
     expect((await tg.api('/api/campaigns/nope', { token: manager })).status).toBe(404);
@@ -107,19 +126,28 @@ describe('campaign API on a real gateway with MQTT labels', () => {
     const before = labels.find((label) => label.id === 'esl-m1')?.commands.at(-1)?.priceCents;
     expect((await post({ id: 'promo', prices: [{ sku: MILK, priceCents: 99 }] })).status).toBe(201);
     await finished('promo');
-    const rolledBack = await tg.api('/api/campaigns/promo/rollback', { method: 'POST', token: manager, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'undo-promo' }) });
+    const rolledBack = await tg.api('/api/campaigns/promo/rollback', {
+      method: 'POST',
+      token: manager,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'undo-promo' }),
+    });
     expect(rolledBack.status).toBe(201);
     expect(await finished('undo-promo')).toMatchObject({ rollbackOf: 'promo', counts: { confirmed: 2 } });
     expect(labels.find((label) => label.id === 'esl-m1')?.commands.at(-1)?.priceCents).toBe(before);
 
     const entries = await until('audit entries', async () => {
-      const rows = await tg.built.storage.db.all<{ actor: string; action: string; subject: string }>("SELECT actor, action, subject FROM audit_log WHERE action LIKE 'campaign.%'");
+      const rows = await tg.built.storage.db.all<{ actor: string; action: string; subject: string }>(
+        "SELECT actor, action, subject FROM audit_log WHERE action LIKE 'campaign.%'",
+      );
       return rows.some((row) => row.action === 'campaign.rolled-back') ? rows : undefined;
     });
-    expect(entries).toEqual(expect.arrayContaining([
-      { actor: 'maria', action: 'campaign.cancelled', subject: 'later' },
-      { actor: 'maria', action: 'campaign.rolled-back', subject: 'promo' },
-      { actor: 'maria', action: 'campaign.created', subject: 'json-1' },
-    ]));
+    expect(entries).toEqual(
+      expect.arrayContaining([
+        { actor: 'maria', action: 'campaign.cancelled', subject: 'later' },
+        { actor: 'maria', action: 'campaign.rolled-back', subject: 'promo' },
+        { actor: 'maria', action: 'campaign.created', subject: 'json-1' },
+      ]),
+    );
   });
 });

@@ -100,7 +100,9 @@ describe('config resolution: the CLI and `run` find the same database', () => {
     expect(byEnv.config.dataDir).toBe(join(dir, 'env-data'));
     const overridden = await resolveConfig(undefined, capture({ ...env, SMARTSTORE_DATA_DIR: '/srv/store' }).io);
     expect(overridden.config.dataDir).toBe('/srv/store');
-    expect(describeResolved(overridden)).toBe(`config: defaults + ${fromEnv} (SMARTSTORE_CONFIG) + env SMARTSTORE_DATA_DIR; data dir: /srv/store\n`);
+    expect(describeResolved(overridden)).toBe(
+      `config: defaults + ${fromEnv} (SMARTSTORE_CONFIG) + env SMARTSTORE_DATA_DIR; data dir: /srv/store\n`,
+    );
     const defaults = await resolveConfig(undefined, capture({}).io);
     expect(defaults.file).toBeUndefined();
     expect(defaults.config.dataDir).toBe(join(dir, 'data'));
@@ -109,20 +111,29 @@ describe('config resolution: the CLI and `run` find the same database', () => {
   it('device commands never create a database silently: exit 1 naming the absolute path; --init creates it', async () => {
     const file = await configFile('fresh.yaml', 'fresh-data');
     const database = join(dir, 'fresh-data', 'gateway.db');
-    for (const args of [['device', 'list'], ['device', 'add', 'esl-1', '--kind', 'esl'], ['device', 'disable', 'esl-1']]) {
+    for (const args of [
+      ['device', 'list'],
+      ['device', 'add', 'esl-1', '--kind', 'esl'],
+      ['device', 'disable', 'esl-1'],
+    ]) {
       const result = await cli([...args, '--config', file]);
       expect(result.code).toBe(EXIT.failed);
       expect(result.stderr).toContain(`data dir: ${join(dir, 'fresh-data')}`);
       expect(result.stderr).toContain(missingDatabaseMessage(database));
       expect(result.stdout).toBe('');
     }
-    for (const advice of ['start the gateway once', '--config FILE or SMARTSTORE_CONFIG', '`device add --init`']) expect(missingDatabaseMessage(database)).toContain(advice);
+    for (const advice of ['start the gateway once', '--config FILE or SMARTSTORE_CONFIG', '`device add --init`'])
+      expect(missingDatabaseMessage(database)).toContain(advice);
     expect(existsSync(database)).toBe(false);
 
     const created = await cli(['device', 'add', 'esl-1', '--kind', 'esl', '--init', '--config', file]);
     expect(created.code).toBe(EXIT.ok);
     expect(existsSync(database)).toBe(true);
-    expect(JSON.parse(created.stdout)).toEqual({ id: 'esl-1', kind: 'esl', secret: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/) as string });
+    expect(JSON.parse(created.stdout)).toEqual({
+      id: 'esl-1',
+      kind: 'esl',
+      secret: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/) as string,
+    });
   });
 
   it('a bad config: exit 2 with every problem, before anything is opened', async () => {
@@ -192,10 +203,14 @@ describe('device commands', () => {
         'the gateway to accept the device',
       );
       cleanups.push(() => client.endAsync(true));
-      const listed = await eventually(async () => {
-        const { stdout } = await cli(['device', 'list', '--config', file]);
-        return stdout.includes('shelf-q\tshelf\tenabled\tconnected\t20') ? stdout : undefined;
-      }, 3_000, 'device list to show the connection');
+      const listed = await eventually(
+        async () => {
+          const { stdout } = await cli(['device', 'list', '--config', file]);
+          return stdout.includes('shelf-q\tshelf\tenabled\tconnected\t20') ? stdout : undefined;
+        },
+        3_000,
+        'device list to show the connection',
+      );
       expect(listed).toMatch(/^shelf-a\tshelf\tenabled\tdisconnected\tnever$/m);
     });
 
@@ -221,7 +236,12 @@ describe('run', () => {
     run.signal('SIGTERM');
     expect(await exit).toBe(EXIT.ok);
     const last = logLines(run.stdout()).at(-1);
-    expect(last).toMatchObject({ level: 30, msg: expect.stringMatching(/^stopped, \d+ writes flushed$/) as string, written: expect.any(Number) as number, unwritten: 0 });
+    expect(last).toMatchObject({
+      level: 30,
+      msg: expect.stringMatching(/^stopped, \d+ writes flushed$/) as string,
+      written: expect.any(Number) as number,
+      unwritten: 0,
+    });
     expect(last?.msg).toBe(`stopped, ${String(last?.written)} writes flushed`);
   });
 
@@ -275,7 +295,9 @@ describe('run', () => {
     expect(result.code).toBe(EXIT.badConfig);
     expect(result.stderr).toContain(`invalid planogram (${planogram}):\n${EXPECTED_PROBLEMS.map((p) => `  - ${p}\n`).join('')}`);
     const fatal = logLines(result.stdout).filter((line) => line.level === 60);
-    expect(fatal).toEqual([expect.objectContaining({ msg: `invalid planogram (${planogram}): 3 problems`, file: planogram, problems: EXPECTED_PROBLEMS })]);
+    expect(fatal).toEqual([
+      expect.objectContaining({ msg: `invalid planogram (${planogram}): 3 problems`, file: planogram, problems: EXPECTED_PROBLEMS }),
+    ]);
     expect(result.stdout).not.toContain('\\n');
   });
 });
@@ -286,7 +308,13 @@ function brokenPlanogram() {
   return {
     products: TEST_PLANOGRAM.products,
     shelves: [
-      { ...shelfA, facings: [{ ...shelfA!.facings[0]!, sku: '9999999999999' }, { ...shelfA!.facings[1]!, restockUnits: 2 }] },
+      {
+        ...shelfA,
+        facings: [
+          { ...shelfA!.facings[0]!, sku: '9999999999999' },
+          { ...shelfA!.facings[1]!, restockUnits: 2 },
+        ],
+      },
       { ...shelfB, facings: [shelfB!.facings[0]!, shelfB!.facings[0]!] },
     ],
   };
@@ -324,7 +352,9 @@ describe('check-config', () => {
   });
 
   it('prints no password of a URL (hq.url with user:pass), nor the HQ password', async () => {
-    const file = await configFile('hq-url.yaml', 'data', { hq: { enabled: true, url: 'mqtt://hq-user:url-pass-123@hq.example.com:1883', password: 'hq-field-pass-456' } });
+    const file = await configFile('hq-url.yaml', 'data', {
+      hq: { enabled: true, url: 'mqtt://hq-user:url-pass-123@hq.example.com:1883', password: 'hq-field-pass-456' },
+    });
     const result = await cli(['check-config', file]);
     expect(result.code, result.stderr).toBe(EXIT.ok);
     expect(result.stdout).toContain('"url": "mqtt://hq-user:***@hq.example.com:1883"');
@@ -358,8 +388,13 @@ describe('start failures people can act on (explainStartFailure)', () => {
 
   it('port in use: exit 1 naming the port and the variable; any other multi-line error keeps its message on one line', async () => {
     const config = await configP;
-    const busy = explainStartFailure(new GatewayStartError('broker', { cause: Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE' }) }), config);
-    expect(busy.message).toBe(`broker: port ${config.mqtt.port} is already in use — stop the other process or choose another port (SMARTSTORE_MQTT_PORT)`);
+    const busy = explainStartFailure(
+      new GatewayStartError('broker', { cause: Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE' }) }),
+      config,
+    );
+    expect(busy.message).toBe(
+      `broker: port ${config.mqtt.port} is already in use — stop the other process or choose another port (SMARTSTORE_MQTT_PORT)`,
+    );
     const other = explainStartFailure(new GatewayStartError('alerts', { cause: new Error('two things:\n  - one\n  - two') }), config);
     expect(other).toMatchObject({ exitCode: EXIT.failed, message: 'alerts: two things:', fields: { problems: ['- one', '- two'] } });
   });
@@ -389,7 +424,10 @@ describe('start failures people can act on (explainStartFailure)', () => {
 describe('logs', () => {
   const line = (pretty: boolean, isTTY: boolean, env: NodeJS.ProcessEnv = {}) => {
     let text = '';
-    createLogger({ level: 'info', pretty }, { destination: { write: (t: string) => (text += t) }, isTTY, env }).info({ component: 'gateway' }, 'gateway running');
+    createLogger({ level: 'info', pretty }, { destination: { write: (t: string) => (text += t) }, isTTY, env }).info(
+      { component: 'gateway' },
+      'gateway running',
+    );
     return text;
   };
   // eslint-disable-next-line no-control-regex

@@ -51,7 +51,12 @@ describe('cold chain over MQTT and OPC UA from one config section', () => {
     await simulator.start();
     gw = await startTestGateway({
       overrides: {
-        coldChain: { cases: [{ id: MQTT_CASE, ...LIMITS }, { id: OPCUA_CASE, ...LIMITS }] },
+        coldChain: {
+          cases: [
+            { id: MQTT_CASE, ...LIMITS },
+            { id: OPCUA_CASE, ...LIMITS },
+          ],
+        },
         opcua: {
           devices: [
             {

@@ -9,7 +9,11 @@ const ackTopic = (id: string) => `store/test-store/esl/${id}/ack`;
 type Command = { cmdId: string; type: string; sku?: string; priceCents?: number; ts: number };
 
 /** An ESL on real MQTT: subscribes to its command topic and answers each command with `answer(command)` (or not at all). */
-async function label(gw: TestGateway, id: string, answer: (command: Command) => { ok: boolean; error?: string } | undefined): Promise<{ client: MqttClient; received: Command[] }> {
+async function label(
+  gw: TestGateway,
+  id: string,
+  answer: (command: Command) => { ok: boolean; error?: string } | undefined,
+): Promise<{ client: MqttClient; received: Command[] }> {
   const client = await gw.connectDevice(id, 'esl');
   const received: Command[] = [];
   client.on('message', (topic, payload) => {
@@ -18,7 +22,10 @@ async function label(gw: TestGateway, id: string, answer: (command: Command) => 
     received.push(command);
     const reply = answer(command);
     // the gateway resolves the command on the ack itself; its PUBACK may still be on the way when the test ends the client
-    if (reply) client.publishAsync(ackTopic(id), JSON.stringify({ cmdId: command.cmdId, ...reply, ts: Date.now() }), { qos: 1 }).catch(() => undefined);
+    if (reply)
+      client
+        .publishAsync(ackTopic(id), JSON.stringify({ cmdId: command.cmdId, ...reply, ts: Date.now() }), { qos: 1 })
+        .catch(() => undefined);
   });
   await client.subscribeAsync(cmdTopic(id), { qos: 1 });
   return { client, received };
@@ -36,15 +43,32 @@ describe('commands to labels over MQTT', () => {
 
   const outcomes = async () => {
     const value = (outcome: string) => gw.built.metrics.value('smartstore_device_commands_total', { outcome });
-    return { confirmed: await value('confirmed'), rejected: await value('rejected'), 'timed-out': await value('timed-out'), dropped: await value('dropped') };
+    return {
+      confirmed: await value('confirmed'),
+      rejected: await value('rejected'),
+      'timed-out': await value('timed-out'),
+      dropped: await value('dropped'),
+    };
   };
   const setPrice = (deviceId: string, timeoutMs = 5_000) =>
-    gw.built.devices.commands.send({ deviceId, kind: 'esl', type: 'set-price', params: { sku: '4000000000017', priceCents: 219 }, timeoutMs });
+    gw.built.devices.commands.send({
+      deviceId,
+      kind: 'esl',
+      type: 'set-price',
+      params: { sku: '4000000000017', priceCents: 219 },
+      timeoutMs,
+    });
 
   it('confirmed: the label receives the command and acks ok', async () => {
     const esl = await label(gw, 'esl-ok', () => ({ ok: true }));
     const result = await setPrice('esl-ok');
-    expect(result).toMatchObject({ deviceId: 'esl-ok', kind: 'esl', type: 'set-price', outcome: 'confirmed', ack: { cmdId: result.cmdId, ok: true } });
+    expect(result).toMatchObject({
+      deviceId: 'esl-ok',
+      kind: 'esl',
+      type: 'set-price',
+      outcome: 'confirmed',
+      ack: { cmdId: result.cmdId, ok: true },
+    });
     expect(esl.received).toEqual([{ cmdId: result.cmdId, type: 'set-price', sku: '4000000000017', priceCents: 219, ts: result.sentAt }]);
     expect(published).toEqual([result]);
     expect(await outcomes()).toEqual({ confirmed: 1, rejected: 0, 'timed-out': 0, dropped: 0 });
@@ -53,7 +77,11 @@ describe('commands to labels over MQTT', () => {
   it('rejected: the label acks ok:false with its error', async () => {
     await label(gw, 'esl-no', () => ({ ok: false, error: 'sku not on this label' }));
     const result = await setPrice('esl-no');
-    expect(result).toMatchObject({ outcome: 'rejected', detail: 'sku not on this label', ack: { ok: false, error: 'sku not on this label' } });
+    expect(result).toMatchObject({
+      outcome: 'rejected',
+      detail: 'sku not on this label',
+      ack: { ok: false, error: 'sku not on this label' },
+    });
     expect(await outcomes()).toEqual({ confirmed: 0, rejected: 1, 'timed-out': 0, dropped: 0 });
   });
 

@@ -65,7 +65,11 @@ describe.skipIf(!hasMosquitto)('customer data never leaves the kiosk event unpro
     await kiosk.publishAsync(topic, `{"type":"payment-failed","paymentRef":"${CARD}"`, { qos: 1 });
     // V8's JSON.parse message quotes the first 10 characters: "Unexpected token 'L', "LOY-778899"... is not valid JSON"
     await kiosk.publishAsync(topic, LOYALTY, { qos: 1 });
-    await kiosk.publishAsync(topic, JSON.stringify({ type: 'payment-failed', paymentRef: `${CARD}${'9'.repeat(60)}`, loyaltyId: LOYALTY, ts: Date.now() }), { qos: 1 });
+    await kiosk.publishAsync(
+      topic,
+      JSON.stringify({ type: 'payment-failed', paymentRef: `${CARD}${'9'.repeat(60)}`, loyaltyId: LOYALTY, ts: Date.now() }),
+      { qos: 1 },
+    );
 
     const transaction = await eventually(
       () => atHq.messages.find((m) => m.event.type === 'com.smartstore.store.kiosk.transaction'),
@@ -74,7 +78,11 @@ describe.skipIf(!hasMosquitto)('customer data never leaves the kiosk event unpro
     );
     const kioskEvents = () => atHq.messages.filter((m) => m.event.type === 'com.smartstore.store.kiosk.event').length;
     await eventually(() => (kioskEvents() >= 6 ? true : undefined), 10_000, 'the kiosk events at HQ');
-    await eventually(() => (logLines.some((line) => line.includes('invalid device message dropped')) ? true : undefined), 5_000, 'the refusal logged');
+    await eventually(
+      () => (logLines.some((line) => line.includes('invalid device message dropped')) ? true : undefined),
+      5_000,
+      'the refusal logged',
+    );
     await eventually(() => (stream.includes('kiosk-assist') ? true : undefined), 5_000, 'the assist alert on the live stream');
 
     // the data did flow, protected: HQ got the pseudonym and the masked card
@@ -95,6 +103,7 @@ describe.skipIf(!hasMosquitto)('customer data never leaves the kiosk event unpro
       places.push([file, (await readFile(file)).toString('latin1')]);
     }
     expect(places.some(([where]) => where.endsWith('relay-outbox.db'))).toBe(true);
-    for (const [where, bytes] of places) for (const secret of FORBIDDEN) expect(bytes.includes(secret), `${secret} in ${where}`).toBe(false);
+    for (const [where, bytes] of places)
+      for (const secret of FORBIDDEN) expect(bytes.includes(secret), `${secret} in ${where}`).toBe(false);
   });
 });

@@ -94,11 +94,15 @@ describe('the data dir lock and watch, with the gateway as a process', () => {
   it('gateway.db-wal deleted under the running process: /api/health says error within seconds', async () => {
     await gateway.start();
     await unlink(join(dataDir, 'gateway.db-wal'));
-    const health = await eventually(async () => {
-      const answer = await fetch(`${httpUrl}/api/health`);
-      const body = (await answer.json()) as HealthReport;
-      return answer.status === 503 && body.status === 'error' ? body : undefined;
-    }, 15_000, 'health error');
+    const health = await eventually(
+      async () => {
+        const answer = await fetch(`${httpUrl}/api/health`);
+        const body = (await answer.json()) as HealthReport;
+        return answer.status === 503 && body.status === 'error' ? body : undefined;
+      },
+      15_000,
+      'health error',
+    );
     expect(health.checks.storage).toMatchObject({ ok: false, critical: true });
     expect(gateway.outputTail()).toContain('gateway.db-wal was deleted under the running gateway');
 

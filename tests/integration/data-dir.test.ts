@@ -81,10 +81,14 @@ async function startRun(args: string[]): Promise<{ captured: Captured; stop: () 
   const exit = runCli(args, captured.io);
   let exited: number | undefined;
   void exit.then((code) => (exited = code));
-  await eventually(() => {
-    if (exited !== undefined) throw new Error(`run exited ${exited}: ${captured.stderr()}`);
-    return captured.stdout().includes('"msg":"gateway running"') ? true : undefined;
-  }, 20_000, 'gateway running');
+  await eventually(
+    () => {
+      if (exited !== undefined) throw new Error(`run exited ${exited}: ${captured.stderr()}`);
+      return captured.stdout().includes('"msg":"gateway running"') ? true : undefined;
+    },
+    20_000,
+    'gateway running',
+  );
   const stop = async () => {
     captured.signal();
     return exit;
@@ -114,7 +118,10 @@ describe('the store knows it was set up', () => {
     expect(report).toContain('smartstore-edge restore');
     expect(report).toContain('--reinit');
     // one line for the refusal (after the line that says which config and data dir `run` used)
-    const refusal = report.trim().split('\n').filter((line) => !line.startsWith('config: '));
+    const refusal = report
+      .trim()
+      .split('\n')
+      .filter((line) => !line.startsWith('config: '));
     expect(refusal).toEqual([expect.stringMatching(/^storage: the store database /)]);
     const fatal = logLines(run.stdout()).filter((line) => line.level === 60);
     expect(fatal).toEqual([expect.objectContaining({ file: database, msg: expect.stringContaining(database) as string })]);
@@ -127,7 +134,11 @@ describe('the store knows it was set up', () => {
     await storeThatHasRun(dataDir);
     await truncate(join(dataDir, 'gateway.db'), 0);
     const config = await configFile(dataDir);
-    for (const args of [['device', 'list'], ['device', 'add', 'shelf-02', '--kind', 'shelf', '--init'], ['audit', 'verify']]) {
+    for (const args of [
+      ['device', 'list'],
+      ['device', 'add', 'shelf-02', '--kind', 'shelf', '--init'],
+      ['audit', 'verify'],
+    ]) {
       const run = capture();
       expect(await runCli([...args, '--config', config], run.io)).toBe(EXIT.failed);
       expect(run.stderr()).toContain(`the store database ${join(dataDir, 'gateway.db')} is empty (0 bytes)`);
@@ -207,11 +218,15 @@ describe('files deleted or replaced under a running gateway', () => {
   }
 
   async function healthError(gw: TestGateway): Promise<HealthReport> {
-    return eventually(async () => {
-      const response = await gw.api('/api/health');
-      const body = (await response.json()) as HealthReport;
-      return response.status === 503 && body.status === 'error' ? body : undefined;
-    }, 15_000, 'health to say error');
+    return eventually(
+      async () => {
+        const response = await gw.api('/api/health');
+        const body = (await response.json()) as HealthReport;
+        return response.status === 503 && body.status === 'error' ? body : undefined;
+      },
+      15_000,
+      'health to say error',
+    );
   }
 
   const fatalLines = (lines: string[]) =>
@@ -251,7 +266,9 @@ describe('database and key files are private', () => {
     for (const name of files) {
       expect([name, await fileMode(join(dataDir, name))]).toEqual([name, 0o600]);
     }
-    const warnings = logLines(run.captured.stdout()).filter((line) => line.level >= 40).map((line) => line.msg);
+    const warnings = logLines(run.captured.stdout())
+      .filter((line) => line.level >= 40)
+      .map((line) => line.msg);
     expect(warnings).not.toContainEqual(expect.stringContaining('data dir is open'));
     expect(await run.stop()).toBe(EXIT.ok);
   });

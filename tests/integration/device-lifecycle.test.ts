@@ -111,7 +111,10 @@ describe('through the API', () => {
     const { secret } = await register('kiosk-rm', 'kiosk');
     const client = await connected('kiosk-rm', secret);
     let answer: Response | undefined;
-    const ms = await msUntilClosed(client, async () => (answer = await gw.api('/api/devices/kiosk-rm', { method: 'DELETE', token: TEST_TOKEN })));
+    const ms = await msUntilClosed(
+      client,
+      async () => (answer = await gw.api('/api/devices/kiosk-rm', { method: 'DELETE', token: TEST_TOKEN })),
+    );
     expect(ms).toBeLessThan(DEADLINE_MS);
     expect(answer?.status).toBe(204);
     expect(events.at(-1)).toMatchObject({ deviceId: 'kiosk-rm', change: 'removed' });
@@ -146,8 +149,21 @@ describe('through the API', () => {
       const byId = new Map(body.devices.map((d) => [d.id, d]));
       return byId.get('shelf-b')?.connected === true ? byId : undefined;
     });
-    expect(listed.get('shelf-b')).toEqual({ id: 'shelf-b', kind: 'shelf', connected: true, disabled: false, lastSeenAt: expect.any(Number) as number });
-    expect(listed.get('shelf-zz')).toEqual({ id: 'shelf-zz', kind: 'shelf', connected: false, disabled: false, lastSeenAt: null, unmapped: true });
+    expect(listed.get('shelf-b')).toEqual({
+      id: 'shelf-b',
+      kind: 'shelf',
+      connected: true,
+      disabled: false,
+      lastSeenAt: expect.any(Number) as number,
+    });
+    expect(listed.get('shelf-zz')).toEqual({
+      id: 'shelf-zz',
+      kind: 'shelf',
+      connected: false,
+      disabled: false,
+      lastSeenAt: null,
+      unmapped: true,
+    });
     expect(listed.get('esl-plain')).toEqual({ id: 'esl-plain', kind: 'esl', connected: false, disabled: true, lastSeenAt: null });
   });
 });
@@ -172,10 +188,14 @@ describe('through another connection to the same file (the CLI in another proces
   it('a device added there can connect within a second', async () => {
     const secret = await (await cliRegistry()).provision('shelf-cli', 'shelf');
     const startedAt = Date.now();
-    await eventually(async () => {
-      const result = await connect('shelf-cli', secret);
-      return result.ok ? result.client : undefined;
-    }, 3_000, 'the gateway to accept a device the CLI added');
+    await eventually(
+      async () => {
+        const result = await connect('shelf-cli', secret);
+        return result.ok ? result.client : undefined;
+      },
+      3_000,
+      'the gateway to accept a device the CLI added',
+    );
     expect(Date.now() - startedAt).toBeLessThan(DEADLINE_MS);
     expect(events.some((e) => e.deviceId === 'shelf-cli' && e.change === 'added')).toBe(true);
   });
@@ -183,7 +203,9 @@ describe('through another connection to the same file (the CLI in another proces
   it('disable there: disconnected within a second, then refused (not authorized); enable there: accepted again', async () => {
     const secret = await gw.built.devices.registry.provision('esl-cli', 'esl');
     const client = await connected('esl-cli', secret);
-    const ms = await msUntilClosed(client, async () => expect(await (await cliRegistry()).disable('esl-cli')).toMatchObject({ disabled: true }));
+    const ms = await msUntilClosed(client, async () =>
+      expect(await (await cliRegistry()).disable('esl-cli')).toMatchObject({ disabled: true }),
+    );
     expect(ms).toBeLessThan(DEADLINE_MS);
     expect(events.at(-1)).toMatchObject({ deviceId: 'esl-cli', change: 'disabled' });
     expect(await connect('esl-cli', secret)).toEqual({ ok: false, code: NOT_AUTHORIZED });
@@ -191,10 +213,14 @@ describe('through another connection to the same file (the CLI in another proces
     // a disabled device keeps retrying: those refusals must not lock it out once it is enabled again
     for (let attempt = 0; attempt < 12; attempt++) expect(await connect('esl-cli', secret)).toEqual({ ok: false, code: NOT_AUTHORIZED });
     await (await cliRegistry()).enable('esl-cli');
-    await eventually(async () => {
-      const result = await connect('esl-cli', secret);
-      return result.ok ? true : undefined;
-    }, 3_000, 'the gateway to accept the device enabled again');
+    await eventually(
+      async () => {
+        const result = await connect('esl-cli', secret);
+        return result.ok ? true : undefined;
+      },
+      3_000,
+      'the gateway to accept the device enabled again',
+    );
   });
 
   it('rotate there: disconnected within a second; the old secret is refused, the new one works', async () => {

@@ -35,9 +35,18 @@ describe('the CLI refuses broken configuration and busy ports clearly', () => {
    * Runs the CLI until it exits (or `until` matches its output, then SIGTERM); fails the test after RUN_TIMEOUT_MS.
    * `run` gets free ports (0) from the environment unless the test sets them.
    */
-  function run(args: string[], env: Record<string, string> = {}, until?: RegExp, whileRunning?: (child: ChildProcess) => Promise<void>): Promise<Run> {
+  function run(
+    args: string[],
+    env: Record<string, string> = {},
+    until?: RegExp,
+    whileRunning?: (child: ChildProcess) => Promise<void>,
+  ): Promise<Run> {
     return new Promise((done, fail) => {
-      const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: cleanEnv({ ...(args[0] === 'run' ? { SMARTSTORE_MQTT_PORT: '0', SMARTSTORE_HTTP_PORT: '0' } : {}), ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [CLI, ...args], {
+        cwd: dir,
+        env: cleanEnv({ ...(args[0] === 'run' ? { SMARTSTORE_MQTT_PORT: '0', SMARTSTORE_HTTP_PORT: '0' } : {}), ...env }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       children.add(child);
       let stdout = '';
       let stderr = '';
@@ -114,7 +123,9 @@ describe('the CLI refuses broken configuration and busy ports clearly', () => {
     expect(messages).toEqual(expect.arrayContaining(['gateway running', 'stopping']));
     expect(messages.at(-1)).toMatch(/^stopped, \d+ writes flushed$/);
     // people are told which config and data dir it used
-    expect(result.stderr).toBe(`config: defaults + ${file} (--config) + env SMARTSTORE_HTTP_PORT, SMARTSTORE_MQTT_PORT; data dir: ${join(dir, 'data')}\n`);
+    expect(result.stderr).toBe(
+      `config: defaults + ${file} (--config) + env SMARTSTORE_HTTP_PORT, SMARTSTORE_MQTT_PORT; data dir: ${join(dir, 'data')}\n`,
+    );
     expectNoStackTrace(result);
   });
 
@@ -177,7 +188,12 @@ describe('the CLI refuses broken configuration and busy ports clearly', () => {
   it('wrong-type values: exit 2, every problem listed with its path', async () => {
     const file = await configFile(
       'wrong-types.yaml',
-      ['log: { level: loud, pretty: "yes" }', 'mqtt: { maxPacketBytes: 16k, maxConnections: -5, drainTimeoutMs: 1500.5 }', 'http: { apiToken: short }', 'security: { scryptCost: 1000 }'].join('\n'),
+      [
+        'log: { level: loud, pretty: "yes" }',
+        'mqtt: { maxPacketBytes: 16k, maxConnections: -5, drainTimeoutMs: 1500.5 }',
+        'http: { apiToken: short }',
+        'security: { scryptCost: 1000 }',
+      ].join('\n'),
     );
     const result = await run(['run', '--config', file]);
     expectBadConfig(result, file, [
@@ -195,7 +211,11 @@ describe('the CLI refuses broken configuration and busy ports clearly', () => {
   it('unknown options, at the top and nested: exit 2, each named', async () => {
     const file = await configFile('unknown.yaml', ['bogus: 1', 'mqtt: { maxConections: 10 }', 'http: { tlsCert: true }'].join('\n'));
     const result = await run(['run', '--config', file]);
-    expectBadConfig(result, file, ['/: unknown option "bogus"', '/mqtt: unknown option "maxConections"', '/http: unknown option "tlsCert"']);
+    expectBadConfig(result, file, [
+      '/: unknown option "bogus"',
+      '/mqtt: unknown option "maxConections"',
+      '/http: unknown option "tlsCert"',
+    ]);
   });
 
   it('a config file that is not there: exit 2', async () => {

@@ -19,7 +19,16 @@ type Outcome = { kind: Kind; connectedAt: number; closedAt: number; connack?: nu
 type Attacker = { connected: Promise<void>; done: Promise<Outcome> };
 
 function connectPacket(id: string, password: string): Buffer {
-  return mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 30, clientId: id, username: id, password: Buffer.from(password) });
+  return mqttPacket.generate({
+    cmd: 'connect',
+    protocolId: 'MQTT',
+    protocolVersion: 4,
+    clean: true,
+    keepalive: 30,
+    clientId: id,
+    username: id,
+    password: Buffer.from(password),
+  });
 }
 
 /** Opens one attacking socket; `done` resolves when the broker has closed it. */
@@ -98,7 +107,9 @@ describe('floods of hostile TCP connections', () => {
 
   beforeAll(async () => {
     gw = await startTestGateway({
-      overrides: { mqtt: { maxConnections: MAX_CONNECTIONS, connectTimeoutMs: CONNECT_TIMEOUT_MS, maxAuthFailuresPerMinute: MAX_AUTH_FAILURES } },
+      overrides: {
+        mqtt: { maxConnections: MAX_CONNECTIONS, connectTimeoutMs: CONNECT_TIMEOUT_MS, maxAuthFailuresPerMinute: MAX_AUTH_FAILURES },
+      },
     });
     bystander = await gw.connectDevice('shelf-a', 'shelf');
     shelfBSecret = await gw.built.devices.registry.provision('shelf-b', 'shelf');
@@ -171,7 +182,8 @@ describe('floods of hostile TCP connections', () => {
 
     // the three kinds interleaved, deterministically, so every phase of the burst has all of them
     const kinds: Kind[] = [];
-    for (let i = 0; i < SILENT + WRONG_SECRET + UNKNOWN_ID; i++) kinds.push(i % 5 === 1 ? 'wrong-secret' : i % 5 === 3 ? 'unknown-id' : 'silent');
+    for (let i = 0; i < SILENT + WRONG_SECRET + UNKNOWN_ID; i++)
+      kinds.push(i % 5 === 1 ? 'wrong-secret' : i % 5 === 3 ? 'unknown-id' : 'silent');
     const burstStart = Date.now();
     const pending: Promise<Outcome>[] = [];
     for (let i = 0; i < kinds.length; i++) {

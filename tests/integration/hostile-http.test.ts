@@ -16,7 +16,12 @@ type RawResponse = { status: number; body: string };
  * One request with the path sent exactly as given (fetch would normalize `/../` and decode nothing useful for an
  * attacker's purposes) and an optional raw body.
  */
-function raw(baseUrl: string, method: string, path: string, options: { body?: string | Buffer; headers?: Record<string, string | number> } = {}): Promise<RawResponse> {
+function raw(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { body?: string | Buffer; headers?: Record<string, string | number> } = {},
+): Promise<RawResponse> {
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const headers = { ...options.headers };
@@ -42,7 +47,11 @@ describe('hostile HTTP requests', () => {
   const json = { 'content-type': 'application/json' };
   const auth = { ...json, authorization: `Bearer ${TEST_TOKEN}` };
   /** raw HTTP with the admin token unless `auth: false` (what reaches the routes behind the guard) */
-  const send = (method: string, path: string, options: { body?: string | Buffer; headers?: Record<string, string | number>; auth?: boolean } = {}) => {
+  const send = (
+    method: string,
+    path: string,
+    options: { body?: string | Buffer; headers?: Record<string, string | number>; auth?: boolean } = {},
+  ) => {
     const { auth = true, ...rest } = options;
     return raw(gw.httpUrl, method, path, auth ? { ...rest, headers: { authorization: `Bearer ${TEST_TOKEN}`, ...rest.headers } } : rest);
   };
@@ -51,7 +60,9 @@ describe('hostile HTTP requests', () => {
     gw = await startTestGateway({ overrides: { http: { bodyLimitBytes: BODY_LIMIT } } });
     // one open alert to aim the write routes at
     const kiosk = await gw.connectDevice('kiosk-1', 'kiosk');
-    await kiosk.publishAsync('store/test-store/kiosk/kiosk-1/event', JSON.stringify({ type: 'assist-requested', ts: Date.now() }), { qos: 1 });
+    await kiosk.publishAsync('store/test-store/kiosk/kiosk-1/event', JSON.stringify({ type: 'assist-requested', ts: Date.now() }), {
+      qos: 1,
+    });
     for (let i = 0; i < 100 && !alertId; i++) {
       const body = (await (await gw.api('/api/alerts')).json()) as { alerts: { id: string }[] };
       alertId = body.alerts[0]?.id as string;
@@ -108,11 +119,23 @@ describe('hostile HTTP requests', () => {
       const rssBefore = process.memoryUsage().rss;
       const status = await new Promise<number>((resolve, reject) => {
         const url = new URL(gw.httpUrl);
-        const req = httpRequest({ host: url.hostname, port: url.port, method: 'POST', path: `/api/alerts/${alertId}/ack`, headers: { ...auth, 'transfer-encoding': 'chunked' }, agent: false }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
-        req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' || error.code === 'EPIPE' ? undefined : reject(error)));
+        const req = httpRequest(
+          {
+            host: url.hostname,
+            port: url.port,
+            method: 'POST',
+            path: `/api/alerts/${alertId}/ack`,
+            headers: { ...auth, 'transfer-encoding': 'chunked' },
+            agent: false,
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', (error: NodeJS.ErrnoException) =>
+          error.code === 'ECONNRESET' || error.code === 'EPIPE' ? undefined : reject(error),
+        );
         const chunk = Buffer.alloc(64 * 1024, 0x20);
         let sent = 0;
         const pump = () => {
@@ -232,10 +255,12 @@ describe('hostile HTTP requests', () => {
   it('300 seeded fuzz requests: no 5xx, and the server is healthy after', async () => {
     const random = prng(20_251_124);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-    const randomString = (max: number) => Array.from({ length: Math.floor(random() * max) }, () => String.fromCharCode(32 + Math.floor(random() * 95))).join('');
+    const randomString = (max: number) =>
+      Array.from({ length: Math.floor(random() * max) }, () => String.fromCharCode(32 + Math.floor(random() * 95))).join('');
     const randomJson = (depth: number): unknown => {
       const r = random();
-      if (depth > 4 || r < 0.15) return pick([null, true, false, 0, -1, 1e308, -1e308, 2 ** 53 + 1, 1.5, '', '__proto__', randomString(40)]);
+      if (depth > 4 || r < 0.15)
+        return pick([null, true, false, 0, -1, 1e308, -1e308, 2 ** 53 + 1, 1.5, '', '__proto__', randomString(40)]);
       if (r < 0.4) return Array.from({ length: Math.floor(random() * 4) }, () => randomJson(depth + 1));
       const keys = ['by', 'minutes', 'note', 'id', 'kind', '__proto__', 'constructor', 'prototype', randomString(8)];
       return Object.fromEntries(Array.from({ length: Math.floor(random() * 4) }, () => [pick(keys), randomJson(depth + 1)]));
@@ -246,16 +271,32 @@ describe('hostile HTTP requests', () => {
       if (r < 0.2) return JSON.stringify(randomJson(0)).slice(0, Math.floor(random() * 30)); // truncated
       if (r < 0.3) return `{"by":"maria","minutes":${'9'.repeat(1 + Math.floor(random() * 400))}}`; // huge numbers
       if (r < 0.4) return '['.repeat(500 + Math.floor(random() * 1_500)) + ']'.repeat(500); // deep, often unbalanced
-      if (r < 0.5) return JSON.stringify({ by: pick(['maria', '', 'x'.repeat(70)]), minutes: pick([1, 0, 1440, 1441, '5', null]), note: pick(['ok', 5, undefined]) });
+      if (r < 0.5)
+        return JSON.stringify({
+          by: pick(['maria', '', 'x'.repeat(70)]),
+          minutes: pick([1, 0, 1440, 1441, '5', null]),
+          note: pick(['ok', 5, undefined]),
+        });
       if (r < 0.6) return JSON.stringify({ id: pick(['fuzz-1', 'bad id', '', '-x']), kind: pick(['shelf', 'esl', 'kiosk', 'x', 1]) });
       if (r < 0.65) return randomString(BODY_LIMIT + 500); // over the limit
-      if (r < 0.8) return JSON.stringify(pick([{}, { minutes: 5 }, { note: 'done' }, { id: `fuzz-${Math.floor(random() * 1e6)}`, kind: 'esl' }])); // valid
+      if (r < 0.8)
+        return JSON.stringify(pick([{}, { minutes: 5 }, { note: 'done' }, { id: `fuzz-${Math.floor(random() * 1e6)}`, kind: 'esl' }])); // valid
       return JSON.stringify(randomJson(0));
     };
     const routes: [method: string, path: string][] = [
-      ['GET', '/api/health'], ['GET', '/metrics'], ['GET', '/api/devices'], ['POST', '/api/devices'], ['GET', '/api/shelves'],
-      ['GET', '/api/alerts'], ['GET', `/api/alerts/${alertId}`], ['POST', `/api/alerts/${alertId}/ack`], ['POST', `/api/alerts/${alertId}/snooze`],
-      ['POST', `/api/alerts/${alertId}/resolve`], ['POST', '/api/alerts/nope/ack'], ['GET', '/'], ['GET', '/app.js'],
+      ['GET', '/api/health'],
+      ['GET', '/metrics'],
+      ['GET', '/api/devices'],
+      ['POST', '/api/devices'],
+      ['GET', '/api/shelves'],
+      ['GET', '/api/alerts'],
+      ['GET', `/api/alerts/${alertId}`],
+      ['POST', `/api/alerts/${alertId}/ack`],
+      ['POST', `/api/alerts/${alertId}/snooze`],
+      ['POST', `/api/alerts/${alertId}/resolve`],
+      ['POST', '/api/alerts/nope/ack'],
+      ['GET', '/'],
+      ['GET', '/app.js'],
     ];
     const mutate = (path: string): string => {
       const r = random();
@@ -267,7 +308,14 @@ describe('hostile HTTP requests', () => {
       return `${path}${pick(['//', '/.', '%20', '#frag', ';jsessionid=1'])}`;
     };
     const otherMethods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'];
-    const contentTypes = ['application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', ''];
+    const contentTypes = [
+      'application/json',
+      'application/json; charset=utf-8',
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'application/json; charset=latin1',
+      '',
+    ];
 
     const failures: string[] = [];
     const statuses = new Map<number, number>();
@@ -284,7 +332,10 @@ describe('hostile HTTP requests', () => {
       const body = method === 'GET' || method === 'HEAD' ? undefined : randomBody();
       const response = await send(method, path, { headers, body });
       statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
-      if (response.status >= 500) failures.push(`#${i} ${method} ${path} ${JSON.stringify(headers)} ${String(body).slice(0, 120)} → ${response.status} ${response.body.slice(0, 200)}`);
+      if (response.status >= 500)
+        failures.push(
+          `#${i} ${method} ${path} ${JSON.stringify(headers)} ${String(body).slice(0, 120)} → ${response.status} ${response.body.slice(0, 200)}`,
+        );
     }
     expect(failures).toEqual([]);
     // the fuzz got through to the handlers sometimes, and was refused for several reasons often

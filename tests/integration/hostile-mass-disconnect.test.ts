@@ -29,7 +29,9 @@ describe('a flood, then every device disconnects at once', () => {
     ];
     const secrets = await Promise.all(specs.map((s) => gw.built.devices.registry.provision(s.id, s.kind)));
     const clients = await Promise.all(
-      specs.map((s, i) => mqtt.connectAsync(gw.mqttUrl, { clientId: s.id, username: s.id, password: secrets[i], reconnectPeriod: 0, keepalive: 30 })),
+      specs.map((s, i) =>
+        mqtt.connectAsync(gw.mqttUrl, { clientId: s.id, username: s.id, password: secrets[i], reconnectPeriod: 0, keepalive: 30 }),
+      ),
     );
     specs.forEach((s, i) => devices.push({ ...s, secret: secrets[i] as string, client: clients[i] as MqttClient }));
   }, 30_000);
@@ -69,9 +71,15 @@ describe('a flood, then every device disconnects at once', () => {
     for (const device of devices) {
       for (let n = 0; n < BURST; n++) {
         if (device.kind === 'shelf') {
-          device.client.publish(`store/test-store/shelf/${device.id}/status`, JSON.stringify({ firmware: '2.4.1', tempC: 20 + (n % 5), faults: [], ts: ts + n }));
+          device.client.publish(
+            `store/test-store/shelf/${device.id}/status`,
+            JSON.stringify({ firmware: '2.4.1', tempC: 20 + (n % 5), faults: [], ts: ts + n }),
+          );
         } else {
-          const event = n === 0 ? { type: 'assist-requested', basketId: `b-${device.id}`, ts } : { type: 'item-scanned', basketId: `b-${device.id}`, sku: '4000000000031', qty: 1, ts: ts + n };
+          const event =
+            n === 0
+              ? { type: 'assist-requested', basketId: `b-${device.id}`, ts }
+              : { type: 'item-scanned', basketId: `b-${device.id}`, sku: '4000000000031', qty: 1, ts: ts + n };
           device.client.publish(`store/test-store/kiosk/${device.id}/event`, JSON.stringify(event));
         }
       }
@@ -101,7 +109,10 @@ describe('a flood, then every device disconnects at once', () => {
     // the gateway is whole: healthy, listing every device as disconnected, and serving old and new devices
     const health = await gw.api('/api/health');
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ status: 'ok', checks: { storage: { ok: true }, broker: { ok: true, connectedDevices: 1 } } });
+    expect(await health.json()).toMatchObject({
+      status: 'ok',
+      checks: { storage: { ok: true }, broker: { ok: true, connectedDevices: 1 } },
+    });
     const listed = (await (await gw.api('/api/devices')).json()) as { devices: { id: string; connected: boolean }[] };
     expect(listed.devices.filter((d) => d.id.startsWith('flood-') && d.connected)).toEqual([]);
     expect(listed.devices.find((d) => d.id === 'shelf-a')?.connected).toBe(true);
@@ -110,11 +121,18 @@ describe('a flood, then every device disconnects at once', () => {
     const before = await metric('smartstore_device_messages_total', { channel: 'kiosk/status' });
     await newcomer.publishAsync('store/test-store/kiosk/kiosk-new/status', JSON.stringify({ state: 'idle', ts: Date.now() }), { qos: 1 });
     await bystander.publishAsync('store/test-store/shelf/shelf-a/status', JSON.stringify({ ts: Date.now() }), { qos: 1 });
-    await eventually(async () => ((await metric('smartstore_device_messages_total', { channel: 'kiosk/status' })) === before + 1 ? true : undefined), 2_000, 'the newcomer status');
+    await eventually(
+      async () => ((await metric('smartstore_device_messages_total', { channel: 'kiosk/status' })) === before + 1 ? true : undefined),
+      2_000,
+      'the newcomer status',
+    );
 
     // the access point is back: the same devices reconnect at once and are accepted
     const back = devices.slice(0, 50);
-    for (const d of back) d.client = await Promise.resolve(mqtt.connectAsync(gw.mqttUrl, { clientId: d.id, username: d.id, password: d.secret, reconnectPeriod: 0, keepalive: 30 }));
+    for (const d of back)
+      d.client = await Promise.resolve(
+        mqtt.connectAsync(gw.mqttUrl, { clientId: d.id, username: d.id, password: d.secret, reconnectPeriod: 0, keepalive: 30 }),
+      );
     await eventually(() => (gw.built.broker.connectedDevices === 2 + back.length ? true : undefined), 2_000, 'the devices to be back');
   });
 });

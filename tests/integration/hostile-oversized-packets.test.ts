@@ -119,7 +119,18 @@ describe('a client announcing a 256 MB packet', () => {
     const secret = await gw.built.devices.registry.provision('huge-1', 'shelf');
     const before = await tooLarge();
     const raw = await openRaw(gw.built.broker.port);
-    raw.socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 30, clientId: 'huge-1', username: 'huge-1', password: Buffer.from(secret) }));
+    raw.socket.write(
+      mqttPacket.generate({
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 4,
+        clean: true,
+        keepalive: 30,
+        clientId: 'huge-1',
+        username: 'huge-1',
+        password: Buffer.from(secret),
+      }),
+    );
     const connack = await eventually(() => raw.packets.find((p) => p.cmd === 'connack'), 2_000, 'CONNACK');
     expect(connack).toMatchObject({ cmd: 'connack', returnCode: 0 });
 

@@ -45,16 +45,46 @@ const CASES: Case[] = [
   ['a "__proto__" key', WEIGHT, `{"facing":1,"weightG":5,"ts":${NOW},"__proto__":{"polluted":true}}`, 'schema'],
   ['a "constructor.prototype" key', WEIGHT, `{"facing":1,"weightG":5,"ts":${NOW},"constructor":{"prototype":{"polluted":true}}}`, 'schema'],
   ['a facing not in the planogram', WEIGHT, JSON.stringify({ facing: 9, weightG: 5, ts: NOW }), 'unknown-facing'],
-  ['shelf status: 17 faults', T('shelf', 'shelf-a', 'status'), JSON.stringify({ faults: Array.from({ length: 17 }, () => 'x'), ts: NOW }), 'schema'],
+  [
+    'shelf status: 17 faults',
+    T('shelf', 'shelf-a', 'status'),
+    JSON.stringify({ faults: Array.from({ length: 17 }, () => 'x'), ts: NOW }),
+    'schema',
+  ],
   ['shelf status: tempC as a string', T('shelf', 'shelf-a', 'status'), JSON.stringify({ tempC: '21.5', ts: NOW }), 'schema'],
-  ['label status: a fractional price', T('esl', 'esl-1', 'status'), JSON.stringify({ batteryMv: 2980, displayedPriceCents: 1.99, ts: NOW }), 'schema'],
-  ['label status: a 65-character sku', T('esl', 'esl-1', 'status'), JSON.stringify({ batteryMv: 2980, displayedPriceCents: 199, sku: 'x'.repeat(65), ts: NOW }), 'schema'],
+  [
+    'label status: a fractional price',
+    T('esl', 'esl-1', 'status'),
+    JSON.stringify({ batteryMv: 2980, displayedPriceCents: 1.99, ts: NOW }),
+    'schema',
+  ],
+  [
+    'label status: a 65-character sku',
+    T('esl', 'esl-1', 'status'),
+    JSON.stringify({ batteryMv: 2980, displayedPriceCents: 199, sku: 'x'.repeat(65), ts: NOW }),
+    'schema',
+  ],
   ['label ack: ok as a string', T('esl', 'esl-1', 'ack'), JSON.stringify({ cmdId: 'c-1', ok: 'true', ts: NOW }), 'schema'],
   ['label ack: an empty cmdId', T('esl', 'esl-1', 'ack'), JSON.stringify({ cmdId: '', ok: true, ts: NOW }), 'schema'],
   ['kiosk event: an unknown type', T('kiosk', 'kiosk-1', 'event'), JSON.stringify({ type: 'self-destruct', ts: NOW }), 'schema'],
-  ['kiosk event: item-scanned without a basket', T('kiosk', 'kiosk-1', 'event'), JSON.stringify({ type: 'item-scanned', sku: '4000000000017', qty: 1, ts: NOW }), 'schema'],
-  ['kiosk event: qty 0', T('kiosk', 'kiosk-1', 'event'), JSON.stringify({ type: 'item-scanned', basketId: 'b', sku: '4000000000017', qty: 0, ts: NOW }), 'schema'],
-  ['kiosk event: weight-mismatch without weights', T('kiosk', 'kiosk-1', 'event'), JSON.stringify({ type: 'weight-mismatch', basketId: 'b', ts: NOW }), 'schema'],
+  [
+    'kiosk event: item-scanned without a basket',
+    T('kiosk', 'kiosk-1', 'event'),
+    JSON.stringify({ type: 'item-scanned', sku: '4000000000017', qty: 1, ts: NOW }),
+    'schema',
+  ],
+  [
+    'kiosk event: qty 0',
+    T('kiosk', 'kiosk-1', 'event'),
+    JSON.stringify({ type: 'item-scanned', basketId: 'b', sku: '4000000000017', qty: 0, ts: NOW }),
+    'schema',
+  ],
+  [
+    'kiosk event: weight-mismatch without weights',
+    T('kiosk', 'kiosk-1', 'event'),
+    JSON.stringify({ type: 'weight-mismatch', basketId: 'b', ts: NOW }),
+    'schema',
+  ],
   ['kiosk status: an unknown state', T('kiosk', 'kiosk-1', 'status'), JSON.stringify({ state: 'on-fire', ts: NOW }), 'schema'],
 ];
 
@@ -81,7 +111,11 @@ describe('broken payloads on device topics', () => {
     const invalidBefore = await metric('smartstore_device_messages_invalid_total', { reason });
     const allInvalidBefore = await metric('smartstore_device_messages_invalid_total');
     await deviceOf(topic).publishAsync(topic, payload as Buffer, { qos: 1 }); // PUBACK: it was received, not refused
-    await eventually(async () => ((await metric('smartstore_device_messages_invalid_total', { reason })) === invalidBefore + 1 ? true : undefined), 2_000, `an invalid count (${reason})`);
+    await eventually(
+      async () => ((await metric('smartstore_device_messages_invalid_total', { reason })) === invalidBefore + 1 ? true : undefined),
+      2_000,
+      `an invalid count (${reason})`,
+    );
     expect(await metric('smartstore_device_messages_invalid_total')).toBe(allInvalidBefore + 1);
     expect(deviceOf(topic).connected).toBe(true);
   });
@@ -89,7 +123,8 @@ describe('broken payloads on device topics', () => {
   it('counted every case once, accepted none of them, polluted no prototype, and disconnected nobody', async () => {
     const expected = { 'bad-json': 0, schema: 0, 'unknown-facing': 0 };
     for (const [, , , reason] of CASES) expected[reason]++;
-    for (const [reason, count] of Object.entries(expected)) expect(await metric('smartstore_device_messages_invalid_total', { reason })).toBe(count);
+    for (const [reason, count] of Object.entries(expected))
+      expect(await metric('smartstore_device_messages_invalid_total', { reason })).toBe(count);
     // the unknown facing passed the decoder (it is valid JSON of the schema) and was dropped by the pipeline
     expect(await metric('smartstore_device_messages_total')).toBe(expected['unknown-facing']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -101,20 +136,40 @@ describe('broken payloads on device topics', () => {
   it('processes the valid messages that follow: stock, label status and a kiosk alert', async () => {
     const shelf = devices.get('shelf-a') as MqttClient;
     await shelf.publishAsync(WEIGHT, JSON.stringify({ facing: 1, weightG: 7 * UNIT_G + 2, ts: Date.now() }), { qos: 1 });
-    await devices.get('esl-1')?.publishAsync(T('esl', 'esl-1', 'status'), JSON.stringify({ batteryMv: 2980, displayedPriceCents: 199, ts: Date.now() }), { qos: 1 });
-    await devices.get('kiosk-1')?.publishAsync(T('kiosk', 'kiosk-1', 'event'), JSON.stringify({ type: 'assist-requested', ts: Date.now() }), { qos: 1 });
+    await devices
+      .get('esl-1')
+      ?.publishAsync(T('esl', 'esl-1', 'status'), JSON.stringify({ batteryMv: 2980, displayedPriceCents: 199, ts: Date.now() }), {
+        qos: 1,
+      });
+    await devices
+      .get('kiosk-1')
+      ?.publishAsync(T('kiosk', 'kiosk-1', 'event'), JSON.stringify({ type: 'assist-requested', ts: Date.now() }), { qos: 1 });
 
-    const units = await eventually(async () => {
-      const body = (await (await gw.api('/api/shelves')).json()) as { shelves: { id: string; facings: { facing: number; units: number | null }[] }[] };
-      const facing = body.shelves.find((s) => s.id === 'shelf-a')?.facings.find((f) => f.facing === 1);
-      return facing?.units ?? undefined;
-    }, 2_000, 'the shelf reading');
+    const units = await eventually(
+      async () => {
+        const body = (await (await gw.api('/api/shelves')).json()) as {
+          shelves: { id: string; facings: { facing: number; units: number | null }[] }[];
+        };
+        const facing = body.shelves.find((s) => s.id === 'shelf-a')?.facings.find((f) => f.facing === 1);
+        return facing?.units ?? undefined;
+      },
+      2_000,
+      'the shelf reading',
+    );
     expect(units).toBe(7);
-    await eventually(async () => ((await metric('smartstore_device_messages_total', { channel: 'esl/status' })) === 1 ? true : undefined), 2_000, 'the label status');
-    const alerts = await eventually(async () => {
-      const body = (await (await gw.api('/api/alerts?kind=kiosk-assist')).json()) as { alerts: { deviceId: string }[] };
-      return body.alerts.length ? body.alerts : undefined;
-    }, 2_000, 'the kiosk alert');
+    await eventually(
+      async () => ((await metric('smartstore_device_messages_total', { channel: 'esl/status' })) === 1 ? true : undefined),
+      2_000,
+      'the label status',
+    );
+    const alerts = await eventually(
+      async () => {
+        const body = (await (await gw.api('/api/alerts?kind=kiosk-assist')).json()) as { alerts: { deviceId: string }[] };
+        return body.alerts.length ? body.alerts : undefined;
+      },
+      2_000,
+      'the kiosk alert',
+    );
     expect(alerts).toMatchObject([{ deviceId: 'kiosk-1' }]);
   });
 });

@@ -31,7 +31,9 @@ async function counters(gw: TestGateway): Promise<Counters> {
   for (const name of WATCHED) {
     const metric = gw.built.metrics.registry.getSingleMetric(name);
     for (const v of (await metric?.get())?.values ?? []) {
-      const labels = Object.entries(v.labels).map(([k, x]) => `${k}=${String(x)}`).join(',');
+      const labels = Object.entries(v.labels)
+        .map(([k, x]) => `${k}=${String(x)}`)
+        .join(',');
       result.set(labels ? `${name}{${labels}}` : name, v.value);
     }
   }
@@ -54,7 +56,15 @@ function str(value: Buffer | string): Buffer {
 }
 
 /** CONNECT built by hand: mqtt-packet refuses to generate an empty client id with clean=0, or a bad protocol name. */
-function rawConnect(options: { clientId: string; username?: string; password?: string; clean?: boolean; keepalive?: number; protocol?: string; version?: number }): Buffer {
+function rawConnect(options: {
+  clientId: string;
+  username?: string;
+  password?: string;
+  clean?: boolean;
+  keepalive?: number;
+  protocol?: string;
+  version?: number;
+}): Buffer {
   const { clientId, username, password, clean = true, keepalive = 30, protocol = 'MQTT', version = 4 } = options;
   const flags = (username !== undefined ? 0x80 : 0) | (password !== undefined ? 0x40 : 0) | (clean ? 0x02 : 0);
   const body = Buffer.concat([
@@ -149,7 +159,16 @@ describe('garbage, broken and contract-breaking MQTT', () => {
     });
 
     it('an MQTT 5 CONNECT is answered "unacceptable protocol version" (1) and counted', async () => {
-      const v5 = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: true, keepalive: 30, clientId: DEVICE, username: DEVICE, password: Buffer.from(secret) });
+      const v5 = mqttPacket.generate({
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 5,
+        clean: true,
+        keepalive: 30,
+        clientId: DEVICE,
+        username: DEVICE,
+        password: Buffer.from(secret),
+      });
       const outcome = await exercise([v5]);
       expect(connack(outcome)).toBe(1);
       expect(outcome.closedAfterMs).toBeLessThan(500);
@@ -207,9 +226,15 @@ describe('garbage, broken and contract-breaking MQTT', () => {
       // accepted: tests/integration/mqtt-keepalive.test.ts
       ['keepalive above maxKeepaliveSec', { clientId: DEVICE, username: DEVICE, password: 'secret', keepalive: 301 }, 5, 'keepalive'],
       // checked against the id pattern before the id becomes a key of any map: "identifier rejected"
-      ['a client id and username outside the device id pattern', { clientId: 'ünïcode/+#', username: 'ünïcode/+#', password: 'x' }, 2, 'bad-client-id'],
+      [
+        'a client id and username outside the device id pattern',
+        { clientId: 'ünïcode/+#', username: 'ünïcode/+#', password: 'x' },
+        2,
+        'bad-client-id',
+      ],
     ] as const)('%s', async (_name, options, returnCode, reason) => {
-      const password = 'password' in options && options.password === 'secret' ? secret : 'password' in options ? options.password : undefined;
+      const password =
+        'password' in options && options.password === 'secret' ? secret : 'password' in options ? options.password : undefined;
       const outcome = await exercise([rawConnect({ ...options, password })]);
       expect(connack(outcome)).toBe(returnCode);
       expect(outcome.closedAfterMs).toBeLessThan(500);
@@ -218,7 +243,13 @@ describe('garbage, broken and contract-breaking MQTT', () => {
 
     it('a username and password of invalid UTF-8 bytes are refused as an id outside the pattern', async () => {
       const flags = 0x80 | 0x40 | 0x02;
-      const body = Buffer.concat([str('MQTT'), Buffer.from([4, flags, 0, 30]), str(Buffer.from([0xc3, 0x28])), str(Buffer.from([0xc3, 0x28])), str(Buffer.from([0xff, 0xfe]))]);
+      const body = Buffer.concat([
+        str('MQTT'),
+        Buffer.from([4, flags, 0, 30]),
+        str(Buffer.from([0xc3, 0x28])),
+        str(Buffer.from([0xc3, 0x28])),
+        str(Buffer.from([0xff, 0xfe])),
+      ]);
       const outcome = await exercise([Buffer.concat([Buffer.from([0x10, body.length]), body])]);
       expect(connack(outcome)).toBe(2);
       expect(outcome.counted).toEqual({ [rejected('bad-client-id')]: 1 });
@@ -237,7 +268,14 @@ describe('garbage, broken and contract-breaking MQTT', () => {
       ['an empty PUBLISH topic', rawPublish(''), {}],
       ['a topic deeper than maxTopicLevels', rawPublish('store/test-store/shelf/x/a/b/c/d/e/f'), {}],
       ['a PUBLISH with QoS 3', Buffer.from([0x36, ...rawPublish(OWN_STATUS).subarray(1)]), {}],
-      ['a SUBSCRIBE with reserved flags', Buffer.from([0x80, ...mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: OWN_CMD, qos: 0 }] }).subarray(1)]), {}],
+      [
+        'a SUBSCRIBE with reserved flags',
+        Buffer.from([
+          0x80,
+          ...mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: OWN_CMD, qos: 0 }] }).subarray(1),
+        ]),
+        {},
+      ],
       ['a second CONNECT', rawConnect({ clientId: DEVICE, username: DEVICE, password: 'whatever' }), {}],
     ] as const)('%s', async (_name, bytes, counted) => {
       const outcome = await exercise([validConnect(), bytes]);
@@ -271,7 +309,9 @@ describe('garbage, broken and contract-breaking MQTT', () => {
     expect(bystanderDrops).toEqual([]);
     const accepted = () => gw.built.metrics.value('smartstore_device_messages_total', { channel: 'shelf/status' });
     const before = await accepted();
-    await bystander.publishAsync('store/test-store/shelf/shelf-a/status', JSON.stringify({ firmware: '1.0.0', ts: Date.now() }), { qos: 1 });
+    await bystander.publishAsync('store/test-store/shelf/shelf-a/status', JSON.stringify({ firmware: '1.0.0', ts: Date.now() }), {
+      qos: 1,
+    });
     const newcomer = await gw.connectDevice('shelf-new', 'shelf');
     await newcomer.publishAsync('store/test-store/shelf/shelf-new/status', JSON.stringify({ ts: Date.now() }), { qos: 1 });
     await eventually(async () => ((await accepted()) === before + 2 ? true : undefined), 2_000, 'both status messages');

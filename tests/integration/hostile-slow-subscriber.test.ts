@@ -41,7 +41,18 @@ async function frozenLabel(port: number, id: string, secret: string): Promise<Ra
   socket.on('data', (chunk) => parser.parse(chunk));
   socket.on('error', () => undefined);
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-  socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 60, clientId: id, username: id, password: Buffer.from(secret) }));
+  socket.write(
+    mqttPacket.generate({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 4,
+      clean: true,
+      keepalive: 60,
+      clientId: id,
+      username: id,
+      password: Buffer.from(secret),
+    }),
+  );
   await eventually(() => (packets.some((p) => p.cmd === 'connack' && p.returnCode === 0) ? true : undefined), 2_000, 'CONNACK');
   socket.write(mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: CMD_TOPIC(id), qos: 1 }] }));
   await eventually(() => packets.find((p) => p.cmd === 'suback'), 2_000, 'SUBACK');
@@ -50,7 +61,12 @@ async function frozenLabel(port: number, id: string, secret: string): Promise<Ra
 
 /** A set-price command padded to about `bytes` (the gateway's own messages have no size limit). */
 function bigCommand(n: number, bytes: number) {
-  return { deviceId: 'esl-frozen', kind: 'esl' as const, type: 'set-price', params: { sku: '4000000000017', priceCents: 199 + n, note: 'x'.repeat(bytes) } };
+  return {
+    deviceId: 'esl-frozen',
+    kind: 'esl' as const,
+    type: 'set-price',
+    params: { sku: '4000000000017', priceCents: 199 + n, note: 'x'.repeat(bytes) },
+  };
 }
 
 describe('a subscriber that stops reading while commands pile up', () => {
@@ -113,7 +129,13 @@ describe('a subscriber that stops reading while commands pile up', () => {
     // while the frozen label is backed up, a command to a healthy label arrives at once
     const commandAt = Date.now();
     const received = new Promise<string>((resolve) => healthyLabel.once('message', (_t, payload) => resolve(payload.toString())));
-    const okCommand = gw.built.devices.commands.send({ deviceId: 'esl-ok', kind: 'esl', type: 'set-price', params: { sku: '4000000000017', priceCents: 219 }, timeoutMs: 1_000 });
+    const okCommand = gw.built.devices.commands.send({
+      deviceId: 'esl-ok',
+      kind: 'esl',
+      type: 'set-price',
+      params: { sku: '4000000000017', priceCents: 219 },
+      timeoutMs: 1_000,
+    });
     expect(JSON.parse(await received)).toMatchObject({ type: 'set-price', priceCents: 219 });
     const commandMs = Date.now() - commandAt;
 
@@ -163,7 +185,9 @@ async function frozenStream(port: number): Promise<Socket> {
   socket.on('error', () => undefined);
   let head = '';
   await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => socket.write(`GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${TEST_TOKEN}\r\n\r\n`));
+    socket.once('connect', () =>
+      socket.write(`GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${TEST_TOKEN}\r\n\r\n`),
+    );
     socket.on('data', function onData(chunk: Buffer) {
       head += chunk.toString('latin1');
       if (!head.includes('event: hello')) return;
@@ -226,7 +250,9 @@ describe('live-stream clients that stop reading', () => {
     expect(new Set(dropped.map((line) => line.remotePort)).size).toBe(CLIENTS);
     // what they held (up to 1 MB each in the gateway) is released with them
     let growthMb = Infinity;
-    await eventually(() => ((growthMb = memoryInUseMb() - baselineMb) < 10 ? true : undefined), 5_000, 'memory back to baseline').catch(() => undefined);
+    await eventually(() => ((growthMb = memoryInUseMb() - baselineMb) < 10 ? true : undefined), 5_000, 'memory back to baseline').catch(
+      () => undefined,
+    );
     expect(growthMb).toBeLessThan(10);
   });
 });

@@ -37,8 +37,10 @@ async function withSeparateConnection<T>(file: string, work: (db: sqlite3.Databa
   }
 }
 
-const all = <T>(db: sqlite3.Database, sql: string) => new Promise<T[]>((resolve, reject) => db.all(sql, (error, rows) => (error ? reject(error) : resolve(rows as T[]))));
-const exec = (db: sqlite3.Database, sql: string) => new Promise<void>((resolve, reject) => db.exec(sql, (error) => (error ? reject(error) : resolve())));
+const all = <T>(db: sqlite3.Database, sql: string) =>
+  new Promise<T[]>((resolve, reject) => db.all(sql, (error, rows) => (error ? reject(error) : resolve(rows as T[]))));
+const exec = (db: sqlite3.Database, sql: string) =>
+  new Promise<void>((resolve, reject) => db.exec(sql, (error) => (error ? reject(error) : resolve())));
 
 /** Starts a gateway and returns the sqlite3 handle its storage opened (the connection every write goes through). */
 async function startCapturingConnection(dataDir?: string): Promise<{ gw: TestGateway; connection: sqlite3.Database }> {
@@ -107,10 +109,14 @@ async function storeKeepsRunningWhileTheDiskRefuses(
   );
 
   // health turns 503 with the storage error, as soon as a flush has failed
-  const degraded = await eventually(async () => {
-    const h = await health(gw);
-    return h.status === 503 ? h : undefined;
-  }, 5_000, 'health to report the storage failure');
+  const degraded = await eventually(
+    async () => {
+      const h = await health(gw);
+      return h.status === 503 ? h : undefined;
+    },
+    5_000,
+    'health to report the storage failure',
+  );
   expect(degraded.body).toMatchObject({ status: 'degraded', checks: { storage: { ok: false }, broker: { ok: true } } });
   expect(degraded.body.checks.storage?.error).toMatch(refusal.healthError);
   expect(degraded.body.checks.storage?.pendingWrites).toBeGreaterThan(0);
@@ -132,10 +138,14 @@ async function storeKeepsRunningWhileTheDiskRefuses(
   await repairDisk();
 
   // the pending changes are written by the next flush, and health is ok again
-  const recovered = await eventually(async () => {
-    const h = await health(gw);
-    return h.status === 200 && h.body.checks.storage?.pendingWrites === 0 ? h : undefined;
-  }, 5_000, 'health to recover');
+  const recovered = await eventually(
+    async () => {
+      const h = await health(gw);
+      return h.status === 200 && h.body.checks.storage?.pendingWrites === 0 ? h : undefined;
+    },
+    5_000,
+    'health to recover',
+  );
   expect(recovered.body).toMatchObject({ status: 'ok', checks: { storage: { ok: true } } });
   expect(recovered.body.checks.storage?.error).toBeUndefined();
   // and writes answer 200 again
@@ -147,7 +157,9 @@ async function storeKeepsRunningWhileTheDiskRefuses(
   expect(changes).toEqual(['kiosk-1:open', 'kiosk-2:open', 'kiosk-1:acknowledged', 'kiosk-2:resolved']);
 
   const dbFile = join(gw.dataDir, 'gateway.db');
-  const rows = await withSeparateConnection(dbFile, (db) => all<Row>(db, 'SELECT id, state, key, acknowledged_by, resolved_by FROM alerts ORDER BY opened_at, id'));
+  const rows = await withSeparateConnection(dbFile, (db) =>
+    all<Row>(db, 'SELECT id, state, key, acknowledged_by, resolved_by FROM alerts ORDER BY opened_at, id'),
+  );
   expect(rows).toHaveLength(2);
   expect(rows.find((r) => r.id === first.id)).toMatchObject({ state: 'acknowledged', acknowledged_by: 'maria' });
   expect(rows.find((r) => r.id === second.id)).toMatchObject({ state: 'resolved', resolved_by: 'jonas' });

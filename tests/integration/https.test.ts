@@ -18,7 +18,14 @@ let ca: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'smartstore-https-'));
   const authority = await createCertificateAuthority('test-store', Date.now());
-  const server = await issueCertificate({ ca: authority, commonName: 'localhost', altNames: ['127.0.0.1', 'localhost'], usage: 'server', now: Date.now(), validityDays: 2 });
+  const server = await issueCertificate({
+    ca: authority,
+    commonName: 'localhost',
+    altNames: ['127.0.0.1', 'localhost'],
+    usage: 'server',
+    now: Date.now(),
+    validityDays: 2,
+  });
   ca = authority.certPem;
   await writeFile(join(dir, 'server.crt'), server.certPem);
   await writeFile(join(dir, 'server.key'), server.keyPem, { mode: 0o600 });
@@ -40,7 +47,9 @@ function httpsGet(port: number, path: string): Promise<{ status: number; headers
 
 describe('HTTPS', () => {
   it('serves the API and the staff page over TLS with HSTS; plain HTTP to the TLS port gets nothing', async () => {
-    const gw: TestGateway = await startTestGateway({ overrides: { http: { tls: { certFile: join(dir, 'server.crt'), keyFile: join(dir, 'server.key') } } } });
+    const gw: TestGateway = await startTestGateway({
+      overrides: { http: { tls: { certFile: join(dir, 'server.crt'), keyFile: join(dir, 'server.key') } } },
+    });
     try {
       const port = gw.built.http.port;
       const alerts = await httpsGet(port, '/api/alerts');
@@ -59,7 +68,9 @@ describe('HTTPS', () => {
     await expect(refused).rejects.toBeInstanceOf(GatewayStartError);
     await expect(refused).rejects.toMatchObject({ cause: expect.any(PlainHttpRefusedError) as unknown });
     await expect(refused).rejects.toThrow(/configure http.tls/);
-    const openKey = startTestGateway({ overrides: { http: { tls: { certFile: join(dir, 'server.crt'), keyFile: join(dir, 'open.key') } } } });
+    const openKey = startTestGateway({
+      overrides: { http: { tls: { certFile: join(dir, 'server.crt'), keyFile: join(dir, 'open.key') } } },
+    });
     await expect(openKey).rejects.toThrow(/accessible to other users \(mode 644\)/);
     expect(await readFile(join(dir, 'open.key'), 'utf8')).toContain('PRIVATE KEY');
   });

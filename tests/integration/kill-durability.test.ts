@@ -18,7 +18,14 @@ import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomInt, seededRandom } from '../../devices/random.js';
 import { runCli } from '../../edge/cli/program.js';
-import { checkCycle, credentialChecks, describeFindings, DurabilityLedger, type Finding, type StateSnapshot } from '../helpers/durability-ledger.js';
+import {
+  checkCycle,
+  credentialChecks,
+  describeFindings,
+  DurabilityLedger,
+  type Finding,
+  type StateSnapshot,
+} from '../helpers/durability-ledger.js';
 import { DurabilityWorkload, readSnapshot, tryCredentials, type ApiCall, type CliCall } from '../helpers/durability-workload.js';
 import { builtGatewayCli } from '../helpers/built-gateway.js';
 import { GatewayChild } from '../helpers/gateway-child.js';
@@ -119,7 +126,13 @@ describe('durable before acknowledged: SIGKILL at random moments of a mixed work
         dataDir: join(work, 'data'),
         log: { level: 'warn', pretty: false },
         // every client is on 127.0.0.1, and a lost secret rotation makes failed logins: the limits have their own tests
-        mqtt: { host: '127.0.0.1', port: mqttPort, maxConnectionsPerAddress: 1_000, maxConnectAttemptsPerAddressPerMinute: 100_000, maxAuthFailuresPerMinute: 100_000 },
+        mqtt: {
+          host: '127.0.0.1',
+          port: mqttPort,
+          maxConnectionsPerAddress: 1_000,
+          maxConnectAttemptsPerAddressPerMinute: 100_000,
+          maxAuthFailuresPerMinute: 100_000,
+        },
         http: { host: '127.0.0.1', port: httpPort, apiToken: API_TOKEN, maxAuthFailuresPerMinute: 100_000 },
         planogram: { file: planogramFile },
         security: { scryptCost: 1024 },
@@ -180,7 +193,9 @@ describe('durable before acknowledged: SIGKILL at random moments of a mixed work
         collect(checkCycle(ledger, cycle - 1, previous, snapshot));
         for (const { check, accepted } of await tryCredentials(credentialChecks(ledger, cycle - 1, snapshot), mqttUrl, api)) {
           if (accepted === check.accepted) continue;
-          const detail = check.accepted ? `its ${check.domain === 'device' ? 'secret' : 'token'} is refused` : 'the revoked token is still accepted';
+          const detail = check.accepted
+            ? `its ${check.domain === 'device' ? 'secret' : 'token'} is refused`
+            : 'the revoked token is still accepted';
           collect([{ cycle: check.cycle, problem: 'lost', kind: check.kind, subject: check.subject, detail }]);
         }
       }
@@ -206,7 +221,10 @@ describe('durable before acknowledged: SIGKILL at random moments of a mixed work
     const summary = `seed ${SEED}, ${CYCLES} cycles in ${Math.round((Date.now() - startedAt) / 1000)} s; answered: ${[...answered].map(([k, n]) => `${k} ${n}`).join(', ')}, kiosk events ${kioskAcked}`;
     // the count, not the list: the message holds the findings one a line, a diff of objects would bury them
     expect(findings.length, `${summary}\n${describeFindings(findings)}`).toBe(0);
-    expect(WRITE_KINDS.filter((kind) => !answered.has(kind)), `kinds of write never answered (${summary})`).toEqual([]);
+    expect(
+      WRITE_KINDS.filter((kind) => !answered.has(kind)),
+      `kinds of write never answered (${summary})`,
+    ).toEqual([]);
     expect(kioskAcked, summary).toBeGreaterThan(0);
   }, 300_000);
 });

@@ -15,9 +15,15 @@ describe('kiosk alerts and the live event stream', () => {
     const topic = 'store/test-store/kiosk/kiosk-1/event';
     // pressed twice: still one active alert for the kiosk
     for (let i = 0; i < 2; i++) {
-      await kiosk.publishAsync(topic, JSON.stringify({ type: 'assist-requested', basketId: 'b-1', reason: 'age check', ts: Date.now() }), { qos: 1 });
+      await kiosk.publishAsync(topic, JSON.stringify({ type: 'assist-requested', basketId: 'b-1', reason: 'age check', ts: Date.now() }), {
+        qos: 1,
+      });
     }
-    await kiosk.publishAsync(topic, JSON.stringify({ type: 'weight-mismatch', basketId: 'b-1', expectedWeightG: 500, measuredWeightG: 812, ts: Date.now() }), { qos: 1 });
+    await kiosk.publishAsync(
+      topic,
+      JSON.stringify({ type: 'weight-mismatch', basketId: 'b-1', expectedWeightG: 500, measuredWeightG: 812, ts: Date.now() }),
+      { qos: 1 },
+    );
 
     const alerts = await eventually(() => {
       const list = stream.events.filter((e) => e.event === 'alert').map((e) => e.data as Alert);
@@ -29,7 +35,11 @@ describe('kiosk alerts and the live event stream', () => {
     expect(alerts.find((a) => a.kind === 'kiosk-weight-mismatch')).toMatchObject({ severity: 'critical' });
     expect(assist.title).toContain('age check');
 
-    const ack = await gw.api(`/api/alerts/${assist.id}/ack`, { method: 'POST', token: await gw.addToken('sam', 'staff'), body: JSON.stringify({}) });
+    const ack = await gw.api(`/api/alerts/${assist.id}/ack`, {
+      method: 'POST',
+      token: await gw.addToken('sam', 'staff'),
+      body: JSON.stringify({}),
+    });
     expect(ack.status).toBe(200);
     await eventually(() => stream.events.find((e) => e.event === 'alert' && (e.data as Alert).state === 'acknowledged'));
 
@@ -64,12 +74,19 @@ describe('kiosk alerts and the live event stream', () => {
     const shelf = await gw.connectDevice('shelf-a', 'shelf');
     // oat milk (1040 g) on shelf-a/1, low at ≤ 2
     const publishUnits = (units: number) =>
-      shelf.publishAsync('store/test-store/shelf/shelf-a/weight', JSON.stringify({ facing: 1, weightG: units * 1040, ts: Date.now() }), { qos: 1 });
+      shelf.publishAsync('store/test-store/shelf/shelf-a/weight', JSON.stringify({ facing: 1, weightG: units * 1040, ts: Date.now() }), {
+        qos: 1,
+      });
     const alertEvents = () => stream.events.filter((e) => e.event === 'alert').map((e) => e.data as Alert);
 
     await publishUnits(2);
     const [opened] = await eventually(() => (alertEvents().length > 0 ? alertEvents() : undefined), 5_000, 'the alert to open');
-    expect(opened).toMatchObject({ state: 'open', severity: 'warning', units: 2, title: 'Low stock: Oat milk 1 l (shelf-a facing 1), 2 left' });
+    expect(opened).toMatchObject({
+      state: 'open',
+      severity: 'warning',
+      units: 2,
+      title: 'Low stock: Oat milk 1 l (shelf-a facing 1), 2 left',
+    });
     // staff snooze it; the facing empties: the alert escalates and wakes up
     const snoozed = await gw.api(`/api/alerts/${opened!.id}/snooze`, { method: 'POST', body: JSON.stringify({ minutes: 30 }) });
     expect(snoozed.status).toBe(200);
@@ -107,7 +124,9 @@ describe('kiosk alerts and the live event stream', () => {
     await waitForCount(2);
     await weight(shelfA, 'shelf-a', 1, 0); // oat milk: out of stock
     await waitForCount(3);
-    await kiosk.publishAsync('store/test-store/kiosk/kiosk-3/event', JSON.stringify({ type: 'assist-requested', ts: Date.now() }), { qos: 1 });
+    await kiosk.publishAsync('store/test-store/kiosk/kiosk-3/event', JSON.stringify({ type: 'assist-requested', ts: Date.now() }), {
+      qos: 1,
+    });
     await waitForCount(4);
 
     expect((await active()).map((a) => [a.kind, a.severity])).toEqual([
@@ -121,16 +140,22 @@ describe('kiosk alerts and the live event stream', () => {
   it('snoozed alerts come back when the snooze ends', async () => {
     gw = await startTestGateway();
     const kiosk = await gw.connectDevice('kiosk-2', 'kiosk');
-    await kiosk.publishAsync('store/test-store/kiosk/kiosk-2/event', JSON.stringify({ type: 'assist-requested', ts: Date.now() }), { qos: 1 });
+    await kiosk.publishAsync('store/test-store/kiosk/kiosk-2/event', JSON.stringify({ type: 'assist-requested', ts: Date.now() }), {
+      qos: 1,
+    });
     const alert = await eventually(async () => ((await (await gw.api('/api/alerts')).json()) as { alerts: Alert[] }).alerts[0]);
     const snoozed = await gw.api(`/api/alerts/${alert.id}/snooze`, { method: 'POST', body: JSON.stringify({ minutes: 1 }) });
     expect(snoozed.status).toBe(200);
     expect(((await snoozed.json()) as Alert).state).toBe('snoozed');
     // the service wakes it with its clock; move the alert's deadline instead of waiting a minute
     gw.built.alerts.service.snooze(alert.id, 'sam', 0);
-    await eventually(async () => {
-      const current = (await (await gw.api(`/api/alerts/${alert.id}`)).json()) as Alert;
-      return current.state === 'open' ? current : undefined;
-    }, 2_000, 'the alert to wake up');
+    await eventually(
+      async () => {
+        const current = (await (await gw.api(`/api/alerts/${alert.id}`)).json()) as Alert;
+        return current.state === 'open' ? current : undefined;
+      },
+      2_000,
+      'the alert to wake up',
+    );
   });
 });

@@ -24,23 +24,41 @@ describe('GET /api/kpis on a real gateway', () => {
     tg = await startTestGateway({ planogram: CAMPAIGN_PLANOGRAM, overrides: { commands: { ackTimeoutMs: 2_000 } } });
     const viewer = await tg.addToken('vera', 'viewer');
     const manager = await tg.addToken('maria', 'manager');
-    expect(await kpis(tg, viewer)).toMatchObject({ timeToReplenish: { count: 0, meanMs: null, p90Ms: null }, priceUpdates: { confirmed: 0, failed: 0, successPercent: null } });
+    expect(await kpis(tg, viewer)).toMatchObject({
+      timeToReplenish: { count: 0, meanMs: null, p90Ms: null },
+      priceUpdates: { confirmed: 0, failed: 0, successPercent: null },
+    });
 
     // oat milk on shelf-a/1 (1040 g a unit): low at 2, restocked at 10
     const shelf = await tg.connectDevice('shelf-a', 'shelf');
-    const units = (n: number) => shelf.publishAsync('store/test-store/shelf/shelf-a/weight', JSON.stringify({ facing: 1, weightG: n * 1040, ts: Date.now() }), { qos: 1 });
+    const units = (n: number) =>
+      shelf.publishAsync('store/test-store/shelf/shelf-a/weight', JSON.stringify({ facing: 1, weightG: n * 1040, ts: Date.now() }), {
+        qos: 1,
+      });
     const lowStock = async () => ((await (await tg!.api('/api/alerts?kind=low-stock&state=all')).json()) as { alerts: Alert[] }).alerts;
     await units(10);
     await units(2);
     const opened = await until('the low-stock alert', async () => (await lowStock()).find((a) => a.state !== 'resolved'));
     await units(10);
-    const resolved = await until('the restock to resolve it', async () => (await lowStock()).find((a) => a.id === opened.id && a.state === 'resolved'));
+    const resolved = await until('the restock to resolve it', async () =>
+      (await lowStock()).find((a) => a.id === opened.id && a.state === 'resolved'),
+    );
     expect(resolved).toMatchObject({ resolvedBy: 'system', resolution: 'restocked' });
     const replenishMs = resolved.resolvedAt! - resolved.openedAt;
 
     // milk confirms on esl-m1 and esl-m2; chocolate's esl-c1 refuses: 2 of 3
     await connectLabels(tg, ['esl-c1']);
-    const created = await tg.api('/api/campaigns', { method: 'POST', token: manager, body: JSON.stringify({ id: 'kpi-1', prices: [{ sku: MILK, priceCents: 215 }, { sku: CHOCOLATE, priceCents: 159 }] }) });
+    const created = await tg.api('/api/campaigns', {
+      method: 'POST',
+      token: manager,
+      body: JSON.stringify({
+        id: 'kpi-1',
+        prices: [
+          { sku: MILK, priceCents: 215 },
+          { sku: CHOCOLATE, priceCents: 159 },
+        ],
+      }),
+    });
     expect(created.status).toBe(201);
     await until('the campaign to finish', async () => {
       const view = (await (await tg!.api('/api/campaigns/kpi-1', { token: manager })).json()) as CampaignView;
@@ -49,7 +67,9 @@ describe('GET /api/kpis on a real gateway', () => {
 
     const seen = await until('the KPIs', async () => {
       const current = await kpis(tg!, viewer);
-      return current.timeToReplenish.count === 1 && current.priceUpdates.confirmed + current.priceUpdates.failed === 3 ? current : undefined;
+      return current.timeToReplenish.count === 1 && current.priceUpdates.confirmed + current.priceUpdates.failed === 3
+        ? current
+        : undefined;
     });
     expect(seen.timeToReplenish).toEqual({ count: 1, meanMs: replenishMs, p90Ms: replenishMs });
     expect(seen.priceUpdates).toEqual({ confirmed: 2, failed: 1, successPercent: 66.7 });

@@ -16,12 +16,18 @@ afterAll(async () => {
 });
 
 describe('label sightings across a restart', () => {
-  it('keeps a bound label\'s last sighting, and a label seen once and gone since cannot crowd a bound one out', async () => {
+  it("keeps a bound label's last sighting, and a label seen once and gone since cannot crowd a bound one out", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'smartstore-label-sightings-'));
     dirs.push(dataDir);
     const options = {
       dataDir,
-      planogram: { ...TEST_PLANOGRAM, labels: [{ label: 'esl-m1', shelfId: 'shelf-a', facing: 1 }, { label: 'esl-b1', shelfId: 'shelf-a', facing: 2 }] },
+      planogram: {
+        ...TEST_PLANOGRAM,
+        labels: [
+          { label: 'esl-m1', shelfId: 'shelf-a', facing: 1 },
+          { label: 'esl-b1', shelfId: 'shelf-a', facing: 2 },
+        ],
+      },
       overrides: { labels: { drivers: { maxLabels: 2 } } },
     };
     tg = await startTestGateway(options);
@@ -43,7 +49,12 @@ describe('label sightings across a restart', () => {
     const token = await tg.addToken('lena', 'viewer');
     const { labels } = (await (await tg.api('/api/labels', { token })).json()) as { labels: LabelView[] };
     expect(labels.map((label) => label.labelId).sort()).toEqual(['esl-b1', 'esl-m1']);
-    expect(labels.find((label) => label.labelId === 'esl-m1')).toMatchObject({ driverId: 'mqtt-esl', batteryMv: 2900, lastSeenAt: seenAt, displayedPriceCents: 249 });
+    expect(labels.find((label) => label.labelId === 'esl-m1')).toMatchObject({
+      driverId: 'mqtt-esl',
+      batteryMv: 2900,
+      lastSeenAt: seenAt,
+      displayedPriceCents: 249,
+    });
     expect(labels.find((label) => label.labelId === 'esl-b1')).toMatchObject({ lastSeenAt: null, state: 'never-seen' });
   });
 });

@@ -28,7 +28,15 @@ describe('labels module: bindings, label health and find-my-facing over simulate
   let oeplApiMac: string;
 
   beforeAll(async () => {
-    oepl = new OeplApSimulator({ tagCount: 3, logger: log, random: seededRandom(7), checkInIntervalMs: 200, renderDelayMs: 20, sysIntervalMs: 100, bootDelayMs: 50 });
+    oepl = new OeplApSimulator({
+      tagCount: 3,
+      logger: log,
+      random: seededRandom(7),
+      checkInIntervalMs: 200,
+      renderDelayMs: 20,
+      sysIntervalMs: 100,
+      bootDelayMs: 50,
+    });
     await oepl.start();
     [oeplMac, oeplApiMac] = oepl.macs as [string, string];
     gw = await startTestGateway({
@@ -69,7 +77,11 @@ describe('labels module: bindings, label health and find-my-facing over simulate
     shelf = await gw.connectDevice('shelf-a', 'shelf');
     // a direct MQTT label: its status message is its check-in
     esl = await gw.connectDevice('esl-01', 'esl');
-    await esl.publishAsync('store/test-store/esl/esl-01/status', JSON.stringify({ batteryMv: 2_950, displayedPriceCents: 149, ts: Date.now() }), { qos: 1 });
+    await esl.publishAsync(
+      'store/test-store/esl/esl-01/status',
+      JSON.stringify({ batteryMv: 2_950, displayedPriceCents: 149, ts: Date.now() }),
+      { qos: 1 },
+    );
   }, 20_000);
 
   afterAll(async () => {
@@ -89,15 +101,49 @@ describe('labels module: bindings, label health and find-my-facing over simulate
 
   it('GET /api/labels shows each label with its binding, driver, battery and last check-in', async () => {
     const startedAt = Date.now();
-    const seen = await eventually(async () => {
-      const all = await labels();
-      const ready = ['ap-01-L000', 'ap-01-L001', oeplMac, 'esl-01'].every((id) => all.get(id)?.lastSeenAt != null);
-      return ready ? all : undefined;
-    }, 8_000, 'every bound label to check in');
-    expect(seen.get('ap-01-L000')).toMatchObject({ state: 'ok', driverId: 'mqtt-ap:ap-01', driverLinkUp: true, shelfId: 'shelf-a', facing: 1, sku: '4000000000017', bindingSource: 'planogram', displayedPriceCents: 189 });
-    expect(seen.get('ap-01-L001')).toMatchObject({ state: 'battery-low', driverId: 'mqtt-ap:ap-01', shelfId: 'shelf-a', facing: 2, sku: '4000000000024' });
-    expect(seen.get('esl-01')).toMatchObject({ state: 'ok', driverId: 'mqtt-esl', batteryMv: 2_950, displayedPriceCents: 149, shelfId: 'shelf-b', facing: 1, sku: '4000000000031' });
-    expect(seen.get(oeplMac)).toMatchObject({ state: 'ok', driverId: 'oepl:ap-1', driverLinkUp: true, shelfId: 'shelf-a', facing: 1, bindingSource: 'planogram' });
+    const seen = await eventually(
+      async () => {
+        const all = await labels();
+        const ready = ['ap-01-L000', 'ap-01-L001', oeplMac, 'esl-01'].every((id) => all.get(id)?.lastSeenAt != null);
+        return ready ? all : undefined;
+      },
+      8_000,
+      'every bound label to check in',
+    );
+    expect(seen.get('ap-01-L000')).toMatchObject({
+      state: 'ok',
+      driverId: 'mqtt-ap:ap-01',
+      driverLinkUp: true,
+      shelfId: 'shelf-a',
+      facing: 1,
+      sku: '4000000000017',
+      bindingSource: 'planogram',
+      displayedPriceCents: 189,
+    });
+    expect(seen.get('ap-01-L001')).toMatchObject({
+      state: 'battery-low',
+      driverId: 'mqtt-ap:ap-01',
+      shelfId: 'shelf-a',
+      facing: 2,
+      sku: '4000000000024',
+    });
+    expect(seen.get('esl-01')).toMatchObject({
+      state: 'ok',
+      driverId: 'mqtt-esl',
+      batteryMv: 2_950,
+      displayedPriceCents: 149,
+      shelfId: 'shelf-b',
+      facing: 1,
+      sku: '4000000000031',
+    });
+    expect(seen.get(oeplMac)).toMatchObject({
+      state: 'ok',
+      driverId: 'oepl:ap-1',
+      driverLinkUp: true,
+      shelfId: 'shelf-a',
+      facing: 1,
+      bindingSource: 'planogram',
+    });
     // the simulated labels drain a little with every check-in
     expect(seen.get('ap-01-L000')?.batteryMv).toBeGreaterThan(2_900);
     expect(seen.get('ap-01-L001')?.batteryMv).toBeLessThanOrEqual(2_100);
@@ -113,13 +159,30 @@ describe('labels module: bindings, label health and find-my-facing over simulate
 
   it('PUT /api/labels/:id/binding binds a label (manager), refuses an unknown facing (400) and a viewer (403)', async () => {
     const put = (id: string, body: unknown, token?: string) =>
-      gw.api(`/api/labels/${id}/binding`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), ...(token ? { token } : {}) });
+      gw.api(`/api/labels/${id}/binding`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        ...(token ? { token } : {}),
+      });
     const bound = await put(oeplApiMac.toLowerCase(), { shelfId: 'shelf-b', facing: 1 });
     expect(bound.status).toBe(200);
-    expect(await bound.json()).toMatchObject({ labelId: oeplApiMac, shelfId: 'shelf-b', facing: 1, sku: '4000000000031', bindingSource: 'api', driverId: 'oepl:ap-1' });
+    expect(await bound.json()).toMatchObject({
+      labelId: oeplApiMac,
+      shelfId: 'shelf-b',
+      facing: 1,
+      sku: '4000000000031',
+      bindingSource: 'api',
+      driverId: 'oepl:ap-1',
+    });
     expect(gw.built.labels.directory.labelsForSku('4000000000031')).toEqual(['esl-01', oeplApiMac]);
     expect(gw.built.labels.directory.driverFor('esl-01')?.driverId).toBe('mqtt-esl');
-    expect(gw.built.labels.directory.bindingOf(oeplApiMac)).toEqual({ labelId: oeplApiMac, shelfId: 'shelf-b', facing: 1, sku: '4000000000031' });
+    expect(gw.built.labels.directory.bindingOf(oeplApiMac)).toEqual({
+      labelId: oeplApiMac,
+      shelfId: 'shelf-b',
+      facing: 1,
+      sku: '4000000000031',
+    });
     expect(gw.built.labels.directory.driverFor(oeplApiMac)?.driverId).toBe('oepl:ap-1');
     expect(gw.built.labels.directory.labelsForSku('4000000000017')).toEqual(['ap-01-L000', oeplMac]);
 
@@ -130,10 +193,16 @@ describe('labels module: bindings, label health and find-my-facing over simulate
     expect((await put('esl-x', { shelfId: 'shelf-a', facing: 1 }, viewer)).status).toBe(403);
     expect((await labels()).has('esl-x')).toBe(false);
     // the binding is in the audit trail under the token's name; the refused ones are not
-    const trail = await eventually(async () => {
-      const rows = await gw.built.storage.db.all<{ actor: string; action: string; subject: string }>("SELECT actor, action, subject FROM audit_log WHERE action = 'label.bound'");
-      return rows.length > 0 ? rows : undefined;
-    }, 3_000, 'the binding audited');
+    const trail = await eventually(
+      async () => {
+        const rows = await gw.built.storage.db.all<{ actor: string; action: string; subject: string }>(
+          "SELECT actor, action, subject FROM audit_log WHERE action = 'label.bound'",
+        );
+        return rows.length > 0 ? rows : undefined;
+      },
+      3_000,
+      'the binding audited',
+    );
     expect(trail).toEqual([{ actor: 'api-token (config)', action: 'label.bound', subject: `label/${oeplApiMac}` }]);
   });
 
@@ -147,11 +216,15 @@ describe('labels module: bindings, label health and find-my-facing over simulate
   it('a label that stops checking in raises label-offline, and it resolves itself when the label is back', async () => {
     ap.setAway('ap-01-L000', true);
     oepl.setTagReachable(oeplMac, false);
-    const [mqttOffline, oeplOffline] = await eventually(async () => {
-      const alerts = await activeAlerts();
-      const found = [alertOf(alerts, 'label-offline', 'ap-01-L000'), alertOf(alerts, 'label-offline', oeplMac)];
-      return found.every(Boolean) ? (found as Alert[]) : undefined;
-    }, 10_000, 'both labels offline');
+    const [mqttOffline, oeplOffline] = await eventually(
+      async () => {
+        const alerts = await activeAlerts();
+        const found = [alertOf(alerts, 'label-offline', 'ap-01-L000'), alertOf(alerts, 'label-offline', oeplMac)];
+        return found.every(Boolean) ? (found as Alert[]) : undefined;
+      },
+      10_000,
+      'both labels offline',
+    );
     expect(mqttOffline).toMatchObject({ key: 'label-offline:ap-01-L000', shelfId: 'shelf-a', facing: 1, state: 'open' });
     expect(oeplOffline).toMatchObject({ key: `label-offline:${oeplMac}`, shelfId: 'shelf-a', facing: 1 });
     expect((await labels()).get('ap-01-L000')?.state).toBe('offline');
@@ -160,10 +233,14 @@ describe('labels module: bindings, label health and find-my-facing over simulate
 
     ap.setAway('ap-01-L000', false);
     oepl.setTagReachable(oeplMac, true);
-    await eventually(async () => {
-      const alerts = await activeAlerts();
-      return !alertOf(alerts, 'label-offline', 'ap-01-L000') && !alertOf(alerts, 'label-offline', oeplMac) ? true : undefined;
-    }, 8_000, 'both labels back');
+    await eventually(
+      async () => {
+        const alerts = await activeAlerts();
+        return !alertOf(alerts, 'label-offline', 'ap-01-L000') && !alertOf(alerts, 'label-offline', oeplMac) ? true : undefined;
+      },
+      8_000,
+      'both labels back',
+    );
     const resolved = (await (await gw.api('/api/alerts?state=resolved&kind=label-offline')).json()) as { alerts: Alert[] };
     expect(resolved.alerts.map((a) => [a.deviceId, a.resolvedBy, a.resolution]).sort()).toEqual(
       [
@@ -175,22 +252,40 @@ describe('labels module: bindings, label health and find-my-facing over simulate
   }, 25_000);
 
   it("a low-stock alert flashes the facing's labels at both access points; restocking stops the flash", async () => {
-    const publishUnits = (units: number) => shelf.publishAsync(WEIGHT_TOPIC, JSON.stringify({ facing: 1, weightG: units * UNIT_G + 3.5, ts: Date.now() }), { qos: 1 });
+    const publishUnits = (units: number) =>
+      shelf.publishAsync(WEIGHT_TOPIC, JSON.stringify({ facing: 1, weightG: units * UNIT_G + 3.5, ts: Date.now() }), { qos: 1 });
     const apCommandsBefore = ap.counts.commands;
     const ledBefore = oepl.tag(oeplMac)!.ledFlashes;
     for (const units of [10, 6, 2, 1, 1]) await publishUnits(units);
-    await eventually(async () => ((await activeAlerts()).some((a) => a.kind === 'low-stock' && a.shelfId === 'shelf-a' && a.facing === 1) ? true : undefined), 5_000, 'low-stock alert');
+    await eventually(
+      async () =>
+        (await activeAlerts()).some((a) => a.kind === 'low-stock' && a.shelfId === 'shelf-a' && a.facing === 1) ? true : undefined,
+      5_000,
+      'low-stock alert',
+    );
 
     // the MQTT AP received a flash command for ap-01-L000 (nothing else is sent to it in this test)
     await eventually(() => (ap.counts.commands > apCommandsBefore ? true : undefined), 5_000, 'flash at the MQTT AP');
     // the OEPL tag took the long LED flash at its next check-in
-    await eventually(() => (oepl.tag(oeplMac)!.lastLedCommand === 'ledflash_long' && oepl.tag(oeplMac)!.ledFlashes > ledBefore ? true : undefined), 8_000, 'LED flash at the OEPL tag');
+    await eventually(
+      () => (oepl.tag(oeplMac)!.lastLedCommand === 'ledflash_long' && oepl.tag(oeplMac)!.ledFlashes > ledBefore ? true : undefined),
+      8_000,
+      'LED flash at the OEPL tag',
+    );
     const apCommandsAtFind = ap.counts.commands;
 
     for (let i = 0; i < 3; i++) await publishUnits(10);
-    await eventually(async () => ((await activeAlerts()).some((a) => a.kind === 'low-stock') ? undefined : true), 5_000, 'low-stock resolved by restock');
+    await eventually(
+      async () => ((await activeAlerts()).some((a) => a.kind === 'low-stock') ? undefined : true),
+      5_000,
+      'low-stock resolved by restock',
+    );
     await eventually(() => (ap.counts.commands > apCommandsAtFind ? true : undefined), 5_000, 'stop at the MQTT AP');
-    await eventually(() => (oepl.tag(oeplMac)!.lastLedCommand === 'ledflash_stop' ? true : undefined), 8_000, 'LED flash stopped at the OEPL tag');
+    await eventually(
+      () => (oepl.tag(oeplMac)!.lastLedCommand === 'ledflash_stop' ? true : undefined),
+      8_000,
+      'LED flash stopped at the OEPL tag',
+    );
     // the facing's other labels were not flashed: the label of facing 2 got nothing
     expect(oepl.tag(oeplApiMac)!.ledFlashes).toBe(0);
   }, 30_000);

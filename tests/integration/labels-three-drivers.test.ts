@@ -91,16 +91,32 @@ describe('a campaign over direct MQTT labels, an MQTT access point and an OpenEP
         if (++commandsSeen % 10 === 0) {
           esl.acksLost++;
           // the ack is lost on the radio; the label's next status report shows what it displays
-          setTimeout(() => client.publish(`store/test-store/esl/${id}/status`, JSON.stringify({ batteryMv: 2_900, displayedPriceCents: esl.shownCents, ts: Date.now() }), { qos: 1 }), 200);
+          setTimeout(
+            () =>
+              client.publish(
+                `store/test-store/esl/${id}/status`,
+                JSON.stringify({ batteryMv: 2_900, displayedPriceCents: esl.shownCents, ts: Date.now() }),
+                { qos: 1 },
+              ),
+            200,
+          );
           return;
         }
-        client.publish(`store/test-store/esl/${id}/ack`, JSON.stringify({ cmdId: command.cmdId, ok: true, displayedPriceCents: command.priceCents, ts: Date.now() }), { qos: 1 });
+        client.publish(
+          `store/test-store/esl/${id}/ack`,
+          JSON.stringify({ cmdId: command.cmdId, ok: true, displayedPriceCents: command.priceCents, ts: Date.now() }),
+          { qos: 1 },
+        );
       });
       esls.push(esl);
     }
     // a label is sent to only once a driver carries it: the AP and the OEPL AP report theirs at check-in
     const directory = gw.built.labels.directory;
-    await eventually(() => (ids.every((id) => directory.driverFor(id) !== undefined) ? true : undefined), 10_000, 'every label carried by a driver');
+    await eventually(
+      () => (ids.every((id) => directory.driverFor(id) !== undefined) ? true : undefined),
+      10_000,
+      'every label carried by a driver',
+    );
   }, 30_000);
 
   afterAll(async () => {
@@ -132,12 +148,16 @@ describe('a campaign over direct MQTT labels, an MQTT access point and an OpenEP
       return (await response.json()) as CampaignView;
     };
     let latest: CampaignView | undefined;
-    const done = await eventually(async () => {
-      latest = await view();
-      return latest.finishedAt === undefined ? undefined : latest;
-      // usually ~10 s; room for the campaign's 30 s ack timeout and a retry, for a transfer the OEPL AP dropped while
-      // the driver was disconnected for the reboot (the driver never hears of that one; only the campaign's timer ends it)
-    }, 40_000, 'the campaign to finish').catch((error: Error) => {
+    const done = await eventually(
+      async () => {
+        latest = await view();
+        return latest.finishedAt === undefined ? undefined : latest;
+        // usually ~10 s; room for the campaign's 30 s ack timeout and a retry, for a transfer the OEPL AP dropped while
+        // the driver was disconnected for the reboot (the driver never hears of that one; only the campaign's timer ends it)
+      },
+      40_000,
+      'the campaign to finish',
+    ).catch((error: Error) => {
       throw new Error(`${error.message}: ${JSON.stringify(latest?.counts)}, OEPL ${JSON.stringify(oepl.stats)}`);
     });
 
@@ -155,7 +175,8 @@ describe('a campaign over direct MQTT labels, an MQTT access point and an OpenEP
     const wrong: string[] = [];
     for (const esl of esls) if (!failedIds.has(esl.id) && esl.shownCents !== priceOf.get(esl.id)) wrong.push(esl.id);
     for (const id of AP_LABEL_IDS) if (!failedIds.has(id) && ap.displayedPriceCents(id) !== priceOf.get(id)) wrong.push(id);
-    for (const mac of oepl.macs) if (!failedIds.has(mac) && !oepl.tag(mac)?.displayedJson?.includes(`"${formatPrice(priceOf.get(mac)!)}"`)) wrong.push(mac);
+    for (const mac of oepl.macs)
+      if (!failedIds.has(mac) && !oepl.tag(mac)?.displayedJson?.includes(`"${formatPrice(priceOf.get(mac)!)}"`)) wrong.push(mac);
     expect(wrong).toEqual([]);
 
     // the faults did happen

@@ -44,20 +44,39 @@ const rejected = (g: TestGateway, reason: string) => g.built.metrics.value('smar
 
 describe('MQTT connection fairness per address', () => {
   it('1,000 idle sockets from one address: the limit is held, the rest refused and counted; another address connects', async () => {
-    gw = await startTestGateway({ overrides: { mqtt: { maxConnections: 500, maxConnectionsPerAddress: 20, maxConnectAttemptsPerAddressPerMinute: 1_000_000, connectTimeoutMs: 30_000 } } });
+    gw = await startTestGateway({
+      overrides: {
+        mqtt: {
+          maxConnections: 500,
+          maxConnectionsPerAddress: 20,
+          maxConnectAttemptsPerAddressPerMinute: 1_000_000,
+          connectTimeoutMs: 30_000,
+        },
+      },
+    });
     const port = gw.built.broker.port;
     await Promise.all(Array.from({ length: 1_000 }, () => openSocket(port, '127.0.0.2')));
     await eventually(async () => ((await rejected(gw!, 'too-many-from-address')) === 980 ? true : undefined), 5_000, '980 refusals');
-    await eventually(() => ([...sockets].filter((socket) => !socket.destroyed).length === 20 ? true : undefined), 5_000, 'the 20 kept sockets');
+    await eventually(
+      () => ([...sockets].filter((socket) => !socket.destroyed).length === 20 ? true : undefined),
+      5_000,
+      'the 20 kept sockets',
+    );
 
     const device = await gw.connectDevice('shelf-a', 'shelf');
     expect(device.connected).toBe(true);
-    await device.publishAsync('store/test-store/shelf/shelf-a/weight', JSON.stringify({ facing: 1, weightG: 5_200, ts: Date.now() }), { qos: 1 });
+    await device.publishAsync('store/test-store/shelf/shelf-a/weight', JSON.stringify({ facing: 1, weightG: 5_200, ts: Date.now() }), {
+      qos: 1,
+    });
     await eventually(() => gw!.built.stock.stockIfStarted?.get('shelf-a', 1)?.units ?? undefined, 2_000, 'the reading to arrive');
 
     // the attacker's slots come back when its sockets close
     for (const socket of sockets) socket.destroy();
-    await eventually(async () => ((await idleSocket(port, '127.0.0.2')) === 'open' ? true : undefined), 2_000, 'a slot for 127.0.0.2 again');
+    await eventually(
+      async () => ((await idleSocket(port, '127.0.0.2')) === 'open' ? true : undefined),
+      2_000,
+      'a slot for 127.0.0.2 again',
+    );
   });
 
   it('connection attempts a minute per address: past the limit new sockets are refused at once, other addresses are not', async () => {

@@ -38,7 +38,14 @@ describe('MQTT access points behind the LabelDriver port', () => {
     const ids = labelIds(apId, count);
     const driver = new MqttApDriver(
       { apId, ackTimeoutMs: 1_500, tickMs: 20, maxBatchSize: 50, maxCommandsPerSecond: 2_000 },
-      { bus: gw.built.bus, source: gw.built.broker, log, now: Date.now, isConnected: (id) => gw.built.devices.liveness.isConnected(id), labels: ids },
+      {
+        bus: gw.built.bus,
+        source: gw.built.broker,
+        log,
+        now: Date.now,
+        isConnected: (id) => gw.built.devices.liveness.isConnected(id),
+        labels: ids,
+      },
     );
     driver.onEvent((event) => events.push(event));
     await driver.start();
@@ -60,10 +67,17 @@ describe('MQTT access points behind the LabelDriver port', () => {
     return { driver, ap, ids };
   }
 
-  const content = (labelId: string, version: number, priceCents: number): LabelContent => ({ labelId, version, sku: '4000000000017', productName: 'Oat milk 1 l', priceCents });
+  const content = (labelId: string, version: number, priceCents: number): LabelContent => ({
+    labelId,
+    version,
+    sku: '4000000000017',
+    productName: 'Oat milk 1 l',
+    priceCents,
+  });
   const ended = (labelId: string, version: number) =>
     events.find((e): e is Ended => (e.type === 'confirmed' || e.type === 'failed') && e.labelId === labelId && e.version === version);
-  const endsOf = (labelId: string) => events.filter((e): e is Ended => (e.type === 'confirmed' || e.type === 'failed') && e.labelId === labelId);
+  const endsOf = (labelId: string) =>
+    events.filter((e): e is Ended => (e.type === 'confirmed' || e.type === 'failed') && e.labelId === labelId);
 
   it('200 labels behind 2 APs, 10 % of acks lost: every send ends confirmed or failed with a reason; retries confirm all', async () => {
     const options = { ackLossRate: 0.1, awakeRate: 0.7, checkInIntervalMs: 2_500 };
@@ -91,7 +105,11 @@ describe('MQTT access points behind the LabelDriver port', () => {
       if (failed.length === 0) break;
       version++;
       for (const { id, driver } of failed) driver.send(content(id, version, 249));
-      await eventually(() => (failed.every(({ id }) => endsOf(id).length === endsOf(id).filter((e) => e.version < version).length + 1) ? true : undefined), 10_000, `retry round ${round}`);
+      await eventually(
+        () => (failed.every(({ id }) => endsOf(id).length === endsOf(id).filter((e) => e.version < version).length + 1) ? true : undefined),
+        10_000,
+        `retry round ${round}`,
+      );
     }
     expect(all.filter(({ id }) => endsOf(id).at(-1)?.type !== 'confirmed').map(({ id }) => id)).toEqual([]);
     expect(all.every(({ id, ap }) => ap.displayedPriceCents(id) === 249)).toBe(true);
@@ -105,7 +123,11 @@ describe('MQTT access points behind the LabelDriver port', () => {
   it('a label that is asleep: waiting, then confirmed when it checks in', async () => {
     const { driver, ap, ids } = await accessPoint('ap-01', 5, { awakeRate: 0, checkInIntervalMs: 3_600_000 }, 3);
     for (const id of ids) driver.send(content(id, 1, 333));
-    await eventually(() => (ids.every((id) => events.some((e) => e.type === 'waiting' && e.labelId === id)) ? true : undefined), 10_000, 'all waiting');
+    await eventually(
+      () => (ids.every((id) => events.some((e) => e.type === 'waiting' && e.labelId === id)) ? true : undefined),
+      10_000,
+      'all waiting',
+    );
     expect(ids.map((id) => ended(id, 1))).toEqual(ids.map(() => undefined));
     ap.checkInNow(ids[0]!);
     ap.checkInNow(ids[1]!);

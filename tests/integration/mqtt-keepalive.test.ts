@@ -75,8 +75,26 @@ describe.skipIf(!haveMosquittoPub)("keepalive with Debian's mosquitto_pub (-k)",
   const publish = (keepalive: number, weightG: number) =>
     promisify(execFile)(
       MOSQUITTO_PUB,
-      ['-h', '127.0.0.1', '-p', String(gw.built.broker.port), '-i', 'shelf-k', '-u', 'shelf-k', '-P', SECRET, '-k', String(keepalive), '-q', '1',
-        '-t', 'store/test-store/shelf/shelf-k/weight', '-m', JSON.stringify({ facing: 1, weightG, ts: Date.now() })],
+      [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(gw.built.broker.port),
+        '-i',
+        'shelf-k',
+        '-u',
+        'shelf-k',
+        '-P',
+        SECRET,
+        '-k',
+        String(keepalive),
+        '-q',
+        '1',
+        '-t',
+        'store/test-store/shelf/shelf-k/weight',
+        '-m',
+        JSON.stringify({ facing: 1, weightG, ts: Date.now() }),
+      ],
       { timeout: 10_000 },
     );
 

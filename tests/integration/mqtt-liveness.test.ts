@@ -61,7 +61,11 @@ describe('device liveness follows the open sockets', () => {
       await eventually(() => (openOf().length <= 1 ? true : undefined), 5_000, `${id}: takeovers done`);
       for (const t of openOf()) expect(await t.c.connack()).toBe(0);
       const expected = openOf().length === 1;
-      await eventually(() => (gw.built.devices.liveness.isConnected(id) === expected ? true : undefined), 5_000, `${id} connected=${expected}`);
+      await eventually(
+        () => (gw.built.devices.liveness.isConnected(id) === expected ? true : undefined),
+        5_000,
+        `${id} connected=${expected}`,
+      );
     }
   }
 
@@ -138,7 +142,12 @@ describe('device liveness follows the open sockets', () => {
       for (const list of connections.values()) for (const t of list) t.c.destroy();
       for (const list of connections.values()) for (const t of list) await t.c.closed();
       for (const c of [...open]) if (c.closedAt !== undefined) open.delete(c);
-      for (const id of DEVICES) await eventually(() => (gw.built.devices.liveness.isConnected(id) ? undefined : true), 5_000, `${id} gone after sequence ${sequence}`);
+      for (const id of DEVICES)
+        await eventually(
+          () => (gw.built.devices.liveness.isConnected(id) ? undefined : true),
+          5_000,
+          `${id} gone after sequence ${sequence}`,
+        );
       expect(gw.built.broker.connectedDevices).toBe(0);
     }
   });

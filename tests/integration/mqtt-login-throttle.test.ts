@@ -23,7 +23,10 @@ describe('failed MQTT logins are throttled per client address', () => {
   let gw: TestGateway | undefined;
 
   const start = async () => {
-    gw = await startTestGateway({ dataDir, overrides: { mqtt: { maxAuthFailuresPerMinute: MAX_PER_DEVICE, maxAuthFailuresPerAddressPerMinute: MAX_PER_ADDRESS } } });
+    gw = await startTestGateway({
+      dataDir,
+      overrides: { mqtt: { maxAuthFailuresPerMinute: MAX_PER_DEVICE, maxAuthFailuresPerAddressPerMinute: MAX_PER_ADDRESS } },
+    });
     return gw;
   };
   const rejected = (reason: string) => gw!.built.metrics.value('smartstore_mqtt_connections_rejected_total', { reason });
@@ -33,7 +36,8 @@ describe('failed MQTT logins are throttled per client address', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'smartstore-login-throttle-'));
     await start();
-    for (const id of ['shelf-02', 'shelf-03', 'shelf-04', 'shelf-05', 'shelf-06', 'shelf-07']) await gw!.built.devices.registry.provision(id, 'shelf', SECRET);
+    for (const id of ['shelf-02', 'shelf-03', 'shelf-04', 'shelf-05', 'shelf-06', 'shelf-07'])
+      await gw!.built.devices.registry.provision(id, 'shelf', SECRET);
   });
   afterAll(async () => {
     await gw?.stop();
@@ -44,7 +48,12 @@ describe('failed MQTT logins are throttled per client address', () => {
     const codes: (number | undefined)[] = [];
     for (let i = 0; i < MAX_PER_DEVICE + 3; i++) codes.push(await login('127.0.0.2', 'shelf-02', `guess-${i}`));
     // the first ten guesses have their secret checked; after that the address is refused without a check
-    expect(codes).toEqual([...Array<number>(MAX_PER_DEVICE).fill(RC_BAD_CREDENTIALS), RC_NOT_AUTHORIZED, RC_NOT_AUTHORIZED, RC_NOT_AUTHORIZED]);
+    expect(codes).toEqual([
+      ...Array<number>(MAX_PER_DEVICE).fill(RC_BAD_CREDENTIALS),
+      RC_NOT_AUTHORIZED,
+      RC_NOT_AUTHORIZED,
+      RC_NOT_AUTHORIZED,
+    ]);
     expect(await rejected('bad-secret')).toBe(MAX_PER_DEVICE);
     expect(await rejected('too-many-failures')).toBe(3);
     // from the guesser's address even the right secret is refused now (it was never verified here before)

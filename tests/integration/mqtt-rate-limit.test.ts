@@ -33,7 +33,10 @@ describe('per-device message rate limit', () => {
   const sockets: RawMqttConnection[] = [];
 
   beforeAll(async () => {
-    gw = await startTestGateway({ logLines, overrides: { mqtt: { deviceRateLimit: { messagesPerSecond: RATE, burst: BURST, disconnectAfterMs: DISCONNECT_AFTER_MS } } } });
+    gw = await startTestGateway({
+      logLines,
+      overrides: { mqtt: { deviceRateLimit: { messagesPerSecond: RATE, burst: BURST, disconnectAfterMs: DISCONNECT_AFTER_MS } } },
+    });
     for (const id of ['shelf-q0', 'shelf-q1', 'shelf-fl']) await gw.built.devices.registry.provision(id, 'shelf', SECRET);
   });
   afterAll(async () => {
@@ -53,10 +56,14 @@ describe('per-device message rate limit', () => {
     const sent = 200;
     c.write(...Array.from({ length: sent }, () => publishBytes(weightTopic('shelf-q0'), reading(), 0)));
     // every message is accounted for: ingested or counted as rate-limited
-    const dropped = await eventually(async () => {
-      const count = await rateLimited('0');
-      return (await accepted()) - acceptedBefore + count === sent ? count : undefined;
-    }, 5_000, 'every message ingested or counted');
+    const dropped = await eventually(
+      async () => {
+        const count = await rateLimited('0');
+        return (await accepted()) - acceptedBefore + count === sent ? count : undefined;
+      },
+      5_000,
+      'every message ingested or counted',
+    );
     // the burst, plus the few tokens that refilled while the 200 were read (50/s)
     expect(sent - dropped).toBeLessThanOrEqual(allowedSince(c.openedAt));
     expect(dropped).toBeGreaterThan(sent / 2);
@@ -76,10 +83,14 @@ describe('per-device message rate limit', () => {
     const sent = BURST * 3;
     const startedAt = Date.now();
     c.write(...Array.from({ length: sent }, (_, i) => publishBytes(weightTopic('shelf-q1'), reading(), 1, i + 1)));
-    const acked = await eventually(() => {
-      const ids = c.packets.filter((p) => p.cmd === 'puback').map((p) => (p as mqttPacket.IPubackPacket).messageId!);
-      return ids.length === sent ? ids : undefined;
-    }, 10_000, 'a PUBACK for every message');
+    const acked = await eventually(
+      () => {
+        const ids = c.packets.filter((p) => p.cmd === 'puback').map((p) => (p as mqttPacket.IPubackPacket).messageId!);
+        return ids.length === sent ? ids : undefined;
+      },
+      10_000,
+      'a PUBACK for every message',
+    );
     expect(new Set(acked).size).toBe(sent);
     // never faster than the bucket allows: the burst at once, the rest at RATE per second
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(((sent - BURST - 1) * 1000) / RATE - 50);
@@ -106,7 +117,12 @@ describe('per-device message rate limit', () => {
     expect(await gw.built.metrics.value('smartstore_mqtt_rate_limit_disconnects_total')).toBe(1);
     const flooding = logLines.filter((line) => line.includes('device flooding')).map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(flooding).toHaveLength(1);
-    expect(flooding[0]).toMatchObject({ level: 40, deviceId: 'shelf-fl', component: expect.any(String) as string, messagesPerSecond: RATE });
+    expect(flooding[0]).toMatchObject({
+      level: 40,
+      deviceId: 'shelf-fl',
+      component: expect.any(String) as string,
+      messagesPerSecond: RATE,
+    });
   });
 });
 
@@ -118,7 +134,9 @@ describe('one device flooding does not slow the rest of the store', () => {
 
   beforeAll(async () => {
     // the default bucket (500/s, burst 2,000); the flooder is not disconnected while it is measured
-    gw = await startTestGateway({ overrides: { mqtt: { deviceRateLimit: { messagesPerSecond: 500, burst: 2_000, disconnectAfterMs: 600_000 } } } });
+    gw = await startTestGateway({
+      overrides: { mqtt: { deviceRateLimit: { messagesPerSecond: 500, burst: 2_000, disconnectAfterMs: 600_000 } } },
+    });
     // a planogram shelf, full (20 × 105 g): its readings are valid and open no alert
     await gw.built.devices.registry.provision('shelf-b', 'shelf', SECRET);
     for (let i = 0; i < SAMPLES * 2; i++) kiosks.push(await gw.connectDevice(`kiosk-${i}`, 'kiosk'));
@@ -133,9 +151,18 @@ describe('one device flooding does not slow the rest of the store', () => {
     const latencies: number[] = [];
     for (let i = from; i < from + SAMPLES; i++) {
       const deviceId = `kiosk-${i}`;
-      const opened = nextEvent(gw, 'alert.changed', (change) => change.alert.deviceId === deviceId && change.previous === undefined, 10_000);
+      const opened = nextEvent(
+        gw,
+        'alert.changed',
+        (change) => change.alert.deviceId === deviceId && change.previous === undefined,
+        10_000,
+      );
       const startedAt = performance.now();
-      kiosks[i]!.publish(`store/test-store/kiosk/${deviceId}/event`, JSON.stringify({ type: 'assist-requested', basketId: `b-${i}`, ts: Date.now() }), { qos: 1 });
+      kiosks[i]!.publish(
+        `store/test-store/kiosk/${deviceId}/event`,
+        JSON.stringify({ type: 'assist-requested', basketId: `b-${i}`, ts: Date.now() }),
+        { qos: 1 },
+      );
       await opened;
       latencies.push(performance.now() - startedAt);
     }
@@ -157,7 +184,11 @@ describe('one device flooding does not slow the rest of the store', () => {
     flooder.socket.on('drain', pump);
     pump();
     // the flood is on: the burst is spent and messages are being dropped
-    await eventually(async () => ((await gw.built.metrics.value('smartstore_mqtt_messages_rate_limited_total')) > 1_000 ? true : undefined), 10_000, 'the flood dropped');
+    await eventually(
+      async () => ((await gw.built.metrics.value('smartstore_mqtt_messages_rate_limited_total')) > 1_000 ? true : undefined),
+      10_000,
+      'the flood dropped',
+    );
 
     let flood: number;
     try {
@@ -168,7 +199,8 @@ describe('one device flooding does not slow the rest of the store', () => {
       flooding = false;
     }
     const floodSeconds = (performance.now() - floodStartedAt) / 1_000;
-    const acceptedFromFlooder = (await gw.built.metrics.value('smartstore_device_messages_total', { channel: 'shelf/weight' })) - acceptedBefore;
+    const acceptedFromFlooder =
+      (await gw.built.metrics.value('smartstore_device_messages_total', { channel: 'shelf/weight' })) - acceptedBefore;
     // the flooder got its bucket's worth and no more, all of it valid; it is still connected (disconnectAfterMs is out of
     // reach here)
     expect(await gw.built.metrics.value('smartstore_device_messages_invalid_total')).toBe(0);

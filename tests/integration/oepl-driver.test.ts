@@ -36,7 +36,18 @@ async function startPair(
   waitForLink = true,
   setApTime = false,
 ) {
-  const sim = new OeplApSimulator({ tagCount: 5, logger: log, random: seededRandom(42), checkInIntervalMs: 250, renderDelayMs: 20, sysIntervalMs: 100, bootDelayMs: 50, rebootDelayMs: 100, rebootDownMs: 300, ...simOptions });
+  const sim = new OeplApSimulator({
+    tagCount: 5,
+    logger: log,
+    random: seededRandom(42),
+    checkInIntervalMs: 250,
+    renderDelayMs: 20,
+    sysIntervalMs: 100,
+    bootDelayMs: 50,
+    rebootDelayMs: 100,
+    rebootDownMs: 300,
+    ...simOptions,
+  });
   await sim.start();
   running.push(sim);
   await until(() => sim.isRunning); // while it boots the AP answers 409 to uploads
@@ -57,12 +68,22 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
   }
 }
 
-const content = (labelId: string, version: number, priceCents: number): LabelContent => ({ labelId, version, sku: `SKU-${labelId.slice(-4)}`, productName: 'Iced tea peach 1.5 l', priceCents });
-const endsOf = (events: LabelDriverEvent[], labelId: string) => events.filter((event) => (event.type === 'confirmed' || event.type === 'failed') && event.labelId === labelId);
+const content = (labelId: string, version: number, priceCents: number): LabelContent => ({
+  labelId,
+  version,
+  sku: `SKU-${labelId.slice(-4)}`,
+  productName: 'Iced tea peach 1.5 l',
+  priceCents,
+});
+const endsOf = (events: LabelDriverEvent[], labelId: string) =>
+  events.filter((event) => (event.type === 'confirmed' || event.type === 'failed') && event.labelId === labelId);
 
 describe('OeplDriver against the simulated OpenEPaperLink AP', () => {
   it('200 tags, 10 % of uploads hitting faults and a reboot mid-run: every send ends once, confirmed ones are shown', async () => {
-    const { sim, driver, events } = await startPair({ tagCount: 200, virtualTagCount: 10, faults: { busyProbability: 0.05, xferTimeoutProbability: 0.05 } }, { requestsPerSecond: 150 });
+    const { sim, driver, events } = await startPair(
+      { tagCount: 200, virtualTagCount: 10, faults: { busyProbability: 0.05, xferTimeoutProbability: 0.05 } },
+      { requestsPerSecond: 150 },
+    );
     sim.macs.forEach((mac, index) => driver.send(content(mac, 1, 100 + index)));
     await until(() => sim.stats.uploads >= 60);
     await sim.reboot();
@@ -83,7 +104,11 @@ describe('OeplDriver against the simulated OpenEPaperLink AP', () => {
     expect(driver.stats.xferTimeouts).toBeLessThanOrEqual(sim.stats.xferTimeouts);
     // link down for the reboot and up again
     const links = events.filter((event) => event.type === 'link').map((event) => event.type === 'link' && [event.up, event.detail]);
-    expect(links).toEqual([[true, 'connected'], [false, 'access point rebooting'], [true, 'connected']]);
+    expect(links).toEqual([
+      [true, 'connected'],
+      [false, 'access point rebooting'],
+      [true, 'connected'],
+    ]);
     // check-ins carry the battery; the AP's virtual tags (1337 mV) have none
     const checkIns = events.filter((event): event is Extract<LabelDriverEvent, { type: 'check-in' }> => event.type === 'check-in');
     expect(checkIns.find((event) => event.labelId === sim.macs[0])?.batteryMv).toBeNull();
@@ -121,7 +146,9 @@ describe('OeplDriver against the simulated OpenEPaperLink AP', () => {
     driver.send(content('0000FFFFFFFFFFFF', 1, 100));
     driver.send(content('esl-07', 1, 100));
     await until(() => events.filter((event) => event.type === 'failed').length === 2);
-    expect(endsOf(events, '0000FFFFFFFFFFFF')).toEqual([expect.objectContaining({ type: 'failed', reason: 'mac not found', retryable: false })]);
+    expect(endsOf(events, '0000FFFFFFFFFFFF')).toEqual([
+      expect.objectContaining({ type: 'failed', reason: 'mac not found', retryable: false }),
+    ]);
     expect(endsOf(events, 'esl-07')[0]).toMatchObject({ type: 'failed', retryable: false });
   });
 

@@ -16,7 +16,16 @@ describe('an OpenEPaperLink AP with unsupported firmware on /api/labels', () => 
   let oepl: OeplApSimulator;
 
   beforeAll(async () => {
-    oepl = new OeplApSimulator({ tagCount: 2, logger: log, random: seededRandom(5), checkInIntervalMs: 200, renderDelayMs: 20, sysIntervalMs: 100, bootDelayMs: 50, buildVersion: '2.55' });
+    oepl = new OeplApSimulator({
+      tagCount: 2,
+      logger: log,
+      random: seededRandom(5),
+      checkInIntervalMs: 200,
+      renderDelayMs: 20,
+      sysIntervalMs: 100,
+      bootDelayMs: 50,
+      buildVersion: '2.55',
+    });
     await oepl.start();
     gw = await startTestGateway({
       planogram: { ...TEST_PLANOGRAM, labels: [{ label: oepl.macs[0]!, shelfId: 'shelf-a', facing: 1 }] },
@@ -35,13 +44,17 @@ describe('an OpenEPaperLink AP with unsupported firmware on /api/labels', () => 
   });
 
   it('shows the label with its battery and check-in, its driver down as "unsupported firmware 2.55"', async () => {
-    const label = await eventually(async () => {
-      const response = await gw.api('/api/labels');
-      expect(response.status).toBe(200);
-      const body = (await response.json()) as { labels: LabelView[] };
-      const found = body.labels.find((entry) => entry.labelId === oepl.macs[0]);
-      return found?.lastSeenAt != null && found.driverLinkDetail !== null ? found : undefined;
-    }, 8_000, 'the label on an unsupported AP to show up with its driver state');
+    const label = await eventually(
+      async () => {
+        const response = await gw.api('/api/labels');
+        expect(response.status).toBe(200);
+        const body = (await response.json()) as { labels: LabelView[] };
+        const found = body.labels.find((entry) => entry.labelId === oepl.macs[0]);
+        return found?.lastSeenAt != null && found.driverLinkDetail !== null ? found : undefined;
+      },
+      8_000,
+      'the label on an unsupported AP to show up with its driver state',
+    );
     expect(label).toMatchObject({ driverId: 'oepl:old-ap', driverLinkUp: false, shelfId: 'shelf-a', facing: 1 });
     expect(label.driverLinkDetail).toBe('unsupported firmware 2.55: OpenEPaperLink 2.60 or later needed');
     expect(label.batteryMv).toBeGreaterThan(2_400);

@@ -9,8 +9,13 @@ import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { completeCaseMessage, recordCase } from '../helpers/opcua-case.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
-
-const FAST_RECOVERY = { reconnectInitialMs: 100, reconnectMaxMs: 500, recoveryDeadlineMs: 2_000, requestTimeoutMs: 1_500, minSilenceMs: 1_000 };
+const FAST_RECOVERY = {
+  reconnectInitialMs: 100,
+  reconnectMaxMs: 500,
+  recoveryDeadlineMs: 2_000,
+  requestTimeoutMs: 1_500,
+  minSilenceMs: 1_000,
+};
 
 describe('OPC UA devices: cuts and restarts', () => {
   let gw: TestGateway | undefined;
@@ -55,7 +60,11 @@ describe('OPC UA devices: cuts and restarts', () => {
     proxy.setMode('pass');
     const healedAt = Date.now();
     simulator.openDoor();
-    await eventually(() => seen.messages.find((m) => m.receivedAt > healedAt && m.payload.doorOpen === true), 5_000, 'values after healing');
+    await eventually(
+      () => seen.messages.find((m) => m.receivedAt > healedAt && m.payload.doorOpen === true),
+      5_000,
+      'values after healing',
+    );
     expect(seen.connections.at(-1)).toBe(true);
     expect(gw.built.devices.liveness.isConnected('case-1')).toBe(true);
   });
@@ -82,12 +91,20 @@ describe('OPC UA devices: cuts and restarts', () => {
     proxy.setMode('black-hole');
     // neither data nor keep-alives for three keep-alive periods: shown down, then rebuilt after the recovery deadline
     await eventually(() => (seen.connections.at(-1) === false ? true : undefined), 6_000, 'case seen disconnected');
-    await eventually(async () => ((await gw!.built.metrics.value('smartstore_opcua_device_rebuilds_total', { device: 'case-1' })) >= 1 ? true : undefined), 5_000, 'connection rebuilt');
+    await eventually(
+      async () => ((await gw!.built.metrics.value('smartstore_opcua_device_rebuilds_total', { device: 'case-1' })) >= 1 ? true : undefined),
+      5_000,
+      'connection rebuilt',
+    );
 
     proxy.setMode('pass');
     const healedAt = Date.now();
     simulator.setTemperature(4.5);
-    await eventually(() => seen.messages.find((m) => m.receivedAt > healedAt && (m.payload.temperatureC ?? 0) > 4), 8_000, 'values after the hang');
+    await eventually(
+      () => seen.messages.find((m) => m.receivedAt > healedAt && (m.payload.temperatureC ?? 0) > 4),
+      8_000,
+      'values after the hang',
+    );
     expect(seen.connections.at(-1)).toBe(true);
   });
 
@@ -112,7 +129,14 @@ describe('OPC UA devices: cuts and restarts', () => {
 
     // the door input stalls: the temperature keeps flowing, the door item is silent past 5 × 100 ms (min 500 ms)
     simulator.freeze('doorOpen');
-    await eventually(async () => ((await gw!.built.metrics.value('smartstore_opcua_items_recreated_total', { device: 'case-1', reason: 'stale' })) >= 1 ? true : undefined), 3_000, 'stale item re-created');
+    await eventually(
+      async () =>
+        (await gw!.built.metrics.value('smartstore_opcua_items_recreated_total', { device: 'case-1', reason: 'stale' })) >= 1
+          ? true
+          : undefined,
+      3_000,
+      'stale item re-created',
+    );
     // the connection itself was never in doubt
     expect(await gw.built.metrics.value('smartstore_opcua_device_rebuilds_total')).toBe(0);
     expect(seen.connections).toEqual([true]);
@@ -120,7 +144,11 @@ describe('OPC UA devices: cuts and restarts', () => {
     simulator.freeze('doorOpen', false);
     simulator.openDoor();
     const since = Date.now();
-    await eventually(() => seen.messages.find((m) => m.receivedAt >= since && m.payload.doorOpen === true), 3_000, 'door after re-creation');
+    await eventually(
+      () => seen.messages.find((m) => m.receivedAt >= since && m.payload.doorOpen === true),
+      3_000,
+      'door after re-creation',
+    );
   });
 
   it('finds the variables again by browse path when the controller comes back with other NodeIds', async () => {

@@ -12,13 +12,24 @@ import { eventually, startTestGateway, type TestGateway } from '../helpers/test-
 
 /** A shelf controller with one load cell: `ns=1;s=shelf/facing-1/net-weight`, grams. */
 async function startShelfController(pkiDir: string) {
-  const server = new OPCUAServer({ port: 0, hostname: '127.0.0.1', serverCertificateManager: new OPCUACertificateManager({ rootFolder: pkiDir }) });
+  const server = new OPCUAServer({
+    port: 0,
+    hostname: '127.0.0.1',
+    serverCertificateManager: new OPCUACertificateManager({ rootFolder: pkiDir }),
+  });
   await server.initialize();
   const addressSpace = server.engine.addressSpace!;
   const namespace = addressSpace.getOwnNamespace();
   const shelf = namespace.addObject({ organizedBy: addressSpace.rootFolder.objects, browseName: 'ShelfController' });
-  const weight: UAVariable = namespace.addVariable({ componentOf: shelf, browseName: 'Facing1NetWeight', nodeId: 's=shelf/facing-1/net-weight', dataType: 'Double', minimumSamplingInterval: 0 });
-  const set = (grams: number) => weight.setValueFromSource(new Variant({ dataType: DataType.Double, value: grams }), StatusCodes.Good, new Date());
+  const weight: UAVariable = namespace.addVariable({
+    componentOf: shelf,
+    browseName: 'Facing1NetWeight',
+    nodeId: 's=shelf/facing-1/net-weight',
+    dataType: 'Double',
+    minimumSamplingInterval: 0,
+  });
+  const set = (grams: number) =>
+    weight.setValueFromSource(new Variant({ dataType: DataType.Double, value: grams }), StatusCodes.Good, new Date());
   set(0);
   await server.start();
   // a PLC refreshes its inputs: the same weight, a new timestamp
@@ -63,7 +74,11 @@ describe('OPC UA shelf controller', () => {
     };
     gw = await startTestGateway({ overrides: { opcua: { devices: [device] } } });
 
-    await eventually(() => (gw!.built.stock.stockIfStarted?.get('shelf-a', 1)?.units === 10 ? true : undefined), 10_000, '10 units from the OPC UA weight');
+    await eventually(
+      () => (gw!.built.stock.stockIfStarted?.get('shelf-a', 1)?.units === 10 ? true : undefined),
+      10_000,
+      '10 units from the OPC UA weight',
+    );
     controller.setWeight(1 * 1040);
     const alert = await eventually(() => gw!.built.alerts.service.activeByKey('low-stock:shelf-a/1'), 5_000, 'low-stock alert');
     expect(alert).toMatchObject({ kind: 'low-stock', shelfId: 'shelf-a', facing: 1, units: 1 });

@@ -72,14 +72,27 @@ describe('OPC UA server: the store as an address space', () => {
     sessions.push(session);
     return session;
   };
-  const read = (session: ClientSession, path: string): Promise<DataValue> => session.read({ nodeId: `ns=1;s=${path}`, attributeId: AttributeIds.Value });
-  const publishWeight = (weightG: number) => shelf.publishAsync(WEIGHT_TOPIC, JSON.stringify({ facing: 1, weightG, ts: Date.now() }), { qos: 1 });
+  const read = (session: ClientSession, path: string): Promise<DataValue> =>
+    session.read({ nodeId: `ns=1;s=${path}`, attributeId: AttributeIds.Value });
+  const publishWeight = (weightG: number) =>
+    shelf.publishAsync(WEIGHT_TOPIC, JSON.stringify({ facing: 1, weightG, ts: Date.now() }), { qos: 1 });
 
   beforeAll(async () => {
     clientPki = await mkdtemp(join(tmpdir(), 'opcua-client-pki-'));
     const passwordHash = await hashOpcuaPassword(USER.password, 1024);
     gw = await startTestGateway({
-      overrides: { opcua: { server: { enabled: true, host: '127.0.0.1', hostname: '127.0.0.1', port: 0, scalesNodeset: true, users: [{ username: USER.userName, passwordHash }] } } },
+      overrides: {
+        opcua: {
+          server: {
+            enabled: true,
+            host: '127.0.0.1',
+            hostname: '127.0.0.1',
+            port: 0,
+            scalesNodeset: true,
+            users: [{ username: USER.userName, passwordHash }],
+          },
+        },
+      },
     });
     endpoint = gw.built.opcuaServer.endpointUrl as string;
     shelf = await gw.connectDevice('shelf-a', 'shelf');
@@ -95,10 +108,14 @@ describe('OPC UA server: the store as an address space', () => {
   it('refuses a client certificate until store IT moves it from rejected/ to trusted/certs/', async () => {
     await expect(newClient().connect(endpoint)).rejects.toThrow();
     const pki = join(gw.dataDir, 'opcua-pki');
-    const rejected = await eventually(async () => {
-      const files = await readdir(join(pki, 'rejected'));
-      return files.length > 0 ? files : undefined;
-    }, 5_000, 'the client certificate in rejected/');
+    const rejected = await eventually(
+      async () => {
+        const files = await readdir(join(pki, 'rejected'));
+        return files.length > 0 ? files : undefined;
+      },
+      5_000,
+      'the client certificate in rejected/',
+    );
     for (const file of rejected) await rename(join(pki, 'rejected', file), join(pki, 'trusted', 'certs', file));
     // the server watches trusted/: no restart needed
     const session = await eventually(() => connect(), 10_000, 'a session once trusted');
@@ -110,12 +127,18 @@ describe('OPC UA server: the store as an address space', () => {
     await client.connect(endpoint);
     const endpoints = await client.getEndpoints();
     expect(new Set(endpoints.map((e) => e.securityMode))).toEqual(new Set([MessageSecurityMode.SignAndEncrypt]));
-    expect(new Set(endpoints.map((e) => e.securityPolicyUri))).toEqual(new Set([SecurityPolicy.Basic256Sha256, SecurityPolicy.Aes256_Sha256_RsaPss]));
+    expect(new Set(endpoints.map((e) => e.securityPolicyUri))).toEqual(
+      new Set([SecurityPolicy.Basic256Sha256, SecurityPolicy.Aes256_Sha256_RsaPss]),
+    );
     const tokenTypes = new Set(endpoints.flatMap((e) => (e.userIdentityTokens ?? []).map((t) => t.tokenType)));
     expect(tokenTypes.has(UserTokenType.Anonymous)).toBe(false);
     expect(tokenTypes.has(UserTokenType.UserName)).toBe(true);
 
-    const refusal = (identity: UserIdentityInfo) => connect(identity).then(() => 'accepted', (error: Error) => error.message);
+    const refusal = (identity: UserIdentityInfo) =>
+      connect(identity).then(
+        () => 'accepted',
+        (error: Error) => error.message,
+      );
     expect(await refusal({ type: UserTokenType.Anonymous })).toMatch(/ANONYMOUS|BadIdentityToken|BadUserAccessDenied/);
     expect(await refusal({ ...USER, password: 'wrong password' })).toMatch(/BadUserAccessDenied/);
     expect(await refusal({ ...USER, userName: 'nobody' })).toMatch(/BadUserAccessDenied/);
@@ -184,7 +207,12 @@ describe('OPC UA server: the store as an address space', () => {
 
   it('pushes a facing change to a monitored item after the shelf publishes over MQTT; the OPC 40200 weight follows', async () => {
     const session = await connect();
-    const subscription = await session.createSubscription2({ requestedPublishingInterval: 50, publishingEnabled: true, requestedMaxKeepAliveCount: 10, requestedLifetimeCount: 100 });
+    const subscription = await session.createSubscription2({
+      requestedPublishingInterval: 50,
+      publishingEnabled: true,
+      requestedMaxKeepAliveCount: 10,
+      requestedLifetimeCount: 100,
+    });
     const seen: unknown[] = [];
     const item = ClientMonitoredItem.create(
       subscription as ClientSubscription,
@@ -211,42 +239,80 @@ describe('OPC UA server: the store as an address space', () => {
   it('shows a kiosk registered while running, with its connection, status and last event pushed from MQTT', async () => {
     const session = await connect();
     const kiosk = await gw.connectDevice('kiosk-7', 'kiosk');
-    await eventually(async () => ((await read(session, 'kiosk/kiosk-7/connected')).value.value === true ? true : undefined), 5_000, 'kiosk-7 connected');
+    await eventually(
+      async () => ((await read(session, 'kiosk/kiosk-7/connected')).value.value === true ? true : undefined),
+      5_000,
+      'kiosk-7 connected',
+    );
     expect((await read(session, 'kiosk/kiosk-7/state')).statusCode).toEqual(StatusCodes.BadDataUnavailable);
     await kiosk.publishAsync('store/test-store/kiosk/kiosk-7/status', JSON.stringify({ state: 'in-use', ts: Date.now() }), { qos: 1 });
-    await kiosk.publishAsync('store/test-store/kiosk/kiosk-7/event', JSON.stringify({ type: 'basket-open', basketId: 'b-1', ts: Date.now() }), { qos: 1 });
-    await eventually(async () => ((await read(session, 'kiosk/kiosk-7/lastEvent')).value.value === 'basket-open' ? true : undefined), 5_000, 'the last event');
+    await kiosk.publishAsync(
+      'store/test-store/kiosk/kiosk-7/event',
+      JSON.stringify({ type: 'basket-open', basketId: 'b-1', ts: Date.now() }),
+      { qos: 1 },
+    );
+    await eventually(
+      async () => ((await read(session, 'kiosk/kiosk-7/lastEvent')).value.value === 'basket-open' ? true : undefined),
+      5_000,
+      'the last event',
+    );
     expect((await read(session, 'kiosk/kiosk-7/state')).value.value).toBe('in-use');
     await kiosk.endAsync(true);
-    await eventually(async () => ((await read(session, 'kiosk/kiosk-7/connected')).value.value === false ? true : undefined), 5_000, 'kiosk-7 gone');
+    await eventually(
+      async () => ((await read(session, 'kiosk/kiosk-7/connected')).value.value === false ? true : undefined),
+      5_000,
+      'kiosk-7 gone',
+    );
   }, 30_000);
 
   it('a second server on the same port fails to start naming the option to change', async () => {
     const port = gw.built.opcuaServer.port as number;
     const config = { ...gw.config.opcua.server, port, scalesNodeset: false };
-    const second = new OpcuaServer({ config, dataDir: clientPki, storeId: 'other', users: await OpcuaUserDirectory.fromConfig([], {}), log: pino({ level: 'silent' }), build: () => undefined });
+    const second = new OpcuaServer({
+      config,
+      dataDir: clientPki,
+      storeId: 'other',
+      users: await OpcuaUserDirectory.fromConfig([], {}),
+      log: pino({ level: 'silent' }),
+      build: () => undefined,
+    });
     const error = await second.start().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpcuaPortInUseError);
-    expect((error as Error).message).toBe(`port ${port} is already in use — stop the other process or choose another port (opcua.server.port)`);
+    expect((error as Error).message).toBe(
+      `port ${port} is already in use — stop the other process or choose another port (opcua.server.port)`,
+    );
   }, 30_000);
 
   it('acknowledges and resolves an alert through its methods, as the user who called them, seen over HTTP', async () => {
     const session = await connect();
     await publishWeight(1 * UNIT_G + 4); // low: an alert opens after the debounce
-    const alert = await eventually(async () => {
-      const body = (await (await gw.api('/api/alerts?state=active')).json()) as { alerts: Alert[] };
-      return body.alerts.find((a) => a.kind === 'low-stock' && a.shelfId === 'shelf-a');
-    }, 5_000, 'a low-stock alert');
+    const alert = await eventually(
+      async () => {
+        const body = (await (await gw.api('/api/alerts?state=active')).json()) as { alerts: Alert[] };
+        return body.alerts.find((a) => a.kind === 'low-stock' && a.shelfId === 'shelf-a');
+      },
+      5_000,
+      'a low-stock alert',
+    );
     expect((await read(session, `alert/${alert.id}/state`)).value.value).toBe('open');
 
-    const acknowledged = await session.call({ objectId: `ns=1;s=alert/${alert.id}`, methodId: `ns=1;s=alert/${alert.id}/Acknowledge`, inputArguments: [] });
+    const acknowledged = await session.call({
+      objectId: `ns=1;s=alert/${alert.id}`,
+      methodId: `ns=1;s=alert/${alert.id}/Acknowledge`,
+      inputArguments: [],
+    });
     expect(acknowledged.statusCode).toEqual(StatusCodes.Good);
     // Good is a promise: the change and its audit entry are committed (read through another connection to the file)
     const reader = new SqliteDatabase(gw.built.storage.db.path);
     await reader.open();
     try {
-      expect(await reader.get('SELECT state, acknowledged_by AS "by" FROM alerts WHERE id = ?', [alert.id])).toEqual({ state: 'acknowledged', by: USER.userName });
-      expect(await reader.get("SELECT actor FROM audit_log WHERE action = 'alert.acknowledged' AND subject = ?", [alert.id])).toEqual({ actor: USER.userName });
+      expect(await reader.get('SELECT state, acknowledged_by AS "by" FROM alerts WHERE id = ?', [alert.id])).toEqual({
+        state: 'acknowledged',
+        by: USER.userName,
+      });
+      expect(await reader.get("SELECT actor FROM audit_log WHERE action = 'alert.acknowledged' AND subject = ?", [alert.id])).toEqual({
+        actor: USER.userName,
+      });
     } finally {
       await reader.close();
     }
@@ -254,7 +320,11 @@ describe('OPC UA server: the store as an address space', () => {
     expect(overHttp).toMatchObject({ state: 'acknowledged', acknowledgedBy: USER.userName });
     expect((await read(session, `alert/${alert.id}/state`)).value.value).toBe('acknowledged');
     // a second acknowledge is refused as HTTP refuses it (409)
-    const again = await session.call({ objectId: `ns=1;s=alert/${alert.id}`, methodId: `ns=1;s=alert/${alert.id}/Acknowledge`, inputArguments: [] });
+    const again = await session.call({
+      objectId: `ns=1;s=alert/${alert.id}`,
+      methodId: `ns=1;s=alert/${alert.id}/Acknowledge`,
+      inputArguments: [],
+    });
     expect(again.statusCode).toEqual(StatusCodes.BadInvalidState);
 
     const resolved = await session.call({
@@ -263,7 +333,11 @@ describe('OPC UA server: the store as an address space', () => {
       inputArguments: [{ dataType: DataType.String, value: 'restocked from the back room' }],
     });
     expect(resolved.statusCode).toEqual(StatusCodes.Good);
-    expect((await (await gw.api(`/api/alerts/${alert.id}`)).json()) as Alert).toMatchObject({ state: 'resolved', resolvedBy: USER.userName, resolution: 'restocked from the back room' });
+    expect((await (await gw.api(`/api/alerts/${alert.id}`)).json()) as Alert).toMatchObject({
+      state: 'resolved',
+      resolvedBy: USER.userName,
+      resolution: 'restocked from the back room',
+    });
     // resolved alerts leave the address space
     expect((await read(session, `alert/${alert.id}/state`)).statusCode).toEqual(StatusCodes.BadNodeIdUnknown);
   }, 30_000);
@@ -298,11 +372,19 @@ describe('OPC UA server: the store as an address space', () => {
       events.find((e) => e['1:AlertId'] === alertId && match(e));
 
     await publishWeight(1 * UNIT_G + 4);
-    const alert = await eventually(async () => {
-      const body = (await (await gw.api('/api/alerts?state=active')).json()) as { alerts: Alert[] };
-      return body.alerts.find((a) => a.kind === 'low-stock' && a.shelfId === 'shelf-a' && a.facing === 1);
-    }, 5_000, 'a low-stock alert');
-    const raised = await eventually(alarmEvent(alert.id, (e) => e['ActiveState.Id'] === true), 5_000, 'the alarm event');
+    const alert = await eventually(
+      async () => {
+        const body = (await (await gw.api('/api/alerts?state=active')).json()) as { alerts: Alert[] };
+        return body.alerts.find((a) => a.kind === 'low-stock' && a.shelfId === 'shelf-a' && a.facing === 1);
+      },
+      5_000,
+      'a low-stock alert',
+    );
+    const raised = await eventually(
+      alarmEvent(alert.id, (e) => e['ActiveState.Id'] === true),
+      5_000,
+      'the alarm event',
+    );
     expect(raised).toMatchObject({ ConditionName: 'low-stock', SourceName: 'shelf-a/facing-1', Retain: true, 'AckedState.Id': false });
     expect(raised.Severity).toBe({ warning: 500, critical: 900 }[alert.severity]);
     expect((raised.Message as { text: string }).text).toBe(alert.title);
@@ -319,11 +401,15 @@ describe('OPC UA server: the store as an address space', () => {
       inputArguments: [{ dataType: DataType.UInt32, value: subscription.subscriptionId }],
     });
     expect(refresh.statusCode).toEqual(StatusCodes.Good);
-    const refreshed = await eventually(() => {
-      const since = events.slice(before);
-      const end = since.findIndex((e) => typeOf(e) === `ns=0;i=${ObjectTypeIds.RefreshEndEventType}`);
-      return end >= 0 ? since.slice(0, end + 1) : undefined;
-    }, 5_000, 'RefreshEnd');
+    const refreshed = await eventually(
+      () => {
+        const since = events.slice(before);
+        const end = since.findIndex((e) => typeOf(e) === `ns=0;i=${ObjectTypeIds.RefreshEndEventType}`);
+        return end >= 0 ? since.slice(0, end + 1) : undefined;
+      },
+      5_000,
+      'RefreshEnd',
+    );
     expect(typeOf(refreshed[0] as Record<string, unknown>)).toBe(`ns=0;i=${ObjectTypeIds.RefreshStartEventType}`);
     expect(refreshed.filter((e) => e['1:AlertId'] === alert.id)).toHaveLength(1);
 
@@ -351,13 +437,21 @@ describe('OPC UA server: the store as an address space', () => {
     }
     const overHttp = (await (await gw.api(`/api/alerts/${alert.id}`)).json()) as Alert;
     expect(overHttp).toMatchObject({ state: 'acknowledged', acknowledgedBy: USER.userName });
-    const ackedEvent = await eventually(alarmEvent(alert.id, (e) => e['AckedState.Id'] === true), 5_000, 'the acknowledged event');
+    const ackedEvent = await eventually(
+      alarmEvent(alert.id, (e) => e['AckedState.Id'] === true),
+      5_000,
+      'the acknowledged event',
+    );
     expect(ackedEvent).toMatchObject({ 'ActiveState.Id': true, Retain: true });
     expect((ackedEvent.Comment as { text: string }).text).toBe('on my way');
 
     // restocked: the gateway resolves the alert and the condition goes inactive with Retain=false
     await publishWeight(6 * UNIT_G + 4);
-    await eventually(alarmEvent(alert.id, (e) => e['ActiveState.Id'] === false && e.Retain === false), 5_000, 'the alarm cleared');
+    await eventually(
+      alarmEvent(alert.id, (e) => e['ActiveState.Id'] === false && e.Retain === false),
+      5_000,
+      'the alarm cleared',
+    );
     expect(((await (await gw.api(`/api/alerts/${alert.id}`)).json()) as Alert).state).toBe('resolved');
     await subscription.terminate();
   }, 30_000);

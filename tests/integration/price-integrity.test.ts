@@ -17,7 +17,17 @@ beforeAll(async () => {
   manager = await tg.addToken('maria', 'manager');
   labels = await connectLabels(tg);
   // the labels confirm their prices through a campaign over MQTT: milk 2.05 on esl-m1 and esl-m2, beans 8.99 on esl-b1
-  const created = await tg.api('/api/campaigns', { method: 'POST', token: manager, body: JSON.stringify({ id: 'prices-1', prices: [{ sku: MILK, priceCents: 205 }, { sku: BEANS, priceCents: 899 }] }) });
+  const created = await tg.api('/api/campaigns', {
+    method: 'POST',
+    token: manager,
+    body: JSON.stringify({
+      id: 'prices-1',
+      prices: [
+        { sku: MILK, priceCents: 205 },
+        { sku: BEANS, priceCents: 899 },
+      ],
+    }),
+  });
   expect(created.status).toBe(201);
   const done = await until('the campaign to finish', async () => {
     const view = (await (await tg.api('/api/campaigns/prices-1', { token: manager })).json()) as CampaignView;
@@ -36,11 +46,24 @@ describe('price integrity on a real gateway (MQTT labels, kiosk, campaign)', () 
   it('a kiosk charging another price than the label confirmed opens a critical price-mismatch naming both; the confirmed price resolves it', async () => {
     const kiosk = await tg.connectDevice('kiosk-1', 'kiosk');
     const scan = (priceCents: number) =>
-      kiosk.publishAsync('store/test-store/kiosk/kiosk-1/event', JSON.stringify({ type: 'item-scanned', basketId: 'b-1', sku: MILK, qty: 1, priceCents, ts: Date.now() }), { qos: 1 });
+      kiosk.publishAsync(
+        'store/test-store/kiosk/kiosk-1/event',
+        JSON.stringify({ type: 'item-scanned', basketId: 'b-1', sku: MILK, qty: 1, priceCents, ts: Date.now() }),
+        { qos: 1 },
+      );
 
     await scan(199);
     const [alert] = await until('the price-mismatch alert', async () => ((await mismatches()).length > 0 ? mismatches() : undefined));
-    expect(alert).toMatchObject({ kind: 'price-mismatch', key: `price-mismatch:sku:${MILK}`, severity: 'critical', state: 'open', sku: MILK, deviceId: 'kiosk-1', shelfId: 'shelf-a', facing: 1 });
+    expect(alert).toMatchObject({
+      kind: 'price-mismatch',
+      key: `price-mismatch:sku:${MILK}`,
+      severity: 'critical',
+      state: 'open',
+      sku: MILK,
+      deviceId: 'kiosk-1',
+      shelfId: 'shelf-a',
+      facing: 1,
+    });
     expect(alert!.title).toMatch(/charged 1\.99, label esl-m[12] shows 2\.05/);
 
     await scan(205);
@@ -55,11 +78,23 @@ describe('price integrity on a real gateway (MQTT labels, kiosk, campaign)', () 
   it('a label reporting another price than it confirmed opens a mismatch on that label; its confirmed price resolves it', async () => {
     const beans = labels.find((label) => label.id === 'esl-b1')!;
     const status = (displayedPriceCents: number) =>
-      beans.client.publishAsync('store/test-store/esl/esl-b1/status', JSON.stringify({ batteryMv: 2900, displayedPriceCents, ts: Date.now() }), { qos: 1 });
+      beans.client.publishAsync(
+        'store/test-store/esl/esl-b1/status',
+        JSON.stringify({ batteryMv: 2900, displayedPriceCents, ts: Date.now() }),
+        { qos: 1 },
+      );
 
     await status(499);
     const [alert] = await until('the label mismatch', async () => ((await mismatches()).length > 0 ? mismatches() : undefined));
-    expect(alert).toMatchObject({ kind: 'price-mismatch', key: 'price-mismatch:label:esl-b1', severity: 'critical', deviceId: 'esl-b1', sku: BEANS, shelfId: 'shelf-a', facing: 2 });
+    expect(alert).toMatchObject({
+      kind: 'price-mismatch',
+      key: 'price-mismatch:label:esl-b1',
+      severity: 'critical',
+      deviceId: 'esl-b1',
+      sku: BEANS,
+      shelfId: 'shelf-a',
+      facing: 2,
+    });
     expect(alert!.title).toBe(`Price mismatch on label esl-b1: it shows 4.99, confirmed 8.99 for ${BEANS}`);
 
     await status(899);

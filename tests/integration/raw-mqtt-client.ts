@@ -23,7 +23,15 @@ export function connectBytes(options: RawConnect): Buffer {
 }
 
 export function publishBytes(topic: string, payload: string, qos: 0 | 1 = 0, messageId = 1): Buffer {
-  return mqttPacket.generate({ cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain: false, dup: false, ...(qos > 0 ? { messageId } : {}) });
+  return mqttPacket.generate({
+    cmd: 'publish',
+    topic,
+    payload: Buffer.from(payload),
+    qos,
+    retain: false,
+    dup: false,
+    ...(qos > 0 ? { messageId } : {}),
+  });
 }
 
 /** A raw connection: the packets the gateway sent so far, and when (if) the socket closed. */
@@ -65,7 +73,10 @@ export class RawMqttConnection {
 
   /** The CONNACK return code, or undefined when the socket closed without one. */
   async connack(timeoutMs = 5_000): Promise<number | undefined> {
-    const packet = await this.until(() => this.packets.find((p) => p.cmd === 'connack') ?? (this.closedAt !== undefined ? null : undefined), timeoutMs);
+    const packet = await this.until(
+      () => this.packets.find((p) => p.cmd === 'connack') ?? (this.closedAt !== undefined ? null : undefined),
+      timeoutMs,
+    );
     return packet ? (packet as mqttPacket.IConnackPacket).returnCode : undefined;
   }
 

@@ -25,7 +25,9 @@ describe.skipIf(!hasMosquitto)('relay: black-holed HQ', () => {
     const sub = await hqSubscriber(hq.url, 'hq-it/test-store/events/#');
     cleanups.push(() => sub.close());
     const budgets = { criticalBytes: 128 * KiB, operationalBytes: 64 * KiB, telemetryBytes: 64 * KiB, totalBytes: 192 * KiB };
-    const gw = await startTestGateway({ overrides: { hq: hqOverrides(proxy.url, { keepaliveSec: 1, outbox: { budgets, droppedReportIntervalMs: 200 } }) } });
+    const gw = await startTestGateway({
+      overrides: { hq: hqOverrides(proxy.url, { keepaliveSec: 1, outbox: { budgets, droppedReportIntervalMs: 200 } }) },
+    });
     cleanups.push(() => gw.dispose());
     await eventually(async () => ((await relayStatus(gw)).link.up ? true : undefined), 5_000, 'link up');
 
@@ -39,7 +41,11 @@ describe.skipIf(!hasMosquitto)('relay: black-holed HQ', () => {
     // devices and alerts go on: a kiosk asks for help → an alert, while events pile up for HQ
     const kiosk = await gw.connectDevice('kiosk-1', 'kiosk');
     const alert = nextEvent(gw, 'alert.changed', () => true);
-    await kiosk.publishAsync('store/test-store/kiosk/kiosk-1/event', JSON.stringify({ type: 'assist-requested', reason: 'help', ts: Date.now() }), { qos: 1 });
+    await kiosk.publishAsync(
+      'store/test-store/kiosk/kiosk-1/event',
+      JSON.stringify({ type: 'assist-requested', reason: 'help', ts: Date.now() }),
+      { qos: 1 },
+    );
     await alert;
     const alerts = (await (await gw.api('/api/alerts')).json()) as { alerts: unknown[] };
     expect(alerts.alerts.length).toBeGreaterThan(0);
@@ -48,7 +54,20 @@ describe.skipIf(!hasMosquitto)('relay: black-holed HQ', () => {
     const filler = 'y'.repeat(900);
     const appends: Promise<unknown>[] = [];
     for (let i = 0; i < 400; i++) {
-      appends.push(gw.built.relay.outbox!.append({ specversion: '1.0', id: `op-${i}`, source: '/stores/test-store', type: 'store.test.operational', time: new Date().toISOString(), datacontenttype: 'application/json', data: { i, filler } }, 'operational'));
+      appends.push(
+        gw.built.relay.outbox!.append(
+          {
+            specversion: '1.0',
+            id: `op-${i}`,
+            source: '/stores/test-store',
+            type: 'store.test.operational',
+            time: new Date().toISOString(),
+            datacontenttype: 'application/json',
+            data: { i, filler },
+          },
+          'operational',
+        ),
+      );
     }
     await Promise.all(appends);
     const during = await relayStatus(gw);
@@ -60,9 +79,17 @@ describe.skipIf(!hasMosquitto)('relay: black-holed HQ', () => {
     expect(heap).toBeLessThan(1024 * 1024 * 1024);
 
     proxy.setMode('pass');
-    await eventually(() => (sub.messages.some((m) => m.event.id === 'op-399') ? true : undefined), 8_000, 'newest event at HQ after the heal');
+    await eventually(
+      () => (sub.messages.some((m) => m.event.id === 'op-399') ? true : undefined),
+      8_000,
+      'newest event at HQ after the heal',
+    );
     const kept = during.perClass.operational.rows;
-    await eventually(() => (sub.messages.filter((m) => m.event.type === 'store.test.operational').length >= kept ? true : undefined), 5_000, 'all kept events');
+    await eventually(
+      () => (sub.messages.filter((m) => m.event.type === 'store.test.operational').length >= kept ? true : undefined),
+      5_000,
+      'all kept events',
+    );
     expect(sub.messages.some((m) => m.event.type === 'com.smartstore.store.kiosk.event')).toBe(true);
     expect(sub.messages.some((m) => m.event.type === 'com.smartstore.store.alert.changed')).toBe(true);
   }, 20_000);

@@ -29,11 +29,21 @@ describe.skipIf(!hasMosquitto)('relay: disk budgets', () => {
     const sub = await hqSubscriber(hq.url, 'hq-it/test-store/events/#');
     cleanups.push(() => sub.close());
     const budgets = { criticalBytes: 256 * KiB, operationalBytes: 192 * KiB, telemetryBytes: 192 * KiB, totalBytes: 256 * KiB };
-    const gw = await startTestGateway({ overrides: { hq: hqOverrides(proxy.url, { outbox: { budgets, droppedReportIntervalMs: 0 }, drain: { ratePerS: 0 } }) } });
+    const gw = await startTestGateway({
+      overrides: { hq: hqOverrides(proxy.url, { outbox: { budgets, droppedReportIntervalMs: 0 }, drain: { ratePerS: 0 } }) },
+    });
     cleanups.push(() => gw.dispose());
     const outbox = gw.built.relay.outbox!;
     const filler = 'x'.repeat(900); // ~1 KiB per event
-    const event = (type: string, i: number) => ({ specversion: '1.0' as const, id: `${type}-${i}`, source: '/stores/test-store', type, time: new Date().toISOString(), datacontenttype: 'application/json' as const, data: { i, filler } });
+    const event = (type: string, i: number) => ({
+      specversion: '1.0' as const,
+      id: `${type}-${i}`,
+      source: '/stores/test-store',
+      type,
+      time: new Date().toISOString(),
+      datacontenttype: 'application/json' as const,
+      data: { i, filler },
+    });
 
     const OPS = 150;
     const TEL = 250;
@@ -51,8 +61,17 @@ describe.skipIf(!hasMosquitto)('relay: disk budgets', () => {
     expect(full.perClass.telemetry.forecastFullInS === null || full.perClass.telemetry.forecastFullInS >= 0).toBe(true);
 
     proxy.setMode('pass');
-    await eventually(async () => ((await relayStatus(gw)).perClass.telemetry.rows === 0 && (await relayStatus(gw)).perClass.critical.rows === 0 ? true : undefined), 8_000, 'drained');
-    await eventually(() => (sub.ids().size >= OPS + TEL - full.perClass.telemetry.dropped.count ? true : undefined), 5_000, 'HQ has the rest');
+    await eventually(
+      async () =>
+        (await relayStatus(gw)).perClass.telemetry.rows === 0 && (await relayStatus(gw)).perClass.critical.rows === 0 ? true : undefined,
+      8_000,
+      'drained',
+    );
+    await eventually(
+      () => (sub.ids().size >= OPS + TEL - full.perClass.telemetry.dropped.count ? true : undefined),
+      5_000,
+      'HQ has the rest',
+    );
 
     const ids = sub.ids();
     const operational = [...Array(OPS).keys()].filter((i) => ids.has(`store.test.operational-${i}`));

@@ -108,7 +108,9 @@ describe.skipIf(!hasMosquitto)('relay: every event type read by the CloudEvents 
     // and one in binary content mode (binding §3.1: attributes as user properties, data as the payload)
     const flashEvent = { id: 'cmd-sdk-2', source: '/hq/it', type: 'com.smartstore.command.label-flash', data: { labels: ['esl-x'] } };
     const flash = MQTT.binary(new CloudEvent(flashEvent));
-    const attributes = Object.entries(flash.headers).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]);
+    const attributes = Object.entries(flash.headers)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, String(v)]);
     const binaryProperties = { userProperties: Object.fromEntries(attributes), contentType: 'application/json' };
     const flashTopic = 'hq-it/test-store/commands/label-flash';
     await operator.publishAsync(flashTopic, JSON.stringify(flash.body), { qos: 1, properties: binaryProperties });

@@ -32,12 +32,18 @@ async function setup() {
   await eventually(async () => ((await relayStatus(gw)).link.up ? true : undefined), 5_000, 'link up');
   // the subscription is made right after the CONNACK; give it a moment before commands are published
   await new Promise((r) => setTimeout(r, 200));
-  const send = (type: string, body: unknown) => operator.publishAsync(`hq-it/test-store/commands/${type}`, JSON.stringify(body), { qos: 1 });
+  const send = (type: string, body: unknown) =>
+    operator.publishAsync(`hq-it/test-store/commands/${type}`, JSON.stringify(body), { qos: 1 });
   const results = () => sub.messages.map((m) => m.event.data as CommandResult);
   return { hq, proxy, sub, gw, send, results };
 }
 
-const priceCommand = { id: 'cmd-price-1', type: 'price-campaign', campaignId: 'summer', prices: [{ sku: '4000000000017', priceCents: 169 }] };
+const priceCommand = {
+  id: 'cmd-price-1',
+  type: 'price-campaign',
+  campaignId: 'summer',
+  prices: [{ sku: '4000000000017', priceCents: 169 }],
+};
 
 describe.skipIf(!hasMosquitto)('relay: HQ commands', () => {
   it('a price command delivered twice reaches its handler once; its result event arrives at HQ', async () => {
@@ -65,7 +71,10 @@ describe.skipIf(!hasMosquitto)('relay: HQ commands', () => {
     await send('price-campaign', { id: 'cmd-bad-1', type: 'price-campaign', campaignId: 'x' });
     await eventually(() => (sub.messages.length >= 2 ? true : undefined), 5_000, 'two results');
     expect(results().find((r) => r.commandId === 'cmd-flash-1')).toMatchObject({ outcome: 'unsupported' });
-    expect(results().find((r) => r.commandId === 'cmd-bad-1')).toMatchObject({ outcome: 'rejected', reason: expect.stringContaining('prices') });
+    expect(results().find((r) => r.commandId === 'cmd-bad-1')).toMatchObject({
+      outcome: 'rejected',
+      reason: expect.stringContaining('prices'),
+    });
   });
 
   it('a command sent while the store is offline arrives when it reconnects (persistent session)', async () => {

@@ -24,7 +24,12 @@ let heldLock: (() => Promise<void>) | undefined;
 
 beforeEach(async () => {
   gw = await startTestGateway();
-  outbox = new SqliteOutbox(gw.dataDir, OUTBOX_DEFAULTS, { storeId: gw.config.storeId, newId: randomUUID, now: Date.now, log: pino({ level: 'silent' }) });
+  outbox = new SqliteOutbox(gw.dataDir, OUTBOX_DEFAULTS, {
+    storeId: gw.config.storeId,
+    newId: randomUUID,
+    now: Date.now,
+    log: pino({ level: 'silent' }),
+  });
   await outbox.start();
   failAppends = 0;
   recorder = new RelayRecorder({
@@ -96,7 +101,11 @@ describe('durable PUBACK for kiosk events', () => {
   it('holds the PUBACK while the outbox cannot commit, and sends it once the event is on disk', async () => {
     const kiosk = await gw.connectDevice('kiosk-1', 'kiosk');
     const shelf = await gw.connectDevice('shelf-a', 'shelf');
-    await eventually(() => (outbox.pendingAppends === 0 && outbox.counts.commits > 0 ? true : undefined), 2_000, 'the connection events to be committed');
+    await eventually(
+      () => (outbox.pendingAppends === 0 && outbox.counts.commits > 0 ? true : undefined),
+      2_000,
+      'the connection events to be committed',
+    );
     const release = await holdOutboxCommits();
     const commitsBefore = outbox.counts.commits;
     const seen = nextEvent(gw, 'device.message:kiosk/event', (m) => m.payload.type === 'basket-closed');
@@ -105,7 +114,9 @@ describe('durable PUBACK for kiosk events', () => {
     await seen;
     await eventually(() => (outbox.pendingAppends === 0 ? true : undefined), 2_000, 'the commit to start');
     // a shelf reading has no gate: its PUBACK does not wait for the outbox
-    await shelf.publishAsync('store/test-store/shelf/shelf-a/weight', JSON.stringify({ facing: 1, weightG: 5_000, ts: Date.now() }), { qos: 1 });
+    await shelf.publishAsync('store/test-store/shelf/shelf-a/weight', JSON.stringify({ facing: 1, weightG: 5_000, ts: Date.now() }), {
+      qos: 1,
+    });
     expect(closed.acked()).toBe(false);
     expect(outbox.counts.commits).toBe(commitsBefore);
 
@@ -115,7 +126,10 @@ describe('durable PUBACK for kiosk events', () => {
     expect(outbox.counts.commits).toBeGreaterThan(commitsBefore);
     const rows = await kioskRows();
     expect(rows.map((r) => r.type)).toEqual(['store.kiosk.event', 'store.kiosk.transaction']);
-    expect(JSON.parse((rows[1] as OutboxRow).body)).toMatchObject({ type: 'store.kiosk.transaction', data: { basketId: 'b-1', kioskId: 'kiosk-1', complete: false } });
+    expect(JSON.parse((rows[1] as OutboxRow).body)).toMatchObject({
+      type: 'store.kiosk.transaction',
+      data: { basketId: 'b-1', kioskId: 'kiosk-1', complete: false },
+    });
   });
 
   it('does not acknowledge an event it could not make durable: the connection closes and the kiosk resends it', async () => {
@@ -131,6 +145,8 @@ describe('durable PUBACK for kiosk events', () => {
     await published.done;
     const rows = await kioskRows();
     expect(rows).toHaveLength(1);
-    expect(JSON.parse((rows[0] as OutboxRow).body)).toMatchObject({ data: { type: 'assist-requested', basketId: 'b-2', ts: 1_700_000_000_000 } });
+    expect(JSON.parse((rows[0] as OutboxRow).body)).toMatchObject({
+      data: { type: 'assist-requested', basketId: 'b-2', ts: 1_700_000_000_000 },
+    });
   });
 });

@@ -35,7 +35,15 @@ async function startGateway(): Promise<ChildProcess> {
   await eventually(
     async () => {
       if (child.exitCode !== null) throw new Error(`gateway exited ${child.exitCode}: ${stderr}`);
-      const probe = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { clientId: 'kiosk-1', username: 'kiosk-1', password: secret, reconnectPeriod: 0, connectTimeout: 500 }).catch(() => undefined);
+      const probe = await mqtt
+        .connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
+          clientId: 'kiosk-1',
+          username: 'kiosk-1',
+          password: secret,
+          reconnectPeriod: 0,
+          connectTimeout: 500,
+        })
+        .catch(() => undefined);
       if (!probe) return undefined;
       await probe.endAsync(true);
       return true;
@@ -53,12 +61,17 @@ function publishUntilKilled(client: MqttClient, cycle: number, acked: Set<string
   const next = () => {
     if (!client.connected) return;
     const basketId = `c${cycle}-${n++}`;
-    client.publish('store/kill-store/kiosk/kiosk-1/event', JSON.stringify({ type: 'basket-open', basketId, ts: Date.now() }), { qos: 1 }, (error) => {
-      if (error) return;
-      acked.add(basketId);
-      onAcked(++ackedThisCycle);
-      next();
-    });
+    client.publish(
+      'store/kill-store/kiosk/kiosk-1/event',
+      JSON.stringify({ type: 'basket-open', basketId, ts: Date.now() }),
+      { qos: 1 },
+      (error) => {
+        if (error) return;
+        acked.add(basketId);
+        onAcked(++ackedThisCycle);
+        next();
+      },
+    );
   };
   for (let i = 0; i < 8; i++) next();
 }
@@ -79,11 +92,25 @@ describe.skipIf(!hasMosquitto)('kill -9 mid-burst', () => {
         mqtt: { host: '127.0.0.1', port: mqttPort, maxConnectionsPerAddress: 1_000, maxConnectAttemptsPerAddressPerMinute: 100_000 },
         http: { host: '127.0.0.1', port: 0 },
         security: { scryptCost: 1024 },
-        hq: { enabled: true, url: hq.url, topicPrefix: 'hq-kill', keepaliveSec: 2, connectTimeoutMs: 1_000, reconnectMinMs: 50, reconnectMaxMs: 300 },
+        hq: {
+          enabled: true,
+          url: hq.url,
+          topicPrefix: 'hq-kill',
+          keepaliveSec: 2,
+          connectTimeoutMs: 1_000,
+          reconnectMinMs: 50,
+          reconnectMaxMs: 300,
+        },
       }),
     );
     let out = '';
-    const io = { env: {}, cwd: work, stdout: { write: (t: string) => (out += t) }, stderr: { write: () => true }, onSignal: () => () => undefined };
+    const io = {
+      env: {},
+      cwd: work,
+      stdout: { write: (t: string) => (out += t) },
+      stderr: { write: () => true },
+      onSignal: () => () => undefined,
+    };
     expect(await runCli(['device', 'add', 'kiosk-1', '--kind', 'kiosk', '--init', '--config', configFile], io)).toBe(0);
     secret = (JSON.parse(out) as { secret: string }).secret;
   }, 60_000);
@@ -100,12 +127,22 @@ describe.skipIf(!hasMosquitto)('kill -9 mid-burst', () => {
   }, 30_000);
 
   it(`every PUBACKed kiosk event reaches HQ across ${CYCLES} SIGKILLs mid-burst`, async () => {
-    const atHq = await hqSubscriber(hq.url, 'hq-kill/kill-store/events/store.kiosk.event', { clean: false, clientId: 'hq-kill-consumer', properties: { sessionExpiryInterval: 3_600 } });
+    const atHq = await hqSubscriber(hq.url, 'hq-kill/kill-store/events/store.kiosk.event', {
+      clean: false,
+      clientId: 'hq-kill-consumer',
+      properties: { sessionExpiryInterval: 3_600 },
+    });
     const acked = new Set<string>();
     try {
       for (let cycle = 0; cycle < CYCLES; cycle++) {
         gateway = await startGateway();
-        const kiosk = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { clientId: 'kiosk-1', username: 'kiosk-1', password: secret, reconnectPeriod: 0, keepalive: 5 });
+        const kiosk = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
+          clientId: 'kiosk-1',
+          username: 'kiosk-1',
+          password: secret,
+          reconnectPeriod: 0,
+          keepalive: 5,
+        });
         kiosk.on('error', () => undefined);
         const killed = new Promise<void>((resolve) =>
           publishUntilKilled(kiosk, cycle, acked, (count) => {
@@ -117,7 +154,9 @@ describe.skipIf(!hasMosquitto)('kill -9 mid-burst', () => {
         );
         await killed;
         const child = gateway;
-        await new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+        await new Promise<void>((resolve) =>
+          child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()),
+        );
         kiosk.end(true);
       }
       expect(acked.size).toBeGreaterThanOrEqual(CYCLES * ACKED_BEFORE_KILL);
@@ -125,7 +164,11 @@ describe.skipIf(!hasMosquitto)('kill -9 mid-burst', () => {
       // one last start drains what the outbox kept to HQ
       gateway = await startGateway();
       const atHqIds = () => new Set(atHq.messages.map((m) => (m.event.data as { basketId?: string }).basketId));
-      await eventually(() => ([...acked].every((id) => atHqIds().has(id)) ? true : undefined), 30_000, 'every acknowledged event at HQ').catch(() => undefined);
+      await eventually(
+        () => ([...acked].every((id) => atHqIds().has(id)) ? true : undefined),
+        30_000,
+        'every acknowledged event at HQ',
+      ).catch(() => undefined);
       const missing = [...acked].filter((id) => !atHqIds().has(id));
       expect(missing).toEqual([]);
     } finally {

@@ -87,7 +87,12 @@ function appendThenKill(dataDir: string, prefix: string, atLeast: number): Promi
 }
 
 async function allRows(dataDir: string): Promise<{ rows: OutboxRow[]; maxSeq: number }> {
-  const outbox = new SqliteOutbox(dataDir, OUTBOX_DEFAULTS, { storeId: 's', newId: randomUUID, now: Date.now, log: pino({ level: 'silent' }) });
+  const outbox = new SqliteOutbox(dataDir, OUTBOX_DEFAULTS, {
+    storeId: 's',
+    newId: randomUUID,
+    now: Date.now,
+    log: pino({ level: 'silent' }),
+  });
   await outbox.start();
   try {
     const rows: OutboxRow[] = [];

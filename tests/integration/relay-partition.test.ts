@@ -27,22 +27,34 @@ describe.skipIf(!hasMosquitto)('relay: partition and heal', () => {
     cleanups.push(() => sub.close());
     // 10,000 events from one kiosk at once: above its message rate limit, which would pace them over ~16 s
     const deviceRateLimit = { messagesPerSecond: 100_000, burst: 100_000, disconnectAfterMs: 10_000 };
-    const gw = await startTestGateway({ overrides: { mqtt: { deviceRateLimit }, hq: hqOverrides(proxy.url, { drain: { ratePerS: 4_000, burst: 200 } }) } });
+    const gw = await startTestGateway({
+      overrides: { mqtt: { deviceRateLimit }, hq: hqOverrides(proxy.url, { drain: { ratePerS: 4_000, burst: 200 } }) },
+    });
     cleanups.push(() => gw.dispose());
     await eventually(async () => ((await relayStatus(gw)).link.up ? true : undefined), 5_000, 'link up');
 
     proxy.setMode('cut');
-    const down = await eventually(async () => {
-      const s = await relayStatus(gw);
-      return s.link.up ? undefined : s;
-    }, 5_000, 'link down');
+    const down = await eventually(
+      async () => {
+        const s = await relayStatus(gw);
+        return s.link.up ? undefined : s;
+      },
+      5_000,
+      'link down',
+    );
     expect(down.link.since).not.toBeNull();
 
     const kiosk = await gw.connectDevice('kiosk-1', 'kiosk');
     const N = 10_000;
     const publishes: Promise<unknown>[] = [];
     for (let i = 0; i < N; i++) {
-      publishes.push(kiosk.publishAsync('store/test-store/kiosk/kiosk-1/event', JSON.stringify({ type: 'basket-open', basketId: `b-${i}`, ts: Date.now() }), { qos: 1 }));
+      publishes.push(
+        kiosk.publishAsync(
+          'store/test-store/kiosk/kiosk-1/event',
+          JSON.stringify({ type: 'basket-open', basketId: `b-${i}`, ts: Date.now() }),
+          { qos: 1 },
+        ),
+      );
     }
     await Promise.all(publishes); // every PUBACK: every event is durable in the outbox
     const backlog = await relayStatus(gw);
@@ -53,7 +65,11 @@ describe.skipIf(!hasMosquitto)('relay: partition and heal', () => {
     proxy.setMode('pass');
     await eventually(() => (sub.messages.length >= 100 ? true : undefined), 5_000, 'the drain started');
     const liveSentAt = Date.now();
-    await kiosk.publishAsync('store/test-store/kiosk/kiosk-1/event', JSON.stringify({ type: 'basket-open', basketId: 'live-1', ts: Date.now() }), { qos: 1 });
+    await kiosk.publishAsync(
+      'store/test-store/kiosk/kiosk-1/event',
+      JSON.stringify({ type: 'basket-open', basketId: 'live-1', ts: Date.now() }),
+      { qos: 1 },
+    );
     const live = await eventually(() => sub.messages.find((m) => basketOf(m) === 'live-1'), 2_000, 'live event at HQ');
     expect(live.receivedAt - liveSentAt).toBeLessThan(1_000);
     expect(live.historical).toBe(false);
@@ -69,10 +85,14 @@ describe.skipIf(!hasMosquitto)('relay: partition and heal', () => {
     expect(backlogOrder).toEqual([...Array(N).keys()]);
     expect(unique.filter((m) => basketOf(m) !== 'live-1').every((m) => m.historical)).toBe(true);
 
-    const after = await eventually(async () => {
-      const s = await relayStatus(gw);
-      return s.perClass.critical.rows === 0 ? s : undefined;
-    }, 5_000, 'outbox drained');
+    const after = await eventually(
+      async () => {
+        const s = await relayStatus(gw);
+        return s.perClass.critical.rows === 0 ? s : undefined;
+      },
+      5_000,
+      'outbox drained',
+    );
     expect(after.lanes.backlog.acked).toBeGreaterThanOrEqual(N);
     expect(after.lanes.live.acked).toBeGreaterThanOrEqual(1);
   }, 30_000);

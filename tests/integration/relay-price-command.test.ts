@@ -22,7 +22,8 @@ const flashes = new Map<string, string[]>();
 let send: (body: { id: string; type: string; [field: string]: unknown }) => Promise<unknown>;
 
 const results = (commandId: string) => sub.messages.filter((m) => (m.event.data as CommandResult).commandId === commandId);
-const resultOf = (commandId: string) => eventually(() => results(commandId)[0]?.event.data as CommandResult | undefined, 8_000, `result of ${commandId}`);
+const resultOf = (commandId: string) =>
+  eventually(() => results(commandId)[0]?.event.data as CommandResult | undefined, 8_000, `result of ${commandId}`);
 const hqCampaigns = () => gw.built.campaigns.list().filter((campaign) => campaign.createdBy === 'hq');
 
 describe.skipIf(!hasMosquitto)('relay: HQ price and flash commands reach the labels room', () => {
@@ -33,7 +34,10 @@ describe.skipIf(!hasMosquitto)('relay: HQ price and flash commands reach the lab
     cleanups.push(() => sub.close());
     const operator = await mqtt.connectAsync(hq.url, { protocolVersion: 5, reconnectPeriod: 0 });
     cleanups.push(() => operator.endAsync(true));
-    gw = await startTestGateway({ planogram: CAMPAIGN_PLANOGRAM, overrides: { hq: hqOverrides(hq.url), commands: { ackTimeoutMs: 2_000 } } });
+    gw = await startTestGateway({
+      planogram: CAMPAIGN_PLANOGRAM,
+      overrides: { hq: hqOverrides(hq.url), commands: { ackTimeoutMs: 2_000 } },
+    });
     cleanups.push(() => gw.dispose());
     labels = await connectLabels(gw);
     for (const label of labels) {
@@ -42,7 +46,11 @@ describe.skipIf(!hasMosquitto)('relay: HQ price and flash commands reach the lab
         if (command.type === 'flash') flashes.set(label.id, [...(flashes.get(label.id) ?? []), String(command.pattern)]);
       });
     }
-    await eventually(async () => (((await (await gw.api('/api/relay')).json()) as RelayStatus).link.up ? true : undefined), 5_000, 'link up');
+    await eventually(
+      async () => (((await (await gw.api('/api/relay')).json()) as RelayStatus).link.up ? true : undefined),
+      5_000,
+      'link up',
+    );
     // the store subscribes right after its CONNACK: give it a moment before HQ publishes
     await new Promise((resolve) => setTimeout(resolve, 200));
     send = (body) => operator.publishAsync(`hq-it/test-store/commands/${body.type}`, JSON.stringify(body), { qos: 1 });
@@ -57,15 +65,24 @@ describe.skipIf(!hasMosquitto)('relay: HQ price and flash commands reach the lab
     await send(command);
     await eventually(() => (results(command.id).length >= 2 ? true : undefined), 8_000, 'two result reports');
     expect(new Set(results(command.id).map((m) => m.event.id)).size).toBe(1); // the replay's report has the same id: HQ keeps one
-    expect(results(command.id)[0]?.event.data).toMatchObject({ commandType: 'price-campaign', outcome: 'ok', detail: { campaignId: 'hq-summer', labels: 2, unmappedSkus: [] } });
+    expect(results(command.id)[0]?.event.data).toMatchObject({
+      commandType: 'price-campaign',
+      outcome: 'ok',
+      detail: { campaignId: 'hq-summer', labels: 2, unmappedSkus: [] },
+    });
     expect(hqCampaigns().map((campaign) => campaign.id)).toEqual(['hq-summer']);
 
-    const done = await eventually(() => {
-      const view = gw.built.campaigns.get('hq-summer');
-      return view?.finishedAt === undefined ? undefined : view;
-    }, 8_000, 'campaign hq-summer done');
+    const done = await eventually(
+      () => {
+        const view = gw.built.campaigns.get('hq-summer');
+        return view?.finishedAt === undefined ? undefined : view;
+      },
+      8_000,
+      'campaign hq-summer done',
+    );
     expect(done).toMatchObject({ state: 'done', createdBy: 'hq', total: 2, counts: { confirmed: 2, failed: 0 } });
-    for (const id of ['esl-m1', 'esl-m2']) expect(labels.find((label) => label.id === id)?.commands).toEqual([{ sku: MILK, priceCents: 169 }]);
+    for (const id of ['esl-m1', 'esl-m2'])
+      expect(labels.find((label) => label.id === id)?.commands).toEqual([{ sku: MILK, priceCents: 169 }]);
     const status = (await (await gw.api('/api/relay')).json()) as RelayStatus;
     expect(status.commands).toMatchObject({ ok: 1, replays: 1 });
   });
@@ -78,7 +95,13 @@ describe.skipIf(!hasMosquitto)('relay: HQ price and flash commands reach the lab
   });
 
   it('a price command that cannot be a campaign fails with the reason and creates nothing', async () => {
-    await send({ id: 'cmd-price-bad-time', type: 'price-campaign', campaignId: 'hq-later', prices: [{ sku: MILK, priceCents: 150 }], startsAt: 'tomorrow-ish' });
+    await send({
+      id: 'cmd-price-bad-time',
+      type: 'price-campaign',
+      campaignId: 'hq-later',
+      prices: [{ sku: MILK, priceCents: 150 }],
+      startsAt: 'tomorrow-ish',
+    });
     expect(await resultOf('cmd-price-bad-time')).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('startsAt') });
     expect(gw.built.campaigns.get('hq-later')).toBeUndefined();
   });

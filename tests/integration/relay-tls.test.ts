@@ -23,8 +23,16 @@ describe.skipIf(!hasMosquitto)('relay: TLS to HQ', () => {
     cleanups.push(() => gw.dispose());
     await eventually(async () => ((await relayStatus(gw)).link.up ? true : undefined), 5_000, 'TLS link up');
     const kiosk = await gw.connectDevice('kiosk-1', 'kiosk');
-    await kiosk.publishAsync('store/test-store/kiosk/kiosk-1/event', JSON.stringify({ type: 'basket-open', basketId: 'tls-1', ts: Date.now() }), { qos: 1 });
-    const got = await eventually(() => sub.messages.find((m) => (m.event.data as { basketId?: string }).basketId === 'tls-1'), 3_000, 'event over TLS');
+    await kiosk.publishAsync(
+      'store/test-store/kiosk/kiosk-1/event',
+      JSON.stringify({ type: 'basket-open', basketId: 'tls-1', ts: Date.now() }),
+      { qos: 1 },
+    );
+    const got = await eventually(
+      () => sub.messages.find((m) => (m.event.data as { basketId?: string }).basketId === 'tls-1'),
+      3_000,
+      'event over TLS',
+    );
     expect(got.topic).toBe('hq-it/test-store/events/store.kiosk.event');
     expect(got.event.source).toBe('/stores/test-store');
   });
@@ -34,10 +42,14 @@ describe.skipIf(!hasMosquitto)('relay: TLS to HQ', () => {
     cleanups.push(() => hq.stop());
     const gw = await startTestGateway({ overrides: { hq: hqOverrides(hq.tlsUrl!) } });
     cleanups.push(() => gw.dispose());
-    const status = await eventually(async () => {
-      const s = await relayStatus(gw);
-      return s.link.attempts >= 2 ? s : undefined;
-    }, 5_000, 'failed attempts');
+    const status = await eventually(
+      async () => {
+        const s = await relayStatus(gw);
+        return s.link.attempts >= 2 ? s : undefined;
+      },
+      5_000,
+      'failed attempts',
+    );
     expect(status.link.up).toBe(false);
     expect(status.link.lastError).toMatch(/certificate/i);
   });

@@ -9,7 +9,6 @@ import { eventually, type TestGateway, nextEvent, restartableShelfGateways } fro
 const UNIT_G = 1040; // oat milk, shelf-a facing 1: low at ≤ 2, ok again at ≥ 5
 const KEY = 'low-stock:shelf-a/1';
 
-
 const isShelfA1 = (s: { view: { shelfId: string; facing: number } }) => s.view.shelfId === 'shelf-a' && s.view.facing === 1;
 
 /** Silences on disk (written behind, within storage.flushIntervalMs). */
@@ -37,7 +36,11 @@ describe('a low-stock alert resolved by hand re-arms', () => {
     await publish(6);
     await publish(2);
     const { alert } = await opened;
-    const response = await gw.api(`/api/alerts/${alert.id}/resolve`, { method: 'POST', token: await gw.addToken('maria', 'staff'), body: JSON.stringify({ note: 'delivery tomorrow' }) });
+    const response = await gw.api(`/api/alerts/${alert.id}/resolve`, {
+      method: 'POST',
+      token: await gw.addToken('maria', 'staff'),
+      body: JSON.stringify({ note: 'delivery tomorrow' }),
+    });
     expect(response.status).toBe(200);
     return (await response.json()) as Alert;
   }
@@ -71,10 +74,14 @@ describe('a low-stock alert resolved by hand re-arms', () => {
 
     // the facing empties: a new alert, out of stock, at once
     await publish(0);
-    const [again] = await eventually(async () => {
-      const alerts = await activeAlerts(restarted);
-      return alerts.length ? alerts : undefined;
-    }, 5_000, 'a new alert');
+    const [again] = await eventually(
+      async () => {
+        const alerts = await activeAlerts(restarted);
+        return alerts.length ? alerts : undefined;
+      },
+      5_000,
+      'a new alert',
+    );
     expect(again).toMatchObject({ key: KEY, state: 'open', severity: 'critical', units: 0 });
     expect(again!.id).not.toBe(resolved.id);
     await eventually(async () => ((await silencedKeys(restarted)).length === 0 ? true : undefined), 2_000, 'the silence gone from disk');

@@ -11,9 +11,10 @@ const UNIT_G = 520;
 const KEY = 'sensor-fault:shelf-a/2';
 const IMPLAUSIBLE = 'smartstore_sensor_implausible_readings_total';
 
-
 async function facingA2(gw: TestGateway): Promise<{ units: number | null; level: string }> {
-  const body = (await (await gw.api('/api/shelves')).json()) as { shelves: { id: string; facings: { facing: number; units: number | null; level: string }[] }[] };
+  const body = (await (await gw.api('/api/shelves')).json()) as {
+    shelves: { id: string; facings: { facing: number; units: number | null; level: string }[] }[];
+  };
   return body.shelves.find((s) => s.id === 'shelf-a')!.facings.find((f) => f.facing === 2)!;
 }
 
@@ -46,10 +47,21 @@ describe('impossible load cell readings are sensor faults', () => {
     const faulty = nextEvent(gw, 'stock.sensor-fault', (f) => f.shelfId === 'shelf-a' && f.facing === 2);
     for (const weightG of [999_999, 999_999, -51]) await publish(weightG);
     expect(await faulty).toMatchObject({ faulty: true, weightG: 999_999 });
-    await eventually(async () => ((await gw.built.metrics.value(IMPLAUSIBLE)) === 3 ? true : undefined), 5_000, 'three implausible readings counted');
+    await eventually(
+      async () => ((await gw.built.metrics.value(IMPLAUSIBLE)) === 3 ? true : undefined),
+      5_000,
+      'three implausible readings counted',
+    );
 
     const [alert] = await alertsOfKey(gw);
-    expect(alert).toMatchObject({ kind: 'sensor-fault', state: 'open', severity: 'warning', title: 'Check the load cell on shelf-a facing 2', shelfId: 'shelf-a', facing: 2 });
+    expect(alert).toMatchObject({
+      kind: 'sensor-fault',
+      state: 'open',
+      severity: 'warning',
+      title: 'Check the load cell on shelf-a facing 2',
+      shelfId: 'shelf-a',
+      facing: 2,
+    });
     expect(await alertsOfKey(gw)).toHaveLength(1);
     expect(await facingA2(gw)).toMatchObject({ units: 6 }); // not 1,923 units
     const metrics = await (await gw.api('/metrics')).text();
@@ -75,7 +87,11 @@ describe('impossible load cell readings are sensor faults', () => {
       await publish(i % 2 === 0 ? 5 * UNIT_G : 999_999);
       await new Promise((r) => setTimeout(r, 50));
     }
-    await eventually(async () => ((await gw.built.metrics.value(IMPLAUSIBLE)) === 4 ? true : undefined), 5_000, 'four implausible readings counted');
+    await eventually(
+      async () => ((await gw.built.metrics.value(IMPLAUSIBLE)) === 4 ? true : undefined),
+      5_000,
+      'four implausible readings counted',
+    );
     expect(await alertsOfKey(gw)).toEqual([expect.objectContaining({ state: 'open' })]);
   });
 

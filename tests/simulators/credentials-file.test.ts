@@ -2,12 +2,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CredentialsFileError,
-  readCredentialsFile,
-  writeCredentialsFile,
-  type CredentialsFile,
-} from '../../devices/credentials-file.js';
+import { CredentialsFileError, readCredentialsFile, writeCredentialsFile, type CredentialsFile } from '../../devices/credentials-file.js';
 
 const GOOD: CredentialsFile = {
   storeId: 'store-0042',

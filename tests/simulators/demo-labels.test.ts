@@ -36,15 +36,23 @@ describe('the demo labels', () => {
   it('the planogram binds one label to each of the 24 facings, 8 per carrier', async () => {
     const { planogram, entries, plan } = await demoPlan();
     expect(entries).toHaveLength(24);
-    expect(new Set(entries.map((entry) => `${entry.shelfId}/${entry.facing}`))).toEqual(new Set(planogram.facings.map((plan) => `${plan.shelfId}/${plan.facing}`)));
+    expect(new Set(entries.map((entry) => `${entry.shelfId}/${entry.facing}`))).toEqual(
+      new Set(planogram.facings.map((plan) => `${plan.shelfId}/${plan.facing}`)),
+    );
     expect([plan.direct.length, plan.behindMqttAp.length, plan.behindOepl.length]).toEqual([8, 8, 8]);
   });
 
   it('each direct label is simulated on the facing the gateway binds it to, and the demo provisions one access point', async () => {
     const { planogram, plan } = await demoPlan();
-    const simulated = bindLabelsToFacings(planogram, plan.direct.map((label) => label.label));
+    const simulated = bindLabelsToFacings(
+      planogram,
+      plan.direct.map((label) => label.label),
+    );
     expect(simulated.map(({ deviceId, shelfId, facing, sku }) => ({ label: deviceId, shelfId, facing, sku }))).toEqual(plan.direct);
-    const devices = demoDeviceIds(planogram, undefined, [...plan.direct.map((label) => ({ deviceId: label.label, kind: 'esl' as const })), { deviceId: DEMO_AP_ID, kind: 'ap' }]);
+    const devices = demoDeviceIds(planogram, undefined, [
+      ...plan.direct.map((label) => ({ deviceId: label.label, kind: 'esl' as const })),
+      { deviceId: DEMO_AP_ID, kind: 'ap' },
+    ]);
     expect(devices.filter((device) => device.kind === 'esl')).toHaveLength(8);
     expect(devices.filter((device) => device.kind === 'ap')).toEqual([{ deviceId: DEMO_AP_ID, kind: 'ap' }]);
   });
@@ -54,13 +62,20 @@ describe('the demo labels', () => {
     const options = { priceOf: () => 100, oeplUrl: 'http://127.0.0.1:4842', logger: silent, random: seededRandom(1) };
     const accessPoints = new DemoAccessPoints({ ...options, plan });
     expect(plan.behindOepl.every((label) => accessPoints.oepl?.macs.includes(label.label))).toBe(true);
-    const stray = { ...plan, behindOepl: [...plan.behindOepl, { label: 'AABBCCDDEEFF', shelfId: 'shelf-01', facing: 1, sku: index.facing('shelf-01', 1)!.sku }] };
+    const stray = {
+      ...plan,
+      behindOepl: [...plan.behindOepl, { label: 'AABBCCDDEEFF', shelfId: 'shelf-01', facing: 1, sku: index.facing('shelf-01', 1)!.sku }],
+    };
     expect(() => new DemoAccessPoints({ ...options, plan: stray })).toThrow(DemoLabelsError);
     expect(() => new DemoAccessPoints({ ...options, plan, oeplUrl: null })).toThrow(/no labels.accessPoints entry/);
   });
 
   it('reads the price an OEPL tag shows from the drawing the driver uploads', () => {
-    expect(oeplShownPriceCents(JSON.stringify(oeplPriceCommands({ productName: 'Toilet paper 8 rolls', sku: '4021170792447', priceCents: 1205 })))).toBe(1205);
+    expect(
+      oeplShownPriceCents(
+        JSON.stringify(oeplPriceCommands({ productName: 'Toilet paper 8 rolls', sku: '4021170792447', priceCents: 1205 })),
+      ),
+    ).toBe(1205);
     expect(oeplShownPriceCents(null)).toBeUndefined();
     expect(oeplShownPriceCents('not json')).toBeUndefined();
   });

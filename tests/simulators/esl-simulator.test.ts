@@ -73,7 +73,11 @@ describe('EslSimulator', () => {
   });
 
   it('applies commands in arrival order', async () => {
-    for (const [cmdId, priceCents] of [['c-1', 100], ['c-2', 200], ['c-3', 300]] as const) {
+    for (const [cmdId, priceCents] of [
+      ['c-1', 100],
+      ['c-2', 200],
+      ['c-3', 300],
+    ] as const) {
       await broker.publish(CMD_TOPIC, { cmdId, type: 'set-price', priceCents, ts: Date.now() });
     }
     await eventually(() => acks().length === 3);

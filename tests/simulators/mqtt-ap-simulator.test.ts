@@ -49,7 +49,13 @@ describe('MqttApSimulator', () => {
     await broker.publish(CMD_TOPIC, { batchId: `b-${Math.random()}`, commands, ts: timers.now });
     await eventually(() => ap.counts.commands === before + commands.length, 2_000, 'the AP to read the batch');
   };
-  const setPrice = (cmdId: string, labelId: string, priceCents: number) => ({ cmdId, labelId, type: 'set-price', sku: '4000000000017', priceCents });
+  const setPrice = (cmdId: string, labelId: string, priceCents: number) => ({
+    cmdId,
+    labelId,
+    type: 'set-price',
+    sku: '4000000000017',
+    priceCents,
+  });
 
   it('every label checks in within one interval, reported in bounded batches per the contract', async () => {
     await start(120, { maxBatchItems: 50 });
@@ -74,7 +80,14 @@ describe('MqttApSimulator', () => {
     await batch([setPrice('c2', 'L1', 300), setPrice('c3', 'L1', 310)]); // the newer replaces the older at the AP
     await timers.advance(25);
     await eventually(() => acks().length === 3);
-    expect(acks().slice(1).map((a) => [a.cmdId, a.status])).toEqual([['c2', 'queued'], ['c3', 'queued']]);
+    expect(
+      acks()
+        .slice(1)
+        .map((a) => [a.cmdId, a.status]),
+    ).toEqual([
+      ['c2', 'queued'],
+      ['c3', 'queued'],
+    ]);
     expect(ap.displayedPriceCents('L1')).toBe(100);
     expect(ap.queuedCommands).toBe(1);
 
@@ -88,7 +101,11 @@ describe('MqttApSimulator', () => {
   it('answers an unknown label with a failure; drops a batch that breaks the contract', async () => {
     await start(1);
     await broker.publish(CMD_TOPIC, 'not json');
-    await broker.publish(CMD_TOPIC, { batchId: 'b', commands: [{ cmdId: 'x', labelId: 'L0', type: 'set-price', priceCents: -1, sku: '1' }], ts: 1 });
+    await broker.publish(CMD_TOPIC, {
+      batchId: 'b',
+      commands: [{ cmdId: 'x', labelId: 'L0', type: 'set-price', priceCents: -1, sku: '1' }],
+      ts: 1,
+    });
     await eventually(() => ap.counts.invalidBatches === 2, 2_000, 'both bad batches read');
     await batch([setPrice('c1', 'nobody', 100)]);
     await timers.advance(25);

@@ -124,9 +124,7 @@ export async function eventually(condition: () => boolean, timeoutMs = 2_000, wh
 }
 
 const ajv = new Ajv({ allErrors: true });
-const validators = new Map<string, ValidateFunction>(
-  Object.entries(INBOUND_SCHEMAS).map(([key, schema]) => [key, ajv.compile(schema)]),
-);
+const validators = new Map<string, ValidateFunction>(Object.entries(INBOUND_SCHEMAS).map(([key, schema]) => [key, ajv.compile(schema)]));
 
 /** Schema problems of a captured message ([] when it follows the device contract). */
 export function contractProblems(message: CapturedMessage): string[] {

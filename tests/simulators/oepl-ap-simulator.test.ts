@@ -1,7 +1,13 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { OeplApSimulator, RUNSTATUS_PAUSE, RUNSTATUS_RUN, imageHash, type OeplApSimulatorOptions } from '../../devices/oepl-ap-simulator.js';
+import {
+  OeplApSimulator,
+  RUNSTATUS_PAUSE,
+  RUNSTATUS_RUN,
+  imageHash,
+  type OeplApSimulatorOptions,
+} from '../../devices/oepl-ap-simulator.js';
 import { seededRandom } from '../../devices/random.js';
 
 const log = pino({ level: 'silent' });
@@ -15,7 +21,19 @@ afterEach(async () => {
 });
 
 async function startAp(options: Partial<OeplApSimulatorOptions> = {}): Promise<OeplApSimulator> {
-  ap = new OeplApSimulator({ tagCount: 3, logger: log, random: seededRandom(7), checkInIntervalMs: 200, renderDelayMs: 20, sysIntervalMs: 50, bootDelayMs: 0, rebootDelayMs: 50, rebootDownMs: 150, maxSleepMs: 200, ...options });
+  ap = new OeplApSimulator({
+    tagCount: 3,
+    logger: log,
+    random: seededRandom(7),
+    checkInIntervalMs: 200,
+    renderDelayMs: 20,
+    sysIntervalMs: 50,
+    bootDelayMs: 0,
+    rebootDelayMs: 50,
+    rebootDownMs: 150,
+    maxSleepMs: 200,
+    ...options,
+  });
   await ap.start();
   await until(() => ap!.isRunning);
   return ap;
@@ -32,7 +50,10 @@ async function listen(sim: OeplApSimulator): Promise<{ frames: Record<string, un
 }
 
 function post(sim: OeplApSimulator, path: string, form: Record<string, string>) {
-  return fetch(`${sim.url}${path}`, { method: 'POST', body: new URLSearchParams(form) }).then(async (response) => ({ status: response.status, body: await response.text() }));
+  return fetch(`${sim.url}${path}`, { method: 'POST', body: new URLSearchParams(form) }).then(async (response) => ({
+    status: response.status,
+    body: await response.text(),
+  }));
 }
 
 async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
@@ -57,7 +78,10 @@ describe('OeplApSimulator', () => {
     const shown = sim.tag(mac)!;
     expect(shown).toMatchObject({ pending: 0, displayedJson: commands('1.99'), hash: imageHash(commands('1.99')) });
     expect(shown.updatelast).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) - 1);
-    const records = () => frames.flatMap((frame) => (frame.tags as { mac: string; pending: number; updatecount: number }[] | undefined) ?? []).filter((record) => record.mac === mac);
+    const records = () =>
+      frames
+        .flatMap((frame) => (frame.tags as { mac: string; pending: number; updatecount: number }[] | undefined) ?? [])
+        .filter((record) => record.mac === mac);
     await until(() => records().some((record) => record.updatecount === 1));
     expect(records().findIndex((record) => record.pending === 1)).toBeLessThan(records().findIndex((record) => record.updatecount === 1)); // rendered and queued before the check-in
     await until(() => frames.some((frame) => 'sys' in frame));
@@ -78,7 +102,10 @@ describe('OeplApSimulator', () => {
 
   it('answers 400 for an unknown mac, 409 when busy, and 400 for missing parameters', async () => {
     const sim = await startAp();
-    expect(await post(sim, '/jsonupload', { mac: '0000FFFFFFFFFFFF', json: '[]' })).toEqual({ status: 400, body: 'mac not found in tagDB' });
+    expect(await post(sim, '/jsonupload', { mac: '0000FFFFFFFFFFFF', json: '[]' })).toEqual({
+      status: 400,
+      body: 'mac not found in tagDB',
+    });
     sim.failNextUploads(1);
     expect(await post(sim, '/jsonupload', { mac: sim.macs[0]!, json: '[]' })).toEqual({ status: 409, body: 'come back later' });
     expect(await post(sim, '/jsonupload', { mac: sim.macs[0]! })).toEqual({ status: 400, body: 'Missing parameters' });

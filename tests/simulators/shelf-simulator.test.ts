@@ -114,9 +114,7 @@ describe('ShelfSimulator', () => {
 
   it('refuses nonsense facings and quantities', () => {
     expect(() => makeShelf({ facings: [] })).toThrow(/no facings/);
-    expect(() =>
-      makeShelf({ facings: [{ facing: 65, unitWeightG: 1, units: 0, capacityUnits: 1, tareG: 0 }] }),
-    ).toThrow(/1\.\.64/);
+    expect(() => makeShelf({ facings: [{ facing: 65, unitWeightG: 1, units: 0, capacityUnits: 1, tareG: 0 }] })).toThrow(/1\.\.64/);
     const simulator = makeShelf();
     expect(() => simulator.take(1, 0)).toThrow(RangeError);
     expect(() => simulator.units(9)).toThrow(/no facing 9/);

@@ -181,7 +181,7 @@ describe('StoreSimulation', () => {
     const { doorsLeftOpen, warmSpells } = store.stats();
     expect(doorsLeftOpen, 'a door left open within the hour').toBeGreaterThan(0);
     expect(warmSpells, 'a warm spell within the hour').toBeGreaterThan(0);
-    const lastReportAt = timers.now - (timers.now - startedAt) % 2_000;
+    const lastReportAt = timers.now - ((timers.now - startedAt) % 2_000);
     const telemetry = () => broker?.from(DEMO_MQTT_CASE_ID, 'case/telemetry') ?? [];
     await eventually(() => telemetry().some((m) => m.payload.ts === lastReportAt), 10_000, 'the last case report');
     await store.stop();

@@ -11,7 +11,24 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Feature rooms: one folder per feature. Everything else under edge/ is shared plumbing that knows no feature. */
-const ROOMS = ['access', 'alerts', 'audit', 'broker', 'campaigns', 'cold-chain', 'device-registry', 'kpis', 'labels', 'opcua', 'pki', 'planogram', 'price-integrity', 'privacy', 'relay', 'stock'];
+const ROOMS = [
+  'access',
+  'alerts',
+  'audit',
+  'broker',
+  'campaigns',
+  'cold-chain',
+  'device-registry',
+  'kpis',
+  'labels',
+  'opcua',
+  'pki',
+  'planogram',
+  'price-integrity',
+  'privacy',
+  'relay',
+  'stock',
+];
 const PLUMBING = ['config', 'core', 'http', 'metrics', 'storage'];
 /** The entry points: files at edge/'s top level (main.ts, cli.ts) and the command line's own folder (edge/cli/). */
 const TOP = '(entry)';
@@ -48,12 +65,19 @@ function importsOf(file: string): Import[] {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
       const clause = node.importClause;
       const named = clause?.namedBindings && ts.isNamedImports(clause.namedBindings) ? clause.namedBindings.elements : undefined;
-      const typeOnly = clause !== undefined && (clause.isTypeOnly || (!clause.name && named !== undefined && named.length > 0 && named.every((e) => e.isTypeOnly)));
+      const typeOnly =
+        clause !== undefined &&
+        (clause.isTypeOnly || (!clause.name && named !== undefined && named.length > 0 && named.every((e) => e.isTypeOnly)));
       add(node.moduleSpecifier.text, typeOnly);
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
       const named = node.exportClause && ts.isNamedExports(node.exportClause) ? node.exportClause.elements : undefined;
       add(node.moduleSpecifier.text, node.isTypeOnly || (named !== undefined && named.length > 0 && named.every((e) => e.isTypeOnly)));
-    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteralLike(node.arguments[0])) {
+    } else if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments[0] &&
+      ts.isStringLiteralLike(node.arguments[0])
+    ) {
       add(node.arguments[0].text, false);
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
       add(node.argument.literal.text, true); // `typeof import('…')` in a type position
@@ -91,7 +115,10 @@ function folderCycles(edges: readonly FolderEdge[]): FolderEdge[][] {
       if (state.get(edge.to) === 'open') {
         const start = path.findIndex((e) => e.from === edge.to);
         const cycle = [...path.slice(start === -1 ? path.length : start), edge];
-        const key = cycle.map((e) => e.from).sort().join('>');
+        const key = cycle
+          .map((e) => e.from)
+          .sort()
+          .join('>');
         if (!seen.has(key)) cycles.push(cycle);
         seen.add(key);
       } else if (state.get(edge.to) !== 'done') {
@@ -145,7 +172,9 @@ describe('architecture', () => {
   });
 
   it('(a) nothing in edge/ imports from tests/, bench/ or dashboards/', () => {
-    const offending = EDGE_IMPORTS.filter((i) => i.target !== undefined && !i.target.startsWith('edge/')).map((i) => `${i.file} imports ${i.specifier}`);
+    const offending = EDGE_IMPORTS.filter((i) => i.target !== undefined && !i.target.startsWith('edge/')).map(
+      (i) => `${i.file} imports ${i.specifier}`,
+    );
     expect(offending).toEqual([]);
   });
 
@@ -164,7 +193,9 @@ describe('architecture', () => {
   });
 
   it('(c) edge/core imports no other edge folder at runtime (its only outward imports are payload types)', () => {
-    const offending = RUNTIME_IMPORTS.filter((i) => edgeFolder(i.file) === 'core' && edgeFolder(i.target) !== undefined && edgeFolder(i.target) !== 'core');
+    const offending = RUNTIME_IMPORTS.filter(
+      (i) => edgeFolder(i.file) === 'core' && edgeFolder(i.target) !== undefined && edgeFolder(i.target) !== 'core',
+    );
     expect(offending.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
   });
 
@@ -173,7 +204,9 @@ describe('architecture', () => {
     // way main.ts composes their modules
     const roomConfigSection = (i: { file: string; target?: string }) =>
       i.file === 'edge/config/config-schema.ts' && ROOMS.includes(edgeFolder(i.target) ?? '') && /-config\.ts$/.test(i.target ?? '');
-    const offending = RUNTIME_IMPORTS.filter((i) => PLUMBING.includes(edgeFolder(i.file) ?? '') && ROOMS.includes(edgeFolder(i.target) ?? '') && !roomConfigSection(i));
+    const offending = RUNTIME_IMPORTS.filter(
+      (i) => PLUMBING.includes(edgeFolder(i.file) ?? '') && ROOMS.includes(edgeFolder(i.target) ?? '') && !roomConfigSection(i),
+    );
     expect(offending.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
   });
 
@@ -192,7 +225,9 @@ describe('architecture', () => {
         if (i.file === 'edge/config/config-schema.ts' && /-config\.ts$/.test(i.target ?? '')) continue;
         known.set(i.file, (known.get(i.file) ?? new Set()).add(room));
       }
-      return [...known].filter(([, rooms]) => rooms.size > MAX_ROOMS_PER_FILE).map(([file, rooms]) => `${file}: ${[...rooms].sort().join(', ')}`);
+      return [...known]
+        .filter(([, rooms]) => rooms.size > MAX_ROOMS_PER_FILE)
+        .map(([file, rooms]) => `${file}: ${[...rooms].sort().join(', ')}`);
     };
     const composing = roomsKnownBy(RUNTIME_IMPORTS);
     expect(composing).toHaveLength(1);

@@ -49,7 +49,7 @@ describe('stream tickets', () => {
     for (const ticket of issued.slice(1)) expect(tickets.redeem(ticket)).toEqual(vic);
   });
 
-  it('a revoked token\'s unused tickets are void; other tokens\' tickets still work', () => {
+  it("a revoked token's unused tickets are void; other tokens' tickets still work", () => {
     const tickets = new StreamTickets({ ttlMs: 30_000, maxOutstanding: 10 }, () => 0);
     const ofVic = [tickets.issue(vic).ticket, tickets.issue(vic).ticket];
     const ofVal = tickets.issue(val).ticket;
@@ -67,7 +67,12 @@ describe('token registry', () => {
     let version = 1;
     const store = { active: async () => active, dataVersion: async () => version } as unknown as TokenStore;
     const revoked: string[][] = [];
-    const registry = new TokenRegistry({ store, configToken: null, log: pino({ level: 'silent' }), onRevoked: (ids) => revoked.push([...ids]) });
+    const registry = new TokenRegistry({
+      store,
+      configToken: null,
+      log: pino({ level: 'silent' }),
+      onRevoked: (ids) => revoked.push([...ids]),
+    });
     await registry.load();
     expect(registry.verify('sst_first')).toEqual({ name: 'maria', role: 'staff', tokenId: first.digest });
     // maria revoked and a new token named maria added between two syncs

@@ -39,7 +39,13 @@ const lowStock = (facing: number, severity: Alert['severity'] = 'warning'): NewA
   units: severity === 'critical' ? 0 : 2,
 });
 
-const assist = (kiosk: string): NewAlert => ({ kind: 'kiosk-assist', key: `kiosk-assist:${kiosk}`, severity: 'warning', title: `assist ${kiosk}`, deviceId: kiosk });
+const assist = (kiosk: string): NewAlert => ({
+  kind: 'kiosk-assist',
+  key: `kiosk-assist:${kiosk}`,
+  severity: 'warning',
+  title: `assist ${kiosk}`,
+  deviceId: kiosk,
+});
 
 type Change = { alert: Alert; previous: Alert | undefined };
 
@@ -122,7 +128,14 @@ describe('resolveByKey', () => {
     const { alert } = service.raise(lowStock(1));
     clock = 2_000;
     const resolved = service.resolveByKey(alert.key, 'system', 'restocked');
-    expect(resolved).toEqual({ ...alert, state: 'resolved', resolvedAt: 2_000, resolvedBy: 'system', resolution: 'restocked', updatedAt: 2_000 });
+    expect(resolved).toEqual({
+      ...alert,
+      state: 'resolved',
+      resolvedAt: 2_000,
+      resolvedBy: 'system',
+      resolution: 'restocked',
+      updatedAt: 2_000,
+    });
     expect(changes).toEqual([
       { alert, previous: undefined },
       { alert: resolved, previous: alert },
@@ -360,7 +373,14 @@ describe('list', () => {
 
   it('all: active (staff order) then resolved', async () => {
     const a = await seed();
-    expect((await service.list({ state: 'all', limit: 100 })).map((x) => x.id)).toEqual([a.w2!.id, a.c1!.id, a.c2!.id, a.w1!.id, a.r1!.id, 'old-1']);
+    expect((await service.list({ state: 'all', limit: 100 })).map((x) => x.id)).toEqual([
+      a.w2!.id,
+      a.c1!.id,
+      a.c2!.id,
+      a.w1!.id,
+      a.r1!.id,
+      'old-1',
+    ]);
   });
 
   it('kind filters active and resolved alerts', async () => {

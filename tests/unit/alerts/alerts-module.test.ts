@@ -31,7 +31,12 @@ let handlerErrors: unknown[];
 let facing: FacingStockView;
 let modules: AlertsModule[];
 
-const writerMetrics = { flushTimer: () => () => undefined, writeFailed: () => undefined, pending: () => undefined, dropped: () => undefined };
+const writerMetrics = {
+  flushTimer: () => () => undefined,
+  writeFailed: () => undefined,
+  pending: () => undefined,
+  dropped: () => undefined,
+};
 
 async function startModule(): Promise<AlertsModule> {
   writer = new WriteBehindWriter(db, { flushIntervalMs: 60_000, maxPendingWrites: 1_000 }, writerMetrics, silent);
@@ -86,8 +91,18 @@ beforeEach(async () => {
   handlerErrors = [];
   modules = [];
   facing = {
-    shelfId: 'shelf-a', facing: 1, sku: 'milk', name: 'Oat milk 1 l', units: 6, weightG: 6_240, capacityUnits: 10, lowStockUnits: 2,
-    restockUnits: 5, level: 'ok', source: 'weight', updatedAt: 0,
+    shelfId: 'shelf-a',
+    facing: 1,
+    sku: 'milk',
+    name: 'Oat milk 1 l',
+    units: 6,
+    weightG: 6_240,
+    capacityUnits: 10,
+    lowStockUnits: 2,
+    restockUnits: 5,
+    level: 'ok',
+    source: 'weight',
+    updatedAt: 0,
   };
 });
 
@@ -106,7 +121,12 @@ describe('a low-stock alert follows the shelf', () => {
     expect(changes).toEqual([]); // low is only signalled after the debounce
     level('low');
     const opened = active(module)!;
-    expect(opened).toMatchObject({ state: 'open', severity: 'warning', units: 2, title: 'Low stock: Oat milk 1 l (shelf-a facing 1), 2 left' });
+    expect(opened).toMatchObject({
+      state: 'open',
+      severity: 'warning',
+      units: 2,
+      title: 'Low stock: Oat milk 1 l (shelf-a facing 1), 2 left',
+    });
 
     units(1);
     units(0);
@@ -187,7 +207,12 @@ describe('a low-stock alert resolved by hand re-arms', () => {
   it('the facing emptying opens a new (critical) alert at once', async () => {
     const { module } = await silencedByStaff();
     units(0);
-    expect(active(module)).toMatchObject({ state: 'open', severity: 'critical', units: 0, title: 'Out of stock: Oat milk 1 l (shelf-a facing 1)' });
+    expect(active(module)).toMatchObject({
+      state: 'open',
+      severity: 'critical',
+      units: 0,
+      title: 'Out of stock: Oat milk 1 l (shelf-a facing 1)',
+    });
   });
 
   it('the facing turning ok ends the silence: the next low opens an alert at once', async () => {
@@ -249,19 +274,34 @@ describe('sensor faults and kiosk alerts', () => {
     bus.emit('stock.sensor-fault', { ...fault, faulty: true });
     expect(module.service.activeCount).toBe(1);
     expect(module.service.activeByKey('sensor-fault:shelf-a/1')).toMatchObject({
-      kind: 'sensor-fault', severity: 'warning', title: 'Check the load cell on shelf-a facing 1', shelfId: 'shelf-a', facing: 1, sku: 'milk',
+      kind: 'sensor-fault',
+      severity: 'warning',
+      title: 'Check the load cell on shelf-a facing 1',
+      shelfId: 'shelf-a',
+      facing: 1,
+      sku: 'milk',
     });
     expect(module.hasSensorFault('shelf-a', 1)).toBe(true);
     expect(module.hasSensorFault('shelf-a', 2)).toBe(false);
 
     bus.emit('stock.sensor-fault', { ...fault, weightG: 6_240, faulty: false });
-    expect(changes.at(-1)?.alert).toMatchObject({ kind: 'sensor-fault', state: 'resolved', resolvedBy: 'system', resolution: 'plausible readings again' });
+    expect(changes.at(-1)?.alert).toMatchObject({
+      kind: 'sensor-fault',
+      state: 'resolved',
+      resolvedBy: 'system',
+      resolution: 'plausible readings again',
+    });
     expect(module.hasSensorFault('shelf-a', 1)).toBe(false);
   });
 
   it('a kiosk assistance request is critical', async () => {
     const module = await startModule();
-    bus.emit('device.message:kiosk/event', { key: 'kiosk/event', deviceId: 'kiosk-1', payload: { type: 'assist-requested', ts: 1 }, receivedAt: clock });
+    bus.emit('device.message:kiosk/event', {
+      key: 'kiosk/event',
+      deviceId: 'kiosk-1',
+      payload: { type: 'assist-requested', ts: 1 },
+      receivedAt: clock,
+    });
     expect(module.service.activeByKey('kiosk-assist:kiosk-1')).toMatchObject({ severity: 'critical' });
   });
 });

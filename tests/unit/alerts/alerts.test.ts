@@ -89,7 +89,14 @@ describe('acknowledgeAlert', () => {
 
 describe('snoozeAlert', () => {
   it('open → snoozed: counts as acknowledged by whoever snoozed it', () => {
-    expect(snoozed()).toEqual({ ...open(), state: 'snoozed', snoozedUntil: 10_000, acknowledgedAt: 3_000, acknowledgedBy: 'bob', updatedAt: 3_000 });
+    expect(snoozed()).toEqual({
+      ...open(),
+      state: 'snoozed',
+      snoozedUntil: 10_000,
+      acknowledgedAt: 3_000,
+      acknowledgedBy: 'bob',
+      updatedAt: 3_000,
+    });
   });
 
   it('acknowledged → snoozed keeps the first acknowledgement', () => {
@@ -175,7 +182,11 @@ describe('updateAlertDetails', () => {
   });
 
   it('a snoozed alert whose units change without escalation stays snoozed', () => {
-    expect(updateAlertDetails(snoozed(), { units: 1, title: 'Low stock, 1 left' }, 5_000)).toMatchObject({ state: 'snoozed', snoozedUntil: 10_000, units: 1 });
+    expect(updateAlertDetails(snoozed(), { units: 1, title: 'Low stock, 1 left' }, 5_000)).toMatchObject({
+      state: 'snoozed',
+      snoozedUntil: 10_000,
+      units: 1,
+    });
   });
 
   it('an acknowledged alert stays acknowledged when it escalates', () => {
@@ -184,7 +195,11 @@ describe('updateAlertDetails', () => {
 
   it('back from critical to warning (one unit returned) is a plain update', () => {
     const critical = updateAlertDetails(open(), OUT, 5_000);
-    expect(updateAlertDetails(critical, { severity: 'warning', units: 1, title: 'Low stock, 1 left' }, 6_000)).toMatchObject({ state: 'open', severity: 'warning', units: 1 });
+    expect(updateAlertDetails(critical, { severity: 'warning', units: 1, title: 'Low stock, 1 left' }, 6_000)).toMatchObject({
+      state: 'open',
+      severity: 'warning',
+      units: 1,
+    });
   });
 
   it('is refused for a resolved alert, and does not mutate its input', () => {
@@ -211,7 +226,15 @@ describe('staff order: compareAlertsForStaff', () => {
       alert('out-old', 'low-stock', 'critical', 10),
       alert('assist', 'kiosk-assist', 'critical', 40),
     ];
-    expect(alerts.sort(compareAlertsForStaff).map((a) => a.id)).toEqual(['assist', 'mismatch', 'out-old', 'out-new', 'low-old', 'low-new', 'fault']);
+    expect(alerts.sort(compareAlertsForStaff).map((a) => a.id)).toEqual([
+      'assist',
+      'mismatch',
+      'out-old',
+      'out-new',
+      'low-old',
+      'low-new',
+      'fault',
+    ]);
   });
 
   it('a kiosk alert stored as a warning (before kiosk alerts were critical) still comes first', () => {

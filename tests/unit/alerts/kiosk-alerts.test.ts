@@ -22,7 +22,9 @@ describe('kioskAlertFor', () => {
   });
 
   it('weight-mismatch → a critical kiosk-weight-mismatch alert (a customer waits) with rounded grams', () => {
-    expect(kioskAlertFor('kiosk-2', { type: 'weight-mismatch', basketId: 'b1', expectedWeightG: 1040.4, measuredWeightG: 519.6, ts: 1 })).toEqual({
+    expect(
+      kioskAlertFor('kiosk-2', { type: 'weight-mismatch', basketId: 'b1', expectedWeightG: 1040.4, measuredWeightG: 519.6, ts: 1 }),
+    ).toEqual({
       kind: 'kiosk-weight-mismatch',
       key: 'kiosk-weight-mismatch:kiosk-2',
       severity: 'critical',

@@ -41,7 +41,16 @@ const MORE = [
 describe('staff page alert order', () => {
   it('a customer waiting, then out of stock, then low stock, then the rest; oldest first within each', async () => {
     const compare = await pageCompare();
-    expect([...ALERTS].sort(compare).map((a) => a.id)).toEqual(['assist-old', 'assist', 'mismatch', 'out-old', 'out-new', 'low-old', 'low-new', 'fault']);
+    expect([...ALERTS].sort(compare).map((a) => a.id)).toEqual([
+      'assist-old',
+      'assist',
+      'mismatch',
+      'out-old',
+      'out-new',
+      'low-old',
+      'low-new',
+      'fault',
+    ]);
   });
 
   it('is the order of the API (compareAlertsForStaff)', async () => {

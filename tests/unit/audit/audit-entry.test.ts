@@ -1,6 +1,17 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, CanonicalJsonError, chainEntries, checkLink, entryHash, GENESIS_HASH, verifyEntries, type AuditEntry, type AuditRecord, type JsonValue } from '../../../edge/audit/audit-entry.js';
+import {
+  canonicalJson,
+  CanonicalJsonError,
+  chainEntries,
+  checkLink,
+  entryHash,
+  GENESIS_HASH,
+  verifyEntries,
+  type AuditEntry,
+  type AuditRecord,
+  type JsonValue,
+} from '../../../edge/audit/audit-entry.js';
 
 const record = (n: number, extra: Partial<AuditRecord> = {}): AuditRecord => ({
   at: 1_700_000_000_000 + n,
@@ -77,7 +88,11 @@ describe('the hash chain', () => {
     const forged = { ...(entries[1] as AuditEntry), actor: 'mallory' };
     const reHashed = { ...forged, hash: entryHash(forged) };
     const result = verifyEntries([entries[0] as AuditEntry, reHashed, entries[2] as AuditEntry]);
-    expect(result).toMatchObject({ ok: false, count: 2, broken: { seq: 3, problem: 'prev-hash-mismatch', expected: reHashed.hash, found: entries[1]?.hash } });
+    expect(result).toMatchObject({
+      ok: false,
+      count: 2,
+      broken: { seq: 3, problem: 'prev-hash-mismatch', expected: reHashed.hash, found: entries[1]?.hash },
+    });
   });
 
   it('a removed entry is a gap naming the missing seq; a removed first entry too', () => {

@@ -1,10 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { acknowledgeAlert, openAlert, resolveAlert, snoozeAlert, wakeAlert, updateAlertDetails, type Alert } from '../../../edge/alerts/alerts.js';
+import {
+  acknowledgeAlert,
+  openAlert,
+  resolveAlert,
+  snoozeAlert,
+  wakeAlert,
+  updateAlertDetails,
+  type Alert,
+} from '../../../edge/alerts/alerts.js';
 import { alertAuditInput, deviceAuditInput, recordFromBus } from '../../../edge/audit/audit-recorder.js';
 import type { AuditInput } from '../../../edge/audit/audit-log.js';
 import { GatewayBus } from '../../../edge/core/events.js';
 
-const opened = openAlert({ kind: 'low-stock', key: 'low-stock:shelf-a/1', severity: 'warning', title: 'Oat milk low', shelfId: 'shelf-a', facing: 1, sku: '400', units: 2 }, 'alert-1', 1_000);
+const opened = openAlert(
+  {
+    kind: 'low-stock',
+    key: 'low-stock:shelf-a/1',
+    severity: 'warning',
+    title: 'Oat milk low',
+    shelfId: 'shelf-a',
+    facing: 1,
+    sku: '400',
+    units: 2,
+  },
+  'alert-1',
+  1_000,
+);
 
 describe('alertAuditInput', () => {
   it('acknowledge by a person: actor = the name, from → to, where', () => {
@@ -18,20 +39,32 @@ describe('alertAuditInput', () => {
     });
   });
 
-  it('a snooze is the snoozer\'s, not the first acknowledger\'s (the alert keeps acknowledgedBy); so is a re-snooze', () => {
+  it("a snooze is the snoozer's, not the first acknowledger's (the alert keeps acknowledgedBy); so is a re-snooze", () => {
     const acked = acknowledgeAlert(opened, 'maria', 2_000);
     const snoozed = snoozeAlert(acked, 'tom', 600_000, 3_000);
     expect(snoozed.acknowledgedBy).toBe('maria');
-    expect(alertAuditInput({ alert: snoozed, previous: acked, by: 'tom' })).toMatchObject({ actor: 'tom', action: 'alert.snoozed', details: { from: 'acknowledged', to: 'snoozed', snoozedUntil: 600_000 } });
+    expect(alertAuditInput({ alert: snoozed, previous: acked, by: 'tom' })).toMatchObject({
+      actor: 'tom',
+      action: 'alert.snoozed',
+      details: { from: 'acknowledged', to: 'snoozed', snoozedUntil: 600_000 },
+    });
     const again = snoozeAlert(snoozed, 'ana', 900_000, 4_000);
-    expect(alertAuditInput({ alert: again, previous: snoozed, by: 'ana' })).toMatchObject({ actor: 'ana', action: 'alert.snoozed', details: { from: 'snoozed', snoozedUntil: 900_000 } });
+    expect(alertAuditInput({ alert: again, previous: snoozed, by: 'ana' })).toMatchObject({
+      actor: 'ana',
+      action: 'alert.snoozed',
+      details: { from: 'snoozed', snoozedUntil: 900_000 },
+    });
     // without `by`, a snooze of an acknowledged alert cannot be pinned on anyone: it says so rather than guess
     expect(alertAuditInput({ alert: snoozed, previous: acked })).toMatchObject({ actor: 'unknown' });
   });
 
-  it('resolve by a person is audited with its resolution; the system\'s own resolve is not', () => {
+  it("resolve by a person is audited with its resolution; the system's own resolve is not", () => {
     const byStaff = resolveAlert(opened, 'maria', 'restocked by hand', 5_000);
-    expect(alertAuditInput({ alert: byStaff, previous: opened, by: 'maria' })).toMatchObject({ actor: 'maria', action: 'alert.resolved', details: { resolution: 'restocked by hand' } });
+    expect(alertAuditInput({ alert: byStaff, previous: opened, by: 'maria' })).toMatchObject({
+      actor: 'maria',
+      action: 'alert.resolved',
+      details: { resolution: 'restocked by hand' },
+    });
     const bySystem = resolveAlert(opened, 'system', 'restocked', 5_000);
     expect(alertAuditInput({ alert: bySystem, previous: opened, by: 'system' })).toBeUndefined();
     expect(alertAuditInput({ alert: bySystem, previous: opened })).toBeUndefined();
@@ -39,7 +72,9 @@ describe('alertAuditInput', () => {
 
   it('not audited: opening, details following the shelf, a snooze running out', () => {
     expect(alertAuditInput({ alert: opened, previous: undefined })).toBeUndefined();
-    expect(alertAuditInput({ alert: updateAlertDetails(opened, { units: 0, severity: 'critical' }, 2_000), previous: opened })).toBeUndefined();
+    expect(
+      alertAuditInput({ alert: updateAlertDetails(opened, { units: 0, severity: 'critical' }, 2_000), previous: opened }),
+    ).toBeUndefined();
     const snoozed = snoozeAlert(opened, 'tom', 3_000, 2_000);
     expect(alertAuditInput({ alert: wakeAlert(snoozed, 3_000) as Alert, previous: snoozed })).toBeUndefined();
   });
@@ -47,7 +82,11 @@ describe('alertAuditInput', () => {
 
 describe('recordFromBus', () => {
   it('feeds alert.changed to the log and nothing else (no subscriber on device messages); unsubscribes', () => {
-    const bus = new GatewayBus({ onHandlerError: ({ error }) => { throw error; } });
+    const bus = new GatewayBus({
+      onHandlerError: ({ error }) => {
+        throw error;
+      },
+    });
     const recorded: AuditInput[] = [];
     const unsubscribe = recordFromBus(bus, (input) => recorded.push(input));
     expect(bus.subscriberCount('alert.changed')).toBe(1);
@@ -60,6 +99,11 @@ describe('recordFromBus', () => {
   });
 
   it('device changes through the API: device.<change>, subject the device id', () => {
-    expect(deviceAuditInput({ deviceId: 'shelf-07', change: 'secret-rotated', actor: 'it-admin' })).toEqual({ actor: 'it-admin', action: 'device.secret-rotated', subject: 'shelf-07', details: {} });
+    expect(deviceAuditInput({ deviceId: 'shelf-07', change: 'secret-rotated', actor: 'it-admin' })).toEqual({
+      actor: 'it-admin',
+      action: 'device.secret-rotated',
+      subject: 'shelf-07',
+      details: {},
+    });
   });
 });

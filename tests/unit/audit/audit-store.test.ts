@@ -90,8 +90,14 @@ async function openFlaky(): Promise<FlakyDatabase> {
   return connection;
 }
 
-const writerMetrics = { flushTimer: () => () => undefined, writeFailed: () => undefined, pending: () => undefined, dropped: () => undefined };
-const writerOn = (connection: SqliteDatabase) => new WriteBehindWriter(connection, { flushIntervalMs: 3_600_000, maxPendingWrites: 1_000 }, writerMetrics, pino({ level: 'silent' }));
+const writerMetrics = {
+  flushTimer: () => () => undefined,
+  writeFailed: () => undefined,
+  pending: () => undefined,
+  dropped: () => undefined,
+};
+const writerOn = (connection: SqliteDatabase) =>
+  new WriteBehindWriter(connection, { flushIntervalMs: 3_600_000, maxPendingWrites: 1_000 }, writerMetrics, pino({ level: 'silent' }));
 
 describe('AuditLog', () => {
   const quiet = pino({ level: 'silent' });
@@ -146,7 +152,11 @@ describe('AuditLog', () => {
     const writer = writerOn(flaky);
     const alertChanges = writer.register(alertWrites);
     const log = new AuditLog(writer, { now: () => 1, log: quiet });
-    const opened = openAlert({ kind: 'kiosk-assist', key: 'kiosk-assist/k1', severity: 'critical', title: 'help', deviceId: 'k1' }, 'a-1', 1_000);
+    const opened = openAlert(
+      { kind: 'kiosk-assist', key: 'kiosk-assist/k1', severity: 'critical', title: 'help', deviceId: 'k1' },
+      'a-1',
+      1_000,
+    );
     alertChanges.put(opened.id, opened);
     await writer.commit();
     flaky.failing = true;

@@ -7,7 +7,16 @@ const publish = (payloadBytes: number, topic = 'store/s1/shelf/sh1/weight'): Buf
   generate({ cmd: 'publish', topic, payload: Buffer.alloc(payloadBytes, 0x61), qos: 0, dup: false, retain: false } as Packet);
 
 const PACKETS: Buffer[] = [
-  generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'sh1', keepalive: 30, username: 'sh1', password: Buffer.from('secret') } as Packet),
+  generate({
+    cmd: 'connect',
+    protocolId: 'MQTT',
+    protocolVersion: 4,
+    clean: true,
+    clientId: 'sh1',
+    keepalive: 30,
+    username: 'sh1',
+    password: Buffer.from('secret'),
+  } as Packet),
   publish(0),
   publish(40),
   publish(200), // two-byte remaining length
@@ -48,7 +57,10 @@ describe('MqttFrameScanner', () => {
       const scanner = new MqttFrameScanner(LARGEST);
       expect(scanner.scan(STREAM.subarray(0, split)), `split at ${split}`).toBeUndefined();
       expect(scanner.scan(STREAM.subarray(split)), `split at ${split}`).toBeUndefined();
-      expect(scanner.scan(publishHeader(LARGEST + 1)), `split at ${split}`).toEqual({ reason: 'packet-too-large', announcedBytes: LARGEST + 1 });
+      expect(scanner.scan(publishHeader(LARGEST + 1)), `split at ${split}`).toEqual({
+        reason: 'packet-too-large',
+        announcedBytes: LARGEST + 1,
+      });
     }
   });
 

@@ -3,7 +3,10 @@ import { LoginThrottle } from '../../../edge/broker/login-throttle.js';
 
 function throttle(perDevice: number, perAddress: number) {
   const clock = { now: 1_000_000 };
-  const t = new LoginThrottle({ maxFailuresPerDevicePerMinute: perDevice, maxFailuresPerAddressPerMinute: perAddress, maxTrackedKeys: 100 }, () => clock.now);
+  const t = new LoginThrottle(
+    { maxFailuresPerDevicePerMinute: perDevice, maxFailuresPerAddressPerMinute: perAddress, maxTrackedKeys: 100 },
+    () => clock.now,
+  );
   return { t, clock };
 }
 

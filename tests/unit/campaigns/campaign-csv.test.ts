@@ -9,7 +9,14 @@ describe('campaign CSV', () => {
 
   it('groups rows by effectiveAt into one batch each (empty: at once), and tolerates an identical duplicate row', () => {
     const result = parseCampaignCsv(
-      ['SKU,PriceCents,EffectiveAt', 'milk,129,', 'tea,249,2026-12-01T06:00:00+01:00', 'soap,350,2026-12-01T05:00:00Z', 'milk,129', 'milk,139,2026-12-02T00:00:00Z'].join('\n'),
+      [
+        'SKU,PriceCents,EffectiveAt',
+        'milk,129,',
+        'tea,249,2026-12-01T06:00:00+01:00',
+        'soap,350,2026-12-01T05:00:00Z',
+        'milk,129',
+        'milk,139,2026-12-02T00:00:00Z',
+      ].join('\n'),
     );
     expect(result).toEqual({
       ok: true,
@@ -80,7 +87,10 @@ describe('campaign CSV', () => {
     expect(parseCampaignCsv('milk,129\n')).toMatchObject({ ok: false, problems: [{ line: 1, reason: expect.stringContaining('header') }] });
     expect(parseCampaignCsv('sku,price\nmilk,129\n')).toMatchObject({ ok: false, problems: [{ line: 1 }] });
     expect(parseCampaignCsv('')).toMatchObject({ ok: false, problems: [{ line: 1 }] });
-    expect(parseCampaignCsv('sku,priceCents\r\n\r\n')).toEqual({ ok: false, problems: [{ line: 2, reason: 'no price rows after the header' }] });
+    expect(parseCampaignCsv('sku,priceCents\r\n\r\n')).toEqual({
+      ok: false,
+      problems: [{ line: 2, reason: 'no price rows after the header' }],
+    });
     expect(parseCampaignCsv('\n\nsku,priceCents\nmilk,1,2026-12-01T00:00:00Z\n')).toEqual({
       ok: false,
       problems: [{ line: 4, reason: 'expected 2 columns, got 3' }],

@@ -61,7 +61,11 @@ export class Harness {
   }
 
   confirm(labelId: string, version: number, displayedPriceCents?: number): CampaignEffect[] {
-    return this.label(displayedPriceCents === undefined ? { type: 'confirmed', labelId, version } : { type: 'confirmed', labelId, version, displayedPriceCents });
+    return this.label(
+      displayedPriceCents === undefined
+        ? { type: 'confirmed', labelId, version }
+        : { type: 'confirmed', labelId, version, displayedPriceCents },
+    );
   }
 
   /** Moves the clock to `at` and fires the timer of `key` (as the service would when it is due). */

@@ -4,7 +4,13 @@
  * timer has fired, each label of each campaign is in exactly one terminal state and nothing is left in flight.
  */
 import { describe, expect, it } from 'vitest';
-import { CampaignError, LABEL_STATES, isTerminalLabelState, type CampaignEffect, type LabelState } from '../../../edge/campaigns/campaign.js';
+import {
+  CampaignError,
+  LABEL_STATES,
+  isTerminalLabelState,
+  type CampaignEffect,
+  type LabelState,
+} from '../../../edge/campaigns/campaign.js';
 import { Harness, sends, testRules } from './campaign-harness.js';
 
 /** mulberry32: a tiny seeded generator, so a failing seed can be replayed */
@@ -27,8 +33,19 @@ type Sent = { labelId: string; version: number; priceCents: number };
 
 function runSeed(seed: number): Harness {
   const random = seeded(seed);
-  const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-  const harness = new Harness(testRules({ random, limits: { maxLabelsPerCampaign: 10, maxActiveCampaigns: 4, maxFinishedCampaignsKept: 1_000, maxTrackedLabels: 100, maxLabelsPumpedPerStep: 2 } }));
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const harness = new Harness(
+    testRules({
+      random,
+      limits: {
+        maxLabelsPerCampaign: 10,
+        maxActiveCampaigns: 4,
+        maxFinishedCampaignsKept: 1_000,
+        maxTrackedLabels: 100,
+        maxLabelsPumpedPerStep: 2,
+      },
+    }),
+  );
   /** what the simulated driver holds, and everything it was ever sent (for late and duplicate acks) */
   let outstanding: Sent[] = [];
   const everSent: Sent[] = [];
@@ -46,7 +63,8 @@ function runSeed(seed: number): Harness {
     }
     for (const count of perLabel.values()) expect(count, `seed ${seed}: two sends for one label in one step`).toBe(1);
     for (const effect of effects) {
-      if (effect.type === 'drop-send') outstanding = outstanding.filter((held) => !(held.labelId === effect.labelId && held.version === effect.version));
+      if (effect.type === 'drop-send')
+        outstanding = outstanding.filter((held) => !(held.labelId === effect.labelId && held.version === effect.version));
     }
   };
   const tryStep = (run: () => CampaignEffect[]) => {
@@ -83,12 +101,22 @@ function runSeed(seed: number): Harness {
       apply(harness.confirm(held.labelId, held.version, random() < 0.1 ? held.priceCents + 1 : undefined));
     } else if (roll < 0.3 && held) {
       outstanding = outstanding.filter((other) => other !== held);
-      apply(harness.label({ type: 'failed', labelId: held.labelId, version: held.version, reason: pick(['xfer timeout', 'come back later', 'mac not found in tagDB']), retryable: random() < 0.8 }));
+      apply(
+        harness.label({
+          type: 'failed',
+          labelId: held.labelId,
+          version: held.version,
+          reason: pick(['xfer timeout', 'come back later', 'mac not found in tagDB']),
+          retryable: random() < 0.8,
+        }),
+      );
     } else if (roll < 0.38 && held) {
       apply(harness.label({ type: 'waiting', labelId: held.labelId, version: held.version }));
     } else if (roll < 0.46) {
       const labelId = pick(LABELS);
-      apply(harness.label({ type: 'check-in', labelId, batteryMv: 2900, ...(random() < 0.3 ? { displayedPriceCents: pick(PRICES) } : {}) }));
+      apply(
+        harness.label({ type: 'check-in', labelId, batteryMv: 2900, ...(random() < 0.3 ? { displayedPriceCents: pick(PRICES) } : {}) }),
+      );
     } else if (roll < 0.52 && everSent.length > 0) {
       const late = pick(everSent); // a late or duplicate ack
       apply(harness.confirm(late.labelId, late.version));

@@ -2,7 +2,12 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { campaignView, emptyCampaignBoard, stepCampaigns } from '../../../edge/campaigns/campaign.js';
-import { campaignInputOf, campaignViewSchema, createCampaignBody, type CreateCampaignBody } from '../../../edge/campaigns/campaign-schemas.js';
+import {
+  campaignInputOf,
+  campaignViewSchema,
+  createCampaignBody,
+  type CreateCampaignBody,
+} from '../../../edge/campaigns/campaign-schemas.js';
 import { testRules } from './campaign-harness.js';
 
 // as fastify compiles route schemas: ajv with ajv-formats, no coercion, no stripping
@@ -13,7 +18,9 @@ const validView = ajv.compile(campaignViewSchema);
 describe('POST /api/campaigns body', () => {
   it('accepts prices in minor units with an optional id and effectiveAt with zone', () => {
     expect(validBody({ prices: [{ sku: '4006381333931', priceCents: 79 }] })).toBe(true);
-    expect(validBody({ id: 'hq-2026-12-01', prices: [{ sku: 'tea-1', priceCents: 0 }], effectiveAt: '2026-12-01T06:00:00+01:00' })).toBe(true);
+    expect(validBody({ id: 'hq-2026-12-01', prices: [{ sku: 'tea-1', priceCents: 0 }], effectiveAt: '2026-12-01T06:00:00+01:00' })).toBe(
+      true,
+    );
   });
 
   it.each([
@@ -56,8 +63,21 @@ describe('POST /api/campaigns body', () => {
 describe('campaign view schema', () => {
   it('describes what campaignView returns, failed labels included', () => {
     const rules = testRules();
-    let { board } = stepCampaigns(emptyCampaignBoard(), { type: 'create', campaign: { id: 'c1', createdBy: 'maria', prices: { milk: 129, soap: 1 }, labelsBySku: { milk: ['esl-1', 'esl-2'] } } }, 0, rules);
-    board = stepCampaigns(board, { type: 'label', event: { type: 'failed', labelId: 'esl-1', version: 1, reason: 'mac not found in tagDB', retryable: false, at: 1 } }, 1, rules).board;
+    let { board } = stepCampaigns(
+      emptyCampaignBoard(),
+      {
+        type: 'create',
+        campaign: { id: 'c1', createdBy: 'maria', prices: { milk: 129, soap: 1 }, labelsBySku: { milk: ['esl-1', 'esl-2'] } },
+      },
+      0,
+      rules,
+    );
+    board = stepCampaigns(
+      board,
+      { type: 'label', event: { type: 'failed', labelId: 'esl-1', version: 1, reason: 'mac not found in tagDB', retryable: false, at: 1 } },
+      1,
+      rules,
+    ).board;
     board = stepCampaigns(board, { type: 'cancel', campaignId: 'c1', by: 'maria' }, 2, rules).board;
     const view = campaignView(board.campaigns.c1!);
     expect(validView(view), JSON.stringify(validView.errors)).toBe(true);

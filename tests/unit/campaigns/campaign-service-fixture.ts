@@ -142,7 +142,11 @@ export async function serviceFixture(labels: LabelBinding[] = defaultBindings())
       db = new SqliteDatabase(dbFile);
       await db.open();
       await migrate(db);
-      const bus = new GatewayBus({ onHandlerError: ({ error }) => { throw error; } });
+      const bus = new GatewayBus({
+        onHandlerError: ({ error }) => {
+          throw error;
+        },
+      });
       bus.on('campaign.progress', 'test', (event) => progress.push(event));
       service = new CampaignService({
         directory,

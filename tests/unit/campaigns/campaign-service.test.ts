@@ -81,7 +81,14 @@ describe('campaign service', () => {
   it('retries a retryable failure after the backoff and fails the label with its reason after the last attempt', async () => {
     service.create({ id: 'spring', prices: { [SKU_BEANS]: 849 }, createdBy: 'maria' });
     await fx.committed();
-    const fail = () => fx.driver.emit({ type: 'failed', labelId: 'L3', version: fx.driver.lastSent('L3').version, reason: 'come back later', retryable: true });
+    const fail = () =>
+      fx.driver.emit({
+        type: 'failed',
+        labelId: 'L3',
+        version: fx.driver.lastSent('L3').version,
+        reason: 'come back later',
+        retryable: true,
+      });
     fail();
     expect(service.get('spring')?.counts.pending).toBe(1);
     await fx.advance(999);
@@ -157,7 +164,12 @@ describe('campaign service', () => {
     fx.driver.confirmLast('L2');
     expect(service.get('undo-promo')).toMatchObject({ state: 'done', counts: { confirmed: 2 } });
     expect(service.get('promo')).toMatchObject({ state: 'rolled-back', rolledBackBy: 'undo-promo' });
-    expect(fx.audit.at(-1)).toEqual({ actor: 'tom', action: 'campaign.rolled-back', subject: 'promo', details: { rollbackId: 'undo-promo', labels: 2 } });
+    expect(fx.audit.at(-1)).toEqual({
+      actor: 'tom',
+      action: 'campaign.rolled-back',
+      subject: 'promo',
+      details: { rollbackId: 'undo-promo', labels: 2 },
+    });
   });
 
   it('limits sends per driver and sends the rest as the budget refills', async () => {
@@ -192,7 +204,10 @@ describe('campaign service', () => {
     service.create({ id: 'spring', prices: { [SKU_BEANS]: 849 }, createdBy: 'maria' });
     await fx.committed();
     for (let i = 0; i < 4; i += 1) await fx.advance(8_000);
-    expect(service.get('spring')).toMatchObject({ state: 'done', failed: [{ labelId: 'L3', reason: 'no driver carries label L3 (after 3 attempts)' }] });
+    expect(service.get('spring')).toMatchObject({
+      state: 'done',
+      failed: [{ labelId: 'L3', reason: 'no driver carries label L3 (after 3 attempts)' }],
+    });
   });
 });
 

@@ -52,7 +52,12 @@ describe('campaign store', () => {
     harness.create({ id: 'two', prices: { B: 200 }, labelsBySku: { B: ['L2'] } });
     await store.save(everything(harness));
     harness.confirm('L2', 1);
-    await store.save({ campaigns: [harness.board.campaigns.two!], labels: [{ campaignId: 'two', label: harness.labelOf('two', 'L2') }], records: [{ labelId: 'L1', record: undefined }], forgotten: ['one'] });
+    await store.save({
+      campaigns: [harness.board.campaigns.two!],
+      labels: [{ campaignId: 'two', label: harness.labelOf('two', 'L2') }],
+      records: [{ labelId: 'L1', record: undefined }],
+      forgotten: ['one'],
+    });
     const loaded = await store.load();
     expect(loaded.order).toEqual(['two']);
     expect(loaded.campaigns.two?.labels.L2?.state).toBe('confirmed');

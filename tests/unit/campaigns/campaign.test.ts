@@ -21,13 +21,22 @@ function campaign(harness: Harness, id: string): Campaign {
 describe('price campaign: the happy path', () => {
   it('sends each label its price, confirms on the ack of that version and is done when every label is', () => {
     const harness = new Harness();
-    const effects = harness.create({ id: 'c1', prices: { milk: 129, tea: 249, soap: 350 }, labelsBySku: { milk: ['esl-1', 'esl-2'], tea: ['esl-3'] } });
+    const effects = harness.create({
+      id: 'c1',
+      prices: { milk: 129, tea: 249, soap: 350 },
+      labelsBySku: { milk: ['esl-1', 'esl-2'], tea: ['esl-3'] },
+    });
     expect(sends(effects).map(({ labelId, version, priceCents, attempt }) => ({ labelId, version, priceCents, attempt }))).toEqual([
       { labelId: 'esl-1', version: 1, priceCents: 129, attempt: 1 },
       { labelId: 'esl-2', version: 1, priceCents: 129, attempt: 1 },
       { labelId: 'esl-3', version: 1, priceCents: 249, attempt: 1 },
     ]);
-    expect(effects).toContainEqual({ type: 'set-timer', key: 'label:esl-1', at: harness.now + ACK_TIMEOUT_MS, timer: { kind: 'ack', labelId: 'esl-1', version: 1, sentAt: harness.now } });
+    expect(effects).toContainEqual({
+      type: 'set-timer',
+      key: 'label:esl-1',
+      at: harness.now + ACK_TIMEOUT_MS,
+      timer: { kind: 'ack', labelId: 'esl-1', version: 1, sentAt: harness.now },
+    });
     expect(campaign(harness, 'c1')).toMatchObject({ state: 'running', total: 3, counts: { sent: 3 }, unmappedSkus: ['soap'] });
 
     harness.confirm('esl-1', 1);
@@ -35,13 +44,28 @@ describe('price campaign: the happy path', () => {
     expect(campaign(harness, 'c1').state).toBe('running');
     harness.now += 500;
     harness.confirm('esl-3', 1);
-    expect(campaignView(campaign(harness, 'c1'))).toMatchObject({ state: 'done', finishedAt: harness.now, counts: { confirmed: 3, sent: 0 }, failed: [] });
+    expect(campaignView(campaign(harness, 'c1'))).toMatchObject({
+      state: 'done',
+      finishedAt: harness.now,
+      counts: { confirmed: 3, sent: 0 },
+      failed: [],
+    });
     expect(harness.board.book.records['esl-3']).toMatchObject({ confirmed: { version: 1, priceCents: 249 } });
     expect(harness.board.book.records['esl-3']?.target).toBeUndefined();
   });
 
   it('refuses bad campaigns with a typed error and leaves the board unchanged', () => {
-    const harness = new Harness(testRules({ limits: { ...DEFAULT_CAMPAIGN_LIMITS, maxLabelsPerCampaign: 2, maxActiveCampaigns: 1, maxFinishedCampaignsKept: 5, maxTrackedLabels: 10 } }));
+    const harness = new Harness(
+      testRules({
+        limits: {
+          ...DEFAULT_CAMPAIGN_LIMITS,
+          maxLabelsPerCampaign: 2,
+          maxActiveCampaigns: 1,
+          maxFinishedCampaignsKept: 5,
+          maxTrackedLabels: 10,
+        },
+      }),
+    );
     const before = JSON.stringify(harness.board);
     const refused = (input: Parameters<Harness['create']>[0]) => {
       try {
@@ -166,7 +190,10 @@ describe('retry with exponential backoff and jitter, then failed with the reason
   it('a started campaign looks at maxLabelsPumpedPerStep labels per step; pump steps send the rest, a cancel stops them', () => {
     const harness = new Harness(testRules({ limits: { ...DEFAULT_CAMPAIGN_LIMITS, maxLabelsPumpedPerStep: 2 } }));
     const five = ['a', 'b', 'c', 'd', 'e'];
-    expect(sends(harness.create({ id: 'c1', prices: { milk: 129 }, labelsBySku: { milk: five } })).map((sent) => sent.labelId)).toEqual(['a', 'b']);
+    expect(sends(harness.create({ id: 'c1', prices: { milk: 129 }, labelsBySku: { milk: five } })).map((sent) => sent.labelId)).toEqual([
+      'a',
+      'b',
+    ]);
     expect(campaign(harness, 'c1')).toMatchObject({ pumpFrom: 2, counts: { sent: 2, pending: 3 } });
     expect(sends(harness.step({ type: 'pump' })).map((sent) => sent.labelId)).toEqual(['c', 'd']);
     harness.step({ type: 'cancel', campaignId: 'c1', by: 'maria' });
@@ -175,7 +202,7 @@ describe('retry with exponential backoff and jitter, then failed with the reason
     expect(campaign(harness, 'c1').counts).toMatchObject({ cancelled: 1, sent: 4 });
   });
 
-  it('lets go of a confirmed label\'s ack timer, keeps the timer of a label still waiting for its answer', () => {
+  it("lets go of a confirmed label's ack timer, keeps the timer of a label still waiting for its answer", () => {
     const harness = new Harness();
     harness.create({ id: 'c1', prices: { milk: 129 }, labelsBySku: { milk: ['esl-1', 'esl-2'] } });
     expect([...harness.timers.keys()].sort()).toEqual(['label:esl-1', 'label:esl-2']);
@@ -204,7 +231,12 @@ describe('waiting: a label not seen is delivered when it checks in', () => {
     harness.create(MILK);
     const waiting = harness.label({ type: 'waiting', labelId: 'esl-1', version: 1 });
     expect(waiting).toEqual([
-      { type: 'set-timer', key: 'label:esl-1', at: harness.now + WAITING_TIMEOUT_MS, timer: { kind: 'waiting', labelId: 'esl-1', version: 1, sentAt: harness.now } },
+      {
+        type: 'set-timer',
+        key: 'label:esl-1',
+        at: harness.now + WAITING_TIMEOUT_MS,
+        timer: { kind: 'waiting', labelId: 'esl-1', version: 1, sentAt: harness.now },
+      },
     ]);
     expect(harness.labelOf('c1', 'esl-1').state).toBe('waiting');
     harness.now += 60_000;
@@ -313,7 +345,11 @@ describe('rollback', () => {
     harness.create({ id: 'c1', prices: { milk: 129, tea: 249 }, labelsBySku: { milk: ['esl-1'], tea: ['esl-2'] } });
     harness.confirm('esl-1', 1);
     harness.confirm('esl-2', 1);
-    harness.create({ id: 'c2', prices: { milk: 99, tea: 199, soap: 350 }, labelsBySku: { milk: ['esl-1'], tea: ['esl-2'], soap: ['esl-3'] } });
+    harness.create({
+      id: 'c2',
+      prices: { milk: 99, tea: 199, soap: 350 },
+      labelsBySku: { milk: ['esl-1'], tea: ['esl-2'], soap: ['esl-3'] },
+    });
     harness.confirm('esl-1', 2);
     harness.confirm('esl-3', 1); // esl-2 still sent
 
@@ -324,7 +360,9 @@ describe('rollback', () => {
     expect(rollback).toMatchObject({ state: 'running', rollbackOf: 'c2', createdBy: 'lena', total: 2 });
     expect(rollback.skippedLabels).toEqual([{ labelId: 'esl-3', reason: 'no price was confirmed before the campaign' }]);
     // esl-1 goes back to 129 now; esl-2 waits for c2's version 2 to be answered
-    expect(sends(effects).map(({ labelId, version, priceCents }) => ({ labelId, version, priceCents }))).toEqual([{ labelId: 'esl-1', version: 3, priceCents: 129 }]);
+    expect(sends(effects).map(({ labelId, version, priceCents }) => ({ labelId, version, priceCents }))).toEqual([
+      { labelId: 'esl-1', version: 3, priceCents: 129 },
+    ]);
     // c2's version reached esl-2 after all: recorded, and the rollback version goes out
     expect(sends(harness.confirm('esl-2', 2)).map(({ labelId, version, priceCents }) => ({ labelId, version, priceCents }))).toEqual([
       { labelId: 'esl-2', version: 3, priceCents: 249 },
@@ -333,7 +371,9 @@ describe('rollback', () => {
     harness.confirm('esl-2', 3);
     expect(campaign(harness, 'r1')).toMatchObject({ state: 'done', counts: { confirmed: 2 } });
     expect(harness.board.book.records['esl-2']?.confirmed?.priceCents).toBe(249);
-    expect(() => harness.step({ type: 'rollback', campaignId: 'c2', rollbackId: 'r2', by: 'lena' })).toThrow(/cannot roll back a rolled-back campaign/);
+    expect(() => harness.step({ type: 'rollback', campaignId: 'c2', rollbackId: 'r2', by: 'lena' })).toThrow(
+      /cannot roll back a rolled-back campaign/,
+    );
   });
 });
 
@@ -353,8 +393,18 @@ describe('resume after a restart', () => {
       { labelId: 'esl-2', attempt: 1 },
       { labelId: 'esl-4', attempt: 1 },
     ]);
-    expect(effects).toContainEqual({ type: 'set-timer', key: 'label:esl-3', at: retryAt, timer: { kind: 'retry', labelId: 'esl-3', version: 1 } });
-    expect(effects).toContainEqual({ type: 'set-timer', key: 'start:c2', at: harness.now + 59_900, timer: { kind: 'start', campaignId: 'c2' } });
+    expect(effects).toContainEqual({
+      type: 'set-timer',
+      key: 'label:esl-3',
+      at: retryAt,
+      timer: { kind: 'retry', labelId: 'esl-3', version: 1 },
+    });
+    expect(effects).toContainEqual({
+      type: 'set-timer',
+      key: 'start:c2',
+      at: harness.now + 59_900,
+      timer: { kind: 'start', campaignId: 'c2' },
+    });
     expect(harness.labelOf('c1', 'esl-1').state).toBe('confirmed');
 
     harness.confirm('esl-2', 1);
@@ -377,9 +427,19 @@ describe('resume after a restart', () => {
 describe('progress', () => {
   it('names the campaigns each step changed, for the live stream', () => {
     const rules = testRules();
-    let step = stepCampaigns(emptyCampaignBoard(), { type: 'create', campaign: { ...MILK, createdBy: 'x', labelsBySku: { milk: ['esl-1', 'esl-2'] } } }, 0, rules);
+    let step = stepCampaigns(
+      emptyCampaignBoard(),
+      { type: 'create', campaign: { ...MILK, createdBy: 'x', labelsBySku: { milk: ['esl-1', 'esl-2'] } } },
+      0,
+      rules,
+    );
     expect(step.changed).toEqual(['c1']);
-    step = stepCampaigns(step.board, { type: 'create', campaign: { id: 'c2', createdBy: 'x', prices: { milk: 139 }, labelsBySku: { milk: ['esl-2'] } } }, 1, rules);
+    step = stepCampaigns(
+      step.board,
+      { type: 'create', campaign: { id: 'c2', createdBy: 'x', prices: { milk: 139 }, labelsBySku: { milk: ['esl-2'] } } },
+      1,
+      rules,
+    );
     expect(step.changed.sort()).toEqual(['c1', 'c2']); // c2 took esl-2 from c1
     step = stepCampaigns(step.board, { type: 'label', event: { type: 'confirmed', labelId: 'esl-1', version: 1, at: 2 } }, 2, rules);
     expect(step.changed).toEqual(['c1']);
@@ -390,12 +450,30 @@ describe('progress', () => {
 
 describe('bounds', () => {
   it('forgets the oldest finished campaigns beyond the limit, never an active one', () => {
-    const rules = testRules({ limits: { ...DEFAULT_CAMPAIGN_LIMITS, maxLabelsPerCampaign: 10, maxActiveCampaigns: 5, maxFinishedCampaignsKept: 2, maxTrackedLabels: 100 } });
+    const rules = testRules({
+      limits: {
+        ...DEFAULT_CAMPAIGN_LIMITS,
+        maxLabelsPerCampaign: 10,
+        maxActiveCampaigns: 5,
+        maxFinishedCampaignsKept: 2,
+        maxTrackedLabels: 100,
+      },
+    });
     let board = emptyCampaignBoard();
-    board = stepCampaigns(board, { type: 'create', campaign: { id: 'active', createdBy: 'x', prices: { a: 1 }, labelsBySku: { a: ['l-a'] } } }, 0, rules).board;
+    board = stepCampaigns(
+      board,
+      { type: 'create', campaign: { id: 'active', createdBy: 'x', prices: { a: 1 }, labelsBySku: { a: ['l-a'] } } },
+      0,
+      rules,
+    ).board;
     for (let index = 0; index < 4; index += 1) {
       // no labels for the sku: each is done at once
-      board = stepCampaigns(board, { type: 'create', campaign: { id: `c${index}`, createdBy: 'x', prices: { b: 1 }, labelsBySku: {} } }, index, rules).board;
+      board = stepCampaigns(
+        board,
+        { type: 'create', campaign: { id: `c${index}`, createdBy: 'x', prices: { b: 1 }, labelsBySku: {} } },
+        index,
+        rules,
+      ).board;
     }
     expect(board.order).toEqual(['active', 'c2', 'c3']);
     expect(Object.keys(board.campaigns).sort()).toEqual(['active', 'c2', 'c3']);
@@ -405,7 +483,8 @@ describe('bounds', () => {
     const harness = new Harness();
     const labels = Array.from({ length: 5 }, (_, index) => `esl-${index}`);
     harness.create({ id: 'c1', prices: { milk: 129 }, labelsBySku: { milk: labels } });
-    for (const labelId of labels) harness.label({ type: 'failed', labelId, version: 1, reason: 'mac not found in tagDB', retryable: false });
+    for (const labelId of labels)
+      harness.label({ type: 'failed', labelId, version: 1, reason: 'mac not found in tagDB', retryable: false });
     expect(campaignView(campaign(harness, 'c1'), 2)).toMatchObject({ counts: { failed: 5 }, failedNotListed: 3 });
     expect(campaignView(campaign(harness, 'c1'), 2).failed).toHaveLength(2);
   });

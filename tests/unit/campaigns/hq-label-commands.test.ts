@@ -32,7 +32,10 @@ function fakeCampaigns(existing: Record<string, Partial<CampaignView>> = {}) {
 function fakeDirectory(known: string[]) {
   const flashes: [string, FlashPattern][] = [];
   const driver = { flash: (labelId: string, pattern: FlashPattern) => void flashes.push([labelId, pattern]) };
-  return { flashes, directory: new LabelFlashes({ driverFor: (labelId: string) => (known.includes(labelId) ? driver : undefined), maxLabels: 100 }) };
+  return {
+    flashes,
+    directory: new LabelFlashes({ driverFor: (labelId: string) => (known.includes(labelId) ? driver : undefined), maxLabels: 100 }),
+  };
 }
 
 afterEach(() => {
@@ -41,14 +44,34 @@ afterEach(() => {
 
 describe('campaignRequestOf', () => {
   it('maps prices per sku, created by hq, starting at startsAt', () => {
-    expect(campaignRequestOf({ campaignId: 'c1', prices: [{ sku: 'a', priceCents: 100 }, { sku: 'a', priceCents: 100 }, { sku: 'b', priceCents: 5 }], startsAt: '2026-12-01T08:00:00Z' })).toEqual({
+    expect(
+      campaignRequestOf({
+        campaignId: 'c1',
+        prices: [
+          { sku: 'a', priceCents: 100 },
+          { sku: 'a', priceCents: 100 },
+          { sku: 'b', priceCents: 5 },
+        ],
+        startsAt: '2026-12-01T08:00:00Z',
+      }),
+    ).toEqual({
       request: { id: 'c1', prices: { a: 100, b: 5 }, createdBy: 'hq', effectiveAt: Date.UTC(2026, 11, 1, 8) },
     });
   });
 
   it('refuses a sku with two prices and a startsAt that is not a time', () => {
-    expect(campaignRequestOf({ campaignId: 'c1', prices: [{ sku: 'a', priceCents: 100 }, { sku: 'a', priceCents: 90 }] })).toEqual({ reason: 'sku a has two prices (100 and 90)' });
-    expect(campaignRequestOf({ campaignId: 'c1', prices: [{ sku: 'a', priceCents: 1 }], startsAt: 'soon' })).toMatchObject({ reason: expect.stringContaining('startsAt') });
+    expect(
+      campaignRequestOf({
+        campaignId: 'c1',
+        prices: [
+          { sku: 'a', priceCents: 100 },
+          { sku: 'a', priceCents: 90 },
+        ],
+      }),
+    ).toEqual({ reason: 'sku a has two prices (100 and 90)' });
+    expect(campaignRequestOf({ campaignId: 'c1', prices: [{ sku: 'a', priceCents: 1 }], startsAt: 'soon' })).toMatchObject({
+      reason: expect.stringContaining('startsAt'),
+    });
   });
 });
 
@@ -56,7 +79,10 @@ describe('HqLabelCommands', () => {
   it('creates the campaign and answers with its summary', async () => {
     const campaigns = fakeCampaigns();
     const commands = new HqLabelCommands({ campaigns, flashes: fakeDirectory([]).directory, log });
-    expect(await commands.priceCampaign({ campaignId: 'c1', prices: [{ sku: 'a', priceCents: 100 }] })).toEqual({ outcome: 'ok', detail: { campaignId: 'c1', state: 'running', labels: 2, unmappedSkus: [] } });
+    expect(await commands.priceCampaign({ campaignId: 'c1', prices: [{ sku: 'a', priceCents: 100 }] })).toEqual({
+      outcome: 'ok',
+      detail: { campaignId: 'c1', state: 'running', labels: 2, unmappedSkus: [] },
+    });
     expect(campaigns.created).toHaveLength(1);
     expect(campaigns.committed.count).toBe(1); // answered ok only once the campaign was on disk
   });
@@ -64,8 +90,14 @@ describe('HqLabelCommands', () => {
   it("answers ok for a campaign hq made already, and failed for someone else's with the same id", async () => {
     const campaigns = fakeCampaigns({ mine: { createdBy: 'hq' }, theirs: { createdBy: 'maria' } });
     const commands = new HqLabelCommands({ campaigns, flashes: fakeDirectory([]).directory, log });
-    expect(await commands.priceCampaign({ campaignId: 'mine', prices: [{ sku: 'a', priceCents: 1 }] })).toMatchObject({ outcome: 'ok', detail: { campaignId: 'mine', existing: true } });
-    expect(await commands.priceCampaign({ campaignId: 'theirs', prices: [{ sku: 'a', priceCents: 1 }] })).toMatchObject({ outcome: 'failed', detail: { code: 'duplicate-id' } });
+    expect(await commands.priceCampaign({ campaignId: 'mine', prices: [{ sku: 'a', priceCents: 1 }] })).toMatchObject({
+      outcome: 'ok',
+      detail: { campaignId: 'mine', existing: true },
+    });
+    expect(await commands.priceCampaign({ campaignId: 'theirs', prices: [{ sku: 'a', priceCents: 1 }] })).toMatchObject({
+      outcome: 'failed',
+      detail: { code: 'duplicate-id' },
+    });
     expect(campaigns.created).toHaveLength(0);
   });
 
@@ -73,13 +105,22 @@ describe('HqLabelCommands', () => {
     vi.useFakeTimers();
     const { flashes, directory } = fakeDirectory(['l1', 'l2']);
     const commands = new HqLabelCommands({ campaigns: fakeCampaigns(), flashes: directory, log });
-    expect(await commands.labelFlash({ labels: ['l1', 'nope', 'l1'], durationS: 5 })).toEqual({ outcome: 'ok', detail: { flashed: ['l1'], unknown: ['nope'] } });
+    expect(await commands.labelFlash({ labels: ['l1', 'nope', 'l1'], durationS: 5 })).toEqual({
+      outcome: 'ok',
+      detail: { flashed: ['l1'], unknown: ['nope'] },
+    });
     expect(flashes).toEqual([['l1', 'find']]);
     vi.advanceTimersByTime(4_999);
     expect(flashes).toHaveLength(1);
     vi.advanceTimersByTime(1);
-    expect(flashes).toEqual([['l1', 'find'], ['l1', 'stop']]);
-    expect(await commands.labelFlash({ labels: ['nope'] })).toMatchObject({ outcome: 'failed', detail: { flashed: [], unknown: ['nope'] } });
+    expect(flashes).toEqual([
+      ['l1', 'find'],
+      ['l1', 'stop'],
+    ]);
+    expect(await commands.labelFlash({ labels: ['nope'] })).toMatchObject({
+      outcome: 'failed',
+      detail: { flashed: [], unknown: ['nope'] },
+    });
   });
 
   it('bounds the flashes waiting to stop: past the bound the oldest stops early; stop() clears the rest', async () => {

@@ -6,7 +6,15 @@ const FREEZER = { maxTemperatureC: -18, aboveForMs: 900_000, backInRangeForMs: 3
 
 describe('coldChainCases: one set of limits per case, whatever its transport', () => {
   it('takes the limits of coldChain.cases by device id (an MQTT case needs nothing else)', () => {
-    const cases = coldChainCases({ cases: [{ id: 'case-mqtt', ...LIMITS }, { id: 'freezer-2', ...FREEZER }] }, []);
+    const cases = coldChainCases(
+      {
+        cases: [
+          { id: 'case-mqtt', ...LIMITS },
+          { id: 'freezer-2', ...FREEZER },
+        ],
+      },
+      [],
+    );
     expect([...cases.policies]).toEqual([
       ['case-mqtt', LIMITS],
       ['freezer-2', FREEZER],
@@ -26,7 +34,12 @@ describe('coldChainCases: one set of limits per case, whatever its transport', (
   });
 
   it('coldChain.cases wins over the old keys for the same case, and the first of two entries wins; both are reported', () => {
-    const section = { cases: [{ id: 'case-1', ...FREEZER }, { id: 'case-1', ...LIMITS }] };
+    const section = {
+      cases: [
+        { id: 'case-1', ...FREEZER },
+        { id: 'case-1', ...LIMITS },
+      ],
+    };
     const cases = coldChainCases(section, [{ id: 'case-1', kind: 'case', coldChain: LIMITS }]);
     expect(cases.policies.get('case-1')).toEqual(FREEZER);
     expect(cases.fromDeprecatedOpcuaKeys).toEqual([]);

@@ -1,7 +1,13 @@
 import { asyncScheduler } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { coldChainSignals, doorOpenTooLong, temperatureExcursions, type CaseReading, type ColdChainPolicy } from '../../../edge/cold-chain/cold-chain.js';
+import {
+  coldChainSignals,
+  doorOpenTooLong,
+  temperatureExcursions,
+  type CaseReading,
+  type ColdChainPolicy,
+} from '../../../edge/cold-chain/cold-chain.js';
 
 const newScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 /** Inside `run()` the async scheduler runs on virtual time (its `now()` is the frame): what the operators get. */
@@ -26,18 +32,42 @@ function marbleAt(events: ReadonlyArray<readonly [number, string]>): string {
 describe('temperatureExcursions', () => {
   it('opens an excursion when the case stays above its limit for aboveForMs, and recovers after backInRangeForMs in range', () => {
     newScheduler().run(({ cold, expectObservable }) => {
-      const temps = cold(marbleAt([[0, 'a'], [1 * MIN, 'b'], [4 * MIN, 'c'], [20 * MIN, 'a'], [22 * MIN, 'a']]), { a: 3, b: 7, c: 8 });
-      expectObservable(temps.pipe(temperatureExcursions(POLICY, virtual))).toBe(marbleAt([[11 * MIN, 'x'], [25 * MIN, 'y']]), {
-        x: { type: 'excursion', temperatureC: 7, since: 1 * MIN },
-        y: { type: 'recovered', temperatureC: 3, since: 20 * MIN },
-      });
+      const temps = cold(
+        marbleAt([
+          [0, 'a'],
+          [1 * MIN, 'b'],
+          [4 * MIN, 'c'],
+          [20 * MIN, 'a'],
+          [22 * MIN, 'a'],
+        ]),
+        { a: 3, b: 7, c: 8 },
+      );
+      expectObservable(temps.pipe(temperatureExcursions(POLICY, virtual))).toBe(
+        marbleAt([
+          [11 * MIN, 'x'],
+          [25 * MIN, 'y'],
+        ]),
+        {
+          x: { type: 'excursion', temperatureC: 7, since: 1 * MIN },
+          y: { type: 'recovered', temperatureC: 3, since: 20 * MIN },
+        },
+      );
     });
   });
 
   it('ignores a spike shorter than aboveForMs, and a dip back into range shorter than backInRangeForMs', () => {
     newScheduler().run(({ cold, expectObservable }) => {
       // 9 min warm, 1 min cool, 10 min warm: the excursion is the last run only; then a 2-min dip does not end it
-      const temps = cold(marbleAt([[0, 'w'], [9 * MIN, 'c'], [10 * MIN, 'w'], [25 * MIN, 'c'], [27 * MIN, 'w']]), { w: 6, c: 4 });
+      const temps = cold(
+        marbleAt([
+          [0, 'w'],
+          [9 * MIN, 'c'],
+          [10 * MIN, 'w'],
+          [25 * MIN, 'c'],
+          [27 * MIN, 'w'],
+        ]),
+        { w: 6, c: 4 },
+      );
       expectObservable(temps.pipe(temperatureExcursions(POLICY, virtual))).toBe(marbleAt([[20 * MIN, 'x']]), {
         x: { type: 'excursion', temperatureC: 6, since: 10 * MIN },
       });
@@ -70,17 +100,35 @@ describe('temperatureExcursions', () => {
 describe('doorOpenTooLong', () => {
   it('warns for a door open longer than doorOpenMaxMs and reports its closing; a short opening says nothing', () => {
     newScheduler().run(({ cold, expectObservable }) => {
-      const doors = cold(marbleAt([[0, 'o'], [1 * MIN, 'c'], [3 * MIN, 'o'], [4 * MIN, 'o'], [7 * MIN, 'c'], [8 * MIN, 'c']]), { o: true, c: false });
-      expectObservable(doors.pipe(doorOpenTooLong(POLICY, virtual))).toBe(marbleAt([[5 * MIN, 'w'], [7 * MIN, 'k']]), {
-        w: { type: 'door-open-too-long', since: 3 * MIN },
-        k: { type: 'door-closed', since: 7 * MIN },
-      });
+      const doors = cold(
+        marbleAt([
+          [0, 'o'],
+          [1 * MIN, 'c'],
+          [3 * MIN, 'o'],
+          [4 * MIN, 'o'],
+          [7 * MIN, 'c'],
+          [8 * MIN, 'c'],
+        ]),
+        { o: true, c: false },
+      );
+      expectObservable(doors.pipe(doorOpenTooLong(POLICY, virtual))).toBe(
+        marbleAt([
+          [5 * MIN, 'w'],
+          [7 * MIN, 'k'],
+        ]),
+        {
+          w: { type: 'door-open-too-long', since: 3 * MIN },
+          k: { type: 'door-closed', since: 7 * MIN },
+        },
+      );
     });
   });
 
   it('started alerting (door alert open before a restart), reports the door closed at once', () => {
     newScheduler().run(({ cold, expectObservable }) => {
-      expectObservable(cold('c', { c: false }).pipe(doorOpenTooLong(POLICY, virtual, true))).toBe('k', { k: { type: 'door-closed', since: 0 } });
+      expectObservable(cold('c', { c: false }).pipe(doorOpenTooLong(POLICY, virtual, true))).toBe('k', {
+        k: { type: 'door-closed', since: 0 },
+      });
     });
   });
 });
@@ -96,12 +144,20 @@ describe('coldChainSignals', () => {
         caseId,
         telemetry: { ...(temperatureC !== undefined ? { temperatureC } : {}), ...(doorOpen !== undefined ? { doorOpen } : {}), ts: 0 },
       });
-      const readings = cold(marbleAt([[0, 'a'], [1, 'b'], [2, 'c'], [3, 'd']]), {
-        a: r('case-1', 4, true), // door open, in range
-        b: r('case-2', -10), // freezer warm
-        c: r('case-3', 30), // no limits configured: ignored
-        d: r('case-1', undefined, false), // door closed after 3 ms: says nothing
-      });
+      const readings = cold(
+        marbleAt([
+          [0, 'a'],
+          [1, 'b'],
+          [2, 'c'],
+          [3, 'd'],
+        ]),
+        {
+          a: r('case-1', 4, true), // door open, in range
+          b: r('case-2', -10), // freezer warm
+          c: r('case-3', 30), // no limits configured: ignored
+          d: r('case-1', undefined, false), // door closed after 3 ms: says nothing
+        },
+      );
       expectObservable(readings.pipe(coldChainSignals((id) => policies.get(id), virtual))).toBe(marbleAt([[1 + 1 * MIN, 'x']]), {
         x: { type: 'excursion', temperatureC: -10, since: 1, caseId: 'case-2' },
       });

@@ -29,7 +29,9 @@ describe('config/schema.json (generated from edge/config/config-schema.ts)', () 
   });
 
   it("an editor validating with the file accepts the shipped configs and names the gateway's problems", async () => {
-    const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(JSON.parse(await readConfigFile('schema.json')) as object);
+    const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(
+      JSON.parse(await readConfigFile('schema.json')) as object,
+    );
     const defaults = parseYaml(await readConfigFile('default.yaml')) as unknown;
     for (const name of ['example.yaml', 'demo.yaml']) {
       const merged = mergeConfig(defaults, parseYaml(await readConfigFile(name)));
@@ -52,6 +54,12 @@ describe('GatewayConfig is the static type of the schema', () => {
     expectTypeOf<GatewayConfig['http']['tls']>().toEqualTypeOf<{ certFile: string; keyFile: string } | null>();
     expectTypeOf<GatewayConfig['log']['level']>().toEqualTypeOf<'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'>();
     expectTypeOf<GatewayConfig['security']['scryptCost']>().toEqualTypeOf<1024 | 2048 | 4096 | 8192 | 16384 | 32768 | 65536>();
-    expectTypeOf<GatewayConfig['lowStock']>().toEqualTypeOf<{ smoothingWindow: number; debounceMs: number; staleAfterMs: number; rearmAfterMs: number; sensorToleranceG: number }>();
+    expectTypeOf<GatewayConfig['lowStock']>().toEqualTypeOf<{
+      smoothingWindow: number;
+      debounceMs: number;
+      staleAfterMs: number;
+      rearmAfterMs: number;
+      sensorToleranceG: number;
+    }>();
   });
 });

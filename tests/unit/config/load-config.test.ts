@@ -41,7 +41,13 @@ describe('loadConfig: shipped files', () => {
     expect(config).toEqual(defaults);
     expect(config.mqtt.port).toBe(1883);
     expect(config.http.apiToken).toBeNull();
-    expect(config.lowStock).toEqual({ smoothingWindow: 5, debounceMs: 5000, staleAfterMs: 60000, rearmAfterMs: 1800000, sensorToleranceG: 50 });
+    expect(config.lowStock).toEqual({
+      smoothingWindow: 5,
+      debounceMs: 5000,
+      staleAfterMs: 60000,
+      rearmAfterMs: 1800000,
+      sensorToleranceG: 50,
+    });
     expect(config.commands).toEqual({ ackTimeoutMs: 10000 });
   });
 
@@ -62,7 +68,13 @@ describe('loadConfig: shipped files', () => {
     const file = await yamlFile('partial.yaml', 'mqtt:\n  port: 1884\nlowStock:\n  debounceMs: 100\n');
     const config = await loadConfig({ file, overrides: { lowStock: { debounceMs: 7 } }, env: {} });
     expect(config.mqtt).toMatchObject({ port: 1884, host: '0.0.0.0', maxConnections: 5000 });
-    expect(config.lowStock).toEqual({ smoothingWindow: 5, debounceMs: 7, staleAfterMs: 60000, rearmAfterMs: 1800000, sensorToleranceG: 50 });
+    expect(config.lowStock).toEqual({
+      smoothingWindow: 5,
+      debounceMs: 7,
+      staleAfterMs: 60000,
+      rearmAfterMs: 1800000,
+      sensorToleranceG: 50,
+    });
   });
 });
 
@@ -160,7 +172,10 @@ describe('loadConfig: environment overrides', () => {
 
   it('a non-numeric port names the variable it came from', async () => {
     const error = await configError(loadConfig({ env: { SMARTSTORE_HTTP_PORT: 'abc', SMARTSTORE_MQTT_PORT: '-1' } }));
-    expect(error.issues).toEqual(['/mqtt/port (from SMARTSTORE_MQTT_PORT): must be integer', '/http/port (from SMARTSTORE_HTTP_PORT): must be integer']);
+    expect(error.issues).toEqual([
+      '/mqtt/port (from SMARTSTORE_MQTT_PORT): must be integer',
+      '/http/port (from SMARTSTORE_HTTP_PORT): must be integer',
+    ]);
   });
 
   it('an out-of-range port or a bad level from the environment names the variable too', async () => {
@@ -188,7 +203,9 @@ describe('prototype pollution', () => {
   });
 
   it('mergeConfig keeps __proto__, constructor and prototype as own keys, never as prototypes', () => {
-    const over = JSON.parse('{"__proto__": {"polluted": 1}, "constructor": {"prototype": {"polluted": 2}}, "a": {"__proto__": {"polluted": 3}, "b": 2}}') as unknown;
+    const over = JSON.parse(
+      '{"__proto__": {"polluted": 1}, "constructor": {"prototype": {"polluted": 2}}, "a": {"__proto__": {"polluted": 3}, "b": 2}}',
+    ) as unknown;
     const merged = mergeConfig({ a: { b: 1, c: 1 } }, over) as Record<string, unknown>;
     expect(Object.keys(merged).sort()).toEqual(['__proto__', 'a', 'constructor']);
     expect(Object.getPrototypeOf(merged)).toBe(Object.prototype);
@@ -215,7 +232,11 @@ describe('redactConfig', () => {
     expect(redacted.hq.password).toBe('[redacted]');
     expect(JSON.stringify(redacted)).not.toContain('a-very-long-api-token');
     expect(JSON.stringify(redacted)).not.toContain('hq-secret');
-    expect({ ...redacted, http: { ...redacted.http, apiToken: config.http.apiToken }, hq: { ...redacted.hq, password: config.hq.password } }).toEqual(config);
+    expect({
+      ...redacted,
+      http: { ...redacted.http, apiToken: config.http.apiToken },
+      hq: { ...redacted.hq, password: config.hq.password },
+    }).toEqual(config);
     // the original is untouched
     expect(config.http.apiToken).toBe('a-very-long-api-token');
     expect(config.hq.password).toBe('hq-secret');

@@ -28,11 +28,15 @@ describe('secrets from files (<NAME>_FILE)', () => {
 
   it('refuses a world-readable secret file, naming the file, the variable and the fix', async () => {
     const file = await secretFile('open-token', 'api-token-from-a-file-0123', 0o644);
-    await expect(loadConfig({ env: { SMARTSTORE_API_TOKEN_FILE: file } })).rejects.toThrow(/SMARTSTORE_API_TOKEN_FILE: the secret file is accessible to other users \(mode 644\); chmod 600/);
+    await expect(loadConfig({ env: { SMARTSTORE_API_TOKEN_FILE: file } })).rejects.toThrow(
+      /SMARTSTORE_API_TOKEN_FILE: the secret file is accessible to other users \(mode 644\); chmod 600/,
+    );
   });
 
   it('a missing file is an error, not an empty secret; the variable itself wins over its file', async () => {
-    await expect(loadConfig({ env: { SMARTSTORE_METRICS_TOKEN_FILE: join(dir, 'nope') } })).rejects.toThrow(/SMARTSTORE_METRICS_TOKEN_FILE: cannot read the secret file/);
+    await expect(loadConfig({ env: { SMARTSTORE_METRICS_TOKEN_FILE: join(dir, 'nope') } })).rejects.toThrow(
+      /SMARTSTORE_METRICS_TOKEN_FILE: cannot read the secret file/,
+    );
     const file = await secretFile('other-token', 'token-from-the-file-0123', 0o600);
     const config = await loadConfig({ env: { SMARTSTORE_API_TOKEN: 'token-from-the-variable', SMARTSTORE_API_TOKEN_FILE: file } });
     expect(config.http.apiToken).toBe('token-from-the-variable');

@@ -6,7 +6,10 @@ type TestEvents = { ping: number; pong: string };
 
 function bus(maxSubscribersPerEvent?: number) {
   const reports: HandlerErrorReport[] = [];
-  const b = new EventBus<TestEvents>({ onHandlerError: (report) => reports.push(report), ...(maxSubscribersPerEvent ? { maxSubscribersPerEvent } : {}) });
+  const b = new EventBus<TestEvents>({
+    onHandlerError: (report) => reports.push(report),
+    ...(maxSubscribersPerEvent ? { maxSubscribersPerEvent } : {}),
+  });
   return { b, reports };
 }
 

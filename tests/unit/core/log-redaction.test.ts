@@ -48,7 +48,11 @@ describe('secrets in logs', () => {
   });
 
   it('knows secret keys by name, not every key that contains a word', () => {
-    expect(['password', 'apiToken', 'metricsToken', 'secret', 'hqPassword', 'authorization', 'privateKey', 'passphrase'].filter((k) => !isSecretKey(k))).toEqual([]);
+    expect(
+      ['password', 'apiToken', 'metricsToken', 'secret', 'hqPassword', 'authorization', 'privateKey', 'passphrase'].filter(
+        (k) => !isSecretKey(k),
+      ),
+    ).toEqual([]);
     expect(['tokens', 'key', 'secretHash', 'passwordPolicy', 'deviceId'].filter(isSecretKey)).toEqual([]);
   });
 
@@ -62,17 +66,26 @@ describe('secrets in logs', () => {
   });
 
   it("the config printed at start shows none of the config's secrets", async () => {
-    const config = await loadConfig({ env: { SMARTSTORE_API_TOKEN: 'api-token-0123456789abcdef', SMARTSTORE_METRICS_TOKEN: 'metrics-token-0123456789', SMARTSTORE_HQ_PASSWORD: 'hq-password-value' } });
+    const config = await loadConfig({
+      env: {
+        SMARTSTORE_API_TOKEN: 'api-token-0123456789abcdef',
+        SMARTSTORE_METRICS_TOKEN: 'metrics-token-0123456789',
+        SMARTSTORE_HQ_PASSWORD: 'hq-password-value',
+      },
+    });
     const { log, text } = capture();
     log.info({ config: redactConfig(config), raw: config }, 'starting');
-    for (const secret of ['api-token-0123456789abcdef', 'metrics-token-0123456789', 'hq-password-value']) expect(text()).not.toContain(secret);
+    for (const secret of ['api-token-0123456789abcdef', 'metrics-token-0123456789', 'hq-password-value'])
+      expect(text()).not.toContain(secret);
   });
 
   describe('credentials inside URLs', () => {
     it('keep the user and host, lose the password, for any scheme; a lone userinfo is a token and goes whole', () => {
       expect(redactUrlCredentials('mqtt://user:pass@host:1883')).toBe('mqtt://user:***@host:1883');
       for (const scheme of ['mqtts', 'ws', 'wss', 'http', 'https', 'postgres']) {
-        expect(redactUrlCredentials(`${scheme}://gw-store-12:hunter2@hq.example.com/path?q=1`)).toBe(`${scheme}://gw-store-12:***@hq.example.com/path?q=1`);
+        expect(redactUrlCredentials(`${scheme}://gw-store-12:hunter2@hq.example.com/path?q=1`)).toBe(
+          `${scheme}://gw-store-12:***@hq.example.com/path?q=1`,
+        );
       }
       expect(redactUrlCredentials('https://ghp_tokenvalue@git.example.com/x')).toBe('https://***@git.example.com/x');
       expect(redactUrlCredentials('MQTT://User:P%40ss@Host')).toBe('MQTT://User:***@Host');
@@ -83,7 +96,9 @@ describe('secrets in logs', () => {
     });
 
     it('every URL of a text, and nothing that is not a userinfo', () => {
-      expect(redactUrlCredentials('from ws://a:b@one to mqtt://c:d@two, mail ops@example.com')).toBe('from ws://a:***@one to mqtt://c:***@two, mail ops@example.com');
+      expect(redactUrlCredentials('from ws://a:b@one to mqtt://c:d@two, mail ops@example.com')).toBe(
+        'from ws://a:***@one to mqtt://c:***@two, mail ops@example.com',
+      );
       // a JSON line: an '@' in a later field is not taken for the URL's userinfo
       const line = '{"url":"mqtt://hq.example.com:1883","by":"ops@example.com","see":"https://example.com/a@b"}';
       expect(redactUrlCredentials(line)).toBe(line);
@@ -96,7 +111,9 @@ describe('secrets in logs', () => {
       for (const pretty of [false, true]) {
         const { log, text } = capture(pretty);
         const error = new Error(`connect ECONNREFUSED ${url}`);
-        log.child({ component: 'relay', upstream: url }).warn({ hq: { endpoint: url }, urls: [url], err: error, note: `tried ${url}` }, `HQ link down: ${url}`);
+        log
+          .child({ component: 'relay', upstream: url })
+          .warn({ hq: { endpoint: url }, urls: [url], err: error, note: `tried ${url}` }, `HQ link down: ${url}`);
         const line = text();
         expect(line, pretty ? 'pretty' : 'json').not.toContain('url-pass-123');
         expect(line).toContain('mqtts://hq-user:***@hq.example.com:8883');

@@ -5,7 +5,11 @@ import { Gateway, GatewayStartError, type GatewayModule, type HealthCheck } from
 const silent = pino({ level: 'silent' });
 
 /** A module that records its lifecycle in `journal`, and fails where told. */
-function fake(name: string, journal: string[], options: { failStart?: Error; failStop?: Error; health?: () => HealthCheck } = {}): GatewayModule {
+function fake(
+  name: string,
+  journal: string[],
+  options: { failStart?: Error; failStop?: Error; health?: () => HealthCheck } = {},
+): GatewayModule {
   return {
     name,
     async start() {
@@ -48,7 +52,10 @@ describe('Gateway', () => {
   it('a failed start stops the modules already started, in reverse, and throws GatewayStartError naming the module', async () => {
     const journal: string[] = [];
     const cause = new Error('listen EADDRINUSE: address already in use 127.0.0.1:1883');
-    const gateway = new Gateway([fake('storage', journal), fake('devices', journal), fake('broker', journal, { failStart: cause }), fake('http', journal)], silent);
+    const gateway = new Gateway(
+      [fake('storage', journal), fake('devices', journal), fake('broker', journal, { failStart: cause }), fake('http', journal)],
+      silent,
+    );
 
     const error = await gateway.start().then(
       () => undefined,
@@ -59,7 +66,15 @@ describe('Gateway', () => {
     expect(error).toMatchObject({ name: 'GatewayStartError', component: 'broker', cause });
     expect((error as Error).message).toBe('broker failed to start: listen EADDRINUSE: address already in use 127.0.0.1:1883');
     // the failed module is not stopped (it did not start), later ones never started
-    expect(journal).toEqual(['start storage', 'started storage', 'start devices', 'started devices', 'start broker', 'stop devices', 'stop storage']);
+    expect(journal).toEqual([
+      'start storage',
+      'started storage',
+      'start devices',
+      'started devices',
+      'start broker',
+      'stop devices',
+      'stop storage',
+    ]);
     journal.length = 0;
     await gateway.stop();
     expect(journal).toEqual([]);
@@ -67,7 +82,10 @@ describe('Gateway', () => {
 
   it('a failed start reports the start error even when stopping the started modules fails too', async () => {
     const journal: string[] = [];
-    const gateway = new Gateway([fake('storage', journal, { failStop: new Error('disk gone') }), fake('broker', journal, { failStart: new Error('port in use') })], silent);
+    const gateway = new Gateway(
+      [fake('storage', journal, { failStop: new Error('disk gone') }), fake('broker', journal, { failStart: new Error('port in use') })],
+      silent,
+    );
     await expect(gateway.start()).rejects.toMatchObject({ component: 'broker', message: 'broker failed to start: port in use' });
     expect(journal).toContain('stop storage');
   });
@@ -83,7 +101,11 @@ describe('Gateway', () => {
     const journal: string[] = [];
     const first = new Error('http would not close');
     const gateway = new Gateway(
-      [fake('storage', journal), fake('broker', journal, { failStop: new Error('broker would not close') }), fake('http', journal, { failStop: first })],
+      [
+        fake('storage', journal),
+        fake('broker', journal, { failStop: new Error('broker would not close') }),
+        fake('http', journal, { failStop: first }),
+      ],
       silent,
     );
     await gateway.start();
@@ -96,7 +118,9 @@ describe('Gateway', () => {
     let diskOk = true;
     const gateway = new Gateway(
       [
-        fake('storage', [], { health: () => (diskOk ? { ok: true, pendingWrites: 0 } : { ok: false, error: 'disk full', pendingWrites: 12 }) }),
+        fake('storage', [], {
+          health: () => (diskOk ? { ok: true, pendingWrites: 0 } : { ok: false, error: 'disk full', pendingWrites: 12 }),
+        }),
         fake('planogram', []),
         fake('broker', [], { health: () => ({ ok: true, connectedDevices: 3 }) }),
       ],
@@ -104,6 +128,9 @@ describe('Gateway', () => {
     );
     expect(gateway.health()).toEqual({ storage: { ok: true, pendingWrites: 0 }, broker: { ok: true, connectedDevices: 3 } });
     diskOk = false;
-    expect(gateway.health()).toEqual({ storage: { ok: false, error: 'disk full', pendingWrites: 12 }, broker: { ok: true, connectedDevices: 3 } });
+    expect(gateway.health()).toEqual({
+      storage: { ok: false, error: 'disk full', pendingWrites: 12 },
+      broker: { ok: true, connectedDevices: 3 },
+    });
   });
 });

@@ -1,8 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { HandlerErrorReport } from '../../../edge/core/event-bus.js';
 import { GatewayBus } from '../../../edge/core/events.js';
-import { CommandChannel, type CommandChannelDeps, type CommandOutcome, type CommandResult } from '../../../edge/device-registry/command-channel.js';
-import { publishDeviceMessage, type CommandDelivery, type DeliveryFailure, type DeviceSource, type OutboundCommand } from '../../../edge/device-registry/device-source.js';
+import {
+  CommandChannel,
+  type CommandChannelDeps,
+  type CommandOutcome,
+  type CommandResult,
+} from '../../../edge/device-registry/command-channel.js';
+import {
+  publishDeviceMessage,
+  type CommandDelivery,
+  type DeliveryFailure,
+  type DeviceSource,
+  type OutboundCommand,
+} from '../../../edge/device-registry/device-source.js';
 import type { DeviceAck } from '../../../edge/device-registry/messages.js';
 
 /** A transport that records what it is handed; `next` is what deliver() answers. */
@@ -71,7 +82,11 @@ afterEach(async () => {
 
 const setPrice = { deviceId: 'esl-1', kind: 'esl' as const, type: 'set-price', params: { sku: '4000000000017', priceCents: 219 } };
 
-function ack(deviceId: string, payload: Partial<DeviceAck> & { cmdId: string }, key: 'esl/ack' | 'shelf/ack' | 'kiosk/ack' = 'esl/ack'): void {
+function ack(
+  deviceId: string,
+  payload: Partial<DeviceAck> & { cmdId: string },
+  key: 'esl/ack' | 'shelf/ack' | 'kiosk/ack' = 'esl/ack',
+): void {
   publishDeviceMessage(bus, { key, deviceId, payload: { ok: true, ts: clock, ...payload }, receivedAt: clock });
 }
 
@@ -128,7 +143,11 @@ describe('CommandChannel', () => {
   it('rejected: the device acks ok:false; the detail is the device error', async () => {
     const result = channel.send(setPrice);
     ack('esl-1', { cmdId: 'cmd-1', ok: false, error: 'sku not on this label' });
-    expect(await result).toMatchObject({ outcome: 'rejected', detail: 'sku not on this label', ack: { ok: false, error: 'sku not on this label' } });
+    expect(await result).toMatchObject({
+      outcome: 'rejected',
+      detail: 'sku not on this label',
+      ack: { ok: false, error: 'sku not on this label' },
+    });
     expect(outcomes).toEqual(['rejected']);
     expect(published.map((r) => r.outcome)).toEqual(['rejected']);
   });
@@ -147,7 +166,13 @@ describe('CommandChannel', () => {
     expect(await settled(quick)).toBe(false);
     clock = 1_500;
     await vi.advanceTimersByTimeAsync(1);
-    expect(await quick).toMatchObject({ cmdId: 'cmd-1', outcome: 'timed-out', detail: 'no ack within 500 ms', sentAt: 1_000, endedAt: 1_500 });
+    expect(await quick).toMatchObject({
+      cmdId: 'cmd-1',
+      outcome: 'timed-out',
+      detail: 'no ack within 500 ms',
+      sentAt: 1_000,
+      endedAt: 1_500,
+    });
     expect(channel.pendingCount).toBe(1);
 
     await vi.advanceTimersByTimeAsync(10_000 - 501);

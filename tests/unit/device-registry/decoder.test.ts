@@ -1,18 +1,31 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { DeviceMessageDecoder } from '../../../edge/device-registry/decoder.js';
-import type { DeviceAck, EslCommand, EslStatus, KioskEvent, KioskStatus, ShelfStatus, ShelfWeight } from '../../../edge/device-registry/messages.js';
+import type {
+  DeviceAck,
+  EslCommand,
+  EslStatus,
+  KioskEvent,
+  KioskStatus,
+  ShelfStatus,
+  ShelfWeight,
+} from '../../../edge/device-registry/messages.js';
 
 const decoder = new DeviceMessageDecoder();
 const TS = 1_764_000_000_000;
 
-const decode = (key: string, payload: unknown) => decoder.decode(key, 'dev-1', Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)), 42);
+const decode = (key: string, payload: unknown) =>
+  decoder.decode(key, 'dev-1', Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)), 42);
 
 type Case = { key: string; valid: Record<string, unknown>[]; invalid: Array<[string, Record<string, unknown>]> };
 
 const CASES: Case[] = [
   {
     key: 'shelf/weight',
-    valid: [{ facing: 3, weightG: 2841.5, ts: TS }, { facing: 1, weightG: -12, ts: 0 }, { facing: 64, weightG: 1_000_000, ts: TS }],
+    valid: [
+      { facing: 3, weightG: 2841.5, ts: TS },
+      { facing: 1, weightG: -12, ts: 0 },
+      { facing: 64, weightG: 1_000_000, ts: TS },
+    ],
     invalid: [
       ['missing weightG', { facing: 3, ts: TS }],
       ['facing 0', { facing: 0, weightG: 1, ts: TS }],
@@ -36,7 +49,10 @@ const CASES: Case[] = [
   },
   {
     key: 'esl/status',
-    valid: [{ batteryMv: 2900, displayedPriceCents: 199, ts: TS }, { batteryMv: 0, displayedPriceCents: null, sku: 'x', firmware: 'f', rssiDbm: -70, ts: TS }],
+    valid: [
+      { batteryMv: 2900, displayedPriceCents: 199, ts: TS },
+      { batteryMv: 0, displayedPriceCents: null, sku: 'x', firmware: 'f', rssiDbm: -70, ts: TS },
+    ],
     invalid: [
       ['missing displayedPriceCents', { batteryMv: 2900, ts: TS }],
       ['price as float', { batteryMv: 2900, displayedPriceCents: 1.99, ts: TS }],
@@ -46,7 +62,10 @@ const CASES: Case[] = [
   },
   {
     key: 'esl/ack',
-    valid: [{ cmdId: 'c1', ok: true, ts: TS }, { cmdId: 'c1', ok: false, error: 'no display', displayedPriceCents: 5, ts: TS }],
+    valid: [
+      { cmdId: 'c1', ok: true, ts: TS },
+      { cmdId: 'c1', ok: false, error: 'no display', displayedPriceCents: 5, ts: TS },
+    ],
     invalid: [
       ['ok as string', { cmdId: 'c1', ok: 'true', ts: TS }],
       ['empty cmdId', { cmdId: '', ok: true, ts: TS }],
@@ -73,7 +92,10 @@ const CASES: Case[] = [
   },
   {
     key: 'kiosk/status',
-    valid: [{ state: 'idle', ts: TS }, { state: 'out-of-service', firmware: '2', ts: TS }],
+    valid: [
+      { state: 'idle', ts: TS },
+      { state: 'out-of-service', firmware: '2', ts: TS },
+    ],
     invalid: [
       ['unknown state', { state: 'broken', ts: TS }],
       ['missing state', { ts: TS }],
@@ -97,8 +119,16 @@ describe('DeviceMessageDecoder', () => {
   }
 
   it('names the first problem in the detail', () => {
-    expect(decode('shelf/weight', { facing: 1, weightG: 1, ts: TS, extra: 1 })).toEqual({ ok: false, reason: 'schema', detail: '/ must NOT have additional properties' });
-    expect(decode('shelf/weight', { facing: 0, weightG: 1, ts: TS })).toEqual({ ok: false, reason: 'schema', detail: '/facing must be >= 1' });
+    expect(decode('shelf/weight', { facing: 1, weightG: 1, ts: TS, extra: 1 })).toEqual({
+      ok: false,
+      reason: 'schema',
+      detail: '/ must NOT have additional properties',
+    });
+    expect(decode('shelf/weight', { facing: 0, weightG: 1, ts: TS })).toEqual({
+      ok: false,
+      reason: 'schema',
+      detail: '/facing must be >= 1',
+    });
     expect(decode('kiosk/event', { type: 'item-scanned', basketId: 'b1', qty: 1, ts: TS })).toEqual({
       ok: false,
       reason: 'schema',
@@ -118,9 +148,12 @@ describe('DeviceMessageDecoder', () => {
     if (!result.ok) expect(result.reason).toBe('schema');
   });
 
-  it.each(['shelf/cmd', 'esl/cmd', 'kiosk/weight', 'fridge/status', '', '__proto__', 'constructor', 'toString'])('unknown key %j → unknown-channel', (key) => {
-    expect(decode(key, { ts: TS })).toEqual({ ok: false, reason: 'unknown-channel', detail: `no channel ${key}` });
-  });
+  it.each(['shelf/cmd', 'esl/cmd', 'kiosk/weight', 'fridge/status', '', '__proto__', 'constructor', 'toString'])(
+    'unknown key %j → unknown-channel',
+    (key) => {
+      expect(decode(key, { ts: TS })).toEqual({ ok: false, reason: 'unknown-channel', detail: `no channel ${key}` });
+    },
+  );
 
   it('the unknown key is checked before parsing', () => {
     expect(decode('nope/nope', 'not json')).toMatchObject({ ok: false, reason: 'unknown-channel' });

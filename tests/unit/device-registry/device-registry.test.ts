@@ -85,7 +85,17 @@ describe('DeviceRegistry', () => {
     const devices = registry();
     const secret = await devices.provision('shelf-01', 'shelf');
     const row = await db.get<Record<string, unknown>>('SELECT * FROM devices WHERE id = ?', ['shelf-01']);
-    expect(Object.keys(row!).sort()).toEqual(['connected', 'created_at', 'disabled_at', 'id', 'kind', 'last_seen_at', 'scrypt_n', 'secret_hash', 'secret_salt']);
+    expect(Object.keys(row!).sort()).toEqual([
+      'connected',
+      'created_at',
+      'disabled_at',
+      'id',
+      'kind',
+      'last_seen_at',
+      'scrypt_n',
+      'secret_hash',
+      'secret_salt',
+    ]);
     expect(row!.scrypt_n).toBe(1024);
     const hash = row!.secret_hash as Buffer;
     const salt = row!.secret_salt as Buffer;
@@ -127,7 +137,9 @@ describe('DeviceRegistry', () => {
     const counted = new Proxy(store, {
       get(target, property, receiver) {
         const value: unknown = Reflect.get(target, property, receiver);
-        return typeof value === 'function' ? (...args: unknown[]) => (calls.push(String(property)), (value as (...a: unknown[]) => unknown).apply(target, args)) : value;
+        return typeof value === 'function'
+          ? (...args: unknown[]) => (calls.push(String(property)), (value as (...a: unknown[]) => unknown).apply(target, args))
+          : value;
       },
     });
     const devices = new DeviceRegistry(counted, { scryptCost: 1024, now: () => clock });
@@ -223,7 +235,11 @@ describe('DeviceRegistry', () => {
 
   it('changes made through another connection are found by a sync: disabled, secret rotated, removed', async () => {
     const { devices: running, events } = watched();
-    const secrets = { a: await running.provision('a', 'shelf'), b: await running.provision('b', 'esl'), c: await running.provision('c', 'kiosk') };
+    const secrets = {
+      a: await running.provision('a', 'shelf'),
+      b: await running.provision('b', 'esl'),
+      c: await running.provision('c', 'kiosk'),
+    };
     expect((await running.verify('b', secrets.b)).ok).toBe(true);
     running.markSeen('a', 9_000);
     events.length = 0;
@@ -331,7 +347,12 @@ describe('diffDevices', () => {
   });
 
   it('nothing changed: nothing', () => {
-    expect(diffDevices(before, [...before.values()].map((d) => ({ ...d })))).toEqual([]);
+    expect(
+      diffDevices(
+        before,
+        [...before.values()].map((d) => ({ ...d })),
+      ),
+    ).toEqual([]);
   });
 });
 

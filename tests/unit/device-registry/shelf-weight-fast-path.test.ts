@@ -27,8 +27,37 @@ function numberText(kind: 'facing' | 'weight' | 'ts'): string {
     kind === 'facing'
       ? ['0', '1', '2', '63', '64', '65', '-1', '01', '1.0', '1e1', '3.5', '999999999999999999']
       : kind === 'weight'
-        ? ['0', '-0', '2841.5', '-100000', '-100000.01', '1000000', '1000000.5', '0.1', '1e3', '1E-2', '01', '-', '1.', '.5', '123456789.123456789123', '-3', String(random() * 1e6), String(-random() * 1e5)]
-        : ['0', '1764000000000', '8640000000000000', '8640000000000001', '99999999999999999', '1.5', '-1', '017', String(Math.floor(random() * 1e13))];
+        ? [
+            '0',
+            '-0',
+            '2841.5',
+            '-100000',
+            '-100000.01',
+            '1000000',
+            '1000000.5',
+            '0.1',
+            '1e3',
+            '1E-2',
+            '01',
+            '-',
+            '1.',
+            '.5',
+            '123456789.123456789123',
+            '-3',
+            String(random() * 1e6),
+            String(-random() * 1e5),
+          ]
+        : [
+            '0',
+            '1764000000000',
+            '8640000000000000',
+            '8640000000000001',
+            '99999999999999999',
+            '1.5',
+            '-1',
+            '017',
+            String(Math.floor(random() * 1e13)),
+          ];
   return pick(interesting);
 }
 
@@ -55,12 +84,22 @@ function generatedPayload(): string {
 
 describe('readShelfWeight (the shelf/weight fast path)', () => {
   it('reads what simulators and the contract send', () => {
-    expect(readShelfWeight(Buffer.from(JSON.stringify({ facing: 3, weightG: 2841.5, ts: 1764000000000 })))).toEqual({ facing: 3, weightG: 2841.5, ts: 1764000000000 });
+    expect(readShelfWeight(Buffer.from(JSON.stringify({ facing: 3, weightG: 2841.5, ts: 1764000000000 })))).toEqual({
+      facing: 3,
+      weightG: 2841.5,
+      ts: 1764000000000,
+    });
     expect(readShelfWeight(Buffer.from('{"facing":64,"weightG":-12,"ts":0}'))).toEqual({ facing: 64, weightG: -12, ts: 0 });
   });
 
   it('leaves everything else to the general path', () => {
-    for (const text of ['{"weightG":1,"facing":1,"ts":1}', '{ "facing":1,"weightG":1,"ts":1}', '{"facing":1,"weightG":1e3,"ts":1}', '{"facing":1,"weightG":1,"ts":1} ', '{"facing":1,"weightG":1,"ts":1,"x":1}']) {
+    for (const text of [
+      '{"weightG":1,"facing":1,"ts":1}',
+      '{ "facing":1,"weightG":1,"ts":1}',
+      '{"facing":1,"weightG":1e3,"ts":1}',
+      '{"facing":1,"weightG":1,"ts":1} ',
+      '{"facing":1,"weightG":1,"ts":1,"x":1}',
+    ]) {
       expect(readShelfWeight(Buffer.from(text)), text).toBeUndefined();
     }
   });
@@ -88,8 +127,14 @@ describe('readShelfWeight (the shelf/weight fast path)', () => {
     const decoder = new DeviceMessageDecoder();
     const fast = decoder.decode('shelf/weight', 'shelf-1', Buffer.from('{"facing":2,"weightG":103.25,"ts":5}'), 9);
     const general = decoder.decode('shelf/weight', 'shelf-1', Buffer.from('{ "ts": 5, "facing": 2, "weightG": 103.25 }'), 9);
-    expect(fast).toEqual({ ok: true, message: { key: 'shelf/weight', deviceId: 'shelf-1', payload: { facing: 2, weightG: 103.25, ts: 5 }, receivedAt: 9 } });
+    expect(fast).toEqual({
+      ok: true,
+      message: { key: 'shelf/weight', deviceId: 'shelf-1', payload: { facing: 2, weightG: 103.25, ts: 5 }, receivedAt: 9 },
+    });
     expect(general).toEqual(fast);
-    expect(decoder.decode('shelf/weight', 'shelf-1', Buffer.from('{"facing":65,"weightG":1,"ts":5}'), 9)).toMatchObject({ ok: false, reason: 'schema' });
+    expect(decoder.decode('shelf/weight', 'shelf-1', Buffer.from('{"facing":65,"weightG":1,"ts":5}'), 9)).toMatchObject({
+      ok: false,
+      reason: 'schema',
+    });
   });
 });

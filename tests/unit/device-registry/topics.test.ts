@@ -50,7 +50,11 @@ describe('deviceTopic and parseDeviceTopic', () => {
 
 describe('publishTopicsOf', () => {
   it('lists exactly the channels a kind publishes on', () => {
-    expect(publishTopicsOf('s1', 'shelf', 'sh1')).toEqual(['store/s1/shelf/sh1/weight', 'store/s1/shelf/sh1/status', 'store/s1/shelf/sh1/ack']);
+    expect(publishTopicsOf('s1', 'shelf', 'sh1')).toEqual([
+      'store/s1/shelf/sh1/weight',
+      'store/s1/shelf/sh1/status',
+      'store/s1/shelf/sh1/ack',
+    ]);
     expect(publishTopicsOf('s1', 'esl', 'e1')).toEqual(['store/s1/esl/e1/status', 'store/s1/esl/e1/ack']);
     expect(publishTopicsOf('s1', 'kiosk', 'k1')).toEqual(['store/s1/kiosk/k1/event', 'store/s1/kiosk/k1/status', 'store/s1/kiosk/k1/ack']);
   });

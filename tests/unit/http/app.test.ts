@@ -48,7 +48,9 @@ class MemoryAlertRepository implements AlertRepository {
     return this.rows.get(id);
   }
   async listResolved(options: { kind?: AlertKind; limit: number }): Promise<Alert[]> {
-    return [...this.rows.values()].filter((a) => a.state === 'resolved' && (!options.kind || a.kind === options.kind)).slice(0, options.limit);
+    return [...this.rows.values()]
+      .filter((a) => a.state === 'resolved' && (!options.kind || a.kind === options.kind))
+      .slice(0, options.limit);
   }
 }
 
@@ -95,7 +97,14 @@ async function build(options: Partial<BuildOptions> = {}): Promise<FastifyInstan
   const { apiToken, maxSseClients } = { apiToken: TOKEN, maxSseClients: 2, ...options };
   const log = pino({ level: 'silent' });
   await access?.stop();
-  access = new AccessModule({ db, configToken: apiToken, maxAuthFailuresPerMinute: 1_000, now: () => clock, log, onDenied: (outcome) => metrics.apiAccessDenied.labels(outcome).inc() });
+  access = new AccessModule({
+    db,
+    configToken: apiToken,
+    maxAuthFailuresPerMinute: 1_000,
+    now: () => clock,
+    log,
+    onDenied: (outcome) => metrics.apiAccessDenied.labels(outcome).inc(),
+  });
   await access.start();
   const guard = access.guard;
   const built = await buildHttpApp({
@@ -108,7 +117,16 @@ async function build(options: Partial<BuildOptions> = {}): Promise<FastifyInstan
       alertRoutes({ alerts, guard, durable: async () => undefined }),
       stockRoutes({ stock: () => stock, guard }),
       deviceRoutes({ devices, isConnected: (id) => connected.has(id), guard, log }),
-      liveEventRoutes({ bus, storeId: 'store-test', maxSseClients, log, onClientCount: (n) => metrics.sseClients.set(n), pingMs: 60_000, guard: guard('viewer', { allowStreamTicket: true }), revocations: access }),
+      liveEventRoutes({
+        bus,
+        storeId: 'store-test',
+        maxSseClients,
+        log,
+        onClientCount: (n) => metrics.sseClients.set(n),
+        pingMs: 60_000,
+        guard: guard('viewer', { allowStreamTicket: true }),
+        revocations: access,
+      }),
     ],
   });
   await built.ready();
@@ -130,11 +148,17 @@ afterAll(async () => {
 beforeEach(async () => {
   await db.run('DELETE FROM devices');
   await db.run('DELETE FROM api_tokens');
-  for (const [name, { role, token }] of Object.entries(TOKENS)) await db.run('INSERT INTO api_tokens (name, role, digest, created_at) VALUES (?, ?, ?, 0)', [name, role, tokenDigest(token)]);
+  for (const [name, { role, token }] of Object.entries(TOKENS))
+    await db.run('INSERT INTO api_tokens (name, role, digest, created_at) VALUES (?, ?, ?, 0)', [name, role, tokenDigest(token)]);
   clock = 1_000;
   ids = 0;
   repository = new MemoryAlertRepository();
-  alerts = new AlertService({ repository, onChange: (alert, previous) => bus.emit('alert.changed', { alert, previous }), now: () => clock, newId: () => `alert-${++ids}` });
+  alerts = new AlertService({
+    repository,
+    onChange: (alert, previous) => bus.emit('alert.changed', { alert, previous }),
+    now: () => clock,
+    newId: () => `alert-${++ids}`,
+  });
   devices = new DeviceRegistry(new DeviceStore(db), { scryptCost: 1024, now: () => clock });
   await devices.start();
   stock = new ShelfStockBook(PLANOGRAM);
@@ -201,7 +225,9 @@ describe('static staff page', () => {
       await app.inject({ method: 'GET', url: '/nope.html' }),
     ];
     for (const answer of answers) {
-      expect(answer.headers['content-security-policy']).toBe("default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+      expect(answer.headers['content-security-policy']).toBe(
+        "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+      );
       expect(answer.headers['x-content-type-options']).toBe('nosniff');
       expect(answer.headers['referrer-policy']).toBe('no-referrer');
     }
@@ -269,7 +295,8 @@ describe('GET /api/alerts', () => {
     alerts.raise({ kind: 'kiosk-assist', key: 'kiosk-assist:k1', severity: 'warning', title: 'assist', deviceId: 'k1' });
     clock = 3_000;
     const resolved = alerts.resolve(a.id, 'ann');
-    const get = async (query: string) => (await app.inject({ method: 'GET', url: `/api/alerts?${query}`, headers: AUTH })).json() as { alerts: Alert[] };
+    const get = async (query: string) =>
+      (await app.inject({ method: 'GET', url: `/api/alerts?${query}`, headers: AUTH })).json() as { alerts: Alert[] };
     expect((await get('state=resolved')).alerts).toEqual([resolved]);
     expect((await get('state=all')).alerts).toHaveLength(3);
     expect((await get('kind=kiosk-assist')).alerts.map((x) => x.key)).toEqual(['kiosk-assist:k1']);
@@ -277,20 +304,14 @@ describe('GET /api/alerts', () => {
     expect((await get('limit=1000&state=open')).alerts).toHaveLength(2);
   });
 
-  it.each([
-    ['limit=0'],
-    ['limit=1001'],
-    ['limit=abc'],
-    ['limit=-1'],
-    ['limit=01'],
-    ['state=closed'],
-    ['kind=fire'],
-    ['sort=asc'],
-  ])('400 for %s', async (query) => {
-    const response = await app.inject({ method: 'GET', url: `/api/alerts?${query}`, headers: AUTH });
-    expect(response.statusCode).toBe(400);
-    expect(response.json()).toMatchObject({ statusCode: 400 });
-  });
+  it.each([['limit=0'], ['limit=1001'], ['limit=abc'], ['limit=-1'], ['limit=01'], ['state=closed'], ['kind=fire'], ['sort=asc']])(
+    '400 for %s',
+    async (query) => {
+      const response = await app.inject({ method: 'GET', url: `/api/alerts?${query}`, headers: AUTH });
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ statusCode: 400 });
+    },
+  );
 });
 
 describe('GET /api/alerts/:id', () => {
@@ -312,7 +333,8 @@ describe('GET /api/alerts/:id', () => {
 });
 
 describe('POST /api/alerts/:id/{ack,snooze,resolve}', () => {
-  const post = (url: string, payload: unknown, headers: Record<string, string> = AUTH) => app.inject({ method: 'POST', url, payload: payload as object, headers });
+  const post = (url: string, payload: unknown, headers: Record<string, string> = AUTH) =>
+    app.inject({ method: 'POST', url, payload: payload as object, headers });
 
   it('ack: 200 with the acknowledged alert', async () => {
     const a = alerts.raise(lowStock(1)).alert;
@@ -370,7 +392,9 @@ describe('POST /api/alerts/:id/{ack,snooze,resolve}', () => {
   it('who did it is the token\'s name: the config token is "api-token (config)", a named token its name', async () => {
     const a = alerts.raise(lowStock(1)).alert;
     const b = alerts.raise(lowStock(2)).alert;
-    expect((await post(`/api/alerts/${a.id}/ack`, {}, { authorization: `Bearer ${TOKEN}` })).json()).toMatchObject({ acknowledgedBy: 'api-token (config)' });
+    expect((await post(`/api/alerts/${a.id}/ack`, {}, { authorization: `Bearer ${TOKEN}` })).json()).toMatchObject({
+      acknowledgedBy: 'api-token (config)',
+    });
     expect((await post(`/api/alerts/${b.id}/resolve`, { note: 'filled' }, bearer('sam'))).json()).toMatchObject({ resolvedBy: 'sam' });
   });
 
@@ -390,7 +414,16 @@ describe('POST /api/alerts/:id/{ack,snooze,resolve}', () => {
     const a = alerts.raise(lowStock(1)).alert;
     expect((await post(`/api/alerts/${a.id}/ack`, {})).statusCode).toBe(401);
     expect((await app.inject({ method: 'GET', url: '/api/alerts', headers: AUTH })).statusCode).toBe(401);
-    expect((await app.inject({ method: 'POST', url: '/api/devices', payload: { id: 'x1', kind: 'esl' }, headers: { authorization: `Bearer ${TOKEN}` } })).statusCode).toBe(401);
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/api/devices',
+          payload: { id: 'x1', kind: 'esl' },
+          headers: { authorization: `Bearer ${TOKEN}` },
+        })
+      ).statusCode,
+    ).toBe(401);
     expect(alerts.activeByKey(a.key)?.state).toBe('open');
   });
 
@@ -415,9 +448,19 @@ describe('POST /api/alerts/:id/{ack,snooze,resolve}', () => {
 
   it('400 for invalid JSON and for __proto__ in the body', async () => {
     const a = alerts.raise(lowStock(1)).alert;
-    const broken = await app.inject({ method: 'POST', url: `/api/alerts/${a.id}/ack`, payload: '{"by":', headers: { ...AUTH, 'content-type': 'application/json' } });
+    const broken = await app.inject({
+      method: 'POST',
+      url: `/api/alerts/${a.id}/ack`,
+      payload: '{"by":',
+      headers: { ...AUTH, 'content-type': 'application/json' },
+    });
     expect(broken.statusCode).toBe(400);
-    const proto = await app.inject({ method: 'POST', url: `/api/alerts/${a.id}/ack`, payload: '{"by":"ann","__proto__":{"x":1}}', headers: { ...AUTH, 'content-type': 'application/json' } });
+    const proto = await app.inject({
+      method: 'POST',
+      url: `/api/alerts/${a.id}/ack`,
+      payload: '{"by":"ann","__proto__":{"x":1}}',
+      headers: { ...AUTH, 'content-type': 'application/json' },
+    });
     expect(proto.statusCode).toBe(400);
     expect(alerts.activeByKey(a.key)?.state).toBe('open');
   });
@@ -462,7 +505,11 @@ describe('POST /api/alerts/:id/{ack,snooze,resolve}', () => {
     alerts.acknowledge(a.id, 'ann');
     const response = await post(`/api/alerts/${a.id}/ack`, {});
     expect(response.statusCode).toBe(409);
-    expect(response.json()).toEqual({ statusCode: 409, error: 'Conflict', message: `cannot acknowledge alert ${a.id}: it is acknowledged` });
+    expect(response.json()).toEqual({
+      statusCode: 409,
+      error: 'Conflict',
+      message: `cannot acknowledge alert ${a.id}: it is acknowledged`,
+    });
   });
 
   it('409 for an alert resolved long ago (only in the repository)', async () => {
@@ -538,7 +585,9 @@ describe('GET /api/events', () => {
         controllers.push(controller);
         if (!useTicket) return fetch(`${base}/api/events`, { signal: controller.signal, headers: AUTH });
         useTicket = false;
-        const { ticket } = (await (await fetch(`${base}/api/events/ticket`, { method: 'POST', headers: bearer('vic') })).json()) as { ticket: string };
+        const { ticket } = (await (await fetch(`${base}/api/events/ticket`, { method: 'POST', headers: bearer('vic') })).json()) as {
+          ticket: string;
+        };
         return fetch(`${base}/api/events?ticket=${encodeURIComponent(ticket)}`, { signal: controller.signal });
       };
       const first = await open();
@@ -586,7 +635,11 @@ describe('GET /api/events', () => {
   });
 
   it('a stream ticket works once and only within 30 s; without a token or ticket: 401', async () => {
-    const ticketFor = async () => ((await app.inject({ method: 'POST', url: '/api/events/ticket', headers: bearer('vic') })).json() as { ticket: string; expiresAt: number });
+    const ticketFor = async () =>
+      (await app.inject({ method: 'POST', url: '/api/events/ticket', headers: bearer('vic') })).json() as {
+        ticket: string;
+        expiresAt: number;
+      };
     const used = await ticketFor();
     expect(used.expiresAt).toBe(clock + 30_000);
     // a ticket's stream is only opened over a real socket (inject cannot hold a stream); redeeming it through the
@@ -596,7 +649,11 @@ describe('GET /api/events', () => {
     expect((await stream(`?ticket=${used.ticket}`)).statusCode).toBe(401);
     const expired = await ticketFor();
     clock += 30_001;
-    expect((await stream(`?ticket=${expired.ticket}`)).json()).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'unknown, used or expired stream ticket' });
+    expect((await stream(`?ticket=${expired.ticket}`)).json()).toEqual({
+      statusCode: 401,
+      error: 'Unauthorized',
+      message: 'unknown, used or expired stream ticket',
+    });
     expect((await stream('')).statusCode).toBe(401);
     expect((await app.inject({ method: 'POST', url: '/api/events/ticket' })).statusCode).toBe(401);
   });

@@ -1,13 +1,46 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../../edge/alerts/alerts.js';
-import { computeKpis, DAY_MS, durationStats, opensPriceMismatch, percentile, replenishSampleOf, successPercent, utcDay } from '../../../edge/kpis/kpi.js';
+import {
+  computeKpis,
+  DAY_MS,
+  durationStats,
+  opensPriceMismatch,
+  percentile,
+  replenishSampleOf,
+  successPercent,
+  utcDay,
+} from '../../../edge/kpis/kpi.js';
 
-const low: Alert = { id: 'a1', kind: 'low-stock', key: 'low-stock:shelf-a/1', state: 'open', severity: 'warning', title: 'low', shelfId: 'shelf-a', facing: 1, openedAt: 1_000, updatedAt: 1_000 };
-const resolved = (by: string, resolution: string): Alert => ({ ...low, state: 'resolved', resolvedAt: 61_000, resolvedBy: by, resolution, updatedAt: 61_000 });
+const low: Alert = {
+  id: 'a1',
+  kind: 'low-stock',
+  key: 'low-stock:shelf-a/1',
+  state: 'open',
+  severity: 'warning',
+  title: 'low',
+  shelfId: 'shelf-a',
+  facing: 1,
+  openedAt: 1_000,
+  updatedAt: 1_000,
+};
+const resolved = (by: string, resolution: string): Alert => ({
+  ...low,
+  state: 'resolved',
+  resolvedAt: 61_000,
+  resolvedBy: by,
+  resolution,
+  updatedAt: 61_000,
+});
 
 describe('time to replenish', () => {
-  it('a low-stock alert resolved by the system\'s restock is a sample from open to resolve', () => {
-    expect(replenishSampleOf(resolved('system', 'restocked'), low)).toEqual({ alertId: 'a1', shelfId: 'shelf-a', facing: 1, openedAt: 1_000, resolvedAt: 61_000 });
+  it("a low-stock alert resolved by the system's restock is a sample from open to resolve", () => {
+    expect(replenishSampleOf(resolved('system', 'restocked'), low)).toEqual({
+      alertId: 'a1',
+      shelfId: 'shelf-a',
+      facing: 1,
+      openedAt: 1_000,
+      resolvedAt: 61_000,
+    });
   });
 
   it('resolved by hand, a repeat of a resolved alert, or another kind is no sample', () => {

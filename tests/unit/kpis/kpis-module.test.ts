@@ -27,8 +27,20 @@ afterEach(async () => {
 });
 
 const lowStock = (id: string, openedAt: number, resolvedAt: number): { alert: Alert; previous: Alert } => {
-  const previous: Alert = { id, kind: 'low-stock', key: `low-stock:shelf-a/${id}`, state: 'open', severity: 'warning', title: 'low', openedAt, updatedAt: openedAt };
-  return { previous, alert: { ...previous, state: 'resolved', resolvedAt, resolvedBy: 'system', resolution: 'restocked', updatedAt: resolvedAt } };
+  const previous: Alert = {
+    id,
+    kind: 'low-stock',
+    key: `low-stock:shelf-a/${id}`,
+    state: 'open',
+    severity: 'warning',
+    title: 'low',
+    openedAt,
+    updatedAt: openedAt,
+  };
+  return {
+    previous,
+    alert: { ...previous, state: 'resolved', resolvedAt, resolvedBy: 'system', resolution: 'restocked', updatedAt: resolvedAt },
+  };
 };
 
 describe('KpisModule', () => {
@@ -41,8 +53,23 @@ describe('KpisModule', () => {
     bus.emit('alert.changed', lowStock('2', NOW - 200_000, NOW - 20_000));
     const counts = { pending: 0, sent: 0, waiting: 0, confirmed: 1, failed: 0, superseded: 0, cancelled: 0 };
     bus.emit('campaign.progress', { campaignId: 'c1', state: 'running', total: 4, counts });
-    bus.emit('campaign.progress', { campaignId: 'c1', state: 'done', total: 4, counts: { ...counts, confirmed: 3, failed: 1 }, finishedAt: NOW });
-    const mismatch: Alert = { id: 'm', kind: 'price-mismatch', key: 'price-mismatch:sku:1', state: 'open', severity: 'critical', title: 't', openedAt: NOW, updatedAt: NOW };
+    bus.emit('campaign.progress', {
+      campaignId: 'c1',
+      state: 'done',
+      total: 4,
+      counts: { ...counts, confirmed: 3, failed: 1 },
+      finishedAt: NOW,
+    });
+    const mismatch: Alert = {
+      id: 'm',
+      kind: 'price-mismatch',
+      key: 'price-mismatch:sku:1',
+      state: 'open',
+      severity: 'critical',
+      title: 't',
+      openedAt: NOW,
+      updatedAt: NOW,
+    };
     bus.emit('alert.changed', { alert: mismatch, previous: undefined });
     bus.emit('alert.changed', { alert: { ...mismatch, title: 'u' }, previous: mismatch });
 

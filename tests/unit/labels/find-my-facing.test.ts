@@ -16,8 +16,16 @@ describe('flashFor', () => {
     expect(flashFor({ alert: opened, previous: undefined })).toEqual({ shelfId: 'shelf-a', facing: 1, pattern: 'find' });
     const acknowledged = acknowledgeAlert(opened, 'anna', 1);
     expect(flashFor({ alert: acknowledged, previous: opened })).toBeUndefined();
-    expect(flashFor({ alert: resolveAlert(acknowledged, 'system', 'restocked', 2), previous: acknowledged })).toEqual({ shelfId: 'shelf-a', facing: 1, pattern: 'stop' });
-    const sensor = openAlert({ kind: 'sensor-fault', key: 'sensor-fault:shelf-a/1', severity: 'warning', title: 'x', shelfId: 'shelf-a', facing: 1 }, 's1', 0);
+    expect(flashFor({ alert: resolveAlert(acknowledged, 'system', 'restocked', 2), previous: acknowledged })).toEqual({
+      shelfId: 'shelf-a',
+      facing: 1,
+      pattern: 'stop',
+    });
+    const sensor = openAlert(
+      { kind: 'sensor-fault', key: 'sensor-fault:shelf-a/1', severity: 'warning', title: 'x', shelfId: 'shelf-a', facing: 1 },
+      's1',
+      0,
+    );
     expect(flashFor({ alert: sensor, previous: undefined })).toBeUndefined();
   });
 
@@ -29,9 +37,16 @@ describe('flashFor', () => {
 
 describe('FindMyFacing', () => {
   function setup(lowFacings: Array<{ shelfId: string; facing: number }> = []) {
-    const bus = new GatewayBus({ onHandlerError: ({ error }) => { throw error; } });
+    const bus = new GatewayBus({
+      onHandlerError: ({ error }) => {
+        throw error;
+      },
+    });
     const flashes: Array<[string, FlashPattern]> = [];
-    const driver = { driverId: 'test', flash: (labelId: string, pattern: FlashPattern) => flashes.push([labelId, pattern]) } as unknown as LabelDriver;
+    const driver = {
+      driverId: 'test',
+      flash: (labelId: string, pattern: FlashPattern) => flashes.push([labelId, pattern]),
+    } as unknown as LabelDriver;
     const outcomes: string[] = [];
     const labels: Record<string, string[]> = { 'shelf-a/1': ['esl-a1', '0000021DA0000001'], 'shelf-a/2': ['esl-orphan'] };
     const find = new FindMyFacing({
@@ -50,18 +65,30 @@ describe('FindMyFacing', () => {
     find.start();
     const opened = low();
     bus.emit('alert.changed', { alert: opened, previous: undefined });
-    expect(flashes).toEqual([['esl-a1', 'find'], ['0000021DA0000001', 'find']]);
+    expect(flashes).toEqual([
+      ['esl-a1', 'find'],
+      ['0000021DA0000001', 'find'],
+    ]);
     bus.emit('alert.changed', { alert: resolveAlert(opened, 'system', 'restocked', 5), previous: opened });
-    expect(flashes.slice(2)).toEqual([['esl-a1', 'stop'], ['0000021DA0000001', 'stop']]);
+    expect(flashes.slice(2)).toEqual([
+      ['esl-a1', 'stop'],
+      ['0000021DA0000001', 'stop'],
+    ]);
     find.stop();
     bus.emit('alert.changed', { alert: low(), previous: undefined });
     expect(flashes).toHaveLength(4);
   });
 
   it('at start, facings already low flash again (an alert from before a restart); a label without a driver is counted', () => {
-    const { find, flashes, outcomes } = setup([{ shelfId: 'shelf-a', facing: 1 }, { shelfId: 'shelf-a', facing: 2 }]);
+    const { find, flashes, outcomes } = setup([
+      { shelfId: 'shelf-a', facing: 1 },
+      { shelfId: 'shelf-a', facing: 2 },
+    ]);
     find.start();
-    expect(flashes).toEqual([['esl-a1', 'find'], ['0000021DA0000001', 'find']]);
+    expect(flashes).toEqual([
+      ['esl-a1', 'find'],
+      ['0000021DA0000001', 'find'],
+    ]);
     expect(outcomes).toEqual(['sent', 'sent', 'no-driver']);
     find.stop();
   });

@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { LabelBindingError, LabelBindingStore, checkBinding, labelKey, mergeBindings, withSku } from '../../../edge/labels/label-bindings.js';
+import {
+  LabelBindingError,
+  LabelBindingStore,
+  checkBinding,
+  labelKey,
+  mergeBindings,
+  withSku,
+} from '../../../edge/labels/label-bindings.js';
 import { PlanogramFileError, parsePlanogram, parsePlanogramLabels } from '../../../edge/planogram/planogram-file.js';
 import { SqliteDatabase } from '../../../edge/storage/database.js';
 import { migrate } from '../../../edge/storage/migrate.js';
@@ -24,11 +31,18 @@ const PLANOGRAM = {
     },
   ],
 };
-const skuAt = (shelfId: string, facing: number) => (shelfId === 'shelf-a' ? ({ 1: '4000000000017', 2: '4000000000024' } as Record<number, string>)[facing] : undefined);
+const skuAt = (shelfId: string, facing: number) =>
+  shelfId === 'shelf-a' ? ({ 1: '4000000000017', 2: '4000000000024' } as Record<number, string>)[facing] : undefined;
 
 describe('the planogram file: labels section', () => {
   it('reads the bindings and leaves the planogram as it was', () => {
-    const text = stringify({ ...PLANOGRAM, labels: [{ label: 'esl-a1', shelfId: 'shelf-a', facing: 1 }, { label: '0000021da0000001', shelfId: 'shelf-a', facing: 2 }] });
+    const text = stringify({
+      ...PLANOGRAM,
+      labels: [
+        { label: 'esl-a1', shelfId: 'shelf-a', facing: 1 },
+        { label: '0000021da0000001', shelfId: 'shelf-a', facing: 2 },
+      ],
+    });
     expect(parsePlanogramLabels(text, 'p.yaml')).toEqual([
       { label: 'esl-a1', shelfId: 'shelf-a', facing: 1 },
       { label: '0000021da0000001', shelfId: 'shelf-a', facing: 2 },
@@ -88,7 +102,12 @@ describe('merging and checking bindings', () => {
   });
 
   it('the sku is the one the facing holds now; a facing gone from the planogram has no binding', () => {
-    expect(withSku({ labelId: 'esl-a1', shelfId: 'shelf-a', facing: 2, source: 'api' }, skuAt)).toEqual({ labelId: 'esl-a1', shelfId: 'shelf-a', facing: 2, sku: '4000000000024' });
+    expect(withSku({ labelId: 'esl-a1', shelfId: 'shelf-a', facing: 2, source: 'api' }, skuAt)).toEqual({
+      labelId: 'esl-a1',
+      shelfId: 'shelf-a',
+      facing: 2,
+      sku: '4000000000024',
+    });
     expect(withSku({ labelId: 'esl-a1', shelfId: 'shelf-x', facing: 2, source: 'api' }, skuAt)).toBeUndefined();
   });
 
@@ -97,7 +116,9 @@ describe('merging and checking bindings', () => {
     expect(() => checkBinding('esl-a2', { shelfId: 'shelf-a', facing: 7 }, { skuAt, bindings, maxLabels: 10 })).toThrow(
       new LabelBindingError('esl-a2', { shelfId: 'shelf-a', facing: 7 }, 'no such facing in the planogram'),
     );
-    expect(() => checkBinding('esl-a2', { shelfId: 'shelf-a', facing: 1 }, { skuAt, bindings, maxLabels: 1 })).toThrow(/esl-a2 .* 1 labels are bound already/);
+    expect(() => checkBinding('esl-a2', { shelfId: 'shelf-a', facing: 1 }, { skuAt, bindings, maxLabels: 1 })).toThrow(
+      /esl-a2 .* 1 labels are bound already/,
+    );
     // rebinding a label already bound is fine at the bound
     expect(() => checkBinding('esl-a1', { shelfId: 'shelf-a', facing: 2 }, { skuAt, bindings, maxLabels: 1 })).not.toThrow();
   });

@@ -18,7 +18,11 @@ describe('label flashes', () => {
     expect(flashes.flash('L1', 'stop', 'hq')).toBe('held');
     expect(flashes.reasonsOf('L1')).toEqual(['low-stock']);
     expect(flashes.flash('L1', 'stop', 'low-stock')).toBe('sent');
-    expect(sent).toEqual([['L1', 'find'], ['L1', 'find'], ['L1', 'stop']]);
+    expect(sent).toEqual([
+      ['L1', 'find'],
+      ['L1', 'find'],
+      ['L1', 'stop'],
+    ]);
     expect(flashes.reasonsOf('L1')).toEqual([]);
   });
 
@@ -29,7 +33,10 @@ describe('label flashes', () => {
     expect(flashes.flash('L1', 'stop', 'low-stock')).toBe('held');
     expect(flashes.flash('L1', 'stop', 'hq')).toBe('sent');
     expect(flashes.flash('L2', 'stop', 'hq')).toBe('sent');
-    expect(sent.filter(([, pattern]) => pattern === 'stop')).toEqual([['L1', 'stop'], ['L2', 'stop']]);
+    expect(sent.filter(([, pattern]) => pattern === 'stop')).toEqual([
+      ['L1', 'stop'],
+      ['L2', 'stop'],
+    ]);
   });
 
   it('a label no driver carries is reported and not held; past maxLabels a flash goes out untracked', () => {
@@ -39,6 +46,9 @@ describe('label flashes', () => {
     flashes.flash('L1', 'find', 'hq');
     expect(flashes.flash('L2', 'find', 'hq')).toBe('sent');
     expect(flashes.reasonsOf('L2')).toEqual([]);
-    expect(sent).toEqual([['L1', 'find'], ['L2', 'find']]);
+    expect(sent).toEqual([
+      ['L1', 'find'],
+      ['L2', 'find'],
+    ]);
   });
 });

@@ -7,7 +7,13 @@ const label = (over: Partial<LabelSighting> = {}): LabelSighting => ({ labelId: 
 
 /** runs the actions against a set of active alert keys, as the alert service would */
 function apply(active: Set<string>, sighting: LabelSighting, now: number) {
-  const actions = labelAlertActions(sighting, labelHealth(sighting, thresholds, now), { shelfId: 'shelf-a', facing: 1 }, thresholds, (key) => active.has(key));
+  const actions = labelAlertActions(
+    sighting,
+    labelHealth(sighting, thresholds, now),
+    { shelfId: 'shelf-a', facing: 1 },
+    thresholds,
+    (key) => active.has(key),
+  );
   for (const action of actions) {
     if ('raise' in action) active.add(action.raise.key);
     else active.delete(action.resolve);
@@ -28,13 +34,22 @@ describe('labelHealth', () => {
   });
 
   it('battery below the threshold is low; unknown (null) is not', () => {
-    expect(labelHealth(label({ lastSeenAt: 0, batteryMv: 2_399 }), thresholds, 0)).toEqual({ offline: false, batteryLow: true, condition: 'battery-low' });
+    expect(labelHealth(label({ lastSeenAt: 0, batteryMv: 2_399 }), thresholds, 0)).toEqual({
+      offline: false,
+      batteryLow: true,
+      condition: 'battery-low',
+    });
     expect(labelHealth(label({ lastSeenAt: 0, batteryMv: 2_400 }), thresholds, 0).batteryLow).toBe(false);
     expect(labelHealth(label({ lastSeenAt: 0, batteryMv: null }), thresholds, 0).batteryLow).toBe(false);
   });
 
   it('a check-in moves last seen forward only, and an unknown battery keeps the last known', () => {
-    const seen = checkedIn(label({ lastSeenAt: 5_000, batteryMv: 2_800 }), { driverId: 'oepl:ap-1', at: 4_000, batteryMv: null, displayedPriceCents: 199 });
+    const seen = checkedIn(label({ lastSeenAt: 5_000, batteryMv: 2_800 }), {
+      driverId: 'oepl:ap-1',
+      at: 4_000,
+      batteryMv: null,
+      displayedPriceCents: 199,
+    });
     expect(seen).toMatchObject({ lastSeenAt: 5_000, batteryMv: 2_800, driverId: 'oepl:ap-1', displayedPriceCents: 199 });
   });
 });
@@ -47,7 +62,15 @@ describe('label alerts', () => {
     const opened = apply(active, silent, 200_000);
     expect(opened).toEqual([
       {
-        raise: expect.objectContaining({ kind: 'label-offline', key: 'label-offline:esl-a1', severity: 'warning', deviceId: 'esl-a1', shelfId: 'shelf-a', facing: 1, title: expect.stringContaining('esl-a1 (shelf-a/1)') }),
+        raise: expect.objectContaining({
+          kind: 'label-offline',
+          key: 'label-offline:esl-a1',
+          severity: 'warning',
+          deviceId: 'esl-a1',
+          shelfId: 'shelf-a',
+          facing: 1,
+          title: expect.stringContaining('esl-a1 (shelf-a/1)'),
+        }),
       },
     ]);
     expect(apply(active, silent, 300_000)).toEqual([]); // still offline: nothing new
@@ -59,7 +82,15 @@ describe('label alerts', () => {
   it('label-battery-low opens below the threshold, stays while the label is offline, resolves on a good battery', () => {
     const active = new Set<string>();
     const low = label({ lastSeenAt: 0, batteryMv: 2_100 });
-    expect(apply(active, low, 0)).toEqual([{ raise: expect.objectContaining({ kind: 'label-battery-low', key: 'label-battery-low:esl-a1', title: expect.stringContaining('2100 mV') }) }]);
+    expect(apply(active, low, 0)).toEqual([
+      {
+        raise: expect.objectContaining({
+          kind: 'label-battery-low',
+          key: 'label-battery-low:esl-a1',
+          title: expect.stringContaining('2100 mV'),
+        }),
+      },
+    ]);
     // offline: the battery alert is left as it is, the offline one opens
     expect(apply(active, low, 200_000)).toEqual([{ raise: expect.objectContaining({ kind: 'label-offline' }) }]);
     expect([...active].sort()).toEqual(['label-battery-low:esl-a1', 'label-offline:esl-a1']);

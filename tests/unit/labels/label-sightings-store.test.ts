@@ -28,7 +28,9 @@ describe('label sightings store', () => {
       { labelId: 'L1', driverId: 'mqtt-ap:ap-1', trackedSince: 1_000, lastSeenAt: 5_000, batteryMv: 2_900, displayedPriceCents: 249 },
       { labelId: 'L2', trackedSince: 1_000, batteryMv: null },
     ]);
-    await store.save([{ labelId: 'L2', driverId: 'oepl:ap-2', trackedSince: 1_000, lastSeenAt: 6_000, batteryMv: null, displayedPriceCents: 0 }]);
+    await store.save([
+      { labelId: 'L2', driverId: 'oepl:ap-2', trackedSince: 1_000, lastSeenAt: 6_000, batteryMv: null, displayedPriceCents: 0 },
+    ]);
     expect(await store.loadAll(10)).toEqual([
       { labelId: 'L2', driverId: 'oepl:ap-2', trackedSince: 1_000, lastSeenAt: 6_000, batteryMv: null, displayedPriceCents: 0 },
       { labelId: 'L1', driverId: 'mqtt-ap:ap-1', trackedSince: 1_000, lastSeenAt: 5_000, batteryMv: 2_900, displayedPriceCents: 249 },
@@ -37,7 +39,13 @@ describe('label sightings store', () => {
   });
 
   it('writes 50,000 sightings in one call and loads the most recently seen first, up to the limit', async () => {
-    const many = Array.from({ length: 50_000 }, (_, i) => ({ labelId: `L${i}`, driverId: `mqtt-ap:ap-${i % 20}`, trackedSince: 0, lastSeenAt: i, batteryMv: 3_000 }));
+    const many = Array.from({ length: 50_000 }, (_, i) => ({
+      labelId: `L${i}`,
+      driverId: `mqtt-ap:ap-${i % 20}`,
+      trackedSince: 0,
+      lastSeenAt: i,
+      batteryMv: 3_000,
+    }));
     await store.save(many);
     const loaded = await store.loadAll(3);
     expect(loaded.map((s) => s.labelId)).toEqual(['L49999', 'L49998', 'L49997']);

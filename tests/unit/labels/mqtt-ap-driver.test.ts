@@ -51,19 +51,35 @@ describe('MqttApDriver (access point label driver)', () => {
 
   const build = async (options: Partial<MqttApDriverOptions> = {}) => {
     // the test drives ticks itself: the driver's own interval is too long to fire
-    driver = new MqttApDriver({ apId: AP, tickMs: 3_600_000, settleMs: 0, ...options }, { bus, source, log: pino({ level: 'silent' }), now: () => now, isConnected: () => connected });
+    driver = new MqttApDriver(
+      { apId: AP, tickMs: 3_600_000, settleMs: 0, ...options },
+      { bus, source, log: pino({ level: 'silent' }), now: () => now, isConnected: () => connected },
+    );
     driver.onEvent((event) => (event.type === 'link' ? links : events).push(event));
     await driver.start();
   };
-  const content = (labelId: string, version: number, priceCents = 100 + version): LabelContent => ({ labelId, version, sku: '4000000000017', productName: 'Oat milk 1 l', priceCents });
-  const acks = (...list: ApLabelAck[]) => bus.emit('device.message:ap/ack', { key: 'ap/ack', deviceId: AP, payload: { acks: list, ts: now }, receivedAt: now });
-  const reports = (...list: ApLabelReport[]) => bus.emit('device.message:ap/labels', { key: 'ap/labels', deviceId: AP, payload: { labels: list, ts: now }, receivedAt: now });
+  const content = (labelId: string, version: number, priceCents = 100 + version): LabelContent => ({
+    labelId,
+    version,
+    sku: '4000000000017',
+    productName: 'Oat milk 1 l',
+    priceCents,
+  });
+  const acks = (...list: ApLabelAck[]) =>
+    bus.emit('device.message:ap/ack', { key: 'ap/ack', deviceId: AP, payload: { acks: list, ts: now }, receivedAt: now });
+  const reports = (...list: ApLabelReport[]) =>
+    bus.emit('device.message:ap/labels', { key: 'ap/labels', deviceId: AP, payload: { labels: list, ts: now }, receivedAt: now });
   const link = (up: boolean) => bus.emit('device.connection', { deviceId: AP, kind: 'ap', source: 'mqtt', connected: up, at: now });
-  const of = <T extends LabelDriverEvent['type']>(type: T) => events.filter((event): event is Extract<LabelDriverEvent, { type: T }> => event.type === type);
+  const of = <T extends LabelDriverEvent['type']>(type: T) =>
+    events.filter((event): event is Extract<LabelDriverEvent, { type: T }> => event.type === type);
 
   beforeEach(() => {
     now = 1_764_000_000_000;
-    bus = new GatewayBus({ onHandlerError: ({ error }) => { throw error; } });
+    bus = new GatewayBus({
+      onHandlerError: ({ error }) => {
+        throw error;
+      },
+    });
     source = new FakeSource();
     events = [];
     links = [];
@@ -84,7 +100,11 @@ describe('MqttApDriver (access point label driver)', () => {
     // the bucket holds 50 again, but only 80 commands may await the AP's ack
     expect(source.commands).toHaveLength(80);
     expect(driver.stats).toMatchObject({ inFlight: 80, queued: 40 });
-    acks(...source.commands.slice(0, 30).map((c) => ({ cmdId: c.cmdId, labelId: c.labelId, status: 'shown' as const, displayedPriceCents: 101 })));
+    acks(
+      ...source.commands
+        .slice(0, 30)
+        .map((c) => ({ cmdId: c.cmdId, labelId: c.labelId, status: 'shown' as const, displayedPriceCents: 101 })),
+    );
     now += 1_000;
     driver.tick(now);
     expect(source.commands).toHaveLength(110);
@@ -104,7 +124,10 @@ describe('MqttApDriver (access point label driver)', () => {
     );
     expect(events).toEqual([]);
     expect(driver.stats.acksIgnored).toBe(2);
-    acks({ cmdId: c1!.cmdId, labelId: 'L1', status: 'shown', displayedPriceCents: 219 }, { cmdId: c2!.cmdId, labelId: 'L2', status: 'shown', displayedPriceCents: 199 });
+    acks(
+      { cmdId: c1!.cmdId, labelId: 'L1', status: 'shown', displayedPriceCents: 219 },
+      { cmdId: c2!.cmdId, labelId: 'L2', status: 'shown', displayedPriceCents: 199 },
+    );
     expect(events).toEqual([
       { type: 'confirmed', labelId: 'L1', version: 1, displayedPriceCents: 219, at: now },
       { type: 'failed', labelId: 'L2', version: 1, reason: 'label shows 199 cents, expected 219', retryable: true, at: now },
@@ -113,7 +136,7 @@ describe('MqttApDriver (access point label driver)', () => {
     expect(of('confirmed')).toHaveLength(1);
   });
 
-  it('a failed ack fails with the AP\'s error; no ack in time fails retryable', async () => {
+  it("a failed ack fails with the AP's error; no ack in time fails retryable", async () => {
     await build({ ackTimeoutMs: 5_000 });
     driver.send(content('L1', 1));
     driver.send(content('L2', 1));
@@ -141,7 +164,10 @@ describe('MqttApDriver (access point label driver)', () => {
     expect(of('failed')).toEqual([]);
     // L1 checks in: the AP acks shown; L2's ack is lost but its report shows the price
     acks({ cmdId: source.commandFor('L1')!.cmdId, labelId: 'L1', status: 'shown', displayedPriceCents: 250 });
-    reports({ labelId: 'L2', batteryMv: 2950, displayedPriceCents: 260, seenAt: now }, { labelId: 'L9', batteryMv: null, displayedPriceCents: null, seenAt: now });
+    reports(
+      { labelId: 'L2', batteryMv: 2950, displayedPriceCents: 260, seenAt: now },
+      { labelId: 'L9', batteryMv: null, displayedPriceCents: null, seenAt: now },
+    );
     expect(of('confirmed')).toEqual([
       { type: 'confirmed', labelId: 'L1', version: 1, displayedPriceCents: 250, at: now },
       { type: 'confirmed', labelId: 'L2', version: 1, displayedPriceCents: 260, at: now },
@@ -164,7 +190,9 @@ describe('MqttApDriver (access point label driver)', () => {
     expect(of('confirmed')).toEqual([]);
     now += 10_000;
     driver.tick(now);
-    expect(of('failed')).toEqual([{ type: 'failed', labelId: 'L1', version: 1, reason: 'label not seen within 10000 ms', retryable: true, at: now }]);
+    expect(of('failed')).toEqual([
+      { type: 'failed', labelId: 'L1', version: 1, reason: 'label not seen within 10000 ms', retryable: true, at: now },
+    ]);
   });
 
   describe('supersede: at most one command in flight per label', () => {
@@ -189,7 +217,9 @@ describe('MqttApDriver (access point label driver)', () => {
       driver.send(content('L1', 3));
       driver.tick(now);
       expect(source.commands).toHaveLength(1); // v1 still awaits its ack
-      expect(of('failed')).toEqual([{ type: 'failed', labelId: 'L1', version: 2, reason: 'superseded by version 3', retryable: false, at: now }]);
+      expect(of('failed')).toEqual([
+        { type: 'failed', labelId: 'L1', version: 2, reason: 'superseded by version 3', retryable: false, at: now },
+      ]);
       acks({ cmdId: source.commands[0]!.cmdId, labelId: 'L1', status: 'shown', displayedPriceCents: 101 });
       driver.tick(now);
       expect(source.commands.map((c) => c.type === 'set-price' && c.priceCents)).toEqual([101, 103]);
@@ -234,11 +264,22 @@ describe('MqttApDriver (access point label driver)', () => {
     link(true);
     now += 1_000;
     driver.tick(now);
-    expect(source.commands.slice(2).map((c) => c.labelId).sort()).toEqual(['L1', 'L2', 'L3']);
+    expect(
+      source.commands
+        .slice(2)
+        .map((c) => c.labelId)
+        .sort(),
+    ).toEqual(['L1', 'L2', 'L3']);
     expect(source.commands.slice(2).some((c) => before.includes(c.cmdId))).toBe(false);
-    acks(...source.commands.slice(2).map((c) => ({ cmdId: c.cmdId, labelId: c.labelId, status: 'shown' as const, displayedPriceCents: 101 })));
+    acks(
+      ...source.commands.slice(2).map((c) => ({ cmdId: c.cmdId, labelId: c.labelId, status: 'shown' as const, displayedPriceCents: 101 })),
+    );
     expect(links.map((e) => e.type === 'link' && e.up)).toEqual([true, false, true]);
-    expect(of('confirmed').map((e) => e.labelId).sort()).toEqual(['L1', 'L2', 'L3']);
+    expect(
+      of('confirmed')
+        .map((e) => e.labelId)
+        .sort(),
+    ).toEqual(['L1', 'L2', 'L3']);
     expect(of('waiting')).toHaveLength(1); // announced once, not again after the re-send
   });
 
@@ -248,7 +289,9 @@ describe('MqttApDriver (access point label driver)', () => {
     driver.send(content('L1', 1));
     driver.send(content('L2', 1));
     driver.send(content('L3', 1));
-    expect(of('failed')).toEqual([{ type: 'failed', labelId: 'L3', version: 1, reason: 'queue full (2 labels)', retryable: true, at: now }]);
+    expect(of('failed')).toEqual([
+      { type: 'failed', labelId: 'L3', version: 1, reason: 'queue full (2 labels)', retryable: true, at: now },
+    ]);
     now += 60_000;
     driver.tick(now);
     expect(of('failed').map((e) => e.type === 'failed' && [e.labelId, e.reason])).toEqual([
@@ -301,7 +344,10 @@ describe('MqttApDriver settle time after a (re)connect', () => {
     const sent: unknown[] = [];
     const bus = new GatewayBus({ onHandlerError: () => undefined });
     const source = { deliver: (command: unknown) => (sent.push(command), { ok: true as const }) };
-    const driver = new MqttApDriver({ apId: 'ap-9', tickMs: 3_600_000, settleMs: 250 }, { bus, source: source as never, log: pino({ level: 'silent' }), now: () => now, isConnected: () => true });
+    const driver = new MqttApDriver(
+      { apId: 'ap-9', tickMs: 3_600_000, settleMs: 250 },
+      { bus, source: source as never, log: pino({ level: 'silent' }), now: () => now, isConnected: () => true },
+    );
     await driver.start();
     driver.send({ labelId: 'L1', version: 1, sku: 's', productName: 'p', priceCents: 100 });
     driver.tick(now + 100);
@@ -312,12 +358,15 @@ describe('MqttApDriver settle time after a (re)connect', () => {
     await driver.stop();
   });
 
-  it('sends as soon as the AP subscribed to its command topic, not on another topic or another AP\'s subscription', async () => {
+  it("sends as soon as the AP subscribed to its command topic, not on another topic or another AP's subscription", async () => {
     const now = 1_000;
     const sent: unknown[] = [];
     const bus = new GatewayBus({ onHandlerError: () => undefined });
     const source = { deliver: (command: unknown) => (sent.push(command), { ok: true as const }) };
-    const driver = new MqttApDriver({ apId: 'ap-9', tickMs: 3_600_000, settleMs: 10_000 }, { bus, source: source as never, log: pino({ level: 'silent' }), now: () => now, isConnected: () => false });
+    const driver = new MqttApDriver(
+      { apId: 'ap-9', tickMs: 3_600_000, settleMs: 10_000 },
+      { bus, source: source as never, log: pino({ level: 'silent' }), now: () => now, isConnected: () => false },
+    );
     await driver.start();
     bus.emit('device.connection', { deviceId: 'ap-9', kind: 'ap', source: 'mqtt', connected: true, at: now });
     driver.send({ labelId: 'L1', version: 1, sku: 's', productName: 'p', priceCents: 100 });

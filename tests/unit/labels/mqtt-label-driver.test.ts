@@ -14,7 +14,13 @@ describe('MqttLabelDriver (direct MQTT labels through the command channel)', () 
   let driver: MqttLabelDriver;
   let events: LabelDriverEvent[];
 
-  const content = (labelId: string, version: number, priceCents = 100 + version): LabelContent => ({ labelId, version, sku: '4000000000017', productName: 'Oat milk 1 l', priceCents });
+  const content = (labelId: string, version: number, priceCents = 100 + version): LabelContent => ({
+    labelId,
+    version,
+    sku: '4000000000017',
+    productName: 'Oat milk 1 l',
+    priceCents,
+  });
   const labelEvents = () => events.filter((event) => event.type !== 'link');
   const flush = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -34,7 +40,16 @@ describe('MqttLabelDriver (direct MQTT labels through the command channel)', () 
               sent.push({
                 request,
                 answer: async (outcome, extra = {}) => {
-                  resolve({ cmdId, deviceId: request.deviceId, kind: 'esl', type: request.type, outcome, sentAt: now, endedAt: now, ...extra });
+                  resolve({
+                    cmdId,
+                    deviceId: request.deviceId,
+                    kind: 'esl',
+                    type: request.type,
+                    outcome,
+                    sentAt: now,
+                    endedAt: now,
+                    ...extra,
+                  });
                   await flush();
                 },
               });
@@ -47,23 +62,39 @@ describe('MqttLabelDriver (direct MQTT labels through the command channel)', () 
   };
   const ok = (priceCents: number) => ({ ack: { cmdId: 'x', ok: true, displayedPriceCents: priceCents, ts: now } });
   const status = (deviceId: string, displayedPriceCents: number | null) =>
-    bus.emit('device.message:esl/status', { key: 'esl/status', deviceId, payload: { batteryMv: 2950, displayedPriceCents, ts: now }, receivedAt: now });
+    bus.emit('device.message:esl/status', {
+      key: 'esl/status',
+      deviceId,
+      payload: { batteryMv: 2950, displayedPriceCents, ts: now },
+      receivedAt: now,
+    });
 
   beforeEach(() => {
-    bus = new GatewayBus({ onHandlerError: ({ error }) => { throw error; } });
+    bus = new GatewayBus({
+      onHandlerError: ({ error }) => {
+        throw error;
+      },
+    });
     sent = [];
     events = [];
   });
   afterEach(async () => driver?.stop());
 
-  it('sends set-price through the command channel; the ack\'s displayed price confirms', async () => {
+  it("sends set-price through the command channel; the ack's displayed price confirms", async () => {
     await build();
     expect(driver.handles('esl-1')).toBe(true);
     expect(driver.handles('oepl-1')).toBe(false);
     driver.send(content('esl-1', 1, 219));
     driver.send(content('esl-2', 1, 219));
     driver.send(content('esl-3', 1, 219));
-    expect(sent.map((s) => s.request)).toEqual(['esl-1', 'esl-2', 'esl-3'].map((deviceId) => ({ deviceId, kind: 'esl', type: 'set-price', params: { sku: '4000000000017', priceCents: 219 } })));
+    expect(sent.map((s) => s.request)).toEqual(
+      ['esl-1', 'esl-2', 'esl-3'].map((deviceId) => ({
+        deviceId,
+        kind: 'esl',
+        type: 'set-price',
+        params: { sku: '4000000000017', priceCents: 219 },
+      })),
+    );
     await sent[0]!.answer('confirmed', ok(219));
     await sent[1]!.answer('confirmed', ok(199));
     await sent[2]!.answer('rejected', { detail: 'sku mismatch' });
@@ -78,7 +109,9 @@ describe('MqttLabelDriver (direct MQTT labels through the command channel)', () 
     await build();
     driver.send(content('esl-1', 1));
     await sent[0]!.answer('timed-out', { detail: 'no ack within 10000 ms' });
-    expect(labelEvents()).toEqual([{ type: 'failed', labelId: 'esl-1', version: 1, reason: 'timed-out: no ack within 10000 ms', retryable: true, at: now }]);
+    expect(labelEvents()).toEqual([
+      { type: 'failed', labelId: 'esl-1', version: 1, reason: 'timed-out: no ack within 10000 ms', retryable: true, at: now },
+    ]);
   });
 
   it('a label that is not connected waits, and gets the content when it checks in', async () => {
@@ -103,7 +136,9 @@ describe('MqttLabelDriver (direct MQTT labels through the command channel)', () 
     expect(sent.map((s) => s.request.deviceId)).toEqual(['esl-1', 'esl-2', 'esl-1']);
     status('esl-2', 260);
     expect(sent).toHaveLength(3);
-    expect(labelEvents().filter((e) => e.type === 'confirmed')).toEqual([{ type: 'confirmed', labelId: 'esl-2', version: 1, displayedPriceCents: 260, at: now }]);
+    expect(labelEvents().filter((e) => e.type === 'confirmed')).toEqual([
+      { type: 'confirmed', labelId: 'esl-2', version: 1, displayedPriceCents: 260, at: now },
+    ]);
   });
 
   it('supersede: one command in flight per label; a newer version goes out after it, one not sent is replaced', async () => {
@@ -113,7 +148,10 @@ describe('MqttLabelDriver (direct MQTT labels through the command channel)', () 
     driver.send(content('esl-1', 3));
     expect(sent).toHaveLength(1);
     await sent[0]!.answer('confirmed', ok(101));
-    expect(sent.map((s) => s.request.params)).toEqual([{ sku: '4000000000017', priceCents: 101 }, { sku: '4000000000017', priceCents: 103 }]);
+    expect(sent.map((s) => s.request.params)).toEqual([
+      { sku: '4000000000017', priceCents: 101 },
+      { sku: '4000000000017', priceCents: 103 },
+    ]);
     await sent[1]!.answer('dropped', { detail: 'not-connected' });
     driver.send(content('esl-1', 4)); // waiting for the label: replaced at once
     expect(sent).toHaveLength(3);

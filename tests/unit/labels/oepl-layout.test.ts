@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { OEPL_DEFAULT_CANVAS, OEPL_TTF, TTF_CHAR_WIDTH, oeplCanvas, oeplPriceLayout, type OeplCanvas } from '../../../edge/labels/oepl-layout.js';
+import {
+  OEPL_DEFAULT_CANVAS,
+  OEPL_TTF,
+  TTF_CHAR_WIDTH,
+  oeplCanvas,
+  oeplPriceLayout,
+  type OeplCanvas,
+} from '../../../edge/labels/oepl-layout.js';
 import { oeplPriceCommands } from '../../../edge/labels/oepl-rules.js';
 
 const content = { productName: 'Organic whole milk 3.8 % fat, 1 litre carton', priceCents: 123_456, sku: '4000000000017-EXTRA-LONG-SKU' };

@@ -1,7 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_OEPL_FRAME_CHARS, OeplProtocolError, OeplUnsupportedFirmwareError, normalizeOeplMac, parseOeplMessage, parseOeplTagsAnswer } from '../../../edge/labels/oepl-messages.js';
+import {
+  MAX_OEPL_FRAME_CHARS,
+  OeplProtocolError,
+  OeplUnsupportedFirmwareError,
+  normalizeOeplMac,
+  parseOeplMessage,
+  parseOeplTagsAnswer,
+} from '../../../edge/labels/oepl-messages.js';
 
-const record = { mac: '0000021d0b5a1234', hash: 'ab'.repeat(16), lastseen: 1_700_000_000, nextcheckin: 1_700_000_060, pending: 0, batteryMv: 2950, updatecount: 4, updatelast: 1_699_999_990, alias: 'x', RSSI: -60 };
+const record = {
+  mac: '0000021d0b5a1234',
+  hash: 'ab'.repeat(16),
+  lastseen: 1_700_000_000,
+  nextcheckin: 1_700_000_060,
+  pending: 0,
+  batteryMv: 2950,
+  updatecount: 4,
+  updatelast: 1_699_999_990,
+  alias: 'x',
+  RSSI: -60,
+};
 
 function protocolError(frame: string): OeplProtocolError {
   try {
@@ -20,9 +38,16 @@ describe('parseOeplMessage', () => {
   });
 
   it('reads the sys heartbeat, REBOOTING and the xfer timeout of one tag', () => {
-    expect(parseOeplMessage('{"sys":{"currtime":1700000000,"runstate":1,"heap":1234}}')).toEqual({ kind: 'sys', currentTimeS: 1_700_000_000, runState: 1 });
+    expect(parseOeplMessage('{"sys":{"currtime":1700000000,"runstate":1,"heap":1234}}')).toEqual({
+      kind: 'sys',
+      currentTimeS: 1_700_000_000,
+      runState: 1,
+    });
     expect(parseOeplMessage('{"errMsg":"REBOOTING"}')).toEqual({ kind: 'rebooting' });
-    expect(parseOeplMessage(JSON.stringify({ errMsg: '< 0000021D0B5A1234 xfer timeout\r\n' }))).toEqual({ kind: 'xfer-timeout', mac: '0000021D0B5A1234' });
+    expect(parseOeplMessage(JSON.stringify({ errMsg: '< 0000021D0B5A1234 xfer timeout\r\n' }))).toEqual({
+      kind: 'xfer-timeout',
+      mac: '0000021D0B5A1234',
+    });
     expect(parseOeplMessage('{"errMsg":"File not found. /x"}')).toEqual({ kind: 'error', text: 'File not found. /x' });
     expect(parseOeplMessage('{"console":"hello"}')).toEqual({ kind: 'other', key: 'console' });
   });

@@ -1,8 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import type { OeplTagRecord } from '../../../edge/labels/oepl-messages.js';
-import { backoffDelayMs, classifyUploadAnswer, confirmsSubmission, formatPrice, oeplBattery, oeplContentKey, oeplFirmware, seenSinceSubmission } from '../../../edge/labels/oepl-rules.js';
+import {
+  backoffDelayMs,
+  classifyUploadAnswer,
+  confirmsSubmission,
+  formatPrice,
+  oeplBattery,
+  oeplContentKey,
+  oeplFirmware,
+  seenSinceSubmission,
+} from '../../../edge/labels/oepl-rules.js';
 
-const before: OeplTagRecord = { mac: '0000021D0B5A1234', hash: 'aa', lastseen: 1000, nextcheckin: 1060, pending: 0, batteryMv: 2900, updatecount: 7, updatelast: 900 };
+const before: OeplTagRecord = {
+  mac: '0000021D0B5A1234',
+  hash: 'aa',
+  lastseen: 1000,
+  nextcheckin: 1060,
+  pending: 0,
+  batteryMv: 2900,
+  updatecount: 7,
+  updatelast: 900,
+};
 const submission = { submittedAtApS: 1010, baselineUpdateCount: 7 };
 
 describe('confirmsSubmission', () => {
@@ -34,7 +52,12 @@ describe('classifyUploadAnswer', () => {
     expect(classifyUploadAnswer(200, 'Ok, saved')).toEqual({ kind: 'stored' });
     expect(classifyUploadAnswer(409, 'come back later')).toEqual({ kind: 'busy' });
     expect(classifyUploadAnswer(400, 'mac not found in tagDB')).toEqual({ kind: 'mac-not-found' });
-    expect(classifyUploadAnswer(400, 'Missing parameters')).toEqual({ kind: 'unexpected', status: 400, body: 'Missing parameters', retryable: false });
+    expect(classifyUploadAnswer(400, 'Missing parameters')).toEqual({
+      kind: 'unexpected',
+      status: 400,
+      body: 'Missing parameters',
+      retryable: false,
+    });
     expect(classifyUploadAnswer(500, 'oops')).toMatchObject({ kind: 'unexpected', retryable: true });
     expect(classifyUploadAnswer(200, 'Error while saving')).toMatchObject({ kind: 'unexpected', status: 200 });
   });

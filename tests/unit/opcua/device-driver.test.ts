@@ -30,12 +30,30 @@ const fakeOpcua = async () =>
     },
   }) as unknown as OpcuaModule;
 
-const CASE: OpcuaDeviceConfig = { id: 'case-1', kind: 'case', endpointUrl: 'opc.tcp://127.0.0.1:1', items: [{ field: 'temperatureC', nodeId: 'ns=1;s=t' }] };
+const CASE: OpcuaDeviceConfig = {
+  id: 'case-1',
+  kind: 'case',
+  endpointUrl: 'opc.tcp://127.0.0.1:1',
+  items: [{ field: 'temperatureC', nodeId: 'ns=1;s=t' }],
+};
 
-function driver(devices: OpcuaDeviceConfig[], registry: DeviceRegistry, loadOpcua: () => Promise<OpcuaModule>, env: NodeJS.ProcessEnv = {}) {
+function driver(
+  devices: OpcuaDeviceConfig[],
+  registry: DeviceRegistry,
+  loadOpcua: () => Promise<OpcuaModule>,
+  env: NodeJS.ProcessEnv = {},
+) {
   return new OpcuaDeviceDriver(
     { devices, dataDir: '/nonexistent' },
-    { bus: new GatewayBus({ onHandlerError: () => undefined }), registry, metrics: { registry: new Registry(), messageAccepted: () => undefined }, now: () => 0, log: pino({ level: 'silent' }), env, loadOpcua },
+    {
+      bus: new GatewayBus({ onHandlerError: () => undefined }),
+      registry,
+      metrics: { registry: new Registry(), messageAccepted: () => undefined },
+      now: () => 0,
+      log: pino({ level: 'silent' }),
+      env,
+      loadOpcua,
+    },
   );
 }
 
@@ -52,7 +70,11 @@ describe('OpcuaDeviceDriver', () => {
   it('registers a configured device that is not registered yet, and leaves one registered with another kind alone', async () => {
     // registered disabled, so start() builds the session but does not connect it (the fake module has no client)
     const { registry, provision } = fakeRegistry([{ id: 'shelf-9', kind: 'kiosk', createdAt: 0, disabled: false, lastSeenAt: null }], true);
-    const d = driver([{ ...CASE }, { ...CASE, id: 'shelf-9', kind: 'shelf', items: [{ field: 'weightG', facing: 1, nodeId: 'ns=1;s=w' }] }], registry, fakeOpcua);
+    const d = driver(
+      [{ ...CASE }, { ...CASE, id: 'shelf-9', kind: 'shelf', items: [{ field: 'weightG', facing: 1, nodeId: 'ns=1;s=w' }] }],
+      registry,
+      fakeOpcua,
+    );
     await d.start();
     expect(provision).toHaveBeenCalledTimes(1);
     expect(provision).toHaveBeenCalledWith('case-1', 'case');

@@ -2,16 +2,30 @@ import { describe, expect, it } from 'vitest';
 import { DeviceMessageDecoder } from '../../../edge/device-registry/decoder.js';
 import { mapSample, sampleTimestamp, type ItemSample } from '../../../edge/opcua/device-mapping.js';
 
-const good = (value: unknown, sourceTimestampMs: number | null = 1_000): ItemSample => ({ value, good: true, status: 'Good', sourceTimestampMs, serverTimestampMs: 2_000 });
+const good = (value: unknown, sourceTimestampMs: number | null = 1_000): ItemSample => ({
+  value,
+  good: true,
+  status: 'Good',
+  sourceTimestampMs,
+  serverTimestampMs: 2_000,
+});
 const caseDevice = { id: 'case-1', kind: 'case' as const };
 const shelf = { id: 'shelf-x', kind: 'shelf' as const };
 
 describe('OPC UA samples → device messages', () => {
   it('maps a case temperature to the same case/telemetry message an MQTT case sends, carrying the known door state', () => {
     const first = mapSample(caseDevice, { field: 'doorOpen' }, good(false), {}, 5_000);
-    expect(first).toMatchObject({ ok: true, message: { key: 'case/telemetry', deviceId: 'case-1', receivedAt: 5_000, payload: { doorOpen: false, ts: 1_000 } } });
+    expect(first).toMatchObject({
+      ok: true,
+      message: { key: 'case/telemetry', deviceId: 'case-1', receivedAt: 5_000, payload: { doorOpen: false, ts: 1_000 } },
+    });
     const second = mapSample(caseDevice, { field: 'temperatureC' }, good(4.5, 1_500), first.snapshot, 5_100);
-    expect(second.ok && second.message).toEqual({ key: 'case/telemetry', deviceId: 'case-1', receivedAt: 5_100, payload: { temperatureC: 4.5, doorOpen: false, ts: 1_500 } });
+    expect(second.ok && second.message).toEqual({
+      key: 'case/telemetry',
+      deviceId: 'case-1',
+      receivedAt: 5_100,
+      payload: { temperatureC: 4.5, doorOpen: false, ts: 1_500 },
+    });
   });
 
   it('makes the message an MQTT case publishing the same values makes (the contract schema accepts it as it is)', () => {
@@ -31,7 +45,12 @@ describe('OPC UA samples → device messages', () => {
 
   it('maps a shelf controller weight to shelf/weight of its facing', () => {
     const result = mapSample(shelf, { field: 'weightG', facing: 3 }, good(2841.5), {}, 9);
-    expect(result.ok && result.message).toEqual({ key: 'shelf/weight', deviceId: 'shelf-x', receivedAt: 9, payload: { facing: 3, weightG: 2841.5, ts: 1_000 } });
+    expect(result.ok && result.message).toEqual({
+      key: 'shelf/weight',
+      deviceId: 'shelf-x',
+      receivedAt: 9,
+      payload: { facing: 3, weightG: 2841.5, ts: 1_000 },
+    });
   });
 
   it('refuses a Bad value and forgets the field, so the last good temperature is not reported again', () => {

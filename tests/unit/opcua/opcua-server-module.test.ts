@@ -42,7 +42,13 @@ describe('OPC UA server module', () => {
       log: pino({ level: 'silent' }),
     });
     await module.start();
-    for (const event of ['stock.changed', 'alert.changed', 'device.connection', 'device.message:kiosk/status', 'device.message:shelf/weight'] as const) {
+    for (const event of [
+      'stock.changed',
+      'alert.changed',
+      'device.connection',
+      'device.message:kiosk/status',
+      'device.message:shelf/weight',
+    ] as const) {
       expect(bus.subscriberCount(event), event).toBe(0);
     }
     expect(touched).toEqual([]);

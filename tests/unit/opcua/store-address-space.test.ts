@@ -20,7 +20,13 @@ import {
   type UAVariable,
 } from 'node-opcua';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildStoreAddressSpace, type AlertActionOutcome, type AlertInfo, type StoreAddressSpace, type WeightNow } from '../../../edge/opcua/store-address-space.js';
+import {
+  buildStoreAddressSpace,
+  type AlertActionOutcome,
+  type AlertInfo,
+  type StoreAddressSpace,
+  type WeightNow,
+} from '../../../edge/opcua/store-address-space.js';
 
 const planogram = {
   planogram: {
@@ -64,24 +70,33 @@ describe('buildStoreAddressSpace', () => {
   const call = (alertId: string, method: string, context: SessionContext, inputs: unknown[] = []) => {
     const object = addressSpace.findNode(`ns=1;s=alert/${alertId}`) as UAObject;
     const m = addressSpace.findNode(`ns=1;s=alert/${alertId}/${method}`) as UAMethod;
-    return m.execute(object, inputs.map((value) => ({ dataType: DataType.String, value })), context);
+    return m.execute(
+      object,
+      inputs.map((value) => ({ dataType: DataType.String, value })),
+      context,
+    );
   };
 
   beforeAll(async () => {
     addressSpace = AddressSpace.create();
     await generateAddressSpace(addressSpace, [nodesets.standard]);
     addressSpace.registerNamespace('urn:test-store');
-    space = buildStoreAddressSpace(addressSpace, {
-      storeId: 'store-1',
-      planogram,
-      facing: (shelfId, facing) => (shelfId === 'shelf-a' && facing === 2 ? { shelfId, facing, units: 4, level: 'ok', updatedAt: 1_700_000_000_000 } : undefined),
-      liveWeight: () => weight,
-      kiosks: [{ id: 'kiosk-1', kind: 'kiosk' }],
-      isConnected: (id) => id === 'kiosk-1',
-      activeAlerts: [alert()],
-      acknowledgeAlert: (id, by) => (calls.push(`ack ${id} by ${by}`), outcome),
-      resolveAlert: (id, by, note) => (calls.push(`resolve ${id} by ${by}: ${note ?? '-'}`), outcome),
-    }, { maxAlertNodes: 2 });
+    space = buildStoreAddressSpace(
+      addressSpace,
+      {
+        storeId: 'store-1',
+        planogram,
+        facing: (shelfId, facing) =>
+          shelfId === 'shelf-a' && facing === 2 ? { shelfId, facing, units: 4, level: 'ok', updatedAt: 1_700_000_000_000 } : undefined,
+        liveWeight: () => weight,
+        kiosks: [{ id: 'kiosk-1', kind: 'kiosk' }],
+        isConnected: (id) => id === 'kiosk-1',
+        activeAlerts: [alert()],
+        acknowledgeAlert: (id, by) => (calls.push(`ack ${id} by ${by}`), outcome),
+        resolveAlert: (id, by, note) => (calls.push(`resolve ${id} by ${by}: ${note ?? '-'}`), outcome),
+      },
+      { maxAlertNodes: 2 },
+    );
   }, 30_000);
 
   afterAll(() => addressSpace?.dispose());
@@ -250,7 +265,16 @@ describe('buildStoreAddressSpace', () => {
     it('an alert about no facing and no kiosk shown (a refrigerated case) hangs on the Store and reaches the Server object', () => {
       events.length = 0;
       const at = 1_700_000_020_000;
-      const caseAlert: AlertInfo = { id: 'al-case', kind: 'cold-chain', state: 'open', severity: 'critical', title: 'Case case-dairy: 7.2 °C', deviceId: 'case-dairy', openedAt: at, updatedAt: at };
+      const caseAlert: AlertInfo = {
+        id: 'al-case',
+        kind: 'cold-chain',
+        state: 'open',
+        severity: 'critical',
+        title: 'Case case-dairy: 7.2 °C',
+        deviceId: 'case-dairy',
+        openedAt: at,
+        updatedAt: at,
+      };
       space.alertChanged(caseAlert);
       // before, instantiating the condition threw ("conditionSourceNode must be an event source"): a gateway restarted
       // with such an alert open did not start

@@ -31,7 +31,7 @@ afterEach(async () => {
 });
 
 describe('planogram module', () => {
-  it('serves the file\'s labels section from SQLite, also after a restart that does not parse the file', async () => {
+  it("serves the file's labels section from SQLite, also after a restart that does not parse the file", async () => {
     await migrate(db);
     const file = join(dir, 'planogram.yaml');
     await writeFile(file, stringify(FILE));
@@ -44,7 +44,10 @@ describe('planogram module', () => {
   });
 
   it('a store that loaded its file before migration 14 parses it once more, so its labels are not lost', async () => {
-    await migrate(db, MIGRATIONS.filter((migration) => migration.version < 14));
+    await migrate(
+      db,
+      MIGRATIONS.filter((migration) => migration.version < 14),
+    );
     const file = join(dir, 'planogram.yaml');
     await writeFile(file, stringify(FILE));
     // the old gateway stored the planogram and its fingerprint, and had nowhere to keep the labels

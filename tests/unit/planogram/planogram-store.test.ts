@@ -64,7 +64,7 @@ describe('PlanogramStore', () => {
     expect('priceCents' in loaded.products[1]!).toBe(false);
   });
 
-  it('keeps the file\'s labels section in file order, and a replace without one drops it', async () => {
+  it("keeps the file's labels section in file order, and a replace without one drops it", async () => {
     const labels = [
       { label: 'esl-z', shelfId: FIRST.facings[0]!.shelfId, facing: FIRST.facings[0]!.facing },
       { label: '0000AABBCCDDEEFF', shelfId: FIRST.facings[0]!.shelfId, facing: FIRST.facings[0]!.facing },
@@ -82,7 +82,10 @@ describe('PlanogramStore', () => {
 
   it('replacing again updates products in place (name, weight, price)', async () => {
     await store.replace(FIRST);
-    const renamed: Planogram = { ...FIRST, products: [{ ...FIRST.products[0]!, name: 'Oat milk 1 l (new)', priceCents: 199 }, FIRST.products[1]!] };
+    const renamed: Planogram = {
+      ...FIRST,
+      products: [{ ...FIRST.products[0]!, name: 'Oat milk 1 l (new)', priceCents: 199 }, FIRST.products[1]!],
+    };
     await store.replace(renamed);
     expect(await store.load()).toEqual(renamed);
   });

@@ -34,7 +34,10 @@ class FakeAlerts {
 
 function fixture(records: Record<string, LabelPriceRecord>) {
   const listeners = new Set<(event: LabelDriverEvent) => void>();
-  const driver = { driverId: 'mqtt-esl', onEvent: (listener: (event: LabelDriverEvent) => void) => (listeners.add(listener), () => listeners.delete(listener)) } as unknown as LabelDriver;
+  const driver = {
+    driverId: 'mqtt-esl',
+    onEvent: (listener: (event: LabelDriverEvent) => void) => (listeners.add(listener), () => listeners.delete(listener)),
+  } as unknown as LabelDriver;
   const directory: LabelDirectory = {
     labelsForSku: (sku) => (sku === MILK ? ['esl-m1', 'esl-m2'] : []),
     bindingOf: (labelId) => (labelId === 'esl-m1' ? { labelId, shelfId: 'shelf-a', facing: 1, sku: MILK } : undefined),
@@ -43,13 +46,27 @@ function fixture(records: Record<string, LabelPriceRecord>) {
     onDriversChanged: () => () => undefined,
   };
   const alerts = new FakeAlerts();
-  const bus = new GatewayBus({ onHandlerError: ({ error }) => { throw error; } });
-  const module = new PriceIntegrityModule({ bus, directory, prices: { priceRecord: (id) => records[id] }, alerts: () => alerts as unknown as AlertService, log: pino({ level: 'silent' }) });
+  const bus = new GatewayBus({
+    onHandlerError: ({ error }) => {
+      throw error;
+    },
+  });
+  const module = new PriceIntegrityModule({
+    bus,
+    directory,
+    prices: { priceRecord: (id) => records[id] },
+    alerts: () => alerts as unknown as AlertService,
+    log: pino({ level: 'silent' }),
+  });
   const driverEvent = (event: LabelDriverEvent) => listeners.forEach((listener) => listener(event));
   return { module, alerts, driverEvent, listeners };
 }
 
-const confirmed = (labelId: string, sku: string, priceCents: number): LabelPriceRecord => ({ labelId, version: 1, confirmed: { version: 1, sku, priceCents, campaignId: 'c1', at: 0 } });
+const confirmed = (labelId: string, sku: string, priceCents: number): LabelPriceRecord => ({
+  labelId,
+  version: 1,
+  confirmed: { version: 1, sku, priceCents, campaignId: 'c1', at: 0 },
+});
 
 describe('PriceIntegrityModule', () => {
   it('compares a kiosk scan only with labels that confirmed this sku; an open mismatch follows the prices seen last', () => {
@@ -78,7 +95,13 @@ describe('PriceIntegrityModule', () => {
     driverEvent({ type: 'check-in', labelId: 'esl-m1', batteryMv: 2900, at: 1 });
     expect(module.counters.labelChecks).toBe(0);
     driverEvent({ type: 'check-in', labelId: 'esl-m1', batteryMv: 2900, displayedPriceCents: 250, at: 2 });
-    expect(alerts.active.get('price-mismatch:label:esl-m1')).toMatchObject({ kind: 'price-mismatch', severity: 'critical', shelfId: 'shelf-a', facing: 1, sku: MILK });
+    expect(alerts.active.get('price-mismatch:label:esl-m1')).toMatchObject({
+      kind: 'price-mismatch',
+      severity: 'critical',
+      shelfId: 'shelf-a',
+      facing: 1,
+      sku: MILK,
+    });
     driverEvent({ type: 'check-in', labelId: 'esl-m1', batteryMv: 2900, displayedPriceCents: 205, at: 3 });
     expect(alerts.active.size).toBe(0);
     await module.stop();

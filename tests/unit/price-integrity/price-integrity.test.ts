@@ -12,11 +12,24 @@ const confirmedAt = (priceCents: number, extra: Partial<LabelPriceRecord> = {}):
 });
 
 describe('price integrity: kiosk scans', () => {
-  it('a kiosk price that differs from a label\'s confirmed price raises a critical price-mismatch naming both prices', () => {
-    const verdict = checkKioskPrice({ kioskId: 'kiosk-1', sku: MILK, scannedCents: 199, labels: [{ labelId: 'esl-m1', priceCents: 205, shelfId: 'shelf-a', facing: 1 }] });
+  it("a kiosk price that differs from a label's confirmed price raises a critical price-mismatch naming both prices", () => {
+    const verdict = checkKioskPrice({
+      kioskId: 'kiosk-1',
+      sku: MILK,
+      scannedCents: 199,
+      labels: [{ labelId: 'esl-m1', priceCents: 205, shelfId: 'shelf-a', facing: 1 }],
+    });
     expect(verdict).toMatchObject({
       type: 'raise',
-      alert: { kind: 'price-mismatch', key: priceMismatchKey({ sku: MILK }), severity: 'critical', sku: MILK, deviceId: 'kiosk-1', shelfId: 'shelf-a', facing: 1 },
+      alert: {
+        kind: 'price-mismatch',
+        key: priceMismatchKey({ sku: MILK }),
+        severity: 'critical',
+        sku: MILK,
+        deviceId: 'kiosk-1',
+        shelfId: 'shelf-a',
+        facing: 1,
+      },
     });
     if (verdict.type !== 'raise') throw new Error('expected a raise');
     expect(verdict.alert.title).toContain('1.99');
@@ -24,8 +37,16 @@ describe('price integrity: kiosk scans', () => {
     expect(verdict.alert.title).toContain('esl-m1');
   });
 
-  it('names the label that differs when only one of the sku\'s labels does', () => {
-    const verdict = checkKioskPrice({ kioskId: 'k', sku: MILK, scannedCents: 205, labels: [{ labelId: 'esl-m1', priceCents: 205 }, { labelId: 'esl-m2', priceCents: 210 }] });
+  it("names the label that differs when only one of the sku's labels does", () => {
+    const verdict = checkKioskPrice({
+      kioskId: 'k',
+      sku: MILK,
+      scannedCents: 205,
+      labels: [
+        { labelId: 'esl-m1', priceCents: 205 },
+        { labelId: 'esl-m2', priceCents: 210 },
+      ],
+    });
     expect(verdict.type === 'raise' && verdict.alert.title).toContain('esl-m2 shows 2.10');
   });
 
@@ -40,22 +61,40 @@ describe('price integrity: kiosk scans', () => {
 });
 
 describe('price integrity: label reports', () => {
-  it('a label showing another price than it confirmed raises a mismatch on the label\'s key, naming both', () => {
-    const verdict = checkLabelPrice({ labelId: 'esl-m1', displayedCents: 999, record: confirmedAt(205), binding: { shelfId: 'shelf-a', facing: 1, sku: MILK } });
-    expect(verdict).toMatchObject({ type: 'raise', alert: { kind: 'price-mismatch', key: 'price-mismatch:label:esl-m1', severity: 'critical', sku: MILK, shelfId: 'shelf-a', facing: 1 } });
+  it("a label showing another price than it confirmed raises a mismatch on the label's key, naming both", () => {
+    const verdict = checkLabelPrice({
+      labelId: 'esl-m1',
+      displayedCents: 999,
+      record: confirmedAt(205),
+      binding: { shelfId: 'shelf-a', facing: 1, sku: MILK },
+    });
+    expect(verdict).toMatchObject({
+      type: 'raise',
+      alert: { kind: 'price-mismatch', key: 'price-mismatch:label:esl-m1', severity: 'critical', sku: MILK, shelfId: 'shelf-a', facing: 1 },
+    });
     if (verdict.type !== 'raise') throw new Error('expected a raise');
     expect(verdict.alert.title).toBe(`Price mismatch on label esl-m1: it shows 9.99, confirmed 2.05 for ${MILK}`);
   });
 
   it('the confirmed price resolves; a label that confirmed nothing is unknown', () => {
-    expect(checkLabelPrice({ labelId: 'esl-m1', displayedCents: 205, record: confirmedAt(205) })).toMatchObject({ type: 'resolve', key: 'price-mismatch:label:esl-m1' });
+    expect(checkLabelPrice({ labelId: 'esl-m1', displayedCents: 205, record: confirmedAt(205) })).toMatchObject({
+      type: 'resolve',
+      key: 'price-mismatch:label:esl-m1',
+    });
     expect(checkLabelPrice({ labelId: 'esl-m1', displayedCents: 205, record: undefined })).toEqual({ type: 'unknown' });
-    expect(checkLabelPrice({ labelId: 'esl-m1', displayedCents: 205, record: { labelId: 'esl-m1', version: 1 } })).toEqual({ type: 'unknown' });
+    expect(checkLabelPrice({ labelId: 'esl-m1', displayedCents: 205, record: { labelId: 'esl-m1', version: 1 } })).toEqual({
+      type: 'unknown',
+    });
   });
 
   it('a price on its way (sent, its ack not yet in) is no false alarm during a campaign', () => {
     const pending = { version: 2, sku: MILK, priceCents: 219, campaignId: 'c2' };
-    const record = confirmedAt(205, { version: 2, target: pending, inFlight: { ...pending, attempt: 1, sentAt: 2_000 }, lastSent: pending });
+    const record = confirmedAt(205, {
+      version: 2,
+      target: pending,
+      inFlight: { ...pending, attempt: 1, sentAt: 2_000 },
+      lastSent: pending,
+    });
     expect(labelPriceExpectation(record)).toEqual({ confirmedCents: 205, acceptable: new Set([205, 219]) });
     expect(checkLabelPrice({ labelId: 'esl-m1', displayedCents: 219, record }).type).toBe('resolve');
     expect(checkLabelPrice({ labelId: 'esl-m1', displayedCents: 100, record }).type).toBe('raise');

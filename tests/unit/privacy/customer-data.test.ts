@@ -10,8 +10,10 @@ const KEY = Buffer.alloc(32, 7);
 
 describe('card numbers', () => {
   it('Luhn: valid test numbers pass, one changed digit fails, lengths outside 13–19 fail', () => {
-    for (const number of [VISA, '5555555555554444', '378282246310005', '6011111111111117', '4222222222222']) expect(luhnValid(number), number).toBe(true);
-    for (const number of ['4111111111111112', '1234567890123', '411111111111', '41111111111111111111']) expect(luhnValid(number), number).toBe(false);
+    for (const number of [VISA, '5555555555554444', '378282246310005', '6011111111111117', '4222222222222'])
+      expect(luhnValid(number), number).toBe(true);
+    for (const number of ['4111111111111112', '1234567890123', '411111111111', '41111111111111111111'])
+      expect(luhnValid(number), number).toBe(false);
   });
 
   it('masks every card-number-looking run to its last four digits, in groups too; leaves other numbers alone', () => {
@@ -37,11 +39,27 @@ describe('pseudonyms', () => {
 
   it('a kiosk event keeps its shape: loyalty id pseudonymised, a card-number payment reference masked, other references pseudonymised, free text masked', () => {
     const pseudonyms = new Pseudonymizer(KEY);
-    const event = { type: 'payment-failed', basketId: 'b-1', loyaltyId: 'LOY-123456', paymentRef: VISA, reason: `card ${VISA} declined`, ts: 5 };
+    const event = {
+      type: 'payment-failed',
+      basketId: 'b-1',
+      loyaltyId: 'LOY-123456',
+      paymentRef: VISA,
+      reason: `card ${VISA} declined`,
+      ts: 5,
+    };
     const kept = protectKioskEvent(event, pseudonyms);
-    expect(kept).toEqual({ type: 'payment-failed', basketId: 'b-1', loyaltyId: pseudonyms.pseudonym('LOY-123456'), paymentRef: '**** 1111', reason: 'card **** 1111 declined', ts: 5 });
+    expect(kept).toEqual({
+      type: 'payment-failed',
+      basketId: 'b-1',
+      loyaltyId: pseudonyms.pseudonym('LOY-123456'),
+      paymentRef: '**** 1111',
+      reason: 'card **** 1111 declined',
+      ts: 5,
+    });
     expect(event.loyaltyId).toBe('LOY-123456'); // the input is not changed
-    expect(protectKioskEvent({ type: 'payment-succeeded', paymentRef: 'TX-98765', ts: 1 }, pseudonyms).paymentRef).toBe(pseudonyms.pseudonym('TX-98765'));
+    expect(protectKioskEvent({ type: 'payment-succeeded', paymentRef: 'TX-98765', ts: 1 }, pseudonyms).paymentRef).toBe(
+      pseudonyms.pseudonym('TX-98765'),
+    );
     // a sku is a product code the stock pipeline matches to the planogram: an EAN-13 that passes Luhn stays as it is
     expect(protectKioskEvent({ type: 'item-scanned', sku: '4000000000006', ts: 1 }, pseudonyms).sku).toBe('4000000000006');
   });

@@ -6,9 +6,17 @@ import { RELAY_DEFAULTS, resolveRelayConfig } from '../../../edge/relay/relay-co
 
 describe('the hq config section', () => {
   it('fills every default and names the client after the store', async () => {
-    const config = await loadConfig({ overrides: { storeId: 'store-42', hq: { enabled: true, url: 'mqtts://hq.example.com:8883' } }, env: {} });
+    const config = await loadConfig({
+      overrides: { storeId: 'store-42', hq: { enabled: true, url: 'mqtts://hq.example.com:8883' } },
+      env: {},
+    });
     const hq = resolveRelayConfig(config.hq, config.storeId);
-    expect(hq).toMatchObject({ clientId: 'smartstore-edge-store-42', topicPrefix: RELAY_DEFAULTS.topicPrefix, maxInFlight: RELAY_DEFAULTS.maxInFlight, drain: RELAY_DEFAULTS.drain });
+    expect(hq).toMatchObject({
+      clientId: 'smartstore-edge-store-42',
+      topicPrefix: RELAY_DEFAULTS.topicPrefix,
+      maxInFlight: RELAY_DEFAULTS.maxInFlight,
+      drain: RELAY_DEFAULTS.drain,
+    });
     expect(hq.outbox).toEqual(OUTBOX_DEFAULTS);
     expect(hq.eventTypePrefix).toBe('com.smartstore');
   });
@@ -34,11 +42,21 @@ describe('the hq config section', () => {
 
   it('lists every bad option with its path', async () => {
     const error = await loadConfig({
-      overrides: { hq: { enabled: true, url: 'http://hq', topicPrefix: 'a/#', maxInFlight: 0, outbox: { budgets: { bogus: 1 } }, drain: { ratePerS: -1 } } },
+      overrides: {
+        hq: {
+          enabled: true,
+          url: 'http://hq',
+          topicPrefix: 'a/#',
+          maxInFlight: 0,
+          outbox: { budgets: { bogus: 1 } },
+          drain: { ratePerS: -1 },
+        },
+      },
       env: {},
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     const issues = (error as ConfigError).issues.join('\n');
-    for (const path of ['/hq/url', '/hq/topicPrefix', '/hq/maxInFlight', '/hq/outbox/budgets', '/hq/drain/ratePerS']) expect(issues).toContain(path);
+    for (const path of ['/hq/url', '/hq/topicPrefix', '/hq/maxInFlight', '/hq/outbox/budgets', '/hq/drain/ratePerS'])
+      expect(issues).toContain(path);
   });
 });

@@ -36,7 +36,12 @@ function options(url: string, over: Partial<ForwarderOptions> = {}): ForwarderOp
 
 async function setup(
   over: Partial<ForwarderOptions> = {},
-  hqOptions: { proxy?: boolean; extraConfig?: string[]; connect?: (url: string, o: IClientOptions) => mqtt.MqttClient; urlCredentials?: string } = {},
+  hqOptions: {
+    proxy?: boolean;
+    extraConfig?: string[];
+    connect?: (url: string, o: IClientOptions) => mqtt.MqttClient;
+    urlCredentials?: string;
+  } = {},
 ) {
   const hq: Mosquitto = await startMosquitto({ extraConfig: hqOptions.extraConfig ?? [] });
   cleanups.push(() => hq.stop());
@@ -51,7 +56,12 @@ async function setup(
   const logLines: string[] = [];
   const log = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) });
   const url = (proxy?.url ?? hq.url).replace('//', hqOptions.urlCredentials ? `//${hqOptions.urlCredentials}@` : '//');
-  const forwarder = new Forwarder(options(url, over), { outbox, log, now: Date.now, ...(hqOptions.connect ? { connect: hqOptions.connect } : {}) });
+  const forwarder = new Forwarder(options(url, over), {
+    outbox,
+    log,
+    now: Date.now,
+    ...(hqOptions.connect ? { connect: hqOptions.connect } : {}),
+  });
   cleanups.push(() => forwarder.stop());
   return { hq, proxy, sub, outbox, forwarder, logLines };
 }
@@ -155,7 +165,10 @@ describe.skipIf(!hasMosquitto)('Forwarder → Mosquitto', () => {
   });
 
   it('never logs the password', async () => {
-    const { forwarder, logLines, proxy } = await setup({ username: 'store-7', password: 'hunter2-very-secret' }, { proxy: true, urlCredentials: 'store-7:hunter2-in-url' });
+    const { forwarder, logLines, proxy } = await setup(
+      { username: 'store-7', password: 'hunter2-very-secret' },
+      { proxy: true, urlCredentials: 'store-7:hunter2-in-url' },
+    );
     proxy!.setMode('cut');
     forwarder.start();
     await eventually(() => (forwarder.status().link.attempts >= 2 ? true : undefined), 3_000, 'failed attempts');

@@ -21,7 +21,8 @@ function commands(store = new HqCommandStore(db)) {
 }
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
-const price = (id: string) => json({ id, type: 'price-campaign', campaignId: 'summer', prices: [{ sku: '4000000000017', priceCents: 149 }] });
+const price = (id: string) =>
+  json({ id, type: 'price-campaign', campaignId: 'summer', prices: [{ sku: '4000000000017', priceCents: 149 }] });
 
 beforeEach(async () => {
   db = new SqliteDatabase(':memory:');
@@ -125,8 +126,14 @@ describe('HQ commands', () => {
     const noPrices = await c.receive('t', json({ id: 'cmd-3', type: 'price-campaign', campaignId: 'x', prices: [] }));
     expect(noPrices).toMatchObject({ outcome: 'rejected' });
     expect(noPrices?.reason).toContain('/prices');
-    expect(await c.receive('t', json({ id: 'cmd-4', type: 'self-destruct' }))).toMatchObject({ outcome: 'rejected', reason: 'unknown command type self-destruct' });
-    expect(await c.receive('t', json({ id: 'cmd-5', type: 'label-flash', labels: ['esl-1'], extra: 1 }))).toMatchObject({ outcome: 'rejected', reason: '/ unknown field extra' });
+    expect(await c.receive('t', json({ id: 'cmd-4', type: 'self-destruct' }))).toMatchObject({
+      outcome: 'rejected',
+      reason: 'unknown command type self-destruct',
+    });
+    expect(await c.receive('t', json({ id: 'cmd-5', type: 'label-flash', labels: ['esl-1'], extra: 1 }))).toMatchObject({
+      outcome: 'rejected',
+      reason: '/ unknown field extra',
+    });
     expect(await c.receive('t', Buffer.from('{not json'))).toBeUndefined();
     expect(await c.receive('t', json([1, 2]))).toBeUndefined();
     expect(await c.receive('t', json({ type: 'price-campaign' }))).toBeUndefined();
@@ -139,7 +146,10 @@ describe('HQ commands', () => {
     c.registerHandler('label-flash', async () => {
       throw new Error('access point offline');
     });
-    expect(await c.receive('t', json({ id: 'cmd-6', type: 'label-flash', labels: ['esl-1'] }))).toMatchObject({ outcome: 'failed', reason: 'access point offline' });
+    expect(await c.receive('t', json({ id: 'cmd-6', type: 'label-flash', labels: ['esl-1'] }))).toMatchObject({
+      outcome: 'failed',
+      reason: 'access point offline',
+    });
   });
 
   it('logs malformed commands rate-limited', async () => {

@@ -34,13 +34,22 @@ describe('KioskBaskets', () => {
     b.onEvent('k1', ev('basket-open', { basketId: 'b1' }), 0);
     b.onEvent('k1', ev('item-scanned', { basketId: 'b1', sku: 'A', qty: 1 }), 0);
     b.onEvent('k1', ev('payment-failed'), 0);
-    expect(b.onEvent('k1', ev('basket-closed'), 0)).toMatchObject({ basketId: 'b1', payment: 'failed', items: [{ sku: 'A', qty: 1, priceCents: null }], totalCents: 0 });
+    expect(b.onEvent('k1', ev('basket-closed'), 0)).toMatchObject({
+      basketId: 'b1',
+      payment: 'failed',
+      items: [{ sku: 'A', qty: 1, priceCents: null }],
+      totalCents: 0,
+    });
   });
 
   it('marks a basket whose opening was not seen incomplete, and an unknown close too', () => {
     const b = new KioskBaskets(limits);
     b.onEvent('k1', ev('item-scanned', { basketId: 'b9', sku: 'A', qty: 1, priceCents: 100 }), 0);
-    expect(b.onEvent('k1', ev('basket-closed', { basketId: 'b9' }), 0)).toMatchObject({ complete: false, payment: 'unknown', totalCents: 100 });
+    expect(b.onEvent('k1', ev('basket-closed', { basketId: 'b9' }), 0)).toMatchObject({
+      complete: false,
+      payment: 'unknown',
+      totalCents: 100,
+    });
     expect(b.onEvent('k2', ev('basket-closed', { basketId: 'zz' }), 0)).toMatchObject({ basketId: 'zz', complete: false, items: [] });
   });
 

@@ -10,6 +10,14 @@ describe('runOutboxBench (smoke, tiny counts)', () => {
     expect(result.singleRow.events).toBe(200);
     expect(result.ratio).toBeGreaterThan(1);
     expect(lines).toHaveLength(2);
-    console.log(JSON.stringify({ outboxPerS: Math.round(result.outbox.eventsPerS), singlePerS: Math.round(result.singleRow.eventsPerS), ratio: result.ratio.toFixed(1), rowsPerCommit: result.outbox.rowsPerCommit.toFixed(0), bodyBytes: result.bodyBytes }));
+    console.log(
+      JSON.stringify({
+        outboxPerS: Math.round(result.outbox.eventsPerS),
+        singlePerS: Math.round(result.singleRow.eventsPerS),
+        ratio: result.ratio.toFixed(1),
+        rowsPerCommit: result.outbox.rowsPerCommit.toFixed(0),
+        bodyBytes: result.bodyBytes,
+      }),
+    );
   });
 });

@@ -58,7 +58,11 @@ describe('outbox retention (expire)', () => {
     const body = JSON.parse((report as OutboxRow).body) as { type: string; data: DroppedReport };
     expect(body.type).toBe('com.smartstore.store.relay.dropped');
     const data = body.data;
-    expect(data.perClass.critical).toEqual({ count: 1, firstTime: new Date(old.createdAt).toISOString(), lastTime: new Date(old.createdAt).toISOString() });
+    expect(data.perClass.critical).toEqual({
+      count: 1,
+      firstTime: new Date(old.createdAt).toISOString(),
+      lastTime: new Date(old.createdAt).toISOString(),
+    });
 
     outbox.release([oldLeased.seq]);
     const left = (await allRows()).map((r) => r.seq);

@@ -5,7 +5,13 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cloudEventFactory } from '../../../edge/relay/cloud-event.js';
 import { OUTBOX_DEFAULTS, type OutboxConfig } from '../../../edge/relay/outbox-config.js';
-import { DROPPED_EVENT_TYPE, OutboxBackpressureError, OutboxClosedError, SqliteOutbox, type DroppedReport } from '../../../edge/relay/outbox-store.js';
+import {
+  DROPPED_EVENT_TYPE,
+  OutboxBackpressureError,
+  OutboxClosedError,
+  SqliteOutbox,
+  type DroppedReport,
+} from '../../../edge/relay/outbox-store.js';
 import type { OutboxRow, RelayClass } from '../../../edge/relay/outbox.js';
 import { SqliteDatabase } from '../../../edge/storage/database.js';
 
@@ -15,7 +21,8 @@ let ids: number;
 const outboxes: SqliteOutbox[] = [];
 const now = () => clock;
 const newId = () => `00000000-0000-4000-8000-${String(++ids).padStart(12, '0')}`;
-const event = (type: string, data: unknown = { pad: 'x'.repeat(100) }) => cloudEventFactory({ storeId: 's1', newId, now })({ type, subject: 'test', data });
+const event = (type: string, data: unknown = { pad: 'x'.repeat(100) }) =>
+  cloudEventFactory({ storeId: 's1', newId, now })({ type, subject: 'test', data });
 
 function config(overrides: Partial<OutboxConfig> = {}): OutboxConfig {
   return { ...OUTBOX_DEFAULTS, droppedReportIntervalMs: 0, ...overrides };
@@ -56,7 +63,10 @@ describe('SqliteOutbox', () => {
     const rows = await rowsOf(outbox, 'operational');
     expect(rows).toHaveLength(1_200);
     expect(JSON.parse((rows[7] as OutboxRow).body)).toMatchObject({ specversion: '1.0', type: 'store.test', data: { i: 7 } });
-    expect(outbox.stats(clock).perClass.operational).toMatchObject({ rows: 1_200, bytes: rows.reduce((n, r) => n + Buffer.byteLength(r.body), 0) });
+    expect(outbox.stats(clock).perClass.operational).toMatchObject({
+      rows: 1_200,
+      bytes: rows.reduce((n, r) => n + Buffer.byteLength(r.body), 0),
+    });
   });
 
   it('opens its own file with synchronous=FULL', async () => {
@@ -89,11 +99,17 @@ describe('SqliteOutbox', () => {
     expect(seen).toEqual([1, 2, 3]);
     await outbox.remove([1, 3]);
     expect((await rowsOf(outbox, 'critical')).map((r) => r.seq)).toEqual([2]);
-    expect(outbox.stats(clock).perClass.critical).toMatchObject({ rows: 1, bytes: Buffer.byteLength((rows[1] as OutboxRow).body), oldestCreatedAt: clock });
+    expect(outbox.stats(clock).perClass.critical).toMatchObject({
+      rows: 1,
+      bytes: Buffer.byteLength((rows[1] as OutboxRow).body),
+      oldestCreatedAt: clock,
+    });
   });
 
   it('drops the oldest rows of a class over its budget and accounts every drop, in a drop report to HQ', async () => {
-    const outbox = await open({ budgets: { criticalBytes: 1_000_000, operationalBytes: 1_000_000, telemetryBytes: 2_000, totalBytes: 10_000_000 } });
+    const outbox = await open({
+      budgets: { criticalBytes: 1_000_000, operationalBytes: 1_000_000, telemetryBytes: 2_000, totalBytes: 10_000_000 },
+    });
     const appended: OutboxRow[] = [];
     for (let i = 0; i < 30; i++) {
       clock += 1_000;
@@ -103,14 +119,21 @@ describe('SqliteOutbox', () => {
     const stats = outbox.stats(clock).perClass.telemetry;
     expect(stats.bytes).toBeLessThanOrEqual(2_000);
     // oldest first: what is left is the newest ones, contiguous
-    expect(left.map((r) => r.seq)).toEqual(appended.slice(30 - left.length).map((r) => r.seq).filter((s) => left.some((r) => r.seq === s)));
+    expect(left.map((r) => r.seq)).toEqual(
+      appended
+        .slice(30 - left.length)
+        .map((r) => r.seq)
+        .filter((s) => left.some((r) => r.seq === s)),
+    );
     expect(left.at(-1)?.id).toBe(appended.at(-1)?.id);
     const droppedIds = appended.filter((a) => !left.some((r) => r.id === a.id));
     expect(stats.dropped.count).toBe(droppedIds.length);
     expect(stats.dropped.firstAt).toBe(droppedIds[0]?.createdAt);
     expect(stats.dropped.lastAt).toBe(droppedIds.at(-1)?.createdAt);
     // the reports to HQ add up to exactly what it will never get
-    const reports = (await rowsOf(outbox, 'critical')).filter((r) => r.type === DROPPED_EVENT_TYPE).map((r) => (JSON.parse(r.body) as { data: DroppedReport }).data);
+    const reports = (await rowsOf(outbox, 'critical'))
+      .filter((r) => r.type === DROPPED_EVENT_TYPE)
+      .map((r) => (JSON.parse(r.body) as { data: DroppedReport }).data);
     expect(reports.reduce((n, r) => n + r.perClass.telemetry.count, 0)).toBe(droppedIds.length);
     expect(reports[0]?.perClass.telemetry.firstTime).toBe(new Date(droppedIds[0]?.createdAt ?? 0).toISOString());
     expect(reports.every((r) => r.perClass.critical.count === 0 && r.perClass.operational.count === 0)).toBe(true);
@@ -120,7 +143,10 @@ describe('SqliteOutbox', () => {
     const rowBytes = Buffer.byteLength(JSON.stringify(event('store.stock.changed')));
     // room for 21 rows; one drop report per minute at most, so reports do not crowd out the rows under test
     const totalBytes = 21 * rowBytes;
-    const outbox = await open({ droppedReportIntervalMs: 60_000, budgets: { criticalBytes: 1_000_000, operationalBytes: 1_000_000, telemetryBytes: 1_000_000, totalBytes } });
+    const outbox = await open({
+      droppedReportIntervalMs: 60_000,
+      budgets: { criticalBytes: 1_000_000, operationalBytes: 1_000_000, telemetryBytes: 1_000_000, totalBytes },
+    });
     for (let i = 0; i < 10; i++) await outbox.append(event('store.stock.changed'), 'operational');
     for (let i = 0; i < 10; i++) await outbox.append(event('store.telemetry.hourly'), 'telemetry');
     expect(outbox.stats(clock).perClass.operational.dropped.count).toBe(0);
@@ -139,7 +165,9 @@ describe('SqliteOutbox', () => {
   });
 
   it('never drops leased rows (in flight to HQ) until they are released', async () => {
-    const outbox = await open({ budgets: { criticalBytes: 1_000_000, operationalBytes: 1_000_000, telemetryBytes: 1_500, totalBytes: 10_000_000 } });
+    const outbox = await open({
+      budgets: { criticalBytes: 1_000_000, operationalBytes: 1_000_000, telemetryBytes: 1_500, totalBytes: 10_000_000 },
+    });
     for (let i = 0; i < 5; i++) await outbox.append(event('store.telemetry.hourly'), 'telemetry');
     const leased = await outbox.read('telemetry', 0, 3);
     for (let i = 0; i < 20; i++) await outbox.append(event('store.telemetry.hourly'), 'telemetry');
@@ -153,9 +181,15 @@ describe('SqliteOutbox', () => {
   });
 
   it('sends at most one drop report per interval; drops in between go into the next one', async () => {
-    const outbox = await open({ droppedReportIntervalMs: 60_000, budgets: { criticalBytes: 1_000_000, operationalBytes: 1_000_000, telemetryBytes: 1_000, totalBytes: 10_000_000 } });
+    const outbox = await open({
+      droppedReportIntervalMs: 60_000,
+      budgets: { criticalBytes: 1_000_000, operationalBytes: 1_000_000, telemetryBytes: 1_000, totalBytes: 10_000_000 },
+    });
     for (let i = 0; i < 40; i++) await outbox.append(event('store.telemetry.hourly'), 'telemetry');
-    const reports = async () => (await rowsOf(outbox, 'critical')).filter((r) => r.type === DROPPED_EVENT_TYPE).map((r) => (JSON.parse(r.body) as { data: DroppedReport }).data);
+    const reports = async () =>
+      (await rowsOf(outbox, 'critical'))
+        .filter((r) => r.type === DROPPED_EVENT_TYPE)
+        .map((r) => (JSON.parse(r.body) as { data: DroppedReport }).data);
     expect(await reports()).toHaveLength(1);
     clock += 60_000;
     await outbox.append(event('store.telemetry.hourly'), 'telemetry');
@@ -165,15 +199,24 @@ describe('SqliteOutbox', () => {
   });
 
   it('keeps seq increasing and its counters right across a restart, also after every row was removed', async () => {
-    let outbox = await open({ budgets: { criticalBytes: 1_000_000, operationalBytes: 1_000_000, telemetryBytes: 1_000, totalBytes: 10_000_000 } });
+    let outbox = await open({
+      budgets: { criticalBytes: 1_000_000, operationalBytes: 1_000_000, telemetryBytes: 1_000, totalBytes: 10_000_000 },
+    });
     for (let i = 0; i < 10; i++) await outbox.append(event('store.telemetry.hourly'), 'telemetry');
     const critical = await Promise.all([1, 2].map(() => outbox.append(event('store.alert.changed'), 'critical')));
     const before = outbox.stats(clock);
     await outbox.stop();
-    outbox = await open({ budgets: { criticalBytes: 1_000_000, operationalBytes: 1_000_000, telemetryBytes: 1_000, totalBytes: 10_000_000 } });
+    outbox = await open({
+      budgets: { criticalBytes: 1_000_000, operationalBytes: 1_000_000, telemetryBytes: 1_000, totalBytes: 10_000_000 },
+    });
     const after = outbox.stats(clock);
     for (const c of ['critical', 'operational', 'telemetry'] as const) {
-      expect(after.perClass[c]).toMatchObject({ rows: before.perClass[c].rows, bytes: before.perClass[c].bytes, dropped: before.perClass[c].dropped, oldestCreatedAt: before.perClass[c].oldestCreatedAt });
+      expect(after.perClass[c]).toMatchObject({
+        rows: before.perClass[c].rows,
+        bytes: before.perClass[c].bytes,
+        dropped: before.perClass[c].dropped,
+        oldestCreatedAt: before.perClass[c].oldestCreatedAt,
+      });
     }
     expect(after.maxSeq).toBe(before.maxSeq);
     const all = [...(await outbox.read('critical', 0, 1000)), ...(await outbox.read('telemetry', 0, 1000))];

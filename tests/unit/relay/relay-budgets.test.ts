@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { addTally, addToRate, bytesToDrop, emptyTally, forecastFullInS, pickOldest, rateAt, tallyOf, type DropCandidate } from '../../../edge/relay/relay-budgets.js';
+import {
+  addTally,
+  addToRate,
+  bytesToDrop,
+  emptyTally,
+  forecastFullInS,
+  pickOldest,
+  rateAt,
+  tallyOf,
+  type DropCandidate,
+} from '../../../edge/relay/relay-budgets.js';
 
 const budgets = { perClass: { critical: 1_000, operational: 500, telemetry: 300 }, totalBytes: 1_500 };
 const use = (critical: number, operational: number, telemetry: number, leased = { critical: 0, operational: 0, telemetry: 0 }) => ({
@@ -23,14 +33,26 @@ describe('bytesToDrop', () => {
     // 1,000 + 500 + 300 = 1,800: telemetry entirely (300), then none left to take from operational
     expect(bytesToDrop(use(1_000, 500, 300), budgets)).toEqual({ critical: 0, operational: 0, telemetry: 300 });
     expect(bytesToDrop(use(1_000, 500, 100), budgets)).toEqual({ critical: 0, operational: 0, telemetry: 100 });
-    expect(bytesToDrop({ ...use(1_000, 500, 0) }, { ...budgets, totalBytes: 1_200 })).toEqual({ critical: 0, operational: 300, telemetry: 0 });
+    expect(bytesToDrop({ ...use(1_000, 500, 0) }, { ...budgets, totalBytes: 1_200 })).toEqual({
+      critical: 0,
+      operational: 300,
+      telemetry: 0,
+    });
     expect(bytesToDrop(use(1_000, 500, 300), { ...budgets, totalBytes: 700 })).toEqual({ critical: 300, operational: 500, telemetry: 300 });
   });
 
   it('never asks for leased bytes: the class stays over until they are released', () => {
-    expect(bytesToDrop(use(0, 0, 600, { critical: 0, operational: 0, telemetry: 500 }), budgets)).toEqual({ critical: 0, operational: 0, telemetry: 100 });
+    expect(bytesToDrop(use(0, 0, 600, { critical: 0, operational: 0, telemetry: 500 }), budgets)).toEqual({
+      critical: 0,
+      operational: 0,
+      telemetry: 100,
+    });
     // telemetry cannot give more: the total's rest comes from operational
-    expect(bytesToDrop(use(900, 500, 300, { critical: 0, operational: 0, telemetry: 300 }), budgets)).toEqual({ critical: 0, operational: 200, telemetry: 0 });
+    expect(bytesToDrop(use(900, 500, 300, { critical: 0, operational: 0, telemetry: 300 }), budgets)).toEqual({
+      critical: 0,
+      operational: 200,
+      telemetry: 0,
+    });
   });
 });
 
@@ -51,7 +73,10 @@ describe('pickOldest', () => {
 
 describe('drop tallies', () => {
   it('count and first/last createdAt of the dropped rows, added up exactly', () => {
-    const a = tallyOf([{ seq: 1, bytes: 1, createdAt: 5_000 }, { seq: 2, bytes: 1, createdAt: 7_000 }]);
+    const a = tallyOf([
+      { seq: 1, bytes: 1, createdAt: 5_000 },
+      { seq: 2, bytes: 1, createdAt: 7_000 },
+    ]);
     expect(a).toEqual({ count: 2, firstAt: 5_000, lastAt: 7_000 });
     expect(addTally(a, tallyOf([{ seq: 9, bytes: 1, createdAt: 9_000 }]))).toEqual({ count: 3, firstAt: 5_000, lastAt: 9_000 });
     expect(addTally(emptyTally(), a)).toEqual(a);

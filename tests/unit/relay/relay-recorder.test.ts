@@ -35,13 +35,33 @@ function setup(options: { hold?: boolean } = {}) {
     now: () => clock,
     log: pino({ level: 'silent' }),
     config: RECORDER_DEFAULTS,
-    facings: () => [{ shelfId: 'shelf-a', facing: 1 }, { shelfId: 'shelf-a', facing: 2 }, { shelfId: 'shelf-b', facing: 1 }],
+    facings: () => [
+      { shelfId: 'shelf-a', facing: 1 },
+      { shelfId: 'shelf-a', facing: 2 },
+      { shelfId: 'shelf-b', facing: 1 },
+    ],
     onAppendFailed: (type) => failed.push(type),
   });
-  return { bus, ackGates, recorder, appends, handlerErrors, failed, setClock: (t: number) => (clock = t), get clock() { return clock; } };
+  return {
+    bus,
+    ackGates,
+    recorder,
+    appends,
+    handlerErrors,
+    failed,
+    setClock: (t: number) => (clock = t),
+    get clock() {
+      return clock;
+    },
+  };
 }
 
-const kiosk = (payload: Extract<DeviceMessage, { key: 'kiosk/event' }>['payload']): Extract<DeviceMessage, { key: 'kiosk/event' }> => ({ key: 'kiosk/event', deviceId: 'kiosk-1', payload, receivedAt: 1 });
+const kiosk = (payload: Extract<DeviceMessage, { key: 'kiosk/event' }>['payload']): Extract<DeviceMessage, { key: 'kiosk/event' }> => ({
+  key: 'kiosk/event',
+  deviceId: 'kiosk-1',
+  payload,
+  receivedAt: 1,
+});
 const running: RelayRecorder[] = [];
 afterEach(async () => {
   for (const r of running.splice(0)) await r.stop();
@@ -53,7 +73,16 @@ describe('RelayRecorder', () => {
     running.push(t.recorder);
     await t.recorder.start();
     expect(t.bus.subscriberCount('alert.changed')).toBe(1);
-    const alert = { id: 'a1', kind: 'low-stock', key: 'k', state: 'open', severity: 'warning', title: 'Low', openedAt: 1, updatedAt: 1 } as const;
+    const alert = {
+      id: 'a1',
+      kind: 'low-stock',
+      key: 'k',
+      state: 'open',
+      severity: 'warning',
+      title: 'Low',
+      openedAt: 1,
+      updatedAt: 1,
+    } as const;
     t.bus.emit('alert.changed', { alert, previous: undefined });
     t.bus.emit('device.connection', { deviceId: 'shelf-a', kind: 'shelf', source: 'mqtt', connected: true, at: 1 });
     t.bus.emit('device.message:kiosk/event', kiosk({ type: 'basket-closed', basketId: 'b1', ts: 1 }));
@@ -73,8 +102,19 @@ describe('RelayRecorder', () => {
     const t = setup();
     running.push(t.recorder);
     await t.recorder.start();
-    for (const w of [100, 200, 300]) t.bus.emit('device.message:shelf/weight', { key: 'shelf/weight', deviceId: 'shelf-a', payload: { facing: 2, weightG: w, ts: 1 }, receivedAt: 1 });
-    t.bus.emit('device.message:shelf/weight', { key: 'shelf/weight', deviceId: 'shelf-x', payload: { facing: 1, weightG: 5, ts: 1 }, receivedAt: 1 });
+    for (const w of [100, 200, 300])
+      t.bus.emit('device.message:shelf/weight', {
+        key: 'shelf/weight',
+        deviceId: 'shelf-a',
+        payload: { facing: 2, weightG: w, ts: 1 },
+        receivedAt: 1,
+      });
+    t.bus.emit('device.message:shelf/weight', {
+      key: 'shelf/weight',
+      deviceId: 'shelf-x',
+      payload: { facing: 1, weightG: 5, ts: 1 },
+      receivedAt: 1,
+    });
     t.recorder.closeHour(t.clock + 30_000); // same hour: nothing
     expect(t.appends).toHaveLength(0);
     t.setClock(Date.UTC(2026, 11, 1, 5, 0, 1));
@@ -85,7 +125,12 @@ describe('RelayRecorder', () => {
       event: {
         type: 'store.telemetry.hourly',
         subject: 'shelf/shelf-a',
-        data: { shelfId: 'shelf-a', hourStart: '2026-12-01T04:00:00.000Z', hourEnd: '2026-12-01T05:00:00.000Z', facings: [{ facing: 2, count: 3, minWeightG: 100, maxWeightG: 300, meanWeightG: 200 }] },
+        data: {
+          shelfId: 'shelf-a',
+          hourStart: '2026-12-01T04:00:00.000Z',
+          hourEnd: '2026-12-01T05:00:00.000Z',
+          facings: [{ facing: 2, count: 3, minWeightG: 100, maxWeightG: 300, meanWeightG: 200 }],
+        },
       },
     });
   });

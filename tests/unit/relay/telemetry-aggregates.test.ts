@@ -5,13 +5,27 @@ import { HOUR_MS, HourlyWeightAggregates, hourStartOf } from '../../../edge/rela
 describe('HourlyWeightAggregates', () => {
   it('per facing count, min, max and mean for the hour, then starts from zero', () => {
     const a = new HourlyWeightAggregates(100);
-    a.setFacings([{ shelfId: 's1', facing: 1 }, { shelfId: 's1', facing: 2 }, { shelfId: 's2', facing: 1 }]);
+    a.setFacings([
+      { shelfId: 's1', facing: 1 },
+      { shelfId: 's1', facing: 2 },
+      { shelfId: 's2', facing: 1 },
+    ]);
     for (const w of [1_000, 900, 1_100, 1_000]) a.record('s1', 1, w);
     a.record('s2', 1, 50);
     const hour = Date.UTC(2026, 11, 1, 4);
     expect(a.takeHour(hour)).toEqual([
-      { shelfId: 's1', hourStart: '2026-12-01T04:00:00.000Z', hourEnd: '2026-12-01T05:00:00.000Z', facings: [{ facing: 1, count: 4, minWeightG: 900, maxWeightG: 1_100, meanWeightG: 1_000 }] },
-      { shelfId: 's2', hourStart: '2026-12-01T04:00:00.000Z', hourEnd: '2026-12-01T05:00:00.000Z', facings: [{ facing: 1, count: 1, minWeightG: 50, maxWeightG: 50, meanWeightG: 50 }] },
+      {
+        shelfId: 's1',
+        hourStart: '2026-12-01T04:00:00.000Z',
+        hourEnd: '2026-12-01T05:00:00.000Z',
+        facings: [{ facing: 1, count: 4, minWeightG: 900, maxWeightG: 1_100, meanWeightG: 1_000 }],
+      },
+      {
+        shelfId: 's2',
+        hourStart: '2026-12-01T04:00:00.000Z',
+        hourEnd: '2026-12-01T05:00:00.000Z',
+        facings: [{ facing: 1, count: 1, minWeightG: 50, maxWeightG: 50, meanWeightG: 50 }],
+      },
     ]);
     expect(a.takeHour(hour + HOUR_MS)).toEqual([]);
     a.record('s1', 2, -3);
@@ -20,7 +34,11 @@ describe('HourlyWeightAggregates', () => {
 
   it('ignores readings of facings not declared, and declares at most maxFacings', () => {
     const a = new HourlyWeightAggregates(2);
-    a.setFacings([{ shelfId: 's1', facing: 1 }, { shelfId: 's1', facing: 2 }, { shelfId: 's1', facing: 3 }]);
+    a.setFacings([
+      { shelfId: 's1', facing: 1 },
+      { shelfId: 's1', facing: 2 },
+      { shelfId: 's1', facing: 3 },
+    ]);
     expect(a.facings).toBe(2);
     a.record('s1', 3, 1);
     a.record('nope', 1, 1);

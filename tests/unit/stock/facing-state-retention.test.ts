@@ -13,7 +13,14 @@ describe('shelf_history retention', () => {
     try {
       await db.open();
       await migrate(db);
-      for (const ts of [1_000, 2_000, 3_000, 4_000]) await db.run('INSERT INTO shelf_history (shelf_id, facing, ts, weight_g, units) VALUES (?, ?, ?, ?, ?)', ['shelf-a', 1, ts, 500, 5]);
+      for (const ts of [1_000, 2_000, 3_000, 4_000])
+        await db.run('INSERT INTO shelf_history (shelf_id, facing, ts, weight_g, units) VALUES (?, ?, ?, ?, ?)', [
+          'shelf-a',
+          1,
+          ts,
+          500,
+          5,
+        ]);
       expect(await new FacingStateStore(db).purgeHistoryBefore(3_000)).toBe(2);
       expect((await db.all<{ ts: number }>('SELECT ts FROM shelf_history ORDER BY ts')).map((r) => r.ts)).toEqual([3_000, 4_000]);
     } finally {

@@ -3,7 +3,14 @@ import { seededRandom } from '../../../devices/random.js';
 import { PlanogramIndex } from '../../../edge/planogram/planogram.js';
 import type { ShelfQuantity } from '../../../edge/stock/low-stock.js';
 import { FacingStockLedger } from '../../../edge/stock/facing-stock-ledger.js';
-import { EMPTY_FACING_STATE, applyStockEvent, type FacingStock, type FacingStockState, type StockEvent, type StockPolicy } from '../../../edge/stock/stock.js';
+import {
+  EMPTY_FACING_STATE,
+  applyStockEvent,
+  type FacingStock,
+  type FacingStockState,
+  type StockEvent,
+  type StockPolicy,
+} from '../../../edge/stock/stock.js';
 
 const UNIT_G = 250;
 const PLANOGRAM = new PlanogramIndex({
@@ -48,7 +55,8 @@ describe('FacingStockLedger computes what the pure applyStockEvent specifies', (
     const random = seededRandom(20261201);
     for (let run = 0; run < 400; run++) {
       const policy: StockPolicy = { smoothingWindow: 1 + (run % 8), staleAfterMs: 30_000 + Math.floor(random() * 60_000) };
-      const initial: FacingStock | undefined = run % 3 === 0 ? { units: 7, weightG: 1790, source: 'weight', lastWeightAt: 0, at: 0 } : undefined;
+      const initial: FacingStock | undefined =
+        run % 3 === 0 ? { units: 7, weightG: 1790, source: 'weight', lastWeightAt: 0, at: 0 } : undefined;
       const events = randomEvents(random, 60);
       const ledger = new FacingStockLedger(PLANOGRAM, policy, () => initial);
       const actual = events.map((event) => ledger.apply(PLAN, event));
@@ -60,7 +68,13 @@ describe('FacingStockLedger computes what the pure applyStockEvent specifies', (
     const policy: StockPolicy = { smoothingWindow: 3, staleAfterMs: 60_000 };
     const a = new FacingStockLedger(PLANOGRAM, policy);
     const b = new FacingStockLedger(PLANOGRAM, policy);
-    for (const [weightG, at] of [[1040, 1], [1290, 2], [540, 3], [40, 4], [790, 5]] as const) {
+    for (const [weightG, at] of [
+      [1040, 1],
+      [1290, 2],
+      [540, 3],
+      [40, 4],
+      [790, 5],
+    ] as const) {
       expect(a.weight(PLAN, weightG, at)).toEqual(b.apply(PLAN, { type: 'weight', weightG, at }));
     }
     expect(a.units(PLAN)).toBe(b.units(PLAN));

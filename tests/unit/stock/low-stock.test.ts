@@ -17,7 +17,12 @@ const newScheduler = () => new TestScheduler((actual, expected) => expect(actual
 const w = (units: number, at: number, extraG = 0): StockEvent => ({ type: 'weight', weightG: PLAN.tareG + units * UNIT_G + extraG, at });
 const sale = (qty: number, at: number): StockEvent => ({ type: 'sale', qty, at });
 
-const quantity = (units: number, at: number, source: ShelfQuantity['source'] = 'weight', weightG: number | null = PLAN.tareG + units * UNIT_G): ShelfQuantity => ({
+const quantity = (
+  units: number,
+  at: number,
+  source: ShelfQuantity['source'] = 'weight',
+  weightG: number | null = PLAN.tareG + units * UNIT_G,
+): ShelfQuantity => ({
   shelfId: 'shelf-a',
   facing: 2,
   sku: 'sku-1',
@@ -27,7 +32,14 @@ const quantity = (units: number, at: number, source: ShelfQuantity['source'] = '
   at,
 });
 
-const signal = (level: StockSignal['level'], units: number, at: number): StockSignal => ({ shelfId: 'shelf-a', facing: 2, sku: 'sku-1', level, units, at });
+const signal = (level: StockSignal['level'], units: number, at: number): StockSignal => ({
+  shelfId: 'shelf-a',
+  facing: 2,
+  sku: 'sku-1',
+  level,
+  units,
+  at,
+});
 
 /** A marble string with the given letters at the given virtual times (ms), e.g. [[5000, 'a']] → '5000ms a'. */
 function marbleAt(events: ReadonlyArray<readonly [number, string]>): string {
@@ -45,35 +57,53 @@ function marbleAt(events: ReadonlyArray<readonly [number, string]>): string {
 describe('quantityChanges over a FacingStockLedger', () => {
   const PRODUCT_INDEX = new PlanogramIndex({ products: [{ sku: 'sku-1', name: 'Test', unitWeightG: UNIT_G }], facings: [PLAN] });
   const ledgerOf = (policy: StockPolicy, initial?: FacingStock) => new FacingStockLedger(PRODUCT_INDEX, policy, () => initial);
-  const routed = (events: Record<string, StockEvent>) => Object.fromEntries(Object.entries(events).map(([k, event]) => [k, { plan: PLAN, event }]));
+  const routed = (events: Record<string, StockEvent>) =>
+    Object.fromEntries(Object.entries(events).map(([k, event]) => [k, { plan: PLAN, event }]));
 
   it('a window of 3 removes a single spike: nothing changes, nothing is emitted after the first reading', () => {
     newScheduler().run(({ cold, expectObservable }) => {
       const events = cold('a b c d e', routed({ a: w(6, 0), b: w(6, 2), c: w(0, 4, 5_000), d: w(6, 6), e: w(5, 8) }));
       // medians: 6, 6, 6 (of [6, 6, spike]), 6, 6 (of [spike, 6, 5])
-      expectObservable(events.pipe(quantityChanges(ledgerOf({ smoothingWindow: 3, staleAfterMs: STALE_MS })))).toBe('a', { a: quantity(6, 0) });
+      expectObservable(events.pipe(quantityChanges(ledgerOf({ smoothingWindow: 3, staleAfterMs: STALE_MS })))).toBe('a', {
+        a: quantity(6, 0),
+      });
     });
   });
 
   it('a window of 5 removes a two-reading bump (a basket resting on the shelf)', () => {
     newScheduler().run(({ cold, expectObservable }) => {
-      const events = cold('a b c d e f g', routed({ a: w(8, 0), b: w(8, 1), c: w(8, 2), d: w(30, 3), e: w(30, 4), f: w(8, 5), g: w(7, 6) }));
+      const events = cold(
+        'a b c d e f g',
+        routed({ a: w(8, 0), b: w(8, 1), c: w(8, 2), d: w(30, 3), e: w(30, 4), f: w(8, 5), g: w(7, 6) }),
+      );
       // medians: [8] [8 8] [8 8 8] [8 8 8 30] [8 8 8 30 30] [8 8 30 30 8] [8 30 30 8 7] → 8 units throughout
-      expectObservable(events.pipe(quantityChanges(ledgerOf({ smoothingWindow: 5, staleAfterMs: STALE_MS })), map((q) => q.units))).toBe('a', { a: 8 });
+      expectObservable(
+        events.pipe(
+          quantityChanges(ledgerOf({ smoothingWindow: 5, staleAfterMs: STALE_MS })),
+          map((q) => q.units),
+        ),
+      ).toBe('a', { a: 8 });
     });
   });
 
   it('the window follows a real change once most of it agrees', () => {
     newScheduler().run(({ cold, expectObservable }) => {
       const events = cold('a b c d', routed({ a: w(6, 0), b: w(6, 1), c: w(4, 2), d: w(4, 3) }));
-      expectObservable(events.pipe(quantityChanges(ledgerOf({ smoothingWindow: 3, staleAfterMs: STALE_MS })), map((q) => q.units))).toBe('a - - d', { a: 6, d: 4 });
+      expectObservable(
+        events.pipe(
+          quantityChanges(ledgerOf({ smoothingWindow: 3, staleAfterMs: STALE_MS })),
+          map((q) => q.units),
+        ),
+      ).toBe('a - - d', { a: 6, d: 4 });
     });
   });
 
   it('nothing is emitted before the first weight (a sale alone does not invent stock)', () => {
     newScheduler().run(({ cold, expectObservable }) => {
       const events = cold('a b', routed({ a: sale(1, 0), b: w(3, 1) }));
-      expectObservable(events.pipe(quantityChanges(ledgerOf({ smoothingWindow: 3, staleAfterMs: STALE_MS })))).toBe('- b', { b: quantity(3, 1) });
+      expectObservable(events.pipe(quantityChanges(ledgerOf({ smoothingWindow: 3, staleAfterMs: STALE_MS })))).toBe('- b', {
+        b: quantity(3, 1),
+      });
     });
   });
 
@@ -99,7 +129,7 @@ describe('quantityChanges over a FacingStockLedger', () => {
     });
   });
 
-  it('the ledger knows each facing\'s units (for sending a sale to the fullest facing)', () => {
+  it("the ledger knows each facing's units (for sending a sale to the fullest facing)", () => {
     const ledger = ledgerOf({ smoothingWindow: 1, staleAfterMs: STALE_MS });
     expect(ledger.units(PLAN)).toBeNull();
     ledger.apply(PLAN, w(7, 0));
@@ -113,7 +143,12 @@ describe('lowStockSignals (low ≤ 2, ok ≥ 5, debounce 5 s)', () => {
   it('a level that holds is signalled exactly once, debounceMs after it started, with the latest reading', () => {
     const scheduler = newScheduler();
     scheduler.run(({ hot, expectObservable }) => {
-      const input = hot('a 999ms b 999ms c 999ms d', { a: quantity(2, 0), b: quantity(1, 1_000), c: quantity(2, 2_000), d: quantity(0, 3_000) });
+      const input = hot('a 999ms b 999ms c 999ms d', {
+        a: quantity(2, 0),
+        b: quantity(1, 1_000),
+        c: quantity(2, 2_000),
+        d: quantity(0, 3_000),
+      });
       expectObservable(input.pipe(lowStockSignals(PLAN, DEBOUNCE, scheduler))).toBe('5000ms a', { a: signal('low', 0, 3_000) });
     });
   });
@@ -121,12 +156,20 @@ describe('lowStockSignals (low ≤ 2, ok ≥ 5, debounce 5 s)', () => {
   it('a low that recovers inside the window emits nothing', () => {
     const scheduler = newScheduler();
     scheduler.run(({ hot, expectObservable }) => {
-      const input = hot(marbleAt([[0, 'a'], [10_000, 'b'], [13_000, 'c'], [14_000, 'd']]), {
-        a: quantity(8, 0),
-        b: quantity(2, 10_000), // low
-        c: quantity(6, 13_000), // back to ok ≥ restock inside the 5 s window
-        d: quantity(7, 14_000),
-      });
+      const input = hot(
+        marbleAt([
+          [0, 'a'],
+          [10_000, 'b'],
+          [13_000, 'c'],
+          [14_000, 'd'],
+        ]),
+        {
+          a: quantity(8, 0),
+          b: quantity(2, 10_000), // low
+          c: quantity(6, 13_000), // back to ok ≥ restock inside the 5 s window
+          d: quantity(7, 14_000),
+        },
+      );
       expectObservable(input.pipe(lowStockSignals(PLAN, DEBOUNCE, scheduler))).toBe('5000ms a', { a: signal('ok', 8, 0) });
     });
   });
@@ -134,9 +177,20 @@ describe('lowStockSignals (low ≤ 2, ok ≥ 5, debounce 5 s)', () => {
   it('a low that recovers just after the window is signalled, then the recovery too', () => {
     const scheduler = newScheduler();
     scheduler.run(({ hot, expectObservable }) => {
-      const input = hot(marbleAt([[0, 'a'], [10_000, 'b'], [15_001, 'c']]), { a: quantity(8, 0), b: quantity(2, 10_000), c: quantity(6, 15_001) });
+      const input = hot(
+        marbleAt([
+          [0, 'a'],
+          [10_000, 'b'],
+          [15_001, 'c'],
+        ]),
+        { a: quantity(8, 0), b: quantity(2, 10_000), c: quantity(6, 15_001) },
+      );
       expectObservable(input.pipe(lowStockSignals(PLAN, DEBOUNCE, scheduler))).toBe(
-        marbleAt([[5_000, 'a'], [15_000, 'b'], [20_001, 'c']]),
+        marbleAt([
+          [5_000, 'a'],
+          [15_000, 'b'],
+          [20_001, 'c'],
+        ]),
         { a: signal('ok', 8, 0), b: signal('low', 2, 10_000), c: signal('ok', 6, 15_001) },
       );
     });
@@ -161,7 +215,14 @@ describe('lowStockSignals (low ≤ 2, ok ≥ 5, debounce 5 s)', () => {
     const scheduler = newScheduler();
     scheduler.run(({ hot, expectObservable }) => {
       // low signalled at 5 s; a single 5-unit reading at 20 s (ok) falls back to 2 (low again) one second later
-      const input = hot(marbleAt([[0, 'a'], [20_000, 'b'], [21_000, 'c']]), { a: quantity(1, 0), b: quantity(5, 20_000), c: quantity(2, 21_000) });
+      const input = hot(
+        marbleAt([
+          [0, 'a'],
+          [20_000, 'b'],
+          [21_000, 'c'],
+        ]),
+        { a: quantity(1, 0), b: quantity(5, 20_000), c: quantity(2, 21_000) },
+      );
       expectObservable(input.pipe(lowStockSignals(PLAN, DEBOUNCE, scheduler))).toBe('5000ms a', { a: signal('low', 1, 0) });
     });
   });
@@ -170,17 +231,31 @@ describe('lowStockSignals (low ≤ 2, ok ≥ 5, debounce 5 s)', () => {
     const scheduler = newScheduler();
     scheduler.run(({ hot, expectObservable }) => {
       // ok (signalled at 5 s); low at 10 s with 2 units; a shopper takes the last two at 11 s and 12 s
-      const input = hot(marbleAt([[0, 'a'], [10_000, 'b'], [11_000, 'c'], [12_000, 'd']]), {
-        a: quantity(8, 0),
-        b: quantity(2, 10_000),
-        c: quantity(1, 11_000),
-        d: quantity(0, 12_000),
-      });
+      const input = hot(
+        marbleAt([
+          [0, 'a'],
+          [10_000, 'b'],
+          [11_000, 'c'],
+          [12_000, 'd'],
+        ]),
+        {
+          a: quantity(8, 0),
+          b: quantity(2, 10_000),
+          c: quantity(1, 11_000),
+          d: quantity(0, 12_000),
+        },
+      );
       const signals = input.pipe(
         lowStockSignals(PLAN, DEBOUNCE, scheduler),
         map((s) => `${s.level}:${s.units}`),
       );
-      expectObservable(signals).toBe(marbleAt([[5_000, 'a'], [15_000, 'b']]), { a: 'ok:8', b: 'low:0' });
+      expectObservable(signals).toBe(
+        marbleAt([
+          [5_000, 'a'],
+          [15_000, 'b'],
+        ]),
+        { a: 'ok:8', b: 'low:0' },
+      );
     });
   });
 
@@ -216,7 +291,7 @@ describe('lowStockSignals (low ≤ 2, ok ≥ 5, debounce 5 s)', () => {
     const unitsAt = (s: number): number => {
       if (s < 1_800) return s % 2 === 0 ? 10 : 9;
       if (s < 3_400) return 10 - Math.floor((s - 1_800) / 200);
-      if (s < 5_400) return s === 4_000 ? 5 : [2, 3, 4][s % 3] as number;
+      if (s < 5_400) return s === 4_000 ? 5 : ([2, 3, 4][s % 3] as number);
       return 10;
     };
     const seconds = 2 * 60 * 60;
@@ -228,7 +303,12 @@ describe('lowStockSignals (low ≤ 2, ok ≥ 5, debounce 5 s)', () => {
       expectObservable(readings.pipe(lowStockSignals(PLAN, DEBOUNCE, scheduler))).toBe(
         // take() completes with the last reading, at 7199 s; the timer fires before the reading of its own second,
         // so each signal carries the reading of the second before
-        marbleAt([[5_000, 'a'], [3_407_000, 'b'], [5_405_000, 'c'], [(seconds - 1) * 1_000, '|']]),
+        marbleAt([
+          [5_000, 'a'],
+          [3_407_000, 'b'],
+          [5_405_000, 'c'],
+          [(seconds - 1) * 1_000, '|'],
+        ]),
         { a: signal('ok', 10, 4_000), b: signal('low', 3, 3_406_000), c: signal('ok', 10, 5_404_000) },
       );
     });
@@ -247,14 +327,24 @@ describe('lowStockSignals (low ≤ 2, ok ≥ 5, debounce 5 s)', () => {
         take(3_600),
         map((s) => ({ plan: PLAN, event: w(unitsAt(s), s * 1_000) })),
       );
-      const ledger = new FacingStockLedger(new PlanogramIndex({ products: [{ sku: 'sku-1', name: 'Test', unitWeightG: UNIT_G }], facings: [PLAN] }), policy);
+      const ledger = new FacingStockLedger(
+        new PlanogramIndex({ products: [{ sku: 'sku-1', name: 'Test', unitWeightG: UNIT_G }], facings: [PLAN] }),
+        policy,
+      );
       const signals = weights.pipe(quantityChanges(ledger), lowStockSignals(PLAN, DEBOUNCE, scheduler));
       // 1800 s is a 9-unit spike; the median of 5 turns to 1 unit at the third 1-unit reading: 1803 s
-      expectObservable(signals).toBe(marbleAt([[5_000, 'a'], [1_808_000, 'b'], [3_599_000, '|']]), {
-        // only changes reach the signals, so `at` is when the units last changed
-        a: signal('ok', 6, 0),
-        b: signal('low', 1, 1_803_000),
-      });
+      expectObservable(signals).toBe(
+        marbleAt([
+          [5_000, 'a'],
+          [1_808_000, 'b'],
+          [3_599_000, '|'],
+        ]),
+        {
+          // only changes reach the signals, so `at` is when the units last changed
+          a: signal('ok', 6, 0),
+          b: signal('low', 1, 1_803_000),
+        },
+      );
     });
   });
 });

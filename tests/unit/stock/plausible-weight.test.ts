@@ -31,10 +31,20 @@ describe('SensorFaultTracker', () => {
 
   it('reports only the transitions: to faulty and back', () => {
     const changes: SensorFaultChange[] = [];
-    const tracker = new SensorFaultTracker(planogram, 50, 0, () => false, (c) => changes.push(c));
-    expect([tracker.accept(plan, 500, 1), tracker.accept(plan, 5_000, 2), tracker.accept(plan, 6_000, 3), tracker.accept(plan, 400, 4), tracker.accept(plan, 300, 5)]).toEqual([
-      true, false, false, true, true,
-    ]);
+    const tracker = new SensorFaultTracker(
+      planogram,
+      50,
+      0,
+      () => false,
+      (c) => changes.push(c),
+    );
+    expect([
+      tracker.accept(plan, 500, 1),
+      tracker.accept(plan, 5_000, 2),
+      tracker.accept(plan, 6_000, 3),
+      tracker.accept(plan, 400, 4),
+      tracker.accept(plan, 300, 5),
+    ]).toEqual([true, false, false, true, true]);
     expect(changes).toEqual([
       { shelfId: 's', facing: 1, sku: 'milk', faulty: true, weightG: 5_000, at: 2 },
       { shelfId: 's', facing: 1, sku: 'milk', faulty: false, weightG: 400, at: 4 },
@@ -44,7 +54,13 @@ describe('SensorFaultTracker', () => {
 
   it('starts faulty when told so, and stays quiet while the readings stay impossible', () => {
     const changes: SensorFaultChange[] = [];
-    const tracker = new SensorFaultTracker(planogram, 50, 0, () => true, (c) => changes.push(c));
+    const tracker = new SensorFaultTracker(
+      planogram,
+      50,
+      0,
+      () => true,
+      (c) => changes.push(c),
+    );
     expect(tracker.isFaulty(plan)).toBe(true);
     expect(tracker.accept(plan, -500, 1)).toBe(false);
     expect(changes).toEqual([]);
@@ -52,7 +68,13 @@ describe('SensorFaultTracker', () => {
 
   it('a faulty sensor is repaired only once plausible readings held for clearAfterMs; a bad one restarts the wait', () => {
     const changes: SensorFaultChange[] = [];
-    const tracker = new SensorFaultTracker(planogram, 50, 1_000, () => false, (c) => changes.push(c));
+    const tracker = new SensorFaultTracker(
+      planogram,
+      50,
+      1_000,
+      () => false,
+      (c) => changes.push(c),
+    );
     // good, bad, good, bad, good … every 400 ms: one fault, never cleared while it flips
     const flips = [500, 5_000, 400, 5_000, 400, 5_000, 400].map((weightG, i) => tracker.accept(plan, weightG, i * 400));
     expect(flips).toEqual([true, false, true, false, true, false, true]);

@@ -4,7 +4,15 @@ import type { ShelfQuantity, StockSignal } from '../../../edge/stock/low-stock.j
 import { ShelfStockBook, toSnapshot, type FacingStockView } from '../../../edge/stock/shelf-stock-book.js';
 import type { FacingSnapshot } from '../../../edge/stock/facing-state-store.js';
 
-const facing = (shelfId: string, n: number, sku: string) => ({ shelfId, facing: n, sku, capacityUnits: 12, lowStockUnits: 2, restockUnits: 6, tareG: 0 });
+const facing = (shelfId: string, n: number, sku: string) => ({
+  shelfId,
+  facing: n,
+  sku,
+  capacityUnits: 12,
+  lowStockUnits: 2,
+  restockUnits: 6,
+  tareG: 0,
+});
 
 // deliberately out of order: shelves and facings are sorted on the way out
 const PLANOGRAM = new PlanogramIndex({
@@ -12,10 +20,22 @@ const PLANOGRAM = new PlanogramIndex({
     { sku: 'milk', name: 'Oat milk 1 l', unitWeightG: 1040 },
     { sku: 'beans', name: 'Espresso beans', unitWeightG: 520 },
   ],
-  facings: [facing('shelf-b', 10, 'milk'), facing('shelf-b', 2, 'beans'), facing('shelf-a', 1, 'milk'), facing('shelf-b', 1, 'unlisted-sku')],
+  facings: [
+    facing('shelf-b', 10, 'milk'),
+    facing('shelf-b', 2, 'beans'),
+    facing('shelf-a', 1, 'milk'),
+    facing('shelf-b', 1, 'unlisted-sku'),
+  ],
 });
 
-const q = (shelfId: string, n: number, units: number, weightG: number | null, at: number, source: ShelfQuantity['source'] = 'weight'): ShelfQuantity => ({
+const q = (
+  shelfId: string,
+  n: number,
+  units: number,
+  weightG: number | null,
+  at: number,
+  source: ShelfQuantity['source'] = 'weight',
+): ShelfQuantity => ({
   shelfId,
   facing: n,
   sku: 'milk',
@@ -24,7 +44,14 @@ const q = (shelfId: string, n: number, units: number, weightG: number | null, at
   source,
   at,
 });
-const s = (shelfId: string, n: number, level: StockSignal['level'], units = 1, at = 1): StockSignal => ({ shelfId, facing: n, sku: 'milk', level, units, at });
+const s = (shelfId: string, n: number, level: StockSignal['level'], units = 1, at = 1): StockSignal => ({
+  shelfId,
+  facing: n,
+  sku: 'milk',
+  level,
+  units,
+  at,
+});
 
 const unknownView = (shelfId: string, n: number, sku: string, name: string): FacingStockView => ({
   shelfId,
@@ -47,8 +74,8 @@ describe('ShelfStockBook', () => {
     expect(book.get('shelf-a', 1)).toEqual(unknownView('shelf-a', 1, 'milk', 'Oat milk 1 l'));
     expect(book.get('shelf-b', 1)?.name).toBe('unlisted-sku');
     expect(book.get('shelf-z', 1)).toBeUndefined();
-    expect((book.get('shelf-a', 1)?.units ?? null)).toBeNull();
-    expect((book.get('shelf-z', 1)?.units ?? null)).toBeNull();
+    expect(book.get('shelf-a', 1)?.units ?? null).toBeNull();
+    expect(book.get('shelf-z', 1)?.units ?? null).toBeNull();
   });
 
   it('shelves() sorts shelves by id and facings by number (10 after 2)', () => {
@@ -76,7 +103,7 @@ describe('ShelfStockBook', () => {
         source: 'weight',
         updatedAt: 100,
       });
-      expect((book.get('shelf-a', 1)?.units ?? null)).toBe(5);
+      expect(book.get('shelf-a', 1)?.units ?? null).toBe(5);
       expect(book.applyQuantity(q('shelf-a', 1, 4, 4160, 200))?.units).toBe(4);
     });
 
@@ -90,20 +117,30 @@ describe('ShelfStockBook', () => {
     it('returns the view when only the source changes', () => {
       const book = new ShelfStockBook(PLANOGRAM);
       book.applyQuantity(q('shelf-a', 1, 5, 5200, 100));
-      expect(book.applyQuantity(q('shelf-a', 1, 5, null, 200, 'sales-estimate'))).toMatchObject({ units: 5, weightG: null, source: 'sales-estimate', updatedAt: 200 });
+      expect(book.applyQuantity(q('shelf-a', 1, 5, null, 200, 'sales-estimate'))).toMatchObject({
+        units: 5,
+        weightG: null,
+        source: 'sales-estimate',
+        updatedAt: 200,
+      });
     });
 
     it('ignores a facing that is not in the planogram', () => {
       const book = new ShelfStockBook(PLANOGRAM);
       expect(book.applyQuantity(q('shelf-z', 1, 5, 5200, 100))).toBeUndefined();
-      expect(book.shelves().flatMap((shelf) => shelf.facings).some((f) => f.shelfId === 'shelf-z')).toBe(false);
+      expect(
+        book
+          .shelves()
+          .flatMap((shelf) => shelf.facings)
+          .some((f) => f.shelfId === 'shelf-z'),
+      ).toBe(false);
     });
 
     it('the returned view is a copy', () => {
       const book = new ShelfStockBook(PLANOGRAM);
       const view = book.applyQuantity(q('shelf-a', 1, 5, 5200, 100))!;
       view.units = 0;
-      expect((book.get('shelf-a', 1)?.units ?? null)).toBe(5);
+      expect(book.get('shelf-a', 1)?.units ?? null).toBe(5);
     });
   });
 
@@ -123,13 +160,28 @@ describe('ShelfStockBook', () => {
   });
 
   describe('restored snapshots', () => {
-    const snapshot: FacingSnapshot = { shelfId: 'shelf-b', facing: 2, units: 3, weightG: 1560, source: 'weight', level: 'low', updatedAt: 5_000 };
+    const snapshot: FacingSnapshot = {
+      shelfId: 'shelf-b',
+      facing: 2,
+      units: 3,
+      weightG: 1560,
+      source: 'weight',
+      level: 'low',
+      updatedAt: 5_000,
+    };
 
     it('start from the last known state; unknown facings in the snapshot are dropped', () => {
       const book = new ShelfStockBook(PLANOGRAM, [snapshot, { ...snapshot, shelfId: 'gone', facing: 1 }]);
-      expect(book.get('shelf-b', 2)).toEqual({ ...unknownView('shelf-b', 2, 'beans', 'Espresso beans'), units: 3, weightG: 1560, source: 'weight', level: 'low', updatedAt: 5_000 });
+      expect(book.get('shelf-b', 2)).toEqual({
+        ...unknownView('shelf-b', 2, 'beans', 'Espresso beans'),
+        units: 3,
+        weightG: 1560,
+        source: 'weight',
+        level: 'low',
+        updatedAt: 5_000,
+      });
       expect(book.get('gone', 1)).toBeUndefined();
-      expect((book.get('shelf-b', 2)?.units ?? null)).toBe(3);
+      expect(book.get('shelf-b', 2)?.units ?? null).toBe(3);
     });
 
     it('the same units after a restart is not a change; the same level is not either', () => {
@@ -146,7 +198,15 @@ describe('ShelfStockBook', () => {
       book.applyQuantity(q('shelf-a', 1, 5, 5200, 100)); // units known, level still unknown
       expect(toSnapshot(book.get('shelf-a', 1)!)).toBeUndefined();
       book.applySignal(s('shelf-a', 1, 'ok'));
-      expect(toSnapshot(book.get('shelf-a', 1)!)).toEqual({ shelfId: 'shelf-a', facing: 1, units: 5, weightG: 5200, source: 'weight', level: 'ok', updatedAt: 100 });
+      expect(toSnapshot(book.get('shelf-a', 1)!)).toEqual({
+        shelfId: 'shelf-a',
+        facing: 1,
+        units: 5,
+        weightG: 5200,
+        source: 'weight',
+        level: 'ok',
+        updatedAt: 100,
+      });
     });
   });
 });

@@ -35,11 +35,25 @@ const weight = (shelfId: string, facing: number, weightG: number, receivedAt: nu
 const scan = (sku: string | undefined, receivedAt: number, qty?: number): DeviceMessage => ({
   key: 'kiosk/event',
   deviceId: 'kiosk-1',
-  payload: { type: 'item-scanned', basketId: 'b1', ...(sku === undefined ? {} : { sku }), ...(qty === undefined ? {} : { qty }), ts: receivedAt },
+  payload: {
+    type: 'item-scanned',
+    basketId: 'b1',
+    ...(sku === undefined ? {} : { sku }),
+    ...(qty === undefined ? {} : { qty }),
+    ts: receivedAt,
+  },
   receivedAt,
 });
 
-const quantity = (shelfId: string, facing: number, sku: string, units: number, weightG: number | null, at: number, source: 'weight' | 'sales-estimate' = 'weight'): StockOutput => ({
+const quantity = (
+  shelfId: string,
+  facing: number,
+  sku: string,
+  units: number,
+  weightG: number | null,
+  at: number,
+  source: 'weight' | 'sales-estimate' = 'weight',
+): StockOutput => ({
   type: 'quantity',
   quantity: { shelfId, facing, sku, units, weightG, source, at },
 });
@@ -129,19 +143,36 @@ describe('StockPipeline.outputs', () => {
   it('a sale goes to the fullest facing of its sku, and counts only when that facing is stale', () => {
     // shelf-b/3 holds more milk than shelf-a/1, per their readings
     scheduler.run(({ hot, expectObservable }) => {
-      const messages = hot(marbleAt([[0, 'a'], [1, 'b'], [999, 'c'], [STALE + 1, 'd']]), {
-        a: weight('shelf-a', 1, 400, 0),
-        b: weight('shelf-b', 3, 700, 1),
-        c: scan('milk', 999, 2), // fresh: ignored, nothing changed so nothing is emitted
-        d: scan('milk', STALE + 1, 2), // 60 s after shelf-b/3's reading: counts (still ok: no signal)
-      });
-      expectObservable(pipeline().outputs(messages)).toBe(marbleAt([[0, 'a'], [1, 'b'], [1_000, 'x'], [1_001, 'y'], [STALE + 1, 'd']]), {
-        a: quantity('shelf-a', 1, 'milk', 4, 400, 0),
-        b: quantity('shelf-b', 3, 'milk', 7, 700, 1),
-        x: signal({ shelfId: 'shelf-a', facing: 1, sku: 'milk', level: 'ok', units: 4, at: 0 }),
-        y: signal({ shelfId: 'shelf-b', facing: 3, sku: 'milk', level: 'ok', units: 7, at: 1 }),
-        d: quantity('shelf-b', 3, 'milk', 5, null, STALE + 1, 'sales-estimate'),
-      });
+      const messages = hot(
+        marbleAt([
+          [0, 'a'],
+          [1, 'b'],
+          [999, 'c'],
+          [STALE + 1, 'd'],
+        ]),
+        {
+          a: weight('shelf-a', 1, 400, 0),
+          b: weight('shelf-b', 3, 700, 1),
+          c: scan('milk', 999, 2), // fresh: ignored, nothing changed so nothing is emitted
+          d: scan('milk', STALE + 1, 2), // 60 s after shelf-b/3's reading: counts (still ok: no signal)
+        },
+      );
+      expectObservable(pipeline().outputs(messages)).toBe(
+        marbleAt([
+          [0, 'a'],
+          [1, 'b'],
+          [1_000, 'x'],
+          [1_001, 'y'],
+          [STALE + 1, 'd'],
+        ]),
+        {
+          a: quantity('shelf-a', 1, 'milk', 4, 400, 0),
+          b: quantity('shelf-b', 3, 'milk', 7, 700, 1),
+          x: signal({ shelfId: 'shelf-a', facing: 1, sku: 'milk', level: 'ok', units: 4, at: 0 }),
+          y: signal({ shelfId: 'shelf-b', facing: 3, sku: 'milk', level: 'ok', units: 7, at: 1 }),
+          d: quantity('shelf-b', 3, 'milk', 5, null, STALE + 1, 'sales-estimate'),
+        },
+      );
     });
   });
 
@@ -150,10 +181,16 @@ describe('StockPipeline.outputs', () => {
     initialLevel.set('shelf-a/2', 'ok');
     scheduler.run(({ hot, expectObservable }) => {
       const messages = hot(marbleAt([[STALE, 'a']]), { a: scan('beans', STALE, 3) });
-      expectObservable(pipeline().outputs(messages)).toBe(marbleAt([[STALE, 'a'], [STALE + DEBOUNCE, 'b']]), {
-        a: quantity('shelf-a', 2, 'beans', 0, null, STALE, 'sales-estimate'),
-        b: signal({ shelfId: 'shelf-a', facing: 2, sku: 'beans', level: 'low', units: 0, at: STALE }),
-      });
+      expectObservable(pipeline().outputs(messages)).toBe(
+        marbleAt([
+          [STALE, 'a'],
+          [STALE + DEBOUNCE, 'b'],
+        ]),
+        {
+          a: quantity('shelf-a', 2, 'beans', 0, null, STALE, 'sales-estimate'),
+          b: signal({ shelfId: 'shelf-a', facing: 2, sku: 'beans', level: 'low', units: 0, at: STALE }),
+        },
+      );
     });
   });
 
@@ -162,7 +199,11 @@ describe('StockPipeline.outputs', () => {
     initialStock.set('shelf-b/3', { units: 8, weightG: 800, source: 'weight', lastWeightAt: 0, at: 0 });
     scheduler.run(({ hot, expectObservable }) => {
       // 9 vs 8: shelf-a/1 → 7; then 7 vs 8: shelf-b/3 → 6; then 7 vs 6: shelf-a/1 → 6
-      const messages = hot(`${STALE}ms a 9ms b 9ms c`, { a: scan('milk', STALE, 2), b: scan('milk', STALE + 10, 2), c: scan('milk', STALE + 20) });
+      const messages = hot(`${STALE}ms a 9ms b 9ms c`, {
+        a: scan('milk', STALE, 2),
+        b: scan('milk', STALE + 10, 2),
+        c: scan('milk', STALE + 20),
+      });
       const quantities = pipeline().outputs(messages);
       expectObservable(quantities, `^ ${STALE + 100}ms !`).toBe(`${STALE}ms a 9ms b 9ms c`, {
         a: quantity('shelf-a', 1, 'milk', 7, null, STALE, 'sales-estimate'),
@@ -193,7 +234,9 @@ describe('StockPipeline.outputs', () => {
         f: weight('shelf-a', 2, 10 + 6 * 50, 201), // beans 6, still ok
       });
       const outputs: StockOutput[] = [];
-      pipeline().outputs(messages).subscribe((o) => outputs.push(o));
+      pipeline()
+        .outputs(messages)
+        .subscribe((o) => outputs.push(o));
       scheduler.flush();
       const signals = outputs.filter((o): o is Extract<StockOutput, { type: 'signal' }> => o.type === 'signal').map((o) => o.signal);
       // milk's first 'ok' never held for the debounce (low at 100 ms); beans stay ok and are signalled once;
@@ -203,14 +246,11 @@ describe('StockPipeline.outputs', () => {
         { shelfId: 'shelf-a', facing: 1, sku: 'milk', level: 'low', units: 2, at: 200 },
       ]);
       // quantities come when units change: every reading here changes them
-      expect(outputs.filter((o) => o.type === 'quantity').map((o) => (o.type === 'quantity' ? `${o.quantity.shelfId}/${o.quantity.facing}=${o.quantity.units}` : ''))).toEqual([
-        'shelf-a/1=8',
-        'shelf-a/2=8',
-        'shelf-a/1=1',
-        'shelf-a/2=7',
-        'shelf-a/1=2',
-        'shelf-a/2=6',
-      ]);
+      expect(
+        outputs
+          .filter((o) => o.type === 'quantity')
+          .map((o) => (o.type === 'quantity' ? `${o.quantity.shelfId}/${o.quantity.facing}=${o.quantity.units}` : '')),
+      ).toEqual(['shelf-a/1=8', 'shelf-a/2=8', 'shelf-a/1=1', 'shelf-a/2=7', 'shelf-a/1=2', 'shelf-a/2=6']);
     });
   });
 
@@ -249,7 +289,11 @@ describe('plausible weights (sensor faults)', () => {
     initialLevel.set('shelf-a/1', 'ok');
     scheduler.run(({ hot, expectObservable }) => {
       // 999,999 g once showed as 9,999 units of milk (and 625 of 8 elsewhere)
-      const messages = hot('a b c', { a: weight('shelf-a', 1, 999_999, 0), b: weight('shelf-a', 1, 999_999, 1), c: weight('shelf-a', 1, -51, 2) });
+      const messages = hot('a b c', {
+        a: weight('shelf-a', 1, 999_999, 0),
+        b: weight('shelf-a', 1, 999_999, 1),
+        c: weight('shelf-a', 1, -51, 2),
+      });
       expectObservable(pipeline().outputs(messages)).toBe('a', { a: fault('shelf-a', 1, 'milk', true, 999_999, 0) });
     });
     expect(implausible).toEqual([
@@ -262,13 +306,23 @@ describe('plausible weights (sensor faults)', () => {
   it('a plausible reading counts as stock at once; the fault ends once plausible readings held for the debounce time', () => {
     const seen: Array<[number, StockOutput]> = [];
     scheduler.run(({ hot }) => {
-      const messages = hot(marbleAt([[0, 'a'], [1, 'b'], [DEBOUNCE, 'c'], [DEBOUNCE + 2, 'd']]), {
-        a: weight('shelf-a', 1, 999_999, 0),
-        b: weight('shelf-a', 1, 300, 1),
-        c: weight('shelf-a', 1, 300, DEBOUNCE), // held 999 ms: not yet
-        d: weight('shelf-a', 1, 300, DEBOUNCE + 2),
-      });
-      pipeline().outputs(messages).subscribe((o) => seen.push([scheduler.now(), o]));
+      const messages = hot(
+        marbleAt([
+          [0, 'a'],
+          [1, 'b'],
+          [DEBOUNCE, 'c'],
+          [DEBOUNCE + 2, 'd'],
+        ]),
+        {
+          a: weight('shelf-a', 1, 999_999, 0),
+          b: weight('shelf-a', 1, 300, 1),
+          c: weight('shelf-a', 1, 300, DEBOUNCE), // held 999 ms: not yet
+          d: weight('shelf-a', 1, 300, DEBOUNCE + 2),
+        },
+      );
+      pipeline()
+        .outputs(messages)
+        .subscribe((o) => seen.push([scheduler.now(), o]));
     });
     expect(seen).toEqual([
       [0, fault('shelf-a', 1, 'milk', true, 999_999, 0)],
@@ -289,10 +343,15 @@ describe('plausible weights (sensor faults)', () => {
         d: weight('shelf-a', 1, MILK_MAX_G + 0.5, 3),
         e: weight('shelf-a', 2, -TOLERANCE - 0.5, 4),
       });
-      pipeline().outputs(messages).subscribe((o) => outputs.push(o));
+      pipeline()
+        .outputs(messages)
+        .subscribe((o) => outputs.push(o));
     });
     expect(outputs.filter((o) => o.type === 'quantity').map((o) => (o.type === 'quantity' ? o.quantity.units : -1))).toEqual([0, 15, 15]);
-    expect(outputs.filter((o) => o.type === 'sensor-fault')).toEqual([fault('shelf-a', 1, 'milk', true, MILK_MAX_G + 0.5, 3), fault('shelf-a', 2, 'beans', true, -TOLERANCE - 0.5, 4)]);
+    expect(outputs.filter((o) => o.type === 'sensor-fault')).toEqual([
+      fault('shelf-a', 1, 'milk', true, MILK_MAX_G + 0.5, 3),
+      fault('shelf-a', 2, 'beans', true, -TOLERANCE - 0.5, 4),
+    ]);
     expect(implausible).toEqual([
       ['shelf-a', 1],
       ['shelf-a', 2],
@@ -303,12 +362,21 @@ describe('plausible weights (sensor faults)', () => {
     initiallyFaulty.add('shelf-b/3');
     const seen: StockOutput[] = [];
     scheduler.run(({ hot }) => {
-      const messages = hot(marbleAt([[0, 'a'], [1, 'b'], [DEBOUNCE, 'c']]), {
-        a: weight('shelf-b', 3, 700, 0),
-        b: weight('shelf-a', 1, 700, 1),
-        c: weight('shelf-b', 3, 700, DEBOUNCE),
-      });
-      pipeline().outputs(messages).subscribe((o) => seen.push(o));
+      const messages = hot(
+        marbleAt([
+          [0, 'a'],
+          [1, 'b'],
+          [DEBOUNCE, 'c'],
+        ]),
+        {
+          a: weight('shelf-b', 3, 700, 0),
+          b: weight('shelf-a', 1, 700, 1),
+          c: weight('shelf-b', 3, 700, DEBOUNCE),
+        },
+      );
+      pipeline()
+        .outputs(messages)
+        .subscribe((o) => seen.push(o));
     });
     expect(seen.filter((o) => o.type !== 'signal')).toEqual([
       quantity('shelf-b', 3, 'milk', 7, 700, 0),

@@ -169,7 +169,13 @@ describe('applyStockEvent', () => {
   it('does not mutate the state it is given', () => {
     const weighed = fold([{ type: 'weight', weightG: 700, at: 0 }]);
     const copy = structuredClone(weighed);
-    fold([{ type: 'weight', weightG: 300, at: 1 }, { type: 'sale', qty: 1, at: 999_999 }], weighed);
+    fold(
+      [
+        { type: 'weight', weightG: 300, at: 1 },
+        { type: 'sale', qty: 1, at: 999_999 },
+      ],
+      weighed,
+    );
     expect(weighed).toEqual(copy);
   });
 });

@@ -127,10 +127,12 @@ describe('DataDirLock', () => {
 
   it('a lock held by another process is refused with its pid; the moment it is SIGKILLed the lock is free', async () => {
     const holder = await holdInChild(dir);
-    const refusal = await lock().acquire().then(
-      () => undefined,
-      (error: unknown) => error,
-    );
+    const refusal = await lock()
+      .acquire()
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
     expect(refusal).toBeInstanceOf(DataDirLockedError);
     expect(refusal).toMatchObject({ pid: holder.pid, lockFile: join(dir, 'gateway.lock') });
     expect((refusal as Error).message).toContain(`pid ${holder.pid}`);

@@ -107,9 +107,21 @@ describe('SqliteDatabase', () => {
           return name;
         });
       const results = await Promise.allSettled([work('t1', 30), work('t2', 0, true), work('t3', 10), work('t4', 0)]);
-      expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual(['t1', 't2 failed', 't3', 't4']);
+      expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([
+        't1',
+        't2 failed',
+        't3',
+        't4',
+      ]);
       expect(log).toEqual(['t1 begin', 't1 end', 't2 begin', 't2 end', 't3 begin', 't3 end', 't4 begin', 't4 end']);
-      expect((await db.all<{ name: string }>('SELECT name FROM t ORDER BY id')).map((r) => r.name)).toEqual(['t1', 't1-2', 't3', 't3-2', 't4', 't4-2']);
+      expect((await db.all<{ name: string }>('SELECT name FROM t ORDER BY id')).map((r) => r.name)).toEqual([
+        't1',
+        't1-2',
+        't3',
+        't3-2',
+        't4',
+        't4-2',
+      ]);
     });
 
     it('a statement run outside transaction() while one is under way is not rolled back with it', async () => {
@@ -142,11 +154,37 @@ describe('SqliteDatabase', () => {
 describe('migrate', () => {
   const NEWEST = MIGRATIONS.at(-1)?.version ?? 0;
   const tables = async () =>
-    (await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")).map((r) => r.name);
+    (await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")).map(
+      (r) => r.name,
+    );
 
   it('applies every migration once; a second run applies nothing', async () => {
     expect(await migrate(db)).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(await tables()).toEqual(['alert_silences', 'alerts', 'api_tokens', 'audit_log', 'campaign_labels', 'campaigns', 'certificates', 'devices', 'facing_state', 'gateway_meta', 'hq_commands', 'kpi_campaigns', 'kpi_mismatch_days', 'kpi_replenish', 'label_bindings', 'label_prices', 'label_sightings', 'planogram', 'planogram_labels', 'products', 'schema_migrations', 'shelf_history', 'store_identity']);
+    expect(await tables()).toEqual([
+      'alert_silences',
+      'alerts',
+      'api_tokens',
+      'audit_log',
+      'campaign_labels',
+      'campaigns',
+      'certificates',
+      'devices',
+      'facing_state',
+      'gateway_meta',
+      'hq_commands',
+      'kpi_campaigns',
+      'kpi_mismatch_days',
+      'kpi_replenish',
+      'label_bindings',
+      'label_prices',
+      'label_sightings',
+      'planogram',
+      'planogram_labels',
+      'products',
+      'schema_migrations',
+      'shelf_history',
+      'store_identity',
+    ]);
     expect(await migrate(db)).toEqual([]);
     expect(await db.all('SELECT version, name FROM schema_migrations')).toEqual([
       { version: 1, name: 'initial' },
@@ -182,7 +220,9 @@ describe('migrate', () => {
     const error = await migrate(db).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MigrationError);
     expect((error as MigrationError).version).toBe(future);
-    expect((error as Error).message).toBe(`database schema version ${future} is newer than this gateway (${NEWEST}): refusing to run an older release on it`);
+    expect((error as Error).message).toBe(
+      `database schema version ${future} is newer than this gateway (${NEWEST}): refusing to run an older release on it`,
+    );
   });
 
   it('a failing migration is rolled back and named; earlier ones stay applied', async () => {
@@ -198,7 +238,10 @@ describe('migrate', () => {
   it('one active alert per key is enforced by the schema', async () => {
     await migrate(db);
     const insert = (id: string, state: string) =>
-      db.run("INSERT INTO alerts (id, kind, key, state, severity, title, opened_at, updated_at) VALUES (?, 'low-stock', 'k', ?, 'warning', 't', 1, 1)", [id, state]);
+      db.run(
+        "INSERT INTO alerts (id, kind, key, state, severity, title, opened_at, updated_at) VALUES (?, 'low-stock', 'k', ?, 'warning', 't', 1, 1)",
+        [id, state],
+      );
     await insert('a', 'resolved');
     await insert('b', 'resolved');
     await insert('c', 'open');

@@ -3,7 +3,7 @@ import { StorageError } from '../../../edge/storage/database.js';
 import { diskFullMessage, formatBytes, isDiskFull, mountOf } from '../../../edge/storage/disk-full.js';
 
 describe('isDiskFull', () => {
-  it('SQLITE_FULL and ENOSPC, also as the cause of a wrapping error; SQLite\'s message as text', () => {
+  it("SQLITE_FULL and ENOSPC, also as the cause of a wrapping error; SQLite's message as text", () => {
     expect(isDiskFull(new StorageError('database or disk is full', 'INSERT', 'SQLITE_FULL'))).toBe(true);
     expect(isDiskFull(Object.assign(new Error('write'), { code: 'ENOSPC' }))).toBe(true);
     const deep = new StorageError('full', 'COMMIT', 'SQLITE_FULL');

@@ -10,7 +10,14 @@ import { GatewayMetrics } from '../../../edge/metrics/gateway-metrics.js';
 import { FacingStateStore, type FacingSnapshot } from '../../../edge/stock/facing-state-store.js';
 import { SqliteDatabase } from '../../../edge/storage/database.js';
 import { migrate } from '../../../edge/storage/migrate.js';
-import { CommitRefusedError, WriteBehindWriter, type PendingWrites, type WriteBehindOptions, type WriterMetrics, type WriteSet } from '../../../edge/storage/write-behind.js';
+import {
+  CommitRefusedError,
+  WriteBehindWriter,
+  type PendingWrites,
+  type WriteBehindOptions,
+  type WriterMetrics,
+  type WriteSet,
+} from '../../../edge/storage/write-behind.js';
 
 let dir: string;
 let db: SqliteDatabase;
@@ -43,7 +50,9 @@ const saveAlert = (writes: PendingWrites<Alert>, alert: Alert) => writes.put(ale
 const saveFacing = (writes: PendingWrites<FacingSnapshot>, f: FacingSnapshot) => writes.put(`${f.shelfId}/${f.facing}`, f);
 
 /** A set writing `key → value` rows to a table of the test's own, so the writer is tested without any room. */
-function notesSet(options: { name?: string; evictable?: (value: string) => boolean; beforeWrite?: () => Promise<void> } = {}): WriteSet<string> & { batches: string[][] } {
+function notesSet(
+  options: { name?: string; evictable?: (value: string) => boolean; beforeWrite?: () => Promise<void> } = {},
+): WriteSet<string> & { batches: string[][] } {
   const batches: string[][] = [];
   return {
     name: options.name ?? 'notes',
@@ -51,7 +60,10 @@ function notesSet(options: { name?: string; evictable?: (value: string) => boole
     async write(tx, values) {
       batches.push(values);
       await options.beforeWrite?.();
-      await tx.runMany('INSERT INTO notes (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v', values.map((v) => [v.split('=')[0]!, v]));
+      await tx.runMany(
+        'INSERT INTO notes (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v',
+        values.map((v) => [v.split('=')[0]!, v]),
+      );
     },
     ...(options.evictable ? { evictable: options.evictable } : {}),
   };
@@ -83,7 +95,20 @@ afterEach(async () => {
 });
 
 const lowStock = (id: string, facing: number, at: number): Alert =>
-  openAlert({ kind: 'low-stock', key: `low-stock:shelf-a/${facing}`, severity: 'warning', title: `low ${facing}`, shelfId: 'shelf-a', facing, sku: 'sku-1', units: 2 }, id, at);
+  openAlert(
+    {
+      kind: 'low-stock',
+      key: `low-stock:shelf-a/${facing}`,
+      severity: 'warning',
+      title: `low ${facing}`,
+      shelfId: 'shelf-a',
+      facing,
+      sku: 'sku-1',
+      units: 2,
+    },
+    id,
+    at,
+  );
 const assist = (id: string, kiosk: string, at: number): Alert =>
   openAlert({ kind: 'kiosk-assist', key: `kiosk-assist:${kiosk}`, severity: 'warning', title: `assist ${kiosk}`, deviceId: kiosk }, id, at);
 const facing = (shelfId: string, n: number, units: number, at: number): FacingSnapshot => ({
@@ -140,7 +165,16 @@ describe('AlertStore round trip through the writer', () => {
 
 describe('WriteBehindWriter.flush', () => {
   it('writes every registered set (alerts, facing state and history, last-seen times) in one transaction', async () => {
-    await new DeviceStore(db).insert({ id: 'shelf-a', kind: 'shelf', secretHash: Buffer.alloc(32), secretSalt: Buffer.alloc(16), scryptN: 1024, createdAt: 1, disabledAt: null, lastSeenAt: null });
+    await new DeviceStore(db).insert({
+      id: 'shelf-a',
+      kind: 'shelf',
+      secretHash: Buffer.alloc(32),
+      secretSalt: Buffer.alloc(16),
+      scryptN: 1024,
+      createdAt: 1,
+      disabledAt: null,
+      lastSeenAt: null,
+    });
     const transaction = vi.spyOn(db, 'transaction');
     const w = writer();
     const sets = gatewaySets(w);
@@ -159,7 +193,10 @@ describe('WriteBehindWriter.flush', () => {
       { shelf_id: 'shelf-a', facing: 1, ts: 10, weight_g: 200, units: 2 },
       { shelf_id: 'shelf-a', facing: 2, ts: 11, weight_g: 700, units: 7 },
     ]);
-    expect(await db.get('SELECT last_seen_at, connected FROM devices WHERE id = ?', ['shelf-a'])).toEqual({ last_seen_at: 12, connected: 1 });
+    expect(await db.get('SELECT last_seen_at, connected FROM devices WHERE id = ?', ['shelf-a'])).toEqual({
+      last_seen_at: 12,
+      connected: 1,
+    });
     const health = w.health();
     expect(health.ok).toBe(true);
     expect(health.pendingWrites).toBe(0);
@@ -292,15 +329,18 @@ describe('WriteBehindWriter.flush', () => {
 
   it('reports through its metrics callbacks: one timed flush each, failures, the pending count', async () => {
     const calls: string[] = [];
-    const w = writer({}, {
-      flushTimer: () => {
-        calls.push('timer');
-        return () => calls.push('timer-end');
+    const w = writer(
+      {},
+      {
+        flushTimer: () => {
+          calls.push('timer');
+          return () => calls.push('timer-end');
+        },
+        writeFailed: () => calls.push('failed'),
+        pending: (n) => calls.push(`pending ${n}`),
+        dropped: () => calls.push('dropped'),
       },
-      writeFailed: () => calls.push('failed'),
-      pending: (n) => calls.push(`pending ${n}`),
-      dropped: () => calls.push('dropped'),
-    });
+    );
     const set = w.register(notesSet());
     set.put('a', 'a=1');
     set.put('b', 'b=1');
@@ -308,7 +348,18 @@ describe('WriteBehindWriter.flush', () => {
     failing = true;
     set.put('c', 'c=1');
     await w.flush();
-    expect(calls).toEqual(['pending 1', 'pending 2', 'timer', 'timer-end', 'pending 0', 'pending 1', 'timer', 'failed', 'timer-end', 'pending 1']);
+    expect(calls).toEqual([
+      'pending 1',
+      'pending 2',
+      'timer',
+      'timer-end',
+      'pending 0',
+      'pending 1',
+      'timer',
+      'failed',
+      'timer-end',
+      'pending 1',
+    ]);
   });
 });
 
@@ -571,7 +622,9 @@ describe('WriteBehindWriter.start and stop', () => {
 
     expect(await w.stop()).toEqual({ written: 0, unwritten: 3 });
 
-    expect(logged).toContainEqual(expect.objectContaining({ level: 50, msg: 'stopping with changes that could not be written', unwritten: 3, error: FULL }));
+    expect(logged).toContainEqual(
+      expect.objectContaining({ level: 50, msg: 'stopping with changes that could not be written', unwritten: 3, error: FULL }),
+    );
     expect(w.health()).toMatchObject({ ok: false, error: FULL, pendingWrites: 3 });
     expect(await count('alerts')).toBe(0);
     expect(await count('facing_state')).toBe(0);
@@ -648,7 +701,11 @@ describe('commit: durable before acknowledged, grouped', () => {
       name: 'journal',
       pending: () => journal.length,
       take: () => journal.splice(0),
-      write: async (tx, entries) => tx.runMany('INSERT INTO notes (k, v) VALUES (?, ?)', entries.map((entry) => [`j-${entry}`, entry])),
+      write: async (tx, entries) =>
+        tx.runMany(
+          'INSERT INTO notes (k, v) VALUES (?, ?)',
+          entries.map((entry) => [`j-${entry}`, entry]),
+        ),
       restore: (entries) => (journal = entries.concat(journal)),
       committed: (entries) => committed.push(entries),
     });
