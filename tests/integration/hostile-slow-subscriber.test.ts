@@ -5,11 +5,10 @@
  * each, and what they held is released.
  */
 import { connect, type Socket } from 'node:net';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memoryInUseMb } from '../helpers/memory-in-use.js';
 import { TEST_TOKEN, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 import type { CommandResult } from '../../edge/device-registry/command-channel.js';
 import type { RelayStatus } from '../../edge/relay/relay-status.js';
@@ -165,19 +164,6 @@ describe('a subscriber that stops reading while commands pile up', () => {
     expect(await okCommand).toMatchObject({ outcome: 'timed-out', deviceId: 'esl-ok' });
   });
 });
-
-/** A full collection on demand (vitest's fork has no --expose-gc: the flag is set at run time, as V8 allows). */
-function collectGarbage(): void {
-  setFlagsFromString('--expose_gc');
-  (runInNewContext('gc') as () => void)();
-}
-
-/** Bytes the process holds for JavaScript objects and for Buffers (a socket's unsent data is Buffers). */
-function memoryInUseMb(): number {
-  collectGarbage();
-  const { heapUsed, arrayBuffers } = process.memoryUsage();
-  return (heapUsed + arrayBuffers) / MB;
-}
 
 /** Opens the live stream over a raw socket and stops reading once the gateway's `hello` arrived. */
 async function frozenStream(port: number): Promise<Socket> {
