@@ -5,6 +5,7 @@
  * Jitter matters here: an access point that rebooted fails hundreds of labels at the same instant; without jitter they
  * would all be retried in the same radio slot and fail together again.
  */
+import { jitteredBackoffMs } from '../core/backoff.js';
 
 export type RetryPolicy = {
   /** sends of one version before the label is failed (the first send counts) */
@@ -48,9 +49,6 @@ export function mayRetry(policy: RetryPolicy, attemptsMade: number): boolean {
  * which `jitterRatio` is scaled by `random()` (a number in [0, 1), e.g. Math.random). Whole milliseconds.
  */
 export function retryDelayMs(policy: RetryPolicy, attemptsMade: number, random: () => number): number {
-  const exponent = Math.max(0, attemptsMade - 1);
-  // 2 ** exponent overflows to Infinity for absurd attempt counts; the cap keeps the result finite either way
-  const backoffMs = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(exponent, 52));
-  const unit = Math.min(Math.max(random(), 0), 1);
-  return Math.round(backoffMs * (1 - policy.jitterRatio + policy.jitterRatio * unit));
+  const backoff = { baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs, factor: 2, jitter: policy.jitterRatio };
+  return jitteredBackoffMs(backoff, attemptsMade - 1, random);
 }

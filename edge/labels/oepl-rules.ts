@@ -2,6 +2,7 @@
  * The pure rules of the OpenEPaperLink driver: what we upload for a price, when an upload counts as shown, what a
  * battery reading means, how an HTTP answer is read, how long to wait before reconnecting. Time is a parameter.
  */
+import { jitteredBackoffMs } from '../core/backoff.js';
 import type { LabelContent } from './label-driver.js';
 import type { OeplTagRecord } from './oepl-messages.js';
 import { oeplPriceLayout, type OeplCanvas } from './oepl-layout.js';
@@ -73,10 +74,13 @@ export function classifyUploadAnswer(status: number, body: string): OeplUploadAn
   return { kind: 'unexpected', status, body: text.slice(0, 120), retryable: !(status >= 400 && status < 500) };
 }
 
-/** Exponential backoff with jitter in [half, full] of the step, so many gateways do not reconnect in lockstep. */
+/**
+ * The driver's backoff (reconnects, busy and unreachable retries): doubling from `initialMs` up to `maxMs`, attempt
+ * 0-based, equal jitter (between half the step and the step), so many gateways do not reconnect in lockstep. The ceiling
+ * is `maxMs` alone: the step no longer stops doubling at attempt 20 (which mattered only for a `maxMs` above 2^20 × `initialMs`).
+ */
 export function backoffDelayMs(attempt: number, initialMs: number, maxMs: number, random: () => number): number {
-  const stepMs = Math.min(maxMs, initialMs * 2 ** Math.min(Math.max(0, attempt), 20));
-  return Math.round(stepMs / 2 + random() * (stepMs / 2));
+  return jitteredBackoffMs({ baseMs: initialMs, maxMs, factor: 2, jitter: 0.5 }, attempt, random);
 }
 
 /**

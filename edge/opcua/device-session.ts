@@ -14,6 +14,7 @@
  */
 import type * as Opcua from 'node-opcua';
 import type { Logger } from 'pino';
+import { jitteredBackoffMs, type Backoff } from '../core/backoff.js';
 import type { DeviceMessage } from '../device-registry/messages.js';
 import { mapSample, type CaseSnapshot, type ItemSample, type SampleRejection } from './device-mapping.js';
 import { ItemWatchdog } from './item-watchdog.js';
@@ -89,12 +90,11 @@ export class OpcuaDeviceError extends Error {
 }
 
 /**
- * Delay before rebuild attempt `attempt` (0-based): doubling from `initialMs` up to `maxMs`, with "equal jitter" —
+ * The rebuild backoff (attempt 0-based): doubling from `reconnectInitialMs` up to `reconnectMaxMs`, with "equal jitter" —
  * half fixed, half random — so a store's cases coming back after a power cut do not reconnect in lockstep.
  */
-export function backoffDelayMs(attempt: number, initialMs: number, maxMs: number, random: () => number): number {
-  const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
-  return Math.round(ceiling / 2 + (ceiling / 2) * random());
+export function sessionBackoff(timing: SessionTiming): Backoff {
+  return { baseMs: timing.reconnectInitialMs, maxMs: timing.reconnectMaxMs, factor: 2, jitter: 0.5 };
 }
 
 const NODE_UNKNOWN = /BadNodeIdUnknown|BadNodeIdInvalid/;
@@ -144,9 +144,11 @@ export class DeviceSession {
   private dataSinceLastRound = false;
   private lastHeardAt = 0;
   private silentRounds = 0;
+  private readonly backoff: Backoff;
 
   constructor(private readonly deps: DeviceSessionDeps) {
     const { device, timing } = deps;
+    this.backoff = sessionBackoff(timing);
     this.items = device.items.map((config, index) => ({
       key: `${index}:${config.field}${config.facing !== undefined ? `/${config.facing}` : ''}`,
       config,
@@ -214,12 +216,7 @@ export class DeviceSession {
     } catch (error) {
       await this.teardown('failed');
       if (!this.running) return;
-      const delayMs = backoffDelayMs(
-        this.attempt++,
-        this.deps.timing.reconnectInitialMs,
-        this.deps.timing.reconnectMaxMs,
-        this.deps.random,
-      );
+      const delayMs = jitteredBackoffMs(this.backoff, this.attempt++, this.deps.random);
       // one line per attempt: the backoff bounds them
       this.deps.log.warn(
         { deviceId: device.id, endpointUrl: device.endpointUrl, err: (error as Error).message, retryInMs: delayMs, attempt: this.attempt },
@@ -236,9 +233,7 @@ export class DeviceSession {
     this.deps.log.warn({ deviceId: this.deviceId, endpointUrl: this.deps.device.endpointUrl, reason }, 'opc ua device connection rebuilt');
     this.loop = this.teardown(reason).then(() => {
       if (!this.running) return;
-      this.scheduleBuild(
-        backoffDelayMs(this.attempt++, this.deps.timing.reconnectInitialMs, this.deps.timing.reconnectMaxMs, this.deps.random),
-      );
+      this.scheduleBuild(jitteredBackoffMs(this.backoff, this.attempt++, this.deps.random));
     });
   }
 

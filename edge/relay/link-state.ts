@@ -1,3 +1,5 @@
+import { jitteredBackoffMs } from '../core/backoff.js';
+
 /**
  * The HQ link as state: up or down and since when, the reconnect attempt, the last error. Pure functions; the forwarder
  * holds one `LinkState` and replaces it on every transition.
@@ -28,9 +30,8 @@ export type BackoffOptions = { minMs: number; maxMs: number };
 /**
  * Exponential backoff with jitter: the ceiling doubles per failed attempt from `minMs` to `maxMs`, and the delay is
  * drawn between half the ceiling and the ceiling ("equal jitter"), so stores cut by the same outage do not reconnect
- * in waves and a single store never hammers HQ.
+ * in waves and a single store never hammers HQ. `attempts` counts failures (1 after the first), hence `attempts - 1`.
  */
 export function reconnectDelayMs(attempts: number, options: BackoffOptions, random: () => number = Math.random): number {
-  const ceiling = Math.min(options.maxMs, options.minMs * 2 ** Math.min(Math.max(0, attempts - 1), 30));
-  return Math.round(ceiling / 2 + (ceiling / 2) * random());
+  return jitteredBackoffMs({ baseMs: options.minMs, maxMs: options.maxMs, factor: 2, jitter: 0.5 }, attempts - 1, random);
 }

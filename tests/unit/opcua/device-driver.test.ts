@@ -1,10 +1,11 @@
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
+import { jitteredBackoffMs } from '../../../edge/core/backoff.js';
 import { GatewayBus } from '../../../edge/core/events.js';
 import type { DeviceRegistry, DeviceSummary } from '../../../edge/device-registry/device-registry.js';
 import { OpcuaDeviceDriver, sessionTiming } from '../../../edge/opcua/device-driver.js';
-import { backoffDelayMs, DEFAULT_SESSION_TIMING, type OpcuaModule } from '../../../edge/opcua/device-session.js';
+import { DEFAULT_SESSION_TIMING, sessionBackoff, type OpcuaModule } from '../../../edge/opcua/device-session.js';
 import type { OpcuaDeviceConfig } from '../../../edge/opcua/opcua-devices-config.js';
 
 /** The two registry calls the driver makes, over a map. */
@@ -95,9 +96,10 @@ describe('OpcuaDeviceDriver', () => {
 
 describe('reconnect timing', () => {
   it('backs off exponentially up to the ceiling, with half of each delay random', () => {
-    expect([0, 1, 2, 3, 10].map((attempt) => backoffDelayMs(attempt, 500, 30_000, () => 0))).toEqual([250, 500, 1_000, 2_000, 15_000]);
-    expect([0, 1, 2, 3, 10].map((attempt) => backoffDelayMs(attempt, 500, 30_000, () => 1))).toEqual([500, 1_000, 2_000, 4_000, 30_000]);
-    expect(backoffDelayMs(1_000, 500, 30_000, () => 0.5)).toBe(22_500);
+    const backoff = sessionBackoff({ ...DEFAULT_SESSION_TIMING, reconnectInitialMs: 500, reconnectMaxMs: 30_000 });
+    expect([0, 1, 2, 3, 10].map((attempt) => jitteredBackoffMs(backoff, attempt, () => 0))).toEqual([250, 500, 1_000, 2_000, 15_000]);
+    expect([0, 1, 2, 3, 10].map((attempt) => jitteredBackoffMs(backoff, attempt, () => 1))).toEqual([500, 1_000, 2_000, 4_000, 30_000]);
+    expect(jitteredBackoffMs(backoff, 1_000, () => 0.5)).toBe(22_500);
   });
 
   it('fills what a device leaves out of `recovery` with defaults', () => {
