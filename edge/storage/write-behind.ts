@@ -85,6 +85,8 @@ export class WriteBehindWriter {
   /** the storage error behind lastError (a route tells a full disk from other failures by it) */
   private lastCause: unknown;
   private lastFlushAt: number | null = null;
+  /** changes taken by the flush under way: not pending any more, not on disk yet (health counts them as unwritten) */
+  private inFlightChanges = 0;
   private readonly participants: FlushParticipant<unknown>[] = [];
   /** callers whose changes are not on disk yet: the next flush that starts takes them */
   private waiters: CommitWaiter[] = [];
@@ -170,7 +172,9 @@ export class WriteBehindWriter {
   }
 
   health(): WriterHealth {
-    const health: WriterHealth = { ok: this.lastError === undefined, pendingWrites: this.pendingCount(), lastFlushAt: this.lastFlushAt };
+    // a retry under way holds the changes a failed flush gave back: they are still unwritten
+    const pendingWrites = this.pendingCount() + this.inFlightChanges;
+    const health: WriterHealth = { ok: this.lastError === undefined, pendingWrites, lastFlushAt: this.lastFlushAt };
     if (this.lastError !== undefined) health.error = this.lastError;
     return health;
   }
@@ -218,10 +222,12 @@ export class WriteBehindWriter {
       registered.pending = new Map();
       return { registered, values };
     });
-    const taken = this.participants.map((participant) => ({
-      participant,
-      taken: participant.pending() > 0 ? participant.take() : undefined,
-    }));
+    this.inFlightChanges = batch.reduce((sum, { values }) => sum + values.size, 0);
+    const taken = this.participants.map((participant) => {
+      const count = participant.pending();
+      this.inFlightChanges += count;
+      return { participant, taken: count > 0 ? participant.take() : undefined };
+    });
     const endTimer = this.metrics.flushTimer();
     try {
       await this.db.transaction(async (tx) => {
@@ -250,6 +256,7 @@ export class WriteBehindWriter {
       while (this.pendingCount() > this.options.maxPendingWrites && this.evictOne());
       return false;
     } finally {
+      this.inFlightChanges = 0;
       endTimer();
       this.metrics.pending(this.pendingCount());
     }

@@ -298,6 +298,28 @@ describe('WriteBehindWriter.flush', () => {
     expect(await count('facing_state')).toBe(0);
   });
 
+  it('health counts the changes a retry is writing as unwritten (a failed flush gave them back; the retry took them)', async () => {
+    const w = writer();
+    const sets = gatewaySets(w);
+    saveAlert(sets.alerts, lowStock('a1', 1, 10));
+    saveAlert(sets.alerts, lowStock('a2', 1, 20));
+    saveFacing(sets.facings, facing('shelf-a', 1, 1, 20));
+    expect(await w.flush()).toBe(false);
+    // the retry starts: its transaction holds the three changes, none is pending any more
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const transaction = db.transaction.bind(db);
+    vi.spyOn(db, 'transaction').mockImplementationOnce(async (work) => {
+      await held;
+      return transaction(work);
+    });
+    const retry = w.flush();
+    expect(w.health()).toMatchObject({ ok: false, pendingWrites: 3 });
+    release();
+    expect(await retry).toBe(false);
+    expect(w.health()).toMatchObject({ ok: false, pendingWrites: 3 });
+  });
+
   it('a resolved alert and a new active one of the same key are both written', async () => {
     const w = writer();
     const sets = gatewaySets(w);
