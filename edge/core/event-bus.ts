@@ -1,6 +1,7 @@
 /**
- * The typed in-process event bus every room talks through. Which events exist and what they carry is declared once,
- * in `events.ts`; a room publishes its own events and subscribes to others' without knowing who is on the other side.
+ * The typed in-process event bus every room talks through. Which events exist and what they carry is declared by the
+ * rooms that publish them (each room's `events.ts` adds to `GatewayEvents`, see `events.ts` here); a room publishes its
+ * own events and subscribes to others' without knowing who is on the other side.
  *
  * Subscribers are isolated: one that throws is reported through `onHandlerError` (logged and counted by the
  * composition root) and neither stops the publisher, nor the other subscribers, nor itself from getting the next

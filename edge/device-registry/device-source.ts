@@ -6,7 +6,8 @@
  *  - closes a device's connection when store IT disables, removes or re-keys it.
  * Identity (registry), liveness and command outcomes are kept here, once, for every source.
  */
-import type { DeviceMessageEvents, GatewayBus } from '../core/events.js';
+import type { GatewayBus } from '../core/events.js';
+import type { DeviceMessageEvents } from './events.js';
 import type { GatewayModule } from '../core/module.js';
 import type { DeviceMessage } from './messages.js';
 import type { INBOUND_SCHEMAS } from './schemas.js';
@@ -42,12 +43,12 @@ export function onDeviceMessages<K extends DeviceMessageKey>(
   name: string,
   handler: (message: Extract<DeviceMessage, { key: K }>) => void,
 ): () => void {
-  const on = bus.on as (
+  const on = bus.on.bind(bus) as (
     event: keyof DeviceMessageEvents,
     name: string,
     handler: (message: Extract<DeviceMessage, { key: K }>) => void,
   ) => () => void;
-  const unsubscribes = keys.map((key) => on.call(bus, EVENT_OF_KEY[key], name, handler));
+  const unsubscribes = keys.map((key) => on(EVENT_OF_KEY[key], name, handler));
   return () => {
     for (const unsubscribe of unsubscribes) unsubscribe();
   };

@@ -1,5 +1,5 @@
 /**
- * THE table of what goes to HQ: for each bus event (edge/core/events.ts), the CloudEvents type(s) it becomes, their
+ * THE table of what goes to HQ: for each bus event (the rooms' events.ts), the CloudEvents type(s) it becomes, their
  * class (which budget and drain priority) and subject, and how the data is made. Read `RELAY_ROUTES` top to bottom to
  * know everything a store sends; relay-recorder.ts only subscribes these routes and appends what they return.
  *

@@ -140,13 +140,60 @@ const SIMULATOR_FILES = tsFiles('devices', false);
 const EDGE_IMPORTS = EDGE_FILES.flatMap(importsOf);
 const RUNTIME_IMPORTS = EDGE_IMPORTS.filter((i) => !i.typeOnly);
 
-/** Runtime imports from one edge/ folder into another, with the file pair behind each. */
-function runtimeFolderEdges(): FolderEdge[] {
-  return RUNTIME_IMPORTS.flatMap((i) => {
+/** Imports from one edge/ folder into another, with the file pair behind each. */
+function folderEdges(imports: readonly Import[]): FolderEdge[] {
+  return imports.flatMap((i) => {
     const from = edgeFolder(i.file);
     const to = edgeFolder(i.target);
     return from !== undefined && to !== undefined && from !== to ? [{ from, to, evidence: `${i.file} imports ${i.target}` }] : [];
   });
+}
+
+/** Imports from edge/core into any other edge/ folder, type-only ones too: core knows no feature, not even its types. */
+function coreOutwardImports(imports: readonly Import[]): string[] {
+  return imports
+    .filter((i) => edgeFolder(i.file) === 'core' && edgeFolder(i.target) !== undefined && edgeFolder(i.target) !== 'core')
+    .map((i) => `${i.file} imports ${i.target}`);
+}
+
+/** Files that know more than MAX_ROOMS_PER_FILE rooms other than their own through `imports`, with the rooms. */
+function filesKnowingManyRooms(imports: readonly Import[]): string[] {
+  const known = new Map<string, Set<string>>();
+  for (const i of imports) {
+    const room = edgeFolder(i.target);
+    if (room === undefined || !ROOMS.includes(room) || room === edgeFolder(i.file)) continue;
+    // the config schema composes the rooms' own config sections, as the plumbing rule allows
+    if (i.file === 'edge/config/config-schema.ts' && /-config\.ts$/.test(i.target ?? '')) continue;
+    known.set(i.file, (known.get(i.file) ?? new Set()).add(room));
+  }
+  return [...known]
+    .filter(([, rooms]) => rooms.size > MAX_ROOMS_PER_FILE)
+    .map(([file, rooms]) => `${file}: ${[...rooms].sort().join(', ')}`);
+}
+
+/** The files that add events to the bus's map: `declare module '<…>/core/events.js'` resolving to edge/core/events.ts. */
+function eventMapAugmentations(files: readonly string[]): string[] {
+  return files.filter((file) => {
+    const source = ts.createSourceFile(file, readFileSync(join(ROOT, file), 'utf8'), ts.ScriptTarget.ES2022, true);
+    return source.statements.some(
+      (s) =>
+        ts.isModuleDeclaration(s) &&
+        ts.isStringLiteral(s.name) &&
+        s.name.text.startsWith('.') &&
+        relative(ROOT, resolve(ROOT, dirname(file), s.name.text)) === 'edge/core/events.js',
+    );
+  });
+}
+
+/** The files a tsconfig compiles, relative to the repository. */
+function compiledBy(tsconfig: string): Set<string> {
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    join(ROOT, tsconfig),
+    {},
+    { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} },
+  );
+  if (parsed === undefined || parsed.errors.length > 0) throw new Error(`${tsconfig} does not parse`);
+  return new Set(parsed.fileNames.map((f) => relative(ROOT, f)));
 }
 
 describe('architecture', () => {
@@ -155,10 +202,11 @@ describe('architecture', () => {
     expect(EDGE_FILES).toContain('edge/core/event-bus.ts');
     expect(SIMULATOR_FILES.length).toBeGreaterThan(0);
     expect(RUNTIME_IMPORTS.length).toBeGreaterThan(50);
-    // events.ts declares payload types with type-only imports (multi-line and single-line alike)
-    const events = EDGE_IMPORTS.filter((i) => i.file === 'edge/core/events.ts');
-    expect(events.find((i) => i.target === 'edge/alerts/alerts.ts')).toMatchObject({ typeOnly: true });
-    expect(events.find((i) => i.target === 'edge/core/event-bus.ts')).toMatchObject({ typeOnly: false });
+    // a room's events.ts declares its payload types with type-only imports; the bus is a runtime import
+    const roomEvents = EDGE_IMPORTS.filter((i) => i.file === 'edge/device-registry/events.ts');
+    expect(roomEvents.find((i) => i.target === 'edge/device-registry/messages.ts')).toMatchObject({ typeOnly: true });
+    const coreEvents = EDGE_IMPORTS.filter((i) => i.file === 'edge/core/events.ts');
+    expect(coreEvents.find((i) => i.target === 'edge/core/event-bus.ts')).toMatchObject({ typeOnly: false });
     // the simulators do import edge/: a check of the opposite direction is not vacuous
     expect(SIMULATOR_FILES.flatMap(importsOf).some((i) => i.target?.startsWith('edge/'))).toBe(true);
     // every edge folder is a known room or plumbing: a new folder must be classified here
@@ -179,7 +227,11 @@ describe('architecture', () => {
   });
 
   it('(b) the runtime imports between edge/ folders have no cycle (`import type` does not count)', () => {
-    expect(folderCycles(runtimeFolderEdges()).map(describeCycle)).toEqual([]);
+    expect(folderCycles(folderEdges(RUNTIME_IMPORTS)).map(describeCycle)).toEqual([]);
+  });
+
+  it('(b) nor do the imports between edge/ folders counting type-only ones: types point the same way as code', () => {
+    expect(folderCycles(folderEdges(EDGE_IMPORTS)).map(describeCycle)).toEqual([]);
   });
 
   it('(b) the cycle check finds a cycle when there is one', () => {
@@ -192,19 +244,32 @@ describe('architecture', () => {
     expect(cycles.map(describeCycle)).toEqual(['stock → planogram (a), planogram → devices (b), devices → stock (c)']);
   });
 
-  it('(c) edge/core imports no other edge folder at runtime (its only outward imports are payload types)', () => {
-    const offending = RUNTIME_IMPORTS.filter(
-      (i) => edgeFolder(i.file) === 'core' && edgeFolder(i.target) !== undefined && edgeFolder(i.target) !== 'core',
-    );
-    expect(offending.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
+  it('(c) edge/core imports no other edge folder, not even a type', () => {
+    expect(coreOutwardImports(EDGE_IMPORTS)).toEqual([]);
   });
 
-  it('shared plumbing (config, core, http, metrics, storage) imports no feature room at runtime', () => {
+  it('(c, d) the rules see a type-only import: an event catalogue in core importing the rooms payload types fails them', () => {
+    const catalogue: Import[] = ['alerts/alerts', 'stock/stock-events', 'relay/relay-status'].map((room) => ({
+      file: 'edge/core/events.ts',
+      specifier: `../${room}.js`,
+      target: `edge/${room}.ts`,
+      typeOnly: true,
+    }));
+    expect(coreOutwardImports(catalogue)).toEqual([
+      'edge/core/events.ts imports edge/alerts/alerts.ts',
+      'edge/core/events.ts imports edge/stock/stock-events.ts',
+      'edge/core/events.ts imports edge/relay/relay-status.ts',
+    ]);
+    expect(filesKnowingManyRooms(catalogue)).toEqual(['edge/core/events.ts: alerts, relay, stock']);
+    expect(filesKnowingManyRooms(catalogue.slice(0, MAX_ROOMS_PER_FILE))).toEqual([]);
+  });
+
+  it('shared plumbing (config, core, http, metrics, storage) imports no feature room, not even a type', () => {
     // one exception: the config schema is composed of the rooms' own sections (`edge/<room>/<name>-config.ts`), the
     // way main.ts composes their modules
     const roomConfigSection = (i: { file: string; target?: string }) =>
       i.file === 'edge/config/config-schema.ts' && ROOMS.includes(edgeFolder(i.target) ?? '') && /-config\.ts$/.test(i.target ?? '');
-    const offending = RUNTIME_IMPORTS.filter(
+    const offending = EDGE_IMPORTS.filter(
       (i) => PLUMBING.includes(edgeFolder(i.file) ?? '') && ROOMS.includes(edgeFolder(i.target) ?? '') && !roomConfigSection(i),
     );
     expect(offending.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
@@ -215,25 +280,22 @@ describe('architecture', () => {
     expect(offending.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
   });
 
-  it(`(d) edge/main.ts is the only file that knows more than ${MAX_ROOMS_PER_FILE} rooms at runtime`, () => {
-    const roomsKnownBy = (imports: readonly Import[]) => {
-      const known = new Map<string, Set<string>>();
-      for (const i of imports) {
-        const room = edgeFolder(i.target);
-        if (room === undefined || !ROOMS.includes(room) || room === edgeFolder(i.file)) continue;
-        // the config schema composes the rooms' own config sections, as the plumbing rule above allows
-        if (i.file === 'edge/config/config-schema.ts' && /-config\.ts$/.test(i.target ?? '')) continue;
-        known.set(i.file, (known.get(i.file) ?? new Set()).add(room));
-      }
-      return [...known]
-        .filter(([, rooms]) => rooms.size > MAX_ROOMS_PER_FILE)
-        .map(([file, rooms]) => `${file}: ${[...rooms].sort().join(', ')}`);
-    };
-    const composing = roomsKnownBy(RUNTIME_IMPORTS);
-    expect(composing).toHaveLength(1);
-    expect(composing[0]).toMatch(/^edge\/main\.ts: /);
-    // counting type-only imports too, only the event catalogue may join it: it declares the payload types of the rooms
-    const knowing = roomsKnownBy(EDGE_IMPORTS).map((line) => line.split(':')[0]);
-    expect(knowing.filter((file) => file !== 'edge/main.ts' && file !== 'edge/core/events.ts')).toEqual([]);
+  it(`(d) edge/main.ts is the only file that knows more than ${MAX_ROOMS_PER_FILE} rooms, counting type-only imports`, () => {
+    const knowing = filesKnowingManyRooms(EDGE_IMPORTS);
+    expect(knowing.some((line) => line.startsWith('edge/main.ts: '))).toBe(true);
+    expect(knowing.filter((line) => !line.startsWith('edge/main.ts: '))).toEqual([]);
+  });
+
+  it("rooms add their events to the bus's map in their own events.ts, which every compilation of edge/ includes", () => {
+    const augmenting = eventMapAugmentations(EDGE_FILES);
+    // the five rooms that publish events today: the scan is not vacuous
+    expect(augmenting).toEqual(expect.arrayContaining(['edge/alerts/events.ts', 'edge/device-registry/events.ts', 'edge/stock/events.ts']));
+    expect(augmenting.filter((file) => !/^edge\/[^/]+\/events\.ts$/.test(file) || !ROOMS.includes(edgeFolder(file)!))).toEqual([]);
+    // an events.ts left out of a compilation would leave its events unknown there (a publisher would not compile)
+    for (const tsconfig of ['tsconfig.json', 'tsconfig.build.json']) {
+      const compiled = compiledBy(tsconfig);
+      expect(compiled.has('edge/core/events.ts')).toBe(true);
+      expect(augmenting.filter((file) => !compiled.has(file)).map((file) => `${tsconfig} leaves out ${file}`)).toEqual([]);
+    }
   });
 });
