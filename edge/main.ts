@@ -179,6 +179,7 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
     },
     options: { sendsPerSecondPerDriver: config.labels.campaigns.sendsPerSecondPerDriver },
   });
+  metrics.observeCampaigns(() => campaigns.metricsSnapshot());
   const priceIntegrity = new PriceIntegrityModule({
     bus,
     directory: labels.directory,
@@ -263,6 +264,7 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
       return {
         log: httpLog,
         bodyLimitBytes: config.http.bodyLimitBytes,
+        onAnswered: (answer) => metrics.httpRequestAnswered(answer),
         dataDir: config.dataDir,
         staticDir: options.staticDir ?? DEFAULT_STATIC_DIR,
         allowedHosts: config.http.allowedHosts,

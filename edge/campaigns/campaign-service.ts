@@ -21,6 +21,7 @@ import type { GatewayModule, HealthCheck } from '../core/module.js';
 import type { AccessGuard } from '../http/auth.js';
 import type { FlushWriter } from '../storage/write-behind.js';
 import {
+  CAMPAIGN_STATES,
   CampaignError,
   campaignOf,
   campaignView,
@@ -136,7 +137,9 @@ export class CampaignService implements GatewayModule {
   private releasingBatch: LabelContent[] | undefined;
   // progress throttle: per campaign, when it was last published and whether a newer state waits
   private readonly progress = new Map<string, { lastAt: number; pending: boolean }>();
-  readonly counters = { sends: 0, timersRefused: 0, noDriver: 0, flushes: 0, flushFailures: 0 };
+  readonly counters = { sends: 0, timersRefused: 0, noDriver: 0, flushes: 0, flushFailures: 0, confirmed: 0, failed: 0 };
+  /** per kept campaign, its confirmed and failed labels already in `counters` (a step adds only what is new) */
+  private readonly outcomesCounted = new Map<string, { confirmed: number; failed: number }>();
 
   constructor(private readonly deps: CampaignServiceDeps) {
     this.rules = { ...DEFAULT_CAMPAIGN_RULES, ...deps.rules };
@@ -161,6 +164,8 @@ export class CampaignService implements GatewayModule {
   /** Reads the board back, subscribes to the drivers and resumes what was under way. */
   async start(): Promise<void> {
     this.board = await this.deps.store.load();
+    // the counters count from this start: what the loaded campaigns confirmed before is not new
+    for (const id of this.board.order) this.countOutcomes(id, false);
     for (const id of this.board.order) this.keptIds.add(id);
     this.driverSubscriptions.sync();
     this.unsubscribeDirectory = this.deps.directory.onDriversChanged(() => this.driverSubscriptions.sync());
@@ -323,7 +328,10 @@ export class CampaignService implements GatewayModule {
       }
     }
     this.releaseHeld();
-    for (const id of changed) this.progressChanged(id);
+    for (const id of changed) {
+      this.progressChanged(id);
+      this.countOutcomes(id, true);
+    }
     // only these steps start campaigns (or go on pumping one): a label's ack never does, so it pays no scan
     if (
       event.type === 'create' ||
@@ -531,6 +539,38 @@ export class CampaignService implements GatewayModule {
     this.nextTimerAt = next;
     due.sort((a, b) => a.at - b.at);
     for (const { timer } of due) this.step({ type: 'timer', timer });
+  }
+
+  // ---- metrics
+
+  /** What Prometheus shows of the campaigns (GatewayMetrics.observeCampaigns). */
+  metricsSnapshot(): { campaignsByState: Record<CampaignState, number>; labels: { sent: number; confirmed: number; failed: number } } {
+    const campaignsByState = Object.fromEntries(CAMPAIGN_STATES.map((state) => [state, 0])) as Record<CampaignState, number>;
+    for (const id of this.board.order) {
+      const campaign = campaignOf(this.board, id);
+      if (campaign) campaignsByState[campaign.state] += 1;
+    }
+    const { sends: sent, confirmed, failed } = this.counters;
+    return { campaignsByState, labels: { sent, confirmed, failed } };
+  }
+
+  /** Adds a changed campaign's newly confirmed and failed labels to the counters (`tally: false` only notes them). */
+  private countOutcomes(campaignId: string, tally: boolean): void {
+    const campaign = campaignOf(this.board, campaignId);
+    if (!campaign) {
+      this.outcomesCounted.delete(campaignId);
+      return;
+    }
+    const counted = this.outcomesCounted.get(campaignId) ?? { confirmed: 0, failed: 0 };
+    if (tally) {
+      this.counters.confirmed += Math.max(0, campaign.counts.confirmed - counted.confirmed);
+      this.counters.failed += Math.max(0, campaign.counts.failed - counted.failed);
+    }
+    this.outcomesCounted.set(campaignId, { confirmed: campaign.counts.confirmed, failed: campaign.counts.failed });
+    // forgotten campaigns leave: the map stays bounded by the campaigns kept
+    if (this.outcomesCounted.size > this.board.order.length) {
+      for (const id of this.outcomesCounted.keys()) if (!campaignOf(this.board, id)) this.outcomesCounted.delete(id);
+    }
   }
 
   // ---- progress on the bus

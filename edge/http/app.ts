@@ -19,6 +19,8 @@ export type HttpAppDeps = {
   dataDir?: string;
   /** serve HTTPS with this certificate and key (and send HSTS) */
   https?: { cert: Buffer; key: Buffer };
+  /** told of every answer, after it is sent (Prometheus: GatewayMetrics.httpRequestAnswered) */
+  onAnswered?: (answer: { method: string; routePattern: string | undefined; statusCode: number; durationMs: number }) => void;
 };
 
 /** A browser that saw the gateway over HTTPS once never falls back to plain HTTP for it (a year). */
@@ -71,6 +73,18 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
   );
 
+  const onAnswered = deps.onAnswered;
+  if (onAnswered) {
+    // the route's pattern (`/api/campaigns/:id`), not the URL: ids and query strings would make a series per request
+    app.addHook('onResponse', async (request, reply) =>
+      onAnswered({
+        method: request.method,
+        routePattern: request.routeOptions.url,
+        statusCode: reply.statusCode,
+        durationMs: reply.elapsedTime,
+      }),
+    );
+  }
   // who the request's token stands for, set by a route's access guard; declared here so every request has the same shape
   app.decorateRequest('principal', null);
   if (deps.https) app.addHook('onSend', async (_request, reply) => void reply.header('strict-transport-security', HSTS));

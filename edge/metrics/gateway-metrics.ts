@@ -22,6 +22,19 @@ export type ConnectionRejectReason =
 export type PublishRejectReason = 'acl' | 'not-authenticated';
 export type InvalidMessageReason = 'bad-json' | 'schema' | 'unknown-channel' | 'unknown-facing';
 
+/** One HTTP answer as the app's onResponse hook sees it. */
+export type HttpRequestObservation = { method: string; routePattern: string | undefined; statusCode: number; durationMs: number };
+
+/** What the campaign room reports to Prometheus; counters are totals since start. */
+export type CampaignMetricsSnapshot = {
+  campaignsByState: Record<string, number>;
+  labels: { sent: number; confirmed: number; failed: number };
+};
+
+const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+/** route × method × status class label sets: the gateway has some 60 routes, most answer two or three classes */
+const MAX_HTTP_SERIES = 500;
+
 /**
  * Every Prometheus metric of the gateway, in one registry per gateway (not the global one, so tests can run several).
  * Children of labelled counters used on the hot path are created once here, not looked up per message.
@@ -51,7 +64,10 @@ export class GatewayMetrics {
     help: 'devices connected to the embedded broker',
     registers: [this.registry],
   });
-  /** hot-path tallies, copied into their counters when Prometheus scrapes (a labelled inc() per message costs more than the rest of the ingest) */
+  /**
+   * hot-path tallies, copied into their counters when Prometheus scrapes (a labelled inc() per message costs more than
+   * the rest of the ingest)
+   */
   private readonly acceptedTally = new Map<string, number>();
   private readonly messagesAccepted = new Counter({
     name: 'smartstore_device_messages_total',
@@ -206,6 +222,78 @@ export class GatewayMetrics {
 
   alertOpened(kind: string): void {
     this.alertsOpened.labels(kind).inc();
+  }
+
+  /**
+   * HTTP answers by route pattern (`/api/campaigns/:id`, never the id itself), method and status class. Routes are
+   * registered in code, so the series are few; an unmatched path counts as `unmatched`, and past MAX_HTTP_SERIES label
+   * sets anything new is counted as route `other` (a bug that put a raw path here must not grow the registry).
+   */
+  private readonly httpRequests = new Counter({
+    name: 'smartstore_http_requests_total',
+    help: 'HTTP requests answered, by route pattern, method and status class (2xx, 4xx, …)',
+    labelNames: ['route', 'method', 'status_class'] as const,
+    registers: [this.registry],
+  });
+  private readonly httpDuration = new Histogram({
+    name: 'smartstore_http_request_duration_seconds',
+    help: 'time from request to the end of the answer, by route pattern, method and status class (live streams: how long they stayed open)',
+    labelNames: ['route', 'method', 'status_class'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [this.registry],
+  });
+  private readonly httpSeries = new Set<string>();
+
+  httpRequestAnswered(request: HttpRequestObservation): void {
+    const method = HTTP_METHODS.has(request.method) ? request.method : 'OTHER';
+    const statusClass = `${Math.trunc(request.statusCode / 100)}xx`;
+    let route = request.routePattern ?? 'unmatched';
+    const series = `${route} ${method} ${statusClass}`;
+    if (!this.httpSeries.has(series)) {
+      if (this.httpSeries.size >= MAX_HTTP_SERIES) route = 'other';
+      else this.httpSeries.add(series);
+    }
+    this.httpRequests.labels(route, method, statusClass).inc();
+    this.httpDuration.labels(route, method, statusClass).observe(request.durationMs / 1000);
+  }
+
+  /**
+   * Price campaigns, read from the campaign room when Prometheus scrapes: campaigns kept by state (scheduled and running
+   * are the ones under way), and label sends and outcomes since the gateway started.
+   */
+  observeCampaigns(snapshot: () => CampaignMetricsSnapshot): void {
+    let taken: CampaignMetricsSnapshot | undefined;
+    // both metrics are collected in one scrape: read the room once
+    const take = () => {
+      if (!taken) {
+        taken = snapshot();
+        setImmediate(() => (taken = undefined));
+      }
+      return taken;
+    };
+    new Gauge({
+      name: 'smartstore_campaigns',
+      help: 'price campaigns the gateway keeps, by state (scheduled, running, done, cancelled, rolled-back)',
+      labelNames: ['state'],
+      registers: [this.registry],
+      collect() {
+        for (const [state, count] of Object.entries(take().campaignsByState)) this.labels(state).set(count);
+      },
+    });
+    const reported = { sent: 0, confirmed: 0, failed: 0 };
+    new Counter({
+      name: 'smartstore_campaign_labels_total',
+      help: 'campaign label prices since start, by outcome: sent to a driver (retries too), confirmed shown, failed for good',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+      collect() {
+        const labels = take().labels;
+        for (const outcome of ['sent', 'confirmed', 'failed'] as const) {
+          this.labels(outcome).inc(Math.max(0, labels[outcome] - reported[outcome]));
+          reported[outcome] = labels[outcome];
+        }
+      },
+    });
   }
 
   /** Current value of a counter or gauge (summed over labels), for health checks and tests. */

@@ -271,3 +271,30 @@ describe('campaign service restart', () => {
     expect(service.get('big')).toMatchObject({ counts: { sent: 3, pending: 0 } });
   });
 });
+
+describe('campaign service metrics', () => {
+  it('counts labels sent, confirmed and failed since start, and campaigns by state; a restart does not count again', async () => {
+    expect(service.metricsSnapshot()).toEqual({
+      campaignsByState: { scheduled: 0, running: 0, done: 0, cancelled: 0, 'rolled-back': 0 },
+      labels: { sent: 0, confirmed: 0, failed: 0 },
+    });
+    service.create({ id: 'spring', prices: { [SKU_MILK]: 199, [SKU_BEANS]: 849 }, createdBy: 'maria' });
+    service.create({ id: 'later', prices: { [SKU_BEANS]: 899 }, effectiveAt: fx.clock.now + 60_000, createdBy: 'maria' });
+    await fx.committed();
+    fx.driver.confirmLast('L1');
+    const l2 = fx.driver.lastSent('L2');
+    fx.driver.emit({ type: 'failed', labelId: 'L2', version: l2.version, reason: 'display broken', retryable: false });
+    expect(service.metricsSnapshot()).toEqual({
+      campaignsByState: { scheduled: 1, running: 1, done: 0, cancelled: 0, 'rolled-back': 0 },
+      labels: { sent: 3, confirmed: 1, failed: 1 },
+    });
+
+    await fx.stopService();
+    service = await fx.startService();
+    fx.driver.confirmLast('L3');
+    expect(service.metricsSnapshot()).toMatchObject({
+      campaignsByState: { scheduled: 1, done: 1 },
+      labels: { confirmed: 1, failed: 0 }, // L1 and L2 were counted by the gateway before the restart
+    });
+  });
+});
