@@ -534,7 +534,7 @@ export class DeviceBroker implements DeviceSource {
       // QoS 1/2 over the limit is paced, not dropped: its acknowledgement waits for a token (aedes reads nothing more
       // of this device meanwhile, so TCP pushes back). A kiosk flushing the backlog it kept while the store's network
       // was down drains at the device's rate instead of being cut off at every message over it.
-      const waitMs = msUntilToken(session.bucket, this.options.deviceRateLimit, this.deps.now());
+      const waitMs = msUntilToken(session.bucket, this.deps.now());
       if (waitMs > 0) return this.paceRateLimited(client as Client, session, packet, waitMs, done);
     }
     const verdict = admitMessage(session.bucket, this.options.deviceRateLimit, this.deps.now());

@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import type { AuditInput } from '../audit/audit-log.js';
 import type { GatewayBus } from '../core/events.js';
 import type { GatewayModule, HealthCheck } from '../core/module.js';
+import { tokenBucket, tryTakeTokens, type TokenBucket } from '../core/token-bucket.js';
 import type { AccessGuard } from '../http/auth.js';
 import type { FlushWriter } from '../storage/write-behind.js';
 import {
@@ -105,7 +106,7 @@ export type CampaignServiceDeps = {
 export type NewCampaignRequest = { id?: string; prices: Readonly<Record<string, number>>; effectiveAt?: number; createdBy: string };
 
 type Timer = { at: number; timer: CampaignTimer };
-type SendQueue = { driver: LabelDriver; queue: Map<string, LabelContent>; tokens: number; refilledAt: number };
+type SendQueue = { driver: LabelDriver; queue: Map<string, LabelContent>; bucket: TokenBucket };
 
 export class CampaignService implements GatewayModule {
   readonly name = 'campaigns';
@@ -430,7 +431,8 @@ export class CampaignService implements GatewayModule {
     let entry = this.sendQueues.get(driver.driverId);
     if (!entry || entry.driver !== driver) {
       const perSecond = this.options.sendsPerSecondPerDriver;
-      entry = { driver, queue: entry?.queue ?? new Map(), tokens: perSecond, refilledAt: this.deps.now() };
+      const bucket = tokenBucket({ perSecond, capacity: perSecond }, this.deps.now());
+      entry = { driver, queue: entry?.queue ?? new Map<string, LabelContent>(), bucket };
       this.sendQueues.set(driver.driverId, entry);
     }
     entry.queue.delete(content.labelId);
@@ -443,12 +445,8 @@ export class CampaignService implements GatewayModule {
   }
 
   private drainQueue(entry: SendQueue, now: number): void {
-    const perSecond = this.options.sendsPerSecondPerDriver;
-    entry.tokens = Math.min(perSecond, entry.tokens + ((now - entry.refilledAt) * perSecond) / 1000);
-    entry.refilledAt = now;
     for (const [labelId, content] of entry.queue) {
-      if (entry.tokens < 1) return;
-      entry.tokens -= 1;
+      if (!tryTakeTokens(entry.bucket, now)) return;
       entry.queue.delete(labelId);
       this.counters.sends += 1;
       try {

@@ -18,6 +18,7 @@
 import type { Logger } from 'pino';
 import type { GatewayBus } from '../core/events.js';
 import type { HealthCheck } from '../core/module.js';
+import { refillTokens, takeUpToTokens, tokenBucket, type TokenBucket, type TokenRate } from '../core/token-bucket.js';
 import { onDeviceMessages, type DeliveryFailure, type DeviceSource } from '../device-registry/device-source.js';
 import type { ApAcks, ApLabelAck, ApLabelCommand, ApLabels } from '../device-registry/messages.js';
 import { AP_MAX_BATCH_ITEMS } from '../device-registry/schemas.js';
@@ -77,14 +78,6 @@ export type MqttApDriverDeps = {
   labels?: Iterable<string>;
 };
 
-/** A token bucket with time as a parameter: `capacity` tokens at most, refilled at `ratePerSecond`. */
-export type TokenBucket = { tokens: number; updatedAt: number };
-
-export function refill(bucket: TokenBucket, now: number, ratePerSecond: number, capacity: number): TokenBucket {
-  const elapsedMs = Math.max(0, now - bucket.updatedAt);
-  return { tokens: Math.min(capacity, bucket.tokens + (elapsedMs * ratePerSecond) / 1_000), updatedAt: now };
-}
-
 type Phase = 'queued' | 'sent' | 'waiting';
 
 /** The content a label is getting: queued here, sent and awaiting the AP's ack, or waiting at the AP for the label. */
@@ -120,7 +113,9 @@ export class MqttApDriver implements LabelDriver {
   private readonly sent = new Map<string, LabelSlot>();
   /** cmdId → label, for commands the AP holds until the label checks in (bounded by the labels tracked) */
   private readonly waiting = new Map<string, LabelSlot>();
-  private bucket: TokenBucket = { tokens: 0, updatedAt: 0 };
+  /** `maxCommandsPerSecond`, holding a batch or a tick's worth of commands, whichever is more */
+  private readonly commandRate: TokenRate;
+  private bucket: TokenBucket;
   private linkUp = false;
   /** no batch before this (the AP has just connected and may not have subscribed yet) */
   private sendableAt = 0;
@@ -148,6 +143,9 @@ export class MqttApDriver implements LabelDriver {
     this.events = new LabelEvents(deps.log);
     this.downSince = deps.now();
     for (const labelId of deps.labels ?? []) this.slotOf(labelId);
+    const { maxBatchSize, maxCommandsPerSecond, tickMs } = this.options;
+    this.commandRate = { perSecond: maxCommandsPerSecond, capacity: Math.max(maxBatchSize, (maxCommandsPerSecond * tickMs) / 1_000) };
+    this.bucket = tokenBucket(this.commandRate, 0, 0);
   }
 
   async start(): Promise<void> {
@@ -172,7 +170,7 @@ export class MqttApDriver implements LabelDriver {
       }),
     ];
     const now = this.deps.now();
-    this.bucket = { tokens: this.options.maxBatchSize, updatedAt: now };
+    this.bucket = tokenBucket(this.commandRate, now, this.options.maxBatchSize);
     if (this.deps.isConnected?.(apId)) this.setLink(true, now, 'access point connected');
     this.timer = setInterval(() => this.tick(this.deps.now()), this.options.tickMs);
     this.timer.unref();
@@ -266,13 +264,8 @@ export class MqttApDriver implements LabelDriver {
   tick(now: number): void {
     this.expire(now);
     if (!this.linkUp || now < this.sendableAt) return;
-    const { maxBatchSize, maxCommandsPerSecond, maxInFlight } = this.options;
-    this.bucket = refill(
-      this.bucket,
-      now,
-      maxCommandsPerSecond,
-      Math.max(maxBatchSize, (maxCommandsPerSecond * this.options.tickMs) / 1_000),
-    );
+    const { maxBatchSize, maxInFlight } = this.options;
+    refillTokens(this.bucket, now);
     while (this.queue.size > 0 && this.linkUp) {
       const room = Math.min(maxBatchSize, Math.floor(this.bucket.tokens), maxInFlight - this.sent.size);
       if (room <= 0) return;
@@ -320,7 +313,7 @@ export class MqttApDriver implements LabelDriver {
     } catch (error) {
       delivery = { ok: false as const, reason: 'transport-error' as const, detail: (error as Error)?.message ?? String(error) };
     }
-    this.bucket = { ...this.bucket, tokens: this.bucket.tokens - commands.length };
+    takeUpToTokens(this.bucket, now, commands.length);
     if (!delivery.ok) {
       this.batchLost(carried, delivery.reason, delivery.detail);
       if (delivery.reason === 'not-connected' || delivery.reason === 'not-started') this.setLink(false, now, delivery.reason);
@@ -425,7 +418,8 @@ export class MqttApDriver implements LabelDriver {
     // the AP may have restarted and lost what it held for its labels: everything not shown yet goes again
     for (const slot of [...this.waiting.values()]) this.requeue(slot);
     this.waiting.clear();
-    this.bucket = { tokens: Math.max(this.bucket.tokens, 0), updatedAt: at };
+    // the time the link was down earns no commands: the bucket counts from the reconnect
+    this.bucket.refilledAt = at;
   }
 
   private expire(now: number): void {

@@ -2,6 +2,8 @@
  * The backlog's drain-rate cap: a token bucket whose refill waits carry jitter, so a thousand stores that come back at
  * the same moment spread their backlogs over time instead of hitting HQ in lockstep. Pure: time is a parameter.
  */
+import { msUntilTokens, takeUpToTokens, tokenBucket, type TokenBucket } from '../core/token-bucket.js';
+
 export type DrainRateOptions = {
   /** events per second; 0 = uncapped */
   ratePerS: number;
@@ -12,15 +14,13 @@ export type DrainRateOptions = {
 };
 
 export class DrainRate {
-  private tokens: number;
-  private last: number | undefined;
+  /** made at the first call, full: the clock is only known then */
+  private bucket: TokenBucket | undefined;
 
   constructor(
     private readonly options: DrainRateOptions,
     private readonly random: () => number = Math.random,
-  ) {
-    this.tokens = Math.max(1, options.burst);
-  }
+  ) {}
 
   get uncapped(): boolean {
     return this.options.ratePerS <= 0;
@@ -29,26 +29,20 @@ export class DrainRate {
   /** Takes up to `wanted` tokens at `now`; returns how many were granted (all of them when uncapped). */
   take(wanted: number, now: number): number {
     if (this.uncapped) return wanted;
-    this.refill(now);
-    const granted = Math.min(wanted, Math.floor(this.tokens));
-    this.tokens -= granted;
-    return granted;
+    return takeUpToTokens(this.bucketAt(now), now, wanted);
   }
 
   /** Milliseconds until the next token, jittered (0 when one is there or when uncapped). */
   waitMs(now: number): number {
     if (this.uncapped) return 0;
-    this.refill(now);
-    if (this.tokens >= 1) return 0;
-    const exact = ((1 - this.tokens) / this.options.ratePerS) * 1000;
-    return Math.ceil(exact * (1 + this.options.jitter * this.random()));
+    const exact = msUntilTokens(this.bucketAt(now), now);
+    return exact === 0 ? 0 : Math.ceil(exact * (1 + this.options.jitter * this.random()));
   }
 
-  private refill(now: number): void {
-    if (this.last !== undefined && now > this.last) {
-      this.tokens = Math.min(Math.max(1, this.options.burst), this.tokens + ((now - this.last) / 1000) * this.options.ratePerS);
-    }
-    this.last = now;
+  private bucketAt(now: number): TokenBucket {
+    // a burst below 1 would never grant a whole token
+    this.bucket ??= tokenBucket({ perSecond: this.options.ratePerS, capacity: Math.max(1, this.options.burst) }, now);
+    return this.bucket;
   }
 }
 

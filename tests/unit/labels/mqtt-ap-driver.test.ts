@@ -6,7 +6,7 @@ import type { CommandDelivery, DeliveryFailure, DeviceSource, OutboundCommand } 
 import type { ApCommand, ApLabelAck, ApLabelReport } from '../../../edge/device-registry/messages.js';
 import { apCommandSchema } from '../../../edge/device-registry/schemas.js';
 import type { LabelContent, LabelDriverEvent } from '../../../edge/labels/label-driver.js';
-import { MqttApDriver, refill, type MqttApDriverOptions } from '../../../edge/labels/mqtt-ap-driver.js';
+import { MqttApDriver, type MqttApDriverOptions } from '../../../edge/labels/mqtt-ap-driver.js';
 
 const AP = 'ap-01';
 const validateBatch = new Ajv({ allErrors: true }).compile(apCommandSchema);
@@ -329,12 +329,6 @@ describe('MqttApDriver (access point label driver)', () => {
     await driver.stop();
     expect(links).toEqual([{ type: 'link', up: true, detail: 'access point connected', at: now }]);
     expect(events).toEqual([{ type: 'failed', labelId: 'L1', version: 1, reason: 'gateway stopping', retryable: true, at: now }]);
-  });
-
-  it('refill: a token bucket with time as a parameter', () => {
-    expect(refill({ tokens: 0, updatedAt: 0 }, 250, 100, 50)).toEqual({ tokens: 25, updatedAt: 250 });
-    expect(refill({ tokens: 40, updatedAt: 0 }, 10_000, 100, 50)).toEqual({ tokens: 50, updatedAt: 10_000 });
-    expect(refill({ tokens: 5, updatedAt: 100 }, 50, 100, 50)).toEqual({ tokens: 5, updatedAt: 50 });
   });
 });
 
