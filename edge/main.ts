@@ -154,8 +154,6 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
     planogram: () => planogram.index,
     alerts: () => alerts.service,
     commands: devices.commands,
-    // asked only once an access point connects, when the broker (built below) is running
-    apSource: () => broker,
     deviceKind: (id) => devices.registry.get(id)?.kind,
     isConnected: (id) => devices.liveness.isConnected(id),
     now,

@@ -270,6 +270,11 @@ export class DeviceBroker implements DeviceSource {
     return { ok: this.isListening, connectedDevices: this.connected.size };
   }
 
+  /** A device connected to this broker gets its commands here. */
+  carries(deviceId: string): boolean {
+    return this.connected.has(deviceId);
+  }
+
   /** Sends a command on the device's `cmd` topic (QoS 1). Only the gateway publishes on command topics. */
   deliver(command: OutboundCommand, onDropped: (reason: DeliveryFailure, detail?: string) => void): CommandDelivery {
     const aedes = this.aedes;

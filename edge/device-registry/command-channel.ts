@@ -1,6 +1,6 @@
 import type { GatewayBus } from '../core/events.js';
 import type { GatewayModule } from '../core/module.js';
-import { onDeviceMessages, type CommandDelivery, type DeliveryFailure, type DeviceSource } from './device-source.js';
+import { onDeviceMessages, type CommandDelivery, type DeliveryFailure, type DeviceSource, type OutboundCommand } from './device-source.js';
 import type { DeviceAck, DeviceMessage } from './messages.js';
 import type { DeviceKind } from './topics.js';
 
@@ -34,8 +34,8 @@ export type CommandResult = {
 
 export type CommandChannelDeps = {
   bus: GatewayBus;
-  /** the source that carries commands to devices of a kind */
-  sourceFor: (kind: DeviceKind) => DeviceSource | undefined;
+  /** the transports plugged in; a command goes to the one that carries its device (`DeviceSource.carries`) */
+  sources: () => readonly DeviceSource[];
   now: () => number;
   newId: () => string;
   onOutcome: (outcome: CommandOutcome) => void;
@@ -114,8 +114,6 @@ export class CommandChannel implements GatewayModule {
       };
       if (this.unsubscribes === undefined) return immediate('not-started');
       if (this.pending.size >= this.deps.maxPending) return immediate('too-many-pending');
-      const source = this.deps.sourceFor(request.kind);
-      if (!source) return immediate(`no source carries ${request.kind} commands`);
       const timeoutMs = request.timeoutMs ?? this.deps.defaultTimeoutMs;
       const pending: Pending = {
         request,
@@ -129,18 +127,34 @@ export class CommandChannel implements GatewayModule {
       const forDevice = this.pendingByDevice.get(request.deviceId) ?? new Set<string>();
       forDevice.add(cmdId);
       this.pendingByDevice.set(request.deviceId, forDevice);
-      let delivery: CommandDelivery;
-      try {
-        delivery = source.deliver(
-          { cmdId, deviceId: request.deviceId, kind: request.kind, payload: { cmdId, type: request.type, ...request.params, ts: sentAt } },
-          (reason: DeliveryFailure, detail?: string) => this.dropped(cmdId, reason, detail),
-        );
-      } catch (error) {
-        // a transport that throws (params it cannot encode) must not leave the command pending to time out later
-        delivery = { ok: false, reason: 'transport-error', detail: (error as Error)?.message ?? String(error) };
-      }
+      const delivery = this.deliver(
+        { cmdId, deviceId: request.deviceId, kind: request.kind, payload: { cmdId, type: request.type, ...request.params, ts: sentAt } },
+        (reason: DeliveryFailure, detail?: string) => this.dropped(cmdId, reason, detail),
+      );
       if (!delivery.ok) this.dropped(cmdId, delivery.reason, delivery.detail);
     });
+  }
+
+  /**
+   * Hands a command to the source that carries its device and does not wait for an ack: for a sender that matches its
+   * device's acks itself (an access point acks each label command of a batch, never the batch). No outcome is counted
+   * or published: only the sender knows how its commands end.
+   */
+  dispatch(command: OutboundCommand, onDropped: (reason: DeliveryFailure, detail?: string) => void): CommandDelivery {
+    if (this.unsubscribes === undefined) return { ok: false, reason: 'not-started' };
+    return this.deliver(command, onDropped);
+  }
+
+  /** The one place a command meets a transport: the source that carries the device, or none (not connected). */
+  private deliver(command: OutboundCommand, onDropped: (reason: DeliveryFailure, detail?: string) => void): CommandDelivery {
+    const source = this.deps.sources().find((candidate) => candidate.carries(command.deviceId));
+    if (!source) return { ok: false, reason: 'not-connected' };
+    try {
+      return source.deliver(command, onDropped);
+    } catch (error) {
+      // a transport that throws (params it cannot encode) must not leave the command pending to time out later
+      return { ok: false, reason: 'transport-error', detail: (error as Error)?.message ?? String(error) };
+    }
   }
 
   private dropped(cmdId: string, reason: DeliveryFailure, detail?: string): void {

@@ -85,6 +85,12 @@ export type CommandDelivery = { ok: true } | { ok: false; reason: DeliveryFailur
 export interface DeviceSource extends GatewayModule {
   /** e.g. 'mqtt' */
   readonly transport: string;
+  /**
+   * Whether commands to the device go through this source: it is connected through it (MQTT) or configured on it
+   * (OPC UA). The command channel hands a command to the source that carries its device, whatever order sources were
+   * added in; a device no source carries is not connected.
+   */
+  carries(deviceId: string): boolean;
   /** hands a command to the transport; `onDropped` is called if the transport gives it up afterwards */
   deliver(command: OutboundCommand, onDropped: (reason: DeliveryFailure, detail?: string) => void): CommandDelivery;
   /** closes the device's connection now; false when it was not connected through this source */

@@ -65,8 +65,8 @@ export class DevicesModule implements GatewayModule {
     });
     this.commands = new CommandChannel({
       bus: deps.bus,
-      // one transport today; an ESL access point driver will claim the labels behind it
-      sourceFor: () => this.sources[0],
+      // each command goes to the source that carries its device (MQTT broker, OPC UA driver), in whatever order added
+      sources: () => this.sources,
       now: deps.now,
       newId: deps.newId,
       onOutcome: (outcome) => deps.metrics.commandOutcome(outcome),

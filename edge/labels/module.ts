@@ -31,9 +31,10 @@ import { checkedIn, labelAlertActions, labelHealth, type LabelSighting } from '.
 import { labelRoutes, type LabelRouteDeps, type LabelView } from './label-routes.js';
 import { LabelSightingStore } from './label-sightings-store.js';
 import type { LabelsConfig } from './labels-config.js';
-import { MqttApDriver, type MqttApDriverDeps } from './mqtt-ap-driver.js';
-import { MqttLabelDriver, type MqttLabelDriverDeps } from './mqtt-label-driver.js';
-import { OeplDriver } from './oepl-driver.js';
+import { LABEL_DRIVER_FACTORIES, MQTT_AP_DRIVER_PREFIX, type LabelDriverDeps } from './label-driver-factory.js';
+import type { MqttApDriver } from './mqtt-ap-driver.js';
+import type { MqttLabelDriver } from './mqtt-label-driver.js';
+import type { OeplDriver } from './oepl-driver.js';
 
 /** What the room reads of the planogram (the planogram index), named here so the room knows no more rooms than it needs. */
 export type FacingLookup = {
@@ -50,10 +51,8 @@ export type LabelsModuleDeps = {
   planogram: () => FacingLookup;
   /** the alert service (the alerts module starts first) */
   alerts: () => AlertService;
-  /** the command channel: direct MQTT labels are reached through it */
-  commands: MqttLabelDriverDeps['commands'];
-  /** the transport of MQTT access points (the broker, built after this module; asked only once an AP connects) */
-  apSource: () => MqttApDriverDeps['source'];
+  /** the command channel: direct MQTT labels and MQTT access points are reached through it */
+  commands: LabelDriverDeps['commands'];
   /** a registered device's kind (`esl`: a direct MQTT label) */
   deviceKind: (deviceId: string) => string | undefined;
   isConnected: (deviceId: string) => boolean;
@@ -67,9 +66,6 @@ export type LabelsModuleDeps = {
 
 /** An unbound label not seen for this long has left the store: its stored sighting is dropped at start (the table stays bounded by churn). */
 const SIGHTING_RETENTION_MS = 90 * 86_400_000;
-
-/** An MQTT access point's driver id is this and the AP's device id. */
-const AP_DRIVER_PREFIX = 'mqtt-ap:';
 
 /** A driver's link as it last reported it. */
 type DriverLink = { up: boolean; detail?: string };
@@ -102,36 +98,24 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
   private running = false;
   private untracked = 0;
 
+  /** what every driver is built with (LABEL_DRIVER_FACTORIES) */
+  private readonly driverDeps: LabelDriverDeps;
+
   constructor(private readonly deps: LabelsModuleDeps) {
     const { config, log } = deps;
     this.bindingStore = new LabelBindingStore(deps.db);
     this.sightingStore = new LabelSightingStore(deps.db);
-    this.mqttLabels = new MqttLabelDriver(
-      { maxInFlight: config.drivers.mqttMaxInFlight, maxLabels: config.drivers.maxLabels },
-      {
-        bus: deps.bus,
-        commands: deps.commands,
-        log: log.child({ driver: 'mqtt-esl' }),
-        now: deps.now,
-        isDirectLabel: (id) => deps.deviceKind(id) === 'esl',
-      },
-    );
-    this.oeplDrivers = config.accessPoints.map(
-      (ap) =>
-        new OeplDriver({
-          baseUrl: ap.url,
-          driverId: `oepl:${ap.name}`,
-          log,
-          now: deps.now,
-          // between websocket sessions the tag table is polled: at least as often as labels are expected to check in
-          limits: {
-            requestsPerSecond: config.drivers.oeplRequestsPerSecond,
-            idlePollMs: Math.min(60_000, config.health.checkInIntervalMs),
-          },
-          ...(ap.macs ? { macs: ap.macs } : {}),
-          setApTime: ap.setTime ?? false,
-        }),
-    );
+    this.driverDeps = {
+      config,
+      bus: deps.bus,
+      commands: deps.commands,
+      deviceKind: deps.deviceKind,
+      isConnected: deps.isConnected,
+      now: deps.now,
+      log,
+    };
+    this.mqttLabels = LABEL_DRIVER_FACTORIES['mqtt-esl']({}, this.driverDeps);
+    this.oeplDrivers = config.accessPoints.map((ap) => LABEL_DRIVER_FACTORIES.oepl(ap, this.driverDeps));
     this.flashes = new LabelFlashes({ driverFor: (labelId) => this.driverFor(labelId), maxLabels: config.drivers.maxLabels });
     this.findMyFacing = new FindMyFacing({
       bus: deps.bus,
@@ -224,7 +208,7 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
   private accessPointsCarrying(sightings: Iterable<LabelSighting>): string[] {
     const apIds = new Set<string>();
     for (const { driverId } of sightings) {
-      if (driverId?.startsWith(AP_DRIVER_PREFIX)) apIds.add(driverId.slice(AP_DRIVER_PREFIX.length));
+      if (driverId?.startsWith(MQTT_AP_DRIVER_PREFIX)) apIds.add(driverId.slice(MQTT_AP_DRIVER_PREFIX.length));
     }
     return [...apIds].slice(0, this.deps.config.drivers.maxAccessPoints);
   }
@@ -348,20 +332,10 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
       );
       return;
     }
-    const driverId = `${AP_DRIVER_PREFIX}${apId}`;
+    const driverId = `${MQTT_AP_DRIVER_PREFIX}${apId}`;
     const carried: string[] = [];
     for (const sighting of this.sightings.values()) if (sighting.driverId === driverId) carried.push(sighting.labelId);
-    const driver = new MqttApDriver(
-      { apId, maxCommandsPerSecond: this.deps.config.drivers.apMaxCommandsPerSecond, maxLabels: this.deps.config.drivers.maxLabels },
-      {
-        bus: this.deps.bus,
-        source: this.deps.apSource(),
-        log: this.deps.log.child({ driver: driverId }),
-        now: this.deps.now,
-        isConnected: this.deps.isConnected,
-        labels: carried,
-      },
-    );
+    const driver = LABEL_DRIVER_FACTORIES['mqtt-ap']({ apId, labels: carried }, this.driverDeps);
     this.apDrivers.set(apId, driver);
     this.startDriver(driver).then(
       () => this.driversChanged(),

@@ -19,7 +19,8 @@ import type { Logger } from 'pino';
 import type { GatewayBus } from '../core/events.js';
 import type { HealthCheck } from '../core/module.js';
 import { refillTokens, takeUpToTokens, tokenBucket, type TokenBucket, type TokenRate } from '../core/token-bucket.js';
-import { onDeviceMessages, type DeliveryFailure, type DeviceSource } from '../device-registry/device-source.js';
+import type { CommandChannel } from '../device-registry/command-channel.js';
+import { onDeviceMessages, type DeliveryFailure } from '../device-registry/device-source.js';
 import type { ApAcks, ApLabelAck, ApLabelCommand, ApLabels } from '../device-registry/messages.js';
 import { AP_MAX_BATCH_ITEMS } from '../device-registry/schemas.js';
 import type { FlashPattern, LabelContent, LabelDriver, LabelDriverEvent } from './label-driver.js';
@@ -68,8 +69,8 @@ export const MQTT_AP_DEFAULTS = {
 
 export type MqttApDriverDeps = {
   bus: GatewayBus;
-  /** the transport that carries commands to the AP (the MQTT broker) */
-  source: DeviceSource;
+  /** the command channel: it hands each batch to the transport that carries the AP (the MQTT broker) */
+  commands: Pick<CommandChannel, 'dispatch'>;
   log: Logger;
   now: () => number;
   /** whether the AP is connected right now (device liveness); the driver follows `device.connection` after start */
@@ -304,15 +305,11 @@ export class MqttApDriver implements LabelDriver {
     }
     if (commands.length === 0) return false;
     const batchId = this.newCmdId();
-    let delivery;
-    try {
-      delivery = this.deps.source.deliver(
-        { cmdId: batchId, deviceId: this.options.apId, kind: 'ap', payload: { batchId, commands, ts: now } },
-        (reason, detail) => this.batchLost(carried, reason, detail),
-      );
-    } catch (error) {
-      delivery = { ok: false as const, reason: 'transport-error' as const, detail: (error as Error)?.message ?? String(error) };
-    }
+    // the AP acks each label command, never the batch: the channel delivers it and leaves the acks to this driver
+    const delivery = this.deps.commands.dispatch(
+      { cmdId: batchId, deviceId: this.options.apId, kind: 'ap', payload: { batchId, commands, ts: now } },
+      (reason, detail) => this.batchLost(carried, reason, detail),
+    );
     takeUpToTokens(this.bucket, now, commands.length);
     if (!delivery.ok) {
       this.batchLost(carried, delivery.reason, delivery.detail);

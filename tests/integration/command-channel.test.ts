@@ -1,5 +1,6 @@
 import type { MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CASE_BROWSE_PATHS, OpcuaCaseSimulator } from '../../devices/opcua-case-simulator.js';
 import type { CommandResult } from '../../edge/device-registry/command-channel.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
@@ -124,5 +125,45 @@ describe('commands to labels over MQTT', () => {
     expect(published.map((r) => r.outcome).sort()).toEqual(['confirmed', 'dropped', 'rejected', 'timed-out']);
     const metrics = await (await gw.api('/metrics')).text();
     expect(metrics).toContain('smartstore_device_commands_total{outcome="timed-out"} 1');
+  });
+});
+
+describe('commands routed by transport: an OPC UA case and MQTT labels in one gateway', () => {
+  let gw: TestGateway | undefined;
+  let simulator: OpcuaCaseSimulator | undefined;
+  afterEach(async () => {
+    await gw?.dispose();
+    await simulator?.stop();
+    gw = undefined;
+    simulator = undefined;
+  });
+
+  it("the case's command reaches the OPC UA driver (which takes none), the label's the broker", async () => {
+    simulator = new OpcuaCaseSimulator({ port: 0, temperatureC: 3, noiseC: 0.05, updateIntervalMs: 100 });
+    await simulator.start();
+    const caseDevice = {
+      id: 'case-1',
+      kind: 'case',
+      endpointUrl: simulator.endpointUrl,
+      samplingIntervalMs: 100,
+      items: [{ field: 'temperatureC', browsePath: CASE_BROWSE_PATHS.temperatureC }],
+    };
+    const started = await startTestGateway({ overrides: { opcua: { devices: [caseDevice] } } });
+    gw = started;
+    await eventually(() => (started.built.devices.liveness.isConnected('case-1') ? true : undefined), 10_000, 'the case to connect');
+    const esl = await label(started, 'esl-ok', () => ({ ok: true }));
+
+    const toCase = await started.built.devices.commands.send({ deviceId: 'case-1', kind: 'case', type: 'defrost', timeoutMs: 5_000 });
+    // the broker would have answered a bare `not-connected`: the case has no MQTT connection
+    expect(toCase).toMatchObject({ outcome: 'dropped', detail: 'not-connected: OPC UA devices take no commands' });
+    const toLabel = await started.built.devices.commands.send({
+      deviceId: 'esl-ok',
+      kind: 'esl',
+      type: 'set-price',
+      params: { sku: '4000000000017', priceCents: 219 },
+      timeoutMs: 5_000,
+    });
+    expect(toLabel).toMatchObject({ outcome: 'confirmed' });
+    expect(esl.received.map((command) => command.cmdId)).toEqual([toLabel.cmdId]);
   });
 });

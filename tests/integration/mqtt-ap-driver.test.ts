@@ -1,7 +1,7 @@
 /**
  * The access point label driver against simulated access points over the gateway's real broker: the APs are
- * provisioned devices of kind `ap`, commands go out through the broker (the device-source port), acks and check-ins
- * come back as validated `ap/ack` and `ap/labels` messages on the bus.
+ * provisioned devices of kind `ap`, batches go out through the command channel to the broker (the device-source port),
+ * acks and check-ins come back as validated `ap/ack` and `ap/labels` messages on the bus.
  */
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -40,7 +40,7 @@ describe('MQTT access points behind the LabelDriver port', () => {
       { apId, ackTimeoutMs: 1_500, tickMs: 20, maxBatchSize: 50, maxCommandsPerSecond: 2_000 },
       {
         bus: gw.built.bus,
-        source: gw.built.broker,
+        commands: gw.built.devices.commands,
         log,
         now: Date.now,
         isConnected: (id) => gw.built.devices.liveness.isConnected(id),

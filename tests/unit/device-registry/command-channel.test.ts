@@ -16,12 +16,20 @@ import {
 } from '../../../edge/device-registry/device-source.js';
 import type { DeviceAck } from '../../../edge/device-registry/messages.js';
 
-/** A transport that records what it is handed; `next` is what deliver() answers. */
+/** A transport that records what it is handed; `next` is what deliver() answers; it carries `carried` (default: all). */
 class FakeSource implements DeviceSource {
-  readonly name = 'fake-source';
-  readonly transport = 'fake';
+  readonly name: string;
   readonly delivered: Array<{ command: OutboundCommand; onDropped: (reason: DeliveryFailure, detail?: string) => void }> = [];
   next: CommandDelivery | (() => CommandDelivery) = { ok: true };
+  constructor(
+    readonly transport = 'fake',
+    private readonly carried?: ReadonlySet<string>,
+  ) {
+    this.name = `${transport}-source`;
+  }
+  carries(deviceId: string): boolean {
+    return this.carried?.has(deviceId) ?? true;
+  }
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
   deliver(command: OutboundCommand, onDropped: (reason: DeliveryFailure, detail?: string) => void): CommandDelivery {
@@ -50,7 +58,7 @@ let channel: CommandChannel;
 function build(overrides: Partial<CommandChannelDeps> = {}): CommandChannel {
   return new CommandChannel({
     bus,
-    sourceFor: () => source,
+    sources: () => [source],
     now: () => clock,
     newId: () => `cmd-${++ids}`,
     onOutcome: (outcome) => outcomes.push(outcome),
@@ -270,11 +278,15 @@ describe('CommandChannel', () => {
       expect(await settled(second)).toBe(false);
     });
 
-    it('no source carries commands of the kind', async () => {
+    it('no source carries the device: not connected, and no source is handed the command', async () => {
       await channel.stop();
-      channel = build({ sourceFor: () => undefined });
+      const elsewhere = new FakeSource('mqtt', new Set(['esl-2']));
+      channel = build({ sources: () => [elsewhere] });
       await channel.start();
-      expect(await channel.send(setPrice)).toMatchObject({ outcome: 'dropped', detail: 'no source carries esl commands' });
+      expect(await channel.send(setPrice)).toMatchObject({ outcome: 'dropped', detail: 'not-connected' });
+      expect(elsewhere.delivered).toEqual([]);
+      expect(outcomes).toEqual(['dropped']);
+      expect(channel.pendingCount).toBe(0);
     });
 
     it('a source that throws (a payload it cannot encode) drops the command instead of leaving it pending', async () => {
@@ -348,5 +360,74 @@ describe('CommandChannel', () => {
     expect(results.map((r) => r.outcome)).toEqual(['confirmed', 'rejected', 'timed-out', 'dropped']);
     expect([...outcomes].sort()).toEqual(['confirmed', 'dropped', 'rejected', 'timed-out']);
     expect([...published].sort((a, b) => a.cmdId.localeCompare(b.cmdId))).toEqual(results);
+  });
+});
+
+describe('CommandChannel routing: each command goes to the source that carries its device', () => {
+  const caseCommand = { deviceId: 'case-opcua', kind: 'case' as const, type: 'set-limits', params: { maxC: 7 } };
+  const eslCommand = { ...setPrice, deviceId: 'esl-mqtt' };
+
+  for (const order of ['broker first', 'opc ua driver first'] as const) {
+    it(`an OPC UA device's command goes to the OPC UA source, an MQTT device's to the broker (${order})`, async () => {
+      const broker = new FakeSource('mqtt', new Set(['esl-mqtt', 'ap-1']));
+      const opcua = new FakeSource('opcua', new Set(['case-opcua']));
+      await channel.stop();
+      channel = build({ sources: () => (order === 'broker first' ? [broker, opcua] : [opcua, broker]) });
+      await channel.start();
+
+      void channel.send(caseCommand);
+      void channel.send(eslCommand);
+      const batch = { cmdId: 'b-1', deviceId: 'ap-1', kind: 'ap' as const, payload: { batchId: 'b-1', commands: [], ts: 1 } };
+      expect(channel.dispatch(batch, () => undefined)).toEqual({ ok: true });
+
+      expect(opcua.delivered.map((d) => d.command.deviceId)).toEqual(['case-opcua']);
+      expect(broker.delivered.map((d) => d.command.deviceId)).toEqual(['esl-mqtt', 'ap-1']);
+    });
+  }
+
+  it('the OPC UA source answers for its device even when it cannot take the command (not sent to the broker instead)', async () => {
+    const broker = new FakeSource('mqtt', new Set(['esl-mqtt']));
+    const opcua = new FakeSource('opcua', new Set(['case-opcua']));
+    opcua.next = { ok: false, reason: 'not-connected', detail: 'OPC UA devices take no commands' };
+    await channel.stop();
+    channel = build({ sources: () => [broker, opcua] });
+    await channel.start();
+    expect(await channel.send(caseCommand)).toMatchObject({ outcome: 'dropped', detail: 'not-connected: OPC UA devices take no commands' });
+    expect(broker.delivered).toEqual([]);
+  });
+});
+
+describe('CommandChannel.dispatch (a sender that matches its acks itself: an access point batch)', () => {
+  const batch = (cmdId: string) => ({ cmdId, deviceId: 'ap-1', kind: 'ap' as const, payload: { batchId: cmdId, commands: [], ts: 1 } });
+
+  it('hands the command over as is, keeps nothing pending and counts no outcome', () => {
+    const onDropped = vi.fn();
+    expect(channel.dispatch(batch('b-1'), onDropped)).toEqual({ ok: true });
+    expect(source.last().command).toEqual(batch('b-1'));
+    // a later drop reaches the sender's handler, not the channel's outcomes
+    source.last().onDropped('transport-error', 'aedes said no');
+    expect(onDropped).toHaveBeenCalledWith('transport-error', 'aedes said no');
+    expect(channel.pendingCount).toBe(0);
+    expect(outcomes).toEqual([]);
+    expect(published).toEqual([]);
+  });
+
+  it("answers what the transport answers, not-connected when no source carries the AP, and a thrower's error", async () => {
+    source.next = { ok: false, reason: 'backed-up', detail: '70000 bytes unread' };
+    expect(channel.dispatch(batch('b-1'), () => undefined)).toEqual({ ok: false, reason: 'backed-up', detail: '70000 bytes unread' });
+    source.next = () => {
+      throw new Error('cannot encode');
+    };
+    expect(channel.dispatch(batch('b-2'), () => undefined)).toEqual({ ok: false, reason: 'transport-error', detail: 'cannot encode' });
+    await channel.stop();
+    channel = build({ sources: () => [new FakeSource('mqtt', new Set(['ap-2']))] });
+    await channel.start();
+    expect(channel.dispatch(batch('b-3'), () => undefined)).toEqual({ ok: false, reason: 'not-connected' });
+  });
+
+  it('before start and after stop: not-started', async () => {
+    await channel.stop();
+    expect(channel.dispatch(batch('b-1'), () => undefined)).toEqual({ ok: false, reason: 'not-started' });
+    expect(source.delivered).toEqual([]);
   });
 });

@@ -11,10 +11,13 @@ import { MqttApDriver, type MqttApDriverOptions } from '../../../edge/labels/mqt
 const AP = 'ap-01';
 const validateBatch = new Ajv({ allErrors: true }).compile(apCommandSchema);
 
-/** A device source that records what it is handed and answers as the test says. */
+/** A device source that records what it is handed and answers as the test says (the command channel's dispatch, in short). */
 class FakeSource implements DeviceSource {
   readonly name = 'fake';
   readonly transport = 'fake';
+  carries(deviceId: string): boolean {
+    return deviceId === AP;
+  }
   readonly batches: ApCommand[] = [];
   readonly dropHandlers: Array<(reason: DeliveryFailure, detail?: string) => void> = [];
   answer: CommandDelivery = { ok: true };
@@ -53,7 +56,13 @@ describe('MqttApDriver (access point label driver)', () => {
     // the test drives ticks itself: the driver's own interval is too long to fire
     driver = new MqttApDriver(
       { apId: AP, tickMs: 3_600_000, settleMs: 0, ...options },
-      { bus, source, log: pino({ level: 'silent' }), now: () => now, isConnected: () => connected },
+      {
+        bus,
+        commands: { dispatch: (command, onDropped) => source.deliver(command, onDropped) },
+        log: pino({ level: 'silent' }),
+        now: () => now,
+        isConnected: () => connected,
+      },
     );
     driver.onEvent((event) => (event.type === 'link' ? links : events).push(event));
     await driver.start();
@@ -337,10 +346,10 @@ describe('MqttApDriver settle time after a (re)connect', () => {
     let now = 1_000;
     const sent: unknown[] = [];
     const bus = new GatewayBus({ onHandlerError: () => undefined });
-    const source = { deliver: (command: unknown) => (sent.push(command), { ok: true as const }) };
+    const commands = { dispatch: (command: unknown) => (sent.push(command), { ok: true as const }) };
     const driver = new MqttApDriver(
       { apId: 'ap-9', tickMs: 3_600_000, settleMs: 250 },
-      { bus, source: source as never, log: pino({ level: 'silent' }), now: () => now, isConnected: () => true },
+      { bus, commands, log: pino({ level: 'silent' }), now: () => now, isConnected: () => true },
     );
     await driver.start();
     driver.send({ labelId: 'L1', version: 1, sku: 's', productName: 'p', priceCents: 100 });
@@ -356,10 +365,10 @@ describe('MqttApDriver settle time after a (re)connect', () => {
     const now = 1_000;
     const sent: unknown[] = [];
     const bus = new GatewayBus({ onHandlerError: () => undefined });
-    const source = { deliver: (command: unknown) => (sent.push(command), { ok: true as const }) };
+    const commands = { dispatch: (command: unknown) => (sent.push(command), { ok: true as const }) };
     const driver = new MqttApDriver(
       { apId: 'ap-9', tickMs: 3_600_000, settleMs: 10_000 },
-      { bus, source: source as never, log: pino({ level: 'silent' }), now: () => now, isConnected: () => false },
+      { bus, commands, log: pino({ level: 'silent' }), now: () => now, isConnected: () => false },
     );
     await driver.start();
     bus.emit('device.connection', { deviceId: 'ap-9', kind: 'ap', source: 'mqtt', connected: true, at: now });
