@@ -64,7 +64,8 @@ export async function runColdStart(settings: ColdStartSettings, progress: (line:
     const prepared = await inChild<PrepareResult>('prepare', big);
     progress(
       `cold start: prepared ${prepared.devices.toLocaleString('en-US')} devices, ${prepared.facings.toLocaleString('en-US')} facings, ` +
-        `${prepared.historyRows.toLocaleString('en-US')} history rows, ${prepared.alerts.toLocaleString('en-US')} alerts in ${(prepared.elapsedMs / 1000).toFixed(1)} s`,
+        `${prepared.historyRows.toLocaleString('en-US')} history rows, ${prepared.alerts.toLocaleString('en-US')} alerts ` +
+        `in ${(prepared.elapsedMs / 1000).toFixed(1)} s`,
     );
     await inChild<PrepareResult>('prepare', empty);
 
@@ -80,7 +81,8 @@ export async function runColdStart(settings: ColdStartSettings, progress: (line:
         runs.push(result);
         const parts = result.parts.map((p) => `${p.part} ${p.atMs.toFixed(0)}`).join(', ');
         progress(
-          `cold start run ${run + 1}/${settings.runs} ${name.padEnd(5)} ${result.startMs.toFixed(0)} ms (parts done at: ${parts} ms; import ${result.importMs.toFixed(0)} ms; ${result.devices} devices)`,
+          `cold start run ${run + 1}/${settings.runs} ${name.padEnd(5)} ${result.startMs.toFixed(0)} ms ` +
+            `(parts done at: ${parts} ms; import ${result.importMs.toFixed(0)} ms; ${result.devices} devices)`,
         );
       }
     }

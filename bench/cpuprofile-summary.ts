@@ -133,7 +133,8 @@ export function renderSummary(summary: ProfileSummary, top = 30): string {
       ...rows.slice(0, top).map((r) => `  ${r.percent.toFixed(1).padStart(5)} %  ${r.ms.toFixed(0).padStart(7)} ms  ${r.name}`),
     ].join('\n');
   return [
-    `profile: ${(summary.totalMs / 1000).toFixed(1)} s sampled, ${(summary.busyMs / 1000).toFixed(1)} s busy (percentages are of busy time)`,
+    `profile: ${(summary.totalMs / 1000).toFixed(1)} s sampled, ${(summary.busyMs / 1000).toFixed(1)} s busy ` +
+      '(percentages are of busy time)',
     table(
       'self time by function:',
       summary.selfByFunction.filter((r) => r.name !== '(idle)'),

@@ -123,14 +123,17 @@ export async function runIngest(
           let result = await measureOnce(byName.get(name) as BrokerUnderTest, qos, settings);
           for (let retry = 1; retry <= settings.maxRetries && result.otherCpuPercent > settings.maxOtherCpuPercent; retry++) {
             progress(
-              `ingest QoS ${qos} run ${run + 1}/${settings.runs} ${name}: other processes used ${result.otherCpuPercent.toFixed(0)} % of a core meanwhile — measuring again`,
+              `ingest QoS ${qos} run ${run + 1}/${settings.runs} ${name}: ` +
+                `other processes used ${result.otherCpuPercent.toFixed(0)} % of a core meanwhile — measuring again`,
             );
             result = { ...(await measureOnce(byName.get(name) as BrokerUnderTest, qos, settings)), retries: retry };
           }
           runs[name].push(result);
           progress(
-            `ingest QoS ${qos} run ${run + 1}/${settings.runs} ${name.padEnd(9)} ${Math.round(result.rate).toLocaleString('en-US').padStart(9)} msg/s` +
-              `  (CPU: broker ${result.brokerCpuPercent.toFixed(0)} %, generator ${result.generatorCpuPercent.toFixed(0)} %, rest of machine ${result.otherCpuPercent.toFixed(0)} %)`,
+            `ingest QoS ${qos} run ${run + 1}/${settings.runs} ${name.padEnd(9)} ` +
+              `${Math.round(result.rate).toLocaleString('en-US').padStart(9)} msg/s` +
+              `  (CPU: broker ${result.brokerCpuPercent.toFixed(0)} %, generator ${result.generatorCpuPercent.toFixed(0)} %, ` +
+              `rest of machine ${result.otherCpuPercent.toFixed(0)} %)`,
           );
         }
       }

@@ -112,7 +112,8 @@ export async function runLabelsBench(
   const baselineRound = async () => {
     const baseline = await runBaseline(settings.labels, settings.accessPoints, inFlight);
     progress(
-      `labels baseline: ${settings.labels} QoS 1 round trips over ${settings.accessPoints} connections through bare aedes in ${baseline.elapsedMs.toFixed(0)} ms`,
+      `labels baseline: ${settings.labels} QoS 1 round trips over ${settings.accessPoints} connections ` +
+        `through bare aedes in ${baseline.elapsedMs.toFixed(0)} ms`,
     );
     return baseline;
   };
@@ -172,7 +173,8 @@ export async function runLabelsBench(
       await profiler?.stop();
       rounds.push({ campaignMs, baselineMs: baseline.elapsedMs, ratio: campaignMs / baseline.elapsedMs, end, baseline });
       progress(
-        `labels campaign: ${end.counts.confirmed} confirmed, ${end.counts.failed} failed in ${campaignMs.toFixed(0)} ms (${(campaignMs / baseline.elapsedMs).toFixed(2)}×); longest campaign tick ${ticks.maxMs.toFixed(1)} ms`,
+        `labels campaign: ${end.counts.confirmed} confirmed, ${end.counts.failed} failed in ${campaignMs.toFixed(0)} ms ` +
+          `(${(campaignMs / baseline.elapsedMs).toFixed(2)}×); longest campaign tick ${ticks.maxMs.toFixed(1)} ms`,
       );
       if (round === 0) {
         // what the first campaign left: its labels tracked; the later rounds replace the same labels' records
@@ -207,7 +209,8 @@ export async function runLabelsBench(
     const resumedMs = performance.now() - startBegan;
     if (resumedView?.state !== 'running' || resumedView.counts.confirmed !== confirmedBefore) {
       throw new Error(
-        `labels bench: campaign bench-2 after the restart: ${resumedView?.state ?? 'gone'}, ${resumedView?.counts.confirmed} confirmed (${confirmedBefore} before)`,
+        `labels bench: campaign bench-2 after the restart: ${resumedView?.state ?? 'gone'}, ` +
+          `${resumedView?.counts.confirmed} confirmed (${confirmedBefore} before)`,
       );
     }
     // every access point comes back: the resumed campaign sends only what is not confirmed yet
@@ -218,7 +221,8 @@ export async function runLabelsBench(
     const finishMs = performance.now() - backBegan;
     const sentAfterRestart = gateway.campaigns.counters.sends;
     progress(
-      `labels resume: ${resumedView.counts.confirmed} of ${resumedView.total} confirmed, back in ${resumedMs.toFixed(0)} ms (gateway start ${startMs.toFixed(0)} ms)`,
+      `labels resume: ${resumedView.counts.confirmed} of ${resumedView.total} confirmed, ` +
+        `back in ${resumedMs.toFixed(0)} ms (gateway start ${startMs.toFixed(0)} ms)`,
     );
 
     return {

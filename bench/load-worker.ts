@@ -40,7 +40,7 @@ let pacer: NodeJS.Timeout | undefined;
 const idle: MqttClient[] = [];
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
+  const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
@@ -81,16 +81,13 @@ function floodQos0(publisher: Publisher, windowChunks: number): void {
   const frames = Array.from({ length: CHUNK_FRAMES }, (_, i) => encodePublish(publisher.spec.topic, payloadFor(i), 0).frame);
   const chunk = Buffer.concat([...frames, PINGREQ]);
   const socket = publisher.connection.socket;
-  let outstanding = 0;
   const send = () => {
-    outstanding++;
     sent += CHUNK_FRAMES;
     socket.write(chunk);
   };
   publisher.connection.onPacket((type) => {
     if (type !== PACKET_PINGRESP) return;
     acked += CHUNK_FRAMES;
-    outstanding--;
     if (running && !publisher.closed) send();
   });
   for (let i = 0; i < windowChunks; i++) send();

@@ -119,7 +119,8 @@ async function measureBroker(broker: BrokerUnderTest, settings: MemorySettings, 
       };
       stages.push(stage);
       progress(
-        `memory ${broker.name.padEnd(9)} ${String(target).padStart(6)} devices (${connected} connected): RSS +${(stage.rssDeltaBytes / 2 ** 20).toFixed(1)} MiB,` +
+        `memory ${broker.name.padEnd(9)} ${String(target).padStart(6)} devices (${connected} connected): ` +
+          `RSS +${(stage.rssDeltaBytes / 2 ** 20).toFixed(1)} MiB,` +
           ` ${(stage.bytesPerDevice / 1024).toFixed(1)} KiB/device` +
           (jsDeltaBytes === null ? '' : ` (JS heap + external +${(jsDeltaBytes / 2 ** 20).toFixed(1)} MiB)`) +
           `, connected in ${(connectMs / 1000).toFixed(1)} s`,

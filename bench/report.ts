@@ -72,9 +72,12 @@ export function buildRows(results: BenchResults): Row[] {
       const idle = p(result.gatewayIdle, q);
       rows.push({
         id: q === 50 ? '2a' : '2b',
-        benchmark: `Shelf drop → alert on SSE /api/events, p${q} ms (${bg}; ${settings.cycles} drops over ${settings.probeShelves * settings.facings} facings; smoothing 1, debounce 0 ms)`,
+        benchmark:
+          `Shelf drop → alert on SSE /api/events, p${q} ms (${bg}; ${settings.cycles} drops over ` +
+          `${settings.probeShelves * settings.facings} facings; smoothing 1, debounce 0 ms)`,
         gateway: formatMs(loaded, 2),
-        baseline: `gateway idle ${formatMs(idle, 2)} · bare aedes publish→subscriber (same load) ${formatMs(p(result.aedesLoaded, q), 2)}`,
+        baseline:
+          `gateway idle ${formatMs(idle, 2)} · ` + `bare aedes publish→subscriber (same load) ${formatMs(p(result.aedesLoaded, q), 2)}`,
         ratio: `${formatRatio(loaded / idle)} idle`,
         target: q === 99 ? `< ${TARGETS.alertP99Ms} ms` : '—',
         result: q === 99 ? verdict(loaded < TARGETS.alertP99Ms) : '—',
@@ -111,14 +114,15 @@ export function buildRows(results: BenchResults): Row[] {
       });
     };
     const stagesText = settings.stages.map((s) => formatInt(s)).join(' / ');
-    let next = 97 + settings.reportStages.length;
+    // the two slope rows take the letters after the per-stage rows (3a, 3b, …)
+    const slopeLetter = 97 + settings.reportStages.length;
     slopeRow(
-      `3${String.fromCharCode(next++)}`,
+      `3${String.fromCharCode(slopeLetter)}`,
       `Memory per connected device, RSS slope over ${stagesText} devices (least squares)`,
       (name) => result[name].rssSlopeBytes,
     );
     slopeRow(
-      `3${String.fromCharCode(next++)}`,
+      `3${String.fromCharCode(slopeLetter + 1)}`,
       `Memory per connected device, JS heap + external slope (node brokers; steadier than RSS)`,
       (name) => result[name].jsSlopeBytes,
     );
@@ -129,7 +133,8 @@ export function buildRows(results: BenchResults): Row[] {
       id: '4',
       benchmark:
         `Cold start to HTTP listening, ms (${formatInt(settings.labels)} labels, ${formatInt(result.prepared.facings)} facings, ` +
-        `${formatInt(result.prepared.historyRows)} history rows, ${formatInt(result.prepared.alerts)} alerts; median of ${settings.runs})`,
+        `${formatInt(result.prepared.historyRows)} history rows, ${formatInt(result.prepared.alerts)} alerts; ` +
+        `median of ${settings.runs})`,
       gateway: formatInt(result.medianBigMs),
       baseline: `empty store ${formatInt(result.medianEmptyMs)}`,
       ratio: `${formatRatio(result.medianBigMs / result.medianEmptyMs)} empty`,
@@ -141,7 +146,9 @@ export function buildRows(results: BenchResults): Row[] {
     const { outbox, drain, outboxSettings } = results.relay;
     rows.push({
       id: '5a',
-      benchmark: `Relay outbox: durable events/s (synchronous=FULL, group commit; ${formatInt(outboxSettings.events)} events of ${formatInt(outbox.bodyBytes)} B)`,
+      benchmark:
+        'Relay outbox: durable events/s (synchronous=FULL, group commit; ' +
+        `${formatInt(outboxSettings.events)} events of ${formatInt(outbox.bodyBytes)} B)`,
       gateway: formatInt(outbox.outbox.eventsPerS),
       baseline: `single-row commits ${formatInt(outbox.singleRow.eventsPerS)}`,
       ratio: `${formatRatio(outbox.ratio)} single-row`,
@@ -197,9 +204,13 @@ export function buildRows(results: BenchResults): Row[] {
     const { result } = results.labels;
     rows.push({
       id: '7a',
-      benchmark: `Price campaign confirmed end to end, ms (${formatInt(result.labels)} labels behind ${result.accessPoints} simulated MQTT APs; median of ${result.rounds.length} rounds: ${result.rounds.map((r) => formatRatio(r.ratio)).join(', ')})`,
+      benchmark:
+        `Price campaign confirmed end to end, ms (${formatInt(result.labels)} labels behind ${result.accessPoints} simulated MQTT APs; ` +
+        `median of ${result.rounds.length} rounds: ${result.rounds.map((r) => formatRatio(r.ratio)).join(', ')})`,
       gateway: `${formatInt(result.campaign.elapsedMs)} (${formatInt(result.campaign.failed)} failed)`,
-      baseline: `bare aedes, ${formatInt(result.baseline.roundTrips)} QoS 1 publish + PUBACK over ${result.accessPoints} connections ${formatInt(result.baseline.elapsedMs)}`,
+      baseline:
+        `bare aedes, ${formatInt(result.baseline.roundTrips)} QoS 1 publish + PUBACK over ${result.accessPoints} connections ` +
+        formatInt(result.baseline.elapsedMs),
       ratio: `${formatRatio(result.ratio)} aedes`,
       target: `≤ ${TARGETS.labelsCampaignVsAedes.toFixed(0)}× aedes`,
       result: verdict(result.campaign.failed === 0 && result.ratio <= TARGETS.labelsCampaignVsAedes),
@@ -215,8 +226,12 @@ export function buildRows(results: BenchResults): Row[] {
     });
     rows.push({
       id: '7c',
-      benchmark: `Resume a half-done ${formatInt(result.labels)}-label campaign after a restart, ms (start() until it runs again with its ${formatInt(result.resume.confirmedBefore)} confirmed; then the APs back → finished)`,
-      gateway: `${formatInt(result.resume.resumedMs)}; finished ${formatInt(result.resume.finishMs)} later, ${formatInt(result.resume.sentAfterRestart)} sends`,
+      benchmark:
+        `Resume a half-done ${formatInt(result.labels)}-label campaign after a restart, ms (start() until it runs again ` +
+        `with its ${formatInt(result.resume.confirmedBefore)} confirmed; then the APs back → finished)`,
+      gateway:
+        `${formatInt(result.resume.resumedMs)}; finished ${formatInt(result.resume.finishMs)} later, ` +
+        `${formatInt(result.resume.sentAfterRestart)} sends`,
       baseline: '—',
       ratio: '—',
       target: '—',
@@ -295,8 +310,9 @@ export function renderTable(rows: readonly Row[]): string {
 
 export function renderMachine(machine: MachineInfo, results: BenchResults): string {
   return (
-    `Machine: nproc ${machine.nproc}, CPU ${machine.cpuModel}, node ${machine.node}, aedes ${machine.aedes}, mosquitto ${machine.mosquitto}, ` +
-    `ulimit -n ${machine.openFiles}; ${machine.date}; ${results.quick ? 'QUICK smoke run (BENCH_QUICK=1)' : 'full run'}, ${results.totalSeconds.toFixed(0)} s`
+    `Machine: nproc ${machine.nproc}, CPU ${machine.cpuModel}, node ${machine.node}, aedes ${machine.aedes}, ` +
+    `mosquitto ${machine.mosquitto}, ulimit -n ${machine.openFiles}; ${machine.date}; ` +
+    `${results.quick ? 'QUICK smoke run (BENCH_QUICK=1)' : 'full run'}, ${results.totalSeconds.toFixed(0)} s`
   );
 }
 
@@ -312,12 +328,20 @@ export function renderNotes(results: BenchResults): string {
     notes.push(
       `- **1 Ingest.** ${settings.shelves} shelf clients in a forked load worker (raw MQTT 3.1.1 writer, pre-encoded valid ` +
         '`store/bench-store/shelf/<id>/weight` payloads `{facing, weightG, ts}`, steady units so no alert fires). Flow control: ' +
-        `QoS 1 keeps ${settings.qos1Window} PUBLISHes unacknowledged per client; QoS 0 sends chunks of 64 PUBLISHes each followed by a PINGREQ and keeps ` +
-        `${settings.qos0WindowChunks} chunks unanswered per client (a PINGRESP proves the chunk before it was handled; without this, loopback socket buffers ` +
-        `queue seconds of backlog). CPU % is of one core over the window; the rest of the machine is what other processes used meanwhile (noise): a run where it exceeds ${settings.maxOtherCpuPercent} % is measured again (at most ${settings.maxRetries} times). Warm-up ${settings.warmupMs / 1000} s, then a ${settings.measureMs / 1000} s window, ${settings.runs} run${settings.runs === 1 ? '' : 's'} per broker, interleaved across brokers. ` +
-        'Counted at the broker: gateway = `smartstore_device_messages_total` (accepted after auth, ACL, schema, handed to the pipelines; production ' +
-        'low-stock settings: median of 5, 5 s debounce); bare aedes = its `published` hook (the hook the gateway ingests in); mosquitto = ' +
-        '`$SYS/broker/publish/messages/received` (no subscriber, so it delivers nothing, like the others). Gateway: log level silent, scrypt N 1024, planogram ' +
+        `QoS 1 keeps ${settings.qos1Window} PUBLISHes unacknowledged per client; ` +
+        'QoS 0 sends chunks of 64 PUBLISHes each followed by a PINGREQ and keeps ' +
+        `${settings.qos0WindowChunks} chunks unanswered per client ` +
+        '(a PINGRESP proves the chunk before it was handled; without this, loopback socket buffers ' +
+        'queue seconds of backlog). CPU % is of one core over the window; ' +
+        'the rest of the machine is what other processes used meanwhile (noise): ' +
+        `a run where it exceeds ${settings.maxOtherCpuPercent} % is measured again (at most ${settings.maxRetries} times). ` +
+        `Warm-up ${settings.warmupMs / 1000} s, then a ${settings.measureMs / 1000} s window, ` +
+        `${settings.runs} run${settings.runs === 1 ? '' : 's'} per broker, interleaved across brokers. ` +
+        'Counted at the broker: gateway = `smartstore_device_messages_total` ' +
+        '(accepted after auth, ACL, schema, handed to the pipelines; production low-stock settings: median of 5, 5 s debounce); ' +
+        'bare aedes = its `published` hook (the hook the gateway ingests in); mosquitto = ' +
+        '`$SYS/broker/publish/messages/received` (no subscriber, so it delivers nothing, like the others). ' +
+        'Gateway: log level silent, scrypt N 1024, planogram ' +
         `${settings.shelves} shelves × ${settings.facings} facings.`,
     );
     for (const result of results.ingest.results) {
@@ -349,19 +373,24 @@ export function renderNotes(results: BenchResults): string {
     const { refusals } = results.ingest;
     const refused = refusals.invalidMessages + refusals.rejectedPublishes + refusals.rejectedConnections;
     notes.push(
-      `  - gateway refusals over all runs: ${refusals.invalidMessages} invalid messages, ${refusals.rejectedPublishes} publishes refused, ` +
-        `${refusals.rejectedConnections} connections refused${refused > 0 ? ' — WARNING: the load was not all valid, the gateway figure is off' : ' (all load was valid and accepted)'}`,
+      `  - gateway refusals over all runs: ${refusals.invalidMessages} invalid messages, ` +
+        `${refusals.rejectedPublishes} publishes refused, ` +
+        `${refusals.rejectedConnections} connections refused` +
+        (refused > 0 ? ' — WARNING: the load was not all valid, the gateway figure is off' : ' (all load was valid and accepted)'),
     );
   }
   if (results.latency) {
     const { result } = results.latency;
     const d = (s: LatencySample) =>
-      `p50 ${formatMs(p(s, 50), 2)} / p99 ${formatMs(p(s, 99), 2)} / max ${formatMs(Math.max(...s.values), 2)} ms, ${s.values.length} samples, ${s.timeouts} timeouts`;
+      `p50 ${formatMs(p(s, 50), 2)} / p99 ${formatMs(p(s, 99), 2)} / max ${formatMs(Math.max(...s.values), 2)} ms, ` +
+      `${s.values.length} samples, ${s.timeouts} timeouts`;
     notes.push(
-      '- **2 Alert latency.** Probe shelves (mqtt.js, QoS 1) publish the reading that drops a full facing to 1 unit (low mark 4); the clock runs from ' +
-        '`publish()` to the `alert` event (state open, matching key) read from `GET /api/events` in the same process. Each drop is followed by a restock ' +
-        '(alert resolved) before the next facing. lowStock.smoothingWindow 1 and debounceMs 0: the pipeline is measured, not the debounce (production ' +
-        'adds its 5 s). Background: steady readings from other shelves in a load worker, QoS 0; the rate shown is what the gateway accepted during the probe.',
+      '- **2 Alert latency.** Probe shelves (mqtt.js, QoS 1) publish the reading that drops a full facing to 1 unit (low mark 4); ' +
+        'the clock runs from `publish()` to the `alert` event (state open, matching key) read from `GET /api/events` ' +
+        'in the same process. Each drop is followed by a restock (alert resolved) before the next facing. ' +
+        'lowStock.smoothingWindow 1 and debounceMs 0: the pipeline is measured, not the debounce (production adds its 5 s). ' +
+        'Background: steady readings from other shelves in a load worker, QoS 0; ' +
+        'the rate shown is what the gateway accepted during the probe.',
       `  - gateway loaded: ${d(result.gatewayLoaded)}`,
       `  - gateway idle: ${d(result.gatewayIdle)}`,
       `  - restock → alert resolved, loaded: ${d(result.resolveLoaded)}`,
@@ -371,11 +400,14 @@ export function renderNotes(results: BenchResults): string {
   if (results.memory) {
     const { result } = results.memory;
     notes.push(
-      '- **3 Memory.** mqtt.js devices in 2 forked workers (connect concurrency 100 each), each CONNECTs with its id/secret (keepalive 60 s), SUBSCRIBEs ' +
-        'to its own `esl/<id>/cmd` at QoS 1 and idles. VmRSS of the broker process (node brokers garbage-collected first) minus its RSS before the first ' +
-        `device, divided by the devices connected. Gateway devices are provisioned before that baseline, and ${results.memory.settings.warmupDevices} other devices ` +
-        "connect and leave before it (JIT, heap spaces). Node RSS grows in steps (V8 commits heap pages in chunks), so one stage's delta is noisy: the " +
-        "slope rows fit a line through all stages, and the JS heap + external row counts what the broker's objects hold (heapUsed + external after GC).",
+      '- **3 Memory.** mqtt.js devices in 2 forked workers (connect concurrency 100 each), ' +
+        'each CONNECTs with its id/secret (keepalive 60 s), SUBSCRIBEs to its own `esl/<id>/cmd` at QoS 1 and idles. ' +
+        'VmRSS of the broker process (node brokers garbage-collected first) minus its RSS before the first device, ' +
+        'divided by the devices connected. Gateway devices are provisioned before that baseline, ' +
+        `and ${results.memory.settings.warmupDevices} other devices connect and leave before it (JIT, heap spaces). ` +
+        "Node RSS grows in steps (V8 commits heap pages in chunks), so one stage's delta is noisy: " +
+        'the slope rows fit a line through all stages, ' +
+        "and the JS heap + external row counts what the broker's objects hold (heapUsed + external after GC).",
     );
     for (const name of ['gateway', 'aedes', 'mosquitto'] as const) {
       const r = result[name];
@@ -397,38 +429,55 @@ export function renderNotes(results: BenchResults): string {
     const describe = (r: ColdStartResult['big'][number]) =>
       `${formatInt(r.startMs)} ms (${r.parts.map((x) => `${x.part} done ${formatInt(x.atMs)}`).join(', ')})`;
     notes.push(
-      '- **4 Cold start.** Data dir prepared once: devices provisioned through the registry (scrypt N 1024), low-stock alerts raised and resolved ' +
-        'through the alert service, facing_state and shelf_history generated in SQL in one transaction. Each run is a fresh `node` process that imports ' +
-        'the gateway, then times `buildGateway()` + `gateway.start()` until HTTP listens (config has the planogram file, so start re-loads it, as in ' +
-        "production). Part times come from the gateway's own `started` debug lines. Baseline: an already initialised store with 4 shelves × 6 facings, " +
-        'no devices, no history. Database files are in the page cache.',
+      '- **4 Cold start.** Data dir prepared once: devices provisioned through the registry (scrypt N 1024), ' +
+        'low-stock alerts raised and resolved through the alert service, ' +
+        'facing_state and shelf_history generated in SQL in one transaction. ' +
+        'Each run is a fresh `node` process that imports the gateway, then times `buildGateway()` + `gateway.start()` ' +
+        'until HTTP listens (config has the planogram file, so start re-loads it, as in production). ' +
+        "Part times come from the gateway's own `started` debug lines. " +
+        'Baseline: an already initialised store with 4 shelves × 6 facings, no devices, no history. ' +
+        'Database files are in the page cache.',
       `  - big store runs: ${result.big.map(describe).join('; ')}; module import ${runs(
         result.big.map((r) => r.importMs),
         (v) => `${v.toFixed(0)} ms`,
       )}`,
       `  - empty store runs: ${result.empty.map(describe).join('; ')}`,
-      `  - prepared in ${(result.prepared.elapsedMs / 1000).toFixed(1)} s: ${formatInt(result.prepared.devices)} devices, ${formatInt(result.prepared.facings)} facings, ` +
+      `  - prepared in ${(result.prepared.elapsedMs / 1000).toFixed(1)} s: ${formatInt(result.prepared.devices)} devices, ` +
+        `${formatInt(result.prepared.facings)} facings, ` +
         `${formatInt(result.prepared.historyRows)} history rows, ${formatInt(result.prepared.alerts)} alerts`,
     );
   }
   if (results.relay) {
     const { outbox, drain } = results.relay;
     notes.push(
-      `- **5 Relay.** (a) The outbox (its own SQLite file, WAL, synchronous=FULL) appends ${formatInt(outbox.outbox.events)} CloudEvents with up to ${formatInt(results.relay.outboxSettings.window ?? 5_000)} awaiting their commit ` +
-        `(${outbox.outbox.rowsPerCommit.toFixed(0)} rows per group commit); baseline: the same rows, one INSERT per transaction, synchronous=FULL, same disk. ` +
-        `(b) ${formatInt(drain.backlogEvents)} events appended while HQ (Mosquitto on 127.0.0.1) is unreachable (${formatInt(drain.fillEventsPerS)} events/s), then drained uncapped ` +
-        `(${formatInt(drain.uncapped.events)} events in ${(drain.uncapped.elapsedMs / 1000).toFixed(1)} s), then a backlog drained with the rate cap. ` +
-        `(c) Live kiosk events timed from publish to HQ's subscriber, ${drain.latencyHealthy.samples} with no backlog and ${drain.latencyDuringDrain.samples} while the capped backlog drains ` +
-        `(max ${formatMs(drain.latencyHealthy.maxMs, 1)} / ${formatMs(drain.latencyDuringDrain.maxMs, 1)} ms; ${formatInt(drain.latencyDuringDrain.backlogLeftAtEnd)} backlog events left when the last live one arrived).`,
+      '- **5 Relay.** (a) The outbox (its own SQLite file, WAL, synchronous=FULL) ' +
+        `appends ${formatInt(outbox.outbox.events)} CloudEvents ` +
+        `with up to ${formatInt(results.relay.outboxSettings.window ?? 5_000)} awaiting their commit ` +
+        `(${outbox.outbox.rowsPerCommit.toFixed(0)} rows per group commit); ` +
+        'baseline: the same rows, one INSERT per transaction, synchronous=FULL, same disk. ' +
+        `(b) ${formatInt(drain.backlogEvents)} events appended while HQ (Mosquitto on 127.0.0.1) is unreachable ` +
+        `(${formatInt(drain.fillEventsPerS)} events/s), then drained uncapped ` +
+        `(${formatInt(drain.uncapped.events)} events in ${(drain.uncapped.elapsedMs / 1000).toFixed(1)} s), ` +
+        'then a backlog drained with the rate cap. ' +
+        "(c) Live kiosk events timed from publish to HQ's subscriber, " +
+        `${drain.latencyHealthy.samples} with no backlog and ${drain.latencyDuringDrain.samples} while the capped backlog drains ` +
+        `(max ${formatMs(drain.latencyHealthy.maxMs, 1)} / ${formatMs(drain.latencyDuringDrain.maxMs, 1)} ms; ` +
+        `${formatInt(drain.latencyDuringDrain.backlogLeftAtEnd)} backlog events left when the last live one arrived).`,
     );
   }
   if (results.opcua) {
     const { result } = results.opcua;
+    const startupText = (s: OpcuaBenchResult['startup'][number]) =>
+      `${s.variant} ${formatInt(s.medianStartMs)} ms median (first ${formatInt(s.firstStartMs)} ms), RSS ${s.rssMB.toFixed(0)} MB`;
     notes.push(
-      `- **6 OPC UA.** ${formatInt(result.items)} facings' readings change at ${result.rateHz} Hz over MQTT (${formatInt(result.offeredPerS)} updates/s offered; the gateway published ` +
-        `${formatInt(result.stockChangesPerS)} facing changes/s). OPC UA: a node-opcua client (SignAndEncrypt) monitors every facing's units; MQTT: the same publishes relayed by a bare aedes ` +
-        `to one subscriber. Gateway CPU ${result.gatewayCpuPercent.toFixed(0)} % of a core with the OPC UA subscriber, ${result.gatewayCpuPercentWithoutSubscriber.toFixed(0)} % without; bare aedes ` +
-        `${result.aedesCpuPercent.toFixed(0)} %. Start-up: ${result.startup.map((s) => `${s.variant} ${formatInt(s.medianStartMs)} ms median (first ${formatInt(s.firstStartMs)} ms), RSS ${s.rssMB.toFixed(0)} MB`).join('; ')}.`,
+      `- **6 OPC UA.** ${formatInt(result.items)} facings' readings change at ${result.rateHz} Hz over MQTT ` +
+        `(${formatInt(result.offeredPerS)} updates/s offered; the gateway published ` +
+        `${formatInt(result.stockChangesPerS)} facing changes/s). ` +
+        "OPC UA: a node-opcua client (SignAndEncrypt) monitors every facing's units; " +
+        'MQTT: the same publishes relayed by a bare aedes to one subscriber. ' +
+        `Gateway CPU ${result.gatewayCpuPercent.toFixed(0)} % of a core with the OPC UA subscriber, ` +
+        `${result.gatewayCpuPercentWithoutSubscriber.toFixed(0)} % without; bare aedes ` +
+        `${result.aedesCpuPercent.toFixed(0)} %. Start-up: ${result.startup.map(startupText).join('; ')}.`,
     );
   }
   if (results.labels) {
@@ -436,20 +485,37 @@ export function renderNotes(results: BenchResults): string {
     const ticks = (t: LabelsBenchResult['campaignTicks']) =>
       `${formatInt(t.count)} ticks, longest ${formatMs(t.maxMs, 1)} ms, ${formatInt(t.totalMs)} ms in all`;
     notes.push(
-      `- **7 Labels.** One process: the full gateway (real aedes, SQLite) and ${result.accessPoints} simulated MQTT access points (devices/mqtt-ap-simulator.ts; ` +
-        `every label awake, no ack lost) carrying ${formatInt(result.labels)} labels bound in the planogram (50 per facing, one sku per facing). (a) Timed from ` +
-        '`campaigns.create()` to the `campaign.progress` event that says it finished; baseline: bare aedes in the same process with as many mqtt.js ' +
-        `connections, ${formatInt(result.baseline.roundTrips)} QoS 1 publishes of an AP command's size, ${result.baseline.inFlightPerConnection} unacknowledged per connection ` +
-        `(an AP driver's in-flight bound), after an uncounted warm-up (${formatInt(result.baseline.perS)} round trips/s). Baseline and campaign alternate for ${result.rounds.length} rounds ` +
-        `(${result.rounds.map((r) => `${formatInt(r.campaignMs)}/${formatInt(r.baselineMs)} ms`).join(', ')}), each campaign a new price for every label; the median ratio is reported. ` +
-        `The send caps (labels.campaigns.sendsPerSecondPerDriver, labels.drivers.apMaxCommandsPerSecond; 200/s per AP in production, a radio's pace) are set to ` +
-        `${formatInt(results.labels.settings.apCommandsPerSecond)}/s here: the simulated radio answers at once, so the figure is the gateway's own cost ` +
-        `(${formatInt(result.campaign.labelsPerS)} labels/s confirmed). \`create()\` itself runs synchronously — every label's state and its first send — and held the event loop up to ${formatInt(result.createMaxMs)} ms. Campaign service tick (synchronous part) during the first campaign: ${ticks(result.campaignTicks)}` +
-        `; timers the service held once it finished: ${formatInt(result.campaignTicks.timersAtEnd)} (a confirmed label's timer is let go at once). ` +
-        `(b) RSS and JS heap + external of the whole process (gateway and simulators) after the first campaign minus before it, each after a GC (RSS ${formatInt(result.memory.rssBeforeBytes / 2 ** 20)} → ${formatInt(result.memory.rssAfterBytes / 2 ** 20)} MiB; RSS keeps freed pages, so the JS figure is the steadier one). ` +
-        `(c) A second campaign runs with half the access points away and the gateway is stopped once the present half confirmed (${formatInt(result.resume.confirmedBefore)}); a new gateway on the same data dir is timed from ` +
-        `\`start()\` until that campaign is running again with that count (gateway start ${formatInt(result.resume.startMs)} ms); then every AP reconnects and the campaign finishes in ` +
-        `${formatInt(result.resume.finishMs)} ms with ${formatInt(result.resume.finishedConfirmed)} confirmed, sending ${formatInt(result.resume.sentAfterRestart)} commands — only the labels not confirmed before ` +
+      `- **7 Labels.** One process: the full gateway (real aedes, SQLite) and ${result.accessPoints} simulated MQTT access points ` +
+        '(devices/mqtt-ap-simulator.ts; every label awake, no ack lost) ' +
+        `carrying ${formatInt(result.labels)} labels bound in the planogram (50 per facing, one sku per facing). (a) Timed from ` +
+        '`campaigns.create()` to the `campaign.progress` event that says it finished; ' +
+        'baseline: bare aedes in the same process with as many mqtt.js ' +
+        `connections, ${formatInt(result.baseline.roundTrips)} QoS 1 publishes of an AP command's size, ` +
+        `${result.baseline.inFlightPerConnection} unacknowledged per connection ` +
+        `(an AP driver's in-flight bound), after an uncounted warm-up (${formatInt(result.baseline.perS)} round trips/s). ` +
+        `Baseline and campaign alternate for ${result.rounds.length} rounds ` +
+        `(${result.rounds.map((r) => `${formatInt(r.campaignMs)}/${formatInt(r.baselineMs)} ms`).join(', ')}), ` +
+        'each campaign a new price for every label; the median ratio is reported. ' +
+        'The send caps (labels.campaigns.sendsPerSecondPerDriver, labels.drivers.apMaxCommandsPerSecond; ' +
+        "200/s per AP in production, a radio's pace) are set to " +
+        `${formatInt(results.labels.settings.apCommandsPerSecond)}/s here: ` +
+        "the simulated radio answers at once, so the figure is the gateway's own cost " +
+        `(${formatInt(result.campaign.labelsPerS)} labels/s confirmed). ` +
+        "`create()` itself runs synchronously — every label's state and its first send — " +
+        `and held the event loop up to ${formatInt(result.createMaxMs)} ms. ` +
+        `Campaign service tick (synchronous part) during the first campaign: ${ticks(result.campaignTicks)}` +
+        `; timers the service held once it finished: ${formatInt(result.campaignTicks.timersAtEnd)} ` +
+        "(a confirmed label's timer is let go at once). " +
+        '(b) RSS and JS heap + external of the whole process (gateway and simulators) ' +
+        'after the first campaign minus before it, each after a GC ' +
+        `(RSS ${formatInt(result.memory.rssBeforeBytes / 2 ** 20)} → ${formatInt(result.memory.rssAfterBytes / 2 ** 20)} MiB; ` +
+        'RSS keeps freed pages, so the JS figure is the steadier one). ' +
+        '(c) A second campaign runs with half the access points away and the gateway is stopped once the present half confirmed ' +
+        `(${formatInt(result.resume.confirmedBefore)}); a new gateway on the same data dir is timed from ` +
+        '`start()` until that campaign is running again with that count ' +
+        `(gateway start ${formatInt(result.resume.startMs)} ms); then every AP reconnects and the campaign finishes in ` +
+        `${formatInt(result.resume.finishMs)} ms with ${formatInt(result.resume.finishedConfirmed)} confirmed, ` +
+        `sending ${formatInt(result.resume.sentAfterRestart)} commands — only the labels not confirmed before ` +
         '(the AP drivers are rebuilt at start from the stored label sightings, so the resumed sends wait in their queues for the AP).',
     );
   }

@@ -130,7 +130,8 @@ async function main(): Promise<void> {
     const file = fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url));
     await writeFile(
       file,
-      `# Benchmark results\n\nProduced by \`npm run bench\` (bench/run.ts). Each figure is printed next to its baseline measured in the same run.\n\n` +
+      '# Benchmark results\n\n' +
+        'Produced by `npm run bench` (bench/run.ts). Each figure is printed next to its baseline measured in the same run.\n\n' +
         `${machineLine}\n\n${table}\n\n${summaryLine(results)}\n\n## How each figure was measured\n\n${notes}\n`,
     );
     console.log(`written to ${file}`);

@@ -3,8 +3,8 @@
  * `npm run demo`: the gateway on embedded defaults plus a simulated store (4 shelves × 6 facings, 2 kiosks, a
  * refrigerated case over MQTT (case-drinks; another, case-dairy, over OPC UA), and 24
  * labels: 8 direct MQTT labels, 8 behind a simulated MQTT access point, 8 behind a simulated OpenEPaperLink AP on
- * 127.0.0.1:4842 — see devices/demo-labels.ts) publishing over real MQTT with their own credentials. Credentials persist in <dataDir>/demo-credentials.json
- * so a restarted demo reconnects the same devices.
+ * 127.0.0.1:4842 — see devices/demo-labels.ts) publishing over real MQTT with their own credentials. Credentials persist in
+ * <dataDir>/demo-credentials.json so a restarted demo reconnects the same devices.
  */
 import { randomBytes } from 'node:crypto';
 import { access } from 'node:fs/promises';
@@ -178,7 +178,8 @@ async function main(): Promise<void> {
       oeplAp: accessPoints.oepl?.url,
     },
     `shelf labels: ${labelPlan.direct.length} direct MQTT, ${labelPlan.behindMqttAp.length} behind MQTT access point ${DEMO_AP_ID}, ` +
-      `${labelPlan.behindOepl.length} behind the OpenEPaperLink AP ${accessPoints.oepl?.url ?? '(none)'} — each label's state: GET /api/labels`,
+      `${labelPlan.behindOepl.length} behind the OpenEPaperLink AP ${accessPoints.oepl?.url ?? '(none)'} — ` +
+      "each label's state: GET /api/labels",
   );
   const opcuaEndpoint = built.opcuaServer.endpointUrl;
   if (opcuaEndpoint) {
@@ -186,7 +187,8 @@ async function main(): Promise<void> {
     log.info(
       { endpoint: opcuaEndpoint, user: 'demo', pki },
       `OPC UA server: ${opcuaEndpoint} — user "demo", password "${process.env.SMARTSTORE_OPCUA_DEMO_PASSWORD}", SignAndEncrypt ` +
-        `(Basic256Sha256 or Aes256_Sha256_RsaPss); trust your client by moving its certificate from ${pki}/rejected/ to ${pki}/trusted/certs/`,
+        '(Basic256Sha256 or Aes256_Sha256_RsaPss); ' +
+        `trust your client by moving its certificate from ${pki}/rejected/ to ${pki}/trusted/certs/`,
     );
   }
 

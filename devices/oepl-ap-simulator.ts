@@ -540,9 +540,9 @@ export class OeplApSimulator {
       this.stats.busyAnswers++;
       return send(409, 'come back later');
     }
-    const macText = form?.get('mac');
-    const json = form?.get('json');
-    if (macText == null || json == null) return send(400, 'Missing parameters');
+    const macText = form?.get('mac') ?? null;
+    const json = form?.get('json') ?? null;
+    if (macText === null || json === null) return send(400, 'Missing parameters');
     const mac = hexToMac(macText);
     // hex2mac() failing sends no answer at all in the firmware; a client sees the connection end
     if (!mac) return send(400, 'Missing parameters');
@@ -563,9 +563,9 @@ export class OeplApSimulator {
   }
 
   private tagCommand(form: URLSearchParams | undefined, send: (status: number, body: string) => void): void {
-    const macText = form?.get('mac');
-    const command = form?.get('cmd');
-    if (macText == null || command == null) return send(500, 'param error');
+    const macText = form?.get('mac') ?? null;
+    const command = form?.get('cmd') ?? null;
+    if (macText === null || command === null) return send(500, 'param error');
     const mac = hexToMac(macText);
     const tag = mac ? this.tags.get(mac) : undefined;
     if (!tag) return send(400, 'Error: mac not found');
@@ -595,8 +595,8 @@ export class OeplApSimulator {
 
   /** web.cpp:692-710 */
   private setTime(form: URLSearchParams | undefined, send: (status: number, body: string) => void): void {
-    const epochText = form?.get('epoch');
-    if (epochText == null) return send(400, "missing 'epoch'");
+    const epochText = form?.get('epoch') ?? null;
+    if (epochText === null) return send(400, "missing 'epoch'");
     const epochS = Number.parseInt(epochText, 10) || 0; // String.toInt(): 0 for garbage
     if (epochS <= MIN_VALID_EPOCH_S) return send(400, 'invalid epoch');
     this.clockOffsetMs = epochS * 1000 - this.clock();

@@ -344,14 +344,19 @@ export class StoreSimulation {
     this.pendingCheckouts = 0;
     const devices = this.devices();
     const results = await forEachBounded(devices, this.connectConcurrency, (device) => device.start());
-    const failures = results.flatMap((result, i) => (result.status === 'rejected' ? [{ device: devices[i], reason: result.reason }] : []));
+    const failures = results.flatMap((result, i) => {
+      if (result.status === 'fulfilled') return [];
+      const reason: unknown = result.reason;
+      return [{ device: devices[i], reason }];
+    });
     if (failures.length > 0) {
       timerGroup.close();
       this.timerGroup = undefined;
       await forEachBounded(devices, this.connectConcurrency, (device) => device.stop());
       const first = failures[0];
       throw new Error(
-        `${failures.length} of ${devices.length} devices could not connect; first: ${first?.device?.deviceId}: ${errorMessage(first?.reason)}`,
+        `${failures.length} of ${devices.length} devices could not connect; ` +
+          `first: ${first?.device?.deviceId}: ${errorMessage(first?.reason)}`,
         { cause: first?.reason },
       );
     }
@@ -570,7 +575,7 @@ async function forEachBounded<T>(
   limit: number,
   task: (item: T) => Promise<void>,
 ): Promise<PromiseSettledResult<void>[]> {
-  const results: PromiseSettledResult<void>[] = new Array(items.length);
+  const results = new Array<PromiseSettledResult<void>>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {
