@@ -1,29 +1,31 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { FailureThrottle } from '../core/failure-throttle.js';
+import type { AuthFailures } from '../http/auth.js';
+
+/** Addresses tracked at most (past it the one that failed least recently is forgotten), as for MQTT logins. */
+const MAX_TRACKED_ADDRESSES = 10_000;
 
 /**
- * Failed API authentications per client address: past `maxPerMinute` the address's unknown tokens get 429 for a
- * minute, so tokens cannot be guessed at speed. The guard asks only after a token failed to verify: a valid token from
- * a blocked address is still served (a guessing neighbour behind the same NAT cannot lock staff out). Entries expire
- * by themselves; the number of addresses is bounded by the TCP peers that can reach the gateway.
+ * Failed API authentications per client address: past `maxPerMinute` in a sliding minute the address's unknown tokens
+ * get 429 until enough of its failures are a minute old, so tokens cannot be guessed at speed. The guard asks only after
+ * a token failed to verify: a valid token from a blocked address is still served (a guessing neighbour behind the same
+ * NAT cannot lock staff out). The shared FailureThrottle counts (core/failure-throttle.ts says why not
+ * rate-limiter-flexible); the guard's interface is a promise so a shared store could stand behind it.
  */
-export class AuthFailureLimiter {
-  private readonly limiter: RateLimiterMemory;
+export class AuthFailureLimiter implements AuthFailures {
+  private readonly throttle: FailureThrottle;
 
-  constructor(private readonly maxPerMinute: number) {
-    this.limiter = new RateLimiterMemory({ points: maxPerMinute, duration: 60, blockDuration: 60 });
+  constructor(maxPerMinute: number, now: () => number = Date.now) {
+    this.throttle = new FailureThrottle({ maxFailures: maxPerMinute, windowMs: 60_000, maxKeys: MAX_TRACKED_ADDRESSES }, now);
   }
 
   /** Seconds until the address may try again, or 0 when it may now. */
-  async blockedFor(address: string): Promise<number> {
-    const state = await this.limiter.get(address);
-    if (!state || state.consumedPoints < this.maxPerMinute) return 0;
-    return Math.max(1, Math.ceil(state.msBeforeNext / 1000));
+  blockedFor(address: string): Promise<number> {
+    const waitMs = this.throttle.msUntilUnblocked(address);
+    return Promise.resolve(waitMs > 0 ? Math.max(1, Math.ceil(waitMs / 1000)) : 0);
   }
 
-  async recordFailure(address: string): Promise<void> {
-    await this.limiter.consume(address).catch((error: unknown) => {
-      // rejects with the limiter's state once the address is over the limit: that is the expected outcome, not an error
-      if (!(error instanceof RateLimiterRes)) throw error;
-    });
+  recordFailure(address: string): Promise<void> {
+    this.throttle.recordFailure(address);
+    return Promise.resolve();
   }
 }

@@ -1,4 +1,4 @@
-import { AuthFailureThrottle } from './auth-failure-throttle.js';
+import { FailureThrottle } from '../core/failure-throttle.js';
 
 export type LoginThrottleOptions = {
   /** wrong secrets for one device id from one client address, a sliding minute */
@@ -18,18 +18,18 @@ export type LoginThrottleOptions = {
  * guesses (what can slip past the address limit is bounded by the registry's few hash slots).
  */
 export class LoginThrottle {
-  private readonly perDevice: AuthFailureThrottle;
-  private readonly perAddress: AuthFailureThrottle;
+  private readonly perDevice: FailureThrottle;
+  private readonly perAddress: FailureThrottle;
   /** `<address> <deviceId>` → attempts being checked; an entry lives only while its check runs */
   private readonly checking = new Map<string, number>();
 
   constructor(options: LoginThrottleOptions, now: () => number) {
-    this.perDevice = new AuthFailureThrottle(
-      { maxFailuresPerMinute: options.maxFailuresPerDevicePerMinute, maxTrackedIds: options.maxTrackedKeys },
+    this.perDevice = new FailureThrottle(
+      { maxFailures: options.maxFailuresPerDevicePerMinute, windowMs: 60_000, maxKeys: options.maxTrackedKeys },
       now,
     );
-    this.perAddress = new AuthFailureThrottle(
-      { maxFailuresPerMinute: options.maxFailuresPerAddressPerMinute, maxTrackedIds: options.maxTrackedKeys },
+    this.perAddress = new FailureThrottle(
+      { maxFailures: options.maxFailuresPerAddressPerMinute, windowMs: 60_000, maxKeys: options.maxTrackedKeys },
       now,
     );
   }

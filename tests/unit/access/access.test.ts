@@ -98,4 +98,21 @@ describe('failed authentications per address', () => {
     expect(await limiter.blockedFor('10.0.0.1')).toBeLessThanOrEqual(60);
     expect(await limiter.blockedFor('10.0.0.2')).toBe(0);
   });
+
+  it('counts a sliding minute: Retry-After is the time until the oldest counted failure is a minute old', async () => {
+    const clock = { now: 1_000_000 };
+    const limiter = new AuthFailureLimiter(2, () => clock.now);
+    await limiter.recordFailure('10.0.0.1');
+    clock.now += 45_000;
+    await limiter.recordFailure('10.0.0.1');
+    clock.now += 5_000;
+    expect(await limiter.blockedFor('10.0.0.1')).toBe(10);
+    clock.now += 9_999;
+    expect(await limiter.blockedFor('10.0.0.1')).toBe(1);
+    clock.now += 1;
+    expect(await limiter.blockedFor('10.0.0.1')).toBe(0);
+    // the second failure still counts: one more blocks the address again, until the second is a minute old
+    await limiter.recordFailure('10.0.0.1');
+    expect(await limiter.blockedFor('10.0.0.1')).toBe(45);
+  });
 });

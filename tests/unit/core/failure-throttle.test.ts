@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { AuthFailureThrottle } from '../../../edge/broker/auth-failure-throttle.js';
+import { FailureThrottle } from '../../../edge/core/failure-throttle.js';
 
-function throttle(maxFailuresPerMinute: number, maxTrackedIds = 100) {
+function throttle(maxFailures: number, maxKeys = 100) {
   const clock = { now: 1_000_000 };
-  const t = new AuthFailureThrottle({ maxFailuresPerMinute, maxTrackedIds }, () => clock.now);
+  const t = new FailureThrottle({ maxFailures, windowMs: 60_000, maxKeys }, () => clock.now);
   return { t, clock };
 }
 
-describe('AuthFailureThrottle', () => {
-  it('blocks an id after maxFailuresPerMinute failures, not before', () => {
+describe('FailureThrottle', () => {
+  it('blocks a key after maxFailures failures, not before', () => {
     const { t } = throttle(3);
     t.recordFailure('dev-1');
     t.recordFailure('dev-1');
@@ -18,7 +18,7 @@ describe('AuthFailureThrottle', () => {
     expect(t.isBlocked('dev-2')).toBe(false);
   });
 
-  it('is a sliding minute: each failure counts for exactly 60 s', () => {
+  it('is a sliding window: each failure counts for exactly windowMs', () => {
     const { t, clock } = throttle(2);
     t.recordFailure('dev-1'); // 1_000_000
     clock.now += 30_000;
@@ -44,7 +44,7 @@ describe('AuthFailureThrottle', () => {
     expect(t.isBlocked('dev-1')).toBe(false);
   });
 
-  it('keeps at most maxFailuresPerMinute timestamps per id (a flood does not grow memory)', () => {
+  it('keeps at most maxFailures timestamps per key (a flood does not grow memory)', () => {
     const { t, clock } = throttle(3);
     for (let i = 0; i < 10_000; i++) t.recordFailure('dev-1');
     const failures = (t as unknown as { failures: Map<string, number[]> }).failures;
@@ -53,7 +53,7 @@ describe('AuthFailureThrottle', () => {
     expect(t.isBlocked('dev-1')).toBe(false);
   });
 
-  it('tracks at most maxTrackedIds ids, forgetting the one that failed least recently', () => {
+  it('tracks at most maxKeys keys, forgetting the one that failed least recently', () => {
     const { t } = throttle(1, 3);
     for (const id of ['a', 'b', 'c']) t.recordFailure(id);
     t.recordFailure('a'); // a is now the most recent
@@ -66,8 +66,29 @@ describe('AuthFailureThrottle', () => {
     expect(failures.size).toBe(3);
   });
 
+  it('counts attempts being checked (pending) as failures already', () => {
+    const { t } = throttle(3);
+    t.recordFailure('dev-1');
+    expect(t.isBlocked('dev-1', 1)).toBe(false);
+    expect(t.isBlocked('dev-1', 2)).toBe(true);
+  });
+
+  it('tells how long a key stays blocked: until enough of its failures have aged out', () => {
+    const { t, clock } = throttle(2);
+    expect(t.msUntilUnblocked('dev-1')).toBe(0);
+    t.recordFailure('dev-1'); // 1_000_000
+    clock.now += 20_000;
+    expect(t.msUntilUnblocked('dev-1')).toBe(0);
+    t.recordFailure('dev-1'); // 1_020_000
+    clock.now += 10_000;
+    expect(t.msUntilUnblocked('dev-1')).toBe(30_000); // the first failure is a minute old at 1_060_000
+    clock.now += 30_000;
+    expect(t.msUntilUnblocked('dev-1')).toBe(0);
+    expect(t.isBlocked('dev-1')).toBe(false);
+  });
+
   it('uses Date.now without an injected clock', () => {
-    const t = new AuthFailureThrottle({ maxFailuresPerMinute: 1, maxTrackedIds: 10 });
+    const t = new FailureThrottle({ maxFailures: 1, windowMs: 60_000, maxKeys: 10 });
     t.recordFailure('x');
     expect(t.isBlocked('x')).toBe(true);
   });
