@@ -20,7 +20,8 @@ import { pino } from 'pino';
 import { loadConfig } from '../edge/config/load-config.js';
 import { buildGateway, type StoreGateway } from '../edge/main.js';
 import { Forwarder } from '../edge/relay/forwarder.js';
-import { OUTBOX_DEFAULTS } from '../edge/relay/outbox-config.js';
+import { configDefaults } from '../edge/core/schema-defaults.js';
+import { OutboxConfigSchema } from '../edge/relay/outbox-config.js';
 import { SqliteOutbox } from '../edge/relay/outbox-store.js';
 import type { OutboxRow, RelayEvent } from '../edge/relay/outbox.js';
 import { makeTempDir, removeTempDir, track } from './ipc.js';
@@ -227,7 +228,10 @@ async function drainUncapped(dataDir: string, url: string, maxInFlight: number):
   const log = pino({ level: 'silent' });
   const outbox = new SqliteOutbox(
     dataDir,
-    { ...OUTBOX_DEFAULTS, budgets: { criticalBytes: 2 * GiB, operationalBytes: 2 * GiB, telemetryBytes: 2 * GiB, totalBytes: 6 * GiB } },
+    {
+      ...configDefaults(OutboxConfigSchema),
+      budgets: { criticalBytes: 2 * GiB, operationalBytes: 2 * GiB, telemetryBytes: 2 * GiB, totalBytes: 6 * GiB },
+    },
     { storeId: STORE, newId: () => 'unused', now: Date.now, log },
   );
   await outbox.start();

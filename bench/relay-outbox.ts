@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { cloudEventFactory } from '../edge/relay/cloud-event.js';
-import { OUTBOX_DEFAULTS } from '../edge/relay/outbox-config.js';
+import { configDefaults } from '../edge/core/schema-defaults.js';
+import { OutboxConfigSchema } from '../edge/relay/outbox-config.js';
 import { SqliteOutbox } from '../edge/relay/outbox-store.js';
 import type { OutboxRow, RelayEvent } from '../edge/relay/outbox.js';
 import { SqliteDatabase } from '../edge/storage/database.js';
@@ -84,11 +85,12 @@ async function benchOutbox(
   window: number,
   makeEvent: (i: number) => RelayEvent,
 ): Promise<OutboxBenchResult['outbox']> {
+  const defaults = configDefaults(OutboxConfigSchema);
   const outbox = new SqliteOutbox(
     dir,
     {
-      ...OUTBOX_DEFAULTS,
-      maxPendingAppends: Math.max(window, OUTBOX_DEFAULTS.maxPendingAppends),
+      ...defaults,
+      maxPendingAppends: Math.max(window, defaults.maxPendingAppends),
       budgets: { criticalBytes: GiB, operationalBytes: GiB, telemetryBytes: GiB, totalBytes: 3 * GiB },
     },
     { storeId: 'bench-store', newId: randomUUID, now: Date.now, log: pino({ level: 'silent' }) },

@@ -17,7 +17,7 @@ export type ResolvedConfig = {
 };
 
 /**
- * Resolves the configuration exactly as `run` does, for every command: config/default.yaml, then `--config FILE`
+ * Resolves the configuration exactly as `run` does, for every command: the schema's defaults, then `--config FILE`
  * (or SMARTSTORE_CONFIG when no --config is given), then SMARTSTORE_* variables. Relative paths are resolved against
  * the working directory once, here, so the gateway and the CLI started from the same place find the same database.
  * Throws ConfigError listing every problem.

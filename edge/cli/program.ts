@@ -25,9 +25,18 @@ import { EXIT, type CliIo, type ExitCode } from './io.js';
 import { exportAudit, verifyAudit } from './audit.js';
 import { backupStore, restoreStore } from './backup.js';
 import { runGateway } from './run.js';
-import { pushPrices, type PricePushOptions } from './price.js';
+import {
+  cancelCampaign,
+  pushPrices,
+  rollbackCampaign,
+  showCampaign,
+  type FollowOptions,
+  type PriceCommandOptions,
+  type PricePushOptions,
+} from './price.js';
+import { packageVersion } from './package-version.js';
 
-const CONFIG_HELP = 'YAML config merged over config/default.yaml (default: $SMARTSTORE_CONFIG)';
+const CONFIG_HELP = 'YAML config; options it leaves out take their defaults (default: $SMARTSTORE_CONFIG)';
 
 /**
  * Parses `argv` (without node and the script) and runs the command; resolves with its exit code. Commander never
@@ -37,6 +46,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
   let exitCode: ExitCode = EXIT.ok;
   const program = new Command('smartstore-edge')
     .description('smartstore-edge store gateway')
+    .version(await packageVersion(), '-V, --version', 'print the version of smartstore-edge')
     .exitOverride()
     .configureOutput({ writeOut: (text) => void io.stdout.write(text), writeErr: (text) => void io.stderr.write(text) })
     .showHelpAfterError();
@@ -103,8 +113,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
         .choices([...ROLES])
         .makeOptionMandatory(),
     )
+    .option('--raw', 'print only the token, for `> maria.token` and --token-file (name and role go to stderr)')
     .option('-c, --config <file>', CONFIG_HELP)
-    .action(async (name: string, options: DatabaseCommandOptions & { role: Role }) => {
+    .action(async (name: string, options: DatabaseCommandOptions & { role: Role; raw?: boolean }) => {
       exitCode = await addToken(name, options, io);
     });
   token
@@ -201,19 +212,53 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     });
 
   const price = program.command('price').description('prices on the shelf labels, through the running gateway');
+  const TOKEN_FILE_HELP = 'file holding a manager token, e.g. from `token add NAME --role manager --raw` (default: env SMARTSTORE_API_TOKEN)';
+  const followOptions = (command: Command) =>
+    command
+      .option('--poll-ms <ms>', 'how often to ask the gateway for progress', '500')
+      .option('--timeout-s <s>', 'stop following after this long (the campaign goes on)', '3600')
+      .option('--wait-for-labels', 'follow labels not reachable now (asleep, away) until they take the price: may take hours');
+  followOptions(
+    price
+      .command('push')
+      .description(
+        'upload a price CSV (sku,priceCents[,effectiveAt]) and follow it until every label is confirmed or failed, or waits to be reachable (exit 1 if any failed)',
+      )
+      .argument('<file.csv>', 'the price file; every bad row is listed with its line (an unknown sku is a bad row)')
+      .option('--force', 'send rows that are most likely mistakes but may be meant: a price of 0, an effectiveAt already past')
+      .option('--token-file <file>', TOKEN_FILE_HELP)
+      .option('-c, --config <file>', CONFIG_HELP),
+  ).action(async (file: string, options: PricePushOptions) => {
+    exitCode = await pushPrices(file, options, io);
+  });
   price
-    .command('push')
-    .description(
-      'upload a price CSV (sku,priceCents[,effectiveAt]) and follow it until every label is confirmed or failed (exit 1 if any failed)',
-    )
-    .argument('<file.csv>', 'the price file; every bad row is listed with its line')
-    .option('--token-file <file>', 'file holding a manager token (default: env SMARTSTORE_API_TOKEN)')
-    .option('--poll-ms <ms>', 'how often to ask the gateway for progress', '500')
-    .option('--timeout-s <s>', 'stop following after this long (the campaign goes on)', '3600')
+    .command('status')
+    .description('one campaign: state, who and when, labels per state, failed and waiting labels with their reasons')
+    .argument('<id>', 'campaign id (price push prints it)')
+    .option('--token-file <file>', TOKEN_FILE_HELP)
     .option('-c, --config <file>', CONFIG_HELP)
-    .action(async (file: string, options: PricePushOptions) => {
-      exitCode = await pushPrices(file, options, io);
+    .action(async (id: string, options: PriceCommandOptions) => {
+      exitCode = await showCampaign(id, options, io);
     });
+  price
+    .command('cancel')
+    .description('stop a scheduled or running campaign: labels not sent yet keep their price (confirmed ones keep the new one)')
+    .argument('<id>', 'campaign id')
+    .option('--token-file <file>', TOKEN_FILE_HELP)
+    .option('-c, --config <file>', CONFIG_HELP)
+    .action(async (id: string, options: PriceCommandOptions) => {
+      exitCode = await cancelCampaign(id, options, io);
+    });
+  followOptions(
+    price
+      .command('rollback')
+      .description("take a campaign's labels back to the prices they showed before it, and follow that (exit 1 if any failed)")
+      .argument('<id>', 'campaign id')
+      .option('--token-file <file>', TOKEN_FILE_HELP)
+      .option('-c, --config <file>', CONFIG_HELP),
+  ).action(async (id: string, options: PriceCommandOptions & FollowOptions) => {
+    exitCode = await rollbackCampaign(id, options, io);
+  });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -28,11 +28,13 @@ export const ColdChainConfigSchema = Type.Object(
     cases: Type.Array(ColdChainCaseSchema, {
       maxItems: MAX_COLD_CHAIN_CASES,
       description: 'limits per refrigerated case, over MQTT or OPC UA alike; a case not listed raises no cold-chain or door alerts',
+      default: [],
     }),
   },
   {
     additionalProperties: false,
     description: 'cold chain of refrigerated cases: temperature excursions (critical) and doors left open (warning)',
+    default: {},
   },
 );
 export type ColdChainConfig = Static<typeof ColdChainConfigSchema>;

@@ -43,10 +43,33 @@ function render(value: Json, indent: string): string {
   if (!entries.some(([, child]) => isObject(child) || (Array.isArray(child) && child.some(isObject)))) {
     return `{ ${entries.map(([key, child]) => `${JSON.stringify(key)}: ${render(child, indent)}`).join(', ')} }`;
   }
-  return `{\n${entries.map(([key, child]) => `${indent}  ${JSON.stringify(key)}: ${render(child, `${indent}  `)}`).join(',\n')}\n${indent}}`;
+  const lines = entries.map(([key, child]) => `${indent}  ${JSON.stringify(key)}: ${render(child, `${indent}  `)}`);
+  return `{\n${lines.join(',\n')}\n${indent}}`;
+}
+
+/**
+ * An option with a default may be left out of a file: the gateway's schema keeps it `required` (Ajv fills defaults
+ * before it checks `required`, and the static type then has it), but an editor does not fill defaults, so the file
+ * for editors lists only the options without one.
+ */
+function withoutDefaultedRequired(value: Json): Json {
+  if (Array.isArray(value)) return value.map(withoutDefaultedRequired);
+  if (!isObject(value)) return value;
+  const copy: { [key: string]: Json } = {};
+  for (const [key, child] of Object.entries(value)) copy[key] = withoutDefaultedRequired(child);
+  const { properties, required } = copy;
+  if (isObject(properties ?? null) && Array.isArray(required)) {
+    const props = properties as { [key: string]: Json };
+    const left = required.filter(
+      (name) => !(typeof name === 'string' && isObject(props[name] ?? null) && 'default' in (props[name] as object)),
+    );
+    if (left.length > 0) copy.required = left;
+    else delete copy.required;
+  }
+  return copy;
 }
 
 export function configSchemaJson(): string {
   // JSON round trip: only the JSON Schema keywords, none of TypeBox's hidden markers
-  return `${render(JSON.parse(JSON.stringify(ConfigSchema)) as Json, '')}\n`;
+  return `${render(withoutDefaultedRequired(JSON.parse(JSON.stringify(ConfigSchema)) as Json), '')}\n`;
 }

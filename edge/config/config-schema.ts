@@ -11,7 +11,8 @@ import { OpcuaServerConfigSchema } from '../opcua/opcua-server-config.js';
 import { LabelsConfigSchema } from '../labels/labels-config.js';
 import { ColdChainConfigSchema } from '../cold-chain/cold-chain-config.js';
 
-const port = Type.Integer({ minimum: 0, maximum: 65535 });
+const port = (defaultPort?: number) =>
+  Type.Integer({ minimum: 0, maximum: 65535, ...(defaultPort === undefined ? {} : { default: defaultPort }) });
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const SCRYPT_COSTS = [1024, 2048, 4096, 8192, 16384, 32768, 65536] as const;
@@ -21,86 +22,112 @@ export const ConfigSchema = Type.Object(
     storeId: Type.String({
       pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$',
       description: "this store's id; first level under store/ in every topic",
+      default: 'store-0001',
     }),
-    dataDir: Type.String({ minLength: 1, description: 'folder of the SQLite database (relative to the working directory)' }),
+    dataDir: Type.String({
+      minLength: 1,
+      description: 'folder of the SQLite database (relative to the working directory)',
+      default: './data',
+    }),
     log: Type.Object(
       {
-        level: Type.Enum(LOG_LEVELS),
-        pretty: Type.Boolean({ description: 'human-readable lines instead of JSON (demo, terminals)' }),
+        level: Type.Enum(LOG_LEVELS, { default: 'info' }),
+        pretty: Type.Boolean({ description: 'human-readable lines instead of JSON (demo, terminals)', default: false }),
       },
-      { additionalProperties: false },
+      { additionalProperties: false, default: {} },
     ),
     mqtt: Type.Object(
       {
-        host: Type.String({ minLength: 1 }),
-        port,
-        maxConnections: Type.Integer({ minimum: 1, maximum: 100000 }),
+        host: Type.String({ minLength: 1, default: '0.0.0.0' }),
+        port: port(1883),
+        maxConnections: Type.Integer({ minimum: 1, maximum: 100000, default: 5000 }),
         maxPacketBytes: Type.Integer({
           minimum: 256,
           maximum: 268435455,
           description: 'larger packets close the connection before they are buffered',
+          default: 16384,
         }),
         connectTimeoutMs: Type.Integer({
           minimum: 100,
           maximum: 600000,
           description: 'a socket that sends no CONNECT within this time is closed',
+          default: 10000,
         }),
         maxKeepaliveSec: Type.Integer({
           minimum: 1,
           maximum: 65535,
           description: 'CONNECTs with a longer keepalive are refused (CONNACK 5); keepalive 0 (none) is accepted and held to this one',
+          default: 300,
         }),
-        drainTimeoutMs: Type.Integer({ minimum: 100, maximum: 600000, description: 'a client that stops reading is dropped after this' }),
+        drainTimeoutMs: Type.Integer({
+          minimum: 100,
+          maximum: 600000,
+          description: 'a client that stops reading is dropped after this',
+          default: 10000,
+        }),
         maxAuthFailuresPerMinute: Type.Integer({
           minimum: 1,
           maximum: 100000,
           description:
             'per device id and client address; beyond it CONNECTs for the id from that address are refused without checking the secret',
+          default: 10,
         }),
         maxAuthFailuresPerAddressPerMinute: Type.Integer({
           minimum: 1,
           maximum: 1000000,
           description:
             'per client address, whatever the device id; beyond it CONNECTs from the address are refused without checking the secret',
+          default: 100,
         }),
         deviceRateLimit: Type.Object(
           {
-            messagesPerSecond: Type.Integer({ minimum: 1, maximum: 1000000, description: 'sustained PUBLISH rate one device may send' }),
+            messagesPerSecond: Type.Integer({
+              minimum: 1,
+              maximum: 1000000,
+              description: 'sustained PUBLISH rate one device may send',
+              default: 500,
+            }),
             burst: Type.Integer({
               minimum: 1,
               maximum: 10000000,
               description: 'PUBLISHes a device may send at once above the rate (the bucket size)',
+              default: 2000,
             }),
             disconnectAfterMs: Type.Integer({
               minimum: 100,
               maximum: 3600000,
               description: 'a device over the limit this long without a pause of 1 s is disconnected',
+              default: 10000,
             }),
           },
           {
             additionalProperties: false,
             description: 'token bucket per device: QoS 0 beyond it is dropped; QoS 1 beyond it closes the connection without PUBACK',
+            default: {},
           },
         ),
         maxConnectionsPerAddress: Type.Integer({
           minimum: 1,
           maximum: 100000,
           description: 'open connections one client address may hold; more are refused at once',
+          default: 32,
         }),
         maxConnectAttemptsPerAddressPerMinute: Type.Integer({
           minimum: 1,
           maximum: 1000000,
           description: 'new connections one client address may open a minute',
+          default: 120,
         }),
         plainListener: Type.Boolean({
           description:
             'the plain MQTT listener on host:port (secrets cross the network in clear: loopback or a closed device network only)',
+          default: true,
         }),
         tls: Type.Union(
           [
             Type.Object(
               {
-                port,
+                port: port(),
                 certFile: Type.String({ minLength: 1, description: 'PEM certificate of the broker (e.g. from `ca server`)' }),
                 keyFile: Type.String({ minLength: 1, description: 'PEM private key; refused when other users may read it' }),
                 clientCaFile: Nullable(
@@ -114,38 +141,43 @@ export const ConfigSchema = Type.Object(
             ),
             Type.Null(),
           ],
-          { description: 'MQTTS listener (8883); devices may log in with a certificate whose CN is their id' },
+          { description: 'MQTTS listener (8883); devices may log in with a certificate whose CN is their id', default: null },
         ),
       },
-      { additionalProperties: false },
+      { additionalProperties: false, default: {} },
     ),
     http: Type.Object(
       {
-        host: Type.String({ minLength: 1 }),
-        port,
+        // loopback until TLS is configured (http.tls) or plain HTTP allowed on purpose (http.allowPlainHttp)
+        host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+        port: port(8080),
         apiToken: Nullable(
           Type.String({
             minLength: 16,
             description: 'an admin token for automation and the demo; prefer named tokens (`token add`) and env SMARTSTORE_API_TOKEN',
+            default: null,
           }),
         ),
         metricsToken: Nullable(
           Type.String({
             minLength: 16,
             description: 'bearer token that may read /metrics only (a scraper); viewer tokens may too; prefer env SMARTSTORE_METRICS_TOKEN',
+            default: null,
           }),
         ),
         allowedHosts: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), {
           maxItems: 64,
           description: 'host names the API answers to besides IP addresses and localhost (Host header; defeats DNS rebinding)',
+          default: [],
         }),
         maxAuthFailuresPerMinute: Type.Integer({
           minimum: 1,
           maximum: 100000,
           description: 'per client address; beyond it unknown tokens are refused (429) for a minute (valid tokens are still served)',
+          default: 10,
         }),
-        bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 10485760 }),
-        maxSseClients: Type.Integer({ minimum: 1, maximum: 10000 }),
+        bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 10485760, default: 65536 }),
+        maxSseClients: Type.Integer({ minimum: 1, maximum: 10000, default: 50 }),
         tls: Type.Union(
           [
             Type.Object(
@@ -157,48 +189,57 @@ export const ConfigSchema = Type.Object(
             ),
             Type.Null(),
           ],
-          { description: 'HTTPS for the API, live stream and staff page (with HSTS); null: plain HTTP' },
+          { description: 'HTTPS for the API, live stream and staff page (with HSTS); null: plain HTTP', default: null },
         ),
         allowPlainHttp: Type.Boolean({
           description: 'serve plain HTTP on a non-loopback address (tokens would cross the network in clear)',
+          default: false,
         }),
       },
-      { additionalProperties: false },
+      { additionalProperties: false, default: {} },
     ),
     planogram: Type.Object(
       {
         file: Nullable(
-          Type.String({ description: 'planogram YAML loaded at start (products, shelves, facings); null keeps the one in the database' }),
+          Type.String({
+            description: 'planogram YAML loaded at start (products, shelves, facings); null keeps the one in the database',
+            default: null,
+          }),
         ),
       },
-      { additionalProperties: false },
+      { additionalProperties: false, default: {} },
     ),
     lowStock: Type.Object(
       {
-        smoothingWindow: Type.Integer({ minimum: 1, maximum: 64, description: 'readings in the rolling median per facing' }),
+        smoothingWindow: Type.Integer({ minimum: 1, maximum: 64, description: 'readings in the rolling median per facing', default: 5 }),
         debounceMs: Type.Integer({
           minimum: 0,
           maximum: 3600000,
           description: 'a level change must hold this long before it opens or resolves an alert',
+          default: 5000,
         }),
         staleAfterMs: Type.Integer({
           minimum: 1000,
           maximum: 86400000,
           description: "after this without a weight reading, kiosk sales estimate the facing's units",
+          default: 60000,
         }),
         rearmAfterMs: Type.Integer({
           minimum: 1000,
           maximum: 604800000,
           description:
-            'a low-stock alert staff resolved while the facing was still low opens again after this if the facing is still low (or at once when it empties)',
+            'a low-stock alert staff resolved while the facing was still low opens again after this ' +
+            'if the facing is still low (or at once when it empties)',
+          default: 1800000,
         }),
         sensorToleranceG: Type.Number({
           minimum: 0,
           maximum: 100000,
           description: 'a gross weight below -sensorToleranceG is a sensor fault, not stock (see docs: plausible weights)',
+          default: 50,
         }),
       },
-      { additionalProperties: false },
+      { additionalProperties: false, default: {} },
     ),
     coldChain: ColdChainConfigSchema,
     commands: Type.Object(
@@ -207,9 +248,10 @@ export const ConfigSchema = Type.Object(
           minimum: 100,
           maximum: 3600000,
           description: 'a command a device has not acknowledged after this is reported timed-out',
+          default: 10000,
         }),
       },
-      { additionalProperties: false },
+      { additionalProperties: false, default: {} },
     ),
     storage: Type.Object(
       {
@@ -217,35 +259,39 @@ export const ConfigSchema = Type.Object(
           minimum: 50,
           maximum: 60000,
           description: 'state changes are written in one transaction this often',
+          default: 1000,
         }),
-        maxHistoryRows: Type.Integer({ minimum: 100, maximum: 100000000 }),
+        maxHistoryRows: Type.Integer({ minimum: 100, maximum: 100000000, default: 500000 }),
         retentionDays: Type.Integer({
           minimum: 1,
           maximum: 3650,
           description: 'raw readings and kiosk events are deleted after this many days',
+          default: 30,
         }),
         maxPendingWrites: Type.Integer({
           minimum: 100,
           maximum: 10000000,
           description: 'bound of the write-behind queue while the disk refuses writes',
+          default: 100000,
         }),
       },
-      { additionalProperties: false },
+      { additionalProperties: false, default: {} },
     ),
     security: Type.Object(
       {
-        scryptCost: Type.Enum(SCRYPT_COSTS, { type: 'integer', description: 'scrypt N of device secret hashes' }),
+        scryptCost: Type.Enum(SCRYPT_COSTS, { type: 'integer', description: 'scrypt N of device secret hashes', default: 4096 }),
         pseudonymKeyFile: Nullable(
           Type.String({
             minLength: 1,
             description: "the store's key for customer-data pseudonyms (made on first start, mode 600); null: <dataDir>/pseudonym.key",
+            default: null,
           }),
         ),
       },
-      { additionalProperties: false },
+      { additionalProperties: false, default: {} },
     ),
     hq: RelayConfigSchema,
-    opcua: Type.Object({ server: OpcuaServerConfigSchema, devices: OpcuaDeviceListSchema }, { additionalProperties: false }),
+    opcua: Type.Object({ server: OpcuaServerConfigSchema, devices: OpcuaDeviceListSchema }, { additionalProperties: false, default: {} }),
     labels: LabelsConfigSchema,
   },
   {

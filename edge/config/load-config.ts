@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import { defaultingValidator } from '../core/schema-defaults.js';
 import { readSecretFile, SecretFileError } from '../core/secret-file.js';
 import { ConfigSchema } from './config-schema.js';
 import { ConfigError, type GatewayConfig } from './gateway-config.js';
@@ -99,19 +100,46 @@ function applyEnv(config: unknown, env: NodeJS.ProcessEnv): { config: unknown; f
   return { config: result, fromEnv };
 }
 
-let compiledValidator: ValidateFunction<GatewayConfig> | undefined;
+type SchemaNode = { [keyword: string]: unknown };
 
-/** Compiled on first use, once: only the commands that load a config pay for it. */
-function validator(): ValidateFunction<GatewayConfig> {
-  // allErrors: a bad file lists every problem at once; allowUnionTypes: `type: ['string', 'null']` (Nullable)
-  compiledValidator ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile<GatewayConfig>(ConfigSchema);
-  return compiledValidator;
+/** The schema object a `schemaPath` (`#/properties/hq/if`) points at, in the gateway's config schema. */
+function schemaAt(schemaPath: string): SchemaNode | undefined {
+  let node: unknown = ConfigSchema;
+  for (const step of schemaPath.replace(/^#\/?/, '').split('/')) {
+    if (step === '' || typeof node !== 'object' || node === null) continue;
+    node = (node as SchemaNode)[step.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return typeof node === 'object' && node !== null ? (node as SchemaNode) : undefined;
 }
 
-function describe(error: ErrorObject, fromEnv: Map<string, string>): string {
+/**
+ * A cross-field rule is an if/then of the schema: Ajv reports the option that breaks it ("/hq/url: must be string")
+ * and, apart, that the `then` failed. This words the condition for the first and drops the second:
+ * "/hq/url: must be string when /hq/enabled is true".
+ */
+function withConditions(errors: readonly ErrorObject[]): Array<{ error: ErrorObject; condition?: string }> {
+  const conditions = new Map<string, string>();
+  for (const error of errors) {
+    if (error.keyword !== 'if') continue;
+    const ifSchema = schemaAt(error.schemaPath);
+    const properties = (ifSchema?.properties ?? {}) as Record<string, { const?: unknown }>;
+    const parts = Object.entries(properties).map(([key, rule]) => `${error.instancePath}/${key} is ${JSON.stringify(rule.const)}`);
+    const thenPath = `${error.schemaPath.replace(/\/if$/, '')}/then/`;
+    conditions.set(thenPath, parts.join(' and '));
+  }
+  return errors
+    .filter((error) => error.keyword !== 'if')
+    .map((error) => {
+      const condition = [...conditions].find(([thenPath]) => error.schemaPath.startsWith(thenPath))?.[1];
+      return condition ? { error, condition } : { error };
+    });
+}
+
+function describe(error: ErrorObject, fromEnv: Map<string, string>, condition?: string): string {
   const path = error.instancePath || '/';
   const envName = fromEnv.get(error.instancePath);
   const where = envName ? `${path} (from ${envName})` : path;
+  if (condition) return `${where}: ${error.message ?? error.keyword} when ${condition}`;
   if (error.keyword === 'additionalProperties') {
     return `${where}: unknown option "${String(error.params.additionalProperty)}"`;
   }
@@ -122,7 +150,7 @@ function describe(error: ErrorObject, fromEnv: Map<string, string>): string {
 }
 
 export type LoadConfigOptions = {
-  /** a YAML file merged over config/default.yaml */
+  /** a YAML file; what it leaves out takes the schema's defaults */
   file?: string;
   /** merged over the file: what tests and the demo set in code */
   overrides?: unknown;
@@ -130,18 +158,22 @@ export type LoadConfigOptions = {
 };
 
 /**
- * Loads config/default.yaml, merges the file, code overrides and SMARTSTORE_* environment variables over it, and
- * validates the result. Throws one ConfigError that lists every problem with its path.
+ * Loads the file, merges code overrides and SMARTSTORE_* environment variables over it, and validates the result while
+ * the schema's defaults fill every option left out (config-schema.ts: the only place defaults are written). Throws
+ * one ConfigError that lists every problem with its path, cross-field rules ("/hq/url … when /hq/enabled is true")
+ * included.
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<GatewayConfig> {
-  const defaults = await readYamlFile(configPath('default.yaml'));
   const fileConfig = options.file ? await readYamlFile(options.file) : {};
   if (!isPlainObject(fileConfig)) throw new ConfigError(options.file ?? 'config', ['top level must be a mapping']);
-  const merged = mergeConfig(mergeConfig(defaults, fileConfig), options.overrides ?? {});
-  const { config, fromEnv } = applyEnv(merged, await withSecretFiles(options.env ?? process.env));
-  const validate = validator();
+  const merged = mergeConfig(fileConfig, options.overrides ?? {});
+  const { config: withEnv, fromEnv } = applyEnv(merged, await withSecretFiles(options.env ?? process.env));
+  // the defaults are filled into the value validated: a copy, not the caller's overrides
+  const config = structuredClone(withEnv);
+  // compiled on first use, once: only the commands that load a config pay for it
+  const validate = defaultingValidator(ConfigSchema);
   if (!validate(config)) {
-    const issues = (validate.errors ?? []).map((error) => describe(error, fromEnv));
+    const issues = withConditions(validate.errors ?? []).map(({ error, condition }) => describe(error, fromEnv, condition));
     throw new ConfigError(options.file ?? 'defaults', [...new Set(issues)]);
   }
   return config;
@@ -156,6 +188,6 @@ export function redactConfig(config: GatewayConfig): GatewayConfig {
       apiToken: config.http.apiToken ? '[redacted]' : null,
       metricsToken: config.http.metricsToken ? '[redacted]' : null,
     },
-    hq: { ...config.hq, password: config.hq.password ? '[redacted]' : (config.hq.password ?? null) },
+    hq: { ...config.hq, password: config.hq.password ? '[redacted]' : null },
   };
 }

@@ -31,23 +31,39 @@ export const OeplAccessPointSchema = Type.Object(
 
 export const LabelsConfigSchema = Type.Object(
   {
-    accessPoints: Type.Array(OeplAccessPointSchema, { maxItems: 64, description: 'OpenEPaperLink access points (HTTP + websocket)' }),
+    accessPoints: Type.Array(OeplAccessPointSchema, {
+      maxItems: 64,
+      description: 'OpenEPaperLink access points (HTTP + websocket)',
+      default: [],
+    }),
     health: Type.Object(
       {
-        checkInIntervalMs: Type.Integer({ minimum: 100, maximum: 86_400_000, description: 'how often a label is expected to check in' }),
+        checkInIntervalMs: Type.Integer({
+          minimum: 100,
+          maximum: 86_400_000,
+          description: 'how often a label is expected to check in',
+          default: 300_000,
+        }),
         missedCheckIns: Type.Integer({
           minimum: 1,
           maximum: 1_000,
           description: 'a label that missed this many check-ins in a row is offline (label-offline alert)',
+          default: 3,
         }),
         lowBatteryMv: Type.Integer({
           minimum: 0,
           maximum: 10_000,
           description: 'a battery below this opens a label-battery-low alert (OpenEPaperLink counts 2400 as low)',
+          default: 2400,
         }),
-        checkEveryMs: Type.Integer({ minimum: 50, maximum: 3_600_000, description: 'how often label health is evaluated' }),
+        checkEveryMs: Type.Integer({
+          minimum: 50,
+          maximum: 3_600_000,
+          description: 'how often label health is evaluated',
+          default: 30_000,
+        }),
       },
-      { additionalProperties: false },
+      { additionalProperties: false, default: {} },
     ),
     drivers: Type.Object(
       {
@@ -55,30 +71,35 @@ export const LabelsConfigSchema = Type.Object(
           minimum: 1,
           maximum: 1_000_000,
           description: 'labels tracked by the labels room (bound or seen); more are ignored',
+          default: 100_000,
         }),
         // each AP driver subscribes to device.connection itself, and the event bus allows 100 subscribers per event
         maxAccessPoints: Type.Integer({
           minimum: 1,
           maximum: 64,
           description: 'MQTT access points (device kind `ap`) given a driver; more are logged and not driven',
+          default: 32,
         }),
         mqttMaxInFlight: Type.Integer({
           minimum: 1,
           maximum: 100_000,
           description: 'direct MQTT labels: commands in flight over all labels',
+          default: 200,
         }),
         apMaxCommandsPerSecond: Type.Integer({
           minimum: 1,
           maximum: 100_000,
           description: 'per MQTT access point: label commands handed to it per second',
+          default: 200,
         }),
         oeplRequestsPerSecond: Type.Number({
           exclusiveMinimum: 0,
           maximum: 1_000,
           description: 'per OpenEPaperLink AP: HTTP requests per second',
+          default: 5,
         }),
       },
-      { additionalProperties: false },
+      { additionalProperties: false, default: {} },
     ),
     campaigns: Type.Object(
       {
@@ -86,28 +107,33 @@ export const LabelsConfigSchema = Type.Object(
           minimum: 1,
           maximum: 100_000,
           description:
-            'price campaigns: label commands handed to one driver (an access point, the direct MQTT labels) per second; the radio side is slow and shared',
+            'price campaigns: label commands handed to one driver (an access point, the direct MQTT labels) per second; ' +
+            'the radio side is slow and shared',
+          default: 200,
         }),
         ackTimeoutMs: Type.Integer({
           minimum: 1_000,
           maximum: 3_600_000,
           description: 'a label command not answered (confirmed, waiting or failed) in this long is retried',
+          default: 30_000,
         }),
         waitingTimeoutMs: Type.Integer({
           minimum: 60_000,
           maximum: 7 * 86_400_000,
           description: 'a label not seen for this long after its price was queued counts as failed',
+          default: 21_600_000,
         }),
         maxLabelsPerCampaign: Type.Integer({
           minimum: 1,
           maximum: 1_000_000,
           description: 'labels one campaign may reach; a bigger campaign is refused',
+          default: 100_000,
         }),
       },
-      { additionalProperties: false },
+      { additionalProperties: false, default: {} },
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, default: {} },
 );
 
 export type LabelsConfig = Static<typeof LabelsConfigSchema>;

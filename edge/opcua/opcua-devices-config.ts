@@ -32,7 +32,8 @@ export const OpcuaItemSchema = Type.Object(
         pattern: '^/',
         maxLength: 512,
         description:
-          'preferred: a path from the Objects folder, e.g. "/1:RefrigeratedCase/1:Temperature"; resolved again when the device forgets a NodeId',
+          'preferred: a path from the Objects folder, e.g. "/1:RefrigeratedCase/1:Temperature"; ' +
+          'resolved again when the device forgets a NodeId',
       }),
     ),
     samplingIntervalMs: Type.Optional(samplingIntervalMs),
@@ -119,6 +120,7 @@ export type OpcuaDeviceConfig = Static<typeof OpcuaDeviceSchema>;
 export const OpcuaDeviceListSchema = Type.Array(OpcuaDeviceSchema, {
   maxItems: 500,
   description: 'OPC UA devices subscribed to (refrigerated cases, shelf controllers)',
+  default: [],
 });
 
 /** Used when a device or item names no sampling interval. */

@@ -1,7 +1,7 @@
 /**
  * `opcua.server` in the gateway config: the store as an OPC UA address space for HQ tools and store IT. Off by
  * default; when on, only SignAndEncrypt endpoints, no anonymous access and no users unless configured — the secure
- * defaults (config/default.yaml holds the values).
+ * defaults (`default:` on each option).
  */
 import { Type, type Static } from 'typebox';
 import { Nullable } from '../core/schema.js';
@@ -24,27 +24,37 @@ export const OpcuaUserSchema = Type.Object(
 
 export const OpcuaServerConfigSchema = Type.Object(
   {
-    enabled: Type.Boolean({ description: 'serve the store as an OPC UA address space' }),
-    host: Type.String({ minLength: 1, description: 'interface to listen on' }),
-    port: Type.Integer({ minimum: 0, maximum: 65535 }),
+    enabled: Type.Boolean({ description: 'serve the store as an OPC UA address space', default: false }),
+    host: Type.String({ minLength: 1, description: 'interface to listen on', default: '0.0.0.0' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 4840 }),
     hostname: Nullable(
-      Type.String({ minLength: 1, description: "host name in the endpoint URL and the server certificate; null: this machine's name" }),
+      Type.String({
+        minLength: 1,
+        description: "host name in the endpoint URL and the server certificate; null: this machine's name",
+        default: null,
+      }),
     ),
-    allowAnonymous: Type.Boolean({ description: 'let clients in without a user name (read-only: methods still need a user)' }),
+    allowAnonymous: Type.Boolean({
+      description: 'let clients in without a user name (read-only: methods still need a user)',
+      default: false,
+    }),
     allowUnsecured: Type.Boolean({
       description: 'also offer security mode None (no signing, no encryption); passwords are still encrypted with the server certificate',
+      default: false,
     }),
     scalesNodeset: Type.Boolean({
       description:
         'load OPC 40200 Scales V2 (and DI, IA, Machinery, PackML) so facing weights are WeightItemType; costs start-up time and memory',
+      default: false,
     }),
-    maxSessions: Type.Integer({ minimum: 1, maximum: 1000 }),
+    maxSessions: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
     users: Type.Array(OpcuaUserSchema, {
       maxItems: 100,
       description: 'who may log in: user name and scrypt hash, or a password from the environment',
+      default: [],
     }),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, default: {} },
 );
 
 export type OpcuaServerConfig = Static<typeof OpcuaServerConfigSchema>;

@@ -55,7 +55,6 @@ export class RelayModule implements GatewayModule {
 
   constructor(private readonly deps: RelayModuleDeps) {
     if (!deps.config.enabled) return;
-    if (!deps.config.url) throw new Error('hq.enabled is true but hq.url is not set');
     const typePrefix = deps.config.eventTypePrefix;
     const outboxLog = deps.log.child({ part: 'outbox' });
     const outboxDeps = { storeId: deps.storeId, typePrefix, newId: deps.newId, now: deps.now, log: outboxLog };
@@ -114,7 +113,7 @@ export class RelayModule implements GatewayModule {
     const commands = this.commands;
     this.forwarder = new Forwarder(
       {
-        url: config.url as string,
+        url: config.url,
         storeId: this.deps.storeId,
         clientId: config.clientId,
         topicPrefix: config.topicPrefix,
@@ -141,7 +140,7 @@ export class RelayModule implements GatewayModule {
     this.statusTimer = setInterval(() => this.publishStatus(false), this.deps.statusIntervalMs ?? 1_000);
     this.statusTimer.unref();
     this.deps.log.info(
-      { url: (config.url as string).replace(/\/\/[^/@]*@/, '//[redacted]@'), clientId: config.clientId, topicPrefix: config.topicPrefix },
+      { url: config.url.replace(/\/\/[^/@]*@/, '//[redacted]@'), clientId: config.clientId, topicPrefix: config.topicPrefix },
       'HQ relay started',
     );
   }

@@ -1,34 +1,11 @@
 /**
  * The `hq` section of the gateway configuration: where HQ's MQTT broker is, how to log in, and how the relay sends.
- * Everything but `enabled` and `url` is optional in the file; `resolveRelayConfig` fills the defaults below, so a
- * store only writes what differs.
+ * Every option but `enabled` and `url` has its default here (`default:`), filled in when the config is loaded, so a
+ * store only writes what differs. `hq.enabled: true` needs `hq.url` (a schema rule that check-config reports).
  */
 import { Type, type Static } from 'typebox';
 import { Nullable } from '../core/schema.js';
-import {
-  OUTBOX_DEFAULTS,
-  OutboxConfigSchema,
-  RECORDER_DEFAULTS,
-  RecorderConfigSchema,
-  type OutboxConfig,
-  type RecorderConfig,
-} from './outbox-config.js';
-
-/** The outbox options, each optional: a store writes only what differs from OUTBOX_DEFAULTS (budgets one by one). */
-const OutboxOverridesSchema = Type.Partial(
-  Type.Object({
-    ...OutboxConfigSchema.properties,
-    budgets: Type.Partial(OutboxConfigSchema.properties.budgets, { additionalProperties: false }),
-  }),
-  {
-    additionalProperties: false,
-    description: 'the durable outbox: group commit and per-class disk budgets (defaults in edge/relay/outbox-config.ts)',
-  },
-);
-const RecorderOverridesSchema = Type.Partial(RecorderConfigSchema, {
-  additionalProperties: false,
-  description: 'what the relay remembers to build events (open kiosk baskets, change-only stock); defaults in edge/relay/outbox-config.ts',
-});
+import { OutboxConfigSchema, RecorderConfigSchema } from './outbox-config.js';
 
 const DrainSchema = Type.Object(
   {
@@ -36,146 +13,118 @@ const DrainSchema = Type.Object(
       minimum: 0,
       maximum: 1000000,
       description: 'backlog events per second after an outage; 0 = uncapped (live events are never capped)',
+      default: 2_000,
     }),
-    burst: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000000, description: 'backlog events that may go at once' })),
-    jitter: Type.Optional(
-      Type.Number({ minimum: 0, maximum: 1, description: 'each wait for the rate cap is stretched by up to this fraction, at random' }),
-    ),
+    burst: Type.Integer({ minimum: 1, maximum: 1000000, description: 'backlog events that may go at once', default: 200 }),
+    jitter: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      description: 'each wait for the rate cap is stretched by up to this fraction, at random',
+      default: 0.2,
+    }),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, default: {} },
 );
 
 export const RelayConfigSchema = Type.Object(
   {
-    enabled: Type.Boolean({ description: 'relay events to HQ and take commands from HQ' }),
-    url: Nullable(Type.String({ pattern: '^mqtts?://', description: "HQ's MQTT 5 broker, e.g. mqtts://hq.example.com:8883" })),
-    username: Type.Optional(Nullable(Type.String())),
-    password: Type.Optional(Nullable(Type.String({ description: 'prefer env SMARTSTORE_HQ_PASSWORD' }))),
-    eventTypePrefix: Type.Optional(
+    enabled: Type.Boolean({ description: 'relay events to HQ and take commands from HQ', default: false }),
+    url: Nullable(
       Type.String({
-        pattern: '^$|^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$',
+        pattern: '^mqtts?://',
+        description: "HQ's MQTT 5 broker, e.g. mqtts://hq.example.com:8883; needed when enabled",
+        default: null,
+      }),
+    ),
+    username: Nullable(Type.String({ default: null })),
+    password: Nullable(Type.String({ description: 'prefer env SMARTSTORE_HQ_PASSWORD', default: null })),
+    eventTypePrefix: Type.String({
+      pattern: '^$|^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$',
+      maxLength: 128,
+      description:
+        'reverse-DNS prefix of every CloudEvents type, e.g. com.smartstore → com.smartstore.store.kiosk.event; ' +
+        "'' sends store.kiosk.event as before. Topics and the outbox keep the type without it",
+      default: 'com.smartstore',
+    }),
+    topicPrefix: Type.String({
+      pattern: '^[^#+/][^#+]*[^#+/]$|^[^#+/]$',
+      description: 'events go to <topicPrefix>/<storeId>/events/<type>, commands come on <topicPrefix>/<storeId>/commands/#',
+      default: 'smartstore',
+    }),
+    clientId: Nullable(
+      Type.String({
+        minLength: 1,
         maxLength: 128,
-        description:
-          'reverse-DNS prefix of every CloudEvents type, e.g. com.smartstore → com.smartstore.store.kiosk.event; ' +
-          "'' sends store.kiosk.event as before. Topics and the outbox keep the type without it",
+        description: 'null: smartstore-edge-<storeId>; must stay the same for the persistent session',
+        default: null,
       }),
     ),
-    topicPrefix: Type.Optional(
-      Type.String({
-        pattern: '^[^#+/][^#+]*[^#+/]$|^[^#+/]$',
-        description: 'events go to <topicPrefix>/<storeId>/events/<type>, commands come on <topicPrefix>/<storeId>/commands/#',
-      }),
+    tls: Type.Object(
+      {
+        ca: Nullable(Type.String({ description: "PEM file of the CA that signed HQ's certificate", default: null })),
+        cert: Nullable(Type.String({ description: "PEM file of the store's client certificate", default: null })),
+        key: Nullable(Type.String({ description: "PEM file of the store's client key", default: null })),
+        rejectUnauthorized: Type.Boolean({ default: true }),
+      },
+      { additionalProperties: false, default: {} },
     ),
-    clientId: Type.Optional(
-      Nullable(
-        Type.String({
-          minLength: 1,
-          maxLength: 128,
-          description: 'default smartstore-edge-<storeId>; must stay the same for the persistent session',
-        }),
-      ),
-    ),
-    tls: Type.Optional(
-      Type.Object(
-        {
-          ca: Type.Optional(Nullable(Type.String({ description: "PEM file of the CA that signed HQ's certificate" }))),
-          cert: Type.Optional(Nullable(Type.String({ description: "PEM file of the store's client certificate" }))),
-          key: Type.Optional(Nullable(Type.String({ description: "PEM file of the store's client key" }))),
-          rejectUnauthorized: Type.Optional(Type.Boolean()),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    sessionExpirySec: Type.Optional(
-      Type.Integer({
-        minimum: 0,
-        maximum: 4294967295,
-        description: "how long HQ keeps the store's session (queued commands) while the link is down",
-      }),
-    ),
-    keepaliveSec: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
-    connectTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600000 })),
-    reconnectMinMs: Type.Optional(
-      Type.Integer({
-        minimum: 10,
-        maximum: 3600000,
-        description: 'first reconnect delay; doubles per failure (with jitter) up to reconnectMaxMs',
-      }),
-    ),
-    reconnectMaxMs: Type.Optional(Type.Integer({ minimum: 10, maximum: 3600000 })),
-    maxInFlight: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 65535, description: "unacknowledged publishes at most (also bounded by HQ's Receive Maximum)" }),
-    ),
-    drain: Type.Optional(DrainSchema),
-    outbox: Type.Optional(OutboxOverridesSchema),
-    recorder: Type.Optional(RecorderOverridesSchema),
+    sessionExpirySec: Type.Integer({
+      minimum: 0,
+      maximum: 4294967295,
+      description: "how long HQ keeps the store's session (queued commands) while the link is down",
+      default: 7 * 24 * 3600,
+    }),
+    keepaliveSec: Type.Integer({ minimum: 1, maximum: 65535, default: 30 }),
+    connectTimeoutMs: Type.Integer({ minimum: 100, maximum: 600000, default: 10_000 }),
+    reconnectMinMs: Type.Integer({
+      minimum: 10,
+      maximum: 3600000,
+      description: 'first reconnect delay; doubles per failure (with jitter) up to reconnectMaxMs',
+      default: 1_000,
+    }),
+    reconnectMaxMs: Type.Integer({
+      minimum: 10,
+      maximum: 3600000,
+      description: 'longest reconnect delay; below reconnectMinMs, reconnectMinMs is used',
+      default: 60_000,
+    }),
+    maxInFlight: Type.Integer({
+      minimum: 1,
+      maximum: 65535,
+      description: "unacknowledged publishes at most (also bounded by HQ's Receive Maximum)",
+      default: 200,
+    }),
+    drain: DrainSchema,
+    outbox: OutboxConfigSchema,
+    recorder: RecorderConfigSchema,
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    default: {},
+    // the relay cannot run without HQ's address; check-config names the option (load-config.ts words the rule)
+    if: { properties: { enabled: { const: true } } },
+    then: { properties: { url: { type: 'string' } } },
+  },
 );
 
+/** The `hq` section as loaded: every default filled in. */
 export type RelayConfig = Static<typeof RelayConfigSchema>;
 
-/** The `hq` section with every default filled in and the password taken from the environment's override. */
-export type ResolvedRelayConfig = {
-  enabled: boolean;
-  url: string | null;
-  username: string | null;
-  password: string | null;
-  eventTypePrefix: string;
-  topicPrefix: string;
-  clientId: string;
-  tls: { ca: string | null; cert: string | null; key: string | null; rejectUnauthorized: boolean };
-  sessionExpirySec: number;
-  keepaliveSec: number;
-  connectTimeoutMs: number;
-  reconnectMinMs: number;
-  reconnectMaxMs: number;
-  maxInFlight: number;
-  drain: { ratePerS: number; burst: number; jitter: number };
-  outbox: OutboxConfig;
-  recorder: RecorderConfig;
-};
+/** What the relay runs with: the client id made from the store id when none is set, HQ's url known when enabled. */
+export type ResolvedRelayConfig = Omit<RelayConfig, 'enabled' | 'url' | 'clientId'> & { clientId: string } & (
+    { enabled: false; url: string | null } | { enabled: true; url: string }
+  );
 
-export const RELAY_DEFAULTS = {
-  eventTypePrefix: 'com.smartstore',
-  topicPrefix: 'smartstore',
-  sessionExpirySec: 7 * 24 * 3600,
-  keepaliveSec: 30,
-  connectTimeoutMs: 10_000,
-  reconnectMinMs: 1_000,
-  reconnectMaxMs: 60_000,
-  maxInFlight: 200,
-  drain: { ratePerS: 2_000, burst: 200, jitter: 0.2 },
-} as const;
-
+/** The derived values only: the defaults themselves were filled in from the schema when the config was loaded. */
 export function resolveRelayConfig(hq: RelayConfig, storeId: string): ResolvedRelayConfig {
-  const reconnectMinMs = hq.reconnectMinMs ?? RELAY_DEFAULTS.reconnectMinMs;
-  return {
-    enabled: hq.enabled,
-    url: hq.url,
-    username: hq.username ?? null,
-    password: hq.password ?? null,
-    eventTypePrefix: hq.eventTypePrefix ?? RELAY_DEFAULTS.eventTypePrefix,
-    topicPrefix: hq.topicPrefix ?? RELAY_DEFAULTS.topicPrefix,
-    clientId: hq.clientId ?? `smartstore-edge-${storeId}`,
-    tls: {
-      ca: hq.tls?.ca ?? null,
-      cert: hq.tls?.cert ?? null,
-      key: hq.tls?.key ?? null,
-      rejectUnauthorized: hq.tls?.rejectUnauthorized ?? true,
-    },
-    sessionExpirySec: hq.sessionExpirySec ?? RELAY_DEFAULTS.sessionExpirySec,
-    keepaliveSec: hq.keepaliveSec ?? RELAY_DEFAULTS.keepaliveSec,
-    connectTimeoutMs: hq.connectTimeoutMs ?? RELAY_DEFAULTS.connectTimeoutMs,
-    reconnectMinMs,
-    reconnectMaxMs: Math.max(reconnectMinMs, hq.reconnectMaxMs ?? RELAY_DEFAULTS.reconnectMaxMs),
-    maxInFlight: hq.maxInFlight ?? RELAY_DEFAULTS.maxInFlight,
-    drain: {
-      ratePerS: hq.drain?.ratePerS ?? RELAY_DEFAULTS.drain.ratePerS,
-      burst: hq.drain?.burst ?? RELAY_DEFAULTS.drain.burst,
-      jitter: hq.drain?.jitter ?? RELAY_DEFAULTS.drain.jitter,
-    },
-    outbox: { ...OUTBOX_DEFAULTS, ...hq.outbox, budgets: { ...OUTBOX_DEFAULTS.budgets, ...hq.outbox?.budgets } },
-    recorder: { ...RECORDER_DEFAULTS, ...hq.recorder },
+  const { enabled, url, clientId, ...rest } = hq;
+  const resolved = {
+    ...rest,
+    clientId: clientId ?? `smartstore-edge-${storeId}`,
+    reconnectMaxMs: Math.max(hq.reconnectMinMs, hq.reconnectMaxMs),
   };
+  if (!enabled) return { ...resolved, enabled, url };
+  // unreachable for a loaded config (the schema's rule above): only a config built by hand in code gets here
+  if (url === null) throw new Error('hq.enabled is true but hq.url is not set (loadConfig reports this as /hq/url)');
+  return { ...resolved, enabled, url };
 }

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RECORDER_DEFAULTS, OUTBOX_DEFAULTS } from '../../edge/relay/outbox-config.js';
+import { configDefaults } from '../../edge/core/schema-defaults.js';
+import { OutboxConfigSchema, RecorderConfigSchema } from '../../edge/relay/outbox-config.js';
 import { OUTBOX_FILE, SqliteOutbox } from '../../edge/relay/outbox-store.js';
 import type { OutboxRow, RelayClass, RelayEvent } from '../../edge/relay/outbox.js';
 import { RelayRecorder } from '../../edge/relay/relay-recorder.js';
@@ -24,7 +25,7 @@ let heldLock: (() => Promise<void>) | undefined;
 
 beforeEach(async () => {
   gw = await startTestGateway();
-  outbox = new SqliteOutbox(gw.dataDir, OUTBOX_DEFAULTS, {
+  outbox = new SqliteOutbox(gw.dataDir, configDefaults(OutboxConfigSchema), {
     storeId: gw.config.storeId,
     newId: randomUUID,
     now: Date.now,
@@ -48,7 +49,7 @@ beforeEach(async () => {
     newId: randomUUID,
     now: Date.now,
     log: pino({ level: 'silent' }),
-    config: RECORDER_DEFAULTS,
+    config: configDefaults(RecorderConfigSchema),
     facings: () => [],
   });
   await recorder.start();

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OUTBOX_DEFAULTS } from '../../edge/relay/outbox-config.js';
+import { configDefaults } from '../../edge/core/schema-defaults.js';
+import { OutboxConfigSchema } from '../../edge/relay/outbox-config.js';
 import { SqliteOutbox } from '../../edge/relay/outbox-store.js';
 import { RELAY_CLASSES, type OutboxRow } from '../../edge/relay/outbox.js';
 import { builtGatewayDir, builtModuleUrl } from '../helpers/built-gateway.js';
@@ -20,9 +21,11 @@ const CHILD = () => `
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { SqliteOutbox } from '${builtModuleUrl('edge/relay/outbox-store.ts')}';
-import { OUTBOX_DEFAULTS } from '${builtModuleUrl('edge/relay/outbox-config.ts')}';
+import { configDefaults } from '${builtModuleUrl('edge/core/schema-defaults.ts')}';
+import { OutboxConfigSchema } from '${builtModuleUrl('edge/relay/outbox-config.ts')}';
 const [dataDir, prefix] = process.argv.slice(2);
-const outbox = new SqliteOutbox(dataDir, { ...OUTBOX_DEFAULTS, flushIntervalMs: 5 }, { storeId: 's', newId: randomUUID, now: Date.now, log: pino({ level: 'silent' }) });
+const config = { ...configDefaults(OutboxConfigSchema), flushIntervalMs: 5 };
+const outbox = new SqliteOutbox(dataDir, config, { storeId: 's', newId: randomUUID, now: Date.now, log: pino({ level: 'silent' }) });
 await outbox.start();
 process.stdout.write('ready\\n');
 const classes = ['critical', 'operational', 'telemetry'];
@@ -33,7 +36,9 @@ for (;;) {
   const batch = [];
   for (let i = 0; i < 200; i++) {
     const id = prefix + '-' + n++;
-    const event = { specversion: '1.0', id, source: '/stores/s', type: 'store.kiosk.event', time: new Date().toISOString(), datacontenttype: 'application/json', data: { n } };
+    const time = new Date().toISOString();
+    const type = 'store.kiosk.event';
+    const event = { specversion: '1.0', id, source: '/stores/s', type, time, datacontenttype: 'application/json', data: { n } };
     batch.push(outbox.append(event, classes[n % 3]).then((row) => resolved.push(row.id)));
   }
   await Promise.all(batch);
@@ -87,7 +92,7 @@ function appendThenKill(dataDir: string, prefix: string, atLeast: number): Promi
 }
 
 async function allRows(dataDir: string): Promise<{ rows: OutboxRow[]; maxSeq: number }> {
-  const outbox = new SqliteOutbox(dataDir, OUTBOX_DEFAULTS, {
+  const outbox = new SqliteOutbox(dataDir, configDefaults(OutboxConfigSchema), {
     storeId: 's',
     newId: randomUUID,
     now: Date.now,

@@ -1,11 +1,12 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
-import { ConfigError, type GatewayConfig } from '../../../edge/config/gateway-config.js';
+import { ConfigError } from '../../../edge/config/gateway-config.js';
+import { ConfigSchema } from '../../../edge/config/config-schema.js';
 import { loadConfig, mergeConfig, redactConfig } from '../../../edge/config/load-config.js';
+import { configDefaults } from '../../../edge/core/schema-defaults.js';
 
 const CONFIG_DIR = fileURLToPath(new URL('../../../config/', import.meta.url));
 let dir: string;
@@ -35,10 +36,10 @@ async function configError(promise: Promise<unknown>): Promise<ConfigError> {
 }
 
 describe('loadConfig: shipped files', () => {
-  it('the defaults load and validate, exactly as config/default.yaml says', async () => {
-    const defaults = parseYaml(await readFile(join(CONFIG_DIR, 'default.yaml'), 'utf8')) as GatewayConfig;
+  it('with no file every option is the default its schema declares (the embedded defaults: `npm run demo`)', async () => {
     const config = await loadConfig({ env: {} });
-    expect(config).toEqual(defaults);
+    expect(config).toEqual(configDefaults(ConfigSchema));
+    expect(config.storeId).toBe('store-0001');
     expect(config.mqtt.port).toBe(1883);
     expect(config.http.apiToken).toBeNull();
     expect(config.lowStock).toEqual({

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../edge/config/load-config.js';
 import { ConfigError } from '../../../edge/config/gateway-config.js';
-import { OUTBOX_DEFAULTS } from '../../../edge/relay/outbox-config.js';
-import { RELAY_DEFAULTS, resolveRelayConfig } from '../../../edge/relay/relay-config.js';
+import { configDefaults } from '../../../edge/core/schema-defaults.js';
+import { OutboxConfigSchema } from '../../../edge/relay/outbox-config.js';
+import { RelayConfigSchema, resolveRelayConfig } from '../../../edge/relay/relay-config.js';
+
+const OUTBOX_DEFAULTS = configDefaults(OutboxConfigSchema);
+const RELAY_DEFAULTS = configDefaults(RelayConfigSchema);
 
 describe('the hq config section', () => {
   it('fills every default and names the client after the store', async () => {

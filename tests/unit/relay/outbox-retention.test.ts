@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cloudEventFactory } from '../../../edge/relay/cloud-event.js';
-import { OUTBOX_DEFAULTS } from '../../../edge/relay/outbox-config.js';
+import { configDefaults } from '../../../edge/core/schema-defaults.js';
+import { OutboxConfigSchema } from '../../../edge/relay/outbox-config.js';
 import { DROPPED_EVENT_TYPE, SqliteOutbox, type DroppedReport } from '../../../edge/relay/outbox-store.js';
 import type { OutboxRow } from '../../../edge/relay/outbox.js';
 
@@ -24,7 +25,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'smartstore-outbox-retention-'));
   clock = 1_700_000_000_000;
   ids = 0;
-  const config = { ...OUTBOX_DEFAULTS, droppedReportIntervalMs: 0, flushIntervalMs: 1 };
+  const config = { ...configDefaults(OutboxConfigSchema), droppedReportIntervalMs: 0, flushIntervalMs: 1 };
   outbox = new SqliteOutbox(dir, config, { storeId: 's1', typePrefix, newId, now, log: pino({ level: 'silent' }) });
   await outbox.start();
 });

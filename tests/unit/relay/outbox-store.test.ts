@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cloudEventFactory } from '../../../edge/relay/cloud-event.js';
-import { OUTBOX_DEFAULTS, type OutboxConfig } from '../../../edge/relay/outbox-config.js';
+import { configDefaults } from '../../../edge/core/schema-defaults.js';
+import { OutboxConfigSchema, type OutboxConfig } from '../../../edge/relay/outbox-config.js';
+
+const OUTBOX_DEFAULTS = configDefaults(OutboxConfigSchema);
 import {
   DROPPED_EVENT_TYPE,
   OutboxBackpressureError,

@@ -4,7 +4,8 @@ import { GatewayBus } from '../../../edge/core/events.js';
 import { AckGates } from '../../../edge/device-registry/ack-gates.js';
 import type { DeviceMessage } from '../../../edge/device-registry/messages.js';
 import { cloudEventProblems } from '../../../edge/relay/cloud-event.js';
-import { RECORDER_DEFAULTS } from '../../../edge/relay/outbox-config.js';
+import { configDefaults } from '../../../edge/core/schema-defaults.js';
+import { RecorderConfigSchema } from '../../../edge/relay/outbox-config.js';
 import type { OutboxRow, RelayClass, RelayEvent } from '../../../edge/relay/outbox.js';
 import { RelayRecorder } from '../../../edge/relay/relay-recorder.js';
 
@@ -34,7 +35,7 @@ function setup(options: { hold?: boolean } = {}) {
     newId: () => crypto.randomUUID(),
     now: () => clock,
     log: pino({ level: 'silent' }),
-    config: RECORDER_DEFAULTS,
+    config: configDefaults(RecorderConfigSchema),
     facings: () => [
       { shelfId: 'shelf-a', facing: 1 },
       { shelfId: 'shelf-a', facing: 2 },
