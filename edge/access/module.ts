@@ -10,6 +10,12 @@ import { StreamTickets } from './stream-tickets.js';
 import { TokenRegistry } from './token-registry.js';
 import { TokenStore } from './token-store.js';
 
+declare module '../core/module.js' {
+  interface GatewayServices {
+    access: AccessModule;
+  }
+}
+
 const DEFAULT_STORE_SYNC_MS = 500;
 
 export type AccessModuleDeps = {

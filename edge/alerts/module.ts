@@ -22,6 +22,12 @@ import {
 import { alertRoutes } from './routes.js';
 import { SENSOR_FAULT_CLEARED, sensorFaultAlert } from './sensor-fault-alerts.js';
 
+declare module '../core/module.js' {
+  interface GatewayServices {
+    alerts: AlertsModule;
+  }
+}
+
 export type AlertsModuleDeps = {
   bus: GatewayBus;
   db: SqliteDatabase;

@@ -12,6 +12,12 @@ import { AuditLog, auditEntryStep, type AuditInput, type AuditWriter } from './a
 import { deviceAuditInput, recordFromBus } from './audit-recorder.js';
 import { AuditStore } from './audit-store.js';
 
+declare module '../core/module.js' {
+  interface GatewayServices {
+    audit: AuditModule;
+  }
+}
+
 export type AuditModuleDeps = {
   bus: GatewayBus;
   db: SqliteDatabase;

@@ -8,6 +8,12 @@ import { CASE_DOOR_CLOSED, COLD_CHAIN_RECOVERED, caseDoorAlert, coldChainAlert }
 import { coldChainSignals, type CaseReading, type ColdChainPolicy, type ColdChainSignal } from './cold-chain.js';
 import type { ColdChainCases } from './cold-chain-config.js';
 
+declare module '../core/module.js' {
+  interface GatewayServices {
+    coldChain: ColdChainModule;
+  }
+}
+
 export type ColdChainModuleDeps = {
   bus: GatewayBus;
   /** the alert service (started before this module) */

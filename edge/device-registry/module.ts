@@ -12,6 +12,12 @@ import { DeviceStore, lastSeenWrites } from './device-store.js';
 import { DeviceLiveness } from './liveness.js';
 import { deviceRoutes, type DeviceRouteDeps } from './routes.js';
 
+declare module '../core/module.js' {
+  interface GatewayServices {
+    devices: DevicesModule;
+  }
+}
+
 export type DevicesModuleDeps = {
   bus: GatewayBus;
   db: SqliteDatabase;

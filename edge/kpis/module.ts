@@ -12,6 +12,12 @@ import { computeKpis, opensPriceMismatch, replenishSampleOf, utcDay, type Kpis }
 import { DEFAULT_KPI_LIMITS, KpiStore, type KpiLimits, type KpiSamples } from './kpi-store.js';
 import { kpiRoutes } from './routes.js';
 
+declare module '../core/module.js' {
+  interface GatewayServices {
+    kpis: KpisModule;
+  }
+}
+
 export type KpisModuleDeps = { bus: GatewayBus; db: SqliteDatabase; now: () => number; log: Logger; limits?: Partial<KpiLimits> };
 
 export class KpisModule implements GatewayModule {

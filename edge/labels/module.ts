@@ -36,6 +36,12 @@ import type { MqttApDriver } from './mqtt-ap-driver.js';
 import type { MqttLabelDriver } from './mqtt-label-driver.js';
 import type { OeplDriver } from './oepl-driver.js';
 
+declare module '../core/module.js' {
+  interface GatewayServices {
+    labels: LabelsModule;
+  }
+}
+
 /** What the room reads of the planogram (the planogram index), named here so the room knows no more rooms than it needs. */
 export type FacingLookup = {
   facing(shelfId: string, facing: number): { sku: string } | undefined;

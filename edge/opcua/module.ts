@@ -25,6 +25,14 @@ import type {
   StorePlanogram,
   WeightNow,
 } from './store-address-space.js';
+import type { OpcuaDeviceDriver } from './device-driver.js';
+
+declare module '../core/module.js' {
+  interface GatewayServices {
+    opcuaServer: OpcuaServerModule;
+    opcuaDevices: OpcuaDeviceDriver;
+  }
+}
 
 /** An alert action as HTTP answers it: done, 409 (not in a state for it) or 404 (no such active alert). */
 function outcomeOf(action: () => unknown): AlertActionOutcome {

@@ -5,6 +5,12 @@ import type { SqliteDatabase } from '../storage/database.js';
 import { CertificateStore } from './certificate-store.js';
 import { RevocationList } from './revocation-list.js';
 
+declare module '../core/module.js' {
+  interface GatewayServices {
+    pki: PkiModule;
+  }
+}
+
 const DEFAULT_STORE_SYNC_MS = 500;
 
 /**

@@ -5,6 +5,12 @@ import { parsePlanogram, readPlanogramText } from './planogram-file.js';
 import { PlanogramIndex } from './planogram.js';
 import { PlanogramStore, planogramFingerprint } from './planogram-store.js';
 
+declare module '../core/module.js' {
+  interface GatewayServices {
+    planogram: PlanogramModule;
+  }
+}
+
 /**
  * The store's planogram: loaded from the configured file at start (when it changed since the last start), kept in
  * SQLite, and served to the other rooms as a read-only index.

@@ -14,6 +14,12 @@ import type { LabelDriverEvent } from '../labels/label-driver.js';
 import type { LabelPriceRecord } from '../labels/label-price-book.js';
 import { checkKioskPrice, checkLabelPrice, type ConfirmedLabelPrice, type IntegrityVerdict } from './price-integrity.js';
 
+declare module '../core/module.js' {
+  interface GatewayServices {
+    priceIntegrity: PriceIntegrityModule;
+  }
+}
+
 export type PriceIntegrityDeps = {
   bus: GatewayBus;
   directory: LabelDirectory;

@@ -2,6 +2,14 @@ import type { Logger } from 'pino';
 import type { GatewayModule } from '../core/module.js';
 import { protectKioskEvent, Pseudonymizer, type KioskEventFields } from './customer-data.js';
 import { loadOrCreatePseudonymKey } from './pseudonym-key.js';
+import type { RetentionModule } from './retention.js';
+
+declare module '../core/module.js' {
+  interface GatewayServices {
+    privacy: PrivacyModule;
+    retention: RetentionModule;
+  }
+}
 
 /**
  * Customer data protection: loads (or makes) the store's pseudonym key at start and protects kiosk events as they are

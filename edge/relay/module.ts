@@ -22,6 +22,12 @@ import type { ResolvedRelayConfig } from './relay-config.js';
 import { disabledRelayStatus, relayStatus, statusSignature, type CommandCounts, type RelayStatus } from './relay-status.js';
 import { relayRoutes } from './routes.js';
 
+declare module '../core/module.js' {
+  interface GatewayServices {
+    relay: RelayModule;
+  }
+}
+
 export type RelayModuleDeps = {
   config: ResolvedRelayConfig;
   storeId: string;

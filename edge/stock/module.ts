@@ -15,6 +15,12 @@ import { stockRoutes } from './routes.js';
 import { ShelfStockBook, toSnapshot, type FacingStockView } from './shelf-stock-book.js';
 import { StockPipeline, type StockOutput, type StockPipelineOptions } from './stock-pipeline.js';
 
+declare module '../core/module.js' {
+  interface GatewayServices {
+    stock: StockModule;
+  }
+}
+
 export type StockModuleDeps = {
   bus: GatewayBus;
   db: SqliteDatabase;

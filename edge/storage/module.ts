@@ -20,6 +20,12 @@ import {
 } from './store-identity.js';
 import { WriteBehindWriter, type WriteBehindOptions, type WriterMetrics } from './write-behind.js';
 
+declare module '../core/module.js' {
+  interface GatewayServices {
+    storage: StorageModule;
+  }
+}
+
 export const DATABASE_FILE = 'gateway.db';
 
 export type StoreIdentityOptions = {

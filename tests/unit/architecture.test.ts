@@ -19,6 +19,7 @@ const ROOMS = [
   'campaigns',
   'cold-chain',
   'device-registry',
+  'insight',
   'kpis',
   'labels',
   'opcua',
