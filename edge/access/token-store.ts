@@ -63,8 +63,7 @@ export class TokenStore {
     }));
   }
 
-  async dataVersion(): Promise<number> {
-    const row = await this.db.get<{ data_version: number }>('PRAGMA data_version');
-    return row?.data_version ?? 0;
+  dataVersion(): Promise<number> {
+    return this.db.dataVersion();
   }
 }

@@ -121,13 +121,12 @@ export class DeviceStore {
   }
 
   /**
-   * SQLite's `PRAGMA data_version` of this connection: it changes only when another connection (the CLI, in another
-   * process) commits to the file, never for this connection's own writes. Polling it is how the running gateway
+   * SQLite's `PRAGMA data_version` (`SqliteDatabase.dataVersion`): it changes only when another process (the CLI)
+   * commits to the file, never for the gateway's own writes. Polling it is how the running gateway
    * notices store IT's changes without reading the devices table.
    */
-  async dataVersion(): Promise<number> {
-    const row = await this.db.get<{ data_version: number }>('PRAGMA data_version');
-    return row?.data_version ?? 0;
+  dataVersion(): Promise<number> {
+    return this.db.dataVersion();
   }
 }
 

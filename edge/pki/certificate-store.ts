@@ -65,7 +65,7 @@ export class CertificateStore {
     return (await this.db.all<{ serial: string }>('SELECT serial FROM certificates WHERE revoked_at IS NOT NULL')).map((row) => row.serial);
   }
 
-  async dataVersion(): Promise<number> {
-    return (await this.db.get<{ data_version: number }>('PRAGMA data_version'))?.data_version ?? 0;
+  dataVersion(): Promise<number> {
+    return this.db.dataVersion();
   }
 }

@@ -35,20 +35,53 @@ export type TransactionScope = {
  */
 export type TransactionStep = (tx: TransactionScope) => Promise<unknown>;
 
+function getOn<T>(handle: sqlite3.Database, sql: string, params: SqlParams): Promise<T | undefined> {
+  return new Promise((resolve, reject) =>
+    handle.get(sql, params, (error, row) => (error ? reject(wrap(error, sql)) : resolve(row as T | undefined))),
+  );
+}
+
+function allOn<T>(handle: sqlite3.Database, sql: string, params: SqlParams): Promise<T[]> {
+  return new Promise((resolve, reject) =>
+    handle.all(sql, params, (error, rows) => (error ? reject(wrap(error, sql)) : resolve(rows as T[]))),
+  );
+}
+
+/** `mode`: sqlite3's OPEN_* flags (FULLMUTEX as its default has it: node-sqlite3 runs statements on the thread pool) */
+function openConnection(path: string, mode: number): Promise<sqlite3.Database> {
+  return new Promise((resolve, reject) => {
+    const db = new sqlite3.Database(path, mode, (error) => (error ? reject(wrap(error, 'open')) : resolve(db)));
+  });
+}
+
+function closeConnection(db: sqlite3.Database): Promise<void> {
+  return new Promise((resolve, reject) => db.close((error) => (error ? reject(wrap(error, 'close')) : resolve())));
+}
+
 /**
- * One SQLite connection (WAL) with a promise API. Writes are serialized: a statement issued outside `transaction()`
- * while a transaction is under way waits for it, so it can neither land inside that transaction nor be rolled back
- * with it. The transaction's own statements go through the scope it is handed. Reads run at once.
+ * A SQLite database (WAL) with a promise API, on two connections: one that writes and one that only reads.
+ *
+ * Writes are serialized on the writing connection: a statement issued outside `transaction()` while a transaction is
+ * under way waits for it, so it can neither land inside that transaction nor be rolled back with it. The transaction's
+ * own statements, its reads too, go through the scope it is handed.
+ *
+ * Reads (`get`, `all`) see committed data only. They run at once on the reading connection, where WAL gives each
+ * statement the last committed snapshot: a write-behind flush between its statements is invisible to them (on the
+ * writing connection they would see its rows, and rows a failing flush then rolls back), and they never wait for it.
+ * An in-memory database cannot be opened twice, so there reads wait for the writes issued before them instead.
  */
 export class SqliteDatabase {
+  /** the writing connection */
   private db: sqlite3.Database | undefined;
+  /** the reading connection (read-only); undefined for ':memory:' */
+  private reader: sqlite3.Database | undefined;
   private writeTail: Promise<unknown> = Promise.resolve();
   private readonly scope: TransactionScope = {
     exec: (sql) => this.execNow(sql),
     run: (sql, params) => this.runNow(sql, params),
     runMany: (sql, rows) => this.runManyNow(sql, rows),
-    get: (sql, params) => this.get(sql, params),
-    all: (sql, params) => this.all(sql, params),
+    get: (sql, params = []) => getOn(this.handle, sql, params),
+    all: (sql, params = []) => allOn(this.handle, sql, params),
   };
 
   /**
@@ -70,22 +103,37 @@ export class SqliteDatabase {
         () => undefined,
       );
     }
-    this.db = await new Promise<sqlite3.Database>((resolve, reject) => {
-      const db = new sqlite3.Database(this.path, (error) => (error ? reject(wrap(error, 'open')) : resolve(db)));
-    });
+    this.db = await openConnection(this.path, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE | sqlite3.OPEN_FULLMUTEX);
     // WAL: readers never block the writer; NORMAL sync is durable across process crashes (kill -9) in WAL mode.
     const synchronous = this.options.synchronous ?? 'NORMAL';
     await this.execNow(
       `PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous}; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;`,
     );
+    if (this.path === ':memory:') return;
+    try {
+      // opened after the writer made the file a WAL database; the WAL mode is the file's, so the reader is in it too
+      const reader = await openConnection(this.path, sqlite3.OPEN_READONLY | sqlite3.OPEN_FULLMUTEX);
+      this.reader = reader;
+      const pragmas = 'PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;';
+      await new Promise<void>((resolve, reject) => reader.exec(pragmas, (error) => (error ? reject(wrap(error, pragmas)) : resolve())));
+    } catch (error) {
+      await this.close().catch(() => undefined);
+      throw error;
+    }
   }
 
   async close(): Promise<void> {
     const db = this.db;
     if (!db) return;
     await this.writeTail.catch(() => undefined);
+    const reader = this.reader;
     this.db = undefined;
-    await new Promise<void>((resolve, reject) => db.close((error) => (error ? reject(wrap(error, 'close')) : resolve())));
+    this.reader = undefined;
+    // the reader first: the writer, closing last, checkpoints the WAL into the database file and removes it
+    let readerError: StorageError | undefined;
+    if (reader) await closeConnection(reader).catch((error: StorageError) => (readerError = error));
+    await closeConnection(db);
+    if (readerError) throw readerError;
   }
 
   get isOpen(): boolean {
@@ -118,16 +166,31 @@ export class SqliteDatabase {
     );
   }
 
+  /** The first row of a query, from committed data (see the class comment). */
   get<T>(sql: string, params: SqlParams = []): Promise<T | undefined> {
-    return new Promise((resolve, reject) =>
-      this.handle.get(sql, params, (error, row) => (error ? reject(wrap(error, sql)) : resolve(row as T | undefined))),
-    );
+    return this.read((handle) => getOn<T>(handle, sql, params));
   }
 
+  /** Every row of a query, from committed data (see the class comment). */
   all<T>(sql: string, params: SqlParams = []): Promise<T[]> {
-    return new Promise((resolve, reject) =>
-      this.handle.all(sql, params, (error, rows) => (error ? reject(wrap(error, sql)) : resolve(rows as T[]))),
-    );
+    return this.read((handle) => allOn<T>(handle, sql, params));
+  }
+
+  /**
+   * SQLite's `PRAGMA data_version` of the writing connection: it changes only when another connection (the CLI, in
+   * another process) commits to the file, never for this database's own writes. Polling it is how the running gateway
+   * notices store IT's changes without reading the tables. (The reading connection's would move with every flush.)
+   */
+  async dataVersion(): Promise<number> {
+    const row = await getOn<{ data_version: number }>(this.handle, 'PRAGMA data_version', []);
+    return row?.data_version ?? 0;
+  }
+
+  private async read<T>(query: (handle: sqlite3.Database) => Promise<T>): Promise<T> {
+    if (this.reader) return query(this.reader);
+    // ':memory:' (one connection): after the transaction under way, whose rows are uncommitted until it ends
+    if (this.db) return this.writeTail.then(() => query(this.handle));
+    return query(this.handle); // not open: the StorageError it throws
   }
 
   /** Runs many rows through one prepared statement (inside a transaction, this is the batched write path). */

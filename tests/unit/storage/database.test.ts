@@ -1,10 +1,13 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { SqliteDatabase, StorageError } from '../../../edge/storage/database.js';
 import { MigrationError, migrate } from '../../../edge/storage/migrate.js';
 import { MIGRATIONS } from '../../../edge/storage/migrations/index.js';
+import { WriteBehindWriter, type WriterMetrics } from '../../../edge/storage/write-behind.js';
 
 let dir: string;
 let db: SqliteDatabase;
@@ -21,6 +24,20 @@ afterEach(async () => {
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A promise and the function that settles it: a step of a test that waits for the test to say so. Opened when the test
+ * ends in any case, so a test that fails while a transaction waits on it does not leave the transaction (and close) hanging.
+ */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  onTestFinished(() => open());
+  return { opened, open };
+}
+
+const names = async (from: Pick<SqliteDatabase, 'all'>) =>
+  (await from.all<{ name: string }>('SELECT name FROM t ORDER BY id')).map((r) => r.name);
 
 describe('SqliteDatabase', () => {
   it('opens in WAL mode, creating the folder', async () => {
@@ -151,6 +168,122 @@ describe('SqliteDatabase', () => {
   });
 });
 
+describe('reads see committed data only', () => {
+  beforeEach(async () => {
+    await db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)');
+    await db.run("INSERT INTO t (name) VALUES ('committed')");
+  });
+
+  it('a read while a transaction is open sees none of its rows, and answers without waiting for it', async () => {
+    const written = gate();
+    const release = gate();
+    const transaction = db.transaction(async (tx) => {
+      await tx.run("INSERT INTO t (name) VALUES ('uncommitted')");
+      expect(await names(tx)).toEqual(['committed', 'uncommitted']); // its own statements see its rows
+      written.open();
+      await release.opened;
+    });
+    await written.opened;
+    // awaited before the transaction is released: a read that waited for it would never answer (the test times out)
+    const during = await names(db);
+    const counted = await db.get('SELECT count(*) AS n FROM t');
+    release.open();
+    await transaction;
+    expect(during).toEqual(['committed']);
+    expect(counted).toEqual({ n: 1 });
+    expect(await names(db)).toEqual(['committed', 'uncommitted']);
+  });
+
+  it('rows of a transaction that rolls back are never read', async () => {
+    const written = gate();
+    const release = gate();
+    const failing = db.transaction(async (tx) => {
+      await tx.run("INSERT INTO t (name) VALUES ('doomed')");
+      written.open();
+      await release.opened;
+      throw new Error('disk full');
+    });
+    await written.opened;
+    const during = await names(db);
+    release.open();
+    await expect(failing).rejects.toThrow('disk full');
+    expect(during).toEqual(['committed']);
+    expect(await names(db)).toEqual(['committed']);
+  });
+
+  it('during a write-behind flush a read sees none of its rows; after commit() it sees them all', async () => {
+    const metrics: WriterMetrics = { flushTimer: () => () => undefined, writeFailed: () => {}, pending: () => {}, dropped: () => {} };
+    const writer = new WriteBehindWriter(db, { flushIntervalMs: 60_000, maxPendingWrites: 100 }, metrics, pino({ level: 'silent' }));
+    const written = gate();
+    const release = gate();
+    const names$ = writer.register<string>({
+      name: 'names',
+      async write(tx, values) {
+        await tx.runMany(
+          'INSERT INTO t (name) VALUES (?)',
+          values.map((v) => [v]),
+        );
+        written.open();
+        await release.opened;
+      },
+    });
+    writer.start();
+    names$.put('a', 'flushed-a');
+    names$.put('b', 'flushed-b');
+    const committed = writer.commit();
+    await written.opened;
+    const during = await names(db);
+    release.open();
+    await committed;
+    expect(during).toEqual(['committed']);
+    // what commit() promised is on disk is what the next read sees (an HTTP 2xx, then a GET)
+    expect(await names(db)).toEqual(['committed', 'flushed-a', 'flushed-b']);
+    await writer.stop();
+  });
+
+  it("dataVersion moves for another process's commit, never for this database's own writes", async () => {
+    const before = await db.dataVersion();
+    await db.run("INSERT INTO t (name) VALUES ('own')");
+    await db.transaction((tx) => tx.run("INSERT INTO t (name) VALUES ('own-too')"));
+    expect(await db.dataVersion()).toBe(before);
+    const other = new SqliteDatabase(db.path);
+    await other.open();
+    await other.run("INSERT INTO t (name) VALUES ('from the CLI')");
+    await other.close();
+    expect(await db.dataVersion()).not.toBe(before);
+  });
+
+  it('the reading connection cannot write, and closes before the writer (which removes the WAL as the last one out)', async () => {
+    await expect(db.all("INSERT INTO t (name) VALUES ('via a read') RETURNING id")).rejects.toMatchObject({ code: 'SQLITE_READONLY' });
+    await db.close();
+    expect(existsSync(`${db.path}-wal`)).toBe(false);
+    await db.open();
+  });
+
+  it('an in-memory database (one connection) reads after the transaction under way, committed rows only', async () => {
+    const memory = new SqliteDatabase(':memory:');
+    await memory.open();
+    try {
+      await memory.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)');
+      const written = gate();
+      const release = gate();
+      const failing = memory.transaction(async (tx) => {
+        await tx.run("INSERT INTO t (name) VALUES ('doomed')");
+        written.open();
+        await release.opened;
+        throw new Error('rolled back');
+      });
+      await written.opened;
+      const read = names(memory);
+      release.open();
+      await expect(failing).rejects.toThrow('rolled back');
+      expect(await read).toEqual([]);
+    } finally {
+      await memory.close();
+    }
+  });
+});
+
 describe('migrate', () => {
   const NEWEST = MIGRATIONS.at(-1)?.version ?? 0;
   const tables = async () =>
@@ -239,7 +372,8 @@ describe('migrate', () => {
     await migrate(db);
     const insert = (id: string, state: string) =>
       db.run(
-        "INSERT INTO alerts (id, kind, key, state, severity, title, opened_at, updated_at) VALUES (?, 'low-stock', 'k', ?, 'warning', 't', 1, 1)",
+        'INSERT INTO alerts (id, kind, key, state, severity, title, opened_at, updated_at) ' +
+          "VALUES (?, 'low-stock', 'k', ?, 'warning', 't', 1, 1)",
         [id, state],
       );
     await insert('a', 'resolved');
