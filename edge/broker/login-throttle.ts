@@ -20,7 +20,10 @@ export type LoginThrottleOptions = {
 export class LoginThrottle {
   private readonly perDevice: FailureThrottle;
   private readonly perAddress: FailureThrottle;
-  /** `<address> <deviceId>` → attempts being checked; an entry lives only while its check runs */
+  /**
+   * `<address> <deviceId>` → attempts being checked; an entry lives only while its check runs, so the map is bounded by
+   * the connections in their CONNECT (the broker's per-address and total connection limits)
+   */
   private readonly checking = new Map<string, number>();
 
   constructor(options: LoginThrottleOptions, now: () => number) {
