@@ -3,7 +3,7 @@
  * gateway slows down guessing, used by the MQTT login throttle and the HTTP API's token check. Past `maxFailures`
  * within `windowMs` the key is blocked, and the caller refuses without doing the expensive check (hashing a secret).
  *
- * Not rate-limiter-flexible's RateLimiterMemory, although it is a dependency: its memory store is an unbounded Map with
+ * Not rate-limiter-flexible's RateLimiterMemory (the API used it until issue 25): its memory store is an unbounded Map with
  * one timer per key (an attacker spraying source addresses grows it at will), its window is fixed from the first
  * failure rather than sliding, its clock is Date.now (tests here drive time), and its answers are promises (the login
  * path checks and marks an attempt in one synchronous step, so concurrent guesses cannot slip past the limit).
