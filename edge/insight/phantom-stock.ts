@@ -1,0 +1,109 @@
+/**
+ * Phantom stock: kiosks sell a sku while none of its facings' weights goes down. The product is sold from somewhere
+ * else (a second placement, a pallet in the aisle), the planogram puts it on the wrong facing, or the facing's load
+ * cell stopped following the shelf. Either way the gateway's count of that sku is fiction, and so are its low-stock
+ * and availability figures. Pure: time arrives as `at`.
+ *
+ * A shopper takes the product, walks, and pays minutes later, so a sale is normally *preceded* by a drop on one of
+ * the sku's facings within the shopping time. The detector counts units sold at kiosks that no drop in the shopping
+ * time before could explain; past `minUnexplainedUnits` within `windowMs`, the sku is phantom. One drop explains as
+ * many units as it took, so a busy facing explains its own sales and a quiet one cannot explain a run of them.
+ */
+
+export type PhantomParams = {
+  /** how long before a sale the units it paid for may have left the shelf */
+  shoppingTimeMs: number;
+  /** unexplained units within `windowMs` that make a sku phantom */
+  minUnexplainedUnits: number;
+  windowMs: number;
+  /** the phantom verdict clears once drops explain this many units of sales again */
+  clearAfterExplainedUnits: number;
+  /** a drop this soon after a sale still explains it: the shelf's smoothed weight can settle after the kiosk's event */
+  lateDropGraceMs: number;
+};
+
+export const DEFAULT_PHANTOM_PARAMS: PhantomParams = {
+  shoppingTimeMs: 30 * 60_000,
+  minUnexplainedUnits: 3,
+  windowMs: 30 * 60_000,
+  clearAfterExplainedUnits: 3,
+  lateDropGraceMs: 2 * 60_000,
+};
+
+/** Per sku: the drops not yet matched to a sale, and the recent unexplained sales. Bounded by `MAX_KEPT`. */
+export type PhantomState = {
+  /** units taken from the sku's facings, not matched to a sale yet: [at, units] oldest first */
+  drops: Array<[number, number]>;
+  /** units sold that no drop explained: [at, units] oldest first */
+  unexplained: Array<[number, number]>;
+  phantom: boolean;
+  /** units explained by drops since the sku turned phantom */
+  explainedSincePhantom: number;
+};
+
+/** The most drops or sales kept per sku: a burst beyond it is summarized by its newest entries. */
+const MAX_KEPT = 256;
+
+export function emptyPhantomState(): PhantomState {
+  return { drops: [], unexplained: [], phantom: false, explainedSincePhantom: 0 };
+}
+
+export type PhantomVerdict = { changed: false } | { changed: true; phantom: boolean; unexplainedUnits: number };
+
+/** A facing of the sku lost `units` at `at` (its weight went down): it explains a sale just before it, or one to come. */
+export function observeDrop(state: PhantomState, units: number, at: number, params: PhantomParams): void {
+  let left = units;
+  while (left > 0 && state.unexplained.length > 0) {
+    const newest = state.unexplained[state.unexplained.length - 1] as [number, number];
+    if (newest[0] < at - params.lateDropGraceMs) break;
+    const used = Math.min(left, newest[1]);
+    newest[1] -= used;
+    left -= used;
+    if (newest[1] === 0) state.unexplained.pop();
+  }
+  if (left <= 0) return;
+  state.drops.push([at, left]);
+  if (state.drops.length > MAX_KEPT) state.drops.shift();
+}
+
+/**
+ * A kiosk sold `units` of the sku at `at`. Matches the sale against the drops of the shopping time before it, and
+ * says whether the sku's phantom verdict changed.
+ */
+export function observeSale(state: PhantomState, units: number, at: number, params: PhantomParams): PhantomVerdict {
+  forget(state, at, params);
+  let left = units;
+  while (left > 0 && state.drops.length > 0) {
+    const oldest = state.drops[0] as [number, number];
+    const used = Math.min(left, oldest[1]);
+    oldest[1] -= used;
+    left -= used;
+    if (oldest[1] === 0) state.drops.shift();
+  }
+  const explained = units - left;
+  if (left > 0) {
+    state.unexplained.push([at, left]);
+    if (state.unexplained.length > MAX_KEPT) state.unexplained.shift();
+  }
+  const unexplainedUnits = state.unexplained.reduce((sum, [, n]) => sum + n, 0);
+  if (!state.phantom && unexplainedUnits >= params.minUnexplainedUnits) {
+    state.phantom = true;
+    state.explainedSincePhantom = 0;
+    return { changed: true, phantom: true, unexplainedUnits };
+  }
+  if (state.phantom) {
+    state.explainedSincePhantom += explained;
+    if (state.explainedSincePhantom >= params.clearAfterExplainedUnits && left === 0) {
+      state.phantom = false;
+      state.unexplained = [];
+      return { changed: true, phantom: false, unexplainedUnits: 0 };
+    }
+  }
+  return { changed: false };
+}
+
+/** Drops older than the shopping time explain no later sale; unexplained sales older than the window are forgiven. */
+function forget(state: PhantomState, at: number, params: PhantomParams): void {
+  while (state.drops.length > 0 && (state.drops[0] as [number, number])[0] < at - params.shoppingTimeMs) state.drops.shift();
+  while (state.unexplained.length > 0 && (state.unexplained[0] as [number, number])[0] < at - params.windowMs) state.unexplained.shift();
+}
