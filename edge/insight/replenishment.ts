@@ -56,7 +56,7 @@ export function pickList(facings: Iterable<ReplenishmentFacing>, predictedEmptyA
       unitsToBring: Math.max(0, f.capacityUnits - f.units),
     };
     if (f.aisle !== undefined) line.aisle = f.aisle;
-    if (urgency === 'predicted') line.emptyAt = emptyAt as number;
+    if (urgency === 'predicted') line.emptyAt = emptyAt;
     lines.push(line);
   }
   lines.sort(
