@@ -30,7 +30,8 @@ import { seededRandom } from '../devices/random.js';
 import { loadConfig } from '../edge/config/load-config.js';
 import type { GatewayConfig } from '../edge/config/gateway-config.js';
 import type { CampaignProgress } from '../edge/campaigns/campaign-service.js';
-import { MQTT_AP_DEFAULTS } from '../edge/labels/mqtt-ap-driver.js';
+import { configDefaults } from '../edge/core/schema-defaults.js';
+import { MqttApDriverLimitsSchema } from '../edge/labels/label-driver-limits.js';
 import { buildGateway, type StoreGateway } from '../edge/main.js';
 import { makeTempDir, removeTempDir } from './ipc.js';
 import { sleep } from './stats.js';
@@ -108,7 +109,7 @@ export async function runLabelsBench(
   settings: LabelsBenchSettings,
   progress: (line: string) => void = () => undefined,
 ): Promise<LabelsBenchResult> {
-  const inFlight = MQTT_AP_DEFAULTS.maxInFlight;
+  const inFlight = configDefaults(MqttApDriverLimitsSchema).maxInFlight;
   const baselineRound = async () => {
     const baseline = await runBaseline(settings.labels, settings.accessPoints, inFlight);
     progress(

@@ -5,7 +5,9 @@
  */
 import type { Logger } from 'pino';
 import type { GatewayBus } from '../core/events.js';
+import { configDefaults } from '../core/schema-defaults.js';
 import type { LabelDriver } from './label-driver.js';
+import { MqttApDriverLimitsSchema, MqttLabelDriverLimitsSchema, OeplDriverLimitsSchema } from './label-driver-limits.js';
 import type { LabelsConfig } from './labels-config.js';
 import { MqttApDriver, type MqttApDriverDeps } from './mqtt-ap-driver.js';
 import { MqttLabelDriver, type MqttLabelDriverDeps } from './mqtt-label-driver.js';
@@ -37,7 +39,11 @@ export const LABEL_DRIVER_FACTORIES = {
   /** direct MQTT labels (device kind `esl`): one driver for all of them, through the command channel */
   'mqtt-esl': (_settings: Record<string, never>, deps: LabelDriverDeps): MqttLabelDriver =>
     new MqttLabelDriver(
-      { maxInFlight: deps.config.drivers.mqttMaxInFlight, maxLabels: deps.config.drivers.maxLabels },
+      {
+        ...configDefaults(MqttLabelDriverLimitsSchema),
+        maxInFlight: deps.config.drivers.mqttMaxInFlight,
+        maxLabels: deps.config.drivers.maxLabels,
+      },
       {
         bus: deps.bus,
         commands: deps.commands,
@@ -49,7 +55,12 @@ export const LABEL_DRIVER_FACTORIES = {
   /** one MQTT access point (device kind `ap`): batches through the command channel, acks per label */
   'mqtt-ap': ({ apId, labels }: MqttAccessPointConfig, deps: LabelDriverDeps): MqttApDriver =>
     new MqttApDriver(
-      { apId, maxCommandsPerSecond: deps.config.drivers.apMaxCommandsPerSecond, maxLabels: deps.config.drivers.maxLabels },
+      {
+        ...configDefaults(MqttApDriverLimitsSchema),
+        apId,
+        maxCommandsPerSecond: deps.config.drivers.apMaxCommandsPerSecond,
+        maxLabels: deps.config.drivers.maxLabels,
+      },
       {
         bus: deps.bus,
         commands: deps.commands,
@@ -60,20 +71,23 @@ export const LABEL_DRIVER_FACTORIES = {
       },
     ),
   /** one OpenEPaperLink access point over HTTP + websocket */
-  oepl: (ap: OeplAccessPointConfig, deps: LabelDriverDeps): OeplDriver =>
-    new OeplDriver({
+  oepl: (ap: OeplAccessPointConfig, deps: LabelDriverDeps): OeplDriver => {
+    const defaults = configDefaults(OeplDriverLimitsSchema);
+    return new OeplDriver({
       baseUrl: ap.url,
       driverId: `oepl:${ap.name}`,
       log: deps.log,
       now: deps.now,
       // between websocket sessions the tag table is polled: at least as often as labels are expected to check in
       limits: {
+        ...defaults,
         requestsPerSecond: deps.config.drivers.oeplRequestsPerSecond,
-        idlePollMs: Math.min(60_000, deps.config.health.checkInIntervalMs),
+        idlePollMs: Math.min(defaults.idlePollMs, deps.config.health.checkInIntervalMs),
       },
       ...(ap.macs ? { macs: ap.macs } : {}),
       setApTime: ap.setTime ?? false,
-    }),
+    });
+  },
 } satisfies Record<string, (settings: never, deps: LabelDriverDeps) => LabelDriver>;
 
 export type LabelDriverType = keyof typeof LABEL_DRIVER_FACTORIES;

@@ -7,7 +7,9 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MqttApSimulator, type MqttApSimulatorOptions } from '../../devices/mqtt-ap-simulator.js';
 import { seededRandom } from '../../devices/random.js';
+import { configDefaults } from '../../edge/core/schema-defaults.js';
 import type { LabelContent, LabelDriverEvent } from '../../edge/labels/label-driver.js';
+import { MqttApDriverLimitsSchema } from '../../edge/labels/label-driver-limits.js';
 import { MqttApDriver } from '../../edge/labels/mqtt-ap-driver.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
@@ -37,7 +39,7 @@ describe('MQTT access points behind the LabelDriver port', () => {
     const secret = await gw.built.devices.registry.provision(apId, 'ap');
     const ids = labelIds(apId, count);
     const driver = new MqttApDriver(
-      { apId, ackTimeoutMs: 1_500, tickMs: 20, maxBatchSize: 50, maxCommandsPerSecond: 2_000 },
+      { ...configDefaults(MqttApDriverLimitsSchema), apId, ackTimeoutMs: 1_500, tickMs: 20, maxBatchSize: 50, maxCommandsPerSecond: 2_000 },
       {
         bus: gw.built.bus,
         commands: gw.built.devices.commands,

@@ -7,6 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { OeplApSimulator, type OeplApSimulatorOptions } from '../../devices/oepl-ap-simulator.js';
 import { seededRandom } from '../../devices/random.js';
 import type { LabelContent, LabelDriverEvent } from '../../edge/labels/label-driver.js';
+import { configDefaults } from '../../edge/core/schema-defaults.js';
+import { OeplDriverLimitsSchema } from '../../edge/labels/label-driver-limits.js';
 import { OeplDriver, type OeplDriverLimits } from '../../edge/labels/oepl-driver.js';
 import { oeplCanvas } from '../../edge/labels/oepl-layout.js';
 import { formatPrice, oeplPriceCommands } from '../../edge/labels/oepl-rules.js';
@@ -51,7 +53,13 @@ async function startPair(
   await sim.start();
   running.push(sim);
   await until(() => sim.isRunning); // while it boots the AP answers 409 to uploads
-  const driver = new OeplDriver({ baseUrl: sim.url, log, random: seededRandom(1), setApTime, limits: { ...FAST_LIMITS, ...limits } });
+  const driver = new OeplDriver({
+    baseUrl: sim.url,
+    log,
+    random: seededRandom(1),
+    setApTime,
+    limits: { ...configDefaults(OeplDriverLimitsSchema), ...FAST_LIMITS, ...limits },
+  });
   const events: LabelDriverEvent[] = [];
   driver.onEvent((event) => events.push(event));
   await driver.start();

@@ -5,7 +5,9 @@ import { GatewayBus } from '../../../edge/core/events.js';
 import type { CommandDelivery, DeliveryFailure, DeviceSource, OutboundCommand } from '../../../edge/device-registry/device-source.js';
 import type { ApCommand, ApLabelAck, ApLabelReport } from '../../../edge/device-registry/messages.js';
 import { apCommandSchema } from '../../../edge/device-registry/schemas.js';
+import { configDefaults } from '../../../edge/core/schema-defaults.js';
 import type { LabelContent, LabelDriverEvent } from '../../../edge/labels/label-driver.js';
+import { MqttApDriverLimitsSchema } from '../../../edge/labels/label-driver-limits.js';
 import { MqttApDriver, type MqttApDriverOptions } from '../../../edge/labels/mqtt-ap-driver.js';
 
 const AP = 'ap-01';
@@ -55,7 +57,7 @@ describe('MqttApDriver (access point label driver)', () => {
   const build = async (options: Partial<MqttApDriverOptions> = {}) => {
     // the test drives ticks itself: the driver's own interval is too long to fire
     driver = new MqttApDriver(
-      { apId: AP, tickMs: 3_600_000, settleMs: 0, ...options },
+      { ...configDefaults(MqttApDriverLimitsSchema), apId: AP, tickMs: 3_600_000, settleMs: 0, ...options },
       {
         bus,
         commands: { dispatch: (command, onDropped) => source.deliver(command, onDropped) },
@@ -348,7 +350,7 @@ describe('MqttApDriver settle time after a (re)connect', () => {
     const bus = new GatewayBus({ onHandlerError: () => undefined });
     const commands = { dispatch: (command: unknown) => (sent.push(command), { ok: true as const }) };
     const driver = new MqttApDriver(
-      { apId: 'ap-9', tickMs: 3_600_000, settleMs: 250 },
+      { ...configDefaults(MqttApDriverLimitsSchema), apId: 'ap-9', tickMs: 3_600_000, settleMs: 250 },
       { bus, commands, log: pino({ level: 'silent' }), now: () => now, isConnected: () => true },
     );
     await driver.start();
@@ -367,7 +369,7 @@ describe('MqttApDriver settle time after a (re)connect', () => {
     const bus = new GatewayBus({ onHandlerError: () => undefined });
     const commands = { dispatch: (command: unknown) => (sent.push(command), { ok: true as const }) };
     const driver = new MqttApDriver(
-      { apId: 'ap-9', tickMs: 3_600_000, settleMs: 10_000 },
+      { ...configDefaults(MqttApDriverLimitsSchema), apId: 'ap-9', tickMs: 3_600_000, settleMs: 10_000 },
       { bus, commands, log: pino({ level: 'silent' }), now: () => now, isConnected: () => false },
     );
     await driver.start();

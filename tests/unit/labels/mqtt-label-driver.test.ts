@@ -2,7 +2,9 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayBus } from '../../../edge/core/events.js';
 import type { CommandOutcome, CommandRequest, CommandResult } from '../../../edge/device-registry/command-channel.js';
+import { configDefaults } from '../../../edge/core/schema-defaults.js';
 import type { LabelContent, LabelDriverEvent } from '../../../edge/labels/label-driver.js';
+import { MqttLabelDriverLimitsSchema } from '../../../edge/labels/label-driver-limits.js';
 import { MqttLabelDriver } from '../../../edge/labels/mqtt-label-driver.js';
 
 type Sent = { request: CommandRequest; answer: (outcome: CommandOutcome, extra?: Partial<CommandResult>) => Promise<void> };
@@ -26,7 +28,7 @@ describe('MqttLabelDriver (direct MQTT labels through the command channel)', () 
 
   const build = async (maxInFlight = 200) => {
     driver = new MqttLabelDriver(
-      { maxInFlight },
+      { ...configDefaults(MqttLabelDriverLimitsSchema), maxInFlight },
       {
         bus,
         log: pino({ level: 'silent' }),
