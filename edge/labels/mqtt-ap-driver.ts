@@ -24,11 +24,57 @@ import { onDeviceMessages, type DeliveryFailure } from '../device-registry/devic
 import type { ApAcks, ApLabelAck, ApLabelCommand, ApLabels } from '../device-registry/messages.js';
 import { AP_MAX_BATCH_ITEMS } from '../device-registry/schemas.js';
 import type { FlashPattern, LabelContent, LabelDriver, LabelDriverEvent } from './label-driver.js';
-import type { MqttApDriverLimits } from './label-driver-limits.js';
+import {
+  endInFlight,
+  launchSend,
+  offerSend,
+  requeueInFlight,
+  supersedeInFlight,
+  type SendSlot,
+  type Superseded,
+} from './label-send-slot.js';
 import { LabelEvents } from './mqtt-label-driver.js';
 
-/** The AP's device id and every limit: `configDefaults(MqttApDriverLimitsSchema)` and what differs (label-driver-limits.ts). */
-export type MqttApDriverOptions = MqttApDriverLimits & { apId: string };
+export type MqttApDriverOptions = {
+  apId: string;
+  /** label commands per batch (≤ the contract's AP_MAX_BATCH_ITEMS) */
+  maxBatchSize: number;
+  /** the per-AP rate limit: label commands (content and flashes) handed to the AP per second */
+  maxCommandsPerSecond: number;
+  /** label commands sent and not yet acked by the AP; none is sent past it */
+  maxInFlight: number;
+  /** how long the AP has to ack a label command (shown, queued or failed) */
+  ackTimeoutMs: number;
+  /** how long a command may wait at the AP for its label to check in before it counts as failed */
+  maxWaitingMs: number;
+  /** labels with content or a flash queued here; past it a send fails at once (retryable) */
+  maxQueued: number;
+  /** queued content given up (retryable) after the AP has been offline this long */
+  offlineQueueTimeoutMs: number;
+  /** labels this driver keeps track of (carried by the AP: reported, configured or sent to) */
+  maxLabels: number;
+  /** how often the queue is flushed and deadlines are checked */
+  tickMs: number;
+  /**
+   * after the AP (re)connects, no batch until it subscribed to its command topic (`device.subscribed`) or this long
+   * passed: the gateway learns of the connection at CONNACK, the AP subscribes right after, and a batch published
+   * before that SUBSCRIBE is lost; an AP with a persistent session keeps its subscription and sends no SUBSCRIBE
+   */
+  settleMs?: number;
+};
+
+export const MQTT_AP_DEFAULTS = {
+  maxBatchSize: 50,
+  maxCommandsPerSecond: 200,
+  maxInFlight: 500,
+  ackTimeoutMs: 10_000,
+  maxWaitingMs: 24 * 3_600_000,
+  maxQueued: 10_000,
+  offlineQueueTimeoutMs: 10 * 60_000,
+  maxLabels: 10_000,
+  tickMs: 50,
+  settleMs: 250,
+} as const satisfies Omit<MqttApDriverOptions, 'apId'>;
 
 export type MqttApDriverDeps = {
   bus: GatewayBus;
@@ -42,16 +88,15 @@ export type MqttApDriverDeps = {
   labels?: Iterable<string>;
 };
 
-type Phase = 'queued' | 'sent' | 'waiting';
-
-/** The content a label is getting: queued here, sent and awaiting the AP's ack, or waiting at the AP for the label. */
-type Tracked = { content: LabelContent; phase: Phase; queuedAt: number; cmdId?: string; deadline?: number; waitingAnnounced?: boolean };
+/** Content queued here; `waitingAnnounced`: its `waiting` was reported already (not again after a re-send). */
+type Queued = { content: LabelContent; waitingAnnounced?: boolean };
+/** Content sent and awaiting the AP's ack (`sent`), or acked `queued`: waiting at the AP for the label to check in. */
+type InFlight = Queued & { cmdId: string; phase: 'sent' | 'waiting'; deadline: number };
 
 type LabelSlot = {
   labelId: string;
-  current?: Tracked;
-  /** a newer version held back while `current` awaits its ack */
-  next?: LabelContent;
+  /** one command in flight per label; a newer version queued meanwhile waits for its ack (label-send-slot) */
+  sends: SendSlot<InFlight, Queued>;
   flash?: FlashPattern;
 };
 
@@ -94,12 +139,13 @@ export class MqttApDriver implements LabelDriver {
   private unsubscribes: Array<() => void> = [];
 
   constructor(
-    options: MqttApDriverOptions,
+    options: Partial<MqttApDriverOptions> & { apId: string },
     private readonly deps: MqttApDriverDeps,
   ) {
     this.options = {
+      ...MQTT_AP_DEFAULTS,
       ...options,
-      maxBatchSize: Math.min(options.maxBatchSize, AP_MAX_BATCH_ITEMS),
+      maxBatchSize: Math.min(options.maxBatchSize ?? MQTT_AP_DEFAULTS.maxBatchSize, AP_MAX_BATCH_ITEMS),
     };
     this.driverId = `mqtt-ap:${options.apId}`;
     this.name = `labels-${this.driverId}`;
@@ -147,10 +193,10 @@ export class MqttApDriver implements LabelDriver {
     // what is not shown yet ends here: a campaign resumes it after the restart
     const now = this.deps.now();
     for (const slot of this.slots.values()) {
-      if (slot.next) this.fail(slot.labelId, slot.next.version, 'gateway stopping', true, now);
-      if (slot.current) this.fail(slot.labelId, slot.current.content.version, 'gateway stopping', true, now);
-      slot.next = undefined;
-      slot.current = undefined;
+      const { inFlight, queued } = slot.sends;
+      if (queued) this.fail(slot.labelId, queued.content.version, 'gateway stopping', true, now);
+      if (inFlight) this.fail(slot.labelId, inFlight.content.version, 'gateway stopping', true, now);
+      slot.sends = {};
       slot.flash = undefined;
     }
     this.queue.clear();
@@ -192,26 +238,17 @@ export class MqttApDriver implements LabelDriver {
         false,
         now,
       );
-    const current = slot.current;
-    if (current && content.version < current.content.version) {
-      return this.fail(content.labelId, content.version, `superseded by version ${current.content.version}`, false, now);
-    }
-    if (current && content.version === current.content.version) return; // the same version is on its way already
-    if (!current) {
-      if (!this.enqueue(slot))
-        return this.fail(content.labelId, content.version, `queue full (${this.options.maxQueued} labels)`, true, now);
-      slot.current = { content, phase: 'queued', queuedAt: now };
-      return;
-    }
-    if (current.phase === 'sent') {
-      // one command in flight per label: this version goes out once the AP answered the one in flight
-      if (slot.next && slot.next.version < content.version)
-        this.fail(content.labelId, slot.next.version, `superseded by version ${content.version}`, false, now);
-      if (!slot.next || slot.next.version < content.version) slot.next = content;
-      return;
-    }
-    // queued here, or only waiting at the AP (which keeps the newest command per label): replaced at once
-    this.supersede(slot, content, now);
+    const offered = offerSend(slot.sends, { content });
+    if (offered.outcome === 'duplicate') return; // the same version is on its way already
+    if (offered.outcome === 'stale') return this.superseded(slot.labelId, offered.superseded, now);
+    const { inFlight, queued } = slot.sends;
+    if (!inFlight && !queued && !this.enqueue(slot))
+      return this.fail(content.labelId, content.version, `queue full (${this.options.maxQueued} labels)`, true, now);
+    slot.sends = offered.slot;
+    if (offered.superseded) this.superseded(slot.labelId, offered.superseded, now);
+    // sent and not answered yet: this version goes out once the AP answered the one in flight; only waiting at the AP
+    // (which keeps the newest command per label): replaced at once
+    if (inFlight?.phase === 'waiting') this.replaceWaiting(slot, now);
   }
 
   flash(labelId: string, pattern: FlashPattern): void {
@@ -250,17 +287,24 @@ export class MqttApDriver implements LabelDriver {
         entry.flash = slot.flash;
         slot.flash = undefined;
       }
-      const current = slot.current;
-      if (current?.phase === 'queued' && commands.length < room) {
-        const cmdId = this.newCmdId();
-        const { sku, productName, priceCents } = current.content;
+      const sendable = slot.sends.queued !== undefined && slot.sends.inFlight === undefined;
+      const launched =
+        sendable && commands.length < room
+          ? launchSend(slot.sends, (queued): InFlight => ({
+              ...queued,
+              cmdId: this.newCmdId(),
+              phase: 'sent',
+              deadline: now + this.options.ackTimeoutMs,
+            }))
+          : undefined;
+      if (launched) {
+        const { cmdId, content } = launched.sent;
+        const { sku, productName, priceCents } = content;
         commands.push({ cmdId, labelId, type: 'set-price', sku, productName: productName.slice(0, 128), priceCents });
-        current.phase = 'sent';
-        current.cmdId = cmdId;
-        current.deadline = now + this.options.ackTimeoutMs;
+        slot.sends = launched.slot;
         this.sent.set(cmdId, slot);
         entry.cmdId = cmdId;
-      } else if (current?.phase === 'queued') {
+      } else if (sendable) {
         this.queue.add(labelId); // the flash took the batch's last place: the content goes in the next one
       }
       carried.push(entry);
@@ -289,38 +333,40 @@ export class MqttApDriver implements LabelDriver {
     detail?: string,
   ): void {
     this.deps.log.debug({ driverId: this.driverId, reason, detail, commands: carried.length }, 'batch not delivered; re-queued');
+    const now = this.deps.now();
     for (const { slot, cmdId, flash } of carried) {
       if (flash && !slot.flash) slot.flash = flash;
-      if (cmdId !== undefined && slot.current?.cmdId === cmdId && this.sent.delete(cmdId)) this.requeue(slot);
-      if (slot.flash || slot.current?.phase === 'queued') this.queue.add(slot.labelId);
+      if (cmdId !== undefined && slot.sends.inFlight?.cmdId === cmdId && this.sent.delete(cmdId)) this.requeue(slot, now);
+      if (slot.flash) this.queue.add(slot.labelId);
     }
   }
 
   private acked(payload: ApAcks, at: number): void {
     for (const ack of payload.acks) {
       const slot = this.sent.get(ack.cmdId) ?? this.waiting.get(ack.cmdId);
+      const inFlight = slot?.sends.inFlight;
       // matched by cmdId *and* label: a late, duplicate or superseded ack, or one naming another label, changes nothing
-      if (!slot || slot.labelId !== ack.labelId || slot.current?.cmdId !== ack.cmdId) {
+      if (!slot || !inFlight || slot.labelId !== ack.labelId || inFlight.cmdId !== ack.cmdId) {
         this.acksIgnored++;
         continue;
       }
-      this.applyAck(slot, slot.current, ack, at);
+      this.applyAck(slot, inFlight, ack, at);
     }
   }
 
-  private applyAck(slot: LabelSlot, current: Tracked, ack: ApLabelAck, at: number): void {
+  private applyAck(slot: LabelSlot, inFlight: InFlight, ack: ApLabelAck, at: number): void {
     const { labelId } = slot;
-    const { version, priceCents } = current.content;
+    const { version, priceCents } = inFlight.content;
     if (ack.status === 'queued') {
-      if (current.phase !== 'sent') return; // a repeated `queued` for a command already waiting
+      if (inFlight.phase !== 'sent') return; // a repeated `queued` for a command already waiting
       this.sent.delete(ack.cmdId);
-      current.phase = 'waiting';
-      current.deadline = at + this.options.maxWaitingMs;
+      inFlight.phase = 'waiting';
+      inFlight.deadline = at + this.options.maxWaitingMs;
       this.waiting.set(ack.cmdId, slot);
-      if (!current.waitingAnnounced) this.events.emit({ type: 'waiting', labelId, version, at });
-      current.waitingAnnounced = true;
+      if (!inFlight.waitingAnnounced) this.events.emit({ type: 'waiting', labelId, version, at });
+      inFlight.waitingAnnounced = true;
       // the AP holds it now and keeps only the newest per label: a version held back goes out at once
-      if (slot.next) this.supersede(slot, slot.next, at);
+      if (slot.sends.queued) this.replaceWaiting(slot, at);
       return;
     }
     this.end(slot);
@@ -337,7 +383,7 @@ export class MqttApDriver implements LabelDriver {
     } else {
       this.fail(labelId, version, `access point ${this.options.apId}: ${ack.error ?? 'failed'}`, ack.retryable ?? true, at);
     }
-    this.promoteNext(slot, at);
+    this.promoteNext(slot);
   }
 
   /** Check-ins: battery and displayed price of each label heard; a label showing the price in flight confirms it. */
@@ -352,12 +398,12 @@ export class MqttApDriver implements LabelDriver {
         ...(displayed !== null ? { displayedPriceCents: displayed } : {}),
         at,
       });
-      const current = slot?.current;
+      const inFlight = slot?.sends.inFlight;
       // a `shown` ack may be lost; what the label reports it shows is the proof that matters
-      if (!slot || !current || current.phase === 'queued' || displayed === null || displayed !== current.content.priceCents) continue;
+      if (!slot || !inFlight || displayed === null || displayed !== inFlight.content.priceCents) continue;
       this.end(slot);
-      this.events.emit({ type: 'confirmed', labelId: slot.labelId, version: current.content.version, displayedPriceCents: displayed, at });
-      this.promoteNext(slot, at);
+      this.events.emit({ type: 'confirmed', labelId: slot.labelId, version: inFlight.content.version, displayedPriceCents: displayed, at });
+      this.promoteNext(slot);
     }
   }
 
@@ -369,13 +415,13 @@ export class MqttApDriver implements LabelDriver {
     if (!up) {
       this.downSince = at;
       // a clean session loses what was in flight: no ack will come for it
-      for (const slot of [...this.sent.values()]) this.requeue(slot);
+      for (const slot of [...this.sent.values()]) this.requeue(slot, at);
       this.sent.clear();
       return;
     }
-    this.sendableAt = at + this.options.settleMs;
+    this.sendableAt = at + (this.options.settleMs ?? MQTT_AP_DEFAULTS.settleMs);
     // the AP may have restarted and lost what it held for its labels: everything not shown yet goes again
-    for (const slot of [...this.waiting.values()]) this.requeue(slot);
+    for (const slot of [...this.waiting.values()]) this.requeue(slot, at);
     this.waiting.clear();
     // the time the link was down earns no commands: the bucket counts from the reconnect
     this.bucket.refilledAt = at;
@@ -383,18 +429,18 @@ export class MqttApDriver implements LabelDriver {
 
   private expire(now: number): void {
     for (const [cmdId, slot] of this.sent) {
-      const current = slot.current;
-      if (!current || current.deadline === undefined || now < current.deadline) continue;
+      const inFlight = slot.sends.inFlight;
+      if (!inFlight || now < inFlight.deadline) continue;
       this.sent.delete(cmdId);
       this.end(slot);
       this.fail(
         slot.labelId,
-        current.content.version,
+        inFlight.content.version,
         `no ack from access point ${this.options.apId} within ${this.options.ackTimeoutMs} ms`,
         true,
         now,
       );
-      this.promoteNext(slot, now);
+      this.promoteNext(slot);
     }
     // waiting lasts hours: looked at once a second, not every tick
     if (this.waiting.size > 0 && now - this.waitingSweptAt >= 1_000) {
@@ -404,13 +450,13 @@ export class MqttApDriver implements LabelDriver {
     if (!this.linkUp && now - this.downSince >= this.options.offlineQueueTimeoutMs) {
       for (const labelId of [...this.queue]) {
         const slot = this.slots.get(labelId);
-        const current = slot?.current;
-        if (!slot || !current || current.phase !== 'queued') continue;
+        const queued = slot?.sends.queued;
+        if (!slot || !queued || slot.sends.inFlight) continue;
         this.queue.delete(labelId);
-        this.end(slot);
+        slot.sends = {};
         this.fail(
           labelId,
-          current.content.version,
+          queued.content.version,
           `access point ${this.options.apId} offline for more than ${this.options.offlineQueueTimeoutMs} ms`,
           true,
           now,
@@ -422,51 +468,48 @@ export class MqttApDriver implements LabelDriver {
 
   private expireWaiting(now: number): void {
     for (const [cmdId, slot] of this.waiting) {
-      const current = slot.current;
-      if (!current || current.deadline === undefined || now < current.deadline) continue;
+      const inFlight = slot.sends.inFlight;
+      if (!inFlight || now < inFlight.deadline) continue;
       this.waiting.delete(cmdId);
       this.end(slot);
-      this.fail(slot.labelId, current.content.version, `label not seen within ${this.options.maxWaitingMs} ms`, true, now);
+      this.fail(slot.labelId, inFlight.content.version, `label not seen within ${this.options.maxWaitingMs} ms`, true, now);
     }
   }
 
-  /** Replaces what the label is getting (queued here or waiting at the AP) with a newer version, sent next. */
-  private supersede(slot: LabelSlot, content: LabelContent, now: number): void {
-    const old = slot.current;
-    if (old) {
-      if (old.cmdId !== undefined) this.waiting.delete(old.cmdId);
-      this.fail(slot.labelId, old.content.version, `superseded by version ${content.version}`, false, now);
-    }
-    slot.next = undefined;
-    slot.current = { content, phase: 'queued', queuedAt: now };
+  /** The version queued replaces the one waiting at the AP (which keeps only the newest per label): it goes next. */
+  private replaceWaiting(slot: LabelSlot, now: number): void {
+    const waiting = slot.sends.inFlight;
+    if (waiting) this.waiting.delete(waiting.cmdId);
+    const step = supersedeInFlight(slot.sends);
+    slot.sends = step.slot;
+    if (step.superseded) this.superseded(slot.labelId, step.superseded, now);
     this.queue.add(slot.labelId);
   }
 
-  private promoteNext(slot: LabelSlot, now: number): void {
-    const next = slot.next;
-    if (!next) return;
-    slot.next = undefined;
-    slot.current = { content: next, phase: 'queued', queuedAt: now };
-    this.queue.add(slot.labelId);
+  /** The label's command ended (confirmed or failed): a version queued meanwhile goes next. */
+  private promoteNext(slot: LabelSlot): void {
+    if (slot.sends.queued && !slot.sends.inFlight) this.queue.add(slot.labelId);
   }
 
-  private requeue(slot: LabelSlot): void {
-    const current = slot.current;
-    if (!current) return;
-    current.phase = 'queued';
-    current.cmdId = undefined;
-    current.deadline = undefined;
-    this.queue.add(slot.labelId);
+  /** A command the AP will not answer (link lost, batch dropped): sent again, unless a newer version is queued. */
+  private requeue(slot: LabelSlot, now: number): void {
+    const step = requeueInFlight(slot.sends, ({ content, waitingAnnounced }): Queued => ({
+      content,
+      ...(waitingAnnounced ? { waitingAnnounced } : {}),
+    }));
+    slot.sends = step.slot;
+    if (step.superseded) this.superseded(slot.labelId, step.superseded, now);
+    if (slot.sends.queued) this.queue.add(slot.labelId);
   }
 
-  /** The label's current command ended (confirmed or failed): forget its cmdId. */
+  /** The label's command ended (confirmed or failed): forget its cmdId. */
   private end(slot: LabelSlot): void {
-    const cmdId = slot.current?.cmdId;
+    const cmdId = slot.sends.inFlight?.cmdId;
     if (cmdId !== undefined) {
       this.sent.delete(cmdId);
       this.waiting.delete(cmdId);
     }
-    slot.current = undefined;
+    slot.sends = endInFlight(slot.sends);
   }
 
   private enqueue(slot: LabelSlot): boolean {
@@ -480,13 +523,18 @@ export class MqttApDriver implements LabelDriver {
     const known = this.slots.get(labelId);
     if (known) return known;
     if (this.slots.size >= this.options.maxLabels) return undefined;
-    const slot: LabelSlot = { labelId };
+    const slot: LabelSlot = { labelId, sends: {} };
     this.slots.set(labelId, slot);
     return slot;
   }
 
   private fail(labelId: string, version: number, reason: string, retryable: boolean, at: number): void {
     this.events.emit({ type: 'failed', labelId, version, reason, retryable, at });
+  }
+
+  /** A newer version replaced this one: sending it again would not help. */
+  private superseded(labelId: string, { content, by }: Superseded, at: number): void {
+    this.fail(labelId, content.version, `superseded by version ${by}`, false, at);
   }
 
   private newCmdId(): string {

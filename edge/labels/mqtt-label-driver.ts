@@ -14,7 +14,7 @@ import type { HealthCheck } from '../core/module.js';
 import type { CommandRequest, CommandResult } from '../device-registry/command-channel.js';
 import { onDeviceMessages } from '../device-registry/device-source.js';
 import type { FlashPattern, LabelContent, LabelDriver, LabelDriverEvent } from './label-driver.js';
-import type { MqttLabelDriverLimits } from './label-driver-limits.js';
+import { endInFlight, launchSend, offerSend, requeueInFlight, type SendSlot, type Superseded } from './label-send-slot.js';
 
 /** Listeners of one driver's events, isolated: one that throws is logged and the others still get the event. */
 export class LabelEvents {
@@ -38,8 +38,16 @@ export class LabelEvents {
   }
 }
 
-/** Every limit: `configDefaults(MqttLabelDriverLimitsSchema)` and what differs (label-driver-limits.ts). */
-export type MqttLabelDriverOptions = MqttLabelDriverLimits;
+export type MqttLabelDriverOptions = {
+  /** how long a label has to ack (default: the command channel's) */
+  ackTimeoutMs?: number;
+  /** commands in flight over all labels; more wait in the queue */
+  maxInFlight: number;
+  /** labels with queued or waiting content; past it a send fails at once (retryable) */
+  maxLabels: number;
+};
+
+export const MQTT_LABEL_DEFAULTS = { maxInFlight: 200, maxLabels: 10_000 } as const;
 
 export type MqttLabelDriverDeps = {
   bus: GatewayBus;
@@ -50,9 +58,12 @@ export type MqttLabelDriverDeps = {
   isDirectLabel: (labelId: string) => boolean;
 };
 
-type Phase = 'queued' | 'sent' | 'waiting';
-type Tracked = { content: LabelContent; phase: Phase; waitingAnnounced?: boolean };
-type LabelSlot = { labelId: string; current?: Tracked; next?: LabelContent };
+/** Sent through the command channel, its result awaited; `waitingAnnounced`: `waiting` was reported for it already. */
+type InFlight = { content: LabelContent; waitingAnnounced?: boolean };
+/** Not sent yet; `away`: the label was not connected, the content goes out when it connects or reports. */
+type Queued = InFlight & { away?: boolean };
+/** One command in flight per label; a newer version queued meanwhile waits for its result (label-send-slot). */
+type LabelSlot = { labelId: string; sends: SendSlot<InFlight, Queued> };
 
 export class MqttLabelDriver implements LabelDriver {
   readonly name = 'labels-mqtt-esl';
@@ -67,10 +78,10 @@ export class MqttLabelDriver implements LabelDriver {
   private unsubscribes: Array<() => void> = [];
 
   constructor(
-    options: MqttLabelDriverOptions,
+    options: Partial<MqttLabelDriverOptions>,
     private readonly deps: MqttLabelDriverDeps,
   ) {
-    this.options = options;
+    this.options = { ...MQTT_LABEL_DEFAULTS, ...options };
     this.events = new LabelEvents(deps.log);
   }
 
@@ -104,12 +115,9 @@ export class MqttLabelDriver implements LabelDriver {
     const now = this.deps.now();
     // content in flight ends through the command channel (dropped: gateway stopping); the rest ends here
     for (const slot of this.slots.values()) {
-      if (slot.next) this.fail(slot.labelId, slot.next.version, 'gateway stopping', true, now);
-      slot.next = undefined;
-      if (slot.current && slot.current.phase !== 'sent') {
-        this.fail(slot.labelId, slot.current.content.version, 'gateway stopping', true, now);
-        slot.current = undefined;
-      }
+      const { inFlight, queued } = slot.sends;
+      if (queued) this.fail(slot.labelId, queued.content.version, 'gateway stopping', true, now);
+      slot.sends = inFlight ? { inFlight } : {};
     }
     this.queue.clear();
     this.events.emit({ type: 'link', up: false, detail: 'stopped', at: now });
@@ -133,21 +141,16 @@ export class MqttLabelDriver implements LabelDriver {
     if (!slot) {
       if (this.slots.size >= this.options.maxLabels)
         return this.fail(content.labelId, content.version, `more than ${this.options.maxLabels} labels pending`, true, now);
-      slot = { labelId: content.labelId };
+      slot = { labelId: content.labelId, sends: {} };
       this.slots.set(content.labelId, slot);
     }
-    const current = slot.current;
-    if (current && content.version < current.content.version)
-      return this.fail(content.labelId, content.version, `superseded by version ${current.content.version}`, false, now);
-    if (current && content.version === current.content.version) return;
-    if (current?.phase === 'sent') {
-      if (slot.next && slot.next.version < content.version)
-        this.fail(content.labelId, slot.next.version, `superseded by version ${content.version}`, false, now);
-      if (!slot.next || slot.next.version < content.version) slot.next = content;
-      return;
-    }
-    if (current) this.fail(content.labelId, current.content.version, `superseded by version ${content.version}`, false, now);
-    slot.current = { content, phase: 'queued' };
+    const offered = offerSend(slot.sends, { content });
+    if (offered.outcome === 'duplicate') return;
+    if (offered.outcome === 'stale') return this.superseded(slot.labelId, offered.superseded, now);
+    slot.sends = offered.slot;
+    if (offered.superseded) this.superseded(slot.labelId, offered.superseded, now);
+    // one command in flight per label: this version goes out once that one ended; otherwise now, even to a label away
+    if (slot.sends.inFlight) return;
     this.queue.add(content.labelId);
     this.pump();
   }
@@ -174,9 +177,16 @@ export class MqttLabelDriver implements LabelDriver {
       if (this.inFlight >= this.options.maxInFlight) return;
       this.queue.delete(labelId);
       const slot = this.slots.get(labelId);
-      const tracked = slot?.current;
-      if (!slot || !tracked || tracked.phase !== 'queued') continue;
-      tracked.phase = 'sent';
+      const launched =
+        slot && !slot.sends.inFlight && !slot.sends.queued?.away
+          ? launchSend(slot.sends, ({ content, waitingAnnounced }): InFlight => ({
+              content,
+              ...(waitingAnnounced ? { waitingAnnounced } : {}),
+            }))
+          : undefined;
+      if (!slot || !launched) continue;
+      slot.sends = launched.slot;
+      const tracked = launched.sent;
       this.inFlight++;
       const { sku, priceCents } = tracked.content;
       void this.deps.commands
@@ -195,27 +205,23 @@ export class MqttLabelDriver implements LabelDriver {
     }
   }
 
-  private ended(slot: LabelSlot, tracked: Tracked, result: CommandResult): void {
-    if (slot.current !== tracked) return;
+  private ended(slot: LabelSlot, tracked: InFlight, result: CommandResult): void {
+    if (slot.sends.inFlight !== tracked) return;
     const { labelId } = slot;
     const { version, priceCents } = tracked.content;
     const at = result.endedAt;
     const displayed = result.ack?.displayedPriceCents;
     if (result.outcome === 'dropped' && result.detail?.startsWith('not-connected')) {
       // the label is away: the content goes out when it connects or reports (unless a newer version came meanwhile)
-      tracked.phase = 'waiting';
       if (!tracked.waitingAnnounced) this.events.emit({ type: 'waiting', labelId, version, at });
-      tracked.waitingAnnounced = true;
-      if (slot.next) {
-        const next = slot.next;
-        slot.next = undefined;
-        this.fail(labelId, version, `superseded by version ${next.version}`, false, at);
-        slot.current = { content: next, phase: 'waiting', waitingAnnounced: true };
-        this.events.emit({ type: 'waiting', labelId, version: next.version, at });
-      }
+      const step = requeueInFlight(slot.sends, ({ content }): Queued => ({ content, away: true, waitingAnnounced: true }));
+      const newer = step.superseded ? step.slot.queued : undefined;
+      if (step.superseded) this.superseded(labelId, step.superseded, at);
+      slot.sends = newer ? { queued: { content: newer.content, away: true, waitingAnnounced: true } } : step.slot;
+      if (newer) this.events.emit({ type: 'waiting', labelId, version: newer.content.version, at });
       return;
     }
-    slot.current = undefined;
+    slot.sends = endInFlight(slot.sends);
     if (result.outcome === 'confirmed' && (displayed === undefined || displayed === priceCents)) {
       this.events.emit({ type: 'confirmed', labelId, version, ...(displayed !== undefined ? { displayedPriceCents: displayed } : {}), at });
     } else if (result.outcome === 'confirmed') {
@@ -232,32 +238,37 @@ export class MqttLabelDriver implements LabelDriver {
   /** The label is there (connected or reporting): content waiting for it goes out, or is confirmed if it shows it. */
   private seen(labelId: string, displayedPriceCents: number | null, at: number): void {
     const slot = this.slots.get(labelId);
-    const current = slot?.current;
-    if (!slot || !current || current.phase !== 'waiting') return;
-    if (displayedPriceCents !== null && displayedPriceCents === current.content.priceCents) {
-      slot.current = undefined;
-      this.events.emit({ type: 'confirmed', labelId, version: current.content.version, displayedPriceCents, at });
+    const queued = slot?.sends.queued;
+    if (!slot || !queued?.away) return;
+    if (displayedPriceCents !== null && displayedPriceCents === queued.content.priceCents) {
+      slot.sends = {};
+      this.events.emit({ type: 'confirmed', labelId, version: queued.content.version, displayedPriceCents, at });
       this.promoteNext(slot);
       return;
     }
-    current.phase = 'queued';
+    slot.sends = { queued: { content: queued.content, waitingAnnounced: true } };
     this.queue.add(labelId);
     this.pump();
   }
 
+  /** The label's command ended: a version queued meanwhile goes out; a label with nothing on its way is forgotten. */
   private promoteNext(slot: LabelSlot): void {
-    const next = slot.next;
-    slot.next = undefined;
-    if (!next) {
-      if (!slot.current) this.slots.delete(slot.labelId);
+    const { inFlight, queued } = slot.sends;
+    if (!inFlight && !queued) {
+      this.slots.delete(slot.labelId);
       return;
     }
-    slot.current = { content: next, phase: 'queued' };
+    if (inFlight || !queued) return;
     this.queue.add(slot.labelId);
     this.pump();
   }
 
   private fail(labelId: string, version: number, reason: string, retryable: boolean, at: number): void {
     this.events.emit({ type: 'failed', labelId, version, reason, retryable, at });
+  }
+
+  /** A newer version replaced this one: sending it again would not help. */
+  private superseded(labelId: string, { content, by }: Superseded, at: number): void {
+    this.fail(labelId, content.version, `superseded by version ${by}`, false, at);
   }
 }

@@ -21,6 +21,7 @@ import WebSocket from 'ws';
 import { LogThrottle } from '../core/log-throttle.js';
 import type { HealthCheck } from '../core/module.js';
 import type { FlashPattern, LabelContent, LabelDriver, LabelDriverEvent } from './label-driver.js';
+import { launchSend, offerSend, type Superseded } from './label-send-slot.js';
 import {
   OeplProtocolError,
   OeplUnsupportedFirmwareError,
@@ -39,10 +40,50 @@ import {
   oeplFirmware,
   seenSinceSubmission,
 } from './oepl-rules.js';
-import type { OeplDriverLimits } from './label-driver-limits.js';
 import { oeplCanvas } from './oepl-layout.js';
 
-export type { OeplDriverLimits } from './label-driver-limits.js';
+export const OEPL_DRIVER_DEFAULTS = {
+  /** every HTTP request to the AP (uploads, LED commands, look-ups) shares this budget */
+  requestsPerSecond: 5,
+  requestTimeoutMs: 5_000,
+  /** labels with content waiting to be uploaded; past this `send()` fails at once (retryable) */
+  maxQueuedLabels: 20_000,
+  /** tags the driver remembers (records, what they show); idle ones are forgotten first */
+  maxTrackedTags: 20_000,
+  maxQueuedFlashes: 1_000,
+  /** pause after a 409, doubled per consecutive busy answer */
+  busyPauseMs: 1_000,
+  maxBusyRetries: 8,
+  /** uploads again after "xfer timeout", then fails (retryable) */
+  maxXferResends: 3,
+  maxUnreachableRetries: 5,
+  /** without a confirming record by then: `waiting` if the tag was not seen since the upload, else failed */
+  confirmTimeoutMs: 10 * 60_000,
+  /** no frame (the AP sends `sys` every few seconds) for this long: the link is dead, reconnect */
+  heartbeatTimeoutMs: 60_000,
+  reconnectInitialMs: 500,
+  reconnectMaxMs: 30_000,
+  /** after REBOOTING the AP stays up a few seconds (saving its DB); reconnecting before then only finds it dying */
+  rebootGraceMs: 10_000,
+  /**
+   * Battery: to the firmware any websocket client is an open web UI, and with `stopsleep` 1 (its default) it then sends
+   * no idle requests and every data-avail says "check in again at once" (contentmanager.cpp:68-90, newproto.cpp:166):
+   * every tag behind the AP stays awake. So the websocket is held only while uploads or flashes are queued or uploads
+   * await confirmation, and closed once nothing has been in flight for this long.
+   */
+  idleCloseMs: 10_000,
+  /** while the websocket is closed: the tag table is read with `GET /get_db?pos=` this often (check-ins, batteries) */
+  idlePollMs: 60_000,
+  /** pages of `/get_db` read per idle poll (about 10 tags a page; the firmware's position is 8 bits) */
+  maxPollPages: 64,
+  /** `GET /get_db?mac=` per idle poll for uploads still waiting for their tag */
+  maxPollLookups: 100,
+  /** an AP with unsupported firmware is asked again this often (someone may have updated it) */
+  firmwareRecheckMs: 10 * 60_000,
+  /** `ttl` form field: minutes the AP keeps the content before re-rendering; undefined leaves the AP's default */
+  ttlMinutes: undefined as number | undefined,
+};
+export type OeplDriverLimits = typeof OEPL_DRIVER_DEFAULTS;
 
 export type OeplDriverOptions = {
   /** e.g. `http://10.20.1.5` */
@@ -58,8 +99,7 @@ export type OeplDriverOptions = {
   setApTime?: boolean;
   now?: () => number;
   random?: () => number;
-  /** every limit: `configDefaults(OeplDriverLimitsSchema)` and what differs (label-driver-limits.ts) */
-  limits: OeplDriverLimits;
+  limits?: Partial<OeplDriverLimits>;
 };
 
 /** The AP could not be reached (refused, reset, timed out, aborted). */
@@ -219,7 +259,7 @@ export class OeplDriver implements LabelDriver {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.driverId = options.driverId ?? `oepl:${new URL(this.baseUrl).host}`;
     this.name = `labels-${this.driverId}`;
-    this.limits = options.limits;
+    this.limits = { ...OEPL_DRIVER_DEFAULTS, ...options.limits };
     this.log = options.log.child({ component: 'labels', driver: this.driverId });
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
@@ -320,15 +360,15 @@ export class OeplDriver implements LabelDriver {
       return;
     }
     const upload: Upload = { content, key: this.contentKey(tag, content), busyRetries: 0, resends: 0, unreachableRetries: 0 };
-    if (tag.queued) {
-      if (tag.queued.content.version > content.version)
-        return this.fail(content, `superseded by version ${tag.queued.content.version}`, false);
-      if (tag.queued.content.version < content.version) this.fail(tag.queued.content, `superseded by version ${content.version}`, false);
-      tag.queued = upload;
-      return;
-    }
-    if (this.uploadQueue.size >= this.limits.maxQueuedLabels) return this.fail(content, 'driver queue full', true);
+    // one upload the AP holds per tag, and the newest version queued behind it (it replaces the held one when it goes)
+    const offered = offerSend({ inFlight: tag.inFlight, queued: tag.queued }, upload);
+    if (offered.outcome === 'duplicate') return;
+    if (offered.outcome === 'stale') return this.superseded(offered.superseded);
+    const wasQueued = tag.queued !== undefined;
+    if (!wasQueued && this.uploadQueue.size >= this.limits.maxQueuedLabels) return this.fail(content, 'driver queue full', true);
+    if (offered.superseded) this.superseded(offered.superseded);
     tag.queued = upload;
+    if (wasQueued) return; // in the queue already, in its place
     this.uploadQueue.add(mac);
     this.kick();
   }
@@ -416,9 +456,9 @@ export class OeplDriver implements LabelDriver {
       // a newer version replaces one the AP holds: drop the AP's queue for the tag, so the older image cannot reach the
       // label after the newer was sent and be taken for it
       if (!(await this.tagCommand(tag, upload, 'clear'))) return;
-      const older = tag.inFlight;
+      const replacing = launchSend({ inFlight: tag.inFlight, queued: upload }, (sent) => sent);
       this.endInFlight(tag);
-      if (older.content.version !== content.version) this.fail(older.content, `superseded by version ${content.version}`, false);
+      if (replacing?.superseded) this.superseded(replacing.superseded);
     }
     // a record from before this connection may be stale (the tag took transfers while we were not listening)
     if ((tag.record === undefined || (tag.recordAt ?? 0) < this.socketOpenedAt) && !(await this.lookUp(tag, upload))) return;
@@ -546,13 +586,15 @@ export class OeplDriver implements LabelDriver {
     this.fail(upload.content, (error as Error).message ?? String(error), true);
   }
 
-  /** Back into the queue, unless a newer version arrived meanwhile (then this one is superseded). */
+  /**
+   * Back into the queue, unless a newer version arrived meanwhile (then this one is superseded) or the same version
+   * did (that one goes instead). Offered against the queue alone: the AP may still hold this very version in flight.
+   */
   private requeue(tag: Tag, upload: Upload): void {
-    if (tag.queued) {
-      if (tag.queued.content.version >= upload.content.version)
-        return this.fail(upload.content, `superseded by version ${tag.queued.content.version}`, false);
-      this.fail(tag.queued.content, `superseded by version ${upload.content.version}`, false);
-    }
+    const offered = offerSend({ queued: tag.queued }, upload);
+    if (offered.outcome === 'duplicate') return;
+    if (offered.outcome === 'stale') return this.superseded(offered.superseded);
+    if (offered.superseded) this.superseded(offered.superseded);
     tag.queued = upload;
     this.uploadQueue.add(tag.mac);
   }
@@ -804,6 +846,11 @@ export class OeplDriver implements LabelDriver {
   private fail(content: LabelContent, reason: string, retryable: boolean): void {
     this.stats_.failed++;
     this.emit({ type: 'failed', labelId: content.labelId, version: content.version, reason, retryable, at: this.now() });
+  }
+
+  /** A newer version replaced this one: sending it again would not help. */
+  private superseded({ content, by }: Superseded): void {
+    this.fail(content, `superseded by version ${by}`, false);
   }
 
   private emit(event: LabelDriverEvent): void {
