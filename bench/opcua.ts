@@ -15,13 +15,15 @@
  *    on, and on with the OPC 40200 Scales nodeset; time from buildGateway() to started, and RSS after. The first start
  *    of each variant creates its database and PKI (server key and certificate) and is reported apart.
  *
- * `runOpcuaBench(OPCUA_BENCH_SMOKE, console.log)` is a tiny run (seconds); alone: `node dist/bench/opcua.js [--smoke] [--no-startup]`. Forks itself as the gateway process
+ * `runOpcuaBench(OPCUA_BENCH_SMOKE, console.log)` is a tiny run (seconds); alone: `node dist/bench/opcua.js [--smoke] [--no-startup]`.
+ * Forks itself as the gateway process
  * (env OPCUA_BENCH_CHILD=1) and bench/broker-process.js as the bare aedes; node-opcua is imported only when it runs.
  */
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readdir, rename } from 'node:fs/promises';
 import mqtt, { type MqttClient } from 'mqtt';
+import type { StoreGateway } from '../edge/main.js';
 import type { StartResult as BrokerStartResult } from './broker-process.js';
 import { STORE_ID, benchGatewayConfig, benchPlanogram, secretOf, shelfId, topicOf, weightPayload, writePlanogram } from './fixture.js';
 import { ChildHandle, makeTempDir, removeTempDir, serveRequests } from './ipc.js';
@@ -130,7 +132,7 @@ async function childStart(params: ChildStartParams): Promise<ChildStartResult> {
   };
 }
 
-let gateway: import('../edge/main.js').StoreGateway | undefined;
+let gateway: StoreGateway | undefined;
 let stockChanges = 0;
 
 if (process.env.OPCUA_BENCH_CHILD === '1' && process.send) {
@@ -198,7 +200,7 @@ async function trustRejected(pkiDir: string): Promise<void> {
 }
 
 export async function runOpcuaBench(settings: OpcuaBenchSettings, progress: (line: string) => void): Promise<OpcuaBenchResult> {
-  const ua = await import('node-opcua');
+  const [ua, { OPCUACertificateManager }] = await Promise.all([import('node-opcua-client'), import('node-opcua-certificate-manager')]);
   const root = await makeTempDir('opcua');
   const shelfIds = Array.from({ length: settings.shelves }, (_, i) => shelfId(i + 1));
   const planogramFile = join(root, 'planogram.yaml');
@@ -268,7 +270,7 @@ export async function runOpcuaBench(settings: OpcuaBenchSettings, progress: (lin
         securityPolicy: ua.SecurityPolicy.Basic256Sha256,
         endpointMustExist: false,
         connectionStrategy: { maxRetry: 0 },
-        clientCertificateManager: new ua.OPCUACertificateManager({
+        clientCertificateManager: new OPCUACertificateManager({
           rootFolder: join(root, 'client-pki'),
           automaticallyAcceptUnknownCertificate: true,
         }),
@@ -309,7 +311,7 @@ export async function runOpcuaBench(settings: OpcuaBenchSettings, progress: (lin
         attributeId: ua.AttributeIds.Value,
       })),
     );
-    const group = await ua.ClientMonitoredItemGroup.create(
+    const group = ua.ClientMonitoredItemGroup.create(
       subscription,
       monitored,
       { samplingInterval: 0, queueSize: 10, discardOldest: true },
@@ -345,8 +347,10 @@ export async function runOpcuaBench(settings: OpcuaBenchSettings, progress: (lin
       startup,
     };
     progress(
-      `opcua: ${items} items at ${settings.rateHz} Hz: OPC UA ${result.opcuaUpdatesPerS}/s (of ${result.stockChangesPerS} facing changes/s) vs MQTT ${result.mqttUpdatesPerS}/s (×${result.deliveryRatio}); ` +
-        `CPU gateway ${result.gatewayCpuPercent} % (${result.gatewayCpuPercentWithoutSubscriber} % without the OPC UA subscriber) vs aedes ${result.aedesCpuPercent} %`,
+      `opcua: ${items} items at ${settings.rateHz} Hz: OPC UA ${result.opcuaUpdatesPerS}/s ` +
+        `(of ${result.stockChangesPerS} facing changes/s) vs MQTT ${result.mqttUpdatesPerS}/s (×${result.deliveryRatio}); ` +
+        `CPU gateway ${result.gatewayCpuPercent} % (${result.gatewayCpuPercentWithoutSubscriber} % without the OPC UA subscriber) ` +
+        `vs aedes ${result.aedesCpuPercent} %`,
     );
     return result;
   } finally {

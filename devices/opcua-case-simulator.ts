@@ -13,16 +13,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  DataType,
-  MessageSecurityMode,
-  OPCUACertificateManager,
-  OPCUAServer,
-  SecurityPolicy,
-  StatusCodes,
-  Variant,
-  type UAVariable,
-} from 'node-opcua';
+import type { UAVariable } from 'node-opcua-address-space';
+import { OPCUACertificateManager } from 'node-opcua-certificate-manager';
+import { MessageSecurityMode, SecurityPolicy } from 'node-opcua-secure-channel';
+import { OPCUAServer } from 'node-opcua-server';
+import { StatusCodes } from 'node-opcua-status-code';
+import { DataType, Variant } from 'node-opcua-variant';
 
 export type CaseSimulatorOptions = {
   /** 0 picks a free port (tests); the port is kept across restarts */

@@ -20,23 +20,21 @@
  * Clients call a condition's methods with the type's MethodId (AcknowledgeableConditionType.Acknowledge, i=9111) as
  * often as with the instance's: both are routed here; other conditions keep node-opcua's own handling.
  */
-import {
-  DataType,
-  NodeId,
-  StatusCodes,
-  type AddressSpace,
-  type LocalizedText,
-  type Variant,
-  type CallMethodResultOptions,
-  type ConditionSnapshot,
-  type ISessionContext,
-  type Namespace,
-  type UAAlarmConditionEx,
-  type UAEventType,
-  type UAMethod,
-  type UAObject,
-  type UAVariable,
-} from 'node-opcua';
+import type {
+  AddressSpace,
+  ConditionSnapshot,
+  ISessionContext,
+  Namespace,
+  UAAlarmConditionEx,
+  UAEventType,
+  UAMethod,
+  UAObject,
+} from 'node-opcua-address-space';
+import type { LocalizedText } from 'node-opcua-data-model';
+import { NodeId } from 'node-opcua-nodeid';
+import { StatusCodes } from 'node-opcua-status-code';
+import type { CallMethodResultOptions } from 'node-opcua-types';
+import { DataType, type Variant } from 'node-opcua-variant';
 import type { AlertActionOutcome, AlertInfo } from './store-address-space.js';
 
 export const ALERT_SEVERITY: Record<string, number> = { warning: 500, critical: 900 };
@@ -155,7 +153,7 @@ export function buildAlertConditions(
   route(ackType.confirm, confirm);
 
   const setProperty = (condition: UAAlarmConditionEx, name: string, value: string) =>
-    (condition.getPropertyByName(name, ns.index) as UAVariable | null)?.setValueFromSource({ dataType: DataType.String, value });
+    condition.getPropertyByName(name, ns.index)?.setValueFromSource({ dataType: DataType.String, value });
 
   const create = (alert: AlertInfo, parent: UAObject): Entry => {
     const { node: source, lasting } = sourceOf(alert);

@@ -20,7 +20,7 @@ import type { HealthCheck } from '../core/module.js';
 import type { DeviceRegistry } from '../device-registry/device-registry.js';
 import { publishDeviceMessage, type CommandDelivery, type DeviceSource } from '../device-registry/device-source.js';
 import { OpcuaDeviceMetrics } from './device-metrics.js';
-import { DEFAULT_SESSION_TIMING, DeviceSession, type OpcuaModule, type SessionTiming } from './device-session.js';
+import { DEFAULT_SESSION_TIMING, DeviceSession, loadOpcuaClient, type OpcuaModule, type SessionTiming } from './device-session.js';
 import type { OpcuaDeviceConfig, OpcuaRecoveryConfig } from './opcua-devices-config.js';
 
 export type OpcuaDeviceDriverOptions = {
@@ -77,7 +77,7 @@ export class OpcuaDeviceDriver implements DeviceSource {
 
   async start(): Promise<void> {
     if (this.options.devices.length === 0) return;
-    const opcua = await (this.deps.loadOpcua ?? (() => import('node-opcua')))();
+    const opcua = await (this.deps.loadOpcua ?? loadOpcuaClient)();
     this.metrics = new OpcuaDeviceMetrics(this.deps.metrics.registry);
     // one for all devices and attempts: each manager watches its folders, a new one per reconnect would pile watchers up
     const certificateManager = new opcua.OPCUACertificateManager({

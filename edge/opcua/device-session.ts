@@ -12,7 +12,8 @@
  *     after round, everything is thrown away and built again from scratch, with exponential backoff and jitter.
  * The device counts as connected while it is heard from (data or subscription keep-alives), not while a socket is open.
  */
-import type * as Opcua from 'node-opcua';
+import type { OPCUACertificateManager } from 'node-opcua-certificate-manager';
+import type * as Opcua from 'node-opcua-client';
 import type { Logger } from 'pino';
 import { jitteredBackoffMs, type Backoff } from '../core/backoff.js';
 import type { DeviceMessage } from '../device-registry/messages.js';
@@ -20,7 +21,14 @@ import { mapSample, type CaseSnapshot, type ItemSample, type SampleRejection } f
 import { ItemWatchdog } from './item-watchdog.js';
 import { expectedIntervalMs, type OpcuaDeviceConfig, type OpcuaItemConfig } from './opcua-devices-config.js';
 
-export type OpcuaModule = typeof Opcua;
+/** What the device sessions use of node-opcua: its client side and the certificate manager their connections share. */
+export type OpcuaModule = typeof Opcua & { OPCUACertificateManager: typeof OPCUACertificateManager };
+
+/** Loads node-opcua's client side (an import of seconds): only when OPC UA devices are configured. */
+export async function loadOpcuaClient(): Promise<OpcuaModule> {
+  const [client, { OPCUACertificateManager }] = await Promise.all([import('node-opcua-client'), import('node-opcua-certificate-manager')]);
+  return { ...client, OPCUACertificateManager };
+}
 
 export type SessionTiming = {
   /** first delay of the rebuild backoff (and of node-opcua's own reconnection) */
@@ -60,7 +68,7 @@ export type DeviceSessionDeps = {
   /** the password read from `device.passwordEnv`, if the device logs in */
   password: string | undefined;
   /** the client's certificate and the device certificates store IT trusts: one for every device of the driver */
-  certificateManager: Opcua.OPCUACertificateManager;
+  certificateManager: OPCUACertificateManager;
   timing: SessionTiming;
   now: () => number;
   random: () => number;

@@ -20,17 +20,11 @@
  * unique names); node-opcua names its children `…-CurrentWeight`, `…-CurrentWeight-Gross`, …; the facing object
  * organizes its scale. Values are read on demand from the stock room's memory, as the plain `weightG` is.
  */
-import {
-  DataType,
-  DataValue,
-  StatusCodes,
-  Variant,
-  standardUnits,
-  type AddressSpace,
-  type Namespace,
-  type UAObject,
-  type UAVariable,
-} from 'node-opcua';
+import type { AddressSpace, Namespace, UAObject, UAVariable } from 'node-opcua-address-space';
+import { standardUnits } from 'node-opcua-data-access';
+import { DataValue } from 'node-opcua-data-value';
+import { StatusCodes } from 'node-opcua-status-code';
+import { DataType, Variant } from 'node-opcua-variant';
 
 export const SCALES_NAMESPACE_URI = 'http://opcfoundation.org/UA/Scales/V2/';
 const DI_NAMESPACE_URI = 'http://opcfoundation.org/UA/DI/';
@@ -84,7 +78,7 @@ export function facingScales(
       });
       facingObject.addReference({ referenceType: 'Organizes', nodeId: scale.nodeId });
       const current = scale.getComponentByName('CurrentWeight', scalesIndex) as UAVariable;
-      const property = (name: string, index = scalesIndex) => current.getPropertyByName(name, index) as UAVariable | null;
+      const property = (name: string, index = scalesIndex) => current.getPropertyByName(name, index);
       const highG = plan.tareG + plan.capacityUnits * plan.unitWeightG * 1.5;
 
       // Gross is the smoothed reading, Tare the planogram's empty-facing weight, Net what the products weigh; the

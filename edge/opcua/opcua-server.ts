@@ -15,17 +15,12 @@
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import {
-  MessageSecurityMode,
-  OPCUACertificateManager,
-  OPCUAServer,
-  SecurityPolicy,
-  RegisterServerMethod,
-  setErrorLogger,
-  setWarningLogger,
-  type AddressSpace,
-} from 'node-opcua';
+import type { AddressSpace } from 'node-opcua-address-space';
+import { OPCUACertificateManager } from 'node-opcua-certificate-manager';
+import { setErrorLogger, setWarningLogger } from 'node-opcua-debug';
 import { nodesets } from 'node-opcua-nodesets';
+import { MessageSecurityMode, SecurityPolicy } from 'node-opcua-secure-channel';
+import { OPCUAServer, RegisterServerMethod } from 'node-opcua-server';
 import type { OpcuaServerConfig } from './opcua-server-config.js';
 import type { OpcuaUserDirectory } from './opcua-users.js';
 

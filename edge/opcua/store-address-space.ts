@@ -23,17 +23,11 @@
  *
  * This module imports node-opcua: only opcua/module.ts loads it, lazily, when the server is enabled.
  */
-import {
-  DataType,
-  DataValue,
-  StatusCodes,
-  Variant,
-  type AddressSpace,
-  type ISessionContext,
-  type UAObject,
-  type UAVariable,
-  type CallMethodResultOptions,
-} from 'node-opcua';
+import type { AddressSpace, ISessionContext, UAObject, UAVariable } from 'node-opcua-address-space';
+import { DataValue } from 'node-opcua-data-value';
+import { StatusCodes } from 'node-opcua-status-code';
+import type { CallMethodResultOptions } from 'node-opcua-types';
+import { DataType, Variant } from 'node-opcua-variant';
 import { buildAlertConditions, callerName } from './alert-conditions.js';
 import { facingScales } from './facing-scales.js';
 
@@ -116,6 +110,7 @@ export type StoreAddressSpace = {
 };
 
 type FacingNodes = { units: UAVariable; fillPercent: UAVariable; level: UAVariable; capacityUnits: number };
+type AlertNodes = { object: UAObject; values: Map<string, UAVariable> };
 type KioskNodes = { object: UAObject; state: UAVariable; lastEvent: UAVariable; lastEventAt: UAVariable; connected: UAVariable };
 
 /** Builds Store → Shelves → Facings, Kiosks, Alerts in the server's own namespace and returns what keeps it current. */
@@ -242,7 +237,7 @@ export function buildStoreAddressSpace(
   for (const kiosk of model.kiosks) kioskAdded(kiosk);
 
   // ---- alerts
-  const alertNodes = new Map<string, { object: UAObject; values: Map<string, UAVariable> }>();
+  const alertNodes = new Map<string, AlertNodes>();
   const conditions = buildAlertConditions(
     addressSpace,
     ns,
@@ -276,7 +271,7 @@ export function buildStoreAddressSpace(
   ];
   const alertValue = (alert: AlertInfo, field: keyof AlertInfo, dataType: DataType) => {
     const value = alert[field];
-    return value === undefined ? null : dataType === DataType.DateTime ? new Date(value as number) : value;
+    return value === undefined ? null : dataType === DataType.DateTime ? new Date(value) : value;
   };
 
   const methodCall =
@@ -294,7 +289,7 @@ export function buildStoreAddressSpace(
       }
     };
 
-  const addAlert = (alert: AlertInfo) => {
+  const addAlert = (alert: AlertInfo): AlertNodes => {
     const path = `alert/${alert.id}`;
     const object = ns.addObject({ browseName: alert.id, nodeId: id(path), organizedBy: alertsFolder });
     const values = new Map<string, UAVariable>();
@@ -314,11 +309,13 @@ export function buildStoreAddressSpace(
     });
     resolve.bindMethod(
       methodCall(alert.id, 'Resolve', (by, inputs) => {
-        const note = inputs[0]?.value;
+        const note: unknown = inputs[0]?.value;
         return model.resolveAlert(alert.id, by, typeof note === 'string' && note !== '' ? note : undefined);
       }),
     );
-    alertNodes.set(alert.id, { object, values });
+    const nodes = { object, values };
+    alertNodes.set(alert.id, nodes);
+    return nodes;
   };
 
   const alertChanged = (alert: AlertInfo) => {
@@ -337,8 +334,7 @@ export function buildStoreAddressSpace(
         droppedAlerts++;
         return;
       }
-      addAlert(alert);
-      nodes = alertNodes.get(alert.id) as { object: UAObject; values: Map<string, UAVariable> };
+      nodes = addAlert(alert);
     }
     for (const [field, dataType] of ALERT_FIELDS)
       push(nodes.values.get(field) as UAVariable, dataType, alertValue(alert, field, dataType), alert.updatedAt);

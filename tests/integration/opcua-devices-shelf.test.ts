@@ -6,7 +6,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataType, OPCUACertificateManager, OPCUAServer, StatusCodes, Variant, type UAVariable } from 'node-opcua';
+import type { UAVariable } from 'node-opcua-address-space';
+import { OPCUACertificateManager } from 'node-opcua-certificate-manager';
+import { OPCUAServer } from 'node-opcua-server';
+import { StatusCodes } from 'node-opcua-status-code';
+import { DataType, Variant } from 'node-opcua-variant';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 

@@ -14,7 +14,6 @@ import {
   AttributeIds,
   BrowseDirection,
   ClientMonitoredItem,
-  ClientSubscription,
   DataType,
   MethodIds,
   MessageSecurityMode,
@@ -23,7 +22,6 @@ import {
   ObjectTypeIds,
   constructEventFilter,
   makeBrowsePath,
-  OPCUACertificateManager,
   OPCUAClient,
   SecurityPolicy,
   StatusCodes,
@@ -33,7 +31,8 @@ import {
   type DataValue,
   type UserIdentityInfo,
   type Variant,
-} from 'node-opcua';
+} from 'node-opcua-client';
+import { OPCUACertificateManager } from 'node-opcua-certificate-manager';
 import { SqliteDatabase } from '../../edge/storage/database.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../edge/alerts/alerts.js';
@@ -215,7 +214,7 @@ describe('OPC UA server: the store as an address space', () => {
     });
     const seen: unknown[] = [];
     const item = ClientMonitoredItem.create(
-      subscription as ClientSubscription,
+      subscription,
       { nodeId: 'ns=1;s=shelf/shelf-a/facing/1/units', attributeId: AttributeIds.Value },
       { samplingInterval: 0, queueSize: 10, discardOldest: true },
       TimestampsToReturn.Both,
@@ -347,7 +346,7 @@ describe('OPC UA server: the store as an address space', () => {
     // the previous test left facing 1 low with its alert resolved by hand: restock it first
     await publishWeight(6 * UNIT_G + 4);
     // the level is debounced: wait for it, not the units, or the next low reading is the same low spell
-    const level = async () => (await read(session, 'shelf/shelf-a/facing/1/level')).value.value;
+    const level = async (): Promise<unknown> => (await read(session, 'shelf/shelf-a/facing/1/level')).value.value;
     await eventually(async () => ((await level()) === 'ok' ? true : undefined), 5_000, 'restocked');
 
     const FIELDS = ['EventId', 'EventType', 'ConditionId', 'SourceName', 'Time', 'Message', 'Severity', 'ConditionName', 'Retain'];
@@ -360,7 +359,7 @@ describe('OPC UA server: the store as an address space', () => {
     });
     const events: Array<Record<string, unknown>> = [];
     const item = ClientMonitoredItem.create(
-      subscription as ClientSubscription,
+      subscription,
       { nodeId: ObjectIds.Server, attributeId: AttributeIds.EventNotifier },
       { samplingInterval: 0, queueSize: 1000, discardOldest: true, filter: constructEventFilter(FIELDS) },
       TimestampsToReturn.Neither,

@@ -1,4 +1,4 @@
-import { AttributeIds, OPCUAClient, makeBrowsePath, type ClientSession } from 'node-opcua';
+import { AttributeIds, OPCUAClient, makeBrowsePath, type ClientSession } from 'node-opcua-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CASE_BROWSE_PATHS, OpcuaCaseSimulator } from '../../devices/opcua-case-simulator.js';
 
