@@ -278,7 +278,9 @@ function lostKioskEvents(events: readonly KioskEventRecord[], alerts: readonly K
       problem: 'lost' as const,
       kind: 'kiosk.assist-requested',
       subject: event.kioskId,
-      detail: `PUBACKed ${(event.ackedAt as number) - event.sentAt} ms after sending; no kiosk-assist alert of ${event.kioskId} active at that time`,
+      detail:
+        `PUBACKed ${(event.ackedAt as number) - event.sentAt} ms after sending; ` +
+        `no kiosk-assist alert of ${event.kioskId} active at that time`,
     }));
 }
 

@@ -108,7 +108,7 @@ export async function makeTestCertificates(): Promise<{ caCert: string; serverCe
       ]),
     ],
   });
-  const serverKey = pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', serverKeys.privateKey as CryptoKey));
+  const serverKey = pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', serverKeys.privateKey));
   return { caCert: ca.toString('pem') + '\n', serverCert: server.toString('pem') + '\n', serverKey };
 }
 

@@ -98,7 +98,7 @@ describe('broker authentication and per-device ACL', () => {
     // and it really receives its own commands
     const received = new Promise<string>((resolve) => client.once('message', (_topic, payload) => resolve(payload.toString())));
     const command = gw.built.devices.commands.send({ deviceId: 'shelf-a', kind: 'shelf', type: 'tare', timeoutMs: 2_000 });
-    expect(JSON.parse(await received)).toEqual({ cmdId: expect.any(String), type: 'tare', ts: expect.any(Number) });
+    expect(JSON.parse(await received)).toEqual({ cmdId: expect.any(String) as string, type: 'tare', ts: expect.any(Number) as number });
     // no ack from this client: the command ends timed out, not confirmed
     expect(await command).toMatchObject({ outcome: 'timed-out', deviceId: 'shelf-a' });
     await client.endAsync();

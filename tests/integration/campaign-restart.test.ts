@@ -74,7 +74,7 @@ describe('a campaign across a gateway restart', () => {
     expect(beansCommands).toBe(1);
   });
 
-  it('labels behind an MQTT access point keep their driver across the restart: a campaign made while the AP is away waits for it, nothing fails "no driver"', async () => {
+  it('MQTT AP labels keep their driver over a restart: a campaign made while the AP is away waits, none fails "no driver"', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'smartstore-campaign-restart-ap-'));
     dirs.push(dataDir);
     const planogram = {

@@ -124,7 +124,7 @@ describe('cold chain over MQTT and OPC UA from one config section', () => {
     );
     const resolutions = async (id: string) => {
       const opened = mqttAlerts.concat(opcuaAlerts).filter((a) => a.deviceId === id);
-      const alerts = (await Promise.all(opened.map(async (a) => (await gw!.api(`/api/alerts/${a.id}`)).json()))) as Alert[];
+      const alerts = await Promise.all(opened.map(async (a) => (await (await gw!.api(`/api/alerts/${a.id}`)).json()) as Alert));
       return alerts.map((a) => `${a.kind}: ${a.resolvedBy} ${a.resolution}`).sort();
     };
     expect(await resolutions(MQTT_CASE)).toEqual(['case-door-open: system door closed', 'cold-chain: system back in range']);

@@ -269,7 +269,9 @@ describe('the CLI refuses broken configuration and busy ports clearly', () => {
     const fatal = logLines(result.stdout).filter((l) => l.level === 60);
     expect(fatal).toHaveLength(1);
     const part = which === 'mqtt' ? 'broker' : 'http';
-    const message = `${part}: port ${port} is already in use — stop the other process or choose another port (SMARTSTORE_${which.toUpperCase()}_PORT)`;
+    const message =
+      `${part}: port ${port} is already in use — ` +
+      `stop the other process or choose another port (SMARTSTORE_${which.toUpperCase()}_PORT)`;
     expect(fatal[0]?.msg).toBe(message);
     expect(result.stderr.split('\n').filter(Boolean)).toEqual([expect.stringMatching(/^config: /), message]);
     expectNoStackTrace(result);

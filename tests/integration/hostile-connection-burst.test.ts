@@ -165,7 +165,7 @@ describe('floods of hostile TCP connections', () => {
     await after.client.endAsync();
   });
 
-  it('1,000 mixed hostile connects in a burst: all reaped, every refusal answered or dropped and counted, devices keep working', async () => {
+  it('1,000 mixed hostile connects at once: all reaped, every refusal answered or dropped and counted, devices keep working', async () => {
     const SILENT = 600;
     const WRONG_SECRET = 200; // all for one provisioned id: the auth-failure throttle is per device id
     const UNKNOWN_ID = 200;

@@ -279,8 +279,9 @@ describe('hostile HTTP requests', () => {
         });
       if (r < 0.6) return JSON.stringify({ id: pick(['fuzz-1', 'bad id', '', '-x']), kind: pick(['shelf', 'esl', 'kiosk', 'x', 1]) });
       if (r < 0.65) return randomString(BODY_LIMIT + 500); // over the limit
+      // valid bodies
       if (r < 0.8)
-        return JSON.stringify(pick([{}, { minutes: 5 }, { note: 'done' }, { id: `fuzz-${Math.floor(random() * 1e6)}`, kind: 'esl' }])); // valid
+        return JSON.stringify(pick([{}, { minutes: 5 }, { note: 'done' }, { id: `fuzz-${Math.floor(random() * 1e6)}`, kind: 'esl' }]));
       return JSON.stringify(randomJson(0));
     };
     const routes: [method: string, path: string][] = [
@@ -334,7 +335,8 @@ describe('hostile HTTP requests', () => {
       statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
       if (response.status >= 500)
         failures.push(
-          `#${i} ${method} ${path} ${JSON.stringify(headers)} ${String(body).slice(0, 120)} → ${response.status} ${response.body.slice(0, 200)}`,
+          `#${i} ${method} ${path} ${JSON.stringify(headers)} ${String(body).slice(0, 120)} → ` +
+            `${response.status} ${response.body.slice(0, 200)}`,
         );
     }
     expect(failures).toEqual([]);

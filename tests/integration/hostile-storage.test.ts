@@ -18,7 +18,7 @@ import { rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { Alert } from '../../edge/alerts/alerts.js';
 import type { HealthReport } from '../../edge/http/health-routes.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
@@ -44,18 +44,15 @@ const exec = (db: sqlite3.Database, sql: string) =>
 
 /** Starts a gateway and returns the sqlite3 handle its storage opened (the connection every write goes through). */
 async function startCapturingConnection(dataDir?: string): Promise<{ gw: TestGateway; connection: sqlite3.Database }> {
-  const original = sqlite3.Database.prototype.exec;
-  let connection: sqlite3.Database | undefined;
-  sqlite3.Database.prototype.exec = function (this: sqlite3.Database, sql: string, callback?: (error: Error | null) => void) {
-    if (!connection && sql.includes('journal_mode = WAL')) connection = this;
-    return original.call(this, sql, callback);
-  };
+  // a spy calls through to the real exec() and records the connection (`this`) of each call
+  const exec = vi.spyOn(sqlite3.Database.prototype, 'exec');
   try {
     const gw = await startTestGateway(dataDir ? { dataDir } : {});
-    if (!connection) throw new Error("could not capture the gateway's SQLite connection");
+    const connection = exec.mock.contexts[exec.mock.calls.findIndex(([sql]) => sql.includes('journal_mode = WAL'))];
+    if (!(connection instanceof sqlite3.Database)) throw new Error("could not capture the gateway's SQLite connection");
     return { gw, connection };
   } finally {
-    sqlite3.Database.prototype.exec = original;
+    exec.mockRestore();
   }
 }
 

@@ -218,7 +218,10 @@ describe('durable before acknowledged: SIGKILL at random moments of a mixed work
     const answered = new Map<string, number>();
     for (const action of ledger.actions) if (action.outcome === 'acked') answered.set(action.kind, (answered.get(action.kind) ?? 0) + 1);
     const kioskAcked = ledger.kioskEvents.filter((e) => e.ackedAt !== undefined).length;
-    const summary = `seed ${SEED}, ${CYCLES} cycles in ${Math.round((Date.now() - startedAt) / 1000)} s; answered: ${[...answered].map(([k, n]) => `${k} ${n}`).join(', ')}, kiosk events ${kioskAcked}`;
+    const answeredText = [...answered].map(([k, n]) => `${k} ${n}`).join(', ');
+    const summary =
+      `seed ${SEED}, ${CYCLES} cycles in ${Math.round((Date.now() - startedAt) / 1000)} s; ` +
+      `answered: ${answeredText}, kiosk events ${kioskAcked}`;
     // the count, not the list: the message holds the findings one a line, a diff of objects would bury them
     expect(findings.length, `${summary}\n${describeFindings(findings)}`).toBe(0);
     expect(

@@ -104,7 +104,7 @@ describe('labels module: bindings, label health and find-my-facing over simulate
     const seen = await eventually(
       async () => {
         const all = await labels();
-        const ready = ['ap-01-L000', 'ap-01-L001', oeplMac, 'esl-01'].every((id) => all.get(id)?.lastSeenAt != null);
+        const ready = ['ap-01-L000', 'ap-01-L001', oeplMac, 'esl-01'].every((id) => (all.get(id)?.lastSeenAt ?? null) !== null);
         return ready ? all : undefined;
       },
       8_000,

@@ -117,7 +117,7 @@ describe('MQTT access points behind the LabelDriver port', () => {
     expect(all.every(({ id, ap }) => ap.displayedPriceCents(id) === 249)).toBe(true);
     // check-ins carried battery and displayed price for the labels
     const checkIn = events.find((e) => e.type === 'check-in');
-    expect(checkIn).toMatchObject({ batteryMv: expect.any(Number), displayedPriceCents: expect.any(Number) });
+    expect(checkIn).toMatchObject({ batteryMv: expect.any(Number) as number, displayedPriceCents: expect.any(Number) as number });
     // every AP message was valid: nothing counted invalid
     expect(await gw.built.metrics.value('smartstore_device_messages_invalid_total', { reason: 'schema' })).toBe(0);
   }, 60_000);
@@ -178,7 +178,7 @@ describe('MQTT access points behind the LabelDriver port', () => {
     for (const id of ids) ap.checkInNow(id);
     await eventually(() => (ids.every((id) => ended(id, 1)) ? true : undefined), 10_000, 'all confirmed');
     expect(ids.map((id) => ended(id, 1)?.type)).toEqual(Array(10).fill('confirmed'));
-    expect(ids.map((id) => ap.displayedPriceCents(id))).toEqual([...Array(5).fill(500), ...Array(5).fill(600)]);
+    expect(ids.map((id) => ap.displayedPriceCents(id))).toEqual([...Array<number>(5).fill(500), ...Array<number>(5).fill(600)]);
     expect(links).toEqual([false, true]);
   });
 });

@@ -94,7 +94,7 @@ describe('device liveness follows the open sockets', () => {
     expect(gw.built.broker.connectedDevices).toBe(0);
   });
 
-  it('after any seeded sequence of connects, takeovers, disconnects, destroys and forbidden publishes, connected = an open socket exists', async () => {
+  it('after any seeded mix of connects, takeovers, disconnects, destroys, forbidden publishes: connected = an open socket', async () => {
     type Step = 'connect' | 'connect-forbidden' | 'disconnect' | 'destroy' | 'publish' | 'publish-forbidden';
     const steps: readonly Step[] = ['connect', 'connect', 'connect-forbidden', 'disconnect', 'destroy', 'publish', 'publish-forbidden'];
     for (let sequence = 0; sequence < SEQUENCES; sequence++) {
@@ -137,7 +137,7 @@ describe('device liveness follows the open sockets', () => {
       try {
         await settledView(connections);
       } catch (error) {
-        throw new Error(`sequence ${sequence} (${log.join(', ')}): ${(error as Error).message}`);
+        throw new Error(`sequence ${sequence} (${log.join(', ')}): ${(error as Error).message}`, { cause: error });
       }
       for (const list of connections.values()) for (const t of list) t.c.destroy();
       for (const list of connections.values()) for (const t of list) await t.c.closed();

@@ -85,7 +85,7 @@ describe('per-device message rate limit', () => {
     c.write(...Array.from({ length: sent }, (_, i) => publishBytes(weightTopic('shelf-q1'), reading(), 1, i + 1)));
     const acked = await eventually(
       () => {
-        const ids = c.packets.filter((p) => p.cmd === 'puback').map((p) => (p as mqttPacket.IPubackPacket).messageId!);
+        const ids = c.packets.filter((p) => p.cmd === 'puback').map((p) => p.messageId!);
         return ids.length === sent ? ids : undefined;
       },
       10_000,

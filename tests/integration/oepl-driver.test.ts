@@ -199,7 +199,7 @@ describe('OeplDriver against the simulated OpenEPaperLink AP', () => {
     sim.failNextUploads(3);
     driver.send(content(second, 1, 100));
     await until(() => endsOf(events, second).length === 1);
-    expect(endsOf(events, second)[0]).toMatchObject({ type: 'failed', retryable: true, reason: expect.stringContaining('409') });
+    expect(endsOf(events, second)[0]).toMatchObject({ type: 'failed', retryable: true, reason: expect.stringContaining('409') as string });
     expect(driver.stats.busyAnswers).toBe(5);
   });
 
@@ -342,7 +342,7 @@ describe('OeplDriver against the simulated OpenEPaperLink AP', () => {
       expect(wakeups).toBeLessThanOrEqual(sim.macs.length * (Math.ceil(windowMs / 3_000) + 1));
       expect(wakeups).toBeLessThan((sim.macs.length * windowMs) / 100 / 4);
       expect(driver.isLinkUp).toBe(true);
-      expect(driver.health()).toMatchObject({ ok: true, detail: expect.stringContaining('idle') });
+      expect(driver.health()).toMatchObject({ ok: true, detail: expect.stringContaining('idle') as string });
 
       // sightings still arrive through the polls, and a new price opens the websocket again
       await until(() => events.some((event) => event.type === 'check-in' && event.at >= idleSince + 500), 10_000);
@@ -374,7 +374,7 @@ describe('OeplDriver against the simulated OpenEPaperLink AP', () => {
       const { sim, driver, events } = await startPair({ buildVersion: '2.55' }, { idlePollMs: 200 }, false);
       await until(() => driver.firmware.unsupported !== undefined);
       expect(driver.firmware).toMatchObject({ unsupported: 'unsupported firmware 2.55: OpenEPaperLink 2.60 or later needed' });
-      expect(driver.health()).toMatchObject({ ok: false, link: 'down', detail: expect.stringContaining('unsupported firmware') });
+      expect(driver.health()).toMatchObject({ ok: false, link: 'down', detail: expect.stringContaining('unsupported firmware') as string });
       const mac = sim.macs[0]!;
       driver.send(content(mac, 1, 100));
       const reason = expect.stringContaining('unsupported firmware 2.55') as unknown;

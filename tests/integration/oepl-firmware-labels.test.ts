@@ -50,7 +50,7 @@ describe('an OpenEPaperLink AP with unsupported firmware on /api/labels', () => 
         expect(response.status).toBe(200);
         const body = (await response.json()) as { labels: LabelView[] };
         const found = body.labels.find((entry) => entry.labelId === oepl.macs[0]);
-        return found?.lastSeenAt != null && found.driverLinkDetail !== null ? found : undefined;
+        return (found?.lastSeenAt ?? null) !== null && found?.driverLinkDetail !== null ? found : undefined;
       },
       8_000,
       'the label on an unsupported AP to show up with its driver state',

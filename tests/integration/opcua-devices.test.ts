@@ -43,7 +43,7 @@ describe('OPC UA devices', () => {
     simulator = undefined;
   });
 
-  it('subscribes to a configured case: registered, connected, publishing case/telemetry; an excursion opens a cold-chain alert', async () => {
+  it('subscribes to a configured case: registered, connected, sends case/telemetry; an excursion opens a cold-chain alert', async () => {
     simulator = new OpcuaCaseSimulator({ port: 0, temperatureC: 3, noiseC: 0.05, updateIntervalMs: 100 });
     await simulator.start();
     const coldChain = { maxTemperatureC: 5, aboveForMs: 300, backInRangeForMs: 300, doorOpenMaxMs: 300 };

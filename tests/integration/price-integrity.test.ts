@@ -43,7 +43,7 @@ const mismatches = async (state: 'active' | 'all' = 'active') =>
   ((await (await tg.api(`/api/alerts?kind=price-mismatch&state=${state}`)).json()) as { alerts: Alert[] }).alerts;
 
 describe('price integrity on a real gateway (MQTT labels, kiosk, campaign)', () => {
-  it('a kiosk charging another price than the label confirmed opens a critical price-mismatch naming both; the confirmed price resolves it', async () => {
+  it('a kiosk charging another price than the label confirmed: a critical price-mismatch naming both; a match resolves it', async () => {
     const kiosk = await tg.connectDevice('kiosk-1', 'kiosk');
     const scan = (priceCents: number) =>
       kiosk.publishAsync(

@@ -77,7 +77,7 @@ export class RawMqttConnection {
       () => this.packets.find((p) => p.cmd === 'connack') ?? (this.closedAt !== undefined ? null : undefined),
       timeoutMs,
     );
-    return packet ? (packet as mqttPacket.IConnackPacket).returnCode : undefined;
+    return packet ? packet.returnCode : undefined;
   }
 
   /** Resolves with the time the socket closed, or fails after `timeoutMs`. */

@@ -110,7 +110,7 @@ describe.skipIf(!hasMosquitto)('relay: every event type read by the CloudEvents 
     const flash = MQTT.binary(new CloudEvent(flashEvent));
     const attributes = Object.entries(flash.headers)
       .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => [k, String(v)]);
+      .map(([k, v]): [string, string] => [k, String(v)]);
     const binaryProperties = { userProperties: Object.fromEntries(attributes), contentType: 'application/json' };
     const flashTopic = 'hq-it/test-store/commands/label-flash';
     await operator.publishAsync(flashTopic, JSON.stringify(flash.body), { qos: 1, properties: binaryProperties });

@@ -73,7 +73,7 @@ describe.skipIf(!hasMosquitto)('relay: HQ commands', () => {
     expect(results().find((r) => r.commandId === 'cmd-flash-1')).toMatchObject({ outcome: 'unsupported' });
     expect(results().find((r) => r.commandId === 'cmd-bad-1')).toMatchObject({
       outcome: 'rejected',
-      reason: expect.stringContaining('prices'),
+      reason: expect.stringContaining('prices') as string,
     });
   });
 

@@ -102,7 +102,10 @@ describe.skipIf(!hasMosquitto)('relay: HQ price and flash commands reach the lab
       prices: [{ sku: MILK, priceCents: 150 }],
       startsAt: 'tomorrow-ish',
     });
-    expect(await resultOf('cmd-price-bad-time')).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('startsAt') });
+    expect(await resultOf('cmd-price-bad-time')).toMatchObject({
+      outcome: 'failed',
+      reason: expect.stringContaining('startsAt') as string,
+    });
     expect(gw.built.campaigns.get('hq-later')).toBeUndefined();
   });
 

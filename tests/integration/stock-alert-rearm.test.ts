@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../edge/alerts/alerts.js';
-import { eventually, type TestGateway, nextEvent, restartableShelfGateways } from '../helpers/test-gateway.js';
+import { eventually, type TestGateway, type TestGatewayOptions, nextEvent, restartableShelfGateways } from '../helpers/test-gateway.js';
 
 const UNIT_G = 1040; // oat milk, shelf-a facing 1: low at ≤ 2, ok again at ≥ 5
 const KEY = 'low-stock:shelf-a/1';
@@ -23,7 +23,7 @@ async function activeAlerts(gw: TestGateway): Promise<Alert[]> {
 describe('a low-stock alert resolved by hand re-arms', () => {
   const fixture = restartableShelfGateways();
   afterEach(() => fixture.dispose());
-  const start = fixture.start;
+  const start = (options?: TestGatewayOptions) => fixture.start(options);
   /** shelf-a facing 1 reports this many units */
   const connectShelf = async (gw: TestGateway, provision: boolean): Promise<(units: number) => Promise<unknown>> => {
     const publish = await fixture.connectShelf(gw, provision, 1);

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../edge/alerts/alerts.js';
-import { eventually, type TestGateway, nextEvent, restartableShelfGateways } from '../helpers/test-gateway.js';
+import { eventually, type TestGateway, type TestGatewayOptions, nextEvent, restartableShelfGateways } from '../helpers/test-gateway.js';
 
 // espresso beans (520 g) on shelf-a facing 2, capacity 8, tare 0: plausible up to 8 × 520 × 1.5 = 6,240 g
 const UNIT_G = 520;
@@ -34,7 +34,7 @@ async function publishUntil(publish: (weightG: number) => Promise<unknown>, weig
 describe('impossible load cell readings are sensor faults', () => {
   const fixture = restartableShelfGateways();
   afterEach(() => fixture.dispose());
-  const start = fixture.start;
+  const start = (options?: TestGatewayOptions) => fixture.start(options);
   const connectShelf = (gw: TestGateway, provision: boolean) => fixture.connectShelf(gw, provision, 2);
 
   it('999,999 g does not become units: counted, one alert to check the load cell, resolved by plausible readings', async () => {

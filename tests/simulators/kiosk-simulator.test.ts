@@ -90,7 +90,7 @@ describe('KioskSimulator', () => {
     const [a, b] = await Promise.all([first, second]);
     expect(a.basketId).not.toBe(b.basketId);
     // no interleaving: every event of the first basket comes before any of the second
-    expect(events().map((m) => m.payload.basketId)).toEqual([...Array(4).fill(a.basketId), ...Array(4).fill(b.basketId)]);
+    expect(events().map((m) => m.payload.basketId)).toEqual([...Array<string>(4).fill(a.basketId), ...Array<string>(4).fill(b.basketId)]);
   });
 
   it('aborts the basket in progress on stop', async () => {

@@ -65,7 +65,7 @@ describe('MqttApSimulator', () => {
     expect(messages.every((m) => (m.payload.labels as Report[]).length <= 50)).toBe(true);
     expect(messages.every((m) => m.qos === 1)).toBe(true);
     expect(messages.flatMap(contractProblems)).toEqual([]);
-    expect(reports()[0]).toMatchObject({ displayedPriceCents: 100, batteryMv: expect.any(Number) });
+    expect(reports()[0]).toMatchObject({ displayedPriceCents: 100, batteryMv: expect.any(Number) as number });
   });
 
   it('an awake label shows a command at once; an asleep one is queued and shown at its check-in', async () => {

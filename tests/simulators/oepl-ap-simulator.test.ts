@@ -44,7 +44,11 @@ async function listen(sim: OeplApSimulator): Promise<{ frames: Record<string, un
   const socket = new WebSocket(`${sim.url.replace('http', 'ws')}/ws`);
   sockets.push(socket);
   const frames: Record<string, unknown>[] = [];
-  socket.on('message', (data) => frames.push(JSON.parse(String(data)) as Record<string, unknown>));
+  socket.on('message', (data) => {
+    // ws hands each message over as one Buffer (binaryType 'nodebuffer', the default)
+    if (!Buffer.isBuffer(data)) throw new Error('a websocket message that is not a Buffer');
+    frames.push(JSON.parse(data.toString('utf8')) as Record<string, unknown>);
+  });
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
   return { frames, socket };
 }
@@ -83,7 +87,8 @@ describe('OeplApSimulator', () => {
         .flatMap((frame) => (frame.tags as { mac: string; pending: number; updatecount: number }[] | undefined) ?? [])
         .filter((record) => record.mac === mac);
     await until(() => records().some((record) => record.updatecount === 1));
-    expect(records().findIndex((record) => record.pending === 1)).toBeLessThan(records().findIndex((record) => record.updatecount === 1)); // rendered and queued before the check-in
+    // rendered and queued before the check-in
+    expect(records().findIndex((record) => record.pending === 1)).toBeLessThan(records().findIndex((record) => record.updatecount === 1));
     await until(() => frames.some((frame) => 'sys' in frame));
   });
 

@@ -350,7 +350,7 @@ describe('list', () => {
     return { w1: acked, c1, w2: snoozed, c2, r1: resolved, stored };
   }
 
-  it('active (the default): every unresolved alert, a waiting customer first, then out of stock, then low; oldest first within', async () => {
+  it('active (default): every unresolved alert, a waiting customer first, then out of stock, then low; oldest first within', async () => {
     const a = await seed();
     const ids = (alerts: Alert[]) => alerts.map((x) => x.id);
     expect(ids(await service.list({ limit: 100 }))).toEqual([a.w2!.id, a.c1!.id, a.c2!.id, a.w1!.id]);

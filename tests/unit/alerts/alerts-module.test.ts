@@ -237,7 +237,7 @@ describe('a low-stock alert resolved by hand re-arms', () => {
     units(0);
     expect(active(module)).toMatchObject({ severity: 'critical', units: 0 });
     // and the silence is gone from the database too
-    module = await restart(module);
+    await restart(module);
     expect(await db.all('SELECT * FROM alert_silences')).toEqual([]);
   });
 

@@ -3,17 +3,21 @@
  * functions are read from the page's source and run here against the gateway's compareAlertsForStaff.
  */
 import { readFile } from 'node:fs/promises';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { compareAlertsForStaff, openAlert, type Alert } from '../../../edge/alerts/alerts.js';
 
-async function pageCompare(): Promise<(a: Alert, b: Alert) => number> {
+type CompareAlerts = (a: Alert, b: Alert) => number;
+
+async function pageCompare(): Promise<CompareAlerts> {
   const source = await readFile(new URL('../../../dashboards/staff/app.js', import.meta.url), 'utf8');
   const fn = (name: string) => {
     const match = new RegExp(`^function ${name}\\(.*?^}`, 'ms').exec(source);
     if (!match) throw new Error(`function ${name} not found in app.js`);
     return match[0];
   };
-  return new Function(`${fn('urgency')}\n${fn('compareAlerts')}\nreturn compareAlerts;`)() as (a: Alert, b: Alert) => number;
+  // the page's own functions, run as the browser would run them: a script in a context of its own
+  return runInNewContext(`${fn('urgency')}\n${fn('compareAlerts')}\ncompareAlerts;`, {}, { filename: 'app.js' }) as CompareAlerts;
 }
 
 const alert = (id: string, kind: Alert['kind'], severity: Alert['severity'], openedAt: number): Alert =>

@@ -53,7 +53,10 @@ describe('the hash chain', () => {
 
   it('the hash is SHA-256 of the canonical entry with the previous hash (anyone can recompute it)', () => {
     const [entry] = chainEntries(undefined, [record(1)]) as [AuditEntry];
-    const canonical = `{"action":"alert.acknowledged","actor":"maria","at":1700000000001,"details":{"facing":1,"kind":"low-stock","shelfId":"shelf-a"},"prevHash":"${GENESIS_HASH}","seq":1,"subject":"alert-1"}`;
+    const canonical =
+      '{"action":"alert.acknowledged","actor":"maria","at":1700000000001,' +
+      '"details":{"facing":1,"kind":"low-stock","shelfId":"shelf-a"},' +
+      `"prevHash":"${GENESIS_HASH}","seq":1,"subject":"alert-1"}`;
     expect(entry.hash).toBe(createHash('sha256').update(canonical).digest('hex'));
   });
 

@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  acknowledgeAlert,
-  openAlert,
-  resolveAlert,
-  snoozeAlert,
-  wakeAlert,
-  updateAlertDetails,
-  type Alert,
-} from '../../../edge/alerts/alerts.js';
+import { acknowledgeAlert, openAlert, resolveAlert, snoozeAlert, wakeAlert, updateAlertDetails } from '../../../edge/alerts/alerts.js';
 import { alertAuditInput, deviceAuditInput, recordFromBus } from '../../../edge/audit/audit-recorder.js';
 import type { AuditInput } from '../../../edge/audit/audit-log.js';
 import { GatewayBus } from '../../../edge/core/events.js';
@@ -76,7 +68,7 @@ describe('alertAuditInput', () => {
       alertAuditInput({ alert: updateAlertDetails(opened, { units: 0, severity: 'critical' }, 2_000), previous: opened }),
     ).toBeUndefined();
     const snoozed = snoozeAlert(opened, 'tom', 3_000, 2_000);
-    expect(alertAuditInput({ alert: wakeAlert(snoozed, 3_000) as Alert, previous: snoozed })).toBeUndefined();
+    expect(alertAuditInput({ alert: wakeAlert(snoozed, 3_000), previous: snoozed })).toBeUndefined();
   });
 });
 

@@ -1,10 +1,10 @@
-import { generate, type Packet } from 'mqtt-packet';
+import { generate } from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { MqttFrameScanner } from '../../../edge/broker/frame-guard.js';
 import { encodeRemainingLength } from '../../helpers/mqtt-bytes.js';
 
 const publish = (payloadBytes: number, topic = 'store/s1/shelf/sh1/weight'): Buffer =>
-  generate({ cmd: 'publish', topic, payload: Buffer.alloc(payloadBytes, 0x61), qos: 0, dup: false, retain: false } as Packet);
+  generate({ cmd: 'publish', topic, payload: Buffer.alloc(payloadBytes, 0x61), qos: 0, dup: false, retain: false });
 
 const PACKETS: Buffer[] = [
   generate({
@@ -16,14 +16,14 @@ const PACKETS: Buffer[] = [
     keepalive: 30,
     username: 'sh1',
     password: Buffer.from('secret'),
-  } as Packet),
+  }),
   publish(0),
   publish(40),
   publish(200), // two-byte remaining length
-  generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'store/s1/shelf/sh1/cmd', qos: 1 }] } as Packet),
-  generate({ cmd: 'pingreq' } as Packet),
-  generate({ cmd: 'puback', messageId: 7 } as Packet),
-  generate({ cmd: 'disconnect' } as Packet),
+  generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'store/s1/shelf/sh1/cmd', qos: 1 }] }),
+  generate({ cmd: 'pingreq' }),
+  generate({ cmd: 'puback', messageId: 7 }),
+  generate({ cmd: 'disconnect' }),
 ];
 const STREAM = Buffer.concat(PACKETS);
 const LARGEST = Math.max(...PACKETS.map((p) => p.length));
@@ -114,7 +114,7 @@ describe('MqttFrameScanner', () => {
   });
 
   it('a zero byte inside a body is not mistaken for a header', () => {
-    const packet = generate({ cmd: 'publish', topic: 't', payload: Buffer.alloc(10, 0), qos: 0, dup: false, retain: false } as Packet);
+    const packet = generate({ cmd: 'publish', topic: 't', payload: Buffer.alloc(10, 0), qos: 0, dup: false, retain: false });
     expect(new MqttFrameScanner(100).scan(Buffer.concat([packet, packet]))).toBeUndefined();
   });
 

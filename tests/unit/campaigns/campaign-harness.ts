@@ -57,7 +57,7 @@ export class Harness {
   }
 
   label(event: UntimedDriverEvent): CampaignEffect[] {
-    return this.step({ type: 'label', event: { ...event, at: this.now } as LabelDriverEvent });
+    return this.step({ type: 'label', event: { ...event, at: this.now } });
   }
 
   confirm(labelId: string, version: number, displayedPriceCents?: number): CampaignEffect[] {

@@ -49,7 +49,7 @@ export class FakeDriver implements LabelDriver {
     return () => this.listeners.delete(listener);
   }
   emit(event: UntimedDriverEvent): void {
-    for (const listener of this.listeners) listener({ ...event, at: this.clock() } as LabelDriverEvent);
+    for (const listener of this.listeners) listener({ ...event, at: this.clock() });
   }
   /** confirms the last content sent to the label */
   confirmLast(labelId: string): LabelContent {

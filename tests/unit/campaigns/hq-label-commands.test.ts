@@ -70,7 +70,7 @@ describe('campaignRequestOf', () => {
       }),
     ).toEqual({ reason: 'sku a has two prices (100 and 90)' });
     expect(campaignRequestOf({ campaignId: 'c1', prices: [{ sku: 'a', priceCents: 1 }], startsAt: 'soon' })).toMatchObject({
-      reason: expect.stringContaining('startsAt'),
+      reason: expect.stringContaining('startsAt') as string,
     });
   });
 });

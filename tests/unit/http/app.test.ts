@@ -257,7 +257,7 @@ describe('GET /api/shelves', () => {
     stock.applyQuantity({ shelfId: 'shelf-a', facing: 1, sku: 'milk', units: 4, weightG: 4160, source: 'weight', at: 500 });
     const response = await app.inject({ method: 'GET', url: '/api/shelves', headers: AUTH });
     expect(response.statusCode).toBe(200);
-    const body = response.json() as { shelves: Array<{ id: string; facings: Array<Record<string, unknown>> }> };
+    const body = response.json<{ shelves: Array<{ id: string; facings: Array<Record<string, unknown>> }> }>();
     expect(body.shelves.map((s) => s.id)).toEqual(['shelf-a', 'shelf-b']);
     expect(body.shelves[0]!.facings).toEqual([
       {
@@ -296,7 +296,7 @@ describe('GET /api/alerts', () => {
     clock = 3_000;
     const resolved = alerts.resolve(a.id, 'ann');
     const get = async (query: string) =>
-      (await app.inject({ method: 'GET', url: `/api/alerts?${query}`, headers: AUTH })).json() as { alerts: Alert[] };
+      (await app.inject({ method: 'GET', url: `/api/alerts?${query}`, headers: AUTH })).json<{ alerts: Alert[] }>();
     expect((await get('state=resolved')).alerts).toEqual([resolved]);
     expect((await get('state=all')).alerts).toHaveLength(3);
     expect((await get('kind=kiosk-assist')).alerts.map((x) => x.key)).toEqual(['kiosk-assist:k1']);
@@ -525,7 +525,7 @@ describe('/api/devices', () => {
   it('POST provisions a device: 201 with a secret that verifies', async () => {
     const response = await app.inject({ method: 'POST', url: '/api/devices', payload: { id: 'shelf-07', kind: 'shelf' }, headers: AUTH });
     expect(response.statusCode).toBe(201);
-    const body = response.json() as { id: string; kind: string; secret: string };
+    const body = response.json<{ id: string; kind: string; secret: string }>();
     expect(body).toEqual({ id: 'shelf-07', kind: 'shelf', secret: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/) as string });
     expect(await devices.verify('shelf-07', body.secret)).toMatchObject({ ok: true });
   });
@@ -636,10 +636,10 @@ describe('GET /api/events', () => {
 
   it('a stream ticket works once and only within 30 s; without a token or ticket: 401', async () => {
     const ticketFor = async () =>
-      (await app.inject({ method: 'POST', url: '/api/events/ticket', headers: bearer('vic') })).json() as {
+      (await app.inject({ method: 'POST', url: '/api/events/ticket', headers: bearer('vic') })).json<{
         ticket: string;
         expiresAt: number;
-      };
+      }>();
     const used = await ticketFor();
     expect(used.expiresAt).toBe(clock + 30_000);
     // a ticket's stream is only opened over a real socket (inject cannot hold a stream); redeeming it through the

@@ -44,7 +44,7 @@ const lowStock = (id: string, openedAt: number, resolvedAt: number): { alert: Al
 };
 
 describe('KpisModule', () => {
-  it('samples restocks, campaign progress (latest counts win) and mismatches from the bus, and reads them back after a restart', async () => {
+  it('samples restocks, campaign progress (latest counts win) and mismatches from the bus; reads them back after a restart', async () => {
     const handlerErrors: unknown[] = [];
     const bus = new GatewayBus({ onHandlerError: ({ error }) => handlerErrors.push(error) });
     const module = new KpisModule({ bus, db, now: () => NOW, log });

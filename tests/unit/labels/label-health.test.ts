@@ -69,8 +69,8 @@ describe('label alerts', () => {
           deviceId: 'esl-a1',
           shelfId: 'shelf-a',
           facing: 1,
-          title: expect.stringContaining('esl-a1 (shelf-a/1)'),
-        }),
+          title: expect.stringContaining('esl-a1 (shelf-a/1)') as string,
+        }) as unknown,
       },
     ]);
     expect(apply(active, silent, 300_000)).toEqual([]); // still offline: nothing new
@@ -87,12 +87,12 @@ describe('label alerts', () => {
         raise: expect.objectContaining({
           kind: 'label-battery-low',
           key: 'label-battery-low:esl-a1',
-          title: expect.stringContaining('2100 mV'),
-        }),
+          title: expect.stringContaining('2100 mV') as string,
+        }) as unknown,
       },
     ]);
     // offline: the battery alert is left as it is, the offline one opens
-    expect(apply(active, low, 200_000)).toEqual([{ raise: expect.objectContaining({ kind: 'label-offline' }) }]);
+    expect(apply(active, low, 200_000)).toEqual([{ raise: expect.objectContaining({ kind: 'label-offline' }) as unknown }]);
     expect([...active].sort()).toEqual(['label-battery-low:esl-a1', 'label-offline:esl-a1']);
     const replaced = checkedIn(low, { driverId: 'mqtt-esl', at: 200_000, batteryMv: 3_000 });
     expect(apply(active, replaced, 200_000)).toEqual([

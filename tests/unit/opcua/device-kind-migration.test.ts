@@ -16,7 +16,8 @@ describe('migration 004: device kind case', () => {
       MIGRATIONS.filter((m) => m.version <= 3),
     );
     await db.run(
-      'INSERT INTO devices (id, kind, secret_hash, secret_salt, scrypt_n, created_at, disabled_at, last_seen_at, connected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO devices (id, kind, secret_hash, secret_salt, scrypt_n, created_at, disabled_at, last_seen_at, connected) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ['shelf-01', 'shelf', Buffer.from('hash'), Buffer.from('salt'), 1024, 1, 2, 3, 1],
     );
     await expect(

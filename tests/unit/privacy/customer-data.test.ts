@@ -37,7 +37,7 @@ describe('pseudonyms', () => {
     expect(() => new Pseudonymizer(Buffer.alloc(16))).toThrow(/at least 32/);
   });
 
-  it('a kiosk event keeps its shape: loyalty id pseudonymised, a card-number payment reference masked, other references pseudonymised, free text masked', () => {
+  it('kiosk event keeps its shape: loyalty id pseudonymised, card-number payment ref masked, other refs pseudonymised, text masked', () => {
     const pseudonyms = new Pseudonymizer(KEY);
     const event = {
       type: 'payment-failed',

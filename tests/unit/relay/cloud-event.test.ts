@@ -10,7 +10,7 @@ describe('CloudEvents envelope', () => {
     const event = make({ type: 'store.alert.changed', subject: 'alert/a1', data: { units: 2 } });
     expect(event).toEqual({
       specversion: '1.0',
-      id: expect.stringMatching(UUID_V4),
+      id: expect.stringMatching(UUID_V4) as string,
       source: '/stores/store-0001',
       type: 'store.alert.changed',
       time: '2026-12-01T04:30:00.000Z',
@@ -18,7 +18,7 @@ describe('CloudEvents envelope', () => {
       datacontenttype: 'application/json',
       data: { units: 2 },
     });
-    expect(cloudEventProblems(JSON.parse(JSON.stringify(event)))).toEqual([]);
+    expect(cloudEventProblems(JSON.parse(JSON.stringify(event)) as Record<string, unknown>)).toEqual([]);
   });
 
   it('withHistorical adds the historical extension attribute (Boolean true) and keeps the rest byte for byte', () => {
@@ -26,7 +26,7 @@ describe('CloudEvents envelope', () => {
     const flagged = withHistorical(body);
     expect(JSON.parse(flagged)).toEqual({ historical: true, ...JSON.parse(body) });
     expect(flagged.endsWith(body.slice(1))).toBe(true);
-    expect(cloudEventProblems(JSON.parse(flagged))).toEqual([]);
+    expect(cloudEventProblems(JSON.parse(flagged) as Record<string, unknown>)).toEqual([]);
   });
 
   it("prefixes every type with the configured reverse-DNS name; '' keeps the relay type; the relay type is recovered", () => {

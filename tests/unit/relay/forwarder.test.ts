@@ -122,7 +122,7 @@ describe.skipIf(!hasMosquitto)('Forwarder → Mosquitto', () => {
     expect((hist[399] as { receivedAt: number }).receivedAt - first).toBeGreaterThan(800);
   });
 
-  it('a cut link: in-flight rows are released, it reconnects with backoff, and every row arrives (duplicates at most maxInFlight)', async () => {
+  it('a cut link: in-flight rows released, it reconnects with backoff, every row arrives (duplicates at most maxInFlight)', async () => {
     const { sub, outbox, forwarder, proxy } = await setup({ drain: { ratePerS: 3_000, burst: 100, jitter: 0.2 } }, { proxy: true });
     for (let i = 0; i < 3_000; i++) outbox.seed(testEvent('store.kiosk.transaction', { i }), 'critical');
     forwarder.start();

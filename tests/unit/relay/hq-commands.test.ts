@@ -77,11 +77,11 @@ describe('HQ commands', () => {
     const hq = commands();
     expect(await hq.receive('t', asCloudEvent('com.smartstore.price-campaign', 'cmd-ce-3', { campaignId: 'x' }))).toMatchObject({
       outcome: 'rejected',
-      reason: expect.stringContaining('is not <prefix>.command.<command type>'),
+      reason: expect.stringContaining('is not <prefix>.command.<command type>') as string,
     });
     expect(await hq.receive('t', asCloudEvent('com.smartstore.command.price-campaign', 'cmd-ce-4', { campaignId: 'x' }))).toMatchObject({
       outcome: 'rejected',
-      reason: expect.stringContaining('prices'),
+      reason: expect.stringContaining('prices') as string,
     });
     const flash = { specversion: '1.0', id: 'c', source: '/hq', type: 'command.label-flash' };
     expect(commandFromCloudEvent({ ...flash, datacontenttype: 'text/plain', data: 'x' })).toMatchObject({

@@ -202,7 +202,9 @@ describe('lowStockSignals (low ≤ 2, ok ≥ 5, debounce 5 s)', () => {
       // 4 3 2 3 2 3 4 3 4 2 4 3, one per second: low from the first 2 until a reading ≥ 5, which never comes
       const units = [4, 3, 2, 3, 2, 3, 4, 3, 4, 2, 4, 3];
       const letters = 'abcdefghijkl';
-      const values: Record<string, ShelfQuantity> = Object.fromEntries(units.map((u, i) => [letters[i], quantity(u, i * 1_000)]));
+      const values: Record<string, ShelfQuantity> = Object.fromEntries(
+        units.map((u, i): [string, ShelfQuantity] => [letters.charAt(i), quantity(u, i * 1_000)]),
+      );
       const input = hot<ShelfQuantity>(marbleAt(units.map((_, i) => [i * 1_000, letters[i] as string])), values);
       // signalled 5 s after the first 2, with the reading of that moment (3 units at 7 s)
       expectObservable(input.pipe(lowStockSignals(PLAN, DEBOUNCE, scheduler))).toBe(marbleAt([[2_000 + DEBOUNCE, 'x']]), {

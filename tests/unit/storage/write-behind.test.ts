@@ -84,7 +84,7 @@ beforeEach(async () => {
     get(target, property) {
       if (property === 'transaction' && failing) return () => Promise.reject(new Error(FULL));
       const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? value.bind(target) : value;
+      return typeof value === 'function' ? (value.bind(target) as unknown) : value;
     },
   });
 });
@@ -531,7 +531,7 @@ describe('WriteBehindWriter when the disk refuses', () => {
     await w.flush();
     saveFacing(sets.facings, facing('shelf-a', 2, 6, 50));
     await w.flush();
-    expect(w.health()).toEqual({ ok: true, pendingWrites: 0, lastFlushAt: expect.any(Number) });
+    expect(w.health()).toEqual({ ok: true, pendingWrites: 0, lastFlushAt: expect.any(Number) as number });
     expect((await alerts.loadActive()).filter((a) => a.key === 'low-stock:shelf-a/1').map((a) => a.id)).toEqual(['new']);
   });
 });
