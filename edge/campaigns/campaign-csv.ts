@@ -8,8 +8,11 @@
 import { CsvError, parse } from 'csv-parse/sync';
 import { MAX_PRICE_CENTS, SKU_PATTERN } from './campaign.js';
 
-/** `line` is 1-based as an editor shows it (the header is line 1). */
-export type CampaignCsvProblem = { line: number; reason: string };
+/**
+ * `line` is 1-based as an editor shows it (the header is line 1). `forceable`: a row that is most likely a mistake but
+ * may be meant (a price of 0, a time already past) — sent anyway when the upload says `force`.
+ */
+export type CampaignCsvProblem = { line: number; reason: string; forceable?: true };
 
 /** The rows of one effectiveAt (none: at once) — one campaign each. */
 export type CampaignCsvBatch = { effectiveAt?: number; prices: Record<string, number> };
@@ -19,12 +22,26 @@ export type CampaignCsvResult = { ok: true; batches: CampaignCsvBatch[]; rows: n
 export type CampaignCsvLimits = { maxRows: number };
 export const DEFAULT_CAMPAIGN_CSV_LIMITS: CampaignCsvLimits = { maxRows: 100_000 };
 
+/**
+ * What the rows are checked against besides their form: the products the store knows (an unknown sku is a typo, never
+ * a price to send); and, with `confirm`, rows a person must confirm — a price of 0 and an effectiveAt before `now` (a
+ * stale file) — refused unless `force` (they may be meant: a giveaway, a price that should have applied this morning).
+ */
+export type CampaignCsvChecks = { isKnownSku?: (sku: string) => boolean; confirm?: { now: number; force: boolean } };
+
+/** How the rows a person must confirm are named: the API says `force`, the CLI `--force`. */
+const FORCE_HINT = 'send the file with force (price push --force) if that is meant';
+
 const skuPattern = new RegExp(SKU_PATTERN);
 const HEADER_HINT = 'the first line must be the header sku,priceCents or sku,priceCents,effectiveAt';
 
 type CsvRecord = { record: string[]; info: { lines: number } };
 
-export function parseCampaignCsv(text: string, limits: CampaignCsvLimits = DEFAULT_CAMPAIGN_CSV_LIMITS): CampaignCsvResult {
+export function parseCampaignCsv(
+  text: string,
+  limits: CampaignCsvLimits = DEFAULT_CAMPAIGN_CSV_LIMITS,
+  checks: CampaignCsvChecks = {},
+): CampaignCsvResult {
   const problems: CampaignCsvProblem[] = [];
   // the BOM is taken off here rather than by csv-parse, so byte offsets in its errors count from the first character
   const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
@@ -69,9 +86,9 @@ export function parseCampaignCsv(text: string, limits: CampaignCsvLimits = DEFAU
       problems.push({ line, reason: `too many rows: at most ${limits.maxRows}` });
       break;
     }
-    const parsed = parseRow(row.record, columns);
-    if ('reasons' in parsed) {
-      for (const reason of parsed.reasons) problems.push({ line, reason });
+    const parsed = parseRow(row.record, columns, checks);
+    if ('problems' in parsed) {
+      for (const problem of parsed.problems) problems.push({ line, ...problem });
       continue;
     }
     const batchKey = String(parsed.effectiveAt ?? '');
@@ -111,27 +128,38 @@ function headerColumns(record: string[]): Columns | undefined {
 }
 
 type ParsedRow = { sku: string; priceCents: number; effectiveAt?: number };
+type RowProblem = { reason: string; forceable?: true };
 
 /** Every reason a row is bad, not just the first: a row with a bad sku and a bad price gets both named. */
-function parseRow(record: string[], columns: Columns): ParsedRow | { reasons: string[] } {
+function parseRow(record: string[], columns: Columns, checks: CampaignCsvChecks): ParsedRow | { problems: RowProblem[] } {
   const expected = columns.effectiveAt ? 3 : 2;
   // a 3-column file may leave effectiveAt off a row (that row's price applies at once)
   if (record.length > expected || record.length < 2) {
-    return { reasons: [`expected ${columns.effectiveAt ? '2 or 3' : '2'} columns, got ${record.length}`] };
+    return { problems: [{ reason: `expected ${columns.effectiveAt ? '2 or 3' : '2'} columns, got ${record.length}` }] };
   }
   const [sku = '', priceText = '', effectiveAtText = ''] = record;
-  const reasons: string[] = [];
-  if (sku === '') reasons.push('missing sku');
-  else if (!skuPattern.test(sku)) reasons.push(`bad sku "${truncate(sku)}": letters, digits, . _ - only, at most 64`);
+  const problems: RowProblem[] = [];
+  if (sku === '') problems.push({ reason: 'missing sku' });
+  else if (!skuPattern.test(sku)) problems.push({ reason: `bad sku "${truncate(sku)}": letters, digits, . _ - only, at most 64` });
+  else if (checks.isKnownSku && !checks.isKnownSku(sku)) problems.push({ reason: `unknown sku ${sku}: not a product in the planogram` });
   const priceCents = parsePriceCents(priceText);
-  if (typeof priceCents === 'string') reasons.push(priceCents);
+  if (typeof priceCents === 'string') problems.push({ reason: priceCents });
+  else if (priceCents === 0 && checks.confirm && !checks.confirm.force)
+    problems.push({ reason: `price 0: the labels would show 0.00; ${FORCE_HINT}`, forceable: true });
   let effectiveAt: number | undefined;
   if (effectiveAtText !== '') {
     const parsed = parseEffectiveAt(effectiveAtText);
-    if (typeof parsed === 'string') reasons.push(parsed);
+    if (typeof parsed === 'string') problems.push({ reason: parsed });
     else effectiveAt = parsed;
+    const confirm = checks.confirm;
+    if (typeof parsed === 'number' && confirm && !confirm.force && parsed < confirm.now) {
+      problems.push({
+        reason: `effectiveAt ${truncate(effectiveAtText)} is in the past; ${FORCE_HINT} (it applies at once)`,
+        forceable: true,
+      });
+    }
   }
-  if (reasons.length > 0 || typeof priceCents === 'string') return { reasons };
+  if (problems.length > 0 || typeof priceCents === 'string') return { problems };
   return effectiveAt === undefined ? { sku, priceCents } : { sku, priceCents, effectiveAt };
 }
 
@@ -155,7 +183,7 @@ const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.
 export function parseEffectiveAt(text: string): number | string {
   const match = ISO_DATE_TIME.exec(text);
   if (!match) return `bad date "${truncate(text)}": expected a date and time with zone, e.g. 2026-12-01T06:00:00+01:00`;
-  const [year, month, day, hour, minute, second = 0] = match.slice(1, 7).map((part) => Number(part ?? 0)) as number[];
+  const [year, month, day, hour, minute, second = 0] = match.slice(1, 7).map<number>((part) => Number(part ?? 0));
   const daysInMonth = new Date(Date.UTC(year as number, month as number, 0)).getUTCDate();
   if (month! < 1 || month! > 12 || day! < 1 || day! > daysInMonth || hour! > 23 || minute! > 59 || second > 59) {
     return `bad date "${truncate(text)}": no such date or time`;

@@ -3,10 +3,13 @@
  * Managers only; who did it is the token's name. Bad input is answered with EVERY problem (CSV: with its line).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyError } from 'fastify';
 import { Type } from 'typebox';
 import { principalOf, type AccessGuard } from '../http/auth.js';
+import { schemaErrorsInWords, type FieldWords } from '../http/schema-error-words.js';
 import { errorSchema } from '../http/schemas.js';
-import { CampaignError, type CampaignErrorCode } from './campaign.js';
+import { countOf } from '../core/count-words.js';
+import { CampaignError, MAX_PRICE_CENTS, type CampaignErrorCode } from './campaign.js';
 import { parseCampaignCsv, type CampaignCsvLimits } from './campaign-csv.js';
 import {
   campaignIdParams,
@@ -21,7 +24,37 @@ import {
 } from './campaign-schemas.js';
 import type { CampaignService } from './campaign-service.js';
 
-export type CampaignRouteDeps = { campaigns: CampaignService; guard: AccessGuard; csvLimits?: CampaignCsvLimits };
+export type CampaignRouteDeps = {
+  campaigns: CampaignService;
+  guard: AccessGuard;
+  csvLimits?: CampaignCsvLimits;
+  /** the largest upload of POST /api/campaigns (CSV or JSON), default CAMPAIGN_UPLOAD_LIMIT_BYTES */
+  uploadLimitBytes?: number;
+  /** the time a CSV's effectiveAt is compared with */
+  now?: () => number;
+};
+
+/**
+ * A price file of 100,000 rows (the CSV row limit) is 2–5 MB (`4000000000017,219` is 18 bytes, with an effectiveAt
+ * 44; a 64-character sku with a date 110), JSON about twice that: 16 MiB takes the largest. The app's limit (64 KiB)
+ * stays for every other route.
+ */
+export const CAMPAIGN_UPLOAD_LIMIT_BYTES = 16 * 1024 * 1024;
+
+/** What the campaign fields take, for validation errors in words (the schemas say it to Ajv). */
+const CAMPAIGN_FIELDS: FieldWords = {
+  id: { name: 'campaign id', takes: 'letters, digits and - only, starting with a letter or digit, at most 64 characters' },
+  sku: { takes: 'letters, digits and . _ - only, at most 64 characters' },
+  priceCents: { takes: `a whole number of cents from 0 to ${MAX_PRICE_CENTS}` },
+  effectiveAt: { takes: 'a date and time with its zone, e.g. 2026-12-01T06:00:00+01:00' },
+  force: { takes: 'true or false' },
+};
+
+/** `?force=true`: send rows that are most likely mistakes but may be meant (price 0, an effectiveAt already past). */
+const createQuery = Type.Object(
+  { force: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) },
+  { additionalProperties: false },
+);
 
 const denied = { 401: errorSchema, 403: errorSchema, 429: errorSchema };
 const STATUS_OF: Record<CampaignErrorCode, 400 | 404 | 409> = {
@@ -49,6 +82,19 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
   return async (app) => {
     // scoped to this plugin: only the campaign routes take CSV; the body limit is the app's
     app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
+    const uploadLimitBytes = deps.uploadLimitBytes ?? CAMPAIGN_UPLOAD_LIMIT_BYTES;
+    const now = deps.now ?? Date.now;
+    // scoped to these routes: a file over the limit is told the limit (fastify's own 413 does not say it); the rest goes
+    // on to the app's handler
+    app.setErrorHandler(async (error: FastifyError, _request, reply) => {
+      if (error.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') throw error;
+      const limit = `${(uploadLimitBytes / (1024 * 1024)).toFixed(0)} MiB (${uploadLimitBytes} bytes)`;
+      return reply.code(413).send({
+        statusCode: 413,
+        error: 'Payload Too Large',
+        message: `the upload is larger than the ${limit} a price file may have: split it into several files`,
+      });
+    });
     const onRequest = deps.guard('manager');
     // cancel and rollback take an optional body: none is the same as {}, so a bare POST works and the schema still holds
     const emptyBodyIsObject = async (request: { body: unknown }) => {
@@ -57,12 +103,16 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
 
     app.post('/api/campaigns', {
       onRequest,
+      bodyLimit: uploadLimitBytes,
+      schemaErrorFormatter: schemaErrorsInWords({ body: createCampaignBody, querystring: createQuery }, CAMPAIGN_FIELDS),
       schema: {
+        querystring: createQuery,
         body: createBody,
         response: {
           201: Type.Union([campaignViewSchema, campaignListSchema]),
           400: Type.Union([campaignProblemsSchema, errorSchema]),
           409: errorSchema,
+          413: errorSchema,
           415: errorSchema,
           ...denied,
         },
@@ -71,16 +121,20 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
         const createdBy = principalOf(request).name;
         const body = request.body as CreateCampaignBody | string;
         if (typeof body === 'string') {
-          const parsed = parseCampaignCsv(body, deps.csvLimits);
+          const parsed = parseCampaignCsv(body, deps.csvLimits, {
+            isKnownSku: (sku) => deps.campaigns.knowsSku(sku),
+            confirm: { now: now(), force: request.query.force === 'true' },
+          });
           if (!parsed.ok) {
-            return reply
-              .code(400)
-              .send({
-                statusCode: 400,
-                error: 'Bad Request',
-                message: `${parsed.problems.length} bad rows in the CSV`,
-                problems: parsed.problems,
-              });
+            const forceable = parsed.problems.filter((problem) => problem.forceable).length;
+            return reply.code(400).send({
+              statusCode: 400,
+              error: 'Bad Request',
+              message: `${countOf(parsed.problems.length, 'bad row')} in the CSV${
+                forceable === parsed.problems.length ? ' (each may be meant: send it with force to go ahead)' : ''
+              }`,
+              problems: parsed.problems,
+            });
           }
           // one campaign per effectiveAt in the file; all are checked by the machine before any is created would need a
           // dry run — a refusal of a later batch names it, and the earlier ones stand (they are listed in the answer)
@@ -106,14 +160,12 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
         }
         const input = campaignInputOf(body);
         if (!input.ok) {
-          return reply
-            .code(400)
-            .send({
-              statusCode: 400,
-              error: 'Bad Request',
-              message: `${input.problems.length} problems in the prices`,
-              problems: input.problems,
-            });
+          return reply.code(400).send({
+            statusCode: 400,
+            error: 'Bad Request',
+            message: `${countOf(input.problems.length, 'problem')} in the prices`,
+            problems: input.problems,
+          });
         }
         let view;
         try {
@@ -140,8 +192,12 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
       handler: async () => ({ campaigns: deps.campaigns.list() }),
     });
 
+    const paramsInWords = schemaErrorsInWords({ params: campaignIdParams }, CAMPAIGN_FIELDS);
+    const paramsAndBodyInWords = (body: unknown) => schemaErrorsInWords({ params: campaignIdParams, body }, CAMPAIGN_FIELDS);
+
     app.get('/api/campaigns/:id', {
       onRequest,
+      schemaErrorFormatter: paramsInWords,
       schema: { params: campaignIdParams, response: { 200: campaignViewSchema, 400: errorSchema, 404: errorSchema, ...denied } },
       handler: async (request, reply) => {
         const view = deps.campaigns.get(request.params.id);
@@ -152,6 +208,7 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
 
     app.post('/api/campaigns/:id/cancel', {
       onRequest,
+      schemaErrorFormatter: paramsAndBodyInWords(cancelCampaignBody),
       preValidation: emptyBodyIsObject,
       schema: {
         params: campaignIdParams,
@@ -173,6 +230,7 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
 
     app.post('/api/campaigns/:id/rollback', {
       onRequest,
+      schemaErrorFormatter: paramsAndBodyInWords(rollbackCampaignBody),
       preValidation: emptyBodyIsObject,
       schema: {
         params: campaignIdParams,

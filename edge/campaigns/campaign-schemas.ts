@@ -67,6 +67,18 @@ export const campaignViewSchema = Type.Object({
     }),
   ),
   failedNotListed: Type.Integer({ minimum: 0 }),
+  waiting: Type.Array(
+    Type.Object({
+      labelId: Type.String(),
+      sku: Type.String(),
+      priceCents: Type.Integer(),
+      state: Type.Union([Type.Literal('waiting'), Type.Literal('retrying')]),
+      since: Type.Integer(),
+      reason: Type.String(),
+      retryAt: Type.Optional(Type.Integer()),
+    }),
+  ),
+  waitingNotListed: Type.Integer({ minimum: 0 }),
   unmappedSkus: Type.Array(Type.String()),
   skippedLabels: Type.Array(Type.Object({ labelId: Type.String(), reason: Type.String() })),
 });
@@ -78,7 +90,8 @@ export const campaignProblemsSchema = Type.Object({
   statusCode: Type.Integer(),
   error: Type.String(),
   message: Type.String(),
-  problems: Type.Array(Type.Object({ line: Type.Integer(), reason: Type.String() })),
+  /** forceable: a row that may be meant (price 0, a time already past), sent when the upload says force */
+  problems: Type.Array(Type.Object({ line: Type.Integer(), reason: Type.String(), forceable: Type.Optional(Type.Boolean()) })),
 });
 
 export type CampaignBodyProblem = { line: number; reason: string };

@@ -263,6 +263,11 @@ export class CampaignService implements GatewayModule {
     return campaign && campaignView(campaign);
   }
 
+  /** Whether the planogram lists the sku as a product: a price file naming any other has a typo in it. */
+  knowsSku(sku: string): boolean {
+    return this.deps.productName(sku) !== undefined;
+  }
+
   /** What the label should show and has confirmed (price integrity compares what kiosks and labels report with it). */
   priceRecord(labelId: string): LabelPriceRecord | undefined {
     return priceRecordOf(this.board.book, labelId);

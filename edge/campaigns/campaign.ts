@@ -772,9 +772,41 @@ export type CampaignView = {
   failed: { labelId: string; sku: string; priceCents: number; attempts: number; reason: string }[];
   /** failed labels beyond the listed ones */
   failedNotListed: number;
+  /**
+   * labels still to show their price for a reason a person can act on, with the reason: `waiting` (their access point
+   * has it, the label has not checked in since) and `retrying` (a send failed, the next one is due at `retryAt`)
+   */
+  waiting: {
+    labelId: string;
+    sku: string;
+    priceCents: number;
+    state: 'waiting' | 'retrying';
+    since: number;
+    reason: string;
+    retryAt?: number;
+  }[];
+  /** waiting and retrying labels beyond the listed ones */
+  waitingNotListed: number;
   unmappedSkus: string[];
   skippedLabels: { labelId: string; reason: string }[];
 };
+
+/**
+ * Why a label waits: its driver could not hand the price over now — a direct label is not connected, or its access
+ * point holds the price until the label wakes — and delivers it when the label next connects or checks in.
+ */
+export const WAITING_REASON =
+  'label not reachable now (asleep, away, or its access point holds the price): it takes the price when it next checks in';
+
+/** A label waiting or retrying as the view lists it; undefined for one that is simply on its way. */
+function waitingEntry(label: CampaignLabel): CampaignView['waiting'][number] | undefined {
+  const base = { labelId: label.labelId, sku: label.sku, priceCents: label.priceCents, since: label.updatedAt };
+  if (label.state === 'waiting') return { ...base, state: 'waiting', reason: WAITING_REASON };
+  if (label.state === 'pending' && label.retryAt !== undefined) {
+    return { ...base, state: 'retrying', reason: label.reason ?? 'the last send failed', retryAt: label.retryAt };
+  }
+  return undefined;
+}
 
 export function campaignView(campaign: Campaign, maxFailedListed = 500): CampaignView {
   const failed: CampaignView['failed'] = [];
@@ -791,6 +823,17 @@ export function campaignView(campaign: Campaign, maxFailedListed = 500): Campaig
       });
     }
   }
+  // listed with the same bound as the failed ones; counted in full (a retrying label is `pending` in the counts)
+  const waiting: CampaignView['waiting'] = [];
+  let waitingNotListed = 0;
+  if (campaign.counts.waiting + campaign.counts.pending > 0) {
+    for (const label of Object.values(campaign.labels)) {
+      const entry = waitingEntry(label);
+      if (!entry) continue;
+      if (waiting.length < maxFailedListed) waiting.push(entry);
+      else waitingNotListed += 1;
+    }
+  }
   const view: CampaignView = {
     id: campaign.id,
     state: campaign.state,
@@ -800,6 +843,8 @@ export function campaignView(campaign: Campaign, maxFailedListed = 500): Campaig
     counts: { ...campaign.counts },
     failed,
     failedNotListed: campaign.counts.failed - failed.length,
+    waiting,
+    waitingNotListed,
     unmappedSkus: [...campaign.unmappedSkus],
     skippedLabels: [...campaign.skippedLabels],
   };

@@ -178,7 +178,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
   program
     .command('backup')
     .description(
-      'copy the store into a new folder: every database of the data dir (consistent while the gateway runs), its marker, keys and certificates',
+      'copy the store into a new folder: every database of the data dir (consistent while the gateway runs), its marker, keys' +
+        ' and certificates',
     )
     .requiredOption('-o, --out <dir>', 'a new (or empty) folder for the backup')
     .option('-c, --config <file>', CONFIG_HELP)
@@ -212,7 +213,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     });
 
   const price = program.command('price').description('prices on the shelf labels, through the running gateway');
-  const TOKEN_FILE_HELP = 'file holding a manager token, e.g. from `token add NAME --role manager --raw` (default: env SMARTSTORE_API_TOKEN)';
+  const TOKEN_FILE_HELP =
+    'file holding a manager token, e.g. from `token add NAME --role manager --raw` (default: env SMARTSTORE_API_TOKEN)';
   const followOptions = (command: Command) =>
     command
       .option('--poll-ms <ms>', 'how often to ask the gateway for progress', '500')
@@ -222,7 +224,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     price
       .command('push')
       .description(
-        'upload a price CSV (sku,priceCents[,effectiveAt]) and follow it until every label is confirmed or failed, or waits to be reachable (exit 1 if any failed)',
+        'upload a price CSV (sku,priceCents[,effectiveAt]) and follow it until each label is confirmed, failed or waits to be reachable' +
+          ' (exit 1 if any failed)',
       )
       .argument('<file.csv>', 'the price file; every bad row is listed with its line (an unknown sku is a bad row)')
       .option('--force', 'send rows that are most likely mistakes but may be meant: a price of 0, an effectiveAt already past')

@@ -9,10 +9,12 @@ import { afterChange, withGatewayDatabase, type DatabaseCommandOptions } from '.
 import { EXIT, type CliIo, type ExitCode } from './io.js';
 import { cliAuditStep } from './audit.js';
 
-export function addToken(name: string, options: DatabaseCommandOptions & { role: Role }, io: CliIo): Promise<ExitCode> {
+/** Prints the token once: a JSON line with its name and role, or with `raw` the token alone (for `> maria.token`). */
+export function addToken(name: string, options: DatabaseCommandOptions & { role: Role; raw?: boolean }, io: CliIo): Promise<ExitCode> {
   if (!TOKEN_NAME_PATTERN.test(name)) {
     io.stderr.write(
-      `token name "${name.slice(0, 80)}": 1–64 letters, digits, spaces and . _ @ -, starting with a letter or digit (it is shown in alerts and the audit trail)\n`,
+      `token name "${name.slice(0, 80)}": 1–64 letters, digits, spaces and . _ @ -, starting with a letter or digit ` +
+        '(it is shown in alerts and the audit trail)\n',
     );
     return Promise.resolve(EXIT.failed);
   }
@@ -29,8 +31,13 @@ export function addToken(name: string, options: DatabaseCommandOptions & { role:
       io.stderr.write(`${error.message}\n`);
       return EXIT.failed;
     }
-    io.stdout.write(`${JSON.stringify({ name, role: options.role, token })}\n`);
-    io.stderr.write('the token is shown this once; the gateway keeps only its digest\n');
+    if (options.raw) {
+      io.stdout.write(`${token}\n`);
+      io.stderr.write(`token for ${name} (${options.role}) shown this once; the gateway keeps only its digest\n`);
+    } else {
+      io.stdout.write(`${JSON.stringify({ name, role: options.role, token })}\n`);
+      io.stderr.write('the token is shown this once; the gateway keeps only its digest\n');
+    }
     afterChange(io, session, 'accepts it');
     return EXIT.ok;
   });

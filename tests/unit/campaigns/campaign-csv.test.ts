@@ -84,7 +84,9 @@ describe('campaign CSV', () => {
   });
 
   it('refuses a missing or wrong header and a file without rows', () => {
-    expect(parseCampaignCsv('milk,129\n')).toMatchObject({ ok: false, problems: [{ line: 1, reason: expect.stringContaining('header') }] });
+    const headerless = parseCampaignCsv('milk,129\n');
+    expect(headerless.ok ? [] : headerless.problems.map((problem) => problem.line)).toEqual([1]);
+    expect(headerless.ok ? '' : headerless.problems[0]?.reason).toContain('header');
     expect(parseCampaignCsv('sku,price\nmilk,129\n')).toMatchObject({ ok: false, problems: [{ line: 1 }] });
     expect(parseCampaignCsv('')).toMatchObject({ ok: false, problems: [{ line: 1 }] });
     expect(parseCampaignCsv('sku,priceCents\r\n\r\n')).toEqual({
@@ -115,5 +117,45 @@ describe('campaign CSV', () => {
     expect(parseEffectiveAt('2027-02-29T00:00:00Z')).toMatch(/no such date/);
     expect(parseEffectiveAt('2026-12-01T24:00:00Z')).toMatch(/no such date/);
     expect(parseEffectiveAt('tomorrow')).toMatch(/bad date/);
+  });
+});
+
+describe('campaign CSV checks against the store and the clock', () => {
+  const NOW = Date.UTC(2026, 11, 1, 12);
+  const known = (sku: string) => ['milk', 'tea'].includes(sku);
+
+  it('lists an unknown sku as a bad row by its line, with the other bad rows', () => {
+    const result = parseCampaignCsv('sku,priceCents\nmilk,129\nmlik,129\ntea,x\n', undefined, { isKnownSku: known });
+    expect(result).toEqual({
+      ok: false,
+      problems: [
+        { line: 3, reason: 'unknown sku mlik: not a product in the planogram' },
+        { line: 4, reason: 'price "x" is not a whole number of cents' },
+      ],
+    });
+  });
+
+  it('asks to confirm a price of 0 and an effectiveAt already past (forceable), and takes them with force', () => {
+    const csv = 'sku,priceCents,effectiveAt\nmilk,0,\ntea,249,2026-12-01T06:00:00Z\ntea,259,2026-12-02T06:00:00Z\n';
+    const asked = parseCampaignCsv(csv, undefined, { isKnownSku: known, confirm: { now: NOW, force: false } });
+    const problems = asked.ok ? [] : asked.problems;
+    expect(problems.map((problem) => [problem.line, problem.forceable])).toEqual([
+      [2, true],
+      [3, true],
+    ]);
+    expect(problems[0]?.reason).toMatch(/^price 0: the labels would show 0\.00; .*--force/);
+    expect(problems[1]?.reason).toMatch(/^effectiveAt 2026-12-01T06:00:00Z is in the past; .*applies at once/);
+    const forced = parseCampaignCsv(csv, undefined, { isKnownSku: known, confirm: { now: NOW, force: true } });
+    expect(forced).toMatchObject({ ok: true, rows: 3 });
+    // without the confirm check (the pure default) price 0 is a price like another
+    expect(parseCampaignCsv(csv)).toMatchObject({ ok: true });
+  });
+
+  // csv-parse takes 1–3 s for these on a busy 2-core machine
+  it('reads 100,000 rows of distinct skus', { timeout: 60_000 }, () => {
+    const rows = Array.from({ length: 100_000 }, (_, index) => `${4_000_000_000_000 + index},${100 + (index % 900)}`);
+    const result = parseCampaignCsv(`sku,priceCents\n${rows.join('\n')}\n`, undefined, { isKnownSku: () => true });
+    expect(result.ok && result.rows).toBe(100_000);
+    expect(result.ok && Object.keys(result.batches[0]?.prices ?? {}).length).toBe(100_000);
   });
 });

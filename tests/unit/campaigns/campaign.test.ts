@@ -6,6 +6,7 @@ import {
   due,
   emptyCampaignBoard,
   stepCampaigns,
+  WAITING_REASON,
   type Campaign,
 } from '../../../edge/campaigns/campaign.js';
 import { ACK_TIMEOUT_MS, Harness, WAITING_TIMEOUT_MS, sends, testRules } from './campaign-harness.js';
@@ -487,5 +488,26 @@ describe('bounds', () => {
       harness.label({ type: 'failed', labelId, version: 1, reason: 'mac not found in tagDB', retryable: false });
     expect(campaignView(campaign(harness, 'c1'), 2)).toMatchObject({ counts: { failed: 5 }, failedNotListed: 3 });
     expect(campaignView(campaign(harness, 'c1'), 2).failed).toHaveLength(2);
+  });
+});
+
+describe('the view lists the labels a person may wait for, with why', () => {
+  it('a waiting label with the reason and since when, a retrying one with its last failure and next try', () => {
+    const harness = new Harness(testRules({ random: () => 0 }));
+    harness.create({ id: 'c1', prices: { milk: 129 }, labelsBySku: { milk: ['esl-1', 'esl-2', 'esl-3'] } });
+    const waitingSince = harness.now;
+    harness.label({ type: 'waiting', labelId: 'esl-1', version: 1 });
+    harness.now += 1_000;
+    harness.label({ type: 'failed', labelId: 'esl-2', version: 1, reason: 'radio busy', retryable: true });
+    expect(campaignView(campaign(harness, 'c1'))).toMatchObject({
+      counts: { waiting: 1, pending: 1, sent: 1 },
+      waiting: [
+        { labelId: 'esl-1', sku: 'milk', priceCents: 129, state: 'waiting', since: waitingSince, reason: WAITING_REASON },
+        { labelId: 'esl-2', state: 'retrying', reason: 'radio busy', retryAt: harness.now + 500 },
+      ],
+      waitingNotListed: 0,
+    });
+    // the list has the failed list's bound; the rest are counted
+    expect(campaignView(campaign(harness, 'c1'), 1)).toMatchObject({ waiting: [{ labelId: 'esl-1' }], waitingNotListed: 1 });
   });
 });
