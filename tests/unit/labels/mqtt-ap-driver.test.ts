@@ -294,6 +294,24 @@ describe('MqttApDriver (access point label driver)', () => {
     expect(of('waiting')).toHaveLength(1); // announced once, not again after the re-send
   });
 
+  it('the link drops while v1 awaits its ack and v2 is held back: v1 is superseded, only v2 goes on reconnect', async () => {
+    await build();
+    driver.send(content('L1', 1));
+    driver.tick(now);
+    driver.send(content('L1', 2));
+    link(false);
+    connected = false;
+    expect(of('failed')).toEqual([
+      { type: 'failed', labelId: 'L1', version: 1, reason: 'superseded by version 2', retryable: false, at: now },
+    ]);
+    link(true);
+    now += 1_000;
+    driver.tick(now);
+    expect(source.commands.map((c) => c.type === 'set-price' && c.priceCents)).toEqual([101, 102]);
+    acks({ cmdId: source.commands[1]!.cmdId, labelId: 'L1', status: 'shown', displayedPriceCents: 102 });
+    expect(of('confirmed').map((e) => e.version)).toEqual([2]);
+  });
+
   it('queued sends wait for an offline AP only so long, and only so many', async () => {
     connected = false;
     await build({ offlineQueueTimeoutMs: 60_000, maxQueued: 2 });

@@ -167,6 +167,21 @@ describe('MqttLabelDriver (direct MQTT labels through the command channel)', () 
     ]);
   });
 
+  it('a version between the one in flight and the one held back fails superseded (it is never sent)', async () => {
+    await build();
+    driver.send(content('esl-1', 1));
+    driver.send(content('esl-1', 3));
+    driver.send(content('esl-1', 2)); // older than the version held back
+    await sent[0]!.answer('confirmed', ok(101));
+    await sent[1]!.answer('confirmed', ok(103));
+    expect(sent.map((s) => s.request.params?.priceCents)).toEqual([101, 103]);
+    expect(labelEvents().map((e) => [e.type, 'version' in e ? e.version : undefined, e.type === 'failed' ? e.reason : undefined])).toEqual([
+      ['failed', 2, 'superseded by version 3'],
+      ['confirmed', 1, undefined],
+      ['confirmed', 3, undefined],
+    ]);
+  });
+
   it('maxInFlight bounds commands over all labels; the rest go as others end', async () => {
     await build(2);
     for (let i = 1; i <= 5; i++) driver.send(content(`esl-${i}`, 1));
