@@ -33,48 +33,11 @@ import {
   type SendSlot,
   type Superseded,
 } from './label-send-slot.js';
+import type { MqttApDriverLimits } from './label-driver-limits.js';
 import { LabelEvents } from './mqtt-label-driver.js';
 
-export type MqttApDriverOptions = {
-  apId: string;
-  /** label commands per batch (≤ the contract's AP_MAX_BATCH_ITEMS) */
-  maxBatchSize: number;
-  /** the per-AP rate limit: label commands (content and flashes) handed to the AP per second */
-  maxCommandsPerSecond: number;
-  /** label commands sent and not yet acked by the AP; none is sent past it */
-  maxInFlight: number;
-  /** how long the AP has to ack a label command (shown, queued or failed) */
-  ackTimeoutMs: number;
-  /** how long a command may wait at the AP for its label to check in before it counts as failed */
-  maxWaitingMs: number;
-  /** labels with content or a flash queued here; past it a send fails at once (retryable) */
-  maxQueued: number;
-  /** queued content given up (retryable) after the AP has been offline this long */
-  offlineQueueTimeoutMs: number;
-  /** labels this driver keeps track of (carried by the AP: reported, configured or sent to) */
-  maxLabels: number;
-  /** how often the queue is flushed and deadlines are checked */
-  tickMs: number;
-  /**
-   * after the AP (re)connects, no batch until it subscribed to its command topic (`device.subscribed`) or this long
-   * passed: the gateway learns of the connection at CONNACK, the AP subscribes right after, and a batch published
-   * before that SUBSCRIBE is lost; an AP with a persistent session keeps its subscription and sends no SUBSCRIBE
-   */
-  settleMs?: number;
-};
-
-export const MQTT_AP_DEFAULTS = {
-  maxBatchSize: 50,
-  maxCommandsPerSecond: 200,
-  maxInFlight: 500,
-  ackTimeoutMs: 10_000,
-  maxWaitingMs: 24 * 3_600_000,
-  maxQueued: 10_000,
-  offlineQueueTimeoutMs: 10 * 60_000,
-  maxLabels: 10_000,
-  tickMs: 50,
-  settleMs: 250,
-} as const satisfies Omit<MqttApDriverOptions, 'apId'>;
+/** The AP's device id and every limit: `configDefaults(MqttApDriverLimitsSchema)` and what differs (label-driver-limits.ts). */
+export type MqttApDriverOptions = MqttApDriverLimits & { apId: string };
 
 export type MqttApDriverDeps = {
   bus: GatewayBus;
@@ -139,13 +102,12 @@ export class MqttApDriver implements LabelDriver {
   private unsubscribes: Array<() => void> = [];
 
   constructor(
-    options: Partial<MqttApDriverOptions> & { apId: string },
+    options: MqttApDriverOptions,
     private readonly deps: MqttApDriverDeps,
   ) {
     this.options = {
-      ...MQTT_AP_DEFAULTS,
       ...options,
-      maxBatchSize: Math.min(options.maxBatchSize ?? MQTT_AP_DEFAULTS.maxBatchSize, AP_MAX_BATCH_ITEMS),
+      maxBatchSize: Math.min(options.maxBatchSize, AP_MAX_BATCH_ITEMS),
     };
     this.driverId = `mqtt-ap:${options.apId}`;
     this.name = `labels-${this.driverId}`;
@@ -419,7 +381,7 @@ export class MqttApDriver implements LabelDriver {
       this.sent.clear();
       return;
     }
-    this.sendableAt = at + (this.options.settleMs ?? MQTT_AP_DEFAULTS.settleMs);
+    this.sendableAt = at + this.options.settleMs;
     // the AP may have restarted and lost what it held for its labels: everything not shown yet goes again
     for (const slot of [...this.waiting.values()]) this.requeue(slot, at);
     this.waiting.clear();

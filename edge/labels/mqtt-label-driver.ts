@@ -15,6 +15,7 @@ import type { CommandRequest, CommandResult } from '../device-registry/command-c
 import { onDeviceMessages } from '../device-registry/device-source.js';
 import type { FlashPattern, LabelContent, LabelDriver, LabelDriverEvent } from './label-driver.js';
 import { endInFlight, launchSend, offerSend, requeueInFlight, type SendSlot, type Superseded } from './label-send-slot.js';
+import type { MqttLabelDriverLimits } from './label-driver-limits.js';
 
 /** Listeners of one driver's events, isolated: one that throws is logged and the others still get the event. */
 export class LabelEvents {
@@ -38,16 +39,8 @@ export class LabelEvents {
   }
 }
 
-export type MqttLabelDriverOptions = {
-  /** how long a label has to ack (default: the command channel's) */
-  ackTimeoutMs?: number;
-  /** commands in flight over all labels; more wait in the queue */
-  maxInFlight: number;
-  /** labels with queued or waiting content; past it a send fails at once (retryable) */
-  maxLabels: number;
-};
-
-export const MQTT_LABEL_DEFAULTS = { maxInFlight: 200, maxLabels: 10_000 } as const;
+/** Every limit: `configDefaults(MqttLabelDriverLimitsSchema)` and what differs (label-driver-limits.ts). */
+export type MqttLabelDriverOptions = MqttLabelDriverLimits;
 
 export type MqttLabelDriverDeps = {
   bus: GatewayBus;
@@ -78,10 +71,10 @@ export class MqttLabelDriver implements LabelDriver {
   private unsubscribes: Array<() => void> = [];
 
   constructor(
-    options: Partial<MqttLabelDriverOptions>,
+    options: MqttLabelDriverOptions,
     private readonly deps: MqttLabelDriverDeps,
   ) {
-    this.options = { ...MQTT_LABEL_DEFAULTS, ...options };
+    this.options = options;
     this.events = new LabelEvents(deps.log);
   }
 

@@ -40,50 +40,10 @@ import {
   oeplFirmware,
   seenSinceSubmission,
 } from './oepl-rules.js';
+import type { OeplDriverLimits } from './label-driver-limits.js';
 import { oeplCanvas } from './oepl-layout.js';
 
-export const OEPL_DRIVER_DEFAULTS = {
-  /** every HTTP request to the AP (uploads, LED commands, look-ups) shares this budget */
-  requestsPerSecond: 5,
-  requestTimeoutMs: 5_000,
-  /** labels with content waiting to be uploaded; past this `send()` fails at once (retryable) */
-  maxQueuedLabels: 20_000,
-  /** tags the driver remembers (records, what they show); idle ones are forgotten first */
-  maxTrackedTags: 20_000,
-  maxQueuedFlashes: 1_000,
-  /** pause after a 409, doubled per consecutive busy answer */
-  busyPauseMs: 1_000,
-  maxBusyRetries: 8,
-  /** uploads again after "xfer timeout", then fails (retryable) */
-  maxXferResends: 3,
-  maxUnreachableRetries: 5,
-  /** without a confirming record by then: `waiting` if the tag was not seen since the upload, else failed */
-  confirmTimeoutMs: 10 * 60_000,
-  /** no frame (the AP sends `sys` every few seconds) for this long: the link is dead, reconnect */
-  heartbeatTimeoutMs: 60_000,
-  reconnectInitialMs: 500,
-  reconnectMaxMs: 30_000,
-  /** after REBOOTING the AP stays up a few seconds (saving its DB); reconnecting before then only finds it dying */
-  rebootGraceMs: 10_000,
-  /**
-   * Battery: to the firmware any websocket client is an open web UI, and with `stopsleep` 1 (its default) it then sends
-   * no idle requests and every data-avail says "check in again at once" (contentmanager.cpp:68-90, newproto.cpp:166):
-   * every tag behind the AP stays awake. So the websocket is held only while uploads or flashes are queued or uploads
-   * await confirmation, and closed once nothing has been in flight for this long.
-   */
-  idleCloseMs: 10_000,
-  /** while the websocket is closed: the tag table is read with `GET /get_db?pos=` this often (check-ins, batteries) */
-  idlePollMs: 60_000,
-  /** pages of `/get_db` read per idle poll (about 10 tags a page; the firmware's position is 8 bits) */
-  maxPollPages: 64,
-  /** `GET /get_db?mac=` per idle poll for uploads still waiting for their tag */
-  maxPollLookups: 100,
-  /** an AP with unsupported firmware is asked again this often (someone may have updated it) */
-  firmwareRecheckMs: 10 * 60_000,
-  /** `ttl` form field: minutes the AP keeps the content before re-rendering; undefined leaves the AP's default */
-  ttlMinutes: undefined as number | undefined,
-};
-export type OeplDriverLimits = typeof OEPL_DRIVER_DEFAULTS;
+export type { OeplDriverLimits } from './label-driver-limits.js';
 
 export type OeplDriverOptions = {
   /** e.g. `http://10.20.1.5` */
@@ -99,7 +59,8 @@ export type OeplDriverOptions = {
   setApTime?: boolean;
   now?: () => number;
   random?: () => number;
-  limits?: Partial<OeplDriverLimits>;
+  /** every limit: `configDefaults(OeplDriverLimitsSchema)` and what differs (label-driver-limits.ts) */
+  limits: OeplDriverLimits;
 };
 
 /** The AP could not be reached (refused, reset, timed out, aborted). */
@@ -259,7 +220,7 @@ export class OeplDriver implements LabelDriver {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.driverId = options.driverId ?? `oepl:${new URL(this.baseUrl).host}`;
     this.name = `labels-${this.driverId}`;
-    this.limits = { ...OEPL_DRIVER_DEFAULTS, ...options.limits };
+    this.limits = options.limits;
     this.log = options.log.child({ component: 'labels', driver: this.driverId });
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
