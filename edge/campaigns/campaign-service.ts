@@ -17,7 +17,7 @@
 import type { Logger } from 'pino';
 import type { AuditInput } from '../audit/audit-log.js';
 import type { GatewayBus } from '../core/events.js';
-import type { GatewayModule, HealthCheck } from '../core/module.js';
+import type { HealthCheck } from '../core/module.js';
 import { tokenBucket, tryTakeTokens, type TokenBucket } from '../core/token-bucket.js';
 import type { AccessGuard } from '../http/auth.js';
 import type { FlushWriter } from '../storage/write-behind.js';
@@ -108,8 +108,8 @@ export type NewCampaignRequest = { id?: string; prices: Readonly<Record<string, 
 type Timer = { at: number; timer: CampaignTimer };
 type SendQueue = { driver: LabelDriver; queue: Map<string, LabelContent>; bucket: TokenBucket };
 
-export class CampaignService implements GatewayModule {
-  readonly name = 'campaigns';
+/** Started and stopped by the campaigns module (module.ts). */
+export class CampaignService {
   private board: CampaignBoard = emptyCampaignBoard();
   private readonly rules: CampaignRules;
   private readonly options: CampaignServiceOptions;

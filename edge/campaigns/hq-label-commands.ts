@@ -1,5 +1,5 @@
 /**
- * What the labels room does for HQ's commands (issue 15): a `price-campaign` becomes a campaign of the campaign
+ * What the campaigns room does for HQ's commands (issue 15): a `price-campaign` becomes a campaign of the campaign
  * service (created by `hq`), a `label-flash` flashes labels through the directory's drivers, and stops them again
  * after `durationS`. The relay knows nothing of labels and this room nothing of the relay: the composition root
  * (edge/main.ts) registers these methods as the relay's handlers; the command shapes here are the fields we read.
@@ -8,7 +8,6 @@
  * by HQ answers `ok` with that campaign — the redelivery of a command whose result was not recorded before a restart.
  */
 import type { Logger } from 'pino';
-import type { GatewayModule } from '../core/module.js';
 import { CampaignError, type CampaignView } from './campaign.js';
 import type { NewCampaignRequest } from './campaign-service.js';
 import type { LabelFlashing } from '../labels/label-flashes.js';
@@ -59,8 +58,8 @@ function summary(view: CampaignView) {
   };
 }
 
-export class HqLabelCommands implements GatewayModule {
-  readonly name = 'hq-label-commands';
+/** Part of the campaigns module (module.ts), which stops it before the campaign service. */
+export class HqLabelCommands {
   /** label → the timer that stops its flash; insertion order = age */
   private readonly flashStops = new Map<string, NodeJS.Timeout>();
   private readonly maxTimedFlashes: number;
@@ -68,8 +67,6 @@ export class HqLabelCommands implements GatewayModule {
   constructor(private readonly deps: HqLabelCommandsDeps) {
     this.maxTimedFlashes = deps.maxTimedFlashes ?? 10_000;
   }
-
-  async start(): Promise<void> {}
 
   /** Stops the timers; a flash still running stays on until its label's own pattern ends or find-my-facing stops it. */
   async stop(): Promise<void> {

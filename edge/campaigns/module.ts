@@ -40,7 +40,6 @@ export class CampaignsModule implements GatewayModule {
 
   async start(): Promise<void> {
     await this.service.start();
-    await this.hqCommands.start();
   }
 
   async stop(): Promise<void> {
