@@ -2,6 +2,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../edge/config/load-config.js';
+import { defineModule, type GatewayServices } from '../../edge/core/module.js';
 import { buildGateway } from '../../edge/main.js';
 
 describe('buildGateway', () => {
@@ -52,5 +53,23 @@ describe('buildGateway', () => {
     before('privacy', 'broker');
     before('audit', 'opcuaServer');
     before('campaigns', 'relay');
+  });
+
+  it('a module is handed only what it declares, typed by what the rooms provide (tsc checks the lines marked)', () => {
+    const kpis = {} as GatewayServices['kpis'];
+    const spec = defineModule({
+      name: 'kpis',
+      needs: ['storage'],
+      build: (needs) => {
+        // @ts-expect-error: devices is not among the declared needs
+        void needs.devices;
+        return kpis;
+      },
+    });
+    expect(spec).toMatchObject({ name: 'kpis', needs: ['storage'], uses: [] });
+    // @ts-expect-error: no room provides a service of that name
+    defineModule({ name: 'kpis', needs: ['stockk'], build: () => kpis });
+    // @ts-expect-error: the module named kpis must be built as the kpis room's module
+    defineModule({ name: 'kpis', build: () => ({ name: 'kpis', start: async () => undefined, stop: async () => undefined }) });
   });
 });
