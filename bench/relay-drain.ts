@@ -160,7 +160,7 @@ export async function runRelayDrainBench(
     });
     const fillStarted = performance.now();
     const window = 10_000;
-    const pending: Promise<OutboxRow>[] = new Array(window);
+    const pending = new Array<Promise<OutboxRow>>(window);
     for (let i = 0; i < settings.backlogEvents; i++) {
       const slot = i % window;
       if (i >= window) await pending[slot];
@@ -181,7 +181,8 @@ export async function runRelayDrainBench(
     const cappedEvents = relay.status().lanes.backlog.acked - ackedBefore;
     const backlogLeftAtEnd = outbox.stats(Date.now()).perClass.critical.rows;
     progress(
-      `relay latency while draining: p50 ${percentile(duringDrain, 50).toFixed(1)} ms, p99 ${percentile(duringDrain, 99).toFixed(1)} ms; backlog ${Math.round((cappedEvents / cappedElapsedMs) * 1000)}/s at cap ${settings.capRatePerS}`,
+      `relay latency while draining: p50 ${percentile(duringDrain, 50).toFixed(1)} ms, p99 ${percentile(duringDrain, 99).toFixed(1)} ms; ` +
+        `backlog ${Math.round((cappedEvents / cappedElapsedMs) * 1000)}/s at cap ${settings.capRatePerS}`,
     );
 
     await kiosk.endAsync(true);

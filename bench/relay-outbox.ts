@@ -97,7 +97,7 @@ async function benchOutbox(
   );
   await outbox.start();
   try {
-    const inFlight: Promise<OutboxRow>[] = new Array(window);
+    const inFlight = new Array<Promise<OutboxRow>>(window);
     const started = performance.now();
     for (let i = 0; i < events; i++) {
       const slot = i % window;
@@ -123,7 +123,8 @@ async function benchSingleRow(path: string, events: number, makeEvent: (i: numbe
   await db.open();
   try {
     await db.exec(
-      'CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, class TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, created_at INTEGER NOT NULL, bytes INTEGER NOT NULL, body TEXT NOT NULL)',
+      'CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, class TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, ' +
+        'created_at INTEGER NOT NULL, bytes INTEGER NOT NULL, body TEXT NOT NULL)',
     );
     const started = performance.now();
     for (let i = 0; i < events; i++) {
