@@ -84,6 +84,8 @@ export class OpcuaCaseSimulator {
     const serverCertificateManager = new OPCUACertificateManager({ automaticallyAcceptUnknownCertificate: true, rootFolder: this.pkiDir });
     const server = new OPCUAServer({
       port: this.portInUse,
+      // the interface it listens on (without it node-opcua listens on every one, and this server has security None)
+      host: this.options.host ?? '127.0.0.1',
       hostname: this.options.host ?? '127.0.0.1',
       resourcePath: '',
       serverCertificateManager,
