@@ -34,6 +34,16 @@ export type ScenarioOptions = {
   roundRefillBelow: number;
   /** an empty facing is noticed and refilled after this long, between rounds */
   emptyNoticedAfterMs: number;
+  /** share of the units taken that are paid at a self-checkout kiosk (the rest at staffed tills the gateway does not see) */
+  kioskShare: number;
+  /** a shopper pays this long after taking the product: uniform between the two ... */
+  shoppingTimeMs: readonly [number, number];
+  /** ... but this share of shoppers takes longer, up to twice the longest (a long trip, a coffee on the way) */
+  longShoppingShare: number;
+  /** facings whose product is, from a random open hour on, sold from somewhere else (a second placement) */
+  misplacedFacings: number;
+  /** facings whose load cell freezes at a random open hour (it reports the same units while the facing sells) */
+  stuckFacings: number;
 };
 
 export const DEFAULT_SCENARIO: ScenarioOptions = {
@@ -44,13 +54,23 @@ export const DEFAULT_SCENARIO: ScenarioOptions = {
   roundHours: [7, 11, 15, 19],
   roundRefillBelow: 0.5,
   emptyNoticedAfterMs: 45 * MINUTE_MS,
+  kioskShare: 0.6,
+  shoppingTimeMs: [2 * MINUTE_MS, 20 * MINUTE_MS],
+  longShoppingShare: 0.05,
+  misplacedFacings: 10,
+  stuckFacings: 10,
 };
 
-/** What happened, in time order. `units` is the facing's true count after the event. */
+/**
+ * What happened, in time order (to the minute; events within a minute in no particular order). `units` is the facing's
+ * true count after the event; `seenByShelf` says whether its load cell saw it (not for a misplaced or stuck facing).
+ */
 export type ScenarioEvent =
-  | { type: 'taken'; at: number; facing: ScenarioFacing; qty: number; units: number }
-  | { type: 'restocked'; at: number; facing: ScenarioFacing; units: number }
-  | { type: 'ran-empty'; at: number; facing: ScenarioFacing };
+  | { type: 'taken'; at: number; facing: ScenarioFacing; qty: number; units: number; seenByShelf: boolean }
+  | { type: 'restocked'; at: number; facing: ScenarioFacing; units: number; seenByShelf: boolean }
+  | { type: 'ran-empty'; at: number; facing: ScenarioFacing; seenByShelf: boolean }
+  | { type: 'paid-at-kiosk'; at: number; sku: string; qty: number }
+  | { type: 'fault-started'; at: number; facing: ScenarioFacing; kind: 'misplaced' | 'stuck' };
 
 /** mulberry32: a small, fast, seeded generator (public domain), good enough for a simulation. */
 export function seededRandom(seed: number): () => number {
@@ -96,25 +116,36 @@ function gaussian(random: () => number): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
 }
 
-/** The scenario's events minute by minute, facing by facing, in time order; facings start full at midnight. */
+/** The scenario's events minute by minute, facing by facing; facings start full at midnight. */
 export function* scenarioEvents(options: ScenarioOptions, facings: readonly ScenarioFacing[]): Generator<ScenarioEvent> {
   const random = seededRandom(options.seed ^ 0x5eed);
   const units = facings.map((f) => f.capacityUnits);
   const emptySince = facings.map(() => -1);
   const minutes = options.days * 24 * 60;
+  const faults = faultPlan(options, facings.length, seededRandom(options.seed ^ 0xfa17));
+  const faultKind = facings.map(() => undefined as 'misplaced' | 'stuck' | undefined);
+  // kiosk payments by the minute they happen: at most shoppingTime / 1 min buckets ahead
+  const payments = new Map<number, ScenarioEvent[]>();
   for (let minute = 0; minute < minutes; minute++) {
     const at = options.startAt + minute * MINUTE_MS;
     const hour = Math.floor((minute % (24 * 60)) / 60);
     const round = minute % 60 === 0 && options.roundHours.includes(hour);
     const traffic = STORE_TRAFFIC_BY_HOUR[hour] as number;
+    yield* payments.get(minute) ?? [];
+    payments.delete(minute);
+    for (const fault of faults.get(minute) ?? []) {
+      faultKind[fault.index] = fault.kind;
+      yield { type: 'fault-started', at, facing: facings[fault.index] as ScenarioFacing, kind: fault.kind };
+    }
     for (let i = 0; i < facings.length; i++) {
       const facing = facings[i] as ScenarioFacing;
+      const seenByShelf = faultKind[i] === undefined;
       const had = units[i] as number;
       const noticed = had === 0 && at - (emptySince[i] as number) >= options.emptyNoticedAfterMs;
       if ((round && had <= facing.capacityUnits * options.roundRefillBelow) || noticed) {
         units[i] = facing.capacityUnits;
         emptySince[i] = -1;
-        yield { type: 'restocked', at, facing, units: facing.capacityUnits };
+        yield { type: 'restocked', at, facing, units: facing.capacityUnits, seenByShelf };
         continue;
       }
       if (had === 0 || traffic === 0) continue;
@@ -126,15 +157,49 @@ export function* scenarioEvents(options: ScenarioOptions, facings: readonly Scen
         const r = random();
         qty += r < 0.85 ? 1 : r < 0.995 ? 2 + Math.floor(random() * 2) : 6 + Math.floor(random() * 5);
       }
+      // a misplaced product is taken from its other placement: the facing keeps its units
       qty = Math.min(qty, had);
-      units[i] = had - qty;
-      yield { type: 'taken', at: at + Math.floor(random() * MINUTE_MS), facing, qty, units: had - qty };
+      if (faultKind[i] !== 'misplaced') units[i] = had - qty;
+      const takenAt = at + Math.floor(random() * MINUTE_MS);
+      yield { type: 'taken', at: takenAt, facing, qty, units: units[i] as number, seenByShelf };
+      if (random() < options.kioskShare) {
+        const [min, max] = options.shoppingTimeMs;
+        const long = random() < options.longShoppingShare;
+        const paidAt = takenAt + (long ? max + Math.floor(random() * max) : min + Math.floor(random() * (max - min)));
+        const paidMinute = Math.floor((paidAt - options.startAt) / MINUTE_MS);
+        const bucket = payments.get(paidMinute) ?? [];
+        bucket.push({ type: 'paid-at-kiosk', at: paidAt, sku: facing.sku, qty });
+        payments.set(paidMinute, bucket);
+      }
       if (units[i] === 0) {
         emptySince[i] = at;
-        yield { type: 'ran-empty', at: at + MINUTE_MS - 1, facing };
+        yield { type: 'ran-empty', at: at + MINUTE_MS - 1, facing, seenByShelf };
       }
     }
   }
+}
+
+/** Which facings go wrong when: distinct facings, each from a random minute of an open hour (9:00–17:59) of a day. */
+function faultPlan(
+  options: ScenarioOptions,
+  facingCount: number,
+  random: () => number,
+): Map<number, Array<{ index: number; kind: 'misplaced' | 'stuck' }>> {
+  const plan = new Map<number, Array<{ index: number; kind: 'misplaced' | 'stuck' }>>();
+  const used = new Set<number>();
+  const wanted = Math.min(facingCount, options.misplacedFacings + options.stuckFacings);
+  for (let n = 0; n < wanted; n++) {
+    let index = Math.floor(random() * facingCount);
+    while (used.has(index)) index = (index + 1) % facingCount;
+    used.add(index);
+    // on the last day: the days before it are the history the detectors learn from
+    const day = options.days - 1;
+    const minute = day * 24 * 60 + 9 * 60 + Math.floor(random() * 9 * 60);
+    const list = plan.get(minute) ?? [];
+    list.push({ index, kind: n < options.misplacedFacings ? 'misplaced' : 'stuck' });
+    plan.set(minute, list);
+  }
+  return plan;
 }
 
 export { HOUR_MS as SCENARIO_HOUR_MS, MINUTE_MS as SCENARIO_MINUTE_MS };

@@ -94,8 +94,10 @@ export type DepletionState = {
 export type DepletionObservation = {
   /** what the observation did: a sale (units went down), a restock, nothing, or one that was not used */
   kind: 'taken' | 'restocked' | 'unchanged' | 'first' | 'gap' | 'clock-went-back';
-  /** units taken as counted (after the outlier clip) */
+  /** units taken as counted for the rate (after the outlier clip) */
   counted: number;
+  /** units the facing lost, as observed */
+  dropped: number;
 };
 
 export function emptyDepletionState(): DepletionState {
@@ -126,14 +128,14 @@ export function observeUnits(
 ): DepletionObservation {
   if (state.at === null || state.units === null) {
     Object.assign(state, { units, at, watchedSince: at, decayedTaken: 0, takenSinceWatch: 0 });
-    return { kind: 'first', counted: 0 };
+    return { kind: 'first', counted: 0, dropped: 0 };
   }
   const elapsed = at - state.at;
-  if (elapsed < 0) return { kind: 'clock-went-back', counted: 0 };
+  if (elapsed < 0) return { kind: 'clock-went-back', counted: 0, dropped: 0 };
   if (elapsed > params.maxGapMs) {
     // a long silence is not known to be a quiet shelf: watch anew; the pace (in traffic-hours) and the store's traffic stay
     Object.assign(state, { units, at, watchedSince: at, decayedTaken: 0, takenSinceWatch: 0 });
-    return { kind: 'gap', counted: 0 };
+    return { kind: 'gap', counted: 0, dropped: 0 };
   }
   // the time since the last observation, with the units it had: an empty facing sells nothing and teaches nothing
   if (state.units > 0) addStockedTime(state, traffic, state.at, at, hourOf, params);
@@ -141,7 +143,7 @@ export function observeUnits(
   const previous = state.units;
   state.units = units;
   state.at = at;
-  if (units >= previous) return { kind: units > previous ? 'restocked' : 'unchanged', counted: 0 };
+  if (units >= previous) return { kind: units > previous ? 'restocked' : 'unchanged', counted: 0, dropped: 0 };
 
   const drop = previous - units;
   const cap = Math.max(params.minOutlierUnits, params.outlierFactor * state.typicalDrop);
@@ -152,7 +154,7 @@ export function observeUnits(
   state.takenSinceWatch += counted;
   const hour = hourOf(at);
   traffic.takenByHour[hour] = (traffic.takenByHour[hour] ?? 0) + counted;
-  return { kind: 'taken', counted };
+  return { kind: 'taken', counted, dropped: drop };
 }
 
 /** Units per hour taken recently (wall-clock half-life), or undefined while the facing has not been watched enough. */

@@ -86,7 +86,7 @@ describe('depletion rate', () => {
     at += MIN;
     const observation = observe(clipped, 20, at); // 20 units at once
     // the typical drop is 1 unit: the clip is max(minOutlierUnits 3, outlierFactor 4 × 1)
-    expect(observation).toEqual({ kind: 'taken', counted: 4 });
+    expect(observation).toEqual({ kind: 'taken', counted: 4, dropped: 20 });
     const steady = emptyDepletionState();
     sellSteadily(steady, T0 + 9 * HOUR, 60, 20, 3 * MIN);
     const rateSteady = recentRatePerHour(steady, at, P) as number;

@@ -1,0 +1,29 @@
+/**
+ * The replay harness, small (issue 24): a seeded two-day store of 120 facings through the InsightEngine, scored against
+ * the scenario's ground truth. The full day of 500 facings runs in `npm run bench` (BENCH_ONLY=insight).
+ */
+import { describe, expect, it } from 'vitest';
+import { REPLAY_SMOKE, replayStoreDay } from '../../../bench/insight-replay.js';
+
+describe('insight replay (120 facings, a day of history, a scored day)', () => {
+  const result = replayStoreDay(REPLAY_SMOKE);
+
+  it('predicts stock-outs at least the lead time ahead, with few false alarms', () => {
+    expect(result.prediction.cases).toBeGreaterThan(50);
+    expect(result.prediction.recall).toBeGreaterThanOrEqual(0.85);
+    expect(result.prediction.precision).toBeGreaterThanOrEqual(0.88);
+    expect(result.prediction.medianLeadMin).toBeGreaterThanOrEqual(30);
+  });
+
+  it('finds misplaced and stuck facings as phantom stock, and flags no healthy sku', () => {
+    expect(result.phantom.cases).toBeGreaterThanOrEqual(8);
+    expect(result.phantom.falseAlarms).toBe(0);
+    expect(result.phantom.medianDetectMin).not.toBeNull();
+  });
+
+  it('is deterministic: the same seed gives the same scores', () => {
+    const again = replayStoreDay(REPLAY_SMOKE);
+    expect({ ...again.prediction }).toEqual({ ...result.prediction });
+    expect({ ...again.phantom }).toEqual({ ...result.phantom });
+  });
+});
