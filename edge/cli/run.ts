@@ -41,9 +41,8 @@ export function explainStartFailure(error: unknown, config: GatewayConfig): Star
   const errno = cause as NodeJS.ErrnoException | undefined;
   if (errno?.code === 'EADDRINUSE') {
     const port = part === 'broker' ? config.mqtt.port : config.http.port;
-    return fail(
-      `${part}: port ${port} is already in use — stop the other process or choose another port (SMARTSTORE_${part === 'broker' ? 'MQTT' : 'HTTP'}_PORT)`,
-    );
+    const variable = `SMARTSTORE_${part === 'broker' ? 'MQTT' : 'HTTP'}_PORT`;
+    return fail(`${part}: port ${port} is already in use — stop the other process or choose another port (${variable})`);
   }
   if (errno?.code === 'EACCES')
     return fail(`${part}: permission denied (${errno.message}) — ports below 1024 need privileges; check dataDir permissions`);
@@ -99,8 +98,8 @@ export async function runGateway(options: { config?: string; reinit?: boolean },
 
   try {
     log.info({ component: 'gateway', config: redactConfig(config), configFile: resolved.file?.path ?? null }, 'starting');
-    if (!config.http.apiToken)
-      log.warn({ component: 'gateway' }, 'no API token configured: write routes answer 403 (set SMARTSTORE_API_TOKEN)');
+    // no warning here about http.apiToken: named tokens in the database count too, and the access room, which loads
+    // them, warns when there are none at all
     try {
       await built.gateway.start();
     } catch (error) {
