@@ -12,6 +12,7 @@ import { AuditStore } from '../audit/audit-store.js';
 import type { TransactionStep } from '../storage/database.js';
 import { withGatewayDatabase, type DatabaseCommandOptions } from './gateway-database.js';
 import { EXIT, type CliIo, type ExitCode } from './io.js';
+import { countOf } from '../core/count-words.js';
 
 /**
  * Who runs the command: `cli:<os user>`. Under sudo the person who typed it (SUDO_USER), not root — the trail is
@@ -41,16 +42,15 @@ export function verifyAudit(options: DatabaseCommandOptions, io: CliIo): Promise
     if (result.ok) {
       io.stdout.write(
         result.head
-          ? `ok: ${result.count} entries, last seq ${result.head.seq}, last hash ${result.head.hash}\n`
+          ? `ok: ${countOf(result.count, 'entry', 'entries')}, last seq ${result.head.seq}, last hash ${result.head.hash}\n`
           : 'ok: 0 entries (the audit trail is empty)\n',
       );
       return EXIT.ok;
     }
     const { broken } = result;
     io.stdout.write(`BROKEN at seq ${broken.seq} (${broken.problem}): ${broken.message}\n`);
-    io.stderr.write(
-      `${result.checked} entries before it hold; entry ${broken.seq} does not follow from them (someone changed the database file)\n`,
-    );
+    const before = `${countOf(result.checked, 'entry', 'entries')} before it ${result.checked === 1 ? 'holds' : 'hold'}`;
+    io.stderr.write(`${before}; entry ${broken.seq} does not follow from them (someone changed the database file)\n`);
     return EXIT.failed;
   });
 }
@@ -80,7 +80,7 @@ export function exportAudit(options: DatabaseCommandOptions & { out?: string }, 
       }
       file.end();
       await once(file, 'finish');
-      io.stderr.write(`${count} entries written to ${path}\n`);
+      io.stderr.write(`${countOf(count, 'entry', 'entries')} written to ${path}\n`);
     }
     return EXIT.ok;
   });

@@ -32,6 +32,7 @@ import { resolveConfigOrReport } from './config.js';
 import type { DatabaseCommandOptions } from './gateway-database.js';
 import { missingDatabaseMessage } from './gateway-database.js';
 import { EXIT, type CliIo, type ExitCode } from './io.js';
+import { countOf } from '../core/count-words.js';
 
 /** Folders of the data dir holding keys and certificates (the store CA: pki/; OPC UA: see opcua-server.ts, device-driver.ts) */
 const KEY_DIRS = ['pki', 'opcua-pki', 'opcua-client-pki', 'opcua-pki-users'];
@@ -155,7 +156,7 @@ export async function restoreStore(backupDir: string, options: DatabaseCommandOp
     const store = `${manifest.storeId}${manifest.storeUuid ? ` (${manifest.storeUuid})` : ''}`;
     io.stdout.write(
       `restored store ${store} from the backup of ${manifest.createdAt} into ${config.dataDir}: ` +
-        `${manifest.entries.length} files${aside ? `; what was there before is in ${aside.dir}` : ''}\n`,
+        `${countOf(manifest.entries.length, 'file')}${aside ? `; what was there before is in ${aside.dir}` : ''}\n`,
     );
     return EXIT.ok;
   } catch (error) {

@@ -5,6 +5,7 @@ import { redactUrlCredentials } from '../core/log-redaction.js';
 import { loadPlanogramFile, PlanogramFileError } from '../planogram/planogram-file.js';
 import { PlanogramIndex } from '../planogram/planogram.js';
 import { EXIT, problemReport, type CliIo, type ExitCode } from './io.js';
+import { countOf } from '../core/count-words.js';
 
 /**
  * `check-config FILE`: what `run` would refuse, without starting anything — the config (schema, every problem with
@@ -27,7 +28,13 @@ export async function checkConfig(file: string, io: CliIo): Promise<ExitCode> {
     const planogramFile = resolve(io.cwd, config.planogram.file);
     try {
       const index = new PlanogramIndex(await loadPlanogramFile(planogramFile));
-      planogramLine = `${planogramFile}: ok (${index.shelfIds().length} shelves, ${index.planogram.facings.length} facings, ${index.planogram.products.length} products)`;
+      const { facings, products } = index.planogram;
+      const counts = [
+        countOf(index.shelfIds().length, 'shelf', 'shelves'),
+        countOf(facings.length, 'facing'),
+        countOf(products.length, 'product'),
+      ];
+      planogramLine = `${planogramFile}: ok (${counts.join(', ')})`;
     } catch (error) {
       if (!(error instanceof PlanogramFileError)) throw error;
       io.stderr.write(redactUrlCredentials(problemReport('planogram', error.path, error.problems)));

@@ -115,7 +115,26 @@ function reportRefusal(io: CliIo, what: string, answer: Answer): ExitCode {
 
 const campaignPath = (id: string) => `/api/campaigns/${encodeURIComponent(id)}`;
 
+type Follow = { pollMs: number; timeoutMs: number; waitForLabels: boolean };
+
+/** --poll-ms and --timeout-s as numbers, or the exit code after naming the bad one (checked before anything is sent). */
+function followOptionsOf(options: FollowOptions, io: CliIo): Follow | ExitCode {
+  const pollMs = Number(options.pollMs ?? 500);
+  const timeoutS = Number(options.timeoutS ?? 3_600);
+  if (!Number.isInteger(pollMs) || pollMs < 10) {
+    io.stderr.write(`--poll-ms "${options.pollMs}": a whole number of milliseconds, at least 10\n`);
+    return EXIT.failed;
+  }
+  if (!(timeoutS > 0)) {
+    io.stderr.write(`--timeout-s "${options.timeoutS}": a number of seconds above 0\n`);
+    return EXIT.failed;
+  }
+  return { pollMs, timeoutMs: timeoutS * 1000, waitForLabels: options.waitForLabels === true };
+}
+
 export async function pushPrices(file: string, options: PricePushOptions, io: CliIo): Promise<ExitCode> {
+  const follow = followOptionsOf(options, io);
+  if (typeof follow === 'number') return follow;
   const api = await gatewayApi(options, io, 'price push');
   if (typeof api === 'number') return api;
   let csv: string;
@@ -131,7 +150,7 @@ export async function pushPrices(file: string, options: PricePushOptions, io: Cl
   if (created.status !== 201) return reportRefusal(io, 'the gateway refused the prices', created);
   const campaigns = (created.body as { campaigns: CampaignView[] }).campaigns;
   for (const view of campaigns) io.stderr.write(`${campaignHeadline(view)}\n`);
-  return followCampaigns(campaigns, api.request, options, io);
+  return followCampaigns(campaigns, api.request, follow, io);
 }
 
 export async function showCampaign(id: string, options: PriceCommandOptions, io: CliIo): Promise<ExitCode> {
@@ -160,6 +179,8 @@ export async function cancelCampaign(id: string, options: PriceCommandOptions, i
 }
 
 export async function rollbackCampaign(id: string, options: PriceCommandOptions & FollowOptions, io: CliIo): Promise<ExitCode> {
+  const follow = followOptionsOf(options, io);
+  if (typeof follow === 'number') return follow;
   const api = await gatewayApi(options, io, 'price rollback');
   if (typeof api === 'number') return api;
   const answer = await ask(api, io, `${campaignPath(id)}/rollback`, { method: 'POST' });
@@ -168,7 +189,7 @@ export async function rollbackCampaign(id: string, options: PriceCommandOptions 
   const view = answer.body as CampaignView;
   io.stderr.write(`rolling back campaign ${id} with campaign ${view.id}: ${countOf(view.total, 'label')} back to their earlier prices\n`);
   for (const skipped of view.skippedLabels) io.stderr.write(`  skipped ${skipped.labelId}: ${skipped.reason}\n`);
-  return followCampaigns([view], api.request, options, io);
+  return followCampaigns([view], api.request, follow, io);
 }
 
 /**
@@ -176,13 +197,12 @@ export async function rollbackCampaign(id: string, options: PriceCommandOptions 
  * labels waiting to be reachable are left — then prints the result lines. Exit 1 if a label
  * failed. Scheduled campaigns are the gateway's to start on time: named, not followed.
  */
-async function followCampaigns(started: CampaignView[], request: Request, options: FollowOptions, io: CliIo): Promise<ExitCode> {
+async function followCampaigns(started: CampaignView[], request: Request, options: Follow, io: CliIo): Promise<ExitCode> {
   for (const view of started.filter((campaign) => campaign.state === 'scheduled')) {
     io.stderr.write(`campaign ${view.id} is scheduled; follow it with \`price status ${view.id}\`\n`);
   }
   let campaigns = started.filter((view) => view.state !== 'scheduled');
-  const pollMs = Number(options.pollMs ?? 500);
-  const timeoutMs = Number(options.timeoutS ?? 3_600) * 1000;
+  const { pollMs, timeoutMs } = options;
   const done = (view: CampaignView) => isFinished(view) || (!options.waitForLabels && onlyWaitingLeft(view));
   const bar = new cliProgress.SingleBar(
     {

@@ -130,6 +130,12 @@ describe('price push', () => {
       `the upload is larger than the 16 MiB (${CAMPAIGN_UPLOAD_LIMIT_BYTES} bytes) a price file may have: split it into several files`,
     );
   });
+
+  it('refuses a --poll-ms that is not a number before sending anything', async () => {
+    const result = await pricePush(`sku,priceCents\n${MILK},1\n`, ['--poll-ms', 'fast']);
+    expect(result.code).toBe(EXIT.failed);
+    expect(result.stderr).toBe('--poll-ms "fast": a whole number of milliseconds, at least 10\n');
+  });
 });
 
 describe('price status, cancel, rollback', () => {
