@@ -14,6 +14,8 @@ import { ColdChainConfigSchema } from '../cold-chain/cold-chain-config.js';
 const port = (defaultPort?: number) =>
   Type.Integer({ minimum: 0, maximum: 65535, ...(defaultPort === undefined ? {} : { default: defaultPort }) });
 
+/** What HttpServer's isLoopbackHost accepts: localhost, IPv4 127.0.0.0/8, IPv6 ::1. */
+const LOOPBACK_HOST_PATTERN = '^(localhost|127(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|::1)$';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const SCRYPT_COSTS = [1024, 2048, 4096, 8192, 16384, 32768, 65536] as const;
 
@@ -196,7 +198,21 @@ export const ConfigSchema = Type.Object(
           default: false,
         }),
       },
-      { additionalProperties: false, default: {} },
+      {
+        additionalProperties: false,
+        default: {},
+        // plain HTTP would carry API tokens across the network in clear (HttpServer refuses it too, at start)
+        if: { properties: { tls: { const: null }, allowPlainHttp: { const: false } } },
+        then: {
+          properties: {
+            host: {
+              type: 'string',
+              pattern: LOOPBACK_HOST_PATTERN,
+              description: 'a loopback address (127.0.0.1, ::1, localhost), or set http.tls or http.allowPlainHttp: true',
+            },
+          },
+        },
+      },
     ),
     planogram: Type.Object(
       {

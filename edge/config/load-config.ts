@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { defaultingValidator } from '../core/schema-defaults.js';
+import { checkWithDefaults } from '../core/schema-defaults.js';
 import { readSecretFile, SecretFileError } from '../core/secret-file.js';
 import { ConfigSchema } from './config-schema.js';
 import { ConfigError, type GatewayConfig } from './gateway-config.js';
@@ -114,8 +114,8 @@ function schemaAt(schemaPath: string): SchemaNode | undefined {
 
 /**
  * A cross-field rule is an if/then of the schema: Ajv reports the option that breaks it ("/hq/url: must be string")
- * and, apart, that the `then` failed. This words the condition for the first and drops the second:
- * "/hq/url: must be string when /hq/enabled is true".
+ * and, apart, that the `then` failed. This words the first with the `then` option's description and the condition,
+ * and drops the second: "/hq/url: must be set (…) when /hq/enabled is true".
  */
 function withConditions(errors: readonly ErrorObject[]): Array<{ error: ErrorObject; condition?: string }> {
   const conditions = new Map<string, string>();
@@ -139,7 +139,10 @@ function describe(error: ErrorObject, fromEnv: Map<string, string>, condition?: 
   const path = error.instancePath || '/';
   const envName = fromEnv.get(error.instancePath);
   const where = envName ? `${path} (from ${envName})` : path;
-  if (condition) return `${where}: ${error.message ?? error.keyword} when ${condition}`;
+  if (condition) {
+    const demand = schemaAt(error.schemaPath.replace(/\/[^/]+$/, ''))?.description;
+    return `${where}: ${typeof demand === 'string' ? `must be ${demand}` : (error.message ?? error.keyword)} when ${condition}`;
+  }
   if (error.keyword === 'additionalProperties') {
     return `${where}: unknown option "${String(error.params.additionalProperty)}"`;
   }
@@ -171,12 +174,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
   // the defaults are filled into the value validated: a copy, not the caller's overrides
   const config = structuredClone(withEnv);
   // compiled on first use, once: only the commands that load a config pay for it
-  const validate = defaultingValidator(ConfigSchema);
-  if (!validate(config)) {
-    const issues = withConditions(validate.errors ?? []).map(({ error, condition }) => describe(error, fromEnv, condition));
+  const checked = checkWithDefaults(ConfigSchema, config);
+  if (!checked.ok) {
+    const issues = withConditions(checked.errors).map(({ error, condition }) => describe(error, fromEnv, condition));
     throw new ConfigError(options.file ?? 'defaults', [...new Set(issues)]);
   }
-  return config;
+  return checked.value;
 }
 
 /** Secrets never reach a log line. */

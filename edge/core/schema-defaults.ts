@@ -33,6 +33,20 @@ export function defaultingValidator<T extends TSchema>(schema: T): ValidateFunct
   return validate as ValidateFunction<Static<T>>;
 }
 
+/**
+ * Fills the schema's defaults into `value` (mutated: pass a copy) and checks it. Twice: Ajv checks an object's if/then
+ * (the cross-field rules, "hq.enabled needs hq.url") before it fills that object's defaults, so the first pass fills
+ * and the second checks the rules against every value, given or default. The second pass's errors are all of them.
+ */
+export function checkWithDefaults<T extends TSchema>(
+  schema: T,
+  value: unknown,
+): { ok: true; value: Static<T> } | { ok: false; errors: ErrorObject[] } {
+  const validate = defaultingValidator(schema);
+  validate(value);
+  return validate(value) ? { ok: true, value } : { ok: false, errors: [...(validate.errors ?? [])] };
+}
+
 export class SchemaDefaultsError extends Error {
   constructor(readonly issues: string[]) {
     super(`the schema's defaults do not make a valid value: ${issues.join('; ')}`);
@@ -50,8 +64,7 @@ export function describeSchemaError(error: ErrorObject): string {
  * no default (the schema cannot stand alone). A fresh object on each call: callers may change it.
  */
 export function configDefaults<T extends TSchema>(schema: T): Static<T> {
-  const value: unknown = {};
-  const validate = defaultingValidator(schema);
-  if (!validate(value)) throw new SchemaDefaultsError((validate.errors ?? []).map(describeSchemaError));
-  return value;
+  const checked = checkWithDefaults(schema, {});
+  if (!checked.ok) throw new SchemaDefaultsError(checked.errors.map(describeSchemaError));
+  return checked.value;
 }

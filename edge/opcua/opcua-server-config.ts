@@ -19,7 +19,15 @@ export const OpcuaUserSchema = Type.Object(
       Type.String({ pattern: '^[A-Z_][A-Z0-9_]{0,127}$', description: 'name of an environment variable holding the password instead' }),
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    // a user without a secret could never log in: check-config names it (strict Ajv wants each required property
+    // declared in the same schema object, hence the repetition)
+    anyOf: [
+      { properties: { passwordHash: { type: 'string' } }, required: ['passwordHash'] },
+      { properties: { passwordEnv: { type: 'string' } }, required: ['passwordEnv'] },
+    ],
+  },
 );
 
 export const OpcuaServerConfigSchema = Type.Object(

@@ -102,8 +102,8 @@ export const RelayConfigSchema = Type.Object(
     additionalProperties: false,
     default: {},
     // the relay cannot run without HQ's address; check-config names the option (load-config.ts words the rule)
-    if: { properties: { enabled: { const: true } } },
-    then: { properties: { url: { type: 'string' } } },
+    if: { properties: { enabled: { const: true } }, required: ['enabled'] },
+    then: { properties: { url: { type: 'string', description: "set: HQ's broker, mqtt:// or mqtts://" } }, required: ['url'] },
   },
 );
 

@@ -351,6 +351,16 @@ describe('check-config', () => {
     expect(result.stdout).toContain(`${file}: ok\n${planogram}: ok (2 shelves, 3 facings, 3 products)\n`);
   });
 
+  it('cross-field rules of the schema: exit 2, each broken rule with the path of the option to fix', async () => {
+    const file = await configFile('rules.yaml', 'data', { hq: { enabled: true }, http: { host: '0.0.0.0', port: 0 } });
+    const result = await cli(['check-config', file]);
+    expect(result.code).toBe(EXIT.badConfig);
+    expect(result.stderr).toContain(`invalid configuration (${file}):\n`);
+    expect(result.stderr).toContain("  - /hq/url: must be set: HQ's broker, mqtt:// or mqtts:// when /hq/enabled is true\n");
+    expect(result.stderr).toContain('  - /http/host: must be a loopback address (127.0.0.1, ::1, localhost), or set http.tls or ');
+    expect(result.stdout).toBe('');
+  });
+
   it('prints no password of a URL (hq.url with user:pass), nor the HQ password', async () => {
     const file = await configFile('hq-url.yaml', 'data', {
       hq: { enabled: true, url: 'mqtt://hq-user:url-pass-123@hq.example.com:1883', password: 'hq-field-pass-456' },

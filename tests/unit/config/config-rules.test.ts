@@ -1,0 +1,70 @@
+/**
+ * Cross-field rules are rules of the config schema (if/then, anyOf), reported by loadConfig (so by `check-config` and
+ * `run`) with the option's path, before anything is built: not throws in the constructors that read the option.
+ */
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../edge/config/gateway-config.js';
+import { loadConfig } from '../../../edge/config/load-config.js';
+
+async function issuesOf(overrides: unknown): Promise<string[]> {
+  const error = await loadConfig({ overrides, env: {} }).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(ConfigError);
+  return (error as ConfigError).issues;
+}
+
+const HQ_URL_ISSUE = "/hq/url: must be set: HQ's broker, mqtt:// or mqtts:// when /hq/enabled is true";
+
+describe('hq.enabled needs hq.url', () => {
+  it('left out (the default null) or null: one line naming /hq/url and the condition', async () => {
+    expect(await issuesOf({ hq: { enabled: true } })).toEqual([HQ_URL_ISSUE]);
+    expect(await issuesOf({ hq: { enabled: true, url: null } })).toEqual([HQ_URL_ISSUE]);
+  });
+
+  it('reported beside the other problems of the file, each once', async () => {
+    const issues = await issuesOf({ hq: { enabled: true, maxInFlight: 0 }, lowStock: { smoothingWindow: 0 } });
+    expect(issues).toHaveLength(3);
+    expect(issues).toEqual(
+      expect.arrayContaining(['/lowStock/smoothingWindow: must be >= 1', '/hq/maxInFlight: must be >= 1', HQ_URL_ISSUE]),
+    );
+  });
+
+  it('off, or with a url: no rule broken', async () => {
+    expect((await loadConfig({ overrides: { hq: { enabled: false } }, env: {} })).hq.url).toBeNull();
+    const on = await loadConfig({ overrides: { hq: { enabled: true, url: 'mqtts://hq.example.com:8883' } }, env: {} });
+    expect(on.hq).toMatchObject({ enabled: true, url: 'mqtts://hq.example.com:8883' });
+  });
+});
+
+describe('plain HTTP only on a loopback address (unless TLS or allowPlainHttp)', () => {
+  const RULE = 'when /http/tls is null and /http/allowPlainHttp is false';
+
+  it('a non-loopback host without TLS is named with the fixes', async () => {
+    for (const host of ['0.0.0.0', '10.20.1.5', 'gateway.store.local', '::', '128.0.0.1']) {
+      expect(await issuesOf({ http: { host } }), host).toEqual([
+        `/http/host: must be a loopback address (127.0.0.1, ::1, localhost), or set http.tls or http.allowPlainHttp: true ${RULE}`,
+      ]);
+    }
+  });
+
+  it('loopback hosts, TLS or allowPlainHttp: accepted', async () => {
+    for (const host of ['127.0.0.1', '127.1.2.3', '::1', 'localhost']) {
+      expect((await loadConfig({ overrides: { http: { host } }, env: {} })).http.host).toBe(host);
+    }
+    const tls = { certFile: '/etc/smartstore/gateway.crt', keyFile: '/etc/smartstore/gateway.key' };
+    expect((await loadConfig({ overrides: { http: { host: '0.0.0.0', tls } }, env: {} })).http.tls).toEqual(tls);
+    expect((await loadConfig({ overrides: { http: { host: '0.0.0.0', allowPlainHttp: true } }, env: {} })).http.host).toBe('0.0.0.0');
+  });
+});
+
+describe('an OPC UA user needs a secret', () => {
+  it('a user with neither passwordHash nor passwordEnv is named by its path', async () => {
+    const issues = await issuesOf({
+      opcua: { server: { users: [{ username: 'hq', passwordEnv: 'HQ_PASSWORD' }, { username: 'nobody' }] } },
+    });
+    expect(issues).toEqual([
+      "/opcua/server/users/1: must have required property 'passwordHash'",
+      "/opcua/server/users/1: must have required property 'passwordEnv'",
+      '/opcua/server/users/1: must match a schema in anyOf',
+    ]);
+  });
+});
