@@ -145,6 +145,11 @@ describe('Grafana dashboard', () => {
     }
   });
 
+  it('counts HTTP answers by route pattern, never by the raw path', () => {
+    expect(metricsText).toMatch(/smartstore_http_requests_total\{route="\/api\/campaigns\/:id",method="GET",status_class="4xx"\} [1-9]/);
+    expect(metricsText).not.toContain('route="/api/campaigns/grafana-1"');
+  });
+
   it('reports a metric or label that is not there (the check can fail)', () => {
     expect(queryProblems(['rate(smartstore_no_such_metric_total[5m])'], metricsText)).toEqual([
       'smartstore_no_such_metric_total: not in /metrics (rate(smartstore_no_such_metric_total[5m]))',
