@@ -372,7 +372,8 @@ describe('OeplDriver against the simulated OpenEPaperLink AP', () => {
   describe('firmware range', () => {
     it('an AP before 2.60 is "unsupported firmware": link down with the reason, sends fail at once, check-ins still shown', async () => {
       const { sim, driver, events } = await startPair({ buildVersion: '2.55' }, { idlePollMs: 200 }, false);
-      await until(() => driver.firmware.unsupported !== undefined);
+      // the tag records and /sysinfo race at every connection: the text names the version once /sysinfo has answered
+      await until(() => driver.firmware.unsupported !== undefined && driver.firmware.version !== undefined);
       expect(driver.firmware).toMatchObject({ unsupported: 'unsupported firmware 2.55: OpenEPaperLink 2.60 or later needed' });
       expect(driver.health()).toMatchObject({ ok: false, link: 'down', detail: expect.stringContaining('unsupported firmware') as string });
       const mac = sim.macs[0]!;
@@ -395,7 +396,8 @@ describe('OeplDriver against the simulated OpenEPaperLink AP', () => {
       await until(() => {
         // pushed again every 200 ms until read: the frame must reach an open websocket, whatever the load
         if (Date.now() - injectedAt > 200) [injectedAt] = [Date.now(), sim.injectFrame(legacyFrame)];
-        return driver.firmware.unsupported !== undefined;
+        // the records may be read before /sysinfo answered: wait for both
+        return driver.firmware.unsupported !== undefined && driver.firmware.version !== undefined;
       }, 20_000);
       expect(driver.firmware.unsupported).toContain('before 2.60');
       expect(driver.firmware.version).toBe('custom');
