@@ -81,6 +81,8 @@ describe('OpcuaDeviceDriver', () => {
     expect(provision).toHaveBeenCalledWith('case-1', 'case');
     expect(d.health()).toMatchObject({ devices: 1 });
     expect(d.deliver()).toMatchObject({ ok: false, reason: 'not-connected' });
+    // the command channel hands it the configured case's commands (connected or not), never the refused id's
+    expect([d.carries('case-1'), d.carries('shelf-9'), d.carries('esl-1')]).toEqual([true, false, false]);
     await d.stop();
     expect(disposed.length).toBeGreaterThan(0);
   });
@@ -90,6 +92,7 @@ describe('OpcuaDeviceDriver', () => {
     const d = driver([{ ...CASE, username: 'gw', passwordEnv: 'CASE_PASSWORD' }], registry, fakeOpcua);
     await d.start();
     expect(d.health()).toMatchObject({ devices: 0 });
+    expect(d.carries('case-1')).toBe(false);
     await d.stop();
   });
 });
