@@ -25,9 +25,8 @@ export function initCa(options: DatabaseCommandOptions, io: CliIo): Promise<Exit
       io.stderr.write(`a store CA exists in ${caFiles(dataDir).dir}: it is kept (every certificate it issued depends on it)\n`);
       return EXIT.failed;
     }
-    io.stdout.write(
-      `store CA created: ${caFiles(dataDir).cert} (give it to devices to trust the broker), key ${caFiles(dataDir).key} (mode 600; back it up)\n`,
-    );
+    const { cert, key } = caFiles(dataDir);
+    io.stdout.write(`store CA created: ${cert} (give it to devices to trust the broker), key ${key} (mode 600; back it up)\n`);
     return EXIT.ok;
   });
 }
@@ -68,9 +67,8 @@ export function issueDeviceCertificate(deviceId: string, options: IssueCommandOp
     const issued = await issueCertificate({ ca, commonName: deviceId, usage: 'client', now: Date.now(), validityDays: days });
     await new CertificateStore(session.db).record(issued, 'client', Date.now());
     await writeIssued(io, resolve(io.cwd, options.out ?? '.'), deviceId, { ...issued, caPem: ca.certPem });
-    io.stderr.write(
-      `serial ${issued.serial}, valid until ${new Date(issued.notAfter).toISOString()}; the device logs in over MQTTS with client id ${deviceId}\n`,
-    );
+    const validUntil = new Date(issued.notAfter).toISOString();
+    io.stderr.write(`serial ${issued.serial}, valid until ${validUntil}; the device logs in over MQTTS with client id ${deviceId}\n`);
     return EXIT.ok;
   });
 }
