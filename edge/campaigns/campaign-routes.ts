@@ -80,12 +80,12 @@ const createBody = { content: { 'application/json': { schema: createCampaignBody
 
 export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
-    // scoped to this plugin: only the campaign routes take CSV; the body limit is the app's
+    // scoped to this plugin: only the campaign routes take CSV (POST /api/campaigns has its own body limit, below)
     app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
     const uploadLimitBytes = deps.uploadLimitBytes ?? CAMPAIGN_UPLOAD_LIMIT_BYTES;
     const now = deps.now ?? Date.now;
-    // scoped to these routes: a file over the limit is told the limit (fastify's own 413 does not say it); the rest goes
-    // on to the app's handler
+    // scoped to these routes: a file over the limit is told the limit (fastify's own 413 does not say it); any other
+    // error is rethrown, which fastify hands to the app's handler (validation 400s, storage 507/503)
     app.setErrorHandler(async (error: FastifyError, _request, reply) => {
       if (error.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') throw error;
       const limit = `${(uploadLimitBytes / (1024 * 1024)).toFixed(0)} MiB (${uploadLimitBytes} bytes)`;
