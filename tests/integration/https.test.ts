@@ -62,7 +62,7 @@ describe('HTTPS', () => {
     }
   });
 
-  it('plain HTTP on a non-loopback address is refused with the config, naming the fix; a world-readable key at start', async () => {
+  it('plain HTTP on a non-loopback address is refused with the config, naming the fix; so is a world-readable key at start', async () => {
     const refused = startTestGateway({ overrides: { http: { host: '0.0.0.0' } } });
     await expect(refused).rejects.toBeInstanceOf(ConfigError);
     await expect(refused).rejects.toThrow(/\/http\/host: must be a loopback address .*or set http.tls or http.allowPlainHttp: true/);
