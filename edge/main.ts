@@ -267,7 +267,7 @@ function gatewayModules(shared: SharedParts): ModuleSpec[] {
     }),
     defineModule({
       name: 'labels',
-      // after stock: the low-stock alerts its restored levels open are there when find-my-facing looks at start
+      // stock: find-my-facing reads the low-stock alerts active at its start, which the stock room's restored levels settle
       needs: ['storage', 'planogram', 'alerts', 'devices', 'stock'],
       build: ({ storage, planogram, alerts, devices }) =>
         new LabelsModule({
