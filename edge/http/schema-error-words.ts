@@ -86,8 +86,8 @@ function errorInWords(error: FastifySchemaValidationError, dataVar: string, sche
   }
 }
 
-/** A `schemaErrorFormatter` for a route with these schemas. */
+/** A `schemaErrorFormatter` for a route with these schemas; a union's branches that say the same are said once. */
 export function schemaErrorsInWords(schemas: RouteSchemas, fields: FieldWords = {}) {
   return (errors: FastifySchemaValidationError[], dataVar: string): Error =>
-    new Error(errors.map((error) => errorInWords(error, dataVar, schemas, fields)).join('; '));
+    new Error([...new Set(errors.map((error) => errorInWords(error, dataVar, schemas, fields)))].join('; '));
 }
