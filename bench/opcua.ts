@@ -15,7 +15,8 @@
  *    on, and on with the OPC 40200 Scales nodeset; time from buildGateway() to started, and RSS after. The first start
  *    of each variant creates its database and PKI (server key and certificate) and is reported apart.
  *
- * `runOpcuaBench(OPCUA_BENCH_SMOKE, console.log)` is a tiny run (seconds); alone: `node dist/bench/opcua.js [--smoke] [--no-startup]`.
+ * `runOpcuaBench(OPCUA_BENCH_SMOKE, console.log)` is a tiny run (seconds); alone: `node dist/bench/opcua.js [--smoke]
+ * [--no-startup | --startup-only]`.
  * Forks itself as the gateway process
  * (env OPCUA_BENCH_CHILD=1) and bench/broker-process.js as the bare aedes; node-opcua is imported only when it runs.
  */
@@ -65,6 +66,8 @@ type Variant = 'off' | 'opcua' | 'opcua+scales';
 type ChildStartParams = { dataDir: string; planogramFile: string; variant: Variant };
 type ChildStartResult = {
   startMs: number;
+  /** from buildGateway() to every facing's OPC 40200 scale in DeviceSet (added after the server listens); = startMs without */
+  scalesAddedMs: number;
   importMs: number;
   rssBytes: number;
   mqttPort: number;
@@ -72,7 +75,15 @@ type ChildStartResult = {
   pid: number;
 };
 
-export type OpcuaStartup = { variant: Variant; firstStartMs: number; medianStartMs: number; importMs: number; rssMB: number };
+export type OpcuaStartup = {
+  variant: Variant;
+  firstStartMs: number;
+  medianStartMs: number;
+  /** until the Scales devices are all in DeviceSet (added after start-up, in batches) */
+  medianScalesAddedMs: number;
+  importMs: number;
+  rssMB: number;
+};
 
 export type OpcuaBenchResult = {
   items: number;
@@ -122,8 +133,11 @@ async function childStart(params: ChildStartParams): Promise<ChildStartResult> {
   gateway.bus.on('stock.changed', 'bench', () => stockChanges++);
   await gateway.gateway.start();
   const startMs = performance.now() - startAt;
+  await gateway.opcuaServer.scalesAdded;
+  const scalesAddedMs = performance.now() - startAt;
   return {
     startMs,
+    scalesAddedMs,
     importMs: imported - began,
     rssBytes: rssOf('self'),
     mqttPort: gateway.broker.port,
@@ -184,13 +198,30 @@ async function measureStartup(
       variant,
       firstStartMs: Math.round(first.startMs),
       medianStartMs: Math.round(median(counted.map((s) => s.startMs))),
+      medianScalesAddedMs: Math.round(median(counted.map((s) => s.scalesAddedMs))),
       importMs: Math.round(median(counted.map((s) => s.importMs))),
       rssMB: Math.round(median(counted.map((s) => s.rssBytes)) / 1e6),
     };
-    progress(`opcua: start-up ${variant}: ${result.medianStartMs} ms (first start ${result.firstStartMs} ms), RSS ${result.rssMB} MB`);
+    const scales = variant === 'opcua+scales' ? `, Scales devices all in DeviceSet at ${result.medianScalesAddedMs} ms` : '';
+    progress(
+      `opcua: start-up ${variant}: ${result.medianStartMs} ms${scales} (first start ${result.firstStartMs} ms), RSS ${result.rssMB} MB`,
+    );
     results.push(result);
   }
   return results;
+}
+
+/** Part 2 alone (row 6b): `node dist/bench/opcua.js --startup-only`. */
+export async function runOpcuaStartupBench(settings: OpcuaBenchSettings, progress: (line: string) => void): Promise<OpcuaStartup[]> {
+  const root = await makeTempDir('opcua');
+  try {
+    const shelfIds = Array.from({ length: settings.shelves }, (_, i) => shelfId(i + 1));
+    const planogramFile = join(root, 'planogram.yaml');
+    await writePlanogram(planogramFile, benchPlanogram(shelfIds, settings.facingsPerShelf));
+    return await measureStartup(root, planogramFile, settings, progress);
+  } finally {
+    await removeTempDir(root);
+  }
 }
 
 /** The first connection of a new client certificate is refused; trust it as store IT would (rejected/ → trusted/certs/). */
@@ -359,11 +390,13 @@ export async function runOpcuaBench(settings: OpcuaBenchSettings, progress: (lin
   }
 }
 
-// `node dist/bench/opcua.js [--smoke]`: this benchmark alone, its result as JSON
+// `node dist/bench/opcua.js [--smoke] [--no-startup | --startup-only]`: this benchmark alone, its result as JSON
 if (process.env.OPCUA_BENCH_CHILD !== '1' && process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
   const base = process.argv.includes('--smoke') ? OPCUA_BENCH_SMOKE : OPCUA_BENCH_DEFAULT;
   const settings = process.argv.includes('--no-startup') ? { ...base, startupRuns: 0 } : base;
-  runOpcuaBench(settings, (line) => console.log(line)).then(
+  const log = (line: string) => console.log(line);
+  const run = process.argv.includes('--startup-only') ? runOpcuaStartupBench(settings, log) : runOpcuaBench(settings, log);
+  run.then(
     (result) => {
       console.log(JSON.stringify(result, null, 2));
       process.exit(0);

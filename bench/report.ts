@@ -468,7 +468,10 @@ export function renderNotes(results: BenchResults): string {
   if (results.opcua) {
     const { result } = results.opcua;
     const startupText = (s: OpcuaBenchResult['startup'][number]) =>
-      `${s.variant} ${formatInt(s.medianStartMs)} ms median (first ${formatInt(s.firstStartMs)} ms), RSS ${s.rssMB.toFixed(0)} MB`;
+      `${s.variant} ${formatInt(s.medianStartMs)} ms median (first ${formatInt(s.firstStartMs)} ms), RSS ${s.rssMB.toFixed(0)} MB` +
+      (s.variant === 'opcua+scales'
+        ? `, Scales devices all in DeviceSet (added after start-up) at ${formatInt(s.medianScalesAddedMs)} ms`
+        : '');
     notes.push(
       `- **6 OPC UA.** ${formatInt(result.items)} facings' readings change at ${result.rateHz} Hz over MQTT ` +
         `(${formatInt(result.offeredPerS)} updates/s offered; the gateway published ` +

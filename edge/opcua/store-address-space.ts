@@ -107,6 +107,15 @@ export type StoreAddressSpace = {
   alertChanged(alert: AlertInfo): void;
   /** alerts not shown because of `maxAlertNodes` */
   readonly droppedAlerts: number;
+  /**
+   * Adds the facings' OPC 40200 scales to DeviceSet (nothing when the Scales nodeset is not loaded), `batchSize` at a
+   * time with a turn of the event loop between batches; resolves with how many were added, early when `signal` aborts.
+   * Not part of the build: node-opcua instantiates a scale (15 nodes cloned from SimpleScaleType) in about 3 ms, four
+   * times a whole facing, so 1,000 of them would hold start-up and the event loop for seconds.
+   */
+  addScales(options: { batchSize: number; signal?: AbortSignal }): Promise<number>;
+  /** scales not added yet */
+  readonly scalesPending: number;
 };
 
 type FacingNodes = { units: UAVariable; fillPercent: UAVariable; level: UAVariable; capacityUnits: number };
@@ -165,6 +174,8 @@ export function buildStoreAddressSpace(
   const faulty = new Set<string>();
   const shelfObjects = new Map<string, UAObject>();
   const facingObjects = new Map<string, UAObject>();
+  // one per facing of the planogram (bounded by it), added by addScales()
+  const pendingScales: Array<() => void> = [];
   for (const plan of model.planogram.planogram.facings) {
     let shelf = shelfObjects.get(plan.shelfId);
     if (!shelf) {
@@ -199,8 +210,18 @@ export function buildStoreAddressSpace(
     });
 
     const unitWeightG = model.planogram.product(plan.sku)?.unitWeightG ?? 0;
-    scales?.add({ ...plan, unitWeightG }, facing, live, () => faulty.has(key));
+    if (scales) pendingScales.push(() => scales.add({ ...plan, unitWeightG }, facing, live, () => faulty.has(key)));
   }
+  let scalesAdded = 0;
+  const addScales = async ({ batchSize, signal }: { batchSize: number; signal?: AbortSignal }): Promise<number> => {
+    const before = scalesAdded;
+    while (scalesAdded < pendingScales.length && !signal?.aborted) {
+      const end = Math.min(pendingScales.length, scalesAdded + Math.max(1, batchSize));
+      for (; scalesAdded < end; scalesAdded++) (pendingScales[scalesAdded] as () => void)();
+      if (scalesAdded < pendingScales.length) await new Promise((resolve) => setImmediate(resolve));
+    }
+    return scalesAdded - before;
+  };
 
   const facingChanged = (view: FacingState) => {
     const nodes = facings.get(`${view.shelfId}/${view.facing}`);
@@ -372,6 +393,10 @@ export function buildStoreAddressSpace(
     alertChanged,
     get droppedAlerts() {
       return droppedAlerts;
+    },
+    addScales,
+    get scalesPending() {
+      return pendingScales.length - scalesAdded;
     },
   };
 }

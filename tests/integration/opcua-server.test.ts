@@ -94,6 +94,7 @@ describe('OPC UA server: the store as an address space', () => {
       },
     });
     endpoint = gw.built.opcuaServer.endpointUrl as string;
+    await gw.built.opcuaServer.scalesAdded;
     shelf = await gw.connectDevice('shelf-a', 'shelf');
   }, 60_000);
 

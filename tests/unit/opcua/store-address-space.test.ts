@@ -300,7 +300,7 @@ describe('buildStoreAddressSpace with OPC 40200 Scales', () => {
     const { standard, di, ia, machinery, packML, scales } = nodesets;
     await generateAddressSpace(addressSpace, [standard, di, ia, machinery, packML, scales]);
     addressSpace.registerNamespace('urn:test-store');
-    buildStoreAddressSpace(addressSpace, {
+    const space = buildStoreAddressSpace(addressSpace, {
       storeId: 'store-1',
       planogram,
       facing: () => undefined,
@@ -311,6 +311,19 @@ describe('buildStoreAddressSpace with OPC 40200 Scales', () => {
       acknowledgeAlert: () => ({ ok: true }),
       resolveAlert: () => ({ ok: true }),
     });
+    // the scales are not part of the build: added in batches (one per turn here), stoppable between batches
+    const deviceSet = `ns=${addressSpace.getNamespaceIndex('http://opcfoundation.org/UA/DI/')};i=5001`;
+    const deviceSetSize = () => (addressSpace.findNode(deviceSet) as UAObject).getComponents().length;
+    const empty = deviceSetSize();
+    expect(space.scalesPending).toBe(2);
+    const abort = new AbortController();
+    const first = space.addScales({ batchSize: 1, signal: abort.signal });
+    abort.abort(); // after the first batch, before the second
+    expect(await first).toBe(1);
+    expect(space.scalesPending).toBe(1);
+    expect(await space.addScales({ batchSize: 1 })).toBe(1);
+    expect(space.scalesPending).toBe(0);
+    expect(deviceSetSize()).toBe(empty + 2);
   }, 60_000);
 
   afterAll(() => addressSpace?.dispose());
