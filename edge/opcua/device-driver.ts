@@ -20,7 +20,7 @@ import type { HealthCheck } from '../core/module.js';
 import type { DeviceRegistry } from '../device-registry/device-registry.js';
 import { publishDeviceMessage, type CommandDelivery, type DeviceSource } from '../device-registry/device-source.js';
 import { OpcuaDeviceMetrics } from './device-metrics.js';
-import { DEFAULT_SESSION_TIMING, DeviceSession, loadOpcuaClient, type OpcuaModule, type SessionTiming } from './device-session.js';
+import { WATCHDOG_TIMING, DeviceSession, loadOpcuaClient, type OpcuaModule, type SessionTiming } from './device-session.js';
 import type { OpcuaDeviceConfig, OpcuaRecoveryConfig } from './opcua-devices-config.js';
 
 export type OpcuaDeviceDriverOptions = {
@@ -42,21 +42,19 @@ export type OpcuaDeviceDriverDeps = {
   loadOpcua?: () => Promise<OpcuaModule>;
 };
 
-/** The session timing of a device's `recovery` settings, defaults for what it leaves out. */
-export function sessionTiming(recovery: OpcuaRecoveryConfig | undefined): SessionTiming {
-  const d = DEFAULT_SESSION_TIMING;
-  const minSilenceMs = recovery?.minSilenceMs ?? d.minSilenceMs;
-  const reconnectInitialMs = recovery?.reconnectInitialMs ?? d.reconnectInitialMs;
+/** The session timing of a device's `recovery` options (the config loader filled in their defaults). */
+export function sessionTiming(recovery: OpcuaRecoveryConfig): SessionTiming {
+  const { reconnectInitialMs, minSilenceMs } = recovery;
   return {
     reconnectInitialMs,
-    reconnectMaxMs: Math.max(reconnectInitialMs, recovery?.reconnectMaxMs ?? d.reconnectMaxMs),
-    recoveryDeadlineMs: recovery?.recoveryDeadlineMs ?? d.recoveryDeadlineMs,
-    requestTimeoutMs: recovery?.requestTimeoutMs ?? d.requestTimeoutMs,
+    reconnectMaxMs: Math.max(reconnectInitialMs, recovery.reconnectMaxMs),
+    recoveryDeadlineMs: recovery.recoveryDeadlineMs,
+    requestTimeoutMs: recovery.requestTimeoutMs,
     // looks often enough that an item is re-created at most half a silence limit late
-    watchdogCheckMs: Math.min(d.watchdogCheckMs, Math.max(50, Math.floor(minSilenceMs / 2))),
-    staleMultiple: recovery?.staleAfterIntervals ?? d.staleMultiple,
+    watchdogCheckMs: Math.min(WATCHDOG_TIMING.watchdogCheckMs, Math.max(50, Math.floor(minSilenceMs / 2))),
+    staleMultiple: recovery.staleAfterIntervals,
     minSilenceMs,
-    maxSilentRounds: d.maxSilentRounds,
+    maxSilentRounds: WATCHDOG_TIMING.maxSilentRounds,
   };
 }
 

@@ -49,16 +49,8 @@ export type SessionTiming = {
   maxSilentRounds: number;
 };
 
-export const DEFAULT_SESSION_TIMING: SessionTiming = {
-  reconnectInitialMs: 500,
-  reconnectMaxMs: 30_000,
-  recoveryDeadlineMs: 10_000,
-  requestTimeoutMs: 10_000,
-  watchdogCheckMs: 1_000,
-  staleMultiple: 5,
-  minSilenceMs: 5_000,
-  maxSilentRounds: 3,
-};
+/** The watchdog's own pace, not options: a device's `recovery` options (defaults in its schema) set the rest. */
+export const WATCHDOG_TIMING = { watchdogCheckMs: 1_000, maxSilentRounds: 3 } as const;
 
 export type ItemRecreateReason = 'stale' | 'node-unknown' | 'terminated';
 
@@ -253,8 +245,8 @@ export class DeviceSession {
       applicationName: 'smartstore-edge',
       clientName: `smartstore-edge:${device.id}`,
       endpointMustExist: false,
-      securityMode: opcua.MessageSecurityMode[device.securityMode ?? 'None'],
-      securityPolicy: opcua.SecurityPolicy[device.securityPolicy ?? 'None'],
+      securityMode: opcua.MessageSecurityMode[device.securityMode],
+      securityPolicy: opcua.SecurityPolicy[device.securityPolicy],
       clientCertificateManager: this.deps.certificateManager,
       // maxRetry 1: the first connect fails fast into our backoff; after a cut node-opcua retries on its own
       connectionStrategy: {

@@ -16,11 +16,8 @@ export type OpcuaItemField = (typeof OPCUA_ITEM_FIELDS)[number];
 export const OPCUA_SECURITY_MODES = ['None', 'Sign', 'SignAndEncrypt'] as const;
 export const OPCUA_SECURITY_POLICIES = ['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss'] as const;
 
-const samplingIntervalMs = Type.Integer({
-  minimum: 10,
-  maximum: 3_600_000,
-  description: 'how often the device is expected to report the value',
-});
+const samplingIntervalMs = (options: { description: string; default?: number }) =>
+  Type.Integer({ minimum: 10, maximum: 3_600_000, ...options });
 
 export const OpcuaItemSchema = Type.Object(
   {
@@ -36,7 +33,9 @@ export const OpcuaItemSchema = Type.Object(
           'resolved again when the device forgets a NodeId',
       }),
     ),
-    samplingIntervalMs: Type.Optional(samplingIntervalMs),
+    samplingIntervalMs: Type.Optional(
+      samplingIntervalMs({ description: "how often the device is expected to report the value; absent: the device's" }),
+    ),
   },
   {
     additionalProperties: false,
@@ -63,37 +62,42 @@ export const ColdChainLimitsSchema = Type.Object(
 );
 export type ColdChainLimits = Static<typeof ColdChainLimitsSchema>;
 
-/** How hard the driver tries to keep the device's data flowing; defaults suit a store LAN (edge/opcua/device-session.ts). */
+/** How hard the driver tries to keep the device's data flowing; the defaults suit a store LAN (edge/opcua/device-session.ts). */
 export const OpcuaRecoverySchema = Type.Object(
   {
-    reconnectInitialMs: Type.Optional(
-      Type.Integer({
-        minimum: 10,
-        maximum: 600_000,
-        description: 'first reconnect delay; doubles up to reconnectMaxMs, with jitter (default 500)',
-      }),
-    ),
-    reconnectMaxMs: Type.Optional(Type.Integer({ minimum: 10, maximum: 3_600_000, description: 'default 30000' })),
-    recoveryDeadlineMs: Type.Optional(
-      Type.Integer({
-        minimum: 100,
-        maximum: 3_600_000,
-        description: 'after a cut, no data within this rebuilds the connection from scratch (default 10000)',
-      }),
-    ),
-    requestTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000, description: 'default 10000' })),
-    staleAfterIntervals: Type.Optional(
-      Type.Integer({
-        minimum: 2,
-        maximum: 1_000,
-        description: 'an item silent for this many expected intervals is re-created (default 5)',
-      }),
-    ),
-    minSilenceMs: Type.Optional(
-      Type.Integer({ minimum: 100, maximum: 3_600_000, description: 'never re-created for silence sooner than this (default 5000)' }),
-    ),
+    reconnectInitialMs: Type.Integer({
+      minimum: 10,
+      maximum: 600_000,
+      description: 'first reconnect delay; doubles up to reconnectMaxMs, with jitter',
+      default: 500,
+    }),
+    reconnectMaxMs: Type.Integer({
+      minimum: 10,
+      maximum: 3_600_000,
+      description: 'below reconnectInitialMs, that is used',
+      default: 30_000,
+    }),
+    recoveryDeadlineMs: Type.Integer({
+      minimum: 100,
+      maximum: 3_600_000,
+      description: 'after a cut, no data within this rebuilds the connection from scratch',
+      default: 10_000,
+    }),
+    requestTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
+    staleAfterIntervals: Type.Integer({
+      minimum: 2,
+      maximum: 1_000,
+      description: 'an item silent for this many expected intervals is re-created',
+      default: 5,
+    }),
+    minSilenceMs: Type.Integer({
+      minimum: 100,
+      maximum: 3_600_000,
+      description: 'never re-created for silence sooner than this',
+      default: 5_000,
+    }),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, default: {} },
 );
 export type OpcuaRecoveryConfig = Static<typeof OpcuaRecoverySchema>;
 
@@ -102,16 +106,16 @@ export const OpcuaDeviceSchema = Type.Object(
     id: Type.String({ pattern: DEVICE_ID_PATTERN, description: 'device id in the registry, alerts and logs' }),
     kind: Type.Enum(OPCUA_DEVICE_KINDS, { type: 'string' }),
     endpointUrl: Type.String({ pattern: '^opc\\.tcp://', maxLength: 512 }),
-    securityMode: Type.Optional(Type.Enum(OPCUA_SECURITY_MODES, { type: 'string', description: 'default None' })),
-    securityPolicy: Type.Optional(Type.Enum(OPCUA_SECURITY_POLICIES, { type: 'string', description: 'default None' })),
+    securityMode: Type.Enum(OPCUA_SECURITY_MODES, { type: 'string', default: 'None' }),
+    securityPolicy: Type.Enum(OPCUA_SECURITY_POLICIES, { type: 'string', default: 'None' }),
     username: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     passwordEnv: Type.Optional(
       Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$', description: 'name of the environment variable holding the password' }),
     ),
-    samplingIntervalMs: Type.Optional(samplingIntervalMs),
+    samplingIntervalMs: samplingIntervalMs({ description: 'how often the device is expected to report its values', default: 1_000 }),
     items: Type.Array(OpcuaItemSchema, { minItems: 1, maxItems: 256 }),
     coldChain: Type.Optional(ColdChainLimitsSchema),
-    recovery: Type.Optional(OpcuaRecoverySchema),
+    recovery: OpcuaRecoverySchema,
   },
   { additionalProperties: false },
 );
@@ -123,13 +127,10 @@ export const OpcuaDeviceListSchema = Type.Array(OpcuaDeviceSchema, {
   default: [],
 });
 
-/** Used when a device or item names no sampling interval. */
-export const DEFAULT_SAMPLING_INTERVAL_MS = 1_000;
-
-/** The interval an item is expected to report at: its own, else its device's, else the default. */
+/** The interval an item is expected to report at: its own, else its device's (which has a default). */
 export function expectedIntervalMs(
   device: Pick<OpcuaDeviceConfig, 'samplingIntervalMs'>,
   item: Pick<OpcuaItemConfig, 'samplingIntervalMs'>,
 ): number {
-  return item.samplingIntervalMs ?? device.samplingIntervalMs ?? DEFAULT_SAMPLING_INTERVAL_MS;
+  return item.samplingIntervalMs ?? device.samplingIntervalMs;
 }

@@ -10,6 +10,7 @@ import { ConfigSchema } from '../../../edge/config/config-schema.js';
 import { loadConfig } from '../../../edge/config/load-config.js';
 import { configDefaults, SchemaDefaultsError } from '../../../edge/core/schema-defaults.js';
 import { OeplDriverLimitsSchema } from '../../../edge/labels/label-driver-limits.js';
+import { OpcuaRecoverySchema } from '../../../edge/opcua/opcua-devices-config.js';
 import { resolveRelayConfig } from '../../../edge/relay/relay-config.js';
 
 type Node = { default?: unknown; properties?: Record<string, Node> };
@@ -58,6 +59,31 @@ describe('defaults come from the config schema', () => {
     expect(hq.clientId).toBe('smartstore-edge-store-7');
     expect(hq.reconnectMaxMs).toBe(120_000);
     expect(hq.outbox).toEqual(config.hq.outbox);
+  });
+
+  it('defaults reach into list entries: an OPC UA device with only what it must name', async () => {
+    const device = {
+      id: 'case-1',
+      kind: 'case',
+      endpointUrl: 'opc.tcp://127.0.0.1:4841',
+      items: [{ field: 'temperatureC', nodeId: 'ns=1;s=t' }],
+    };
+    const config = await loadConfig({ overrides: { opcua: { devices: [device] } }, env: {} });
+    expect(config.opcua.devices[0]).toEqual({
+      ...device,
+      securityMode: 'None',
+      securityPolicy: 'None',
+      samplingIntervalMs: 1_000,
+      recovery: configDefaults(OpcuaRecoverySchema),
+    });
+    expect(configDefaults(OpcuaRecoverySchema)).toEqual({
+      reconnectInitialMs: 500,
+      reconnectMaxMs: 30_000,
+      recoveryDeadlineMs: 10_000,
+      requestTimeoutMs: 10_000,
+      staleAfterIntervals: 5,
+      minSilenceMs: 5_000,
+    });
   });
 
   it('loading fills a copy: the overrides handed in are left as they were', async () => {

@@ -5,8 +5,9 @@ import { jitteredBackoffMs } from '../../../edge/core/backoff.js';
 import { GatewayBus } from '../../../edge/core/events.js';
 import type { DeviceRegistry, DeviceSummary } from '../../../edge/device-registry/device-registry.js';
 import { OpcuaDeviceDriver, sessionTiming } from '../../../edge/opcua/device-driver.js';
-import { DEFAULT_SESSION_TIMING, sessionBackoff, type OpcuaModule } from '../../../edge/opcua/device-session.js';
-import type { OpcuaDeviceConfig } from '../../../edge/opcua/opcua-devices-config.js';
+import { sessionBackoff, type OpcuaModule } from '../../../edge/opcua/device-session.js';
+import { OpcuaRecoverySchema, type OpcuaDeviceConfig } from '../../../edge/opcua/opcua-devices-config.js';
+import { configDefaults } from '../../../edge/core/schema-defaults.js';
 
 /** The two registry calls the driver makes, over a map. */
 function fakeRegistry(initial: DeviceSummary[] = [], provisionDisabled = false) {
@@ -35,7 +36,11 @@ const CASE: OpcuaDeviceConfig = {
   id: 'case-1',
   kind: 'case',
   endpointUrl: 'opc.tcp://127.0.0.1:1',
+  securityMode: 'None',
+  securityPolicy: 'None',
+  samplingIntervalMs: 1_000,
   items: [{ field: 'temperatureC', nodeId: 'ns=1;s=t' }],
+  recovery: configDefaults(OpcuaRecoverySchema),
 };
 
 function driver(
@@ -99,15 +104,34 @@ describe('OpcuaDeviceDriver', () => {
 
 describe('reconnect timing', () => {
   it('backs off exponentially up to the ceiling, with half of each delay random', () => {
-    const backoff = sessionBackoff({ ...DEFAULT_SESSION_TIMING, reconnectInitialMs: 500, reconnectMaxMs: 30_000 });
+    const backoff = sessionBackoff({
+      ...sessionTiming(configDefaults(OpcuaRecoverySchema)),
+      reconnectInitialMs: 500,
+      reconnectMaxMs: 30_000,
+    });
     expect([0, 1, 2, 3, 10].map((attempt) => jitteredBackoffMs(backoff, attempt, () => 0))).toEqual([250, 500, 1_000, 2_000, 15_000]);
     expect([0, 1, 2, 3, 10].map((attempt) => jitteredBackoffMs(backoff, attempt, () => 1))).toEqual([500, 1_000, 2_000, 4_000, 30_000]);
     expect(jitteredBackoffMs(backoff, 1_000, () => 0.5)).toBe(22_500);
   });
 
-  it('fills what a device leaves out of `recovery` with defaults', () => {
-    expect(sessionTiming(undefined)).toEqual(DEFAULT_SESSION_TIMING);
-    const fast = sessionTiming({ reconnectInitialMs: 100, reconnectMaxMs: 50, minSilenceMs: 400, staleAfterIntervals: 3 });
+  it("maps a device's `recovery` options (their defaults from the schema) to the session timing", () => {
+    expect(sessionTiming(configDefaults(OpcuaRecoverySchema))).toEqual({
+      reconnectInitialMs: 500,
+      reconnectMaxMs: 30_000,
+      recoveryDeadlineMs: 10_000,
+      requestTimeoutMs: 10_000,
+      watchdogCheckMs: 1_000,
+      staleMultiple: 5,
+      minSilenceMs: 5_000,
+      maxSilentRounds: 3,
+    });
+    const fast = sessionTiming({
+      ...configDefaults(OpcuaRecoverySchema),
+      reconnectInitialMs: 100,
+      reconnectMaxMs: 50,
+      minSilenceMs: 400,
+      staleAfterIntervals: 3,
+    });
     expect(fast).toMatchObject({ reconnectInitialMs: 100, reconnectMaxMs: 100, minSilenceMs: 400, staleMultiple: 3, watchdogCheckMs: 200 });
   });
 });
