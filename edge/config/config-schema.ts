@@ -10,6 +10,7 @@ import { OpcuaDeviceListSchema } from '../opcua/opcua-devices-config.js';
 import { OpcuaServerConfigSchema } from '../opcua/opcua-server-config.js';
 import { LabelsConfigSchema } from '../labels/labels-config.js';
 import { ColdChainConfigSchema } from '../cold-chain/cold-chain-config.js';
+import { AlertsConfigSchema } from '../alerts/alerts-config.js';
 
 const port = (defaultPort?: number) =>
   Type.Integer({ minimum: 0, maximum: 65535, ...(defaultPort === undefined ? {} : { default: defaultPort }) });
@@ -257,6 +258,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    alerts: AlertsConfigSchema,
     coldChain: ColdChainConfigSchema,
     commands: Type.Object(
       {
