@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import type { PlanogramLabelEntry } from '../edge/planogram/planogram-file.js';
 import type { PlanogramIndex } from '../edge/planogram/planogram.js';
+import type { SecretRenewal } from './device-connection.js';
 import { MqttApSimulator } from './mqtt-ap-simulator.js';
 import { OeplApSimulator } from './oepl-ap-simulator.js';
 import type { RandomSource } from './random.js';
@@ -119,7 +120,7 @@ export class DemoAccessPoints {
   }
 
   /** Starts the MQTT AP (after the gateway: it connects to the gateway's broker with its own credentials). */
-  async startMqttAp(device: { brokerUrl: string; storeId: string; secret: string }): Promise<void> {
+  async startMqttAp(device: { brokerUrl: string; storeId: string; secret: string; renewSecret?: SecretRenewal }): Promise<void> {
     if (this.options.plan.behindMqttAp.length === 0) return;
     this.mqttAp = new MqttApSimulator({
       ...device,

@@ -4,7 +4,11 @@
  * refrigerated case over MQTT (case-drinks; another, case-dairy, over OPC UA), and 24
  * labels: 8 direct MQTT labels, 8 behind a simulated MQTT access point, 8 behind a simulated OpenEPaperLink AP on
  * 127.0.0.1:4842 — see devices/demo-labels.ts) publishing over real MQTT with their own credentials. Credentials persist in
- * <dataDir>/demo-credentials.json so a restarted demo reconnects the same devices.
+ * <dataDir>/demo-credentials.json so a restarted demo reconnects the same devices; a device whose secret store IT
+ * rotated meanwhile (`smartstore-edge device rotate-secret`) is re-provisioned when the broker refuses it.
+ * SMARTSTORE_DEMO_CONFIG=<file> runs it on another config than config/demo.yaml (other ports, another data dir).
+ * SIGINT or SIGTERM (Ctrl+C, `kill`, or npm passing one on: the script `exec`s node, so npm's signal reaches it) stops
+ * it in order within seconds; a second one exits at once.
  */
 import { randomBytes } from 'node:crypto';
 import { access } from 'node:fs/promises';
@@ -16,6 +20,7 @@ import { loadConfig } from '../edge/config/load-config.js';
 import { createLogger } from '../edge/core/logger.js';
 import { buildGateway, type StoreGateway } from '../edge/main.js';
 import { readCredentialsFile, writeCredentialsFile, type DeviceCredential } from './credentials-file.js';
+import type { SecretRenewal } from './device-connection.js';
 import { loadPlanogramFile, parsePlanogramLabels, readPlanogramText } from '../edge/planogram/planogram-file.js';
 import { PlanogramIndex } from '../edge/planogram/planogram.js';
 import { DEMO_AP_ID, DemoAccessPoints, DemoLabelsError, planDemoLabels } from './demo-labels.js';
@@ -38,7 +43,10 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** Reuses the demo's saved secrets; provisions devices that are new. */
+/**
+ * Reuses the demo's saved secrets; provisions devices that are new, and those the registry no longer has (removed with
+ * the CLI between runs). A saved secret that store IT rotated meanwhile is renewed when the broker refuses it.
+ */
 async function demoCredentials(
   built: StoreGateway,
   file: string,
@@ -49,11 +57,12 @@ async function demoCredentials(
   const credentials: DeviceCredential[] = [];
   for (const { deviceId, kind } of wanted) {
     const known = byId.get(deviceId);
-    if (known) {
+    const registered = built.devices.registry.get(deviceId);
+    if (known && registered) {
       credentials.push(known);
       continue;
     }
-    if (built.devices.registry.get(deviceId)) {
+    if (registered) {
       throw new DemoSetupError(
         `device ${deviceId} is registered but its demo secret is lost: delete ${built.config.dataDir} to start the demo afresh`,
       );
@@ -61,6 +70,44 @@ async function demoCredentials(
     credentials.push({ deviceId, kind, secret: await built.devices.registry.provision(deviceId, kind) });
   }
   return credentials;
+}
+
+/**
+ * What a simulated device does when the broker refuses its secret (store IT ran `device rotate-secret` on the demo's
+ * data dir, now or between runs): the demo re-provisions it through the registry, as a technician would re-key a real
+ * one, and keeps demo-credentials.json current. A device the registry no longer has stays refused: someone removed it.
+ */
+function demoSecretRenewal(options: {
+  built: StoreGateway;
+  credentials: DeviceCredential[];
+  save: () => Promise<void>;
+  log: { warn(fields: object, message: string): void };
+}): SecretRenewal {
+  const { built, credentials, save, log } = options;
+  const reportedRemoved = new Set<string>();
+  return async ({ deviceId, kind }) => {
+    const rotated = await built.devices.registry.rotateSecret(deviceId);
+    if (!rotated) {
+      // bounded by the demo's devices
+      if (!reportedRemoved.has(deviceId)) log.warn({ deviceId, kind }, `device ${deviceId} is no longer registered: it stays offline`);
+      reportedRemoved.add(deviceId);
+      return undefined;
+    }
+    const credential = credentials.find((known) => known.deviceId === deviceId);
+    if (credential) credential.secret = rotated.secret;
+    await save();
+    log.warn({ deviceId, kind }, `device ${deviceId}'s secret was refused (rotated?): re-provisioned it with a new secret`);
+    return rotated.secret;
+  };
+}
+
+/** One write at a time, the latest state last: the credentials file is rewritten whole, atomically. */
+function serialWriter(write: () => Promise<void>): () => Promise<void> {
+  let last: Promise<void> = Promise.resolve();
+  return () => {
+    last = last.catch(() => undefined).then(write);
+    return last;
+  };
 }
 
 /**
@@ -98,13 +145,87 @@ async function startDemoCase(
   }
 }
 
+/** A signal came while the demo was still starting: what has started is stopped, nothing more is started. */
+class DemoInterruptedError extends Error {
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`interrupted by ${signal} while starting`);
+    this.name = 'DemoInterruptedError';
+  }
+}
+
+/**
+ * The whole stop has this long (each gateway module has its own limit inside it); past it the demo exits anyway, so a
+ * person or a service manager sending SIGTERM never finds the ports still held.
+ */
+const STOP_DEADLINE_MS = 20_000;
+
+/** The parts the demo started, stopped in reverse order: on a signal, and as well when starting fails half-way. */
+class StartedParts {
+  private readonly stops: Array<{ part: string; stop: () => unknown }> = [];
+
+  add(part: string, stop: () => unknown): void {
+    this.stops.push({ part, stop });
+  }
+
+  async stopAll(log: { error(fields: object, message: string): void } | undefined): Promise<void> {
+    for (let next = this.stops.pop(); next; next = this.stops.pop()) {
+      try {
+        await next.stop();
+      } catch (error) {
+        if (log) log.error({ part: next.part, err: error }, `demo: stopping ${next.part} failed`);
+        else process.stderr.write(`demo: stopping ${next.part} failed: ${(error as Error).message}\n`);
+      }
+    }
+  }
+}
+
+/**
+ * Runs the demo until SIGINT or SIGTERM (Ctrl+C, `kill`, or npm passing either on), then stops it in order. The signal
+ * handlers come first: a signal while the demo starts stops it after the step under way instead of killing the process
+ * between two writes (Node's default), which left the gateway's WAL behind.
+ */
 async function main(): Promise<void> {
-  // an SMARTSTORE_API_TOKEN from the environment still works, but is never printed: the page link carries a demo
-  // staff token made for this run
-  // SMARTSTORE_HQ_URL=mqtt://host:1883 relays the demo store's events to that HQ broker (docs/hq.md)
+  const parts = new StartedParts();
+  let signalled: NodeJS.Signals | undefined;
+  let onStopSignal: (signal: NodeJS.Signals) => void = () => undefined;
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => (onStopSignal = resolve));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      process.stderr.write(`demo: second ${signal}, exiting now\n`);
+      process.exit(130);
+    }
+    signalled = signal;
+    setTimeout(() => {
+      process.stderr.write(`demo: not stopped within ${STOP_DEADLINE_MS / 1000} s of ${signal}, exiting now\n`);
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
+    onStopSignal(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const goOn = () => {
+    if (signalled) throw new DemoInterruptedError(signalled);
+  };
+  let log: ReturnType<typeof createLogger> | undefined;
+  try {
+    log = await runDemo(parts, goOn);
+    const signal = await stopSignal;
+    log.info({ signal }, 'stopping demo');
+  } catch (error) {
+    if (!(error instanceof DemoInterruptedError)) {
+      await parts.stopAll(log);
+      throw error;
+    }
+    log?.info({ signal: error.signal }, 'stopping demo (it was still starting)');
+  }
+  await parts.stopAll(log);
+}
+
+/** Starts everything, registering each part's stop as it goes; returns the demo's logger once the store runs. */
+async function runDemo(parts: StartedParts, goOn: () => void): Promise<ReturnType<typeof createLogger>> {
   const hqUrl = process.env.SMARTSTORE_HQ_URL;
   const config = await loadConfig({
-    file: DEMO_CONFIG,
+    file: process.env.SMARTSTORE_DEMO_CONFIG || DEMO_CONFIG,
     env: process.env,
     ...(hqUrl ? { overrides: { hq: { enabled: true, url: hqUrl } } } : {}),
   });
@@ -112,7 +233,10 @@ async function main(): Promise<void> {
   const log = logger.child({ component: 'demo' });
   // the demo's refrigerated case (config/demo.yaml, opcua.devices) runs before the gateway, so it connects at once
   const caseSimulator = await startDemoCase(config.opcua.devices, log);
+  if (caseSimulator) parts.add('refrigerated case simulator', () => caseSimulator.stop());
   const stopCaseScenario = caseSimulator ? demoCaseScenario(caseSimulator) : () => undefined;
+  parts.add('refrigerated case scenario', stopCaseScenario);
+  goOn();
   // the demo's OPC UA user (config/demo.yaml reads its password from this variable): fresh each run, printed below
   process.env.SMARTSTORE_OPCUA_DEMO_PASSWORD ||= randomBytes(12).toString('base64url');
   // the labels: which carrier each one has follows from the planogram's labels section
@@ -134,8 +258,18 @@ async function main(): Promise<void> {
     .catch((error: unknown) =>
       log.warn({ err: (error as Error).message }, 'OpenEPaperLink AP simulator not started; its labels stay offline'),
     );
+  goOn();
   const built = buildGateway(config, { log: logger });
+  // added before the start: a gateway that fails half-way through its start stops what it started
+  parts.add('gateway', async () => {
+    await built.gateway.stop();
+    const written = built.storage.lastStop?.written ?? 0;
+    log.info({ written }, `demo stopped, ${written} writes flushed`);
+  });
+  // stopped before the gateway: the MQTT access point says goodbye while the broker still listens
+  parts.add('access point simulators', () => accessPoints.stop());
   await built.gateway.start();
+  goOn();
 
   const credentialsFile = join(config.dataDir, 'demo-credentials.json');
   const brokerUrl = `mqtt://127.0.0.1:${built.broker.port}`;
@@ -144,7 +278,11 @@ async function main(): Promise<void> {
     ...(labelPlan.behindMqttAp.length > 0 ? [{ deviceId: DEMO_AP_ID, kind: 'ap' as const }] : []),
   ];
   const credentials = await demoCredentials(built, credentialsFile, demoDeviceIds(planogram, undefined, labelDevices));
-  await writeCredentialsFile(credentialsFile, { storeId: config.storeId, brokerUrl, devices: credentials });
+  const saveCredentials = serialWriter(() =>
+    writeCredentialsFile(credentialsFile, { storeId: config.storeId, brokerUrl, devices: credentials }),
+  );
+  await saveCredentials();
+  const renewSecret = demoSecretRenewal({ built, credentials, save: saveCredentials, log });
 
   const simulation = new StoreSimulation({
     brokerUrl,
@@ -154,15 +292,20 @@ async function main(): Promise<void> {
     logger: logger.child({}, { level: 'warn' }),
     random: seededRandom(seed),
     labelPriceCents: (sku) => accessPoints.shownPriceCents(sku),
+    renewSecret,
   });
+  // before the gateway's stop (added later, stopped earlier): devices say goodbye while the broker still listens
+  parts.add('store simulation', () => simulation.stop());
   await simulation.start();
+  goOn();
   // the store simulation logs at warn, so say here that the MQTT case is in: its alerts are what staff see of it
   for (const simulated of simulation.cases) {
     const { deviceId } = simulated;
     log.info({ deviceId, mqtt: brokerUrl }, `refrigerated case ${deviceId} connected over MQTT (limits: coldChain.cases)`);
   }
   const apSecret = credentials.find((credential) => credential.deviceId === DEMO_AP_ID)?.secret;
-  if (apSecret) await accessPoints.startMqttAp({ brokerUrl, storeId: config.storeId, secret: apSecret });
+  if (apSecret) await accessPoints.startMqttAp({ brokerUrl, storeId: config.storeId, secret: apSecret, renewSecret });
+  goOn();
 
   const managerToken = await demoManagerToken(built);
   const pageUrl = `http://127.0.0.1:${built.http.port}/#token=${managerToken}`;
@@ -191,26 +334,15 @@ async function main(): Promise<void> {
         `trust your client by moving its certificate from ${pki}/rejected/ to ${pki}/trusted/certs/`,
     );
   }
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    log.info({ signal }, 'stopping demo');
-    await simulation.stop();
-    await accessPoints.stop();
-    stopCaseScenario();
-    await built.gateway.stop();
-    await caseSimulator?.stop();
-    log.info({ written: built.storage.lastStop?.written ?? 0 }, `demo stopped, ${built.storage.lastStop?.written ?? 0} writes flushed`);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  return log;
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof DemoSetupError || error instanceof DemoLabelsError)
-    process.stderr.write(`demo: ${error.message}\n`);
-  else process.stderr.write(`demo failed: ${(error as Error).message ?? String(error)}\n`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    if (error instanceof ConfigError || error instanceof DemoSetupError || error instanceof DemoLabelsError)
+      process.stderr.write(`demo: ${error.message}\n`);
+    else process.stderr.write(`demo failed: ${(error as Error).message ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

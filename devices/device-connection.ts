@@ -9,12 +9,20 @@ import { commandTopic, deviceTopic, type DeviceChannel, type DeviceKind } from '
 import type { RandomSource } from './random.js';
 import type { Timers } from './timer-group.js';
 
+/**
+ * Asked for a new secret when the broker refuses the device's secret (store IT rotated it, or the device was
+ * re-registered): resolves with the secret to log in with from now on, or undefined when there is none to be had.
+ */
+export type SecretRenewal = (device: { deviceId: string; kind: DeviceKind }) => Promise<string | undefined>;
+
 /** What every simulator needs; kind-specific options extend it. */
 export type DeviceOptions = {
   brokerUrl: string;
   storeId: string;
   deviceId: string;
   secret: string;
+  /** none: a refused secret stays refused (the device keeps retrying with it, as firmware would) */
+  renewSecret?: SecretRenewal;
   logger: Logger;
   /** seeded random source, see random.ts */
   random: RandomSource;
@@ -31,6 +39,14 @@ const RECONNECT_PERIOD_MS = 2_000;
 const CONNECT_TIMEOUT_MS = 10_000;
 /** A graceful end waits for in-flight QoS 1 acks; with the broker gone that could be forever. */
 const END_TIMEOUT_MS = 2_000;
+/** CONNACK codes for a refused secret: MQTT 3.1.1 §3.2.2.3 "bad user name or password", MQTT 5 §3.2.2.2 0x86 */
+const SECRET_REFUSED_CODES: ReadonlySet<number> = new Set([4, 0x86]);
+
+/** Whether the broker refused the login for its secret (not for a disabled device, a throttle or a bad client id). */
+export function isSecretRefused(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'number' && SECRET_REFUSED_CODES.has(code);
+}
 
 export class DeviceConnection<K extends DeviceKind> {
   readonly commandTopic: string;
@@ -40,13 +56,20 @@ export class DeviceConnection<K extends DeviceKind> {
   private failedPublishCount = 0;
   /** Only the first error of an outage is a warning; reconnect attempts repeat it every few seconds. */
   private errorReported = false;
+  /** the secret this device logs in with: the configured one until a renewal replaces it */
+  private secret: string;
+  /** the secret the current connection attempt offered: a refusal of an older one needs no second renewal */
+  private offeredSecret: string;
+  private renewing: Promise<void> | undefined;
 
   constructor(
     readonly kind: K,
-    private readonly options: Pick<DeviceOptions, 'brokerUrl' | 'storeId' | 'deviceId' | 'secret'>,
+    private readonly options: Pick<DeviceOptions, 'brokerUrl' | 'storeId' | 'deviceId' | 'secret' | 'renewSecret'>,
     private readonly log: Logger,
   ) {
     this.commandTopic = commandTopic(options.storeId, kind, options.deviceId);
+    this.secret = options.secret;
+    this.offeredSecret = options.secret;
   }
 
   get published(): number {
@@ -71,24 +94,67 @@ export class DeviceConnection<K extends DeviceKind> {
     return this.opening;
   }
 
-  private async connect(onCommand: (payload: Buffer) => void): Promise<void> {
-    const { brokerUrl, deviceId, secret } = this.options;
-    const client = await connectAsync(
+  private connectClient(): Promise<MqttClient> {
+    const { brokerUrl, deviceId } = this.options;
+    this.offeredSecret = this.secret;
+    return connectAsync(
       brokerUrl,
       {
         clientId: deviceId,
         username: deviceId,
-        password: secret,
+        password: this.secret,
         keepalive: KEEPALIVE_SEC,
         clean: true,
         reconnectPeriod: RECONNECT_PERIOD_MS,
+        // mqtt.js gives up after a refused CONNACK; firmware keeps trying, so a device store IT disabled and enabled
+        // again comes back by itself
+        reconnectOnConnackError: true,
         connectTimeout: CONNECT_TIMEOUT_MS,
         // Stale telemetry is worse than none: do not queue QoS 0 while offline (keeps memory bounded too).
         queueQoSZero: false,
       },
       false,
     );
+  }
+
+  /**
+   * A new secret from `renewSecret`, once per refused secret: the attempts mqtt.js makes meanwhile (every few seconds)
+   * still offer the old one and are refused too, without asking again. False when no new secret came.
+   */
+  private renew(): Promise<boolean> {
+    const renewSecret = this.options.renewSecret;
+    if (!renewSecret) return Promise.resolve(false);
+    const refused = this.offeredSecret;
+    const before = this.secret;
+    this.renewing ??= renewSecret({ deviceId: this.options.deviceId, kind: this.kind })
+      .then(
+        (secret) => {
+          // a secret renewed since this attempt began is already the answer
+          if (secret !== undefined && refused === this.secret) this.secret = secret;
+        },
+        (err: unknown) => this.log.warn({ err }, 'could not renew the device secret'),
+      )
+      .finally(() => {
+        this.renewing = undefined;
+      });
+    return this.renewing.then(() => this.secret !== before);
+  }
+
+  private async connect(onCommand: (payload: Buffer) => void): Promise<void> {
+    let client: MqttClient;
+    try {
+      client = await this.connectClient();
+    } catch (err) {
+      if (!isSecretRefused(err) || !(await this.renew())) throw err;
+      client = await this.connectClient();
+    }
+    // each reconnect offers the secret known at that moment
+    client.on('reconnect', () => {
+      this.offeredSecret = this.secret;
+      client.options.password = this.secret;
+    });
     client.on('error', (err) => {
+      if (isSecretRefused(err) && this.offeredSecret === this.secret) void this.renew();
       if (this.errorReported) {
         this.log.debug({ err }, 'mqtt error');
       } else {

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { DeviceCredential } from './credentials-file.js';
+import type { SecretRenewal } from './device-connection.js';
 import type { DeviceKind } from '../edge/device-registry/topics.js';
 import { PlanogramIndex, facingKey, type FacingPlan, type Planogram } from '../edge/planogram/planogram.js';
 import { EslSimulator } from './esl-simulator.js';
@@ -91,6 +92,8 @@ export type StoreSimulationOptions = {
   timers?: Timers;
   /** what a label this simulation does not run shows for a sku (labels behind access points); shoppers pay it */
   labelPriceCents?: (sku: string) => number | undefined;
+  /** where a device whose secret the broker refuses gets a new one (the demo re-provisions it); none: it stays refused */
+  renewSecret?: SecretRenewal;
 };
 
 export type StoreSimulationStats = {
@@ -246,6 +249,7 @@ export class StoreSimulation {
       logger: options.logger,
       clock: this.clock,
       timers: this.timers,
+      ...(options.renewSecret ? { renewSecret: options.renewSecret } : {}),
     };
 
     const problems: string[] = [];
