@@ -92,6 +92,20 @@ describe('readShelfWeight (the shelf/weight fast path)', () => {
     expect(readShelfWeight(Buffer.from('{"facing":64,"weightG":-12,"ts":0}'))).toEqual({ facing: 64, weightG: -12, ts: 0 });
   });
 
+  it('reads decimals of up to 15 digits (computed without a string) as exactly the number JSON.parse gives', () => {
+    for (let n = 0; n < 20_000; n++) {
+      const digits = 1 + Math.floor(random() * 15);
+      const fraction = Math.floor(random() * Math.min(digits, 7));
+      const mantissa = String(Math.floor(random() * 10 ** digits));
+      const whole = mantissa.slice(0, Math.max(1, mantissa.length - fraction)).replace(/^0+(?=\d)/, '');
+      const text = (random() < 0.2 ? '-' : '') + whole + (fraction > 0 ? `.${mantissa.slice(-fraction).padStart(fraction, '0')}` : '');
+      const expected = JSON.parse(text) as number;
+      if (expected < -100_000 || expected > 1_000_000) continue;
+      const read = readShelfWeight(Buffer.from(`{"facing":1,"weightG":${text},"ts":1}`));
+      expect(Object.is(read?.weightG, expected), text).toBe(true);
+    }
+  });
+
   it('leaves everything else to the general path', () => {
     for (const text of [
       '{"weightG":1,"facing":1,"ts":1}',
