@@ -25,6 +25,7 @@ import { INBOUND_SCHEMAS } from './device-registry/schemas.js';
 import { healthReport, healthRoutes, type HealthReport } from './http/health-routes.js';
 import { liveEventRoutes } from './http/live-events.js';
 import { HttpServer } from './http/server.js';
+import { InsightModule, insightSettings } from './insight/module.js';
 import { KpisModule } from './kpis/module.js';
 import { DEFAULT_CAMPAIGN_LIMITS } from './campaigns/campaign.js';
 import { CampaignsModule } from './campaigns/module.js';
@@ -99,6 +100,7 @@ const DEVICE_LISTENERS = [
   'labels',
   'campaigns',
   'priceIntegrity',
+  'insight',
   'kpis',
   'relay',
   'opcuaServer',
@@ -327,6 +329,22 @@ function gatewayModules(shared: SharedParts): ModuleSpec[] {
         }),
     }),
     defineModule({
+      name: 'insight',
+      // stock: the engine is built from the stock book's facings and their restored units
+      needs: ['alerts', 'stock'],
+      build: ({ alerts, stock }) =>
+        new InsightModule({
+          bus,
+          alerts: () => alerts.service,
+          facings: () => stock.stock.shelves().flatMap((shelf) => shelf.facings),
+          settings: insightSettings(config.insight),
+          scheduler,
+          now,
+          log: component('insight'),
+          onHandlerError: (handler, error) => bus.reportHandlerError('insight.tick', handler, error),
+        }),
+    }),
+    defineModule({
       name: 'kpis',
       needs: ['storage'],
       // what it sampled before a restart it reads back from its tables
@@ -460,8 +478,8 @@ function gatewayModules(shared: SharedParts): ModuleSpec[] {
     }),
     defineModule({
       name: 'http',
-      needs: ['gateway', 'access', 'devices', 'alerts', 'audit', 'stock', 'labels', 'campaigns', 'kpis', 'relay'],
-      build: ({ gateway, access, devices, alerts, audit, stock, labels, campaigns, kpis, relay }) =>
+      needs: ['gateway', 'access', 'devices', 'alerts', 'audit', 'stock', 'labels', 'campaigns', 'kpis', 'relay', 'insight'],
+      build: ({ gateway, access, devices, alerts, audit, stock, labels, campaigns, kpis, relay, insight }) =>
         new HttpServer(
           { host: config.http.host, port: config.http.port, tls: config.http.tls, allowPlainHttp: config.http.allowPlainHttp },
           () => {
@@ -488,6 +506,7 @@ function gatewayModules(shared: SharedParts): ModuleSpec[] {
                 ),
                 campaigns.routes(guard),
                 kpis.routes(guard),
+                insight.routes(guard),
                 relay.routes(guard),
                 devices.routes(guard, audit.deviceChanged),
                 liveEventRoutes({

@@ -51,6 +51,8 @@ const KIND_LABELS = {
   'price-mismatch': 'Price mismatch',
   'label-offline': 'Shelf label offline',
   'label-battery-low': 'Shelf label battery low',
+  'stock-out-predicted': 'Stock-out predicted',
+  'phantom-stock': 'Phantom stock',
 };
 const STATE_LABELS = { open: 'Open', acknowledged: 'Acknowledged', snoozed: 'Snoozed', resolved: 'Resolved' };
 const LEVEL_LABELS = { ok: 'OK', low: 'Low', unknown: 'Unknown' };
@@ -121,7 +123,7 @@ function urgency(alert) {
   if (alert.kind === 'kiosk-assist' || alert.kind === 'kiosk-weight-mismatch' || alert.kind === 'price-mismatch') return 0;
   if (alert.kind === 'cold-chain') return 1;
   if (alert.kind === 'low-stock') return alert.severity === 'critical' ? 1 : 2;
-  if (alert.kind === 'case-door-open') return 2;
+  if (alert.kind === 'case-door-open' || alert.kind === 'stock-out-predicted') return 2;
   return 3;
 }
 

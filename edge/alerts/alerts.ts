@@ -10,6 +10,8 @@ export const ALERT_KINDS = [
   'label-offline',
   'label-battery-low',
   'price-mismatch',
+  'stock-out-predicted',
+  'phantom-stock',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 export const ALERT_STATES = ['open', 'acknowledged', 'snoozed', 'resolved'] as const;
@@ -165,16 +167,18 @@ function definedOnly(details: AlertDetails): AlertDetails {
 }
 
 /**
- * How urgent an alert is for staff, 0 first: a customer waiting at a kiosk or a wrong price, then food going warm in a case (cold
- * chain) and an empty facing (out of stock), then a low facing or a case door left open, then the rest (a load cell to
- * check, a shelf label offline or low on battery). By kind, not only severity, so alerts stored before kiosk alerts became critical still rank first.
+ * How urgent an alert is for staff, 0 first: a customer waiting at a kiosk or a wrong price, then food going warm in a
+ * case (cold chain) and an empty facing (out of stock), then a low facing, one predicted to run out or a case door left
+ * open, then the rest (a load cell to check, a shelf label offline or low on battery, phantom stock to look into). By
+ * kind, not only severity, so alerts stored before kiosk alerts became critical still rank first.
  */
 export function staffUrgency(alert: Pick<Alert, 'kind' | 'severity'>): number {
   // a wrong price is customer-facing: the customer pays it at the till or reads it on the shelf
   if (alert.kind === 'kiosk-assist' || alert.kind === 'kiosk-weight-mismatch' || alert.kind === 'price-mismatch') return 0;
   if (alert.kind === 'cold-chain') return 1;
   if (alert.kind === 'low-stock') return alert.severity === 'critical' ? 1 : 2;
-  if (alert.kind === 'case-door-open') return 2;
+  // a facing predicted to run out is low stock ahead of time: the same trip to the backroom
+  if (alert.kind === 'case-door-open' || alert.kind === 'stock-out-predicted') return 2;
   return 3;
 }
 

@@ -11,6 +11,7 @@ import { OpcuaServerConfigSchema } from '../opcua/opcua-server-config.js';
 import { LabelsConfigSchema } from '../labels/labels-config.js';
 import { ColdChainConfigSchema } from '../cold-chain/cold-chain-config.js';
 import { AlertsConfigSchema } from '../alerts/alerts-config.js';
+import { InsightConfigSchema } from '../insight/insight-config.js';
 
 const port = (defaultPort?: number) =>
   Type.Integer({ minimum: 0, maximum: 65535, ...(defaultPort === undefined ? {} : { default: defaultPort }) });
@@ -260,6 +261,7 @@ export const ConfigSchema = Type.Object(
     ),
     alerts: AlertsConfigSchema,
     coldChain: ColdChainConfigSchema,
+    insight: InsightConfigSchema,
     commands: Type.Object(
       {
         ackTimeoutMs: Type.Integer({

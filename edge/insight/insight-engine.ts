@@ -46,6 +46,8 @@ export type InsightDecision =
 export type InsightCounters = {
   unknownFacing: number;
   unknownSku: number;
+  /** kiosk sales of a sku none of whose facings has reported units yet: no evidence either way */
+  noShelfUnits: number;
   clockWentBack: number;
   gaps: number;
 };
@@ -61,7 +63,7 @@ export class InsightEngine {
   private readonly facingsBySku = new Map<string, FacingTrack[]>();
   private readonly phantom = new Map<string, PhantomState>();
   private readonly traffic = emptyStoreTraffic();
-  readonly counters: InsightCounters = { unknownFacing: 0, unknownSku: 0, clockWentBack: 0, gaps: 0 };
+  readonly counters: InsightCounters = { unknownFacing: 0, unknownSku: 0, noShelfUnits: 0, clockWentBack: 0, gaps: 0 };
 
   constructor(
     planogram: readonly InsightFacing[],
@@ -102,6 +104,11 @@ export class InsightEngine {
     const tracks = this.facingsBySku.get(sku);
     if (tracks === undefined) {
       this.counters.unknownSku++;
+      return [];
+    }
+    // a shelf that never reported (a new facing, a load cell not connected yet) is missing data, not a shelf that does not move
+    if (tracks.every((t) => t.depletion.units === null)) {
+      this.counters.noShelfUnits++;
       return [];
     }
     const verdict = observeSale(this.phantomOf(sku), qty, at, this.options.phantom);

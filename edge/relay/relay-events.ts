@@ -21,6 +21,7 @@ export const RELAY_TYPES = {
   /** the result of a command HQ sent down (written by the relay's HQ command handler, hq-commands.ts) */
   'store.command.result': 'critical',
   'store.stock.changed': 'operational',
+  'store.availability': 'operational',
   'store.device.health': 'operational',
   'store.device.command': 'operational',
   'store.telemetry.hourly': 'telemetry',
@@ -124,6 +125,13 @@ export const RELAY_ROUTES: readonly RelayRoute[] = [
         cause,
       });
     },
+  },
+  {
+    event: 'insight.availability',
+    handler: 'relay.availability',
+    sends: [{ type: 'store.availability', when: "a sku's units for online orders changed (coalesced per sku by the insight room)" }],
+    // change-only and coalesced already (edge/insight/availability.ts): every event is one HQ needs
+    translate: (availability) => relayOutput('store.availability', `sku/${availability.sku}`, availability),
   },
   {
     event: 'device.connection',

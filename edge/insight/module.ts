@@ -1,0 +1,224 @@
+/**
+ * The insight room's side effects: feeds the InsightEngine from the bus — a facing's units from its load cell
+ * (`stock.changed`), kiosk `item-scanned` sales, and a periodic look (`insight.tickSec`) — and acts on its decisions:
+ * `stock-out-predicted` and `phantom-stock` alerts through the alerts room's service, availability per sku on the bus
+ * (`insight.availability`, change-only and coalesced, which the relay sends to HQ). The engine is pure and keeps its
+ * learning in memory: a restart learns again (the alerts of the previous run are resolved at start, see `start`).
+ */
+import { Subject, timer, type SchedulerLike, type Subscription } from 'rxjs';
+import type { Logger } from 'pino';
+import type { AlertService } from '../alerts/alert-service.js';
+import type { AlertKind } from '../alerts/alerts.js';
+import type { GatewayBus } from '../core/events.js';
+import type { GatewayModule, HealthCheck } from '../core/module.js';
+import type { AccessGuard } from '../http/auth.js';
+import { availabilityChanges, type SkuAvailability } from './availability.js';
+import { DEFAULT_DEPLETION_PARAMS } from './depletion.js';
+import { InsightEngine, type InsightDecision } from './insight-engine.js';
+import type { InsightConfig } from './insight-config.js';
+import { DEFAULT_PHANTOM_PARAMS } from './phantom-stock.js';
+import { pickList, type PickLine, type ReplenishmentFacing } from './replenishment.js';
+import { insightRoutes } from './routes.js';
+import { storeClock, type StoreClock } from './store-clock.js';
+import { DEFAULT_PREDICTION_POLICY } from './stock-out-prediction.js';
+
+declare module '../core/module.js' {
+  interface GatewayServices {
+    insight: InsightModule;
+  }
+}
+
+/** A facing as the stock book holds it: the plan (name, capacity, low threshold) and its units now. */
+export type StockFacing = ReplenishmentFacing & { source: string | null };
+
+/** What the module asks of the alerts room. */
+export type InsightAlerts = Pick<AlertService, 'raise' | 'updateByKey' | 'resolveByKey' | 'list'>;
+
+/** `insight.*` as the module uses it: milliseconds, and the store's clock. */
+export type InsightSettings = {
+  enabled: boolean;
+  leadTimeMs: number;
+  availabilitySafetyUnits: number;
+  availabilityCoalesceMs: number;
+  tickMs: number;
+  clock: StoreClock;
+};
+
+/** The settings of the `insight` section; throws UnknownTimeZoneError when `timeZone` names no known zone. */
+export function insightSettings(config: InsightConfig): InsightSettings {
+  return {
+    enabled: config.enabled,
+    leadTimeMs: config.restockLeadTimeMin * 60_000,
+    availabilitySafetyUnits: config.availabilitySafetyUnits,
+    availabilityCoalesceMs: config.availabilityCoalesceSec * 1000,
+    tickMs: config.tickSec * 1000,
+    clock: storeClock(config.timeZone),
+  };
+}
+
+export type InsightModuleDeps = {
+  bus: GatewayBus;
+  /** the alert service (started before this module) */
+  alerts: () => InsightAlerts;
+  /** every facing of the planogram as the stock book holds it now (stock is started before this module) */
+  facings: () => readonly StockFacing[];
+  settings: InsightSettings;
+  scheduler: SchedulerLike;
+  now: () => number;
+  log: Logger;
+  /** a tick that threw: reported like a bus handler's error, and the next tick comes as planned */
+  onHandlerError: (handler: string, error: unknown) => void;
+};
+
+export const INSIGHT_ALERT_KINDS = ['stock-out-predicted', 'phantom-stock'] as const satisfies readonly AlertKind[];
+
+const PREDICTION_RESOLUTIONS = {
+  restocked: 'restocked before it ran out',
+  'rate-fell': 'sales slowed: no longer expected to run out within the lead time',
+  'ran-empty': 'ran empty: the low-stock alert follows it',
+} as const;
+
+/** The longest pick list one request may ask for. */
+export const MAX_PICK_LINES = 500;
+
+export class InsightModule implements GatewayModule {
+  readonly name = 'insight';
+  readonly counters = { predictionsOpened: 0, predictionsResolved: 0, phantomOpened: 0, phantomResolved: 0, restartResolved: 0 };
+  private engine: InsightEngine | undefined;
+  private readonly availabilityInput = new Subject<SkuAvailability>();
+  private subscriptions: Subscription[] = [];
+  private unsubscribes: Array<() => void> = [];
+
+  constructor(private readonly deps: InsightModuleDeps) {}
+
+  async start(): Promise<void> {
+    if (!this.deps.settings.enabled) return;
+    const { settings, bus, now } = this.deps;
+    const facings = this.deps.facings();
+    const engine = new InsightEngine(
+      facings.map(({ shelfId, facing, sku, name, capacityUnits }) => ({ shelfId, facing, sku, name, capacityUnits })),
+      {
+        depletion: DEFAULT_DEPLETION_PARAMS,
+        prediction: { ...DEFAULT_PREDICTION_POLICY, leadTimeMs: settings.leadTimeMs },
+        phantom: DEFAULT_PHANTOM_PARAMS,
+        availabilitySafetyUnits: settings.availabilitySafetyUnits,
+        hourOf: settings.clock.hourOf,
+        formatTime: settings.clock.formatTime,
+      },
+    );
+    this.engine = engine;
+    await this.resolveLeftFromBefore();
+    // the units the stock room restored: a restored facing sends no stock.changed until it moves
+    const startedAt = now();
+    for (const f of facings) if (f.units !== null && f.source === 'weight') engine.facingUnits(f.shelfId, f.facing, f.units, startedAt);
+
+    this.subscriptions.push(
+      this.availabilityInput
+        .pipe(availabilityChanges(settings.availabilityCoalesceMs, this.deps.scheduler))
+        .subscribe((availability) => bus.emit('insight.availability', availability)),
+      timer(settings.tickMs, settings.tickMs, this.deps.scheduler).subscribe(() => {
+        try {
+          this.act(engine.tick(now()));
+        } catch (error) {
+          this.deps.onHandlerError('insight.tick', error);
+        }
+      }),
+    );
+    this.unsubscribes.push(
+      bus.on('stock.changed', 'insight.stock', ({ view, cause }) => {
+        // the load cell's units only: a kiosk's sales estimate would be the kiosk's own sales explaining themselves
+        if (cause !== 'quantity' || view.units === null || view.source !== 'weight') return;
+        this.act(engine.facingUnits(view.shelfId, view.facing, view.units, view.updatedAt ?? now()));
+      }),
+      bus.on('device.message:kiosk/event', 'insight.kiosk', (message) => {
+        const event = message.payload;
+        if (event.type !== 'item-scanned' || event.sku === undefined) return;
+        this.act(engine.sale(event.sku, event.qty ?? 1, message.receivedAt));
+      }),
+    );
+    this.deps.log.debug({ facings: facings.length, timeZone: settings.clock.timeZone }, 'insight started');
+  }
+
+  async stop(): Promise<void> {
+    for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
+    for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe();
+  }
+
+  health(): HealthCheck {
+    if (this.engine === undefined) return { ok: true, enabled: this.deps.settings.enabled };
+    return { ok: true, enabled: true, predictionsOpen: this.engine.predictedEmptyAt().size, ...this.counters, ...this.engine.counters };
+  }
+
+  /** Facings to restock now, most urgent first; undefined while the room is disabled (or not started). */
+  pickList(limit: number): PickLine[] | undefined {
+    if (this.engine === undefined) return undefined;
+    return pickList(this.deps.facings(), this.engine.predictedEmptyAt(), Math.min(limit, MAX_PICK_LINES));
+  }
+
+  /** Availability of one sku (undefined: not in the planogram), or of every sku; undefined while disabled. */
+  availability(sku?: string): SkuAvailability[] | undefined {
+    const engine = this.engine;
+    if (engine === undefined) return undefined;
+    const at = this.deps.now();
+    if (sku !== undefined) return [...engine.skus()].includes(sku) ? [engine.availability(sku, at)] : [];
+    return [...engine.skus()].sort().map((s) => engine.availability(s, at));
+  }
+
+  readonly routes = (guard: AccessGuard) => insightRoutes({ insight: this, guard, now: this.deps.now });
+
+  private act(decisions: readonly InsightDecision[]): void {
+    if (decisions.length === 0) return;
+    const alerts = this.deps.alerts();
+    for (const decision of decisions) {
+      switch (decision.type) {
+        case 'prediction-open': {
+          const { key, shelfId, facing, sku, title, units } = decision.alert;
+          const { opened } = alerts.raise({ kind: 'stock-out-predicted', key, severity: 'warning', title, shelfId, facing, sku, units });
+          if (opened) this.counters.predictionsOpened++;
+          else alerts.updateByKey(key, { title, units });
+          break;
+        }
+        case 'prediction-update':
+          // one a person resolved stays resolved: the engine's next open (after a restock or a slower rate) raises anew
+          alerts.updateByKey(decision.alert.key, { title: decision.alert.title, units: decision.alert.units });
+          break;
+        case 'prediction-resolve':
+          if (alerts.resolveByKey(decision.key, 'system', PREDICTION_RESOLUTIONS[decision.resolution])) this.counters.predictionsResolved++;
+          break;
+        case 'phantom-open': {
+          const { key, sku, title, unexplainedUnits } = decision.alert;
+          const { opened } = alerts.raise({ kind: 'phantom-stock', key, severity: 'warning', title, sku, units: unexplainedUnits });
+          if (!opened) alerts.updateByKey(key, { title, units: unexplainedUnits });
+          else {
+            this.counters.phantomOpened++;
+            this.deps.log.warn({ sku, key, unexplainedUnits }, 'phantom stock: kiosk sales its shelf does not explain');
+          }
+          break;
+        }
+        case 'phantom-resolve':
+          if (alerts.resolveByKey(decision.key, 'system', 'its shelf moves with its kiosk sales again')) this.counters.phantomResolved++;
+          break;
+        case 'availability':
+          this.availabilityInput.next(decision.availability);
+          break;
+      }
+    }
+  }
+
+  /**
+   * The engine's learning is in memory: the predictions and phantom verdicts of the previous run are not followed by
+   * this one, so their alerts would stay open for ever. They are resolved; the engine raises them again once the
+   * readings show them (a prediction needs the minimum watch time, 20 min).
+   */
+  private async resolveLeftFromBefore(): Promise<void> {
+    const alerts = this.deps.alerts();
+    for (const kind of INSIGHT_ALERT_KINDS) {
+      for (const alert of await alerts.list({ kind, state: 'active', limit: 100_000 })) {
+        if (alerts.resolveByKey(alert.key, 'system', 'gateway restarted: watched again from new readings')) this.counters.restartResolved++;
+      }
+    }
+    if (this.counters.restartResolved > 0) {
+      this.deps.log.info({ resolved: this.counters.restartResolved }, 'resolved insight alerts of the previous run');
+    }
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The store's wall clock in its own time zone: the hour of day the depletion model learns traffic by, and the clock
+ * text an alert names ("will run out by 14:35"). Intl.DateTimeFormat, built once: a formatter per call would cost
+ * more than the engine's whole decision.
+ */
+
+export type StoreClock = {
+  timeZone: string;
+  hourOf: (at: number) => number;
+  formatTime: (at: number) => string;
+};
+
+/** `insight.timeZone` names no time zone this Node knows. */
+export class UnknownTimeZoneError extends Error {
+  constructor(readonly timeZone: string) {
+    super(`insight.timeZone: "${timeZone}" is not a time zone this system knows (an IANA name such as Europe/Berlin)`);
+    this.name = 'UnknownTimeZoneError';
+  }
+}
+
+/** The clock of `timeZone`, or of the process's time zone when null. Throws UnknownTimeZoneError for a bad name. */
+export function storeClock(timeZone: string | null): StoreClock {
+  let hours: Intl.DateTimeFormat;
+  let time: Intl.DateTimeFormat;
+  try {
+    const zone = timeZone === null ? {} : { timeZone };
+    hours = new Intl.DateTimeFormat('en-GB', { ...zone, hour: '2-digit', hourCycle: 'h23' });
+    time = new Intl.DateTimeFormat('en-GB', { ...zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  } catch (error) {
+    if (error instanceof RangeError && timeZone !== null) throw new UnknownTimeZoneError(timeZone);
+    throw error;
+  }
+  return {
+    timeZone: hours.resolvedOptions().timeZone,
+    // 0–23 (h23: midnight is 0, never 24)
+    hourOf: (at) => Number(hours.format(at)) % 24,
+    formatTime: (at) => time.format(at),
+  };
+}
