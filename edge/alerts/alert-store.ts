@@ -110,7 +110,8 @@ export const alertWrites: WriteSet<Alert> = {
   name: 'alerts',
   async write(tx, alerts) {
     await tx.runMany(
-      "UPDATE alerts SET state = 'resolved', resolution = 'superseded', resolved_at = ?, updated_at = ? WHERE key = ? AND id <> ? AND state <> 'resolved'",
+      `UPDATE alerts SET state = 'resolved', resolution = 'superseded', resolved_at = ?, updated_at = ?
+       WHERE key = ? AND id <> ? AND state <> 'resolved'`,
       alerts.filter(isActive).map((a) => [a.updatedAt, a.updatedAt, a.key, a.id]),
     );
     await tx.runMany(UPSERT_ALERT_SQL, alerts.map(alertToRow));

@@ -53,7 +53,8 @@ export function canonicalJson(value: JsonValue, path = ''): string {
     if (!Number.isFinite(value)) throw new CanonicalJsonError(path, `${value} is not a JSON number`);
     return JSON.stringify(value);
   }
-  if (Array.isArray(value)) return `[${value.map((item, index) => canonicalJson(item, `${path}[${index}]`)).join(',')}]`;
+  if (Array.isArray(value))
+    return `[${(value as readonly JsonValue[]).map((item, index) => canonicalJson(item, `${path}[${index}]`)).join(',')}]`;
   if (typeof value === 'object') {
     // a Date, Map or class instance would encode as {} or lose fields: only plain objects are JSON objects
     const prototype = Object.getPrototypeOf(value) as unknown;
@@ -105,7 +106,8 @@ export function checkLink(previous: ChainHead | undefined, entry: AuditEntry): C
   if (entry.seq !== expectedSeq) {
     const missing =
       entry.seq > expectedSeq
-        ? ` (entr${entry.seq - expectedSeq === 1 ? 'y' : 'ies'} ${expectedSeq}${entry.seq - expectedSeq > 1 ? `–${entry.seq - 1}` : ''} missing)`
+        ? ` (entr${entry.seq - expectedSeq === 1 ? 'y' : 'ies'} ${expectedSeq}` +
+          `${entry.seq - expectedSeq > 1 ? `–${entry.seq - 1}` : ''} missing)`
         : '';
     return broken(
       entry.seq,
@@ -122,7 +124,8 @@ export function checkLink(previous: ChainHead | undefined, entry: AuditEntry): C
       'prev-hash-mismatch',
       expectedPrev,
       entry.prevHash,
-      `entry ${entry.seq}: prev-hash mismatch, entry ${expectedSeq - 1 || 'genesis'} hashes to ${expectedPrev}, the entry names ${entry.prevHash}`,
+      `entry ${entry.seq}: prev-hash mismatch, entry ${expectedSeq - 1 || 'genesis'} hashes to ${expectedPrev}, ` +
+        `the entry names ${entry.prevHash}`,
     );
   }
   let recomputed: string;

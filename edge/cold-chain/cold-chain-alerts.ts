@@ -21,7 +21,9 @@ export function coldChainAlert(
     kind: 'cold-chain',
     key: caseAlertKey('cold-chain', caseId),
     severity: 'critical',
-    title: `Case ${caseId}: ${temperatureC.toFixed(1)} °C, above its ${policy.maxTemperatureC} °C limit for ${minutes(policy.aboveForMs)} — check the goods`,
+    title:
+      `Case ${caseId}: ${temperatureC.toFixed(1)} °C, above its ${policy.maxTemperatureC} °C limit ` +
+      `for ${minutes(policy.aboveForMs)} — check the goods`,
     deviceId: caseId,
   };
 }

@@ -31,7 +31,10 @@ export class EventBus<Events extends { [K in keyof Events]: unknown }> {
     this.subscribers.set(event, [...list, subscription] as Subscription<never>[]);
     return () => {
       const current = (this.subscribers.get(event) ?? []) as Subscription<Events[K]>[];
-      this.subscribers.set(event, current.filter((s) => s !== subscription) as Subscription<never>[]);
+      this.subscribers.set(
+        event,
+        current.filter((s) => s !== subscription),
+      );
     };
   }
 

@@ -52,7 +52,7 @@ function redact(value: unknown, depth: number, seen: WeakSet<object>): unknown {
     let copy: unknown[] | undefined;
     for (let i = 0; i < value.length && i < MAX_KEYS; i++) {
       const next = redact(value[i], depth + 1, seen);
-      if (next !== value[i]) (copy ??= [...value])[i] = next;
+      if (next !== value[i]) (copy ??= [...(value as unknown[])])[i] = next;
     }
     return copy ?? value;
   }

@@ -1,4 +1,4 @@
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { pino, type Logger } from 'pino';
 import { prettyFactory } from 'pino-pretty';
 import { REDACTED, redactSecrets, redactUrlCredentials } from './log-redaction.js';
 
@@ -47,8 +47,7 @@ export function createLogger(options: LoggerOptions, output: LogOutput = {}): Lo
     // place that sees them all; lines without '@' and '://' are not scanned
     hooks: { streamWrite: redactUrlCredentials },
   };
-  if (!options.pretty)
-    return redactingChildBindings(output.destination ? pino(settings, output.destination as DestinationStream) : pino(settings));
+  if (!options.pretty) return redactingChildBindings(output.destination ? pino(settings, output.destination) : pino(settings));
   const target = output.destination ?? process.stdout;
   const colorize = useColour(output.isTTY ?? (output.destination ? false : process.stdout.isTTY), output.env ?? process.env);
   // formatted in the writing thread, synchronously: a line logged just before the process exits is not lost, and
@@ -62,6 +61,8 @@ export function createLogger(options: LoggerOptions, output: LogOutput = {}): Lo
  * chain, so one `child` on the root covers every descendant.
  */
 function redactingChildBindings(root: Logger): Logger {
+  // called with the logger it is called on (`child.call(this, …)`): binding it to the root would parent every child there
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const child = root.child;
   root.child = function redactedChild(this: Logger, bindings, childOptions) {
     return child.call(this, redactSecrets(bindings), childOptions);

@@ -51,7 +51,7 @@ function combine(gates: readonly AckGate[]): AckGate {
         const pending = gate(message);
         if (pending) held.push(pending);
       } catch (error) {
-        held.push(Promise.reject(error as Error));
+        held.push(Promise.reject(error instanceof Error ? error : new Error(String(error))));
       }
     }
     if (held.length === 0) return undefined;

@@ -62,7 +62,10 @@ export function diffDevices(before: ReadonlyMap<string, DeviceRecord>, after: re
  */
 export function unmappedShelfWarning(id: string, kind: DeviceKind, planogramShelves: ReadonlySet<string>): string | undefined {
   if (kind !== 'shelf' || planogramShelves.has(id)) return undefined;
-  return `shelf ${id} is not in the planogram: its readings are ignored (counted as unknown facings) until the planogram lists a shelf with this id`;
+  return (
+    `shelf ${id} is not in the planogram: its readings are ignored (counted as unknown facings) ` +
+    'until the planogram lists a shelf with this id'
+  );
 }
 
 function fingerprint(salt: Buffer, secret: string): Buffer {

@@ -54,7 +54,8 @@ export class DeviceStore {
     try {
       await this.change(async (tx) => {
         await tx.run(
-          'INSERT INTO devices (id, kind, secret_hash, secret_salt, scrypt_n, created_at, disabled_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          `INSERT INTO devices (id, kind, secret_hash, secret_salt, scrypt_n, created_at, disabled_at, last_seen_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
           [
             device.id,
             device.kind,

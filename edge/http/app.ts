@@ -43,6 +43,8 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
   // the provider only types requests and replies.
   const app = Fastify({
     ...(deps.https ? { https: { cert: deps.https.cert, key: deps.https.key } } : {}),
+    // the assertion picks fastify's logger type parameter (without it the app's type carries pino's Logger)
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: deps.log as FastifyBaseLogger,
     // one info line per request would drown the log of a dashboard that polls; errors are logged below
     logController: new LogController({ disableRequestLogging: true }),

@@ -17,7 +17,8 @@ export type HttpServerOptions = {
 export class PlainHttpRefusedError extends Error {
   constructor(readonly host: string) {
     super(
-      `plain HTTP on ${host} would send API tokens across the network in clear: configure http.tls (certFile, keyFile), listen on 127.0.0.1, or set http.allowPlainHttp: true`,
+      `plain HTTP on ${host} would send API tokens across the network in clear: ` +
+        'configure http.tls (certFile, keyFile), listen on 127.0.0.1, or set http.allowPlainHttp: true',
     );
     this.name = 'PlainHttpRefusedError';
   }

@@ -68,7 +68,9 @@ export class KpiStore {
 
   async putCampaign(outcome: CampaignOutcome): Promise<void> {
     await this.db.run(
-      'INSERT INTO kpi_campaigns (campaign_id, confirmed, failed, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (campaign_id) DO UPDATE SET confirmed = excluded.confirmed, failed = excluded.failed, updated_at = excluded.updated_at',
+      `INSERT INTO kpi_campaigns (campaign_id, confirmed, failed, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (campaign_id) DO UPDATE SET
+         confirmed = excluded.confirmed, failed = excluded.failed, updated_at = excluded.updated_at`,
       [outcome.campaignId, outcome.confirmed, outcome.failed, outcome.updatedAt],
     );
     await this.db.run(

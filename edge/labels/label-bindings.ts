@@ -89,7 +89,8 @@ export class LabelBindingStore {
     await this.db.transaction(async (tx) => {
       await tx.run(
         `INSERT INTO label_bindings (label_id, shelf_id, facing, bound_by, bound_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (label_id) DO UPDATE SET shelf_id = excluded.shelf_id, facing = excluded.facing, bound_by = excluded.bound_by, bound_at = excluded.bound_at`,
+         ON CONFLICT (label_id) DO UPDATE SET
+           shelf_id = excluded.shelf_id, facing = excluded.facing, bound_by = excluded.bound_by, bound_at = excluded.bound_at`,
         [labelKey(binding.labelId), binding.shelfId, binding.facing, binding.boundBy, binding.boundAt],
       );
       await withChange?.(tx);

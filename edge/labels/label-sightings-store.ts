@@ -36,7 +36,8 @@ export class LabelSightingStore {
   /** The most recently seen `limit` labels. */
   async loadAll(limit: number): Promise<LabelSighting[]> {
     const rows = await this.db.all<SightingRow>(
-      'SELECT label_id, driver_id, tracked_since, last_seen_at, battery_mv, displayed_price_cents FROM label_sightings ORDER BY last_seen_at DESC LIMIT ?',
+      `SELECT label_id, driver_id, tracked_since, last_seen_at, battery_mv, displayed_price_cents
+       FROM label_sightings ORDER BY last_seen_at DESC LIMIT ?`,
       [limit],
     );
     return rows.map(sightingOf);
@@ -55,7 +56,8 @@ export class LabelSightingStore {
       await this.db.run(
         `INSERT INTO label_sightings (label_id, driver_id, tracked_since, last_seen_at, battery_mv, displayed_price_cents)
          SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?) WHERE true
-         ON CONFLICT (label_id) DO UPDATE SET driver_id = excluded.driver_id, tracked_since = excluded.tracked_since, last_seen_at = excluded.last_seen_at,
+         ON CONFLICT (label_id) DO UPDATE SET
+           driver_id = excluded.driver_id, tracked_since = excluded.tracked_since, last_seen_at = excluded.last_seen_at,
            battery_mv = excluded.battery_mv, displayed_price_cents = excluded.displayed_price_cents`,
         [JSON.stringify(rows)],
       );

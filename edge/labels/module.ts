@@ -70,7 +70,10 @@ export type LabelsModuleDeps = {
   sightingsFlushMs?: number;
 };
 
-/** An unbound label not seen for this long has left the store: its stored sighting is dropped at start (the table stays bounded by churn). */
+/**
+ * An unbound label not seen for this long has left the store: its stored sighting is dropped at start (the table stays
+ * bounded by churn).
+ */
 const SIGHTING_RETENTION_MS = 90 * 86_400_000;
 
 /** A driver's link as it last reported it. */
@@ -463,16 +466,19 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
   }
 
   private registerMetrics(registry: Registry): void {
-    const module = this;
+    // prom-client calls collect() with the metric as `this`: the module's state comes in through these closures
+    const now = () => this.deps.now();
+    const sightings = () => this.sightings.values();
+    const health = () => this.deps.config.health;
     new Gauge({
       name: 'smartstore_labels',
       help: 'shelf labels tracked, by health state (ok, offline, battery-low, never-seen)',
       labelNames: ['state'],
       registers: [registry],
       collect() {
-        const now = module.deps.now();
+        const at = now();
         const counts: Record<string, number> = { ok: 0, offline: 0, 'battery-low': 0, 'never-seen': 0 };
-        for (const sighting of module.sightings.values()) counts[labelHealth(sighting, module.deps.config.health, now).condition]!++;
+        for (const sighting of sightings()) counts[labelHealth(sighting, health(), at).condition]!++;
         for (const [state, count] of Object.entries(counts)) this.labels(state).set(count);
       },
     });
@@ -482,8 +488,7 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
       registers: [registry],
       collect() {
         let low = 0;
-        for (const sighting of module.sightings.values())
-          if (sighting.batteryMv !== null && sighting.batteryMv < module.deps.config.health.lowBatteryMv) low++;
+        for (const sighting of sightings()) if (sighting.batteryMv !== null && sighting.batteryMv < health().lowBatteryMv) low++;
         this.set(low);
       },
     });

@@ -40,7 +40,8 @@ export class PlanogramStore {
         planogram.products.map((p) => [p.sku, p.name, p.unitWeightG, p.priceCents ?? null]),
       );
       await tx.runMany(
-        'INSERT INTO planogram (shelf_id, facing, sku, capacity_units, low_stock_units, restock_units, tare_g) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        `INSERT INTO planogram (shelf_id, facing, sku, capacity_units, low_stock_units, restock_units, tare_g)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
         planogram.facings.map((f) => [f.shelfId, f.facing, f.sku, f.capacityUnits, f.lowStockUnits, f.restockUnits, f.tareG]),
       );
       await tx.runMany(

@@ -42,7 +42,7 @@ export class PlanogramIndex {
     for (const product of planogram.products) this.productsBySku.set(product.sku, product);
     for (const plan of planogram.facings) {
       let shelf = this.facingsByShelf.get(plan.shelfId);
-      if (!shelf) this.facingsByShelf.set(plan.shelfId, (shelf = new Map()));
+      if (!shelf) this.facingsByShelf.set(plan.shelfId, (shelf = new Map<number, FacingPlan>()));
       shelf.set(plan.facing, plan);
       const list = this.facingsBySku.get(plan.sku) ?? [];
       list.push(plan);

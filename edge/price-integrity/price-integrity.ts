@@ -55,7 +55,9 @@ export function checkKioskPrice(input: {
       kind: 'price-mismatch',
       key,
       severity: 'critical',
-      title: `Price mismatch for ${sku}: kiosk ${kioskId} charged ${formatCents(scannedCents)}, label ${differing.labelId} shows ${formatCents(differing.priceCents)}`,
+      title:
+        `Price mismatch for ${sku}: kiosk ${kioskId} charged ${formatCents(scannedCents)}, ` +
+        `label ${differing.labelId} shows ${formatCents(differing.priceCents)}`,
       sku,
       deviceId: kioskId,
       ...(differing.shelfId !== undefined && differing.facing !== undefined
@@ -84,7 +86,9 @@ export function checkLabelPrice(input: {
       kind: 'price-mismatch',
       key,
       severity: 'critical',
-      title: `Price mismatch on label ${labelId}: it shows ${formatCents(displayedCents)}, confirmed ${formatCents(expected.confirmedCents)}${sku ? ` for ${sku}` : ''}`,
+      title:
+        `Price mismatch on label ${labelId}: it shows ${formatCents(displayedCents)}, ` +
+        `confirmed ${formatCents(expected.confirmedCents)}${sku ? ` for ${sku}` : ''}`,
       deviceId: labelId,
       ...(sku ? { sku } : {}),
       ...(binding ? { shelfId: binding.shelfId, facing: binding.facing } : {}),

@@ -141,7 +141,7 @@ export class HqCommands {
   /** The room that can carry out `type` registers here; until one does, such commands are reported `unsupported`. */
   registerHandler<K extends HqCommandType>(type: K, handler: CommandHandler<K>): () => void {
     if (this.handlers.has(type)) throw new Error(`a handler for HQ command ${type} is registered already`);
-    this.handlers.set(type, handler as CommandHandler<HqCommandType>);
+    this.handlers.set(type, handler);
     return () => this.handlers.delete(type);
   }
 
@@ -305,9 +305,9 @@ type Parsed =
 function describe(errors: readonly ErrorObject[]): string {
   return errors
     .slice(0, 5)
-    .map(
-      (e) =>
-        `${e.instancePath || '/'} ${e.keyword === 'additionalProperties' ? `unknown field ${String(e.params.additionalProperty)}` : (e.message ?? e.keyword)}`,
-    )
+    .map((e) => {
+      const what = e.keyword === 'additionalProperties' ? `unknown field ${String(e.params.additionalProperty)}` : (e.message ?? e.keyword);
+      return `${e.instancePath || '/'} ${what}`;
+    })
     .join('; ');
 }

@@ -73,7 +73,8 @@ export class OutboxWriteError extends Error {
     options: { cause: unknown },
   ) {
     super(
-      `relay outbox commit of ${appends} appends and ${removals} removals failed: ${(options.cause as Error)?.message ?? String(options.cause)}`,
+      `relay outbox commit of ${appends} appends and ${removals} removals failed: ` +
+        `${(options.cause as Error)?.message ?? String(options.cause)}`,
       options,
     );
     this.name = 'OutboxWriteError';
@@ -218,7 +219,8 @@ export class SqliteOutbox implements RelayOutbox {
   private async load(): Promise<void> {
     const now = this.deps.now();
     const sums = await this.db.all<{ class: RelayClass; report: number; rows: number; bytes: number; oldest: number }>(
-      `SELECT class, type = ? AS report, COUNT(*) AS rows, SUM(bytes) AS bytes, MIN(created_at) AS oldest FROM outbox GROUP BY class, type = ?`,
+      `SELECT class, type = ? AS report, COUNT(*) AS rows, SUM(bytes) AS bytes, MIN(created_at) AS oldest
+       FROM outbox GROUP BY class, type = ?`,
       [DROPPED_EVENT_TYPE, DROPPED_EVENT_TYPE],
     );
     for (const sum of sums) {
@@ -537,7 +539,8 @@ export class SqliteOutbox implements RelayOutbox {
     // 3b. retention: expired events of the given kind, oldest first, at most a page a commit (the rest next time)
     if (expiry) {
       const expired = await tx.all<DropCandidate & { class: RelayClass }>(
-        'SELECT seq, class, bytes, created_at AS createdAt FROM outbox WHERE created_at < ? AND substr(type, 1, ?) = ? AND type <> ? ORDER BY seq LIMIT ?',
+        `SELECT seq, class, bytes, created_at AS createdAt FROM outbox
+         WHERE created_at < ? AND substr(type, 1, ?) = ? AND type <> ? ORDER BY seq LIMIT ?`,
         [expiry.cutoff, expiry.typePrefix.length, expiry.typePrefix, DROPPED_EVENT_TYPE, EXPIRY_PAGE],
       );
       if (expired.length === EXPIRY_PAGE) this.expiryContinues = expiry;
@@ -589,7 +592,9 @@ export class SqliteOutbox implements RelayOutbox {
     }
     if (anyDropped || reported) {
       await tx.runMany(
-        'INSERT OR REPLACE INTO outbox_dropped (class, count, first_at, last_at, unreported_count, unreported_first_at, unreported_last_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        `INSERT OR REPLACE INTO outbox_dropped
+           (class, count, first_at, last_at, unreported_count, unreported_first_at, unreported_last_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
         RELAY_CLASSES.map((relayClass) => {
           const total = addTally(this.counters[relayClass].dropped, dropped[relayClass]);
           const open = unreported[relayClass];

@@ -78,9 +78,10 @@ export class RelayRecorder implements GatewayModule {
 
   async start(): Promise<void> {
     this.state.aggregates.setFacings(this.deps.facings());
-    const on = this.deps.bus.on as (event: string, name: string, handler: (payload: unknown) => void) => () => void;
+    // the routes' events are a runtime table over the bus's typed events: subscribe through an untyped view of `on`
+    const on = this.deps.bus.on.bind(this.deps.bus) as (event: string, name: string, handler: (payload: unknown) => void) => () => void;
     for (const route of (this.deps.routes ?? RELAY_ROUTES) as readonly AnyRoute[]) {
-      this.stops.push(on.call(this.deps.bus, route.event, route.handler, (payload) => this.record(route, payload)));
+      this.stops.push(on(route.event, route.handler, (payload) => this.record(route, payload)));
       if (route.holdsAck && this.deps.ackGates && route.event.startsWith(DEVICE_MESSAGE_PREFIX)) {
         const key = route.event.slice(DEVICE_MESSAGE_PREFIX.length) as Parameters<AckGates['hold']>[0];
         this.stops.push(this.deps.ackGates.hold(key, (message) => this.durable.get(message)));
@@ -137,7 +138,7 @@ export class RelayRecorder implements GatewayModule {
       output = route.translate(payload, this.state, this.deps.now());
     } catch (error) {
       // a gated message that could not be recorded must not be acknowledged
-      if (route.holdsAck) this.hold(payload, Promise.reject(error));
+      if (route.holdsAck) this.hold(payload, Promise.reject(error instanceof Error ? error : new Error(String(error))));
       throw error;
     }
     if (output === undefined) return;

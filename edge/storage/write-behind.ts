@@ -102,7 +102,7 @@ export class WriteBehindWriter {
 
   /** Registers a set; sets are written in the order they were registered. */
   register<V>(set: WriteSet<V>): PendingWrites<V> {
-    const registered: RegisteredSet = { set: set as WriteSet<unknown>, pending: new Map() };
+    const registered: RegisteredSet = { set, pending: new Map() };
     this.sets.push(registered);
     return {
       put: (key, value) => {
@@ -116,7 +116,7 @@ export class WriteBehindWriter {
 
   /** Registers a participant; it writes after the sets, in the order participants were registered. */
   participate<T>(participant: FlushParticipant<T>): void {
-    this.participants.push(participant as FlushParticipant<unknown>);
+    this.participants.push(participant);
   }
 
   /**
