@@ -1,6 +1,7 @@
 /**
  * The audit trail: an append-only, hash-chained log in SQLite of what people did — alerts acknowledged, snoozed and
- * resolved, devices and tokens changed (later prices and campaigns). Rooms record through `record()` or the bus;
+ * resolved, devices, tokens and label bindings changed, price campaigns created, cancelled and rolled back. Rooms record
+ * through `record()` or the bus;
  * `audit verify` and `audit export` (edge/cli/audit.ts) read the same table.
  */
 import type { Logger } from 'pino';

@@ -1,6 +1,6 @@
 /**
  * The device-source port: what the gateway knows of a device is the same whether it speaks MQTT to the embedded
- * broker (today), is read over OPC UA, or sits behind an ESL access point. Each transport is an adapter that
+ * broker or is read over OPC UA (edge/broker/, edge/opcua/device-driver.ts). Each transport is an adapter that
  *  - publishes `device.message:<kind>/<channel>` (validated, typed: `publishDeviceMessage`) and `device.connection`,
  *  - delivers commands it is handed by the command channel, and
  *  - closes a device's connection when store IT disables, removes or re-keys it.
@@ -63,7 +63,7 @@ export type DeviceSubscribedEvent = { deviceId: string; kind: DeviceKind; topics
 export type DeviceConnectionEvent = {
   deviceId: string;
   kind: DeviceKind;
-  /** the transport the device uses: 'mqtt', later 'opcua', 'esl-ap' */
+  /** the transport the device uses: 'mqtt' (the embedded broker) or 'opcua' (the OPC UA device driver) */
   source: string;
   connected: boolean;
   at: number;
