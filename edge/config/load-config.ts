@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { checkWithDefaults } from '../core/schema-defaults.js';
 import { readSecretFile, SecretFileError } from '../core/secret-file.js';
 import { ConfigSchema } from './config-schema.js';
+import { configRuleIssues } from './config-rules.js';
 import { ConfigError, type GatewayConfig } from './gateway-config.js';
 
 /** Resolves config/ both from sources (edge/config) and from the build (dist/edge/config). */
@@ -179,6 +180,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
     const issues = withConditions(checked.errors).map(({ error, condition }) => describe(error, fromEnv, condition));
     throw new ConfigError(options.file ?? 'defaults', [...new Set(issues)]);
   }
+  // the rules JSON Schema cannot say, on a config the schema accepted (every option there and typed)
+  const ruleIssues = configRuleIssues(checked.value);
+  if (ruleIssues.length > 0) throw new ConfigError(options.file ?? 'defaults', ruleIssues);
   return checked.value;
 }
 

@@ -56,6 +56,46 @@ describe('plain HTTP only on a loopback address (unless TLS or allowPlainHttp)',
   });
 });
 
+describe('keyed lists name each key once (a rule of the loader: JSON Schema has no such keyword)', () => {
+  const device = (id: string) => ({
+    id,
+    kind: 'case',
+    endpointUrl: 'opc.tcp://127.0.0.1:4841',
+    items: [{ field: 'doorOpen', nodeId: 'ns=1;s=d' }],
+  });
+
+  it('OPC UA users, OPC UA devices and OpenEPaperLink access points: the second entry is named, with the first', async () => {
+    const issues = await issuesOf({
+      opcua: {
+        server: {
+          users: [
+            { username: 'hq', passwordEnv: 'A' },
+            { username: 'it', passwordEnv: 'B' },
+            { username: 'hq', passwordEnv: 'C' },
+          ],
+        },
+        devices: [device('case-1'), device('case-1')],
+      },
+      labels: {
+        accessPoints: [
+          { name: 'ap-1', url: 'http://10.0.0.1' },
+          { name: 'ap-1', url: 'http://10.0.0.2' },
+        ],
+      },
+    });
+    expect(issues).toEqual([
+      '/opcua/server/users/2/username: "hq" is listed twice (first at /opcua/server/users/0/username)',
+      '/opcua/devices/1/id: "case-1" is listed twice (first at /opcua/devices/0/id)',
+      '/labels/accessPoints/1/name: "ap-1" is listed twice (first at /labels/accessPoints/0/name)',
+    ]);
+  });
+
+  it('distinct keys: accepted', async () => {
+    const config = await loadConfig({ overrides: { opcua: { devices: [device('case-1'), device('case-2')] } }, env: {} });
+    expect(config.opcua.devices.map((entry) => entry.id)).toEqual(['case-1', 'case-2']);
+  });
+});
+
 describe('an OPC UA user needs a secret', () => {
   it('a user with neither passwordHash nor passwordEnv is named by its path', async () => {
     const issues = await issuesOf({
