@@ -60,6 +60,8 @@ export type TestGatewayOptions = {
   planogram?: unknown;
   /** collects every log line (debug and up) as the gateway writes it, through the production logger (redaction included) */
   logLines?: string[];
+  /** the gateway's clock (receivedAt of every message, alert times): a test moves it ahead to play hours in seconds */
+  now?: () => number;
 };
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -84,7 +86,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const log = lines
     ? createLogger({ level: 'debug', pretty: false }, { destination: { write: (line: string) => lines.push(line) }, isTTY: false })
     : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const built = buildGateway(config, { log, snoozeCheckMs: 50 });
+  const built = buildGateway(config, { log, snoozeCheckMs: 50, ...(options.now ? { now: options.now } : {}) });
   try {
     await built.gateway.start();
   } catch (error) {

@@ -70,6 +70,16 @@ describe('the relay table', () => {
     ]);
   });
 
+  it('insight.availability → store.availability (operational), subject sku/<sku>: every one (the insight room coalesced them)', () => {
+    const availability = { sku: '400', availableUnits: 3, shelfUnits: 5, unknownFacings: 0, at: 9 };
+    const s = state();
+    for (let i = 0; i < 2; i++) {
+      expect(translate('insight.availability', availability, s)).toEqual([
+        { type: 'store.availability', relayClass: 'operational', subject: 'sku/400', data: availability },
+      ]);
+    }
+  });
+
   it('kiosk events → store.kiosk.event (critical); basket-closed also → store.kiosk.transaction', () => {
     const s = state();
     const msg = (payload: GatewayEvents['device.message:kiosk/event']['payload']) => ({
