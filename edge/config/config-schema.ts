@@ -148,7 +148,16 @@ export const ConfigSchema = Type.Object(
           { description: 'MQTTS listener (8883); devices may log in with a certificate whose CN is their id', default: null },
         ),
       },
-      { additionalProperties: false, default: {} },
+      {
+        additionalProperties: false,
+        default: {},
+        // a broker without a listener: no device could connect
+        if: { properties: { plainListener: { const: false } }, required: ['plainListener'] },
+        then: {
+          properties: { tls: { type: 'object', description: 'set (the MQTTS listener): devices have no other way in' } },
+          required: ['tls'],
+        },
+      },
     ),
     http: Type.Object(
       {

@@ -56,6 +56,26 @@ describe('plain HTTP only on a loopback address (unless TLS or allowPlainHttp)',
   });
 });
 
+describe('the MQTT broker has a listener', () => {
+  it('plainListener false without mqtt.tls: named, with the condition', async () => {
+    expect(await issuesOf({ mqtt: { plainListener: false } })).toEqual([
+      '/mqtt/tls: must be set (the MQTTS listener): devices have no other way in when /mqtt/plainListener is false',
+    ]);
+  });
+
+  it('plainListener false with TLS, or the plain listener alone: accepted', async () => {
+    const tls = {
+      port: 8883,
+      certFile: '/etc/s/broker.crt',
+      keyFile: '/etc/s/broker.key',
+      clientCaFile: null,
+      clientCertificates: 'optional',
+    };
+    expect((await loadConfig({ overrides: { mqtt: { plainListener: false, tls } }, env: {} })).mqtt.tls).toEqual(tls);
+    expect((await loadConfig({ env: {} })).mqtt).toMatchObject({ plainListener: true, tls: null });
+  });
+});
+
 describe('keyed lists name each key once (a rule of the loader: JSON Schema has no such keyword)', () => {
   const device = (id: string) => ({
     id,
