@@ -3,17 +3,20 @@
  * text an alert names ("will run out by 14:35"). Intl.DateTimeFormat, built once: a formatter per call would cost
  * more than the engine's whole decision.
  */
-
 export type StoreClock = {
   timeZone: string;
   hourOf: (at: number) => number;
   formatTime: (at: number) => string;
 };
 
-/** `insight.timeZone` names no time zone this Node knows. */
+/**
+ * `insight.timeZone` names no time zone this Node knows: a config problem the schema cannot see (the zone names come
+ * from the ICU data Node was built with), found when the gateway is built, before anything starts. Not a ConfigError:
+ * the config folder imports this room's section, so this room does not import the config folder.
+ */
 export class UnknownTimeZoneError extends Error {
   constructor(readonly timeZone: string) {
-    super(`insight.timeZone: "${timeZone}" is not a time zone this system knows (an IANA name such as Europe/Berlin)`);
+    super(`/insight/timeZone: "${timeZone}" is not a time zone this system knows (an IANA name such as Europe/Berlin)`);
     this.name = 'UnknownTimeZoneError';
   }
 }

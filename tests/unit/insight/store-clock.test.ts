@@ -31,6 +31,6 @@ describe('storeClock', () => {
         tickSec: 300,
         timeZone: 'Mars/Olympus',
       }),
-    ).toThrow(/^insight\.timeZone: "Mars\/Olympus" is not a time zone/);
+    ).toThrow(/\/insight\/timeZone: "Mars\/Olympus" is not a time zone/);
   });
 });
