@@ -62,8 +62,6 @@ export type GatewayOptions = {
   now?: () => number;
   scheduler?: SchedulerLike;
   staticDir?: string;
-  /** how often snoozed alerts are checked for waking up */
-  snoozeCheckMs?: number;
   /** `run --reinit`: a lost or swapped database starts a new store, the old files kept aside */
   reinit?: boolean;
   /** how often the database files are checked for being deleted or replaced (tests) */
@@ -225,7 +223,7 @@ function gatewayModules(shared: SharedParts): ModuleSpec[] {
           newId: randomUUID,
           log: component('alerts'),
           metrics: { alertOpened: (kind) => metrics.alertOpened(kind), activeAlerts: (count) => metrics.activeAlerts.set(count) },
-          snoozeCheckMs: options.snoozeCheckMs ?? 15_000,
+          snoozeCheckMs: config.alerts.snoozeCheckMs,
           lowStock: { rearmAfterMs: config.lowStock.rearmAfterMs },
           facingStock: (shelfId, facing) => later.stock().stockIfStarted?.get(shelfId, facing),
         }),

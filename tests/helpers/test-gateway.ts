@@ -80,13 +80,15 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     lowStock: { smoothingWindow: 1, debounceMs: 200, staleAfterMs: 60_000 },
     storage: { flushIntervalMs: 100 },
     security: { scryptCost: 1024 },
+    // snoozes end within a test's patience
+    alerts: { snoozeCheckMs: 50 },
   };
   const config = await loadConfig({ overrides: mergeDeep(base, options.overrides ?? {}), env: {} });
   const lines = options.logLines;
   const log = lines
     ? createLogger({ level: 'debug', pretty: false }, { destination: { write: (line: string) => lines.push(line) }, isTTY: false })
     : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const built = buildGateway(config, { log, snoozeCheckMs: 50, ...(options.now ? { now: options.now } : {}) });
+  const built = buildGateway(config, { log, ...(options.now ? { now: options.now } : {}) });
   try {
     await built.gateway.start();
   } catch (error) {
