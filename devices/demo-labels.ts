@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { PlanogramLabelEntry } from '../edge/planogram/planogram-file.js';
 import type { PlanogramIndex } from '../edge/planogram/planogram.js';
 import type { SecretRenewal } from './device-connection.js';
+import type { KeptDisplay } from './label-display-file.js';
 import { MqttApSimulator } from './mqtt-ap-simulator.js';
 import { OeplApSimulator } from './oepl-ap-simulator.js';
 import type { RandomSource } from './random.js';
@@ -74,6 +75,8 @@ export type DemoAccessPointsOptions = {
   oeplUrl: string | null;
   logger: Logger;
   random: RandomSource;
+  /** what a label showed when the demo last stopped (label-display-file.ts); none: the planogram's price */
+  kept?: (labelId: string) => KeptDisplay | undefined;
 };
 
 /** The two simulated access points of the demo; `shownPriceCents` tells shoppers what a label behind them shows. */
@@ -102,6 +105,8 @@ export class DemoAccessPoints {
         faults: { busyProbability: 0.05, xferTimeoutProbability: 0.02 },
         // a "nightly" reboot every 20 minutes: the labels page shows the AP's link going down and coming back
         rebootEveryMs: 20 * 60_000,
+        // the AP's tag database and the tags' pictures from the demo's last run
+        savedTag: (mac) => options.kept?.(mac)?.oepl,
       });
       // the simulator names its tags itself (0000021D00A00000, …): the planogram must list those
       const missing = plan.behindOepl.filter((label) => !this.oepl?.macs.includes(label.label)).map((label) => label.label);
@@ -127,7 +132,7 @@ export class DemoAccessPoints {
       deviceId: DEMO_AP_ID,
       logger: this.options.logger,
       random: this.options.random,
-      labels: this.options.plan.behindMqttAp.map((label) => ({ labelId: label.label, priceCents: this.options.priceOf(label.sku) })),
+      labels: this.options.plan.behindMqttAp.map((label) => ({ labelId: label.label, priceCents: this.priceAtStart(label) })),
     });
     await this.mqttAp.start();
   }
@@ -135,6 +140,32 @@ export class DemoAccessPoints {
   async stop(): Promise<void> {
     await this.mqttAp?.stop();
     await this.oepl?.stop();
+  }
+
+  /** What a label showed when the demo last stopped, if it still labels that sku; else the planogram's price. */
+  private priceAtStart(label: DemoLabel): number | null {
+    const kept = this.options.kept?.(label.label);
+    return kept?.sku === label.sku && kept.priceCents !== undefined ? kept.priceCents : this.options.priceOf(label.sku);
+  }
+
+  /** What every label behind the two APs shows now, for the label display file (labels of an AP not running: none). */
+  displays(): Record<string, KeptDisplay> {
+    const displays: Record<string, KeptDisplay> = {};
+    const mqttAp = this.mqttAp;
+    if (mqttAp) {
+      for (const label of this.options.plan.behindMqttAp) {
+        const priceCents = mqttAp.displayedPriceCents(label.label);
+        if (priceCents !== undefined) displays[label.label] = { sku: label.sku, priceCents };
+      }
+    }
+    for (const label of this.options.plan.behindOepl) {
+      const tag = this.oepl?.tag(label.label);
+      if (tag) {
+        const { hash, displayedJson: json, updatecount, updatelast } = tag;
+        displays[label.label] = { oepl: { hash, json, updatecount, updatelast } };
+      }
+    }
+    return displays;
   }
 
   /** What a label behind one of the APs shows for this sku (undefined: no such label, or nothing readable yet). */

@@ -21,6 +21,14 @@ import { createLogger } from '../edge/core/logger.js';
 import { buildGateway, type StoreGateway } from '../edge/main.js';
 import { readCredentialsFile, writeCredentialsFile, type DeviceCredential } from './credentials-file.js';
 import type { SecretRenewal } from './device-connection.js';
+import {
+  LABEL_DISPLAY_FILE,
+  LabelDisplayFileError,
+  readLabelDisplays,
+  type KeptDisplay,
+  type LabelDisplays,
+} from './label-display-file.js';
+import { LabelDisplayKeeper } from './label-display-keeper.js';
 import { loadPlanogramFile, parsePlanogramLabels, readPlanogramText } from '../edge/planogram/planogram-file.js';
 import { PlanogramIndex } from '../edge/planogram/planogram.js';
 import { DEMO_AP_ID, DemoAccessPoints, DemoLabelsError, planDemoLabels } from './demo-labels.js';
@@ -99,6 +107,25 @@ function demoSecretRenewal(options: {
     log.warn({ deviceId, kind }, `device ${deviceId}'s secret was refused (rotated?): re-provisioned it with a new secret`);
     return rotated.secret;
   };
+}
+
+/** How often the demo looks at what its labels show, to keep the label display file current. */
+const DISPLAY_LOOK_EVERY_MS = 1_000;
+
+/** The label display file of the last run; a broken one is set aside with a warning: the labels start from the planogram. */
+async function keptLabelDisplays(file: string, log: { warn(fields: object, message: string): void }): Promise<LabelDisplays> {
+  try {
+    return await readLabelDisplays(file);
+  } catch (error) {
+    if (!(error instanceof LabelDisplayFileError)) throw error;
+    log.warn({ file, problems: error.problems }, "label display file unreadable: the labels start from the planogram's prices");
+    return { labels: {} };
+  }
+}
+
+/** What each direct MQTT label shows now. */
+function directLabelDisplays(simulation: StoreSimulation): Record<string, KeptDisplay> {
+  return Object.fromEntries(simulation.labels.map((label) => [label.deviceId, { sku: label.sku, priceCents: label.displayedPriceCents }]));
 }
 
 /** One write at a time, the latest state last: the credentials file is rewritten whole, atomically. */
@@ -245,12 +272,17 @@ async function runDemo(parts: StartedParts, goOn: () => void): Promise<ReturnTyp
   const planogramIndex = new PlanogramIndex(planogram);
   const labelPlan = planDemoLabels(parsePlanogramLabels(await readPlanogramText(planogramFile), planogramFile), planogramIndex);
   const seed = Number(process.env.DEMO_SEED ?? Date.now() % 100_000);
+  // what the labels showed when the demo last stopped: they show it again (label-display-file.ts)
+  const displayFile = join(config.dataDir, LABEL_DISPLAY_FILE);
+  const kept = await keptLabelDisplays(displayFile, log);
+  const keptDisplay = (labelId: string) => (Object.hasOwn(kept.labels, labelId) ? kept.labels[labelId] : undefined);
   const accessPoints = new DemoAccessPoints({
     plan: labelPlan,
     priceOf: (sku) => planogramIndex.product(sku)?.priceCents ?? null,
     oeplUrl: config.labels.accessPoints[0]?.url ?? null,
     logger: logger.child({}, { level: 'warn' }),
     random: seededRandom(seed + 1),
+    kept: keptDisplay,
   });
   // before the gateway, so the OEPL driver finds its AP at once; the demo goes on without it if the port is taken
   await accessPoints
@@ -266,6 +298,15 @@ async function runDemo(parts: StartedParts, goOn: () => void): Promise<ReturnTyp
     const written = built.storage.lastStop?.written ?? 0;
     log.info({ written }, `demo stopped, ${written} writes flushed`);
   });
+  const displayKeeper = new LabelDisplayKeeper({
+    file: displayFile,
+    // labels not simulated this run (an AP that did not start) keep what the file had; called once the store runs
+    snapshot: () => ({ labels: { ...kept.labels, ...accessPoints.displays(), ...directLabelDisplays(simulation) } }),
+    everyMs: DISPLAY_LOOK_EVERY_MS,
+    log,
+  });
+  // written after the labels stopped: the file holds what they showed last
+  parts.add('label display file', () => displayKeeper.stop());
   // stopped before the gateway: the MQTT access point says goodbye while the broker still listens
   parts.add('access point simulators', () => accessPoints.stop());
   await built.gateway.start();
@@ -292,6 +333,10 @@ async function runDemo(parts: StartedParts, goOn: () => void): Promise<ReturnTyp
     logger: logger.child({}, { level: 'warn' }),
     random: seededRandom(seed),
     labelPriceCents: (sku) => accessPoints.shownPriceCents(sku),
+    shownAtStart: (labelId, sku) => {
+      const display = keptDisplay(labelId);
+      return display?.sku === sku ? display.priceCents : undefined;
+    },
     renewSecret,
   });
   // before the gateway's stop (added later, stopped earlier): devices say goodbye while the broker still listens
@@ -306,6 +351,7 @@ async function runDemo(parts: StartedParts, goOn: () => void): Promise<ReturnTyp
   const apSecret = credentials.find((credential) => credential.deviceId === DEMO_AP_ID)?.secret;
   if (apSecret) await accessPoints.startMqttAp({ brokerUrl, storeId: config.storeId, secret: apSecret, renewSecret });
   goOn();
+  displayKeeper.start(kept);
 
   const managerToken = await demoManagerToken(built);
   const pageUrl = `http://127.0.0.1:${built.http.port}/#token=${managerToken}`;

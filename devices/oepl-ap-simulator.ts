@@ -57,6 +57,12 @@ export type OeplApSimulatorOptions = {
   virtualTagCount?: number;
   /** the AP's clock minus the host's (no NTP on an isolated VLAN: often an hour or more) */
   clockOffsetMs?: number;
+  /**
+   * a tag's record as the AP's saved tag database has it (tag_db.cpp loadDB at boot: `hash`, `updatecount`,
+   * `updatelast` come back, `pending` starts at 0) with the drawing commands kept in /current/<mac>.json; the tag
+   * itself still shows that image (e-paper keeps it without power). None: a tag new to this AP.
+   */
+  savedTag?: (mac: string) => { hash: string; json: string | null; updatecount: number; updatelast: number } | undefined;
   /** no time source: the clock starts at 0 (1970) at every boot, until `POST /set_time` */
   noTime?: boolean;
   /** the AP setting `stopsleep` (tag_db.cpp:330, default 1) */
@@ -165,7 +171,17 @@ export class OeplApSimulator {
   private readonly settings: Required<
     Omit<
       OeplApSimulatorOptions,
-      'faults' | 'rebootEveryMs' | 'logger' | 'random' | 'clock' | 'tagCount' | 'virtualTagCount' | 'clockOffsetMs' | 'noTime' | 'hwTypes'
+      | 'faults'
+      | 'rebootEveryMs'
+      | 'logger'
+      | 'random'
+      | 'clock'
+      | 'tagCount'
+      | 'virtualTagCount'
+      | 'clockOffsetMs'
+      | 'noTime'
+      | 'hwTypes'
+      | 'savedTag'
     >
   > & { rebootEveryMs?: number };
   /** the AP's clock = host clock + this; with `noTime` reset to "1970 + uptime" at every boot */
@@ -216,22 +232,23 @@ export class OeplApSimulator {
     for (let index = 0; index < options.tagCount; index++) {
       const mac = `0000021D${(0xa00000 + index).toString(16).toUpperCase().padStart(8, '0')}`;
       const virtual = index < (options.virtualTagCount ?? 0);
+      const saved = options.savedTag?.(mac);
       this.tags.set(mac, {
         mac,
-        hash: EMPTY_HASH,
+        hash: saved?.hash ?? EMPTY_HASH,
         lastseen: Math.floor((now + this.clockOffsetMs) / 1000) - randomInt(this.random, 1, 60),
         nextcheckin: 0,
         pending: 0,
         batteryMv: virtual ? 1337 : randomInt(this.random, 2_500, 3_000),
-        updatecount: 0,
-        updatelast: 0,
+        updatecount: saved?.updatecount ?? 0,
+        updatelast: saved?.updatelast ?? 0,
         contentMode: 0,
-        displayedJson: null,
+        displayedJson: saved?.json ?? null,
         ledFlashes: 0,
         lastLedCommand: null,
         hwType: hwTypes[index % hwTypes.length] as number,
         checkIns: 0,
-        storedJson: null,
+        storedJson: saved?.json ?? null,
         queue: [],
         // spread the first check-ins over one interval, like tags that woke at different times
         nextCheckInAt: now + randomBetween(this.random, 0, this.settings.checkInIntervalMs),

@@ -92,6 +92,11 @@ export type StoreSimulationOptions = {
   timers?: Timers;
   /** what a label this simulation does not run shows for a sku (labels behind access points); shoppers pay it */
   labelPriceCents?: (sku: string) => number | undefined;
+  /**
+   * the price a direct label shows at start if not its planogram price: what it showed when the demo last stopped (an
+   * e-paper label keeps its picture without power); undefined: the planogram's price
+   */
+  shownAtStart?: (labelId: string, sku: string) => number | null | undefined;
   /** where a device whose secret the broker refuses gets a new one (the demo re-provisions it); none: it stays refused */
   renewSecret?: SecretRenewal;
 };
@@ -290,6 +295,10 @@ export class StoreSimulation {
     if (unusedShelves.length > 0) this.log.warn({ deviceIds: unusedShelves }, 'shelf credentials not in the planogram, not simulated');
 
     const labelSecrets = new Map(credentialsByKind.esl.map((c) => [c.deviceId, c.secret]));
+    const shownAtStart = (labelId: string, sku: string): number | null => {
+      const kept = options.shownAtStart?.(labelId, sku);
+      return kept !== undefined ? kept : (this.index.product(sku)?.priceCents ?? null);
+    };
     const bindings = bindLabelsToFacings(options.planogram, [...labelSecrets.keys()]);
     this.labels = bindings.map((binding) => {
       const label = new EslSimulator({
@@ -298,7 +307,7 @@ export class StoreSimulation {
         secret: labelSecrets.get(binding.deviceId) as string,
         random: deviceRandom(),
         sku: binding.sku,
-        priceCents: this.index.product(binding.sku)?.priceCents ?? null,
+        priceCents: shownAtStart(binding.deviceId, binding.sku),
         statusIntervalMs: this.timing.eslStatusIntervalMs,
         displayDelayMinMs: this.timing.eslDisplayDelayMinMs,
         displayDelayMaxMs: this.timing.eslDisplayDelayMaxMs,

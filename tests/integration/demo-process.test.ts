@@ -217,11 +217,20 @@ describe.runIf(process.platform === 'linux')('npm run demo, as store IT tries it
     return output;
   }
 
-  async function connected(pageUrl: URL, deviceId: string): Promise<boolean | undefined> {
+  /** The demo's API, signed in with the manager token its page link carries. */
+  async function api<T>(pageUrl: URL, path: string, body?: object): Promise<T> {
     const token = new URLSearchParams(pageUrl.hash.slice(1)).get('token');
-    const answer = await fetch(new URL('/api/devices', pageUrl), { headers: { authorization: `Bearer ${token}` } });
-    if (!answer.ok) return undefined;
-    const { devices } = (await answer.json()) as { devices: Array<{ id: string; connected: boolean }> };
+    const answer = await fetch(new URL(path, pageUrl), {
+      method: body ? 'POST' : 'GET',
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    if (!answer.ok) throw new Error(`${path}: ${answer.status} ${await answer.text()}`);
+    return (await answer.json()) as T;
+  }
+
+  async function connected(pageUrl: URL, deviceId: string): Promise<boolean | undefined> {
+    const { devices } = await api<{ devices: Array<{ id: string; connected: boolean }> }>(pageUrl, '/api/devices');
     return devices.find((device) => device.id === deviceId)?.connected;
   }
 
@@ -282,4 +291,71 @@ describe.runIf(process.platform === 'linux')('npm run demo, as store IT tries it
     expect(await savedSecret('shelf-02')).not.toBe(before);
     await stopThroughNpm(run, processes, 'SIGINT');
   }, 180_000);
+
+  it('labels and kiosks keep the prices of a campaign across a restart: no price mismatch opens', async () => {
+    type Label = { labelId: string; driverId: string | null; lastSeenAt: number | null; displayedPriceCents: number | null; sku: string };
+    type Campaign = { id: string; state: string; total: number; counts: Record<string, number> };
+    type Alert = { kind: string; title: string; openedAt: number };
+    const planogram = parse(await readFile(join(ROOT, 'config/planogram.demo.yaml'), 'utf8')) as {
+      products: Array<{ sku: string; priceCents: number }>;
+    };
+    // every sku 1.00 dearer: no label may show a planogram price afterwards
+    const campaignPrices = new Map(planogram.products.map((product) => [product.sku, product.priceCents + 100]));
+
+    const first = startDemo();
+    const running = await first.running();
+    // a label behind an access point is carried once it has checked in (before: 'no driver carries label …')
+    await eventually(
+      async () => {
+        const { labels: all } = await api<{ labels: Label[] }>(running.pageUrl, '/api/labels');
+        return all.length === 24 && all.every((label) => label.lastSeenAt !== null) ? true : undefined;
+      },
+      90_000,
+      'every label to check in once',
+    );
+    const campaign = await api<Campaign>(running.pageUrl, '/api/campaigns', {
+      prices: [...campaignPrices].map(([sku, priceCents]) => ({ sku, priceCents })),
+    });
+    // OpenEPaperLink tags take the price at their next check-in (every 15 s in the demo)
+    const done = await eventually(
+      async () => {
+        const now = await api<Campaign>(running.pageUrl, `/api/campaigns/${campaign.id}`);
+        return now.state === 'done' ? now : undefined;
+      },
+      90_000,
+      'the campaign to finish',
+    );
+    expect({ confirmed: done.counts.confirmed, failed: (done as { failed?: unknown }).failed }).toEqual({
+      confirmed: done.total,
+      failed: [],
+    });
+    await stopThroughNpm(first, running.processes, 'SIGTERM');
+
+    const restartedAt = Date.now();
+    const second = startDemo();
+    const again = await second.running();
+    // every label that reports what it shows (direct MQTT and behind the MQTT AP) has checked in since the restart,
+    // and kiosks have charged what the labels show
+    const labels = await eventually(
+      async () => {
+        const { labels: all } = await api<{ labels: Label[] }>(again.pageUrl, '/api/labels');
+        const reporting = all.filter((label) => label.driverId !== null && !label.driverId.startsWith('oepl'));
+        return reporting.length > 0 && reporting.every((label) => (label.lastSeenAt ?? 0) >= restartedAt) ? reporting : undefined;
+      },
+      90_000,
+      'every MQTT label to check in after the restart',
+    );
+    await eventually(
+      async () => {
+        const health = await api<{ checks: Record<string, { kioskChecks?: number }> }>(again.pageUrl, '/api/health');
+        return (health.checks['price-integrity']?.kioskChecks ?? 0) >= 5 ? true : undefined;
+      },
+      60_000,
+      'kiosks to charge five items after the restart',
+    );
+    expect(labels.filter((label) => label.displayedPriceCents !== campaignPrices.get(label.sku))).toEqual([]);
+    const { alerts } = await api<{ alerts: Alert[] }>(again.pageUrl, '/api/alerts?state=active&kind=price-mismatch');
+    expect(alerts.filter((alert) => alert.openedAt >= restartedAt).map((alert) => alert.title)).toEqual([]);
+    await stopThroughNpm(second, again.processes, 'SIGTERM');
+  }, 300_000);
 });
