@@ -10,8 +10,10 @@
  *   7 labels: a price campaign to 50,000 labels behind 20 MQTT access points vs raw QoS 1 round trips, memory, resume
  *   8 durability: alert ack, kiosk QoS 1 events and campaign create, each answered after its commit, vs the same
  *     gateway's answer without one (issue 21 §1)
+ *   9 insight: a seeded store day replayed through the InsightEngine, each detector scored against the scenario's
+ *     ground truth (issue 24), and the engine's events/s
  *
- * Environment: BENCH_QUICK=1 for a ~1 minute smoke run; BENCH_ONLY=ingest,latency,memory,cold-start,relay,opcua,labels,durability
+ * Environment: BENCH_QUICK=1 for a ~1 minute smoke run; BENCH_ONLY=ingest,latency,memory,cold-start,relay,opcua,labels,durability,insight
  * for a subset.
  * A full run of every benchmark writes bench/RESULTS.md. Every process, port (127.0.0.1 only) and temp dir it opens is
  * closed or removed at the end, also on failure or Ctrl-C (ipc.ts).
@@ -25,6 +27,7 @@ import { runAlertLatency, type LatencySettings } from './alert-latency.js';
 import { runColdStart, type ColdStartSettings } from './cold-start.js';
 import { DURABILITY_BENCH_DEFAULT, DURABILITY_BENCH_SMOKE, runDurability } from './durability.js';
 import { runIngest, type IngestSettings } from './ingest.js';
+import { REPLAY_DEFAULT, REPLAY_SMOKE, replayStoreDay } from './insight-replay.js';
 import { cleanupNow } from './ipc.js';
 import { runMemory, type MemorySettings } from './memory.js';
 import { LABELS_BENCH_DEFAULT, LABELS_BENCH_SMOKE, runLabelsBench } from './labels.js';
@@ -35,7 +38,7 @@ import { machineInfo, openFilesLimit } from './procfs.js';
 import { buildRows, renderMachine, renderNotes, renderTable, summaryLine, type BenchResults } from './report.js';
 
 const quick = process.env.BENCH_QUICK === '1';
-const SECTIONS = ['ingest', 'latency', 'memory', 'cold-start', 'relay', 'opcua', 'labels', 'durability'] as const;
+const SECTIONS = ['ingest', 'latency', 'memory', 'cold-start', 'relay', 'opcua', 'labels', 'durability', 'insight'] as const;
 type Section = (typeof SECTIONS)[number];
 const only = (process.env.BENCH_ONLY ?? '')
   .split(',')
@@ -119,6 +122,11 @@ async function main(): Promise<void> {
   if (selected('labels')) results.labels = { settings: labelsSettings, result: await runLabelsBench(labelsSettings, progress) };
   if (selected('durability'))
     results.durability = { settings: durabilitySettings, result: await runDurability(durabilitySettings, progress) };
+  if (selected('insight')) {
+    const settings = quick ? REPLAY_SMOKE : REPLAY_DEFAULT;
+    progress(`insight: replaying ${settings.scenario.days} days of ${settings.scenario.facings} facings`);
+    results.insight = { settings, result: replayStoreDay(settings) };
+  }
   results.totalSeconds = (performance.now() - began) / 1000;
 
   const table = renderTable(buildRows(results));
