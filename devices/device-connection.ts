@@ -3,7 +3,7 @@
  * password = secret, as docs/device-contract.md requires), subscribe to its own `cmd` topic, publish JSON
  * on its own channels, end cleanly. Simulators own one `DeviceConnection` each and stay about behaviour.
  */
-import { connectAsync, type MqttClient } from 'mqtt';
+import { connect, connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { commandTopic, deviceTopic, type DeviceChannel, type DeviceKind } from '../edge/device-registry/topics.js';
 import type { RandomSource } from './random.js';
@@ -41,6 +41,14 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const END_TIMEOUT_MS = 2_000;
 /** CONNACK codes for a refused secret: MQTT 3.1.1 §3.2.2.3 "bad user name or password", MQTT 5 §3.2.2.2 0x86 */
 const SECRET_REFUSED_CODES: ReadonlySet<number> = new Set([4, 0x86]);
+
+/** CONNACK codes for "not now": MQTT 3.1.1 "not authorized" (5), MQTT 5 0x87 — a disabled device, or a login throttle */
+const NOT_AUTHORIZED_CODES: ReadonlySet<number> = new Set([5, 0x87]);
+
+function isNotAuthorized(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'number' && NOT_AUTHORIZED_CODES.has(code);
+}
 
 /** Whether the broker refused the login for its secret (not for a disabled device, a throttle or a bad client id). */
 export function isSecretRefused(error: unknown): boolean {
@@ -95,26 +103,26 @@ export class DeviceConnection<K extends DeviceKind> {
   }
 
   private connectClient(): Promise<MqttClient> {
-    const { brokerUrl, deviceId } = this.options;
     this.offeredSecret = this.secret;
-    return connectAsync(
-      brokerUrl,
-      {
-        clientId: deviceId,
-        username: deviceId,
-        password: this.secret,
-        keepalive: KEEPALIVE_SEC,
-        clean: true,
-        reconnectPeriod: RECONNECT_PERIOD_MS,
-        // mqtt.js gives up after a refused CONNACK; firmware keeps trying, so a device store IT disabled and enabled
-        // again comes back by itself
-        reconnectOnConnackError: true,
-        connectTimeout: CONNECT_TIMEOUT_MS,
-        // Stale telemetry is worse than none: do not queue QoS 0 while offline (keeps memory bounded too).
-        queueQoSZero: false,
-      },
-      false,
-    );
+    return connectAsync(this.options.brokerUrl, this.clientOptions(), false);
+  }
+
+  private clientOptions(): IClientOptions {
+    const { deviceId } = this.options;
+    return {
+      clientId: deviceId,
+      username: deviceId,
+      password: this.secret,
+      keepalive: KEEPALIVE_SEC,
+      clean: true,
+      reconnectPeriod: RECONNECT_PERIOD_MS,
+      // mqtt.js gives up after a refused CONNACK; firmware keeps trying, so a device store IT disabled and enabled
+      // again comes back by itself
+      reconnectOnConnackError: true,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      // Stale telemetry is worse than none: do not queue QoS 0 while offline (keeps memory bounded too).
+      queueQoSZero: false,
+    };
   }
 
   /**
@@ -145,8 +153,9 @@ export class DeviceConnection<K extends DeviceKind> {
     try {
       client = await this.connectClient();
     } catch (err) {
-      if (!isSecretRefused(err) || !(await this.renew())) throw err;
-      client = await this.connectClient();
+      if (isSecretRefused(err) && (await this.renew())) client = await this.connectClient();
+      else if (isNotAuthorized(err)) client = this.keepTrying(err);
+      else throw err;
     }
     // each reconnect offers the secret known at that moment
     client.on('reconnect', () => {
@@ -171,17 +180,38 @@ export class DeviceConnection<K extends DeviceKind> {
       if (topic === this.commandTopic) onCommand(payload);
     });
 
+    if (!client.connected) {
+      // subscribed at the first CONNACK that lets it in; mqtt.js subscribes again after each reconnect
+      client.once('connect', () => void this.subscribe(client).catch((err: unknown) => this.log.warn({ err }, 'subscribe failed')));
+      this.client = client;
+      return;
+    }
     try {
-      const granted = await client.subscribeAsync(this.commandTopic, { qos: 1 });
-      if (granted.some((grant) => grant.qos === 128)) {
-        this.log.warn({ topic: this.commandTopic }, 'command subscription refused by broker');
-      }
+      await this.subscribe(client);
     } catch (err) {
       await client.endAsync(true);
       throw err;
     }
     this.client = client;
     this.log.debug({ topic: this.commandTopic }, 'device connected');
+  }
+
+  private async subscribe(client: MqttClient): Promise<void> {
+    const granted = await client.subscribeAsync(this.commandTopic, { qos: 1 });
+    if (granted.some((grant) => grant.qos === 128)) {
+      this.log.warn({ topic: this.commandTopic }, 'command subscription refused by broker');
+    }
+  }
+
+  /**
+   * Refused as not authorized at the first login (disabled by store IT, or a login throttle): firmware keeps trying, so
+   * the device does too, every few seconds in the background, and comes in once it is enabled.
+   */
+  private keepTrying(refusal: unknown): MqttClient {
+    this.errorReported = true;
+    this.log.warn({ err: refusal }, 'device refused by the broker (disabled?): it keeps trying');
+    this.offeredSecret = this.secret;
+    return connect(this.options.brokerUrl, this.clientOptions());
   }
 
   /**

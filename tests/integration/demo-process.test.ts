@@ -127,14 +127,14 @@ class DemoRun {
 
   /** Once the demo says it runs: its staff page and the processes under npm (sh, node: whatever runs the script). */
   async running(): Promise<{ pageUrl: URL; processes: number[] }> {
-    const line = await eventually(
-      () => {
-        if (this.npm.exitCode !== null) throw new Error(`npm run demo exited (${this.npm.exitCode}):\n${this.output}`);
-        return this.find((l) => l.msg.startsWith('demo store running'));
-      },
+    // an exit ends the wait at once (eventually() would retry a throw until its time is up)
+    const found = await eventually(
+      () => (this.npm.exitCode !== null ? 'exited' : this.find((l) => l.msg.startsWith('demo store running'))),
       START_TIMEOUT_MS,
       'the demo to run',
     );
+    if (found === 'exited') throw new Error(`npm run demo exited (${this.npm.exitCode}):\n${this.output}`);
+    const line = found;
     this.processes = await descendants(this.npm.pid as number);
     return { pageUrl: new URL(line.url as string), processes: this.processes };
   }
@@ -281,14 +281,19 @@ describe.runIf(process.platform === 'linux')('npm run demo, as store IT tries it
     await stopThroughNpm(run, processes, 'SIGTERM');
   }, 180_000);
 
-  it('starts again after a secret was rotated between runs, and stops on SIGINT to npm', async () => {
+  it('starts again after a secret was rotated and a device disabled between runs, and stops on SIGINT to npm', async () => {
     const before = await savedSecret('shelf-02');
     await cli('device', 'rotate-secret', 'shelf-02');
+    await cli('device', 'disable', 'kiosk-01');
     const run = startDemo();
     const { pageUrl, processes } = await run.running();
     expect(run.find((line) => line.deviceId === 'shelf-02' && line.msg.includes('re-provisioned'))).toBeDefined();
     expect(await connected(pageUrl, 'shelf-02')).toBe(true);
     expect(await savedSecret('shelf-02')).not.toBe(before);
+    // the disabled kiosk did not stop the demo; it keeps trying and comes in once enabled
+    expect(await connected(pageUrl, 'kiosk-01')).toBe(false);
+    await cli('device', 'enable', 'kiosk-01');
+    await eventually(async () => ((await connected(pageUrl, 'kiosk-01')) === true ? true : undefined), 20_000, 'kiosk-01 in');
     await stopThroughNpm(run, processes, 'SIGINT');
   }, 180_000);
 
