@@ -11,6 +11,7 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { AccessModule } from './access/module.js';
 import { AlertsModule } from './alerts/module.js';
 import { AuditModule } from './audit/module.js';
+import { packageVersion } from './cli/package-version.js';
 import { ColdChainModule } from './cold-chain/module.js';
 import { coldChainCases } from './cold-chain/cold-chain-config.js';
 import { DeviceBroker } from './broker/device-broker.js';
@@ -490,6 +491,7 @@ function gatewayModules(shared: SharedParts): ModuleSpec[] {
               dataDir: config.dataDir,
               staticDir: options.staticDir ?? DEFAULT_STATIC_DIR,
               allowedHosts: config.http.allowedHosts,
+              docs: { guard: guard('viewer'), version: packageVersion },
               routes: [
                 healthRoutes({
                   health: healthOf(gateway, shared),

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { GatewayModule, HealthCheck } from '../core/module.js';
 import { PeriodicSync } from '../core/periodic-sync.js';
 import type { SqliteDatabase } from '../storage/database.js';
-import { accessGuard, bearerToken, type AccessGuard, type RouteHook } from '../http/auth.js';
+import { accessGuard, bearerToken, type AccessGuard, type RouteAccess, type RouteHook } from '../http/auth.js';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { accessRoutes } from './routes.js';
 import { StreamTickets } from './stream-tickets.js';
@@ -89,11 +89,12 @@ export class AccessModule implements GatewayModule {
   scrapeGuard(metricsToken: string | null): RouteHook {
     const viewer = this.guard('viewer');
     const expected = metricsToken ? createHash('sha256').update(metricsToken).digest() : undefined;
-    return async (request, reply) => {
+    const hook: RouteHook = async (request, reply) => {
       const presented = bearerToken(request.headers.authorization);
       if (expected && presented && timingSafeEqual(createHash('sha256').update(presented).digest(), expected)) return;
       return viewer(request, reply);
     };
+    return Object.assign(hook, { access: { role: 'viewer', ...(expected ? { metricsToken: true } : {}) } satisfies RouteAccess });
   }
 
   /** Calls `listener` with the tokens revoked from now on; returns the function that stops it. */

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
+import { Type } from 'typebox';
 import { principalOf, type AccessGuard } from '../http/auth.js';
 import { errorSchema } from '../http/schemas.js';
 import {
@@ -125,7 +126,7 @@ async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps)
 
   app.delete<{ Params: DeviceParams }>('/api/devices/:id', {
     onRequest: admin,
-    schema: { params: deviceParamsSchema, response: writeErrors },
+    schema: { params: deviceParamsSchema, response: { 204: Type.Null({ description: 'removed' }), ...writeErrors } },
     handler: async (request, reply) => {
       const { id } = request.params;
       const removed = await deps.devices.remove(id, deps.audited?.({ deviceId: id, change: 'removed', actor: principalOf(request).name }));

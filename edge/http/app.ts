@@ -1,9 +1,12 @@
 import { STATUS_CODES } from 'node:http';
 import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
+import type { RouteHook } from './auth.js';
 import { hostAllowed } from './host-allow-list.js';
+import { apiDocsRoutes, openApiOptions } from './openapi-docs.js';
 import { storageErrorReply } from './storage-error-reply.js';
 
 export type HttpAppDeps = {
@@ -21,7 +24,20 @@ export type HttpAppDeps = {
   https?: { cert: Buffer; key: Buffer };
   /** told of every answer, after it is sent (Prometheus: GatewayMetrics.httpRequestAnswered) */
   onAnswered?: (answer: { method: string; routePattern: string | undefined; statusCode: number; durationMs: number }) => void;
+  /** the OpenAPI document of every route at /docs/openapi.json (and a page at /docs), behind `guard`; `version` (the
+   * package's, read when the app is built) goes in its info */
+  docs?: { guard: RouteHook; version: () => Promise<string> };
 };
+
+/** A route as it was added: its method and its pattern (`/api/campaigns/:id`). */
+export type RegisteredRoute = { method: string; url: string };
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** every route of the app, as added (the OpenAPI test checks the document has each) */
+    readonly registeredRoutes: readonly RegisteredRoute[];
+  }
+}
 
 /** A browser that saw the gateway over HTTPS once never falls back to plain HTTP for it (a year). */
 const HSTS = 'max-age=31536000';
@@ -101,7 +117,15 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     });
   });
 
+  const registeredRoutes: RegisteredRoute[] = [];
+  app.decorate('registeredRoutes', registeredRoutes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) registeredRoutes.push({ method, url: route.url });
+  });
+  // before the routes: it collects each route's schemas as the route is added
+  if (deps.docs) await app.register(fastifySwagger, openApiOptions(await deps.docs.version()));
   for (const routes of deps.routes) await app.register(routes);
+  if (deps.docs) await app.register(apiDocsRoutes({ guard: deps.docs.guard }));
   await app.register(fastifyStatic, { root: deps.staticDir, prefix: '/', index: 'index.html', wildcard: true, dotfiles: 'deny' });
   return app;
 }

@@ -8,8 +8,17 @@ declare module 'fastify' {
   }
 }
 
+/** What a route's guard asks of a request: the OpenAPI document (openapi-docs.ts) reads it off the route's hook. */
+export type RouteAccess = {
+  role: Role;
+  /** `?ticket=` from POST /api/events/ticket also opens it (EventSource cannot send a header) */
+  streamTicket?: boolean;
+  /** the metrics token (`http.metricsToken`) also opens it */
+  metricsToken?: boolean;
+};
+
 /** An onRequest hook: it runs before the body is parsed, so an unauthenticated request costs no parsing. */
-export type RouteHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+export type RouteHook = ((request: FastifyRequest, reply: FastifyReply) => Promise<void>) & { readonly access?: RouteAccess };
 
 /** `guard('staff')`: the hook of a route that needs at least that role. */
 export type AccessGuard = (need: Role, options?: { allowStreamTicket?: boolean }) => RouteHook;
@@ -43,8 +52,9 @@ export function bearerToken(header: string | undefined): string | undefined {
  * body.
  */
 export function accessGuard(deps: AccessGuardDeps): AccessGuard {
-  return (need, options = {}) =>
-    async (request, reply) => {
+  return (need, options = {}) => {
+    const access: RouteAccess = { role: need, ...(options.allowStreamTicket ? { streamTicket: true } : {}) };
+    const hook: RouteHook = async (request, reply) => {
       const ticket = options.allowStreamTicket ? (request.query as { ticket?: unknown } | undefined)?.ticket : undefined;
       const header = request.headers.authorization;
       if (header === undefined && typeof ticket !== 'string') {
@@ -80,16 +90,16 @@ export function accessGuard(deps: AccessGuardDeps): AccessGuard {
       }
       if (!roleAllows(principal.role, need)) {
         deps.onDenied('forbidden');
-        return reply
-          .code(403)
-          .send({
-            statusCode: 403,
-            error: 'Forbidden',
-            message: `token "${principal.name}" has role ${principal.role}; this needs ${need}`,
-          });
+        return reply.code(403).send({
+          statusCode: 403,
+          error: 'Forbidden',
+          message: `token "${principal.name}" has role ${principal.role}; this needs ${need}`,
+        });
       }
       request.principal = principal;
     };
+    return Object.assign(hook, { access });
+  };
 }
 
 /** The principal of a guarded route (the guard set it; a route without a guard is a wiring error). */

@@ -2,6 +2,7 @@ import type { RouteHook } from './auth.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
 import type { HealthCheck } from '../core/module.js';
+import { errorSchema } from './schemas.js';
 
 /** A module's check: `ok` and whatever details the module adds (core `HealthCheck`), passed through as they are. */
 const healthCheckSchema = Type.Unsafe<HealthCheck>(Type.Object({ ok: Type.Boolean() }, { additionalProperties: true }));
@@ -39,9 +40,21 @@ export function healthRoutes(deps: {
       },
     });
 
-    app.get('/metrics', { onRequest: deps.scrapeGuard }, async (_request, reply) => {
-      reply.type(deps.metrics.contentType);
-      return deps.metrics.metrics();
+    app.get('/metrics', {
+      onRequest: deps.scrapeGuard,
+      schema: {
+        response: {
+          // text, sent as it is (fastify serializes JSON answers only)
+          200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: Type.String() } } },
+          401: errorSchema,
+          403: errorSchema,
+          429: errorSchema,
+        },
+      },
+      handler: async (_request, reply) => {
+        reply.type(deps.metrics.contentType);
+        return deps.metrics.metrics();
+      },
     });
   };
 }

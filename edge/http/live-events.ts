@@ -2,6 +2,7 @@ import { principalOf, type RouteHook } from './auth.js';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayBus } from '../core/events.js';
+import { errorSchema } from './schemas.js';
 
 /**
  * A stream that has this much unsent data (beyond what the kernel's socket buffers took) is a client that stopped
@@ -32,6 +33,20 @@ type LiveClient = { readonly tokenId: string; send(text: string): void; end(): v
  * events, read from the bus. One bus subscription per event type fans out to every open stream (at most
  * `maxSseClients`), and each event is serialized once, not once per client.
  */
+/** For the OpenAPI document: the stream itself is written to the socket (hijacked), so no schema ever serializes it. */
+const liveEventsSchema = {
+  response: {
+    200: {
+      description: "Server-sent events: hello first, then the gateway's live events (docs/http-api.md), a ping comment now and then",
+      content: { 'text/event-stream': { schema: { type: 'string' } } },
+    },
+    401: errorSchema,
+    403: errorSchema,
+    429: errorSchema,
+    503: errorSchema,
+  },
+};
+
 export function liveEventRoutes(deps: LiveEventDeps): FastifyPluginAsync {
   return async (app) => {
     const clients = new Set<LiveClient>();
@@ -62,7 +77,7 @@ export function liveEventRoutes(deps: LiveEventDeps): FastifyPluginAsync {
       for (const unsubscribe of unsubscribes) unsubscribe();
     });
 
-    app.get('/api/events', { onRequest: deps.guard }, async (request, reply) => {
+    app.get('/api/events', { onRequest: deps.guard, schema: liveEventsSchema }, async (request, reply) => {
       if (clients.size >= deps.maxSseClients) {
         return reply
           .code(503)

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayModule } from '../core/module.js';
 import { readSecretFile } from '../core/secret-file.js';
-import { buildHttpApp, type HttpAppDeps } from './app.js';
+import { buildHttpApp, type HttpAppDeps, type RegisteredRoute } from './app.js';
 
 export type HttpServerOptions = {
   host: string;
@@ -56,6 +56,11 @@ export class HttpServer implements GatewayModule {
     }
     this.app = app;
     deps.log.info({ host, port: this.port, https: Boolean(https) }, https ? 'https listening' : 'http listening');
+  }
+
+  /** the routes of the running app (none before start) */
+  get registeredRoutes(): readonly RegisteredRoute[] {
+    return this.app?.registeredRoutes ?? [];
   }
 
   get port(): number {
