@@ -3,6 +3,7 @@
  * from what the routes validate and serialize), served behind the same bearer check as the API: `/docs/openapi.json`
  * and a plain page at `/docs` that lists the operations and links the document.
  */
+import { STATUS_CODES } from 'node:http';
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifySchema, RouteOptions } from 'fastify';
@@ -36,7 +37,26 @@ export function openApiOptions(version: string): FastifyDynamicSwaggerOptions {
       components: { securitySchemes: { [BEARER_SCHEME]: { type: 'http', scheme: 'bearer', description: TOKEN_HELP } } },
     },
     transform: documentAccess,
+    transformObject: (document) => ('openapiObject' in document ? nameResponses(document.openapiObject) : document.swaggerObject),
   };
+}
+
+/** fastify-swagger's description of an answer whose schema has none: the same words for a 200 and a 404. */
+const PLACEHOLDER_DESCRIPTION = 'Default Response';
+
+/** A path item's values: operations, and also its `parameters` or `summary` when it has them (no `responses` there). */
+type PathItemValues = { paths?: Record<string, Record<string, { responses?: Record<string, { description?: string }> } | undefined>> };
+
+/** Each answer without its own description is described by its status (`Not Found`), so a reader can tell them apart. */
+export function nameResponses<D extends object>(document: D): D {
+  for (const item of Object.values((document as PathItemValues).paths ?? {})) {
+    for (const operation of Object.values(item)) {
+      for (const [code, response] of Object.entries(operation?.responses ?? {})) {
+        if (response.description === PLACEHOLDER_DESCRIPTION) response.description = STATUS_CODES[code] ?? `HTTP ${code}`;
+      }
+    }
+  }
+  return document;
 }
 
 /** The access a route's guard asks for, read off its onRequest hook (auth.ts puts it there); undefined on open routes. */

@@ -68,7 +68,11 @@ describe('OpenAPI document at /docs', () => {
         expect(HTTP_METHODS, `${method} ${path}`).toContain(method);
         const codes = Object.keys(operation.responses ?? {});
         expect(codes.length, `${method} ${path} has responses`).toBeGreaterThan(0);
-        for (const code of codes) expect(code, `${method} ${path}`).toMatch(/^[1-5](\d\d|XX)$|^default$/);
+        for (const code of codes) {
+          expect(code, `${method} ${path}`).toMatch(/^[1-5](\d\d|XX)$|^default$/);
+          // described by the route's schema or by its status, never fastify-swagger's placeholder
+          expect(operation.responses?.[code]?.description, `${method} ${path} ${code}`).toMatch(/^(?!Default Response$)./);
+        }
         // each route says what it answers when it succeeds: a body with its schema, or 204 (a route without a response
         // schema gets fastify-swagger's placeholder, a 200 without content)
         const success = codes.filter((code) => code.startsWith('2'));
