@@ -10,13 +10,16 @@ import {
   DEFAULT_SCENARIO,
   scenarioEvents,
   scenarioFacings,
+  seededRandom,
   type ScenarioFacing,
   type ScenarioOptions,
 } from '../devices/store-day-scenario.js';
 import { DEFAULT_DEPLETION_PARAMS } from '../edge/insight/depletion.js';
 import { InsightEngine, type InsightDecision } from '../edge/insight/insight-engine.js';
 import { DEFAULT_PHANTOM_PARAMS, type PhantomParams } from '../edge/insight/phantom-stock.js';
+import { DEFAULT_NO_SALES_PARAMS, type NoSalesParams } from '../edge/insight/no-sales.js';
 import { DEFAULT_PREDICTION_POLICY } from '../edge/insight/stock-out-prediction.js';
+import { DEFAULT_STUCK_SCALE_PARAMS } from '../edge/insight/stuck-scale.js';
 
 const MINUTE_MS = 60_000;
 
@@ -29,6 +32,11 @@ export type ReplaySettings = {
   /** a phantom sku counts as found only within this long of its first unseen kiosk sale */
   phantomFoundWithinMs: number;
   phantom: PhantomParams;
+  /** a stuck load cell counts as found only within this long of freezing */
+  stuckFoundWithinMs: number;
+  /** every load cell reads this often on the scored day (a shelf controller reports every second; fewer keep it quick) */
+  readingIntervalMs: number;
+  noSales: NoSalesParams;
 };
 
 export const REPLAY_DEFAULT: ReplaySettings = {
@@ -38,11 +46,14 @@ export const REPLAY_DEFAULT: ReplaySettings = {
   tickMs: 5 * MINUTE_MS,
   phantomFoundWithinMs: 15 * MINUTE_MS,
   phantom: DEFAULT_PHANTOM_PARAMS,
+  stuckFoundWithinMs: 60 * MINUTE_MS,
+  readingIntervalMs: 10_000,
+  noSales: DEFAULT_NO_SALES_PARAMS,
 };
 
 export const REPLAY_SMOKE: ReplaySettings = {
   ...REPLAY_DEFAULT,
-  scenario: { ...DEFAULT_SCENARIO, days: 2, facings: 120, misplacedFacings: 6, stuckFacings: 4 },
+  scenario: { ...DEFAULT_SCENARIO, days: 2, facings: 120, misplacedFacings: 6, stuckFacings: 4, blockedFacings: 6 },
 };
 
 export type DetectorScore = {
@@ -73,6 +84,13 @@ export type ReplayResult = {
     preempted: number;
   };
   phantom: DetectorScore & { medianDetectMin: number | null };
+  /**
+   * no-sales against the blocked facings: found = alerted while blocked; an alert on a misplaced or stuck facing (its
+   * shelf truly shows no sale) is neither confirmed nor false (`explained`)
+   */
+  noSales: DetectorScore & { medianDetectMin: number | null; explained: number };
+  /** scale-stuck against the stuck load cells (raw readings every minute; live cells jitter a few grams) */
+  stuckScale: DetectorScore & { medianDetectMin: number | null; readings: number; detectedLater: number };
 };
 
 type FacingTruth = { episodeStart: number; firstAlertAt: number | undefined; alertOpenedAt: number | undefined };
@@ -88,6 +106,8 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
       depletion: DEFAULT_DEPLETION_PARAMS,
       prediction: { ...DEFAULT_PREDICTION_POLICY, leadTimeMs: settings.leadTimeMs },
       phantom: settings.phantom,
+      noSales: settings.noSales,
+      stuckScale: DEFAULT_STUCK_SCALE_PARAMS,
       availabilitySafetyUnits: 2,
       hourOf: (at) => new Date(at).getUTCHours(),
       formatTime: () => '',
@@ -98,6 +118,14 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
     facings.map((f) => [f, { episodeStart: options.startAt, firstAlertAt: undefined, alertOpenedAt: undefined }]),
   );
   const faulty = new Set<ScenarioFacing>();
+  // blocked facings are extras with their own stream: kept out of the prediction and phantom scores
+  const extras = new Set(facings.slice(options.facings));
+  const faultOf = new Map<ScenarioFacing, 'misplaced' | 'stuck' | 'blocked'>();
+  const blockedTruth = new Map<ScenarioFacing, { from: number; to: number | undefined; alertedAt: number | undefined }>();
+  const noSales = { alerts: 0, confirmed: 0, explained: 0 };
+  const stuckTruth = new Map<ScenarioFacing, { from: number; alertedAt: number | undefined }>();
+  const stuck = { alerts: 0, confirmed: 0 };
+  const readings = rawReadings(facings, options.seed);
   const prediction = { cases: 0, found: 0, late: 0, tooFast: 0, preempted: 0, confirmed: 0, falseAlarms: 0, leads: [] as number[] };
   // phantom: per sku of a faulty facing, the first unseen kiosk sale, and when the engine flagged it
   const phantomTruth = new Map<string, { firstUnseenSaleAt: number | undefined; flaggedAt: number | undefined }>();
@@ -124,8 +152,9 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
           break;
         }
         case 'prediction-resolve': {
-          const t = truth.get(facingByKey.get(facingKeyOf(decision.key)) as ScenarioFacing) as FacingTruth;
-          if (t.alertOpenedAt !== undefined && t.alertOpenedAt >= scoredFrom) {
+          const facing = facingByKey.get(facingKeyOf(decision.key)) as ScenarioFacing;
+          const t = truth.get(facing) as FacingTruth;
+          if (t.alertOpenedAt !== undefined && t.alertOpenedAt >= scoredFrom && !extras.has(facing)) {
             if (decision.resolution === 'ran-empty') prediction.confirmed++;
             else if (decision.resolution === 'restocked') prediction.preempted++;
             else prediction.falseAlarms++;
@@ -142,12 +171,35 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
           }
           break;
         }
+        case 'no-sales-open': {
+          noSales.alerts++;
+          const facing = facingOf(decision.alert);
+          const fault = faultOf.get(facing);
+          const block = blockedTruth.get(facing);
+          if (block !== undefined && block.to === undefined) {
+            noSales.confirmed++;
+            block.alertedAt ??= at;
+          } else if (fault === 'misplaced' || fault === 'stuck') noSales.explained++;
+          break;
+        }
+        case 'scale-stuck-open':
+          stuckOpened(decision.alert, at);
+          break;
         case 'prediction-update':
         case 'phantom-resolve':
+        case 'no-sales-resolve':
+        case 'scale-stuck-resolve':
         case 'availability':
           break;
       }
     }
+  };
+  const stuckOpened = (alert: { shelfId: string; facing: number }, at: number) => {
+    stuck.alerts++;
+    const case_ = stuckTruth.get(facingOf(alert));
+    if (case_ === undefined) return;
+    stuck.confirmed++;
+    case_.alertedAt ??= at;
   };
   const facingOf = (alert: { shelfId: string; facing: number }) => facingByKey.get(`${alert.shelfId}/${alert.facing}`) as ScenarioFacing;
   const feed = (at: number, run: () => InsightDecision[]) => {
@@ -162,18 +214,44 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
   // the shelves report their units when they connect: every facing is known (full) from the start
   for (const f of facings) feed(options.startAt, () => engine.facingUnits(f.shelfId, f.facing, f.capacityUnits, options.startAt));
   let nextTick = options.startAt + settings.tickMs;
+  // the raw readings of the scored day (the stuck cells freeze on it), from an hour before it
+  let nextReading = scoredFrom - 60 * MINUTE_MS;
   for (const event of scenarioEvents(options, facings)) {
     scenarioCount++;
-    while (event.at >= nextTick) {
+    while (event.at >= nextReading || event.at >= nextTick) {
+      if (nextReading <= nextTick) {
+        // every load cell reads (not counted in the engine's events/s: a compare each)
+        const at = nextReading;
+        readings.each((facing, weightG) => {
+          const change = engine.scaleReading(facing.shelfId, facing.facing, weightG);
+          if (change === 1 && at >= scoredFrom) stuckOpened(facing, at);
+        });
+        nextReading += settings.readingIntervalMs;
+        continue;
+      }
       const at = nextTick;
       feed(at, () => engine.tick(at));
       nextTick += settings.tickMs;
     }
     switch (event.type) {
       case 'fault-started':
+        faultOf.set(event.facing, event.kind);
+        if (event.kind === 'blocked') {
+          blockedTruth.set(event.facing, { from: event.at, to: undefined, alertedAt: undefined });
+          break;
+        }
+        if (event.kind === 'stuck') {
+          readings.freeze(event.facing);
+          stuckTruth.set(event.facing, { from: event.at, alertedAt: undefined });
+        }
         faulty.add(event.facing);
         phantomTruth.set(event.facing.sku, { firstUnseenSaleAt: undefined, flaggedAt: undefined });
         break;
+      case 'fault-ended': {
+        const block = blockedTruth.get(event.facing);
+        if (block !== undefined) block.to = event.at;
+        break;
+      }
       case 'taken':
       case 'restocked': {
         const t = truth.get(event.facing) as FacingTruth;
@@ -181,7 +259,10 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
           t.episodeStart = event.at;
           t.firstAlertAt = undefined;
         }
-        if (event.seenByShelf) feed(event.at, () => engine.facingUnits(event.facing.shelfId, event.facing.facing, event.units, event.at));
+        if (event.seenByShelf) {
+          readings.set(event.facing, event.units);
+          feed(event.at, () => engine.facingUnits(event.facing.shelfId, event.facing.facing, event.units, event.at));
+        }
         break;
       }
       case 'paid-at-kiosk': {
@@ -191,7 +272,7 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
         break;
       }
       case 'ran-empty': {
-        if (event.at < scoredFrom || faulty.has(event.facing)) break;
+        if (event.at < scoredFrom || faulty.has(event.facing) || extras.has(event.facing)) break;
         const t = truth.get(event.facing) as FacingTruth;
         if (event.at - t.episodeStart < settings.leadTimeMs + DEFAULT_DEPLETION_PARAMS.minObservedMs) {
           prediction.tooFast++;
@@ -215,6 +296,13 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
     .map((c) => ((c.flaggedAt as number) - (c.firstUnseenSaleAt as number)) / MINUTE_MS);
   const phantomFound = detectMin.filter((m) => m * MINUTE_MS <= settings.phantomFoundWithinMs).length;
   const judged = prediction.confirmed + prediction.falseAlarms;
+  const blockedDetect = [...blockedTruth.values()]
+    .filter((b) => b.alertedAt !== undefined)
+    .map((b) => ((b.alertedAt as number) - b.from) / MINUTE_MS);
+  const stuckDetect = [...stuckTruth.values()]
+    .filter((c) => c.alertedAt !== undefined)
+    .map((c) => ((c.alertedAt as number) - c.from) / MINUTE_MS);
+  const stuckFound = stuckDetect.filter((m) => m * MINUTE_MS <= settings.stuckFoundWithinMs).length;
   return {
     days: options.days,
     facings: options.facings,
@@ -242,6 +330,60 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
       medianLeadMin: null,
       medianDetectMin: median(detectMin),
     },
+    noSales: {
+      cases: blockedTruth.size,
+      found: blockedDetect.length,
+      recall: ratio(blockedDetect.length, blockedTruth.size),
+      precision: ratio(noSales.confirmed, noSales.alerts - noSales.explained),
+      falseAlarms: noSales.alerts - noSales.confirmed - noSales.explained,
+      medianLeadMin: null,
+      medianDetectMin: median(blockedDetect),
+      explained: noSales.explained,
+    },
+    stuckScale: {
+      cases: stuckTruth.size,
+      found: stuckFound,
+      recall: ratio(stuckFound, stuckTruth.size),
+      precision: ratio(stuck.confirmed, stuck.alerts),
+      falseAlarms: stuck.alerts - stuck.confirmed,
+      medianLeadMin: null,
+      medianDetectMin: median(stuckDetect),
+      readings: readings.count(),
+      detectedLater: stuckDetect.length - stuckFound,
+    },
+  };
+}
+
+/**
+ * Each facing's raw load-cell weight: units × a unit weight plus a few grams of jitter (its own seeded stream), or
+ * frozen at its last value once its cell is stuck. A compare per facing per minute: no object per reading.
+ */
+function rawReadings(facings: readonly ScenarioFacing[], seed: number) {
+  const random = seededRandom(seed ^ 0x5ca1e);
+  const index = new Map(facings.map((f, i) => [f, i]));
+  const units = facings.map((f) => f.capacityUnits);
+  const frozenG = facings.map(() => Number.NaN);
+  // 80–500 g a unit, a tare of 0: what the stuck-cell detector compares is the raw number, not its meaning
+  const unitWeightG = facings.map((_, i) => 80 + ((i * 37) % 420));
+  let count = 0;
+  return {
+    set(facing: ScenarioFacing, value: number) {
+      units[index.get(facing) as number] = value;
+    },
+    freeze(facing: ScenarioFacing) {
+      const i = index.get(facing) as number;
+      frozenG[i] = (units[i] as number) * (unitWeightG[i] as number);
+    },
+    each(visit: (facing: ScenarioFacing, weightG: number) => void) {
+      for (let i = 0; i < facings.length; i++) {
+        const frozen = frozenG[i] as number;
+        // a live cell: ±3 g of noise around the true weight, to 0.1 g as a controller reports it
+        const live = (units[i] as number) * (unitWeightG[i] as number) + Math.round((random() * 6 - 3) * 10) / 10;
+        visit(facings[i] as ScenarioFacing, Number.isNaN(frozen) ? live : frozen);
+        count++;
+      }
+    },
+    count: () => count,
   };
 }
 
@@ -263,5 +405,7 @@ function median(values: number[]): number | null {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const seed = process.env.BENCH_SEED === undefined ? REPLAY_DEFAULT.scenario.seed : Number(process.env.BENCH_SEED);
   const phantom = { ...DEFAULT_PHANTOM_PARAMS, ...(JSON.parse(process.env.BENCH_PHANTOM ?? '{}') as Partial<PhantomParams>) };
-  console.log(JSON.stringify(replayStoreDay({ ...REPLAY_DEFAULT, phantom, scenario: { ...REPLAY_DEFAULT.scenario, seed } }), null, 2));
+  const noSales = { ...DEFAULT_NO_SALES_PARAMS, ...(JSON.parse(process.env.BENCH_NO_SALES ?? '{}') as Partial<NoSalesParams>) };
+  const settings = { ...REPLAY_DEFAULT, phantom, noSales, scenario: { ...REPLAY_DEFAULT.scenario, seed } };
+  console.log(JSON.stringify(replayStoreDay(settings), null, 2));
 }

@@ -44,6 +44,12 @@ export type ScenarioOptions = {
   misplacedFacings: number;
   /** facings whose load cell freezes at a random open hour (it reports the same units while the facing sells) */
   stuckFacings: number;
+  /**
+   * Facings blocked for a few hours of the last day (a pallet in front, hidden, mislabelled): stocked, nobody takes.
+   * They are extra facings after `facings`, simulated with their own seeded generator, so the other facings' day is
+   * the same event for event whatever their number.
+   */
+  blockedFacings: number;
 };
 
 export const DEFAULT_SCENARIO: ScenarioOptions = {
@@ -59,6 +65,7 @@ export const DEFAULT_SCENARIO: ScenarioOptions = {
   longShoppingShare: 0.05,
   misplacedFacings: 10,
   stuckFacings: 10,
+  blockedFacings: 10,
 };
 
 /**
@@ -70,7 +77,8 @@ export type ScenarioEvent =
   | { type: 'restocked'; at: number; facing: ScenarioFacing; units: number; seenByShelf: boolean }
   | { type: 'ran-empty'; at: number; facing: ScenarioFacing; seenByShelf: boolean }
   | { type: 'paid-at-kiosk'; at: number; sku: string; qty: number }
-  | { type: 'fault-started'; at: number; facing: ScenarioFacing; kind: 'misplaced' | 'stuck' };
+  | { type: 'fault-started'; at: number; facing: ScenarioFacing; kind: 'misplaced' | 'stuck' | 'blocked' }
+  | { type: 'fault-ended'; at: number; facing: ScenarioFacing; kind: 'blocked' };
 
 /** mulberry32: a small, fast, seeded generator (public domain), good enough for a simulation. */
 export function seededRandom(seed: number): () => number {
@@ -96,16 +104,18 @@ function poisson(mean: number, random: () => number): number {
   return k;
 }
 
-export function scenarioFacings(options: Pick<ScenarioOptions, 'seed' | 'facings'>): ScenarioFacing[] {
+export function scenarioFacings(options: Pick<ScenarioOptions, 'seed' | 'facings' | 'blockedFacings'>): ScenarioFacing[] {
   const random = seededRandom(options.seed);
-  return Array.from({ length: options.facings }, (_, i) => {
+  const blockedRandom = seededRandom(options.seed ^ 0xb10c);
+  return Array.from({ length: options.facings + options.blockedFacings }, (_, i) => {
+    const draw = i < options.facings ? random : blockedRandom;
     // log-normal pace: most facings sell a few an hour, a few sell fast (drinks, bread), some barely move
-    const pace = Math.exp(Math.log(2.5) + 0.9 * gaussian(random));
+    const pace = Math.exp(Math.log(2.5) + 0.9 * gaussian(draw));
     return {
       shelfId: `shelf-${String(Math.floor(i / 6) + 1).padStart(3, '0')}`,
       facing: (i % 6) + 1,
       sku: `40${String(1_000_000 + i).padStart(11, '0')}`,
-      capacityUnits: 12 + Math.floor(random() * 29),
+      capacityUnits: 12 + Math.floor(draw() * 29),
       baseRatePerHour: Math.min(30, pace),
     };
   });
@@ -118,11 +128,15 @@ function gaussian(random: () => number): number {
 
 /** The scenario's events minute by minute, facing by facing; facings start full at midnight. */
 export function* scenarioEvents(options: ScenarioOptions, facings: readonly ScenarioFacing[]): Generator<ScenarioEvent> {
-  const random = seededRandom(options.seed ^ 0x5eed);
+  const mainRandom = seededRandom(options.seed ^ 0x5eed);
+  // the blocked facings' own stream: the other facings' draws stay what they were without them
+  const blockedRandom = seededRandom(options.seed ^ 0xb10c ^ 0x5eed);
+  const blocks = blockPlan(options, blockedRandom);
+  const blockedNow = facings.map(() => false);
   const units = facings.map((f) => f.capacityUnits);
   const emptySince = facings.map(() => -1);
   const minutes = options.days * 24 * 60;
-  const faults = faultPlan(options, facings.length, seededRandom(options.seed ^ 0xfa17));
+  const faults = faultPlan(options, options.facings, seededRandom(options.seed ^ 0xfa17));
   const faultKind = facings.map(() => undefined as 'misplaced' | 'stuck' | undefined);
   // kiosk payments by the minute they happen: at most shoppingTime / 1 min buckets ahead
   const payments = new Map<number, ScenarioEvent[]>();
@@ -137,8 +151,15 @@ export function* scenarioEvents(options: ScenarioOptions, facings: readonly Scen
       faultKind[fault.index] = fault.kind;
       yield { type: 'fault-started', at, facing: facings[fault.index] as ScenarioFacing, kind: fault.kind };
     }
+    for (const block of blocks) {
+      const index = options.facings + block.index;
+      if (block.fromMinute === minute || block.toMinute === minute) blockedNow[index] = block.fromMinute === minute;
+      if (block.fromMinute === minute) yield { type: 'fault-started', at, facing: facings[index] as ScenarioFacing, kind: 'blocked' };
+      if (block.toMinute === minute) yield { type: 'fault-ended', at, facing: facings[index] as ScenarioFacing, kind: 'blocked' };
+    }
     for (let i = 0; i < facings.length; i++) {
       const facing = facings[i] as ScenarioFacing;
+      const random = i < options.facings ? mainRandom : blockedRandom;
       const seenByShelf = faultKind[i] === undefined;
       const had = units[i] as number;
       const noticed = had === 0 && at - (emptySince[i] as number) >= options.emptyNoticedAfterMs;
@@ -148,7 +169,7 @@ export function* scenarioEvents(options: ScenarioOptions, facings: readonly Scen
         yield { type: 'restocked', at, facing, units: facing.capacityUnits, seenByShelf };
         continue;
       }
-      if (had === 0 || traffic === 0) continue;
+      if (had === 0 || traffic === 0 || blockedNow[i] === true) continue;
       const shoppers = poisson((facing.baseRatePerHour * traffic) / 60, random);
       if (shoppers === 0) continue;
       let qty = 0;
@@ -177,6 +198,15 @@ export function* scenarioEvents(options: ScenarioOptions, facings: readonly Scen
       }
     }
   }
+}
+
+/** When each blocked facing (0-based among the extras) is blocked: from a minute of 9:00–15:59 of the last day, 2–4 h. */
+function blockPlan(options: ScenarioOptions, random: () => number): Array<{ index: number; fromMinute: number; toMinute: number }> {
+  const day = options.days - 1;
+  return Array.from({ length: options.blockedFacings }, (_, index) => {
+    const fromMinute = day * 24 * 60 + 9 * 60 + Math.floor(random() * 7 * 60);
+    return { index, fromMinute, toMinute: fromMinute + 120 + Math.floor(random() * 120) };
+  });
 }
 
 /** Which facings go wrong when: distinct facings, each from a random minute of an open hour (9:00–17:59) of a day. */

@@ -53,6 +53,8 @@ const KIND_LABELS = {
   'label-battery-low': 'Shelf label battery low',
   'stock-out-predicted': 'Stock-out predicted',
   'phantom-stock': 'Phantom stock',
+  'no-sales': 'Facing not selling',
+  'scale-stuck': 'Load cell stuck',
 };
 const STATE_LABELS = { open: 'Open', acknowledged: 'Acknowledged', snoozed: 'Snoozed', resolved: 'Resolved' };
 const LEVEL_LABELS = { ok: 'OK', low: 'Low', unknown: 'Unknown' };

@@ -12,6 +12,8 @@ export const ALERT_KINDS = [
   'price-mismatch',
   'stock-out-predicted',
   'phantom-stock',
+  'no-sales',
+  'scale-stuck',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 export const ALERT_STATES = ['open', 'acknowledged', 'snoozed', 'resolved'] as const;

@@ -9,11 +9,22 @@ import {
   emptyStoreTraffic,
   forecastEmpty,
   observeUnits,
+  relativeTraffic,
+  type DepletionObservation,
   type DepletionParams,
   type DepletionState,
 } from './depletion.js';
 import { emptyPhantomState, observeDrop, observeSale, type PhantomParams, type PhantomState } from './phantom-stock.js';
 import { skuAvailability, type SkuAvailability } from './availability.js';
+import { emptyNoSalesState, observeNoSales, type NoSalesParams, type NoSalesState } from './no-sales.js';
+import {
+  emptyStuckScaleState,
+  observeReading,
+  observeSkuSale,
+  type StuckScaleChange,
+  type StuckScaleParams,
+  type StuckScaleState,
+} from './stuck-scale.js';
 import { decidePrediction, type PredictedStockOut, type PredictionPolicy } from './stock-out-prediction.js';
 
 export type InsightFacing = {
@@ -28,6 +39,8 @@ export type InsightOptions = {
   depletion: DepletionParams;
   prediction: PredictionPolicy;
   phantom: PhantomParams;
+  noSales: NoSalesParams;
+  stuckScale: StuckScaleParams;
   availabilitySafetyUnits: number;
   hourOf: (at: number) => number;
   formatTime: (at: number) => string;
@@ -35,11 +48,24 @@ export type InsightOptions = {
 
 export type PhantomStockAlert = { key: string; sku: string; name: string; title: string; unexplainedUnits: number };
 
+/** A facing that holds stock and sells nothing (no-sales), or whose load cell is frozen (scale-stuck): one per facing. */
+export type FacingAlert = {
+  key: string;
+  shelfId: string;
+  facing: number;
+  sku: string;
+  title: string;
+  /** no-sales: the units expected over the silence; scale-stuck: the kiosk units sold while the cell read the same */
+  units: number;
+};
+
 export type InsightDecision =
   | { type: 'prediction-open' | 'prediction-update'; alert: PredictedStockOut }
   | { type: 'prediction-resolve'; key: string; resolution: 'restocked' | 'rate-fell' | 'ran-empty' }
   | { type: 'phantom-open'; alert: PhantomStockAlert }
   | { type: 'phantom-resolve'; key: string }
+  | { type: 'no-sales-open' | 'scale-stuck-open'; alert: FacingAlert }
+  | { type: 'no-sales-resolve' | 'scale-stuck-resolve'; key: string }
   | { type: 'availability'; availability: SkuAvailability };
 
 /** Data the engine could not use, counted (a health or metrics reader shows them; nothing is raised for them). */
@@ -50,28 +76,62 @@ export type InsightCounters = {
   noShelfUnits: number;
   clockWentBack: number;
   gaps: number;
+  /** raw shelf readings of a facing not in the planogram (the stock room reports them too) */
+  readingsUnknownFacing: number;
 };
 
-type FacingTrack = { plan: InsightFacing; depletion: DepletionState; prediction: PredictedStockOut | undefined };
+type FacingTrack = {
+  plan: InsightFacing;
+  depletion: DepletionState;
+  prediction: PredictedStockOut | undefined;
+  noSales: NoSalesState;
+  scale: StuckScaleState;
+};
 
 export function phantomStockKey(sku: string): string {
   return `phantom-stock:${sku}`;
 }
 
+export function noSalesKey(shelfId: string, facing: number): string {
+  return `no-sales:${shelfId}/${facing}`;
+}
+
+export function scaleStuckKey(shelfId: string, facing: number): string {
+  return `scale-stuck:${shelfId}/${facing}`;
+}
+
 export class InsightEngine {
   private readonly facings = new Map<string, FacingTrack>();
   private readonly facingsBySku = new Map<string, FacingTrack[]>();
+  /** shelf → its facings by number: a raw reading finds its facing without building a key string */
+  private readonly facingsByShelf = new Map<string, Array<FacingTrack | undefined>>();
   private readonly phantom = new Map<string, PhantomState>();
   private readonly traffic = emptyStoreTraffic();
-  readonly counters: InsightCounters = { unknownFacing: 0, unknownSku: 0, noShelfUnits: 0, clockWentBack: 0, gaps: 0 };
+  readonly counters: InsightCounters = {
+    unknownFacing: 0,
+    unknownSku: 0,
+    noShelfUnits: 0,
+    clockWentBack: 0,
+    gaps: 0,
+    readingsUnknownFacing: 0,
+  };
 
   constructor(
     planogram: readonly InsightFacing[],
     private readonly options: InsightOptions,
   ) {
     for (const plan of planogram) {
-      const track: FacingTrack = { plan, depletion: emptyDepletionState(), prediction: undefined };
+      const track: FacingTrack = {
+        plan,
+        depletion: emptyDepletionState(),
+        prediction: undefined,
+        noSales: emptyNoSalesState(),
+        scale: emptyStuckScaleState(),
+      };
       this.facings.set(`${plan.shelfId}/${plan.facing}`, track);
+      const shelf = this.facingsByShelf.get(plan.shelfId) ?? [];
+      shelf[plan.facing] = track;
+      this.facingsByShelf.set(plan.shelfId, shelf);
       const list = this.facingsBySku.get(plan.sku) ?? [];
       list.push(track);
       this.facingsBySku.set(plan.sku, list);
@@ -95,6 +155,7 @@ export class InsightEngine {
     if (observation.kind === 'gap') this.counters.gaps++;
     if (observation.kind === 'taken') observeDrop(this.phantomOf(track.plan.sku), observation.dropped, at, this.options.phantom);
     this.decide(track, at, observation.kind === 'restocked', decisions);
+    this.decideNoSales(track, observation, previous, at, relativeTraffic(this.traffic, this.options.depletion), decisions);
     if (previous !== units) decisions.push({ type: 'availability', availability: this.availability(track.plan.sku, at) });
     return decisions;
   }
@@ -111,25 +172,55 @@ export class InsightEngine {
       this.counters.noShelfUnits++;
       return [];
     }
+    const decisions: InsightDecision[] = [];
+    for (const track of tracks) {
+      if (observeSkuSale(track.scale, qty, this.options.stuckScale) === 1) decisions.push(this.scaleStuckOpen(track));
+    }
     const verdict = observeSale(this.phantomOf(sku), qty, at, this.options.phantom);
-    if (!verdict.changed) return [];
+    if (!verdict.changed) return decisions;
     const key = phantomStockKey(sku);
-    if (!verdict.phantom) return [{ type: 'phantom-resolve', key }];
+    if (!verdict.phantom) {
+      decisions.push({ type: 'phantom-resolve', key });
+      return decisions;
+    }
     const name = (tracks[0] as FacingTrack).plan.name;
     const where = tracks.map((t) => `${t.plan.shelfId}/${t.plan.facing}`).join(', ');
     const title = `${name} sells at the kiosks but its shelf (${where}) does not move: sold from elsewhere, misplaced, or a stuck scale`;
-    return [{ type: 'phantom-open', alert: { key, sku, name, title, unexplainedUnits: verdict.unexplainedUnits } }];
+    decisions.push({ type: 'phantom-open', alert: { key, sku, name, title, unexplainedUnits: verdict.unexplainedUnits } });
+    return decisions;
+  }
+
+  /**
+   * One raw reading of a facing's load cell (every reading: the hot path). A number compare and two counters; a
+   * decision only when the cell turns stuck or moves again — 1 open, -1 resolve, 0 nothing; see `scaleStuckAlert`.
+   */
+  scaleReading(shelfId: string, facing: number, weightG: number): StuckScaleChange {
+    const track = this.facingsByShelf.get(shelfId)?.[facing];
+    if (track === undefined) {
+      this.counters.readingsUnknownFacing++;
+      return 0;
+    }
+    return observeReading(track.scale, weightG, this.options.stuckScale);
+  }
+
+  /** The scale-stuck alert of a facing (after `scaleReading` or a sale said it turned stuck). */
+  scaleStuckAlert(shelfId: string, facing: number): FacingAlert | undefined {
+    const track = this.facingsByShelf.get(shelfId)?.[facing];
+    return track === undefined ? undefined : this.scaleStuckOpen(track).alert;
   }
 
   /** The periodic look (every few minutes): quiet facings count as watched, predictions follow the clock. */
   tick(at: number): InsightDecision[] {
     const decisions: InsightDecision[] = [];
+    const relative = relativeTraffic(this.traffic, this.options.depletion);
     for (const track of this.facings.values()) {
       const units = track.depletion.units;
       if (units === null) continue;
       const observation = observeUnits(track.depletion, this.traffic, units, at, this.options.hourOf, this.options.depletion);
       if (observation.kind === 'clock-went-back') continue;
+      if (observation.kind === 'gap') this.counters.gaps++;
       this.decide(track, at, false, decisions);
+      this.decideNoSales(track, observation, units, at, relative, decisions);
     }
     return decisions;
   }
@@ -175,6 +266,50 @@ export class InsightEngine {
       case 'none':
         return;
     }
+  }
+
+  private decideNoSales(
+    track: FacingTrack,
+    observation: DepletionObservation,
+    unitsBefore: number | null,
+    at: number,
+    relative: number[] | undefined,
+    decisions: InsightDecision[],
+  ): void {
+    if (observation.kind === 'clock-went-back') return;
+    const { shelfId, facing, sku, name } = track.plan;
+    const units = track.depletion.units ?? 0;
+    const verdict = observeNoSales(
+      track.noSales,
+      {
+        kind: observation.kind,
+        at,
+        unitsBefore: unitsBefore ?? 0,
+        units,
+        counted: observation.counted,
+        typicalDrop: track.depletion.typicalDrop,
+      },
+      relative,
+      this.options.hourOf,
+      this.options.noSales,
+    );
+    if (verdict.change === 'none') return;
+    const key = noSalesKey(shelfId, facing);
+    if (verdict.change === 'resolve') {
+      decisions.push({ type: 'no-sales-resolve', key });
+      return;
+    }
+    const expected = Math.round(verdict.expectedUnits);
+    const title =
+      `${name} on ${shelfId} facing ${facing} has stock but sold none of the ~${expected} expected: ` + 'blocked, hidden or mislabelled?';
+    decisions.push({ type: 'no-sales-open', alert: { key, shelfId, facing, sku, title, units: expected } });
+  }
+
+  private scaleStuckOpen(track: FacingTrack): { type: 'scale-stuck-open'; alert: FacingAlert } {
+    const { shelfId, facing, sku, name } = track.plan;
+    const title = `The load cell on ${shelfId} facing ${facing} (${name}) repeats the same weight while it sells at the kiosks: stuck?`;
+    const alert = { key: scaleStuckKey(shelfId, facing), shelfId, facing, sku, title, units: track.scale.salesDuringRun };
+    return { type: 'scale-stuck-open', alert };
   }
 
   private phantomOf(sku: string): PhantomState {

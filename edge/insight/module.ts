@@ -14,7 +14,9 @@ import type { GatewayModule, HealthCheck } from '../core/module.js';
 import type { AccessGuard } from '../http/auth.js';
 import { availabilityChanges, type SkuAvailability } from './availability.js';
 import { DEFAULT_DEPLETION_PARAMS } from './depletion.js';
-import { InsightEngine, type InsightDecision } from './insight-engine.js';
+import { InsightEngine, scaleStuckKey, type FacingAlert, type InsightDecision } from './insight-engine.js';
+import { DEFAULT_NO_SALES_PARAMS } from './no-sales.js';
+import { DEFAULT_STUCK_SCALE_PARAMS } from './stuck-scale.js';
 import type { InsightConfig } from './insight-config.js';
 import { DEFAULT_PHANTOM_PARAMS } from './phantom-stock.js';
 import { pickList, type PickLine, type ReplenishmentFacing } from './replenishment.js';
@@ -70,7 +72,12 @@ export type InsightModuleDeps = {
   onHandlerError: (handler: string, error: unknown) => void;
 };
 
-export const INSIGHT_ALERT_KINDS = ['stock-out-predicted', 'phantom-stock'] as const satisfies readonly AlertKind[];
+export const INSIGHT_ALERT_KINDS = [
+  'stock-out-predicted',
+  'phantom-stock',
+  'no-sales',
+  'scale-stuck',
+] as const satisfies readonly AlertKind[];
 
 const PREDICTION_RESOLUTIONS = {
   restocked: 'restocked before it ran out',
@@ -83,7 +90,17 @@ export const MAX_PICK_LINES = 500;
 
 export class InsightModule implements GatewayModule {
   readonly name = 'insight';
-  readonly counters = { predictionsOpened: 0, predictionsResolved: 0, phantomOpened: 0, phantomResolved: 0, restartResolved: 0 };
+  readonly counters = {
+    predictionsOpened: 0,
+    predictionsResolved: 0,
+    phantomOpened: 0,
+    phantomResolved: 0,
+    noSalesOpened: 0,
+    noSalesResolved: 0,
+    scaleStuckOpened: 0,
+    scaleStuckResolved: 0,
+    restartResolved: 0,
+  };
   private engine: InsightEngine | undefined;
   private readonly availabilityInput = new Subject<SkuAvailability>();
   private subscriptions: Subscription[] = [];
@@ -101,6 +118,8 @@ export class InsightModule implements GatewayModule {
         depletion: DEFAULT_DEPLETION_PARAMS,
         prediction: { ...DEFAULT_PREDICTION_POLICY, leadTimeMs: settings.leadTimeMs },
         phantom: DEFAULT_PHANTOM_PARAMS,
+        noSales: DEFAULT_NO_SALES_PARAMS,
+        stuckScale: DEFAULT_STUCK_SCALE_PARAMS,
         availabilitySafetyUnits: settings.availabilitySafetyUnits,
         hourOf: settings.clock.hourOf,
         formatTime: settings.clock.formatTime,
@@ -129,6 +148,13 @@ export class InsightModule implements GatewayModule {
         // the load cell's units only: a kiosk's sales estimate would be the kiosk's own sales explaining themselves
         if (cause !== 'quantity' || view.units === null || view.source !== 'weight') return;
         this.act(engine.facingUnits(view.shelfId, view.facing, view.units, view.updatedAt ?? now()));
+      }),
+      // every raw reading (the hot path): a number compare per reading; an alert object only when a cell turns stuck
+      bus.on('device.message:shelf/weight', 'insight.scale', (message) => {
+        const { deviceId, payload } = message;
+        const change = engine.scaleReading(deviceId, payload.facing, payload.weightG);
+        if (change === 1) this.openFacingAlert('scale-stuck', engine.scaleStuckAlert(deviceId, payload.facing) as FacingAlert);
+        else if (change === -1) this.resolveFacingAlert('scale-stuck', scaleStuckKey(deviceId, payload.facing));
       }),
       bus.on('device.message:kiosk/event', 'insight.kiosk', (message) => {
         const event = message.payload;
@@ -198,11 +224,38 @@ export class InsightModule implements GatewayModule {
         case 'phantom-resolve':
           if (alerts.resolveByKey(decision.key, 'system', 'its shelf moves with its kiosk sales again')) this.counters.phantomResolved++;
           break;
+        case 'no-sales-open':
+          this.openFacingAlert('no-sales', decision.alert);
+          break;
+        case 'no-sales-resolve':
+          this.resolveFacingAlert('no-sales', decision.key);
+          break;
+        case 'scale-stuck-open':
+          this.openFacingAlert('scale-stuck', decision.alert);
+          break;
+        case 'scale-stuck-resolve':
+          this.resolveFacingAlert('scale-stuck', decision.key);
+          break;
         case 'availability':
           this.availabilityInput.next(decision.availability);
           break;
       }
     }
+  }
+
+  private openFacingAlert(kind: 'no-sales' | 'scale-stuck', alert: FacingAlert): void {
+    const { key, shelfId, facing, sku, title, units } = alert;
+    const { opened } = this.deps.alerts().raise({ kind, key, severity: 'warning', title, shelfId, facing, sku, units });
+    if (!opened) return;
+    if (kind === 'no-sales') this.counters.noSalesOpened++;
+    else this.counters.scaleStuckOpened++;
+  }
+
+  private resolveFacingAlert(kind: 'no-sales' | 'scale-stuck', key: string): void {
+    const resolution = kind === 'no-sales' ? 'it sells again' : 'its load cell reads a different weight again';
+    if (this.deps.alerts().resolveByKey(key, 'system', resolution) === undefined) return;
+    if (kind === 'no-sales') this.counters.noSalesResolved++;
+    else this.counters.scaleStuckResolved++;
   }
 
   /**

@@ -21,9 +21,23 @@ describe('insight replay (120 facings, a day of history, a scored day)', () => {
     expect(result.phantom.medianDetectMin).not.toBeNull();
   });
 
+  it('finds most blocked facings as no-sales, and flags no healthy facing', () => {
+    expect(result.noSales.cases).toBe(6);
+    expect(result.noSales.found).toBeGreaterThanOrEqual(4);
+    expect(result.noSales.falseAlarms).toBe(0);
+  });
+
+  it('finds stuck load cells from their raw readings once their sku sells, and flags no live cell', () => {
+    expect(result.stuckScale.cases).toBe(4);
+    expect(result.stuckScale.found + result.stuckScale.detectedLater).toBeGreaterThanOrEqual(3);
+    expect(result.stuckScale.falseAlarms).toBe(0);
+  });
+
   it('is deterministic: the same seed gives the same scores', () => {
     const again = replayStoreDay(REPLAY_SMOKE);
     expect({ ...again.prediction }).toEqual({ ...result.prediction });
     expect({ ...again.phantom }).toEqual({ ...result.phantom });
+    expect({ ...again.noSales }).toEqual({ ...result.noSales });
+    expect({ ...again.stuckScale }).toEqual({ ...result.stuckScale });
   });
 });

@@ -129,8 +129,18 @@ function fixture(options: { enabled?: boolean; stored?: Alert[]; restored?: Part
         receivedAt: now(),
       });
     }, atMs);
+  /** at `atMs` after T0, a raw load-cell reading from the shelf controller */
+  const reading = (atMs: number, shelfId: string, facing: number, weightG: number) =>
+    scheduler.schedule(() => {
+      bus.emit('device.message:shelf/weight', {
+        key: 'shelf/weight',
+        deviceId: shelfId,
+        payload: { facing, weightG, ts: now() },
+        receivedAt: now(),
+      });
+    }, atMs);
   const at = (atMs: number, run: () => void) => scheduler.schedule(run, atMs);
-  return { scheduler, module, alerts, bus, facings, units, sale, at, availability, handlerErrors, now };
+  return { scheduler, module, alerts, bus, facings, units, sale, reading, at, availability, handlerErrors, now };
 }
 
 describe('InsightModule', () => {
@@ -211,6 +221,39 @@ describe('InsightModule', () => {
       'Dark chocolate 100 g sells at the kiosks but its shelf (shelf-b/1) does not move',
     );
     expect(f.alerts.opened.map((o) => o.key)).toEqual([`phantom-stock:${CHOC}`]);
+  });
+
+  it('a load cell repeating the same raw weight while its sku sells opens scale-stuck; a different weight resolves it', async () => {
+    const f = fixture();
+    await f.module.start();
+    f.units(0, 'shelf-a', 1, 20);
+    // oat milk's cell reads 2064.0 g every second, to the gram, for a minute; two units sold meanwhile
+    for (let s = 0; s < 60; s++) f.reading(s * 1000, 'shelf-a', 1, 2064);
+    f.sale(10_000, MILK);
+    f.sale(20_000, MILK);
+    // the beans' cell jitters: never stuck, though beans sell too
+    for (let s = 0; s < 60; s++) f.reading(s * 1000, 'shelf-a', 2, 5012 + (s % 3) * 0.4);
+    f.sale(15_000, BEANS);
+    f.sale(25_000, BEANS);
+    // a reading of a facing not in the planogram is counted, not a crash
+    f.reading(5_000, 'shelf-x', 9, 100);
+    f.reading(61_000, 'shelf-a', 1, 1961.5);
+    const key = 'scale-stuck:shelf-a/1';
+    f.at(60_500, () =>
+      expect(f.alerts.active.get(key)).toMatchObject({
+        kind: 'scale-stuck',
+        severity: 'warning',
+        shelfId: 'shelf-a',
+        facing: 1,
+        sku: MILK,
+      }),
+    );
+    f.scheduler.flush();
+    await f.module.stop();
+    // the run reached 30 readings at 29 s, after the second sale (20 s)
+    expect(f.alerts.opened.filter((o) => o.key.startsWith('scale-stuck'))).toEqual([{ key, at: T0 + 29_000 }]);
+    expect(f.alerts.resolved.find((r) => r.key === key)).toMatchObject({ by: 'system', at: T0 + 61_000 });
+    expect(f.module.health()).toMatchObject({ scaleStuckOpened: 1, scaleStuckResolved: 1, readingsUnknownFacing: 1 });
   });
 
   it("a kiosk's sales estimate is not a shelf moving: only the load cell's units explain kiosk sales", async () => {
