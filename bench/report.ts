@@ -295,6 +295,33 @@ function insightRows(settings: ReplaySettings, result: ReplayResult, ingest: Ben
       target: `replay < 60 s`,
       result: verdict(result.replayMs < 60_000),
     },
+    {
+      id: '9e',
+      benchmark:
+        `no-sales: blocked facings (2–4 h of the scored day) flagged while blocked, of ${result.noSales.cases}; ` +
+        `${result.noSales.explained} alerts on misplaced or stuck facings (truly no shelf sale) not judged`,
+      gateway:
+        `${percent(result.noSales.recall)}, median ${result.noSales.medianDetectMin ?? '—'} min, ` +
+        `precision ${percent(result.noSales.precision)} (${result.noSales.falseAlarms} false)`,
+      baseline: 'ground truth',
+      ratio: '—',
+      // a healthy facing flagged costs a clerk a walk: at most one a day per 100 facings
+      target: '≤ 1 false a day per 100 facings',
+      result: verdict(result.noSales.falseAlarms <= result.facings / 100),
+    },
+    {
+      id: '9f',
+      benchmark:
+        `scale-stuck: frozen load cells found within ${settings.stuckFoundWithinMs / 60_000} min from raw readings ` +
+        `(every ${settings.readingIntervalMs / 1000} s, ${formatInt(result.stuckScale.readings)} readings), of ${result.stuckScale.cases}`,
+      gateway:
+        `${percent(result.stuckScale.recall)} (${result.stuckScale.detectedLater} later), ` +
+        `median ${result.stuckScale.medianDetectMin ?? '—'} min, ${result.stuckScale.falseAlarms} false`,
+      baseline: 'ground truth',
+      ratio: '—',
+      target: 'no false alarm on a live cell',
+      result: verdict(result.stuckScale.falseAlarms === 0),
+    },
   ];
 }
 
