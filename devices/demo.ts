@@ -42,8 +42,6 @@ import { OpcuaCaseSimulator, demoCaseScenario } from './opcua-case-simulator.js'
 const DEMO_CONFIG = new URL(import.meta.url.includes('/dist/') ? '../../config/demo.yaml' : '../config/demo.yaml', import.meta.url)
   .pathname;
 
-class DemoSetupError extends Error {}
-
 async function exists(path: string): Promise<boolean> {
   return access(path).then(
     () => true,
@@ -53,12 +51,14 @@ async function exists(path: string): Promise<boolean> {
 
 /**
  * Reuses the demo's saved secrets; provisions devices that are new, and those the registry no longer has (removed with
- * the CLI between runs). A saved secret that store IT rotated meanwhile is renewed when the broker refuses it.
+ * the CLI between runs); re-keys a registered device whose saved secret is lost (demo-credentials.json deleted). A saved
+ * secret that store IT rotated meanwhile is renewed when the broker refuses it.
  */
 async function demoCredentials(
   built: StoreGateway,
   file: string,
   wanted: { deviceId: string; kind: DeviceCredential['kind'] }[],
+  log: { warn(fields: object, message: string): void },
 ): Promise<DeviceCredential[]> {
   const saved = (await exists(file)) ? (await readCredentialsFile(file)).devices : [];
   const byId = new Map(saved.map((c) => [c.deviceId, c]));
@@ -70,10 +70,11 @@ async function demoCredentials(
       credentials.push(known);
       continue;
     }
-    if (registered) {
-      throw new DemoSetupError(
-        `device ${deviceId} is registered but its demo secret is lost: delete ${built.config.dataDir} to start the demo afresh`,
-      );
+    const rotated = registered ? await built.devices.registry.rotateSecret(deviceId) : undefined;
+    if (rotated) {
+      log.warn({ deviceId, kind, file }, `device ${deviceId}'s demo secret is lost: re-provisioned it with a new secret`);
+      credentials.push({ deviceId, kind, secret: rotated.secret });
+      continue;
     }
     credentials.push({ deviceId, kind, secret: await built.devices.registry.provision(deviceId, kind) });
   }
@@ -318,7 +319,7 @@ async function runDemo(parts: StartedParts, goOn: () => void): Promise<ReturnTyp
     ...labelPlan.direct.map((label) => ({ deviceId: label.label, kind: 'esl' as const })),
     ...(labelPlan.behindMqttAp.length > 0 ? [{ deviceId: DEMO_AP_ID, kind: 'ap' as const }] : []),
   ];
-  const credentials = await demoCredentials(built, credentialsFile, demoDeviceIds(planogram, undefined, labelDevices));
+  const credentials = await demoCredentials(built, credentialsFile, demoDeviceIds(planogram, undefined, labelDevices), log);
   const saveCredentials = serialWriter(() =>
     writeCredentialsFile(credentialsFile, { storeId: config.storeId, brokerUrl, devices: credentials }),
   );
@@ -386,8 +387,7 @@ async function runDemo(parts: StartedParts, goOn: () => void): Promise<ReturnTyp
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    if (error instanceof ConfigError || error instanceof DemoSetupError || error instanceof DemoLabelsError)
-      process.stderr.write(`demo: ${error.message}\n`);
+    if (error instanceof ConfigError || error instanceof DemoLabelsError) process.stderr.write(`demo: ${error.message}\n`);
     else process.stderr.write(`demo failed: ${(error as Error).message ?? String(error)}\n`);
     process.exit(1);
   },

@@ -297,7 +297,7 @@ describe.runIf(process.platform === 'linux')('npm run demo, as store IT tries it
     await stopThroughNpm(run, processes, 'SIGINT');
   }, 180_000);
 
-  it('labels and kiosks keep the prices of a campaign across a restart: no price mismatch opens', async () => {
+  it('labels and kiosks keep the prices of a campaign across a restart (its credentials file lost meanwhile)', async () => {
     type Label = { labelId: string; driverId: string | null; lastSeenAt: number | null; displayedPriceCents: number | null; sku: string };
     type Campaign = { id: string; state: string; total: number; counts: Record<string, number> };
     type Alert = { kind: string; title: string; openedAt: number };
@@ -335,10 +335,16 @@ describe.runIf(process.platform === 'linux')('npm run demo, as store IT tries it
       failed: [],
     });
     await stopThroughNpm(first, running.processes, 'SIGTERM');
+    // lost secrets: every device is re-keyed at the next start instead of the demo refusing to start
+    const credentialsFile = join(dataDir, 'demo-credentials.json');
+    const { devices } = JSON.parse(await readFile(credentialsFile, 'utf8')) as CredentialsFile;
+    await rm(credentialsFile);
 
     const restartedAt = Date.now();
     const second = startDemo();
     const again = await second.running();
+    const rekeyed = second.lines().filter((line) => line.msg.includes('demo secret is lost'));
+    expect(rekeyed.map((line) => line.deviceId).sort()).toEqual(devices.map((device) => device.deviceId).sort());
     // every label that reports what it shows (direct MQTT and behind the MQTT AP) has checked in since the restart,
     // and kiosks have charged what the labels show
     const labels = await eventually(
