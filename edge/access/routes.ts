@@ -22,17 +22,17 @@ export function accessRoutes(deps: AccessRouteDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/api/whoami', {
       onRequest: deps.guard('viewer'),
-      schema: { response: { 200: principalSchema, ...denied } },
+      schema: { summary: 'The name and role of the token', response: { 200: principalSchema, ...denied } },
       handler: async (request) => principalOf(request),
     });
     app.post('/api/events/ticket', {
       onRequest: deps.guard('viewer'),
-      schema: { response: { 200: ticketSchema, ...denied } },
+      schema: { summary: 'A one-time ticket (30 s) to open the live stream from a browser', response: { 200: ticketSchema, ...denied } },
       handler: async (request) => deps.tickets.issue(principalOf(request)),
     });
     app.get('/api/tokens', {
       onRequest: deps.guard('admin'),
-      schema: { response: { 200: tokenListSchema, ...denied } },
+      schema: { summary: 'The named API tokens (never the tokens themselves)', response: { 200: tokenListSchema, ...denied } },
       handler: async () => ({ tokens: (await deps.store.active()).map(({ name, role: r, createdAt }) => ({ name, role: r, createdAt })) }),
     });
   };

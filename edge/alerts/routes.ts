@@ -42,7 +42,11 @@ export function alertRoutes(deps: AlertRouteDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/api/alerts', {
       onRequest: deps.guard('viewer'),
-      schema: { querystring: alertListQuery, response: { 200: alertListSchema, 400: errorSchema, ...denied } },
+      schema: {
+        summary: 'Alerts by state and kind, the active ones most urgent first',
+        querystring: alertListQuery,
+        response: { 200: alertListSchema, 400: errorSchema, ...denied },
+      },
       handler: async (request) => {
         const { state, kind, limit } = request.query;
         return { alerts: await deps.alerts.list({ state: state ?? 'active', kind, limit: limit ? Number(limit) : 100 }) };
@@ -51,7 +55,11 @@ export function alertRoutes(deps: AlertRouteDeps): FastifyPluginAsyncTypebox {
 
     app.get('/api/alerts/:id', {
       onRequest: deps.guard('viewer'),
-      schema: { params: alertIdParams, response: { 200: alertSchema, 400: errorSchema, 404: errorSchema, ...denied } },
+      schema: {
+        summary: 'One alert',
+        params: alertIdParams,
+        response: { 200: alertSchema, 400: errorSchema, 404: errorSchema, ...denied },
+      },
       handler: async (request, reply) => {
         const alert = await deps.alerts.get(request.params.id);
         if (!alert) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `alert ${request.params.id} not found` });
@@ -70,7 +78,7 @@ export function alertRoutes(deps: AlertRouteDeps): FastifyPluginAsyncTypebox {
 
     app.post('/api/alerts/:id/ack', {
       onRequest,
-      schema: transitionSchema(acknowledgeBody),
+      schema: { summary: 'Acknowledge an alert', ...transitionSchema(acknowledgeBody) },
       handler: async (request, reply) => {
         const outcome = await transition(deps, request.params.id, (id) => deps.alerts.acknowledge(id, principalOf(request).name));
         return 'statusCode' in outcome ? reply.code(outcome.statusCode).send(outcome) : outcome;
@@ -78,7 +86,7 @@ export function alertRoutes(deps: AlertRouteDeps): FastifyPluginAsyncTypebox {
     });
     app.post('/api/alerts/:id/snooze', {
       onRequest,
-      schema: transitionSchema(snoozeBody),
+      schema: { summary: 'Snooze an alert for some minutes', ...transitionSchema(snoozeBody) },
       handler: async (request, reply) => {
         const outcome = await transition(deps, request.params.id, (id) =>
           deps.alerts.snooze(id, principalOf(request).name, request.body.minutes),
@@ -88,7 +96,7 @@ export function alertRoutes(deps: AlertRouteDeps): FastifyPluginAsyncTypebox {
     });
     app.post('/api/alerts/:id/resolve', {
       onRequest,
-      schema: transitionSchema(resolveBody),
+      schema: { summary: 'Resolve an alert, with an optional note', ...transitionSchema(resolveBody) },
       handler: async (request, reply) => {
         const outcome = await transition(deps, request.params.id, (id) =>
           deps.alerts.resolve(id, principalOf(request).name, request.body.note),

@@ -106,6 +106,7 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
       bodyLimit: uploadLimitBytes,
       schemaErrorFormatter: schemaErrorsInWords({ body: createCampaignBody, querystring: createQuery }, CAMPAIGN_FIELDS),
       schema: {
+        summary: 'Create a price campaign from JSON or a CSV upload',
         querystring: createQuery,
         body: createBody,
         response: {
@@ -188,7 +189,7 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
 
     app.get('/api/campaigns', {
       onRequest,
-      schema: { response: { 200: campaignListSchema, ...denied } },
+      schema: { summary: 'Every price campaign kept', response: { 200: campaignListSchema, ...denied } },
       handler: async () => ({ campaigns: deps.campaigns.list() }),
     });
 
@@ -198,7 +199,11 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
     app.get('/api/campaigns/:id', {
       onRequest,
       schemaErrorFormatter: paramsInWords,
-      schema: { params: campaignIdParams, response: { 200: campaignViewSchema, 400: errorSchema, 404: errorSchema, ...denied } },
+      schema: {
+        summary: 'One price campaign: label counts by state and the failed labels',
+        params: campaignIdParams,
+        response: { 200: campaignViewSchema, 400: errorSchema, 404: errorSchema, ...denied },
+      },
       handler: async (request, reply) => {
         const view = deps.campaigns.get(request.params.id);
         if (!view) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `campaign ${request.params.id} not found` });
@@ -211,6 +216,7 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
       schemaErrorFormatter: paramsAndBodyInWords(cancelCampaignBody),
       preValidation: emptyBodyIsObject,
       schema: {
+        summary: 'Cancel a campaign: labels not yet confirmed are cancelled',
         params: campaignIdParams,
         body: cancelCampaignBody,
         response: { 200: campaignViewSchema, 400: errorSchema, 404: errorSchema, 409: errorSchema, ...denied },
@@ -233,6 +239,7 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
       schemaErrorFormatter: paramsAndBodyInWords(rollbackCampaignBody),
       preValidation: emptyBodyIsObject,
       schema: {
+        summary: 'Roll a campaign back: a new campaign that puts the previous prices back',
         params: campaignIdParams,
         body: rollbackCampaignBody,
         response: { 201: campaignViewSchema, 400: errorSchema, 404: errorSchema, 409: errorSchema, ...denied },

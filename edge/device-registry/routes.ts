@@ -56,7 +56,7 @@ async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps)
 
   app.get('/api/devices', {
     onRequest: deps.guard('viewer'),
-    schema: { response: { 200: deviceListSchema, ...denied } },
+    schema: { summary: 'Every registered device', response: { 200: deviceListSchema, ...denied } },
     handler: async () => {
       const shelves = deps.planogramShelves?.();
       return { devices: deps.devices.list().map((device) => view(device, shelves)) };
@@ -65,7 +65,11 @@ async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps)
 
   app.post<{ Body: DeviceBody }>('/api/devices', {
     onRequest: admin,
-    schema: { body: deviceBodySchema, response: { 201: deviceSecretSchema, ...writeErrors, 409: errorSchema } },
+    schema: {
+      summary: 'Register a device; its secret is shown once',
+      body: deviceBodySchema,
+      response: { 201: deviceSecretSchema, ...writeErrors, 409: errorSchema },
+    },
     handler: async (request, reply) => {
       const { id, kind } = request.body;
       try {
@@ -92,7 +96,11 @@ async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps)
   for (const action of ['disable', 'enable'] as const) {
     app.post<{ Params: DeviceParams }>(`/api/devices/:id/${action}`, {
       onRequest: admin,
-      schema: { params: deviceParamsSchema, response: { 200: deviceViewSchema, ...writeErrors } },
+      schema: {
+        summary: action === 'disable' ? 'Disable a device: closes its connection, later connections are refused' : 'Enable a device',
+        params: deviceParamsSchema,
+        response: { 200: deviceViewSchema, ...writeErrors },
+      },
       handler: async (request, reply) => {
         const { id } = request.params;
         const audit = deps.audited?.({
@@ -110,7 +118,11 @@ async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps)
 
   app.post<{ Params: DeviceParams }>('/api/devices/:id/rotate-secret', {
     onRequest: admin,
-    schema: { params: deviceParamsSchema, response: { 200: deviceSecretSchema, ...writeErrors } },
+    schema: {
+      summary: 'Give a device a new secret (shown once); closes its connection',
+      params: deviceParamsSchema,
+      response: { 200: deviceSecretSchema, ...writeErrors },
+    },
     handler: async (request, reply) => {
       const { id } = request.params;
       const rotated = await deps.devices.rotateSecret(
@@ -126,7 +138,11 @@ async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps)
 
   app.delete<{ Params: DeviceParams }>('/api/devices/:id', {
     onRequest: admin,
-    schema: { params: deviceParamsSchema, response: { 204: Type.Null({ description: 'removed' }), ...writeErrors } },
+    schema: {
+      summary: 'Remove a device; closes its connection',
+      params: deviceParamsSchema,
+      response: { 204: Type.Null({ description: 'removed' }), ...writeErrors },
+    },
     handler: async (request, reply) => {
       const { id } = request.params;
       const removed = await deps.devices.remove(id, deps.audited?.({ deviceId: id, change: 'removed', actor: principalOf(request).name }));

@@ -33,7 +33,10 @@ export function healthRoutes(deps: {
 }): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/api/health', {
-      schema: { response: { 200: healthReportSchema, 503: healthReportSchema } },
+      schema: {
+        summary: 'Health of the gateway and each module (503 while one is not ok); open, for load balancers',
+        response: { 200: healthReportSchema, 503: healthReportSchema },
+      },
       handler: async (_request, reply) => {
         const report = deps.health();
         return reply.code(report.status === 'ok' ? 200 : 503).send(report);
@@ -43,6 +46,7 @@ export function healthRoutes(deps: {
     app.get('/metrics', {
       onRequest: deps.scrapeGuard,
       schema: {
+        summary: 'Prometheus metrics',
         response: {
           // text, sent as it is (fastify serializes JSON answers only)
           200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: Type.String() } } },

@@ -35,6 +35,7 @@ type LiveClient = { readonly tokenId: string; send(text: string): void; end(): v
  */
 /** For the OpenAPI document: the stream itself is written to the socket (hijacked), so no schema ever serializes it. */
 const liveEventsSchema = {
+  summary: 'The live stream of store events (Server-Sent Events)',
   response: {
     200: {
       description: "Server-sent events: hello first, then the gateway's live events (docs/http-api.md), a ping comment now and then",

@@ -36,6 +36,7 @@ export function kpiRoutes(deps: { kpis: (windowMs: number) => Kpis; guard: Acces
     app.get('/api/kpis', {
       onRequest: deps.guard('viewer'),
       schema: {
+        summary: 'Store KPIs over the last days',
         querystring: kpisQuery,
         response: { 200: kpisSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 429: errorSchema },
       },

@@ -64,13 +64,18 @@ export function labelRoutes(deps: LabelRouteDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/api/labels', {
       onRequest: deps.guard('viewer'),
-      schema: { response: { 200: labelListSchema, ...denied } },
+      schema: { summary: 'Every shelf label the gateway tracks', response: { 200: labelListSchema, ...denied } },
       handler: async () => deps.labels.list(deps.maxListed ?? 50_000),
     });
 
     app.put('/api/labels/:id/binding', {
       onRequest: deps.guard('manager'),
-      schema: { params: labelIdParams, body: bindingBody, response: { 200: labelViewSchema, 400: errorSchema, ...denied } },
+      schema: {
+        summary: 'Bind a label to a shelf facing',
+        params: labelIdParams,
+        body: bindingBody,
+        response: { 200: labelViewSchema, 400: errorSchema, ...denied },
+      },
       handler: async (request, reply) => {
         try {
           const actor = principalOf(request).name;

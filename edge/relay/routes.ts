@@ -8,7 +8,10 @@ export function relayRoutes(deps: { status: () => RelayStatus; guard: AccessGuar
   return async (app) => {
     app.get('/api/relay', {
       onRequest: deps.guard('viewer'),
-      schema: { response: { 200: RelayStatusSchema, 401: errorSchema, 403: errorSchema, 429: errorSchema } },
+      schema: {
+        summary: 'The HQ relay: connection, backlog and drops',
+        response: { 200: RelayStatusSchema, 401: errorSchema, 403: errorSchema, 429: errorSchema },
+      },
       handler: async () => deps.status(),
     });
   };

@@ -8,7 +8,10 @@ export function stockRoutes(deps: { stock: () => ShelfStockBook; guard: AccessGu
   return async (app) => {
     app.get('/api/shelves', {
       onRequest: deps.guard('viewer'),
-      schema: { response: { 200: shelfListSchema, 401: errorSchema, 403: errorSchema, 429: errorSchema } },
+      schema: {
+        summary: 'Every shelf and the stock of its facings',
+        response: { 200: shelfListSchema, 401: errorSchema, 403: errorSchema, 429: errorSchema },
+      },
       handler: async () => ({ shelves: deps.stock().shelves() }),
     });
   };

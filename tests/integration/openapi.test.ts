@@ -5,6 +5,7 @@ import { ROLES } from '../../edge/http/roles.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 type Operation = {
+  summary?: string;
   responses?: Record<string, { description?: string; content?: Record<string, { schema?: unknown }> }>;
   security?: Record<string, string[]>[];
   parameters?: { name: string; in: string }[];
@@ -66,6 +67,7 @@ describe('OpenAPI document at /docs', () => {
       expect(path).toMatch(/^\//);
       for (const [method, operation] of Object.entries(item)) {
         expect(HTTP_METHODS, `${method} ${path}`).toContain(method);
+        expect(operation.summary, `${method} ${path} has a summary`).toMatch(/^\S/);
         const codes = Object.keys(operation.responses ?? {});
         expect(codes.length, `${method} ${path} has responses`).toBeGreaterThan(0);
         for (const code of codes) {
