@@ -20,6 +20,7 @@ import { DEFAULT_PHANTOM_PARAMS, type PhantomParams } from '../edge/insight/phan
 import { DEFAULT_NO_SALES_PARAMS, type NoSalesParams } from '../edge/insight/no-sales.js';
 import { DEFAULT_PREDICTION_POLICY } from '../edge/insight/stock-out-prediction.js';
 import { DEFAULT_STUCK_SCALE_PARAMS } from '../edge/insight/stuck-scale.js';
+import { DEFAULT_TARE_PARAMS } from '../edge/insight/tare-proposal.js';
 
 const MINUTE_MS = 60_000;
 
@@ -108,6 +109,7 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
       phantom: settings.phantom,
       noSales: settings.noSales,
       stuckScale: DEFAULT_STUCK_SCALE_PARAMS,
+      tare: DEFAULT_TARE_PARAMS,
       availabilitySafetyUnits: 2,
       hourOf: (at) => new Date(at).getUTCHours(),
       formatTime: () => '',
@@ -223,7 +225,7 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
         // every load cell reads (not counted in the engine's events/s: a compare each)
         const at = nextReading;
         readings.each((facing, weightG) => {
-          const change = engine.scaleReading(facing.shelfId, facing.facing, weightG);
+          const change = engine.scaleReading(facing.shelfId, facing.facing, weightG, at);
           if (change === 1 && at >= scoredFrom) stuckOpened(facing, at);
         });
         nextReading += settings.readingIntervalMs;

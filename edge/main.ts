@@ -329,13 +329,20 @@ function gatewayModules(shared: SharedParts): ModuleSpec[] {
     }),
     defineModule({
       name: 'insight',
-      // stock: the engine is built from the stock book's facings and their restored units
-      needs: ['alerts', 'stock'],
-      build: ({ alerts, stock }) =>
+      // stock: the engine is built from the stock book's facings and their restored units; planogram: tares, unit weights
+      needs: ['alerts', 'stock', 'planogram'],
+      build: ({ alerts, stock, planogram }) =>
         new InsightModule({
           bus,
           alerts: () => alerts.service,
           facings: () => stock.stock.shelves().flatMap((shelf) => shelf.facings),
+          scales: () =>
+            new Map(
+              planogram.index.planogram.facings.map((f) => [
+                `${f.shelfId}/${f.facing}`,
+                { tareG: f.tareG, unitWeightG: planogram.index.product(f.sku)?.unitWeightG ?? Number.NaN },
+              ]),
+            ),
           settings: insightSettings(config.insight),
           scheduler,
           now,

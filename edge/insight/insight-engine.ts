@@ -25,6 +25,15 @@ import {
   type StuckScaleParams,
   type StuckScaleState,
 } from './stuck-scale.js';
+import {
+  emptyTareState,
+  observeTareReading,
+  observeTareUnits,
+  proposeTare,
+  type TareEvidence,
+  type TareParams,
+  type TareState,
+} from './tare-proposal.js';
 import { decidePrediction, type PredictedStockOut, type PredictionPolicy } from './stock-out-prediction.js';
 
 export type InsightFacing = {
@@ -33,6 +42,18 @@ export type InsightFacing = {
   sku: string;
   name: string;
   capacityUnits: number;
+  /** the load cell's tare and the product's unit weight (planogram): for tare proposals; without them, none */
+  tareG?: number;
+  unitWeightG?: number;
+};
+
+export type TareProposal = {
+  shelfId: string;
+  facing: number;
+  sku: string;
+  currentTareG: number;
+  proposedTareG: number;
+  evidence: TareEvidence;
 };
 
 export type InsightOptions = {
@@ -41,6 +62,7 @@ export type InsightOptions = {
   phantom: PhantomParams;
   noSales: NoSalesParams;
   stuckScale: StuckScaleParams;
+  tare: TareParams;
   availabilitySafetyUnits: number;
   hourOf: (at: number) => number;
   formatTime: (at: number) => string;
@@ -86,6 +108,7 @@ type FacingTrack = {
   prediction: PredictedStockOut | undefined;
   noSales: NoSalesState;
   scale: StuckScaleState;
+  tare: TareState;
 };
 
 export function phantomStockKey(sku: string): string {
@@ -127,6 +150,7 @@ export class InsightEngine {
         prediction: undefined,
         noSales: emptyNoSalesState(),
         scale: emptyStuckScaleState(),
+        tare: emptyTareState(),
       };
       this.facings.set(`${plan.shelfId}/${plan.facing}`, track);
       const shelf = this.facingsByShelf.get(plan.shelfId) ?? [];
@@ -153,6 +177,7 @@ export class InsightEngine {
       return [];
     }
     if (observation.kind === 'gap') this.counters.gaps++;
+    observeTareUnits(track.tare, units, at);
     if (observation.kind === 'taken') observeDrop(this.phantomOf(track.plan.sku), observation.dropped, at, this.options.phantom);
     this.decide(track, at, observation.kind === 'restocked', decisions);
     this.decideNoSales(track, observation, previous, at, relativeTraffic(this.traffic, this.options.depletion), decisions);
@@ -194,13 +219,27 @@ export class InsightEngine {
    * One raw reading of a facing's load cell (every reading: the hot path). A number compare and two counters; a
    * decision only when the cell turns stuck or moves again — 1 open, -1 resolve, 0 nothing; see `scaleStuckAlert`.
    */
-  scaleReading(shelfId: string, facing: number, weightG: number): StuckScaleChange {
+  scaleReading(shelfId: string, facing: number, weightG: number, at: number): StuckScaleChange {
     const track = this.facingsByShelf.get(shelfId)?.[facing];
     if (track === undefined) {
       this.counters.readingsUnknownFacing++;
       return 0;
     }
+    observeTareReading(track.tare, weightG, at, this.options.tare);
     return observeReading(track.scale, weightG, this.options.stuckScale);
+  }
+
+  /** Empty facings whose load cell reads a steady offset: a new tare for store IT to confirm (no alert). */
+  tareProposals(now: number): TareProposal[] {
+    const proposals: TareProposal[] = [];
+    for (const { plan, tare } of this.facings.values()) {
+      if (plan.tareG === undefined || plan.unitWeightG === undefined) continue;
+      const verdict = proposeTare(tare, plan.tareG, plan.unitWeightG, now, this.options.tare);
+      if (verdict === undefined) continue;
+      const { shelfId, facing, sku, tareG } = plan;
+      proposals.push({ shelfId, facing, sku, currentTareG: tareG, proposedTareG: verdict.proposedTareG, evidence: verdict.evidence });
+    }
+    return proposals;
   }
 
   /** The scale-stuck alert of a facing (after `scaleReading` or a sale said it turned stuck). */

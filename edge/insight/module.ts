@@ -14,9 +14,10 @@ import type { GatewayModule, HealthCheck } from '../core/module.js';
 import type { AccessGuard } from '../http/auth.js';
 import { availabilityChanges, type SkuAvailability } from './availability.js';
 import { DEFAULT_DEPLETION_PARAMS } from './depletion.js';
-import { InsightEngine, scaleStuckKey, type FacingAlert, type InsightDecision } from './insight-engine.js';
+import { InsightEngine, scaleStuckKey, type FacingAlert, type InsightDecision, type TareProposal } from './insight-engine.js';
 import { DEFAULT_NO_SALES_PARAMS } from './no-sales.js';
 import { DEFAULT_STUCK_SCALE_PARAMS } from './stuck-scale.js';
+import { DEFAULT_TARE_PARAMS } from './tare-proposal.js';
 import type { InsightConfig } from './insight-config.js';
 import { DEFAULT_PHANTOM_PARAMS } from './phantom-stock.js';
 import { pickList, type PickLine, type ReplenishmentFacing } from './replenishment.js';
@@ -64,6 +65,8 @@ export type InsightModuleDeps = {
   alerts: () => InsightAlerts;
   /** every facing of the planogram as the stock book holds it now (stock is started before this module) */
   facings: () => readonly StockFacing[];
+  /** each facing's tare and its product's unit weight (the planogram), for tare proposals; absent: no proposals */
+  scales?: () => ReadonlyMap<string, { tareG: number; unitWeightG: number }>;
   settings: InsightSettings;
   scheduler: SchedulerLike;
   now: () => number;
@@ -112,14 +115,23 @@ export class InsightModule implements GatewayModule {
     if (!this.deps.settings.enabled) return;
     const { settings, bus, now } = this.deps;
     const facings = this.deps.facings();
+    const scales = this.deps.scales?.();
     const engine = new InsightEngine(
-      facings.map(({ shelfId, facing, sku, name, capacityUnits }) => ({ shelfId, facing, sku, name, capacityUnits })),
+      facings.map(({ shelfId, facing, sku, name, capacityUnits }) => ({
+        shelfId,
+        facing,
+        sku,
+        name,
+        capacityUnits,
+        ...scales?.get(`${shelfId}/${facing}`),
+      })),
       {
         depletion: DEFAULT_DEPLETION_PARAMS,
         prediction: { ...DEFAULT_PREDICTION_POLICY, leadTimeMs: settings.leadTimeMs },
         phantom: DEFAULT_PHANTOM_PARAMS,
         noSales: DEFAULT_NO_SALES_PARAMS,
         stuckScale: DEFAULT_STUCK_SCALE_PARAMS,
+        tare: DEFAULT_TARE_PARAMS,
         availabilitySafetyUnits: settings.availabilitySafetyUnits,
         hourOf: settings.clock.hourOf,
         formatTime: settings.clock.formatTime,
@@ -152,7 +164,7 @@ export class InsightModule implements GatewayModule {
       // every raw reading (the hot path): a number compare per reading; an alert object only when a cell turns stuck
       bus.on('device.message:shelf/weight', 'insight.scale', (message) => {
         const { deviceId, payload } = message;
-        const change = engine.scaleReading(deviceId, payload.facing, payload.weightG);
+        const change = engine.scaleReading(deviceId, payload.facing, payload.weightG, message.receivedAt);
         if (change === 1) this.openFacingAlert('scale-stuck', engine.scaleStuckAlert(deviceId, payload.facing) as FacingAlert);
         else if (change === -1) this.resolveFacingAlert('scale-stuck', scaleStuckKey(deviceId, payload.facing));
       }),
@@ -188,6 +200,11 @@ export class InsightModule implements GatewayModule {
     const at = this.deps.now();
     if (sku !== undefined) return [...engine.skus()].includes(sku) ? [engine.availability(sku, at)] : [];
     return [...engine.skus()].sort().map((s) => engine.availability(s, at));
+  }
+
+  /** Empty facings reading a steady offset, with the tare to set; undefined while disabled. */
+  tareProposals(): TareProposal[] | undefined {
+    return this.engine?.tareProposals(this.deps.now());
   }
 
   readonly routes = (guard: AccessGuard) => insightRoutes({ insight: this, guard, now: this.deps.now });

@@ -1,12 +1,14 @@
 /**
  * `GET /api/replenishment` (viewer): the pick list a clerk takes to the backroom. `GET /api/availability` (viewer):
- * units of each sku HQ's online shop may promise. Both answer 503 while `insight.enabled` is false.
+ * units of each sku HQ's online shop may promise. `GET /api/insight/tare-proposals` (viewer): empty facings whose load
+ * cell reads a steady offset, with the tare store IT may set. All answer 503 while `insight.enabled` is false.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AccessGuard } from '../http/auth.js';
 import { errorSchema } from '../http/schemas.js';
 import type { SkuAvailability } from './availability.js';
+import type { TareProposal } from './insight-engine.js';
 import { byAisle, type PickLine } from './replenishment.js';
 
 const pickLineSchema = Type.Object(
@@ -54,6 +56,31 @@ const availabilityItemSchema = Type.Object(
 
 export const availabilitySchema = Type.Object({ availability: Type.Array(availabilityItemSchema) }, { additionalProperties: false });
 
+const tareProposalSchema = Type.Object(
+  {
+    shelfId: Type.String(),
+    facing: Type.Integer(),
+    sku: Type.String(),
+    currentTareG: Type.Number({ description: "the planogram's tare of the facing's load cell" }),
+    proposedTareG: Type.Number({ description: 'the median raw weight of the empty facing: set as its tare, it reads 0 empty' }),
+    evidence: Type.Object(
+      {
+        medianNetG: Type.Number({ description: 'what the empty facing weighs net of its tare now' }),
+        spreadG: Type.Number({ description: 'the middle half of the samples spans this: a steady offset, not a hand' }),
+        samples: Type.Integer({ description: 'raw readings sampled while empty (one per 10 s, the latest 64)' }),
+        emptySince: Type.Integer({ description: 'since when the load cell reads the facing empty, ms since epoch' }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const tareProposalsSchema = Type.Object(
+  { at: Type.Integer(), proposals: Type.Array(tareProposalSchema) },
+  { additionalProperties: false },
+);
+
 /** the list's length, 1–500 (a string: the app does not coerce query types); 100 when absent */
 const replenishmentQuery = Type.Object(
   { limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]?|[1-4][0-9]{2}|500)$' })) },
@@ -69,6 +96,7 @@ const DEFAULT_PICK_LINES = 100;
 export type InsightReader = {
   pickList(limit: number): PickLine[] | undefined;
   availability(sku?: string): SkuAvailability[] | undefined;
+  tareProposals(): TareProposal[] | undefined;
 };
 
 const DISABLED = { statusCode: 503, error: 'Service Unavailable', message: 'insight is disabled (insight.enabled: false)' };
@@ -113,6 +141,18 @@ export function insightRoutes(deps: { insight: InsightReader; guard: AccessGuard
           return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `sku ${sku} is not in the planogram` });
         }
         return { availability };
+      },
+    });
+    app.get('/api/insight/tare-proposals', {
+      onRequest: deps.guard('viewer'),
+      schema: {
+        summary: 'Empty facings whose load cell reads a steady offset, with the tare to set (for store IT; no alert)',
+        response: { 200: tareProposalsSchema, 401: errorSchema, 403: errorSchema, 429: errorSchema, 503: errorSchema },
+      },
+      handler: async (_request, reply) => {
+        const proposals = deps.insight.tareProposals();
+        if (proposals === undefined) return reply.code(503).send(DISABLED);
+        return { at: deps.now(), proposals };
       },
     });
   };

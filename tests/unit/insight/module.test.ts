@@ -104,6 +104,8 @@ function fixture(options: { enabled?: boolean; stored?: Alert[]; restored?: Part
     bus,
     alerts: (): InsightAlerts => alerts,
     facings: () => facings,
+    // chocolate's cell is tared at 30 g and holds 100 g bars; the other facings' scales are not known
+    scales: () => new Map([['shelf-b/1', { tareG: 30, unitWeightG: 100 }]]),
     settings,
     scheduler,
     now,
@@ -348,5 +350,33 @@ describe('InsightModule', () => {
     // nothing left scheduled: a flush returns at once instead of ticking through the day
     f.scheduler.flush();
     expect(f.scheduler.now()).toBe(0);
+  });
+
+  it('an empty facing reading a steady offset gets a tare proposal; one whose tare and unit weight are unknown does not', async () => {
+    const f = fixture();
+    await f.module.start();
+    f.units(0, 'shelf-b', 1, 0);
+    f.units(0, 'shelf-a', 1, 0);
+    // chocolate's empty facing reads 41 or 42 g every second (10 s each): 11–12 g over its tare, a liner left on it
+    for (let s = 0; s < 11 * 60; s++) {
+      f.reading(s * 1000, 'shelf-b', 1, 41 + (Math.floor(s / 10) % 2));
+      f.reading(s * 1000, 'shelf-a', 1, 25);
+    }
+    const proposals: unknown[] = [];
+    f.at(9 * MIN, () => proposals.push(f.module.tareProposals()));
+    f.at(11 * MIN, () => proposals.push(f.module.tareProposals()));
+    f.scheduler.flush();
+    await f.module.stop();
+    expect(proposals[0]).toEqual([]);
+    expect(proposals[1]).toEqual([
+      {
+        shelfId: 'shelf-b',
+        facing: 1,
+        sku: CHOC,
+        currentTareG: 30,
+        proposedTareG: 42,
+        evidence: { medianNetG: 12, spreadG: 1, samples: 64, emptySince: T0 },
+      },
+    ]);
   });
 });

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHttpApp } from '../../../edge/http/app.js';
 import type { AccessGuard } from '../../../edge/http/auth.js';
 import type { SkuAvailability } from '../../../edge/insight/availability.js';
+import type { TareProposal } from '../../../edge/insight/insight-engine.js';
 import type { PickLine } from '../../../edge/insight/replenishment.js';
 import { insightRoutes, type InsightReader } from '../../../edge/insight/routes.js';
 
@@ -24,6 +25,14 @@ const line = (shelfId: string, aisle?: string): PickLine => ({
   unitsToBring: 7,
   ...(aisle === undefined ? {} : { aisle }),
 });
+const tare: TareProposal = {
+  shelfId: 'shelf-a',
+  facing: 2,
+  sku: '400',
+  currentTareG: 0,
+  proposedTareG: 12.4,
+  evidence: { medianNetG: 12.4, spreadG: 0.8, samples: 60, emptySince: 5 },
+};
 const milk: SkuAvailability = { sku: '401', availableUnits: 3, shelfUnits: 5, unknownFacings: 0, at: 7 };
 
 let lines: PickLine[] = [];
@@ -35,6 +44,7 @@ const reader: InsightReader = {
     return enabled ? lines : undefined;
   },
   availability: (sku) => (!enabled ? undefined : sku === undefined || sku === milk.sku ? [milk] : []),
+  tareProposals: () => (enabled ? [tare] : undefined),
 };
 const guard: AccessGuard = () => async (request) => {
   request.principal = { name: 'viewer', role: 'viewer', tokenId: 'd' };
@@ -98,5 +108,16 @@ describe('GET /api/availability', () => {
     expect(unknown.json<{ message: string }>().message).toBe('sku 999 is not in the planogram');
     enabled = false;
     expect((await app.inject({ url: '/api/availability' })).statusCode).toBe(503);
+  });
+});
+
+describe('GET /api/insight/tare-proposals', () => {
+  it('the proposals with their evidence; 503 while disabled', async () => {
+    enabled = true;
+    const response = await app.inject({ url: '/api/insight/tare-proposals' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ at: 42, proposals: [tare] });
+    enabled = false;
+    expect((await app.inject({ url: '/api/insight/tare-proposals' })).statusCode).toBe(503);
   });
 });
