@@ -117,4 +117,48 @@ describe('insight through the gateway', () => {
     expect((await gateway.api('/api/availability?sku=0000000000000')).status).toBe(404);
     expect((await gateway.api('/api/replenishment', { token: null })).status).toBe(401);
   }, 60_000);
+
+  it('a cell repeating its weight while its sku sells: scale-stuck, resolved when it moves; an empty offset: a tare proposal', async () => {
+    let offsetMs = 0;
+    const now = () => Date.now() + offsetMs;
+    gw = await startTestGateway({ now, overrides: { insight: { timeZone: 'UTC' } } });
+    const gateway = gw;
+    const shelfB = await gateway.connectDevice('shelf-b', 'shelf');
+    const kiosk = await gateway.connectDevice('kiosk-1', 'kiosk');
+    const weigh = (weightG: number) =>
+      shelfB.publishAsync('store/test-store/shelf/shelf-b/weight', JSON.stringify({ facing: 1, weightG, ts: now() }), { qos: 1 });
+
+    // chocolate's cell sends 2103.5 g, to the tenth, 30 times while two bars are paid for at the kiosk
+    for (let i = 0; i < 30; i++) await weigh(20 * 105 + 3.5);
+    for (const basketId of ['b-1', 'b-2']) {
+      const scan = { type: 'item-scanned', basketId, sku: CHOC, qty: 1, priceCents: 149, ts: now() };
+      await kiosk.publishAsync('store/test-store/kiosk/kiosk-1/event', JSON.stringify(scan), { qos: 1 });
+    }
+    const [stuck] = await eventually(async () => {
+      const alerts = await active(gateway, 'scale-stuck');
+      return alerts.length > 0 ? alerts : undefined;
+    });
+    expect(stuck).toMatchObject({ kind: 'scale-stuck', key: 'scale-stuck:shelf-b/1', severity: 'warning', shelfId: 'shelf-b', sku: CHOC });
+    await weigh(20 * 105 + 1.2);
+    await eventually(async () => ((await active(gateway, 'scale-stuck')).length === 0 ? true : undefined), 5_000, 'scale-stuck resolved');
+
+    // emptied: the facing reads 12–13 g over its tare (0) for 11 minutes of the gateway's clock, a reading every 10 s
+    await weigh(12);
+    await eventually(async () => ((await unitsOf(gateway, 'shelf-b', 1)) === 0 ? true : undefined), 5_000, 'shelf-b/1 empty');
+    for (let i = 0; i < 66; i++) {
+      offsetMs += 10_000;
+      await weigh(12 + (i % 2));
+    }
+    const proposals = await eventually(async () => {
+      const response = await gateway.api('/api/insight/tare-proposals');
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { proposals: Array<Record<string, unknown>> };
+      return body.proposals.length > 0 ? body.proposals : undefined;
+    });
+    expect(proposals.map(({ shelfId, facing, sku, currentTareG }) => ({ shelfId, facing, sku, currentTareG }))).toEqual([
+      { shelfId: 'shelf-b', facing: 1, sku: CHOC, currentTareG: 0 },
+    ]);
+    expect([12, 13]).toContain(proposals[0]!.proposedTareG);
+    expect((await gateway.api('/api/insight/tare-proposals', { token: null })).status).toBe(401);
+  }, 60_000);
 });
