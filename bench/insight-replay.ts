@@ -92,6 +92,11 @@ export type ReplayResult = {
   noSales: DetectorScore & { medianDetectMin: number | null; explained: number };
   /** scale-stuck against the stuck load cells (raw readings every minute; live cells jitter a few grams) */
   stuckScale: DetectorScore & { medianDetectMin: number | null; readings: number; detectedLater: number };
+  /**
+   * tare proposals against the drifted cells: cases are those whose facing stood empty ≥ 12 min on the scored day;
+   * found = proposed within 3 g of the drift; false = a healthy facing proposed
+   */
+  tare: DetectorScore & { medianDetectMin: number | null; drifted: number };
 };
 
 type FacingTruth = { episodeStart: number; firstAlertAt: number | undefined; alertOpenedAt: number | undefined };
@@ -102,7 +107,15 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
   const facings = scenarioFacings(options);
   const facingByKey = new Map(facings.map((f) => [`${f.shelfId}/${f.facing}`, f]));
   const engine = new InsightEngine(
-    facings.map((f) => ({ shelfId: f.shelfId, facing: f.facing, sku: f.sku, name: f.sku, capacityUnits: f.capacityUnits })),
+    facings.map((f, i) => ({
+      shelfId: f.shelfId,
+      facing: f.facing,
+      sku: f.sku,
+      name: f.sku,
+      capacityUnits: f.capacityUnits,
+      tareG: 0,
+      unitWeightG: unitWeightG(i),
+    })),
     {
       depletion: DEFAULT_DEPLETION_PARAMS,
       prediction: { ...DEFAULT_PREDICTION_POLICY, leadTimeMs: settings.leadTimeMs },
@@ -128,6 +141,9 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
   const stuckTruth = new Map<ScenarioFacing, { from: number; alertedAt: number | undefined }>();
   const stuck = { alerts: 0, confirmed: 0 };
   const readings = rawReadings(facings, options.seed);
+  const driftTruth = new Map<ScenarioFacing, { offsetG: number; emptySince: number | undefined; longestEmptyMs: number; at: number[] }>();
+  const tareFalse = new Set<ScenarioFacing>();
+  const tareFound = new Map<ScenarioFacing, number>();
   const prediction = { cases: 0, found: 0, late: 0, tooFast: 0, preempted: 0, confirmed: 0, falseAlarms: 0, leads: [] as number[] };
   // phantom: per sku of a faulty facing, the first unseen kiosk sale, and when the engine flagged it
   const phantomTruth = new Map<string, { firstUnseenSaleAt: number | undefined; flaggedAt: number | undefined }>();
@@ -233,6 +249,14 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
       }
       const at = nextTick;
       feed(at, () => engine.tick(at));
+      if (at >= scoredFrom) {
+        for (const proposal of engine.tareProposals(at)) {
+          const facing = facingOf(proposal);
+          const drift = driftTruth.get(facing);
+          if (drift === undefined) tareFalse.add(facing);
+          else if (Math.abs(proposal.proposedTareG - drift.offsetG) <= 3 && !tareFound.has(facing)) tareFound.set(facing, at);
+        }
+      }
       nextTick += settings.tickMs;
     }
     switch (event.type) {
@@ -249,6 +273,10 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
         faulty.add(event.facing);
         phantomTruth.set(event.facing.sku, { firstUnseenSaleAt: undefined, flaggedAt: undefined });
         break;
+      case 'cell-drifted':
+        readings.drift(event.facing, event.offsetG);
+        driftTruth.set(event.facing, { offsetG: event.offsetG, emptySince: undefined, longestEmptyMs: 0, at: [] });
+        break;
       case 'fault-ended': {
         const block = blockedTruth.get(event.facing);
         if (block !== undefined) block.to = event.at;
@@ -256,6 +284,14 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
       }
       case 'taken':
       case 'restocked': {
+        const drift = driftTruth.get(event.facing);
+        if (drift !== undefined && event.seenByShelf) {
+          if (event.units === 0) drift.emptySince ??= event.at;
+          else if (drift.emptySince !== undefined) {
+            drift.longestEmptyMs = Math.max(drift.longestEmptyMs, event.at - drift.emptySince);
+            drift.emptySince = undefined;
+          }
+        }
         const t = truth.get(event.facing) as FacingTruth;
         if (event.type === 'restocked') {
           t.episodeStart = event.at;
@@ -304,6 +340,11 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
   const stuckDetect = [...stuckTruth.values()]
     .filter((c) => c.alertedAt !== undefined)
     .map((c) => ((c.alertedAt as number) - c.from) / MINUTE_MS);
+  const endAt = options.startAt + options.days * 24 * 60 * MINUTE_MS;
+  const tareCases = [...driftTruth.entries()].filter(
+    ([, d]) => Math.max(d.longestEmptyMs, d.emptySince === undefined ? 0 : endAt - d.emptySince) >= 12 * MINUTE_MS,
+  );
+  const tareFoundCases = tareCases.filter(([f]) => tareFound.has(f)).length;
   const stuckFound = stuckDetect.filter((m) => m * MINUTE_MS <= settings.stuckFoundWithinMs).length;
   return {
     days: options.days,
@@ -353,7 +394,22 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
       readings: readings.count(),
       detectedLater: stuckDetect.length - stuckFound,
     },
+    tare: {
+      cases: tareCases.length,
+      found: tareFoundCases,
+      recall: ratio(tareFoundCases, tareCases.length),
+      precision: ratio(tareFound.size, tareFound.size + tareFalse.size),
+      falseAlarms: tareFalse.size,
+      medianLeadMin: null,
+      medianDetectMin: null,
+      drifted: driftTruth.size,
+    },
   };
+}
+
+/** 80–500 g a unit, by the facing's place in the list (a tare of 0 for all). */
+function unitWeightG(index: number): number {
+  return 80 + ((index * 37) % 420);
 }
 
 /**
@@ -365,8 +421,8 @@ function rawReadings(facings: readonly ScenarioFacing[], seed: number) {
   const index = new Map(facings.map((f, i) => [f, i]));
   const units = facings.map((f) => f.capacityUnits);
   const frozenG = facings.map(() => Number.NaN);
-  // 80–500 g a unit, a tare of 0: what the stuck-cell detector compares is the raw number, not its meaning
-  const unitWeightG = facings.map((_, i) => 80 + ((i * 37) % 420));
+  const unitG = facings.map((_, i) => unitWeightG(i));
+  const offsetG = facings.map(() => 0);
   let count = 0;
   return {
     set(facing: ScenarioFacing, value: number) {
@@ -374,13 +430,16 @@ function rawReadings(facings: readonly ScenarioFacing[], seed: number) {
     },
     freeze(facing: ScenarioFacing) {
       const i = index.get(facing) as number;
-      frozenG[i] = (units[i] as number) * (unitWeightG[i] as number);
+      frozenG[i] = (units[i] as number) * (unitG[i] as number) + (offsetG[i] as number);
+    },
+    drift(facing: ScenarioFacing, g: number) {
+      offsetG[index.get(facing) as number] = g;
     },
     each(visit: (facing: ScenarioFacing, weightG: number) => void) {
       for (let i = 0; i < facings.length; i++) {
         const frozen = frozenG[i] as number;
         // a live cell: ±3 g of noise around the true weight, to 0.1 g as a controller reports it
-        const live = (units[i] as number) * (unitWeightG[i] as number) + Math.round((random() * 6 - 3) * 10) / 10;
+        const live = (units[i] as number) * (unitG[i] as number) + (offsetG[i] as number) + Math.round((random() * 6 - 3) * 10) / 10;
         visit(facings[i] as ScenarioFacing, Number.isNaN(frozen) ? live : frozen);
         count++;
       }

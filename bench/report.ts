@@ -322,6 +322,17 @@ function insightRows(settings: ReplaySettings, result: ReplayResult, ingest: Ben
       target: 'no false alarm on a live cell',
       result: verdict(result.stuckScale.falseAlarms === 0),
     },
+    {
+      id: '9g',
+      benchmark:
+        `Tare proposals: drifted load cells (${result.tare.drifted}, 8–38 g) proposed within 3 g of their drift, of the ` +
+        `${result.tare.cases} that stood empty ≥ 12 min on the scored day`,
+      gateway: `${percent(result.tare.recall)}, ${result.tare.falseAlarms} healthy facings proposed`,
+      baseline: 'ground truth',
+      ratio: '—',
+      target: 'no healthy facing proposed',
+      result: verdict(result.tare.falseAlarms === 0),
+    },
   ];
 }
 

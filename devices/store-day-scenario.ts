@@ -50,6 +50,12 @@ export type ScenarioOptions = {
    * the same event for event whatever their number.
    */
   blockedFacings: number;
+  /**
+   * Facings whose load cell drifted overnight before the last day: it reads `offsetG` over its tare (a liner, a cell
+   * out of calibration), invisible in the units but a steady weight when the facing is empty. Drawn with their own
+   * seeded generator among the facings no other fault has; they change no unit, only the raw weight.
+   */
+  driftingFacings: number;
 };
 
 export const DEFAULT_SCENARIO: ScenarioOptions = {
@@ -66,6 +72,7 @@ export const DEFAULT_SCENARIO: ScenarioOptions = {
   misplacedFacings: 10,
   stuckFacings: 10,
   blockedFacings: 10,
+  driftingFacings: 10,
 };
 
 /**
@@ -78,7 +85,8 @@ export type ScenarioEvent =
   | { type: 'ran-empty'; at: number; facing: ScenarioFacing; seenByShelf: boolean }
   | { type: 'paid-at-kiosk'; at: number; sku: string; qty: number }
   | { type: 'fault-started'; at: number; facing: ScenarioFacing; kind: 'misplaced' | 'stuck' | 'blocked' }
-  | { type: 'fault-ended'; at: number; facing: ScenarioFacing; kind: 'blocked' };
+  | { type: 'fault-ended'; at: number; facing: ScenarioFacing; kind: 'blocked' }
+  | { type: 'cell-drifted'; at: number; facing: ScenarioFacing; offsetG: number };
 
 /** mulberry32: a small, fast, seeded generator (public domain), good enough for a simulation. */
 export function seededRandom(seed: number): () => number {
@@ -138,6 +146,8 @@ export function* scenarioEvents(options: ScenarioOptions, facings: readonly Scen
   const minutes = options.days * 24 * 60;
   const faults = faultPlan(options, options.facings, seededRandom(options.seed ^ 0xfa17));
   const faultKind = facings.map(() => undefined as 'misplaced' | 'stuck' | undefined);
+  const drifts = driftPlan(options, new Set([...faults.values()].flat().map((f) => f.index)), seededRandom(options.seed ^ 0xd21f7));
+  const lastDayMinute = (options.days - 1) * 24 * 60;
   // kiosk payments by the minute they happen: at most shoppingTime / 1 min buckets ahead
   const payments = new Map<number, ScenarioEvent[]>();
   for (let minute = 0; minute < minutes; minute++) {
@@ -145,6 +155,10 @@ export function* scenarioEvents(options: ScenarioOptions, facings: readonly Scen
     const hour = Math.floor((minute % (24 * 60)) / 60);
     const round = minute % 60 === 0 && options.roundHours.includes(hour);
     const traffic = STORE_TRAFFIC_BY_HOUR[hour] as number;
+    if (minute === lastDayMinute) {
+      for (const drift of drifts)
+        yield { type: 'cell-drifted', at, facing: facings[drift.index] as ScenarioFacing, offsetG: drift.offsetG };
+    }
     yield* payments.get(minute) ?? [];
     payments.delete(minute);
     for (const fault of faults.get(minute) ?? []) {
@@ -207,6 +221,20 @@ function blockPlan(options: ScenarioOptions, random: () => number): Array<{ inde
     const fromMinute = day * 24 * 60 + 9 * 60 + Math.floor(random() * 7 * 60);
     return { index, fromMinute, toMinute: fromMinute + 120 + Math.floor(random() * 120) };
   });
+}
+
+/** Which facings' cells drift (none of the other faults' facings), by how much: 8–38 g, under half of most units. */
+function driftPlan(options: ScenarioOptions, taken: ReadonlySet<number>, random: () => number): Array<{ index: number; offsetG: number }> {
+  const drifts: Array<{ index: number; offsetG: number }> = [];
+  const used = new Set(taken);
+  const wanted = Math.min(options.driftingFacings, options.facings - used.size);
+  for (let n = 0; n < wanted; n++) {
+    let index = Math.floor(random() * options.facings);
+    while (used.has(index)) index = (index + 1) % options.facings;
+    used.add(index);
+    drifts.push({ index, offsetG: Math.round((8 + random() * 30) * 10) / 10 });
+  }
+  return drifts;
 }
 
 /** Which facings go wrong when: distinct facings, each from a random minute of an open hour (9:00–17:59) of a day. */

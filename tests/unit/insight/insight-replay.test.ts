@@ -33,11 +33,19 @@ describe('insight replay (120 facings, a day of history, a scored day)', () => {
     expect(result.stuckScale.falseAlarms).toBe(0);
   });
 
+  it('proposes the drifted offset as the tare of drifted cells that stood empty, and of no healthy cell', () => {
+    expect(result.tare.drifted).toBe(10);
+    expect(result.tare.cases).toBeGreaterThanOrEqual(2);
+    expect(result.tare.found).toBe(result.tare.cases);
+    expect(result.tare.falseAlarms).toBe(0);
+  });
+
   it('is deterministic: the same seed gives the same scores', () => {
     const again = replayStoreDay(REPLAY_SMOKE);
     expect({ ...again.prediction }).toEqual({ ...result.prediction });
     expect({ ...again.phantom }).toEqual({ ...result.phantom });
     expect({ ...again.noSales }).toEqual({ ...result.noSales });
     expect({ ...again.stuckScale }).toEqual({ ...result.stuckScale });
+    expect({ ...again.tare }).toEqual({ ...result.tare });
   });
 });
