@@ -87,7 +87,7 @@ function addressOf(client: Client): string {
 }
 
 function refusal(message: string, returnCode: number): AuthenticateError {
-  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+  return Object.assign<Error, Pick<AuthenticateError, 'returnCode'>>(new Error(message), { returnCode });
 }
 
 /**
@@ -193,7 +193,8 @@ export class DeviceBroker implements DeviceSource {
         const clientCa = this.options.clientCaFile ? await readFile(this.options.clientCaFile).catch(() => undefined) : undefined;
         if (!clientCa && tls.clientCertificates === 'required')
           throw new Error(
-            `mqtt.tls.clientCertificates is required but there is no client CA at ${this.options.clientCaFile ?? '(none)'} (run \`smartstore-edge ca init\`)`,
+            `mqtt.tls.clientCertificates is required but there is no client CA at ${this.options.clientCaFile ?? '(none)'} ` +
+              '(run `smartstore-edge ca init`)',
           );
         const tlsServer = createTlsServer(
           {
@@ -387,7 +388,7 @@ export class DeviceBroker implements DeviceSource {
    */
   private gateReading(socket: Socket, client: Client): void {
     const nextBatch = (client as unknown as { _nextBatch?: unknown })._nextBatch;
-    if (typeof nextBatch !== 'function' || !socket.listeners('readable').includes(nextBatch as () => void)) return;
+    if (typeof nextBatch !== 'function' || !socket.listeners('readable').includes(nextBatch)) return;
     const readOn = nextBatch as () => void;
     socket.removeListener('readable', readOn);
     socket.on('readable', () => {
@@ -588,7 +589,7 @@ export class DeviceBroker implements DeviceSource {
     try {
       pending = gate(result.message);
     } catch (error) {
-      pending = Promise.reject(error);
+      pending = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     if (pending === undefined) return done(null);
     pending.then(

@@ -63,7 +63,18 @@ function booleanOf(value: unknown): { ok: true; value: boolean } | { ok: false; 
 function describe(value: unknown): string {
   if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value).slice(0, 32)}`;
+  switch (typeof value) {
+    case 'string':
+      return `string ${value.slice(0, 32)}`;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return `${typeof value} ${String(value).slice(0, 32)}`;
+    case 'object':
+      return 'an object';
+    default:
+      return typeof value;
+  }
 }
 
 /** The snapshot without the field: a case whose sensor went Bad must not keep reporting its last good value. */

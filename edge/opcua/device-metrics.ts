@@ -24,7 +24,9 @@ export class OpcuaDeviceMetrics {
     });
     this.itemsRecreated = new Counter({
       name: 'smartstore_opcua_items_recreated_total',
-      help: 'OPC UA monitored items re-created: stale (silent past a multiple of their rate), node-unknown (NodeId resolved again), terminated',
+      help:
+        'OPC UA monitored items re-created: stale (silent past a multiple of their rate), node-unknown (NodeId resolved again), ' +
+        'terminated',
       labelNames: ['device', 'reason'],
       registers: [registry],
     });
