@@ -10,10 +10,10 @@ import {
   DEFAULT_SCENARIO,
   scenarioEvents,
   scenarioFacings,
-  seededRandom,
   type ScenarioFacing,
   type ScenarioOptions,
 } from '../devices/store-day-scenario.js';
+import { seededRandom } from '../devices/random.js';
 import { DEFAULT_DEPLETION_PARAMS } from '../edge/insight/depletion.js';
 import { InsightEngine, type InsightDecision } from '../edge/insight/insight-engine.js';
 import { DEFAULT_PHANTOM_PARAMS, type PhantomParams } from '../edge/insight/phantom-stock.js';

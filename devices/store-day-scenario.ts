@@ -6,6 +6,8 @@
  * Deterministic: the same seed gives the same store and the same day, event for event.
  */
 
+import { seededRandom } from './random.js';
+
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
 
@@ -87,18 +89,6 @@ export type ScenarioEvent =
   | { type: 'fault-started'; at: number; facing: ScenarioFacing; kind: 'misplaced' | 'stuck' | 'blocked' }
   | { type: 'fault-ended'; at: number; facing: ScenarioFacing; kind: 'blocked' }
   | { type: 'cell-drifted'; at: number; facing: ScenarioFacing; offsetG: number };
-
-/** mulberry32: a small, fast, seeded generator (public domain), good enough for a simulation. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** Poisson-distributed count with mean `mean` (Knuth; the means here are small: a minute of one facing). */
 function poisson(mean: number, random: () => number): number {

@@ -11,19 +11,8 @@ import {
   type CampaignEffect,
   type LabelState,
 } from '../../../edge/campaigns/campaign.js';
+import { seededRandom } from '../../../devices/random.js';
 import { Harness, sends, testRules } from './campaign-harness.js';
-
-/** mulberry32: a tiny seeded generator, so a failing seed can be replayed */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const LABELS = ['l-0', 'l-1', 'l-2', 'l-3', 'l-4', 'l-5'];
 const SKUS = ['milk', 'tea', 'soap'];
@@ -32,7 +21,8 @@ const PRICES = [99, 129, 139]; // few prices, so "same content as confirmed" hap
 type Sent = { labelId: string; version: number; priceCents: number };
 
 function runSeed(seed: number): Harness {
-  const random = seeded(seed);
+  // mulberry32 (devices/random.ts): a failing seed can be replayed
+  const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const harness = new Harness(
     testRules({
