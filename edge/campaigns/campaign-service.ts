@@ -477,37 +477,26 @@ export class CampaignService {
    * answered `failed` at once and the label is free. Already handed to the driver: the port has no recall — the driver
    * replaces it with the newer version, and a late confirmation of it is the truth the machine records.
    */
+  /** A queued send dropped before it left: failed for good, told after the current step (as a driver would). */
+  private failDroppedLater(labelId: string, version: number): void {
+    queueMicrotask(() =>
+      this.onDriverEvent({ type: 'failed', labelId, version, reason: 'dropped before it was sent', retryable: false, at: this.deps.now() }),
+    );
+  }
+
   private dropQueued(labelId: string, version: number): void {
     for (const waiting of [this.held, this.releasingBatch ?? []]) {
       const at = waiting.findIndex((content) => content.labelId === labelId && content.version === version);
       if (at < 0) continue;
       waiting.splice(at, 1);
-      queueMicrotask(() =>
-        this.onDriverEvent({
-          type: 'failed',
-          labelId,
-          version,
-          reason: 'dropped before it was sent',
-          retryable: false,
-          at: this.deps.now(),
-        }),
-      );
+      this.failDroppedLater(labelId, version);
       return;
     }
     for (const entry of this.sendQueues.values()) {
       const queued = entry.queue.get(labelId);
       if (queued?.version !== version) continue;
       entry.queue.delete(labelId);
-      queueMicrotask(() =>
-        this.onDriverEvent({
-          type: 'failed',
-          labelId,
-          version,
-          reason: 'dropped before it was sent',
-          retryable: false,
-          at: this.deps.now(),
-        }),
-      );
+      this.failDroppedLater(labelId, version);
     }
   }
 
