@@ -72,7 +72,9 @@ describe.skipIf(!hasMosquitto)('relay: every event type read by the CloudEvents 
     cleanups.push(() => operator.endAsync(true));
     // a tiny telemetry budget, reported at once: a burst of telemetry makes the outbox drop and report it
     const outbox = { budgets: { telemetryBytes: 64 * 1024 }, droppedReportIntervalMs: 0 };
-    const gw = await startTestGateway({ overrides: { hq: hqOverrides(proxy.url, { outbox }) } });
+    // availability changes are coalesced per sku (5 s by default): 1 s keeps store.availability well inside the wait below
+    const insight = { availabilityCoalesceSec: 1 };
+    const gw = await startTestGateway({ overrides: { hq: hqOverrides(proxy.url, { outbox }), insight } });
     cleanups.push(() => gw.dispose());
     await eventually(async () => ((await relayStatus(gw)).link.up ? true : undefined), 5_000, 'link up');
     // the relay types (store.kiosk.event), from the CloudEvents types with the default prefix (com.smartstore.store.kiosk.event)
