@@ -1,7 +1,8 @@
 /**
  * Rules of the gateway config that JSON Schema cannot say, checked by the loader after the schema (so every value,
  * defaults included, is there and typed) and reported in the schema's format, `path: problem`: a list whose entries
- * are told apart by one key names each key once (`uniqueItems` compares whole entries, not one key). Rules JSON Schema
+ * are told apart by one key names each key once (`uniqueItems` compares whole entries, not one key), and a time zone
+ * name exists. Rules JSON Schema
  * can say are if/then or anyOf of the schema itself (relay-config.ts, config-schema.ts, opcua-server-config.ts).
  */
 import type { GatewayConfig } from './config-schema.js';
@@ -32,5 +33,19 @@ export function configRuleIssues(config: GatewayConfig): string[] {
         );
     });
   }
+  // the schema checks the name's shape; only the runtime's time zone database knows whether it exists
+  const timeZone = config.insight.timeZone;
+  if (timeZone !== null && !knownTimeZone(timeZone)) {
+    issues.push(`/insight/timeZone: ${JSON.stringify(timeZone)} is not a time zone this Node.js knows (an IANA name: Europe/Berlin)`);
+  }
   return issues;
+}
+
+function knownTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
 }

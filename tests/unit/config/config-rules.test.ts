@@ -128,3 +128,16 @@ describe('an OPC UA user needs a secret', () => {
     ]);
   });
 });
+
+describe('insight.timeZone is a time zone this Node.js knows', () => {
+  it('a well-formed name no time zone database has is named by its path', async () => {
+    expect(await issuesOf({ insight: { timeZone: 'Europe/Atlantis' } })).toEqual([
+      '/insight/timeZone: "Europe/Atlantis" is not a time zone this Node.js knows (an IANA name: Europe/Berlin)',
+    ]);
+  });
+
+  it('a real zone, or null (the process’s): accepted', async () => {
+    expect((await loadConfig({ overrides: { insight: { timeZone: 'Europe/Berlin' } }, env: {} })).insight.timeZone).toBe('Europe/Berlin');
+    expect((await loadConfig({ overrides: {}, env: {} })).insight.timeZone).toBeNull();
+  });
+});
