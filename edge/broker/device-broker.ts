@@ -33,6 +33,7 @@ import { createDeviceSession, maySubscribe, publishKeyOf, type DeviceSession } f
 import { guardSocketFrames } from './frame-guard.js';
 import { LoginThrottle } from './login-throttle.js';
 import { admitMessage, msUntilToken, newMessageBucket, type MessageBucket, type RateVerdict } from './message-rate-limit.js';
+import { asError } from '../core/as-error.js';
 
 export type BrokerOptions = GatewayConfig['mqtt'] & {
   storeId: string;
@@ -589,7 +590,7 @@ export class DeviceBroker implements DeviceSource {
     try {
       pending = gate(result.message);
     } catch (error) {
-      pending = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      pending = Promise.reject(asError(error));
     }
     if (pending === undefined) return done(null);
     pending.then(

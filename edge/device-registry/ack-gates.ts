@@ -9,6 +9,7 @@
  * Keys without a gate (shelf readings) cost one Map lookup; gates are few and registered at start.
  */
 import type { DeviceMessage } from './messages.js';
+import { asError } from '../core/as-error.js';
 
 export type AckGate = (message: DeviceMessage) => Promise<void> | undefined;
 
@@ -51,7 +52,7 @@ function combine(gates: readonly AckGate[]): AckGate {
         const pending = gate(message);
         if (pending) held.push(pending);
       } catch (error) {
-        held.push(Promise.reject(error instanceof Error ? error : new Error(String(error))));
+        held.push(Promise.reject(asError(error)));
       }
     }
     if (held.length === 0) return undefined;

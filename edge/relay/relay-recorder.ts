@@ -18,6 +18,7 @@ import type { RecorderConfig } from './outbox-config.js';
 import type { RelayOutbox } from './outbox.js';
 import { RELAY_ROUTES, RelayRouteState, type RelayOutput, type RelayRoute } from './relay-events.js';
 import { HOUR_MS, hourStartOf } from './telemetry-aggregates.js';
+import { asError } from '../core/as-error.js';
 
 export type RelayRecorderDeps = {
   bus: GatewayBus;
@@ -138,7 +139,7 @@ export class RelayRecorder implements GatewayModule {
       output = route.translate(payload, this.state, this.deps.now());
     } catch (error) {
       // a gated message that could not be recorded must not be acknowledged
-      if (route.holdsAck) this.hold(payload, Promise.reject(error instanceof Error ? error : new Error(String(error))));
+      if (route.holdsAck) this.hold(payload, Promise.reject(asError(error)));
       throw error;
     }
     if (output === undefined) return;
