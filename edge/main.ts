@@ -259,6 +259,7 @@ function gatewayModules(shared: SharedParts): ModuleSpec[] {
           options: { ...config.lowStock, maxHistoryRows: config.storage.maxHistoryRows },
           scheduler,
           now,
+          history: { days: config.stock.historyDays },
           log: component('stock'),
           onUnknownFacing: () => metrics.messageInvalid('unknown-facing'),
           onImplausibleReading: () => metrics.sensorImplausibleReadings.inc(),

@@ -12,12 +12,14 @@
  *       - { facing: 1, sku: "4006381333931", capacityUnits: 12, lowStockUnits: 3, restockUnits: 6 }
  * labels:            # optional: which shelf label (device id, or OpenEPaperLink mac) shows which facing
  *   - { label: esl-0001, shelfId: shelf-01, facing: 1 }
+ * layout:            # optional: aisles in walking order; each side lists its shelves from the aisle's start
+ *   - { aisle: "1", name: Drinks, left: [shelf-01], right: [shelf-02] }
  * ```
  */
 import { readFile } from 'node:fs/promises';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
-import type { FacingPlan, Planogram, PlanogramLabelEntry, Product } from './planogram.js';
+import type { AisleSide, FacingPlan, Planogram, PlanogramLabelEntry, PlanogramLayout, Product } from './planogram.js';
 import { facingKey } from './planogram.js';
 import { DEVICE_ID_PATTERN } from '../device-registry/topics.js';
 
@@ -42,7 +44,13 @@ type FacingEntry = {
 };
 type ShelfEntry = { id: string; facings: FacingEntry[] };
 export type { PlanogramLabelEntry };
-type PlanogramDocument = { products: Product[]; shelves: ShelfEntry[]; labels?: PlanogramLabelEntry[] };
+/** An aisle as the file writes it: a store fills this in by hand, so places are lists, not coordinates. */
+type AisleEntry = { aisle: string | number; name?: string; left?: string[]; right?: string[] };
+type PlanogramDocument = { products: Product[]; shelves: ShelfEntry[]; labels?: PlanogramLabelEntry[]; layout?: AisleEntry[] };
+
+const AISLE_SIDES: readonly AisleSide[] = ['left', 'right'];
+/** shelves along one side of one aisle: a long aisle of a hypermarket has a few dozen */
+const MAX_SHELVES_PER_SIDE = 500;
 
 const sku = { type: 'string', minLength: 1, maxLength: 64 } as const;
 const units = { type: 'integer', minimum: 0, maximum: 100_000 } as const;
@@ -113,11 +121,28 @@ export const planogramFileSchema = {
         },
       },
     },
+    layout: {
+      type: 'array',
+      maxItems: 1_000,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['aisle'],
+        properties: {
+          // "3", "3a" or 3: what the sign over the aisle says
+          aisle: { type: ['string', 'integer'], minLength: 1, maxLength: 32, minimum: 0, maximum: 100_000 },
+          name: { type: 'string', minLength: 1, maxLength: 100 },
+          left: { type: 'array', maxItems: MAX_SHELVES_PER_SIDE, items: { type: 'string', pattern: DEVICE_ID_PATTERN } },
+          right: { type: 'array', maxItems: MAX_SHELVES_PER_SIDE, items: { type: 'string', pattern: DEVICE_ID_PATTERN } },
+        },
+      },
+    },
   },
 } as const;
 
 // Compiled once per process; the gateway may reload the planogram many times.
-const ajv = new Ajv({ allErrors: true });
+// allowUnionTypes: an aisle may be written 3 or "3a"
+const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
 const validateDocument = ajv.compile<PlanogramDocument>(planogramFileSchema);
 
 /** restockUnits when the file leaves it out: a little above the low mark, never above capacity. */
@@ -224,6 +249,43 @@ function crossCheck(data: unknown): string[] {
     });
   });
   problems.push(...checkLabels(root?.labels, facingAt));
+  const shelfIds = new Set(shelves.map((shelf: unknown) => asRecord(shelf)?.id).filter((id) => typeof id === 'string'));
+  problems.push(...checkLayout(root?.layout, shelfIds));
+  return problems;
+}
+
+/** Every placed shelf is in `shelves`, each shelf has one place, each aisle is listed once and places a shelf. */
+function checkLayout(layout: unknown, shelfIds: ReadonlySet<unknown>): string[] {
+  if (!Array.isArray(layout)) return [];
+  const problems: string[] = [];
+  const aisleAt = new Map<string, string>();
+  const shelfAt = new Map<string, string>();
+  layout.forEach((entry: unknown, index) => {
+    const aisle = asRecord(entry);
+    if (!aisle) return;
+    const pointer = `/layout/${index}`;
+    if (typeof aisle.aisle === 'string' || typeof aisle.aisle === 'number') {
+      const id = String(aisle.aisle);
+      const first = aisleAt.get(id);
+      if (first) problems.push(`${pointer}/aisle: aisle "${id}" is listed twice (first at ${first})`);
+      else aisleAt.set(id, `${pointer}/aisle`);
+    }
+    let placed = 0;
+    for (const side of AISLE_SIDES) {
+      const list: unknown = aisle[side];
+      if (!Array.isArray(list)) continue;
+      list.forEach((shelfId: unknown, order) => {
+        if (typeof shelfId !== 'string') return;
+        placed += 1;
+        const at = `${pointer}/${side}/${order}`;
+        if (!shelfIds.has(shelfId)) problems.push(`${at}: unknown shelf "${shelfId}" (not in shelves)`);
+        const first = shelfAt.get(shelfId);
+        if (first) problems.push(`${at}: shelf "${shelfId}" is placed twice (first at ${first}); a shelf stands in one place`);
+        else shelfAt.set(shelfId, at);
+      });
+    }
+    if (placed === 0) problems.push(`${pointer}: places no shelf (list its shelves under left or right)`);
+  });
   return problems;
 }
 
@@ -278,8 +340,22 @@ function toPlanogram(document: PlanogramDocument): Planogram {
       tareG: entry.tareG ?? 0,
     })),
   );
-  if (!document.labels || document.labels.length === 0) return { products, facings };
-  return { products, facings, labels: document.labels.map(({ label, shelfId, facing }) => ({ label, shelfId, facing })) };
+  const planogram: Planogram = { products, facings };
+  if (document.labels && document.labels.length > 0)
+    planogram.labels = document.labels.map(({ label, shelfId, facing }) => ({ label, shelfId, facing }));
+  if (document.layout && document.layout.length > 0) planogram.layout = toLayout(document.layout);
+  return planogram;
+}
+
+function toLayout(entries: readonly AisleEntry[]): PlanogramLayout {
+  const layout: PlanogramLayout = { aisles: [], shelves: [] };
+  for (const entry of entries) {
+    const aisle = String(entry.aisle);
+    layout.aisles.push(entry.name === undefined ? { aisle } : { aisle, name: entry.name });
+    for (const side of AISLE_SIDES)
+      (entry[side] ?? []).forEach((shelfId, index) => layout.shelves.push({ shelfId, aisle, side, order: index + 1 }));
+  }
+  return layout;
 }
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {

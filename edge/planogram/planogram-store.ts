@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FacingPlan, Planogram, PlanogramLabelEntry, Product } from './planogram.js';
+import type { AisleSide, FacingPlan, LayoutAisle, Planogram, PlanogramLabelEntry, Product, ShelfPlace } from './planogram.js';
 import type { SqliteDatabase } from '../storage/database.js';
 
 type ProductRow = { sku: string; name: string; unit_weight_g: number; price_cents: number | null };
@@ -35,6 +35,8 @@ export class PlanogramStore {
       await tx.run('DELETE FROM planogram');
       await tx.run('DELETE FROM products');
       await tx.run('DELETE FROM planogram_labels');
+      await tx.run('DELETE FROM planogram_layout');
+      await tx.run('DELETE FROM planogram_aisles');
       await tx.runMany(
         'INSERT INTO products (sku, name, unit_weight_g, price_cents) VALUES (?, ?, ?, ?)',
         planogram.products.map((p) => [p.sku, p.name, p.unitWeightG, p.priceCents ?? null]),
@@ -47,6 +49,14 @@ export class PlanogramStore {
       await tx.runMany(
         'INSERT INTO planogram_labels (position, label, shelf_id, facing) VALUES (?, ?, ?, ?)',
         (planogram.labels ?? []).map((l, i) => [i, l.label, l.shelfId, l.facing]),
+      );
+      await tx.runMany(
+        'INSERT INTO planogram_aisles (position, aisle, name) VALUES (?, ?, ?)',
+        (planogram.layout?.aisles ?? []).map((a, i) => [i, a.aisle, a.name ?? null]),
+      );
+      await tx.runMany(
+        'INSERT INTO planogram_layout (shelf_id, aisle, side, position) VALUES (?, ?, ?, ?)',
+        (planogram.layout?.shelves ?? []).map((p) => [p.shelfId, p.aisle, p.side, p.order]),
       );
       if (fingerprint)
         await tx.run('INSERT INTO gateway_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [
@@ -63,7 +73,21 @@ export class PlanogramStore {
     const labels = await this.db.all<{ label: string; shelf_id: string; facing: number }>(
       'SELECT label, shelf_id, facing FROM planogram_labels ORDER BY position',
     );
+    const aisles = await this.db.all<{ aisle: string; name: string | null }>('SELECT aisle, name FROM planogram_aisles ORDER BY position');
+    const places = await this.db.all<{ shelf_id: string; aisle: string; side: AisleSide; position: number }>(
+      // the file's order: aisles as walked, left side before right, each side from the aisle's start
+      `SELECT l.shelf_id, l.aisle, l.side, l.position FROM planogram_layout l JOIN planogram_aisles a ON a.aisle = l.aisle
+       ORDER BY a.position, l.side, l.position`,
+    );
     return {
+      ...(aisles.length === 0
+        ? {}
+        : {
+            layout: {
+              aisles: aisles.map((row): LayoutAisle => (row.name === null ? { aisle: row.aisle } : { aisle: row.aisle, name: row.name })),
+              shelves: places.map((row): ShelfPlace => ({ shelfId: row.shelf_id, aisle: row.aisle, side: row.side, order: row.position })),
+            },
+          }),
       ...(labels.length === 0
         ? {}
         : { labels: labels.map((row): PlanogramLabelEntry => ({ label: row.label, shelfId: row.shelf_id, facing: row.facing })) }),

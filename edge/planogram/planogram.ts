@@ -24,8 +24,16 @@ export type FacingPlan = {
 
 /** A shelf label bound to a facing in the planogram file (the labels room also takes bindings through its API). */
 export type PlanogramLabelEntry = { label: string; shelfId: string; facing: number };
-/** `labels`: the file's label bindings, in file order (absent: none). */
-export type Planogram = { products: Product[]; facings: FacingPlan[]; labels?: PlanogramLabelEntry[] };
+/** Which side of its aisle a shelf stands on, walking the aisle from its start. */
+export type AisleSide = 'left' | 'right';
+/** Where a shelf stands: its aisle, the side, and its place along that side (1 = nearest the aisle's start). */
+export type ShelfPlace = { shelfId: string; aisle: string; side: AisleSide; order: number };
+/** An aisle of the layout, in the store's walking order; `name` is what staff call it ("Drinks"). */
+export type LayoutAisle = { aisle: string; name?: string };
+/** The optional `layout` section: aisles in walking order and the place of each shelf the store placed. */
+export type PlanogramLayout = { aisles: LayoutAisle[]; shelves: ShelfPlace[] };
+/** `labels`: the file's label bindings, in file order (absent: none). `layout`: absent when the file has none. */
+export type Planogram = { products: Product[]; facings: FacingPlan[]; labels?: PlanogramLabelEntry[]; layout?: PlanogramLayout };
 
 export function facingKey(shelfId: string, facing: number): string {
   return `${shelfId}/${facing}`;
@@ -37,8 +45,10 @@ export class PlanogramIndex {
   private readonly facingsByShelf = new Map<string, Map<number, FacingPlan>>();
   private readonly productsBySku = new Map<string, Product>();
   private readonly facingsBySku = new Map<string, FacingPlan[]>();
+  private readonly placesByShelf = new Map<string, ShelfPlace>();
 
   constructor(readonly planogram: Planogram) {
+    for (const place of planogram.layout?.shelves ?? []) this.placesByShelf.set(place.shelfId, place);
     for (const product of planogram.products) this.productsBySku.set(product.sku, product);
     for (const plan of planogram.facings) {
       let shelf = this.facingsByShelf.get(plan.shelfId);
@@ -60,6 +70,11 @@ export class PlanogramIndex {
 
   facingsOf(sku: string): readonly FacingPlan[] {
     return this.facingsBySku.get(sku) ?? [];
+  }
+
+  /** Where the layout places a shelf; undefined without a layout or for a shelf it leaves out. */
+  placeOf(shelfId: string): ShelfPlace | undefined {
+    return this.placesByShelf.get(shelfId);
   }
 
   shelfIds(): string[] {

@@ -10,10 +10,15 @@ import { facingKey } from '../planogram/planogram.js';
 import type { SqliteDatabase } from '../storage/database.js';
 import type { PendingWrites, WriteBehindWriter } from '../storage/write-behind.js';
 import { FacingStateStore, type FacingSnapshot } from './facing-state-store.js';
+import { historyKey, historyRow, type FacingHistoryRow } from './facing-history.js';
+import { FacingHistoryStore } from './facing-history-store.js';
 import type { LiveWeight } from './facing-stock-ledger.js';
 import { stockRoutes } from './routes.js';
 import { ShelfStockBook, toSnapshot, type FacingStockView } from './shelf-stock-book.js';
 import { StockPipeline, type StockOutput, type StockPipelineOptions } from './stock-pipeline.js';
+
+const DAY_MS = 86_400_000;
+const PRUNE_HISTORY_EVERY_MS = 600_000;
 
 declare module '../core/module.js' {
   interface GatewayServices {
@@ -27,6 +32,8 @@ export type StockModuleDeps = {
   writer: WriteBehindWriter;
   planogram: () => PlanogramIndex;
   options: StockPipelineOptions & { maxHistoryRows: number };
+  /** facing history (units over time, for charts): kept `days`, pruned every `pruneEveryMs` (default 10 min) */
+  history: { days: number; pruneEveryMs?: number };
   scheduler: SchedulerLike;
   now: () => number;
   log: Logger;
@@ -52,12 +59,18 @@ export class StockModule implements GatewayModule {
   private unsubscribe: (() => void) | undefined;
   private readonly facingWrites: PendingWrites<FacingSnapshot>;
   private readonly store: FacingStateStore;
+  private readonly historyStore: FacingHistoryStore;
+  private readonly historyWrites: PendingWrites<FacingHistoryRow>;
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private pruning: Promise<void> | undefined;
   private readonly unknownFacingLog: LogThrottle;
   private readonly sensorFaultLog: LogThrottle;
 
   constructor(private readonly deps: StockModuleDeps) {
     this.store = new FacingStateStore(deps.db);
     this.facingWrites = deps.writer.register(FacingStateStore.writes({ maxHistoryRows: deps.options.maxHistoryRows }));
+    this.historyStore = new FacingHistoryStore(deps.db);
+    this.historyWrites = deps.writer.register(FacingHistoryStore.writes());
     this.unknownFacingLog = new LogThrottle({ burst: 3, windowMs: 60_000, maxKeys: 1_000 }, deps.now);
     // a cell that flaps between plausible and not must not flood the log; the alert and the counter tell the rest
     this.sensorFaultLog = new LogThrottle({ burst: 3, windowMs: 60_000, maxKeys: 1_000 }, deps.now);
@@ -80,7 +93,22 @@ export class StockModule implements GatewayModule {
 
   /** Retention: stored raw readings older than `cutoff` are deleted. */
   readonly purgeReadingsBefore = (cutoff: number): Promise<number> => this.store.purgeHistoryBefore(cutoff);
-  readonly routes = (guard: AccessGuard) => stockRoutes({ stock: () => this.stock, guard });
+  readonly routes = (guard: AccessGuard) =>
+    stockRoutes({ stock: () => this.stock, planogram: this.deps.planogram, history: this.historyStore, guard, now: this.deps.now });
+
+  /** Retention of the facing history: rows older than `stock.historyDays` go, a bounded batch per pass. */
+  pruneHistory(): Promise<void> {
+    this.pruning ??= this.historyStore
+      .pruneBefore(this.deps.now() - this.deps.history.days * DAY_MS)
+      .then(
+        (removed) => {
+          if (removed > 0) this.deps.log.info({ removed, historyDays: this.deps.history.days }, 'facing history pruned');
+        },
+        (error: unknown) => this.deps.log.warn({ err: error }, 'facing history prune failed; retried at the next pass'),
+      )
+      .finally(() => (this.pruning = undefined));
+    return this.pruning;
+  }
 
   async start(): Promise<void> {
     const planogram = this.deps.planogram();
@@ -121,9 +149,16 @@ export class StockModule implements GatewayModule {
       pipeline.push(message),
     );
     this.deps.log.info({ facings: planogram.planogram.facings.length }, 'stock pipeline started');
+    // not awaited: a store back after a long stop prunes in the background, in bounded batches
+    void this.pruneHistory();
+    this.pruneTimer = setInterval(() => void this.pruneHistory(), this.deps.history.pruneEveryMs ?? PRUNE_HISTORY_EVERY_MS);
+    this.pruneTimer.unref();
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.pruneTimer);
+    this.pruneTimer = undefined;
+    await this.pruning;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.pipeline?.stop();
@@ -160,6 +195,8 @@ export class StockModule implements GatewayModule {
   private changed(view: FacingStockView, cause: 'quantity' | 'level', previousUnits: number | null): void {
     const snapshot = toSnapshot(view);
     if (snapshot) this.facingWrites.put(facingKey(view.shelfId, view.facing), snapshot);
+    const row = historyRow(view, previousUnits);
+    if (row) this.historyWrites.put(historyKey(row), row);
     this.deps.bus.emit('stock.changed', { view, cause, previousUnits });
   }
 }

@@ -13,6 +13,7 @@ import * as kpis from './012-kpis.js';
 import * as labelSightings from './013-label-sightings.js';
 import * as planogramLabels from './014-planogram-labels.js';
 import * as storeIdentity from './015-store-identity.js';
+import * as layoutFacingHistory from './016-layout-facing-history.js';
 
 export type Migration = { version: number; name: string; sql: string };
 
@@ -33,4 +34,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 13, ...labelSightings },
   { version: 14, ...planogramLabels },
   { version: 15, ...storeIdentity },
+  { version: 16, ...layoutFacingHistory },
 ];

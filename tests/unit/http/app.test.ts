@@ -115,7 +115,13 @@ async function build(options: Partial<BuildOptions> = {}): Promise<FastifyInstan
       healthRoutes({ health: () => report, metrics: metrics.registry, scrapeGuard: access.scrapeGuard(null) }),
       access.routes(),
       alertRoutes({ alerts, guard, durable: async () => undefined }),
-      stockRoutes({ stock: () => stock, guard }),
+      stockRoutes({
+        stock: () => stock,
+        planogram: () => PLANOGRAM,
+        history: { window: async () => ({ before: undefined, points: [] }) },
+        guard,
+        now: () => clock,
+      }),
       deviceRoutes({ devices, isConnected: (id) => connected.has(id), guard, log }),
       liveEventRoutes({
         bus,

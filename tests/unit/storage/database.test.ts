@@ -302,6 +302,7 @@ describe('migrate', () => {
       'campaigns',
       'certificates',
       'devices',
+      'facing_history',
       'facing_state',
       'gateway_meta',
       'hq_commands',
@@ -312,6 +313,7 @@ describe('migrate', () => {
       'label_prices',
       'label_sightings',
       'planogram',
+      'planogram_aisles',
       'planogram_labels',
       'products',
       'schema_migrations',
@@ -336,6 +338,7 @@ describe('migrate', () => {
       { version: 14, name: 'planogram-labels' },
       { version: 15, name: 'store-identity' },
     ]);
+      { version: 16, name: 'layout-facing-history' },
   });
 
   it('applies only the migrations newer than the database', async () => {
