@@ -1,10 +1,13 @@
 /**
- * The insight replay harness (issue 24): a seeded store day (devices/store-day-scenario.ts) fed to the InsightEngine in
- * virtual time, its decisions scored against the scenario's ground truth — per detector precision, recall and lead
- * time — and the engine's throughput in events per second. Deterministic: same options, same numbers (but the time).
+ * The insight replay harness (issue 24): a seeded store day (devices/store-day-scenario.ts) run through the gateway's
+ * real pipelines in virtual time, its decisions scored against the scenario's ground truth — per detector precision,
+ * recall and lead time — and the pipelines' throughput. Deterministic: same options, same numbers (but the time).
  *
- * What the engine sees is what the gateway would: a facing's units when its load cell sees a change (not for a
- * misplaced or stuck facing), kiosk payments (a share of the takes, minutes later), and a tick every few minutes.
+ * What goes in is what the devices send: every load cell's gross weight every 10 s (noise, a hand on the shelf now and
+ * then, frozen and drifted cells) and the kiosks' `item-scanned`. The readings go through the stock room's
+ * StockPipeline (plausibility, the rolling median, units from weight; its debounce timers on a virtual-time scheduler)
+ * and the ShelfStockBook, and the engine gets what the insight module gets from the bus: `stock.changed` quantities
+ * from the load cell, every raw reading, the kiosk sales, and a tick every few minutes.
  */
 import {
   DEFAULT_SCENARIO,
@@ -13,7 +16,11 @@ import {
   type ScenarioFacing,
   type ScenarioOptions,
 } from '../devices/store-day-scenario.js';
-import { seededRandom } from '../devices/random.js';
+import { VirtualTimeScheduler } from 'rxjs';
+import type { DeviceMessage } from '../edge/device-registry/messages.js';
+import { PlanogramIndex } from '../edge/planogram/planogram.js';
+import { ShelfStockBook } from '../edge/stock/shelf-stock-book.js';
+import { StockPipeline, type StockPipelineOptions } from '../edge/stock/stock-pipeline.js';
 import { DEFAULT_DEPLETION_PARAMS } from '../edge/insight/depletion.js';
 import { InsightEngine, type InsightDecision } from '../edge/insight/insight-engine.js';
 import { DEFAULT_PHANTOM_PARAMS, type PhantomParams } from '../edge/insight/phantom-stock.js';
@@ -30,15 +37,20 @@ export type ReplaySettings = {
   leadTimeMs: number;
   /** the engine's periodic look */
   tickMs: number;
-  /** a phantom sku counts as found only within this long of its first unseen kiosk sale */
+  /** a phantom sku counts as found only within this long of its first unexplainable kiosk sale (PHANTOM_FOUND_DEFINITION) */
   phantomFoundWithinMs: number;
   phantom: PhantomParams;
   /** a stuck load cell counts as found only within this long of freezing */
   stuckFoundWithinMs: number;
-  /** every load cell reads this often on the scored day (a shelf controller reports every second; fewer keep it quick) */
-  readingIntervalMs: number;
   noSales: NoSalesParams;
+  /** the stock room's pipeline settings */
+  stock: StockPipelineOptions;
 };
+
+/** What "phantom stock found within N min" means in the scores (printed with them). */
+export const PHANTOM_FOUND_DEFINITION =
+  "from the later of the fault's onset and the first kiosk sale the fault makes unexplainable (a unit taken after the " +
+  'onset, so its shelf never showed it leave): no detector can see phantom stock before such a sale';
 
 export const REPLAY_DEFAULT: ReplaySettings = {
   // a day of history for the store's traffic to be learned, then the scored day
@@ -48,8 +60,9 @@ export const REPLAY_DEFAULT: ReplaySettings = {
   phantomFoundWithinMs: 15 * MINUTE_MS,
   phantom: DEFAULT_PHANTOM_PARAMS,
   stuckFoundWithinMs: 60 * MINUTE_MS,
-  readingIntervalMs: 10_000,
   noSales: DEFAULT_NO_SALES_PARAMS,
+  // the gateway's defaults (edge/config/config-schema.ts, stock)
+  stock: { smoothingWindow: 5, staleAfterMs: 60_000, debounceMs: 5_000, sensorToleranceG: 50 },
 };
 
 export const REPLAY_SMOKE: ReplaySettings = {
@@ -76,6 +89,11 @@ export type ReplayResult = {
   /** events the engine was fed (units, sales, ticks) and how fast it took them */
   engineEvents: number;
   engineEventsPerS: number;
+  /** device messages (raw readings, kiosk sales) through the stock pipeline and the engine, and how fast */
+  deviceMessages: number;
+  deviceMessagesPerS: number;
+  /** what the stock pipeline made of the readings: low/ok signals, sensor-fault changes, implausible readings dropped */
+  stock: { signals: number; sensorFaults: number; implausible: number };
   replayMs: number;
   prediction: DetectorScore & {
     /** stock-outs too fast for any lead: from a restock to empty in less than the lead time (a facing too small) */
@@ -84,7 +102,11 @@ export type ReplayResult = {
     /** alerts resolved by a restock before the facing emptied: the clerk came anyway, not judged */
     preempted: number;
   };
-  phantom: DetectorScore & { medianDetectMin: number | null };
+  /**
+   * found within `phantomFoundWithinMs` of PHANTOM_FOUND_DEFINITION's start; cases: the faulty facings' skus with such a
+   * sale on the scored day; `medianFromOnsetMin`: from the fault's onset
+   */
+  phantom: DetectorScore & { medianDetectMin: number | null; medianFromOnsetMin: number | null; definition: string };
   /**
    * no-sales against the blocked facings: found = alerted while blocked; an alert on a misplaced or stuck facing (its
    * shelf truly shows no sale) is neither confirmed nor false (`explained`)
@@ -107,14 +129,14 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
   const facings = scenarioFacings(options);
   const facingByKey = new Map(facings.map((f) => [`${f.shelfId}/${f.facing}`, f]));
   const engine = new InsightEngine(
-    facings.map((f, i) => ({
+    facings.map((f) => ({
       shelfId: f.shelfId,
       facing: f.facing,
       sku: f.sku,
       name: f.sku,
       capacityUnits: f.capacityUnits,
-      tareG: 0,
-      unitWeightG: unitWeightG(i),
+      tareG: f.tareG,
+      unitWeightG: f.unitWeightG,
     })),
     {
       depletion: DEFAULT_DEPLETION_PARAMS,
@@ -140,18 +162,21 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
   const noSales = { alerts: 0, confirmed: 0, explained: 0 };
   const stuckTruth = new Map<ScenarioFacing, { from: number; alertedAt: number | undefined }>();
   const stuck = { alerts: 0, confirmed: 0 };
-  const readings = rawReadings(facings, options.seed);
   const driftTruth = new Map<ScenarioFacing, { offsetG: number; emptySince: number | undefined; longestEmptyMs: number; at: number[] }>();
   const tareFalse = new Set<ScenarioFacing>();
   const tareFound = new Map<ScenarioFacing, number>();
   const prediction = { cases: 0, found: 0, late: 0, tooFast: 0, preempted: 0, confirmed: 0, falseAlarms: 0, leads: [] as number[] };
-  // phantom: per sku of a faulty facing, the first unseen kiosk sale, and when the engine flagged it
-  const phantomTruth = new Map<string, { firstUnseenSaleAt: number | undefined; flaggedAt: number | undefined }>();
+  // phantom: per sku of a faulty facing, its onset, the first kiosk sale its shelf cannot explain, when the engine flagged it
+  const phantomTruth = new Map<string, { onset: number; firstUnseenSaleAt: number | undefined; flaggedAt: number | undefined }>();
   let phantomAlerts = 0;
   let phantomConfirmed = 0;
   let scenarioCount = 0;
   let engineEvents = 0;
   let engineMs = 0;
+  let deviceMessages = 0;
+  let deviceMs = 0;
+  let readingCount = 0;
+  const stock = { signals: 0, sensorFaults: 0, implausible: 0 };
 
   const act = (decisions: InsightDecision[], at: number) => {
     for (const decision of decisions) {
@@ -228,53 +253,57 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
     act(decisions, at);
   };
 
+  const { pipeline, advance } = stockRoom(facings, settings.stock, options.startAt, {
+    quantity: (shelfId, facing, units, at) => feed(at, () => engine.facingUnits(shelfId, facing, units, at)),
+    signal: () => stock.signals++,
+    sensorFault: () => stock.sensorFaults++,
+    implausible: () => stock.implausible++,
+  });
   const replayBegan = performance.now();
-  // the shelves report their units when they connect: every facing is known (full) from the start
-  for (const f of facings) feed(options.startAt, () => engine.facingUnits(f.shelfId, f.facing, f.capacityUnits, options.startAt));
   let nextTick = options.startAt + settings.tickMs;
-  // the raw readings of the scored day (the stuck cells freeze on it), from an hour before it
-  let nextReading = scoredFrom - 60 * MINUTE_MS;
   for (const event of scenarioEvents(options, facings)) {
-    scenarioCount++;
-    while (event.at >= nextReading || event.at >= nextTick) {
-      if (nextReading <= nextTick) {
-        // every load cell reads (not counted in the engine's events/s: a compare each)
-        const at = nextReading;
-        readings.each((facing, weightG) => {
-          const change = engine.scaleReading(facing.shelfId, facing.facing, weightG, at);
-          if (change === 1 && at >= scoredFrom) stuckOpened(facing, at);
-        });
-        nextReading += settings.readingIntervalMs;
-        continue;
-      }
+    if (event.type !== 'shelf-weights') scenarioCount++;
+    // the pipeline's debounce timers up to now, then the engine's periodic look
+    advance(event.at);
+    for (; event.at >= nextTick; nextTick += settings.tickMs) {
       const at = nextTick;
       feed(at, () => engine.tick(at));
-      if (at >= scoredFrom) {
-        for (const proposal of engine.tareProposals(at)) {
-          const facing = facingOf(proposal);
-          const drift = driftTruth.get(facing);
-          if (drift === undefined) tareFalse.add(facing);
-          else if (Math.abs(proposal.proposedTareG - drift.offsetG) <= 3 && !tareFound.has(facing)) tareFound.set(facing, at);
-        }
+      if (at < scoredFrom) continue;
+      for (const proposal of engine.tareProposals(at)) {
+        const facing = facingOf(proposal);
+        const drift = driftTruth.get(facing);
+        if (drift === undefined) tareFalse.add(facing);
+        else if (Math.abs(proposal.proposedTareG - drift.offsetG) <= 3 && !tareFound.has(facing)) tareFound.set(facing, at);
       }
-      nextTick += settings.tickMs;
     }
     switch (event.type) {
+      case 'shelf-weights': {
+        // every load cell's report, as the broker hands it to the stock room and the insight module (the hot path)
+        const { at, weightsG } = event;
+        const began = performance.now();
+        for (let i = 0; i < facings.length; i++) {
+          const { shelfId, facing } = facings[i] as ScenarioFacing;
+          const weightG = weightsG[i] as number;
+          pipeline.push({ key: 'shelf/weight', deviceId: shelfId, payload: { facing, weightG, ts: at }, receivedAt: at });
+          const change = engine.scaleReading(shelfId, facing, weightG, at);
+          if (change === 1 && at >= scoredFrom) stuckOpened({ shelfId, facing }, at);
+        }
+        deviceMs += performance.now() - began;
+        deviceMessages += facings.length;
+        readingCount += facings.length;
+        break;
+      }
       case 'fault-started':
         faultOf.set(event.facing, event.kind);
         if (event.kind === 'blocked') {
           blockedTruth.set(event.facing, { from: event.at, to: undefined, alertedAt: undefined });
           break;
         }
-        if (event.kind === 'stuck') {
-          readings.freeze(event.facing);
-          stuckTruth.set(event.facing, { from: event.at, alertedAt: undefined });
-        }
+        if (event.kind === 'stuck') stuckTruth.set(event.facing, { from: event.at, alertedAt: undefined });
         faulty.add(event.facing);
-        phantomTruth.set(event.facing.sku, { firstUnseenSaleAt: undefined, flaggedAt: undefined });
+        phantomTruth.set(event.facing.sku, { onset: event.at, firstUnseenSaleAt: undefined, flaggedAt: undefined });
         break;
       case 'cell-drifted':
-        readings.drift(event.facing, event.offsetG);
         driftTruth.set(event.facing, { offsetG: event.offsetG, emptySince: undefined, longestEmptyMs: 0, at: [] });
         break;
       case 'fault-ended': {
@@ -297,16 +326,23 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
           t.episodeStart = event.at;
           t.firstAlertAt = undefined;
         }
-        if (event.seenByShelf) {
-          readings.set(event.facing, event.units);
-          feed(event.at, () => engine.facingUnits(event.facing.shelfId, event.facing.facing, event.units, event.at));
-        }
         break;
       }
       case 'paid-at-kiosk': {
         const case_ = phantomTruth.get(event.sku);
-        if (case_ !== undefined) case_.firstUnseenSaleAt ??= event.at;
-        feed(event.at, () => engine.sale(event.sku, event.qty, event.at));
+        if (case_ !== undefined && !event.shelfSawTake) case_.firstUnseenSaleAt ??= event.at;
+        const { at, sku, qty } = event;
+        const message: DeviceMessage = {
+          key: 'kiosk/event',
+          deviceId: 'kiosk-01',
+          payload: { type: 'item-scanned', basketId: 'replay', sku, qty, ts: at },
+          receivedAt: at,
+        };
+        const began = performance.now();
+        pipeline.push(message);
+        deviceMs += performance.now() - began;
+        deviceMessages++;
+        feed(at, () => engine.sale(sku, qty, at));
         break;
       }
       case 'ran-empty': {
@@ -326,12 +362,14 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
       }
     }
   }
+  pipeline.stop();
   const replayMs = performance.now() - replayBegan;
 
   const phantomCases = [...phantomTruth.values()].filter((c) => c.firstUnseenSaleAt !== undefined);
-  const detectMin = phantomCases
-    .filter((c) => c.flaggedAt !== undefined)
-    .map((c) => ((c.flaggedAt as number) - (c.firstUnseenSaleAt as number)) / MINUTE_MS);
+  const phantomFlagged = phantomCases.filter((c) => c.flaggedAt !== undefined);
+  // the first unexplainable sale comes after the onset: it is the later of the two
+  const detectMin = phantomFlagged.map((c) => ((c.flaggedAt as number) - Math.max(c.onset, c.firstUnseenSaleAt as number)) / MINUTE_MS);
+  const fromOnsetMin = phantomFlagged.map((c) => ((c.flaggedAt as number) - c.onset) / MINUTE_MS);
   const phantomFound = detectMin.filter((m) => m * MINUTE_MS <= settings.phantomFoundWithinMs).length;
   const judged = prediction.confirmed + prediction.falseAlarms;
   const blockedDetect = [...blockedTruth.values()]
@@ -352,6 +390,9 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
     scenarioEvents: scenarioCount,
     engineEvents,
     engineEventsPerS: Math.round(engineEvents / (engineMs / 1000)),
+    deviceMessages,
+    deviceMessagesPerS: Math.round(deviceMessages / (deviceMs / 1000)),
+    stock,
     replayMs: Math.round(replayMs),
     prediction: {
       cases: prediction.cases,
@@ -372,6 +413,8 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
       falseAlarms: phantomAlerts - phantomConfirmed,
       medianLeadMin: null,
       medianDetectMin: median(detectMin),
+      medianFromOnsetMin: median(fromOnsetMin),
+      definition: PHANTOM_FOUND_DEFINITION,
     },
     noSales: {
       cases: blockedTruth.size,
@@ -391,7 +434,7 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
       falseAlarms: stuck.alerts - stuck.confirmed,
       medianLeadMin: null,
       medianDetectMin: median(stuckDetect),
-      readings: readings.count(),
+      readings: readingCount,
       detectedLater: stuckDetect.length - stuckFound,
     },
     tare: {
@@ -407,45 +450,65 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
   };
 }
 
-/** 80–500 g a unit, by the facing's place in the list (a tare of 0 for all). */
-function unitWeightG(index: number): number {
-  return 80 + ((index * 37) % 420);
-}
+type StockRoomSink = {
+  /** a `stock.changed` the insight module takes: the load cell's units (source weight) changed */
+  quantity: (shelfId: string, facing: number, units: number, at: number) => void;
+  signal: () => void;
+  sensorFault: () => void;
+  implausible: () => void;
+};
 
 /**
- * Each facing's raw load-cell weight: units × a unit weight plus a few grams of jitter (its own seeded stream), or
- * frozen at its last value once its cell is stuck. A compare per facing per minute: no object per reading.
+ * The stock room as edge/stock/module.ts runs it, without the bus and the database: the scenario's store as a planogram
+ * (its unit weights and tares; low at a quarter of capacity, ok again at half), the StockPipeline on a virtual-time
+ * scheduler, and the ShelfStockBook that says when what a person sees changed. `advance(at)` runs the pipeline's timers
+ * due by `at` and sets the clock there.
  */
-function rawReadings(facings: readonly ScenarioFacing[], seed: number) {
-  const random = seededRandom(seed ^ 0x5ca1e);
-  const index = new Map(facings.map((f, i) => [f, i]));
-  const units = facings.map((f) => f.capacityUnits);
-  const frozenG = facings.map(() => Number.NaN);
-  const unitG = facings.map((_, i) => unitWeightG(i));
-  const offsetG = facings.map(() => 0);
-  let count = 0;
-  return {
-    set(facing: ScenarioFacing, value: number) {
-      units[index.get(facing) as number] = value;
-    },
-    freeze(facing: ScenarioFacing) {
-      const i = index.get(facing) as number;
-      frozenG[i] = (units[i] as number) * (unitG[i] as number) + (offsetG[i] as number);
-    },
-    drift(facing: ScenarioFacing, g: number) {
-      offsetG[index.get(facing) as number] = g;
-    },
-    each(visit: (facing: ScenarioFacing, weightG: number) => void) {
-      for (let i = 0; i < facings.length; i++) {
-        const frozen = frozenG[i] as number;
-        // a live cell: ±3 g of noise around the true weight, to 0.1 g as a controller reports it
-        const live = (units[i] as number) * (unitG[i] as number) + (offsetG[i] as number) + Math.round((random() * 6 - 3) * 10) / 10;
-        visit(facings[i] as ScenarioFacing, Number.isNaN(frozen) ? live : frozen);
-        count++;
-      }
-    },
-    count: () => count,
+function stockRoom(facings: readonly ScenarioFacing[], options: StockPipelineOptions, startAt: number, sink: StockRoomSink) {
+  const planogram = new PlanogramIndex({
+    products: facings.map((f) => ({ sku: f.sku, name: f.sku, unitWeightG: f.unitWeightG })),
+    facings: facings.map((f) => ({
+      shelfId: f.shelfId,
+      facing: f.facing,
+      sku: f.sku,
+      capacityUnits: f.capacityUnits,
+      lowStockUnits: Math.floor(f.capacityUnits / 4),
+      restockUnits: Math.ceil(f.capacityUnits / 2),
+      tareG: f.tareG,
+    })),
+  });
+  const scheduler = new VirtualTimeScheduler();
+  scheduler.frame = startAt;
+  const book = new ShelfStockBook(planogram);
+  const pipeline = new StockPipeline({
+    planogram,
+    options,
+    scheduler,
+    initialStock: () => undefined,
+    initialLevel: () => undefined,
+    onUnknownFacing: () => undefined,
+    initialSensorFault: () => false,
+    onImplausibleReading: sink.implausible,
+  });
+  pipeline.start((output) => {
+    if (output.type === 'sensor-fault') return sink.sensorFault();
+    if (output.type === 'signal') {
+      book.applySignal(output.signal);
+      return sink.signal();
+    }
+    const view = book.applyQuantity(output.quantity);
+    // the insight module's stock.changed handler: a quantity from the load cell, units known
+    if (view !== undefined && view.units !== null && view.source === 'weight') {
+      sink.quantity(view.shelfId, view.facing, view.units, view.updatedAt ?? output.quantity.at);
+    }
+  });
+  const advance = (at: number) => {
+    if (at <= scheduler.frame) return;
+    scheduler.maxFrames = at;
+    scheduler.flush();
+    scheduler.frame = at;
   };
+  return { pipeline, advance };
 }
 
 function facingKeyOf(alertKey: string): string {

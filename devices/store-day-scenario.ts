@@ -1,12 +1,14 @@
 /**
  * A seeded day (or days) of a store's shelves, minute by minute, with what really happened on each facing: shoppers
- * taking units at rush hours, staff rounds refilling low facings, facings left empty until someone notices. The replay
- * harness feeds it to the gateway's pipelines and scores the detectors against its ground truth.
+ * taking units at rush hours, staff rounds refilling low facings, facings left empty until someone notices. Beside the
+ * ground truth it emits what the devices emit: every facing's load cell reading in grams every `readingIntervalMs`
+ * (noise, a hand resting on the shelf now and then, frozen or drifted cells), and kiosk payments. The replay harness
+ * feeds the device side to the gateway's pipelines and scores the detectors against the ground truth.
  *
  * Deterministic: the same seed gives the same store and the same day, event for event.
  */
 
-import { seededRandom } from './random.js';
+import { seededRandom, type RandomSource } from './random.js';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -23,6 +25,9 @@ export type ScenarioFacing = {
   capacityUnits: number;
   /** units per average open hour */
   baseRatePerHour: number;
+  /** one unit on the load cell, and what the cell reads empty (the planogram's product and facing) */
+  unitWeightG: number;
+  tareG: number;
 };
 
 export type ScenarioOptions = {
@@ -58,6 +63,12 @@ export type ScenarioOptions = {
    * seeded generator among the facings no other fault has; they change no unit, only the raw weight.
    */
   driftingFacings: number;
+  /** every load cell reports its gross weight this often (a shelf controller reports every second; fewer keep it quick) */
+  readingIntervalMs: number;
+  /** σ of a live cell's noise per reading, grams (devices/shelf-simulator.ts: 2 g) */
+  cellNoiseG: number;
+  /** chance per reading that a hand or a basket rests on the facing for that one reading (1–3 units' weight more) */
+  cellBumpChance: number;
 };
 
 export const DEFAULT_SCENARIO: ScenarioOptions = {
@@ -75,17 +86,23 @@ export const DEFAULT_SCENARIO: ScenarioOptions = {
   stuckFacings: 10,
   blockedFacings: 10,
   driftingFacings: 10,
+  readingIntervalMs: 10_000,
+  cellNoiseG: 2,
+  cellBumpChance: 1 / 20_000,
 };
 
 /**
- * What happened, in time order (to the minute; events within a minute in no particular order). `units` is the facing's
- * true count after the event; `seenByShelf` says whether its load cell saw it (not for a misplaced or stuck facing).
+ * What happened, in time order. `units` is the facing's true count after the event; `seenByShelf` says whether its load
+ * cell saw it (not for a misplaced or stuck facing). `shelf-weights` is what the devices say: every load cell's gross
+ * reading at `at`, indexed like the facings (the array is reused: read it before asking for the next event).
+ * `paid-at-kiosk` is a kiosk's `item-scanned`; `shelfSawTake` (ground truth) says whether the shelf saw its take.
  */
 export type ScenarioEvent =
   | { type: 'taken'; at: number; facing: ScenarioFacing; qty: number; units: number; seenByShelf: boolean }
   | { type: 'restocked'; at: number; facing: ScenarioFacing; units: number; seenByShelf: boolean }
   | { type: 'ran-empty'; at: number; facing: ScenarioFacing; seenByShelf: boolean }
-  | { type: 'paid-at-kiosk'; at: number; sku: string; qty: number }
+  | { type: 'paid-at-kiosk'; at: number; sku: string; qty: number; shelfSawTake: boolean }
+  | { type: 'shelf-weights'; at: number; weightsG: Float64Array }
   | { type: 'fault-started'; at: number; facing: ScenarioFacing; kind: 'misplaced' | 'stuck' | 'blocked' }
   | { type: 'fault-ended'; at: number; facing: ScenarioFacing; kind: 'blocked' }
   | { type: 'cell-drifted'; at: number; facing: ScenarioFacing; offsetG: number };
@@ -115,6 +132,9 @@ export function scenarioFacings(options: Pick<ScenarioOptions, 'seed' | 'facings
       sku: `40${String(1_000_000 + i).padStart(11, '0')}`,
       capacityUnits: 12 + Math.floor(draw() * 29),
       baseRatePerHour: Math.min(30, pace),
+      // 80–500 g by the facing's place (no draw: the facings' other draws stay what they were)
+      unitWeightG: 80 + ((i * 37) % 420),
+      tareG: 0,
     };
   });
 }
@@ -124,7 +144,10 @@ function gaussian(random: () => number): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
 }
 
-/** The scenario's events minute by minute, facing by facing; facings start full at midnight. */
+/**
+ * The scenario's events in time order, minute by minute; facings start full at midnight. Within a minute the events are
+ * drawn facing by facing, then put in time order with the load cells' readings between them.
+ */
 export function* scenarioEvents(options: ScenarioOptions, facings: readonly ScenarioFacing[]): Generator<ScenarioEvent> {
   const mainRandom = seededRandom(options.seed ^ 0x5eed);
   // the blocked facings' own stream: the other facings' draws stay what they were without them
@@ -138,28 +161,35 @@ export function* scenarioEvents(options: ScenarioOptions, facings: readonly Scen
   const faultKind = facings.map(() => undefined as 'misplaced' | 'stuck' | undefined);
   const drifts = driftPlan(options, new Set([...faults.values()].flat().map((f) => f.index)), seededRandom(options.seed ^ 0xd21f7));
   const lastDayMinute = (options.days - 1) * 24 * 60;
+  // the load cells: their own stream, so the shoppers' draws are the same with or without readings
+  const cells = new LoadCells(facings, options, seededRandom(options.seed ^ 0x5ca1e));
+  let nextReadingAt = options.startAt;
   // kiosk payments by the minute they happen: at most shoppingTime / 1 min buckets ahead
   const payments = new Map<number, ScenarioEvent[]>();
+  // one minute's events (a few dozen), put in time order before they are yielded
+  const minuteEvents: ScenarioEvent[] = [];
   for (let minute = 0; minute < minutes; minute++) {
     const at = options.startAt + minute * MINUTE_MS;
     const hour = Math.floor((minute % (24 * 60)) / 60);
     const round = minute % 60 === 0 && options.roundHours.includes(hour);
     const traffic = STORE_TRAFFIC_BY_HOUR[hour] as number;
+    minuteEvents.length = 0;
     if (minute === lastDayMinute) {
       for (const drift of drifts)
-        yield { type: 'cell-drifted', at, facing: facings[drift.index] as ScenarioFacing, offsetG: drift.offsetG };
+        minuteEvents.push({ type: 'cell-drifted', at, facing: facings[drift.index] as ScenarioFacing, offsetG: drift.offsetG });
     }
-    yield* payments.get(minute) ?? [];
+    minuteEvents.push(...(payments.get(minute) ?? []));
     payments.delete(minute);
     for (const fault of faults.get(minute) ?? []) {
       faultKind[fault.index] = fault.kind;
-      yield { type: 'fault-started', at, facing: facings[fault.index] as ScenarioFacing, kind: fault.kind };
+      minuteEvents.push({ type: 'fault-started', at, facing: facings[fault.index] as ScenarioFacing, kind: fault.kind });
     }
     for (const block of blocks) {
       const index = options.facings + block.index;
       if (block.fromMinute === minute || block.toMinute === minute) blockedNow[index] = block.fromMinute === minute;
-      if (block.fromMinute === minute) yield { type: 'fault-started', at, facing: facings[index] as ScenarioFacing, kind: 'blocked' };
-      if (block.toMinute === minute) yield { type: 'fault-ended', at, facing: facings[index] as ScenarioFacing, kind: 'blocked' };
+      const facing = facings[index] as ScenarioFacing;
+      if (block.fromMinute === minute) minuteEvents.push({ type: 'fault-started', at, facing, kind: 'blocked' });
+      if (block.toMinute === minute) minuteEvents.push({ type: 'fault-ended', at, facing, kind: 'blocked' });
     }
     for (let i = 0; i < facings.length; i++) {
       const facing = facings[i] as ScenarioFacing;
@@ -170,7 +200,7 @@ export function* scenarioEvents(options: ScenarioOptions, facings: readonly Scen
       if ((round && had <= facing.capacityUnits * options.roundRefillBelow) || noticed) {
         units[i] = facing.capacityUnits;
         emptySince[i] = -1;
-        yield { type: 'restocked', at, facing, units: facing.capacityUnits, seenByShelf };
+        minuteEvents.push({ type: 'restocked', at, facing, units: facing.capacityUnits, seenByShelf });
         continue;
       }
       if (had === 0 || traffic === 0 || blockedNow[i] === true) continue;
@@ -186,21 +216,100 @@ export function* scenarioEvents(options: ScenarioOptions, facings: readonly Scen
       qty = Math.min(qty, had);
       if (faultKind[i] !== 'misplaced') units[i] = had - qty;
       const takenAt = at + Math.floor(random() * MINUTE_MS);
-      yield { type: 'taken', at: takenAt, facing, qty, units: units[i] as number, seenByShelf };
+      minuteEvents.push({ type: 'taken', at: takenAt, facing, qty, units: units[i] as number, seenByShelf });
       if (random() < options.kioskShare) {
         const [min, max] = options.shoppingTimeMs;
         const long = random() < options.longShoppingShare;
         const paidAt = takenAt + (long ? max + Math.floor(random() * max) : min + Math.floor(random() * (max - min)));
         const paidMinute = Math.floor((paidAt - options.startAt) / MINUTE_MS);
         const bucket = payments.get(paidMinute) ?? [];
-        bucket.push({ type: 'paid-at-kiosk', at: paidAt, sku: facing.sku, qty });
+        bucket.push({ type: 'paid-at-kiosk', at: paidAt, sku: facing.sku, qty, shelfSawTake: seenByShelf });
         payments.set(paidMinute, bucket);
       }
       if (units[i] === 0) {
         emptySince[i] = at;
-        yield { type: 'ran-empty', at: at + MINUTE_MS - 1, facing, seenByShelf };
+        minuteEvents.push({ type: 'ran-empty', at: at + MINUTE_MS - 1, facing, seenByShelf });
       }
     }
+    // in time order (a stable sort: events of one instant keep the order they were drawn in), the readings between them
+    minuteEvents.sort((a, b) => a.at - b.at);
+    for (const event of minuteEvents) {
+      for (; nextReadingAt < event.at; nextReadingAt += options.readingIntervalMs) yield cells.read(nextReadingAt);
+      cells.follow(event);
+      yield event;
+    }
+    for (const end = at + MINUTE_MS; nextReadingAt < end; nextReadingAt += options.readingIntervalMs) yield cells.read(nextReadingAt);
+  }
+}
+
+/**
+ * Every facing's load cell (devices/shelf-simulator.ts's model): gross weight = tare + units × unit weight, plus
+ * Gaussian noise to 0.1 g as a controller reports it, and now and then a hand or a basket resting on the facing for
+ * one reading. A stuck cell repeats its last report to the digit (a controller resending its last value, a jammed
+ * cell); a drifted one reads its offset on top. Arrays, not an object per facing: read every 10 s for every facing.
+ */
+class LoadCells {
+  private readonly index: Map<ScenarioFacing, number>;
+  private readonly units: Float64Array;
+  private readonly offsetG: Float64Array;
+  /** a stuck cell's frozen report; NaN while it is live */
+  private readonly frozenG: Float64Array;
+  /** the reading the consumer gets (reused: the event says to read it before the next one) */
+  private readonly weightsG: Float64Array;
+
+  constructor(
+    private readonly facings: readonly ScenarioFacing[],
+    private readonly options: Pick<ScenarioOptions, 'cellNoiseG' | 'cellBumpChance'>,
+    private readonly random: RandomSource,
+  ) {
+    this.index = new Map(facings.map((f, i) => [f, i]));
+    this.units = Float64Array.from(facings, (f) => f.capacityUnits);
+    this.offsetG = new Float64Array(facings.length);
+    this.frozenG = new Float64Array(facings.length).fill(Number.NaN);
+    this.weightsG = new Float64Array(facings.length).fill(Number.NaN);
+  }
+
+  /** What the cells feel of an event: units taken or put back (true units: a stuck cell's are not what it reports). */
+  follow(event: ScenarioEvent): void {
+    switch (event.type) {
+      case 'taken':
+      case 'restocked':
+        this.units[this.index.get(event.facing) as number] = event.units;
+        return;
+      case 'fault-started':
+        if (event.kind === 'stuck') {
+          const i = this.index.get(event.facing) as number;
+          const last = this.weightsG[i] as number;
+          // before any report: what it would read without noise
+          this.frozenG[i] = Number.isNaN(last) ? this.idealG(i) : last;
+        }
+        return;
+      case 'cell-drifted':
+        this.offsetG[this.index.get(event.facing) as number] = event.offsetG;
+        return;
+      default:
+        return;
+    }
+  }
+
+  read(at: number): ScenarioEvent {
+    const { cellNoiseG, cellBumpChance } = this.options;
+    for (let i = 0; i < this.facings.length; i++) {
+      const frozen = this.frozenG[i] as number;
+      if (!Number.isNaN(frozen)) {
+        this.weightsG[i] = frozen;
+        continue;
+      }
+      let weightG = this.idealG(i) + cellNoiseG * gaussian(this.random);
+      if (this.random() < cellBumpChance) weightG += (1 + Math.floor(this.random() * 3)) * (this.facings[i] as ScenarioFacing).unitWeightG;
+      this.weightsG[i] = Math.round(weightG * 10) / 10;
+    }
+    return { type: 'shelf-weights', at, weightsG: this.weightsG };
+  }
+
+  private idealG(i: number): number {
+    const facing = this.facings[i] as ScenarioFacing;
+    return facing.tareG + (this.units[i] as number) * facing.unitWeightG + (this.offsetG[i] as number);
   }
 }
 
