@@ -1,6 +1,7 @@
 /**
- * The campaign API: create (JSON, or a CSV upload with `Content-Type: text/csv`), list, show, cancel, roll back.
- * Managers only; who did it is the token's name. Bad input is answered with EVERY problem (CSV: with its line).
+ * The campaign API: create (JSON with an optional `title`, or a CSV upload with `Content-Type: text/csv` named by
+ * `?name=`), list, show, cancel, roll back, send the failed labels again. Managers only; who did it is the token's name.
+ * Bad input is answered with EVERY problem (CSV: with its line).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyError } from 'fastify';
@@ -9,7 +10,7 @@ import { principalOf, type AccessGuard } from '../http/auth.js';
 import { schemaErrorsInWords, type FieldWords } from '../http/schema-error-words.js';
 import { errorSchema } from '../http/schemas.js';
 import { countOf } from '../core/count-words.js';
-import { CampaignError, MAX_PRICE_CENTS, type CampaignErrorCode } from './campaign.js';
+import { CampaignError, MAX_CAMPAIGN_NAME_LENGTH, MAX_PRICE_CENTS, type CampaignErrorCode } from './campaign.js';
 import { parseCampaignCsv, type CampaignCsvLimits } from './campaign-csv.js';
 import {
   campaignIdParams,
@@ -19,6 +20,8 @@ import {
   campaignViewSchema,
   cancelCampaignBody,
   createCampaignBody,
+  createCampaignQuery,
+  resendCampaignBody,
   rollbackCampaignBody,
   type CreateCampaignBody,
 } from './campaign-schemas.js';
@@ -48,13 +51,12 @@ const CAMPAIGN_FIELDS: FieldWords = {
   priceCents: { takes: `a whole number of cents from 0 to ${MAX_PRICE_CENTS}` },
   effectiveAt: { takes: 'a date and time with its zone, e.g. 2026-12-01T06:00:00+01:00' },
   force: { takes: 'true or false' },
+  name: { name: 'campaign name', takes: `1 to ${MAX_CAMPAIGN_NAME_LENGTH} characters` },
+  title: { name: 'campaign title', takes: `1 to ${MAX_CAMPAIGN_NAME_LENGTH} characters` },
 };
 
 /** `?force=true`: send rows that are most likely mistakes but may be meant (price 0, an effectiveAt already past). */
-const createQuery = Type.Object(
-  { force: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) },
-  { additionalProperties: false },
-);
+const createQuery = createCampaignQuery;
 
 const denied = { 401: errorSchema, 403: errorSchema, 429: errorSchema };
 const STATUS_OF: Record<CampaignErrorCode, 400 | 404 | 409> = {
@@ -64,6 +66,7 @@ const STATUS_OF: Record<CampaignErrorCode, 400 | 404 | 409> = {
   'too-many-active': 409,
   'unknown-campaign': 404,
   'not-active': 409,
+  'nothing-to-resend': 409,
 };
 const ERROR_NAME = { 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict' } as const;
 
@@ -120,6 +123,7 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
       },
       handler: async (request, reply) => {
         const createdBy = principalOf(request).name;
+        const name = request.query.name;
         const body = request.body as CreateCampaignBody | string;
         if (typeof body === 'string') {
           const parsed = parseCampaignCsv(body, deps.csvLimits, {
@@ -146,6 +150,7 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
                 deps.campaigns.create({
                   prices: batch.prices,
                   createdBy,
+                  ...(name === undefined ? {} : { name }),
                   ...(batch.effectiveAt === undefined ? {} : { effectiveAt: batch.effectiveAt }),
                 }),
               );
@@ -171,10 +176,13 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
         let view;
         try {
           const { id } = body;
+          // a JSON body names itself (title); ?name= is the CSV's way, taken here too when there is no title
+          const title = body.title ?? name;
           view = deps.campaigns.create({
             prices: input.prices,
             createdBy,
             ...(id === undefined ? {} : { id }),
+            ...(title === undefined ? {} : { name: title }),
             ...(input.effectiveAt === undefined ? {} : { effectiveAt: input.effectiveAt }),
           });
         } catch (error) {
@@ -249,6 +257,30 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
         try {
           const rollbackId = request.body.id;
           view = deps.campaigns.rollback(request.params.id, principalOf(request).name, ...(rollbackId === undefined ? [] : [rollbackId]));
+        } catch (error) {
+          const answer = campaignErrorAnswer(error);
+          return reply.code(answer.statusCode).send(answer);
+        }
+        await deps.campaigns.durable();
+        return reply.code(201).send(view);
+      },
+    });
+
+    app.post('/api/campaigns/:id/resend', {
+      onRequest,
+      schemaErrorFormatter: paramsAndBodyInWords(resendCampaignBody),
+      preValidation: emptyBodyIsObject,
+      schema: {
+        summary: "Send again: a new campaign that sends a campaign's failed labels their price again",
+        params: campaignIdParams,
+        body: resendCampaignBody,
+        response: { 201: campaignViewSchema, 400: errorSchema, 404: errorSchema, 409: errorSchema, ...denied },
+      },
+      handler: async (request, reply) => {
+        let view;
+        try {
+          const resendId = request.body.id;
+          view = deps.campaigns.resend(request.params.id, principalOf(request).name, ...(resendId === undefined ? [] : [resendId]));
         } catch (error) {
           const answer = campaignErrorAnswer(error);
           return reply.code(answer.statusCode).send(answer);

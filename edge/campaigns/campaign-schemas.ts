@@ -4,7 +4,15 @@
  * refuses one sku with two prices and impossible dates, naming every problem like the CSV upload does.
  */
 import { Type, type Static } from 'typebox';
-import { CAMPAIGN_ID_PATTERN, CAMPAIGN_STATES, LABEL_STATES, MAX_PRICE_CENTS, SKU_PATTERN, type LabelState } from './campaign.js';
+import {
+  CAMPAIGN_ID_PATTERN,
+  CAMPAIGN_STATES,
+  LABEL_STATES,
+  MAX_CAMPAIGN_NAME_LENGTH,
+  MAX_PRICE_CENTS,
+  SKU_PATTERN,
+  type LabelState,
+} from './campaign.js';
 import { parseEffectiveAt } from './campaign-csv.js';
 
 /** The bound of a campaign's prices in one request (the campaign limits bound its labels). */
@@ -15,12 +23,16 @@ const priceCents = Type.Integer({ minimum: 0, maximum: MAX_PRICE_CENTS });
 const campaignId = Type.String({ pattern: CAMPAIGN_ID_PATTERN });
 /** ISO 8601 with its zone: a time without one would be read in the gateway's zone, maybe not the writer's */
 const effectiveAt = Type.String({ format: 'date-time', maxLength: 40 });
+/** the price file's name or a title; the machine refuses a blank one or control characters, in words */
+const campaignName = Type.String({ minLength: 1, maxLength: MAX_CAMPAIGN_NAME_LENGTH });
 
 // No createdBy in the body: who made a campaign is the name of the token that posted it.
 export const createCampaignBody = Type.Object(
   {
     /** optional: the gateway makes one; HQ passes its own so a retried request does not make two campaigns */
     id: Type.Optional(campaignId),
+    /** what people call it on the staff page and in `price status` (HQ's or a script's title) */
+    title: Type.Optional(campaignName),
     prices: Type.Array(Type.Object({ sku, priceCents }, { additionalProperties: false }), {
       minItems: 1,
       maxItems: MAX_PRICES_PER_REQUEST,
@@ -34,6 +46,17 @@ export type CreateCampaignBody = Static<typeof createCampaignBody>;
 export const campaignIdParams = Type.Object({ id: campaignId }, { additionalProperties: false });
 export const cancelCampaignBody = Type.Object({}, { additionalProperties: false });
 export const rollbackCampaignBody = Type.Object({ id: Type.Optional(campaignId) }, { additionalProperties: false });
+/** `id`: the new campaign's, as for a rollback (a retried request then cannot send twice) */
+export const resendCampaignBody = Type.Object({ id: Type.Optional(campaignId) }, { additionalProperties: false });
+
+/** `?name=`: the CSV upload's name (the file's name), since a CSV body has no field for it; `?force=true`: see the route */
+export const createCampaignQuery = Type.Object(
+  {
+    force: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+    name: Type.Optional(campaignName),
+  },
+  { additionalProperties: false },
+);
 
 const labelCounts = Type.Object(
   Object.fromEntries(LABEL_STATES.map((state) => [state, Type.Integer({ minimum: 0 })])) as Record<
@@ -46,6 +69,8 @@ const labelCounts = Type.Object(
 /** A campaign as the API shows it; handlers return the domain `CampaignView`, which the type provider checks against this. */
 export const campaignViewSchema = Type.Object({
   id: Type.String(),
+  name: Type.Optional(Type.String()),
+  skus: Type.Integer({ minimum: 0 }),
   state: Type.Enum(CAMPAIGN_STATES, { type: 'string' }),
   createdBy: Type.String(),
   createdAt: Type.Integer(),
@@ -55,6 +80,7 @@ export const campaignViewSchema = Type.Object({
   cancelledBy: Type.Optional(Type.String()),
   rollbackOf: Type.Optional(Type.String()),
   rolledBackBy: Type.Optional(Type.String()),
+  resendOf: Type.Optional(Type.String()),
   total: Type.Integer({ minimum: 0 }),
   counts: labelCounts,
   failed: Type.Array(

@@ -103,7 +103,14 @@ export type CampaignServiceDeps = {
   options?: Partial<CampaignServiceOptions>;
 };
 
-export type NewCampaignRequest = { id?: string; prices: Readonly<Record<string, number>>; effectiveAt?: number; createdBy: string };
+export type NewCampaignRequest = {
+  id?: string;
+  /** the price file's name or a title */
+  name?: string;
+  prices: Readonly<Record<string, number>>;
+  effectiveAt?: number;
+  createdBy: string;
+};
 
 type Timer = { at: number; timer: CampaignTimer };
 type SendQueue = { driver: LabelDriver; queue: Map<string, LabelContent>; bucket: TokenBucket };
@@ -224,6 +231,7 @@ export class CampaignService {
     for (const sku of Object.keys(request.prices)) labelsBySku[sku] = this.deps.directory.labelsForSku(sku);
     const campaign = {
       id,
+      ...(request.name === undefined ? {} : { name: request.name }),
       createdBy: request.createdBy,
       prices: request.prices,
       labelsBySku,
@@ -238,6 +246,7 @@ export class CampaignService {
       details: {
         skus: Object.keys(request.prices).length,
         labels: created.total,
+        ...(created.name === undefined ? {} : { name: created.name }),
         ...(request.effectiveAt === undefined ? {} : { effectiveAt: request.effectiveAt }),
       },
     });
@@ -255,6 +264,14 @@ export class CampaignService {
     this.step({ type: 'rollback', campaignId, rollbackId, by });
     const view = this.viewOf(rollbackId);
     this.deps.audit.record({ actor: by, action: 'campaign.rolled-back', subject: campaignId, details: { rollbackId, labels: view.total } });
+    return view;
+  }
+
+  /** Starts a campaign that sends the failed labels of `campaignId` their price again; returns it. Throws CampaignError. */
+  resend(campaignId: string, by: string, resendId: string = this.deps.newId()): CampaignView {
+    this.step({ type: 'resend', campaignId, resendId, by });
+    const view = this.viewOf(resendId);
+    this.deps.audit.record({ actor: by, action: 'campaign.resent', subject: campaignId, details: { resendId, labels: view.total } });
     return view;
   }
 
@@ -309,7 +326,12 @@ export class CampaignService {
   private step(event: CampaignEvent): void {
     const { effects, changed } = stepCampaigns(this.board, event, this.deps.now(), this.rules);
     // a new campaign's sends wait for its commit; later sends wait behind them, so no label overtakes the board
-    const holds = event.type === 'create' || event.type === 'rollback' || this.releasingBatch !== undefined || this.held.length > 0;
+    const holds =
+      event.type === 'create' ||
+      event.type === 'rollback' ||
+      event.type === 'resend' ||
+      this.releasingBatch !== undefined ||
+      this.held.length > 0;
     this.noteChanges(event, effects, changed);
     for (const effect of effects) {
       switch (effect.type) {
@@ -343,6 +365,7 @@ export class CampaignService {
       event.type === 'create' ||
       event.type === 'start-due' ||
       event.type === 'rollback' ||
+      event.type === 'resend' ||
       event.type === 'resume' ||
       event.type === 'pump' ||
       (event.type === 'timer' && event.timer.kind === 'start')
@@ -615,6 +638,7 @@ export class CampaignService {
       event.type === 'start-due' ||
       event.type === 'cancel' ||
       event.type === 'rollback' ||
+      event.type === 'resend' ||
       event.type === 'resume' ||
       (event.type === 'timer' && event.timer.kind === 'start');
     const labelIds = new Set<string>();

@@ -25,6 +25,7 @@ import {
   type LabelPriceBook,
   type LabelPriceContent,
 } from '../labels/label-price-book.js';
+import { countOf } from '../core/count-words.js';
 import { mayRetry, retryDelayMs, type RetryPolicy } from './retry-policy.js';
 
 export const CAMPAIGN_STATES = ['scheduled', 'running', 'done', 'cancelled', 'rolled-back'] as const;
@@ -35,6 +36,49 @@ const TERMINAL_LABEL_STATES: ReadonlySet<LabelState> = new Set(['confirmed', 'fa
 
 export function isTerminalLabelState(state: LabelState): boolean {
   return TERMINAL_LABEL_STATES.has(state);
+}
+
+/** The states in words, for people (the staff page imports these; the API and the CLI keep the ids). */
+export const CAMPAIGN_STATE_WORDS: Record<CampaignState, string> = {
+  scheduled: 'Scheduled',
+  running: 'Sending',
+  done: 'Done',
+  cancelled: 'Cancelled',
+  'rolled-back': 'Rolled back',
+};
+export const LABEL_STATE_WORDS: Record<LabelState, string> = {
+  pending: 'to send',
+  sent: 'sent',
+  waiting: 'waiting for the label',
+  confirmed: 'confirmed',
+  failed: 'failed',
+  superseded: 'superseded',
+  cancelled: 'cancelled',
+};
+
+export function isFinishedCampaignState(state: CampaignState): boolean {
+  return state === 'done' || state === 'cancelled' || state === 'rolled-back';
+}
+
+/**
+ * A campaign's name as people gave it: the price file's name (an upload from the page or `price push`, which send the
+ * file's name without its folder) or a title (which may hold a slash: "week 12/2026").
+ */
+export const MAX_CAMPAIGN_NAME_LENGTH = 120;
+
+/** The name as kept (trimmed), or why it cannot be one. */
+export function campaignNameOf(raw: string): { name: string } | { problem: string } {
+  const name = raw.trim();
+  if (name === '') return { problem: 'the campaign name is empty' };
+  if (name.length > MAX_CAMPAIGN_NAME_LENGTH) return { problem: `the campaign name is longer than ${MAX_CAMPAIGN_NAME_LENGTH} characters` };
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  if (/[\u0000-\u001f\u007f]/.test(name)) return { problem: 'the campaign name has control characters in it' };
+  return { name };
+}
+
+/** What a person calls the campaign: its name, else its id. */
+export function campaignTitle(campaign: { id: string; name?: string }): string {
+  return campaign.name ?? campaign.id;
 }
 
 /** Skus as campaigns, CSV files and the API accept them (EAN/GTIN, internal article numbers). */
@@ -65,6 +109,10 @@ export type CampaignLabel = {
 
 export type Campaign = {
   id: string;
+  /** the price file's name or a title (campaigns saved before names existed have none) */
+  name?: string;
+  /** skus in the price list (with the ones no label shows); absent on campaigns saved before it was kept */
+  skus?: number;
   createdBy: string;
   createdAt: number;
   effectiveAt?: number;
@@ -77,6 +125,8 @@ export type Campaign = {
   rollbackOf?: string;
   /** the campaign that rolled this one back */
   rolledBackBy?: string;
+  /** the campaign whose failed labels this one sends again */
+  resendOf?: string;
   /** running and not every label looked at yet: the next `pump` step goes on from this index of `labels` */
   pumpFrom?: number;
   labels: Record<string, CampaignLabel>;
@@ -132,6 +182,8 @@ export type CampaignRules = {
 
 export type NewCampaign = {
   id: string;
+  /** the price file's name or a title */
+  name?: string;
   createdBy: string;
   /** sku → price in minor units */
   prices: Readonly<Record<string, number>>;
@@ -166,6 +218,8 @@ export type CampaignEvent =
   | { type: 'start-due' }
   | { type: 'cancel'; campaignId: string; by: string }
   | { type: 'rollback'; campaignId: string; rollbackId: string; by: string }
+  /** a new campaign (`resendId`) that sends the campaign's failed labels their price again */
+  | { type: 'resend'; campaignId: string; resendId: string; by: string }
   | { type: 'label'; event: LabelDriverEvent }
   | { type: 'timer'; timer: CampaignTimer }
   /** the board was read back after a restart: send again what was in flight, set the timers again */
@@ -177,7 +231,7 @@ export type CampaignEvent =
 export type CampaignStep = { board: CampaignBoard; effects: CampaignEffect[]; changed: string[] };
 
 export type CampaignErrorCode =
-  'duplicate-id' | 'invalid-campaign' | 'too-many-labels' | 'too-many-active' | 'unknown-campaign' | 'not-active';
+  'duplicate-id' | 'invalid-campaign' | 'too-many-labels' | 'too-many-active' | 'unknown-campaign' | 'not-active' | 'nothing-to-resend';
 
 export class CampaignError extends Error {
   constructor(
@@ -245,6 +299,9 @@ export function stepCampaigns(board: CampaignBoard, event: CampaignEvent, now: n
     case 'rollback':
       step.rollback(event.campaignId, event.rollbackId, event.by);
       break;
+    case 'resend':
+      step.resend(event.campaignId, event.resendId, event.by);
+      break;
     case 'label':
       step.labelEvent(event.event);
       if (event.event.type !== 'link') step.clearTimerIfIdle(event.event.labelId);
@@ -298,10 +355,13 @@ class Step {
     if (!campaignIdPattern.test(id)) throw new CampaignError('invalid-campaign', id, 'invalid campaign id');
     if (input.createdBy === '') throw new CampaignError('invalid-campaign', id, 'createdBy is empty');
     if (campaignOf(this.board, id)) throw new CampaignError('duplicate-id', id, 'a campaign with this id exists');
-    const active = this.board.order.filter((other) => isActive(this.board.campaigns[other] as Campaign)).length;
-    if (active >= limits.maxActiveCampaigns) {
-      throw new CampaignError('too-many-active', id, `${active} campaigns are scheduled or running (at most ${limits.maxActiveCampaigns})`);
+    let name: string | undefined;
+    if (input.name !== undefined) {
+      const named = campaignNameOf(input.name);
+      if ('problem' in named) throw new CampaignError('invalid-campaign', id, named.problem);
+      name = named.name;
     }
+    this.checkActiveLimit(id);
     if (input.effectiveAt !== undefined && !Number.isSafeInteger(input.effectiveAt)) {
       throw new CampaignError('invalid-campaign', id, 'effectiveAt must be a time in ms');
     }
@@ -333,6 +393,8 @@ class Step {
     this.checkTrackedLabels(id, Object.keys(labels));
     const campaign: Campaign = {
       id,
+      ...(name === undefined ? {} : { name }),
+      skus: Object.keys(input.prices).length,
       createdBy: input.createdBy,
       createdAt: this.now,
       state: 'scheduled',
@@ -344,6 +406,18 @@ class Step {
     };
     if (input.effectiveAt !== undefined) campaign.effectiveAt = input.effectiveAt;
     return campaign;
+  }
+
+  private checkActiveLimit(id: string): void {
+    const limit = this.rules.limits.maxActiveCampaigns;
+    const active = this.board.order.filter((other) => isActive(this.board.campaigns[other] as Campaign)).length;
+    if (active >= limit) throw new CampaignError('too-many-active', id, `${active} campaigns are scheduled or running (at most ${limit})`);
+  }
+
+  /** A new id for a campaign the machine makes (rollback, resend): checked like a created one's. */
+  private checkNewId(id: string): void {
+    if (!campaignIdPattern.test(id)) throw new CampaignError('invalid-campaign', id, 'invalid campaign id');
+    if (campaignOf(this.board, id)) throw new CampaignError('duplicate-id', id, 'a campaign with this id exists');
   }
 
   private checkTrackedLabels(campaignId: string, labelIds: string[]): void {
@@ -475,8 +549,7 @@ class Step {
     if (campaign.state === 'scheduled' || campaign.state === 'rolled-back') {
       throw new CampaignError('not-active', campaignId, `cannot roll back a ${campaign.state} campaign`);
     }
-    if (!campaignIdPattern.test(rollbackId)) throw new CampaignError('invalid-campaign', rollbackId, 'invalid campaign id');
-    if (campaignOf(this.board, rollbackId)) throw new CampaignError('duplicate-id', rollbackId, 'a campaign with this id exists');
+    this.checkNewId(rollbackId);
     const labels: Record<string, CampaignLabel> = {};
     const skippedLabels: Campaign['skippedLabels'] = [];
     for (const label of Object.values(campaign.labels)) {
@@ -498,6 +571,8 @@ class Step {
     const total = Object.keys(labels).length;
     const reverse: Campaign = {
       id: rollbackId,
+      name: `rollback of ${campaignTitle(campaign)}`.slice(0, MAX_CAMPAIGN_NAME_LENGTH),
+      skus: new Set(Object.values(labels).map((label) => label.sku)).size,
       createdBy: by,
       createdAt: this.now,
       state: 'scheduled',
@@ -512,6 +587,59 @@ class Step {
     this.add(reverse);
     this.finishIfDone(campaign);
     this.start(reverse);
+  }
+
+  /**
+   * "Send again": a new campaign with the campaign's failed labels (no answer, a refusal, or a label that showed another
+   * price than it was sent) at the campaign's prices. A label a newer campaign has taken since is left out, with why —
+   * sending the older price again would undo the newer one. Only a running or done campaign's prices are sent again: a
+   * cancelled or rolled-back campaign's were taken back on purpose.
+   */
+  resend(campaignId: string, resendId: string, by: string): void {
+    const campaign = campaignOf(this.board, campaignId);
+    if (!campaign) throw new CampaignError('unknown-campaign', campaignId, 'no such campaign');
+    if (campaign.state !== 'running' && campaign.state !== 'done') {
+      throw new CampaignError('not-active', campaignId, `cannot send again the labels of a ${campaign.state} campaign`);
+    }
+    this.checkNewId(resendId);
+    this.checkActiveLimit(resendId);
+    const position = this.board.order.indexOf(campaignId);
+    const labels: Record<string, CampaignLabel> = {};
+    const skippedLabels: Campaign['skippedLabels'] = [];
+    for (const label of Object.values(campaign.labels)) {
+      if (label.state !== 'failed') continue;
+      const record = priceRecordOf(this.board.book, label.labelId);
+      const newer = record?.target ?? record?.confirmed;
+      // the price book names the campaign behind what the label shows or gets; one after this campaign has the label now
+      if (newer && newer.campaignId !== campaignId && this.board.order.indexOf(newer.campaignId) > position) {
+        skippedLabels.push({ labelId: label.labelId, reason: `campaign ${newer.campaignId} has set its price since` });
+        continue;
+      }
+      const { labelId, sku, priceCents } = label;
+      labels[labelId] = { labelId, sku, priceCents, state: 'pending', attempts: 0, updatedAt: this.now };
+    }
+    const total = Object.keys(labels).length;
+    if (total === 0) {
+      const why = skippedLabels.length > 0 ? 'newer campaigns have set the price of every failed label' : 'no label of it failed';
+      throw new CampaignError('nothing-to-resend', campaignId, `nothing to send again: ${why}`);
+    }
+    this.checkTrackedLabels(resendId, Object.keys(labels));
+    const again: Campaign = {
+      id: resendId,
+      name: `${campaignTitle(campaign)} (sent again)`.slice(0, MAX_CAMPAIGN_NAME_LENGTH),
+      skus: new Set(Object.values(labels).map((label) => label.sku)).size,
+      createdBy: by,
+      createdAt: this.now,
+      state: 'scheduled',
+      resendOf: campaignId,
+      labels,
+      counts: { ...zeroCounts(), pending: total },
+      total,
+      unmappedSkus: [],
+      skippedLabels,
+    };
+    this.add(again);
+    this.start(again);
   }
 
   labelEvent(event: LabelDriverEvent): void {
@@ -573,7 +701,7 @@ class Step {
     const why = !isActive(campaign)
       ? `${reason} (campaign ${campaign.state}: not retried)`
       : retryable
-        ? `${reason} (after ${label.attempts} attempts)`
+        ? `${reason} (after ${countOf(label.attempts, 'attempt')})`
         : reason;
     dropTarget(this.board.book, labelId, content.version);
     this.setLabelState(campaign, label, 'failed', why);
@@ -758,6 +886,10 @@ class Step {
 /** What GET /api/campaigns/:id shows: counts per label state and the failed labels with their reasons. */
 export type CampaignView = {
   id: string;
+  /** the price file's name or a title; a rollback's and a resend's say what they undo or repeat */
+  name?: string;
+  /** skus in its price list, with those no label shows */
+  skus: number;
   state: CampaignState;
   createdBy: string;
   createdAt: number;
@@ -767,6 +899,7 @@ export type CampaignView = {
   cancelledBy?: string;
   rollbackOf?: string;
   rolledBackBy?: string;
+  resendOf?: string;
   total: number;
   counts: Record<LabelState, number>;
   failed: { labelId: string; sku: string; priceCents: number; attempts: number; reason: string }[];
@@ -836,6 +969,7 @@ export function campaignView(campaign: Campaign, maxFailedListed = 500): Campaig
   }
   const view: CampaignView = {
     id: campaign.id,
+    skus: campaign.skus ?? skuCountOf(campaign),
     state: campaign.state,
     createdBy: campaign.createdBy,
     createdAt: campaign.createdAt,
@@ -848,9 +982,16 @@ export function campaignView(campaign: Campaign, maxFailedListed = 500): Campaig
     unmappedSkus: [...campaign.unmappedSkus],
     skippedLabels: [...campaign.skippedLabels],
   };
-  for (const key of ['effectiveAt', 'startedAt', 'finishedAt', 'cancelledBy', 'rollbackOf', 'rolledBackBy'] as const) {
+  for (const key of ['name', 'effectiveAt', 'startedAt', 'finishedAt', 'cancelledBy', 'rollbackOf', 'rolledBackBy', 'resendOf'] as const) {
     const value = campaign[key];
     if (value !== undefined) (view as Record<string, unknown>)[key] = value;
   }
   return view;
+}
+
+/** A campaign saved before `skus` was kept: the skus its labels show and those none shows. */
+function skuCountOf(campaign: Campaign): number {
+  const skus = new Set(campaign.unmappedSkus);
+  for (const label of Object.values(campaign.labels)) skus.add(label.sku);
+  return skus.size;
 }

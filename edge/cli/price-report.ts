@@ -18,7 +18,8 @@ export function labelCounts(view: CampaignView): string {
 export function campaignHeadline(view: CampaignView): string {
   const when = view.effectiveAt === undefined ? 'now' : at(view.effectiveAt);
   const unmapped = view.unmappedSkus.length > 0 ? `; no label shows ${view.unmappedSkus.join(', ')}` : '';
-  return `campaign ${view.id}: ${countOf(view.total, 'label')}, effective ${when}${unmapped}`;
+  const named = view.name === undefined ? '' : ` (${view.name})`;
+  return `campaign ${view.id}${named}: ${countOf(view.total, 'label')}, effective ${when}${unmapped}`;
 }
 
 /** What `price status` prints: who, when, where it stands, and every label a person may have to look at. */
@@ -27,11 +28,14 @@ export function campaignStatus(view: CampaignView): string {
     `campaign ${view.id}: ${view.state}`,
     `  created by ${view.createdBy} at ${at(view.createdAt)}, effective ${when(view.effectiveAt)}`,
   ];
+  if (view.name !== undefined) lines.push(`  named ${view.name}`);
+  lines.push(`  ${countOf(view.skus, 'sku')} in its price list`);
   if (view.startedAt !== undefined) lines.push(`  started ${at(view.startedAt)}`);
   if (view.finishedAt !== undefined) lines.push(`  finished ${at(view.finishedAt)}`);
   if (view.cancelledBy !== undefined) lines.push(`  cancelled by ${view.cancelledBy}`);
   if (view.rollbackOf !== undefined) lines.push(`  rolls back campaign ${view.rollbackOf}`);
   if (view.rolledBackBy !== undefined) lines.push(`  rolled back by campaign ${view.rolledBackBy}`);
+  if (view.resendOf !== undefined) lines.push(`  sends the failed labels of campaign ${view.resendOf} again`);
   lines.push(`  ${labelCounts(view)}`);
   if (view.unmappedSkus.length > 0) lines.push(`  no label shows ${view.unmappedSkus.join(', ')}`);
   for (const skipped of view.skippedLabels) lines.push(`  skipped ${skipped.labelId}: ${skipped.reason}`);

@@ -8,7 +8,7 @@
  * The gateway's address is the config's http section; the token a manager's, from SMARTSTORE_API_TOKEN or --token-file.
  */
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { CampaignView } from '../campaigns/campaign.js';
 import { countOf } from '../core/count-words.js';
@@ -18,7 +18,8 @@ import { campaignHeadline, campaignResult, campaignStatus, isFinished, onlyWaiti
 
 export type PriceCommandOptions = { config?: string; tokenFile?: string };
 export type FollowOptions = { pollMs?: string; timeoutS?: string; waitForLabels?: boolean };
-export type PricePushOptions = PriceCommandOptions & FollowOptions & { force?: boolean };
+/** title: what the campaign is called on the staff page and in `price status` (default: the file's name) */
+export type PricePushOptions = PriceCommandOptions & FollowOptions & { force?: boolean; title?: string };
 
 type Problem = { line: number; reason: string; forceable?: boolean };
 type Answer = { status: number; body: unknown };
@@ -144,7 +145,10 @@ export async function pushPrices(file: string, options: PricePushOptions, io: Cl
     io.stderr.write(`cannot read ${file}: ${(error as Error).message}\n`);
     return EXIT.failed;
   }
-  const path = `/api/campaigns${options.force ? '?force=true' : ''}`;
+  // the campaign is named by the file (without its folder: that says where it was, not what it is) or by --title
+  const query = new URLSearchParams({ name: options.title ?? basename(file) });
+  if (options.force) query.set('force', 'true');
+  const path = `/api/campaigns?${query.toString()}`;
   const created = await ask(api, io, path, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
   if (typeof created === 'number') return created;
   if (created.status !== 201) return reportRefusal(io, 'the gateway refused the prices', created);

@@ -229,6 +229,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       )
       .argument('<file.csv>', 'the price file; every bad row is listed with its line (an unknown sku is a bad row)')
       .option('--force', 'send rows that are most likely mistakes but may be meant: a price of 0, an effectiveAt already past')
+      .option('--title <title>', "what the campaign is called on the staff page and in price status (default: the file's name)")
       .option('--token-file <file>', TOKEN_FILE_HELP)
       .option('-c, --config <file>', CONFIG_HELP),
   ).action(async (file: string, options: PricePushOptions) => {

@@ -82,7 +82,7 @@ describe('price push', () => {
 
     // the same file with --force: two campaigns (at once, and the past time, which also applies at once)
     const forced = await pricePush(csv, ['--force']);
-    expect(forced.stderr).toMatch(/campaign \S+: 1 label, effective now/);
+    expect(forced.stderr).toMatch(/campaign \S+ \(prices-\w+\.csv\): 1 label, effective now/);
     expect(forced.code).toBe(EXIT.ok);
     expect(labels.find((label) => label.id === 'esl-b1')?.commands.at(-1)).toEqual({ sku: BEANS, priceCents: 0 });
     expect(labels.find((label) => label.id === 'esl-c1')?.commands.at(-1)).toEqual({ sku: CHOCOLATE, priceCents: 149 });
@@ -99,6 +99,7 @@ describe('price push', () => {
     expect(status.code).toBe(EXIT.ok);
     expect(status.stdout).toMatch(/: running\n {2}created by maria at \S+, effective at once\n/);
     expect(status.stdout).toContain('  2 labels: 1 waiting, 1 confirmed\n');
+    expect(status.stdout).toMatch(/^ {2}named prices-\w+\.csv\n {2}1 sku in its price list\n/m);
     expect(status.stdout).toMatch(/^waiting\tesl-m2\t/m);
   });
 
@@ -141,10 +142,11 @@ describe('price push', () => {
 describe('price status, cancel, rollback', () => {
   it('cancels a scheduled campaign', async () => {
     const later = new Date(Date.now() + 3_600_000).toISOString();
-    const pushed = await pricePush(`sku,priceCents,effectiveAt\n${BEANS},899,${later}\n`);
+    const pushed = await pricePush(`sku,priceCents,effectiveAt\n${BEANS},899,${later}\n`, ['--title', 'Beans, week 12/2026']);
     expect(pushed.code).toBe(EXIT.ok);
     const id = /campaign (\S+) is scheduled; follow it with `price status \1`/.exec(pushed.stderr)?.[1] as string;
     expect(id).toBeDefined();
+    expect(pushed.stderr).toContain(`campaign ${id} (Beans, week 12/2026): 1 label, effective ${later}`);
     const cancelled = await cli(['price', 'cancel', id]);
     expect(cancelled.code).toBe(EXIT.ok);
     expect(cancelled.stderr).toContain(`cancelled campaign ${id}: 1 label will not get its price; 0 labels already showing it`);

@@ -7,6 +7,7 @@ const zero = { pending: 0, sent: 0, waiting: 0, confirmed: 0, failed: 0, superse
 function view(overrides: Partial<CampaignView> = {}): CampaignView {
   return {
     id: 'c1',
+    skus: 1,
     state: 'running',
     createdBy: 'maria',
     createdAt: Date.UTC(2026, 11, 1, 6),
@@ -26,6 +27,8 @@ describe('price report', () => {
   it('says 1 label, 2 labels, 0 labels', () => {
     expect(campaignHeadline(view())).toBe('campaign c1: 1 label, effective now');
     expect(campaignHeadline(view({ total: 2, unmappedSkus: ['soap'] }))).toBe('campaign c1: 2 labels, effective now; no label shows soap');
+    expect(campaignHeadline(view({ name: 'spring.csv' }))).toBe('campaign c1 (spring.csv): 1 label, effective now');
+    expect(campaignStatus(view({ name: 'spring.csv', skus: 2 }))).toContain('\n  named spring.csv\n  2 skus in its price list\n');
     expect(labelCounts(view({ total: 0, counts: zero }))).toBe('0 labels');
     expect(labelCounts(view({ total: 3, counts: { ...zero, sent: 1, waiting: 1, failed: 1 } }))).toBe(
       '3 labels: 1 sent, 1 waiting, 1 failed',
