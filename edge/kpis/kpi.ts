@@ -1,6 +1,7 @@
 /**
  * Store KPIs, pure (time is a parameter): how fast low shelves are refilled (time-to-replenish: a low-stock alert
- * opened → resolved by a restock), how many price updates labels confirm, and how many price mismatches open a day.
+ * opened → resolved by a restock), how many price updates labels confirm, and how many price mismatches open a day;
+ * the first two also per UTC day of the window, for the staff page's charts.
  * The module (module.ts) records the samples as alerts and campaigns change; these functions turn them into numbers.
  */
 import type { Alert } from '../alerts/alerts.js';
@@ -18,12 +19,19 @@ export type MismatchDay = { day: string; count: number };
 
 export type DurationStats = { count: number; meanMs: number | null; p90Ms: number | null };
 
+export type PriceUpdateNumbers = { confirmed: number; failed: number; successPercent: number | null };
+
 export type Kpis = {
   windowMs: number;
   from: number;
   to: number;
   timeToReplenish: DurationStats;
-  priceUpdates: { confirmed: number; failed: number; successPercent: number | null };
+  /** every UTC day of the window, oldest first, by the day the restock was seen (a day without one: count 0) */
+  timeToReplenishPerDay: Array<{ day: string } & DurationStats>;
+  priceUpdates: PriceUpdateNumbers;
+  /** every UTC day of the window, oldest first; a campaign's labels count on the day of its last report */
+  priceUpdatesPerDay: Array<{ day: string } & PriceUpdateNumbers>;
+  /** only the days with a mismatch */
   priceMismatchesPerDay: MismatchDay[];
 };
 
@@ -48,6 +56,14 @@ export function opensPriceMismatch(alert: Alert, previous: Alert | undefined): b
 
 export function utcDay(at: number): string {
   return new Date(at).toISOString().slice(0, 10);
+}
+
+/** Every UTC day from the one holding `from` to the one holding `to`, oldest first (`YYYY-MM-DD`). */
+export function utcDaysOf(from: number, to: number): string[] {
+  const days: string[] = [];
+  // the window is at most 365 days (the route's bound); the cap keeps a wrong caller from building a huge list
+  for (let at = Math.floor(from / DAY_MS) * DAY_MS; at <= to && days.length < 400; at += DAY_MS) days.push(utcDay(at));
+  return days;
 }
 
 /** Nearest-rank percentile (p in 0..100) of the values; null when there are none. */
@@ -77,15 +93,27 @@ export function computeKpis(
   now: number,
 ): Kpis {
   const from = now - windowMs;
-  const durations = data.replenish
-    .filter((sample) => sample.resolvedAt >= from && sample.resolvedAt <= now)
-    .map((sample) => sample.resolvedAt - sample.openedAt);
+  const days = utcDaysOf(from, now);
+  const durationsByDay = new Map<string, number[]>(days.map((day) => [day, []]));
+  const durations: number[] = [];
+  for (const sample of data.replenish) {
+    if (sample.resolvedAt < from || sample.resolvedAt > now) continue;
+    const duration = sample.resolvedAt - sample.openedAt;
+    durations.push(duration);
+    durationsByDay.get(utcDay(sample.resolvedAt))?.push(duration);
+  }
+  const outcomesByDay = new Map<string, { confirmed: number; failed: number }>(days.map((day) => [day, { confirmed: 0, failed: 0 }]));
   let confirmed = 0;
   let failed = 0;
   for (const outcome of data.campaigns) {
     if (outcome.updatedAt < from || outcome.updatedAt > now) continue;
     confirmed += outcome.confirmed;
     failed += outcome.failed;
+    const day = outcomesByDay.get(utcDay(outcome.updatedAt));
+    if (day) {
+      day.confirmed += outcome.confirmed;
+      day.failed += outcome.failed;
+    }
   }
   const firstDay = utcDay(from);
   const lastDay = utcDay(now);
@@ -95,7 +123,12 @@ export function computeKpis(
     from,
     to: now,
     timeToReplenish: durationStats(durations),
+    timeToReplenishPerDay: days.map((day) => ({ day, ...durationStats(durationsByDay.get(day) ?? []) })),
     priceUpdates: { confirmed, failed, successPercent: successPercent(confirmed, failed) },
+    priceUpdatesPerDay: days.map((day) => {
+      const counts = outcomesByDay.get(day) ?? { confirmed: 0, failed: 0 };
+      return { day, ...counts, successPercent: successPercent(counts.confirmed, counts.failed) };
+    }),
     priceMismatchesPerDay: mismatches.map((day) => ({ ...day })),
   };
 }

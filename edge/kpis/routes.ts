@@ -21,6 +21,23 @@ export const kpisSchema = Type.Object(
       { additionalProperties: false },
     ),
     priceMismatchesPerDay: Type.Array(Type.Object({ day: Type.String(), count: Type.Integer() }, { additionalProperties: false })),
+    timeToReplenishPerDay: Type.Array(
+      Type.Object(
+        { day: Type.String(), count: Type.Integer(), meanMs: nullableInteger, p90Ms: nullableInteger },
+        { additionalProperties: false },
+      ),
+    ),
+    priceUpdatesPerDay: Type.Array(
+      Type.Object(
+        {
+          day: Type.String(),
+          confirmed: Type.Integer(),
+          failed: Type.Integer(),
+          successPercent: Type.Union([Type.Number(), Type.Null()]),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

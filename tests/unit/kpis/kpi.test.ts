@@ -9,6 +9,7 @@ import {
   replenishSampleOf,
   successPercent,
   utcDay,
+  utcDaysOf,
 } from '../../../edge/kpis/kpi.js';
 
 const low: Alert = {
@@ -102,5 +103,43 @@ describe('computeKpis over a window', () => {
       { day: '2026-12-09', count: 1 },
       { day: '2026-12-10', count: 2 },
     ]);
+  });
+
+  it('gives time to replenish and price updates for every UTC day of the window, by the day they were seen', () => {
+    const now = Date.UTC(2026, 11, 10, 12);
+    const kpis = computeKpis(
+      {
+        replenish: [
+          { alertId: 'a', openedAt: Date.UTC(2026, 11, 8, 9), resolvedAt: Date.UTC(2026, 11, 8, 9, 10) },
+          { alertId: 'b', openedAt: Date.UTC(2026, 11, 8, 10), resolvedAt: Date.UTC(2026, 11, 8, 10, 30) },
+          // opened the day before, restocked after midnight: the day it was restocked
+          { alertId: 'c', openedAt: Date.UTC(2026, 11, 9, 23, 50), resolvedAt: Date.UTC(2026, 11, 10, 0, 5) },
+        ],
+        campaigns: [
+          { campaignId: 'c1', confirmed: 9, failed: 1, updatedAt: Date.UTC(2026, 11, 8, 7) },
+          { campaignId: 'c2', confirmed: 1, failed: 0, updatedAt: Date.UTC(2026, 11, 8, 8) },
+          { campaignId: 'c3', confirmed: 2, failed: 2, updatedAt: Date.UTC(2026, 11, 10, 8) },
+        ],
+        mismatches: [],
+      },
+      3 * DAY_MS,
+      now,
+    );
+    expect(utcDaysOf(now - 3 * DAY_MS, now)).toEqual(['2026-12-07', '2026-12-08', '2026-12-09', '2026-12-10']);
+    expect(kpis.timeToReplenishPerDay).toEqual([
+      { day: '2026-12-07', count: 0, meanMs: null, p90Ms: null },
+      { day: '2026-12-08', count: 2, meanMs: 20 * 60_000, p90Ms: 30 * 60_000 },
+      { day: '2026-12-09', count: 0, meanMs: null, p90Ms: null },
+      { day: '2026-12-10', count: 1, meanMs: 15 * 60_000, p90Ms: 15 * 60_000 },
+    ]);
+    expect(kpis.priceUpdatesPerDay).toEqual([
+      { day: '2026-12-07', confirmed: 0, failed: 0, successPercent: null },
+      { day: '2026-12-08', confirmed: 10, failed: 1, successPercent: 90.9 },
+      { day: '2026-12-09', confirmed: 0, failed: 0, successPercent: null },
+      { day: '2026-12-10', confirmed: 2, failed: 2, successPercent: 50 },
+    ]);
+    // the whole window is the sum of its days
+    expect(kpis.timeToReplenish.count).toBe(3);
+    expect(kpis.priceUpdates).toEqual({ confirmed: 12, failed: 3, successPercent: 80 });
   });
 });
