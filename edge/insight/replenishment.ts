@@ -35,6 +35,20 @@ export type PickLine = {
 const URGENCY_ORDER: Record<Urgency, number> = { empty: 0, predicted: 1, low: 2 };
 
 /**
+ * Every facing of every shelf, each with its shelf's aisle when the planogram's layout places the shelf (`aisleOf`):
+ * what the pick list groups by. Shelves the layout leaves out keep no aisle (their lines come last).
+ */
+export function facingsWithAisles<F extends Omit<ReplenishmentFacing, 'aisle'>>(
+  shelves: ReadonlyArray<{ id: string; facings: readonly F[] }>,
+  aisleOf: (shelfId: string) => string | undefined,
+): Array<F & { aisle?: string }> {
+  return shelves.flatMap((shelf) => {
+    const aisle = aisleOf(shelf.id);
+    return aisle === undefined ? shelf.facings : shelf.facings.map((f) => ({ ...f, aisle }));
+  });
+}
+
+/**
  * Facings to restock, ordered by urgency; `predictedEmptyAt` holds the facings with an open stock-out prediction
  * (key `shelfId/facing`). `limit` bounds the list (a pick list of 2,000 lines helps nobody; the API pages).
  */
