@@ -24,11 +24,11 @@ import { DeviceMessageDecoder } from './device-registry/decoder.js';
 import { DevicesModule } from './device-registry/module.js';
 import { INBOUND_SCHEMAS } from './device-registry/schemas.js';
 import { healthReport, healthRoutes, type HealthReport } from './http/health-routes.js';
+import { storeInfoRoutes } from './http/store-info-routes.js';
 import { liveEventRoutes } from './http/live-events.js';
 import { HttpServer } from './http/server.js';
 import { InsightModule, insightSettings } from './insight/module.js';
 import { KpisModule } from './kpis/module.js';
-import { facingsWithAisles } from './insight/replenishment.js';
 import { DEFAULT_CAMPAIGN_LIMITS } from './campaigns/campaign.js';
 import { CampaignsModule } from './campaigns/module.js';
 import { LabelsModule } from './labels/module.js';
@@ -55,8 +55,9 @@ declare module './core/module.js' {
   }
 }
 
+/** The staff page as Vite builds it (`npm run build`), under the repository root in source and dist runs alike. */
 export const DEFAULT_STATIC_DIR = fileURLToPath(
-  new URL(import.meta.url.includes('/dist/') ? '../../dashboards/staff/' : '../dashboards/staff/', import.meta.url),
+  new URL(import.meta.url.includes('/dist/') ? '../../dist/staff/' : '../dist/staff/', import.meta.url),
 );
 
 export type GatewayOptions = {
@@ -337,8 +338,7 @@ function gatewayModules(shared: SharedParts): ModuleSpec[] {
         new InsightModule({
           bus,
           alerts: () => alerts.service,
-          // the pick list groups by the layout's aisles (none without a layout)
-          facings: () => facingsWithAisles(stock.stock.shelves(), (shelfId) => planogram.index.placeOf(shelfId)?.aisle),
+          facings: () => stock.stock.shelves().flatMap((shelf) => shelf.facings),
           scales: () =>
             new Map(
               planogram.index.planogram.facings.map((f) => [
@@ -507,6 +507,12 @@ function gatewayModules(shared: SharedParts): ModuleSpec[] {
                   health: healthOf(gateway, shared),
                   metrics: metrics.registry,
                   scrapeGuard: access.scrapeGuard(config.http.metricsToken),
+                }),
+                storeInfoRoutes({
+                  storeId: config.storeId,
+                  currency: config.store.currency,
+                  locale: config.store.locale,
+                  timeZone: config.insight.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
                 }),
                 access.routes(),
                 alerts.routes(guard),

@@ -38,7 +38,22 @@ export function configRuleIssues(config: GatewayConfig): string[] {
   if (timeZone !== null && !knownTimeZone(timeZone)) {
     issues.push(`/insight/timeZone: ${JSON.stringify(timeZone)} is not a time zone this Node.js knows (an IANA name: Europe/Berlin)`);
   }
+  // the schema checks the shapes; only the runtime's Intl knows whether the currency and the locale exist
+  if (!Intl.supportedValuesOf('currency').includes(config.store.currency)) {
+    issues.push(`/store/currency: ${JSON.stringify(config.store.currency)} is not a currency this Node.js knows (ISO 4217: EUR)`);
+  }
+  if (!knownLocale(config.store.locale)) {
+    issues.push(`/store/locale: ${JSON.stringify(config.store.locale)} is not a locale (BCP 47: en, de-DE)`);
+  }
   return issues;
+}
+
+function knownLocale(locale: string): boolean {
+  try {
+    return Intl.getCanonicalLocales(locale).length === 1;
+  } catch {
+    return false;
+  }
 }
 
 function knownTimeZone(timeZone: string): boolean {

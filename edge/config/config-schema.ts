@@ -33,6 +33,21 @@ export const ConfigSchema = Type.Object(
       description: 'folder of the SQLite database (relative to the working directory)',
       default: './data',
     }),
+    store: Type.Object(
+      {
+        currency: Type.String({
+          pattern: '^[A-Z]{3}$',
+          description: "the store's currency (ISO 4217: EUR, CHF, GBP); prices on the staff page are shown in it",
+          default: 'EUR',
+        }),
+        locale: Type.String({
+          pattern: '^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$',
+          description: 'how the staff page writes money, numbers and dates (BCP 47: en, de-DE, fr-CH)',
+          default: 'en',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     log: Type.Object(
       {
         level: Type.Enum(LOG_LEVELS, { default: 'info' }),

@@ -13,6 +13,7 @@ import type { GatewayConfig } from '../../edge/config/gateway-config.js';
 import type { GatewayEvents } from '../../edge/core/events.js';
 import type { DeviceKind } from '../../edge/device-registry/topics.js';
 import { buildGateway, type StoreGateway } from '../../edge/main.js';
+import { staffPageDir } from './staff-page.js';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
 
@@ -88,7 +89,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const log = lines
     ? createLogger({ level: 'debug', pretty: false }, { destination: { write: (line: string) => lines.push(line) }, isTTY: false })
     : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const built = buildGateway(config, { log, ...(options.now ? { now: options.now } : {}) });
+  // this run's build of the staff page (tests/global-setup.ts), not the shared dist/staff another run may be rewriting
+  const built = buildGateway(config, { log, staticDir: staffPageDir(), ...(options.now ? { now: options.now } : {}) });
   try {
     await built.gateway.start();
   } catch (error) {

@@ -141,3 +141,17 @@ describe('insight.timeZone is a time zone this Node.js knows', () => {
     expect((await loadConfig({ overrides: {}, env: {} })).insight.timeZone).toBeNull();
   });
 });
+
+describe('store.currency and store.locale exist', () => {
+  it('a well-formed currency or locale Intl does not know is named by its path', async () => {
+    expect(await issuesOf({ store: { currency: 'XYZ', locale: 'de-DE' } })).toEqual([
+      '/store/currency: "XYZ" is not a currency this Node.js knows (ISO 4217: EUR)',
+    ]);
+  });
+
+  it('defaults to EUR and en; a real currency and locale are accepted', async () => {
+    expect((await loadConfig({ overrides: {}, env: {} })).store).toEqual({ currency: 'EUR', locale: 'en' });
+    const chosen = await loadConfig({ overrides: { store: { currency: 'CHF', locale: 'fr-CH' } }, env: {} });
+    expect(chosen.store).toEqual({ currency: 'CHF', locale: 'fr-CH' });
+  });
+});

@@ -1,7 +1,6 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -26,10 +25,15 @@ import { stockRoutes } from '../../../edge/stock/routes.js';
 import { ShelfStockBook } from '../../../edge/stock/shelf-stock-book.js';
 import { SqliteDatabase } from '../../../edge/storage/database.js';
 import { migrate } from '../../../edge/storage/migrate.js';
+import { staffPageDir } from '../../helpers/staff-page.js';
 
 /** the config's admin token (`http.apiToken`) */
 const TOKEN = 'test-token-0123456789abcdef';
-const STATIC_DIR = fileURLToPath(new URL('../../../dashboards/staff/', import.meta.url));
+/** the staff page as Vite built it for this run (tests/global-setup.ts) */
+const STATIC_DIR = staffPageDir();
+/** the page's script, named by its content hash in the built index.html */
+const PAGE_SCRIPT = /<script[^>]*\bsrc="\.\/([^"]+\.js)"/.exec(await readFile(join(STATIC_DIR, 'index.html'), 'utf8'))?.[1] ?? 'no-script';
+const PAGE_STYLES = /<link[^>]*\bhref="\.\/([^"]+\.css)"/.exec(await readFile(join(STATIC_DIR, 'index.html'), 'utf8'))?.[1] ?? 'no-css';
 /** named tokens made as the CLI makes them; ann is an admin, so the default headers pass every guard */
 const TOKENS: Record<string, { role: Role; token: string }> = {
   ann: { role: 'admin', token: 'sst_ann-0123456789abcdefghijklmnop' },
@@ -224,7 +228,7 @@ describe('static staff page', () => {
   it('the page, its files and the API answers carry the security headers (CSP, nosniff, no Referer)', async () => {
     const answers = [
       await app.inject({ method: 'GET', url: '/' }),
-      await app.inject({ method: 'GET', url: '/app.js' }),
+      await app.inject({ method: 'GET', url: `/${PAGE_SCRIPT}` }),
       await app.inject({ method: 'GET', url: '/favicon.svg' }),
       await app.inject({ method: 'GET', url: '/api/alerts', headers: AUTH }),
       await app.inject({ method: 'GET', url: '/api/alerts' }),
@@ -244,8 +248,10 @@ describe('static staff page', () => {
   });
 
   it('serves the assets and 404s the rest', async () => {
-    expect((await app.inject({ method: 'GET', url: '/app.js' })).statusCode).toBe(200);
-    expect((await app.inject({ method: 'GET', url: '/style.css' })).headers['content-type']).toMatch(/^text\/css/);
+    expect((await app.inject({ method: 'GET', url: `/${PAGE_SCRIPT}` })).headers['content-type']).toMatch(
+      /^(text|application)\/javascript/,
+    );
+    expect((await app.inject({ method: 'GET', url: `/${PAGE_STYLES}` })).headers['content-type']).toMatch(/^text\/css/);
     const missing = await app.inject({ method: 'GET', url: '/nope.html' });
     expect(missing.statusCode).toBe(404);
     expect((await app.inject({ method: 'GET', url: '/../package.json' })).statusCode).toBe(404);

@@ -1,0 +1,11 @@
+// Placeholder of the Devices view (issue 23): its owner replaces this file (page-contract.md).
+export function DevicesView() {
+  return (
+    <section class="view" aria-labelledby="view-heading">
+      <h2 id="view-heading" tabIndex={-1}>
+        Devices
+      </h2>
+      <p class="view__empty">Coming soon.</p>
+    </section>
+  );
+}
