@@ -273,7 +273,9 @@ function gatewayModules(shared: SharedParts): ModuleSpec[] {
       name: 'labels',
       // stock: find-my-facing reads the low-stock alerts active at its start, which the stock room's restored levels settle
       needs: ['storage', 'planogram', 'alerts', 'devices', 'stock'],
-      build: ({ storage, planogram, alerts, devices }) =>
+      // campaigns: GET /api/labels shows each label's confirmed price and the one on its way (the campaigns need labels)
+      uses: ['campaigns'],
+      build: ({ storage, planogram, alerts, devices }, later) =>
         new LabelsModule({
           config: config.labels,
           planogramLabels: () => planogram.index.planogram.labels ?? [],
@@ -287,6 +289,7 @@ function gatewayModules(shared: SharedParts): ModuleSpec[] {
           now,
           log: component('labels'),
           metricsRegistry: metrics.registry,
+          priceRecord: (labelId) => later.campaigns().service.priceRecord(labelId),
         }),
     }),
     defineModule({
@@ -524,7 +527,7 @@ function gatewayModules(shared: SharedParts): ModuleSpec[] {
                 kpis.routes(guard),
                 insight.routes(guard),
                 relay.routes(guard),
-                devices.routes(guard, audit.deviceChanged),
+                devices.routes(guard, audit.deviceChanged, (id) => labels.batteryOf(id)),
                 liveEventRoutes({
                   bus,
                   storeId: config.storeId,

@@ -18,6 +18,8 @@ export const deviceViewSchema = Type.Object({
   connected: Type.Boolean(),
   disabled: Type.Boolean(),
   lastSeenAt: Type.Union([Type.Integer(), Type.Null()]),
+  /** the last battery the device reported, in mV (shelf labels report theirs); absent where none is known */
+  batteryMv: Type.Optional(Type.Integer()),
   /** present (true) for a shelf whose id is not a shelf of the planogram: its readings match no facing */
   unmapped: Type.Optional(Type.Literal(true)),
 });

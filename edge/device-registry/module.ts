@@ -86,9 +86,10 @@ export class DevicesModule implements GatewayModule {
     this.sources.push(source);
   }
 
-  routes(guard: AccessGuard, audited?: DeviceRouteDeps['audited']) {
+  routes(guard: AccessGuard, audited?: DeviceRouteDeps['audited'], batteryMv?: DeviceRouteDeps['batteryMv']) {
     return deviceRoutes({
       ...(audited ? { audited } : {}),
+      ...(batteryMv ? { batteryMv } : {}),
       devices: this.registry,
       isConnected: (id) => this.liveness.isConnected(id),
       guard,

@@ -24,6 +24,8 @@ export type DeviceRouteDeps = {
   isConnected: (deviceId: string) => boolean;
   guard: AccessGuard;
   log: Logger;
+  /** the last battery a device reported, where one is known (shelf labels report theirs to the labels room) */
+  batteryMv?: (deviceId: string) => number | null;
   /** the planogram's shelf ids; without it no shelf is flagged unmapped */
   planogramShelves?: () => ReadonlySet<string>;
   /**
@@ -41,14 +43,18 @@ export function deviceRoutes(deps: DeviceRouteDeps): FastifyPluginAsync {
 }
 
 async function registerDeviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps): Promise<void> {
-  const view = (device: DeviceSummary, shelves: ReadonlySet<string> | undefined): DeviceView => ({
-    id: device.id,
-    kind: device.kind,
-    connected: deps.isConnected(device.id),
-    disabled: device.disabled,
-    lastSeenAt: device.lastSeenAt,
-    ...(shelves && device.kind === 'shelf' && !shelves.has(device.id) ? { unmapped: true as const } : {}),
-  });
+  const view = (device: DeviceSummary, shelves: ReadonlySet<string> | undefined): DeviceView => {
+    const batteryMv = deps.batteryMv?.(device.id) ?? null;
+    return {
+      id: device.id,
+      kind: device.kind,
+      connected: deps.isConnected(device.id),
+      disabled: device.disabled,
+      lastSeenAt: device.lastSeenAt,
+      ...(batteryMv !== null ? { batteryMv } : {}),
+      ...(shelves && device.kind === 'shelf' && !shelves.has(device.id) ? { unmapped: true as const } : {}),
+    };
+  };
   // devices and their secrets are store IT's: every change needs an admin token
   const admin = deps.guard('admin');
   const notFound = (reply: FastifyReply, id: string) =>

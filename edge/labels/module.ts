@@ -28,7 +28,8 @@ import {
 import type { LabelBinding, LabelDirectory } from './label-directory.js';
 import type { LabelDriver, LabelDriverEvent } from './label-driver.js';
 import { checkedIn, labelAlertActions, labelHealth, type LabelSighting } from './label-health.js';
-import { labelRoutes, type LabelRouteDeps, type LabelView } from './label-routes.js';
+import { labelRoutes, type LabelFactsView, type LabelRouteDeps } from './label-routes.js';
+import type { LabelPriceRecord } from './label-price-book.js';
 import { LabelSightingStore } from './label-sightings-store.js';
 import type { LabelsConfig } from './labels-config.js';
 import { LABEL_DRIVER_FACTORIES, MQTT_AP_DRIVER_PREFIX, type LabelDriverDeps } from './label-driver-factory.js';
@@ -45,6 +46,8 @@ declare module '../core/module.js' {
 /** What the room reads of the planogram (the planogram index), named here so the room knows no more rooms than it needs. */
 export type FacingLookup = {
   facing(shelfId: string, facing: number): { sku: string } | undefined;
+  /** the product's name people read (GET /api/labels) */
+  product(sku: string): { name: string } | undefined;
   facingsOf(sku: string): readonly { shelfId: string; facing: number }[];
 };
 
@@ -66,6 +69,8 @@ export type LabelsModuleDeps = {
   log: Logger;
   /** the gateway's Prometheus registry: label counts by state, low batteries */
   metricsRegistry?: Registry;
+  /** what the price campaigns know of a label's price (the campaigns room needs this one: called only for a request) */
+  priceRecord?: (labelId: string) => LabelPriceRecord | undefined;
   /** how often what the drivers reported is written (one transaction); default 1 s */
   sightingsFlushMs?: number;
 };
@@ -233,7 +238,7 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
 
   routes(guard: AccessGuard, audited?: LabelRouteDeps['audited']) {
     const labels = {
-      list: (limit: number) => this.list(limit),
+      views: () => this.views(),
       bind: (labelId: string, target: BindingTarget, by: string, withChange?: TransactionStep) =>
         this.bind(labelId, target, by, withChange),
     };
@@ -274,7 +279,7 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
   // --- bindings -------------------------------------------------------------------------------------------------
 
   /** Binds a label to a facing (stored; wins over the planogram file), and flashes it at once if that facing is low. */
-  async bind(labelId: string, target: BindingTarget, by: string, withChange?: TransactionStep): Promise<LabelView> {
+  async bind(labelId: string, target: BindingTarget, by: string, withChange?: TransactionStep): Promise<LabelFactsView> {
     const id = labelKey(labelId);
     checkBinding(id, target, {
       skuAt: (shelfId, facing) => this.skuAt(shelfId, facing),
@@ -433,21 +438,27 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
 
   // --- views ----------------------------------------------------------------------------------------------------
 
-  list(limit: number): { labels: LabelView[]; truncated: boolean } {
+  /** Every tracked label as GET /api/labels shows it (bounded by drivers.maxLabels). */
+  *views(): Iterable<LabelFactsView> {
     const now = this.deps.now();
-    const labels: LabelView[] = [];
-    for (const labelId of this.sightings.keys()) {
-      if (labels.length >= limit) return { labels, truncated: true };
-      labels.push(this.view(labelId, now));
-    }
-    return { labels, truncated: false };
+    for (const labelId of this.sightings.keys()) yield this.view(labelId, now);
   }
 
-  private view(labelId: string, now: number): LabelView {
+  /** The last battery a label reported (null: unknown or not a label): a direct MQTT label is a device too. */
+  batteryOf(labelId: string): number | null {
+    return this.sightings.get(labelKey(labelId))?.batteryMv ?? null;
+  }
+
+  private view(labelId: string, now: number): LabelFactsView {
     const sighting = this.sightings.get(labelId) ?? { labelId, trackedSince: now, batteryMv: null };
     const binding = this.bindings.get(labelId);
     const driverId = sighting.driverId ?? this.driverFor(labelId)?.driverId ?? null;
     const link = driverId === null ? undefined : this.driverLinks.get(driverId);
+    const sku = binding ? (this.skuAt(binding.shelfId, binding.facing) ?? null) : null;
+    const prices = this.deps.priceRecord?.(labelId);
+    const confirmed = prices?.confirmed?.priceCents ?? null;
+    // the price book drops a target once the label confirms it or its campaign gives up
+    const pending = prices?.target?.priceCents ?? null;
     return {
       labelId,
       state: labelHealth(sighting, this.deps.config.health, now).condition,
@@ -458,9 +469,12 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
       batteryMv: sighting.batteryMv,
       lastSeenAt: sighting.lastSeenAt ?? null,
       displayedPriceCents: sighting.displayedPriceCents ?? null,
+      confirmedPriceCents: confirmed,
+      pendingPriceCents: pending,
       shelfId: binding?.shelfId ?? null,
       facing: binding?.facing ?? null,
-      sku: binding ? (this.skuAt(binding.shelfId, binding.facing) ?? null) : null,
+      sku,
+      productName: sku === null ? null : (this.deps.planogram().product(sku)?.name ?? null),
       bindingSource: binding?.source ?? null,
     };
   }
