@@ -28,6 +28,7 @@ import { storeInfoRoutes } from './http/store-info-routes.js';
 import { liveEventRoutes } from './http/live-events.js';
 import { HttpServer } from './http/server.js';
 import { InsightModule, insightSettings } from './insight/module.js';
+import { facingsWithAisles } from './insight/replenishment.js';
 import { KpisModule } from './kpis/module.js';
 import { DEFAULT_CAMPAIGN_LIMITS } from './campaigns/campaign.js';
 import { CampaignsModule } from './campaigns/module.js';
@@ -341,7 +342,8 @@ function gatewayModules(shared: SharedParts): ModuleSpec[] {
         new InsightModule({
           bus,
           alerts: () => alerts.service,
-          facings: () => stock.stock.shelves().flatMap((shelf) => shelf.facings),
+          // the pick list groups by the layout's aisles (none without a layout)
+          facings: () => facingsWithAisles(stock.stock.shelves(), (shelfId) => planogram.index.placeOf(shelfId)?.aisle),
           scales: () =>
             new Map(
               planogram.index.planogram.facings.map((f) => [
