@@ -360,9 +360,18 @@ function gatewayModules(shared: SharedParts): ModuleSpec[] {
     }),
     defineModule({
       name: 'kpis',
-      needs: ['storage'],
+      // stock: the facings' units at start (restored ones send no stock.changed until they move) for the shelf KPIs
+      needs: ['storage', 'stock'],
       // what it sampled before a restart it reads back from its tables
-      build: ({ storage }) => new KpisModule({ bus, db: storage.db, now, log: component('kpis') }),
+      build: ({ storage, stock }) =>
+        new KpisModule({
+          bus,
+          db: storage.db,
+          now,
+          log: component('kpis'),
+          replenishTargetMs: config.kpis.replenishTargetMinutes * 60_000,
+          facings: () => stock.stock.shelves().flatMap((shelf) => shelf.facings),
+        }),
     }),
     defineModule({
       name: 'relay',

@@ -12,6 +12,7 @@ import { LabelsConfigSchema } from '../labels/labels-config.js';
 import { ColdChainConfigSchema } from '../cold-chain/cold-chain-config.js';
 import { AlertsConfigSchema } from '../alerts/alerts-config.js';
 import { InsightConfigSchema } from '../insight/insight-config.js';
+import { KpisConfigSchema } from '../kpis/kpis-config.js';
 
 const port = (defaultPort?: number) =>
   Type.Integer({ minimum: 0, maximum: 65535, ...(defaultPort === undefined ? {} : { default: defaultPort }) });
@@ -286,6 +287,7 @@ export const ConfigSchema = Type.Object(
     alerts: AlertsConfigSchema,
     coldChain: ColdChainConfigSchema,
     insight: InsightConfigSchema,
+    kpis: KpisConfigSchema,
     commands: Type.Object(
       {
         ackTimeoutMs: Type.Integer({

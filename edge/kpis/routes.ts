@@ -4,6 +4,8 @@ import { Type } from 'typebox';
 import type { AccessGuard } from '../http/auth.js';
 import { errorSchema } from '../http/schemas.js';
 import { DAY_MS, type Kpis } from './kpi.js';
+import { shelfKpisProperties } from './shelf-kpi-schemas.js';
+import type { ShelfKpis } from './shelf-kpis.js';
 
 const nullableInteger = Type.Union([Type.Integer(), Type.Null()]);
 
@@ -38,6 +40,7 @@ export const kpisSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    ...shelfKpisProperties,
   },
   { additionalProperties: false },
 );
@@ -48,7 +51,7 @@ const kpisQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export function kpiRoutes(deps: { kpis: (windowMs: number) => Kpis; guard: AccessGuard }): FastifyPluginAsyncTypebox {
+export function kpiRoutes(deps: { kpis: (windowMs: number) => Kpis & ShelfKpis; guard: AccessGuard }): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/api/kpis', {
       onRequest: deps.guard('viewer'),

@@ -14,6 +14,7 @@ import * as labelSightings from './013-label-sightings.js';
 import * as planogramLabels from './014-planogram-labels.js';
 import * as storeIdentity from './015-store-identity.js';
 import * as layoutFacingHistory from './016-layout-facing-history.js';
+import * as shelfKpis from './017-shelf-kpis.js';
 
 export type Migration = { version: number; name: string; sql: string };
 
@@ -35,4 +36,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 14, ...planogramLabels },
   { version: 15, ...storeIdentity },
   { version: 16, ...layoutFacingHistory },
+  { version: 17, ...shelfKpis },
 ];

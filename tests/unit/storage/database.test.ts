@@ -308,13 +308,18 @@ describe('migrate', () => {
       'hq_commands',
       'kpi_campaigns',
       'kpi_mismatch_days',
+      'kpi_predictions',
       'kpi_replenish',
+      'kpi_stock_alerts',
+      'kpi_stock_outs',
+      'kpi_watched_facings',
       'label_bindings',
       'label_prices',
       'label_sightings',
       'planogram',
       'planogram_aisles',
       'planogram_labels',
+      'planogram_layout',
       'products',
       'schema_migrations',
       'shelf_history',
@@ -337,8 +342,9 @@ describe('migrate', () => {
       { version: 13, name: 'label-sightings' },
       { version: 14, name: 'planogram-labels' },
       { version: 15, name: 'store-identity' },
-    ]);
       { version: 16, name: 'layout-facing-history' },
+      { version: 17, name: 'shelf-kpis' },
+    ]);
   });
 
   it('applies only the migrations newer than the database', async () => {
