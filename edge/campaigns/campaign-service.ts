@@ -48,6 +48,8 @@ import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
 /** `campaign.progress` on the bus and the live stream: at most a few a second per campaign, and always its last state. */
 export type CampaignProgress = {
   campaignId: string;
+  /** the price file's name or a title: a page that may not list campaigns (staff) still says which one it is */
+  name?: string;
   state: CampaignState;
   total: number;
   counts: Record<LabelState, number>;
@@ -618,6 +620,7 @@ export class CampaignService {
     if (!campaign) return;
     this.progress.set(campaignId, { lastAt: now, pending: false });
     const event: CampaignProgress = { campaignId, state: campaign.state, total: campaign.total, counts: { ...campaign.counts } };
+    if (campaign.name !== undefined) event.name = campaign.name;
     if (campaign.finishedAt !== undefined) event.finishedAt = campaign.finishedAt;
     this.deps.bus.emit('campaign.progress', event);
   }
