@@ -32,6 +32,7 @@ import { AddressLimits } from './address-limits.js';
 import { createDeviceSession, maySubscribe, publishKeyOf, type DeviceSession } from './device-acl.js';
 import { guardSocketFrames } from './frame-guard.js';
 import { LoginThrottle } from './login-throttle.js';
+import { installRoutingShortcut, type RoutingShortcut } from './routing-shortcut.js';
 import { admitMessage, msUntilToken, newMessageBucket, type MessageBucket, type RateVerdict } from './message-rate-limit.js';
 import { asError } from '../core/as-error.js';
 
@@ -126,6 +127,8 @@ export class DeviceBroker implements DeviceSource {
   private readonly logThrottle: LogThrottle;
   /** packets of gated keys, put on the bus before their PUBACK (in authorizePublish): `ingest` must not do it twice */
   private readonly ingestedBeforeAck = new WeakSet<PublishPacket>();
+  /** skips aedes' subscription match for messages nobody can be subscribed to (routing-shortcut.ts) */
+  private routing: RoutingShortcut | undefined;
 
   constructor(
     private readonly options: BrokerOptions,
@@ -151,7 +154,7 @@ export class DeviceBroker implements DeviceSource {
   }
 
   async start(): Promise<void> {
-    const aedes = await Aedes.createBroker({
+    const aedes = new Aedes({
       connectTimeout: this.options.connectTimeoutMs,
       // 0: the keepalive range is checked in preConnect/authenticate, so the refusal carries a 3.1.1 return code
       // (aedes' own check answers 6, a code MQTT 3.1.1 reserves) and keepalive 0 can be accepted
@@ -167,6 +170,9 @@ export class DeviceBroker implements DeviceSource {
       authorizeForward: (client, packet) => this.authorizeForward(client, packet),
       published: (packet, client, done) => this.ingest(packet, client, done),
     });
+    // before listen(): aedes subscribes its $SYS filters through the emitter, and the shortcut must see them
+    this.routing = installRoutingShortcut(aedes);
+    await aedes.listen();
     aedes.on('clientReady', (client) => this.clientReady(client));
     aedes.on('clientDisconnect', (client) => this.clientGone(client));
     // emitted once aedes stored the subscriptions (lib/handlers/subscribe.js completeSubscribe); refused ones have qos 128
@@ -258,6 +264,11 @@ export class DeviceBroker implements DeviceSource {
 
   get port(): number {
     return (this.server?.address() as AddressInfo | null)?.port ?? this.options.port;
+  }
+
+  /** device messages aedes routed to no subscriber without matching them (undefined: the shortcut is not installed) */
+  get unroutedMessages(): number | undefined {
+    return this.routing?.shortcuts;
   }
 
   get connectedDevices(): number {
