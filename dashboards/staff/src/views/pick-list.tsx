@@ -1,11 +1,130 @@
-// Placeholder of the Pick list view (issue 23): its owner replaces this file (page-contract.md).
+// The pick list (issue 24): the facings to restock now — empty, predicted to run out, low — with the units that fill
+// each to capacity and the product's name, grouped by aisle when the planogram has a layout. It follows the store:
+// fetched again shortly after stock or alerts change (debounced: a busy store does not fetch per reading) and every
+// minute. Printed, it is a plain list on paper (styles/pick-list.css).
+import { effect, useSignal } from '@preact/signals';
+import { useEffect } from 'preact/hooks';
+import { ApiError, getJson } from '../api.js';
+import { formatClock } from '../format.js';
+import { alerts, facings } from '../live.js';
+import '../styles/pick-list.css';
+import { aisleTitle } from './map/map-model.js';
+import { aisleName, loadStoreLayout } from './map/store-layout.js';
+import { pickGroups, totalWords, urgencyWords, type PickListAnswer } from './pick-list/pick-list-model.js';
+
+const REFRESH_AFTER_CHANGE_MS = 2_000;
+const REFRESH_EVERY_MS = 60_000;
+const MAX_LINES = 200;
+
 export function PickListView() {
+  const answer = useSignal<PickListAnswer | null>(null);
+  const problem = useSignal<string | null>(null);
+
+  useEffect(() => {
+    void loadStoreLayout();
+    let controller: AbortController | undefined;
+    const load = () => {
+      controller?.abort();
+      const mine = (controller = new AbortController());
+      getJson<PickListAnswer>(`/api/replenishment?limit=${MAX_LINES}`, { signal: mine.signal })
+        .then((body) => {
+          answer.value = body;
+          problem.value = null;
+        })
+        .catch((error: unknown) => {
+          if (mine.signal.aborted) return;
+          problem.value =
+            error instanceof ApiError && error.status === 503
+              ? 'The pick list needs store insight, which is switched off on this gateway (insight.enabled).'
+              : `Could not load the pick list: ${error instanceof Error ? error.message : String(error)}`;
+        });
+    };
+    let debounce: ReturnType<typeof setTimeout> | undefined;
+    let first = true;
+    // any stock or alert change: one fetch once the store has been quiet for a moment
+    const stopWatching = effect(() => {
+      void facings.value;
+      void alerts.value;
+      if (first) {
+        first = false;
+        load();
+        return;
+      }
+      clearTimeout(debounce);
+      debounce = setTimeout(load, REFRESH_AFTER_CHANGE_MS);
+    });
+    const every = setInterval(load, REFRESH_EVERY_MS);
+    return () => {
+      stopWatching();
+      clearTimeout(debounce);
+      clearInterval(every);
+      controller?.abort();
+    };
+  }, []);
+
+  const body = answer.value;
+  const groups = body ? pickGroups(body) : [];
   return (
-    <section class="view" aria-labelledby="view-heading">
-      <h2 id="view-heading" tabIndex={-1}>
-        Pick list
-      </h2>
-      <p class="view__empty">Coming soon.</p>
+    <section class="view pick-list" aria-labelledby="view-heading">
+      <div class="pick-list__head">
+        <h2 id="view-heading" tabIndex={-1}>
+          Pick list
+        </h2>
+        <button type="button" class="button pick-list__print" data-testid="pick-list-print" onClick={() => window.print()}>
+          Print
+        </button>
+      </div>
+      {problem.value && (
+        <p class="pick-list__problem" role="status">
+          {problem.value}
+        </p>
+      )}
+      {body && (
+        <p class="pick-list__summary" data-testid="pick-list-summary">
+          {groups.length === 0 ? 'Nothing to restock right now.' : `${totalWords(groups)}.`} As of {formatClock(body.at)}.
+        </p>
+      )}
+      {!body && !problem.value && <p class="view__empty">Loading the pick list…</p>}
+      {groups.map((group) => (
+        <section
+          key={group.aisle ?? '-'}
+          class="pick-list__group"
+          data-testid="pick-group"
+          data-aisle={group.aisle ?? ''}
+          aria-labelledby={`pick-aisle-${group.aisle ?? 'none'}`}
+        >
+          {(body?.aisles?.length ?? 0) > 0 && (
+            <h3 class="pick-list__aisle" id={`pick-aisle-${group.aisle ?? 'none'}`}>
+              {group.aisle === null ? 'Shelves not on the map' : aisleTitle({ aisle: group.aisle, name: aisleName(group.aisle) })}
+            </h3>
+          )}
+          <ol
+            class="pick-list__lines"
+            aria-labelledby={(body?.aisles?.length ?? 0) > 0 ? `pick-aisle-${group.aisle ?? 'none'}` : 'view-heading'}
+          >
+            {group.lines.map((line) => (
+              <li
+                key={`${line.shelfId}/${line.facing}`}
+                class={`pick-line pick-line--${line.urgency}`}
+                data-testid="pick-line"
+                data-urgency={line.urgency}
+                data-shelf-id={line.shelfId}
+                data-facing={line.facing}
+              >
+                <span class="pick-line__check" aria-hidden="true" />
+                <span class="pick-line__urgency">{urgencyWords(line, formatClock)}</span>
+                <span class="pick-line__product">{line.name}</span>
+                <span class="pick-line__bring">
+                  Bring <strong>{line.unitsToBring}</strong>
+                </span>
+                <span class="pick-line__where">
+                  shelf {line.shelfId}, facing {line.facing} · {line.units} on the shelf · sku {line.sku}
+                </span>
+              </li>
+            ))}
+          </ol>
+        </section>
+      ))}
     </section>
   );
 }

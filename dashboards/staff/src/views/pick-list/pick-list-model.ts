@@ -1,0 +1,39 @@
+// The pick list as the page shows it: GET /api/replenishment's lines in their groups (by aisle when the planogram has
+// a layout), each line's urgency in words. Pure.
+export type PickLine = {
+  shelfId: string;
+  facing: number;
+  sku: string;
+  name: string;
+  aisle?: string;
+  urgency: 'empty' | 'predicted' | 'low';
+  units: number;
+  unitsToBring: number;
+  emptyAt?: number;
+};
+export type PickListAnswer = { at: number; lines: PickLine[]; aisles?: Array<{ aisle: string | null; lines: PickLine[] }> };
+export type PickGroup = { aisle: string | null; lines: PickLine[] };
+
+/** The groups to show: by aisle when the answer has them, else one group of every line (most urgent first). */
+export function pickGroups(answer: PickListAnswer): PickGroup[] {
+  return answer.aisles ?? (answer.lines.length > 0 ? [{ aisle: null, lines: answer.lines }] : []);
+}
+
+/** What a clerk reads first on a line: why it is on the list. */
+export function urgencyWords(line: PickLine, clock: (ms: number) => string): string {
+  if (line.urgency === 'empty') return 'Empty';
+  if (line.urgency === 'predicted') return line.emptyAt === undefined ? 'Runs out soon' : `Runs out about ${clock(line.emptyAt)}`;
+  return 'Low';
+}
+
+/** "12 units to bring in 3 aisles" for the list's heading line. */
+export function totalWords(groups: readonly PickGroup[]): string {
+  let lines = 0;
+  let units = 0;
+  for (const group of groups) {
+    lines += group.lines.length;
+    for (const line of group.lines) units += line.unitsToBring;
+  }
+  const facings = `${lines} ${lines === 1 ? 'facing' : 'facings'}`;
+  return `${facings} to restock, ${units} ${units === 1 ? 'unit' : 'units'} to bring`;
+}
