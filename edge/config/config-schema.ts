@@ -284,6 +284,17 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    stock: Type.Object(
+      {
+        historyDays: Type.Integer({
+          minimum: 1,
+          maximum: 90,
+          description: "a facing's units over time (one point per minute they changed, the staff page's charts) are kept this many days",
+          default: 14,
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     alerts: AlertsConfigSchema,
     coldChain: ColdChainConfigSchema,
     insight: InsightConfigSchema,
@@ -300,17 +311,6 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     storage: Type.Object(
-    stock: Type.Object(
-      {
-        historyDays: Type.Integer({
-          minimum: 1,
-          maximum: 90,
-          description: "a facing's units over time (one point per minute they changed, the staff page's charts) are kept this many days",
-          default: 14,
-        }),
-      },
-      { additionalProperties: false, default: {} },
-    ),
       {
         flushIntervalMs: Type.Integer({
           minimum: 50,
