@@ -1,11 +1,173 @@
-// Placeholder of the Labels view (issue 23): its owner replaces this file (page-contract.md).
+// The Labels view: every shelf label the gateway tracks, worst first (failed, offline, never seen, low battery, price
+// on its way, ok; the order and the paging are the gateway's, GET /api/labels), one page of PAGE_SIZE at a time, so a
+// store with thousands of labels keeps a small page. Filters (problems only, one driver) live in the address. The
+// notice of access points with firmware too old comes from the same answer. Managers move a label to another facing.
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, getJson } from '../api.js';
+import { plural } from '../format.js';
+import { replaceQuery, route } from '../route.js';
+import { canManage, principal } from '../session.js';
+import { LabelFirmwareNotice } from './labels/label-firmware.js';
+import { filterOf, labelsPath, PROBLEM_WORDS, driverName, queryOf, type LabelFilter, type LabelPage } from './labels/label-model.js';
+import { LabelRow } from './labels/label-row.js';
+import '../styles/labels.css';
+
+/** Labels on one page: a cheap tablet renders these quickly, and a shift scrolls no further. */
+const PAGE_SIZE = 50;
+/** The list is asked for again this often (one request at a time): check-ins and campaigns change it. */
+const REFRESH_MS = 30_000;
+
 export function LabelsView() {
+  const filter = filterOf(route.value.query);
+  const manage = canManage();
+  const who = principal.value?.name;
+  const [answer, setAnswer] = useState<LabelPage | null>(null);
+  const [checkedAt, setCheckedAt] = useState<number | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [reloads, setReloads] = useState(0);
+  const loading = useRef<AbortController | null>(null);
+  const path = labelsPath(filter, PAGE_SIZE);
+
+  const reload = useCallback(() => setReloads((n) => n + 1), []);
+
+  useEffect(() => {
+    if (!who) return;
+    const load = () => {
+      if (loading.current) return; // one request at a time: a slow gateway is not asked again meanwhile
+      const abort = new AbortController();
+      loading.current = abort;
+      getJson<LabelPage>(path, { signal: abort.signal })
+        .then(
+          (page) => {
+            setAnswer(page);
+            setProblem(null);
+            setCheckedAt(Date.now());
+          },
+          (error: unknown) => {
+            if (abort.signal.aborted) return;
+            setProblem(`Labels could not be loaded: ${error instanceof ApiError ? error.message : 'try again'}.`);
+          },
+        )
+        .finally(() => {
+          if (loading.current === abort) loading.current = null;
+        });
+    };
+    load();
+    const timer = setInterval(load, REFRESH_MS);
+    return () => {
+      clearInterval(timer);
+      loading.current?.abort();
+      loading.current = null;
+    };
+  }, [path, who, reloads]);
+
+  const setFilter = (next: Partial<LabelFilter>) => replaceQuery(queryOf({ ...filter, page: 1, ...next }));
+  const counts = answer?.counts;
+  const needAttention = counts ? counts.failed + counts.offline + counts['never-seen'] + counts['battery-low'] : 0;
+  const all = counts ? Object.values(counts).reduce((sum, n) => sum + n, 0) : 0;
+  const first = answer && answer.labels.length > 0 ? (filter.page - 1) * PAGE_SIZE + 1 : 0;
+  const last = answer ? first + answer.labels.length - 1 : 0;
+
   return (
-    <section class="view" aria-labelledby="view-heading">
+    <section class="view labels" aria-labelledby="view-heading">
       <h2 id="view-heading" tabIndex={-1}>
         Labels
       </h2>
-      <p class="view__empty">Coming soon.</p>
+      <LabelFirmwareNotice drivers={answer?.drivers ?? []} checkedAt={checkedAt} />
+      {counts && (
+        <p class="labels__summary" data-testid="labels-summary">
+          {plural(all, 'label')}:{' '}
+          {(['failed', 'offline', 'never-seen', 'battery-low'] as const)
+            .filter((kind) => counts[kind] > 0)
+            .map((kind) => `${counts[kind]} ${PROBLEM_WORDS[kind].toLowerCase()}`)
+            .join(', ') || 'all fine'}
+        </p>
+      )}
+      <div class="labels__filters" role="group" aria-label="Which labels">
+        <div class="labels__show" role="group" aria-label="Show">
+          <button
+            type="button"
+            class="button labels__chip"
+            aria-pressed={!filter.problemsOnly}
+            data-testid="labels-show-all"
+            onClick={() => setFilter({ problemsOnly: false })}
+          >
+            All{counts ? ` (${all})` : ''}
+          </button>
+          <button
+            type="button"
+            class="button labels__chip"
+            aria-pressed={filter.problemsOnly}
+            data-testid="labels-show-problems"
+            onClick={() => setFilter({ problemsOnly: true })}
+          >
+            Problems only{counts ? ` (${needAttention})` : ''}
+          </button>
+        </div>
+        <label class="labels__driver">
+          Driver{' '}
+          <select
+            data-testid="labels-driver"
+            value={filter.driverId ?? ''}
+            onChange={(event) => setFilter({ driverId: event.currentTarget.value || null })}
+          >
+            <option value="">Every driver</option>
+            {(answer?.drivers ?? []).map((driver) => (
+              <option key={driver.driverId} value={driver.driverId}>
+                {driverName(driver.driverId)} ({plural(driver.labels, 'label')})
+              </option>
+            ))}
+            {filter.driverId && !answer?.drivers.some((driver) => driver.driverId === filter.driverId) && (
+              <option value={filter.driverId}>{driverName(filter.driverId)}</option>
+            )}
+          </select>
+        </label>
+      </div>
+      {problem && (
+        <p class="labels__problem" role="alert">
+          {problem}
+        </p>
+      )}
+      {!answer ? (
+        !problem && <p class="view__empty">Loading labels…</p>
+      ) : answer.labels.length === 0 ? (
+        <p class="view__empty" data-testid="labels-empty">
+          {filter.problemsOnly || filter.driverId
+            ? 'No labels match these filters.'
+            : 'No labels yet: none is bound or reported by a driver.'}
+        </p>
+      ) : (
+        <ul class="labels__list" data-testid="labels-list" aria-label="Labels, worst first">
+          {answer.labels.map((label) => (
+            <LabelRow key={label.labelId} label={label} manage={manage} onBound={reload} />
+          ))}
+        </ul>
+      )}
+      {answer && answer.total > PAGE_SIZE && (
+        <nav class="labels__pager" aria-label="Pages of labels">
+          <button
+            type="button"
+            class="button"
+            data-testid="labels-previous"
+            disabled={filter.page <= 1}
+            onClick={() => replaceQuery(queryOf({ ...filter, page: filter.page - 1 }))}
+          >
+            Previous
+          </button>
+          <p class="labels__range" data-testid="labels-range">
+            {first}–{last} of {answer.total}
+          </p>
+          <button
+            type="button"
+            class="button"
+            data-testid="labels-next"
+            disabled={!answer.truncated}
+            onClick={() => replaceQuery(queryOf({ ...filter, page: filter.page + 1 }))}
+          >
+            Next
+          </button>
+        </nav>
+      )}
     </section>
   );
 }

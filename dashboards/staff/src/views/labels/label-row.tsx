@@ -1,0 +1,170 @@
+// One label of the list: product first (sku and label id as secondary text), where it is, its problem with the reason,
+// the prices it shows and confirmed, driver, battery and when it was last heard from. Managers may move it to
+// another facing (PUT /api/labels/:id/binding), after saying which and confirming.
+import { useState } from 'preact/hooks';
+import { ApiError, sendJson } from '../../api.js';
+import { formatAge, formatDateTime, formatMoney } from '../../format.js';
+import { facings, now } from '../../live.js';
+import { showNotice } from '../../notice.js';
+import { PROBLEM_WORDS, batteryWords, driverName, placeWords, priceWords, problemReason, type LabelView } from './label-model.js';
+
+type Props = { label: LabelView; manage: boolean; onBound: () => void };
+
+export function LabelRow({ label, manage, onBound }: Props) {
+  const at = now.value;
+  const age = (ms: number) => formatAge(ms, at);
+  const reason = problemReason(label, formatMoney, age);
+  const prices = priceWords(label, formatMoney);
+  const [binding, setBinding] = useState(false);
+  const headingId = `label-${label.labelId}`;
+  return (
+    <li class="label-row" data-testid="label-row" data-label-id={label.labelId} data-problem={label.problem} aria-labelledby={headingId}>
+      <div class="label-row__head">
+        <h3 class="label-row__name" id={headingId}>
+          {label.productName ?? (label.sku ? `Product ${label.sku}` : 'No product')}
+        </h3>
+        <span class="label-row__badge" data-problem={label.problem}>
+          {PROBLEM_WORDS[label.problem]}
+        </span>
+      </div>
+      <p class="label-row__ids">
+        {label.sku && <span>SKU {label.sku} · </span>}
+        <span>Label {label.labelId}</span>
+      </p>
+      {reason && (
+        <p class="label-row__reason" data-testid="label-reason">
+          {reason}
+        </p>
+      )}
+      <dl class="label-row__facts">
+        <div>
+          <dt>Place</dt>
+          <dd>{placeWords(label)}</dd>
+        </div>
+        <div>
+          <dt>Shows</dt>
+          <dd data-testid="label-price">
+            {prices.shown}
+            {prices.confirmed && <span class="label-row__confirmed"> (confirmed {prices.confirmed})</span>}
+          </dd>
+        </div>
+        <div>
+          <dt>Driver</dt>
+          <dd>
+            {driverName(label.driverId)}
+            {label.driverLinkUp === false && <span class="label-row__down"> · link down</span>}
+          </dd>
+        </div>
+        <div>
+          <dt>Battery</dt>
+          <dd>{batteryWords(label.batteryMv)}</dd>
+        </div>
+        <div>
+          <dt>Last seen</dt>
+          <dd>{label.lastSeenAt === null ? 'never' : <time title={formatDateTime(label.lastSeenAt)}>{age(label.lastSeenAt)}</time>}</dd>
+        </div>
+      </dl>
+      {manage &&
+        (binding ? (
+          <BindForm
+            label={label}
+            onDone={(bound) => {
+              setBinding(false);
+              if (bound) onBound();
+            }}
+          />
+        ) : (
+          <button type="button" class="button label-row__action" data-testid="label-bind" onClick={() => setBinding(true)}>
+            Move to another facing
+          </button>
+        ))}
+    </li>
+  );
+}
+
+/** The facings the page knows (the live stock), by shelf and facing: the choices for a label's new place. */
+function facingChoices() {
+  return [...facings.value.values()].sort((a, b) => a.shelfId.localeCompare(b.shelfId, 'en', { numeric: true }) || a.facing - b.facing);
+}
+
+function BindForm({ label, onDone }: { label: LabelView; onDone: (bound: boolean) => void }) {
+  const choices = facingChoices();
+  const [chosen, setChosen] = useState('');
+  const [asking, setAsking] = useState(false);
+  const [sending, setSending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const target = choices.find((facing) => `${facing.shelfId}/${facing.facing}` === chosen);
+  const selectId = `bind-${label.labelId}`;
+
+  const send = async () => {
+    if (!target || sending) return;
+    setSending(true);
+    setError(null);
+    try {
+      await sendJson('PUT', `/api/labels/${encodeURIComponent(label.labelId)}/binding`, { shelfId: target.shelfId, facing: target.facing });
+      showNotice(`Label ${label.labelId} now shows ${target.name} (${target.shelfId} / facing ${target.facing})`);
+      onDone(true);
+    } catch (failure) {
+      setAsking(false);
+      setError(`Not moved: ${failure instanceof ApiError ? failure.message : 'try again'}.`);
+    } finally {
+      setSending(false);
+    }
+  };
+
+  return (
+    <div class="label-bind" role="group" aria-label={`Move label ${label.labelId}`}>
+      <label for={selectId}>New place</label>
+      <select
+        id={selectId}
+        data-testid="label-bind-facing"
+        value={chosen}
+        onChange={(event) => {
+          setChosen(event.currentTarget.value);
+          setAsking(false);
+        }}
+      >
+        <option value="">Choose a facing…</option>
+        {choices.map((facing) => (
+          <option key={`${facing.shelfId}/${facing.facing}`} value={`${facing.shelfId}/${facing.facing}`}>
+            {facing.name} — {facing.shelfId} / facing {facing.facing}
+          </option>
+        ))}
+      </select>
+      {asking && target ? (
+        <>
+          <p class="label-bind__ask">
+            Move label {label.labelId} to {target.name} ({target.shelfId} / facing {target.facing})? It will show that product's price.
+          </p>
+          <button
+            type="button"
+            class="button button--primary"
+            data-testid="label-bind-confirm"
+            aria-disabled={sending}
+            onClick={() => void send()}
+          >
+            Yes, move it
+          </button>
+        </>
+      ) : (
+        <button
+          type="button"
+          class="button button--primary"
+          data-testid="label-bind-ask"
+          disabled={!target}
+          onClick={() => setAsking(true)}
+        >
+          Move
+        </button>
+      )}
+      <button type="button" class="button button--quiet" onClick={() => onDone(false)}>
+        Cancel
+      </button>
+      {error && (
+        <p class="label-bind__error" role="alert" data-testid="label-bind-error">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
