@@ -42,8 +42,20 @@ describe('KPI model', () => {
     const days = base.timeToReplenishPerDay.map((day) => day.day);
     const answer: KpisAnswer = {
       ...base,
-      onShelfAvailability: { percent: 97.5, perDay: days.map((day, i) => ({ day, percent: i === 0 ? null : 95 })) },
-      stockOuts: { count: 1, ongoing: 0, meanMs: 30 * 60_000, perDay: days.map((day) => ({ day, count: 1, totalMs: 0 })) },
+      onShelfAvailability: {
+        percent: 97.5,
+        watchedFacingMinutes: 400,
+        emptyFacingMinutes: 10,
+        perDay: days.map((day, i) => ({ day, percent: i === 0 ? null : 95, watchedFacingMinutes: 100, emptyFacingMinutes: 5 })),
+      },
+      stockOuts: {
+        count: 1,
+        restocked: 1,
+        ongoing: 0,
+        totalMs: 30 * 60_000,
+        meanMs: 30 * 60_000,
+        perDay: days.map((day) => ({ day, count: 1, totalMs: 0 })),
+      },
     };
     expect(
       kpiTiles(answer)

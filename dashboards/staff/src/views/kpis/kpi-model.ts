@@ -1,34 +1,10 @@
 // What the KPI view shows, pure: tiles with the window's numbers and one series per chart, from GET /api/kpis. The
 // view renders what the answer has: the shelf KPIs (issue 24) appear when the gateway sends them.
 import type { DurationStats, Kpis } from '../../../../../edge/kpis/kpi.js';
+import type { ShelfKpis } from '../../../../../edge/kpis/shelf-kpis.js';
 
-/**
- * The shelf KPIs as far as the page reads them (edge/kpis/shelf-kpis.ts ShelfKpis); each is optional, so a gateway
- * without them still shows the rest.
- */
-export type ShelfKpisAnswer = {
-  onShelfAvailability?: { percent: number | null; perDay: Array<{ day: string; percent: number | null }> };
-  stockOuts?: {
-    count: number;
-    ongoing: number;
-    meanMs: number | null;
-    perDay: Array<{ day: string; count: number; totalMs: number }>;
-  };
-  replenishmentAccuracy?: {
-    percent: number | null;
-    alerts: number;
-    onTime: number;
-    targetMs: number;
-    perDay: Array<{ day: string; percent: number | null }>;
-  };
-  predictionLeadTime?: {
-    meanMs: number | null;
-    predicted: number;
-    stockOuts: number;
-    predictedPercent: number | null;
-    perDay: Array<{ day: string; meanMs: number | null }>;
-  };
-};
+/** The shelf KPIs (issue 24), each optional: a gateway without them still shows the rest. */
+export type ShelfKpisAnswer = Partial<ShelfKpis>;
 
 export type KpisAnswer = Kpis & ShelfKpisAnswer;
 
