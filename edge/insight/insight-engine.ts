@@ -14,7 +14,7 @@ import {
   type DepletionParams,
   type DepletionState,
 } from './depletion.js';
-import { emptyPhantomState, observeDrop, observeSale, type PhantomParams, type PhantomState } from './phantom-stock.js';
+import { emptyPhantomState, observeDrop, observeRestock, observeSale, type PhantomParams, type PhantomState } from './phantom-stock.js';
 import { skuAvailability, type SkuAvailability } from './availability.js';
 import { emptyNoSalesState, observeNoSales, type NoSalesParams, type NoSalesState } from './no-sales.js';
 import {
@@ -179,6 +179,7 @@ export class InsightEngine {
     if (observation.kind === 'gap') this.counters.gaps++;
     observeTareUnits(track.tare, units, at);
     if (observation.kind === 'taken') observeDrop(this.phantomOf(track.plan.sku), observation.dropped, at, this.options.phantom);
+    else if (observation.kind === 'restocked') observeRestock(this.phantomOf(track.plan.sku), at, this.options.phantom);
     this.decide(track, at, observation.kind === 'restocked', decisions);
     this.decideNoSales(track, observation, previous, at, relativeTraffic(this.traffic, this.options.depletion), decisions);
     if (previous !== units) decisions.push({ type: 'availability', availability: this.availability(track.plan.sku, at) });

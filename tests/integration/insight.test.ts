@@ -95,9 +95,10 @@ describe('insight through the gateway', () => {
       const scan = { type: 'item-scanned', basketId, sku: CHOC, qty: 1, priceCents: 149, ts: now() };
       await kiosk.publishAsync('store/test-store/kiosk/kiosk-1/event', JSON.stringify(scan), { qos: 1 });
     }
+    // it opens at the first unexplained sale; the second one raises its count of unexplained units to 2
     const [phantom] = await eventually(async () => {
       const alerts = await active(gateway, 'phantom-stock');
-      return alerts.length > 0 ? alerts : undefined;
+      return alerts.some((alert) => alert.units === 2) ? alerts : undefined;
     });
     expect(phantom).toMatchObject({ kind: 'phantom-stock', key: `phantom-stock:${CHOC}`, severity: 'warning', sku: CHOC, units: 2 });
     expect(phantom!.title).toContain('Dark chocolate 100 g sells at the kiosks but its shelf (shelf-b/1) does not move');

@@ -60,3 +60,27 @@ describe('InsightEngine: no-sales', () => {
     ]);
   });
 });
+
+describe('InsightEngine: phantom stock', () => {
+  const phantomOf = (decisions: InsightDecision[]) => decisions.filter((d) => d.type.startsWith('phantom'));
+
+  it('a restock masks a take it may have hidden; the next unexplained sale opens phantom-stock at once, and its count grows', () => {
+    const insight = engine();
+    const at = (min: number) => Date.UTC(2026, 11, 8, 15, min);
+    insight.facingUnits('shelf-a', 1, 12, at(0) - 30 * MIN);
+    // 12 → 10 → 23 read as 12 → 23: the rolling median had not shown the take when staff refilled the facing
+    insight.facingUnits('shelf-a', 1, 23, at(0));
+    expect(phantomOf(insight.sale('400', 2, at(10)))).toEqual([]);
+    // 3 units of mask: the next sale of 2 has one unit no drop covers
+    const [open] = phantomOf(insight.sale('400', 2, at(14)));
+    expect(open).toMatchObject({ type: 'phantom-open', alert: { key: 'phantom-stock:400', sku: '400', unexplainedUnits: 1 } });
+    expect(phantomOf(insight.sale('400', 1, at(20)))).toMatchObject([{ type: 'phantom-open', alert: { unexplainedUnits: 2 } }]);
+    // the shelf moves with the sales again: three explained units resolve it
+    for (let i = 0; i < 2; i++) {
+      insight.facingUnits('shelf-a', 1, 22 - i, at(30 + i * 5));
+      expect(phantomOf(insight.sale('400', 1, at(32 + i * 5)))).toEqual([]);
+    }
+    insight.facingUnits('shelf-a', 1, 20, at(40));
+    expect(phantomOf(insight.sale('400', 1, at(42)))).toEqual([{ type: 'phantom-resolve', key: 'phantom-stock:400' }]);
+  });
+});
