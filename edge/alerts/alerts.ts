@@ -144,9 +144,14 @@ export type AlertDetails = Partial<Pick<Alert, 'severity' | 'title' | 'units'>>;
  * The alert with its details brought up to date; the same object when nothing differs (so the caller reports no
  * change). Escalation to critical wakes a snoozed alert — staff snoozed a low shelf, not an empty one — while an
  * acknowledged alert stays acknowledged: someone is on it already.
+ * An alert keeps the worst it reached: back from critical to warning (a unit put back on an empty facing) only its
+ * units follow; its severity and title stay critical ("Out of stock", not "1 left"), so the list still ranks it as
+ * what happened and its resolved title tells history the facing was empty.
  */
-export function updateAlertDetails(alert: Alert, details: AlertDetails, now: number): Alert {
+export function updateAlertDetails(alert: Alert, wanted: AlertDetails, now: number): Alert {
   if (alert.state === 'resolved') throw new AlertTransitionError(alert.id, alert.state, 'update');
+  const easing = alert.severity === 'critical' && wanted.severity === 'warning';
+  const details: AlertDetails = easing ? (wanted.units === undefined ? {} : { units: wanted.units }) : wanted;
   const changed =
     (details.severity !== undefined && details.severity !== alert.severity) ||
     (details.title !== undefined && details.title !== alert.title) ||

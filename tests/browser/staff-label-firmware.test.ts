@@ -1,7 +1,8 @@
 /**
- * The staff page's firmware notice in real Chromium (Debian package, driven by playwright-core): a gateway behind a
- * simulated OpenEPaperLink AP on firmware 2.55 (before 2.60, devices/oepl-ap-simulator.ts) names that access point,
- * its firmware and how many labels it carries, to a viewer; behind a supported AP the page checks and shows nothing.
+ * The staff page's firmware notice in real Chromium (Debian package, driven by playwright-core), on the Labels view: a
+ * gateway behind a simulated OpenEPaperLink AP on firmware 2.55 (before 2.60, devices/oepl-ap-simulator.ts) names that
+ * access point, its firmware and how many labels it carries, to a viewer, and lists its labels as failed with that
+ * reason; behind a supported AP the page checks and shows nothing.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,6 +76,8 @@ describe.skipIf(!haveChromium)('staff page: access points with unsupported firmw
     const csp = watchCspViolations(page);
     await page.goto(`${gw.httpUrl}/#token=${encodeURIComponent(token)}`);
     await expect.poll(() => page.getByTestId('stream-state').textContent()).toMatch(/live/i);
+    // the notice is the Labels view's (the old page showed it in its Prices panel)
+    await page.getByTestId('tab-labels').click();
     return { page, pageErrors, cspViolations: () => csp.list(), close: () => context.close() };
   }
 
@@ -104,6 +107,17 @@ describe.skipIf(!haveChromium)('staff page: access points with unsupported firmw
     expect(await items.first().getAttribute('data-driver-id')).toBe('oepl:oepl-ap-1');
     expect(await notice.getAttribute('role')).toBe('status');
     expect(await page.getByRole('list', { name: /firmware too old/i }).count()).toBe(1);
+    // each of its labels is listed as failed, with the access point and its firmware as the reason
+    const rows = page.getByTestId('label-row');
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(TAGS);
+    expect(await rows.evaluateAll((items) => items.map((item) => item.getAttribute('data-problem')))).toEqual([
+      'failed',
+      'failed',
+      'failed',
+    ]);
+    expect(await rows.first().getByTestId('label-reason').textContent()).toBe(
+      'Access point oepl-ap-1 cannot reach it: unsupported firmware 2.55: OpenEPaperLink 2.60 or later needed',
+    );
     await page.screenshot({ path: join(mkdtempSync(join(tmpdir(), 'staff-label-firmware-')), 'old-ap.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
     expect(await cspViolations()).toEqual([]);

@@ -88,9 +88,6 @@ function SignInForm() {
   };
   return (
     <form class="token-form" data-testid="token-form" onSubmit={submit}>
-      <p class="token-form__why" role="alert">
-        {request.message} Enter your staff token to continue.
-      </p>
       <label for="token-input">Your staff token</label>
       <input id="token-input" ref={input} name="token" type="password" autocomplete="off" spellcheck={false} required />
       <button type="submit" class="button button--primary">
@@ -167,6 +164,15 @@ export function App() {
   }, []);
 
   const view = currentView();
+  useEffect(() => {
+    // an unknown or empty view (`#`, an old bookmark) shows the first view: say so in the address, so filters the
+    // view writes there go after its id
+    const { viewId, query } = route.value;
+    if (viewId !== view.id && !location.hash.startsWith('#token=')) {
+      history.replaceState(history.state, '', routeHref(view.id, query));
+      followHash();
+    }
+  }, [route.value, view.id]);
   const previousViewId = useRef(view.id);
   useEffect(() => {
     // a tab change moves keyboard and screen-reader users to the new view's heading

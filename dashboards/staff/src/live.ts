@@ -23,6 +23,9 @@ export type FacingStock = {
   source: 'load-cell' | 'sales-estimate' | null;
   updatedAt: number | null;
 };
+/** Where the planogram's optional layout puts a shelf (GET /api/shelves `place`), and its aisles in walking order. */
+export type ShelfPlace = { aisle: string; side: 'left' | 'right'; order: number };
+export type StoreLayout = { aisles: readonly { aisle: string; name?: string }[]; places: ReadonlyMap<string, ShelfPlace> };
 export type DeviceState = { deviceId: string; kind: string; connected: boolean };
 /** The `campaign` event: a campaign's state and label counts (the campaigns view fetches the rest). */
 export type CampaignProgress = { campaignId: string; state: string; total: number; counts: Readonly<Record<string, number>> };
@@ -45,6 +48,8 @@ export const alerts = signal<ReadonlyMap<string, Alert>>(new Map());
 export const recentlyResolved = signal<readonly Alert[]>([]);
 /** FacingStock by facingKey(shelfId, facing) = "shelfId/facing" */
 export const facings = signal<ReadonlyMap<string, FacingStock>>(new Map());
+/** the planogram's layout (aisles, each shelf's place); null while unknown or when the planogram has none */
+export const layout = signal<StoreLayout | null>(null);
 /** devices by id, with whether each is connected */
 export const devices = signal<ReadonlyMap<string, DeviceState>>(new Map());
 /** the latest progress of each campaign seen on the stream, by campaign id (at most CAMPAIGNS_KEPT_MAX) */
@@ -113,14 +118,20 @@ function applyStock(stock: FacingStock): void {
   facings.value = new Map(facings.value).set(key, stock);
 }
 
-type ShelvesAnswer = { shelves: { id: string; facings: Omit<FacingStock, 'shelfId'>[] }[] };
+type ShelvesAnswer = {
+  shelves: { id: string; place?: ShelfPlace; facings: Omit<FacingStock, 'shelfId'>[] }[];
+  aisles?: { aisle: string; name?: string }[];
+};
 
-function replaceShelves(shelves: ShelvesAnswer['shelves']): void {
+function replaceShelves(answer: ShelvesAnswer): void {
   const next = new Map<string, FacingStock>();
-  for (const shelf of shelves) {
+  const places = new Map<string, ShelfPlace>();
+  for (const shelf of answer.shelves) {
+    if (shelf.place) places.set(shelf.id, shelf.place);
     for (const stock of shelf.facings) next.set(facingKey(shelf.id, stock.facing), { ...stock, shelfId: shelf.id });
   }
   facings.value = next;
+  layout.value = answer.aisles ? { aisles: answer.aisles, places } : null;
 }
 
 function applyDevice(event: DeviceState): void {
@@ -200,7 +211,7 @@ async function loadSnapshot(): Promise<void> {
       if (deviceList) {
         devices.value = new Map(deviceList.devices.map((d) => [d.id, { deviceId: d.id, kind: d.kind, connected: d.connected }]));
       }
-      replaceShelves(shelves.shelves);
+      replaceShelves(shelves);
       replaceAlerts(alertList.alerts);
       for (const event of queued) applyEvent(event);
     });

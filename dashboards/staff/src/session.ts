@@ -1,6 +1,7 @@
 // Who is signed in. Every route but /api/health and /api/store needs a staff token; who acknowledged or resolved an
 // alert is the token's name, so the page shows who is signed in instead of asking for a name.
 import { signal } from '@preact/signals';
+import { showNotice } from './notice.js';
 
 const TOKEN_KEY = 'smartstore.staffToken';
 /** Roles that may change things beyond alerts (prices, campaigns, devices); the gateway checks again on every write. */
@@ -42,6 +43,7 @@ export function takeTokenFromFragment(): boolean {
 /** Shows the sign-in form with why; `then` runs once a token is given and the person is signed in (a refused write). */
 export function askForToken(message: string, then?: () => void): void {
   tokenRequest.value = then ? { message, then } : { message };
+  showNotice(`${message} Enter your staff token to continue.`, 'error');
 }
 
 /** Managers and admins change prices, campaigns and devices; everyone else sees them. */

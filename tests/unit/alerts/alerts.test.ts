@@ -193,13 +193,18 @@ describe('updateAlertDetails', () => {
     expect(updateAlertDetails(acknowledged(), OUT, 5_000)).toEqual({ ...acknowledged(), ...OUT, updatedAt: 5_000 });
   });
 
-  it('back from critical to warning (one unit returned) is a plain update', () => {
+  it('back from critical to warning (one unit returned) keeps the worst it reached: only the units follow', () => {
     const critical = updateAlertDetails(open(), OUT, 5_000);
-    expect(updateAlertDetails(critical, { severity: 'warning', units: 1, title: 'Low stock, 1 left' }, 6_000)).toMatchObject({
-      state: 'open',
-      severity: 'warning',
-      units: 1,
+    const eased = updateAlertDetails(critical, { severity: 'warning', units: 1, title: 'Low stock, 1 left' }, 6_000);
+    expect(eased).toEqual({ ...critical, units: 1, updatedAt: 6_000 });
+    // so its resolved copy still says the facing was empty
+    expect(resolveAlert(eased, 'system', 'restocked', 7_000)).toMatchObject({
+      state: 'resolved',
+      severity: 'critical',
+      title: 'Out of stock',
     });
+    // nothing but the easing: the very same alert
+    expect(updateAlertDetails(eased, { severity: 'warning', title: 'Low stock, 1 left' }, 8_000)).toBe(eased);
   });
 
   it('is refused for a resolved alert, and does not mutate its input', () => {

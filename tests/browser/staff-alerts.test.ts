@@ -1,0 +1,118 @@
+/**
+ * The staff page's alerts view in real Chromium against a real gateway: at phone, tablet and desktop widths axe-core
+ * finds nothing serious; a filter by kind hides the other kinds and survives a reload (it lives in the address);
+ * a snoozed alert sinks below the others; acknowledging goes through the API under the signed-in name.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveChromium, launchChromium } from '../helpers/chromium.js';
+import { AUDIT_WIDTHS, auditView, seriousViolations } from '../helpers/page-audit.js';
+import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { watchCspViolations } from './csp-violations.js';
+
+type ApiAlert = { id: string; kind: string; state: string; acknowledgedBy?: string; title: string; severity: string };
+
+describe.skipIf(!haveChromium)('staff page: alerts view', () => {
+  let gw: TestGateway;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  const alertIds = (p: Page) => p.getByTestId('alert-item').evaluateAll((items) => items.map((item) => item.getAttribute('data-alert-id')));
+  const activeAlerts = async () => ((await (await gw.api('/api/alerts?state=active')).json()) as { alerts: ApiAlert[] }).alerts;
+
+  beforeAll(async () => {
+    gw = await startTestGateway();
+    browser = await launchChromium();
+    // three alerts of two kinds: a customer at a kiosk, an empty facing (critical) and a low one (warning)
+    const kiosk = await gw.connectDevice('kiosk-7', 'kiosk');
+    await kiosk.publishAsync('store/test-store/kiosk/kiosk-7/event', JSON.stringify({ type: 'assist-requested', ts: Date.now() }), {
+      qos: 1,
+    });
+    const shelf = await gw.connectDevice('shelf-a', 'shelf');
+    for (const [facing, grams] of [
+      [1, 1040],
+      [2, 0],
+    ] as const) {
+      await shelf.publishAsync('store/test-store/shelf/shelf-a/weight', JSON.stringify({ facing, weightG: grams, ts: Date.now() }), {
+        qos: 1,
+      });
+    }
+    await eventually(async () => ((await activeAlerts()).length === 3 ? true : undefined), 10_000, 'three active alerts');
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await gw?.dispose();
+  });
+
+  it('opens with the three alerts, most urgent first, each naming its product or kiosk', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    const lena = await gw.addToken('lena', 'staff');
+    await page.goto(`${gw.httpUrl}/#token=${lena}`);
+    await expect.poll(() => page.getByTestId('alert-item').count()).toBe(3);
+    const kinds = await page.getByTestId('alert-item').evaluateAll((items) => items.map((item) => item.getAttribute('data-kind')));
+    // the server's rule (staffUrgency): the customer first, then the empty facing, then the low one
+    expect(kinds).toEqual(['kiosk-assist', 'low-stock', 'low-stock']);
+    const texts = await page.getByTestId('alert-item').allTextContents();
+    expect(texts[0]).toContain('kiosk-7');
+    expect(texts[1]).toContain('Espresso beans 500 g');
+    expect(texts[2]).toContain('Oat milk 1 l');
+    expect(await page.getByTestId('tab-alerts').getAttribute('aria-current')).toBe('page');
+  });
+
+  it('has no serious accessibility violations at 390, 820 and 1280 px (screenshots in tests/browser/screenshots)', async () => {
+    // one alert's details open, so they are checked too
+    await page.getByTestId('alert-expand').first().click();
+    await expect.poll(() => page.getByTestId('alert-details').count()).toBe(1);
+    for (const width of AUDIT_WIDTHS)
+      expect({ width, violations: await auditView(page, 'alerts', width) }).toEqual({ width, violations: [] });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    // the audit finds what it should: a button without a name is a critical violation
+    await page.evaluate(() => document.body.append(Object.assign(document.createElement('button'), { id: 'audit-probe' })));
+    expect((await seriousViolations(page)).map((violation) => violation.id)).toContain('button-name');
+    await page.evaluate(() => document.getElementById('audit-probe')?.remove());
+  });
+
+  it('a filter by kind hides the other kinds, stays in the address across a reload, and clears', async () => {
+    await page.getByTestId('filter-kind').selectOption('kiosk-assist');
+    await expect.poll(() => page.getByTestId('alert-item').count()).toBe(1);
+    expect(await page.getByTestId('alert-item').getAttribute('data-kind')).toBe('kiosk-assist');
+    expect(new URL(page.url()).hash).toBe('#/alerts?kind=kiosk-assist');
+    await page.reload();
+    await expect.poll(() => page.getByTestId('alerts-shown').textContent()).toBe('1 of 3 active alerts match the filters');
+    expect(await page.getByTestId('alert-item').getAttribute('data-kind')).toBe('kiosk-assist');
+    expect(await page.getByTestId('filter-kind').inputValue()).toBe('kiosk-assist');
+    await page.getByTestId('filter-severity').selectOption('warning');
+    await expect.poll(() => page.getByTestId('alerts-empty').textContent()).toBe('No alert matches the filters.');
+    await page.getByTestId('filter-clear').click();
+    await expect.poll(() => page.getByTestId('alert-item').count()).toBe(3);
+    expect(new URL(page.url()).hash).toBe('#/alerts');
+  });
+
+  it('a snoozed alert sinks below the others; acknowledging is stored under the signed-in name', async () => {
+    const before = await alertIds(page);
+    const first = page.locator(`[data-testid="alert-item"][data-alert-id="${before[0]}"]`);
+    await first.getByTestId('snooze-button').click();
+    await expect.poll(() => first.getAttribute('data-state')).toBe('snoozed');
+    await expect.poll(() => alertIds(page)).toEqual([before[1], before[2], before[0]]);
+
+    const low = page.locator(`[data-testid="alert-item"][data-alert-id="${before[2]}"]`);
+    await low.getByTestId('ack-button').click();
+    await expect.poll(() => low.getAttribute('data-state')).toBe('acknowledged');
+    const stored = (await activeAlerts()).find((alert) => alert.id === before[2]);
+    expect(stored).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'lena' });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('runs under the Content-Security-Policy with nothing refused', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 800 } });
+    const phone = await context.newPage();
+    const csp = watchCspViolations(phone);
+    await phone.goto(`${gw.httpUrl}/#token=${await gw.addToken('omar', 'staff')}`);
+    await expect.poll(() => phone.getByTestId('alert-item').count()).toBe(3);
+    expect(await csp.list()).toEqual([]);
+    await context.close();
+  });
+});
