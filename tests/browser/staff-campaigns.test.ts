@@ -1,13 +1,12 @@
 /**
- * The staff page's Prices panel in real Chromium (Debian package, driven by playwright-core) against a real gateway
+ * The staff page's Campaigns view in real Chromium (Debian package, driven by playwright-core) against a real gateway
  * with simulated MQTT shelf labels (devices/esl-simulator.ts) that display the price and ack it: a manager uploads a
- * CSV and watches the campaign reach 100 % with every label confirmed; a CSV with bad rows lists each one with its
- * line; a label that refuses the price is listed with its reason; a staff token gets no upload control but sees the
- * progress from the live stream.
+ * CSV and watches the campaign, named by its file, reach 100 % with every label confirmed; a CSV with bad rows lists
+ * each one with its line; a label that refuses the price is listed with its reason and sent again as a new campaign;
+ * a manager cancels a scheduled campaign after confirming; a staff token gets no upload control or actions but sees
+ * the progress (and the campaign's title) from the live stream; no serious axe violation at phone, tablet and desktop
+ * width (screenshots in tests/browser/screenshots/).
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +16,7 @@ import type { CampaignView } from '../../edge/campaigns/campaign.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 import { CAMPAIGN_PLANOGRAM } from '../integration/campaign-labels.js';
 import { haveChromium, launchChromium } from '../helpers/chromium.js';
+import { AUDIT_WIDTHS, auditView } from '../helpers/page-audit.js';
 import { watchCspViolations } from './csp-violations.js';
 
 const MILK = '4000000000017';
@@ -67,6 +67,8 @@ describe.skipIf(!haveChromium)('staff page: prices', () => {
     const csp = watchCspViolations(page);
     await page.goto(`${gw.httpUrl}/#token=${encodeURIComponent(token)}`);
     await expect.poll(() => page.getByTestId('stream-state').textContent()).toMatch(/live/i);
+    await page.evaluate(() => (location.hash = '#/campaigns'));
+    await expect.poll(() => page.getByRole('heading', { level: 2, name: 'Campaigns' }).isVisible()).toBe(true);
     return { page, pageErrors, cspViolations: () => csp.list(), close: () => context.close() };
   }
 
@@ -90,6 +92,11 @@ describe.skipIf(!haveChromium)('staff page: prices', () => {
     await expect.poll(() => item.count()).toBe(1);
     await expect.poll(() => item.getByTestId('campaign-percent').textContent(), { timeout: 10_000 }).toBe('100 %');
     await expect.poll(() => item.getAttribute('data-state')).toBe('done');
+    // by its file's name, who and how many skus; its state in words
+    expect(await item.getByTestId('campaign-name').textContent()).toBe('prices.csv');
+    expect(await item.getByTestId('campaign-state').textContent()).toBe('Done');
+    expect(await item.getByTestId('campaign-skus').textContent()).toBe('2 skus');
+    expect(await item.textContent()).toContain('by maria');
     expect(await item.getByTestId('campaign-total').textContent()).toBe('3 labels');
     expect(await item.locator('[data-label-state="confirmed"]').textContent()).toBe('3 confirmed');
     expect(await item.locator('[data-label-state="failed"]').textContent()).toBe('0 failed');
@@ -98,7 +105,7 @@ describe.skipIf(!haveChromium)('staff page: prices', () => {
 
     // the page shows what the gateway tracked, and the labels really display the new prices
     const [created] = await campaigns();
-    expect(created).toMatchObject({ state: 'done', createdBy: 'maria', counts: { confirmed: 3 } });
+    expect(created).toMatchObject({ name: 'prices.csv', skus: 2, state: 'done', createdBy: 'maria', counts: { confirmed: 3 } });
     expect(await item.getAttribute('data-campaign-id')).toBe(created?.id);
     expect([labels.get('esl-m1'), labels.get('esl-m2'), labels.get('esl-b1')].map((label) => label?.displayedPriceCents)).toEqual([
       219, 219, 899,
@@ -125,7 +132,7 @@ describe.skipIf(!haveChromium)('staff page: prices', () => {
     await close();
   });
 
-  it('a label that refuses the price is listed as failed with its reason', async () => {
+  it('a label that refuses the price is listed as failed with its reason, and a manager sends it again', async () => {
     const maria = await gw.addToken('maria-3', 'manager');
     const { page, pageErrors, cspViolations, close } = await openPage(maria);
     await upload(page, 'chocolate.csv', `sku,priceCents\n${CHOCOLATE},159\n`);
@@ -135,14 +142,56 @@ describe.skipIf(!haveChromium)('staff page: prices', () => {
     const item = page.locator(`[data-testid="campaign-item"][data-campaign-id="${id}"]`);
     const failed = item.locator('[data-testid="failed-label"][data-label-id="esl-c1"]');
     await expect.poll(() => failed.count(), { timeout: 30_000 }).toBe(1);
-    expect(await failed.textContent()).toMatch(/SKU 4000000000031, 1\.59\): .*sku mismatch/);
+    expect(await failed.textContent()).toMatch(/SKU 4000000000031, €1\.59\): .*sku mismatch/);
     expect(await item.locator('[data-label-state="failed"]').textContent()).toBe('1 failed');
     expect(await item.getByTestId('campaign-percent').textContent()).toBe('100 %');
-    await page.screenshot({ path: join(mkdtempSync(join(tmpdir(), 'staff-campaigns-')), 'failed-label.png'), fullPage: true });
+
+    // send again: asked first, then a new campaign named after this one takes the failed label
+    await item.getByTestId('campaign-resend').click();
+    expect(await item.getByRole('group', { name: 'Send again' }).textContent()).toContain('Send the failed labels of chocolate.csv');
+    await item.getByTestId('campaign-resend-confirm').click();
+    let again: CampaignView | undefined;
+    await expect
+      .poll(async () => (again = (await campaigns()).find((campaign) => campaign.resendOf === id)), { timeout: 10_000 })
+      .toBeDefined();
+    expect(again).toMatchObject({ name: 'chocolate.csv (sent again)', createdBy: 'maria-3', total: 1 });
+    const resent = page.locator(`[data-testid="campaign-item"][data-campaign-id="${again?.id}"]`);
+    await expect.poll(() => resent.getByTestId('campaign-name').textContent()).toBe('chocolate.csv (sent again)');
+    await expect.poll(() => resent.getAttribute('data-state'), { timeout: 30_000 }).toBe('done');
+
+    for (const width of AUDIT_WIDTHS) expect(await auditView(page, 'campaigns', width), `at ${width} px`).toEqual([]);
     expect(pageErrors).toEqual([]);
     expect(await cspViolations()).toEqual([]);
     await close();
-  }, 40_000);
+  }, 90_000);
+
+  it('a manager cancels a scheduled campaign after confirming; the list says so', async () => {
+    const maria = await gw.addToken('maria-4', 'manager');
+    const { page, pageErrors, cspViolations, close } = await openPage(maria);
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    await upload(page, 'beans-next-week.csv', `sku,priceCents,effectiveAt\n${BEANS},949,${later}\n`);
+    await expect.poll(() => page.getByTestId('csv-result').textContent()).toContain('1 campaign');
+    const id = (await campaigns()).find((campaign) => campaign.name === 'beans-next-week.csv')?.id;
+    expect(id).toBeDefined();
+    const item = page.locator(`[data-testid="campaign-item"][data-campaign-id="${id}"]`);
+    await expect.poll(() => item.getByTestId('campaign-state').textContent()).toBe('Scheduled');
+    // no roll back before it started, no send again without failed labels
+    expect(await item.getByTestId('campaign-rollback').count()).toBe(0);
+    expect(await item.getByTestId('campaign-resend').count()).toBe(0);
+    await item.getByTestId('campaign-cancel').click();
+    // changing one's mind keeps it
+    await page.getByRole('button', { name: 'Keep it as it is' }).click();
+    expect(await item.getAttribute('data-state')).toBe('scheduled');
+    await item.getByTestId('campaign-cancel').click();
+    await item.getByTestId('campaign-cancel-confirm').click();
+    await expect.poll(() => item.getAttribute('data-state')).toBe('cancelled');
+    expect(await item.getByTestId('campaign-state').textContent()).toBe('Cancelled');
+    expect((await campaigns()).find((campaign) => campaign.id === id)).toMatchObject({ state: 'cancelled', cancelledBy: 'maria-4' });
+    expect(await item.getByTestId('campaign-cancel').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+    expect(await cspViolations()).toEqual([]);
+    await close();
+  });
 
   it('a staff token gets no upload control, but sees a campaign progress to 100 % on the live stream', async () => {
     const tom = await gw.addToken('tom', 'staff');
@@ -155,12 +204,16 @@ describe.skipIf(!haveChromium)('staff page: prices', () => {
 
     const response = await gw.api('/api/campaigns', {
       method: 'POST',
-      body: JSON.stringify({ id: 'live-milk', prices: [{ sku: MILK, priceCents: 229 }] }),
+      body: JSON.stringify({ id: 'live-milk', title: 'Milk from HQ', prices: [{ sku: MILK, priceCents: 229 }] }),
     });
     expect(response.status).toBe(201);
     const item = page.locator('[data-testid="campaign-item"][data-campaign-id="live-milk"]');
     await expect.poll(() => item.getByTestId('campaign-percent').textContent(), { timeout: 10_000 }).toBe('100 %');
     expect(await item.locator('[data-label-state="confirmed"]').textContent()).toBe('2 confirmed');
+    // the stream names the campaign; staff get no actions on it
+    expect(await item.getByTestId('campaign-name').textContent()).toBe('Milk from HQ');
+    expect(await item.getByTestId('campaign-cancel').count()).toBe(0);
+    expect(await item.getByTestId('campaign-rollback').count()).toBe(0);
     expect(pageErrors).toEqual([]);
     expect(await cspViolations()).toEqual([]);
     await close();
