@@ -73,6 +73,18 @@ export function relativeTraffic(traffic: StoreTraffic, params: DepletionParams):
   return mean > 0 ? perFacingHour.map((rate) => rate / mean) : undefined;
 }
 
+/**
+ * The store's relative traffic as one moment saw it. A caller looking at every facing at once (the engine's periodic
+ * look at a thousand facings) computes it once and hands it to each facing's observation and forecast, instead of
+ * three 24-slot passes per facing; what those facings add to the traffic meanwhile (minutes of a day's learning)
+ * shows at the next look. Absent, each call computes its own.
+ */
+export type TrafficSnapshot = { relative: number[] | undefined };
+
+export function trafficSnapshot(traffic: StoreTraffic, params: DepletionParams): TrafficSnapshot {
+  return { relative: relativeTraffic(traffic, params) };
+}
+
 /** What the estimator keeps per facing: a handful of numbers, whatever the history's length. */
 export type DepletionState = {
   units: number | null;
@@ -125,6 +137,7 @@ export function observeUnits(
   at: number,
   hourOf: (at: number) => number,
   params: DepletionParams,
+  snapshot?: TrafficSnapshot,
 ): DepletionObservation {
   if (state.at === null || state.units === null) {
     Object.assign(state, { units, at, watchedSince: at, decayedTaken: 0, takenSinceWatch: 0 });
@@ -138,7 +151,7 @@ export function observeUnits(
     return { kind: 'gap', counted: 0, dropped: 0 };
   }
   // the time since the last observation, with the units it had: an empty facing sells nothing and teaches nothing
-  if (state.units > 0) addStockedTime(state, traffic, state.at, at, hourOf, params);
+  if (state.units > 0) addStockedTime(state, traffic, state.at, at, hourOf, params, snapshot);
   state.decayedTaken *= halve(elapsed, params.halfLifeMs);
   const previous = state.units;
   state.units = units;
@@ -192,10 +205,11 @@ export function forecastEmpty(
   now: number,
   hourOf: (at: number) => number,
   params: DepletionParams,
+  snapshot?: TrafficSnapshot,
 ): EmptyForecast | undefined {
   const units = state.units;
   if (units === null || !trusted(state, now, params)) return undefined;
-  const relative = relativeTraffic(traffic, params);
+  const relative = snapshot ? snapshot.relative : relativeTraffic(traffic, params);
   const pace = pacePerTrafficHour(state);
   let rateAt: (at: number) => number;
   let basis: EmptyForecast['basis'];
@@ -250,8 +264,9 @@ function addStockedTime(
   to: number,
   hourOf: (at: number) => number,
   params: DepletionParams,
+  snapshot: TrafficSnapshot | undefined,
 ): void {
-  const relative = relativeTraffic(traffic, params);
+  const relative = snapshot ? snapshot.relative : relativeTraffic(traffic, params);
   let t = from;
   for (let slice = 0; t < to && slice < 25; slice++) {
     const boundary = Math.min(to, (Math.floor(t / HOUR_MS) + 1) * HOUR_MS);

@@ -9,10 +9,11 @@ import {
   emptyStoreTraffic,
   forecastEmpty,
   observeUnits,
-  relativeTraffic,
+  trafficSnapshot,
   type DepletionObservation,
   type DepletionParams,
   type DepletionState,
+  type TrafficSnapshot,
 } from './depletion.js';
 import { emptyPhantomState, observeDrop, observeRestock, observeSale, type PhantomParams, type PhantomState } from './phantom-stock.js';
 import { skuAvailability, type SkuAvailability } from './availability.js';
@@ -180,8 +181,10 @@ export class InsightEngine {
     observeTareUnits(track.tare, units, at);
     if (observation.kind === 'taken') observeDrop(this.phantomOf(track.plan.sku), observation.dropped, at, this.options.phantom);
     else if (observation.kind === 'restocked') observeRestock(this.phantomOf(track.plan.sku), at, this.options.phantom);
-    this.decide(track, at, observation.kind === 'restocked', decisions);
-    this.decideNoSales(track, observation, previous, at, relativeTraffic(this.traffic, this.options.depletion), decisions);
+    // once for this facing's forecast and no-sales look: neither changes the traffic the observation just taught
+    const snapshot = trafficSnapshot(this.traffic, this.options.depletion);
+    this.decide(track, at, observation.kind === 'restocked', decisions, snapshot);
+    this.decideNoSales(track, observation, previous, at, snapshot.relative, decisions);
     if (previous !== units) decisions.push({ type: 'availability', availability: this.availability(track.plan.sku, at) });
     return decisions;
   }
@@ -249,18 +252,22 @@ export class InsightEngine {
     return track === undefined ? undefined : this.scaleStuckOpen(track).alert;
   }
 
-  /** The periodic look (every few minutes): quiet facings count as watched, predictions follow the clock. */
+  /**
+   * The periodic look (every few minutes): quiet facings count as watched, predictions follow the clock. The store's
+   * relative traffic is computed once for the look, not three times per facing (see TrafficSnapshot).
+   */
   tick(at: number): InsightDecision[] {
     const decisions: InsightDecision[] = [];
-    const relative = relativeTraffic(this.traffic, this.options.depletion);
+    const snapshot = trafficSnapshot(this.traffic, this.options.depletion);
     for (const track of this.facings.values()) {
       const units = track.depletion.units;
       if (units === null) continue;
-      const observation = observeUnits(track.depletion, this.traffic, units, at, this.options.hourOf, this.options.depletion);
+      const { hourOf, depletion } = this.options;
+      const observation = observeUnits(track.depletion, this.traffic, units, at, hourOf, depletion, snapshot);
       if (observation.kind === 'clock-went-back') continue;
       if (observation.kind === 'gap') this.counters.gaps++;
-      this.decide(track, at, false, decisions);
-      this.decideNoSales(track, observation, units, at, relative, decisions);
+      this.decide(track, at, false, decisions, snapshot);
+      this.decideNoSales(track, observation, units, at, snapshot.relative, decisions);
     }
     return decisions;
   }
@@ -281,10 +288,10 @@ export class InsightEngine {
     return this.facingsBySku.keys();
   }
 
-  private decide(track: FacingTrack, at: number, restocked: boolean, decisions: InsightDecision[]): void {
+  private decide(track: FacingTrack, at: number, restocked: boolean, decisions: InsightDecision[], snapshot: TrafficSnapshot): void {
     const units = track.depletion.units;
     if (units === null) return;
-    const forecast = forecastEmpty(track.depletion, this.traffic, at, this.options.hourOf, this.options.depletion);
+    const forecast = forecastEmpty(track.depletion, this.traffic, at, this.options.hourOf, this.options.depletion, snapshot);
     const decision = decidePrediction(
       { ...track.plan, units },
       forecast,
