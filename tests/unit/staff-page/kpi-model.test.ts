@@ -27,6 +27,7 @@ describe('KPI model', () => {
       '2 d 3 h',
     ]);
     expect(formatDuration(null)).toBe('—');
+    expect(formatDuration(400)).toBe('under 1 s');
   });
 
   it('makes the four tiles of /api/kpis, and none for shelf KPIs the gateway did not send', () => {

@@ -15,9 +15,10 @@ export type DaySeries = { id: string; title: string; unit: string; unitOne?: str
 
 const NO_DATA = '—';
 
-/** A duration as people read it on a tile: "45 s", "12 min", "1 h 5 min", "2 d 3 h". */
+/** A duration as people read it on a tile: "under 1 s", "45 s", "12 min", "1 h 5 min", "2 d 3 h". */
 export function formatDuration(ms: number | null): string {
   if (ms === null) return NO_DATA;
+  if (ms < 1000) return 'under 1 s';
   const seconds = Math.round(ms / 1000);
   if (seconds < 60) return `${seconds} s`;
   const minutes = Math.round(seconds / 60);
@@ -83,7 +84,7 @@ export function kpiTiles(answer: KpisAnswer): KpiTile[] {
       id: 'stock-outs',
       label: 'Stock-outs',
       value: String(stockOuts.count),
-      detail: `${stockOuts.ongoing} still empty; mean ${formatDuration(stockOuts.meanMs)} empty`,
+      detail: `${stockOuts.ongoing} still empty${stockOuts.meanMs === null ? '' : `; empty ${formatDuration(stockOuts.meanMs)} on average`}`,
     });
   }
   if (replenishmentAccuracy) {
@@ -114,7 +115,7 @@ export function daySeries(answer: KpisAnswer): DaySeries[] {
   const series: DaySeries[] = [
     {
       id: 'replenish',
-      title: 'Time to replenish per day (mean)',
+      title: 'Time to replenish per day (mean, minutes)',
       unit: 'min',
       days,
       values: answer.timeToReplenishPerDay.map((day) => minutes(day.meanMs)),
