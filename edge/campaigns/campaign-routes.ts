@@ -126,7 +126,7 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
         const name = request.query.name;
         const body = request.body as CreateCampaignBody | string;
         if (typeof body === 'string') {
-          const parsed = parseCampaignCsv(body, deps.csvLimits, {
+          const parsed = await parseCampaignCsv(body, deps.csvLimits, {
             isKnownSku: (sku) => deps.campaigns.knowsSku(sku),
             confirm: { now: now(), force: request.query.force === 'true' },
           });
