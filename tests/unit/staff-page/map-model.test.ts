@@ -80,6 +80,7 @@ describe('pick list model', () => {
     expect(pickGroups({ at: 0, lines: [] })).toEqual([]);
     const aisles = [{ aisle: '1', lines }];
     expect(pickGroups({ at: 0, lines, aisles })).toBe(aisles);
+    expect(pickGroups({ at: 0, lines, aisles }, 'urgency')).toEqual([{ aisle: null, lines }]);
     expect(totalWords(aisles)).toBe('2 facings to restock, 13 units to bring');
   });
 

@@ -7,14 +7,27 @@ import { useEffect } from 'preact/hooks';
 import { ApiError, getJson } from '../api.js';
 import { formatClock } from '../format.js';
 import { alerts, facings } from '../live.js';
+import { replaceQuery, route } from '../route.js';
 import '../styles/pick-list.css';
 import { aisleTitle } from './map/map-model.js';
 import { aisleName, loadStoreLayout } from './map/store-layout.js';
-import { pickGroups, totalWords, urgencyWords, type PickListAnswer } from './pick-list/pick-list-model.js';
+import { pickGroups, totalWords, urgencyWords, type PickListAnswer, type PickOrder } from './pick-list/pick-list-model.js';
 
 const REFRESH_AFTER_CHANGE_MS = 2_000;
 const REFRESH_EVERY_MS = 60_000;
 const MAX_LINES = 200;
+const ORDERS: ReadonlyArray<{ order: PickOrder; label: string }> = [
+  { order: 'aisle', label: 'By aisle' },
+  { order: 'urgency', label: 'Most urgent first' },
+];
+
+/** The clerk's choice, kept in the address (`#/pick-list?order=urgency`). */
+function setOrder(order: PickOrder): void {
+  const query = new URLSearchParams(route.value.query);
+  if (order === 'aisle') query.delete('order');
+  else query.set('order', order);
+  replaceQuery(query);
+}
 
 export function PickListView() {
   const answer = useSignal<PickListAnswer | null>(null);
@@ -63,7 +76,10 @@ export function PickListView() {
   }, []);
 
   const body = answer.value;
-  const groups = body ? pickGroups(body) : [];
+  const order: PickOrder = route.value.query.get('order') === 'urgency' ? 'urgency' : 'aisle';
+  const hasAisles = (body?.aisles?.length ?? 0) > 0;
+  const grouped = hasAisles && order === 'aisle';
+  const groups = body ? pickGroups(body, order) : [];
   return (
     <section class="view pick-list" aria-labelledby="view-heading">
       <div class="pick-list__head">
@@ -74,6 +90,22 @@ export function PickListView() {
           Print
         </button>
       </div>
+      {hasAisles && (
+        <div class="pick-list__orders" role="group" aria-label="Order of the list">
+          {ORDERS.map((o) => (
+            <button
+              key={o.order}
+              type="button"
+              class="button"
+              data-testid={`pick-order-${o.order}`}
+              aria-pressed={o.order === order}
+              onClick={() => setOrder(o.order)}
+            >
+              {o.label}
+            </button>
+          ))}
+        </div>
+      )}
       {problem.value && (
         <p class="pick-list__problem" role="status">
           {problem.value}
@@ -91,17 +123,14 @@ export function PickListView() {
           class="pick-list__group"
           data-testid="pick-group"
           data-aisle={group.aisle ?? ''}
-          aria-labelledby={`pick-aisle-${group.aisle ?? 'none'}`}
+          aria-labelledby={grouped ? `pick-aisle-${group.aisle ?? 'none'}` : 'view-heading'}
         >
-          {(body?.aisles?.length ?? 0) > 0 && (
+          {grouped && (
             <h3 class="pick-list__aisle" id={`pick-aisle-${group.aisle ?? 'none'}`}>
               {group.aisle === null ? 'Shelves not on the map' : aisleTitle({ aisle: group.aisle, name: aisleName(group.aisle) })}
             </h3>
           )}
-          <ol
-            class="pick-list__lines"
-            aria-labelledby={(body?.aisles?.length ?? 0) > 0 ? `pick-aisle-${group.aisle ?? 'none'}` : 'view-heading'}
-          >
+          <ol class="pick-list__lines">
             {group.lines.map((line) => (
               <li
                 key={`${line.shelfId}/${line.facing}`}
@@ -118,7 +147,8 @@ export function PickListView() {
                   Bring <strong>{line.unitsToBring}</strong>
                 </span>
                 <span class="pick-line__where">
-                  shelf {line.shelfId}, facing {line.facing} · {line.units} on the shelf · sku {line.sku}
+                  {!grouped && line.aisle !== undefined && `aisle ${line.aisle}, `}
+                  {`shelf ${line.shelfId}, facing ${line.facing} · ${line.units} on the shelf · sku ${line.sku}`}
                 </span>
               </li>
             ))}

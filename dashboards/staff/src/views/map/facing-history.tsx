@@ -158,7 +158,8 @@ function UnitsChart({ answer }: { answer: HistoryAnswer }) {
         height: CHART_HEIGHT_PX,
         legend: { show: false },
         ...(timeZone ? { tzDate: (seconds: number) => uPlot.tzDate(new Date(seconds * 1000), timeZone) } : {}),
-        scales: { x: { time: true }, y: { range: [0, Math.max(1, answer.capacityUnits)] } },
+        // the whole window, not only the span of its points: a quiet week shows as a quiet week
+        scales: { x: { time: true, range: [answer.from / 1000, answer.to / 1000] }, y: { range: [0, Math.max(1, answer.capacityUnits)] } },
         axes: [{}, { label: 'units', size: 50 }],
         series: [
           {},

@@ -14,9 +14,15 @@ export type PickLine = {
 export type PickListAnswer = { at: number; lines: PickLine[]; aisles?: Array<{ aisle: string | null; lines: PickLine[] }> };
 export type PickGroup = { aisle: string | null; lines: PickLine[] };
 
-/** The groups to show: by aisle when the answer has them, else one group of every line (most urgent first). */
-export function pickGroups(answer: PickListAnswer): PickGroup[] {
-  return answer.aisles ?? (answer.lines.length > 0 ? [{ aisle: null, lines: answer.lines }] : []);
+export type PickOrder = 'aisle' | 'urgency';
+
+/**
+ * The groups to show: by aisle when the answer has them and the clerk walks the store that way, else one group of
+ * every line, most urgent first (the answer's order).
+ */
+export function pickGroups(answer: PickListAnswer, order: PickOrder = 'aisle'): PickGroup[] {
+  if (order === 'aisle' && answer.aisles) return answer.aisles;
+  return answer.lines.length > 0 ? [{ aisle: null, lines: answer.lines }] : [];
 }
 
 /** What a clerk reads first on a line: why it is on the list. */
