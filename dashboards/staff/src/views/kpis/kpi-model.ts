@@ -80,11 +80,12 @@ export function kpiTiles(answer: KpisAnswer): KpiTile[] {
     });
   }
   if (stockOuts) {
+    const meanEmpty = stockOuts.meanMs === null ? '' : `; empty ${formatDuration(stockOuts.meanMs)} on average`;
     tiles.push({
       id: 'stock-outs',
       label: 'Stock-outs',
       value: String(stockOuts.count),
-      detail: `${stockOuts.ongoing} still empty${stockOuts.meanMs === null ? '' : `; empty ${formatDuration(stockOuts.meanMs)} on average`}`,
+      detail: `${stockOuts.ongoing} still empty${meanEmpty}`,
     });
   }
   if (replenishmentAccuracy) {
