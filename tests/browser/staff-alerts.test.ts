@@ -1,8 +1,10 @@
 /**
  * The staff page's alerts view in real Chromium against a real gateway: at phone, tablet and desktop widths axe-core
  * finds nothing serious; a filter by kind hides the other kinds and survives a reload (it lives in the address);
- * a snoozed alert sinks below the others; acknowledging goes through the API under the signed-in name.
+ * a snoozed alert sinks below the others; acknowledging goes through the API under the signed-in name; an emptied
+ * facing is resolved under the worst it reached.
  */
+import type { MqttClient } from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveChromium, launchChromium } from '../helpers/chromium.js';
@@ -10,16 +12,21 @@ import { AUDIT_WIDTHS, auditView, seriousViolations } from '../helpers/page-audi
 import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 import { watchCspViolations } from './csp-violations.js';
 
-type ApiAlert = { id: string; kind: string; state: string; acknowledgedBy?: string; title: string; severity: string };
+type ApiAlert = { id: string; kind: string; state: string; acknowledgedBy?: string; title: string; severity: string; units?: number };
+
+const WEIGHT_TOPIC = 'store/test-store/shelf/shelf-a/weight';
 
 describe.skipIf(!haveChromium)('staff page: alerts view', () => {
   let gw: TestGateway;
   let browser: Browser;
   let page: Page;
+  let shelf: MqttClient;
   const pageErrors: string[] = [];
 
   const alertIds = (p: Page) => p.getByTestId('alert-item').evaluateAll((items) => items.map((item) => item.getAttribute('data-alert-id')));
   const activeAlerts = async () => ((await (await gw.api('/api/alerts?state=active')).json()) as { alerts: ApiAlert[] }).alerts;
+  const publishWeight = (facing: number, weightG: number) =>
+    shelf.publishAsync(WEIGHT_TOPIC, JSON.stringify({ facing, weightG, ts: Date.now() }), { qos: 1 });
 
   beforeAll(async () => {
     gw = await startTestGateway();
@@ -29,15 +36,9 @@ describe.skipIf(!haveChromium)('staff page: alerts view', () => {
     await kiosk.publishAsync('store/test-store/kiosk/kiosk-7/event', JSON.stringify({ type: 'assist-requested', ts: Date.now() }), {
       qos: 1,
     });
-    const shelf = await gw.connectDevice('shelf-a', 'shelf');
-    for (const [facing, grams] of [
-      [1, 1040],
-      [2, 0],
-    ] as const) {
-      await shelf.publishAsync('store/test-store/shelf/shelf-a/weight', JSON.stringify({ facing, weightG: grams, ts: Date.now() }), {
-        qos: 1,
-      });
-    }
+    shelf = await gw.connectDevice('shelf-a', 'shelf');
+    await publishWeight(1, 1040);
+    await publishWeight(2, 0);
     await eventually(async () => ((await activeAlerts()).length === 3 ? true : undefined), 10_000, 'three active alerts');
   });
   afterAll(async () => {
@@ -106,12 +107,33 @@ describe.skipIf(!haveChromium)('staff page: alerts view', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('an emptied facing restocked in two steps is resolved under the worst it reached: "Out of stock", not "1 left"', async () => {
+    const espresso = page.locator('[data-testid="alert-item"]', { hasText: 'Espresso beans 500 g' });
+    // one unit back (still low): the alert's units follow, it stays critical and "Out of stock"
+    await publishWeight(2, 520);
+    const eased = await eventually(
+      async () => (await activeAlerts()).find((alert) => alert.title.includes('Espresso') && alert.units === 1),
+      5_000,
+      'the Espresso alert at 1 unit',
+    );
+    expect(eased).toMatchObject({ severity: 'critical', title: expect.stringMatching(/^Out of stock: Espresso/) as string });
+    await expect.poll(() => espresso.getAttribute('data-severity')).toBe('critical');
+    // restocked: resolved by the system, listed under recently resolved with its worst title
+    for (let i = 0; i < 3; i++) await publishWeight(2, 8 * 520);
+    await expect.poll(() => espresso.count(), { timeout: 5_000 }).toBe(0);
+    const resolved = page.getByTestId('resolved-item').filter({ hasText: 'Espresso beans 500 g' });
+    await expect.poll(() => resolved.count()).toBe(1);
+    expect(await resolved.textContent()).toMatch(/^Out of stock: Espresso beans 500 g/);
+    expect(await resolved.getAttribute('data-severity')).toBe('critical');
+  });
+
   it('runs under the Content-Security-Policy with nothing refused', async () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 800 } });
     const phone = await context.newPage();
     const csp = watchCspViolations(phone);
     await phone.goto(`${gw.httpUrl}/#token=${await gw.addToken('omar', 'staff')}`);
-    await expect.poll(() => phone.getByTestId('alert-item').count()).toBe(3);
+    // the two alerts still active after the restock above
+    await expect.poll(() => phone.getByTestId('alert-item').count()).toBe(2);
     expect(await csp.list()).toEqual([]);
     await context.close();
   });
