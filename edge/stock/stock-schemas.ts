@@ -18,7 +18,7 @@ export const facingStockSchema = Type.Object({
   updatedAt: Nullable(Type.Integer()),
 });
 
-/** Where the planogram's layout places a shelf (docs/planogram.md): its aisle, the side, its place from the aisle's start. */
+/** Where the planogram's layout places a shelf: its aisle, the side, its place from the aisle's start (docs/planogram.md). */
 export const shelfPlaceSchema = Type.Object(
   { aisle: Type.String(), side: Type.Enum(['left', 'right'], { type: 'string' }), order: Type.Integer({ minimum: 1 }) },
   { additionalProperties: false },
