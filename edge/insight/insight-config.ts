@@ -36,6 +36,18 @@ export const InsightConfigSchema = Type.Object(
       description: 'how often quiet facings are looked at again (a prediction follows the clock, not only the readings)',
       default: 300,
     }),
+    minWatchMin: Type.Integer({
+      minimum: 1,
+      maximum: 1440,
+      description: "minutes a facing's sales are watched before its rate is trusted: a stock-out prediction waits for them",
+      default: 20,
+    }),
+    noSalesBeforeTrafficKnown: Type.Boolean({
+      description:
+        "judge a facing's silence as if every hour were as busy until the store's traffic by hour of day is learned (a " +
+        'day): for a demo, or a store open around the clock; false: no no-sales warning in the first day',
+      default: false,
+    }),
     timeZone: Nullable(
       Type.String({
         minLength: 1,

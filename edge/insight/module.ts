@@ -14,7 +14,14 @@ import type { GatewayModule, HealthCheck } from '../core/module.js';
 import type { AccessGuard } from '../http/auth.js';
 import { availabilityChanges, type SkuAvailability } from './availability.js';
 import { DEFAULT_DEPLETION_PARAMS } from './depletion.js';
-import { InsightEngine, scaleStuckKey, type FacingAlert, type InsightDecision, type TareProposal } from './insight-engine.js';
+import {
+  InsightEngine,
+  scaleStuckKey,
+  type FacingAlert,
+  type InsightDecision,
+  type InsightOptions,
+  type TareProposal,
+} from './insight-engine.js';
 import { DEFAULT_NO_SALES_PARAMS } from './no-sales.js';
 import { DEFAULT_STUCK_SCALE_PARAMS } from './stuck-scale.js';
 import { DEFAULT_TARE_PARAMS } from './tare-proposal.js';
@@ -44,6 +51,10 @@ export type InsightSettings = {
   availabilitySafetyUnits: number;
   availabilityCoalesceMs: number;
   tickMs: number;
+  /** how long a facing's sales are watched before its rate is trusted (depletion's minObservedMs) */
+  minWatchMs: number;
+  /** no-sales judges silences with flat traffic until the store's traffic by hour is learned */
+  noSalesBeforeTrafficKnown: boolean;
   clock: StoreClock;
 };
 
@@ -55,7 +66,24 @@ export function insightSettings(config: InsightConfig): InsightSettings {
     availabilitySafetyUnits: config.availabilitySafetyUnits,
     availabilityCoalesceMs: config.availabilityCoalesceSec * 1000,
     tickMs: config.tickSec * 1000,
+    minWatchMs: config.minWatchMin * 60_000,
+    noSalesBeforeTrafficKnown: config.noSalesBeforeTrafficKnown,
     clock: storeClock(config.timeZone),
+  };
+}
+
+/** The engine's options for these settings: the detectors' tuned defaults, and what the configuration changes of them. */
+export function insightEngineOptions(settings: InsightSettings): InsightOptions {
+  return {
+    depletion: { ...DEFAULT_DEPLETION_PARAMS, minObservedMs: settings.minWatchMs },
+    prediction: { ...DEFAULT_PREDICTION_POLICY, leadTimeMs: settings.leadTimeMs },
+    phantom: DEFAULT_PHANTOM_PARAMS,
+    noSales: { ...DEFAULT_NO_SALES_PARAMS, flatTrafficUntilKnown: settings.noSalesBeforeTrafficKnown },
+    stuckScale: DEFAULT_STUCK_SCALE_PARAMS,
+    tare: DEFAULT_TARE_PARAMS,
+    availabilitySafetyUnits: settings.availabilitySafetyUnits,
+    hourOf: settings.clock.hourOf,
+    formatTime: settings.clock.formatTime,
   };
 }
 
@@ -125,17 +153,7 @@ export class InsightModule implements GatewayModule {
         capacityUnits,
         ...scales?.get(`${shelfId}/${facing}`),
       })),
-      {
-        depletion: DEFAULT_DEPLETION_PARAMS,
-        prediction: { ...DEFAULT_PREDICTION_POLICY, leadTimeMs: settings.leadTimeMs },
-        phantom: DEFAULT_PHANTOM_PARAMS,
-        noSales: DEFAULT_NO_SALES_PARAMS,
-        stuckScale: DEFAULT_STUCK_SCALE_PARAMS,
-        tare: DEFAULT_TARE_PARAMS,
-        availabilitySafetyUnits: settings.availabilitySafetyUnits,
-        hourOf: settings.clock.hourOf,
-        formatTime: settings.clock.formatTime,
-      },
+      insightEngineOptions(settings),
     );
     this.engine = engine;
     await this.resolveLeftFromBefore();

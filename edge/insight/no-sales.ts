@@ -18,11 +18,24 @@ export type NoSalesParams = {
   paceHalfLifeTrafficHours: number;
   /** a pace counts only after this many units (decayed) in its memory: a slow or new facing is never judged */
   minPaceUnits: number;
+  /**
+   * before the store's traffic by hour is known (a day), judge with every hour alike instead of not at all: for a demo
+   * or a store open around the clock (insight.noSalesBeforeTrafficKnown); a closed hour then counts as a busy one
+   */
+  flatTrafficUntilKnown: boolean;
 };
 
 // tuned on the replay harness (bench/insight-replay.ts, docs/insight.md): fewer expected drops raise false alarms
 // on healthy facings (500 facings, ~20,000 silences a day), more find blocked facings later
-export const DEFAULT_NO_SALES_PARAMS: NoSalesParams = { minExpectedDrops: 10, paceHalfLifeTrafficHours: 24, minPaceUnits: 10 };
+export const DEFAULT_NO_SALES_PARAMS: NoSalesParams = {
+  minExpectedDrops: 10,
+  paceHalfLifeTrafficHours: 24,
+  minPaceUnits: 10,
+  flatTrafficUntilKnown: false,
+};
+
+/** Every hour as busy as the average open hour. */
+const FLAT_TRAFFIC: readonly number[] = new Array<number>(24).fill(1);
 
 /** Per facing: a few numbers. */
 export type NoSalesState = {
@@ -58,16 +71,18 @@ export type NoSalesInput = {
 export type NoSalesVerdict = { change: 'none' } | { change: 'open'; expectedUnits: number } | { change: 'resolve' };
 
 /**
- * One observation of the facing (a change or the periodic look). `relative` is the store's traffic by hour of day
- * (mean 1; undefined while it is not known: then nothing is judged), `hourOf` the store's hour.
+ * One observation of the facing (a change or the periodic look). `learned` is the store's traffic by hour of day
+ * (mean 1; undefined while it is not known: then nothing is judged, or every hour counts alike with
+ * `flatTrafficUntilKnown`), `hourOf` the store's hour.
  */
 export function observeNoSales(
   state: NoSalesState,
   input: NoSalesInput,
-  relative: readonly number[] | undefined,
+  learned: readonly number[] | undefined,
   hourOf: (at: number) => number,
   params: NoSalesParams,
 ): NoSalesVerdict {
+  const relative = learned ?? (params.flatTrafficUntilKnown ? FLAT_TRAFFIC : undefined);
   const previousAt = state.at;
   if (previousAt !== undefined && input.at < previousAt) return { change: 'none' };
   state.at = input.at;

@@ -97,6 +97,8 @@ function fixture(options: { enabled?: boolean; stored?: Alert[]; restored?: Part
     availabilitySafetyUnits: 2,
     availabilityCoalesceSec: 5,
     tickSec: 300,
+    minWatchMin: 20,
+    noSalesBeforeTrafficKnown: false,
     timeZone: 'UTC',
   });
   const handlerErrors: unknown[] = [];

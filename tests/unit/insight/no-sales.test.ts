@@ -89,4 +89,23 @@ describe('no-sales', () => {
     expect(state.at).toBe(DAY0 + 12 * 60 * MIN);
     expect(verdicts).toEqual([]);
   });
+
+  it('before the traffic is learned nothing is judged, unless every hour may count alike (a demo, a 24 h store)', () => {
+    // one unit a minute for 15 min, then silent: 60 a traffic-hour, 10 drops expected after 10 min
+    const run = (params: typeof P) => {
+      const state = emptyNoSalesState();
+      const opened: number[] = [];
+      const look = (minute: number, kind: NoSalesInput['kind'], counted: number) => {
+        const input = { kind, at: DAY0 + 3 * 60 * MIN + minute * MIN, unitsBefore: 20, units: 20, counted, typicalDrop: 1 };
+        if (observeNoSales(state, input, undefined, hourOf, params).change === 'open') opened.push(minute);
+      };
+      look(0, 'first', 0);
+      for (let m = 1; m <= 15; m++) look(m, 'taken', 1);
+      for (let m = 16; m <= 40; m++) look(m, 'unchanged', 0);
+      return opened;
+    };
+    expect(run(P)).toEqual([]);
+    // at 3:00, a closed hour in most stores: flat traffic counts it as busy
+    expect(run({ ...P, flatTrafficUntilKnown: true })).toEqual([25]);
+  });
 });

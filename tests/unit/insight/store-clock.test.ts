@@ -29,6 +29,8 @@ describe('storeClock', () => {
         availabilitySafetyUnits: 2,
         availabilityCoalesceSec: 5,
         tickSec: 300,
+        minWatchMin: 20,
+        noSalesBeforeTrafficKnown: false,
         timeZone: 'Mars/Olympus',
       }),
     ).toThrow(/\/insight\/timeZone: "Mars\/Olympus" is not a time zone/);
