@@ -186,7 +186,7 @@ describe('validation errors in words', () => {
     };
     expect(await post({ prices: [{ sku: MILK, priceCents: 1 }], colour: 'red' })).toEqual({
       status: 400,
-      message: 'unknown field "colour" in the request body (allowed: id, prices, effectiveAt)',
+      message: 'unknown field "colour" in the request body (allowed: id, title, prices, effectiveAt)',
     });
     expect(await post({ prices: [{ sku: MILK, priceCents: 1, name: 'milk' }] })).toEqual({
       status: 400,
