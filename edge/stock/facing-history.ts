@@ -45,7 +45,14 @@ export function chartPoints(
   window: { from: number; to: number },
   maxPoints = MAX_HISTORY_POINTS,
 ): HistoryPoint[] {
-  const all = before ? [{ at: window.from, units: before.units }, ...points] : [...points];
+  // a point of the window's first minute that came before `from` is what the facing held as the window began
+  let start = before;
+  const inside: HistoryPoint[] = [];
+  for (const point of points) {
+    if (point.at < window.from) start = point;
+    else inside.push(point);
+  }
+  const all = start ? [{ at: window.from, units: start.units }, ...inside] : inside;
   if (all.length <= maxPoints) return all;
   const spans = Math.max(1, Math.floor(maxPoints / 2));
   const spanMs = (window.to - window.from + 1) / spans;

@@ -36,6 +36,11 @@ describe('chartPoints', () => {
     ];
     expect(chartPoints({ at: T0 - 3 * MIN, units: 6 }, points, window)).toEqual([{ at: T0, units: 6 }, ...points]);
     expect(chartPoints(undefined, [], window)).toEqual([]);
+    // a row of the window's first minute from before `from` counts as what the facing held as the window began
+    expect(chartPoints({ at: T0 - 9 * MIN, units: 9 }, [{ at: T0 - 10_000, units: 8 }, ...points], window)).toEqual([
+      { at: T0, units: 8 },
+      ...points,
+    ]);
   });
 
   it('cuts a long series to at most maxPoints, in time order, keeping every span’s lowest and highest', () => {
