@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyError } from 'fastify';
 import { Type } from 'typebox';
 import { principalOf, type AccessGuard } from '../http/auth.js';
-import { schemaErrorsInWords, type FieldWords } from '../http/schema-error-words.js';
+import type { FieldWords } from '../http/schema-error-words.js';
 import { errorSchema } from '../http/schemas.js';
 import { countOf } from '../core/count-words.js';
 import { CampaignError, MAX_CAMPAIGN_NAME_LENGTH, MAX_PRICE_CENTS, type CampaignErrorCode } from './campaign.js';
@@ -107,7 +107,7 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
     app.post('/api/campaigns', {
       onRequest,
       bodyLimit: uploadLimitBytes,
-      schemaErrorFormatter: schemaErrorsInWords({ body: createCampaignBody, querystring: createQuery }, CAMPAIGN_FIELDS),
+      config: { fieldWords: CAMPAIGN_FIELDS },
       schema: {
         summary: 'Create a price campaign from JSON or a CSV upload',
         querystring: createQuery,
@@ -201,12 +201,9 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
       handler: async () => ({ campaigns: deps.campaigns.list() }),
     });
 
-    const paramsInWords = schemaErrorsInWords({ params: campaignIdParams }, CAMPAIGN_FIELDS);
-    const paramsAndBodyInWords = (body: unknown) => schemaErrorsInWords({ params: campaignIdParams, body }, CAMPAIGN_FIELDS);
-
     app.get('/api/campaigns/:id', {
       onRequest,
-      schemaErrorFormatter: paramsInWords,
+      config: { fieldWords: CAMPAIGN_FIELDS },
       schema: {
         summary: 'One price campaign: label counts by state and the failed labels',
         params: campaignIdParams,
@@ -221,7 +218,7 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
 
     app.post('/api/campaigns/:id/cancel', {
       onRequest,
-      schemaErrorFormatter: paramsAndBodyInWords(cancelCampaignBody),
+      config: { fieldWords: CAMPAIGN_FIELDS },
       preValidation: emptyBodyIsObject,
       schema: {
         summary: 'Cancel a campaign: labels not yet confirmed are cancelled',
@@ -244,7 +241,7 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
 
     app.post('/api/campaigns/:id/rollback', {
       onRequest,
-      schemaErrorFormatter: paramsAndBodyInWords(rollbackCampaignBody),
+      config: { fieldWords: CAMPAIGN_FIELDS },
       preValidation: emptyBodyIsObject,
       schema: {
         summary: 'Roll a campaign back: a new campaign that puts the previous prices back',
@@ -268,7 +265,7 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
 
     app.post('/api/campaigns/:id/resend', {
       onRequest,
-      schemaErrorFormatter: paramsAndBodyInWords(resendCampaignBody),
+      config: { fieldWords: CAMPAIGN_FIELDS },
       preValidation: emptyBodyIsObject,
       schema: {
         summary: "Send again: a new campaign that sends a campaign's failed labels their price again",

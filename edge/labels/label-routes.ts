@@ -9,8 +9,8 @@ import { Type, type Static, type TInteger } from 'typebox';
 import { DEVICE_ID_PATTERN } from '../device-registry/topics.js';
 import { principalOf, type AccessGuard } from '../http/auth.js';
 import { errorSchema } from '../http/schemas.js';
-import { schemaErrorsInWords } from '../http/schema-error-words.js';
-import { LABEL_PROBLEMS, compareLabels, labelProblem, needsAttention, type LabelProblem } from './label-problems.js';
+import type { FieldWords } from '../http/schema-error-words.js';
+import { LABEL_PROBLEMS, labelProblem, needsAttention, sortLabels, type LabelProblem } from './label-problems.js';
 import { LabelBindingError, labelKey, type BindingTarget } from './label-bindings.js';
 import type { TransactionStep } from '../storage/database.js';
 
@@ -96,7 +96,7 @@ export const labelListQuery = Type.Object(
   { additionalProperties: false },
 );
 export type LabelListQuery = Static<typeof labelListQuery>;
-const LIST_FIELDS = {
+const LIST_FIELDS: FieldWords = {
   problems: { takes: 'true or false' },
   driverId: { name: 'driver id' },
   offset: { takes: 'a whole number from 0 to 99999' },
@@ -134,7 +134,7 @@ export function labelRoutes(deps: LabelRouteDeps): FastifyPluginAsyncTypebox {
         querystring: labelListQuery,
         response: { 200: labelListSchema, 400: errorSchema, ...denied },
       },
-      schemaErrorFormatter: schemaErrorsInWords({ querystring: labelListQuery }, LIST_FIELDS),
+      config: { fieldWords: LIST_FIELDS },
       handler: async (request) => listLabels(deps.labels.views(), request.query, deps.maxListed ?? MAX_LISTED),
     });
 
@@ -199,9 +199,8 @@ export function listLabels(views: Iterable<LabelFactsView>, query: LabelListQuer
     if (query.driverId !== undefined && view.driverId !== query.driverId) continue;
     matching.push(view);
   }
-  matching.sort(compareLabels);
   const offset = Number(query.offset ?? 0);
-  const labels = matching.slice(offset, offset + Math.min(Number(query.limit ?? maxListed), maxListed));
+  const labels = sortLabels(matching).slice(offset, offset + Math.min(Number(query.limit ?? maxListed), maxListed));
   return {
     labels,
     truncated: offset + labels.length < matching.length,
