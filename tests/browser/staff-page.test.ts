@@ -1,7 +1,8 @@
 /**
- * The staff page in real Chromium (Debian package, driven by playwright-core) against a real gateway: an alert
- * appears live when a facing drains over MQTT, staff acknowledge it with a click, and it leaves the page on restock —
- * all under the page's Content-Security-Policy with nothing refused; another page cannot frame it.
+ * The staff page (Preact, built by Vite into this run's tree) in real Chromium (Debian package, driven by
+ * playwright-core) against a real gateway: an alert appears live when a facing drains over MQTT, staff acknowledge it
+ * with a click, and it leaves the page on restock — all under the page's Content-Security-Policy with nothing refused;
+ * a refused write runs again as the person who signs in; the page works from the keyboard; another page cannot frame it.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -121,6 +122,40 @@ describe.skipIf(!haveChromium)('staff page', () => {
         .count()
         .catch(() => 0),
     ).toBe(0);
+    await context.close();
+  });
+
+  it('works from the keyboard: an alert resolved by Enter leaves focus on the next one; tabs open by Enter; sign out', async () => {
+    for (const kioskId of ['kiosk-11', 'kiosk-12']) {
+      const kiosk = await gw.connectDevice(kioskId, 'kiosk');
+      await kiosk.publishAsync(`store/test-store/kiosk/${kioskId}/event`, JSON.stringify({ type: 'assist-requested', ts: Date.now() }), {
+        qos: 1,
+      });
+    }
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${gw.httpUrl}/#token=${await gw.addToken('ines', 'staff')}`);
+    const first = page.locator('[data-testid="alert-item"]', { hasText: 'kiosk-11' });
+    const second = page.locator('[data-testid="alert-item"]', { hasText: 'kiosk-12' });
+    await expect.poll(async () => (await first.count()) + (await second.count())).toBe(2);
+
+    await first.getByTestId('resolve-button').focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => first.count()).toBe(0);
+    // the keyboard user is still in the list, on the alert now in that place, not back at the page's start
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.closest('[data-testid="alert-item"]')?.textContent ?? 'outside the list'))
+      .not.toBe('outside the list');
+
+    await page.getByTestId('tab-map').focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => new URL(page.url()).hash).toBe('#/map');
+    expect(await page.getByTestId('tab-map').getAttribute('aria-current')).toBe('page');
+    expect(await page.getByTestId('tab-alerts').getAttribute('aria-current')).toBeNull();
+
+    await page.getByTestId('sign-out').click();
+    await expect.poll(() => page.getByTestId('token-form').isVisible()).toBe(true);
+    expect(await page.getByTestId('signed-in-as').textContent()).toBe('not signed in');
     await context.close();
   });
 

@@ -1,7 +1,7 @@
 // The alerts view: the active alerts on one line each, most urgent first (the server's rule), snoozed ones last,
 // filtered by kind, severity, aisle or shelf and state (kept in the hash: a reload keeps them); the alerts resolved
 // while the page was open below; an optional chime for a customer waiting at a kiosk.
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ALERT_KINDS, type Alert } from '../../../../edge/alerts/alerts.js';
 import { plural } from '../format.js';
 import { alerts, devices, facingKey, facings, layout, now, recentlyResolved, type FacingStock } from '../live.js';
@@ -162,6 +162,35 @@ function RecentlyResolved({ placeOf }: { placeOf: PlaceLookup }) {
   );
 }
 
+/**
+ * Keyboard users keep their place: when the alert whose button had focus leaves the list (resolved, filtered out),
+ * focus moves to the alert now in its place, or to the heading when the list is empty — not to the page's start.
+ */
+function useFocusKeeper(drawnIds: readonly string[]) {
+  const list = useRef<HTMLUListElement>(null);
+  const focused = useRef<{ alertId: string; index: number } | null>(null);
+  const onFocusIn = (event: FocusEvent) => {
+    const item = (event.target as HTMLElement).closest<HTMLElement>('[data-testid="alert-item"]');
+    const alertId = item?.dataset.alertId;
+    if (alertId) focused.current = { alertId, index: drawnIds.indexOf(alertId) };
+  };
+  const onFocusOut = (event: FocusEvent) => {
+    // focus went somewhere else on purpose: nothing to keep
+    const to = event.relatedTarget as Node | null;
+    if (to && !list.current?.contains(to)) focused.current = null;
+  };
+  useLayoutEffect(() => {
+    const remembered = focused.current;
+    if (!remembered || drawnIds.includes(remembered.alertId)) return;
+    focused.current = null;
+    if (document.activeElement && document.activeElement !== document.body) return;
+    const items = list.current?.querySelectorAll<HTMLElement>(':scope > li') ?? [];
+    const next = items[Math.min(remembered.index, items.length - 1)];
+    (next?.querySelector<HTMLElement>('button') ?? document.getElementById('view-heading'))?.focus();
+  });
+  return { list, onFocusIn, onFocusOut };
+}
+
 export function AlertsView() {
   useEffect(watchKioskAlerts, []);
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
@@ -182,6 +211,7 @@ export function AlertsView() {
   const shown = all.filter((alert) => matchesFilters(alert, filters, (shelfId) => places?.get(shelfId)?.aisle)).sort(compareForList);
   const drawn = shown.slice(0, ROWS_SHOWN_MAX);
   const pending = pendingWrites.value;
+  const focusKeeper = useFocusKeeper(drawn.map((alert) => alert.id));
 
   return (
     <section class="view view--alerts" aria-labelledby="view-heading">
@@ -198,7 +228,13 @@ export function AlertsView() {
           : plural(all.length, 'active alert')}
       </p>
       {drawn.length > 0 ? (
-        <ul class="alerts" data-testid="alerts-list">
+        <ul
+          class="alerts"
+          data-testid="alerts-list"
+          ref={focusKeeper.list}
+          onFocusIn={focusKeeper.onFocusIn}
+          onFocusOut={focusKeeper.onFocusOut}
+        >
           {drawn.map((alert) => (
             <AlertRow
               key={alert.id}
