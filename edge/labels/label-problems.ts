@@ -47,8 +47,10 @@ const RANK: Record<LabelProblem, number> = Object.fromEntries(LABEL_PROBLEMS.map
   number
 >;
 
+type Ranked = LabelFacts & { problem: LabelProblem };
+
 /** The order people read labels in: worst problem first, then by shelf and facing (unbound last), then by id. */
-export function compareLabels(a: LabelFacts & { problem: LabelProblem }, b: LabelFacts & { problem: LabelProblem }): number {
+export function compareLabels(a: Ranked, b: Ranked): number {
   return (
     RANK[a.problem] - RANK[b.problem] ||
     compareText(a.shelfId, b.shelfId) ||
@@ -57,9 +59,64 @@ export function compareLabels(a: LabelFacts & { problem: LabelProblem }, b: Labe
   );
 }
 
+/**
+ * Sorts in compareLabels' order, fast enough for 50,000 labels per request: the shelves (a few hundred) are ranked
+ * once, so most comparisons are of numbers, and ids are compared only within one facing.
+ */
+export function sortLabels<T extends Ranked>(labels: readonly T[]): T[] {
+  const shelves = [...new Set(labels.flatMap((label) => (label.shelfId === null ? [] : [label.shelfId])))].sort(naturalCompare);
+  const shelfRank = new Map(shelves.map((shelfId, index) => [shelfId, index]));
+  const keyed = labels.map((label) => ({
+    label,
+    rank: RANK[label.problem],
+    shelf: label.shelfId === null ? shelves.length : shelfRank.get(label.shelfId)!,
+    facing: label.facing ?? Number.MAX_SAFE_INTEGER,
+  }));
+  keyed.sort((a, b) => a.rank - b.rank || a.shelf - b.shelf || a.facing - b.facing || naturalCompare(a.label.labelId, b.label.labelId));
+  return keyed.map((entry) => entry.label);
+}
+
 function compareText(a: string | null, b: string | null): number {
   if (a === b) return 0;
   if (a === null) return 1;
   if (b === null) return -1;
-  return a.localeCompare(b, 'en', { numeric: true });
+  return naturalCompare(a, b);
+}
+
+const ZERO = 48;
+const NINE = 57;
+const isDigit = (code: number) => code >= ZERO && code <= NINE;
+
+/**
+ * Ids as people sort them: runs of digits by their value (shelf-2 before shelf-10), the rest by character code. By
+ * hand rather than Intl.Collator: GET /api/labels sorts up to 50,000 labels per request, and the collator made that
+ * take most of a second.
+ */
+export function naturalCompare(a: string, b: string): number {
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(j);
+    if (isDigit(ca) && isDigit(cb)) {
+      // skip leading zeros, then the longer run is the larger number, else the first differing digit decides
+      while (i < a.length && a.charCodeAt(i) === ZERO) i++;
+      while (j < b.length && b.charCodeAt(j) === ZERO) j++;
+      let endA = i;
+      let endB = j;
+      while (endA < a.length && isDigit(a.charCodeAt(endA))) endA++;
+      while (endB < b.length && isDigit(b.charCodeAt(endB))) endB++;
+      if (endA - i !== endB - j) return endA - i - (endB - j);
+      for (; i < endA; i++, j++) {
+        const diff = a.charCodeAt(i) - b.charCodeAt(j);
+        if (diff !== 0) return diff;
+      }
+      continue;
+    }
+    if (ca !== cb) return ca - cb;
+    i++;
+    j++;
+  }
+  // equal but for leading zeros (esl-007, esl-7): still two ids, in a fixed order
+  return a.length - i - (b.length - j) || (a < b ? -1 : a > b ? 1 : 0);
 }

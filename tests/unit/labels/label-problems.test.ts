@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { compareLabels, labelFailure, labelProblem, needsAttention, type LabelFacts } from '../../../edge/labels/label-problems.js';
+import {
+  compareLabels,
+  labelFailure,
+  labelProblem,
+  naturalCompare,
+  needsAttention,
+  sortLabels,
+  type LabelFacts,
+} from '../../../edge/labels/label-problems.js';
 
 const label = (over: Partial<LabelFacts> = {}): LabelFacts => ({
   labelId: 'esl-1',
@@ -52,7 +60,9 @@ describe('label problems', () => {
       label({ labelId: 'offline', state: 'offline' }),
       label({ labelId: 'failed', driverLinkUp: false }),
     ].map((facts) => ({ ...facts, problem: labelProblem(facts) }));
-    expect(labels.sort(compareLabels).map((facts) => facts.labelId)).toEqual([
+    // the fast sort the API uses agrees with the comparator
+    expect(sortLabels([...labels].reverse())).toEqual([...labels].sort(compareLabels));
+    expect(sortLabels(labels).map((facts) => facts.labelId)).toEqual([
       'failed',
       'offline',
       'never',
@@ -62,5 +72,12 @@ describe('label problems', () => {
       'ok-a10',
       'ok-unbound',
     ]);
+  });
+
+  it('compares ids as people do: numbers by value, leading zeros aside, the rest by character', () => {
+    const ids = ['shelf-10', 'shelf-2', 'shelf-02b', 'shelf-1', 'ap', 'shelf-', 'shelf-2a', 'Shelf-3'];
+    expect([...ids].sort(naturalCompare)).toEqual(['Shelf-3', 'ap', 'shelf-', 'shelf-1', 'shelf-2', 'shelf-2a', 'shelf-02b', 'shelf-10']);
+    expect(naturalCompare('esl-007', 'esl-7')).not.toBe(0);
+    expect(naturalCompare('esl-7', 'esl-7')).toBe(0);
   });
 });
