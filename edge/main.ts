@@ -405,8 +405,9 @@ function gatewayModules(shared: SharedParts): ModuleSpec[] {
     defineModule({
       name: 'opcuaServer',
       // audit: an alert acknowledged or resolved over OPC UA is audited (and the audit stops after it)
-      needs: ['storage', 'planogram', 'devices', 'alerts', 'stock', 'audit'],
-      build: ({ storage, planogram, devices, alerts, stock }) =>
+      // insight: each sku's availability for online orders, in an Availability folder
+      needs: ['storage', 'planogram', 'devices', 'alerts', 'stock', 'audit', 'insight'],
+      build: ({ storage, planogram, devices, alerts, stock, insight }) =>
         new OpcuaServerModule({
           config: config.opcua.server,
           storeId: config.storeId,
@@ -418,6 +419,7 @@ function gatewayModules(shared: SharedParts): ModuleSpec[] {
           devices: () => devices.registry.list(),
           isConnected: (id) => devices.liveness.isConnected(id),
           alerts: () => alerts.service,
+          availability: () => insight.availability(),
           durable: () => storage.writer.commit(),
           env: process.env,
           log: component('opcua'),

@@ -1,8 +1,8 @@
 /**
- * The OPC UA room's server side: serves the store (shelves, facings, kiosks, alerts) as an OPC UA address space for HQ
- * tools and store IT. Values come from the event bus — `stock.changed`, `alert.changed`, kiosk messages and
- * connections — never from SQLite; the live shelf weight is read from the stock room's memory when a client reads or
- * samples it, so the shelf readings (the hot path) never reach this module.
+ * The OPC UA room's server side: serves the store (shelves, facings, kiosks, alerts, availability) as an OPC UA address
+ * space for HQ tools and store IT. Values come from the event bus — `stock.changed`, `alert.changed`,
+ * `insight.availability`, kiosk messages and connections — never from SQLite; the live shelf weight is read from the
+ * stock room's memory when a client reads or samples it, so the shelf readings (the hot path) never reach this module.
  *
  * Disabled (the default), it costs nothing: node-opcua (≈2 s to import) is loaded with `import()` only in `start()`
  * of an enabled server, and no bus subscription is made.
@@ -25,6 +25,7 @@ import type {
   AlertInfo,
   FacingState,
   KioskInfo,
+  SkuAvailabilityInfo,
   StoreAddressSpace,
   StorePlanogram,
   WeightNow,
@@ -62,6 +63,8 @@ export type OpcuaServerModuleDeps = {
   devices: () => KioskInfo[];
   isConnected: (deviceId: string) => boolean;
   alerts: () => AlertService;
+  /** every sku's availability for online orders now (the insight room); undefined or absent: no Availability folder */
+  availability?: () => readonly SkuAvailabilityInfo[] | undefined;
   /** resolves once every change made so far is committed (storage writer's commit) */
   durable: () => Promise<void>;
   /** where `passwordEnv` users find their passwords */
@@ -196,6 +199,7 @@ export class OpcuaServerModule implements GatewayModule {
             kiosks: this.deps.devices().filter((d) => d.kind === 'kiosk'),
             isConnected: this.deps.isConnected,
             activeAlerts,
+            ...(this.deps.availability ? { availability: this.deps.availability } : {}),
             acknowledgeAlert: (id, by) => this.durably(outcomeOf(() => alerts.acknowledge(id, by))),
             resolveAlert: (id, by, note) => this.durably(outcomeOf(() => alerts.resolve(id, by, note))),
           },
@@ -221,6 +225,8 @@ export class OpcuaServerModule implements GatewayModule {
     this.unsubscribes.push(
       bus.on('stock.changed', 'opcua-server', (change) => space()?.facingChanged(change.view)),
       bus.on('stock.sensor-fault', 'opcua-server', (change) => space()?.sensorFault(change.shelfId, change.facing, change.faulty)),
+      // change-only and coalesced per sku by the insight room; one while the server starts is in the build's snapshot
+      bus.on('insight.availability', 'opcua-server', (availability) => space()?.availabilityChanged(availability)),
       bus.on('alert.changed', 'opcua-server', (change) => {
         const current = space();
         // before the space is built: the latest state of each alert (bounded by the alerts that change in seconds)

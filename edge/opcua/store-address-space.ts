@@ -11,6 +11,9 @@
  *       …-CurrentWeight  …-CurrentWeight-Gross …  nodeset is loaded; facing-scales.ts), organized by the facing
  *   ns=1;s=store/kiosks                           folder of kiosks
  *   ns=1;s=kiosk/<kioskId>                        …/state  …/lastEvent  …/lastEventAt  …/connected
+ *   ns=1;s=store/availability                     folder "Availability" (when the insight room is enabled): one
+ *   ns=1;s=availability/<sku>                     Double per sku of the planogram (browse name: the sku), the units
+ *                                                 HQ may promise online (GET /api/availability), on each change
  *   ns=1;s=store/alerts                           folder of the active alerts
  *   ns=1;s=alert/<alertId>                        …/kind …/state …/severity …/title …/units …/openedAt; methods
  *       …/Acknowledge()  …/Resolve(note)          through the same AlertService as HTTP, `by` = the OPC UA user
@@ -67,6 +70,9 @@ export type AlertInfo = {
 /** What an alert method did: done, or refused as HTTP refuses it (409: not in a state for it; 404: no such alert). */
 export type AlertActionOutcome = { ok: true } | { ok: false; reason: 'invalid-state' | 'not-found' };
 
+/** A sku's units for online orders (the insight room's SkuAvailability fits). */
+export type SkuAvailabilityInfo = { sku: string; availableUnits: number; unknownFacings: number; at: number };
+
 /** What the address space is built from and what its methods act on — the domain, as plain functions. */
 export type StoreModel = {
   storeId: string;
@@ -78,6 +84,8 @@ export type StoreModel = {
   kiosks: readonly KioskInfo[];
   isConnected: (deviceId: string) => boolean;
   activeAlerts: readonly AlertInfo[];
+  /** every sku's availability now; undefined (or absent): the insight room is disabled, no Availability folder */
+  availability?: () => readonly SkuAvailabilityInfo[] | undefined;
   /** the same calls the HTTP routes make (edge/alerts/routes.ts) */
   /** Good is answered once the change and its audit entry are committed (a method result is a promise, as a 2xx is) */
   acknowledgeAlert: (id: string, by: string) => AlertActionOutcome | Promise<AlertActionOutcome>;
@@ -105,6 +113,8 @@ export type StoreAddressSpace = {
   kioskEvent(kioskId: string, type: string, at: number): void;
   kioskConnection(kioskId: string, connected: boolean, at: number): void;
   alertChanged(alert: AlertInfo): void;
+  /** a sku's availability changed (nothing for a sku not in the planogram, or without the Availability folder) */
+  availabilityChanged(availability: SkuAvailabilityInfo): void;
   /** alerts not shown because of `maxAlertNodes` */
   readonly droppedAlerts: number;
   /**
@@ -257,6 +267,38 @@ export function buildStoreAddressSpace(
   };
   for (const kiosk of model.kiosks) kioskAdded(kiosk);
 
+  // ---- availability for online orders: one variable per sku of the planogram (bounded by it), made once
+  const skuVariables = new Map<string, { node: UAVariable; facings: number }>();
+  const availableNow = model.availability?.();
+  if (availableNow !== undefined) {
+    const availabilityFolder = folder('Availability', 'store/availability');
+    for (const plan of model.planogram.planogram.facings) {
+      const known = skuVariables.get(plan.sku);
+      if (known) {
+        known.facings++;
+        continue;
+      }
+      const node = ns.addVariable({
+        organizedBy: availabilityFolder,
+        browseName: plan.sku,
+        nodeId: id(`availability/${plan.sku}`),
+        description: `units of ${model.planogram.product(plan.sku)?.name ?? plan.sku} HQ's online shop may promise`,
+        dataType: DataType.Double,
+        minimumSamplingInterval: 0,
+      });
+      push(node, DataType.Null, null, null);
+      skuVariables.set(plan.sku, { node, facings: 1 });
+    }
+  }
+  const availabilityChanged = (availability: SkuAvailabilityInfo) => {
+    const entry = skuVariables.get(availability.sku);
+    if (!entry) return;
+    // no facing of the sku has reported yet: its units are not known, not 0
+    const known = availability.unknownFacings < entry.facings;
+    push(entry.node, DataType.Double, known ? availability.availableUnits : null, availability.at);
+  };
+  for (const availability of availableNow ?? []) availabilityChanged(availability);
+
   // ---- alerts
   const alertNodes = new Map<string, AlertNodes>();
   const conditions = buildAlertConditions(
@@ -391,6 +433,7 @@ export function buildStoreAddressSpace(
       if (nodes) push(nodes.connected, DataType.Boolean, connected, at);
     },
     alertChanged,
+    availabilityChanged,
     get droppedAlerts() {
       return droppedAlerts;
     },
