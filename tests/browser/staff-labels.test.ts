@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabelList } from '../../edge/labels/label-routes.js';
 import { haveChromium, launchChromium } from '../helpers/chromium.js';
 import { AUDIT_WIDTHS, auditView } from '../helpers/page-audit.js';
-import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { TEST_PLANOGRAM, eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 import { CAMPAIGN_PLANOGRAM, connectLabels, type FakeLabel } from '../integration/campaign-labels.js';
 import { watchCspViolations } from './csp-violations.js';
 
@@ -64,15 +64,15 @@ describe.skipIf(!haveChromium)('staff page: labels', () => {
     await gw?.dispose();
   });
 
-  async function openLabels(token: string, hash = '#/labels') {
+  async function openLabels(token: string, on: TestGateway = gw) {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
     const csp = watchCspViolations(page);
-    await page.goto(`${gw.httpUrl}/#token=${encodeURIComponent(token)}`);
+    await page.goto(`${on.httpUrl}/#token=${encodeURIComponent(token)}`);
     await expect.poll(() => page.getByTestId('stream-state').textContent()).toMatch(/live/i);
-    await page.evaluate((to) => (location.hash = to), hash);
+    await page.getByTestId('tab-labels').click();
     await expect.poll(() => page.getByTestId('label-row').count(), { timeout: 10_000 }).toBeGreaterThan(0);
     return { page, pageErrors, cspViolations: () => csp.list(), close: () => context.close() };
   }
@@ -129,4 +129,32 @@ describe.skipIf(!haveChromium)('staff page: labels', () => {
     expect(pageErrors).toEqual([]);
     await close();
   }, 40_000);
+
+  it('a large store: 50 labels on a page, the pager walks through the rest', async () => {
+    const bound = Array.from({ length: 120 }, (_, i) => ({
+      label: `esl-${String(i + 1).padStart(3, '0')}`,
+      shelfId: 'shelf-a',
+      facing: 1,
+    }));
+    const large = await startTestGateway({ planogram: { ...TEST_PLANOGRAM, labels: bound } });
+    try {
+      const { page, pageErrors, close } = await openLabels(await large.addToken('vera', 'viewer'), large);
+      const range = page.getByTestId('labels-range');
+      await expect.poll(() => range.textContent()).toBe('1–50 of 120');
+      expect(await page.getByTestId('label-row').count()).toBe(50);
+      expect(await page.getByTestId('labels-previous').isDisabled()).toBe(true);
+      await page.getByTestId('labels-next').click();
+      await expect.poll(() => range.textContent()).toBe('51–100 of 120');
+      expect(await page.getByTestId('label-row').first().getAttribute('data-label-id')).toBe('esl-051');
+      expect(await page.evaluate(() => location.hash)).toBe('#/labels?page=2');
+      await page.getByTestId('labels-next').click();
+      await expect.poll(() => range.textContent()).toBe('101–120 of 120');
+      expect(await page.getByTestId('label-row').count()).toBe(20);
+      expect(await page.getByTestId('labels-next').isDisabled()).toBe(true);
+      expect(pageErrors).toEqual([]);
+      await close();
+    } finally {
+      await large.dispose();
+    }
+  }, 60_000);
 });
