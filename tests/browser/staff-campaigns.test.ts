@@ -23,7 +23,7 @@ const MILK = '4000000000017';
 const BEANS = '4000000000024';
 const CHOCOLATE = '4000000000031';
 
-describe.skipIf(!haveChromium)('staff page: prices', () => {
+describe.skipIf(!haveChromium)('staff page: campaigns', () => {
   let gw: TestGateway;
   let browser: Browser;
   const labels = new Map<string, EslSimulator>();
@@ -170,7 +170,9 @@ describe.skipIf(!haveChromium)('staff page: prices', () => {
     const { page, pageErrors, cspViolations, close } = await openPage(maria);
     const later = new Date(Date.now() + 3_600_000).toISOString();
     await upload(page, 'beans-next-week.csv', `sku,priceCents,effectiveAt\n${BEANS},949,${later}\n`);
-    await expect.poll(() => page.getByTestId('csv-result').textContent()).toContain('1 campaign');
+    await expect
+      .poll(() => page.getByTestId('csv-result').textContent())
+      .toContain('beans-next-week.csv: 1 campaign scheduled for 1 label (from');
     const id = (await campaigns()).find((campaign) => campaign.name === 'beans-next-week.csv')?.id;
     expect(id).toBeDefined();
     const item = page.locator(`[data-testid="campaign-item"][data-campaign-id="${id}"]`);
@@ -188,6 +190,36 @@ describe.skipIf(!haveChromium)('staff page: prices', () => {
     expect(await item.getByTestId('campaign-state').textContent()).toBe('Cancelled');
     expect((await campaigns()).find((campaign) => campaign.id === id)).toMatchObject({ state: 'cancelled', cancelledBy: 'maria-4' });
     expect(await item.getByTestId('campaign-cancel').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+    expect(await cspViolations()).toEqual([]);
+    await close();
+  });
+
+  it('a manager sends a price of 0 anyway after reading why, then rolls that campaign back', async () => {
+    const maria = await gw.addToken('maria-5', 'manager');
+    const { page, pageErrors, cspViolations, close } = await openPage(maria);
+    await upload(page, 'milk-free.csv', `sku,priceCents\n${MILK},0\n`);
+    await expect.poll(() => page.getByTestId('csv-result').getAttribute('data-kind')).toBe('error');
+    expect(await page.getByTestId('csv-result').textContent()).toContain('milk-free.csv was not uploaded: 1 row may be a mistake');
+    expect(await page.getByTestId('csv-problem').getAttribute('data-line')).toBe('2');
+    await page.getByTestId('price-upload-force').click();
+    await expect.poll(() => page.getByTestId('csv-result').textContent()).toContain('milk-free.csv: 1 campaign started for 2 labels');
+    const free = (await campaigns()).find((campaign) => campaign.name === 'milk-free.csv');
+    const item = page.locator(`[data-testid="campaign-item"][data-campaign-id="${free?.id}"]`);
+    await expect.poll(() => item.getAttribute('data-state'), { timeout: 10_000 }).toBe('done');
+    expect([labels.get('esl-m1'), labels.get('esl-m2')].map((label) => label?.displayedPriceCents)).toEqual([0, 0]);
+
+    await item.getByTestId('campaign-rollback').click();
+    expect(await item.getByRole('group', { name: 'Roll back' }).textContent()).toContain('Roll back milk-free.csv?');
+    await item.getByTestId('campaign-rollback-confirm').click();
+    await expect.poll(() => item.getAttribute('data-state')).toBe('rolled-back');
+    const rollback = (await campaigns()).find((campaign) => campaign.rollbackOf === free?.id);
+    expect(rollback).toMatchObject({ name: 'rollback of milk-free.csv', createdBy: 'maria-5' });
+    const back = page.locator(`[data-testid="campaign-item"][data-campaign-id="${rollback?.id}"]`);
+    await expect.poll(() => back.getAttribute('data-state'), { timeout: 10_000 }).toBe('done');
+    expect(await back.getByTestId('campaign-name').textContent()).toBe('rollback of milk-free.csv');
+    // the labels show the price they had before: the first test's 2.19
+    await expect.poll(() => [labels.get('esl-m1'), labels.get('esl-m2')].map((label) => label?.displayedPriceCents)).toEqual([219, 219]);
     expect(pageErrors).toEqual([]);
     expect(await cspViolations()).toEqual([]);
     await close();

@@ -4,7 +4,7 @@
 import { useRef, useState } from 'preact/hooks';
 import type { CampaignView } from '../../../../../edge/campaigns/campaign.js';
 import { ApiError, UNREACHABLE, sendJson } from '../../api.js';
-import { plural } from '../../format.js';
+import { formatDateTime, plural } from '../../format.js';
 
 /** Bad rows listed; a longer list says how many more (the gateway lists every one). */
 const PROBLEMS_SHOWN_MAX = 50;
@@ -33,15 +33,8 @@ export function PriceUpload({ onCreated }: { onCreated: (views: CampaignView[]) 
       const answer = await sendJson<{ campaigns: CampaignView[] }>('POST', uploadPath(file.name, force), await file.text(), {
         retryAfterSignIn: () => void upload(file, force),
       });
-      const views = answer.campaigns;
-      const labels = views.reduce((sum, view) => sum + view.total, 0);
-      onCreated(views);
-      setResult({
-        kind: 'info',
-        message: `${file.name}: ${plural(views.length, 'campaign')} started for ${plural(labels, 'label')}.`,
-        problems: [],
-        forceable: false,
-      });
+      onCreated(answer.campaigns);
+      setResult({ kind: 'info', message: `${file.name}: ${createdInWords(answer.campaigns)}.`, problems: [], forceable: false });
       setRefusedFile(null);
       form.current?.reset();
     } catch (error) {
@@ -89,6 +82,25 @@ export function PriceUpload({ onCreated }: { onCreated: (views: CampaignView[]) 
       </div>
     </div>
   );
+}
+
+/** "1 campaign started for 3 labels; 1 campaign scheduled for 2 labels (from 8 Dec 2026, 06:00)" */
+export function createdInWords(views: readonly CampaignView[]): string {
+  const labels = (list: readonly CampaignView[]) =>
+    plural(
+      list.reduce((sum, view) => sum + view.total, 0),
+      'label',
+    );
+  const started = views.filter((view) => view.state !== 'scheduled');
+  const scheduled = views.filter((view) => view.state === 'scheduled');
+  const parts: string[] = [];
+  if (started.length > 0) parts.push(`${plural(started.length, 'campaign')} started for ${labels(started)}`);
+  if (scheduled.length > 0) {
+    const from = Math.min(...scheduled.map((view) => view.effectiveAt ?? Number.POSITIVE_INFINITY));
+    const when = Number.isFinite(from) ? ` (from ${formatDateTime(from)})` : '';
+    parts.push(`${plural(scheduled.length, 'campaign')} scheduled for ${labels(scheduled)}${when}`);
+  }
+  return parts.join('; ');
 }
 
 function refusal(file: File, error: unknown): Result {
