@@ -32,6 +32,7 @@ import { AddressLimits } from './address-limits.js';
 import { createDeviceSession, maySubscribe, publishKeyOf, type DeviceSession } from './device-acl.js';
 import { guardSocketFrames } from './frame-guard.js';
 import { LoginThrottle } from './login-throttle.js';
+import { installPersistenceShortcut, type PersistenceShortcut } from './persistence-shortcut.js';
 import { installRoutingShortcut, type RoutingShortcut } from './routing-shortcut.js';
 import { admitMessage, msUntilToken, newMessageBucket, type MessageBucket, type RateVerdict } from './message-rate-limit.js';
 import { asError } from '../core/as-error.js';
@@ -129,6 +130,8 @@ export class DeviceBroker implements DeviceSource {
   private readonly ingestedBeforeAck = new WeakSet<PublishPacket>();
   /** skips aedes' subscription match for messages nobody can be subscribed to (routing-shortcut.ts) */
   private routing: RoutingShortcut | undefined;
+  /** skips aedes' stored-subscription lookup for QoS 1 messages no persistent session can be subscribed to */
+  private persistenceShortcut: PersistenceShortcut | undefined;
 
   constructor(
     private readonly options: BrokerOptions,
@@ -173,6 +176,8 @@ export class DeviceBroker implements DeviceSource {
     // before listen(): aedes subscribes its $SYS filters through the emitter, and the shortcut must see them
     this.routing = installRoutingShortcut(aedes);
     await aedes.listen();
+    // after listen(): aedes sets its persistence up there
+    this.persistenceShortcut = installPersistenceShortcut(aedes);
     aedes.on('clientReady', (client) => this.clientReady(client));
     aedes.on('clientDisconnect', (client) => this.clientGone(client));
     // emitted once aedes stored the subscriptions (lib/handlers/subscribe.js completeSubscribe); refused ones have qos 128
@@ -269,6 +274,11 @@ export class DeviceBroker implements DeviceSource {
   /** device messages aedes routed to no subscriber without matching them (undefined: the shortcut is not installed) */
   get unroutedMessages(): number | undefined {
     return this.routing?.shortcuts;
+  }
+
+  /** QoS 1 device messages aedes queued for no persistent session without looking them up (undefined: not installed) */
+  get unqueuedMessages(): number | undefined {
+    return this.persistenceShortcut?.shortcuts;
   }
 
   get connectedDevices(): number {

@@ -1,3 +1,5 @@
+import { TopicFilterIndex } from './topic-filter-index.js';
+
 /**
  * aedes hands every PUBLISH to its message emitter (mqemitter: `mq.emit(packet, done)`), which splits the topic into
  * levels and walks a subscription trie (qlobber) to find subscribers. In this gateway nobody can subscribe to what
@@ -24,27 +26,11 @@ export type MessageEmitter = {
   close(done: () => void): unknown;
 };
 
-const SLASH = 0x2f;
-
-function hasWildcard(filter: string): boolean {
-  return filter.includes('+') || filter.includes('#');
-}
-
-/** A wildcard filter's first level, or undefined when the first level is itself a wildcard (it may match any topic). */
-function literalFirstLevel(filter: string): string | undefined {
-  const end = filter.indexOf('/');
-  const level = end < 0 ? filter : filter.slice(0, end);
-  return hasWildcard(level) ? undefined : level;
-}
-
 export class RoutingShortcut implements MessageEmitter {
-  /** exact filter → its listeners, each with how often it was added (bounded by the subscriptions aedes holds) */
-  private readonly exact = new Map<string, Map<Listener, number>>();
-  /** wildcard filter → its listeners, as above; `wildcardLevels` is derived from its keys */
-  private readonly wildcards = new Map<string, Map<Listener, number>>();
-  /** first levels of the wildcard filters; `anyLevel` when some filter starts with a wildcard */
-  private wildcardLevels: string[] = [];
-  private anyLevel = false;
+  /** filter → its listeners, each with how often it was added (bounded by the subscriptions aedes holds) */
+  private readonly listeners = new Map<string, Map<Listener, number>>();
+  /** the filters of `listeners` */
+  private readonly filters = new TopicFilterIndex();
   /** messages answered here without the emitter (for tests and the bench) */
   shortcuts = 0;
 
@@ -55,14 +41,13 @@ export class RoutingShortcut implements MessageEmitter {
   }
 
   on(topic: string, listener: Listener, done?: () => void): this {
-    const byFilter = hasWildcard(topic) ? this.wildcards : this.exact;
-    let listeners = byFilter.get(topic);
+    let listeners = this.listeners.get(topic);
     if (!listeners) {
       listeners = new Map();
-      byFilter.set(topic, listeners);
+      this.listeners.set(topic, listeners);
+      this.filters.add(topic);
     }
     listeners.set(listener, (listeners.get(listener) ?? 0) + 1);
-    if (byFilter === this.wildcards) this.indexWildcards();
     this.inner.on(topic, listener, done);
     return this;
   }
@@ -78,7 +63,7 @@ export class RoutingShortcut implements MessageEmitter {
 
   emit(packet: { topic: string }, done?: (error?: Error) => void): this {
     // a closed emitter answers with its own error
-    if (!this.inner.closed && !this.mayMatch(packet.topic)) {
+    if (!this.inner.closed && !this.filters.mayMatch(packet.topic)) {
       this.shortcuts++;
       done?.();
       return this;
@@ -94,18 +79,11 @@ export class RoutingShortcut implements MessageEmitter {
 
   /** Whether any subscription held now could match `topic`. */
   mayMatch(topic: string): boolean {
-    if (this.anyLevel || this.exact.has(topic)) return true;
-    const levels = this.wildcardLevels;
-    for (let i = 0; i < levels.length; i++) {
-      const level = levels[i] as string;
-      if (topic.startsWith(level) && (topic.length === level.length || topic.charCodeAt(level.length) === SLASH)) return true;
-    }
-    return false;
+    return this.filters.mayMatch(topic);
   }
 
   private forget(topic: string, listener: Listener): void {
-    const byFilter = hasWildcard(topic) ? this.wildcards : this.exact;
-    const listeners = byFilter.get(topic);
+    const listeners = this.listeners.get(topic);
     const added = listeners?.get(listener);
     if (!listeners || added === undefined) return;
     if (added > 1) {
@@ -114,20 +92,8 @@ export class RoutingShortcut implements MessageEmitter {
     }
     listeners.delete(listener);
     if (listeners.size > 0) return;
-    byFilter.delete(topic);
-    if (byFilter === this.wildcards) this.indexWildcards();
-  }
-
-  private indexWildcards(): void {
-    const levels = new Set<string>();
-    let anyLevel = false;
-    for (const filter of this.wildcards.keys()) {
-      const level = literalFirstLevel(filter);
-      if (level === undefined) anyLevel = true;
-      else levels.add(level);
-    }
-    this.anyLevel = anyLevel;
-    this.wildcardLevels = [...levels];
+    this.listeners.delete(topic);
+    this.filters.remove(topic);
   }
 }
 

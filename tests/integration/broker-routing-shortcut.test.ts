@@ -3,10 +3,11 @@ import type { DeviceMessage } from '../../edge/device-registry/messages.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 /**
- * The gateway's broker skips aedes' subscription match for device messages nobody can be subscribed to
- * (edge/broker/routing-shortcut.ts). Guarded here on the real gateway: the shortcut is in place with the aedes this
- * project runs (an upgrade that moves aedes' emitter fails this test instead of silently losing the saving), a reading
- * still reaches the pipelines, and a command still reaches the device subscribed to its command topic.
+ * The gateway's broker skips aedes' subscription match, and for QoS 1 its stored-subscription lookup, for device
+ * messages nobody can be subscribed to (edge/broker/routing-shortcut.ts, persistence-shortcut.ts). Guarded here on the
+ * real gateway: both shortcuts are in place with the aedes this project runs (an upgrade that moves aedes' emitter or
+ * persistence fails this test instead of silently losing the saving), a reading still reaches the pipelines, and a
+ * command still reaches the device subscribed to its command topic.
  */
 describe('broker routing shortcut', () => {
   let gw: TestGateway;
@@ -28,12 +29,16 @@ describe('broker routing shortcut', () => {
 
     const broker = gw.built.broker;
     const before = broker.unroutedMessages;
+    const unqueuedBefore = broker.unqueuedMessages;
     expect(before).toBeDefined();
+    expect(unqueuedBefore).toBeDefined();
     await shelf.publishAsync('store/test-store/shelf/shelf-a/weight', JSON.stringify({ facing: 1, weightG: 1234, ts: Date.now() }), {
       qos: 1,
     });
     await eventually(() => expect(readings.map((m) => m.payload)).toEqual([expect.objectContaining({ facing: 1, weightG: 1234 })]));
     expect((broker.unroutedMessages as number) - (before as number)).toBe(1);
+    // QoS 1: no persistent session's stored subscription was looked up for it either
+    expect((broker.unqueuedMessages as number) - (unqueuedBefore as number)).toBe(1);
 
     const delivery = broker.deliver(
       { cmdId: 'c-1', deviceId: 'shelf-a', kind: 'shelf', payload: { cmdId: 'c-1', type: 'tare', ts: Date.now() } },
