@@ -348,9 +348,16 @@ export function signOut(): void {
   sessionGeneration++;
   stopStream();
   principal.value = null;
+  // nothing of the store stays on the page for the next person
+  resolvedIds.clear();
   batch(() => {
     alerts.value = new Map();
     recentlyResolved.value = [];
+    facings.value = new Map();
+    layout.value = null;
+    devices.value = new Map();
+    campaigns.value = new Map();
+    relay.value = null;
   });
   askForToken('Signed out.');
 }

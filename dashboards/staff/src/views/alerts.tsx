@@ -12,7 +12,6 @@ import { ACTIVE_STATES, compareForList, filtersFromQuery, hasFilters, matchesFil
 import { AlertRow, displayTitle, type AlertPlace } from './alerts/alert-row.js';
 import { KIND_WORDS, STATE_WORDS } from './alerts/alert-words.js';
 import { kioskNotifyOn, notificationProblem, setKioskNotify, watchKioskAlerts } from './alerts/kiosk-notify.js';
-import { ShelfStock } from './alerts/shelf-stock.js';
 import '../styles/alerts.css';
 
 /** Rows drawn at once; a longer list (a broken store's hundreds) says how many more and asks for a filter. */
@@ -255,7 +254,6 @@ export function AlertsView() {
         <p class="alerts__more">{plural(shown.length - drawn.length, 'more alert')}: choose a filter to see them.</p>
       )}
       <RecentlyResolved placeOf={placeOf} />
-      <ShelfStock />
     </section>
   );
 }
