@@ -11,9 +11,12 @@ import { replaceQuery, route } from '../route.js';
 import '../styles/pick-list.css';
 import { aisleTitle } from './map/map-model.js';
 import { aisleName, loadStoreLayout } from './map/store-layout.js';
+import { settledRefresh } from './pick-list/settled-refresh.js';
 import { pickGroups, totalWords, urgencyWords, type PickListAnswer, type PickOrder } from './pick-list/pick-list-model.js';
 
 const REFRESH_AFTER_CHANGE_MS = 2_000;
+/** a store that never goes quiet for 2 s still gets a fresh list this often */
+const REFRESH_AT_MOST_AFTER_MS = 10_000;
 const REFRESH_EVERY_MS = 60_000;
 const MAX_LINES = 200;
 const ORDERS: ReadonlyArray<{ order: PickOrder; label: string }> = [
@@ -52,7 +55,7 @@ export function PickListView() {
               : `Could not load the pick list: ${error instanceof Error ? error.message : String(error)}`;
         });
     };
-    let debounce: ReturnType<typeof setTimeout> | undefined;
+    const refresh = settledRefresh(load, REFRESH_AFTER_CHANGE_MS, REFRESH_AT_MOST_AFTER_MS);
     let first = true;
     // any stock or alert change: one fetch once the store has been quiet for a moment
     const stopWatching = effect(() => {
@@ -63,13 +66,12 @@ export function PickListView() {
         load();
         return;
       }
-      clearTimeout(debounce);
-      debounce = setTimeout(load, REFRESH_AFTER_CHANGE_MS);
+      refresh.changed();
     });
     const every = setInterval(load, REFRESH_EVERY_MS);
     return () => {
       stopWatching();
-      clearTimeout(debounce);
+      refresh.cancel();
       clearInterval(every);
       controller?.abort();
     };
