@@ -62,6 +62,11 @@ export function LabelsView() {
   }, [path, who, reloads]);
 
   const setFilter = (next: Partial<LabelFilter>) => replaceQuery(queryOf({ ...filter, page: 1, ...next }));
+  const goToPage = (page: number) => {
+    replaceQuery(queryOf({ ...filter, page }));
+    // the next page starts at the top of the list, not where the pager was
+    document.getElementById('view-heading')?.scrollIntoView();
+  };
   const counts = answer?.counts;
   const needAttention = counts ? counts.failed + counts.offline + counts['never-seen'] + counts['battery-low'] : 0;
   const all = counts ? Object.values(counts).reduce((sum, n) => sum + n, 0) : 0;
@@ -130,6 +135,14 @@ export function LabelsView() {
       )}
       {!answer ? (
         !problem && <p class="view__empty">Loading labels…</p>
+      ) : answer.labels.length === 0 && answer.total > 0 ? (
+        // fewer labels match than when this page was chosen (a bookmark, labels gone): back to the first page
+        <p class="view__empty" data-testid="labels-empty">
+          This page is past the last label.{' '}
+          <button type="button" class="button" onClick={() => goToPage(1)}>
+            First page
+          </button>
+        </p>
       ) : answer.labels.length === 0 ? (
         <p class="view__empty" data-testid="labels-empty">
           {filter.problemsOnly || filter.driverId
@@ -150,7 +163,7 @@ export function LabelsView() {
             class="button"
             data-testid="labels-previous"
             disabled={filter.page <= 1}
-            onClick={() => replaceQuery(queryOf({ ...filter, page: filter.page - 1 }))}
+            onClick={() => goToPage(filter.page - 1)}
           >
             Previous
           </button>
@@ -162,7 +175,7 @@ export function LabelsView() {
             class="button"
             data-testid="labels-next"
             disabled={!answer.truncated}
-            onClick={() => replaceQuery(queryOf({ ...filter, page: filter.page + 1 }))}
+            onClick={() => goToPage(filter.page + 1)}
           >
             Next
           </button>
