@@ -141,4 +141,50 @@ describe.skipIf(!haveChromium)('staff page: alerts view', { timeout: 60_000 }, (
     expect(await csp.list()).toEqual([]);
     await context.close();
   });
+
+  it('the kiosk chime and notification are off until switched on; then a customer at a kiosk raises one', async () => {
+    const context = await browser.newContext({ viewport: { width: 820, height: 900 } });
+    const tablet = await context.newPage();
+    // a stand-in for the browser's notifications that records what the page shows and grants permission when asked
+    await tablet.addInitScript(() => {
+      const shown: { title: string; body: string }[] = [];
+      Object.assign(window, { shownNotifications: shown });
+      class RecordingNotification {
+        static permission: NotificationPermission = 'default';
+        static requestPermission = () => {
+          RecordingNotification.permission = 'granted';
+          return Promise.resolve(RecordingNotification.permission);
+        };
+        constructor(title: string, options?: NotificationOptions) {
+          shown.push({ title, body: options?.body ?? '' });
+        }
+      }
+      Object.defineProperty(window, 'Notification', { value: RecordingNotification, configurable: true });
+    });
+    const shown = () =>
+      tablet.evaluate(() => (window as unknown as { shownNotifications: { title: string; body: string }[] }).shownNotifications);
+    await tablet.goto(`${gw.httpUrl}/#token=${await gw.addToken('pia', 'staff')}`);
+    const toggle = tablet.getByTestId('kiosk-notify');
+    await expect.poll(() => toggle.getAttribute('aria-pressed'), PATIENCE).toBe('false');
+    await expect.poll(() => tablet.getByTestId('stream-state').getAttribute('data-state'), PATIENCE).toBe('live');
+
+    const raise = async (kioskId: string) => {
+      const kiosk = await gw.connectDevice(kioskId, 'kiosk');
+      await kiosk.publishAsync(`store/test-store/kiosk/${kioskId}/event`, JSON.stringify({ type: 'assist-requested', ts: Date.now() }), {
+        qos: 1,
+      });
+      await expect.poll(() => tablet.locator('[data-testid="alert-item"]', { hasText: kioskId }).count(), PATIENCE).toBe(1);
+    };
+    // off: the alert is on the page (the notification would have come with it) and nothing was shown
+    await raise('kiosk-21');
+    expect(await shown()).toEqual([]);
+
+    await toggle.click();
+    await expect.poll(() => toggle.getAttribute('aria-pressed'), PATIENCE).toBe('true');
+    await raise('kiosk-22');
+    await expect
+      .poll(shown, PATIENCE)
+      .toEqual([{ title: 'Customer waiting at a kiosk', body: expect.stringContaining('kiosk-22') as string }]);
+    await context.close();
+  });
 });
