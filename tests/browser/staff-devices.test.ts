@@ -129,6 +129,8 @@ describe.skipIf(!haveChromium)('staff page: devices', () => {
     await expect.poll(() => secretBox.inputValue()).not.toBe('');
     const secret = await secretBox.inputValue();
     expect(await kiosk.getByTestId('device-secret').textContent()).toMatch(/shown only now/);
+    expect(await auditView(page, 'devices-secret', 390)).toEqual([]);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await kiosk.getByTestId('device-secret-copy').click();
     await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
     // the old secret is refused, the new one lets the kiosk in

@@ -115,6 +115,9 @@ describe.skipIf(!haveChromium)('staff page: labels', () => {
     await row.getByTestId('label-bind-facing').selectOption('shelf-b/1');
     await row.getByTestId('label-bind-ask').click();
     expect(await row.textContent()).toMatch(/Move label esl-b1 to Dark chocolate 100 g \(shelf-b \/ facing 1\)\?/);
+    // the open form on a phone: still no serious violation, and nothing wider than the screen
+    expect(await auditView(page, 'labels-move', 390)).toEqual([]);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await row.getByTestId('label-bind-confirm').click();
     const moved = await eventually(
       async () => (await labelList()).labels.find((label) => label.labelId === 'esl-b1' && label.shelfId === 'shelf-b'),
