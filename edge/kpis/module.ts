@@ -1,7 +1,9 @@
 /**
  * The KPIs room: follows `alert.changed` (low-stock alerts resolved by a restock, price mismatches opened) and
  * `campaign.progress` (labels confirmed or failed), keeps the samples in memory (bounded) and in SQLite (kpi-store.ts)
- * so a restart keeps them, and answers `GET /api/kpis` from them (kpi.ts computes the numbers).
+ * so a restart keeps them, and answers `GET /api/kpis` from them (kpi.ts computes the numbers). The shelf KPIs
+ * (shelf-kpis.ts: on-shelf availability, stock-outs, replenishment accuracy, prediction lead time) follow
+ * `stock.changed` and the low-stock and stock-out-predicted alerts the same way (shelf-kpi-store.ts).
  */
 import type { Logger } from 'pino';
 import type { GatewayBus } from '../core/events.js';

@@ -1,4 +1,7 @@
-/** `GET /api/kpis` (viewer): time-to-replenish, price-update success and price mismatches per day over a window. */
+/**
+ * `GET /api/kpis` (viewer): time-to-replenish, price-update success and price mismatches per day over a window, and
+ * the shelf KPIs (shelf-kpi-schemas.ts).
+ */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AccessGuard } from '../http/auth.js';
