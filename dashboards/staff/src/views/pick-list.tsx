@@ -6,7 +6,7 @@ import { effect, useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
 import { ApiError, getJson } from '../api.js';
 import { formatClock } from '../format.js';
-import { alerts, facings } from '../live.js';
+import { alerts, facings, storeInfo } from '../live.js';
 import { replaceQuery, route } from '../route.js';
 import '../styles/pick-list.css';
 import { aisleTitle } from './map/map-model.js';
@@ -115,7 +115,8 @@ export function PickListView() {
       )}
       {body && (
         <p class="pick-list__summary" data-testid="pick-list-summary">
-          {groups.length === 0 ? 'Nothing to restock right now.' : `${totalWords(groups)}.`} As of {formatClock(body.at)}.
+          {groups.length === 0 ? 'Nothing to restock right now.' : `${totalWords(groups)}.`}
+          {` Store ${storeInfo.value?.storeId ?? ''}, as of ${formatClock(body.at)}.`}
         </p>
       )}
       {!body && !problem.value && <p class="view__empty">Loading the pick list…</p>}
