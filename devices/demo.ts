@@ -14,7 +14,6 @@ import { randomBytes } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newApiToken, tokenDigest } from '../edge/access/api-token.js';
-import { TokenNotFoundError } from '../edge/access/token-store.js';
 import { ConfigError } from '../edge/config/gateway-config.js';
 import { loadConfig } from '../edge/config/load-config.js';
 import { createLogger } from '../edge/core/logger.js';
@@ -136,21 +135,6 @@ function serialWriter(write: () => Promise<void>): () => Promise<void> {
     last = last.catch(() => undefined).then(write);
     return last;
   };
-}
-
-/**
- * A fresh token named "demo manager" for this run (the previous run's is revoked): what the printed link signs in with.
- * A manager, so the demo's staff page can also upload price campaigns.
- */
-async function demoManagerToken(built: StoreGateway): Promise<string> {
-  const name = 'demo manager';
-  await built.access.store.revoke(name, Date.now()).catch((error: unknown) => {
-    if (!(error instanceof TokenNotFoundError)) throw error;
-  });
-  const token = newApiToken();
-  await built.access.store.add({ name, role: 'manager', digest: tokenDigest(token) }, Date.now());
-  await built.access.tokens.load();
-  return token;
 }
 
 /** The OPC UA case simulator on the port the demo config's case names; the demo goes on without it if the port is taken. */
@@ -292,7 +276,14 @@ async function runDemo(parts: StartedParts, goOn: () => void): Promise<ReturnTyp
       log.warn({ err: (error as Error).message }, 'OpenEPaperLink AP simulator not started; its labels stay offline'),
     );
   goOn();
-  const built = buildGateway(config, { log: logger });
+  // a fresh token named "demo manager" for this run (the previous run's is revoked): what the printed link signs in with;
+  // a manager, so the demo's staff page can also upload price campaigns. Made by the access room as it starts, so the
+  // gateway's start counts it (made after, it followed a false "no API tokens" warning)
+  const managerToken = newApiToken();
+  const built = buildGateway(config, {
+    log: logger,
+    tokenAtStart: { name: 'demo manager', role: 'manager', digest: tokenDigest(managerToken) },
+  });
   // added before the start: a gateway that fails half-way through its start stops what it started
   parts.add('gateway', async () => {
     await built.gateway.stop();
@@ -354,7 +345,6 @@ async function runDemo(parts: StartedParts, goOn: () => void): Promise<ReturnTyp
   goOn();
   displayKeeper.start(kept);
 
-  const managerToken = await demoManagerToken(built);
   const pageUrl = `http://127.0.0.1:${built.http.port}/#token=${managerToken}`;
   log.info(
     { url: pageUrl, mqtt: brokerUrl, devices: credentials.length, credentialsFile },

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
-import { AccessModule } from './access/module.js';
+import { AccessModule, type AccessModuleDeps } from './access/module.js';
 import { AlertsModule } from './alerts/module.js';
 import { AuditModule } from './audit/module.js';
 import { packageVersion } from './cli/package-version.js';
@@ -74,6 +74,8 @@ export type GatewayOptions = {
   ssePingMs?: number;
   /** how long one module's stop may take before the gateway goes on without it (default 15 s) */
   stopTimeoutMs?: number;
+  /** a named API token made as the access room starts (the demo's sign-in link), so its start counts it */
+  tokenAtStart?: AccessModuleDeps['tokenAtStart'];
 };
 
 /** The shared parts every module may be handed: built before the modules, so no module waits for them. */
@@ -499,6 +501,7 @@ function gatewayModules(shared: SharedParts): ModuleSpec[] {
           now,
           log: component('access'),
           onDenied: (outcome) => metrics.apiAccessDenied.labels(outcome).inc(),
+          ...(options.tokenAtStart ? { tokenAtStart: options.tokenAtStart } : {}),
         }),
     }),
     defineModule({

@@ -4,11 +4,12 @@ import type { GatewayModule, HealthCheck } from '../core/module.js';
 import { PeriodicSync } from '../core/periodic-sync.js';
 import type { SqliteDatabase } from '../storage/database.js';
 import { accessGuard, bearerToken, type AccessGuard, type RouteAccess, type RouteHook } from '../http/auth.js';
+import type { Role } from '../http/roles.js';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { accessRoutes } from './routes.js';
 import { StreamTickets } from './stream-tickets.js';
 import { TokenRegistry } from './token-registry.js';
-import { TokenStore } from './token-store.js';
+import { TokenNotFoundError, TokenStore } from './token-store.js';
 
 declare module '../core/module.js' {
   interface GatewayServices {
@@ -28,6 +29,11 @@ export type AccessModuleDeps = {
   onDenied: (outcome: 'missing' | 'invalid' | 'forbidden' | 'rate-limited') => void;
   /** how often tokens added or revoked by the CLI are picked up */
   storeSyncMs?: number;
+  /**
+   * A named token made as the module starts, before it counts the tokens (one of that name is revoked first): the
+   * demo's sign-in link. Made after the start, it came after a false "no API tokens" warning.
+   */
+  tokenAtStart?: { name: string; role: Role; digest: string };
 };
 
 /** Told which tokens were revoked (their digests, `Principal.tokenId`), within a second of `token revoke`. */
@@ -68,6 +74,7 @@ export class AccessModule implements GatewayModule {
   }
 
   async start(): Promise<void> {
+    if (this.deps.tokenAtStart) await this.replaceToken(this.deps.tokenAtStart);
     await this.tokens.load();
     if (this.tokens.size === 0)
       this.deps.log.warn(
@@ -101,6 +108,14 @@ export class AccessModule implements GatewayModule {
   onTokensRevoked(listener: TokenRevocationListener): () => void {
     this.revocationListeners.add(listener);
     return () => void this.revocationListeners.delete(listener);
+  }
+
+  private async replaceToken(token: { name: string; role: Role; digest: string }): Promise<void> {
+    const now = this.deps.now();
+    await this.store.revoke(token.name, now).catch((error: unknown) => {
+      if (!(error instanceof TokenNotFoundError)) throw error;
+    });
+    await this.store.add(token, now);
   }
 
   private tokensRevoked(tokenIds: ReadonlySet<string>): void {

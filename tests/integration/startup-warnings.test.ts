@@ -1,14 +1,20 @@
 /**
  * Issue 23: a start-up warning store IT reads must be true. `run` used to warn "no API token configured" whenever the
  * config had no `http.apiToken`, even with named tokens in the database; the access room, which has loaded them, says it.
+ * The demo's first start warned "no API tokens" and then printed a link with the token it had just made; the access
+ * room now makes that token as it starts (`tokenAtStart`), before it counts them.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { newApiToken, tokenDigest } from '../../edge/access/api-token.js';
 import { EXIT, type CliIo } from '../../edge/cli/io.js';
 import { runCli } from '../../edge/cli/program.js';
+import { loadConfig } from '../../edge/config/load-config.js';
+import { createLogger } from '../../edge/core/logger.js';
+import { buildGateway } from '../../edge/main.js';
 import { eventually, TEST_PLANOGRAM } from '../helpers/test-gateway.js';
 
 let dir: string;
@@ -82,5 +88,51 @@ describe('start-up warnings', () => {
 
     const second = warnings(await runOnce(configFile));
     expect(second.filter((msg) => /API token/i.test(msg))).toEqual([]);
+  });
+
+  it('no "no API tokens" on a first start that makes its token as the access room starts (the demo), and that token works', async () => {
+    const planogram = join(dir, 'planogram.yaml');
+    await writeFile(planogram, stringify(TEST_PLANOGRAM));
+    const config = await loadConfig({
+      overrides: {
+        dataDir: join(dir, 'data'),
+        mqtt: { host: '127.0.0.1', port: 0 },
+        http: { host: '127.0.0.1', port: 0 },
+        planogram: { file: planogram },
+        security: { scryptCost: 1024 },
+      },
+      env: {},
+    });
+    /** one start of a gateway that makes "demo manager" with `token` as it starts; its warnings, and what `check` saw */
+    const startWith = async (token: string, check: (url: string) => Promise<void>) => {
+      const lines: string[] = [];
+      const log = createLogger(
+        { level: 'info', pretty: false },
+        { destination: { write: (line: string) => lines.push(line) }, isTTY: false },
+      );
+      const built = buildGateway(config, { log, tokenAtStart: { name: 'demo manager', role: 'manager', digest: tokenDigest(token) } });
+      try {
+        await built.gateway.start();
+        await check(`http://127.0.0.1:${built.http.port}`);
+      } finally {
+        await built.gateway.stop();
+      }
+      return warnings(lines.map((line) => JSON.parse(line) as LogLine));
+    };
+    const status = async (url: string, token: string) =>
+      (await fetch(`${url}/api/campaigns`, { headers: { authorization: `Bearer ${token}` } })).status;
+
+    const first = newApiToken();
+    const firstWarnings = await startWith(first, async (url) => {
+      expect(await status(url, first)).toBe(200); // a manager's route, at once
+    });
+    expect(firstWarnings.filter((msg) => /API token/i.test(msg))).toEqual([]);
+
+    // the next start makes a new one and revokes the previous run's
+    const second = newApiToken();
+    await startWith(second, async (url) => {
+      expect(await status(url, second)).toBe(200);
+      expect(await status(url, first)).toBe(401);
+    });
   });
 });
