@@ -17,9 +17,21 @@ function literalFirstLevel(filter: string): string | undefined {
   return hasWildcard(level) ? undefined : level;
 }
 
+/** The slot of a text's last character in `exactEndings`: its code when ASCII, 128 for anything else (or none). */
+function endingOf(text: string): number {
+  const code = text.charCodeAt(text.length - 1);
+  return code < 128 ? code : 128;
+}
+
 export class TopicFilterIndex {
   /** filter → how many holders hold it (bounded by the subscriptions the broker holds) */
   private readonly exact = new Map<string, number>();
+  /**
+   * Exact filters by their last character (ASCII; anything else in the last slot): a topic whose last character no
+   * exact filter ends with cannot equal one, and is answered without hashing it — a reading's topic is a new string
+   * each time, a command topic ends in `d`, a reading's in `t`.
+   */
+  private readonly exactEndings = new Uint32Array(129);
   private readonly wildcards = new Map<string, number>();
   /** first levels of the wildcard filters, derived from `wildcards`; `anyLevel` when one starts with a wildcard */
   private wildcardLevels: string[] = [];
@@ -29,7 +41,9 @@ export class TopicFilterIndex {
     const byFilter = hasWildcard(filter) ? this.wildcards : this.exact;
     const held = byFilter.get(filter) ?? 0;
     byFilter.set(filter, held + 1);
-    if (held === 0 && byFilter === this.wildcards) this.indexWildcards();
+    if (held > 0) return;
+    if (byFilter === this.wildcards) this.indexWildcards();
+    else this.countEnding(filter, 1);
   }
 
   /** One holder of `filter` let go (a filter never added is ignored). */
@@ -43,11 +57,13 @@ export class TopicFilterIndex {
     }
     byFilter.delete(filter);
     if (byFilter === this.wildcards) this.indexWildcards();
+    else this.countEnding(filter, -1);
   }
 
   /** Whether any filter held now could match `topic`. Runs per message: a Map lookup and a few prefix compares. */
   mayMatch(topic: string): boolean {
-    if (this.anyLevel || this.exact.has(topic)) return true;
+    if (this.anyLevel) return true;
+    if (this.exactEndings[endingOf(topic)] !== 0 && this.exact.has(topic)) return true;
     const levels = this.wildcardLevels;
     for (let i = 0; i < levels.length; i++) {
       const level = levels[i] as string;
@@ -58,6 +74,11 @@ export class TopicFilterIndex {
 
   get size(): number {
     return this.exact.size + this.wildcards.size;
+  }
+
+  private countEnding(filter: string, by: 1 | -1): void {
+    const slot = endingOf(filter);
+    this.exactEndings[slot] = (this.exactEndings[slot] ?? 0) + by;
   }
 
   private indexWildcards(): void {
