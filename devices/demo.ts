@@ -31,6 +31,7 @@ import { LabelDisplayKeeper } from './label-display-keeper.js';
 import { loadPlanogramFile, parsePlanogramLabels, readPlanogramText } from '../edge/planogram/planogram-file.js';
 import { PlanogramIndex } from '../edge/planogram/planogram.js';
 import { DEMO_AP_ID, DemoAccessPoints, DemoLabelsError, planDemoLabels } from './demo-labels.js';
+import { DEMO_CHECKOUT_DELAY_MS, DEMO_INSIGHT_FAULTS, missingFaultFacings } from './demo-insight-faults.js';
 import { seededRandom } from './random.js';
 import { StoreSimulation, demoDeviceIds } from './store-simulation.js';
 // first: it routes node-opcua's process-wide warnings into the gateway's log before the simulator loads node-opcua
@@ -317,6 +318,11 @@ async function runDemo(parts: StartedParts, goOn: () => void): Promise<ReturnTyp
   await saveCredentials();
   const renewSecret = demoSecretRenewal({ built, credentials, save: saveCredentials, log });
 
+  // the insight room's new alert kinds, each within a few minutes (config/demo.yaml's insight section)
+  const missingFaults = missingFaultFacings(DEMO_INSIGHT_FAULTS, (shelfId, facing) => planogramIndex.facing(shelfId, facing) !== undefined);
+  if (missingFaults.length > 0)
+    log.warn({ missing: missingFaults }, 'planogram lacks the insight demo facings: the demo runs without its faults');
+  const insightFaults = missingFaults.length === 0 ? DEMO_INSIGHT_FAULTS : undefined;
   const simulation = new StoreSimulation({
     brokerUrl,
     storeId: config.storeId,
@@ -330,6 +336,8 @@ async function runDemo(parts: StartedParts, goOn: () => void): Promise<ReturnTyp
       return display?.sku === sku ? display.priceCents : undefined;
     },
     renewSecret,
+    timing: { checkoutDelayMs: DEMO_CHECKOUT_DELAY_MS },
+    ...(insightFaults ? { insightFaults } : {}),
   });
   // before the gateway's stop (added later, stopped earlier): devices say goodbye while the broker still listens
   parts.add('store simulation', () => simulation.stop());
@@ -339,6 +347,15 @@ async function runDemo(parts: StartedParts, goOn: () => void): Promise<ReturnTyp
   for (const simulated of simulation.cases) {
     const { deviceId } = simulated;
     log.info({ deviceId, mqtt: brokerUrl }, `refrigerated case ${deviceId} connected over MQTT (limits: coldChain.cases)`);
+  }
+  if (insightFaults) {
+    const { misplaced, stuck, fast, blocked } = insightFaults;
+    log.info(
+      { misplaced: misplaced.facing, stuckCell: stuck.facing, fastSeller: fast.facing, blocked: blocked.facing },
+      `insight demo: ${misplaced.facing}'s product sells from a second placement (phantom-stock within a minute), ` +
+        `${stuck.facing}'s load cell sticks after ${stuck.fromMs / 1000} s (scale-stuck), ${fast.facing} sells fast ` +
+        `(stock-out-predicted before low stock), ${blocked.facing} is blocked after ${blocked.fromMs / 1000} s (no-sales)`,
+    );
   }
   const apSecret = credentials.find((credential) => credential.deviceId === DEMO_AP_ID)?.secret;
   if (apSecret) await accessPoints.startMqttAp({ brokerUrl, storeId: config.storeId, secret: apSecret, renewSecret });

@@ -42,7 +42,13 @@ export const SHELF_DEFAULTS = {
   firmware: '2.4.1',
 } as const;
 
-type FacingState = ShelfFacingSetup & { driftPhase: number };
+type FacingState = ShelfFacingSetup & {
+  driftPhase: number;
+  /** the last weight reported (NaN before the first) */
+  lastReportedG: number;
+  /** a stuck cell repeats its last report to the digit (a controller resending its last value, a jammed cell) */
+  stuck: boolean;
+};
 
 export class ShelfSimulator {
   readonly deviceId: string;
@@ -80,7 +86,7 @@ export class ShelfSimulator {
       if (!Number.isInteger(setup.units) || setup.units < 0 || setup.units > setup.capacityUnits) {
         throw new RangeError(`shelf ${this.deviceId}: facing ${setup.facing} units must be 0..capacityUnits`);
       }
-      this.facings.set(setup.facing, { ...setup, driftPhase: this.random() * 2 * Math.PI });
+      this.facings.set(setup.facing, { ...setup, driftPhase: this.random() * 2 * Math.PI, lastReportedG: Number.NaN, stuck: false });
     }
   }
 
@@ -122,6 +128,14 @@ export class ShelfSimulator {
     return added;
   }
 
+  /**
+   * The facing's load cell sticks: it reports its last weight again and again, whatever is taken (the demo's stuck
+   * cell, which the gateway's scale-stuck detector finds once the sku sells at the kiosks); `stuck` false: it moves again.
+   */
+  setStuck(facing: number, stuck: boolean): void {
+    this.facingState(facing).stuck = stuck;
+  }
+
   async start(): Promise<void> {
     if (this.timerGroup) throw new Error(`shelf ${this.deviceId} is already started`);
     const timerGroup = new TimerGroup(this.timers);
@@ -155,7 +169,9 @@ export class ShelfSimulator {
   private publishReadings(): void {
     const ts = Math.round(this.clock());
     for (const state of this.facings.values()) {
-      const message: ShelfWeight = { facing: state.facing, weightG: this.readWeightG(state, ts), ts };
+      const weightG = state.stuck && !Number.isNaN(state.lastReportedG) ? state.lastReportedG : this.readWeightG(state, ts);
+      state.lastReportedG = weightG;
+      const message: ShelfWeight = { facing: state.facing, weightG, ts };
       void this.connection.publish('weight', message, 0);
     }
   }

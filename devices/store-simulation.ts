@@ -10,6 +10,7 @@ import type { SecretRenewal } from './device-connection.js';
 import type { DeviceKind } from '../edge/device-registry/topics.js';
 import { PlanogramIndex, facingKey, type FacingPlan, type Planogram } from '../edge/planogram/planogram.js';
 import { EslSimulator } from './esl-simulator.js';
+import { inFaultWindow, type FacingRef, type InsightFaultPlan } from './demo-insight-faults.js';
 import { CheckoutAbortedError, KioskBusyError, KioskSimulator } from './kiosk-simulator.js';
 import { MqttCaseSimulator } from './mqtt-case-simulator.js';
 import { pickOne, pickWeighted, randomBetween, randomInt, seededRandom, type RandomSource } from './random.js';
@@ -99,6 +100,8 @@ export type StoreSimulationOptions = {
   shownAtStart?: (labelId: string, sku: string) => number | null | undefined;
   /** where a device whose secret the broker refuses gets a new one (the demo re-provisions it); none: it stays refused */
   renewSecret?: SecretRenewal;
+  /** the demo's faults for the insight room (devices/demo-insight-faults.ts); none: every facing is a random shopper's */
+  insightFaults?: InsightFaultPlan;
 };
 
 export type StoreSimulationStats = {
@@ -210,6 +213,9 @@ export class StoreSimulation {
   private readonly clock: () => number;
   private readonly timers: Timers;
   private readonly labelPriceCents: ((sku: string) => number | undefined) | undefined;
+  private readonly insightFaults: InsightFaultPlan | undefined;
+  /** alternates the kiosk of the fault facings' shoppers: no draw from the random shoppers' stream */
+  private faultCheckouts = 0;
   private timerGroup: TimerGroup | undefined;
   private pendingCheckouts = 0;
   /** cases in the middle of a door opening or warm spell (at most one per case) */
@@ -236,6 +242,7 @@ export class StoreSimulation {
     this.clock = options.clock ?? Date.now;
     this.timers = options.timers ?? systemTimers;
     this.labelPriceCents = options.labelPriceCents;
+    this.insightFaults = options.insightFaults;
     this.index = new PlanogramIndex(options.planogram);
     this.hotFacingShare = Math.min(1, Math.max(0, options.hotFacingShare ?? DEFAULT_HOT_FACING_SHARE));
     this.connectConcurrency = Math.max(1, options.connectConcurrency ?? DEFAULT_CONNECT_CONCURRENCY);
@@ -246,6 +253,11 @@ export class StoreSimulation {
 
     const credentialsByKind = groupByKind(options.credentials);
     this.facings = this.planFacingStock(options.planogram, options.hotFacingCount);
+    const faultFacings = this.faultFacingKeys();
+    const missing = [...faultFacings].filter(
+      (key) => !this.facings.some((stock) => facingKey(stock.plan.shelfId, stock.plan.facing) === key),
+    );
+    if (missing.length > 0) throw new SimulationSetupError(missing.map((key) => `insight fault facing ${key} is not in the planogram`));
     // Each device gets its own stream, so message timing never shifts what shoppers do.
     const deviceRandom = (): RandomSource => seededRandom(Math.floor(this.random() * 2 ** 32));
     const common = {
@@ -376,6 +388,7 @@ export class StoreSimulation {
     if (this.timerGroup !== timerGroup) return; // stopped while connecting
     timerGroup.every(this.timing.shopperIntervalMs, () => this.shopperVisits(timerGroup));
     timerGroup.every(this.timing.restockCheckMs, () => this.staffRound());
+    if (this.insightFaults) this.startInsightFaults(timerGroup, this.insightFaults);
     this.busyCases.clear();
     if (this.cases.length > 0) timerGroup.every(this.timing.caseCheckMs, () => this.caseRound(timerGroup));
     this.log.info(
@@ -461,6 +474,71 @@ export class StoreSimulation {
     }
   }
 
+  /**
+   * The demo's insight faults (devices/demo-insight-faults.ts), each on its own facing with its own steady shoppers:
+   * a product sold from a second placement, a stuck load cell, a fast seller, a blocked facing.
+   */
+  private startInsightFaults(timerGroup: TimerGroup, plan: InsightFaultPlan): void {
+    const startedAt = this.clock();
+    const scaled = <T extends { fromMs: number; forMs: number; periodMs: number }>(window: T) => ({
+      fromMs: window.fromMs / this.speed,
+      forMs: window.forMs / this.speed,
+      periodMs: window.periodMs / this.speed,
+    });
+    const elapsed = () => this.clock() - startedAt;
+    const every = (ms: number, run: () => void) => timerGroup.every(Math.max(1, Math.round(ms / this.speed)), run);
+    const misplaced = this.faultStock(plan.misplaced.facing);
+    every(plan.misplaced.sellEveryMs, () => {
+      // taken from the second placement: the facing's load cell never sees it leave
+      if (elapsed() >= plan.misplaced.fromMs / this.speed) this.faultCheckout(timerGroup, misplaced, 1);
+    });
+    const stuck = this.faultStock(plan.stuck.facing);
+    const stuckWindow = scaled(plan.stuck);
+    every(1_000, () => this.shelfOf(stuck).setStuck(stuck.plan.facing, inFaultWindow(elapsed(), stuckWindow)));
+    every(plan.stuck.takeEveryMs, () => this.faultTake(timerGroup, stuck));
+    const fast = this.faultStock(plan.fast.facing);
+    every(plan.fast.takeEveryMs, () => this.faultTake(timerGroup, fast));
+    const blocked = this.faultStock(plan.blocked.facing);
+    const blockedWindow = scaled(plan.blocked);
+    every(plan.blocked.takeEveryMs, () => {
+      if (!inFaultWindow(elapsed(), blockedWindow)) this.faultTake(timerGroup, blocked);
+    });
+  }
+
+  /** A fault facing's shopper takes one unit (if there is one), marks the facing low like any take, and pays later. */
+  private faultTake(timerGroup: TimerGroup, stock: FacingStock): void {
+    const shelf = this.shelfOf(stock);
+    if (shelf.units(stock.plan.facing) === 0) return;
+    const taken = shelf.take(stock.plan.facing, 1);
+    this.counters.takes += 1;
+    this.counters.unitsTaken += taken;
+    if (stock.lowSince === undefined && shelf.units(stock.plan.facing) <= stock.plan.lowStockUnits) stock.lowSince = this.clock();
+    this.faultCheckout(timerGroup, stock, taken);
+  }
+
+  private faultCheckout(timerGroup: TimerGroup, stock: FacingStock, qty: number): void {
+    if (this.kiosks.length === 0 || this.pendingCheckouts >= MAX_PENDING_CHECKOUTS) return;
+    this.pendingCheckouts += 1;
+    const kioskChoice = (this.faultCheckouts++ % 2) / 2 + 0.25;
+    const { sku } = stock.plan;
+    timerGroup.after(this.timing.checkoutDelayMs, () => {
+      void this.checkOut(kioskChoice, { sku, qty, priceCents: this.priceOf(sku), unitWeightG: stock.unitWeightG }).finally(() => {
+        this.pendingCheckouts -= 1;
+      });
+    });
+  }
+
+  private faultStock(ref: FacingRef): FacingStock {
+    const stock = this.facings.find((candidate) => facingKey(candidate.plan.shelfId, candidate.plan.facing) === ref);
+    if (!stock) throw new SimulationSetupError([`insight fault facing ${ref} is not in the planogram`]);
+    return stock;
+  }
+
+  private faultFacingKeys(): Set<string> {
+    const plan = this.insightFaults;
+    return new Set(plan ? [plan.misplaced.facing, plan.stuck.facing, plan.fast.facing, plan.blocked.facing] : []);
+  }
+
   /** Staff restock the facing that has been low the longest, once it has been low for restockDelayMs. */
   private staffRound(): void {
     const now = this.clock();
@@ -538,13 +616,20 @@ export class StoreSimulation {
         stock.pickWeight = stock.hot ? this.hotFacingShare / hotCount : (1 - this.hotFacingShare) / cold.length;
       }
     }
+    // the insight faults' facings have their own steady shoppers: random ones would blur what each fault shows
+    const faulty = this.faultFacingKeys();
+    for (const stock of facings) {
+      if (faulty.has(facingKey(stock.plan.shelfId, stock.plan.facing))) stock.pickWeight = 0;
+    }
     return facings;
   }
 
   /** Hot facings start near 60 % so they run low soon; the rest anywhere from half full to full. */
   private initialUnits(stock: FacingStock): number {
     const { capacityUnits, lowStockUnits } = stock.plan;
-    const units = stock.hot ? Math.round(capacityUnits * 0.6) : randomInt(this.random, Math.ceil(capacityUnits * 0.5), capacityUnits);
+    const drawn = stock.hot ? Math.round(capacityUnits * 0.6) : randomInt(this.random, Math.ceil(capacityUnits * 0.5), capacityUnits);
+    // an insight fault's facing starts full (drawn all the same: the other facings' draws stay what they were)
+    const units = this.faultFacingKeys().has(facingKey(stock.plan.shelfId, stock.plan.facing)) ? capacityUnits : drawn;
     // Every facing starts above its low mark, so "ran low" always means shoppers emptied it.
     return Math.min(capacityUnits, Math.max(units, lowStockUnits + 1));
   }

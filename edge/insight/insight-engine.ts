@@ -180,7 +180,8 @@ export class InsightEngine {
     if (observation.kind === 'gap') this.counters.gaps++;
     observeTareUnits(track.tare, units, at);
     if (observation.kind === 'taken') observeDrop(this.phantomOf(track.plan.sku), observation.dropped, at, this.options.phantom);
-    else if (observation.kind === 'restocked') observeRestock(this.phantomOf(track.plan.sku), at, this.options.phantom);
+    else if (observation.kind === 'restocked')
+      observeRestock(this.phantomOf(track.plan.sku), at, this.options.phantom, track.plan.capacityUnits - units);
     // once for this facing's forecast and no-sales look: neither changes the traffic the observation just taught
     const snapshot = trafficSnapshot(this.traffic, this.options.depletion);
     this.decide(track, at, observation.kind === 'restocked', decisions, snapshot);

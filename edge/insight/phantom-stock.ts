@@ -96,10 +96,11 @@ export function observeDrop(
 
 /**
  * A facing of the sku was restocked at `at` (its units went up): a take just before it may be hidden in the jump, so
- * up to `restockMaskUnits` of sales around it count as explained.
+ * up to `restockMaskUnits` of sales around it count as explained — and so do the units the refilled facing is short
+ * of its capacity (`shortfallUnits`): staff fill it up, so on a busy facing those were taken while the weight settled.
  */
-export function observeRestock(state: PhantomState, at: number, params: PhantomParams): void {
-  observeDrop(state, params.restockMaskUnits, at, params, params.restockMaskMs);
+export function observeRestock(state: PhantomState, at: number, params: PhantomParams, shortfallUnits = 0): void {
+  observeDrop(state, params.restockMaskUnits + Math.max(0, shortfallUnits), at, params, params.restockMaskMs);
 }
 
 /**

@@ -68,8 +68,8 @@ describe('InsightEngine: phantom stock', () => {
     const insight = engine();
     const at = (min: number) => Date.UTC(2026, 11, 8, 15, min);
     insight.facingUnits('shelf-a', 1, 12, at(0) - 30 * MIN);
-    // 12 → 10 → 23 read as 12 → 23: the rolling median had not shown the take when staff refilled the facing
-    insight.facingUnits('shelf-a', 1, 23, at(0));
+    // 12 → 10 → 1000 read as 12 → 1000: the rolling median had not shown the take when staff filled the facing up
+    insight.facingUnits('shelf-a', 1, 1000, at(0));
     expect(phantomOf(insight.sale('400', 2, at(10)))).toEqual([]);
     // 3 units of mask: the next sale of 2 has one unit no drop covers
     const [open] = phantomOf(insight.sale('400', 2, at(14)));
@@ -77,10 +77,10 @@ describe('InsightEngine: phantom stock', () => {
     expect(phantomOf(insight.sale('400', 1, at(20)))).toMatchObject([{ type: 'phantom-open', alert: { unexplainedUnits: 2 } }]);
     // the shelf moves with the sales again: three explained units resolve it
     for (let i = 0; i < 2; i++) {
-      insight.facingUnits('shelf-a', 1, 22 - i, at(30 + i * 5));
+      insight.facingUnits('shelf-a', 1, 999 - i, at(30 + i * 5));
       expect(phantomOf(insight.sale('400', 1, at(32 + i * 5)))).toEqual([]);
     }
-    insight.facingUnits('shelf-a', 1, 20, at(40));
+    insight.facingUnits('shelf-a', 1, 997, at(40));
     expect(phantomOf(insight.sale('400', 1, at(42)))).toEqual([{ type: 'phantom-resolve', key: 'phantom-stock:400' }]);
   });
 });

@@ -69,6 +69,14 @@ describe('phantom stock', () => {
     expect(observeSale(state, 2, T0 + 12 * MIN, P)).toEqual({ changed: true, phantom: true, unexplainedUnits: 1 });
   });
 
+  it('a refilled facing short of its capacity lost those units while the weight settled: they are masked too', () => {
+    const state = emptyPhantomState();
+    // staff fill 0 → 12, shoppers take 4 in the seconds the rolling median needs: the shelf reads 0 → 8
+    observeRestock(state, T0, P, 4);
+    expect(observeSale(state, 7, T0 + 5 * MIN, P)).toEqual({ changed: false });
+    expect(observeSale(state, 1, T0 + 6 * MIN, P)).toMatchObject({ changed: true, phantom: true });
+  });
+
   it("a restock's mask ends after the usual shopping time: a product misplaced after a refill is found at its first sale", () => {
     const state = emptyPhantomState();
     observeRestock(state, T0, P);
