@@ -31,6 +31,8 @@ export const labelViewSchema = Type.Object(
     displayedPriceCents: nullable(Type.Integer()),
     /** the price the label last confirmed through a price campaign */
     confirmedPriceCents: nullable(Type.Integer()),
+    /** the campaign that price came from (its "send again" puts it back on a label that shows another) */
+    confirmedCampaignId: nullable(Type.String()),
     /** a campaign's price on its way to the label, not confirmed yet */
     pendingPriceCents: nullable(Type.Integer()),
     shelfId: nullable(Type.String()),

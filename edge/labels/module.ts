@@ -470,6 +470,7 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
       lastSeenAt: sighting.lastSeenAt ?? null,
       displayedPriceCents: sighting.displayedPriceCents ?? null,
       confirmedPriceCents: confirmed,
+      confirmedCampaignId: prices?.confirmed?.campaignId ?? null,
       pendingPriceCents: pending,
       shelfId: binding?.shelfId ?? null,
       facing: binding?.facing ?? null,

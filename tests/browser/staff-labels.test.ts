@@ -107,6 +107,31 @@ describe.skipIf(!haveChromium)('staff page: labels', () => {
     await close();
   }, 60_000);
 
+  it('a manager sends the confirmed price again to the failed label; it shows it and is fine again', async () => {
+    const manager = await gw.addToken('max', 'manager');
+    const { page, pageErrors, close } = await openLabels(manager);
+    const row = page.locator('[data-testid="label-row"][data-label-id="esl-m2"]');
+    // only the failed label offers it
+    expect(await page.getByTestId('label-send-again').count()).toBe(1);
+    await row.getByTestId('label-send-again').click();
+    expect(await row.textContent()).toMatch(/Send \D*2[.,]09\D* again to label esl-m2\? Every label of campaign milk-209/);
+    const sentBefore = labels[1]!.commands.length;
+    await row.getByTestId('label-send-again-confirm').click();
+    await eventually(
+      async () => ((await labelList()).labels.find((label) => label.labelId === 'esl-m2')?.problem === 'ok' ? true : undefined),
+      10_000,
+      'esl-m2 to show 2.09 again',
+    );
+    // a new command reached the label (the first campaign's was its last until now)
+    expect(labels[1]!.commands.length).toBeGreaterThan(sentBefore);
+    expect(labels[1]!.commands.at(-1)).toEqual({ sku: MILK, priceCents: 209 });
+    await page.getByTestId('tab-alerts').click();
+    await page.getByTestId('tab-labels').click();
+    await expect.poll(() => row.getAttribute('data-problem'), { timeout: 10_000 }).toBe('ok');
+    expect(pageErrors).toEqual([]);
+    await close();
+  }, 40_000);
+
   it('a manager moves a label to another facing after confirming it; the gateway binds it there', async () => {
     const manager = await gw.addToken('mona', 'manager');
     const { page, pageErrors, close } = await openLabels(manager);

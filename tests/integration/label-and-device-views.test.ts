@@ -50,6 +50,7 @@ describe('label and device views on a real gateway', () => {
       sku: MILK,
       displayedPriceCents: 209,
       confirmedPriceCents: 209,
+      confirmedCampaignId: 'views-1',
       pendingPriceCents: null,
       problem: 'ok',
     });

@@ -34,6 +34,7 @@ const facts = (over: Partial<LabelFactsView> & { labelId: string }): LabelFactsV
   lastSeenAt: 1_000,
   displayedPriceCents: 199,
   confirmedPriceCents: 199,
+  confirmedCampaignId: 'spring',
   pendingPriceCents: null,
   shelfId: 'shelf-a',
   facing: 1,

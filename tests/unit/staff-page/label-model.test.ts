@@ -25,6 +25,7 @@ const label = (over: Partial<LabelView> = {}): LabelView => ({
   lastSeenAt: 1_000,
   displayedPriceCents: 199,
   confirmedPriceCents: 199,
+  confirmedCampaignId: 'spring',
   pendingPriceCents: null,
   shelfId: 'shelf-a',
   facing: 1,

@@ -62,6 +62,11 @@ export function problemReason(label: LabelView, money: (cents: number) => string
   }
 }
 
+/** The campaign whose "send again" puts the confirmed price back on a label that shows another; null: none can. */
+export function sendAgainCampaign(label: LabelView): string | null {
+  return label.problem === 'failed' && labelFailure(label) === 'price-mismatch' ? label.confirmedCampaignId : null;
+}
+
 /** "2.95 V (good)", "unknown". */
 export function batteryWords(batteryMv: number | null): string {
   if (batteryMv === null) return 'unknown';

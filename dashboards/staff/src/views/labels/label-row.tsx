@@ -3,10 +3,19 @@
 // another facing (PUT /api/labels/:id/binding), after saying which and confirming.
 import { useState } from 'preact/hooks';
 import { ApiError, sendJson } from '../../api.js';
-import { formatAge, formatDateTime, formatMoney } from '../../format.js';
+import { formatAge, formatDateTime, formatMoney, plural } from '../../format.js';
 import { facings, now } from '../../live.js';
 import { showNotice } from '../../notice.js';
-import { PROBLEM_WORDS, batteryWords, driverName, placeWords, priceWords, problemReason, type LabelView } from './label-model.js';
+import {
+  PROBLEM_WORDS,
+  batteryWords,
+  driverName,
+  placeWords,
+  priceWords,
+  problemReason,
+  sendAgainCampaign,
+  type LabelView,
+} from './label-model.js';
 
 type Props = { label: LabelView; manage: boolean; onBound: () => void };
 
@@ -64,6 +73,9 @@ export function LabelRow({ label, manage, onBound }: Props) {
           <dd>{label.lastSeenAt === null ? 'never' : <time title={formatDateTime(label.lastSeenAt)}>{age(label.lastSeenAt)}</time>}</dd>
         </div>
       </dl>
+      {manage && sendAgainCampaign(label) !== null && !binding && (
+        <SendAgain label={label} campaignId={sendAgainCampaign(label)!} onSent={onBound} />
+      )}
       {manage &&
         (binding ? (
           <BindForm
@@ -162,6 +174,64 @@ function BindForm({ label, onDone }: { label: LabelView; onDone: (bound: boolean
       </button>
       {error && (
         <p class="label-bind__error" role="alert" data-testid="label-bind-error">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/**
+ * "Send again" of the campaign that confirmed the label's price (POST /api/campaigns/:id/resend): a new campaign that
+ * sends that campaign's price again to this label and to any other of its labels that failed or show another price.
+ */
+function SendAgain({ label, campaignId, onSent }: { label: LabelView; campaignId: string; onSent: () => void }) {
+  const [asking, setAsking] = useState(false);
+  const [sending, setSending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const send = async () => {
+    if (sending) return;
+    setSending(true);
+    setError(null);
+    try {
+      const again = await sendJson<{ id: string; total: number }>('POST', `/api/campaigns/${encodeURIComponent(campaignId)}/resend`, {});
+      showNotice(`Sending the price again to ${plural(again.total, 'label')}`);
+      setAsking(false);
+      onSent();
+    } catch (failure) {
+      setError(`Not sent again: ${failure instanceof ApiError ? failure.message : 'try again'}.`);
+    } finally {
+      setSending(false);
+    }
+  };
+  return (
+    <div class="label-bind" role="group" aria-label={`Send the price of label ${label.labelId} again`}>
+      {asking ? (
+        <>
+          <p class="label-bind__ask">
+            Send {label.confirmedPriceCents === null ? 'the confirmed price' : formatMoney(label.confirmedPriceCents)} again to label{' '}
+            {label.labelId}? Every label of campaign {campaignId} that failed or shows another price gets its price again.
+          </p>
+          <button
+            type="button"
+            class="button button--primary"
+            data-testid="label-send-again-confirm"
+            aria-disabled={sending}
+            onClick={() => void send()}
+          >
+            Yes, send again
+          </button>
+          <button type="button" class="button button--quiet" onClick={() => setAsking(false)}>
+            Cancel
+          </button>
+        </>
+      ) : (
+        <button type="button" class="button" data-testid="label-send-again" onClick={() => setAsking(true)}>
+          Send the price again
+        </button>
+      )}
+      {error && (
+        <p class="label-bind__error" role="alert" data-testid="label-send-again-error">
           {error}
         </p>
       )}
