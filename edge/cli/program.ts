@@ -64,8 +64,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .command('check-config')
     .description('check a config file and the planogram it names; every problem with its path, exit 2 if any')
     .argument('<file>')
-    .action(async (file: string) => {
-      exitCode = await checkConfig(file, io);
+    .option('--modules', 'print the order the gateway starts its modules in with this config (it stops them in reverse)')
+    .action(async (file: string, options: { modules?: boolean }) => {
+      exitCode = await checkConfig(file, io, options);
     });
 
   const device = program.command('device').description('device registry (works while the gateway runs: it notices within a second)');
