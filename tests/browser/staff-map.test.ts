@@ -114,6 +114,9 @@ describe.skipIf(!haveChromium)('staff page: store map', () => {
 
     await page.getByTestId('history-range-168').click();
     await expect.poll(() => page.getByTestId('history-summary').textContent()).toContain('last 7 days');
+    // the open history follows the facing: fetched again once its units settle
+    await publishUnits(5);
+    await expect.poll(() => page.getByTestId('history-summary').textContent(), { timeout: 10_000 }).toContain('Now: 5 of 10 units');
 
     for (const width of AUDIT_WIDTHS) expect(await auditView(page, 'map', width), `axe at ${width} px`).toEqual([]);
 

@@ -8,6 +8,7 @@ import 'uplot/dist/uPlot.min.css';
 import { ApiError, getJson } from '../../api.js';
 import { formatDateTime } from '../../format.js';
 import { facings, storeInfo } from '../../live.js';
+import { settledRefresh, type SettledRefresh } from '../pick-list/settled-refresh.js';
 import { historySummary, type HistoryPoint } from './map-model.js';
 
 type HistoryAnswer = {
@@ -28,6 +29,7 @@ const RANGES = [
   { hours: 168, label: '7 days', words: 'last 7 days' },
 ] as const;
 const REFRESH_AFTER_CHANGE_MS = 2_000;
+const REFRESH_AT_MOST_AFTER_MS = 10_000;
 const CHART_HEIGHT_PX = 220;
 const CHART_MAX_WIDTH_PX = 1_200;
 
@@ -45,10 +47,12 @@ export function FacingHistory({ stockKey, onClose }: { stockKey: string; onClose
 
   useEffect(() => heading.current?.focus(), [stockKey]);
 
+  const refresh = useRef<SettledRefresh | null>(null);
   useEffect(() => {
     const controller = new AbortController();
+    const hoursAsked = hours.value;
     const load = () =>
-      getJson<HistoryAnswer>(`/api/facings/${encodeURIComponent(shelfId)}/${facingText}/history?hours=${hours.value}`, {
+      getJson<HistoryAnswer>(`/api/facings/${encodeURIComponent(shelfId)}/${facingText}/history?hours=${hoursAsked}`, {
         signal: controller.signal,
       })
         .then((body) => {
@@ -59,15 +63,21 @@ export function FacingHistory({ stockKey, onClose }: { stockKey: string; onClose
           if (controller.signal.aborted) return;
           problem.value = `Could not load the history: ${error instanceof ApiError ? error.message : String(error)}`;
         });
-    // the first load at once; after a change of units, one load once the facing has settled
-    const shown = answer.peek();
-    const refresh = shown !== null && `${shown.shelfId}/${shown.facing}` === stockKey && shown.to - shown.from === hours.peek() * 3_600_000;
-    const timer = setTimeout(load, refresh ? REFRESH_AFTER_CHANGE_MS : 0);
+    void load();
+    // after a change of units, one load once the facing has settled (and at least every 10 s while it keeps changing)
+    const settled = settledRefresh(load, REFRESH_AFTER_CHANGE_MS, REFRESH_AT_MOST_AFTER_MS);
+    refresh.current = settled;
     return () => {
-      clearTimeout(timer);
+      settled.cancel();
       controller.abort();
     };
-  }, [stockKey, hours.value, changed]);
+  }, [stockKey, hours.value]);
+
+  const lastChange = useRef(changed);
+  useEffect(() => {
+    if (lastChange.current !== changed) refresh.current?.changed();
+    lastChange.current = changed;
+  }, [changed]);
 
   const range = RANGES.find((r) => r.hours === hours.value) ?? RANGES[0];
   const body = answer.value;
