@@ -6,6 +6,7 @@ import { computed } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
 import { facings } from '../live.js';
 import { replaceQuery, route } from '../route.js';
+import { principal } from '../session.js';
 import '../styles/map.css';
 import { FacingHistory } from './map/facing-history.js';
 import { aisleTitle, LEGEND, mapPlan } from './map/map-model.js';
@@ -36,7 +37,9 @@ function openFacing(key: string | null): void {
 }
 
 export function MapView() {
-  useEffect(() => void loadStoreLayout(), []);
+  // again once someone signs in: a load refused before (no token yet) left the map without its layout
+  const signedIn = principal.value?.name;
+  useEffect(() => void loadStoreLayout(), [signedIn]);
   const { aisles, unplaced } = plan.value;
   const byShelf = facingsByShelf.value;
   const opened = route.value.query.get('facing');

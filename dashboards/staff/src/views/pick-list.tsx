@@ -8,6 +8,7 @@ import { ApiError, getJson } from '../api.js';
 import { formatClock } from '../format.js';
 import { alerts, facings, storeInfo } from '../live.js';
 import { replaceQuery, route } from '../route.js';
+import { principal } from '../session.js';
 import '../styles/pick-list.css';
 import { aisleTitle } from './map/map-model.js';
 import { aisleName, loadStoreLayout } from './map/store-layout.js';
@@ -36,8 +37,11 @@ export function PickListView() {
   const answer = useSignal<PickListAnswer | null>(null);
   const problem = useSignal<string | null>(null);
 
+  // the aisles' names; again once someone signs in (a load refused before left none)
+  const signedIn = principal.value?.name;
+  useEffect(() => void loadStoreLayout(), [signedIn]);
+
   useEffect(() => {
-    void loadStoreLayout();
     let controller: AbortController | undefined;
     const load = () => {
       controller?.abort();
