@@ -93,6 +93,16 @@ export const campaignViewSchema = Type.Object({
     }),
   ),
   failedNotListed: Type.Integer({ minimum: 0 }),
+  mismatched: Type.Array(
+    Type.Object({
+      labelId: Type.String(),
+      sku: Type.String(),
+      priceCents: Type.Integer(),
+      shownPriceCents: Type.Integer(),
+      since: Type.Integer(),
+    }),
+  ),
+  mismatchedNotListed: Type.Integer({ minimum: 0 }),
   waiting: Type.Array(
     Type.Object({
       labelId: Type.String(),

@@ -53,6 +53,8 @@ export type CampaignProgress = {
   state: CampaignState;
   total: number;
   counts: Record<LabelState, number>;
+  /** confirmed labels that reported another price since; absent: none */
+  mismatched?: number;
   finishedAt?: number;
 };
 
@@ -621,6 +623,7 @@ export class CampaignService {
     this.progress.set(campaignId, { lastAt: now, pending: false });
     const event: CampaignProgress = { campaignId, state: campaign.state, total: campaign.total, counts: { ...campaign.counts } };
     if (campaign.name !== undefined) event.name = campaign.name;
+    if (campaign.mismatched !== undefined) event.mismatched = campaign.mismatched;
     if (campaign.finishedAt !== undefined) event.finishedAt = campaign.finishedAt;
     this.deps.bus.emit('campaign.progress', event);
   }

@@ -104,6 +104,13 @@ export type CampaignLabel = {
   reason?: string;
   /** what the label had confirmed when the campaign started: a rollback goes back to it */
   priorPriceCents?: number;
+  /**
+   * confirmed, but a later check-in reported this other price (a display swapped or reset, an old image): "send
+   * again" sends it its price. Cleared when it reports the confirmed price again or a newer price is confirmed.
+   */
+  shownPriceCents?: number;
+  /** a resend of a label that showed another price: sent even though the book says it confirmed this content */
+  sendEvenIfShown?: true;
   updatedAt: number;
 };
 
@@ -132,6 +139,8 @@ export type Campaign = {
   labels: Record<string, CampaignLabel>;
   counts: Record<LabelState, number>;
   total: number;
+  /** confirmed labels that reported another price since (`shownPriceCents`); absent: none */
+  mismatched?: number;
   /** skus of the campaign that no label shows: nothing to send */
   unmappedSkus: string[];
   /** labels a rollback left out, with why (no price before the campaign, taken over by a newer campaign) */
@@ -500,7 +509,7 @@ class Step {
     const { campaign, label } = owner;
     if (label.state !== 'pending' || (label.retryAt !== undefined && label.retryAt > this.now)) return;
     delete label.retryAt;
-    if (showsAlready(record, label.sku, label.priceCents)) {
+    if (!label.sendEvenIfShown && showsAlready(record, label.sku, label.priceCents)) {
       dropTarget(this.board.book, labelId, target.version);
       this.setLabelState(campaign, label, 'confirmed', 'already shown');
       return;
@@ -607,7 +616,8 @@ class Step {
     const labels: Record<string, CampaignLabel> = {};
     const skippedLabels: Campaign['skippedLabels'] = [];
     for (const label of Object.values(campaign.labels)) {
-      if (label.state !== 'failed') continue;
+      const showsOther = label.state === 'confirmed' && label.shownPriceCents !== undefined;
+      if (label.state !== 'failed' && !showsOther) continue;
       const record = priceRecordOf(this.board.book, label.labelId);
       const newer = record?.target ?? record?.confirmed;
       // the price book names the campaign behind what the label shows or gets; one after this campaign has the label now
@@ -616,11 +626,17 @@ class Step {
         continue;
       }
       const { labelId, sku, priceCents } = label;
-      labels[labelId] = { labelId, sku, priceCents, state: 'pending', attempts: 0, updatedAt: this.now };
+      const again: CampaignLabel = { labelId, sku, priceCents, state: 'pending', attempts: 0, updatedAt: this.now };
+      // the book says the label confirmed this very content: without this the pump would take it as shown already
+      if (showsOther) again.sendEvenIfShown = true;
+      labels[labelId] = again;
     }
     const total = Object.keys(labels).length;
     if (total === 0) {
-      const why = skippedLabels.length > 0 ? 'newer campaigns have set the price of every failed label' : 'no label of it failed';
+      const why =
+        skippedLabels.length > 0
+          ? 'newer campaigns have set the price of every failed label'
+          : 'no label of it failed or shows another price';
       throw new CampaignError('nothing-to-resend', campaignId, `nothing to send again: ${why}`);
     }
     this.checkTrackedLabels(resendId, Object.keys(labels));
@@ -669,8 +685,11 @@ class Step {
       this.failed(labelId, version, `label shows ${displayedPriceCents} cents, expected ${expected.priceCents}`, true);
       return;
     }
+    const before = record.confirmed;
     const shown = recordShown(this.board.book, labelId, version, this.now);
     if (!shown) return; // duplicate, older than what the label confirmed, or unknown: says nothing new
+    // what the label showed before is history now: its campaign has no mismatch to send again
+    if (before) this.setShown(this.campaignLabel(before.campaignId, labelId, before.version), undefined);
     const owner = this.campaignLabel(shown.campaignId, labelId, version);
     if (owner && !isTerminalLabelState(owner.label.state)) {
       delete owner.label.retryAt;
@@ -744,6 +763,26 @@ class Step {
       delete owner.label.retryAt;
       this.pump(labelId);
     }
+    // nothing under way for the label: what it shows is compared with what it confirmed
+    const confirmed = record.confirmed;
+    if (!target && confirmed && displayedPriceCents !== undefined) {
+      const shownOwner = this.campaignLabel(confirmed.campaignId, labelId, confirmed.version);
+      this.setShown(shownOwner, displayedPriceCents === confirmed.priceCents ? undefined : displayedPriceCents);
+    }
+  }
+
+  /** Records (or clears: undefined) that a confirmed campaign label shows another price; counted per campaign. */
+  private setShown(owner: { campaign: Campaign; label: CampaignLabel } | undefined, shownPriceCents: number | undefined): void {
+    if (!owner || owner.label.state !== 'confirmed' || owner.label.shownPriceCents === shownPriceCents) return;
+    const { campaign, label } = owner;
+    const was = label.shownPriceCents !== undefined;
+    if (shownPriceCents === undefined) delete label.shownPriceCents;
+    else label.shownPriceCents = shownPriceCents;
+    const mismatched = (campaign.mismatched ?? 0) + (shownPriceCents !== undefined ? 1 : 0) - (was ? 1 : 0);
+    if (mismatched > 0) campaign.mismatched = mismatched;
+    else delete campaign.mismatched;
+    label.updatedAt = this.now;
+    this.changed.add(campaign.id);
   }
 
   /**
@@ -905,6 +944,9 @@ export type CampaignView = {
   failed: { labelId: string; sku: string; priceCents: number; attempts: number; reason: string }[];
   /** failed labels beyond the listed ones */
   failedNotListed: number;
+  /** confirmed labels that reported another price since (a display swapped or reset): what "send again" fixes */
+  mismatched: { labelId: string; sku: string; priceCents: number; shownPriceCents: number; since: number }[];
+  mismatchedNotListed: number;
   /**
    * labels still to show their price for a reason a person can act on, with the reason: `waiting` (their access point
    * has it, the label has not checked in since) and `retrying` (a send failed, the next one is due at `retryAt`)
@@ -967,6 +1009,15 @@ export function campaignView(campaign: Campaign, maxFailedListed = 500): Campaig
       else waitingNotListed += 1;
     }
   }
+  const mismatched: CampaignView['mismatched'] = [];
+  if ((campaign.mismatched ?? 0) > 0) {
+    for (const label of Object.values(campaign.labels)) {
+      if (label.state !== 'confirmed' || label.shownPriceCents === undefined) continue;
+      if (mismatched.length >= maxFailedListed) break;
+      const { labelId, sku, priceCents, shownPriceCents, updatedAt: since } = label;
+      mismatched.push({ labelId, sku, priceCents, shownPriceCents, since });
+    }
+  }
   const view: CampaignView = {
     id: campaign.id,
     skus: campaign.skus ?? skuCountOf(campaign),
@@ -977,6 +1028,8 @@ export function campaignView(campaign: Campaign, maxFailedListed = 500): Campaig
     counts: { ...campaign.counts },
     failed,
     failedNotListed: campaign.counts.failed - failed.length,
+    mismatched,
+    mismatchedNotListed: (campaign.mismatched ?? 0) - mismatched.length,
     waiting,
     waitingNotListed,
     unmappedSkus: [...campaign.unmappedSkus],

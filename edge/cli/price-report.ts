@@ -53,6 +53,10 @@ function labelLines(view: CampaignView): string {
   let text = '';
   for (const label of view.failed) text += `failed\t${label.labelId}\t${label.sku}\t${label.priceCents}\t${label.reason}\n`;
   if (view.failedNotListed > 0) text += `failed\t… and ${view.failedNotListed} more (price status ${view.id} shows up to 500)\n`;
+  for (const label of view.mismatched) {
+    text += `mismatched\t${label.labelId}\t${label.sku}\t${label.priceCents}\tconfirmed, but shows ${label.shownPriceCents} now\n`;
+  }
+  if (view.mismatchedNotListed > 0) text += `mismatched\t… and ${view.mismatchedNotListed} more\n`;
   for (const label of view.waiting) {
     const retry = label.retryAt === undefined ? '' : ` (next try ${at(label.retryAt)})`;
     text += `${label.state}\t${label.labelId}\t${label.sku}\t${label.priceCents}\t${label.reason}${retry}\n`;

@@ -112,6 +112,46 @@ describe('send again', () => {
     expect(campaign(harness, 'c1').counts.failed).toBe(2);
   });
 
+  it('a confirmed label that later shows another price is listed and sent again, even though the book says it shows it', () => {
+    const harness = new Harness();
+    harness.create({ id: 'c1', name: 'milk.csv', prices: { milk: 129 }, labelsBySku: { milk: ['esl-1', 'esl-2'] } });
+    harness.confirm('esl-1', 1);
+    harness.confirm('esl-2', 1);
+    expect(() => harness.step({ type: 'resend', campaignId: 'c1', resendId: 's0', by: 'lena' })).toThrow(
+      'nothing to send again: no label of it failed or shows another price',
+    );
+    // esl-2's display was swapped: its next check-in reports 189; esl-1 reports what it confirmed
+    harness.label({ type: 'check-in', labelId: 'esl-2', batteryMv: 2_900, displayedPriceCents: 189 });
+    harness.label({ type: 'check-in', labelId: 'esl-1', batteryMv: 2_900, displayedPriceCents: 129 });
+    expect(campaign(harness, 'c1')).toMatchObject({ state: 'done', mismatched: 1, counts: { confirmed: 2 } });
+    expect(campaignView(campaign(harness, 'c1'))).toMatchObject({
+      mismatched: [{ labelId: 'esl-2', sku: 'milk', priceCents: 129, shownPriceCents: 189, since: harness.now }],
+      mismatchedNotListed: 0,
+    });
+
+    const effects = harness.step({ type: 'resend', campaignId: 'c1', resendId: 's1', by: 'lena' });
+    expect(sends(effects).map(({ labelId, priceCents, version }) => ({ labelId, priceCents, version }))).toEqual([
+      { labelId: 'esl-2', priceCents: 129, version: 2 },
+    ]);
+    harness.confirm('esl-2', 2);
+    expect(campaign(harness, 's1')).toMatchObject({ state: 'done', counts: { confirmed: 1 } });
+    // the newer confirmation ends c1's mismatch: nothing of it is listed or sent again any more
+    expect(campaign(harness, 'c1').mismatched).toBeUndefined();
+    expect(campaignView(campaign(harness, 'c1')).mismatched).toEqual([]);
+  });
+
+  it('a label that shows its confirmed price again is no longer a mismatch', () => {
+    const harness = new Harness();
+    harness.create({ id: 'c1', prices: { milk: 129 }, labelsBySku: { milk: ['esl-1'] } });
+    harness.confirm('esl-1', 1);
+    harness.label({ type: 'check-in', labelId: 'esl-1', batteryMv: null, displayedPriceCents: 189 });
+    harness.label({ type: 'check-in', labelId: 'esl-1', batteryMv: null, displayedPriceCents: 189 });
+    expect(campaign(harness, 'c1').mismatched).toBe(1);
+    harness.label({ type: 'check-in', labelId: 'esl-1', batteryMv: null, displayedPriceCents: 129 });
+    expect(campaign(harness, 'c1').mismatched).toBeUndefined();
+    expect(harness.labelOf('c1', 'esl-1').shownPriceCents).toBeUndefined();
+  });
+
   it('leaves out a label a newer campaign has set since, saying why', () => {
     const harness = withFailures();
     harness.create({ id: 'c2', prices: { tea: 229 }, labelsBySku: { tea: ['esl-3'] } });
@@ -133,7 +173,7 @@ describe('send again', () => {
       }
       return 'accepted';
     };
-    expect(refusal('c2')).toBe('nothing-to-resend: campaign c2: nothing to send again: no label of it failed');
+    expect(refusal('c2')).toBe('nothing-to-resend: campaign c2: nothing to send again: no label of it failed or shows another price');
     expect(refusal('nope')).toBe('unknown-campaign: campaign nope: no such campaign');
     expect(refusal('c1', 'c2')).toBe('duplicate-id: campaign c2: a campaign with this id exists');
     harness.create({ id: 'c3', prices: { milk: 99 }, labelsBySku: { milk: ['esl-7'] }, effectiveAt: harness.now + 60_000 });

@@ -15,6 +15,8 @@ function view(overrides: Partial<CampaignView> = {}): CampaignView {
     counts: { ...zero, confirmed: 1 },
     failed: [],
     failedNotListed: 0,
+    mismatched: [],
+    mismatchedNotListed: 0,
     waiting: [],
     waitingNotListed: 0,
     unmappedSkus: [],

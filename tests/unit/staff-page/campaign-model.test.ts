@@ -27,6 +27,8 @@ function view(id: string, overrides: Partial<CampaignView> = {}): CampaignView {
     counts: { ...zero, pending: 4 },
     failed: [],
     failedNotListed: 0,
+    mismatched: [],
+    mismatchedNotListed: 0,
     waiting: [],
     waitingNotListed: 0,
     unmappedSkus: [],
@@ -52,6 +54,10 @@ describe('campaign model', () => {
     const failed = withProgress(moved, progress('c1', 'done', { confirmed: 3, failed: 1 }), 9) as CampaignEntry;
     expect(failed).toMatchObject({ state: 'done', detailCurrent: false });
     expect(percentDone(failed)).toBe(100);
+    // a label that shows another price since: fetched again too
+    const fetched = entryOfView(view('c1', { state: 'done', counts: { ...zero, confirmed: 4 } }), 5);
+    const mismatched = withProgress(fetched, { ...progress('c1', 'done', { confirmed: 4 }), mismatched: 1 }, 9) as CampaignEntry;
+    expect(mismatched).toMatchObject({ mismatchedCount: 1, detailCurrent: false });
   });
 
   it('ignores an event older than what the page holds: a finished campaign never runs again, ended labels never shrink', () => {
@@ -93,15 +99,14 @@ describe('campaign model', () => {
     ]);
   });
 
-  it('offers what the gateway allows: cancel while active, roll back once started, send again with failed labels', () => {
-    expect(campaignActions({ state: 'scheduled', counts: zero })).toEqual({ cancel: true, rollback: false, resend: false });
-    expect(campaignActions({ state: 'running', counts: { ...zero, failed: 1 } })).toEqual({ cancel: true, rollback: true, resend: true });
-    expect(campaignActions({ state: 'done', counts: zero })).toEqual({ cancel: false, rollback: true, resend: false });
-    expect(campaignActions({ state: 'cancelled', counts: { ...zero, failed: 2 } })).toEqual({
-      cancel: false,
-      rollback: true,
-      resend: false,
-    });
-    expect(campaignActions({ state: 'rolled-back', counts: zero })).toEqual({ cancel: false, rollback: false, resend: false });
+  it('offers what the gateway allows: cancel while active, roll back once started, send again for failed or mismatched labels', () => {
+    const actions = (state: CampaignEntry['state'], failed = 0, mismatchedCount = 0) =>
+      campaignActions({ state, counts: { ...zero, failed }, mismatchedCount });
+    expect(actions('scheduled')).toEqual({ cancel: true, rollback: false, resend: false });
+    expect(actions('running', 1)).toEqual({ cancel: true, rollback: true, resend: true });
+    expect(actions('done')).toEqual({ cancel: false, rollback: true, resend: false });
+    expect(actions('done', 0, 1)).toEqual({ cancel: false, rollback: true, resend: true });
+    expect(actions('cancelled', 2)).toEqual({ cancel: false, rollback: true, resend: false });
+    expect(actions('rolled-back')).toEqual({ cancel: false, rollback: false, resend: false });
   });
 });

@@ -78,8 +78,10 @@ export function CampaignsView() {
   const entries = useMemo(() => mergedCampaigns(views, progress, seenAt, mergeCache.current), [views, progress]);
   const keepOne = useCallback((view: CampaignView) => keepViews([view]), [keepViews]);
 
-  // a progress event changed a campaign's failed count: its failed labels and reasons come from GET /api/campaigns/:id
-  const stale = manage ? entries.filter((entry) => !entry.detailCurrent && entry.counts.failed > 0).map((entry) => entry.id) : [];
+  // a progress event changed a campaign's failed or mismatched count: those labels come from GET /api/campaigns/:id
+  const stale = manage
+    ? entries.filter((entry) => !entry.detailCurrent && entry.counts.failed + entry.mismatchedCount > 0).map((entry) => entry.id)
+    : [];
   const staleKey = stale.join(',');
   useEffect(() => {
     for (const id of stale) {

@@ -34,7 +34,7 @@ const ACTIONS: Record<Action, { button: string; confirm: string; ask: (title: st
   resend: {
     button: 'Send again',
     confirm: 'Yes, send again',
-    ask: (title) => `Send the failed labels of ${title} their price again?`,
+    ask: (title) => `Send the labels of ${title} that failed or show another price their price again?`,
     path: 'resend',
   },
 };
@@ -122,6 +122,11 @@ export const CampaignCard = memo(function CampaignCard({ entry, productName, man
             {text}
           </li>
         ))}
+        {entry.mismatchedCount > 0 && (
+          <li class="campaign__count campaign__count--failed" data-testid="campaign-mismatched-count">
+            {plural(entry.mismatchedCount, 'label shows', 'labels show')} another price
+          </li>
+        )}
       </ul>
       {entry.failed && entry.failed.length > 0 && (
         <ul class="campaign__failed" data-testid="campaign-failed" aria-label={`Labels of ${title} that failed`}>
@@ -132,6 +137,17 @@ export const CampaignCard = memo(function CampaignCard({ entry, productName, man
             </li>
           ))}
           {(entry.failedNotListed ?? 0) > 0 && <li>and {plural(entry.failedNotListed ?? 0, 'more failed label')}</li>}
+        </ul>
+      )}
+      {entry.mismatched && entry.mismatched.length > 0 && (
+        <ul class="campaign__failed" data-testid="campaign-mismatched" aria-label={`Labels of ${title} that show another price`}>
+          {entry.mismatched.map((label) => (
+            <li key={label.labelId} data-testid="mismatched-label" data-label-id={label.labelId}>
+              <strong>{productName(label.sku) ?? `SKU ${label.sku}`}</strong>
+              {` — label ${label.labelId} shows ${formatMoney(label.shownPriceCents)}, confirmed ${formatMoney(label.priceCents)}`}
+            </li>
+          ))}
+          {(entry.mismatchedNotListed ?? 0) > 0 && <li>and {plural(entry.mismatchedNotListed ?? 0, 'more label')}</li>}
         </ul>
       )}
       {entry.unmappedSkus && entry.unmappedSkus.length > 0 && (

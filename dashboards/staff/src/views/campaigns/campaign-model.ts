@@ -19,6 +19,8 @@ export type CampaignProgressEvent = {
   state: string;
   total: number;
   counts: Readonly<Record<string, number>>;
+  /** confirmed labels that showed another price since; absent: none */
+  mismatched?: number;
   finishedAt?: number;
 };
 
@@ -31,6 +33,8 @@ export type CampaignEntry = Partial<Omit<CampaignView, 'id' | 'state' | 'total' 
   state: CampaignState;
   total: number;
   counts: Record<LabelState, number>;
+  /** confirmed labels that show another price now (the listed ones are in `mismatched`, once fetched) */
+  mismatchedCount: number;
   seenAt: number;
   /** whether the failed labels' reasons are as current as the counts (false after a progress event changed them) */
   detailCurrent: boolean;
@@ -64,7 +68,8 @@ export function isStale(incoming: Pick<CampaignEntry, 'state' | 'counts'>, curre
 }
 
 export function entryOfView(view: CampaignView, seenAt: number): CampaignEntry {
-  return { ...view, counts: countsOf(view.counts), seenAt, detailCurrent: true };
+  const mismatchedCount = view.mismatched.length + view.mismatchedNotListed;
+  return { ...view, counts: countsOf(view.counts), mismatchedCount, seenAt, detailCurrent: true };
 }
 
 /** The entry after a progress event, or undefined when the event is older than what the page holds. */
@@ -72,7 +77,9 @@ export function withProgress(current: CampaignEntry | undefined, event: Campaign
   if (!isCampaignState(event.state)) return undefined;
   const incoming = { state: event.state, counts: countsOf(event.counts) };
   if (isStale(incoming, current)) return undefined;
-  const failedChanged = current !== undefined && current.counts.failed !== incoming.counts.failed;
+  const mismatchedCount = event.mismatched ?? 0;
+  const failedChanged =
+    current !== undefined && (current.counts.failed !== incoming.counts.failed || current.mismatchedCount !== mismatchedCount);
   return {
     ...current,
     id: event.campaignId,
@@ -81,6 +88,7 @@ export function withProgress(current: CampaignEntry | undefined, event: Campaign
     state: incoming.state,
     total: event.total,
     counts: incoming.counts,
+    mismatchedCount,
     seenAt: current?.seenAt ?? seenAt,
     detailCurrent: current !== undefined && current.detailCurrent && !failedChanged,
   };
@@ -122,11 +130,16 @@ export function shownLabelCounts(counts: Readonly<Record<LabelState, number>>): 
 }
 
 /** The actions a manager has on a campaign, as the gateway allows them (it checks again). */
-export function campaignActions(entry: Pick<CampaignEntry, 'state' | 'counts'>): { cancel: boolean; rollback: boolean; resend: boolean } {
+export function campaignActions(entry: Pick<CampaignEntry, 'state' | 'counts' | 'mismatchedCount'>): {
+  cancel: boolean;
+  rollback: boolean;
+  resend: boolean;
+} {
   return {
     cancel: entry.state === 'scheduled' || entry.state === 'running',
     rollback: entry.state !== 'scheduled' && entry.state !== 'rolled-back',
-    resend: (entry.state === 'running' || entry.state === 'done') && entry.counts.failed > 0,
+    // the failed labels and those that show another price than they confirmed
+    resend: (entry.state === 'running' || entry.state === 'done') && entry.counts.failed + entry.mismatchedCount > 0,
   };
 }
 
