@@ -16,6 +16,8 @@ import '../styles/labels.css';
 const PAGE_SIZE = 50;
 /** The list is asked for again this often (one request at a time): check-ins and campaigns change it. */
 const REFRESH_MS = 30_000;
+/** After a change (a label moved, a price sent again) the list is read at once and once more after this: labels answer in seconds. */
+const FOLLOW_UP_MS = 3_000;
 
 export function LabelsView() {
   const filter = filterOf(route.value.query);
@@ -28,7 +30,13 @@ export function LabelsView() {
   const loading = useRef<AbortController | null>(null);
   const path = labelsPath(filter, PAGE_SIZE);
 
-  const reload = useCallback(() => setReloads((n) => n + 1), []);
+  const followUp = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const reload = useCallback(() => {
+    setReloads((n) => n + 1);
+    clearTimeout(followUp.current);
+    followUp.current = setTimeout(() => setReloads((n) => n + 1), FOLLOW_UP_MS);
+  }, []);
+  useEffect(() => () => clearTimeout(followUp.current), []);
 
   useEffect(() => {
     if (!who) return;
