@@ -81,7 +81,8 @@ describe.skipIf(!haveChromium)('staff page: KPIs', () => {
     page.on('pageerror', (error) => pageErrors.push(error.message));
     const csp = watchCspViolations(page);
     await page.goto(`${gw.httpUrl}/#token=${encodeURIComponent(token)}`);
-    await expect.poll(() => page.getByTestId('stream-state').textContent()).toMatch(/live/i);
+    // a loaded 2-core machine may take a few seconds for the snapshot and the stream
+    await expect.poll(() => page.getByTestId('stream-state').textContent(), { timeout: 10_000 }).toMatch(/live/i);
     await page.evaluate(() => (location.hash = '#/kpis'));
     await expect.poll(() => page.getByTestId('kpi-tile-price-success').count(), { timeout: 10_000 }).toBe(1);
     return { page, pageErrors, cspViolations: () => csp.list(), close: () => context.close() };
