@@ -527,12 +527,15 @@ function gatewayModules(shared: SharedParts): ModuleSpec[] {
                   metrics: metrics.registry,
                   scrapeGuard: access.scrapeGuard(config.http.metricsToken),
                 }),
-                storeInfoRoutes({
-                  storeId: config.storeId,
-                  currency: config.store.currency,
-                  locale: config.store.locale,
-                  timeZone: config.insight.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
-                }),
+                storeInfoRoutes(
+                  {
+                    storeId: config.storeId,
+                    currency: config.store.currency,
+                    locale: config.store.locale,
+                    timeZone: config.insight.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+                  },
+                  guard,
+                ),
                 access.routes(),
                 alerts.routes(guard),
                 stock.routes(guard),

@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
+import type { AccessGuard } from './auth.js';
+import { errorSchema } from './schemas.js';
 
 export const storeInfoSchema = Type.Object({
   storeId: Type.String(),
@@ -13,15 +15,16 @@ export const storeInfoSchema = Type.Object({
 export type StoreInfo = Static<typeof storeInfoSchema>;
 
 /**
- * `GET /api/store`: what the staff page needs to write money and times the store's way. Open like /api/health: the
- * page asks before anyone signs in, and none of it is a secret (the store id is on /api/health already).
+ * `GET /api/store`: what the staff page needs to write money and times the store's way — for any token, like every
+ * route but /api/health (the page asks once signed in; before that it names the store from /api/health).
  */
-export function storeInfoRoutes(info: StoreInfo): FastifyPluginAsyncTypebox {
+export function storeInfoRoutes(info: StoreInfo, guard: AccessGuard): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/api/store', {
+      onRequest: guard('viewer'),
       schema: {
-        summary: "The store's id, currency, locale and time zone (open, like /api/health)",
-        response: { 200: storeInfoSchema },
+        summary: "The store's id, currency, locale and time zone",
+        response: { 200: storeInfoSchema, 401: errorSchema, 403: errorSchema, 429: errorSchema },
       },
       handler: async () => info,
     });

@@ -2,7 +2,7 @@
 // the tab bar and the current view. The views are listed once, in VIEWS; each is one file under views/.
 import type { ComponentType } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
-import { alerts, alertOpened, liveProblem, relay, signOut, startLive, startSession, storeInfo, streamState } from './live.js';
+import { alerts, alertOpened, liveProblem, relay, signOut, startLive, startSession, storeId, streamState } from './live.js';
 import { formatClock, plural } from './format.js';
 import { notice } from './notice.js';
 import { followHash, route, routeHref } from './route.js';
@@ -35,7 +35,6 @@ function currentView(): ViewEntry {
 }
 
 function Header() {
-  const info = storeInfo.value;
   const link = relay.value;
   const hqDown = Boolean(link?.enabled && !link.link.up);
   const since = link?.link.since ? Date.parse(link.link.since) : NaN;
@@ -44,7 +43,7 @@ function Header() {
   return (
     <header class="topbar">
       <h1 class="topbar__title">
-        Store <span data-testid="store-id">{info?.storeId ?? '…'}</span>
+        Store <span data-testid="store-id">{storeId.value ?? '…'}</span>
       </h1>
       <p class="topbar__stream">
         <span class="stream" data-testid="stream-state" data-state={streamState.value}>
@@ -182,8 +181,8 @@ export function App() {
 
   const active = alerts.value.size;
   useEffect(() => {
-    document.title = `(${active}) ${view.title} · Store ${storeInfo.value?.storeId ?? ''} · staff`;
-  }, [active, view.title, storeInfo.value?.storeId]);
+    document.title = `(${active}) ${view.title} · Store ${storeId.value ?? ''} · staff`;
+  }, [active, view.title, storeId.value]);
 
   const View = view.component;
   return (

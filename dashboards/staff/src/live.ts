@@ -2,7 +2,7 @@
 // /api/devices) and kept current by the live stream (Server-Sent Events, docs/http-api.md "Live events"). Events that
 // arrive while a snapshot loads are queued and replayed on top of it; an update older than what the page holds
 // (updatedAt) is ignored, and so is a late copy of an alert already seen resolved.
-import { batch, signal } from '@preact/signals';
+import { batch, computed, signal } from '@preact/signals';
 import { isActive, type Alert } from '../../../edge/alerts/alerts.js';
 import { ApiError, getJson, sendJson } from './api.js';
 import { askForToken, forgetToken, principal, storedToken, type Principal } from './session.js';
@@ -58,6 +58,10 @@ export const campaigns = signal<ReadonlyMap<string, CampaignProgress>>(new Map()
 export const relay = signal<RelayState | null>(null);
 export const streamState = signal<StreamState>('connecting');
 export const storeInfo = signal<StoreInfo | null>(null);
+/** the store's id from /api/health, which needs no token: the header names the store before anyone signs in */
+const openStoreId = signal<string | null>(null);
+/** the store's id as soon as either source knows it */
+export const storeId = computed(() => storeInfo.value?.storeId ?? openStoreId.value);
 /** the page's clock for ages ("5 min ago"), ticking every AGE_REFRESH_MS */
 export const now = signal(Date.now());
 /** the latest alert that opened or reopened, for the screen reader's live region and an optional sound */
@@ -236,11 +240,21 @@ async function loadRelay(): Promise<void> {
   }
 }
 
+/** Currency, locale and time zone, once signed in (GET /api/store); money is written in the defaults meanwhile. */
 async function loadStoreInfo(): Promise<void> {
   try {
     storeInfo.value = await getJson<StoreInfo>('/api/store', { quietRefusal: true });
   } catch {
-    // the store id comes with the stream's hello too; money is written in the defaults meanwhile
+    // the next hello asks again
+  }
+}
+
+/** The store's id before anyone signs in: /api/health is open (and a 503 while degraded still names the store). */
+async function loadOpenStoreId(): Promise<void> {
+  try {
+    openStoreId.value = (await getJson<{ storeId?: string }>('/api/health', { quietRefusal: true })).storeId ?? null;
+  } catch (error) {
+    if (error instanceof ApiError) openStoreId.value = (error.body as { storeId?: string } | null)?.storeId ?? null;
   }
 }
 
@@ -280,11 +294,10 @@ async function connectStream(session: number, retryMs = STREAM_RETRY_MIN_MS): Pr
   stream?.close();
   const source = new EventSource(`/api/events?ticket=${encodeURIComponent(ticket)}`);
   stream = source;
-  source.addEventListener('hello', (event: MessageEvent<string>) => {
+  source.addEventListener('hello', () => {
     retryMs = STREAM_RETRY_MIN_MS;
     streamState.value = 'live';
-    const hello = parseData<{ storeId?: string }>(event);
-    if (hello?.storeId && !storeInfo.value) void loadStoreInfo();
+    if (!storeInfo.value) void loadStoreInfo();
     void loadSnapshot();
     void loadRelay();
   });
@@ -368,7 +381,7 @@ let started = false;
 export function startLive(): void {
   if (started) return;
   started = true;
-  void loadStoreInfo();
+  void loadOpenStoreId();
   void startSession();
   setInterval(() => (now.value = Date.now()), AGE_REFRESH_MS);
 }
