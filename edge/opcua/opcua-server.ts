@@ -32,7 +32,9 @@ let nodeOpcuaLog: Logger | undefined;
  *  - `[NODE-OPCUA-W27]` (once per process on Node 20, two lines): RSA PKCS#1 v1.5 decryption and CVE-2023-46809 only
  *    concern the Basic128Rsa15 policy, which we never offer;
  *  - loading the Scales nodeset: "target namespace = …Scales/V2/" and "AbstractWeightType already registered" (the
- *    nodeset declares that data type's encoding twice; the second is ignored).
+ *    nodeset declares that data type's encoding twice; the second is ignored);
+ *  - "Creating default certificate ... please wait": the OPC UA device client makes its own certificate on a first
+ *    start, as it should; at warn it was a start-up warning of nothing wrong (issue 23).
  */
 export function routeNodeOpcuaLogs(log: Logger): void {
   nodeOpcuaLog = log;
@@ -43,6 +45,7 @@ const HARMLESS = [
   /CVE-2023-46809/,
   /^target namespace = `http:\/\/opcfoundation\.org\/UA\/Scales\/V2\/`/,
   /AbstractWeightType already registered/,
+  /^Creating default certificate \.\.\. please wait$/,
 ];
 type LogContext = { filename?: string; callerline?: number };
 const lineOf = (args: unknown[]) =>
