@@ -36,3 +36,28 @@ describe('storeClock', () => {
     ).toThrow(/\/insight\/timeZone: "Mars\/Olympus" is not a time zone/);
   });
 });
+
+describe('storeClock: the hour of day, formatted once a quarter-hour', () => {
+  const direct = (timeZone: string) => {
+    const format = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', hourCycle: 'h23' });
+    return (at: number) => Number(format.format(at)) % 24;
+  };
+
+  it('agrees with Intl at every minute of days with a quarter-hour offset and a summer-time change, in any order', () => {
+    for (const [timeZone, day] of [
+      ['Asia/Kathmandu', Date.UTC(2026, 11, 7)], // +05:45
+      ['Australia/Eucla', Date.UTC(2026, 11, 7)], // +08:45
+      ['Europe/Berlin', Date.UTC(2026, 2, 29)], // 02:00 → 03:00
+      ['Australia/Lord_Howe', Date.UTC(2026, 3, 4, 12)], // +11 → +10:30
+    ] as const) {
+      const clock = storeClock(timeZone);
+      const hourOf = direct(timeZone);
+      const minutes = Array.from({ length: 3 * 24 * 60 }, (_, i) => day + i * 60_000);
+      // forwards, then in a shuffled order that revisits cached quarters and evicts others (256 slots, 288 quarters)
+      const shuffled = minutes.map((at, i) => minutes[(i * 7919) % minutes.length] as number);
+      for (const at of [...minutes, ...shuffled]) {
+        if (clock.hourOf(at) !== hourOf(at)) throw new Error(`${timeZone} ${new Date(at).toISOString()}: ${clock.hourOf(at)}`);
+      }
+    }
+  });
+});
