@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   batteryWords,
+  countsWords,
   filterOf,
   firmwareLine,
   labelsPath,
@@ -82,6 +83,12 @@ describe('label view model', () => {
     expect(old.map((driver) => firmwareLine(driver, plural))).toEqual([
       'Access point ap-1: unsupported firmware 2.55 — OpenEPaperLink 2.60 or later needed (3 labels)',
     ]);
+  });
+
+  it('counts the labels and names the problems that need attention, worst first', () => {
+    const counts = { failed: 1, offline: 0, 'never-seen': 2, 'battery-low': 1, 'price-pending': 3, ok: 10 };
+    expect(countsWords(counts, plural)).toBe('17 labels: 1 failed, 2 never seen, 1 battery low');
+    expect(countsWords({ ...counts, failed: 0, 'never-seen': 0, 'battery-low': 0 }, plural)).toBe('13 labels: all fine');
   });
 
   it('keeps the filters in the address and asks the gateway for one page of them', () => {

@@ -1,14 +1,24 @@
 // The Labels view: every shelf label the gateway tracks, worst first (failed, offline, never seen, low battery, price
 // on its way, ok; the order and the paging are the gateway's, GET /api/labels), one page of PAGE_SIZE at a time, so a
 // store with thousands of labels keeps a small page. Filters (problems only, one driver) live in the address. The
-// notice of access points with firmware too old comes from the same answer. Managers move a label to another facing.
+// notice of access points with firmware too old comes from the same answer. Managers move a label to another facing
+// or send its confirmed price again.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, getJson } from '../api.js';
 import { plural } from '../format.js';
 import { replaceQuery, route } from '../route.js';
 import { canManage, principal } from '../session.js';
 import { LabelFirmwareNotice } from './labels/label-firmware.js';
-import { filterOf, labelsPath, PROBLEM_WORDS, driverName, queryOf, type LabelFilter, type LabelPage } from './labels/label-model.js';
+import {
+  ATTENTION_PROBLEMS,
+  countsWords,
+  driverName,
+  filterOf,
+  labelsPath,
+  queryOf,
+  type LabelFilter,
+  type LabelPage,
+} from './labels/label-model.js';
 import { LabelRow } from './labels/label-row.js';
 import '../styles/labels.css';
 
@@ -76,7 +86,7 @@ export function LabelsView() {
     document.getElementById('view-heading')?.scrollIntoView();
   };
   const counts = answer?.counts;
-  const needAttention = counts ? counts.failed + counts.offline + counts['never-seen'] + counts['battery-low'] : 0;
+  const needAttention = counts ? ATTENTION_PROBLEMS.reduce((sum, kind) => sum + counts[kind], 0) : 0;
   const all = counts ? Object.values(counts).reduce((sum, n) => sum + n, 0) : 0;
   const first = answer && answer.labels.length > 0 ? (filter.page - 1) * PAGE_SIZE + 1 : 0;
   const last = answer ? first + answer.labels.length - 1 : 0;
@@ -89,11 +99,7 @@ export function LabelsView() {
       <LabelFirmwareNotice drivers={answer?.drivers ?? []} checkedAt={checkedAt} />
       {counts && (
         <p class="labels__summary" data-testid="labels-summary">
-          {plural(all, 'label')}:{' '}
-          {(['failed', 'offline', 'never-seen', 'battery-low'] as const)
-            .filter((kind) => counts[kind] > 0)
-            .map((kind) => `${counts[kind]} ${PROBLEM_WORDS[kind].toLowerCase()}`)
-            .join(', ') || 'all fine'}
+          {countsWords(counts, plural)}
         </p>
       )}
       <div class="labels__filters" role="group" aria-label="Which labels">

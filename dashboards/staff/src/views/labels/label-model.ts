@@ -1,7 +1,7 @@
 // What the Labels view says about a label, pure (tests/unit/staff-page/label-model.test.ts): the problem and its reason
 // in words, the battery, the driver by the name store IT gave it, the prices side by side, and the access points whose
 // firmware is too old. The rule of what is a problem is the server's (edge/labels/label-problems.ts).
-import { labelFailure, type LabelProblem } from '../../../../../edge/labels/label-problems.js';
+import { LABEL_PROBLEMS, labelFailure, needsAttention, type LabelProblem } from '../../../../../edge/labels/label-problems.js';
 import type { LabelDriverSummary, LabelView } from '../../../../../edge/labels/label-routes.js';
 
 export type { LabelDriverSummary, LabelView };
@@ -22,6 +22,18 @@ export const PROBLEM_WORDS: Record<LabelProblem, string> = {
   'price-pending': 'Price on its way',
   ok: 'OK',
 };
+
+/** The problems a person must act on, worst first (the "problems only" filter keeps these). */
+export const ATTENTION_PROBLEMS: readonly LabelProblem[] = LABEL_PROBLEMS.filter(needsAttention);
+
+/** "4 labels: 1 failed, 1 never seen", or "…: all fine". */
+export function countsWords(counts: Record<LabelProblem, number>, plural: (n: number, word: string) => string): string {
+  const all = LABEL_PROBLEMS.reduce((sum, problem) => sum + counts[problem], 0);
+  const problems = ATTENTION_PROBLEMS.filter((problem) => counts[problem] > 0).map(
+    (problem) => `${counts[problem]} ${PROBLEM_WORDS[problem].toLowerCase()}`,
+  );
+  return `${plural(all, 'label')}: ${problems.join(', ') || 'all fine'}`;
+}
 
 /** Below this a label's battery is called low even before the gateway's threshold says so (a hint, not an alert). */
 const BATTERY_WORDS_MV = { full: 2_900, low: 2_500 };
