@@ -130,6 +130,8 @@ export type ReplayResult = {
   tare: DetectorScore & { medianDetectMin: number | null; drifted: number };
 };
 
+type ShelfWeightMessage = Extract<DeviceMessage, { key: 'shelf/weight' }>;
+
 type FacingTruth = { episodeStart: number; firstAlertAt: number | undefined; alertOpenedAt: number | undefined };
 
 /** Replays the scenario and scores the detectors on its last day (the days before are history). */
@@ -276,6 +278,13 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
     sensorFault: () => stock.sensorFaults++,
     implausible: () => stock.implausible++,
   });
+  // one message per load cell, refilled for each reading: the pipeline and the engine keep numbers, not the message
+  const readingMessages: ShelfWeightMessage[] = facings.map((f) => ({
+    key: 'shelf/weight',
+    deviceId: f.shelfId,
+    payload: { facing: f.facing, weightG: 0, ts: 0 },
+    receivedAt: 0,
+  }));
   const replayBegan = performance.now();
   let nextTick = options.startAt + settings.tickMs;
   for (const event of scenarioEvents(options, facings)) {
@@ -299,11 +308,15 @@ export function replayStoreDay(settings: ReplaySettings): ReplayResult {
         const { at, weightsG } = event;
         const began = performance.now();
         for (let i = 0; i < facings.length; i++) {
-          const { shelfId, facing } = facings[i] as ScenarioFacing;
+          const message = readingMessages[i] as ShelfWeightMessage;
+          const { deviceId: shelfId, payload } = message;
           const weightG = weightsG[i] as number;
-          pipeline.push({ key: 'shelf/weight', deviceId: shelfId, payload: { facing, weightG, ts: at }, receivedAt: at });
-          const change = engine.scaleReading(shelfId, facing, weightG, at);
-          if (change === 1 && at >= scoredFrom) stuckOpened({ shelfId, facing }, at);
+          payload.weightG = weightG;
+          payload.ts = at;
+          message.receivedAt = at;
+          pipeline.push(message);
+          const change = engine.scaleReading(shelfId, payload.facing, weightG, at);
+          if (change === 1 && at >= scoredFrom) stuckOpened({ shelfId, facing: payload.facing }, at);
         }
         deviceMs += performance.now() - began;
         deviceMessages += facings.length;
