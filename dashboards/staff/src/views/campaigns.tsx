@@ -5,7 +5,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import type { CampaignView } from '../../../../edge/campaigns/campaign.js';
 import { ApiError, getJson } from '../api.js';
 import { plural } from '../format.js';
-import { campaigns as liveCampaigns, facings } from '../live.js';
+import { campaigns as liveCampaigns } from '../live.js';
 import { canManage, principal } from '../session.js';
 import { CampaignCard } from './campaigns/campaign-card.js';
 import {
@@ -16,6 +16,7 @@ import {
   type MergeCache,
 } from './campaigns/campaign-model.js';
 import { PriceUpload } from './campaigns/price-upload.js';
+import { productNames } from './campaigns/product-names.js';
 import '../styles/campaigns.css';
 
 /** Campaigns shown at first and added per "Show more"; the gateway lists its newest 100. */
@@ -94,13 +95,7 @@ export function CampaignsView() {
     }
   }, [staleKey]);
 
-  // product names by sku, from the shelves the page knows (a label's price is for a product people know by name)
-  const facingMap = facings.value;
-  const names = useMemo(() => {
-    const bySku = new Map<string, string>();
-    for (const facing of facingMap.values()) bySku.set(facing.sku, facing.name);
-    return bySku;
-  }, [facingMap]);
+  const names = productNames.value;
   const productName = useCallback((sku: string) => names.get(sku), [names]);
 
   const visible = entries.slice(0, shown);
