@@ -10,8 +10,9 @@
  *   7 labels: a price campaign to 50,000 labels behind 20 MQTT access points vs raw QoS 1 round trips, memory, resume
  *   8 durability: alert ack, kiosk QoS 1 events and campaign create, each answered after its commit, vs the same
  *     gateway's answer without one (issue 21 §1)
- *   9 insight: a seeded store day replayed through the InsightEngine, each detector scored against the scenario's
- *     ground truth (issue 24), and the engine's events/s
+ *   9 insight: a seeded store day — its load cells' raw readings and kiosk sales — replayed through the stock pipeline
+ *     and the InsightEngine in virtual time, each detector scored against the scenario's ground truth (issue 24), and
+ *     the device messages/s through both
  *
  * Environment: BENCH_QUICK=1 for a ~1 minute smoke run; BENCH_ONLY=ingest,latency,memory,cold-start,relay,opcua,labels,durability,insight
  * for a subset.
@@ -124,7 +125,10 @@ async function main(): Promise<void> {
     results.durability = { settings: durabilitySettings, result: await runDurability(durabilitySettings, progress) };
   if (selected('insight')) {
     const settings = quick ? REPLAY_SMOKE : REPLAY_DEFAULT;
-    progress(`insight: replaying ${settings.scenario.days} days of ${settings.scenario.facings} facings`);
+    progress(
+      `insight: replaying ${settings.scenario.days} days of ${settings.scenario.facings} facings ` +
+        `(raw readings every ${settings.scenario.readingIntervalMs / 1000} s through the stock pipeline)`,
+    );
     results.insight = { settings, result: replayStoreDay(settings) };
   }
   results.totalSeconds = (performance.now() - began) / 1000;
