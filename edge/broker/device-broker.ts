@@ -64,7 +64,20 @@ export type BrokerDeps = {
  * device), how many of its PUBLISHes were dropped over the rate limit but not yet passed through `published`, and the
  * read hold of a device over its limit.
  */
-type BrokerSession = DeviceSession & { bucket: MessageBucket; rateDroppedPending: number; readHold: ReadHold | undefined };
+type BrokerSession = DeviceSession & {
+  bucket: MessageBucket;
+  rateDroppedPending: number;
+  readHold: ReadHold | undefined;
+  /**
+   * The last QoS 0 PUBLISH authorizePublish let through and the clock then: `ingest` takes that time as its
+   * receivedAt instead of reading the clock again (a clock read is ~50 ns here, 2 % of a reading's cost). aedes
+   * ingests an unrouted QoS 0 message within that same call, so it is the same instant. Not QoS 1: several are
+   * admitted before the first is ingested (after its PUBACK), and an earlier admission time would put receivedAt out
+   * of order with the messages ingested meanwhile. Anything else reads the clock, as before.
+   */
+  admitted: PublishPacket | undefined;
+  admittedAt: number;
+};
 
 /**
  * A device over its rate limit is not read for a while: aedes reads a socket's next chunk only once every packet of the
@@ -514,7 +527,13 @@ export class DeviceBroker implements DeviceSource {
       bucket = newMessageBucket(this.options.deviceRateLimit, this.deps.now());
       this.buckets.set(deviceId, bucket);
     }
-    return Object.assign(createDeviceSession(this.options.storeId, kind, deviceId), { bucket, rateDroppedPending: 0, readHold: undefined });
+    return Object.assign(createDeviceSession(this.options.storeId, kind, deviceId), {
+      bucket,
+      rateDroppedPending: 0,
+      readHold: undefined,
+      admitted: undefined,
+      admittedAt: 0,
+    });
   }
 
   /**
@@ -558,17 +577,22 @@ export class DeviceBroker implements DeviceSource {
       );
       return done(new Error(`device ${session.deviceId} may not publish on ${packet.topic}`));
     }
+    const now = this.deps.now();
     if (packet.qos > 0) {
       // QoS 1/2 over the limit is paced, not dropped: its acknowledgement waits for a token (aedes reads nothing more
       // of this device meanwhile, so TCP pushes back). A kiosk flushing the backlog it kept while the store's network
       // was down drains at the device's rate instead of being cut off at every message over it.
-      const waitMs = msUntilToken(session.bucket, this.deps.now());
+      const waitMs = msUntilToken(session.bucket, now);
       if (waitMs > 0) return this.paceRateLimited(client as Client, session, packet, waitMs, done);
     }
-    const verdict = admitMessage(session.bucket, this.options.deviceRateLimit, this.deps.now());
+    const verdict = admitMessage(session.bucket, this.options.deviceRateLimit, now);
     if (verdict !== 'accepted') return this.overRateLimit(session, packet, verdict, done);
     // The gateway keeps device state itself; retained device messages would only pile up in the broker.
     packet.retain = false;
+    if (packet.qos === 0) {
+      session.admitted = packet;
+      session.admittedAt = now;
+    }
     // aedes writes a QoS 1 PUBACK right after this hook and before `published` (lib/handlers/publish.js: runSeries of
     // authorizePublish, enqueuePublish; enqueuePublish writes the PubAck, then calls broker.publish → published), so
     // a QoS 1 message whose ack must wait is ingested here and `done` is called when its gate settles. QoS 0 has no
@@ -755,7 +779,9 @@ export class DeviceBroker implements DeviceSource {
       const key = publishKeyOf(session, packet.topic);
       if (key !== undefined) {
         const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-        const result = this.deps.decoder.decode(key, session.deviceId, payload, this.deps.now());
+        const receivedAt = session.admitted === packet ? session.admittedAt : this.deps.now();
+        session.admitted = undefined;
+        const result = this.deps.decoder.decode(key, session.deviceId, payload, receivedAt);
         if (result.ok) {
           this.deps.metrics.messageAccepted(result.message.key);
           // subscribers are isolated by the bus: one that throws is counted and logged, the broker goes on
