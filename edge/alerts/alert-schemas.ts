@@ -32,13 +32,13 @@ export const alertListQuery = Type.Object(
     state: Type.Optional(Type.Enum(['active', ...ALERT_STATES, 'all'], { type: 'string' })),
     kind: Type.Optional(Type.Enum(ALERT_KINDS, { type: 'string' })),
     // a string: querystrings are not coerced (app.ts), so the pattern is what bounds it
-    limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]{0,2}|1000)$' })),
+    limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: 'a whole number from 1 to 1000' })),
   },
   { additionalProperties: false },
 );
 
 export const alertIdParams = Type.Object(
-  { id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' }) },
+  { id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$', description: 'an alert id: letters, digits and - only' }) },
   { additionalProperties: false },
 );
 

@@ -2,7 +2,10 @@
 import { Type, type Static } from 'typebox';
 import { DEVICE_ID_PATTERN, DEVICE_KINDS } from './topics.js';
 
-const deviceId = Type.String({ pattern: DEVICE_ID_PATTERN });
+const deviceId = Type.String({
+  pattern: DEVICE_ID_PATTERN,
+  description: 'a device id: letters, digits and . _ - only, starting with a letter or digit, at most 64 characters',
+});
 const deviceKind = Type.Enum(DEVICE_KINDS);
 
 export const deviceBodySchema = Type.Object({ id: deviceId, kind: deviceKind }, { additionalProperties: false });

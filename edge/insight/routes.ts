@@ -83,7 +83,7 @@ export const tareProposalsSchema = Type.Object(
 
 /** the list's length, 1–500 (a string: the app does not coerce query types); 100 when absent */
 const replenishmentQuery = Type.Object(
-  { limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]?|[1-4][0-9]{2}|500)$' })) },
+  { limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]?|[1-4][0-9]{2}|500)$', description: 'a whole number from 1 to 500' })) },
   { additionalProperties: false },
 );
 const availabilityQuery = Type.Object(

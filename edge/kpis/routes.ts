@@ -50,7 +50,11 @@ export const kpisSchema = Type.Object(
 
 /** the window in days, 1–365 (a string: the app does not coerce query types); 7 when absent */
 const kpisQuery = Type.Object(
-  { days: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]?|[12][0-9]{2}|3[0-5][0-9]|36[0-5])$' })) },
+  {
+    days: Type.Optional(
+      Type.String({ pattern: '^(?:[1-9][0-9]?|[12][0-9]{2}|3[0-5][0-9]|36[0-5])$', description: 'a whole number of days from 1 to 365' }),
+    ),
+  },
   { additionalProperties: false },
 );
 

@@ -16,12 +16,19 @@ const HOUR_MS = 3_600_000;
 const DEFAULT_HISTORY_HOURS = 24;
 
 const historyParams = Type.Object(
-  { shelfId: Type.String({ pattern: DEVICE_ID_PATTERN }), facing: Type.String({ pattern: '^[1-9][0-9]?$' }) },
+  {
+    shelfId: Type.String({ pattern: DEVICE_ID_PATTERN, description: 'a shelf id: letters, digits and . _ - only, at most 64 characters' }),
+    facing: Type.String({ pattern: '^[1-9][0-9]?$', description: 'a facing number from 1 to 99' }),
+  },
   { additionalProperties: false },
 );
 /** hours back from now, 1–336 (a string: the app does not coerce query types); 24 when absent */
 const historyQuery = Type.Object(
-  { hours: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]?|[12][0-9]{2}|3[0-2][0-9]|33[0-6])$' })) },
+  {
+    hours: Type.Optional(
+      Type.String({ pattern: '^(?:[1-9][0-9]?|[12][0-9]{2}|3[0-2][0-9]|33[0-6])$', description: 'a whole number of hours from 1 to 336' }),
+    ),
+  },
   { additionalProperties: false },
 );
 

@@ -149,6 +149,8 @@ describe('validation errors in words on every route of the OpenAPI document', ()
         const label = `${method} ${path} (${breaker.what}): ${response.status} ${message}`;
         if (response.status !== 400) wrong.push(`${label} — not 400`);
         else if (NOT_IN_WORDS.test(message)) wrong.push(`${label} — not in words`);
+        // a pattern says nothing to a person: the field's schema says what it takes in its description
+        else if (/of the form \^/.test(message)) wrong.push(`${label} — a pattern: give the field a description`);
         else if (!breaker.names.every((name) => inWords(message).includes(inWords(name))))
           wrong.push(`${label} — does not name ${breaker.names.join(', ')}`);
         else refused += 1;
