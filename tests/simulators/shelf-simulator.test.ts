@@ -89,6 +89,36 @@ describe('ShelfSimulator', () => {
     expect(Math.abs((await nextWeightG(1)) - 6_000)).toBeLessThan(TOLERANCE_G);
   });
 
+  it('a stuck cell repeats its last report to the digit while units leave; unstuck, it follows the units again', async () => {
+    const timers = new ManualTimers();
+    const simulator = makeShelf({ timers, clock: timers.clock });
+    await simulator.start();
+    const reportsOf = (facing: number) =>
+      broker
+        .from('shelf-01', 'shelf/weight')
+        .filter((m) => m.payload.facing === facing)
+        .map((m) => ({ ts: m.payload.ts as number, weightG: m.payload.weightG as number }));
+    // the report at start, then one at 20 ms: the cell is live
+    await timers.advance(20);
+    await eventually(() => reportsOf(1).length >= 2, 1_000, 'two live reports');
+    const frozenG = (reportsOf(1).at(-1) as { weightG: number }).weightG;
+    simulator.setStuck(1, true);
+    simulator.take(1, 4);
+    for (let i = 0; i < 10; i++) await timers.advance(20);
+    const stuckUntil = timers.now;
+    await eventually(() => reportsOf(1).some((r) => r.ts === stuckUntil), 1_000, 'the stuck reports');
+    const stuck = reportsOf(1).filter((r) => r.ts > stuckUntil - 200);
+    expect(stuck).toHaveLength(10);
+    expect(stuck.every((r) => r.weightG === frozenG)).toBe(true);
+    // the other facing's cell is live: it jitters
+    expect(new Set(reportsOf(2).map((r) => r.weightG)).size).toBeGreaterThan(1);
+    simulator.setStuck(1, false);
+    await timers.advance(20);
+    const at = timers.now;
+    await eventually(() => reportsOf(1).some((r) => r.ts === at), 1_000, 'a live report');
+    expect(Math.abs((reportsOf(1).at(-1) as { weightG: number }).weightG - 3_000)).toBeLessThan(TOLERANCE_G);
+  });
+
   it('connects with client id = username = device id and the secret; a wrong secret is refused', async () => {
     const simulator = makeShelf({ secret: 'wrong' });
     await expect(simulator.start()).rejects.toThrow(/Bad username or password|Not authorized/i);
