@@ -228,6 +228,26 @@ describe.skipIf(!haveChromium)('staff page: campaigns', () => {
     await close();
   });
 
+  it('a label that cannot be reached now is listed with why once the stream says it waits', async () => {
+    // esl-b1 goes away (its battery is out): the gateway holds its price until it is back
+    await labels.get('esl-b1')?.stop();
+    const maria = await gw.addToken('maria-6', 'manager');
+    const { page, pageErrors, cspViolations, close } = await openPage(maria);
+    await upload(page, 'beans-offline.csv', `sku,priceCents\n${BEANS},959\n`);
+    await expect.poll(() => page.getByTestId('csv-result').textContent()).toContain('beans-offline.csv: 1 campaign started for 1 label');
+    const id = (await campaigns()).find((campaign) => campaign.name === 'beans-offline.csv')?.id;
+    const item = page.locator(`[data-testid="campaign-item"][data-campaign-id="${id}"]`);
+    // the upload's answer had it sent; the stream's progress (1 waiting) makes the page ask for the reason
+    const waiting = item.locator('[data-testid="waiting-label"][data-label-id="esl-b1"]');
+    await expect.poll(() => waiting.count(), { timeout: 10_000 }).toBe(1);
+    expect(await waiting.textContent()).toMatch(/^Espresso beans 500 g — label esl-b1: label not reachable now/);
+    expect(await item.locator('[data-label-state="waiting"]').textContent()).toBe('1 waiting for the label');
+    expect(await item.getByTestId('campaign-percent').textContent()).toBe('0 %');
+    expect(pageErrors).toEqual([]);
+    expect(await cspViolations()).toEqual([]);
+    await close();
+  });
+
   it('a staff token gets no upload control, but sees a campaign progress to 100 % on the live stream', async () => {
     const tom = await gw.addToken('tom', 'staff');
     const { page, pageErrors, cspViolations, close } = await openPage(tom);

@@ -5,6 +5,7 @@ import {
   campaignActions,
   entryOfView,
   mergedCampaigns,
+  needsDetail,
   percentDone,
   shownLabelCounts,
   withProgress,
@@ -58,6 +59,12 @@ describe('campaign model', () => {
     const fetched = entryOfView(view('c1', { state: 'done', counts: { ...zero, confirmed: 4 } }), 5);
     const mismatched = withProgress(fetched, { ...progress('c1', 'done', { confirmed: 4 }), mismatched: 1 }, 9) as CampaignEntry;
     expect(mismatched).toMatchObject({ mismatchedCount: 1, detailCurrent: false });
+    expect(needsDetail(mismatched)).toBe(true);
+    // a label waiting for its access point: the reason is in the view
+    const waiting = withProgress(moved, progress('c1', 'running', { confirmed: 2, sent: 1, waiting: 1 }), 9) as CampaignEntry;
+    expect(needsDetail(waiting)).toBe(true);
+    // counts moved on, nothing to list: no fetch
+    expect(needsDetail(withProgress(entry, progress('c1', 'running', { confirmed: 1, sent: 3 }), 9) as CampaignEntry)).toBe(false);
   });
 
   it('ignores an event older than what the page holds: a finished campaign never runs again, ended labels never shrink', () => {

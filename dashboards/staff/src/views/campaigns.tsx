@@ -11,6 +11,7 @@ import { CampaignCard } from './campaigns/campaign-card.js';
 import {
   entryOfView,
   mergedCampaigns,
+  needsDetail,
   type CampaignEntry,
   type CampaignProgressEvent,
   type MergeCache,
@@ -79,10 +80,8 @@ export function CampaignsView() {
   const entries = useMemo(() => mergedCampaigns(views, progress, seenAt, mergeCache.current), [views, progress]);
   const keepOne = useCallback((view: CampaignView) => keepViews([view]), [keepViews]);
 
-  // a progress event changed a campaign's failed or mismatched count: those labels come from GET /api/campaigns/:id
-  const stale = manage
-    ? entries.filter((entry) => !entry.detailCurrent && entry.counts.failed + entry.mismatchedCount > 0).map((entry) => entry.id)
-    : [];
+  // a progress event changed what a campaign lists (failed, mismatched, waiting labels): GET /api/campaigns/:id has them
+  const stale = manage ? entries.filter(needsDetail).map((entry) => entry.id) : [];
   const staleKey = stale.join(',');
   useEffect(() => {
     for (const id of stale) {

@@ -4,7 +4,7 @@ import { memo } from 'preact/compat';
 import { useState } from 'preact/hooks';
 import type { CampaignView } from '../../../../../edge/campaigns/campaign.js';
 import { ApiError, UNREACHABLE, sendJson } from '../../api.js';
-import { formatDateTime, formatMoney, plural } from '../../format.js';
+import { formatClock, formatDateTime, formatMoney, plural } from '../../format.js';
 import {
   campaignActions,
   campaignTitle,
@@ -149,6 +149,21 @@ export const CampaignCard = memo(function CampaignCard({ entry, productName, man
           ))}
           {(entry.mismatchedNotListed ?? 0) > 0 && <li>and {plural(entry.mismatchedNotListed ?? 0, 'more label')}</li>}
         </ul>
+      )}
+      {entry.waiting && entry.waiting.length > 0 && (
+        <details class="campaign__waiting" data-testid="campaign-waiting">
+          <summary>{plural(entry.waiting.length + (entry.waitingNotListed ?? 0), 'label')} still to show the price: why</summary>
+          <ul>
+            {entry.waiting.map((label) => (
+              <li key={label.labelId} data-testid="waiting-label" data-label-id={label.labelId}>
+                <strong>{productName(label.sku) ?? `SKU ${label.sku}`}</strong>
+                {` — label ${label.labelId}: ${label.reason}`}
+                {label.retryAt !== undefined && ` (next try ${formatClock(label.retryAt)})`}
+              </li>
+            ))}
+            {(entry.waitingNotListed ?? 0) > 0 && <li>and {plural(entry.waitingNotListed ?? 0, 'more label')}</li>}
+          </ul>
+        </details>
       )}
       {entry.unmappedSkus && entry.unmappedSkus.length > 0 && (
         <p class="campaign__note">

@@ -78,8 +78,12 @@ export function withProgress(current: CampaignEntry | undefined, event: Campaign
   const incoming = { state: event.state, counts: countsOf(event.counts) };
   if (isStale(incoming, current)) return undefined;
   const mismatchedCount = event.mismatched ?? 0;
-  const failedChanged =
-    current !== undefined && (current.counts.failed !== incoming.counts.failed || current.mismatchedCount !== mismatchedCount);
+  // the listed labels (failed, showing another price, waiting for the label) come with the view: fetched again
+  const listsChanged =
+    current !== undefined &&
+    (current.counts.failed !== incoming.counts.failed ||
+      current.counts.waiting !== incoming.counts.waiting ||
+      current.mismatchedCount !== mismatchedCount);
   return {
     ...current,
     id: event.campaignId,
@@ -90,7 +94,7 @@ export function withProgress(current: CampaignEntry | undefined, event: Campaign
     counts: incoming.counts,
     mismatchedCount,
     seenAt: current?.seenAt ?? seenAt,
-    detailCurrent: current !== undefined && current.detailCurrent && !failedChanged,
+    detailCurrent: current !== undefined && current.detailCurrent && !listsChanged,
   };
 }
 
@@ -119,6 +123,13 @@ export function mergedCampaigns(
   // the stream keeps a bounded map of campaigns: what it dropped leaves the cache too
   for (const id of cache.keys()) if (!progress.has(id)) cache.delete(id);
   return [...merged.values()].sort((a, b) => (b.createdAt ?? b.seenAt) - (a.createdAt ?? a.seenAt));
+}
+
+/** Whether the card's lists of labels are behind its counts and something is (or was) listed: fetch the view again. */
+export function needsDetail(entry: CampaignEntry): boolean {
+  if (entry.detailCurrent) return false;
+  const listed = (entry.failed?.length ?? 0) + (entry.mismatched?.length ?? 0) + (entry.waiting?.length ?? 0);
+  return entry.counts.failed + entry.counts.waiting + entry.mismatchedCount + listed > 0;
 }
 
 /** The label states a campaign card counts: confirmed and failed always, the others when some label is in them. */
