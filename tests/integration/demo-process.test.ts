@@ -259,6 +259,13 @@ describe.runIf(process.platform === 'linux')('npm run demo, as store IT tries it
   it('re-provisions a device whose secret store IT rotated, reconnects a re-enabled one, and stops on SIGTERM to npm', async () => {
     const run = startDemo();
     const { pageUrl, processes } = await run.running();
+    // a first start on a new data dir has nothing wrong to warn of (it warned "no API tokens", then printed its token)
+    expect(
+      run
+        .lines()
+        .filter((line) => line.level >= 40)
+        .map((line) => `${String(line.component)}: ${line.msg}`),
+    ).toEqual([]);
     expect(await connected(pageUrl, 'shelf-01')).toBe(true);
 
     // rotate-secret while the demo runs: the gateway disconnects the shelf, which comes back with a new secret
