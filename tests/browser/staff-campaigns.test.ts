@@ -248,6 +248,33 @@ describe.skipIf(!haveChromium)('staff page: campaigns', () => {
     await close();
   });
 
+  it('lists the newest 10 campaigns first and the older ones on "show more"', async () => {
+    // campaigns for skus no label shows end at once: no label traffic, just entries in the list
+    for (let n = 1; n <= 5; n++) {
+      const response = await gw.api('/api/campaigns', {
+        method: 'POST',
+        body: JSON.stringify({ title: `Not carried ${n}`, prices: [{ sku: `not-carried-${n}`, priceCents: 100 }] }),
+      });
+      expect(response.status).toBe(201);
+    }
+    const all = (await campaigns()).length;
+    expect(all).toBeGreaterThan(10);
+    const maria = await gw.addToken('maria-7', 'manager');
+    const { page, pageErrors, close } = await openPage(maria);
+    const items = page.getByTestId('campaign-item');
+    await expect.poll(() => items.count()).toBe(10);
+    // newest first: the last one made heads the list
+    expect(await items.first().getByTestId('campaign-name').textContent()).toBe('Not carried 5');
+    expect(await page.getByTestId('campaigns-more').textContent()).toBe(
+      `Show more (${all - 10} older campaign${all - 10 === 1 ? '' : 's'})`,
+    );
+    await page.getByTestId('campaigns-more').click();
+    await expect.poll(() => items.count()).toBe(all);
+    expect(await page.getByTestId('campaigns-more').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+    await close();
+  });
+
   it('a staff token gets no upload control, but sees a campaign progress to 100 % on the live stream', async () => {
     const tom = await gw.addToken('tom', 'staff');
     const { page, pageErrors, cspViolations, close } = await openPage(tom);
