@@ -35,7 +35,7 @@ describe('KPI model', () => {
       ['replenish-mean', '15 min', 'over 2 restocks'],
       ['replenish-p90', '20 min', 'over 2 restocks'],
       ['price-success', '90 %', '9 labels confirmed, 1 failed'],
-      ['price-mismatches', '1', '3 mismatches in 3 days'],
+      ['price-mismatches', '1.5', '3 mismatches in 2 days'],
     ]);
   });
 

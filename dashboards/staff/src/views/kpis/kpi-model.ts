@@ -1,6 +1,6 @@
 // What the KPI view shows, pure: tiles with the window's numbers and one series per chart, from GET /api/kpis. The
 // view renders what the answer has: the shelf KPIs (issue 24) appear when the gateway sends them.
-import type { DurationStats, Kpis } from '../../../../../edge/kpis/kpi.js';
+import { DAY_MS, type DurationStats, type Kpis } from '../../../../../edge/kpis/kpi.js';
 import type { ShelfKpis } from '../../../../../edge/kpis/shelf-kpis.js';
 
 /** The shelf KPIs (issue 24), each optional: a gateway without them still shows the rest. */
@@ -41,7 +41,8 @@ export function windowDays(answer: KpisAnswer): string[] {
 }
 
 export function kpiTiles(answer: KpisAnswer): KpiTile[] {
-  const days = Math.max(1, windowDays(answer).length);
+  // the window's length, not its calendar days: the last 7 days touch 8 UTC days
+  const days = Math.max(1, Math.round(answer.windowMs / DAY_MS));
   const replenish: DurationStats = answer.timeToReplenish;
   const mismatches = answer.priceMismatchesPerDay.reduce((sum, day) => sum + day.count, 0);
   const tiles: KpiTile[] = [
