@@ -6,7 +6,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Logger } from 'pino';
 import type { RouteHook } from './auth.js';
 import { hostAllowed } from './host-allow-list.js';
-import { SchemaErrorInWords, validatedSchema, validationInWords } from './schema-error-words.js';
+import { validatedSchema, validationInWords } from './schema-error-words.js';
 import { apiDocsRoutes, openApiOptions } from './openapi-docs.js';
 import { storageErrorReply } from './storage-error-reply.js';
 
@@ -87,15 +87,14 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
       return reply.code(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
     }
     // a schema's refusal in words on every route (which field, where, what it takes), never Ajv's `body must NOT …`
-    const message =
-      error.validation && !(error instanceof SchemaErrorInWords)
-        ? validationInWords({
-            errors: error.validation,
-            dataVar: error.validationContext ?? 'body',
-            schema: validatedSchema(request.routeOptions.schema, error.validationContext ?? 'body', request.headers['content-type']),
-            ...(request.routeOptions.config.fieldWords ? { fields: request.routeOptions.config.fieldWords } : {}),
-          })
-        : error.message;
+    const message = error.validation
+      ? validationInWords({
+          errors: error.validation,
+          dataVar: error.validationContext ?? 'body',
+          schema: validatedSchema(request.routeOptions.schema, error.validationContext ?? 'body', request.headers['content-type']),
+          ...(request.routeOptions.config.fieldWords ? { fields: request.routeOptions.config.fieldWords } : {}),
+        })
+      : error.message;
     return reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Bad Request', message });
   });
   app.setNotFoundHandler((request, reply) =>

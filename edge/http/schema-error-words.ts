@@ -201,21 +201,3 @@ export function validatedSchema(routeSchema: unknown, dataVar: string, contentTy
   const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   return (schema.content[mediaType] ?? Object.values(schema.content)[0])?.schema;
 }
-
-/** A validation error a route's own formatter (below) already put in words; the app's handler sends its message as it is. */
-export class SchemaErrorInWords extends Error {
-  override name = 'SchemaErrorInWords';
-}
-
-/**
- * A route's `schemaErrorFormatter` for these schemas and field words. Not needed for words: the app's error handler
- * words every route's errors from its schemas; a route's `config: { fieldWords }` names its fields there. Kept for
- * routes that say their words this way and apps built without that handler.
- */
-export function schemaErrorsInWords(
-  schemas: Partial<Record<'body' | 'params' | 'querystring' | 'headers', unknown>>,
-  fields: FieldWords = {},
-) {
-  return (errors: FastifySchemaValidationError[], dataVar: string): Error =>
-    new SchemaErrorInWords(validationInWords({ errors, dataVar, schema: schemas[dataVar as keyof typeof schemas], fields }));
-}

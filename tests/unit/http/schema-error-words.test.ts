@@ -1,10 +1,9 @@
 import { tmpdir } from 'node:os';
-import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { pino } from 'pino';
 import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHttpApp } from '../../../edge/http/app.js';
-import { schemaErrorsInWords } from '../../../edge/http/schema-error-words.js';
 
 const body = Type.Object(
   {
@@ -20,17 +19,20 @@ const body = Type.Object(
 );
 const params = Type.Object({ id: Type.String({ pattern: '^[a-z]+$' }) });
 
-const app = Fastify({ ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } } });
-app.post('/things/:id', {
-  schema: { body, params },
-  schemaErrorFormatter: schemaErrorsInWords(
-    { body, params },
-    { id: { name: 'thing id', takes: 'small letters only' }, sku: { takes: 'a-z' } },
-  ),
-  handler: async () => ({ ok: true }),
+// the app's own error handler words the errors: the route only names its fields
+let app: FastifyInstance;
+beforeAll(async () => {
+  const things: FastifyPluginAsync = async (routes) => {
+    routes.post('/things/:id', {
+      config: { fieldWords: { id: { name: 'thing id', takes: 'small letters only' }, sku: { takes: 'a-z' } } },
+      schema: { body, params },
+      handler: async () => ({ ok: true }),
+    });
+  };
+  app = await buildHttpApp({ log: pino({ level: 'silent' }), bodyLimitBytes: 65_536, staticDir: tmpdir(), routes: [things] });
 });
 afterAll(async () => {
-  await app.close();
+  await app?.close();
 });
 
 async function message(payload: unknown, id = 'abc'): Promise<string> {
@@ -59,7 +61,7 @@ describe('schema errors in words', () => {
   });
 });
 
-describe("the app's error handler words every route's schema errors (no formatter of the route's own)", () => {
+describe("the app's error handler words every route's schema errors", () => {
   const query = Type.Object(
     {
       limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: 'a whole number from 1 to 1000' })),
