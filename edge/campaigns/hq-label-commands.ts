@@ -45,7 +45,15 @@ export function campaignRequestOf(command: HqPriceCampaign): { request: NewCampa
     effectiveAt = Date.parse(command.startsAt);
     if (!Number.isSafeInteger(effectiveAt)) return { reason: `startsAt "${command.startsAt}" is not an RFC 3339 time` };
   }
-  return { request: { id: command.campaignId, prices, createdBy: HQ_ACTOR, ...(effectiveAt === undefined ? {} : { effectiveAt }) } };
+  return {
+    request: {
+      id: command.campaignId,
+      prices,
+      createdBy: HQ_ACTOR,
+      ...(effectiveAt === undefined ? {} : { effectiveAt }),
+      ...(command.title === undefined ? {} : { name: command.title }),
+    },
+  };
 }
 
 function summary(view: CampaignView) {

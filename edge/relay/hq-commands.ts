@@ -34,6 +34,8 @@ export const PriceCampaignCommandSchema = Type.Object(
     ),
     /** RFC 3339; absent = now */
     startsAt: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    /** what staff and store IT call the campaign ("Week 12 offers"); absent = its id */
+    title: Type.Optional(Type.String({ minLength: 1, maxLength: 120 })),
   },
   { additionalProperties: false },
 );

@@ -59,6 +59,12 @@ describe('campaignRequestOf', () => {
     });
   });
 
+  it("passes HQ's title on as the campaign's name (staff and store IT read it instead of the id)", () => {
+    expect(campaignRequestOf({ campaignId: 'c1', prices: [{ sku: 'a', priceCents: 1 }], title: 'Week 12 offers' })).toEqual({
+      request: { id: 'c1', prices: { a: 1 }, createdBy: 'hq', name: 'Week 12 offers' },
+    });
+  });
+
   it('refuses a sku with two prices and a startsAt that is not a time', () => {
     expect(
       campaignRequestOf({
