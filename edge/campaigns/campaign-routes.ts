@@ -99,6 +99,9 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
       });
     });
     const onRequest = deps.guard('manager');
+    // reading campaigns is for everyone signed in: staff on the floor see which prices are changing and why a label
+    // waits (the prices are on the shelf anyway); changing them stays with managers
+    const onRead = deps.guard('viewer');
     // cancel and rollback take an optional body: none is the same as {}, so a bare POST works and the schema still holds
     const emptyBodyIsObject = async (request: { body: unknown }) => {
       request.body ??= {};
@@ -196,13 +199,13 @@ export function campaignRoutes(deps: CampaignRouteDeps): FastifyPluginAsyncTypeb
     });
 
     app.get('/api/campaigns', {
-      onRequest,
+      onRequest: onRead,
       schema: { summary: 'Every price campaign kept', response: { 200: campaignListSchema, ...denied } },
       handler: async () => ({ campaigns: deps.campaigns.list() }),
     });
 
     app.get('/api/campaigns/:id', {
-      onRequest,
+      onRequest: onRead,
       config: { fieldWords: CAMPAIGN_FIELDS },
       schema: {
         summary: 'One price campaign: label counts by state and the failed labels',

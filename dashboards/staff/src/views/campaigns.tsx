@@ -50,9 +50,9 @@ export function CampaignsView() {
     });
   }, []);
 
-  // managers load the list (again when who is signed in changes); staff see what the stream brings
+  // everyone signed in loads the list (again when who is signed in changes); only managers get the actions
   useEffect(() => {
-    if (!manage) return;
+    if (!who) return;
     const abort = new AbortController();
     getJson<{ campaigns: CampaignView[] }>('/api/campaigns', { signal: abort.signal, quietRefusal: true }).then(
       (answer) => {
@@ -64,7 +64,7 @@ export function CampaignsView() {
       },
     );
     return () => abort.abort();
-  }, [manage, who, keepViews]);
+  }, [who, keepViews]);
 
   const progress = liveCampaigns.value as ReadonlyMap<string, CampaignProgressEvent>;
   const seenAt = (id: string) => {
@@ -81,7 +81,7 @@ export function CampaignsView() {
   const keepOne = useCallback((view: CampaignView) => keepViews([view]), [keepViews]);
 
   // a progress event changed what a campaign lists (failed, mismatched, waiting labels): GET /api/campaigns/:id has them
-  const stale = manage ? entries.filter(needsDetail).map((entry) => entry.id) : [];
+  const stale = who ? entries.filter(needsDetail).map((entry) => entry.id) : [];
   const staleKey = stale.join(',');
   useEffect(() => {
     for (const id of stale) {
