@@ -1,8 +1,8 @@
 /**
  * Availability for online orders on the OPC UA address space, read as a generic client would: a real gateway (aedes,
- * SQLite, OPC UA on port 0, security None and anonymous for a read-only client), node-opcua's client finding the
- * store's namespace by its URI, the variable by browse names (Store / Availability / <sku>), reading it, and seeing it
- * follow the shelf's readings over MQTT — the same units GET /api/availability gives.
+ * SQLite, OPC UA on port 0, security None on loopback and a named user — the gateway allows no anonymous session),
+ * node-opcua's client finding the store's namespace by its URI, the variable by browse names (Store / Availability /
+ * <sku>), reading it, and seeing it follow the shelf's readings over MQTT — the same units GET /api/availability gives.
  */
 import type { MqttClient } from 'mqtt';
 import {
@@ -12,16 +12,20 @@ import {
   OPCUAClient,
   SecurityPolicy,
   StatusCodes,
+  UserTokenType,
   type ClientSession,
   type DataValue,
 } from 'node-opcua-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SkuAvailability } from '../../edge/insight/availability.js';
+import { hashOpcuaPassword } from '../../edge/opcua/opcua-users.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 const MILK = '4000000000017'; // shelf-a facing 1, 1040 g a unit, its only facing
 const CHOCOLATE = '4000000000031'; // shelf-b facing 1: never reads in this test
 const SAFETY_UNITS = 2;
+/** HQ's online-shop reader, as store IT would configure it */
+const READER = { type: UserTokenType.UserName, userName: 'online-shop', password: 'stock for the web shop' } as const;
 
 describe('OPC UA: availability per sku', () => {
   let gw: TestGateway;
@@ -38,7 +42,7 @@ describe('OPC UA: availability per sku', () => {
             host: '127.0.0.1',
             hostname: '127.0.0.1',
             port: 0,
-            allowAnonymous: true,
+            users: [{ username: READER.userName, passwordHash: await hashOpcuaPassword(READER.password, 1024) }],
             allowUnsecured: true,
             scalesNodeset: false,
           },
@@ -54,7 +58,7 @@ describe('OPC UA: availability per sku', () => {
       connectionStrategy: { maxRetry: 0, initialDelay: 50, maxDelay: 100 },
     });
     await client.connect(gw.built.opcuaServer.endpointUrl as string);
-    session = await client.createSession();
+    session = await client.createSession(READER);
     shelf = await gw.connectDevice('shelf-a', 'shelf');
   }, 60_000);
 
