@@ -14,7 +14,12 @@ import type { LabelFlashing } from '../labels/label-flashes.js';
 
 export const HQ_ACTOR = 'hq';
 
-export type HqPriceCampaign = { campaignId: string; prices: readonly { sku: string; priceCents: number }[]; startsAt?: string };
+export type HqPriceCampaign = {
+  campaignId: string;
+  prices: readonly { sku: string; priceCents: number }[];
+  startsAt?: string;
+  title?: string;
+};
 export type HqLabelFlash = { labels: readonly string[]; durationS?: number };
 export type HqAnswer = { outcome: 'ok' | 'failed'; detail?: unknown; reason?: string };
 
