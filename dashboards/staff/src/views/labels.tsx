@@ -34,6 +34,9 @@ export function LabelsView() {
   const manage = canManage();
   const who = principal.value?.name;
   const [answer, setAnswer] = useState<LabelPage | null>(null);
+  // the page the answer is of: the address changes at a click, the rows when the gateway answers, and the range
+  // shown must name the rows shown (it said 51–100 over labels 1–50 while the next page loaded)
+  const [answerPage, setAnswerPage] = useState(1);
   const [checkedAt, setCheckedAt] = useState<number | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [reloads, setReloads] = useState(0);
@@ -50,6 +53,7 @@ export function LabelsView() {
 
   useEffect(() => {
     if (!who) return;
+    const pageAsked = filter.page;
     const load = () => {
       if (loading.current) return; // one request at a time: a slow gateway is not asked again meanwhile
       const abort = new AbortController();
@@ -58,6 +62,7 @@ export function LabelsView() {
         .then(
           (page) => {
             setAnswer(page);
+            setAnswerPage(pageAsked);
             setProblem(null);
             setCheckedAt(Date.now());
           },
@@ -88,7 +93,7 @@ export function LabelsView() {
   const counts = answer?.counts;
   const needAttention = counts ? ATTENTION_PROBLEMS.reduce((sum, kind) => sum + counts[kind], 0) : 0;
   const all = counts ? Object.values(counts).reduce((sum, n) => sum + n, 0) : 0;
-  const first = answer && answer.labels.length > 0 ? (filter.page - 1) * PAGE_SIZE + 1 : 0;
+  const first = answer && answer.labels.length > 0 ? (answerPage - 1) * PAGE_SIZE + 1 : 0;
   const last = answer ? first + answer.labels.length - 1 : 0;
 
   return (
