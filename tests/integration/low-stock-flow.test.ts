@@ -61,10 +61,13 @@ describe('shelf drains over MQTT → one alert → restock → resolved', () => 
     );
     expect(alert).toMatchObject({ kind: 'low-stock', state: 'open', shelfId: 'shelf-a', facing: 1, sku: '4000000000017' });
 
-    // readings keep arriving while the facing stays low: the alert follows them, still one alert, not one per reading
-    const followed = nextEvent(gw, 'alert.changed', ({ alert: a }) => a.units === 1 && a.title.endsWith('1 left'));
+    // readings keep arriving while the facing stays low: the alert follows their units, still one alert, not one per
+    // reading; having been empty it keeps that worst level (critical, "Out of stock") until it is restocked
+    const followed = nextEvent(gw, 'alert.changed', ({ alert: a }) => a.units === 1);
     for (const units of [0, 1, 0, 2, 1]) await publishUnits(shelf, units);
-    expect((await followed).alert.id).toBe(alert!.id);
+    const { alert: following } = await followed;
+    expect(following.id).toBe(alert!.id);
+    expect(following).toMatchObject({ severity: 'critical', title: expect.stringMatching(/out of stock/i) as string });
     expect(await activeAlerts(gw)).toHaveLength(1);
     expect(await gw.built.metrics.value('smartstore_alerts_opened_total', { kind: 'low-stock' })).toBe(1);
 
