@@ -100,6 +100,12 @@ describe.skipIf(!haveChromium)('staff page: store map', () => {
     await expect.poll(() => low.getAttribute('data-fill')).toBe('empty');
     expect(await low.getByTestId('facing-level').textContent()).toBe('Empty');
 
+    // the history is written behind (batched): once the gateway serves the empty minute too, the chart must draw all 5
+    await expect
+      .poll(async () => ((await (await gw.api('/api/facings/shelf-a/1/history')).json()) as { points: unknown[] }).points.length, {
+        timeout: 10_000,
+      })
+      .toBeGreaterThanOrEqual(5);
     // keyboard: the facing is a button; Enter opens its history
     await low.focus();
     await page.keyboard.press('Enter');
