@@ -118,6 +118,10 @@ describe.skipIf(!haveChromium)('staff page: access points with unsupported firmw
     expect(await rows.first().getByTestId('label-reason').textContent()).toBe(
       'Access point oepl-ap-1 cannot reach it: unsupported firmware 2.55: OpenEPaperLink 2.60 or later needed',
     );
+    // a shift on another tab learns of them too: the Labels tab counts the labels that need someone
+    const badge = page.getByTestId('labels-attention');
+    await expect.poll(() => badge.textContent(), { timeout: 10_000 }).toBe(String(TAGS));
+    expect(await badge.getAttribute('aria-label')).toBe(`${TAGS} labels need attention`);
     await page.screenshot({ path: join(mkdtempSync(join(tmpdir(), 'staff-label-firmware-')), 'old-ap.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
     expect(await cspViolations()).toEqual([]);

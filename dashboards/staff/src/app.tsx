@@ -14,6 +14,7 @@ import { LabelsView } from './views/labels.js';
 import { DevicesView } from './views/devices.js';
 import { CampaignsView } from './views/campaigns.js';
 import { KpisView } from './views/kpis.js';
+import { labelsNeedingAttention, watchLabelAttention } from './views/labels/label-attention.js';
 
 export type ViewEntry = { id: string; title: string; component: ComponentType };
 
@@ -123,6 +124,8 @@ function AlertAnnouncer() {
 
 function Nav({ current }: { current: ViewEntry }) {
   const active = alerts.value.size;
+  const labelProblems = labelsNeedingAttention.value ?? 0;
+  useEffect(() => watchLabelAttention(), []);
   return (
     <nav class="tabs" aria-label="Views">
       <ul class="tabs__list">
@@ -138,6 +141,15 @@ function Nav({ current }: { current: ViewEntry }) {
               {view.id === 'alerts' && active > 0 && (
                 <span class="tabs__count" aria-label={plural(active, 'active alert')}>
                   {active}
+                </span>
+              )}
+              {view.id === 'labels' && labelProblems > 0 && (
+                <span
+                  class="tabs__count"
+                  data-testid="labels-attention"
+                  aria-label={`${plural(labelProblems, 'label needs', 'labels need')} attention`}
+                >
+                  {labelProblems}
                 </span>
               )}
             </a>
