@@ -4,25 +4,14 @@
 // (updatedAt) is ignored, and so is a late copy of an alert already seen resolved.
 import { batch, computed, signal } from '@preact/signals';
 import { isActive, type Alert } from '../../../edge/alerts/alerts.js';
+import type { FacingStockView } from '../../../edge/stock/shelf-stock-book.js';
 import { ApiError, getJson, sendJson } from './api.js';
 import { askForToken, forgetToken, principal, storedToken, type Principal } from './session.js';
 
 export type StoreInfo = { storeId: string; currency: string; locale: string; timeZone: string };
-/** A facing's stock as GET /api/shelves and the `stock` event carry it (docs/http-api.md `FacingStock`). */
-export type FacingStock = {
-  shelfId: string;
-  facing: number;
-  sku: string;
-  name: string;
-  units: number | null;
-  weightG: number | null;
-  capacityUnits: number;
-  lowStockUnits: number;
-  restockUnits: number;
-  level: 'ok' | 'low' | 'unknown';
-  source: 'load-cell' | 'sales-estimate' | null;
-  updatedAt: number | null;
-};
+/** A facing's stock as GET /api/shelves and the `stock` event carry it (docs/http-api.md `FacingStock`): the
+ * server's own type, so a field it adds or renames is a compile error here, not a blank on a tablet. */
+export type FacingStock = FacingStockView;
 /** Where the planogram's optional layout puts a shelf (GET /api/shelves `place`), and its aisles in walking order. */
 export type ShelfPlace = { aisle: string; side: 'left' | 'right'; order: number };
 export type StoreLayout = { aisles: readonly { aisle: string; name?: string }[]; places: ReadonlyMap<string, ShelfPlace> };

@@ -1,16 +1,8 @@
 // The pick list as the page shows it: GET /api/replenishment's lines in their groups (by aisle when the planogram has
 // a layout), each line's urgency in words. Pure.
-export type PickLine = {
-  shelfId: string;
-  facing: number;
-  sku: string;
-  name: string;
-  aisle?: string;
-  urgency: 'empty' | 'predicted' | 'low';
-  units: number;
-  unitsToBring: number;
-  emptyAt?: number;
-};
+import type { PickLine } from '../../../../../edge/insight/replenishment.js';
+/** A line of GET /api/replenishment: the server's own type (edge/insight/replenishment.ts). */
+export type { PickLine };
 export type PickListAnswer = { at: number; lines: PickLine[]; aisles?: Array<{ aisle: string | null; lines: PickLine[] }> };
 export type PickGroup = { aisle: string | null; lines: PickLine[] };
 
