@@ -1,11 +1,11 @@
 // The Devices view: every registered device by kind, the disconnected and the disabled first, connected as the live
 // stream says now, last seen and battery; for admins (devices are store IT's) disable/enable and a new secret, each
 // after a confirmation. The list is fetched (GET /api/devices) on open, every REFRESH_MS and after a change.
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, getJson } from '../api.js';
+import { useCallback, useState } from 'preact/hooks';
 import { plural } from '../format.js';
 import { devices as liveDevices } from '../live.js';
 import { principal } from '../session.js';
+import { usePolledJson } from '../use-polled-json.js';
 import { DeviceItem } from './devices/device-item.js';
 import { deviceGroups, type DeviceView } from './devices/device-model.js';
 import '../styles/devices.css';
@@ -18,47 +18,21 @@ const REFRESH_MS = 60_000;
 export function DevicesView() {
   const who = principal.value;
   const admin = who?.role === 'admin';
-  const [list, setList] = useState<readonly DeviceView[] | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
   const [shown, setShown] = useState<Readonly<Record<string, number>>>({});
-  const [reloads, setReloads] = useState(0);
-  const loading = useRef<AbortController | null>(null);
-  const reload = useCallback(() => setReloads((n) => n + 1), []);
-
-  useEffect(() => {
-    if (!who) return;
-    const load = () => {
-      if (loading.current) return;
-      const abort = new AbortController();
-      loading.current = abort;
-      getJson<{ devices: DeviceView[] }>('/api/devices', { signal: abort.signal, quietRefusal: true })
-        .then(
-          (answer) => {
-            setList(answer.devices);
-            setProblem(null);
-          },
-          (error: unknown) => {
-            if (abort.signal.aborted) return;
-            setProblem(`Devices could not be loaded: ${error instanceof ApiError ? error.message : 'try again'}.`);
-          },
-        )
-        .finally(() => {
-          if (loading.current === abort) loading.current = null;
-        });
-    };
-    load();
-    const timer = setInterval(load, REFRESH_MS);
-    return () => {
-      clearInterval(timer);
-      loading.current?.abort();
-      loading.current = null;
-    };
-  }, [who?.name, reloads]);
+  const devicesRead = usePolledJson<{ devices: DeviceView[] }>(who ? '/api/devices' : null, {
+    refreshMs: REFRESH_MS,
+    what: 'Devices',
+    quietRefusal: true,
+    readAgainFor: who?.name,
+  });
+  const { problem, reload, update } = devicesRead;
+  const list = devicesRead.data?.devices ?? null;
 
   /** A change's answer (disable, enable) replaces that device at once; the next load brings the rest. */
-  const changed = useCallback((device: DeviceView) => {
-    setList((current) => current?.map((known) => (known.id === device.id ? device : known)) ?? current);
-  }, []);
+  const changed = useCallback(
+    (device: DeviceView) => update((data) => ({ devices: data.devices.map((known) => (known.id === device.id ? device : known)) })),
+    [update],
+  );
 
   const live = liveDevices.value;
   const groups = list ? deviceGroups(list, (id) => live.get(id)?.connected) : [];

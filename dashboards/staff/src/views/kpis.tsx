@@ -1,7 +1,7 @@
 // The KPIs view: the store's numbers over the last days as tiles (time to replenish, price updates, mismatches, and
 // the shelf KPIs when the gateway has them) and one chart per day-series, each with its numbers as a table.
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import { ApiError, getJson } from '../api.js';
+import { useMemo, useState } from 'preact/hooks';
+import { usePolledJson } from '../use-polled-json.js';
 import { DayChart } from './kpis/day-chart.js';
 import { daySeries, kpiTiles, type KpisAnswer } from './kpis/kpi-model.js';
 import '../styles/kpis.css';
@@ -13,29 +13,7 @@ const REFRESH_MS = 60_000;
 
 export function KpisView() {
   const [days, setDays] = useState<number>(WINDOWS_DAYS[0]);
-  const [answer, setAnswer] = useState<KpisAnswer | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
-
-  useEffect(() => {
-    const abort = new AbortController();
-    const load = () =>
-      getJson<KpisAnswer>(`/api/kpis?days=${days}`, { signal: abort.signal }).then(
-        (loaded) => {
-          setAnswer(loaded);
-          setProblem(null);
-        },
-        (error: unknown) => {
-          if (!abort.signal.aborted)
-            setProblem(`The KPIs could not be loaded: ${error instanceof ApiError ? error.message : 'try again'}.`);
-        },
-      );
-    void load();
-    const timer = setInterval(() => void load(), REFRESH_MS);
-    return () => {
-      abort.abort();
-      clearInterval(timer);
-    };
-  }, [days]);
+  const { data: answer, problem } = usePolledJson<KpisAnswer>(`/api/kpis?days=${days}`, { refreshMs: REFRESH_MS, what: 'The KPIs' });
 
   const tiles = useMemo(() => (answer ? kpiTiles(answer) : []), [answer]);
   const charts = useMemo(() => (answer ? daySeries(answer) : []), [answer]);

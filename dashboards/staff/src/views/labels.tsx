@@ -3,11 +3,10 @@
 // store with thousands of labels keeps a small page. Filters (problems only, one driver) live in the address. The
 // notice of access points with firmware too old comes from the same answer. Managers move a label to another facing
 // or send its confirmed price again.
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, getJson } from '../api.js';
 import { plural } from '../format.js';
 import { replaceQuery, route } from '../route.js';
 import { canManage, principal } from '../session.js';
+import { usePolledJson } from '../use-polled-json.js';
 import { LabelFirmwareNotice } from './labels/label-firmware.js';
 import {
   ATTENTION_PROBLEMS,
@@ -33,56 +32,17 @@ export function LabelsView() {
   const filter = filterOf(route.value.query);
   const manage = canManage();
   const who = principal.value?.name;
-  const [answer, setAnswer] = useState<LabelPage | null>(null);
-  // the page the answer is of: the address changes at a click, the rows when the gateway answers, and the range
-  // shown must name the rows shown (it said 51–100 over labels 1–50 while the next page loaded)
-  const [answerPage, setAnswerPage] = useState(1);
-  const [checkedAt, setCheckedAt] = useState<number | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
-  const [reloads, setReloads] = useState(0);
-  const loading = useRef<AbortController | null>(null);
   const path = labelsPath(filter, PAGE_SIZE);
-
-  const followUp = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const reload = useCallback(() => {
-    setReloads((n) => n + 1);
-    clearTimeout(followUp.current);
-    followUp.current = setTimeout(() => setReloads((n) => n + 1), FOLLOW_UP_MS);
-  }, []);
-  useEffect(() => () => clearTimeout(followUp.current), []);
-
-  useEffect(() => {
-    if (!who) return;
-    const pageAsked = filter.page;
-    const load = () => {
-      if (loading.current) return; // one request at a time: a slow gateway is not asked again meanwhile
-      const abort = new AbortController();
-      loading.current = abort;
-      getJson<LabelPage>(path, { signal: abort.signal })
-        .then(
-          (page) => {
-            setAnswer(page);
-            setAnswerPage(pageAsked);
-            setProblem(null);
-            setCheckedAt(Date.now());
-          },
-          (error: unknown) => {
-            if (abort.signal.aborted) return;
-            setProblem(`Labels could not be loaded: ${error instanceof ApiError ? error.message : 'try again'}.`);
-          },
-        )
-        .finally(() => {
-          if (loading.current === abort) loading.current = null;
-        });
-    };
-    load();
-    const timer = setInterval(load, REFRESH_MS);
-    return () => {
-      clearInterval(timer);
-      loading.current?.abort();
-      loading.current = null;
-    };
-  }, [path, who, reloads]);
+  const labelsRead = usePolledJson<LabelPage>(who ? path : null, {
+    refreshMs: REFRESH_MS,
+    what: 'Labels',
+    followUpMs: FOLLOW_UP_MS,
+    readAgainFor: who,
+  });
+  const { data: answer, problem, loadedAt: checkedAt, reload } = labelsRead;
+  // the rows shown are of the page last answered, not of the address (changed at the click, before the answer): the
+  // range must name the rows shown (it said 51–100 over labels 1–50 while the next page loaded)
+  const shownOffset = Number(new URLSearchParams(labelsRead.dataPath?.split('?')[1]).get('offset') ?? 0);
 
   const setFilter = (next: Partial<LabelFilter>) => replaceQuery(queryOf({ ...filter, page: 1, ...next }));
   const goToPage = (page: number) => {
@@ -93,7 +53,7 @@ export function LabelsView() {
   const counts = answer?.counts;
   const needAttention = counts ? ATTENTION_PROBLEMS.reduce((sum, kind) => sum + counts[kind], 0) : 0;
   const all = counts ? Object.values(counts).reduce((sum, n) => sum + n, 0) : 0;
-  const first = answer && answer.labels.length > 0 ? (answerPage - 1) * PAGE_SIZE + 1 : 0;
+  const first = answer && answer.labels.length > 0 ? shownOffset + 1 : 0;
   const last = answer ? first + answer.labels.length - 1 : 0;
 
   return (
