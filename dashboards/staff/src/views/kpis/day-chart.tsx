@@ -38,7 +38,15 @@ export function DayChart({ series }: { series: DaySeries }) {
         axes: [{ stroke: '#374151' }, { stroke: '#374151', size: 50 }],
         series: [
           {},
-          { label: series.title, stroke: '#1d4ed8', width: 2, fill: 'rgba(29, 78, 216, 0.12)', points: { size: 6 }, spanGaps: false },
+          // points always: a day with a value between days without any (a store's first campaign) has no line to draw
+          {
+            label: series.title,
+            stroke: '#1d4ed8',
+            width: 2,
+            fill: 'rgba(29, 78, 216, 0.12)',
+            points: { show: true, size: 5 },
+            spanGaps: false,
+          },
         ],
       },
       data,
