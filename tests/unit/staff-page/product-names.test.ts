@@ -14,7 +14,7 @@ const milk: FacingStock = {
   lowStockUnits: 3,
   restockUnits: 10,
   level: 'ok',
-  source: 'load-cell',
+  source: 'weight',
   updatedAt: 1,
 };
 
