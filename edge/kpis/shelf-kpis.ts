@@ -6,7 +6,7 @@
  * these functions turn them into numbers over a window and per UTC day (the staff page charts the days).
  */
 import type { Alert } from '../alerts/alerts.js';
-import { DAY_MS, percentile, utcDay } from './kpi.js';
+import { DAY_MS, percentile, utcDaysOf } from './kpi.js';
 
 /** A facing whose units the gateway knows since `since`: its time from then on counts as facing-time. */
 export type WatchedFacing = { shelfId: string; facing: number; since: number };
@@ -91,8 +91,7 @@ const minutes = (ms: number) => Math.round(ms / 6_000) / 10;
  */
 function daysOf(from: number, to: number): { names: string[]; index: (at: number) => number; start: (index: number) => number } {
   const first = Math.floor(from / DAY_MS);
-  const names: string[] = [];
-  for (let day = first; day <= Math.floor(to / DAY_MS); day++) names.push(utcDay(day * DAY_MS));
+  const names = utcDaysOf(from, to);
   return { names, index: (at) => Math.floor(at / DAY_MS) - first, start: (index) => (first + index) * DAY_MS };
 }
 
