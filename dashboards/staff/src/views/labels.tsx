@@ -7,17 +7,9 @@ import { plural } from '../format.js';
 import { replaceQuery, route } from '../route.js';
 import { canManage, principal } from '../session.js';
 import { usePolledJson } from '../use-polled-json.js';
+import { attentionCount } from './labels/label-attention.js';
 import { LabelFirmwareNotice } from './labels/label-firmware.js';
-import {
-  ATTENTION_PROBLEMS,
-  countsWords,
-  driverName,
-  filterOf,
-  labelsPath,
-  queryOf,
-  type LabelFilter,
-  type LabelPage,
-} from './labels/label-model.js';
+import { countsWords, driverName, filterOf, labelsPath, queryOf, type LabelFilter, type LabelPage } from './labels/label-model.js';
 import { LabelRow } from './labels/label-row.js';
 import '../styles/labels.css';
 
@@ -51,7 +43,7 @@ export function LabelsView() {
     document.getElementById('view-heading')?.scrollIntoView();
   };
   const counts = answer?.counts;
-  const needAttention = counts ? ATTENTION_PROBLEMS.reduce((sum, kind) => sum + counts[kind], 0) : 0;
+  const needAttention = counts ? attentionCount(counts) : 0;
   const all = counts ? Object.values(counts).reduce((sum, n) => sum + n, 0) : 0;
   const first = answer && answer.labels.length > 0 ? shownOffset + 1 : 0;
   const last = answer ? first + answer.labels.length - 1 : 0;
