@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { settledRefresh } from '../../../dashboards/staff/src/views/pick-list/settled-refresh.js';
+import { settledRefresh } from '../../../dashboards/staff/src/settled-refresh.js';
 
 describe('settledRefresh', () => {
   beforeEach(() => vi.useFakeTimers({ now: 0 }));

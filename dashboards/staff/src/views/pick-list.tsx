@@ -12,7 +12,7 @@ import { principal } from '../session.js';
 import '../styles/pick-list.css';
 import { aisleTitle } from './map/map-model.js';
 import { aisleName, loadStoreLayout } from './map/store-layout.js';
-import { settledRefresh } from './pick-list/settled-refresh.js';
+import { settledRefresh } from '../settled-refresh.js';
 import { pickGroups, totalWords, urgencyWords, type PickListAnswer, type PickOrder } from './pick-list/pick-list-model.js';
 
 const REFRESH_AFTER_CHANGE_MS = 2_000;

@@ -8,7 +8,7 @@ import 'uplot/dist/uPlot.min.css';
 import { ApiError, getJson } from '../../api.js';
 import { formatDateTime } from '../../format.js';
 import { facings, storeInfo } from '../../live.js';
-import { settledRefresh, type SettledRefresh } from '../pick-list/settled-refresh.js';
+import { settledRefresh, type SettledRefresh } from '../../settled-refresh.js';
 import { historySummary, type HistoryPoint } from './map-model.js';
 
 type HistoryAnswer = {

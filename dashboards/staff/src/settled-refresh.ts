@@ -1,5 +1,6 @@
 // "Fetch again once the store has been quiet for a moment, but never wait longer than this": a debounce with a
-// longest wait, so a busy store (a stock event every second, all day) still gets a fresh pick list every few seconds.
+// longest wait, so a busy store (a stock event every second, all day) still gets a fresh pick list and facing chart
+// every few seconds.
 
 export type SettledRefresh = { changed(): void; cancel(): void };
 
