@@ -38,6 +38,7 @@ import { OpcuaServerModule } from './opcua/module.js';
 import { OpcuaDeviceDriver } from './opcua/device-driver.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { PlanogramModule } from './planogram/module.js';
+import { facingKey } from './planogram/planogram.js';
 import { PrivacyModule } from './privacy/module.js';
 import { RetentionModule } from './privacy/retention.js';
 import { caFiles } from './pki/ca-files.js';
@@ -349,7 +350,7 @@ function gatewayModules(shared: SharedParts): ModuleSpec[] {
           scales: () =>
             new Map(
               planogram.index.planogram.facings.map((f) => [
-                `${f.shelfId}/${f.facing}`,
+                facingKey(f.shelfId, f.facing),
                 { tareG: f.tareG, unitWeightG: planogram.index.product(f.sku)?.unitWeightG ?? Number.NaN },
               ]),
             ),
