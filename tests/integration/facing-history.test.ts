@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FacingHistoryStore } from '../../edge/stock/facing-history-store.js';
-import { SqliteDatabase } from '../../edge/storage/database.js';
-import { migrate } from '../../edge/storage/migrate.js';
+import type { SqliteDatabase } from '../../edge/storage/database.js';
+import { migratedDatabase, type MigratedDatabase } from '../helpers/migrated-database.js';
 import { eventually, restartableShelfGateways, type TestGateway } from '../helpers/test-gateway.js';
 
 const UNIT_G = 1040; // oat milk, shelf-a facing 1
@@ -107,18 +107,13 @@ describe('facing history over a real gateway', () => {
 });
 
 describe('FacingHistoryStore.pruneBefore on a real SQLite file', () => {
-  let dir: string;
+  let fixture: MigratedDatabase;
   let db: SqliteDatabase;
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'smartstore-history-prune-'));
-    db = new SqliteDatabase(join(dir, 'gateway.db'));
-    await db.open();
-    await migrate(db);
+    fixture = await migratedDatabase('smartstore-history-prune-');
+    db = fixture.db;
   });
-  afterEach(async () => {
-    await db.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterEach(() => fixture.dispose());
 
   it('deletes every row before the cutoff in bounded batches and keeps the newer ones', async () => {
     const rows: [string, number, number, number, number][] = [];

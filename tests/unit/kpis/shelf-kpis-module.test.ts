@@ -1,39 +1,31 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../../edge/alerts/alerts.js';
 import { GatewayBus } from '../../../edge/core/events.js';
 import { KpisModule } from '../../../edge/kpis/module.js';
 import type { FacingStockView } from '../../../edge/stock/shelf-stock-book.js';
-import { SqliteDatabase } from '../../../edge/storage/database.js';
-import { migrate } from '../../../edge/storage/migrate.js';
+import type { SqliteDatabase } from '../../../edge/storage/database.js';
+import { migratedDatabase, type MigratedDatabase } from '../../helpers/migrated-database.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const T0 = Date.UTC(2026, 11, 1, 10);
 const log = pino({ level: 'silent' });
 
-let dir: string;
+let fixture: MigratedDatabase;
 let db: SqliteDatabase;
 let now = T0;
 let handlerErrors: unknown[] = [];
 let bus: GatewayBus;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'smartstore-shelf-kpis-'));
-  db = new SqliteDatabase(join(dir, 'gateway.db'));
-  await db.open();
-  await migrate(db);
+  fixture = await migratedDatabase('smartstore-shelf-kpis-');
+  db = fixture.db;
   now = T0;
   handlerErrors = [];
   bus = new GatewayBus({ onHandlerError: ({ error }) => handlerErrors.push(error) });
 });
-afterEach(async () => {
-  await db.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterEach(() => fixture.dispose());
 
 const view = (facing: number, units: number | null): FacingStockView => ({
   shelfId: 'shelf-a',

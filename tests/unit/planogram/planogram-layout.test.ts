@@ -1,12 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PlanogramFileError, loadPlanogramFile, parsePlanogram } from '../../../edge/planogram/planogram-file.js';
 import { PlanogramIndex } from '../../../edge/planogram/planogram.js';
 import { PlanogramStore } from '../../../edge/planogram/planogram-store.js';
-import { SqliteDatabase } from '../../../edge/storage/database.js';
-import { migrate } from '../../../edge/storage/migrate.js';
+import type { SqliteDatabase } from '../../../edge/storage/database.js';
+import { migratedDatabase, type MigratedDatabase } from '../../helpers/migrated-database.js';
 
 const DEMO = new URL('../../../config/planogram.demo.yaml', import.meta.url).pathname;
 
@@ -86,18 +83,13 @@ describe('planogram layout', () => {
 });
 
 describe('PlanogramStore with a layout', () => {
-  let dir: string;
+  let fixture: MigratedDatabase;
   let db: SqliteDatabase;
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'smartstore-layout-test-'));
-    db = new SqliteDatabase(join(dir, 'gateway.db'));
-    await db.open();
-    await migrate(db);
+    fixture = await migratedDatabase('smartstore-layout-test-');
+    db = fixture.db;
   });
-  afterEach(async () => {
-    await db.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterEach(() => fixture.dispose());
 
   it('round-trips the layout in the walking order, and a planogram without one clears it', async () => {
     const store = new PlanogramStore(db);
