@@ -8,7 +8,7 @@
  * rotated meanwhile (`smartstore-edge device rotate-secret`) is re-provisioned when the broker refuses it.
  * SMARTSTORE_DEMO_CONFIG=<file> runs it on another config than config/demo.yaml (other ports, another data dir).
  * SIGINT or SIGTERM (Ctrl+C, `kill`, or npm passing one on: the script `exec`s node, so npm's signal reaches it) stops
- * it in order within seconds; a second one exits at once.
+ * it in order within seconds (Ctrl+C's copies from the terminal and from npm count once); a second one exits at once.
  */
 import { randomBytes } from 'node:crypto';
 import { access } from 'node:fs/promises';
@@ -171,6 +171,8 @@ class DemoInterruptedError extends Error {
  * person or a service manager sending SIGTERM never finds the ports still held.
  */
 const STOP_DEADLINE_MS = 20_000;
+/** A stop signal this soon after the first is its copy (the terminal's and npm's), not someone asking again. */
+const SIGNAL_REPEAT_MS = 1_000;
 
 /** The parts the demo started, stopped in reverse order: on a signal, and as well when starting fails half-way. */
 class StartedParts {
@@ -202,12 +204,18 @@ async function main(): Promise<void> {
   let signalled: NodeJS.Signals | undefined;
   let onStopSignal: (signal: NodeJS.Signals) => void = () => undefined;
   const stopSignal = new Promise<NodeJS.Signals>((resolve) => (onStopSignal = resolve));
+  let signalledAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
+    // Ctrl+C in a terminal signals the whole process group, and npm passes its copy on too: the node process gets the
+    // same SIGINT twice within milliseconds. That is one request to stop; only a signal after SIGNAL_REPEAT_MS is a
+    // second one (before, the first Ctrl+C exited at once and left the data dir's lock and WAL behind).
+    if (signalled && Date.now() - signalledAt < SIGNAL_REPEAT_MS) return;
     if (signalled) {
       process.stderr.write(`demo: second ${signal}, exiting now\n`);
       process.exit(130);
     }
     signalled = signal;
+    signalledAt = Date.now();
     setTimeout(() => {
       process.stderr.write(`demo: not stopped within ${STOP_DEADLINE_MS / 1000} s of ${signal}, exiting now\n`);
       process.exit(1);
