@@ -33,6 +33,7 @@ import { createDeviceSession, maySubscribe, publishKeyOf, type DeviceSession } f
 import { guardSocketFrames } from './frame-guard.js';
 import { LoginThrottle } from './login-throttle.js';
 import { installPersistenceShortcut, type PersistenceShortcut } from './persistence-shortcut.js';
+import { installPublishShortcut, type PublishShortcut } from './publish-shortcut.js';
 import { installRoutingShortcut, type RoutingShortcut } from './routing-shortcut.js';
 import { admitMessage, msUntilToken, newMessageBucket, type MessageBucket, type RateVerdict } from './message-rate-limit.js';
 import { asError } from '../core/as-error.js';
@@ -145,6 +146,8 @@ export class DeviceBroker implements DeviceSource {
   private routing: RoutingShortcut | undefined;
   /** skips aedes' stored-subscription lookup for QoS 1 messages no persistent session can be subscribed to */
   private persistenceShortcut: PersistenceShortcut | undefined;
+  /** hands device messages nothing can be routed to straight to `ingest`, without aedes' publish steps */
+  private publishShortcut: PublishShortcut | undefined;
 
   constructor(
     private readonly options: BrokerOptions,
@@ -191,6 +194,9 @@ export class DeviceBroker implements DeviceSource {
     await aedes.listen();
     // after listen(): aedes sets its persistence up there
     this.persistenceShortcut = installPersistenceShortcut(aedes);
+    // needs both mirrors: without one, every message takes aedes' own steps
+    if (this.routing && this.persistenceShortcut)
+      this.publishShortcut = installPublishShortcut(aedes, this.routing, this.persistenceShortcut);
     aedes.on('clientReady', (client) => this.clientReady(client));
     aedes.on('clientDisconnect', (client) => this.clientGone(client));
     // emitted once aedes stored the subscriptions (lib/handlers/subscribe.js completeSubscribe); refused ones have qos 128
@@ -292,6 +298,11 @@ export class DeviceBroker implements DeviceSource {
   /** QoS 1 device messages aedes queued for no persistent session without looking them up (undefined: not installed) */
   get unqueuedMessages(): number | undefined {
     return this.persistenceShortcut?.shortcuts;
+  }
+
+  /** device messages handed to `ingest` without aedes' publish steps (undefined: the shortcut is not installed) */
+  get directlyPublished(): number | undefined {
+    return this.publishShortcut?.shortcuts;
   }
 
   get connectedDevices(): number {
