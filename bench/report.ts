@@ -3,14 +3,14 @@ import type { LatencyResult, LatencySample, LatencySettings } from './alert-late
 import type { ColdStartResult, ColdStartSettings } from './cold-start.js';
 import type { DurabilityResult, DurabilitySettings, KioskRun, LoadSpan } from './durability.js';
 import type { ReplayResult, ReplaySettings } from './insight-replay.js';
-import type { GatewayRefusals, IngestResult, IngestSettings } from './ingest.js';
+import type { GatewayRefusals, IngestResult, IngestRun, IngestSettings } from './ingest.js';
 import type { LabelsBenchResult, LabelsBenchSettings } from './labels.js';
 import type { MemoryResult, MemorySettings } from './memory.js';
 import type { OpcuaBenchResult, OpcuaBenchSettings } from './opcua.js';
 import type { MachineInfo } from './procfs.js';
 import type { RelayDrainResult, RelayDrainSettings } from './relay-drain.js';
 import type { OutboxBenchResult, OutboxBenchSettings } from './relay-outbox.js';
-import { formatInt, formatKiB, formatMs, formatRatio, percentile, verdict } from './stats.js';
+import { formatInt, formatKiB, formatMs, formatRatio, median, percentile, verdict } from './stats.js';
 
 export type BenchResults = {
   quick: boolean;
@@ -28,7 +28,7 @@ export type BenchResults = {
 };
 
 export const TARGETS = {
-  ingestQos0VsAedes: 0.7,
+  ingestQos0VsAedes: 0.9,
   ingestQos1VsAedes: 0.9,
   alertP99Ms: 50,
   coldStartMs: 2_000,
@@ -54,13 +54,16 @@ export function buildRows(results: BenchResults): Row[] {
       const target = result.qos === 0 ? TARGETS.ingestQos0VsAedes : TARGETS.ingestQos1VsAedes;
       const vsAedes = result.median.gateway / result.median.aedes;
       const vsMosquitto = result.median.gateway / result.median.mosquitto;
+      // what a message costs the broker, whatever share of a core it got: moves less with the machine's other load
+      const cpuPerMessage = (runs: IngestRun[]) => median(runs.map((run) => run.brokerCpuUsPerMessage));
+      const perCpuSecond = cpuPerMessage(result.runs.aedes) / cpuPerMessage(result.runs.gateway);
       const load = result.qos === 0 ? `${settings.qos0WindowChunks * 64} in flight/client` : `${settings.qos1Window} in flight/client`;
       rows.push({
         id: result.qos === 0 ? '1a' : '1b',
         benchmark: `Telemetry ingest QoS ${result.qos}, msg/s (${settings.shelves} shelves, ${load}; median of ${settings.runs})`,
         gateway: formatInt(result.median.gateway),
         baseline: `aedes ${formatInt(result.median.aedes)} · mosquitto ${formatInt(result.median.mosquitto)}`,
-        ratio: `${formatRatio(vsAedes)} aedes · ${formatRatio(vsMosquitto)} mosquitto`,
+        ratio: `${formatRatio(vsAedes)} aedes (${formatRatio(perCpuSecond)} per CPU-second) · ${formatRatio(vsMosquitto)} mosquitto`,
         target: `≥ ${target.toFixed(2)}× aedes`,
         result: verdict(vsAedes >= target),
       });

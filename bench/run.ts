@@ -57,7 +57,7 @@ const ingestSettings: IngestSettings = {
   maxOtherCpuPercent: 30,
   ...(quick
     ? { runs: 1, warmupMs: 1_500, measureMs: 2_000, maxRetries: 0 }
-    : { runs: 3, warmupMs: 3_000, measureMs: 4_000, maxRetries: 2 }),
+    : { runs: 5, warmupMs: 3_000, measureMs: 4_000, maxRetries: 2 }),
 };
 const latencySettings: LatencySettings = {
   cycles: quick ? 50 : 300,
