@@ -49,7 +49,7 @@ export const OPCUA_BENCH_DEFAULT: OpcuaBenchSettings = {
   rateHz: 10,
   warmupMs: 3_000,
   measureMs: 10_000,
-  startupRuns: 3,
+  startupRuns: 5,
   scalesNodeset: true,
 };
 export const OPCUA_BENCH_SMOKE: OpcuaBenchSettings = {
@@ -66,6 +66,8 @@ type Variant = 'off' | 'opcua' | 'opcua+scales';
 type ChildStartParams = { dataDir: string; planogramFile: string; variant: Variant };
 type ChildStartResult = {
   startMs: number;
+  /** CPU time the process used over startMs (user + system): what start-up costs, whatever else the machine runs */
+  cpuMs: number;
   /** from buildGateway() to every facing's OPC 40200 scale in DeviceSet (added after the server listens); = startMs without */
   scalesAddedMs: number;
   importMs: number;
@@ -79,6 +81,7 @@ export type OpcuaStartup = {
   variant: Variant;
   firstStartMs: number;
   medianStartMs: number;
+  medianCpuMs: number;
   /** until the Scales devices are all in DeviceSet (added after start-up, in batches) */
   medianScalesAddedMs: number;
   importMs: number;
@@ -129,14 +132,18 @@ async function childStart(params: ChildStartParams): Promise<ChildStartResult> {
     users: [{ username: BENCH_USER.userName, passwordHash: await hashOpcuaPassword(BENCH_USER.password, 1024) }],
   };
   const startAt = performance.now();
+  const cpuAtStart = process.cpuUsage();
   gateway = buildGateway(config, { log: createLogger({ level: 'silent', pretty: false }) });
   gateway.bus.on('stock.changed', 'bench', () => stockChanges++);
   await gateway.gateway.start();
   const startMs = performance.now() - startAt;
+  const cpu = process.cpuUsage(cpuAtStart);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   await gateway.opcuaServer.scalesAdded;
   const scalesAddedMs = performance.now() - startAt;
   return {
     startMs,
+    cpuMs,
     scalesAddedMs,
     importMs: imported - began,
     rssBytes: rssOf('self'),
@@ -198,13 +205,15 @@ async function measureStartup(
       variant,
       firstStartMs: Math.round(first.startMs),
       medianStartMs: Math.round(median(counted.map((s) => s.startMs))),
+      medianCpuMs: Math.round(median(counted.map((s) => s.cpuMs))),
       medianScalesAddedMs: Math.round(median(counted.map((s) => s.scalesAddedMs))),
       importMs: Math.round(median(counted.map((s) => s.importMs))),
       rssMB: Math.round(median(counted.map((s) => s.rssBytes)) / 1e6),
     };
     const scales = variant === 'opcua+scales' ? `, Scales devices all in DeviceSet at ${result.medianScalesAddedMs} ms` : '';
     progress(
-      `opcua: start-up ${variant}: ${result.medianStartMs} ms${scales} (first start ${result.firstStartMs} ms), RSS ${result.rssMB} MB`,
+      `opcua: start-up ${variant}: ${result.medianStartMs} ms (CPU ${result.medianCpuMs} ms)${scales} ` +
+        `(first start ${result.firstStartMs} ms), RSS ${result.rssMB} MB`,
     );
     results.push(result);
   }
