@@ -144,7 +144,10 @@ export class OpcuaServer {
       },
       serverCertificateManager,
       userCertificateManager,
-      nodeset_filename: nodesetFiles(config.scalesNodeset),
+      nodesets: nodesetFiles(config.scalesNodeset),
+      // node-opcua-nodesets ships a precompiled image beside each XML (replayed instead of parsing the XML); the files
+      // come with the package and are never edited, so the image's recorded size is check enough (no SHA-256 of the XML)
+      nodesetLoaderOptions: { trustSiblingImages: true },
       serverInfo: {
         applicationUri: `urn:smartstore-edge:${storeId}`,
         productUri: 'urn:smartstore-edge',
