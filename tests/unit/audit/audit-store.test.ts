@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../../edge/audit/audit-log.js';
@@ -9,28 +6,28 @@ import { AlertStore, alertWrites } from '../../../edge/alerts/alert-store.js';
 import { acknowledgeAlert, openAlert } from '../../../edge/alerts/alerts.js';
 import { WriteBehindWriter } from '../../../edge/storage/write-behind.js';
 import { SqliteDatabase } from '../../../edge/storage/database.js';
-import { migrate } from '../../../edge/storage/migrate.js';
+import { migratedDatabase, type MigratedDatabase } from '../../helpers/migrated-database.js';
 
-let dir: string;
+let fixture: MigratedDatabase;
 let db: SqliteDatabase;
+/** connections a test opened besides the fixture's, closed before the fixture is disposed */
 const opened: SqliteDatabase[] = [];
 
 async function openDb(): Promise<SqliteDatabase> {
-  const connection = new SqliteDatabase(join(dir, 'gateway.db'));
+  const connection = new SqliteDatabase(db.path);
   await connection.open();
   opened.push(connection);
   return connection;
 }
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'smartstore-audit-'));
-  db = await openDb();
-  await migrate(db);
+  fixture = await migratedDatabase('smartstore-audit-');
+  db = fixture.db;
 });
 
 afterEach(async () => {
   for (const connection of opened.splice(0)) await connection.close();
-  await rm(dir, { recursive: true, force: true });
+  await fixture.dispose();
 });
 
 const input = (n: number) => ({ at: 1_000 + n, actor: 'maria', action: 'alert.acknowledged', subject: `alert-${n}`, details: { n } });
@@ -84,7 +81,7 @@ class FlakyDatabase extends SqliteDatabase {
 }
 
 async function openFlaky(): Promise<FlakyDatabase> {
-  const connection = new FlakyDatabase(join(dir, 'gateway.db'));
+  const connection = new FlakyDatabase(db.path);
   await connection.open();
   opened.push(connection);
   return connection;

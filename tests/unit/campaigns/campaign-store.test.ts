@@ -1,26 +1,20 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CampaignStore } from '../../../edge/campaigns/campaign-store.js';
-import { SqliteDatabase } from '../../../edge/storage/database.js';
-import { migrate } from '../../../edge/storage/migrate.js';
+import type { SqliteDatabase } from '../../../edge/storage/database.js';
+import { migratedDatabase, type MigratedDatabase } from '../../helpers/migrated-database.js';
 import { Harness } from './campaign-harness.js';
 
-let dir: string;
+let fixture: MigratedDatabase;
 let db: SqliteDatabase;
 let store: CampaignStore;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'smartstore-campaign-store-'));
-  db = new SqliteDatabase(join(dir, 'gateway.db'));
-  await db.open();
-  await migrate(db);
+  fixture = await migratedDatabase('smartstore-campaign-store-');
+  db = fixture.db;
   store = new CampaignStore(db);
 });
 afterEach(async () => {
-  await db.close();
-  await rm(dir, { recursive: true, force: true });
+  await fixture.dispose();
 });
 
 /** every row of a board, as a flush that found everything dirty would write it */

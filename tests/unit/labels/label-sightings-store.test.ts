@@ -1,25 +1,19 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LabelSightingStore } from '../../../edge/labels/label-sightings-store.js';
-import { SqliteDatabase } from '../../../edge/storage/database.js';
-import { migrate } from '../../../edge/storage/migrate.js';
+import type { SqliteDatabase } from '../../../edge/storage/database.js';
+import { migratedDatabase, type MigratedDatabase } from '../../helpers/migrated-database.js';
 
-let dir: string;
+let fixture: MigratedDatabase;
 let db: SqliteDatabase;
 let store: LabelSightingStore;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'smartstore-sightings-'));
-  db = new SqliteDatabase(join(dir, 'gateway.db'));
-  await db.open();
-  await migrate(db);
+  fixture = await migratedDatabase('smartstore-sightings-');
+  db = fixture.db;
   store = new LabelSightingStore(db);
 });
 afterEach(async () => {
-  await db.close();
-  await rm(dir, { recursive: true, force: true });
+  await fixture.dispose();
 });
 
 describe('label sightings store', () => {

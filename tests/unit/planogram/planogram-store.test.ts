@@ -1,27 +1,21 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Planogram } from '../../../edge/planogram/planogram.js';
-import { SqliteDatabase } from '../../../edge/storage/database.js';
-import { migrate } from '../../../edge/storage/migrate.js';
+import type { SqliteDatabase } from '../../../edge/storage/database.js';
+import { migratedDatabase, type MigratedDatabase } from '../../helpers/migrated-database.js';
 import { PlanogramStore, planogramFingerprint } from '../../../edge/planogram/planogram-store.js';
 
-let dir: string;
+let fixture: MigratedDatabase;
 let db: SqliteDatabase;
 let store: PlanogramStore;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'smartstore-planogram-test-'));
-  db = new SqliteDatabase(join(dir, 'gateway.db'));
-  await db.open();
-  await migrate(db);
+  fixture = await migratedDatabase('smartstore-planogram-test-');
+  db = fixture.db;
   store = new PlanogramStore(db);
 });
 
 afterEach(async () => {
-  await db.close();
-  await rm(dir, { recursive: true, force: true });
+  await fixture.dispose();
 });
 
 // already in load() order: products by sku, facings by shelf and facing
