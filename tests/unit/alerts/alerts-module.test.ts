@@ -2,9 +2,6 @@
  * AlertsModule: the low-stock policy applied to stock events, with the clock injected and the module's periodic check
  * called by hand; silences persisted in a real SQLite database (temp dir), so a "restart" is a new module on it.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Alert, AlertChange } from '../../../edge/alerts/alerts.js';
@@ -12,15 +9,15 @@ import { AlertsModule } from '../../../edge/alerts/module.js';
 import { GatewayBus } from '../../../edge/core/events.js';
 import type { FacingStockView } from '../../../edge/stock/shelf-stock-book.js';
 import type { StockLevel } from '../../../edge/stock/stock.js';
-import { SqliteDatabase } from '../../../edge/storage/database.js';
-import { migrate } from '../../../edge/storage/migrate.js';
+import type { SqliteDatabase } from '../../../edge/storage/database.js';
 import { WriteBehindWriter } from '../../../edge/storage/write-behind.js';
+import { migratedDatabase, type MigratedDatabase } from '../../helpers/migrated-database.js';
 
 const silent = pino({ level: 'silent' });
 const REARM_MS = 30 * 60_000;
 const KEY = 'low-stock:shelf-a/1';
 
-let dir: string;
+let fixture: MigratedDatabase;
 let db: SqliteDatabase;
 let writer: WriteBehindWriter;
 let bus: GatewayBus;
@@ -81,10 +78,8 @@ function level(next: StockLevel): void {
 const active = (module: AlertsModule): Alert | undefined => module.service.activeByKey(KEY);
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'smartstore-alerts-module-'));
-  db = new SqliteDatabase(join(dir, 'gateway.db'));
-  await db.open();
-  await migrate(db);
+  fixture = await migratedDatabase('smartstore-alerts-module-');
+  db = fixture.db;
   clock = 1_000_000;
   ids = 0;
   changes = [];
@@ -109,8 +104,7 @@ beforeEach(async () => {
 afterEach(async () => {
   for (const module of modules) await module.stop();
   await writer.stop();
-  await db.close();
-  await rm(dir, { recursive: true, force: true });
+  await fixture.dispose();
   expect(handlerErrors).toEqual([]);
 });
 

@@ -1,15 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeviceRegistry, diffDevices, InvalidDeviceIdError, unmappedShelfWarning } from '../../../edge/device-registry/device-registry.js';
 import type { DeviceLifecycleEvent } from '../../../edge/device-registry/device-source.js';
 import type { DeviceRecord } from '../../../edge/device-registry/device-store.js';
 import { SqliteDatabase } from '../../../edge/storage/database.js';
 import { DeviceExistsError, DeviceStore } from '../../../edge/device-registry/device-store.js';
-import { migrate } from '../../../edge/storage/migrate.js';
+import { migratedDatabase, type MigratedDatabase } from '../../helpers/migrated-database.js';
 
-let dir: string;
+let fixture: MigratedDatabase;
 let db: SqliteDatabase;
 let clock: number;
 
@@ -24,7 +21,7 @@ function watched(): { devices: DeviceRegistry; events: DeviceLifecycleEvent[] } 
 
 /** A second connection to the same file, as the CLI in another process has. */
 async function otherConnection(): Promise<{ db: SqliteDatabase; devices: DeviceRegistry }> {
-  const other = new SqliteDatabase(join(dir, 'gateway.db'));
+  const other = new SqliteDatabase(db.path);
   await other.open();
   const devices = new DeviceRegistry(new DeviceStore(other), { scryptCost: 1024, now: () => clock });
   await devices.start();
@@ -32,17 +29,12 @@ async function otherConnection(): Promise<{ db: SqliteDatabase; devices: DeviceR
 }
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'smartstore-registry-test-'));
-  db = new SqliteDatabase(join(dir, 'gateway.db'));
-  await db.open();
-  await migrate(db);
+  fixture = await migratedDatabase('smartstore-registry-test-');
+  db = fixture.db;
   clock = 1_000;
 });
 
-afterEach(async () => {
-  await db.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterEach(() => fixture.dispose());
 
 describe('DeviceRegistry', () => {
   it('provision returns a generated secret that verifies; a wrong one does not', async () => {

@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -23,8 +22,8 @@ import { GatewayMetrics } from '../../../edge/metrics/gateway-metrics.js';
 import { PlanogramIndex } from '../../../edge/planogram/planogram.js';
 import { stockRoutes } from '../../../edge/stock/routes.js';
 import { ShelfStockBook } from '../../../edge/stock/shelf-stock-book.js';
-import { SqliteDatabase } from '../../../edge/storage/database.js';
-import { migrate } from '../../../edge/storage/migrate.js';
+import type { SqliteDatabase } from '../../../edge/storage/database.js';
+import { migratedDatabase, type MigratedDatabase } from '../../helpers/migrated-database.js';
 import { staffPageDir } from '../../helpers/staff-page.js';
 
 /** the config's admin token (`http.apiToken`) */
@@ -77,7 +76,7 @@ const lowStock = (facing: number): NewAlert => ({
   units: 2,
 });
 
-let dir: string;
+let fixture: MigratedDatabase;
 let db: SqliteDatabase;
 let clock: number;
 let ids: number;
@@ -144,16 +143,11 @@ async function build(options: Partial<BuildOptions> = {}): Promise<FastifyInstan
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'smartstore-http-test-'));
-  db = new SqliteDatabase(join(dir, 'gateway.db'));
-  await db.open();
-  await migrate(db);
+  fixture = await migratedDatabase('smartstore-http-test-');
+  db = fixture.db;
 });
 
-afterAll(async () => {
-  await db.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => fixture.dispose());
 
 beforeEach(async () => {
   await db.run('DELETE FROM devices');

@@ -1,29 +1,23 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../../edge/alerts/alerts.js';
 import { GatewayBus } from '../../../edge/core/events.js';
 import { KpiStore } from '../../../edge/kpis/kpi-store.js';
 import { KpisModule } from '../../../edge/kpis/module.js';
-import { SqliteDatabase } from '../../../edge/storage/database.js';
-import { migrate } from '../../../edge/storage/migrate.js';
+import type { SqliteDatabase } from '../../../edge/storage/database.js';
+import { migratedDatabase, type MigratedDatabase } from '../../helpers/migrated-database.js';
 
-let dir: string;
+let fixture: MigratedDatabase;
 let db: SqliteDatabase;
 const log = pino({ level: 'silent' });
 const NOW = Date.UTC(2026, 11, 1, 12);
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'smartstore-kpis-'));
-  db = new SqliteDatabase(join(dir, 'gateway.db'));
-  await db.open();
-  await migrate(db);
+  fixture = await migratedDatabase('smartstore-kpis-');
+  db = fixture.db;
 });
 afterEach(async () => {
-  await db.close();
-  await rm(dir, { recursive: true, force: true });
+  await fixture.dispose();
 });
 
 const lowStock = (id: string, openedAt: number, resolvedAt: number): { alert: Alert; previous: Alert } => {

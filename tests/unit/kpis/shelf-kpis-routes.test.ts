@@ -2,9 +2,6 @@
  * GET /api/kpis carries the shelf KPIs (inject, no port): the response schema lets every field and day through, so
  * what the module computes is what a client reads.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,8 +10,8 @@ import { buildHttpApp } from '../../../edge/http/app.js';
 import type { AccessGuard } from '../../../edge/http/auth.js';
 import { KpisModule } from '../../../edge/kpis/module.js';
 import type { FacingStockView } from '../../../edge/stock/shelf-stock-book.js';
-import { SqliteDatabase } from '../../../edge/storage/database.js';
-import { migrate } from '../../../edge/storage/migrate.js';
+import type { SqliteDatabase } from '../../../edge/storage/database.js';
+import { migratedDatabase, type MigratedDatabase } from '../../helpers/migrated-database.js';
 
 const MIN = 60_000;
 const DAY = 86_400_000;
@@ -25,7 +22,7 @@ const guard: AccessGuard = () => async (request) => {
 };
 
 let now = T0;
-let dir: string;
+let fixture: MigratedDatabase;
 let db: SqliteDatabase;
 let app: FastifyInstance;
 let module: KpisModule;
@@ -54,25 +51,22 @@ const units = (n: number) => {
 };
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kpi-routes-'));
-  db = new SqliteDatabase(join(dir, 'gateway.db'));
-  await db.open();
-  await migrate(db);
+  fixture = await migratedDatabase('kpi-routes-');
+  db = fixture.db;
   module = new KpisModule({ bus, db, now: () => now, log, replenishTargetMs: 30 * MIN });
   await module.start();
   app = await buildHttpApp({
     log,
     bodyLimitBytes: 64 * 1024,
-    staticDir: dir,
-    dataDir: dir,
+    staticDir: fixture.dir,
+    dataDir: fixture.dir,
     routes: [module.routes(guard)],
   });
 });
 afterAll(async () => {
   await app?.close();
   await module?.stop();
-  await db?.close();
-  await rm(dir, { recursive: true, force: true });
+  await fixture?.dispose();
 });
 
 describe('GET /api/kpis: shelf KPIs', () => {
