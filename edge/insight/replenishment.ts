@@ -2,6 +2,7 @@
  * The pick list a clerk takes to the backroom: facings to restock now, most urgent first — empty, then predicted to
  * run out (soonest first), then low — each with the units that fill it to capacity. Pure.
  */
+import { naturalCompare } from '../core/natural-order.js';
 
 export type ReplenishmentFacing = {
   shelfId: string;
@@ -78,7 +79,7 @@ export function pickList(facings: Iterable<ReplenishmentFacing>, predictedEmptyA
       URGENCY_ORDER[a.urgency] - URGENCY_ORDER[b.urgency] ||
       (a.emptyAt ?? 0) - (b.emptyAt ?? 0) ||
       a.units - b.units ||
-      a.shelfId.localeCompare(b.shelfId) ||
+      naturalCompare(a.shelfId, b.shelfId) ||
       a.facing - b.facing,
   );
   return lines.slice(0, limit);
@@ -94,6 +95,6 @@ export function byAisle(lines: readonly PickLine[]): Array<{ aisle: string | nul
     groups.set(key, group);
   }
   return [...groups]
-    .sort(([a], [b]) => (a === null ? 1 : b === null ? -1 : a.localeCompare(b, undefined, { numeric: true })))
+    .sort(([a], [b]) => (a === null ? 1 : b === null ? -1 : naturalCompare(a, b)))
     .map(([aisle, group]) => ({ aisle, lines: group }));
 }

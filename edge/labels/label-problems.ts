@@ -3,6 +3,7 @@
  * API sorts and filters `GET /api/labels` by it and the page words it. Failed first (nobody can change its price),
  * then offline and never seen (it may show anything), a low battery (it will go offline), a price on its way, ok.
  */
+import { naturalCompare } from '../core/natural-order.js';
 
 /** What the problem is decided from: a label as GET /api/labels shows it (edge/labels/label-routes.ts LabelView). */
 export type LabelFacts = {
@@ -81,42 +82,4 @@ function compareText(a: string | null, b: string | null): number {
   if (a === null) return 1;
   if (b === null) return -1;
   return naturalCompare(a, b);
-}
-
-const ZERO = 48;
-const NINE = 57;
-const isDigit = (code: number) => code >= ZERO && code <= NINE;
-
-/**
- * Ids as people sort them: runs of digits by their value (shelf-2 before shelf-10), the rest by character code. By
- * hand rather than Intl.Collator: GET /api/labels sorts up to 50,000 labels per request, and the collator made that
- * take most of a second.
- */
-export function naturalCompare(a: string, b: string): number {
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) {
-    const ca = a.charCodeAt(i);
-    const cb = b.charCodeAt(j);
-    if (isDigit(ca) && isDigit(cb)) {
-      // skip leading zeros, then the longer run is the larger number, else the first differing digit decides
-      while (i < a.length && a.charCodeAt(i) === ZERO) i++;
-      while (j < b.length && b.charCodeAt(j) === ZERO) j++;
-      let endA = i;
-      let endB = j;
-      while (endA < a.length && isDigit(a.charCodeAt(endA))) endA++;
-      while (endB < b.length && isDigit(b.charCodeAt(endB))) endB++;
-      if (endA - i !== endB - j) return endA - i - (endB - j);
-      for (; i < endA; i++, j++) {
-        const diff = a.charCodeAt(i) - b.charCodeAt(j);
-        if (diff !== 0) return diff;
-      }
-      continue;
-    }
-    if (ca !== cb) return ca - cb;
-    i++;
-    j++;
-  }
-  // equal but for leading zeros (esl-007, esl-7): still two ids, in a fixed order
-  return a.length - i - (b.length - j) || (a < b ? -1 : a > b ? 1 : 0);
 }

@@ -13,6 +13,7 @@ import type { FieldWords } from '../http/schema-error-words.js';
 import { LABEL_PROBLEMS, labelProblem, needsAttention, sortLabels, type LabelProblem } from './label-problems.js';
 import { LabelBindingError, labelKey, type BindingTarget } from './label-bindings.js';
 import type { TransactionStep } from '../storage/database.js';
+import { naturalCompare } from '../core/natural-order.js';
 
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -208,6 +209,6 @@ export function listLabels(views: Iterable<LabelFactsView>, query: LabelListQuer
     truncated: offset + labels.length < matching.length,
     total: matching.length,
     counts,
-    drivers: [...drivers.values()].sort((a, b) => a.driverId.localeCompare(b.driverId, 'en', { numeric: true })),
+    drivers: [...drivers.values()].sort((a, b) => naturalCompare(a.driverId, b.driverId)),
   };
 }

@@ -1,3 +1,4 @@
+import { naturalCompare } from '../core/natural-order.js';
 import { facingKey, type PlanogramIndex } from '../planogram/planogram.js';
 import type { StockLevel, StockSource } from './stock.js';
 import type { FacingSnapshot } from './facing-state-store.js';
@@ -89,7 +90,7 @@ export class ShelfStockBook {
       byShelf.set(view.shelfId, list);
     }
     return [...byShelf.entries()]
-      .sort(([a], [b]) => a.localeCompare(b))
+      .sort(([a], [b]) => naturalCompare(a, b))
       .map(([id, facings]) => ({ id, facings: facings.sort((a, b) => a.facing - b.facing) }));
   }
 }

@@ -48,4 +48,11 @@ describe('pick list', () => {
       [null, ['s3/1', 's3/3']],
     ]);
   });
+
+  it('breaks ties between shelves and orders aisles as people read them: shelf-2 before shelf-10, aisle 9 before aisle 10', () => {
+    const tied = [facing('shelf-10', 1, 0, 'aisle 10'), facing('shelf-2', 1, 0, 'aisle 9'), facing('shelf-9', 1, 0, 'aisle 10')];
+    const lines = pickList(tied, new Map(), 100);
+    expect(lines.map((l) => l.shelfId)).toEqual(['shelf-2', 'shelf-9', 'shelf-10']);
+    expect(byAisle(lines).map((g) => g.aisle)).toEqual(['aisle 9', 'aisle 10']);
+  });
 });

@@ -86,6 +86,14 @@ describe('ShelfStockBook', () => {
     ]);
   });
 
+  it('shelves() orders shelf ids as people read them: shelf-2 before shelf-10', () => {
+    const planogram = new PlanogramIndex({
+      products: [{ sku: 'milk', name: 'Oat milk 1 l', unitWeightG: 1040 }],
+      facings: [facing('shelf-10', 1, 'milk'), facing('shelf-2', 1, 'milk'), facing('shelf-9', 1, 'milk')],
+    });
+    expect(new ShelfStockBook(planogram).shelves().map((shelf) => shelf.id)).toEqual(['shelf-2', 'shelf-9', 'shelf-10']);
+  });
+
   it('shelves() returns copies: changing them does not change the book', () => {
     const book = new ShelfStockBook(PLANOGRAM);
     const first = book.shelves()[0]!.facings[0]!;

@@ -1,6 +1,7 @@
 // The alerts view: the active alerts on one line each, most urgent first (the server's rule), snoozed ones last,
 // filtered by kind, severity, aisle or shelf and state (kept in the hash: a reload keeps them); the alerts resolved
 // while the page was open below; an optional chime for a customer waiting at a kiosk.
+import { naturalCompare } from '../../../../edge/core/natural-order.js';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ALERT_KINDS, type Alert } from '../../../../edge/alerts/alerts.js';
 import { plural } from '../format.js';
@@ -56,9 +57,7 @@ function Filters() {
   const query = route.value.query;
   const filters = filtersFromQuery(query);
   const aisles = layout.value?.aisles ?? [];
-  const shelfIds = [...new Set([...facings.value.values()].map((s) => s.shelfId))].sort((a, b) =>
-    a.localeCompare(b, undefined, { numeric: true }),
-  );
+  const shelfIds = [...new Set([...facings.value.values()].map((s) => s.shelfId))].sort(naturalCompare);
   const set = (name: 'kind' | 'severity' | 'state' | 'where') => (event: Event) =>
     replaceQuery(withFilter(query, name, (event.currentTarget as HTMLSelectElement).value));
   return (

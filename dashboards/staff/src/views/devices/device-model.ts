@@ -1,6 +1,7 @@
 // What the Devices view shows, pure (tests/unit/staff-page/device-model.test.ts): devices grouped by kind, the ones
 // that should be connected but are not first, then the disabled, then the connected; connected as the live stream
 // says now (it wins over the list the view fetched); the battery where the device reports one.
+import { naturalCompare } from '../../../../../edge/core/natural-order.js';
 import type { DeviceView } from '../../../../../edge/device-registry/device-schemas.js';
 import type { DeviceKind } from '../../../../../edge/device-registry/topics.js';
 
@@ -54,7 +55,7 @@ export function deviceGroups(devices: readonly DeviceView[], liveConnected: (id:
     .map(([kind, rows]) => ({
       kind,
       title: kindTitle(kind),
-      rows: rows.sort((a, b) => STATUS_RANK[a.status] - STATUS_RANK[b.status] || a.id.localeCompare(b.id, 'en', { numeric: true })),
+      rows: rows.sort((a, b) => STATUS_RANK[a.status] - STATUS_RANK[b.status] || naturalCompare(a.id, b.id)),
       disconnected: rows.filter((row) => row.status === 'disconnected').length,
     }));
 }

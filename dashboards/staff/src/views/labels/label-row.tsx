@@ -1,6 +1,7 @@
 // One label of the list: product first (sku and label id as secondary text), where it is, its problem with the reason,
 // the prices it shows and confirmed, driver, battery and when it was last heard from. Managers may move it to
 // another facing (PUT /api/labels/:id/binding), after saying which and confirming.
+import { naturalCompare } from '../../../../../edge/core/natural-order.js';
 import { useState } from 'preact/hooks';
 import { ApiError, sendJson } from '../../api.js';
 import { formatAge, formatDateTime, formatMoney, plural } from '../../format.js';
@@ -96,7 +97,7 @@ export function LabelRow({ label, manage, onBound }: Props) {
 
 /** The facings the page knows (the live stock), by shelf and facing: the choices for a label's new place. */
 function facingChoices() {
-  return [...facings.value.values()].sort((a, b) => a.shelfId.localeCompare(b.shelfId, 'en', { numeric: true }) || a.facing - b.facing);
+  return [...facings.value.values()].sort((a, b) => naturalCompare(a.shelfId, b.shelfId) || a.facing - b.facing);
 }
 
 function BindForm({ label, onDone }: { label: LabelView; onDone: (bound: boolean) => void }) {

@@ -1,5 +1,6 @@
 // What the store map shows, as plain data: a facing's fill in words, the shelves in the layout's places, a facing's
 // history summed up in a sentence. Pure (no signals, no DOM), so it is tested without a browser.
+import { naturalCompare } from '../../../../../edge/core/natural-order.js';
 import type { Alert } from '../../../../../edge/alerts/alerts.js';
 
 /** A facing's stock as the map reads it (live.ts FacingStock). */
@@ -54,8 +55,6 @@ export type AislePlan = { aisle: string; name?: string; left: string[]; right: s
 /** The map's plan: aisles in walking order with each side's shelves in order, and the shelves no aisle holds. */
 export type MapPlan = { aisles: AislePlan[]; unplaced: string[] };
 
-const byNumber = (a: string, b: string) => a.localeCompare(b, undefined, { numeric: true });
-
 /** The plan of `shelfIds` (the live facings' shelves) by the layout; without a layout every shelf is unplaced. */
 export function mapPlan(shelfIds: readonly string[], layout: LayoutAnswer | null): MapPlan {
   const places = new Map<string, ShelfPlace>();
@@ -63,7 +62,7 @@ export function mapPlan(shelfIds: readonly string[], layout: LayoutAnswer | null
   const aisles = (layout?.aisles ?? []).map((a): AislePlan => ({ ...a, left: [], right: [] }));
   const aisleById = new Map(aisles.map((a) => [a.aisle, a]));
   const unplaced: string[] = [];
-  for (const id of [...shelfIds].sort(byNumber)) {
+  for (const id of [...shelfIds].sort(naturalCompare)) {
     const place = places.get(id);
     const aisle = place ? aisleById.get(place.aisle) : undefined;
     if (place && aisle) aisle[place.side].push(id);
