@@ -172,6 +172,8 @@ function healthOf(modules: { health(): ReturnType<Gateway['health']> }, { config
 /** Every module of the gateway: what it needs (started before it) or only uses later, and how it is built. */
 function gatewayModules(shared: SharedParts): ModuleSpec[] {
   const { config, options, now, bus, metrics, component } = shared;
+  // the store's clock, for every room that names hours or days (insight.timeZone; the config check knows the name)
+  const storeTimeZone = config.insight.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
   const scheduler = options.scheduler ?? asyncScheduler;
   const pseudonymKeyFile = config.security.pseudonymKeyFile ?? join(config.dataDir, 'pseudonym.key');
   return [
@@ -372,6 +374,7 @@ function gatewayModules(shared: SharedParts): ModuleSpec[] {
           db: storage.db,
           now,
           log: component('kpis'),
+          timeZone: storeTimeZone,
           replenishTargetMs: config.kpis.replenishTargetMinutes * 60_000,
           facings: () => stock.stock.shelves().flatMap((shelf) => shelf.facings),
         }),
@@ -533,7 +536,7 @@ function gatewayModules(shared: SharedParts): ModuleSpec[] {
                     storeId: config.storeId,
                     currency: config.store.currency,
                     locale: config.store.locale,
-                    timeZone: config.insight.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+                    timeZone: storeTimeZone,
                   },
                   guard,
                 ),

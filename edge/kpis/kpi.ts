@@ -1,10 +1,12 @@
 /**
  * Store KPIs, pure (time is a parameter): how fast low shelves are refilled (time-to-replenish: a low-stock alert
  * opened → resolved by a restock), how many price updates labels confirm, and how many price mismatches open a day;
- * the first two also per UTC day of the window, for the staff page's charts.
+ * the first two also per store day of the window (midnight to midnight in the store's time zone: store-days.ts), for
+ * the staff page's charts.
  * The module (module.ts) records the samples as alerts and campaigns change; these functions turn them into numbers.
  */
 import type { Alert } from '../alerts/alerts.js';
+import type { StoreDays } from './store-days.js';
 
 export const DAY_MS = 86_400_000;
 
@@ -14,7 +16,7 @@ export type ReplenishSample = { alertId: string; shelfId?: string; facing?: numb
 /** A campaign's latest label outcomes (its counts only grow; the last report wins). */
 export type CampaignOutcome = { campaignId: string; confirmed: number; failed: number; updatedAt: number };
 
-/** Price mismatches opened on one UTC day (`YYYY-MM-DD`). */
+/** Price mismatches opened on one store day (`YYYY-MM-DD`). */
 export type MismatchDay = { day: string; count: number };
 
 export type DurationStats = { count: number; meanMs: number | null; p90Ms: number | null };
@@ -26,10 +28,10 @@ export type Kpis = {
   from: number;
   to: number;
   timeToReplenish: DurationStats;
-  /** every UTC day of the window, oldest first, by the day the restock was seen (a day without one: count 0) */
+  /** every store day of the window, oldest first, by the day the restock was seen (a day without one: count 0) */
   timeToReplenishPerDay: Array<{ day: string } & DurationStats>;
   priceUpdates: PriceUpdateNumbers;
-  /** every UTC day of the window, oldest first; a campaign's labels count on the day of its last report */
+  /** every store day of the window, oldest first; a campaign's labels count on the day of its last report */
   priceUpdatesPerDay: Array<{ day: string } & PriceUpdateNumbers>;
   /** only the days with a mismatch */
   priceMismatchesPerDay: MismatchDay[];
@@ -52,18 +54,6 @@ export function replenishSampleOf(alert: Alert, previous: Alert | undefined): Re
 /** Whether this change opened a price mismatch (counted once, when it opens). */
 export function opensPriceMismatch(alert: Alert, previous: Alert | undefined): boolean {
   return alert.kind === 'price-mismatch' && previous === undefined;
-}
-
-export function utcDay(at: number): string {
-  return new Date(at).toISOString().slice(0, 10);
-}
-
-/** Every UTC day from the one holding `from` to the one holding `to`, oldest first (`YYYY-MM-DD`). */
-export function utcDaysOf(from: number, to: number): string[] {
-  const days: string[] = [];
-  // the window is at most 365 days (the route's bound); the cap keeps a wrong caller from building a huge list
-  for (let at = Math.floor(from / DAY_MS) * DAY_MS; at <= to && days.length < 400; at += DAY_MS) days.push(utcDay(at));
-  return days;
 }
 
 /** Nearest-rank percentile (p in 0..100) of the values; null when there are none. */
@@ -91,16 +81,17 @@ export function computeKpis(
   data: { replenish: readonly ReplenishSample[]; campaigns: readonly CampaignOutcome[]; mismatches: readonly MismatchDay[] },
   windowMs: number,
   now: number,
+  storeDays: StoreDays,
 ): Kpis {
   const from = now - windowMs;
-  const days = utcDaysOf(from, now);
+  const days = storeDays.daysOf(from, now).map((day) => day.day);
   const durationsByDay = new Map<string, number[]>(days.map((day) => [day, []]));
   const durations: number[] = [];
   for (const sample of data.replenish) {
     if (sample.resolvedAt < from || sample.resolvedAt > now) continue;
     const duration = sample.resolvedAt - sample.openedAt;
     durations.push(duration);
-    durationsByDay.get(utcDay(sample.resolvedAt))?.push(duration);
+    durationsByDay.get(storeDays.dayOf(sample.resolvedAt))?.push(duration);
   }
   const outcomesByDay = new Map<string, { confirmed: number; failed: number }>(days.map((day) => [day, { confirmed: 0, failed: 0 }]));
   let confirmed = 0;
@@ -109,14 +100,14 @@ export function computeKpis(
     if (outcome.updatedAt < from || outcome.updatedAt > now) continue;
     confirmed += outcome.confirmed;
     failed += outcome.failed;
-    const day = outcomesByDay.get(utcDay(outcome.updatedAt));
+    const day = outcomesByDay.get(storeDays.dayOf(outcome.updatedAt));
     if (day) {
       day.confirmed += outcome.confirmed;
       day.failed += outcome.failed;
     }
   }
-  const firstDay = utcDay(from);
-  const lastDay = utcDay(now);
+  const firstDay = days[0] ?? storeDays.dayOf(from);
+  const lastDay = days.at(-1) ?? storeDays.dayOf(now);
   const mismatches = data.mismatches.filter((day) => day.day >= firstDay && day.day <= lastDay).sort((a, b) => a.day.localeCompare(b.day));
   return {
     windowMs,

@@ -10,7 +10,8 @@ import type { GatewayBus } from '../core/events.js';
 import type { GatewayModule, HealthCheck } from '../core/module.js';
 import type { AccessGuard } from '../http/auth.js';
 import type { SqliteDatabase } from '../storage/database.js';
-import { computeKpis, opensPriceMismatch, replenishSampleOf, utcDay, type Kpis } from './kpi.js';
+import { storeDays, type StoreDays } from './store-days.js';
+import { computeKpis, opensPriceMismatch, replenishSampleOf, type Kpis } from './kpi.js';
 import { DEFAULT_KPI_LIMITS, KpiStore, type KpiLimits, type KpiSamples } from './kpi-store.js';
 import { DEFAULT_SHELF_KPI_LIMITS, ShelfKpiStore, type ShelfKpiLimits } from './shelf-kpi-store.js';
 import {
@@ -39,6 +40,11 @@ export type KpisModuleDeps = {
   db: SqliteDatabase;
   now: () => number;
   log: Logger;
+  /**
+   * The store's time zone (IANA): a KPI day runs from midnight to midnight there. Price mismatch counts written before
+   * a change of zone (or before days were the store's: UTC until 2026-12) keep the day name they were counted under.
+   */
+  timeZone: string;
   limits?: Partial<KpiLimits>;
   /** the replenishment accuracy's target (kpis.replenishTargetMinutes), ms; 30 min when absent */
   replenishTargetMs?: number;
@@ -68,9 +74,11 @@ export class KpisModule implements GatewayModule {
   /** bounded by maxWatchedFacings; a stock-out is followed only on a watched facing, so openStockOuts is too */
   private readonly watchedFacings = new Set<string>();
   private readonly openStockOuts = new Map<string, StockOutSample>();
+  private readonly days: StoreDays;
 
   constructor(private readonly deps: KpisModuleDeps) {
     this.limits = { ...DEFAULT_KPI_LIMITS, ...deps.limits };
+    this.days = storeDays(deps.timeZone);
     this.store = new KpiStore(deps.db, this.limits);
     this.shelfLimits = { ...DEFAULT_SHELF_KPI_LIMITS, ...deps.shelfLimits };
     this.shelfStore = new ShelfKpiStore(deps.db, this.shelfLimits);
@@ -129,7 +137,10 @@ export class KpisModule implements GatewayModule {
   kpis(windowMs: number): Kpis & ShelfKpis {
     const now = this.deps.now();
     const replenishTargetMs = this.deps.replenishTargetMs ?? DEFAULT_REPLENISH_TARGET_MS;
-    return { ...computeKpis(this.samples, windowMs, now), ...computeShelfKpis(this.shelf, replenishTargetMs, windowMs, now) };
+    return {
+      ...computeKpis(this.samples, windowMs, now, this.days),
+      ...computeShelfKpis(this.shelf, replenishTargetMs, windowMs, now, this.days),
+    };
   }
 
   /** Resolves once every sample seen so far is written (tests, and stop()). */
@@ -203,7 +214,7 @@ export class KpisModule implements GatewayModule {
 
   private mismatchOpened(at: number): void {
     this.counters.mismatches += 1;
-    const day = utcDay(at);
+    const day = this.days.dayOf(at);
     const days = this.samples.mismatches;
     let entry = days.find((known) => known.day === day);
     if (!entry) {

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 
 const nullableInteger = Type.Union([Type.Integer(), Type.Null()]);
 const nullablePercent = Type.Union([Type.Number({ minimum: 0, maximum: 100 }), Type.Null()]);
-const day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'a UTC day' });
+const day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: "a store day (midnight to midnight in the store's time zone)" });
 
 const availability = {
   percent: nullablePercent,

@@ -3,10 +3,12 @@
  * watched), stock-outs (a facing at 0 units until restocked: count and duration), replenishment accuracy (low-stock
  * alerts answered by a restock within the target / all decided ones) and prediction lead time (how long before a
  * stock-out its `stock-out-predicted` alert opened). The kpis module records the samples from the bus (module.ts);
- * these functions turn them into numbers over a window and per UTC day (the staff page charts the days).
+ * these functions turn them into numbers over a window and per store day (the store's midnight to midnight:
+ * store-days.ts; the staff page charts the days).
  */
 import type { Alert } from '../alerts/alerts.js';
-import { DAY_MS, percentile, utcDaysOf } from './kpi.js';
+import { percentile } from './kpi.js';
+import type { StoreDays } from './store-days.js';
 
 /** A facing whose units the gateway knows since `since`: its time from then on counts as facing-time. */
 export type WatchedFacing = { shelfId: string; facing: number; since: number };
@@ -85,24 +87,39 @@ function percentOf(part: number, whole: number): number | null {
 
 const minutes = (ms: number) => Math.round(ms / 6_000) / 10;
 
+type WindowDays = { names: string[]; index: (at: number) => number; start: (index: number) => number; end: (index: number) => number };
+
 /**
- * The UTC days of [from, to] and the day an instant falls on: index 0 is the day of `from`. At most the window's days
- * (the route allows 365).
+ * The store days of [from, to] and the day an instant in it falls on: index 0 is the day of `from`. At most the
+ * window's days (the route allows 365), found by bisection (a day is 23 to 25 hours: no division finds it).
  */
-function daysOf(from: number, to: number): { names: string[]; index: (at: number) => number; start: (index: number) => number } {
-  const first = Math.floor(from / DAY_MS);
-  const names = utcDaysOf(from, to);
-  return { names, index: (at) => Math.floor(at / DAY_MS) - first, start: (index) => (first + index) * DAY_MS };
+function daysOf(from: number, to: number, storeDays: StoreDays): WindowDays {
+  const days = storeDays.daysOf(from, to);
+  const index = (at: number): number => {
+    let low = 0;
+    let high = days.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if ((days[middle] as { start: number }).start <= at) low = middle;
+      else high = middle - 1;
+    }
+    return low;
+  };
+  return {
+    names: days.map((day) => day.day),
+    index,
+    start: (i) => (days[i] as { start: number }).start,
+    end: (i) => (days[i] as { end: number }).end,
+  };
 }
 
 /** Adds the part of [start, end) inside [from, to] to the days it falls on. */
-function spread(start: number, end: number, from: number, to: number, days: ReturnType<typeof daysOf>, perDay: number[]): number {
+function spread(start: number, end: number, from: number, to: number, days: WindowDays, perDay: number[]): number {
   const a = Math.max(start, from);
   const b = Math.min(end, to);
   if (b <= a) return 0;
   for (let index = days.index(a); index <= days.index(b - 1) && index < perDay.length; index++) {
-    const dayStart = days.start(index);
-    perDay[index] = (perDay[index] as number) + Math.min(b, dayStart + DAY_MS) - Math.max(a, dayStart);
+    perDay[index] = (perDay[index] as number) + Math.min(b, days.end(index)) - Math.max(a, days.start(index));
   }
   return b - a;
 }
@@ -112,8 +129,9 @@ export function onShelfAvailability(
   samples: Pick<ShelfKpiSamples, 'watched' | 'stockOuts'>,
   from: number,
   to: number,
+  storeDays: StoreDays,
 ): ShelfKpis['onShelfAvailability'] {
-  const days = daysOf(from, to);
+  const days = daysOf(from, to, storeDays);
   const watchedPerDay = days.names.map(() => 0);
   const emptyPerDay = days.names.map(() => 0);
   let watchedMs = 0;
@@ -135,8 +153,13 @@ export function onShelfAvailability(
 }
 
 /** Stock-outs that began in [from, to]: how many, how many were restocked, their empty time (the ongoing ones until `to`). */
-export function stockOutStats(stockOuts: readonly StockOutSample[], from: number, to: number): ShelfKpis['stockOuts'] {
-  const days = daysOf(from, to);
+export function stockOutStats(
+  stockOuts: readonly StockOutSample[],
+  from: number,
+  to: number,
+  storeDays: StoreDays,
+): ShelfKpis['stockOuts'] {
+  const days = daysOf(from, to, storeDays);
   const perDay = days.names.map((day) => ({ day, count: 0, totalMs: 0 }));
   let count = 0;
   let totalMs = 0;
@@ -167,8 +190,9 @@ export function replenishmentAccuracy(
   from: number,
   to: number,
   now: number,
+  storeDays: StoreDays,
 ): ShelfKpis['replenishmentAccuracy'] {
-  const days = daysOf(from, to);
+  const days = daysOf(from, to, storeDays);
   const perDay = days.names.map((day) => ({ day, alerts: 0, onTime: 0, pending: 0 }));
   const total = { alerts: 0, onTime: 0, pending: 0 };
   for (const alert of alerts) {
@@ -202,6 +226,7 @@ export function predictionLeadTime(
   samples: Pick<ShelfKpiSamples, 'stockOuts' | 'predictions'>,
   from: number,
   to: number,
+  storeDays: StoreDays,
 ): ShelfKpis['predictionLeadTime'] {
   const byFacing = new Map<string, PredictionSample[]>();
   for (const prediction of samples.predictions) {
@@ -210,7 +235,7 @@ export function predictionLeadTime(
     if (list) list.push(prediction);
     else byFacing.set(key, [prediction]);
   }
-  const days = daysOf(from, to);
+  const days = daysOf(from, to, storeDays);
   const perDay = days.names.map((day) => ({ day, stockOuts: 0, leads: [] as number[] }));
   const leads: number[] = [];
   let stockOuts = 0;
@@ -243,12 +268,18 @@ export function predictionLeadTime(
 }
 
 /** Every shelf KPI over the window ending at `now`. */
-export function computeShelfKpis(samples: ShelfKpiSamples, replenishTargetMs: number, windowMs: number, now: number): ShelfKpis {
+export function computeShelfKpis(
+  samples: ShelfKpiSamples,
+  replenishTargetMs: number,
+  windowMs: number,
+  now: number,
+  storeDays: StoreDays,
+): ShelfKpis {
   const from = now - windowMs;
   return {
-    onShelfAvailability: onShelfAvailability(samples, from, now),
-    stockOuts: stockOutStats(samples.stockOuts, from, now),
-    replenishmentAccuracy: replenishmentAccuracy(samples.stockAlerts, replenishTargetMs, from, now, now),
-    predictionLeadTime: predictionLeadTime(samples, from, now),
+    onShelfAvailability: onShelfAvailability(samples, from, now, storeDays),
+    stockOuts: stockOutStats(samples.stockOuts, from, now, storeDays),
+    replenishmentAccuracy: replenishmentAccuracy(samples.stockAlerts, replenishTargetMs, from, now, now, storeDays),
+    predictionLeadTime: predictionLeadTime(samples, from, now, storeDays),
   };
 }

@@ -28,7 +28,11 @@ describe.skipIf(!haveChromium)('staff page: KPIs', () => {
   const kpisOf = async (days: number): Promise<KpisAnswer> => (await (await gw.api(`/api/kpis?days=${days}`)).json()) as KpisAnswer;
 
   beforeAll(async () => {
-    gw = await startTestGateway({ planogram: CAMPAIGN_PLANOGRAM, overrides: { commands: { ackTimeoutMs: 2_000 } } });
+    // a store far from UTC: its KPI days are its own (the page says whose)
+    gw = await startTestGateway({
+      planogram: CAMPAIGN_PLANOGRAM,
+      overrides: { commands: { ackTimeoutMs: 2_000 }, insight: { timeZone: 'America/Chicago' } },
+    });
     // oat milk on shelf-a/1 (1040 g a unit): low at 2, restocked at 10
     const shelf = await gw.connectDevice('shelf-a', 'shelf');
     const units = (n: number) =>
@@ -111,6 +115,9 @@ describe.skipIf(!haveChromium)('staff page: KPIs', () => {
     expect(await tableRows(page, 'price-success').last().textContent()).toBe(`${today?.day}66.7 %`);
     expect(await page.getByTestId('kpi-chart-replenish').locator('canvas').count()).toBe(1);
     expect(await page.getByTestId('kpi-chart-stock-out-rate').count()).toBe(1);
+    await until("the note names the store's time zone", async () =>
+      ((await page.locator('.kpis__note').textContent()) ?? '').includes('(America/Chicago)') ? true : undefined,
+    );
 
     // a longer window: asked again, every day a row
     await page.getByTestId('kpi-window-30').click();

@@ -8,9 +8,11 @@ import {
   percentile,
   replenishSampleOf,
   successPercent,
-  utcDay,
-  utcDaysOf,
 } from '../../../edge/kpis/kpi.js';
+import { storeDays } from '../../../edge/kpis/store-days.js';
+
+const UTC = storeDays('UTC');
+const utcDay = UTC.dayOf;
 
 const low: Alert = {
   id: 'a1',
@@ -96,6 +98,7 @@ describe('computeKpis over a window', () => {
       },
       7 * DAY_MS,
       now,
+      UTC,
     );
     expect(kpis.timeToReplenish).toEqual({ count: 2, meanMs: 180_000, p90Ms: 300_000 });
     expect(kpis.priceUpdates).toEqual({ confirmed: 3, failed: 1, successPercent: 75 });
@@ -105,7 +108,7 @@ describe('computeKpis over a window', () => {
     ]);
   });
 
-  it('gives time to replenish and price updates for every UTC day of the window, by the day they were seen', () => {
+  it('gives time to replenish and price updates for every store day of the window (here UTC), by the day they were seen', () => {
     const now = Date.UTC(2026, 11, 10, 12);
     const kpis = computeKpis(
       {
@@ -124,8 +127,8 @@ describe('computeKpis over a window', () => {
       },
       3 * DAY_MS,
       now,
+      UTC,
     );
-    expect(utcDaysOf(now - 3 * DAY_MS, now)).toEqual(['2026-12-07', '2026-12-08', '2026-12-09', '2026-12-10']);
     expect(kpis.timeToReplenishPerDay).toEqual([
       { day: '2026-12-07', count: 0, meanMs: null, p90Ms: null },
       { day: '2026-12-08', count: 2, meanMs: 20 * 60_000, p90Ms: 30 * 60_000 },
@@ -141,5 +144,23 @@ describe('computeKpis over a window', () => {
     // the whole window is the sum of its days
     expect(kpis.timeToReplenish.count).toBe(3);
     expect(kpis.priceUpdates).toEqual({ confirmed: 12, failed: 3, successPercent: 80 });
+  });
+
+  it("counts a sample on the store's day, not the UTC day: a Chicago restock at 20:00 is that evening's", () => {
+    const now = Date.UTC(2026, 11, 10, 12);
+    const data = {
+      // 02:00 UTC on the 10th is 20:00 on the 9th in Chicago (UTC-6)
+      replenish: [{ alertId: 'a', openedAt: Date.UTC(2026, 11, 10, 1), resolvedAt: Date.UTC(2026, 11, 10, 2) }],
+      campaigns: [{ campaignId: 'c1', confirmed: 4, failed: 0, updatedAt: Date.UTC(2026, 11, 10, 2) }],
+      mismatches: [],
+    };
+    const chicago = computeKpis(data, 2 * DAY_MS, now, storeDays('America/Chicago'));
+    expect(chicago.timeToReplenishPerDay.map((day) => [day.day, day.count])).toEqual([
+      ['2026-12-08', 0],
+      ['2026-12-09', 1],
+      ['2026-12-10', 0],
+    ]);
+    expect(chicago.priceUpdatesPerDay.find((day) => day.confirmed > 0)?.day).toBe('2026-12-09');
+    expect(computeKpis(data, 2 * DAY_MS, now, UTC).timeToReplenishPerDay.find((day) => day.count > 0)?.day).toBe('2026-12-10');
   });
 });

@@ -41,7 +41,7 @@ describe('KpisModule', () => {
   it('samples restocks, campaign progress (latest counts win) and mismatches from the bus; reads them back after a restart', async () => {
     const handlerErrors: unknown[] = [];
     const bus = new GatewayBus({ onHandlerError: ({ error }) => handlerErrors.push(error) });
-    const module = new KpisModule({ bus, db, now: () => NOW, log });
+    const module = new KpisModule({ bus, db, now: () => NOW, log, timeZone: 'UTC' });
     await module.start();
     bus.emit('alert.changed', lowStock('1', NOW - 60_000, NOW - 30_000));
     bus.emit('alert.changed', lowStock('2', NOW - 200_000, NOW - 20_000));
@@ -76,7 +76,13 @@ describe('KpisModule', () => {
     expect(handlerErrors).toEqual([]);
     await module.stop();
 
-    const restarted = new KpisModule({ bus: new GatewayBus({ onHandlerError: () => undefined }), db, now: () => NOW, log });
+    const restarted = new KpisModule({
+      bus: new GatewayBus({ onHandlerError: () => undefined }),
+      db,
+      now: () => NOW,
+      log,
+      timeZone: 'UTC',
+    });
     await restarted.start();
     expect(restarted.kpis(86_400_000)).toMatchObject(expected);
     await restarted.stop();

@@ -71,6 +71,7 @@ const startModule = async (facings?: Array<{ shelfId: string; facing: number; un
     db,
     now: () => now,
     log,
+    timeZone: 'UTC',
     replenishTargetMs: 30 * MIN,
     ...(facings ? { facings: () => facings } : {}),
   });

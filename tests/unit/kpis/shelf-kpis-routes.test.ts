@@ -53,7 +53,7 @@ const units = (n: number) => {
 beforeAll(async () => {
   fixture = await migratedDatabase('kpi-routes-');
   db = fixture.db;
-  module = new KpisModule({ bus, db, now: () => now, log, replenishTargetMs: 30 * MIN });
+  module = new KpisModule({ bus, db, now: () => now, log, timeZone: 'UTC', replenishTargetMs: 30 * MIN });
   await module.start();
   app = await buildHttpApp({
     log,
@@ -70,7 +70,7 @@ afterAll(async () => {
 });
 
 describe('GET /api/kpis: shelf KPIs', () => {
-  it('on-shelf availability, stock-outs, replenishment accuracy and prediction lead time, with a series per UTC day', async () => {
+  it('on-shelf availability, stock-outs, replenishment accuracy and prediction lead time, with a series per store day', async () => {
     units(8);
     now = T0 + 20 * MIN;
     units(0);

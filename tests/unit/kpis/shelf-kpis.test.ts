@@ -11,7 +11,9 @@ import {
   stockOutStats,
   type StockAlertSample,
 } from '../../../edge/kpis/shelf-kpis.js';
+import { storeDays } from '../../../edge/kpis/store-days.js';
 
+const UTC = storeDays('UTC');
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 /** noon UTC: a 1-hour window stays inside one day */
@@ -40,6 +42,7 @@ describe('on-shelf availability', () => {
       },
       T0,
       T0 + HOUR,
+      UTC,
     );
     expect(result).toEqual({
       percent: 83.3,
@@ -64,12 +67,13 @@ describe('on-shelf availability', () => {
       },
       T0,
       T0 + HOUR,
+      UTC,
     );
     // 60 + 30 facing-minutes, 10 of them empty: 80 / 90
     expect(result).toMatchObject({ percent: 88.9, watchedFacingMinutes: 90, emptyFacingMinutes: 10 });
   });
 
-  it('splits facing-time and empty time at UTC midnight, one entry per day of the window', () => {
+  it("splits facing-time and empty time at the store's midnight (here UTC), one entry per day of the window", () => {
     const midnight = Date.UTC(2026, 11, 2);
     const result = onShelfAvailability(
       {
@@ -78,6 +82,7 @@ describe('on-shelf availability', () => {
       },
       midnight - 2 * HOUR,
       midnight + 2 * HOUR,
+      UTC,
     );
     expect(result.perDay).toEqual([
       { day: '2026-12-01', percent: 75, watchedFacingMinutes: 120, emptyFacingMinutes: 30 },
@@ -86,8 +91,37 @@ describe('on-shelf availability', () => {
     expect(result.percent).toBe(75);
   });
 
+  it("splits at the store's midnight, a 25-hour day as long as it is (Berlin, the night the clocks go back)", () => {
+    const berlin = storeDays('Europe/Berlin');
+    // 2026-10-25 in Berlin runs from 22:00 UTC the day before to 23:00 UTC that day
+    const dayStart = Date.UTC(2026, 9, 24, 22);
+    const dayEnd = Date.UTC(2026, 9, 25, 23);
+    const result = onShelfAvailability(
+      {
+        watched: [{ shelfId: 'a', facing: 1, since: dayStart - HOUR }],
+        stockOuts: [{ shelfId: 'a', facing: 1, startedAt: dayEnd - 30 * MIN, endedAt: dayEnd + 30 * MIN }],
+      },
+      dayStart - HOUR,
+      dayEnd + HOUR,
+      berlin,
+    );
+    expect(result.perDay).toEqual([
+      { day: '2026-10-24', percent: 100, watchedFacingMinutes: 60, emptyFacingMinutes: 0 },
+      { day: '2026-10-25', percent: 98, watchedFacingMinutes: 25 * 60, emptyFacingMinutes: 30 },
+      { day: '2026-10-26', percent: 50, watchedFacingMinutes: 60, emptyFacingMinutes: 30 },
+    ]);
+    const stockOuts = stockOutStats([{ shelfId: 'a', facing: 1, startedAt: dayStart + 30 * MIN }], dayStart - HOUR, dayEnd - 1, berlin);
+    expect(stockOuts.perDay.map((day) => [day.day, day.count])).toEqual([
+      ['2026-10-24', 0],
+      ['2026-10-25', 1],
+    ]);
+  });
+
   it('is null while no facing was watched', () => {
-    expect(onShelfAvailability({ watched: [], stockOuts: [] }, T0, T0 + HOUR)).toMatchObject({ percent: null, watchedFacingMinutes: 0 });
+    expect(onShelfAvailability({ watched: [], stockOuts: [] }, T0, T0 + HOUR, UTC)).toMatchObject({
+      percent: null,
+      watchedFacingMinutes: 0,
+    });
   });
 });
 
@@ -102,6 +136,7 @@ describe('stock-outs', () => {
       ],
       T0,
       T0 + HOUR,
+      UTC,
     );
     expect(result).toEqual({
       count: 3,
@@ -137,13 +172,13 @@ describe('replenishment accuracy', () => {
   ];
 
   it('restocked within the target / all decided; an open one within the target is pending, not counted', () => {
-    const result = replenishmentAccuracy(samples, target, T0, now, now);
+    const result = replenishmentAccuracy(samples, target, T0, now, now, UTC);
     expect(result).toMatchObject({ targetMs: target, alerts: 5, onTime: 2, pending: 1, percent: 40 });
     expect(result.perDay).toEqual([{ day: '2026-12-01', alerts: 5, onTime: 2, pending: 1, percent: 40 }]);
   });
 
   it('a longer target judges the same alerts more kindly', () => {
-    expect(replenishmentAccuracy(samples, 60 * MIN, T0, now, now)).toMatchObject({ alerts: 4, onTime: 3, pending: 2, percent: 75 });
+    expect(replenishmentAccuracy(samples, 60 * MIN, T0, now, now, UTC)).toMatchObject({ alerts: 4, onTime: 3, pending: 2, percent: 75 });
   });
 
   it('samples low-stock alerts when they open and when they resolve (restocked only by the system)', () => {
@@ -178,7 +213,7 @@ describe('prediction lead time', () => {
   ];
 
   it('the share of stock-outs a prediction preceded, the mean and median of how long before', () => {
-    const result = predictionLeadTime({ stockOuts, predictions }, T0, T0 + 4 * HOUR);
+    const result = predictionLeadTime({ stockOuts, predictions }, T0, T0 + 4 * HOUR, UTC);
     expect(result).toEqual({
       stockOuts: 5,
       predicted: 2,
@@ -210,6 +245,7 @@ describe('computeShelfKpis', () => {
       30 * MIN,
       HOUR,
       T0 + HOUR,
+      UTC,
     );
     expect(kpis.onShelfAvailability.percent).toBe(83.3);
     expect(kpis.stockOuts).toMatchObject({ count: 1, meanMs: 10 * MIN });

@@ -1,6 +1,7 @@
 /** The KPI view's model: tiles in words from GET /api/kpis, and one series per chart (shelf KPIs when present). */
 import { describe, expect, it } from 'vitest';
 import { DAY_MS, computeKpis } from '../../../edge/kpis/kpi.js';
+import { storeDays } from '../../../edge/kpis/store-days.js';
 import { daySeries, formatDuration, kpiTiles, valueInWords, type KpisAnswer } from '../../../dashboards/staff/src/views/kpis/kpi-model.js';
 
 const NOW = Date.UTC(2026, 11, 10, 12);
@@ -15,6 +16,7 @@ const base: KpisAnswer = computeKpis(
   },
   2 * DAY_MS,
   NOW,
+  storeDays('UTC'),
 );
 
 describe('KPI model', () => {

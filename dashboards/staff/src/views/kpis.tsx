@@ -1,6 +1,7 @@
 // The KPIs view: the store's numbers over the last days as tiles (time to replenish, price updates, mismatches, and
 // the shelf KPIs when the gateway has them) and one chart per day-series, each with its numbers as a table.
 import { useMemo, useState } from 'preact/hooks';
+import { storeInfo } from '../live.js';
 import { usePolledJson } from '../use-polled-json.js';
 import { DayChart } from './kpis/day-chart.js';
 import { daySeries, kpiTiles, type KpisAnswer } from './kpis/kpi-model.js';
@@ -56,7 +57,7 @@ export function KpisView() {
               </li>
             ))}
           </ul>
-          <p class="kpis__note">Days are UTC days.</p>
+          <p class="kpis__note">Days run midnight to midnight in the store{storeInfo.value ? ` (${storeInfo.value.timeZone})` : ''}.</p>
           <div class="kpis__charts">
             {charts.map((series) => (
               <DayChart key={series.id} series={series} />

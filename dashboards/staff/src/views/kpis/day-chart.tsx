@@ -8,7 +8,7 @@ import { valueInWords, type DaySeries } from './kpi-model.js';
 const CHART_HEIGHT_PX = 180;
 const DAY_S = 86_400;
 
-/** `YYYY-MM-DD` (a UTC day) as uPlot's x: seconds at the day's start. */
+/** `YYYY-MM-DD` (a store day, named by its date) as uPlot's x: seconds at that date's UTC midnight. */
 function dayStartS(day: string): number {
   return Date.parse(`${day}T00:00:00Z`) / 1000;
 }
@@ -27,7 +27,7 @@ export function DayChart({ series }: { series: DaySeries }) {
       {
         width,
         height: CHART_HEIGHT_PX,
-        // the days are UTC days: their ticks are read in UTC, so a day is not shown as the evening before
+        // a day is placed at its date's UTC midnight and its ticks are read in UTC, so each day shows its own date
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'),
         legend: { show: false },
         cursor: { show: false },

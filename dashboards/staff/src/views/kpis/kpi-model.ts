@@ -41,7 +41,7 @@ export function windowDays(answer: KpisAnswer): string[] {
 }
 
 export function kpiTiles(answer: KpisAnswer): KpiTile[] {
-  // the window's length, not its calendar days: the last 7 days touch 8 UTC days
+  // the window's length, not its calendar days: the last 7 days touch 8 store days
   const days = Math.max(1, Math.round(answer.windowMs / DAY_MS));
   const replenish: DurationStats = answer.timeToReplenish;
   const mismatches = answer.priceMismatchesPerDay.reduce((sum, day) => sum + day.count, 0);
