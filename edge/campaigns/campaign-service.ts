@@ -42,7 +42,7 @@ import { CampaignStore, type CampaignBoardChanges } from './campaign-store.js';
 import { DriverSubscriptions } from '../labels/driver-subscriptions.js';
 import type { LabelDirectory } from '../labels/label-directory.js';
 import type { LabelContent, LabelDriver, LabelDriverEvent } from '../labels/label-driver.js';
-import { priceRecordOf, type LabelPriceRecord } from '../labels/label-price-book.js';
+import { copyPriceRecord, priceRecordOf, type LabelPriceRecord } from '../labels/label-price-book.js';
 import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
 
 /** `campaign.progress` on the bus and the live stream: at most a few a second per campaign, and always its last state. */
@@ -720,7 +720,7 @@ export class CampaignService {
     }
     const records = recordIds.map((labelId) => {
       const record = this.board.book.records[labelId];
-      return { labelId, record: record && (JSON.parse(JSON.stringify(record)) as typeof record) };
+      return { labelId, record: record && copyPriceRecord(record) };
     });
     const changes: CampaignBoardChanges = {
       campaigns: campaigns.map((campaign) => ({ ...campaign, counts: { ...campaign.counts }, labels: {} })),

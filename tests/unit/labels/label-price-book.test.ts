@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  copyPriceRecord,
   dropTarget,
   emptyPriceBook,
   forgetLabel,
@@ -66,5 +67,25 @@ describe('label price book', () => {
     settleInFlight(book, 'esl-1', 1);
     expect(forgetLabel(book, 'esl-1')).toBe(true);
     expect(priceRecordOf(book, 'esl-1')).toBeUndefined();
+  });
+
+  it('copies a record whole and apart: equal to its JSON round trip, and changing the copy changes nothing in the book', () => {
+    const book = emptyPriceBook();
+    const first = issueVersion(book, 'esl-1', { sku: 'milk', priceCents: 199, campaignId: 'c1' }).content;
+    markSent(book, 'esl-1', first, 1, 1_000);
+    recordShown(book, 'esl-1', first.version, 2_000);
+    const second = issueVersion(book, 'esl-1', { sku: 'milk', priceCents: 249, campaignId: 'c2' }).content;
+    markSent(book, 'esl-1', second, 2, 3_000);
+    const record = priceRecordOf(book, 'esl-1')!;
+    expect(Object.keys(record).sort()).toEqual(['confirmed', 'inFlight', 'labelId', 'lastSent', 'target', 'version']);
+
+    const copy = copyPriceRecord(record);
+    expect(copy).toEqual(JSON.parse(JSON.stringify(record)));
+    for (const field of ['target', 'inFlight', 'lastSent', 'confirmed'] as const) {
+      expect(copy[field]).not.toBe(record[field]);
+      (copy[field] as { priceCents: number }).priceCents = 0;
+    }
+    copy.version = 99;
+    expect(priceRecordOf(book, 'esl-1')).toMatchObject({ version: 2, target: { priceCents: 249 }, confirmed: { priceCents: 199 } });
   });
 });
