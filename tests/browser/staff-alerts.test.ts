@@ -187,4 +187,38 @@ describe.skipIf(!haveChromium)('staff page: alerts view', { timeout: 60_000 }, (
       .toEqual([{ title: 'Customer waiting at a kiosk', body: expect.stringContaining('kiosk-22') as string }]);
     await context.close();
   });
+
+  it("folds a facing's stock-out prediction into its low-stock line; alone (filtered), it has a line of its own", async () => {
+    const oatMilk = (await activeAlerts()).find((alert) => alert.kind === 'low-stock' && alert.title.includes('Oat milk')) as
+      (ApiAlert & { shelfId: string; facing: number; sku: string }) | undefined;
+    expect(oatMilk).toBeDefined();
+    const { shelfId, facing, sku } = oatMilk as { shelfId: string; facing: number; sku: string };
+    const rowsBefore = await page.getByTestId('alert-item').count();
+    const { alert: prediction } = gw.built.alerts.service.raise({
+      kind: 'stock-out-predicted',
+      key: `stock-out-predicted:${shelfId}/${facing}`,
+      severity: 'warning',
+      title: 'Oat milk 1 l will run out by 14:35: bring 9 (1 left)',
+      shelfId,
+      facing,
+      sku,
+      units: 9,
+    });
+    const line = page.locator(`[data-testid="alert-item"][data-alert-id="${oatMilk?.id}"]`);
+    await expect.poll(() => line.getByTestId('alert-prediction').textContent(), PATIENCE).toBe(prediction.title);
+    // one line per thing to do: no line of its own, though the count names every active alert
+    expect(await page.getByTestId('alert-item').count()).toBe(rowsBefore);
+    expect(await page.locator('[data-testid="alert-item"][data-kind="stock-out-predicted"]').count()).toBe(0);
+    expect(await page.getByTestId('alerts-shown').textContent()).toBe(`${rowsBefore + 1} active alerts`);
+    expect(await auditView(page, 'alerts-folded', 820)).toEqual([]);
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    await page.getByTestId('filter-kind').selectOption('stock-out-predicted');
+    await expect.poll(() => page.getByTestId('alert-item').getAttribute('data-alert-id'), PATIENCE).toBe(prediction.id);
+    await page.getByTestId('filter-clear').click();
+
+    gw.built.alerts.service.resolveByKey(prediction.key, 'test', 'restocked');
+    await expect.poll(() => line.getByTestId('alert-prediction').count(), PATIENCE).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
 });

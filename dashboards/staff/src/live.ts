@@ -4,6 +4,7 @@
 // (updatedAt) is ignored, and so is a late copy of an alert already seen resolved.
 import { batch, computed, signal } from '@preact/signals';
 import { isActive, type Alert } from '../../../edge/alerts/alerts.js';
+import { facingKey } from '../../../edge/planogram/planogram.js';
 import type { FacingStockView } from '../../../edge/stock/shelf-stock-book.js';
 import { ApiError, getJson, sendJson } from './api.js';
 import { askForToken, forgetToken, principal, storedToken, type Principal } from './session.js';
@@ -58,9 +59,8 @@ export const alertOpened = signal<{ alert: Alert; reopened: boolean } | null>(nu
 /** a problem loading or streaming, in words, for the page's notice; null when all is well */
 export const liveProblem = signal<string | null>(null);
 
-export function facingKey(shelfId: string, facing: number): string {
-  return `${shelfId}/${facing}`;
-}
+// the server's key of a facing (the stock answer and the alerts name facings by it)
+export { facingKey };
 
 // ---------- applying what the gateway says ----------
 

@@ -10,6 +10,7 @@ import { replaceQuery, route } from '../route.js';
 import { formatAge, formatDateTime } from '../format.js';
 import { pendingWrites } from './alerts/alert-actions.js';
 import { ACTIVE_STATES, compareForList, filtersFromQuery, hasFilters, matchesFilters, withFilter } from './alerts/alert-filters.js';
+import { foldPredictions } from './alerts/alert-folding.js';
 import { AlertRow, displayTitle, type AlertPlace } from './alerts/alert-row.js';
 import { KIND_WORDS, STATE_WORDS } from './alerts/alert-words.js';
 import { kioskNotifyOn, notificationProblem, setKioskNotify, watchKioskAlerts } from './alerts/kiosk-notify.js';
@@ -207,7 +208,9 @@ export function AlertsView() {
   const places = layout.value?.places;
   const all = [...alerts.value.values()];
   const shown = all.filter((alert) => matchesFilters(alert, filters, (shelfId) => places?.get(shelfId)?.aisle)).sort(compareForList);
-  const drawn = shown.slice(0, ROWS_SHOWN_MAX);
+  // a facing's prediction rides on its low-stock line: one line per thing to do
+  const { rows, predictions } = foldPredictions(shown);
+  const drawn = rows.slice(0, ROWS_SHOWN_MAX);
   const pending = pendingWrites.value;
   const focusKeeper = useFocusKeeper(drawn.map((alert) => alert.id));
 
@@ -238,6 +241,7 @@ export function AlertsView() {
               key={alert.id}
               alert={alert}
               place={placeOf(alert)}
+              prediction={predictions.get(alert.id)}
               pending={pending.has(alert.id)}
               expanded={expanded.has(alert.id)}
               onToggle={toggle}
@@ -249,8 +253,8 @@ export function AlertsView() {
           {all.length === 0 ? 'No active alerts.' : 'No alert matches the filters.'}
         </p>
       )}
-      {shown.length > drawn.length && (
-        <p class="alerts__more">{plural(shown.length - drawn.length, 'more alert')}: choose a filter to see them.</p>
+      {rows.length > drawn.length && (
+        <p class="alerts__more">{plural(rows.length - drawn.length, 'more alert')}: choose a filter to see them.</p>
       )}
       <RecentlyResolved placeOf={placeOf} />
     </section>

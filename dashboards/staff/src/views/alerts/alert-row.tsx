@@ -76,12 +76,14 @@ function Details({ alert, id }: { alert: Alert; id: string }) {
 type RowProps = {
   alert: Alert;
   place: AlertPlace;
+  /** the stock-out prediction of the same facing, folded into this low-stock line (alert-folding.ts) */
+  prediction?: Alert | undefined;
   pending: boolean;
   expanded: boolean;
   onToggle: (alertId: string) => void;
 };
 
-function AlertRowView({ alert, place, pending, expanded, onToggle }: RowProps) {
+function AlertRowView({ alert, place, prediction, pending, expanded, onToggle }: RowProps) {
   const title = displayTitle(alert, place.productName);
   const detailsId = `alert-details-${alert.id}`;
   return (
@@ -105,6 +107,11 @@ function AlertRowView({ alert, place, pending, expanded, onToggle }: RowProps) {
         >
           <span class={`alert__severity alert__severity--${alert.severity}`}>{SEVERITY_WORDS[alert.severity]}</span>
           <span class="alert__title">{title}</span>
+          {prediction && (
+            <span class="alert__prediction" data-testid="alert-prediction" data-alert-id={prediction.id}>
+              {prediction.title}
+            </span>
+          )}
           {place.where && <span class="alert__where">{place.where}</span>}
           <span class="alert__age">
             <Age at={alert.openedAt} />
@@ -144,6 +151,7 @@ export const AlertRow = memo(
   AlertRowView,
   (previous, next) =>
     previous.alert === next.alert &&
+    previous.prediction === next.prediction &&
     previous.pending === next.pending &&
     previous.expanded === next.expanded &&
     previous.onToggle === next.onToggle &&
