@@ -329,13 +329,14 @@ function gatewayModules(shared: SharedParts): ModuleSpec[] {
     defineModule({
       name: 'priceIntegrity',
       // campaigns: the price book it reads is the resumed one
-      needs: ['labels', 'campaigns', 'alerts'],
-      build: ({ labels, campaigns, alerts }) =>
+      needs: ['labels', 'campaigns', 'alerts', 'planogram'],
+      build: ({ labels, campaigns, alerts, planogram }) =>
         new PriceIntegrityModule({
           bus,
           directory: labels.directory,
           prices: campaigns.service,
           alerts: () => alerts.service,
+          productName: (sku) => planogram.index.product(sku)?.name,
           log: component('price-integrity'),
         }),
     }),

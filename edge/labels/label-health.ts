@@ -62,14 +62,17 @@ export type LabelAlertAction = { raise: NewAlert } | { resolve: string; resoluti
 export function labelAlertActions(
   label: LabelSighting,
   health: LabelHealth,
-  place: { shelfId?: string; facing?: number; sku?: string },
+  place: { shelfId?: string; facing?: number; sku?: string; productName?: string },
   thresholds: LabelHealthThresholds,
   active: (key: string) => boolean,
 ): LabelAlertAction[] {
   const actions: LabelAlertAction[] = [];
   const offlineKey = labelAlertKey('label-offline', label.labelId);
   const batteryKey = labelAlertKey('label-battery-low', label.labelId);
-  const where = place.shelfId !== undefined ? ` (${place.shelfId}/${place.facing})` : '';
+  // the product first: it is what a person looks for on the shelf
+  const parts = [place.productName, place.shelfId !== undefined ? `${place.shelfId}/${place.facing}` : undefined];
+  const named = parts.filter((part) => part !== undefined);
+  const where = named.length > 0 ? ` (${named.join(', ')})` : '';
   const context = { deviceId: label.labelId, ...definedPlace(place) };
   if (health.offline) {
     if (!active(offlineKey)) {

@@ -423,7 +423,10 @@ export class LabelsModule implements GatewayModule, LabelDirectory {
     const alerts = this.deps.alerts();
     const thresholds = this.deps.config.health;
     const binding = this.bindingOf(sighting.labelId);
-    const place = binding ? { shelfId: binding.shelfId, facing: binding.facing, sku: binding.sku } : {};
+    const productName = binding ? this.deps.planogram().product(binding.sku)?.name : undefined;
+    const place = binding
+      ? { shelfId: binding.shelfId, facing: binding.facing, sku: binding.sku, ...(productName !== undefined ? { productName } : {}) }
+      : {};
     for (const action of labelAlertActions(
       sighting,
       labelHealth(sighting, thresholds, now),

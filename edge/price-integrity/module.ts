@@ -27,6 +27,8 @@ export type PriceIntegrityDeps = {
   prices: { priceRecord(labelId: string): LabelPriceRecord | undefined };
   alerts: () => AlertService;
   log: Logger;
+  /** the planogram's name of a sku (alert titles name the product); absent: titles name the sku */
+  productName?: (sku: string) => string | undefined;
 };
 
 export class PriceIntegrityModule implements GatewayModule {
@@ -71,7 +73,7 @@ export class PriceIntegrityModule implements GatewayModule {
       const binding = this.deps.directory.bindingOf(labelId);
       labels.push({ labelId, priceCents: confirmed.priceCents, ...(binding ? { shelfId: binding.shelfId, facing: binding.facing } : {}) });
     }
-    this.apply(checkKioskPrice({ kioskId, sku, scannedCents, labels }), { kioskId, sku });
+    this.apply(checkKioskPrice({ kioskId, sku, scannedCents, labels, productName: this.deps.productName?.(sku) }), { kioskId, sku });
   }
 
   /** A label reported the price it shows. */
@@ -82,6 +84,7 @@ export class PriceIntegrityModule implements GatewayModule {
       displayedCents,
       record: this.deps.prices.priceRecord(labelId),
       binding: this.deps.directory.bindingOf(labelId),
+      ...(this.deps.productName ? { productName: this.deps.productName } : {}),
     });
     this.apply(verdict, { labelId });
   }

@@ -43,6 +43,8 @@ export function checkKioskPrice(input: {
   sku: string;
   scannedCents: number;
   labels: readonly ConfirmedLabelPrice[];
+  /** the planogram's name of the sku: the title names the product people see, with its sku */
+  productName?: string | undefined;
 }): IntegrityVerdict {
   const { kioskId, sku, scannedCents, labels } = input;
   const key = priceMismatchKey({ sku });
@@ -56,7 +58,7 @@ export function checkKioskPrice(input: {
       key,
       severity: 'critical',
       title:
-        `Price mismatch for ${sku}: kiosk ${kioskId} charged ${formatCents(scannedCents)}, ` +
+        `Price mismatch for ${productWords(sku, input.productName)}: kiosk ${kioskId} charged ${formatCents(scannedCents)}, ` +
         `label ${differing.labelId} shows ${formatCents(differing.priceCents)}`,
       sku,
       deviceId: kioskId,
@@ -73,6 +75,8 @@ export function checkLabelPrice(input: {
   displayedCents: number;
   record: LabelPriceRecord | undefined;
   binding?: { shelfId: string; facing: number; sku: string } | undefined;
+  /** the planogram's name of the label's sku, when known */
+  productName?: (sku: string) => string | undefined;
 }): IntegrityVerdict {
   const { labelId, displayedCents, record, binding } = input;
   const key = priceMismatchKey({ labelId });
@@ -88,10 +92,15 @@ export function checkLabelPrice(input: {
       severity: 'critical',
       title:
         `Price mismatch on label ${labelId}: it shows ${formatCents(displayedCents)}, ` +
-        `confirmed ${formatCents(expected.confirmedCents)}${sku ? ` for ${sku}` : ''}`,
+        `confirmed ${formatCents(expected.confirmedCents)}${sku ? ` for ${productWords(sku, input.productName?.(sku))}` : ''}`,
       deviceId: labelId,
       ...(sku ? { sku } : {}),
       ...(binding ? { shelfId: binding.shelfId, facing: binding.facing } : {}),
     },
   };
+}
+
+/** "Oat milk 1 l (4011-MILK)" when the planogram names the sku, else the sku alone. */
+function productWords(sku: string, productName: string | undefined): string {
+  return productName === undefined ? sku : `${productName} (${sku})`;
 }

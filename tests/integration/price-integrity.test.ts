@@ -95,7 +95,7 @@ describe('price integrity on a real gateway (MQTT labels, kiosk, campaign)', () 
       shelfId: 'shelf-a',
       facing: 2,
     });
-    expect(alert!.title).toBe(`Price mismatch on label esl-b1: it shows 4.99, confirmed 8.99 for ${BEANS}`);
+    expect(alert!.title).toBe(`Price mismatch on label esl-b1: it shows 4.99, confirmed 8.99 for Espresso beans 500 g (${BEANS})`);
 
     await status(899);
     await until('the label mismatch to resolve', async () => ((await mismatches()).length === 0 ? true : undefined));

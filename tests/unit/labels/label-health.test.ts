@@ -100,4 +100,18 @@ describe('label alerts', () => {
       { resolve: 'label-battery-low:esl-a1', resolution: 'battery back above the threshold (replaced)' },
     ]);
   });
+
+  it('names the product first, then the facing, when the label is bound to a product the planogram names', () => {
+    const silent = label({ lastSeenAt: 0, batteryMv: 2_100 });
+    const place = { shelfId: 'shelf-a', facing: 1, sku: 'milk', productName: 'Oat milk 1 l' };
+    const actions = labelAlertActions(silent, labelHealth(silent, thresholds, 0), place, thresholds, () => false);
+    expect(actions).toEqual([
+      {
+        raise: expect.objectContaining({ title: 'Label esl-a1 (Oat milk 1 l, shelf-a/1) battery low: 2100 mV (below 2400 mV)' }) as unknown,
+      },
+    ]);
+    // the name is only words: the alert's fields are the place's
+    expect(actions[0]).not.toHaveProperty('raise.productName');
+    expect(actions[0]).toHaveProperty('raise.sku', 'milk');
+  });
 });

@@ -76,6 +76,30 @@ describe('price integrity: label reports', () => {
     expect(verdict.alert.title).toBe(`Price mismatch on label esl-m1: it shows 9.99, confirmed 2.05 for ${MILK}`);
   });
 
+  it('names the product the planogram knows, with its sku, in both titles', () => {
+    const productName = (sku: string) => (sku === MILK ? 'Oat milk 1 l' : undefined);
+    const label = checkLabelPrice({
+      labelId: 'esl-m1',
+      displayedCents: 999,
+      record: confirmedAt(205),
+      binding: { shelfId: 'shelf-a', facing: 1, sku: MILK },
+      productName,
+    });
+    expect(label.type === 'raise' && label.alert.title).toBe(
+      `Price mismatch on label esl-m1: it shows 9.99, confirmed 2.05 for Oat milk 1 l (${MILK})`,
+    );
+    const kiosk = checkKioskPrice({
+      kioskId: 'kiosk-1',
+      sku: MILK,
+      scannedCents: 199,
+      labels: [{ labelId: 'esl-m1', priceCents: 205 }],
+      productName: 'Oat milk 1 l',
+    });
+    expect(kiosk.type === 'raise' && kiosk.alert.title).toBe(
+      `Price mismatch for Oat milk 1 l (${MILK}): kiosk kiosk-1 charged 1.99, label esl-m1 shows 2.05`,
+    );
+  });
+
   it('the confirmed price resolves; a label that confirmed nothing is unknown', () => {
     expect(checkLabelPrice({ labelId: 'esl-m1', displayedCents: 205, record: confirmedAt(205) })).toMatchObject({
       type: 'resolve',
