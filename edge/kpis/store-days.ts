@@ -44,15 +44,28 @@ export function storeDays(timeZone: string): StoreDays {
     return wall - (at - (((at % 1000) + 1000) % 1000));
   };
 
-  /** The first instant of the store day `at` falls on. */
-  const startOf = (at: number): number => {
-    const name = dayOf(at);
+  /** The first instant of the store day named `name`, which `at` falls on. */
+  const findStart = (name: string, at: number): number => {
     const midnightAsUtc = Date.parse(`${name}T00:00:00Z`);
     // the offset at midnight may differ from the one at `at` (the clocks changed that day): ask again at the guess
     let start = midnightAsUtc - offsetAt(at);
     start = midnightAsUtc - offsetAt(start);
     // a zone whose clocks jump at midnight has no 00:00 that day: the day then starts at the jump, up to an hour later
     for (let step = 0; step < 4 && dayOf(start) !== name; step++) start += HOUR_MS / 4;
+    return start;
+  };
+
+  // a day's start never changes for a zone: the KPI route asks for the same days at every request (a year's worth at most)
+  const starts = new Map<string, number>();
+
+  /** The first instant of the store day `at` falls on. */
+  const startOf = (at: number): number => {
+    const name = dayOf(at);
+    const known = starts.get(name);
+    if (known !== undefined) return known;
+    const start = findStart(name, at);
+    if (starts.size >= MAX_DAYS * 2) starts.clear();
+    starts.set(name, start);
     return start;
   };
 
