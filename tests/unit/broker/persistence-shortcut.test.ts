@@ -1,5 +1,3 @@
-import { createServer, type AddressInfo, type Server } from 'node:net';
-import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -7,6 +5,7 @@ import {
   installPersistenceShortcut,
   type SubscriptionPersistence,
 } from '../../../edge/broker/persistence-shortcut.js';
+import { startBareAedes, type BareAedes } from '../../helpers/bare-aedes.js';
 import { eventually } from '../../helpers/test-gateway.js';
 
 /** A persistence whose calls finish when the test says so, recording the lookups that reach it. */
@@ -84,32 +83,19 @@ describe('PersistenceShortcut', () => {
 });
 
 describe('installPersistenceShortcut in aedes', () => {
-  let server: Server | undefined;
-  let broker: Aedes | undefined;
-  const clients: mqtt.MqttClient[] = [];
+  let broker: BareAedes | undefined;
 
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
-    if (broker) await new Promise<void>((resolve) => broker?.close(() => resolve()));
-    if (server) await new Promise<void>((resolve) => server?.close(() => resolve()));
+    await broker?.close();
     broker = undefined;
-    server = undefined;
   });
 
   it('still queues a QoS 1 message for a persistent session that is offline, and skips the lookup for the others', async () => {
-    const aedes = await Aedes.createBroker();
-    broker = aedes;
-    const shortcut = installPersistenceShortcut(aedes);
+    let shortcut: PersistenceShortcut | undefined;
+    const bare = await startBareAedes({}, { afterListen: (aedes) => (shortcut = installPersistenceShortcut(aedes)) });
+    broker = bare;
     if (!shortcut) throw new Error('the persistence lacks a method the shortcut stands in front of: not installed');
-    const tcp = createServer(aedes.handle);
-    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
-    server = tcp;
-    const url = `mqtt://127.0.0.1:${(tcp.address() as AddressInfo).port}`;
-    const connect = async (clientId: string, clean: boolean) => {
-      const c = await mqtt.connectAsync(url, { clientId, clean, reconnectPeriod: 0, protocolVersion: 4 });
-      clients.push(c);
-      return c;
-    };
+    const connect = (clientId: string, clean: boolean) => bare.client(clientId, { clean });
 
     const ap = await connect('ap-1', false);
     await ap.subscribeAsync(cmd, { qos: 1 });
@@ -122,8 +108,7 @@ describe('installPersistenceShortcut in aedes', () => {
     expect(shortcut.shortcuts - before).toBe(1);
 
     const received: string[] = [];
-    const back = mqtt.connect(url, { clientId: 'ap-1', clean: false, reconnectPeriod: 0, protocolVersion: 4 });
-    clients.push(back);
+    const back = bare.track(mqtt.connect(bare.url, { clientId: 'ap-1', clean: false, reconnectPeriod: 0, protocolVersion: 4 }));
     back.on('message', (_topic, payload) => received.push(payload.toString()));
     await eventually(() => expect(received).toEqual(['{"cmdId":"c1"}']));
   });

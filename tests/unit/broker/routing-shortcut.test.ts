@@ -1,8 +1,6 @@
-import { createServer, type AddressInfo, type Server } from 'node:net';
-import { Aedes } from 'aedes';
-import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RoutingShortcut, installRoutingShortcut, type MessageEmitter } from '../../../edge/broker/routing-shortcut.js';
+import { startBareAedes, type BareAedes } from '../../helpers/bare-aedes.js';
 import { eventually } from '../../helpers/test-gateway.js';
 
 type Listener = (packet: unknown, done: () => void) => void;
@@ -119,47 +117,36 @@ describe('RoutingShortcut', () => {
 });
 
 describe('installRoutingShortcut in aedes', () => {
-  let server: Server | undefined;
-  let broker: Aedes | undefined;
-  const clients: mqtt.MqttClient[] = [];
+  let broker: BareAedes | undefined;
 
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.endAsync(true)));
-    if (broker) await new Promise<void>((resolve) => broker?.close(() => resolve()));
-    if (server) await new Promise<void>((resolve) => server?.close(() => resolve()));
+    await broker?.close();
     broker = undefined;
-    server = undefined;
   });
 
-  async function start(): Promise<{ url: string; shortcut: RoutingShortcut; published: string[] }> {
+  async function start(): Promise<{ shortcut: RoutingShortcut; published: string[] }> {
     const published: string[] = [];
-    const aedes = new Aedes({
-      published: (packet, client, done) => {
-        if (client) published.push(packet.topic);
-        done(null);
+    let shortcut: RoutingShortcut | undefined;
+    broker = await startBareAedes(
+      {
+        published: (packet, client, done) => {
+          if (client) published.push(packet.topic);
+          done(null);
+        },
       },
-    });
-    const shortcut = installRoutingShortcut(aedes);
+      { beforeListen: (aedes) => (shortcut = installRoutingShortcut(aedes)) },
+    );
     if (!shortcut) throw new Error('aedes keeps its emitter elsewhere: the shortcut was not installed');
-    await aedes.listen();
-    broker = aedes;
-    const tcp = createServer(aedes.handle);
-    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
-    server = tcp;
-    return { url: `mqtt://127.0.0.1:${(tcp.address() as AddressInfo).port}`, shortcut, published };
+    return { shortcut, published };
   }
 
-  async function client(url: string, clientId: string): Promise<mqtt.MqttClient> {
-    const c = await mqtt.connectAsync(url, { clientId, reconnectPeriod: 0, protocolVersion: 4 });
-    clients.push(c);
-    return c;
-  }
+  const client = (clientId: string) => (broker as BareAedes).client(clientId);
 
   it('delivers to exact and wildcard subscribers, skips the match for the rest, and every message reaches `published`', async () => {
-    const { url, shortcut, published } = await start();
-    const exact = await client(url, 'exact');
-    const wild = await client(url, 'wild');
-    const device = await client(url, 'device');
+    const { shortcut, published } = await start();
+    const exact = await client('exact');
+    const wild = await client('wild');
+    const device = await client('device');
     await exact.subscribeAsync('store/s1/shelf/sh1/cmd', { qos: 1 });
     await wild.subscribeAsync('store/+/case/#', { qos: 0 });
     const toExact: string[] = [];
