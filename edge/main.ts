@@ -16,6 +16,7 @@ import { ColdChainModule } from './cold-chain/module.js';
 import { coldChainCases } from './cold-chain/cold-chain-config.js';
 import { DeviceBroker } from './broker/device-broker.js';
 import type { GatewayConfig } from './config/gateway-config.js';
+import { configNotes, storeTimeZoneOf } from './config/store-time-zone.js';
 import { GatewayBus } from './core/events.js';
 import { LogThrottle } from './core/log-throttle.js';
 import type { Logger } from './core/logger.js';
@@ -128,6 +129,8 @@ export function buildGateway(config: GatewayConfig, options: GatewayOptions) {
       if (suppressed >= 0) busLog.error({ event, handler, err: error, suppressed }, 'event handler failed; the gateway goes on');
     },
   });
+  // what the config still says the old way: said once, at build, before it stops working
+  for (const note of configNotes(config)) component('config').warn(note);
   const shared: SharedParts = { config, options, now, startedAt: now(), bus, metrics, component, hqHandlerRegistrations: [] };
 
   const gateway = new Gateway(gatewayModules(shared), {
@@ -172,8 +175,7 @@ function healthOf(modules: { health(): ReturnType<Gateway['health']> }, { config
 /** Every module of the gateway: what it needs (started before it) or only uses later, and how it is built. */
 function gatewayModules(shared: SharedParts): ModuleSpec[] {
   const { config, options, now, bus, metrics, component } = shared;
-  // the store's clock, for every room that names hours or days (insight.timeZone; the config check knows the name)
-  const storeTimeZone = config.insight.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const storeTimeZone = storeTimeZoneOf(config);
   const scheduler = options.scheduler ?? asyncScheduler;
   const pseudonymKeyFile = config.security.pseudonymKeyFile ?? join(config.dataDir, 'pseudonym.key');
   return [
@@ -357,7 +359,7 @@ function gatewayModules(shared: SharedParts): ModuleSpec[] {
                 { tareG: f.tareG, unitWeightG: planogram.index.product(f.sku)?.unitWeightG ?? Number.NaN },
               ]),
             ),
-          settings: insightSettings(config.insight),
+          settings: insightSettings(config.insight, storeTimeZone),
           scheduler,
           now,
           log: component('insight'),

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { ConfigError } from '../config/gateway-config.js';
 import { loadConfig, redactConfig } from '../config/load-config.js';
+import { configNotes } from '../config/store-time-zone.js';
 import { redactUrlCredentials } from '../core/log-redaction.js';
 import { buildGateway } from '../main.js';
 import { loadPlanogramFile, PlanogramFileError } from '../planogram/planogram-file.js';
@@ -50,7 +51,11 @@ export async function checkConfig(file: string, io: CliIo, options: { modules?: 
       return EXIT.badConfig;
     }
   }
-  io.stdout.write(redactUrlCredentials(`${file}: ok\n${planogramLine}\n${JSON.stringify(redactConfig(config), null, 2)}\n`));
+  // what still works but should change: after the verdict, before the resolved config
+  const notes = configNotes(config)
+    .map((note) => `note: ${note}\n`)
+    .join('');
+  io.stdout.write(redactUrlCredentials(`${file}: ok\n${notes}${planogramLine}\n${JSON.stringify(redactConfig(config), null, 2)}\n`));
   return EXIT.ok;
 }
 

@@ -34,9 +34,19 @@ export function configRuleIssues(config: GatewayConfig): string[] {
     });
   }
   // the schema checks the name's shape; only the runtime's time zone database knows whether it exists
-  const timeZone = config.insight.timeZone;
-  if (timeZone !== null && !knownTimeZone(timeZone)) {
-    issues.push(`/insight/timeZone: ${JSON.stringify(timeZone)} is not a time zone this Node.js knows (an IANA name: Europe/Berlin)`);
+  for (const [path, timeZone] of [
+    ['/store/timeZone', config.store.timeZone],
+    ['/insight/timeZone', config.insight.timeZone],
+  ] as const) {
+    if (timeZone !== null && !knownTimeZone(timeZone))
+      issues.push(`${path}: ${JSON.stringify(timeZone)} is not a time zone this Node.js knows (an IANA name: Europe/Berlin)`);
+  }
+  // the old place (insight.timeZone) saying another zone than the new one: which clock is the store's?
+  if (config.store.timeZone !== null && config.insight.timeZone !== null && config.store.timeZone !== config.insight.timeZone) {
+    issues.push(
+      `/insight/timeZone: ${JSON.stringify(config.insight.timeZone)} differs from /store/timeZone ` +
+        `${JSON.stringify(config.store.timeZone)}: remove it (the store's time zone moved to /store/timeZone)`,
+    );
   }
   // the schema checks the shapes; only the runtime's Intl knows whether the currency and the locale exist
   if (!Intl.supportedValuesOf('currency').includes(config.store.currency)) {

@@ -46,6 +46,17 @@ export const ConfigSchema = Type.Object(
           description: 'how the staff page writes money, numbers and dates (BCP 47: en, de-DE, fr-CH)',
           default: 'en',
         }),
+        timeZone: Nullable(
+          Type.String({
+            minLength: 1,
+            maxLength: 64,
+            pattern: '^[A-Za-z][A-Za-z0-9_+/-]*$',
+            description:
+              "the store's IANA time zone (Europe/Berlin): its hours of day, the times alerts name, the days KPIs count by; " +
+              "null: insight.timeZone if set there (its old place), else the process's (TZ)",
+            default: null,
+          }),
+        ),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -9,7 +9,7 @@ export const storeInfoSchema = Type.Object({
   currency: Type.String(),
   /** BCP 47 (config store.locale): how the staff page writes money, numbers and dates */
   locale: Type.String(),
-  /** IANA name: the store's clock (config insight.timeZone, else the gateway process's zone) */
+  /** IANA name: the store's clock (config store.timeZone: storeTimeZoneOf) */
   timeZone: Type.String(),
 });
 export type StoreInfo = Static<typeof storeInfoSchema>;

@@ -53,9 +53,7 @@ export const InsightConfigSchema = Type.Object(
         minLength: 1,
         maxLength: 64,
         pattern: '^[A-Za-z][A-Za-z0-9_+/-]*$',
-        description:
-          "the store's IANA time zone (Europe/Berlin): its hours of day, the times alerts name and the days KPIs are counted by; " +
-          "null: the process's (TZ)",
+        description: 'deprecated: the old place of store.timeZone, read while store.timeZone is null (move it there)',
         default: null,
       }),
     ),

@@ -58,8 +58,11 @@ export type InsightSettings = {
   clock: StoreClock;
 };
 
-/** The settings of the `insight` section; throws UnknownTimeZoneError when `timeZone` names no known zone. */
-export function insightSettings(config: InsightConfig): InsightSettings {
+/**
+ * The settings of the `insight` section, in the store's time zone (storeTimeZoneOf: store.timeZone, else the old
+ * insight.timeZone, else the process's); throws UnknownTimeZoneError when it names no known zone.
+ */
+export function insightSettings(config: InsightConfig, timeZone: string | null): InsightSettings {
   return {
     enabled: config.enabled,
     leadTimeMs: config.restockLeadTimeMin * 60_000,
@@ -68,7 +71,7 @@ export function insightSettings(config: InsightConfig): InsightSettings {
     tickMs: config.tickSec * 1000,
     minWatchMs: config.minWatchMin * 60_000,
     noSalesBeforeTrafficKnown: config.noSalesBeforeTrafficKnown,
-    clock: storeClock(config.timeZone),
+    clock: storeClock(timeZone),
   };
 }
 

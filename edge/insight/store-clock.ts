@@ -10,13 +10,13 @@ export type StoreClock = {
 };
 
 /**
- * `insight.timeZone` names no time zone this Node knows: a config problem the schema cannot see (the zone names come
+ * `store.timeZone` names no time zone this Node knows: a config problem the schema cannot see (the zone names come
  * from the ICU data Node was built with), found when the gateway is built, before anything starts. Not a ConfigError:
  * the config folder imports this room's section, so this room does not import the config folder.
  */
 export class UnknownTimeZoneError extends Error {
   constructor(readonly timeZone: string) {
-    super(`/insight/timeZone: "${timeZone}" is not a time zone this system knows (an IANA name such as Europe/Berlin)`);
+    super(`/store/timeZone: "${timeZone}" is not a time zone this system knows (an IANA name such as Europe/Berlin)`);
     this.name = 'UnknownTimeZoneError';
   }
 }

@@ -31,7 +31,7 @@ describe.skipIf(!haveChromium)('staff page: KPIs', () => {
     // a store far from UTC: its KPI days are its own (the page says whose)
     gw = await startTestGateway({
       planogram: CAMPAIGN_PLANOGRAM,
-      overrides: { commands: { ackTimeoutMs: 2_000 }, insight: { timeZone: 'America/Chicago' } },
+      overrides: { commands: { ackTimeoutMs: 2_000 }, store: { timeZone: 'America/Chicago' } },
     });
     // oat milk on shelf-a/1 (1040 g a unit): low at 2, restocked at 10
     const shelf = await gw.connectDevice('shelf-a', 'shelf');

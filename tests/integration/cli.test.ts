@@ -351,6 +351,17 @@ describe('check-config', () => {
     expect(result.stdout).toContain(`${file}: ok\n${planogram}: ok (2 shelves, 3 facings, 3 products)\n`);
   });
 
+  it('a config that says something the old way: exit 0 with a note naming the new place', async () => {
+    const file = await configFile('old-zone.yaml', 'data', { insight: { timeZone: 'Europe/Berlin' } });
+    const result = await cli(['check-config', file]);
+    expect(result.code, result.stderr).toBe(EXIT.ok);
+    expect(result.stdout).toContain(
+      `${file}: ok\nnote: /insight/timeZone: the store's time zone moved to /store/timeZone (read from here meanwhile): move it there\n`,
+    );
+    const moved = await cli(['check-config', await configFile('new-zone.yaml', 'data', { store: { timeZone: 'Europe/Berlin' } })]);
+    expect(moved.stdout).not.toContain('note:');
+  });
+
   it('cross-field rules of the schema: exit 2, each broken rule with the path of the option to fix', async () => {
     const file = await configFile('rules.yaml', 'data', { hq: { enabled: true }, http: { host: '0.0.0.0', port: 0 } });
     const result = await cli(['check-config', file]);

@@ -38,7 +38,10 @@ describe('insight through the gateway', () => {
   it('a facing selling fast: stock-out-predicted before low-stock, on the pick list; phantom stock; availability', async () => {
     let offsetMs = 0;
     const now = () => Date.now() + offsetMs;
-    gw = await startTestGateway({ now, overrides: { insight: { timeZone: 'UTC', restockLeadTimeMin: 30, availabilitySafetyUnits: 2 } } });
+    gw = await startTestGateway({
+      now,
+      overrides: { store: { timeZone: 'UTC' }, insight: { restockLeadTimeMin: 30, availabilitySafetyUnits: 2 } },
+    });
     const gateway = gw;
     const shelfA = await gateway.connectDevice('shelf-a', 'shelf');
     /** the shelf reports the facing's weight at the gateway's clock; resolves once the stock room has the units */
@@ -122,7 +125,7 @@ describe('insight through the gateway', () => {
   it('a cell repeating its weight while its sku sells: scale-stuck, resolved when it moves; an empty offset: a tare proposal', async () => {
     let offsetMs = 0;
     const now = () => Date.now() + offsetMs;
-    gw = await startTestGateway({ now, overrides: { insight: { timeZone: 'UTC' } } });
+    gw = await startTestGateway({ now, overrides: { store: { timeZone: 'UTC' } } });
     const gateway = gw;
     const shelfB = await gateway.connectDevice('shelf-b', 'shelf');
     const kiosk = await gateway.connectDevice('kiosk-1', 'kiosk');

@@ -5,6 +5,7 @@
  * engine with config/demo.yaml's insight settings. Each kind must open on its fault's facing within minutes of the
  * fault, and no healthy sku may look phantom.
  */
+import { storeTimeZoneOf } from '../../edge/config/store-time-zone.js';
 import { pino } from 'pino';
 import { VirtualTimeScheduler } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -136,7 +137,7 @@ function replayThroughGateway(
   startedAt: number,
 ) {
   const index = new PlanogramIndex(planogram);
-  const settings = insightSettings(config.insight);
+  const settings = insightSettings(config.insight, storeTimeZoneOf(config));
   const engine = new InsightEngine(
     planogram.facings.map((f) => ({
       ...f,

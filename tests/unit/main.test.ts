@@ -74,4 +74,23 @@ describe('buildGateway', () => {
     // @ts-expect-error: the module named kpis must be built as the kpis room's module
     defineModule({ name: 'kpis', build: () => ({ name: 'kpis', start: async () => undefined, stop: async () => undefined }) });
   });
+
+  it('says once, when built, what the config still says the old way (warn, component config)', async () => {
+    const lines: Array<{ level: number; component?: string; msg: string }> = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as (typeof lines)[number]) });
+    const old = await loadConfig({
+      overrides: { dataDir: '/nonexistent/smartstore-notes-test', insight: { timeZone: 'Europe/Berlin' } },
+      env: {},
+    });
+    buildGateway(old, { log });
+    expect(lines.filter((line) => line.component === 'config')).toEqual([
+      expect.objectContaining({
+        level: 40,
+        msg: expect.stringContaining("/insight/timeZone: the store's time zone moved to /store/timeZone") as unknown,
+      }),
+    ]);
+    lines.length = 0;
+    buildGateway(await loadConfig({ overrides: { dataDir: '/nonexistent/smartstore-notes-test' }, env: {} }), { log });
+    expect(lines.filter((line) => line.component === 'config')).toEqual([]);
+  });
 });

@@ -2,6 +2,7 @@
  * Cross-field rules are rules of the config schema (if/then, anyOf), reported by loadConfig (so by `check-config` and
  * `run`) with the option's path, before anything is built: not throws in the constructors that read the option.
  */
+import { configNotes, storeTimeZoneOf } from '../../../edge/config/store-time-zone.js';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../edge/config/gateway-config.js';
 import { loadConfig } from '../../../edge/config/load-config.js';
@@ -129,16 +130,37 @@ describe('an OPC UA user needs a secret', () => {
   });
 });
 
-describe('insight.timeZone is a time zone this Node.js knows', () => {
-  it('a well-formed name no time zone database has is named by its path', async () => {
+describe("the store's time zone is one this Node.js knows, and said in one place", () => {
+  it('a well-formed name no time zone database has is named by its path, in the new place and the old', async () => {
+    expect(await issuesOf({ store: { timeZone: 'Europe/Atlantis' } })).toEqual([
+      '/store/timeZone: "Europe/Atlantis" is not a time zone this Node.js knows (an IANA name: Europe/Berlin)',
+    ]);
     expect(await issuesOf({ insight: { timeZone: 'Europe/Atlantis' } })).toEqual([
       '/insight/timeZone: "Europe/Atlantis" is not a time zone this Node.js knows (an IANA name: Europe/Berlin)',
     ]);
   });
 
-  it('a real zone, or null (the process’s): accepted', async () => {
-    expect((await loadConfig({ overrides: { insight: { timeZone: 'Europe/Berlin' } }, env: {} })).insight.timeZone).toBe('Europe/Berlin');
-    expect((await loadConfig({ overrides: {}, env: {} })).insight.timeZone).toBeNull();
+  it('the old place saying another zone than the new one is refused; the same zone in both is accepted', async () => {
+    expect(await issuesOf({ store: { timeZone: 'Europe/Berlin' }, insight: { timeZone: 'America/Chicago' } })).toEqual([
+      '/insight/timeZone: "America/Chicago" differs from /store/timeZone "Europe/Berlin": ' +
+        "remove it (the store's time zone moved to /store/timeZone)",
+    ]);
+    const same = await loadConfig({ overrides: { store: { timeZone: 'Europe/Berlin' }, insight: { timeZone: 'Europe/Berlin' } }, env: {} });
+    expect(storeTimeZoneOf(same)).toBe('Europe/Berlin');
+  });
+
+  it('is store.timeZone, else the old insight.timeZone (with a note to move it), else the process’s', async () => {
+    const load = (overrides: Record<string, unknown>) => loadConfig({ overrides, env: {} });
+    const both = await load({ store: { timeZone: 'Europe/Berlin' } });
+    expect([storeTimeZoneOf(both), configNotes(both)]).toEqual(['Europe/Berlin', []]);
+    const old = await load({ insight: { timeZone: 'America/Chicago' } });
+    expect(storeTimeZoneOf(old)).toBe('America/Chicago');
+    expect(configNotes(old)).toEqual([
+      "/insight/timeZone: the store's time zone moved to /store/timeZone (read from here meanwhile): move it there",
+    ]);
+    const none = await load({});
+    expect([none.store.timeZone, none.insight.timeZone]).toEqual([null, null]);
+    expect(storeTimeZoneOf(none)).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
   });
 });
 
@@ -150,8 +172,8 @@ describe('store.currency and store.locale exist', () => {
   });
 
   it('defaults to EUR and en; a real currency and locale are accepted', async () => {
-    expect((await loadConfig({ overrides: {}, env: {} })).store).toEqual({ currency: 'EUR', locale: 'en' });
+    expect((await loadConfig({ overrides: {}, env: {} })).store).toEqual({ currency: 'EUR', locale: 'en', timeZone: null });
     const chosen = await loadConfig({ overrides: { store: { currency: 'CHF', locale: 'fr-CH' } }, env: {} });
-    expect(chosen.store).toEqual({ currency: 'CHF', locale: 'fr-CH' });
+    expect(chosen.store).toEqual({ currency: 'CHF', locale: 'fr-CH', timeZone: null });
   });
 });

@@ -91,16 +91,19 @@ function fixture(options: { enabled?: boolean; stored?: Alert[]; restored?: Part
     facingView('shelf-a', 2, BEANS, options.restored?.['shelf-a/2'] ?? null),
     facingView('shelf-b', 1, CHOC, options.restored?.['shelf-b/1'] ?? null),
   ];
-  const settings = insightSettings({
-    enabled: options.enabled ?? true,
-    restockLeadTimeMin: 30,
-    availabilitySafetyUnits: 2,
-    availabilityCoalesceSec: 5,
-    tickSec: 300,
-    minWatchMin: 20,
-    noSalesBeforeTrafficKnown: false,
-    timeZone: 'UTC',
-  });
+  const settings = insightSettings(
+    {
+      enabled: options.enabled ?? true,
+      restockLeadTimeMin: 30,
+      availabilitySafetyUnits: 2,
+      availabilityCoalesceSec: 5,
+      tickSec: 300,
+      minWatchMin: 20,
+      noSalesBeforeTrafficKnown: false,
+      timeZone: null,
+    },
+    'UTC',
+  );
   const handlerErrors: unknown[] = [];
   const module = new InsightModule({
     bus,
