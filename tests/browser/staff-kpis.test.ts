@@ -113,7 +113,8 @@ describe.skipIf(!haveChromium)('staff page: KPIs', () => {
     const today = kpis.timeToReplenishPerDay.at(-1);
     expect(await tableRows(page, 'replenish').count()).toBe(kpis.timeToReplenishPerDay.length);
     expect(await tableRows(page, 'price-success').last().textContent()).toBe(`${today?.day}66.7 %`);
-    expect(await page.getByTestId('kpi-chart-replenish').locator('canvas').count()).toBe(1);
+    // uPlot draws in an effect after the render: the canvas comes a frame later
+    await expect.poll(() => page.getByTestId('kpi-chart-replenish').locator('canvas').count(), { timeout: 10_000 }).toBe(1);
     expect(await page.getByTestId('kpi-chart-stock-out-rate').count()).toBe(1);
     await until("the note names the store's time zone", async () =>
       ((await page.locator('.kpis__note').textContent()) ?? '').includes('(America/Chicago)') ? true : undefined,

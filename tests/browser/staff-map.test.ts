@@ -114,7 +114,8 @@ describe.skipIf(!haveChromium)('staff page: store map', () => {
     expect(await history.locator('h3').textContent()).toContain('Oat milk 1 l');
     const chart = page.getByTestId('history-chart');
     await expect.poll(async () => Number(await chart.getAttribute('data-points')), { timeout: 10_000 }).toBeGreaterThanOrEqual(5);
-    expect(await chart.locator('canvas').count()).toBeGreaterThan(0);
+    // uPlot draws in an effect after the render that set data-points: the canvas comes a frame later
+    await expect.poll(() => chart.locator('canvas').count(), { timeout: 10_000 }).toBeGreaterThan(0);
     await expect.poll(() => page.getByTestId('history-summary').textContent()).toMatch(/between 0 and 10 units.*Now: 0 of 10 units/);
     expect(page.url()).toContain('#/map?facing=shelf-a%2F1');
 
