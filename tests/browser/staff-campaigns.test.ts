@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EslSimulator } from '../../devices/esl-simulator.js';
 import { seededRandom } from '../../devices/random.js';
 import type { CampaignView } from '../../edge/campaigns/campaign.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { CAMPAIGN_PLANOGRAM } from '../integration/campaign-labels.js';
+import type { TestGateway } from '../helpers/test-gateway.js';
+import { startCampaignGateway } from '../integration/campaign-labels.js';
 import { haveChromium, launchChromium } from '../helpers/chromium.js';
 import { AUDIT_WIDTHS, auditView } from '../helpers/page-audit.js';
 import { watchCspViolations } from './csp-violations.js';
@@ -29,7 +29,7 @@ describe.skipIf(!haveChromium)('staff page: campaigns', () => {
   const labels = new Map<string, EslSimulator>();
 
   beforeAll(async () => {
-    gw = await startTestGateway({ planogram: CAMPAIGN_PLANOGRAM, overrides: { commands: { ackTimeoutMs: 2_000 } } });
+    gw = await startCampaignGateway();
     // esl-c1 sits on the chocolate facing but believes it shows milk: it refuses chocolate prices ("sku mismatch")
     const skuOf: Record<string, string> = { 'esl-m1': MILK, 'esl-m2': MILK, 'esl-b1': BEANS, 'esl-c1': MILK };
     let seed = 1;

@@ -12,8 +12,8 @@ import type { CampaignView } from '../../edge/campaigns/campaign.js';
 import { formatDuration, formatPercent, type KpisAnswer } from '../../dashboards/staff/src/views/kpis/kpi-model.js';
 import { haveChromium, launchChromium } from '../helpers/chromium.js';
 import { AUDIT_WIDTHS, auditView } from '../helpers/page-audit.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { CAMPAIGN_PLANOGRAM, connectLabels, until, type FakeLabel } from '../integration/campaign-labels.js';
+import type { TestGateway } from '../helpers/test-gateway.js';
+import { connectLabels, startCampaignGateway, until, type FakeLabel } from '../integration/campaign-labels.js';
 import { watchCspViolations } from './csp-violations.js';
 
 const MILK = '4000000000017';
@@ -29,10 +29,7 @@ describe.skipIf(!haveChromium)('staff page: KPIs', () => {
 
   beforeAll(async () => {
     // a store far from UTC: its KPI days are its own (the page says whose)
-    gw = await startTestGateway({
-      planogram: CAMPAIGN_PLANOGRAM,
-      overrides: { commands: { ackTimeoutMs: 2_000 }, store: { timeZone: 'America/Chicago' } },
-    });
+    gw = await startCampaignGateway({ overrides: { store: { timeZone: 'America/Chicago' } } });
     // oat milk on shelf-a/1 (1040 g a unit): low at 2, restocked at 10
     const shelf = await gw.connectDevice('shelf-a', 'shelf');
     const units = (n: number) =>

@@ -1,6 +1,6 @@
 /** Direct MQTT labels for campaign integration tests: each answers `set-price` with an ack, or refuses it. */
 import type { MqttClient } from 'mqtt';
-import { TEST_PLANOGRAM, type TestGateway } from '../helpers/test-gateway.js';
+import { TEST_PLANOGRAM, startTestGateway, type TestGateway, type TestGatewayOptions } from '../helpers/test-gateway.js';
 
 /** The test planogram with labels: milk on esl-m1 and esl-m2, beans on esl-b1, chocolate on esl-c1. */
 export const CAMPAIGN_PLANOGRAM = {
@@ -12,6 +12,18 @@ export const CAMPAIGN_PLANOGRAM = {
     { label: 'esl-c1', shelfId: 'shelf-b', facing: 1 },
   ],
 };
+
+/**
+ * A gateway with CAMPAIGN_PLANOGRAM's labels, whose commands time out after 2 s (a label that does not answer fails
+ * within a test's patience); `overrides` add to that.
+ */
+export function startCampaignGateway(options: Omit<TestGatewayOptions, 'planogram'> = {}): Promise<TestGateway> {
+  return startTestGateway({
+    ...options,
+    planogram: CAMPAIGN_PLANOGRAM,
+    overrides: { commands: { ackTimeoutMs: 2_000 }, ...options.overrides },
+  });
+}
 
 export type FakeLabel = { id: string; client: MqttClient; commands: { sku: string; priceCents: number }[] };
 

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignView } from '../../edge/campaigns/campaign.js';
 import { openLiveStream } from '../helpers/live-stream.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { CAMPAIGN_PLANOGRAM, connectLabels, until, type FakeLabel } from './campaign-labels.js';
+import type { TestGateway } from '../helpers/test-gateway.js';
+import { connectLabels, startCampaignGateway, until, type FakeLabel } from './campaign-labels.js';
 
 const MILK = '4000000000017';
 
@@ -17,7 +17,7 @@ let manager: string;
 let labels: FakeLabel[];
 
 beforeAll(async () => {
-  tg = await startTestGateway({ planogram: CAMPAIGN_PLANOGRAM, overrides: { commands: { ackTimeoutMs: 2_000 } } });
+  tg = await startCampaignGateway();
   manager = await tg.addToken('maria', 'manager');
   labels = await connectLabels(tg, [], ['esl-m1', 'esl-m2']);
 });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignView } from '../../edge/campaigns/campaign.js';
 import { openLiveStream } from '../helpers/live-stream.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { CAMPAIGN_PLANOGRAM, connectLabels, until, type FakeLabel } from './campaign-labels.js';
+import type { TestGateway } from '../helpers/test-gateway.js';
+import { connectLabels, startCampaignGateway, until, type FakeLabel } from './campaign-labels.js';
 
 const MILK = '4000000000017';
 const BEANS = '4000000000024';
@@ -13,7 +13,7 @@ let staff: string;
 let labels: FakeLabel[];
 
 beforeAll(async () => {
-  tg = await startTestGateway({ planogram: CAMPAIGN_PLANOGRAM, overrides: { commands: { ackTimeoutMs: 2_000 } } });
+  tg = await startCampaignGateway();
   manager = await tg.addToken('maria', 'manager');
   staff = await tg.addToken('tom', 'staff');
   labels = await connectLabels(tg, ['esl-c1']);

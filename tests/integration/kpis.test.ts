@@ -3,7 +3,7 @@ import type { Alert } from '../../edge/alerts/alerts.js';
 import type { CampaignView } from '../../edge/campaigns/campaign.js';
 import type { Kpis } from '../../edge/kpis/kpi.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { CAMPAIGN_PLANOGRAM, connectLabels, until } from './campaign-labels.js';
+import { CAMPAIGN_PLANOGRAM, connectLabels, startCampaignGateway, until } from './campaign-labels.js';
 
 const MILK = '4000000000017';
 const CHOCOLATE = '4000000000031';
@@ -21,7 +21,7 @@ const kpis = async (gateway: TestGateway, token?: string): Promise<Kpis> => {
 
 describe('GET /api/kpis on a real gateway', () => {
   it('a low-stock alert resolved by restock gives a time-to-replenish; campaign outcomes the success %; a restart keeps both', async () => {
-    tg = await startTestGateway({ planogram: CAMPAIGN_PLANOGRAM, overrides: { commands: { ackTimeoutMs: 2_000 } } });
+    tg = await startCampaignGateway();
     const viewer = await tg.addToken('vera', 'viewer');
     const manager = await tg.addToken('maria', 'manager');
     expect(await kpis(tg, viewer)).toMatchObject({

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../edge/alerts/alerts.js';
 import type { CampaignView } from '../../edge/campaigns/campaign.js';
 import type { Kpis } from '../../edge/kpis/kpi.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { CAMPAIGN_PLANOGRAM, connectLabels, until, type FakeLabel } from './campaign-labels.js';
+import type { TestGateway } from '../helpers/test-gateway.js';
+import { connectLabels, startCampaignGateway, until, type FakeLabel } from './campaign-labels.js';
 
 const MILK = '4000000000017';
 const BEANS = '4000000000024';
@@ -13,7 +13,7 @@ let manager: string;
 let labels: FakeLabel[];
 
 beforeAll(async () => {
-  tg = await startTestGateway({ planogram: CAMPAIGN_PLANOGRAM, overrides: { commands: { ackTimeoutMs: 2_000 } } });
+  tg = await startCampaignGateway();
   manager = await tg.addToken('maria', 'manager');
   labels = await connectLabels(tg);
   // the labels confirm their prices through a campaign over MQTT: milk 2.05 on esl-m1 and esl-m2, beans 8.99 on esl-b1
