@@ -62,7 +62,7 @@ export type InsightSettings = {
  * The settings of the `insight` section, in the store's time zone (storeTimeZoneOf: store.timeZone, else the old
  * insight.timeZone, else the process's); throws UnknownTimeZoneError when it names no known zone.
  */
-export function insightSettings(config: InsightConfig, timeZone: string | null): InsightSettings {
+export function insightSettings(config: InsightConfig, timeZone: string): InsightSettings {
   return {
     enabled: config.enabled,
     leadTimeMs: config.restockLeadTimeMin * 60_000,
